@@ -1,0 +1,111 @@
+package io.smartsim.launch;
+
+import io.smartsim.launch.cluster.HealthChecker;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One database of an experiment: its spec, its plan and, once started, where its shards run. Created by
+ * {@link Experiment#createOrchestrator}, started and stopped through the experiment.
+ */
+public final class Orchestrator {
+    /** Lifecycle as this process knows it. */
+    public enum State { NEW, RUNNING, STOPPED, FAILED }
+
+    private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(2);
+
+    private final LaunchPlan plan;
+    private final Launcher launcher;
+    private volatile State state;
+    private volatile List<LaunchedShard> shards;
+
+    Orchestrator(LaunchPlan plan, Launcher launcher, State state, List<LaunchedShard> shards) {
+        this.plan = plan;
+        this.launcher = launcher;
+        this.state = state;
+        this.shards = List.copyOf(shards);
+    }
+
+    public String id() {
+        return plan.id();
+    }
+
+    public OrchestratorSpec spec() {
+        return plan.spec();
+    }
+
+    public LaunchPlan plan() {
+        return plan;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public boolean clustered() {
+        return plan.clustered();
+    }
+
+    /** Where the shards run, once started. */
+    public List<LaunchedShard> shards() {
+        return shards;
+    }
+
+    /**
+     * {@code host:port} of every shard: where they landed once started, the planned addresses before.
+     */
+    public List<String> addresses() {
+        if (!shards.isEmpty()) {
+            return shards.stream().map(LaunchedShard::address).toList();
+        }
+        return plan.shards().stream().map(s -> s.advertisedAddress() + ":" + s.port()).toList();
+    }
+
+    /** The value of {@code SSDB}: comma-separated {@code host:port}. */
+    public String ssdb() {
+        return String.join(",", addresses());
+    }
+
+    /** {@code Clustered} or {@code Standalone}, the value of {@code SR_DB_TYPE}, as SmartSim's clients read it. */
+    public String dbType() {
+        return clustered() ? "Clustered" : "Standalone";
+    }
+
+    /** Asks every shard about itself now. */
+    public HealthReport health() {
+        if (shards.isEmpty()) {
+            throw new StateException("orchestrator '" + id() + "' has not been started; start it with Experiment.start");
+        }
+        return HealthChecker.check(shards.stream().map(s -> new HealthChecker.Target(s.index(), s.host(), s.port()))
+                .toList(), clustered(), HEALTH_TIMEOUT);
+    }
+
+    /** Per-shard log files, for users who want to look. */
+    public List<java.nio.file.Path> logs() {
+        return plan.shards().stream().map(ShardPlan::logPath).toList();
+    }
+
+    Launcher launcher() {
+        return launcher;
+    }
+
+    void started(List<LaunchedShard> launched) {
+        this.shards = List.copyOf(launched);
+        this.state = State.RUNNING;
+    }
+
+    void ended(State s) {
+        this.state = s;
+    }
+
+    @Override
+    public String toString() {
+        return "Orchestrator[" + id() + ", " + state + ", " + ssdb() + "]";
+    }
+}

@@ -1,0 +1,211 @@
+package io.smartsim.launch;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What the user asks for: one orchestrator (database) of an experiment. Field-level checks run in the
+ * constructor, so an instance is always self-consistent; checks that need the machine (interfaces,
+ * ports in use, binaries) run when the plan is made.
+ *
+ * @param id                 orchestrator id, unique in its experiment; names directories and the {@code SSDB_<id>} variable
+ * @param launcher           launcher name found through the SPI ("local", "slurm", ...)
+ * @param backend            redis or keydb
+ * @param nodes              nodes to spread the shards over
+ * @param instancesPerNode   shards per node; the i-th shard of a node listens on {@code port + i}
+ * @param port               base port; the cluster bus of each shard is its port + 10000
+ * @param interfaces         network interfaces to bind; empty means the launcher's default (local: loopback)
+ * @param cpusPerShard       CPUs each shard may use (server threads)
+ * @param maxMemory          {@code maxmemory} per shard, e.g. "2gb"
+ * @param evictionPolicy     {@code maxmemory-policy}
+ * @param extraConfig        extra server config lines, appended verbatim
+ * @param startupTimeout     one deadline for start, readiness and cluster forming
+ * @param serverBinary       explicit server executable; empty means the backend's binary on PATH
+ * @param launcherOptions    launcher-specific settings (for example a Slurm allocation), passed through
+ */
+public record OrchestratorSpec(
+        String id,
+        String launcher,
+        Backend backend,
+        int nodes,
+        int instancesPerNode,
+        int port,
+        List<String> interfaces,
+        int cpusPerShard,
+        Optional<String> maxMemory,
+        Optional<String> evictionPolicy,
+        List<String> extraConfig,
+        Duration startupTimeout,
+        Optional<Path> serverBinary,
+        Map<String, String> launcherOptions) {
+
+    public static final String DEFAULT_ID = "orchestrator";
+    public static final int DEFAULT_PORT = 6780;
+    public static final int BUS_PORT_OFFSET = 10000;
+    public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The policies Redis and KeyDB both accept for {@code maxmemory-policy}. */
+    public static final Set<String> EVICTION_POLICIES = Set.of("noeviction", "allkeys-lru", "allkeys-lfu",
+            "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl");
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,62}");
+    private static final Pattern MEMORY = Pattern.compile("(?i)[0-9]+(b|k|kb|m|mb|g|gb)?");
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]*");
+
+    public OrchestratorSpec {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new InvalidSpecException("id", "'" + id + "' is not a valid orchestrator id; use a letter followed by "
+                    + "up to 62 letters, digits, '_' or '-' (for example 'orchestrator' or 'db2')");
+        }
+        if (launcher == null || !NAME.matcher(launcher).matches()) {
+            throw new InvalidSpecException("launcher", "'" + launcher + "' is not a launcher name; use for example 'local'");
+        }
+        if (backend == null) {
+            throw new InvalidSpecException("backend", "missing; use redis or keydb");
+        }
+        if (nodes < 1) {
+            throw new InvalidSpecException("nodes", nodes + " is not a node count; use 1 or more");
+        }
+        if (instancesPerNode < 1) {
+            throw new InvalidSpecException("instancesPerNode", instancesPerNode
+                    + " is not a shard count; use 1 or more shards per node");
+        }
+        long shards = (long) nodes * instancesPerNode;
+        if (shards == 2) {
+            throw new InvalidSpecException("nodes/instancesPerNode", nodes + " node(s) x " + instancesPerNode
+                    + " per node = 2 shards, but a Redis Cluster needs at least 3 masters; use 1 shard (standalone) "
+                    + "or 3 or more (cluster)");
+        }
+        if (shards > 16384) {
+            throw new InvalidSpecException("nodes/instancesPerNode", nodes + " x " + instancesPerNode + " = " + shards
+                    + " shards, but a Redis Cluster has only 16384 hash slots; use at most 16384 shards");
+        }
+        int lastPort = port + instancesPerNode - 1;
+        int busTop = shards >= 3 ? lastPort + BUS_PORT_OFFSET : lastPort;
+        if (port < 1 || busTop > 65535) {
+            int maxBase = (shards >= 3 ? 65535 - BUS_PORT_OFFSET : 65535) - instancesPerNode + 1;
+            throw new InvalidSpecException("port", port + " is out of range: " + instancesPerNode + " shard(s) per node use ports "
+                    + port + "-" + lastPort + (shards >= 3 ? " and cluster bus ports " + (port + BUS_PORT_OFFSET) + "-"
+                    + (lastPort + BUS_PORT_OFFSET) : "") + "; use a base port between 1024 and " + maxBase);
+        }
+        interfaces = List.copyOf(interfaces == null ? List.of() : interfaces);
+        for (String itf : interfaces) {
+            if (itf == null || itf.isBlank()) {
+                throw new InvalidSpecException("interfaces", "an empty interface name; give names such as lo or ib0");
+            }
+        }
+        if (cpusPerShard < 1 || cpusPerShard > 128) {
+            throw new InvalidSpecException("cpusPerShard", cpusPerShard + " is out of range; use 1 to 128");
+        }
+        maxMemory = maxMemory == null ? Optional.empty() : maxMemory;
+        maxMemory.ifPresent(m -> {
+            if (!MEMORY.matcher(m).matches()) {
+                throw new InvalidSpecException("maxMemory", "'" + m + "' is not a memory size; use for example 512mb or 4gb");
+            }
+        });
+        evictionPolicy = evictionPolicy == null ? Optional.empty() : evictionPolicy;
+        evictionPolicy.ifPresent(p -> {
+            if (!EVICTION_POLICIES.contains(p)) {
+                throw new InvalidSpecException("evictionPolicy", "'" + p + "' is not an eviction policy; use one of "
+                        + String.join(", ", EVICTION_POLICIES.stream().sorted().toList()));
+            }
+        });
+        extraConfig = List.copyOf(extraConfig == null ? List.of() : extraConfig);
+        for (String line : extraConfig) {
+            if (line == null || line.isBlank() || line.contains("\n") || line.contains("\r")) {
+                throw new InvalidSpecException("extraConfig", "'" + line + "' is not one config line; give each "
+                        + "setting as its own single line, for example 'hz 20'");
+            }
+        }
+        if (startupTimeout == null || startupTimeout.isNegative() || startupTimeout.isZero()) {
+            throw new InvalidSpecException("startupTimeout", startupTimeout + " is not a timeout; use a positive "
+                    + "duration, for example 60 seconds");
+        }
+        serverBinary = serverBinary == null ? Optional.empty() : serverBinary;
+        launcherOptions = Map.copyOf(launcherOptions == null ? Map.of() : launcherOptions);
+    }
+
+    /** Total shards: nodes x instances per node. */
+    public int shardCount() {
+        return nodes * instancesPerNode;
+    }
+
+    /** Three or more shards form a Redis Cluster; one runs standalone. */
+    public boolean clustered() {
+        return shardCount() >= 3;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.id = id;
+        b.launcher = launcher;
+        b.backend = backend;
+        b.nodes = nodes;
+        b.instancesPerNode = instancesPerNode;
+        b.port = port;
+        b.interfaces = new ArrayList<>(interfaces);
+        b.cpusPerShard = cpusPerShard;
+        b.maxMemory = maxMemory.orElse(null);
+        b.evictionPolicy = evictionPolicy.orElse(null);
+        b.extraConfig = new ArrayList<>(extraConfig);
+        b.startupTimeout = startupTimeout;
+        b.serverBinary = serverBinary.orElse(null);
+        b.launcherOptions = new LinkedHashMap<>(launcherOptions);
+        return b;
+    }
+
+    /** Mutable builder with SmartSim-like defaults: 1 node, 1 shard, port 6780, launcher local, redis. */
+    public static final class Builder {
+        private String id = DEFAULT_ID;
+        private String launcher = "local";
+        private Backend backend = Backend.REDIS;
+        private int nodes = 1;
+        private int instancesPerNode = 1;
+        private int port = DEFAULT_PORT;
+        private List<String> interfaces = new ArrayList<>();
+        private int cpusPerShard = 1;
+        private String maxMemory;
+        private String evictionPolicy;
+        private List<String> extraConfig = new ArrayList<>();
+        private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
+        private Path serverBinary;
+        private Map<String, String> launcherOptions = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder id(String v) { this.id = v; return this; }
+        public Builder launcher(String v) { this.launcher = v; return this; }
+        public Builder backend(Backend v) { this.backend = v; return this; }
+        public Builder nodes(int v) { this.nodes = v; return this; }
+        public Builder instancesPerNode(int v) { this.instancesPerNode = v; return this; }
+        public Builder port(int v) { this.port = v; return this; }
+        public Builder interfaces(List<String> v) { this.interfaces = new ArrayList<>(v); return this; }
+        public Builder interfaceName(String v) { this.interfaces = new ArrayList<>(List.of(v)); return this; }
+        public Builder cpusPerShard(int v) { this.cpusPerShard = v; return this; }
+        public Builder maxMemory(String v) { this.maxMemory = v; return this; }
+        public Builder evictionPolicy(String v) { this.evictionPolicy = v; return this; }
+        public Builder extraConfig(List<String> v) { this.extraConfig = new ArrayList<>(v); return this; }
+        public Builder addConfig(String line) { this.extraConfig.add(line); return this; }
+        public Builder startupTimeout(Duration v) { this.startupTimeout = v; return this; }
+        public Builder serverBinary(Path v) { this.serverBinary = v; return this; }
+        public Builder launcherOption(String key, String value) { this.launcherOptions.put(key, value); return this; }
+
+        public OrchestratorSpec build() {
+            return new OrchestratorSpec(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard,
+                    Optional.ofNullable(maxMemory), Optional.ofNullable(evictionPolicy), extraConfig, startupTimeout,
+                    Optional.ofNullable(serverBinary), launcherOptions);
+        }
+    }
+}

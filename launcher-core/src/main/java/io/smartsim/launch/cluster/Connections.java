@@ -1,0 +1,19 @@
+package io.smartsim.launch.cluster;
+
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+
+import java.time.Duration;
+
+/** Opens short-lived control connections to shards. */
+public final class Connections {
+    private Connections() {
+    }
+
+    public static Jedis open(String host, int port, Duration timeout) {
+        int ms = (int) Math.max(1, timeout.toMillis());
+        return new Jedis(new HostAndPort(host, port), DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(ms).socketTimeoutMillis(ms).build());
+    }
+}

@@ -1,0 +1,44 @@
+package io.smartsim.launch.manifest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The experiment's record of its orchestrators, kept as {@code manifest.json} in the experiment directory.
+ *
+ * @param version       format version; this code writes and reads {@link #VERSION}
+ * @param experiment    experiment name
+ * @param orchestrators one entry per orchestrator id
+ */
+public record Manifest(int version, String experiment, List<OrchestratorRecord> orchestrators) {
+    public static final int VERSION = 1;
+
+    public Manifest {
+        orchestrators = List.copyOf(orchestrators == null ? List.of() : orchestrators);
+    }
+
+    public static Manifest empty(String experiment) {
+        return new Manifest(VERSION, experiment, List.of());
+    }
+
+    public Optional<OrchestratorRecord> find(String id) {
+        return orchestrators.stream().filter(o -> o.id().equals(id)).findFirst();
+    }
+
+    public Manifest with(OrchestratorRecord rec) {
+        List<OrchestratorRecord> next = new ArrayList<>(orchestrators);
+        int at = -1;
+        for (int i = 0; i < next.size(); i++) {
+            if (next.get(i).id().equals(rec.id())) {
+                at = i;
+            }
+        }
+        if (at >= 0) {
+            next.set(at, rec);
+        } else {
+            next.add(rec);
+        }
+        return new Manifest(version, experiment, next);
+    }
+}

@@ -1,0 +1,102 @@
+package io.smartsim.launch.manifest;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.ManifestException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Reads and writes {@code <expDir>/manifest.json}. Updates are read-modify-write under an exclusive file lock
+ * ({@code .manifest.lock}) and replace the file atomically, so concurrent CLI calls never see half a file.
+ */
+public final class ManifestStore {
+    public static final String FILE = "manifest.json";
+
+    private final Path dir;
+    private final Path file;
+
+    public ManifestStore(Path expDir) {
+        this.dir = expDir.toAbsolutePath().normalize();
+        this.file = dir.resolve(FILE);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The manifest, or empty when the directory has none. A corrupt file is a {@link ManifestException}. */
+    public Optional<Manifest> read() {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (AccessDeniedException e) {
+            throw new ManifestException("cannot read the manifest " + file + ": permission denied; run as the user who "
+                    + "started the experiment or fix the file's permissions");
+        } catch (IOException e) {
+            throw new ManifestException("cannot read the manifest " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            Manifest m = Json.mapper().readValue(bytes, Manifest.class);
+            if (m == null || m.version() != Manifest.VERSION) {
+                throw new ManifestException("the manifest " + file + " has format version "
+                        + (m == null ? "none" : m.version()) + ", but this smartsim-launch reads version "
+                        + Manifest.VERSION + "; use the smartsim-launch that wrote it");
+            }
+            return Optional.of(m);
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+            throw new ManifestException("the manifest " + file + " is not a valid smartsim-launch manifest" + where
+                    + ": " + e.getOriginalMessage() + ". If it was edited by hand, restore it; to start over, move it "
+                    + "aside (shards it listed may still be running: check with 'ps' and stop them)", e);
+        } catch (IOException e) {
+            throw new ManifestException("cannot read the manifest " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (e instanceof LaunchException le) {
+                throw le;
+            }
+            throw new ManifestException("the manifest " + file + " has invalid contents: " + e.getMessage()
+                    + ". Restore it, or move it aside to start over", e);
+        }
+    }
+
+    /** Applies {@code change} to the current manifest (or a new one) under the lock, and writes the result. */
+    public Manifest update(String experiment, UnaryOperator<Manifest> change) {
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel ch = FileChannel.open(dir.resolve(".manifest.lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+                Manifest current = read().orElse(Manifest.empty(experiment));
+                Manifest next = change.apply(current);
+                write(next);
+                return next;
+            }
+        } catch (IOException e) {
+            throw new ManifestException("cannot update the manifest " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(Manifest m) throws IOException {
+        Path tmp = Files.createTempFile(dir, ".manifest", ".tmp");
+        try {
+            Files.write(tmp, Json.mapper().writeValueAsBytes(m));
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

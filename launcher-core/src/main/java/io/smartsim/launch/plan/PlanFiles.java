@@ -1,0 +1,33 @@
+package io.smartsim.launch.plan;
+
+import io.smartsim.launch.LaunchException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes a plan's directories and config files: the one step between a pure plan and a launch. */
+public final class PlanFiles {
+    private PlanFiles() {
+    }
+
+    public static void write(LaunchPlan plan) {
+        for (ShardPlan s : plan.shards()) {
+            try {
+                Files.createDirectories(s.workDir());
+                Files.writeString(s.configPath(), s.config());
+                // A node map from an earlier run would make the shard rejoin its old cluster.
+                Files.deleteIfExists(s.workDir().resolve("nodes-" + s.port() + ".conf"));
+                Files.deleteIfExists(s.logPath());
+            } catch (IOException e) {
+                throw new LaunchException("cannot write the files of shard " + s.index() + " under " + s.workDir()
+                        + ": " + e.getMessage() + "; check that the experiment directory is writable", e);
+            }
+        }
+    }
+
+    /** The launcher's stdout/stderr capture of a shard, beside its log. */
+    public static Path consoleLog(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".out");
+    }
+}

@@ -1,0 +1,53 @@
+package io.smartsim.launch.plan;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.OrchestratorSpec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Spec + placement -> plan. A pure function: it reads no files and starts nothing. */
+public final class Planner {
+    private Planner() {
+    }
+
+    public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement) {
+        if (placement.nodes().size() != spec.nodes()) {
+            throw new InvalidSpecException("nodes", "the " + spec.launcher() + " launcher placed "
+                    + placement.nodes().size() + " node(s) but the spec asks for " + spec.nodes());
+        }
+        Path root = expDir.toAbsolutePath().normalize();
+        Path dir = root.resolve(spec.id());
+        List<SlotRange> ranges = spec.clustered() ? SlotRange.split(spec.shardCount()) : List.of();
+        Map<String, Integer> usedOnHost = new HashMap<>();
+        List<ShardPlan> shards = new ArrayList<>();
+        int index = 0;
+        for (int n = 0; n < spec.nodes(); n++) {
+            Placement.Node node = placement.nodes().get(n);
+            for (int k = 0; k < spec.instancesPerNode(); k++, index++) {
+                int onHost = usedOnHost.merge(node.host(), 1, Integer::sum) - 1;
+                int port = spec.port() + onHost;
+                int busPort = port + OrchestratorSpec.BUS_PORT_OFFSET;
+                int top = spec.clustered() ? busPort : port;
+                if (top > 65535) {
+                    throw new InvalidSpecException("port", spec.port() + " is too high: host " + node.host() + " runs "
+                            + (onHost + 1) + "+ shards, so ports reach " + port
+                            + (spec.clustered() ? " and bus port " + busPort : "") + " (over 65535); use a lower base port");
+                }
+                String name = spec.id() + "_" + index;
+                Path work = dir.resolve(name);
+                Path log = work.resolve(name + ".log");
+                Path conf = work.resolve(spec.backend().id() + ".conf");
+                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log);
+                String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
+                shards.add(new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort,
+                        spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log,
+                        List.of(binary, conf.toString())));
+            }
+        }
+        return new LaunchPlan(experiment, root, dir, spec, shards);
+    }
+}

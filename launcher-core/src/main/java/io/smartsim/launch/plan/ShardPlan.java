@@ -1,0 +1,48 @@
+package io.smartsim.launch.plan;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One shard of a launch plan: where it runs, what it listens on, what it runs and where it writes.
+ *
+ * @param index         0-based shard index within the orchestrator
+ * @param name          shard name, {@code <orchestrator id>_<index>}
+ * @param node          0-based node slot within the orchestrator's nodes
+ * @param host          the host name of the node slot (from the launcher's placement)
+ * @param bindAddresses addresses to bind; empty when the node decides at launch
+ * @param port          client port
+ * @param busPort       cluster bus port (port + 10000); only used when clustered
+ * @param slots         hash slots this shard owns as a master; empty when standalone
+ * @param workDir       working and data directory
+ * @param configPath    generated config file
+ * @param config        its contents
+ * @param logPath       the server's log file
+ * @param argv          the command line; argv[0] is the server binary name or the configured path
+ */
+public record ShardPlan(
+        int index,
+        String name,
+        int node,
+        String host,
+        List<String> bindAddresses,
+        int port,
+        int busPort,
+        List<SlotRange> slots,
+        Path workDir,
+        Path configPath,
+        String config,
+        Path logPath,
+        List<String> argv) {
+
+    public ShardPlan {
+        bindAddresses = List.copyOf(bindAddresses);
+        slots = List.copyOf(slots);
+        argv = List.copyOf(argv);
+    }
+
+    /** The address clients and the other shards use, when known before launch. */
+    public String advertisedAddress() {
+        return bindAddresses.isEmpty() ? host : bindAddresses.get(0);
+    }
+}

@@ -1,0 +1,30 @@
+package io.smartsim.launch.spi;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Where one shard landed, as recorded in the manifest.
+ *
+ * @param index        shard index in the plan
+ * @param name         shard name
+ * @param host         the address clients and other shards use (an IP address)
+ * @param port         client port
+ * @param pid          process id, where the launcher knows it
+ * @param processStart the process's start time, to tell it from a later process that reuses the pid
+ * @param handle       launcher-specific ids (job id, step id, node name), for status and stop
+ */
+public record LaunchedShard(int index, String name, String host, int port, Optional<Long> pid,
+                            Optional<Instant> processStart, Map<String, String> handle) {
+    public LaunchedShard {
+        pid = pid == null ? Optional.empty() : pid;
+        processStart = processStart == null ? Optional.empty() : processStart;
+        handle = Map.copyOf(handle == null ? Map.of() : handle);
+    }
+
+    /** {@code host:port}, the form {@code SSDB} uses. */
+    public String address() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}

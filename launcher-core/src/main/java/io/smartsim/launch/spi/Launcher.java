@@ -1,0 +1,51 @@
+package io.smartsim.launch.spi;
+
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A workload-manager integration: local processes, Slurm, PBS, ... Implementations register in
+ * {@code META-INF/services/io.smartsim.launch.spi.Launcher}, have a public no-argument constructor, and are
+ * found by {@link #name()} through {@link Launchers}. Core calls them in this order: {@link #place},
+ * (planning), {@link #preflight}, {@link #start}; later, possibly from another process, {@link #probe} and
+ * {@link #stop} with the shards recorded in the manifest.
+ */
+public interface Launcher {
+
+    /** The name users pass as {@code --launcher}. */
+    String name();
+
+    /**
+     * What is known about the spec's nodes before launch. Validates the launcher-specific parts of the spec
+     * (interfaces, launcher options) and throws {@link io.smartsim.launch.InvalidSpecException} naming the field.
+     * Starts nothing.
+     */
+    Placement place(OrchestratorSpec spec);
+
+    /** Checks the machine for what the plan needs (binaries, free ports, ...). Starts nothing. */
+    void preflight(LaunchPlan plan);
+
+    /**
+     * Starts every shard of the plan and returns once each one accepts connections ({@code PING}), in shard
+     * order. Reports each process to {@link LaunchContext#spawned} as soon as it exists. If anything fails, it
+     * stops everything it started before throwing; the exception names the shard, its port and its log's tail.
+     */
+    List<LaunchedShard> start(LaunchPlan plan, LaunchContext context);
+
+    /** Whether each recorded shard's process still exists, keyed by shard index; one query for all shards. */
+    Map<Integer, Liveness> probe(List<LaunchedShard> shards);
+
+    /**
+     * Makes sure the shards' processes are gone: waits up to {@code grace} for them to exit (core has already
+     * sent {@code SHUTDOWN NOSAVE}), then terminates what is left. Safe to call for shards already gone.
+     */
+    void stop(List<LaunchedShard> shards, Duration grace);
+
+    /** Process liveness as the launcher sees it. */
+    enum Liveness { ALIVE, GONE, UNKNOWN }
+}

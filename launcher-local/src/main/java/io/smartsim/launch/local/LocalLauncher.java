@@ -1,0 +1,334 @@
+package io.smartsim.launch.local;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.ReadinessTimeoutException;
+import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.util.Executables;
+import io.smartsim.launch.util.LogTail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Runs every shard as a process on this machine. Nodes are all this host, so ports are numbered across
+ * all shards (port, port+1, ...). Binds to loopback unless interfaces are given.
+ */
+public final class LocalLauncher implements Launcher {
+    public static final String NAME = "local";
+    private static final String HOST = "localhost";
+    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Placement place(OrchestratorSpec spec) {
+        List<String> names = spec.interfaces().isEmpty() ? List.of(loopbackName()) : spec.interfaces();
+        List<String> addresses = new ArrayList<>();
+        for (String n : names) {
+            addresses.add(addressOf(n));
+        }
+        if (!spec.launcherOptions().isEmpty()) {
+            throw new InvalidSpecException("launcherOptions", "the local launcher takes no launcher options, got "
+                    + spec.launcherOptions().keySet() + "; remove them or choose the launcher they belong to");
+        }
+        List<Placement.Node> nodes = new ArrayList<>();
+        for (int i = 0; i < spec.nodes(); i++) {
+            nodes.add(new Placement.Node(HOST, addresses));
+        }
+        return new Placement(nodes);
+    }
+
+    @Override
+    public void preflight(LaunchPlan plan) {
+        binary(plan);
+        for (ShardPlan s : plan.shards()) {
+            for (int port : plan.clustered() ? List.of(s.port(), s.busPort()) : List.of(s.port())) {
+                for (String addr : s.bindAddresses()) {
+                    if (!free(addr, port)) {
+                        OrchestratorSpec spec = plan.spec();
+                        int first = plan.shards().get(0).port();
+                        int last = plan.shards().get(plan.shards().size() - 1).port();
+                        throw new InvalidSpecException("port", spec.nodes() + " node(s) x " + spec.instancesPerNode()
+                                + " per node = " + spec.shardCount() + " shard(s) use ports " + first + "-" + last
+                                + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET)
+                                + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + ", but " + port
+                                + " is already in use on " + addr + "; stop what holds it or choose another --port");
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean free(String addr, int port) {
+        try (ServerSocket ss = new ServerSocket()) {
+            ss.setReuseAddress(true); // as redis-server does, so TIME_WAIT leftovers do not count as busy
+            ss.bind(new InetSocketAddress(InetAddress.getByName(addr), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Path binary(LaunchPlan plan) {
+        OrchestratorSpec spec = plan.spec();
+        if (spec.serverBinary().isPresent()) {
+            Path p = spec.serverBinary().get();
+            return Executables.onPath(p.toString().contains("/") ? p.toString() : "./" + p)
+                    .orElseThrow(() -> new InvalidSpecException("serverBinary", p + " is not an executable file; "
+                            + "give the path of " + spec.backend().binaryName()));
+        }
+        String name = spec.backend().binaryName();
+        return Executables.onPath(name).orElseThrow(() -> new InvalidSpecException("backend", name
+                + " (backend " + spec.backend().id() + ") was not found on PATH; " + spec.backend().installHint()));
+    }
+
+    @Override
+    public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
+        Path bin = binary(plan);
+        PlanFiles.write(plan);
+        List<ShardProcess> procs = new ArrayList<>();
+        List<LaunchedShard> launched = new ArrayList<>();
+        try {
+            for (ShardPlan s : plan.shards()) {
+                List<String> argv = new ArrayList<>(s.argv());
+                argv.set(0, bin.toString()); // as found on PATH: never a resolved symlink
+                procs.add(ShardProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
+            }
+            for (int i = 0; i < procs.size(); i++) {
+                ShardPlan s = plan.shards().get(i);
+                Optional<Process> p = procs.get(i).process(ctx.deadline().remaining());
+                if (p.isEmpty()) {
+                    throw failure(plan, s, procs.get(i).exit().orElse("did not start in time"));
+                }
+                ProcessHandle h = p.get().toHandle();
+                LaunchedShard ls = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
+                        Optional.of(h.pid()), h.info().startInstant(), Map.of("node", Integer.toString(s.node())));
+                launched.add(ls);
+                ctx.spawned().accept(ls);
+            }
+            awaitPing(plan, procs, ctx);
+            return List.copyOf(launched);
+        } catch (RuntimeException e) {
+            stopAll(procs);
+            throw e;
+        } catch (InterruptedException e) {
+            stopAll(procs);
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while starting '" + plan.id() + "'; every shard was stopped", e);
+        }
+    }
+
+    private static void awaitPing(LaunchPlan plan, List<ShardProcess> procs, LaunchContext ctx)
+            throws InterruptedException {
+        boolean[] up = new boolean[procs.size()];
+        int pending = procs.size();
+        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
+        while (true) {
+            for (int i = 0; i < procs.size(); i++) {
+                if (up[i]) {
+                    continue;
+                }
+                ShardPlan s = plan.shards().get(i);
+                Optional<String> exit = procs.get(i).exit();
+                if (exit.isPresent()) {
+                    throw failure(plan, s, exit.get());
+                }
+                if (pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
+                    up[i] = true;
+                    pending--;
+                    if (procs.size() <= 16 || pending == 0) {
+                        ctx.progress().accept("shard " + s.index() + " up on " + s.advertisedAddress() + ":" + s.port()
+                                + " (" + (procs.size() - pending) + "/" + procs.size() + ")");
+                    }
+                }
+            }
+            if (pending == 0) {
+                return;
+            }
+            if (!backoff.pause()) {
+                List<String> late = new ArrayList<>();
+                for (int i = 0; i < up.length; i++) {
+                    if (!up[i]) {
+                        ShardPlan s = plan.shards().get(i);
+                        late.add("shard " + i + " on port " + s.port() + "\n" + LogTail.block(s.logPath(), 5));
+                    }
+                }
+                throw new ReadinessTimeoutException(pending + " of " + procs.size() + " shard(s) of '" + plan.id()
+                        + "' did not answer PING within " + plan.spec().startupTimeout().toSeconds()
+                        + " s; every shard was stopped:\n" + String.join("\n", late));
+            }
+        }
+    }
+
+    /** One PING over a plain socket: cheaper than a client library while hundreds of shards boot. */
+    static boolean pong(String host, int port, int timeoutMillis) {
+        try (Socket sock = new Socket()) {
+            sock.connect(new InetSocketAddress(host, port), timeoutMillis);
+            sock.setSoTimeout(timeoutMillis);
+            OutputStream out = sock.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = sock.getInputStream();
+            byte[] buf = new byte[64];
+            int n = in.read(buf);
+            // "+PONG" when serving; "-LOADING ..." while it loads a dataset counts as not yet.
+            return n >= 5 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static ShardStartException failure(LaunchPlan plan, ShardPlan s, String how) {
+        return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
+                + s.port() + " " + how + "; every shard of this launch was stopped.\n"
+                + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PlanFiles.consoleLog(s), 8));
+    }
+
+    private static void stopAll(List<ShardProcess> procs) {
+        for (ShardProcess p : procs) {
+            try {
+                p.terminate(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+        Map<Integer, Liveness> out = new LinkedHashMap<>();
+        for (LaunchedShard s : shards) {
+            out.put(s.index(), s.pid().isEmpty() ? Liveness.UNKNOWN
+                    : handle(s).isPresent() ? Liveness.ALIVE : Liveness.GONE);
+        }
+        return out;
+    }
+
+    /** The shard's process if it is still the one we started (same pid and start time). */
+    static Optional<ProcessHandle> handle(LaunchedShard s) {
+        return s.pid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).filter(h -> {
+            Optional<Instant> started = h.info().startInstant();
+            return s.processStart().isEmpty() || started.isEmpty() || started.equals(s.processStart());
+        });
+    }
+
+    @Override
+    public void stop(List<LaunchedShard> shards, Duration grace) {
+        List<ProcessHandle> left = new ArrayList<>();
+        shards.forEach(s -> handle(s).ifPresent(left::add));
+        long until = System.nanoTime() + grace.toNanos();
+        try {
+            for (ProcessHandle h : left) {
+                waitExit(h, until);
+            }
+            for (ProcessHandle h : left) {
+                if (h.isAlive()) {
+                    h.destroy();
+                }
+            }
+            long killAt = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            for (ProcessHandle h : left) {
+                waitExit(h, killAt);
+                if (h.isAlive()) {
+                    h.destroyForcibly();
+                    waitExit(h, System.nanoTime() + Duration.ofSeconds(5).toNanos());
+                }
+            }
+        } catch (InterruptedException e) {
+            left.forEach(ProcessHandle::destroyForcibly);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void waitExit(ProcessHandle h, long untilNanos) throws InterruptedException {
+        long ms = Math.max(0, (untilNanos - System.nanoTime()) / 1_000_000);
+        try {
+            h.onExit().get(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // still alive: the caller escalates
+        }
+    }
+
+    private static String loopbackName() {
+        try {
+            for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (n.isLoopback()) {
+                    return n.getName();
+                }
+            }
+        } catch (SocketException e) {
+            // fall through to the usual Linux name
+        }
+        return "lo";
+    }
+
+    /** The interface's first IPv4 address (IPv6 if it has none); a clear error for a name that does not exist. */
+    static String addressOf(String name) {
+        try {
+            NetworkInterface n = NetworkInterface.getByName(name);
+            if (n == null) {
+                throw new InvalidSpecException("interfaces", "there is no network interface '" + name
+                        + "' on this machine; available: " + available());
+            }
+            if (!n.isUp()) {
+                throw new InvalidSpecException("interfaces", "network interface '" + name + "' is down; choose one of "
+                        + available());
+            }
+            List<InetAddress> addrs = Collections.list(n.getInetAddresses());
+            return addrs.stream().filter(a -> a instanceof Inet4Address).findFirst()
+                    .or(() -> addrs.stream().findFirst())
+                    .map(a -> a.getHostAddress().replaceAll("%.*$", ""))
+                    .orElseThrow(() -> new InvalidSpecException("interfaces", "network interface '" + name
+                            + "' has no address; choose one of " + available()));
+        } catch (SocketException e) {
+            throw new InvalidSpecException("interfaces", "cannot read network interface '" + name + "': "
+                    + e.getMessage());
+        }
+    }
+
+    private static String available() {
+        TreeSet<String> names = new TreeSet<>();
+        try {
+            for (NetworkInterface n : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (n.isUp() && n.getInetAddresses().hasMoreElements()) {
+                    names.add(n.getName());
+                }
+            }
+        } catch (SocketException e) {
+            return "(cannot list interfaces: " + e.getMessage() + ")";
+        }
+        return String.join(", ", names);
+    }
+}
