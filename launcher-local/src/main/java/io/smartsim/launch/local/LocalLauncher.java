@@ -15,18 +15,16 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
+import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.cluster.Ping;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -118,13 +116,13 @@ public final class LocalLauncher implements Launcher {
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         Path bin = binary(plan);
         PlanFiles.write(plan);
-        List<ShardProcess> procs = new ArrayList<>();
+        List<DetachedProcess> procs = new ArrayList<>();
         List<LaunchedShard> launched = new ArrayList<>();
         try {
             for (ShardPlan s : plan.shards()) {
                 List<String> argv = new ArrayList<>(s.argv());
                 argv.set(0, bin.toString()); // as found on PATH: never a resolved symlink
-                procs.add(ShardProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
+                procs.add(DetachedProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
             }
             for (int i = 0; i < procs.size(); i++) {
                 ShardPlan s = plan.shards().get(i);
@@ -150,7 +148,7 @@ public final class LocalLauncher implements Launcher {
         }
     }
 
-    private static void awaitPing(LaunchPlan plan, List<ShardProcess> procs, LaunchContext ctx)
+    private static void awaitPing(LaunchPlan plan, List<DetachedProcess> procs, LaunchContext ctx)
             throws InterruptedException {
         boolean[] up = new boolean[procs.size()];
         int pending = procs.size();
@@ -165,7 +163,7 @@ public final class LocalLauncher implements Launcher {
                 if (exit.isPresent()) {
                     throw failure(plan, s, exit.get());
                 }
-                if (pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
+                if (Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
                     up[i] = true;
                     pending--;
                     if (procs.size() <= 16 || pending == 0) {
@@ -192,32 +190,14 @@ public final class LocalLauncher implements Launcher {
         }
     }
 
-    /** One PING over a plain socket: cheaper than a client library while hundreds of shards boot. */
-    static boolean pong(String host, int port, int timeoutMillis) {
-        try (Socket sock = new Socket()) {
-            sock.connect(new InetSocketAddress(host, port), timeoutMillis);
-            sock.setSoTimeout(timeoutMillis);
-            OutputStream out = sock.getOutputStream();
-            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = sock.getInputStream();
-            byte[] buf = new byte[64];
-            int n = in.read(buf);
-            // "+PONG" when serving; "-LOADING ..." while it loads a dataset counts as not yet.
-            return n >= 5 && new String(buf, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     private static ShardStartException failure(LaunchPlan plan, ShardPlan s, String how) {
         return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
                 + s.port() + " " + how + "; every shard of this launch was stopped.\n"
                 + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PlanFiles.consoleLog(s), 8));
     }
 
-    private static void stopAll(List<ShardProcess> procs) {
-        for (ShardProcess p : procs) {
+    private static void stopAll(List<DetachedProcess> procs) {
+        for (DetachedProcess p : procs) {
             try {
                 p.terminate(Duration.ofSeconds(5));
             } catch (InterruptedException e) {

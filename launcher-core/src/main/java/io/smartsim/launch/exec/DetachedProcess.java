@@ -1,4 +1,4 @@
-package io.smartsim.launch.local;
+package io.smartsim.launch.exec;
 
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
@@ -20,27 +20,34 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One shard's server process, started asynchronously with commons-exec. Its stdout and stderr go to a file
+ * A process started asynchronously with commons-exec that may outlive this JVM (a shard's server, an
+ * {@code srun} step). Its stdout and stderr go to a file
  * (not a pipe), its stdin is /dev/null, and the waiting thread is a daemon: the process outlives this JVM,
  * as a database started by {@code db start} must.
  */
-final class ShardProcess {
+public final class DetachedProcess {
     private final CompletableFuture<Process> started = new CompletableFuture<>();
     private final CompletableFuture<String> ended = new CompletableFuture<>();
 
-    private ShardProcess() {
+    private DetachedProcess() {
     }
 
-    static ShardProcess spawn(List<String> argv, Path workDir, Path console) {
-        ShardProcess p = new ShardProcess();
+    /** Starts {@code argv} in {@code workDir}, stdout and stderr appended to {@code console}; returns at once. */
+    public static DetachedProcess spawn(List<String> argv, Path workDir, Path console) {
+        return spawn(argv, Map.of(), workDir, console);
+    }
+
+    /** As {@link #spawn(List, Path, Path)}, with extra environment variables on top of this process's own. */
+    public static DetachedProcess spawn(List<String> argv, Map<String, String> extraEnv, Path workDir, Path console) {
+        DetachedProcess p = new DetachedProcess();
         CommandLine cmd = new CommandLine(argv.get(0));
         argv.subList(1, argv.size()).forEach(a -> cmd.addArgument(a, false));
-        Executor executor = new Executor(p, console);
+        Executor executor = new Executor(p, console, extraEnv);
         executor.setWorkingDirectory(workDir.toFile());
         executor.setStreamHandler(new PumpStreamHandler(OutputStream.nullOutputStream(), OutputStream.nullOutputStream(),
                 null));
         try {
-            executor.execute(cmd, Map.of(), new ExecuteResultHandler() {
+            executor.execute(cmd, new ExecuteResultHandler() {
                 @Override
                 public void onProcessComplete(int exitValue) {
                     p.ended.complete("exited with code " + exitValue);
@@ -49,8 +56,7 @@ final class ShardProcess {
                 @Override
                 public void onProcessFailed(ExecuteException e) {
                     p.started.completeExceptionally(e);
-                    p.ended.complete(e.getExitValue() == ExecuteException.class.hashCode() ? e.getMessage()
-                            : "exited with code " + e.getExitValue());
+                    p.ended.complete("exited with code " + e.getExitValue());
                 }
             });
         } catch (IOException e) {
@@ -61,7 +67,7 @@ final class ShardProcess {
     }
 
     /** The process once it exists; empty if it could not be started (the reason is in {@link #exit()}). */
-    Optional<Process> process(Duration wait) throws InterruptedException {
+    public Optional<Process> process(Duration wait) throws InterruptedException {
         try {
             return Optional.of(started.get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS));
         } catch (ExecutionException | TimeoutException e) {
@@ -70,12 +76,12 @@ final class ShardProcess {
     }
 
     /** How the process ended, once it has. */
-    Optional<String> exit() {
+    public Optional<String> exit() {
         return Optional.ofNullable(ended.getNow(null));
     }
 
     /** Sends SIGTERM, waits up to {@code grace}, then SIGKILL; waits for the exit to be seen. */
-    void terminate(Duration grace) throws InterruptedException {
+    public void terminate(Duration grace) throws InterruptedException {
         Process proc = started.getNow(null);
         if (proc == null) {
             return;
@@ -89,12 +95,14 @@ final class ShardProcess {
 
     /** Starts the process with redirected streams, and hands it to the waiter thread. */
     private static final class Executor extends DefaultExecutor {
-        private final ShardProcess owner;
+        private final DetachedProcess owner;
         private final File console;
+        private final Map<String, String> extraEnv;
 
-        Executor(ShardProcess owner, Path console) {
+        Executor(DetachedProcess owner, Path console, Map<String, String> extraEnv) {
             this.owner = owner;
             this.console = console.toFile();
+            this.extraEnv = Map.copyOf(extraEnv);
         }
 
         @Override
@@ -102,6 +110,7 @@ final class ShardProcess {
             ProcessBuilder pb = new ProcessBuilder(command.toStrings()).directory(dir).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(console))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            pb.environment().putAll(extraEnv);
             try {
                 Process proc = pb.start();
                 owner.started.complete(proc);
