@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
 
 /**
  * An experiment: a directory, a manifest, and the orchestrators launched in it. Closing it stops every
- * orchestrator this instance started and did not {@link #detach}.
+ * orchestrator this instance started and did not {@link #detach}; so does the end of the JVM (Ctrl-C, SIGTERM),
+ * through a shutdown hook that lives while such orchestrators run.
  *
  * <pre>{@code
  * try (Experiment exp = Experiment.create("demo", Path.of("exp"))) {
@@ -58,6 +59,7 @@ public final class Experiment implements AutoCloseable {
     private final Consumer<String> progress;
     private final Map<String, Orchestrator> orchestrators = new LinkedHashMap<>();
     private final Set<Orchestrator> startedHere = Collections.synchronizedSet(new LinkedHashSet<>());
+    private Thread stopOnExit;
 
     private Experiment(String name, Path dir, Consumer<String> progress) {
         this.name = name;
@@ -191,6 +193,7 @@ public final class Experiment implements AutoCloseable {
             }
             db.started(shards);
             startedHere.add(db);
+            armStopOnExit();
             store.update(name, m -> m.with(starting.withShards(shards).withStatus(Status.RUNNING, Optional.empty())));
             progress.accept(String.format("'%s' healthy in %.2f s", plan.id(),
                     Duration.between(t0, Instant.now()).toMillis() / 1000.0));
@@ -316,15 +319,37 @@ public final class Experiment implements AutoCloseable {
         return new Orchestrator(r.plan(), launcherFor(r), s, r.shards());
     }
 
-    /** Leaves {@code db} running when this experiment is closed. */
+    /** Leaves {@code db} running when this experiment is closed or the JVM exits. */
     public void detach(Orchestrator db) {
         startedHere.remove(db);
     }
 
+    private synchronized void armStopOnExit() {
+        if (stopOnExit == null) {
+            stopOnExit = new Thread(this::stopStartedHere, "smartsim-launch-stop-on-exit-" + name);
+            Runtime.getRuntime().addShutdownHook(stopOnExit);
+        }
+    }
+
     /** Stops every orchestrator this instance started and did not detach. Safe to call twice. */
     @Override
-    public void close() {
-        List<Orchestrator> running = new ArrayList<>(startedHere);
+    public synchronized void close() {
+        if (stopOnExit != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopOnExit);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting and the hook is doing the same work
+            }
+            stopOnExit = null;
+        }
+        stopStartedHere();
+    }
+
+    private synchronized void stopStartedHere() {
+        List<Orchestrator> running;
+        synchronized (startedHere) {
+            running = new ArrayList<>(startedHere);
+        }
         LaunchException first = null;
         for (Orchestrator db : running) {
             try {

@@ -1,12 +1,16 @@
 package io.smartsim.launch.cluster;
 
+import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
 import java.time.Duration;
 
-/** Opens short-lived control connections to shards. */
+/**
+ * Opens short-lived control connections to shards. {@code CLIENT SETINFO} is off: it costs a round trip per
+ * connection and KeyDB (Redis 6) does not know it.
+ */
 public final class Connections {
     private Connections() {
     }
@@ -14,6 +18,7 @@ public final class Connections {
     public static Jedis open(String host, int port, Duration timeout) {
         int ms = (int) Math.max(1, timeout.toMillis());
         return new Jedis(new HostAndPort(host, port), DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(ms).socketTimeoutMillis(ms).build());
+                .connectionTimeoutMillis(ms).socketTimeoutMillis(ms)
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED).build());
     }
 }
