@@ -52,23 +52,13 @@ public final class OneShot {
 
     static int run(Path dir, int port) throws InterruptedException {
         int exit;
+        // The experiment stops its orchestrator on close, and also when this JVM is ended (Ctrl-C, SIGTERM).
         try (Experiment exp = Experiment.create("one-shot", dir, System.err::println)) {
-            // Ctrl-C ends this JVM without running the finally blocks; the shards run detached and would outlive it.
-            Thread stopOnExit = new Thread(exp::close, "one-shot-stop");
-            Runtime.getRuntime().addShutdownHook(stopOnExit);
-            try {
-                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).port(port).build());
-                exp.start(db);
-                System.err.println("running the model with SSDB=" + db.ssdb() + " SR_DB_TYPE=" + db.dbType());
-                exit = runModel(db, List.of());
-                System.err.println("model exited with " + exit);
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(stopOnExit);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is stopping the orchestrator
-                }
-            }
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).port(port).build());
+            exp.start(db);
+            System.err.println("running the model with SSDB=" + db.ssdb() + " SR_DB_TYPE=" + db.dbType());
+            exit = runModel(db, List.of());
+            System.err.println("model exited with " + exit);
         } catch (LaunchException e) {
             System.err.println("one-shot: " + e.getMessage());
             return LAUNCH_FAILED;
