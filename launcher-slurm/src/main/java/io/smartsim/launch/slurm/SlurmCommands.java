@@ -1,0 +1,68 @@
+package io.smartsim.launch.slurm;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Pure argv builders for the Slurm commands this launcher runs. Nothing here runs anything. */
+public final class SlurmCommands {
+    /** {@code squeue} job format: id, name, state, pending reason, node list. */
+    public static final String JOB_FORMAT = "%i|%j|%T|%r|%N";
+    /** {@code squeue -s} step format: {@code JOB.STEP}, name, node list (steps have no state column). */
+    public static final String STEP_FORMAT = "%i|%j|%N";
+    public static final String SACCT_FIELDS = "JobID,JobName,State,ExitCode,NodeList";
+
+    private SlurmCommands() {
+    }
+
+    public static List<String> version() {
+        return List.of("sinfo", "-V");
+    }
+
+    /** One query for several jobs. */
+    public static List<String> squeueJobs(List<String> jobIds) {
+        return List.of("squeue", "-h", "-j", String.join(",", jobIds), "-o", JOB_FORMAT);
+    }
+
+    /** One query for the running steps of several jobs. */
+    public static List<String> squeueSteps(List<String> jobIds) {
+        return List.of("squeue", "-h", "-s", "-j", String.join(",", jobIds), "-o", STEP_FORMAT);
+    }
+
+    public static List<String> hostnames(String nodeList) {
+        return List.of("scontrol", "show", "hostnames", nodeList);
+    }
+
+    public static List<String> sacct(List<String> jobIds) {
+        return List.of("sacct", "-n", "-P", "-j", String.join(",", jobIds), "-o", SACCT_FIELDS);
+    }
+
+    /** Submits a rendered batch script; {@code --chdir} and {@code --output} as arguments, so paths need no quoting. */
+    public static List<String> sbatch(Path script, Path workDir, Path output) {
+        return List.of("sbatch", "--parsable", "--chdir=" + workDir, "--output=" + output, script.toString());
+    }
+
+    /** Cancels jobs or steps ({@code JOB} or {@code JOB.STEP}) in one call. */
+    public static List<String> scancel(List<String> ids) {
+        List<String> argv = new ArrayList<>();
+        argv.add("scancel");
+        argv.addAll(ids);
+        return argv;
+    }
+
+    /**
+     * One shard as its own step: one task on one named node. {@code --overlap} lets shards share the node's CPUs
+     * with each other and with the model's steps (without it a second step on a node waits for free CPUs);
+     * {@code --jobid} is given when starting in an existing allocation from outside its batch script.
+     */
+    public static List<String> srunShard(Optional<String> jobId, String node, String stepName, Path workDir,
+                                         Path wrapper) {
+        List<String> argv = new ArrayList<>();
+        argv.add("srun");
+        jobId.ifPresent(j -> argv.add("--jobid=" + j));
+        argv.addAll(List.of("--nodes=1", "--ntasks=1", "--ntasks-per-node=1", "--overlap", "--nodelist=" + node,
+                "--job-name=" + stepName, "--chdir=" + workDir, "bash", wrapper.toString()));
+        return argv;
+    }
+}

@@ -1,0 +1,530 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.ReadinessTimeoutException;
+import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.slurm.SlurmParsers.Accounting;
+import io.smartsim.launch.slurm.SlurmParsers.Job;
+import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
+import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.LogTail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Runs every shard as its own Slurm step: inside an existing allocation ({@code SLURM_JOB_ID} or
+ * {@code launcherOptions.alloc}), or as a batch job of its own ({@code launcherOptions.batch=true}). Each step runs a
+ * wrapper that learns its node's address, reports it in a small file under the shard's directory (on a cluster,
+ * the shared file system), and execs the server bound to that address. Scheduler commands go through the
+ * {@link CommandRunner} this launcher is given; the long-running {@code srun} of an in-allocation step is a
+ * {@link DetachedProcess} on this machine.
+ */
+public final class SlurmLauncher implements Launcher {
+    public static final String NAME = "slurm";
+    /** Handle keys recorded for each shard. */
+    public static final String JOB = "jobId";
+    public static final String STEP = "stepId";
+    public static final String NODE = "node";
+    public static final String MODE = "mode";
+    public static final String MODE_ALLOC = "alloc";
+    public static final String MODE_BATCH = "batch";
+
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration JOB_POLL = Duration.ofSeconds(1);
+    private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
+
+    private final CommandRunner runner;
+    private final Map<String, String> env;
+
+    /** Runs scheduler commands on this machine and reads {@code SLURM_JOB_ID} from this process's environment. */
+    public SlurmLauncher() {
+        this(new LocalCommandRunner(), System.getenv());
+    }
+
+    /** @param runner where scheduler commands run; @param env the environment to find {@code SLURM_JOB_ID} in */
+    public SlurmLauncher(CommandRunner runner, Map<String, String> env) {
+        this.runner = runner;
+        this.env = Map.copyOf(env);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Placement place(OrchestratorSpec spec) {
+        SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
+        if (spec.interfaces().size() > 1) {
+            throw new InvalidSpecException("interfaces", spec.interfaces() + ": the slurm launcher binds each shard "
+                    + "to one address; give one interface (its address on each node is used)");
+        }
+        List<Placement.Node> nodes = new ArrayList<>();
+        if (opts.batch()) {
+            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
+            for (int n = 0; n < spec.nodes(); n++) {
+                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
+            }
+            return new Placement(nodes);
+        }
+        String jobId = allocation(opts);
+        Job job = queryJob(jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
+                + jobId + " is not in the queue (finished or never existed); start a new one or use batch=true"));
+        if (!job.running()) {
+            throw new InvalidSpecException("launcherOptions.alloc", "allocation " + jobId + " is " + job.state()
+                    + " (reason " + job.reason() + "), not RUNNING; wait until it runs");
+        }
+        List<String> hosts = SlurmParsers.hostnames(must(SlurmCommands.hostnames(job.nodeList()),
+                "cannot expand the node list of allocation " + jobId).stdout());
+        if (hosts.size() < spec.nodes()) {
+            throw new InvalidSpecException("nodes", "allocation " + jobId + " has " + hosts.size() + " node(s) ("
+                    + job.nodeList() + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
+                    + " per node; use --nodes " + hosts.size() + " or a larger allocation");
+        }
+        for (int n = 0; n < spec.nodes(); n++) {
+            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
+        }
+        return new Placement(nodes);
+    }
+
+    private String allocation(SlurmOptions opts) {
+        return opts.alloc().or(() -> Optional.ofNullable(env.get("SLURM_JOB_ID")).filter(s -> !s.isBlank()))
+                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a Slurm allocation "
+                        + "(SLURM_JOB_ID is not set) and no alloc=JOBID given; run inside salloc or sbatch, pass "
+                        + "the allocation's job id, or use batch=true"));
+    }
+
+    @Override
+    public void preflight(LaunchPlan plan) {
+        CommandResult r = runner.run(SlurmCommands.version(), COMMAND_TIMEOUT);
+        if (!r.ok()) {
+            throw new LaunchException("Slurm commands do not work on " + runner.where() + ": " + r.describe());
+        }
+    }
+
+    @Override
+    public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
+        SlurmOptions opts = SlurmOptions.parse(plan.spec().launcherOptions());
+        Start run = new Start(plan, ctx, opts);
+        try {
+            return run.go();
+        } catch (RuntimeException e) {
+            run.cancel();
+            throw e;
+        } catch (InterruptedException e) {
+            run.cancel();
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while starting '" + plan.id() + "'; its Slurm steps were cancelled",
+                    e);
+        }
+    }
+
+    /** One launch: what it has started so far, so that a failure cancels exactly that. */
+    private final class Start {
+        private final LaunchPlan plan;
+        private final LaunchContext ctx;
+        private final SlurmOptions opts;
+        private final List<DetachedProcess> sruns = new ArrayList<>();
+        private final LaunchedShard[] landed;
+        private String jobId;
+
+        Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts) {
+            this.plan = plan;
+            this.ctx = ctx;
+            this.opts = opts;
+            this.landed = new LaunchedShard[plan.shards().size()];
+        }
+
+        List<LaunchedShard> go() throws InterruptedException {
+            writeFiles();
+            if (opts.batch()) {
+                submit();
+                awaitRunning();
+            } else {
+                jobId = allocation(opts);
+                for (ShardPlan s : plan.shards()) {
+                    sruns.add(DetachedProcess.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
+                            s.workDir(), SlurmScripts.wrapperPath(s)), s.workDir(), SlurmScripts.consoleLog(s)));
+                }
+                ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
+            }
+            awaitShards();
+            return List.of(landed);
+        }
+
+        private void writeFiles() {
+            PlanFiles.write(plan);
+            String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+            Optional<String> itf = plan.spec().interfaces().stream().findFirst();
+            try {
+                for (ShardPlan s : plan.shards()) {
+                    Files.writeString(SlurmScripts.wrapperPath(s), SlurmScripts.wrapper(plan, s, itf, binary));
+                    Files.deleteIfExists(SlurmScripts.reportPath(s));
+                    Files.deleteIfExists(SlurmScripts.consoleLog(s));
+                }
+                if (opts.batch()) {
+                    Files.writeString(SlurmScripts.batchPath(plan), SlurmScripts.batch(plan, opts));
+                }
+            } catch (IOException e) {
+                throw new LaunchException("cannot write the Slurm scripts of '" + plan.id() + "' under " + plan.dir()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void submit() {
+            CommandResult r = runner.run(SlurmCommands.sbatch(SlurmScripts.batchPath(plan), plan.dir(),
+                    SlurmScripts.batchOutput(plan)), cap());
+            if (!r.ok()) {
+                throw new LaunchException("sbatch rejected the batch job of '" + plan.id() + "': " + r.describe());
+            }
+            jobId = SlurmParsers.parsableJobId(r.stdout());
+            ctx.progress().accept("submitted batch job " + jobId + " (" + SlurmScripts.batchPath(plan) + ")");
+            for (ShardPlan s : plan.shards()) {
+                // Known before it lands, so a crash from here on still leads to the job being cancelled.
+                ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
+                        Optional.empty(), Map.of(JOB, jobId, MODE, MODE_BATCH)));
+            }
+        }
+
+        private void awaitRunning() throws InterruptedException {
+            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
+            String reported = null;
+            while (true) {
+                Optional<Job> job = queryJob(jobId);
+                if (job.isEmpty() || !(job.get().running() || job.get().pending())) {
+                    throw ended("before its shards started");
+                }
+                if (job.get().running()) {
+                    ctx.progress().accept("batch job " + jobId + " running on " + job.get().nodeList());
+                    return;
+                }
+                String now = job.get().state() + " (" + job.get().reason() + ")";
+                if (!now.equals(reported)) {
+                    ctx.progress().accept("batch job " + jobId + " " + now);
+                    reported = now;
+                }
+                if (!backoff.pause()) {
+                    throw new ReadinessTimeoutException("batch job " + jobId + " of '" + plan.id() + "' was still "
+                            + now + " after " + plan.spec().startupTimeout().toSeconds() + " s and was cancelled; "
+                            + "pending reason: " + job.get().reason());
+                }
+            }
+        }
+
+        /** The job left the queue or stopped running: its accounting state, exit code and output. */
+        private LaunchException ended(String when) {
+            String state = "it left the queue";
+            CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), cap());
+            if (acct.ok()) {
+                Optional<Accounting> a = SlurmParsers.accounting(acct.stdout()).stream()
+                        .filter(x -> x.id().equals(jobId)).findFirst();
+                if (a.isPresent()) {
+                    state = "state " + a.get().state() + ", exit code " + a.get().exitCode();
+                }
+            }
+            Path out = plan.dir().resolve(plan.id() + "-" + jobId + ".out");
+            return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
+                    + state + ").\n" + LogTail.block(out, 10));
+        }
+
+        private void awaitShards() throws InterruptedException {
+            int total = plan.shards().size();
+            boolean[] up = new boolean[total];
+            int pending = total;
+            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
+            long nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
+            while (true) {
+                for (int i = 0; i < total; i++) {
+                    if (up[i]) {
+                        continue;
+                    }
+                    ShardPlan s = plan.shards().get(i);
+                    if (!sruns.isEmpty() && sruns.get(i).exit().isPresent()) {
+                        throw failure(s, "its srun " + sruns.get(i).exit().get());
+                    }
+                    if (landed[i] == null) {
+                        readReport(s).ifPresent(r -> land(s, r));
+                    }
+                    if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
+                            ctx.deadline().capMillis(PING_TIMEOUT))) {
+                        up[i] = true;
+                        pending--;
+                        if (total <= 16 || pending == 0) {
+                            ctx.progress().accept("shard " + i + " up on " + landed[i].address() + " (node "
+                                    + landed[i].handle().get(NODE) + ", step " + jobId + "." + landed[i].handle().get(STEP)
+                                    + ") (" + (total - pending) + "/" + total + ")");
+                        }
+                    }
+                }
+                if (pending == 0) {
+                    return;
+                }
+                if (opts.batch() && System.nanoTime() > nextJobCheck) {
+                    checkBatchSteps();
+                    nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
+                }
+                if (!backoff.pause()) {
+                    List<String> late = new ArrayList<>();
+                    for (int i = 0; i < total; i++) {
+                        if (!up[i]) {
+                            ShardPlan s = plan.shards().get(i);
+                            late.add("shard " + i + (landed[i] == null ? " (no report from its step yet)"
+                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + LogTail.block(s.logPath(), 5)
+                                    + "\n" + LogTail.block(SlurmScripts.consoleLog(s), 5));
+                        }
+                    }
+                    throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
+                            + "' were not up within " + plan.spec().startupTimeout().toSeconds() + " s; job " + jobId
+                            + "'s steps were cancelled:\n" + String.join("\n", late));
+                }
+            }
+        }
+
+        /** A batch job's shards have no local srun to watch: one squeue for its steps tells if one died. */
+        private void checkBatchSteps() {
+            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), cap());
+            if (!r.ok()) {
+                return; // a transient squeue failure is not a shard failure; the deadline still bounds the wait
+            }
+            Set<String> live = new LinkedHashSet<>();
+            SlurmParsers.steps(r.stdout()).forEach(st -> live.add(st.id()));
+            if (live.isEmpty()) {
+                Optional<Job> job = queryJob(jobId);
+                if (job.isEmpty() || !job.get().running()) {
+                    throw ended("while its shards were starting");
+                }
+            }
+            for (int i = 0; i < landed.length; i++) {
+                LaunchedShard ls = landed[i];
+                if (ls != null && ls.handle().containsKey(STEP) && !live.contains(jobId + "." + ls.handle().get(STEP))) {
+                    throw failure(plan.shards().get(i), "its step " + jobId + "." + ls.handle().get(STEP) + " ended");
+                }
+            }
+        }
+
+        private void land(ShardPlan s, ShardReport r) {
+            if (r.port() != s.port()) {
+                throw failure(s, "reported port " + r.port() + " instead of " + s.port());
+            }
+            Map<String, String> handle = new LinkedHashMap<>();
+            handle.put(JOB, r.jobId());
+            handle.put(STEP, r.stepId());
+            handle.put(NODE, r.node());
+            handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
+            LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
+                    Optional.empty(), handle);
+            landed[s.index()] = ls;
+            ctx.spawned().accept(ls);
+        }
+
+        private ShardStartException failure(ShardPlan s, String how) {
+            return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
+                    + s.port() + ": " + how + "; every step of this launch was cancelled.\n"
+                    + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(SlurmScripts.consoleLog(s), 8));
+        }
+
+        private Duration cap() {
+            return Duration.ofMillis(Math.max(1000, ctx.deadline().capMillis(COMMAND_TIMEOUT)));
+        }
+
+        /** Cancels whatever this launch started: the batch job, or the steps it knows and the sruns it runs. */
+        void cancel() {
+            if (jobId == null) {
+                return;
+            }
+            try {
+                if (opts.batch()) {
+                    runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
+                    awaitGone(List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
+                    return;
+                }
+                Set<String> steps = new LinkedHashSet<>();
+                for (LaunchedShard ls : landed) {
+                    if (ls != null) {
+                        steps.add(jobId + "." + ls.handle().get(STEP));
+                    }
+                }
+                if (!steps.isEmpty()) {
+                    runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
+                }
+                for (DetachedProcess p : sruns) {
+                    p.terminate(Duration.ofSeconds(5)); // srun cancels its step when terminated
+                }
+                awaitGone(List.of(), steps, Deadline.after(CANCEL_WAIT));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // Best effort: the launch's own failure is what the caller needs to see.
+            }
+        }
+    }
+
+    private Optional<ShardReport> readReport(ShardPlan s) {
+        Path p = SlurmScripts.reportPath(s);
+        if (!Files.isRegularFile(p)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ShardReport.parse(Files.readString(p)));
+        } catch (IOException e) {
+            return Optional.empty(); // renamed into place while we looked; read it next round
+        }
+    }
+
+    /** The job as squeue sees it; empty once it has left the queue. */
+    private Optional<Job> queryJob(String jobId) {
+        CommandResult r = runner.run(SlurmCommands.squeueJobs(List.of(jobId)), COMMAND_TIMEOUT);
+        if (!r.ok()) {
+            if (r.stderr().contains("Invalid job id")) {
+                return Optional.empty();
+            }
+            throw new LaunchException("cannot query job " + jobId + ": " + r.describe());
+        }
+        return SlurmParsers.jobs(r.stdout()).stream().filter(j -> j.id().equals(jobId)).findFirst();
+    }
+
+    private CommandResult must(List<String> argv, String what) {
+        CommandResult r = runner.run(argv, COMMAND_TIMEOUT);
+        if (!r.ok()) {
+            throw new LaunchException(what + ": " + r.describe());
+        }
+        return r;
+    }
+
+    /** Running step ids ({@code JOB.STEP}) of these jobs, from one squeue call; empty when squeue fails. */
+    private Optional<Set<String>> liveSteps(List<String> jobIds) {
+        try {
+            CommandResult r = runner.run(SlurmCommands.squeueSteps(jobIds), COMMAND_TIMEOUT);
+            if (!r.ok()) {
+                return Optional.empty();
+            }
+            Set<String> ids = new LinkedHashSet<>();
+            for (Step st : SlurmParsers.steps(r.stdout())) {
+                ids.add(st.id());
+            }
+            return Optional.of(ids);
+        } catch (LaunchException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Jobs of these ids still in the queue, from one squeue call. */
+    private Set<String> queuedJobs(List<String> jobIds) {
+        CommandResult r = runner.run(SlurmCommands.squeueJobs(jobIds), COMMAND_TIMEOUT);
+        Set<String> ids = new LinkedHashSet<>();
+        if (r.ok()) {
+            SlurmParsers.jobs(r.stdout()).stream().filter(j -> !j.finished()).forEach(j -> ids.add(j.id()));
+        } else if (!r.stderr().contains("Invalid job id")) {
+            ids.addAll(jobIds); // cannot tell: assume still there
+        }
+        return ids;
+    }
+
+    /** Waits until none of {@code jobs} is queued and none of {@code steps} runs; false at the deadline. */
+    private boolean awaitGone(List<String> jobs, Set<String> steps, Deadline deadline) throws InterruptedException {
+        Backoff backoff = new Backoff(deadline, Duration.ofMillis(50), Duration.ofMillis(500));
+        List<String> stepJobs = steps.stream().map(s -> s.substring(0, s.indexOf('.'))).distinct().toList();
+        while (true) {
+            boolean jobsGone = jobs.isEmpty() || queuedJobs(jobs).isEmpty();
+            boolean stepsGone = steps.isEmpty() || liveSteps(stepJobs).map(l -> l.stream().noneMatch(steps::contains))
+                    .orElse(false);
+            if (jobsGone && stepsGone) {
+                return true;
+            }
+            if (!backoff.pause()) {
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+        Map<Integer, Liveness> out = new LinkedHashMap<>();
+        List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).filter(j -> j != null).distinct().toList();
+        Optional<Set<String>> live = jobs.isEmpty() ? Optional.empty() : liveSteps(jobs);
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            String step = s.handle().get(STEP);
+            out.put(s.index(), live.isEmpty() || job == null || step == null ? Liveness.UNKNOWN
+                    : live.get().contains(job + "." + step) ? Liveness.ALIVE : Liveness.GONE);
+        }
+        return out;
+    }
+
+    @Override
+    public void stop(List<LaunchedShard> shards, Duration grace) {
+        Set<String> steps = new LinkedHashSet<>();
+        Set<String> batchJobs = new LinkedHashSet<>();
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            if (job == null) {
+                continue;
+            }
+            if (s.handle().containsKey(STEP)) {
+                steps.add(job + "." + s.handle().get(STEP));
+            }
+            if (MODE_BATCH.equals(s.handle().get(MODE))) {
+                batchJobs.add(job);
+            }
+        }
+        if (steps.isEmpty() && batchJobs.isEmpty()) {
+            return;
+        }
+        try {
+            // Core has sent SHUTDOWN NOSAVE: each step ends with its server. Give them the grace to do so.
+            if (!awaitGone(List.of(), steps, Deadline.after(grace))) {
+                runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
+            }
+            if (!batchJobs.isEmpty()) {
+                // With its steps gone the batch script's `wait` returns and the job completes on its own.
+                if (!awaitGone(List.copyOf(batchJobs), Set.of(), Deadline.after(Duration.ofSeconds(5)))) {
+                    runner.run(SlurmCommands.scancel(List.copyOf(batchJobs)), COMMAND_TIMEOUT);
+                }
+            }
+            if (!awaitGone(List.copyOf(batchJobs), steps, Deadline.after(CANCEL_WAIT))) {
+                List<String> all = new ArrayList<>(steps);
+                all.addAll(batchJobs);
+                throw new LaunchException("Slurm still lists " + String.join(", ", all) + " " + CANCEL_WAIT.toSeconds()
+                        + " s after scancel; check squeue -s and scancel them by hand");
+            }
+        } catch (InterruptedException e) {
+            List<String> all = new ArrayList<>(steps);
+            all.addAll(batchJobs);
+            runner.run(SlurmCommands.scancel(all), COMMAND_TIMEOUT);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** For messages and tests: the steps of a shard list as {@code JOB.STEP}. */
+    static List<String> stepIds(List<LaunchedShard> shards) {
+        return shards.stream().filter(s -> s.handle().containsKey(JOB) && s.handle().containsKey(STEP))
+                .map(s -> s.handle().get(JOB) + "." + s.handle().get(STEP)).toList();
+    }
+}

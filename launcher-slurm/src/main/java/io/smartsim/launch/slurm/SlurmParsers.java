@@ -1,0 +1,153 @@
+package io.smartsim.launch.slurm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Pure parsers for the output of Slurm commands, in the formats {@link SlurmCommands} asks for. */
+public final class SlurmParsers {
+    private SlurmParsers() {
+    }
+
+    /** One job as {@code squeue -h -o '%i|%j|%T|%r|%N'} prints it; {@code nodeList} is empty while pending. */
+    public record Job(String id, String name, String state, String reason, String nodeList) {
+        public boolean running() {
+            return state.equals("RUNNING");
+        }
+
+        /** Ended for good (squeue still lists a job for a while after it ends when asked for it by id). */
+        public boolean finished() {
+            return !(running() || pending() || state.equals("COMPLETING") || state.equals("SUSPENDED")
+                    || state.equals("RESIZING") || state.equals("REQUEUED") || state.equals("SIGNALING")
+                    || state.equals("STAGE_OUT") || state.equals("STOPPED"));
+        }
+
+        public boolean pending() {
+            return state.equals("PENDING") || state.equals("CONFIGURING");
+        }
+    }
+
+    /** One running step as {@code squeue -h -s -o '%i|%j|%N'} prints it: {@code id} is {@code JOB.STEP}. */
+    public record Step(String id, String name, String nodeList) {
+        public String jobId() {
+            int dot = id.indexOf('.');
+            return dot < 0 ? id : id.substring(0, dot);
+        }
+    }
+
+    /** One line of {@code sacct -n -P -o JobID,JobName,State,ExitCode,NodeList}. */
+    public record Accounting(String id, String name, String state, String exitCode, String nodeList) {
+    }
+
+    /** {@code squeue -h -o '%i|%j|%T|%r|%N'}: the name is everything between the first and the last three bars. */
+    public static List<Job> jobs(String out) {
+        List<Job> jobs = new ArrayList<>();
+        for (String line : lines(out)) {
+            String[] f = line.split("\\|", -1);
+            if (f.length < 5) {
+                throw new IllegalArgumentException("not a squeue job line (id|name|state|reason|nodes): '" + line + "'");
+            }
+            int n = f.length;
+            jobs.add(new Job(f[0], String.join("|", java.util.Arrays.copyOfRange(f, 1, n - 3)), f[n - 3], f[n - 2],
+                    f[n - 1]));
+        }
+        return jobs;
+    }
+
+    /** {@code squeue -h -s -o '%i|%j|%N'}: running steps, the batch step included. */
+    public static List<Step> steps(String out) {
+        List<Step> steps = new ArrayList<>();
+        for (String line : lines(out)) {
+            String[] f = line.split("\\|", -1);
+            if (f.length < 3) {
+                throw new IllegalArgumentException("not a squeue step line (step|name|nodes): '" + line + "'");
+            }
+            int n = f.length;
+            steps.add(new Step(f[0], String.join("|", java.util.Arrays.copyOfRange(f, 1, n - 1)), f[n - 1]));
+        }
+        return steps;
+    }
+
+    /** {@code sacct -n -P -o JobID,JobName,State,ExitCode,NodeList}. */
+    public static List<Accounting> accounting(String out) {
+        List<Accounting> rows = new ArrayList<>();
+        for (String line : lines(out)) {
+            String[] f = line.split("\\|", -1);
+            if (f.length < 5) {
+                throw new IllegalArgumentException("not a sacct line (id|name|state|exit|nodes): '" + line + "'");
+            }
+            int n = f.length;
+            rows.add(new Accounting(f[0], String.join("|", java.util.Arrays.copyOfRange(f, 1, n - 3)), f[n - 3],
+                    f[n - 2], f[n - 1]));
+        }
+        return rows;
+    }
+
+    /** {@code scontrol show hostnames LIST}: one node name a line. */
+    public static List<String> hostnames(String out) {
+        return lines(out);
+    }
+
+    /** {@code sbatch --parsable}: {@code JOBID} or {@code JOBID;CLUSTER}. */
+    public static String parsableJobId(String out) {
+        String first = lines(out).stream().findFirst().orElseThrow(() ->
+                new IllegalArgumentException("sbatch --parsable printed no job id"));
+        String id = first.split(";", 2)[0].strip();
+        if (!id.matches("[0-9]+")) {
+            throw new IllegalArgumentException("sbatch --parsable printed '" + first + "', not a job id");
+        }
+        return id;
+    }
+
+    /**
+     * {@code scontrol show job ID} (either layout, with or without {@code -o}): its {@code Key=Value} fields. A
+     * value runs to the next white space, except the last fields of a line ({@code Command=}, {@code WorkDir=}...)
+     * which keep their spaces.
+     */
+    public static Map<String, String> scontrolJob(String out) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String line : lines(out)) {
+            for (String token : line.strip().split(" +(?=[A-Za-z/:_]+=)")) {
+                int eq = token.indexOf('=');
+                if (eq > 0) {
+                    fields.putIfAbsent(token.substring(0, eq), token.substring(eq + 1).strip());
+                }
+            }
+        }
+        return fields;
+    }
+
+    /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
+    public record ShardReport(String address, int port, String node, String hostname, String jobId, String stepId,
+                              Optional<Long> pid) {
+        public static ShardReport parse(String text) {
+            Map<String, String> kv = new LinkedHashMap<>();
+            for (String line : lines(text)) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    kv.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+            }
+            for (String key : List.of("address", "port", "node", "job", "step")) {
+                if (kv.getOrDefault(key, "").isBlank()) {
+                    throw new IllegalArgumentException("shard report has no " + key + ": " + kv);
+                }
+            }
+            Optional<Long> pid = Optional.ofNullable(kv.get("pid")).filter(p -> p.matches("[0-9]+")).map(Long::valueOf);
+            return new ShardReport(kv.get("address"), Integer.parseInt(kv.get("port")), kv.get("node"),
+                    kv.getOrDefault("hostname", ""), kv.get("job"), kv.get("step"), pid);
+        }
+    }
+
+    private static List<String> lines(String out) {
+        List<String> l = new ArrayList<>();
+        for (String s : out.split("\n")) {
+            if (!s.isBlank()) {
+                l.add(s.stripTrailing());
+            }
+        }
+        return l;
+    }
+}

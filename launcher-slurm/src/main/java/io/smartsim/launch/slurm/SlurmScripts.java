@@ -1,0 +1,98 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ShardPlan;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Renders the shard wrapper and the batch script from their templates. Pure: returns text, writes nothing. */
+public final class SlurmScripts {
+    private static final Template WRAPPER = Template.resource("shard-wrapper.sh");
+    private static final Template BATCH = Template.resource("orchestrator.sbatch");
+    private static final String NODE_MARK = "\u0000node";
+
+    private SlurmScripts() {
+    }
+
+    /** The wrapper script of a shard, beside its config. */
+    public static Path wrapperPath(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".slurm.sh");
+    }
+
+    /** Where the wrapper reports the address, port, node and step of its shard. */
+    public static Path reportPath(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".where");
+    }
+
+    /** The batch script of an orchestrator. */
+    public static Path batchPath(LaunchPlan plan) {
+        return plan.dir().resolve(plan.id() + ".sbatch");
+    }
+
+    /** The batch job's own output; {@code %j} is the job id. */
+    public static Path batchOutput(LaunchPlan plan) {
+        return plan.dir().resolve(plan.id() + "-%j.out");
+    }
+
+    /** The job name of a batch orchestrator: experiment and id, both already restricted to safe characters. */
+    public static String jobName(LaunchPlan plan) {
+        return plan.experiment() + "." + plan.id();
+    }
+
+    /**
+     * The wrapper that starts shard {@code s}: finds the node's address (of {@code interfaceName} when given),
+     * writes the report, then execs {@code serverBinary config --bind ADDR} (plus {@code cluster-announce-ip}
+     * when clustered).
+     */
+    public static String wrapper(LaunchPlan plan, ShardPlan s, Optional<String> interfaceName, String serverBinary) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("index", Integer.toString(s.index()));
+        v.put("shard", s.name());
+        v.put("id", plan.id());
+        v.put("interface", interfaceName.orElse(""));
+        v.put("report", reportPath(s).toString());
+        v.put("port", Integer.toString(s.port()));
+        List<String> argv = new ArrayList<>(s.argv());
+        argv.set(0, serverBinary);
+        v.put("server", Shell.join(argv));
+        v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
+        return WRAPPER.render(v);
+    }
+
+    /** The batch script: the job's directives, then one backgrounded {@code srun} step per shard, then {@code wait}. */
+    public static String batch(LaunchPlan plan, SlurmOptions options) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("id", plan.id());
+        v.put("experiment", plan.experiment());
+        v.put("jobName", jobName(plan));
+        v.put("nodes", Integer.toString(plan.spec().nodes()));
+        v.put("perNode", Integer.toString(plan.spec().instancesPerNode()));
+        List<String> directives = new ArrayList<>();
+        for (String d : options.directives()) {
+            directives.add("#SBATCH " + d);
+        }
+        v.put("directives", String.join("\n", directives));
+        List<String> steps = new ArrayList<>();
+        for (ShardPlan s : plan.shards()) {
+            List<String> words = new ArrayList<>();
+            for (String arg : SlurmCommands.srunShard(Optional.empty(), NODE_MARK, s.name(), s.workDir(),
+                    wrapperPath(s))) {
+                words.add(arg.equals("--nodelist=" + NODE_MARK) ? "--nodelist=\"${nodes[" + s.node() + "]}\""
+                        : Shell.quote(arg));
+            }
+            steps.add(String.join(" ", words) + " >> " + Shell.quote(consoleLog(s).toString()) + " 2>&1 &");
+        }
+        v.put("steps", String.join("\n", steps));
+        return BATCH.render(v);
+    }
+
+    /** The step's own output (srun and the wrapper before exec), beside the shard's log. */
+    public static Path consoleLog(ShardPlan s) {
+        return io.smartsim.launch.plan.PlanFiles.consoleLog(s);
+    }
+}

@@ -1,0 +1,46 @@
+package io.smartsim.launch.slurm;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every argv exactly: these are what a user would type. */
+class SlurmCommandsTest {
+
+    @Test
+    void queries() {
+        assertThat(SlurmCommands.squeueJobs(List.of("25"))).containsExactly("squeue", "-h", "-j", "25", "-o",
+                "%i|%j|%T|%r|%N");
+        assertThat(SlurmCommands.squeueSteps(List.of("34", "35"))).containsExactly("squeue", "-h", "-s", "-j",
+                "34,35", "-o", "%i|%j|%N");
+        assertThat(SlurmCommands.sacct(List.of("25", "28"))).containsExactly("sacct", "-n", "-P", "-j", "25,28", "-o",
+                "JobID,JobName,State,ExitCode,NodeList");
+        assertThat(SlurmCommands.hostnames("n[1-3]")).containsExactly("scontrol", "show", "hostnames", "n[1-3]");
+    }
+
+    @Test
+    void submitAndCancel() {
+        assertThat(SlurmCommands.sbatch(Path.of("/exp/db/db.sbatch"), Path.of("/exp/db"), Path.of("/exp/db/db-%j.out")))
+                .containsExactly("sbatch", "--parsable", "--chdir=/exp/db", "--output=/exp/db/db-%j.out",
+                        "/exp/db/db.sbatch");
+        assertThat(SlurmCommands.scancel(List.of("34.0", "34.2"))).containsExactly("scancel", "34.0", "34.2");
+    }
+
+    @Test
+    void srunInAnAllocation() {
+        assertThat(SlurmCommands.srunShard(Optional.of("34"), "n2", "db_1", Path.of("/exp/db/db_1"),
+                Path.of("/exp/db/db_1/db_1.slurm.sh"))).containsExactly("srun", "--jobid=34", "--nodes=1", "--ntasks=1",
+                "--ntasks-per-node=1", "--overlap", "--nodelist=n2", "--job-name=db_1", "--chdir=/exp/db/db_1", "bash",
+                "/exp/db/db_1/db_1.slurm.sh");
+    }
+
+    @Test
+    void srunInsideTheJobNeedsNoJobId() {
+        assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh")))
+                .doesNotContain("--jobid=34").first().isEqualTo("srun");
+    }
+}

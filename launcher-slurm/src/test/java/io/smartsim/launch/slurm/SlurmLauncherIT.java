@@ -1,0 +1,240 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.spi.LaunchedShard;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Slurm launcher on the real testbed (testbeds/slurm/up: nodes n1-n3 at 127.0.1.1-3, partition debug).
+ * Each shard on its own node uses the same port: the nodes have different addresses.
+ */
+class SlurmLauncherIT {
+    private static final Duration CMD = Duration.ofSeconds(30);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void slurmIsHere() {
+        boolean ok;
+        try {
+            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (LaunchException e) {
+            ok = false;
+        }
+        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+    }
+
+    @AfterEach
+    void cancelEverything() {
+        if (!jobs.isEmpty()) {
+            SH.run(SlurmCommands.scancel(jobs), CMD);
+        }
+        // Whatever the test did, nothing of this test's experiment may keep running.
+        assertThat(redisOf(tmp)).as("redis-server processes of this test left behind").isEmpty();
+    }
+
+    private static CommandResult sh(String... argv) {
+        return SH.run(List.of(argv), CMD);
+    }
+
+    private static List<String> redisOf(Path dir) {
+        return sh("pgrep", "-af", "redis-server").stdout().lines().filter(l -> l.contains(dir.toString())).toList();
+    }
+
+    /** A job holding 3 nodes, as a user's salloc would; returns once it runs. */
+    private String holder() throws InterruptedException {
+        CommandResult r = sh("sbatch", "--parsable", "-N3", "-J", "slurm-it-holder", "--output=/dev/null", "--wrap",
+                "sleep 600");
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        String id = SlurmParsers.parsableJobId(r.stdout());
+        jobs.add(id);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            List<SlurmParsers.Job> j = SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(id)), CMD).stdout());
+            if (!j.isEmpty() && j.get(0).running()) {
+                return id;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("holder job " + id + " did not start running within 30 s");
+    }
+
+    private Experiment experiment() {
+        long t0 = System.nanoTime();
+        return Experiment.create("slurm-it", tmp.resolve("exp"), line -> {
+            progress.add(line);
+            System.out.printf("  [%6.2f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
+        });
+    }
+
+    private static Set<String> steps(String job) {
+        return SlurmParsers.steps(SH.run(SlurmCommands.squeueSteps(List.of(job)), CMD).stdout()).stream()
+                .map(SlurmParsers.Step::id).collect(Collectors.toSet());
+    }
+
+    private static void clusterWorks(Orchestrator db) {
+        LaunchedShard first = db.shards().get(0);
+        CommandResult check = sh("redis-cli", "--cluster", "check", first.address());
+        assertThat(check.exitCode()).as(check.describe()).isZero();
+        Set<HostAndPort> seeds = db.shards().stream().map(s -> new HostAndPort(s.host(), s.port()))
+                .collect(Collectors.toSet());
+        try (JedisCluster c = new JedisCluster(seeds)) {
+            for (int i = 0; i < 200; i++) {
+                c.set("key:" + i, "value:" + i);
+            }
+            for (int i = 0; i < 200; i++) {
+                assertThat(c.get("key:" + i)).isEqualTo("value:" + i);
+            }
+        }
+    }
+
+    @Test
+    void threeNodesOneShardEachInAnAllocation() throws Exception {
+        String job = holder();
+        long t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(21380).launcherOption("alloc", job).build());
+            assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
+            exp.start(db);
+            System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:21380", "127.0.1.2:21380", "127.0.1.3:21380");
+            assertThat(db.shards()).allSatisfy(s -> assertThat(s.handle()).containsEntry("jobId", job)
+                    .containsEntry("mode", "alloc").containsKeys("stepId", "node"));
+            assertThat(steps(job)).containsAll(SlurmLauncher.stepIds(db.shards()));
+            clusterWorks(db);
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).isEmpty();
+        assertThat(steps(job)).containsOnly(job + ".batch"); // only the holder's own batch step
+        System.out.printf("alloc 3x1 total %.2f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Test
+    void aKilledStepShowsInStatus() throws Exception {
+        String job = holder();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(21480).launcherOption("alloc", job).build());
+            exp.start(db);
+            String victim = SlurmLauncher.stepIds(db.shards()).get(1);
+            assertThat(sh("scancel", victim).ok()).isTrue();
+            OrchestratorStatus st = exp.status("orchestrator");
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!st.state().equals("DEGRADED") && System.nanoTime() < until) {
+                Thread.sleep(200);
+                st = exp.status("orchestrator");
+            }
+            assertThat(st.state()).isEqualTo("DEGRADED");
+            assertThat(st.liveness()).containsEntry(1, io.smartsim.launch.spi.Launcher.Liveness.GONE)
+                    .containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.ALIVE);
+            exp.stop(db);
+        }
+        assertThat(steps(job)).containsOnly(job + ".batch");
+    }
+
+    @Test
+    void threeNodesTwoShardsEachAsABatchJob() throws Exception {
+        long t0 = System.nanoTime();
+        String job;
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(2).port(21580).launcherOption("batch", "true").build());
+            exp.start(db);
+            System.out.printf("batch 3x2 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            job = db.shards().get(0).handle().get("jobId");
+            jobs.add(job);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:21580", "127.0.1.1:21581", "127.0.1.2:21580",
+                    "127.0.1.2:21581", "127.0.1.3:21580", "127.0.1.3:21581");
+            assertThat(progress).anyMatch(l -> l.startsWith("submitted batch job " + job));
+            clusterWorks(db);
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).isEmpty();
+        assertThat(SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(job)), CMD).stdout()))
+                .allMatch(SlurmParsers.Job::finished);
+        System.out.printf("batch 3x2 total %.2f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Test
+    void oneStandaloneShardAsABatchJobWithOptions() throws Exception {
+        long t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").port(21680)
+                    .launcherOption("batch", "true").launcherOption("partition", "debug")
+                    .launcherOption("time", "00:10:00").build());
+            exp.start(db);
+            jobs.add(db.shards().get(0).handle().get("jobId"));
+            LaunchedShard s = db.shards().get(0);
+            try (Jedis j = new Jedis(s.host(), s.port())) {
+                j.set("k", "v");
+                assertThat(j.get("k")).isEqualTo("v");
+            }
+            exp.stop(db);
+        }
+        System.out.printf("batch 1x1 total %.2f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Test
+    void aBadPartitionShowsSbatchsOwnWords() {
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").port(21780)
+                    .launcherOption("batch", "true").launcherOption("partition", "nope").build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
+                    .hasMessageContaining("sbatch rejected").hasMessageContaining("invalid partition specified: nope");
+        }
+    }
+
+    @Test
+    void aJobPendingPastTheDeadlineIsCancelledAndTheReasonGiven() {
+        try (Experiment exp = experiment()) {
+            // 4 nodes on a 3-node partition: accepted, then pending for PartitionNodeLimit forever.
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(4).port(21880)
+                    .startupTimeout(Duration.ofSeconds(3)).launcherOption("batch", "true").build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ReadinessTimeoutException.class)
+                    .hasMessageContaining("was cancelled").hasMessageContaining("pending reason: PartitionNodeLimit");
+            String job = progress.stream().filter(l -> l.startsWith("submitted batch job ")).findFirst().orElseThrow()
+                    .split(" ")[3];
+            jobs.add(job);
+            assertThat(progress).contains("batch job " + job + " PENDING (PartitionNodeLimit)");
+            assertThat(SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(job)), CMD).stdout()))
+                    .allMatch(SlurmParsers.Job::finished);
+        }
+    }
+
+    @Test
+    void outsideAnAllocationSaysWhatToDo() {
+        SlurmLauncher l = new SlurmLauncher(SH, java.util.Map.of());
+        assertThatThrownBy(() -> l.place(OrchestratorSpec.builder().launcher("slurm").build()))
+                .hasMessageContaining("SLURM_JOB_ID is not set");
+    }
+}

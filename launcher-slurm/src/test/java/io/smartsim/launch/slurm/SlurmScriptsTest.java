@@ -1,0 +1,77 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.Planner;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Golden files for the rendered wrapper and batch scripts, one per option combination that changes them. */
+class SlurmScriptsTest {
+
+    private static LaunchPlan plan(int nodes, int perNode, Map<String, String> options, String... hosts) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(nodes)
+                .instancesPerNode(perNode);
+        options.forEach(b::launcherOption);
+        OrchestratorSpec spec = b.build();
+        List<Placement.Node> placed = new ArrayList<>();
+        for (int n = 0; n < nodes; n++) {
+            placed.add(new Placement.Node(hosts.length > 0 ? hosts[n] : "batch-node-" + n, List.of()));
+        }
+        return Planner.plan("exp", Path.of("/exp"), spec, new Placement(placed));
+    }
+
+    @Test
+    void wrapperStandalone() {
+        LaunchPlan p = plan(1, 1, Map.of(), "n1");
+        Golden.assertMatches("wrapper-standalone.sh",
+                SlurmScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server"));
+    }
+
+    @Test
+    void wrapperClusteredWithInterfaceAndAQuotedPath() {
+        LaunchPlan p = plan(3, 1, Map.of(), "n1", "n2", "n3");
+        Golden.assertMatches("wrapper-cluster-interface.sh",
+                SlurmScripts.wrapper(p, p.shards().get(2), Optional.of("ib0"), "/opt/my redis/bin/redis-server"));
+    }
+
+    @Test
+    void batchPlain() {
+        LaunchPlan p = plan(3, 2, Map.of("batch", "true"));
+        Golden.assertMatches("batch-3x2.sbatch", SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions())));
+    }
+
+    @Test
+    void batchEveryOption() {
+        LaunchPlan p = plan(1, 1, Map.of("batch", "true", "time", "00:30:00", "account", "proj1", "partition", "debug",
+                "qos", "high", "constraint", "ib&haswell", "sbatch", "--mem=4G\n--exclusive"));
+        Golden.assertMatches("batch-1x1-options.sbatch",
+                SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions())));
+    }
+
+    @Test
+    void shellQuoting() {
+        assertThat(Shell.quote("/exp/db/db_0.conf")).isEqualTo("/exp/db/db_0.conf");
+        assertThat(Shell.quote("a b")).isEqualTo("'a b'");
+        assertThat(Shell.quote("it's")).isEqualTo("'it'\"'\"'s'");
+        assertThat(Shell.quote("")).isEqualTo("''");
+        assertThat(Shell.quote("$HOME")).isEqualTo("'$HOME'");
+    }
+
+    @Test
+    void templatesAreStrict() {
+        Template t = Template.resource("shard-wrapper.sh");
+        assertThatThrownBy(() -> t.render(Map.of("index", "0"))).hasMessageContaining("needs a value for");
+        LaunchPlan p = plan(1, 1, Map.of(), "n1");
+        assertThat(SlurmScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server")).doesNotContain("{{");
+    }
+}
