@@ -1,11 +1,85 @@
 package io.smartsim.launch.cli;
 
-/** Placeholder until the CLI lands. */
-public final class Main {
-    private Main() {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IFactory;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+import java.util.ServiceConfigurationError;
+import java.util.concurrent.Callable;
+
+/** The {@code smartsim-launch} command: {@code db start|status|stop|plan} and {@code doctor}. */
+@Command(name = "smartsim-launch",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Launch, inspect and stop Redis/KeyDB orchestrators: the database of a SmartSim-like experiment.",
+        subcommands = {DbCommand.class, DoctorCommand.class, HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                Errors.EXIT_DOC_OK,
+                Errors.EXIT_DOC_FAILED,
+                Errors.EXIT_DOC_USAGE},
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  smartsim-launch doctor                 which servers and schedulers are here",
+                "  smartsim-launch db plan --per-node 3   what would run; nothing is started",
+                "  smartsim-launch db start --per-node 3  a 3-shard cluster on ports 6780-6782",
+                "  smartsim-launch db status              every orchestrator in ./exp",
+                "  smartsim-launch db stop"})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command: choose db or doctor");
+    }
+
+    /** The command line with the documented exit codes and error handling wired in. */
+    public static CommandLine commandLine() {
+        return commandLine(CommandLine.defaultFactory());
+    }
+
+    /** As {@link #commandLine()}, with commands made by {@code factory} (tests hand in their own). */
+    public static CommandLine commandLine(IFactory factory) {
+        Errors errors = new Errors();
+        CommandLine cl = new CommandLine(new Main(), factory);
+        cl.setExecutionExceptionHandler(errors);
+        cl.setParameterExceptionHandler(errors);
+        cl.setExitCodeExceptionMapper(errors);
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (ServiceConfigurationError e) {
+                return errors.handleBrokenLauncher(e, parsed);
+            }
+        });
+        return cl;
     }
 
     public static void main(String[] args) {
-        System.exit(2);
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The version Maven built, from a filtered resource. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("/smartsim-launch.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"smartsim-launch " + p.getProperty("version", "(unknown version)"),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
     }
 }

@@ -1,0 +1,132 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.spi.LaunchedShard;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * {@code db start}: starts an orchestrator, waits until it is healthy, and leaves it running after this process
+ * exits. The last line of stdout is {@code SSDB=host:port,...}.
+ */
+@Command(name = "start",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        defaultValueProvider = SpecOptions.Defaults.class,
+        description = {"Start an orchestrator and wait until it is healthy (every shard answers; with 3 or more shards, "
+                + "the cluster is formed and all 16384 slots are served). It keeps running after this command "
+                + "exits; stop it with 'db stop'.",
+                "Progress goes to stderr. stdout ends with the line SSDB=host:port,... for clients.",
+                "On failure everything this start launched is stopped again."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:Started and healthy.", "1:It did not start (already running, a shard failed, timeout, "
+                + "cluster forming failed); nothing of this start is left running.", Errors.EXIT_DOC_USAGE})
+public final class DbStartCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ExpDirOption expDir;
+
+    @Mixin
+    ExperimentOptions experiment;
+
+    @Option(names = "--name", paramLabel = "ID", defaultValue = OrchestratorSpec.DEFAULT_ID, order = 1,
+            description = "Orchestrator id (default: ${DEFAULT-VALUE}).")
+    String name;
+
+    @Mixin
+    SpecOptions specOptions;
+
+    @Mixin
+    OutputOptions output;
+
+    /** What {@code --json} prints. */
+    record Started(String id, String experiment, String ssdb, String dbType, List<Shard> shards, Path manifest,
+                   double seconds) {
+    }
+
+    record Shard(int index, String name, String address, Long pid, String role, List<SlotRange> slots, Path log) {
+    }
+
+    @Override
+    public Integer call() throws JsonProcessingException {
+        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name);
+        PrintWriter err = spec.commandLine().getErr();
+        long t0 = System.nanoTime();
+        Consumer<String> progress = line -> {
+            synchronized (err) {
+                err.printf(Locale.ROOT, "[%6.2fs] %s%n", (System.nanoTime() - t0) / 1e9, line);
+                err.flush();
+            }
+        };
+        Started started;
+        try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir(), progress)) {
+            Orchestrator db = exp.createOrchestrator(orchestratorSpec);
+            exp.start(db);
+            // Keep it running after this process exits: closing the experiment now stops nothing.
+            exp.detach(db);
+            started = summary(exp, db, db.health(), System.nanoTime() - t0);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+            out.println(Json.mapper().writeValueAsString(started));
+        } else {
+            out.print(render(started, expDir.dir()));
+        }
+        out.flush();
+        return Errors.OK;
+    }
+
+    private static Started summary(Experiment exp, Orchestrator db, HealthReport health, long nanos) {
+        Map<Integer, ShardHealth> byIndex = health.shards().stream()
+                .collect(Collectors.toMap(ShardHealth::index, Function.identity()));
+        List<Shard> shards = new ArrayList<>();
+        for (LaunchedShard s : db.shards()) {
+            ShardHealth h = byIndex.get(s.index());
+            shards.add(new Shard(s.index(), s.name(), s.address(), s.pid().orElse(null),
+                    h == null ? "?" : h.role(), h == null ? List.of() : h.slots(),
+                    db.plan().shards().get(s.index()).logPath()));
+        }
+        return new Started(db.id(), exp.name(), db.ssdb(), db.dbType(), shards, exp.manifestFile(), nanos / 1e9);
+    }
+
+    static String render(Started s, Path expDir) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "started '%s' of experiment '%s': %s, %d shard(s), healthy in %.2f s%n",
+                s.id(), s.experiment(), s.dbType(), s.shards().size(), s.seconds()));
+        List<List<String>> rows = new ArrayList<>();
+        for (Shard x : s.shards()) {
+            rows.add(List.of(Integer.toString(x.index()), x.address(), x.pid() == null ? "-" : x.pid().toString(),
+                    x.role(), Text.slots(x.slots()), x.log().toString()));
+        }
+        sb.append(Text.table("  ", List.of("SHARD", "ADDRESS", "PID", "ROLE", "SLOTS", "LOG"), rows));
+        sb.append("manifest: ").append(s.manifest()).append('\n');
+        sb.append("stop it with: smartsim-launch db stop --exp-dir ").append(Text.shellQuote(expDir.toString()))
+                .append(" --name ").append(s.id()).append('\n');
+        sb.append("SSDB=").append(s.ssdb()).append('\n');
+        return sb.toString();
+    }
+}

@@ -1,0 +1,163 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** {@code db status}: the manifest's orchestrators checked against their processes and the databases. */
+@Command(name = "status",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = {"Check orchestrators recorded in the experiment's manifest: per shard whether its process "
+                + "exists, whether it answers, its role, hash slots, keys, memory and clients; then the cluster "
+                + "state and the orchestrator's state:",
+                "  RUNNING    healthy",
+                "  UNHEALTHY  processes up, but a shard does not answer or the cluster is not ok",
+                "  DEGRADED   some of its processes are gone",
+                "  STALE      recorded as running, but every process is gone",
+                "  STOPPED, FAILED, STARTING  as recorded"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:Every orchestrator shown is RUNNING (healthy).",
+                "1:At least one is not, or there is no (readable) manifest, or the id is unknown.",
+                Errors.EXIT_DOC_USAGE})
+public final class DbStatusCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ExpDirOption expDir;
+
+    @Option(names = "--name", paramLabel = "ID", order = 1,
+            description = "Only this orchestrator (default: every orchestrator in the manifest).")
+    String name;
+
+    @Mixin
+    OutputOptions output;
+
+    /** What {@code --json} prints. */
+    record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
+    }
+
+    record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+                 String ssdb, List<Shard> shards, List<String> problems, String error) {
+    }
+
+    record Shard(int index, String name, String address, Long pid, String process, Boolean reachable, String role,
+                 List<SlotRange> slots, Long keys, Long usedMemory, String usedMemoryHuman, Long connectedClients,
+                 String problem) {
+    }
+
+    @Override
+    public Integer call() throws JsonProcessingException {
+        Report report;
+        try (Experiment exp = Experiment.reconnect(expDir.dir())) {
+            List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
+            List<Entry> entries = statuses.stream().map(DbStatusCommand::entry).toList();
+            report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
+                    && entries.stream().allMatch(Entry::healthy), entries);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+            out.println(Json.mapper().writeValueAsString(report));
+        } else {
+            out.print(render(report));
+        }
+        out.flush();
+        return report.healthy() ? Errors.OK : Errors.FAILED;
+    }
+
+    static Entry entry(OrchestratorStatus s) {
+        Map<Integer, ShardHealth> health = s.health().map(HealthReport::shards).orElse(List.of()).stream()
+                .collect(Collectors.toMap(ShardHealth::index, Function.identity()));
+        List<Shard> shards = new ArrayList<>();
+        for (LaunchedShard ls : s.shards()) {
+            Liveness live = s.liveness().get(ls.index());
+            ShardHealth h = health.get(ls.index());
+            shards.add(h == null
+                    ? new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live), null, null,
+                    List.of(), null, null, null, null, null)
+                    : new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live),
+                    h.reachable(), h.role(), h.slots(), h.keys(), h.usedMemory(), Text.bytes(h.usedMemory()),
+                    h.connectedClients(), h.problem().orElse(null)));
+        }
+        String ssdb = s.shards().stream().map(LaunchedShard::address).collect(Collectors.joining(","));
+        return new Entry(s.id(), s.launcher(), s.recorded().name(), s.state(), s.healthy(),
+                s.health().map(HealthReport::clusterState).orElse(null), ssdb, shards,
+                s.health().map(HealthReport::problems).orElse(List.of()), s.error().orElse(null));
+    }
+
+    private static String process(Liveness live) {
+        return live == null ? "not checked" : live.name().toLowerCase(Locale.ROOT);
+    }
+
+    static String render(Report r) {
+        StringBuilder sb = new StringBuilder();
+        if (r.orchestrators().isEmpty()) {
+            sb.append("no orchestrators recorded in ").append(r.manifest()).append('\n');
+            return sb.toString();
+        }
+        for (Entry e : r.orchestrators()) {
+            sb.append("orchestrator '").append(e.id()).append("' of experiment '").append(r.experiment())
+                    .append("': ").append(e.state());
+            if (e.clusterState() != null) {
+                sb.append(" (cluster state ").append(e.clusterState()).append(')');
+            }
+            sb.append('\n');
+            sb.append("  launcher ").append(e.launcher()).append(", recorded ").append(e.recorded());
+            if (!e.ssdb().isEmpty()) {
+                sb.append(", SSDB=").append(e.ssdb());
+            }
+            sb.append('\n');
+            List<List<String>> rows = new ArrayList<>();
+            for (Shard x : e.shards()) {
+                rows.add(List.of(Integer.toString(x.index()), x.address(), x.pid() == null ? "-" : x.pid().toString(),
+                        x.process(), x.reachable() == null ? "-" : x.reachable() ? "yes" : "no", dash(x.role()),
+                        x.reachable() == null ? "-" : Text.slots(x.slots()), dash(x.keys()),
+                        dash(x.usedMemoryHuman()), dash(x.connectedClients())));
+            }
+            boolean checked = e.shards().stream()
+                    .anyMatch(x -> x.reachable() != null || !"not checked".equals(x.process()));
+            if (checked) {
+                sb.append(Text.table("  ", List.of("SHARD", "ADDRESS", "PID", "PROCESS", "REACHABLE", "ROLE", "SLOTS",
+                        "KEYS", "MEMORY", "CLIENTS"), rows));
+            }
+            e.problems().forEach(p -> sb.append("  problem: ").append(p).append('\n'));
+            Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))
+                    .ifPresent(x -> sb.append("  ").append(e.healthy() ? "note" : "error").append(": ").append(x)
+                            .append('\n'));
+        }
+        if (r.orchestrators().size() > 1) {
+            long ok = r.orchestrators().stream().filter(Entry::healthy).count();
+            sb.append("overall: ").append(r.healthy() ? "healthy" : "not healthy").append(" (").append(ok)
+                    .append(" of ").append(r.orchestrators().size()).append(" orchestrators RUNNING)\n");
+        }
+        return sb.toString();
+    }
+
+    private static String dash(Object o) {
+        return o == null ? "-" : o.toString();
+    }
+}

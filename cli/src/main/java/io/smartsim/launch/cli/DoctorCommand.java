@@ -1,0 +1,220 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.smartsim.launch.Backend;
+import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Launchers;
+import io.smartsim.launch.util.Executables;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code doctor}: which database servers and scheduler commands this machine has, and how to get the rest. */
+@Command(name = "doctor",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = "Look for redis-server, keydb-server, redis-cli, srun, sbatch and qsub on PATH, show their "
+                + "versions, say how to install what is missing, and list the launchers this build has.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:redis-server was found.", "1:redis-server was not found.", Errors.EXIT_DOC_USAGE})
+public final class DoctorCommand implements Callable<Integer> {
+    static final Duration VERSION_TIMEOUT = Duration.ofSeconds(5);
+    /** How long to wait for the rest of the output after the tool exited. */
+    private static final Duration PIPE_DRAIN = Duration.ofSeconds(1);
+    private static final Pattern VERSION = Pattern.compile("(?:v=)?(\\d+\\.\\d+(?:\\.\\d+)?)");
+
+    /** A command worth knowing about; {@code installHint} is shown when it is missing. */
+    record Tool(String name, String purpose, String installHint) {
+    }
+
+    static final List<Tool> TOOLS = List.of(
+            new Tool("redis-server", "runs the shards (backend redis)", Backend.REDIS.installHint()),
+            new Tool("keydb-server", "runs the shards (backend keydb)", Backend.KEYDB.installHint()),
+            new Tool("redis-cli", "inspects a running database (redis-cli --cluster check)",
+                    "apt-get install redis-tools (installed along with redis-server)"),
+            new Tool("srun", "Slurm run command: starts shards inside an allocation",
+                    "apt-get install slurm-wlm, or on a cluster load its Slurm module (module load slurm)"),
+            new Tool("sbatch", "Slurm batch submission",
+                    "apt-get install slurm-wlm, or on a cluster load its Slurm module (module load slurm)"),
+            new Tool("qsub", "PBS batch submission",
+                    "install the PBS client (OpenPBS / PBS Pro), or Debian's slurm-wlm-torque (a qsub for Slurm), "
+                            + "or on a cluster load its PBS module"));
+
+    /** What {@code --json} prints. */
+    record Report(List<Found> tools, List<String> launchers, boolean ready) {
+    }
+
+    /**
+     * @param path    where it was found on PATH, as found (symlinks not resolved); null when missing
+     * @param version the version number, when the output had one
+     * @param detail  the first line {@code --version} printed, or why there is none
+     * @param hint    how to install it, when missing
+     */
+    record Found(String name, String purpose, String path, String version, String detail, String hint) {
+    }
+
+    /** What running {@code X --version} gave: its first line, or (not ok) why there is none. */
+    record Probe(boolean ok, String text) {
+        static Probe failed(String why) {
+            return new Probe(false, why);
+        }
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    OutputOptions output;
+
+    private final String pathVar;
+    private final Duration versionTimeout;
+
+    public DoctorCommand() {
+        this(System.getenv("PATH"), VERSION_TIMEOUT);
+    }
+
+    /** Looks on {@code pathVar} instead of this process's PATH, and waits {@code versionTimeout} for each tool. */
+    DoctorCommand(String pathVar, Duration versionTimeout) {
+        this.pathVar = pathVar;
+        this.versionTimeout = versionTimeout;
+    }
+
+    @Override
+    public Integer call() throws JsonProcessingException {
+        List<Found> found = new ArrayList<>();
+        for (Tool t : TOOLS) {
+            found.add(examine(t));
+        }
+        List<String> launchers = Launchers.available().stream().map(Launcher::name).sorted().toList();
+        boolean ready = found.get(0).path() != null;
+        Report report = new Report(found, launchers, ready);
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+            out.println(Json.mapper().writeValueAsString(report));
+        } else {
+            out.print(render(report));
+        }
+        out.flush();
+        return ready ? Errors.OK : Errors.FAILED;
+    }
+
+    private Found examine(Tool t) {
+        Optional<Path> path = Executables.onPath(t.name(), pathVar);
+        if (path.isEmpty()) {
+            return new Found(t.name(), t.purpose(), null, null, "not found on PATH", t.installHint());
+        }
+        Probe probe = versionLine(path.get(), versionTimeout);
+        Matcher m = VERSION.matcher(probe.text());
+        String version = probe.ok() && m.find() ? m.group(1) : null;
+        String detail = probe.text() + slurmWrapperNote(path.get());
+        return new Found(t.name(), t.purpose(), path.get().toString(), version, detail, null);
+    }
+
+    /**
+     * The first non-blank line {@code <path> --version} prints, run as found on PATH (Debian's redis-server is a
+     * symlink that picks its mode from argv[0]), within {@code timeout}; or what went wrong. A tool that hangs is
+     * killed together with its children.
+     */
+    static Probe versionLine(Path exe, Duration timeout) {
+        ProcessBuilder pb = new ProcessBuilder(exe.toString(), "--version").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            return Probe.failed("could not run '" + exe + " --version': " + e.getMessage());
+        }
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            try (InputStream in = p.getInputStream()) {
+                in.transferTo(output);
+            } catch (IOException e) {
+                // the process was killed or closed its output: keep what was read
+            }
+        }, "doctor-" + exe.getFileName());
+        reader.setDaemon(true); // a child the tool left behind may hold the pipe open; it must not hold this JVM
+        reader.start();
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                killTree(p);
+                return Probe.failed("'" + exe + " --version' did not finish within " + timeout.toMillis() / 1000.0
+                        + " s");
+            }
+            reader.join(PIPE_DRAIN.toMillis());
+        } catch (InterruptedException e) {
+            killTree(p);
+            Thread.currentThread().interrupt();
+            return Probe.failed("interrupted while running '" + exe + " --version'");
+        }
+        String line = output.toString(StandardCharsets.UTF_8).lines().map(String::strip).filter(l -> !l.isEmpty())
+                .findFirst().orElse("");
+        if (line.length() > 120) {
+            line = line.substring(0, 117) + "...";
+        }
+        if (p.exitValue() != 0) {
+            return Probe.failed("version unknown: '" + exe.getFileName() + " --version' exited with " + p.exitValue()
+                    + (line.isEmpty() ? "" : " (" + line + ")"));
+        }
+        return line.isEmpty() ? Probe.failed("version unknown: '" + exe.getFileName() + " --version' printed nothing")
+                : new Probe(true, line);
+    }
+
+    private static void killTree(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+    }
+
+    /** Debian's qsub/sbatch-compatible wrappers are Perl scripts from Slurm; say so, as PBS users will ask. */
+    static String slurmWrapperNote(Path exe) {
+        byte[] head = new byte[4096];
+        int n;
+        try (InputStream in = Files.newInputStream(exe)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (IOException e) {
+            return "";
+        }
+        String s = new String(head, 0, n, StandardCharsets.ISO_8859_1);
+        return s.startsWith("#!") && s.contains("perl") && s.contains("Slurm")
+                ? " [a Perl wrapper from Slurm (slurm-wlm-torque), not PBS itself]" : "";
+    }
+
+    static String render(Report r) {
+        StringBuilder sb = new StringBuilder();
+        List<List<String>> rows = new ArrayList<>();
+        for (Found f : r.tools()) {
+            rows.add(List.of(f.name(), f.path() == null ? "MISSING" : f.path(), f.version() == null ? "-" : f.version(),
+                    f.path() == null ? f.purpose() : f.detail()));
+        }
+        sb.append(Text.table("", List.of("TOOL", "PATH", "VERSION", "DETAIL"), rows));
+        List<Found> missing = r.tools().stream().filter(f -> f.path() == null).toList();
+        if (!missing.isEmpty()) {
+            sb.append("\nmissing:\n");
+            missing.forEach(f -> sb.append("  ").append(f.name()).append(": ").append(f.hint()).append('\n'));
+        }
+        sb.append("\nlaunchers: ").append(r.launchers().isEmpty() ? "none (no launcher module on the class path)"
+                : String.join(", ", r.launchers())).append('\n');
+        sb.append(r.ready() ? "ready: redis-server found\n"
+                : "not ready: redis-server is missing; " + Backend.REDIS.installHint() + "\n");
+        return sb.toString();
+    }
+}

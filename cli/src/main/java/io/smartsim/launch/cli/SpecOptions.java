@@ -1,0 +1,112 @@
+package io.smartsim.launch.cli;
+
+import io.smartsim.launch.Backend;
+import io.smartsim.launch.OrchestratorSpec;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The options that describe an orchestrator, for {@code db plan} and {@code db start}. Validation is the
+ * spec's: this class only carries values across, so the CLI and the Java API reject the same input.
+ */
+public final class SpecOptions {
+    @Option(names = "--launcher", paramLabel = "NAME", order = 10,
+            description = "Launcher: where the shards run (default: ${DEFAULT-VALUE}; 'doctor' lists those available).")
+    String launcher;
+
+    @Option(names = "--nodes", paramLabel = "N", order = 11, description = "Nodes (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--per-node", paramLabel = "K", order = 12,
+            description = "Shards per node (default: ${DEFAULT-VALUE}). 1 shard runs standalone, 3 or more form a "
+                    + "Redis Cluster; 2 is refused.")
+    int perNode;
+
+    @Option(names = "--port", paramLabel = "P", order = 13,
+            description = "Base port; the k-th shard of a node listens on P+k, its cluster bus on P+k+10000 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--interface", paramLabel = "IF", split = ",", order = 14,
+            description = "Network interface to bind, repeatable or comma-separated (default: loopback for the "
+                    + "local launcher).")
+    List<String> interfaces = new ArrayList<>();
+
+    @Option(names = "--backend", paramLabel = "redis|keydb", order = 15,
+            description = "Database server (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", order = 16,
+            description = "One deadline for starting, readiness and cluster forming (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Option(names = "--cpus", paramLabel = "N", order = 17,
+            description = "CPUs (server threads) per shard (default: ${DEFAULT-VALUE}).")
+    int cpus;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", order = 18,
+            description = "maxmemory per shard, for example 2gb (default: unlimited).")
+    String maxMemory;
+
+    @Option(names = "--eviction", paramLabel = "POLICY", order = 19,
+            description = "maxmemory-policy, for example allkeys-lru (default: the server's).")
+    String eviction;
+
+    @Option(names = "--config", paramLabel = "LINE", order = 20,
+            description = "An extra server config line, appended verbatim (repeatable), for example --config 'hz 20'.")
+    List<String> config = new ArrayList<>();
+
+    @Option(names = "--server-binary", paramLabel = "PATH", order = 21,
+            description = "The server executable (default: redis-server or keydb-server on PATH).")
+    Path serverBinary;
+
+    OrchestratorSpec toSpec(String id) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder()
+                .id(id)
+                .launcher(launcher)
+                .backend(Backend.parse(backend))
+                .nodes(nodes)
+                .instancesPerNode(perNode)
+                .port(port)
+                .interfaces(interfaces)
+                .cpusPerShard(cpus)
+                .extraConfig(config)
+                .startupTimeout(Duration.ofSeconds(timeoutSeconds));
+        if (maxMemory != null) {
+            b.maxMemory(maxMemory);
+        }
+        if (eviction != null) {
+            b.evictionPolicy(eviction);
+        }
+        if (serverBinary != null) {
+            b.serverBinary(serverBinary);
+        }
+        return b.build();
+    }
+
+    /** Defaults come from {@link OrchestratorSpec#builder()}, so the CLI and the API never disagree. */
+    public static final class Defaults implements IDefaultValueProvider {
+        private static final OrchestratorSpec SPEC = OrchestratorSpec.builder().build();
+        private static final Map<String, String> VALUES = Map.of(
+                "--launcher", SPEC.launcher(),
+                "--nodes", Integer.toString(SPEC.nodes()),
+                "--per-node", Integer.toString(SPEC.instancesPerNode()),
+                "--port", Integer.toString(SPEC.port()),
+                "--backend", SPEC.backend().id(),
+                "--timeout", Long.toString(SPEC.startupTimeout().toSeconds()),
+                "--cpus", Integer.toString(SPEC.cpusPerShard()));
+
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            return arg instanceof OptionSpec o ? VALUES.get(o.longestName()) : null;
+        }
+    }
+}

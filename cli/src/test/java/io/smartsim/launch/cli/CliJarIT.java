@@ -1,0 +1,70 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.smartsim.launch.manifest.Json;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The shaded jar and the bin/ wrapper as users run them. */
+class CliJarIT {
+    private static final Path WRAPPER = Path.of(System.getProperty("smartsim.launch.wrapper",
+            "../bin/smartsim-launch"));
+
+    @TempDir
+    Path tmp;
+
+    private JarRunner jar;
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
+        jar = new JarRunner(tmp);
+    }
+
+    @Test
+    void the_shaded_jar_finds_the_launchers_through_the_service_loader() throws Exception {
+        JarRunner.Result r = jar.cli("doctor", "--json");
+
+        assertThat(r.err()).isEmpty();
+        JsonNode report = Json.mapper().readTree(r.out());
+        assertThat(report.get("launchers").toString()).contains("\"local\"");
+        assertThat(r.exit()).isEqualTo(report.get("ready").asBoolean() ? 0 : 1);
+    }
+
+    @Test
+    void bad_usage_exits_2_without_a_stack_trace() throws Exception {
+        JarRunner.Result r = jar.cli("db", "plan", "--exp-dir", tmp.resolve("e").toString(), "--port", "70000");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("error: port (--port): 70000 is out of range").doesNotContain("\tat ");
+    }
+
+    @Test
+    void the_wrapper_runs_the_jar_next_to_it() throws Exception {
+        JarRunner.Result r = jar.run(List.of(WRAPPER.toString(), "--version"), Duration.ofSeconds(60));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.outLines().get(0)).startsWith("smartsim-launch ");
+    }
+
+    @Test
+    void the_wrapper_says_how_to_build_a_missing_jar() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
+        Path copy = Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
+
+        JarRunner.Result r = jar.run(List.of(copy.toString(), "--version"), Duration.ofSeconds(30));
+
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("smartsim-launch.jar is missing; build it first:", "mvn -q -DskipTests package");
+    }
+}

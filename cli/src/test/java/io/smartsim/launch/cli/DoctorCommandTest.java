@@ -1,0 +1,109 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.smartsim.launch.Backend;
+import io.smartsim.launch.manifest.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.IFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class DoctorCommandTest {
+    @TempDir
+    Path bin;
+
+    /** Commands made as usual, except doctor, which looks on {@code path} with a short timeout. */
+    private static IFactory withPath(String path) {
+        return new IFactory() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <K> K create(Class<K> cls) throws Exception {
+                return cls == DoctorCommand.class ? (K) new DoctorCommand(path, Duration.ofMillis(500))
+                        : CommandLine.defaultFactory().create(cls);
+            }
+        };
+    }
+
+    private Path script(String name, String body) throws Exception {
+        Path p = bin.resolve(name);
+        Files.writeString(p, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return p;
+    }
+
+    @Test
+    void nothing_on_path_exits_1_and_says_how_to_install_each_tool() throws Exception {
+        Cli.Result r = Cli.run(withPath(bin.toString()), "doctor");
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains(
+                "  redis-server: " + Backend.REDIS.installHint() + "\n",
+                "  keydb-server: " + Backend.KEYDB.installHint() + "\n",
+                "  srun: apt-get install slurm-wlm",
+                "  qsub: install the PBS client (OpenPBS / PBS Pro), or Debian's slurm-wlm-torque",
+                "not ready: redis-server is missing");
+
+        JsonNode json = Json.mapper().readTree(Cli.run(withPath(bin.toString()), "doctor", "--json").out());
+        assertThat(json.get("ready").asBoolean()).isFalse();
+        assertThat(json.get("tools")).hasSize(6);
+        assertThat(json.get("tools").get(0).get("path").isNull()).isTrue();
+        assertThat(json.get("launchers").toString()).contains("\"local\"");
+    }
+
+    @Test
+    void versions_failures_and_hangs_are_reported_not_fatal() throws Exception {
+        long t0 = System.nanoTime();
+        script("redis-server", "echo 'Redis server v=7.2.4 sha=00000000:0 malloc=libc bits=64'");
+        script("qsub", "echo 'Unknown option: version' >&2; exit 2");
+        script("srun", "sleep 29.71; echo late"); // its child would hold the output pipe
+
+        Cli.Result r = Cli.run(withPath(bin.toString()), "doctor", "--json");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        JsonNode tools = Json.mapper().readTree(r.out()).get("tools");
+        assertThat(tools.get(0).get("version").asText()).isEqualTo("7.2.4");
+        assertThat(tools.get(0).get("path").asText()).isEqualTo(bin.resolve("redis-server").toString());
+        assertThat(tools.get(3).get("detail").asText())
+                .isEqualTo("'" + bin.resolve("srun") + " --version' did not finish within 0.5 s");
+        assertThat(tools.get(3).get("version").isNull()).isTrue();
+        assertThat(tools.get(5).get("detail").asText())
+                .isEqualTo("version unknown: 'qsub --version' exited with 2 (Unknown option: version)");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("the hung tool and its child were killed")
+                .isLessThan(Duration.ofSeconds(5));
+        assertThat(ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains("sleep 29.71"))
+                .count()).as("no sleep left behind").isZero();
+    }
+
+    /** Debian's redis-server is a symlink to redis-check-rdb, which chooses its mode from argv[0]. */
+    @Test
+    void a_symlinked_redis_server_is_run_by_the_name_found_on_path() throws Exception {
+        Path target = Path.of("/usr/bin/redis-check-rdb");
+        assumeTrue(Files.isExecutable(target), "needs Debian's redis-server package");
+        Files.createSymbolicLink(bin.resolve("redis-server"), target);
+
+        Cli.Result r = Cli.run(withPath(bin.toString()), "doctor", "--json");
+
+        JsonNode redis = Json.mapper().readTree(r.out()).get("tools").get(0);
+        assertThat(redis.get("path").asText()).isEqualTo(bin.resolve("redis-server").toString());
+        assertThat(redis.get("detail").asText()).startsWith("Redis server v=");
+    }
+
+    @Test
+    void this_machine_has_redis_server() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+
+        Cli.Result r = Cli.run("doctor");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).containsPattern("(?m)^redis-server +/\\S*redis-server +\\d+\\.\\d+")
+                .contains("launchers: ").contains("ready: redis-server found");
+    }
+}
