@@ -50,11 +50,14 @@ public final class DbPlanCommand implements Callable<Integer> {
     SpecOptions specOptions;
 
     @Mixin
+    SchedulerOptions schedulerOptions;
+
+    @Mixin
     OutputOptions output;
 
     @Override
     public Integer call() throws JsonProcessingException {
-        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name);
+        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name, schedulerOptions.toLauncherOptions());
         LaunchPlan plan;
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir())) {
             plan = exp.createOrchestrator(orchestratorSpec).plan();

@@ -61,6 +61,9 @@ public final class DbStartCommand implements Callable<Integer> {
     SpecOptions specOptions;
 
     @Mixin
+    SchedulerOptions schedulerOptions;
+
+    @Mixin
     OutputOptions output;
 
     /** What {@code --json} prints. */
@@ -73,7 +76,7 @@ public final class DbStartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws JsonProcessingException {
-        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name);
+        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name, schedulerOptions.toLauncherOptions());
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
         Consumer<String> progress = line -> {

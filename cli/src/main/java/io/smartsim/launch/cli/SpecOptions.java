@@ -68,7 +68,7 @@ public final class SpecOptions {
             description = "The server executable (default: redis-server or keydb-server on PATH).")
     Path serverBinary;
 
-    OrchestratorSpec toSpec(String id) {
+    OrchestratorSpec toSpec(String id, Map<String, String> launcherOptions) {
         OrchestratorSpec.Builder b = OrchestratorSpec.builder()
                 .id(id)
                 .launcher(launcher)
@@ -80,6 +80,7 @@ public final class SpecOptions {
                 .cpusPerShard(cpus)
                 .extraConfig(config)
                 .startupTimeout(Duration.ofSeconds(timeoutSeconds));
+        launcherOptions.forEach(b::launcherOption);
         if (maxMemory != null) {
             b.maxMemory(maxMemory);
         }

@@ -1,0 +1,68 @@
+package io.smartsim.launch.cli;
+
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Launcher-specific options, carried into {@code OrchestratorSpec.launcherOptions} only when given. The CLI
+ * knows no scheduler: each launcher validates its own keys and rejects the ones it does not take, naming them.
+ */
+public final class SchedulerOptions {
+    @Option(names = "--alloc", paramLabel = "JOBID", order = 40,
+            description = "Start inside this existing allocation (default: the one in SLURM_JOB_ID / PBS_JOBID, if any).")
+    String alloc;
+
+    @Option(names = "--batch", order = 41, description = "Submit the orchestrator as its own batch job.")
+    boolean batch;
+
+    @Option(names = "--time", paramLabel = "HH:MM:SS", order = 42, description = "Batch job walltime.")
+    String time;
+
+    @Option(names = "--account", paramLabel = "NAME", order = 43, description = "Batch job account / project.")
+    String account;
+
+    @Option(names = "--partition", paramLabel = "NAME", order = 44, description = "Slurm partition of the batch job.")
+    String partition;
+
+    @Option(names = "--qos", paramLabel = "NAME", order = 45, description = "Slurm QOS of the batch job.")
+    String qos;
+
+    @Option(names = "--constraint", paramLabel = "FEATURES", order = 46, description = "Slurm node constraint.")
+    String constraint;
+
+    @Option(names = "--sbatch", paramLabel = "OPTION", order = 47,
+            description = "An extra #SBATCH option, repeatable, for example --sbatch=--mem=4G.")
+    List<String> sbatch = new ArrayList<>();
+
+    @Option(names = "--launcher-option", paramLabel = "KEY=VALUE", order = 49, mapFallbackValue = "",
+            description = "Any other launcher option, repeatable (see the launcher's section of the README).")
+    Map<String, String> other = new LinkedHashMap<>();
+
+    /** The launcher options the user gave, in a stable order. */
+    Map<String, String> toLauncherOptions() {
+        Map<String, String> out = new LinkedHashMap<>(other);
+        put(out, "alloc", alloc);
+        if (batch) {
+            out.put("batch", "true");
+        }
+        put(out, "time", time);
+        put(out, "account", account);
+        put(out, "partition", partition);
+        put(out, "qos", qos);
+        put(out, "constraint", constraint);
+        if (!sbatch.isEmpty()) {
+            out.put("sbatch", String.join("\n", sbatch));
+        }
+        return out;
+    }
+
+    private static void put(Map<String, String> out, String key, String value) {
+        if (value != null) {
+            out.put(key, value);
+        }
+    }
+}
