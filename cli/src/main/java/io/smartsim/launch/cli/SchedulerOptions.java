@@ -38,6 +38,21 @@ public final class SchedulerOptions {
             description = "An extra #SBATCH option, repeatable, for example --sbatch=--mem=4G.")
     List<String> sbatch = new ArrayList<>();
 
+    @Option(names = "--queue", paramLabel = "NAME", order = 48, description = "PBS queue of the batch job (qsub -q).")
+    String queue;
+
+    @Option(names = "--pbs-dialect", paramLabel = "pro|torque", order = 48,
+            description = "PBS flavour: pro (PBS Professional, OpenPBS) or torque (default: detected from qstat --version).")
+    String pbsDialect;
+
+    @Option(names = "--run-command", paramLabel = "auto|mpiexec|pbsdsh|ssh", order = 48,
+            description = "What starts each shard on its PBS node (default auto: pbsdsh, then mpiexec, then ssh).")
+    String runCommand;
+
+    @Option(names = "--pbs", paramLabel = "OPTION", order = 48,
+            description = "An extra #PBS option, repeatable, for example --pbs='-l mem=4gb'.")
+    List<String> pbs = new ArrayList<>();
+
     @Option(names = "--launcher-option", paramLabel = "KEY=VALUE", order = 49, mapFallbackValue = "",
             description = "Any other launcher option, repeatable (see the launcher's section of the README).")
     Map<String, String> other = new LinkedHashMap<>();
@@ -56,6 +71,12 @@ public final class SchedulerOptions {
         put(out, "constraint", constraint);
         if (!sbatch.isEmpty()) {
             out.put("sbatch", String.join("\n", sbatch));
+        }
+        put(out, "queue", queue);
+        put(out, "dialect", pbsDialect);
+        put(out, "runCommand", runCommand);
+        if (!pbs.isEmpty()) {
+            out.put("pbs", String.join("\n", pbs));
         }
         return out;
     }

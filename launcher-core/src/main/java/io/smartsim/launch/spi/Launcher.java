@@ -37,6 +37,15 @@ public interface Launcher {
      */
     List<LaunchedShard> start(LaunchPlan plan, LaunchContext context);
 
+    /**
+     * The scripts {@link #start} would write for this plan, rendered but not written: name (its path relative to
+     * {@link LaunchPlan#dir()}) to text, in the order worth reading. For {@code db plan} and dry runs; pure, starts
+     * and writes nothing. Launchers that write no scripts return an empty map.
+     */
+    default Map<String, String> renderedScripts(LaunchPlan plan) {
+        return Map.of();
+    }
+
     /** Whether each recorded shard's process still exists, keyed by shard index; one query for all shards. */
     Map<Integer, Liveness> probe(List<LaunchedShard> shards);
 

@@ -1,0 +1,691 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.ReadinessTimeoutException;
+import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.pbs.PbsParsers.Job;
+import io.smartsim.launch.pbs.PbsParsers.ShardReport;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.LogTail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Runs each shard on a node of a PBS job (PBS Professional / OpenPBS or Torque): inside an existing job
+ * ({@code PBS_JOBID} or {@code launcherOptions.alloc}), or as a batch job of its own ({@code batch=true}). A run
+ * command ({@code pbsdsh}, {@code mpiexec} or {@code ssh}) starts a wrapper on the node that learns the node's
+ * address, reports it in a small file under the shard's directory (the shared file system), and execs the server.
+ * Scheduler commands go through the {@link CommandRunner} this launcher is given; in-job run commands are
+ * {@link DetachedProcess}es on this machine.
+ */
+public final class PbsLauncher implements Launcher {
+    public static final String NAME = "pbs";
+    /** Handle keys recorded for each shard. */
+    public static final String JOB = "jobId";
+    public static final String NODE = "node";
+    public static final String MODE = "mode";
+    public static final String RUN = "runCommand";
+    public static final String DIALECT = "dialect";
+    /** The server's pid on its node, as its wrapper reported it (a node's pid, not this machine's). */
+    public static final String NODE_PID = "nodePid";
+    public static final String MODE_ALLOC = "alloc";
+    public static final String MODE_BATCH = "batch";
+
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration JOB_POLL = Duration.ofSeconds(1);
+    /** After qdel a 3-node OpenPBS job stayed in R for about 8 s before F. */
+    private static final Duration QDEL_WAIT = Duration.ofSeconds(30);
+
+    private final CommandRunner runner;
+    private final Map<String, String> env;
+
+    /** Runs scheduler commands on this machine and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from its environment. */
+    public PbsLauncher() {
+        this(new LocalCommandRunner(), System.getenv());
+    }
+
+    /** @param runner where scheduler commands run; @param env the environment to find {@code PBS_JOBID} in */
+    public PbsLauncher(CommandRunner runner, Map<String, String> env) {
+        this.runner = runner;
+        this.env = Map.copyOf(env);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Placement place(OrchestratorSpec spec) {
+        PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
+        if (spec.interfaces().size() > 1) {
+            throw new InvalidSpecException("interfaces", spec.interfaces() + ": the pbs launcher binds each shard "
+                    + "to one address; give one interface (its address on each node is used)");
+        }
+        List<Placement.Node> nodes = new ArrayList<>();
+        if (opts.batch()) {
+            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
+            for (int n = 0; n < spec.nodes(); n++) {
+                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
+            }
+            return new Placement(nodes);
+        }
+        String jobId = allocation(opts);
+        List<String> hosts;
+        String source;
+        Optional<Path> nodeFile = ownNodeFile(jobId);
+        if (nodeFile.isPresent()) {
+            hosts = PbsParsers.nodeFile(read(nodeFile.get()));
+            source = "PBS_NODEFILE " + nodeFile.get();
+        } else {
+            Dialect dialect = opts.dialect().orElseGet(() -> detect(runner).dialect());
+            Job job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId).orElseThrow(() ->
+                    new InvalidSpecException("launcherOptions.alloc", "job " + jobId + " is not known to PBS "
+                            + "(finished or never existed); start a new one or use batch=true"));
+            if (!job.running()) {
+                throw new InvalidSpecException("launcherOptions.alloc", "job " + jobId + " is " + job.describe()
+                        + ", not running; wait until it runs");
+            }
+            hosts = PbsParsers.execHosts(job.execHost());
+            source = "exec_host " + job.execHost();
+        }
+        if (hosts.size() < spec.nodes()) {
+            throw new InvalidSpecException("nodes", "job " + jobId + " has " + hosts.size() + " node(s) (" + source
+                    + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
+                    + " per node; use --nodes " + hosts.size() + " or a larger job");
+        }
+        for (int n = 0; n < spec.nodes(); n++) {
+            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
+        }
+        return new Placement(nodes);
+    }
+
+    private String allocation(PbsOptions opts) {
+        return opts.alloc().or(() -> Optional.ofNullable(env.get("PBS_JOBID")).filter(s -> !s.isBlank()))
+                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a PBS job "
+                        + "(PBS_JOBID is not set) and no alloc=JOBID given; run inside qsub -I or a job script, "
+                        + "pass the job's id, or use batch=true"));
+    }
+
+    /** {@code PBS_NODEFILE}, when this process runs inside job {@code jobId} itself. */
+    private Optional<Path> ownNodeFile(String jobId) {
+        String id = env.get("PBS_JOBID");
+        String file = env.get("PBS_NODEFILE");
+        if (id == null || file == null || file.isBlank() || !PbsParsers.sameJob(id, jobId)) {
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(file));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new LaunchException("cannot read the job's node file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void preflight(LaunchPlan plan) {
+        PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
+        if (opts.dialect().isEmpty()) {
+            detect(runner); // fails when qstat cannot run at all
+        }
+    }
+
+    /** A dialect and why it was chosen, for progress lines. */
+    record Detected(Dialect dialect, String why) {
+    }
+
+    /**
+     * The dialect {@code qstat --version} shows. Slurm's Torque-style wrapper names neither ("Unknown option"); it
+     * speaks Torque's {@code qstat -f} text, so an answer without a version means Torque, said so.
+     */
+    static Detected detect(CommandRunner runner) {
+        CommandResult r;
+        try {
+            r = runner.run(PbsCommands.version(), COMMAND_TIMEOUT);
+        } catch (LaunchException e) {
+            throw new LaunchException("PBS commands do not work on " + runner.where() + ": " + e.getMessage()
+                    + "; is PBS installed and qstat on PATH?", e);
+        }
+        String both = r.stdout() + "\n" + r.stderr();
+        Optional<Dialect> d = Dialect.fromVersion(both);
+        String first = both.strip().lines().findFirst().orElse("(nothing)");
+        return d.map(x -> new Detected(x, "qstat --version: " + first))
+                .orElseGet(() -> new Detected(Dialect.TORQUE, "qstat --version named no PBS version (\"" + first
+                        + "\"); assuming Torque's qstat -f text; set dialect=pro to override"));
+    }
+
+    @Override
+    public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
+        PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
+        Start run = new Start(plan, ctx, opts);
+        try {
+            return run.go();
+        } catch (RuntimeException | Error e) {
+            run.cancel(); // an Error too: a submitted job must not outlive a crashed launch
+            throw e;
+        } catch (InterruptedException e) {
+            run.cancel();
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while starting '" + plan.id() + "'; what it started was stopped", e);
+        }
+    }
+
+    /** One launch: what it has started so far, so that a failure undoes exactly that. */
+    private final class Start {
+        private final LaunchPlan plan;
+        private final LaunchContext ctx;
+        private final PbsOptions opts;
+        private final List<DetachedProcess> local = new ArrayList<>();
+        private final LaunchedShard[] landed;
+        private Dialect dialect;
+        private RunCommand run;
+        private String jobId;
+        private boolean submitted;
+
+        Start(LaunchPlan plan, LaunchContext ctx, PbsOptions opts) {
+            this.plan = plan;
+            this.ctx = ctx;
+            this.opts = opts;
+            this.landed = new LaunchedShard[plan.shards().size()];
+        }
+
+        List<LaunchedShard> go() throws InterruptedException {
+            if (opts.dialect().isPresent()) {
+                dialect = opts.dialect().get();
+                ctx.progress().accept("PBS dialect " + dialect.option() + " (set by dialect=" + dialect.option() + ")");
+            } else {
+                Detected d = detect(runner);
+                dialect = d.dialect();
+                ctx.progress().accept("PBS dialect " + dialect.option() + " (" + d.why() + ")");
+            }
+            Optional<Path> nodeFile = opts.batch() ? Optional.empty() : ownNodeFile(allocation(opts));
+            run = chooseRunCommand(opts, opts.batch() || nodeFile.isPresent(), ctx.progress());
+            writeFiles();
+            if (opts.batch()) {
+                submit();
+                awaitRunning();
+            } else {
+                jobId = allocation(opts);
+                Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(f)))
+                        .orElse(Map.of());
+                for (ShardPlan s : plan.shards()) {
+                    String index = firstLines.containsKey(s.host()) ? Integer.toString(firstLines.get(s.host())) : "";
+                    if (run == RunCommand.PBSDSH && index.isEmpty()) {
+                        throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node "
+                                + "file, and " + s.host() + " is not in it (PBS_NODEFILE="
+                                + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+                    }
+                    local.add(DetachedProcess.spawn(PbsCommands.runShard(run, s.host(), index,
+                            PbsScripts.wrapperPath(s), opts.sshConfig()), s.workDir(), PbsScripts.consoleLog(s)));
+                }
+                ctx.progress().accept("started " + local.size() + " shard(s) with " + run.binary() + " in job "
+                        + jobId);
+            }
+            awaitShards();
+            return List.of(landed);
+        }
+
+        private void writeFiles() {
+            PlanFiles.write(plan);
+            String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+            Optional<String> itf = plan.spec().interfaces().stream().findFirst();
+            try {
+                for (ShardPlan s : plan.shards()) {
+                    Files.writeString(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary));
+                    Files.deleteIfExists(PbsScripts.reportPath(s));
+                    Files.deleteIfExists(PbsScripts.consoleLog(s));
+                }
+                if (opts.batch()) {
+                    Files.writeString(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run));
+                    Files.deleteIfExists(PbsScripts.batchOutput(plan));
+                }
+            } catch (IOException e) {
+                throw new LaunchException("cannot write the PBS scripts of '" + plan.id() + "' under " + plan.dir()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void submit() {
+            CommandResult r = runner.run(PbsCommands.qsub(PbsScripts.batchPath(plan), PbsScripts.batchOutput(plan)),
+                    cap());
+            if (!r.ok()) {
+                throw new LaunchException("qsub rejected the batch job of '" + plan.id() + "': " + r.describe());
+            }
+            try {
+                jobId = PbsParsers.jobId(r.stdout());
+            } catch (IllegalArgumentException e) {
+                throw new LaunchException("qsub accepted the batch job of '" + plan.id() + "' but " + e.getMessage()
+                        + ": " + r.describe(), e);
+            }
+            submitted = true;
+            ctx.progress().accept("submitted batch job " + jobId + " (" + PbsScripts.batchPath(plan) + ")");
+            for (ShardPlan s : plan.shards()) {
+                // Known before it lands, so a crash from here on still leads to the job being deleted.
+                ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
+                        Optional.empty(), Map.of(JOB, jobId, MODE, MODE_BATCH, RUN, run.binary(),
+                        DIALECT, dialect.option())));
+            }
+        }
+
+        private void awaitRunning() throws InterruptedException {
+            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
+            String reported = null;
+            while (true) {
+                Optional<Job> job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId);
+                if (job.isEmpty() || !(job.get().running() || job.get().waiting())) {
+                    throw ended("before its shards started", job);
+                }
+                if (job.get().running()) {
+                    ctx.progress().accept("batch job " + jobId + " running on " + job.get().execHost());
+                    return;
+                }
+                String now = job.get().describe();
+                if (!now.equals(reported)) {
+                    ctx.progress().accept("batch job " + jobId + " " + now);
+                    reported = now;
+                }
+                if (!backoff.pause()) {
+                    throw new ReadinessTimeoutException("batch job " + jobId + " of '" + plan.id() + "' was still "
+                            + now + " after " + plan.spec().startupTimeout().toSeconds() + " s and was deleted (qdel)");
+                }
+            }
+        }
+
+        /** The job stopped running or left the queue: its state, exit status and output. */
+        private LaunchException ended(String when, Optional<Job> job) {
+            String state = job.map(Job::describe).orElse("it left the queue; exit status unknown, as the PBS server "
+                    + "keeps no history of finished jobs unless job_history_enable is set");
+            ShardPlan first = plan.shards().get(0);
+            return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
+                    + state + ").\n" + LogTail.block(PbsScripts.batchOutput(plan), 10) + "\n"
+                    + LogTail.block(PbsScripts.consoleLog(first), 5) + "\n" + LogTail.block(first.logPath(), 5));
+        }
+
+        private void awaitShards() throws InterruptedException {
+            int total = plan.shards().size();
+            boolean[] up = new boolean[total];
+            int pending = total;
+            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
+            long nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
+            while (true) {
+                for (int i = 0; i < total; i++) {
+                    if (up[i]) {
+                        continue;
+                    }
+                    ShardPlan s = plan.shards().get(i);
+                    if (landed[i] == null) {
+                        readReport(s).ifPresent(r -> land(s, r));
+                    }
+                    boolean pong = landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
+                            ctx.deadline().capMillis(PING_TIMEOUT));
+                    if (!pong && !local.isEmpty() && local.get(i).exit().isPresent()) {
+                        throw failure(s, "its " + run.binary() + " " + local.get(i).exit().get());
+                    }
+                    if (pong) {
+                        up[i] = true;
+                        pending--;
+                        if (total <= 16 || pending == 0) {
+                            ctx.progress().accept("shard " + i + " up on " + landed[i].address() + " (node "
+                                    + landed[i].handle().get(NODE) + ", " + run.binary() + ") (" + (total - pending)
+                                    + "/" + total + ")");
+                        }
+                    }
+                }
+                if (pending == 0) {
+                    return;
+                }
+                if (opts.batch() && System.nanoTime() > nextJobCheck) {
+                    Optional<Job> job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId);
+                    if (job.isEmpty() || !job.get().running()) {
+                        throw ended("while its shards were starting", job);
+                    }
+                    nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
+                }
+                if (!backoff.pause()) {
+                    List<String> late = new ArrayList<>();
+                    for (int i = 0; i < total; i++) {
+                        if (!up[i]) {
+                            ShardPlan s = plan.shards().get(i);
+                            late.add("shard " + i + (landed[i] == null ? " (no report from its node yet)"
+                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + LogTail.block(s.logPath(), 5)
+                                    + "\n" + LogTail.block(PbsScripts.consoleLog(s), 5));
+                        }
+                    }
+                    throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
+                            + "' were not up within " + plan.spec().startupTimeout().toSeconds() + " s; "
+                            + (opts.batch() ? "batch job " + jobId + " was deleted" : "the shards were stopped") + ":\n"
+                            + String.join("\n", late));
+                }
+            }
+        }
+
+        private void land(ShardPlan s, ShardReport r) {
+            if (r.port() != s.port()) {
+                throw failure(s, "reported port " + r.port() + " instead of " + s.port());
+            }
+            Map<String, String> handle = new LinkedHashMap<>();
+            handle.put(JOB, jobId);
+            handle.put(NODE, r.node());
+            handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
+            handle.put(RUN, run.binary());
+            handle.put(DIALECT, dialect.option());
+            r.pid().ifPresent(p -> handle.put(NODE_PID, Long.toString(p)));
+            opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
+            Optional<Process> client = Optional.empty();
+            if (!local.isEmpty()) {
+                try {
+                    client = local.get(s.index()).process(Duration.ZERO);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            // In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end.
+            LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
+                    client.flatMap(p -> p.info().startInstant()), handle);
+            landed[s.index()] = ls;
+            ctx.spawned().accept(ls);
+        }
+
+        private ShardStartException failure(ShardPlan s, String how) {
+            return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
+                    + s.port() + ": " + how + "; everything this launch started was stopped.\n"
+                    + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PbsScripts.consoleLog(s), 8));
+        }
+
+        private Duration cap() {
+            return Duration.ofMillis(Math.max(1000, ctx.deadline().capMillis(COMMAND_TIMEOUT)));
+        }
+
+        /** Undoes whatever this launch started: the batch job, or the shards it started in the job. */
+        void cancel() {
+            try {
+                if (submitted) {
+                    // The job's own trap ends shards it started over ssh.
+                    runner.run(PbsCommands.qdel(List.of(jobId)), COMMAND_TIMEOUT);
+                    awaitJobsGone(dialect, List.of(jobId), Deadline.after(QDEL_WAIT));
+                    return;
+                }
+                List<LaunchedShard> started = new ArrayList<>();
+                for (LaunchedShard ls : landed) {
+                    if (ls != null) {
+                        started.add(ls);
+                    }
+                }
+                killOnNodes(started);
+                for (DetachedProcess p : local) {
+                    p.terminate(Duration.ofSeconds(5));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // Best effort: the launch's own failure is what the caller needs to see.
+            }
+        }
+    }
+
+    /**
+     * {@code runCommand}, or for {@code auto} the first of pbsdsh, mpiexec, ssh that {@code which} finds where
+     * scheduler commands run. Outside the job's own environment only ssh can reach its nodes.
+     */
+    private RunCommand chooseRunCommand(PbsOptions opts, boolean insideJob, Consumer<String> progress) {
+        if (opts.runCommand().isPresent()) {
+            RunCommand r = opts.runCommand().get();
+            if (r == RunCommand.PBSDSH && !insideJob) {
+                throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh only works inside the job "
+                        + "(PBS_JOBID and PBS_NODEFILE of job " + opts.alloc().orElse("?") + " are not set here); "
+                        + "run inside the job or use runCommand=ssh");
+            }
+            progress.accept("run command " + r.binary() + " (set by runCommand=" + r.binary() + ")");
+            return r;
+        }
+        if (!insideJob) {
+            progress.accept("run command ssh (auto: outside the job's environment only ssh reaches its nodes)");
+            return RunCommand.SSH;
+        }
+        List<String> names = RunCommand.AUTO_ORDER.stream().map(RunCommand::binary).toList();
+        CommandResult r = runner.run(PbsCommands.which(names), COMMAND_TIMEOUT);
+        Set<String> found = new LinkedHashSet<>();
+        for (String line : r.stdout().split("\n")) {
+            String name = Path.of(line.strip().isEmpty() ? "/" : line.strip()).getFileName() == null ? ""
+                    : Path.of(line.strip()).getFileName().toString();
+            if (names.contains(name)) {
+                found.add(name);
+            }
+        }
+        for (RunCommand c : RunCommand.AUTO_ORDER) {
+            if (found.contains(c.binary())) {
+                progress.accept("run command " + c.binary() + " (auto: found " + String.join(", ", found) + " on "
+                        + runner.where() + "; set runCommand= to choose)");
+                return c;
+            }
+        }
+        throw new LaunchException("no run command found on " + runner.where() + ": none of " + names + " is on PATH "
+                + "(" + r.describe() + "); install one or set runCommand=");
+    }
+
+    private Optional<ShardReport> readReport(ShardPlan s) {
+        Path p = PbsScripts.reportPath(s);
+        if (!Files.isRegularFile(p)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ShardReport.parse(Files.readString(p)));
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty(); // renamed into place while we looked; read it next round
+        }
+    }
+
+    /**
+     * The jobs among {@code jobIds} PBS still knows, from one qstat. "Unknown Job Id" (exit 153) means gone; any
+     * other failure means PBS could not be asked, which is not the same and is thrown.
+     */
+    private List<Job> qstat(Dialect dialect, List<String> jobIds) {
+        CommandResult r = runner.run(PbsCommands.qstat(dialect, jobIds), COMMAND_TIMEOUT);
+        List<Job> all;
+        try {
+            all = dialect == Dialect.PRO ? PbsParsers.qstatJson(r.stdout()) : PbsParsers.qstatText(r.stdout());
+        } catch (IllegalArgumentException e) {
+            throw new LaunchException("cannot read qstat's answer (" + dialect.option() + " dialect; set dialect= if "
+                    + "it is wrong): " + e.getMessage() + "\n" + r.describe(), e);
+        }
+        if (!r.ok() && all.isEmpty() && !unknownJob(r)) {
+            throw new LaunchException("cannot query PBS jobs " + jobIds + " on " + runner.where() + ": " + r.describe());
+        }
+        return all.stream().filter(j -> jobIds.stream().anyMatch(id -> PbsParsers.sameJob(j.id(), id))).toList();
+    }
+
+    static boolean unknownJob(CommandResult r) {
+        String both = r.stdout() + r.stderr();
+        return r.exitCode() == 153 || both.contains("Unknown Job Id") || both.contains("Job has finished");
+    }
+
+    /** Waits until none of {@code jobIds} is queued, running or exiting; false at the deadline. */
+    private boolean awaitJobsGone(Dialect dialect, List<String> jobIds, Deadline deadline) throws InterruptedException {
+        if (jobIds.isEmpty()) {
+            return true;
+        }
+        Backoff backoff = new Backoff(deadline, Duration.ofMillis(100), Duration.ofMillis(1000));
+        while (true) {
+            try {
+                if (qstat(dialect, jobIds).stream().allMatch(Job::finished)) {
+                    return true;
+                }
+            } catch (LaunchException e) {
+                // cannot tell right now; ask again until the deadline
+            }
+            if (!backoff.pause()) {
+                return false;
+            }
+        }
+    }
+
+    private static Dialect dialectOf(LaunchedShard s) {
+        return Dialect.fromOption(s.handle().getOrDefault(DIALECT, "")).orElse(Dialect.TORQUE);
+    }
+
+    /**
+     * The qsub script and the first shard's wrapper, as {@link #start} would write them. Pure: with
+     * {@code dialect=auto} or {@code runCommand=auto} it shows PBS Pro and mpiexec (the script's header says
+     * which), since detecting them needs the machine.
+     */
+    @Override
+    public Map<String, String> renderedScripts(LaunchPlan plan) {
+        PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
+        Map<String, String> out = new LinkedHashMap<>();
+        ShardPlan s = plan.shards().get(0);
+        String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+        if (opts.batch()) {
+            out.put(plan.dir().relativize(PbsScripts.batchPath(plan)).toString(), PbsScripts.batch(plan, opts,
+                    opts.dialect().orElse(Dialect.PRO), opts.runCommand().orElse(RunCommand.MPIEXEC)));
+        }
+        out.put(plan.dir().relativize(PbsScripts.wrapperPath(s)).toString(),
+                PbsScripts.wrapper(plan, s, plan.spec().interfaces().stream().findFirst(), binary));
+        return out;
+    }
+
+    @Override
+    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+        Map<Integer, Liveness> out = new LinkedHashMap<>();
+        Map<Dialect, List<String>> byDialect = new LinkedHashMap<>();
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            if (job != null && !byDialect.computeIfAbsent(dialectOf(s), d -> new ArrayList<>()).contains(job)) {
+                byDialect.get(dialectOf(s)).add(job);
+            }
+        }
+        Map<String, Job> known = new LinkedHashMap<>();
+        boolean asked = true;
+        try {
+            for (Map.Entry<Dialect, List<String>> e : byDialect.entrySet()) {
+                qstat(e.getKey(), e.getValue()).forEach(j -> known.put(j.id(), j));
+            }
+        } catch (LaunchException e) {
+            asked = false;
+        }
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            if (job == null || !asked) {
+                out.put(s.index(), Liveness.UNKNOWN);
+                continue;
+            }
+            Optional<Job> j = PbsParsers.find(List.copyOf(known.values()), job);
+            // PBS sees the job, not each shard in it: a running job says nothing about one shard (PING does).
+            out.put(s.index(), j.isEmpty() || j.get().finished() ? Liveness.GONE : Liveness.UNKNOWN);
+        }
+        return out;
+    }
+
+    @Override
+    public void stop(List<LaunchedShard> shards, Duration grace) {
+        Map<String, Dialect> batchJobs = new LinkedHashMap<>();
+        List<LaunchedShard> inJob = new ArrayList<>();
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            if (job != null && MODE_BATCH.equals(s.handle().get(MODE))) {
+                batchJobs.put(job, dialectOf(s));
+            } else if (MODE_ALLOC.equals(s.handle().get(MODE))) {
+                inJob.add(s);
+            }
+        }
+        try {
+            if (!inJob.isEmpty() && !awaitNoPong(inJob, Deadline.after(grace))) {
+                killOnNodes(inJob);
+                for (LaunchedShard s : inJob) {
+                    endLocalClient(s);
+                }
+                if (!awaitNoPong(inJob, Deadline.after(Duration.ofSeconds(10)))) {
+                    throw new LaunchException("shards still answer after being killed: " + inJob.stream()
+                            .map(LaunchedShard::address).toList() + "; end them by hand on their nodes");
+                }
+            }
+            for (Map.Entry<String, Dialect> e : batchJobs.entrySet()) {
+                List<String> job = List.of(e.getKey());
+                // Core has sent SHUTDOWN NOSAVE: the run commands return, the script's wait ends, the job completes.
+                if (!awaitJobsGone(e.getValue(), job, Deadline.after(grace))) {
+                    CommandResult r = runner.run(PbsCommands.qdel(job), COMMAND_TIMEOUT);
+                    if (!r.ok() && !unknownJob(r)) {
+                        throw new LaunchException("qdel failed for batch job " + e.getKey() + ": " + r.describe());
+                    }
+                    if (!awaitJobsGone(e.getValue(), job, Deadline.after(QDEL_WAIT))) {
+                        throw new LaunchException("PBS still lists job " + e.getKey() + " " + QDEL_WAIT.toSeconds()
+                                + " s after qdel; check qstat " + e.getKey() + " and qdel -W force it by hand");
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            if (!batchJobs.isEmpty()) {
+                runner.run(PbsCommands.qdel(List.copyOf(batchJobs.keySet())), COMMAND_TIMEOUT);
+            }
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean awaitNoPong(List<LaunchedShard> shards, Deadline deadline) throws InterruptedException {
+        Backoff backoff = new Backoff(deadline, Duration.ofMillis(50), Duration.ofMillis(500));
+        while (true) {
+            if (shards.stream().noneMatch(s -> Ping.pong(s.host(), s.port(), deadline.capMillis(PING_TIMEOUT)))) {
+                return true;
+            }
+            if (!backoff.pause()) {
+                return false;
+            }
+        }
+    }
+
+    /** Ends, over ssh, the servers an ssh run command started: they are not the job's processes. */
+    private void killOnNodes(List<LaunchedShard> shards) {
+        for (LaunchedShard s : shards) {
+            String pid = s.handle().get(NODE_PID);
+            if (RunCommand.SSH.binary().equals(s.handle().get(RUN)) && pid != null && s.handle().containsKey(NODE)) {
+                Optional<Path> cfg = Optional.ofNullable(s.handle().get("sshConfig")).map(Path::of);
+                runner.run(PbsCommands.sshKill(cfg, s.handle().get(NODE), Long.parseLong(pid)), COMMAND_TIMEOUT);
+            }
+        }
+    }
+
+    /** Ends this machine's run-command client of a shard (pbsdsh, mpiexec: they end their task), if it is still ours. */
+    private static void endLocalClient(LaunchedShard s) {
+        if (s.pid().isEmpty()) {
+            return;
+        }
+        ProcessHandle.of(s.pid().get()).filter(ProcessHandle::isAlive)
+                .filter(h -> s.processStart().isEmpty() || h.info().startInstant().map(t -> sameSecond(t,
+                        s.processStart().get())).orElse(false))
+                .ifPresent(ProcessHandle::destroy);
+    }
+
+    private static boolean sameSecond(Instant a, Instant b) {
+        return Math.abs(a.getEpochSecond() - b.getEpochSecond()) <= 1;
+    }
+}

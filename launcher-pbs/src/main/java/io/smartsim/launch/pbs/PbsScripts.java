@@ -1,0 +1,156 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.ShardPlan;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Renders the shard wrapper and the qsub script from their templates. Pure: returns text, writes nothing. */
+public final class PbsScripts {
+    private static final Template WRAPPER = Template.resource("shard-wrapper.sh");
+    private static final Template BATCH = Template.resource("orchestrator.pbs");
+    private static final String NODE_MARK = "\u0000node";
+    private static final String INDEX_MARK = "\u0000index";
+
+    private PbsScripts() {
+    }
+
+    /** The wrapper script of a shard, beside its config. */
+    public static Path wrapperPath(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".pbs.sh");
+    }
+
+    /** Where the wrapper reports the address, port, node and pid of its shard. */
+    public static Path reportPath(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".where");
+    }
+
+    /** The qsub script of an orchestrator. */
+    public static Path batchPath(LaunchPlan plan) {
+        return plan.dir().resolve(plan.id() + ".pbs");
+    }
+
+    /** The batch job's own output (stdout and stderr joined). */
+    public static Path batchOutput(LaunchPlan plan) {
+        return plan.dir().resolve(plan.id() + ".pbs.out");
+    }
+
+    /** The run command's own output for a shard (and the wrapper's before exec), beside the shard's log. */
+    public static Path consoleLog(ShardPlan s) {
+        return PlanFiles.consoleLog(s);
+    }
+
+    /** The job name of a batch orchestrator: experiment and id, both already restricted to safe characters. */
+    public static String jobName(LaunchPlan plan) {
+        return plan.experiment() + "." + plan.id();
+    }
+
+    /**
+     * The wrapper that starts shard {@code s}: finds the address of the node named by its first argument (of
+     * {@code interfaceName} when given), writes the report, then execs {@code serverBinary config --bind ADDR}
+     * (plus {@code cluster-announce-ip} when clustered).
+     */
+    public static String wrapper(LaunchPlan plan, ShardPlan s, Optional<String> interfaceName, String serverBinary) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("index", Integer.toString(s.index()));
+        v.put("shard", s.name());
+        v.put("id", plan.id());
+        v.put("interface", interfaceName.orElse(""));
+        v.put("report", reportPath(s).toString());
+        v.put("port", Integer.toString(s.port()));
+        List<String> argv = new ArrayList<>(s.argv());
+        argv.set(0, serverBinary);
+        v.put("server", Shell.join(argv));
+        v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
+        return WRAPPER.render(v);
+    }
+
+    /**
+     * The {@code #PBS -l} lines that ask for the nodes. PBS Pro: one chunk per node, {@code ncpus} = shards x CPUs
+     * per shard, {@code mpiprocs} = shards (the chunk's lines in {@code PBS_NODEFILE}), {@code place=scatter} so no
+     * two chunks share a host. Torque: {@code nodes=N:ppn=C} with C the CPUs the node's shards use.
+     */
+    public static List<String> resources(LaunchPlan plan, Dialect dialect) {
+        int nodes = plan.spec().nodes();
+        int perNode = plan.spec().instancesPerNode();
+        int cpus = perNode * plan.spec().cpusPerShard();
+        if (dialect == Dialect.PRO) {
+            return List.of("# One chunk per node; place=scatter keeps chunks on distinct hosts, mpiprocs sets each "
+                            + "chunk's lines in PBS_NODEFILE.",
+                    "#PBS -l select=" + nodes + ":ncpus=" + cpus + ":mpiprocs=" + perNode,
+                    "#PBS -l place=scatter");
+        }
+        return List.of("# N distinct nodes with C processors each (C lines per node in PBS_NODEFILE).",
+                "#PBS -l nodes=" + nodes + ":ppn=" + cpus);
+    }
+
+    /** The {@code #PBS} lines the options add, in a fixed order. */
+    public static List<String> directives(PbsOptions options) {
+        List<String> out = new ArrayList<>();
+        options.time().ifPresent(t -> out.add("#PBS -l walltime=" + t));
+        options.queue().ifPresent(q -> out.add("#PBS -q " + q));
+        options.account().ifPresent(a -> out.add("#PBS -A " + a));
+        options.pbsLines().forEach(l -> out.add("#PBS " + l));
+        return out;
+    }
+
+    /** The qsub script: directives, the job's nodes from PBS_NODEFILE, one backgrounded run command per shard, wait. */
+    public static String batch(LaunchPlan plan, PbsOptions options, Dialect dialect, RunCommand run) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("id", plan.id());
+        v.put("experiment", plan.experiment());
+        v.put("dialect", dialect.option());
+        v.put("runCommand", run.binary());
+        v.put("jobName", jobName(plan));
+        v.put("nodes", Integer.toString(plan.spec().nodes()));
+        v.put("resources", String.join("\n", resources(plan, dialect)));
+        v.put("directives", String.join("\n", directives(options)));
+        List<String> starts = new ArrayList<>();
+        List<String> stops = new ArrayList<>();
+        for (ShardPlan s : plan.shards()) {
+            List<String> words = new ArrayList<>();
+            for (String arg : PbsCommands.runShard(run, NODE_MARK, INDEX_MARK, wrapperPath(s), options.sshConfig())) {
+                words.add(scriptWord(arg, s.node()));
+            }
+            starts.add(String.join(" ", words) + " >> " + Shell.quote(consoleLog(s).toString()) + " 2>&1 &");
+            if (run == RunCommand.SSH) {
+                List<String> kill = new ArrayList<>();
+                List<String> argv = PbsCommands.sshKill(options.sshConfig(), NODE_MARK, 0);
+                for (String arg : argv.subList(0, argv.size() - 1)) {
+                    kill.add(scriptWord(arg, s.node()));
+                }
+                kill.add("\"kill $pid\"");
+                stops.add("    pid=$(sed -n 's/^pid=//p' " + Shell.quote(reportPath(s).toString()) + " 2>/dev/null)");
+                stops.add("    [ -n \"$pid\" ] && " + String.join(" ", kill));
+            }
+        }
+        if (stops.isEmpty()) {
+            stops.add("    : # " + run.binary() + " started the shards as tasks of the job: PBS ends them");
+        }
+        v.put("starts", String.join("\n", starts));
+        v.put("stopShards", String.join("\n", stops));
+        return BATCH.render(v);
+    }
+
+    /** One argv word for the script: the node and node index markers become the script's own arrays. */
+    private static String scriptWord(String arg, int node) {
+        String nodeExpansion = "${nodes[" + node + "]}";
+        if (arg.equals(NODE_MARK)) {
+            return "\"" + nodeExpansion + "\"";
+        }
+        if (arg.equals(INDEX_MARK)) {
+            return "\"${first[" + node + "]}\"";
+        }
+        if (arg.endsWith(NODE_MARK)) {
+            // ssh's remote command: the node name ends it, the rest is already quoted for the remote shell.
+            return Shell.doubleQuoted(arg.substring(0, arg.length() - NODE_MARK.length()), nodeExpansion);
+        }
+        return Shell.quote(arg);
+    }
+}

@@ -1,0 +1,203 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.spi.LaunchedShard;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisCluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The PBS launcher end to end on the Slurm testbed through a PBS front end: Debian's slurm-wlm-torque
+ * {@code qsub}/{@code qstat}/{@code qdel} (real commands, Torque-style), a TaskProlog that gives jobs
+ * {@code PBS_JOBID}, {@code PBS_NODEFILE} and {@code PBS_O_WORKDIR}, and a loopback sshd on the nodes' addresses
+ * 127.0.1.1-3 (testbeds/pbs/up) for the {@code ssh} run command.
+ *
+ * <p>What this front end does NOT cover: the PBS Pro / OpenPBS dialect ({@code -l select=...:mpiprocs=...} with
+ * {@code place=scatter}, and {@code qstat -f -F json}), {@code pbsdsh}, Torque's own exit_status (the wrapper has
+ * none) and PBS's job history. Those are covered by the golden script and argv tests and by the parser tests fed
+ * real OpenPBS 23.06 output (PbsScriptsTest, PbsCommandsTest, PbsParsersTest). The wrapper's qsub turns
+ * {@code #PBS -l nodes=3:ppn=2} into {@code sbatch -N3 --ntasks-per-node=2}, so the Torque script is exercised.
+ */
+class PbsLauncherIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    private static final Path SSH_CONFIG = TESTBED.resolve(".state/ssh_config");
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void pbsFrontEndIsHere() {
+        assumeTrue(onPath("qsub") && onPath("sinfo"), "no qsub/sinfo here: these tests need the Slurm testbed with "
+                + "slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    private static boolean onPath(String name) {
+        return io.smartsim.launch.util.Executables.onPath(name).isPresent();
+    }
+
+    @AfterEach
+    void deleteEverything() {
+        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
+                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
+        // Whatever the test did, nothing of this test's experiment may keep running.
+        assertThat(redisOf(tmp)).as("redis-server processes of this test left behind").isEmpty();
+    }
+
+    private static CommandResult sh(String... argv) {
+        return SH.run(List.of(argv), CMD);
+    }
+
+    private static List<String> redisOf(Path dir) {
+        return sh("pgrep", "-af", "redis-server").stdout().lines().filter(l -> l.contains(dir.toString())).toList();
+    }
+
+    private static PbsParsers.Job job(String id) {
+        return PbsParsers.find(PbsParsers.qstatText(sh("qstat", "-f", id).stdout()), id).orElseThrow();
+    }
+
+    private Experiment experiment() {
+        long t0 = System.nanoTime();
+        return Experiment.create("pbs-it", tmp.resolve("exp"), line -> {
+            progress.add(line);
+            System.out.printf("  [%6.2f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
+        });
+    }
+
+    private static void clusterWorks(Orchestrator db) {
+        CommandResult check = sh("redis-cli", "--cluster", "check", db.shards().get(0).address());
+        assertThat(check.exitCode()).as(check.describe()).isZero();
+        assertThat(check.stdout()).contains("[OK] All 16384 slots covered.");
+        Set<HostAndPort> seeds = db.shards().stream().map(s -> new HostAndPort(s.host(), s.port()))
+                .collect(Collectors.toSet());
+        try (JedisCluster c = new JedisCluster(seeds)) {
+            for (int i = 0; i < 200; i++) {
+                c.set("key:" + i, "value:" + i);
+            }
+            for (int i = 0; i < 200; i++) {
+                assertThat(c.get("key:" + i)).isEqualTo("value:" + i);
+            }
+        }
+    }
+
+    @Test
+    void threeNodesTwoShardsEachAsABatchJobOverSsh() throws Exception {
+        long t0 = System.nanoTime();
+        String id;
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(2).port(22380).startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                    .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
+                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            System.out.printf("batch 3x2 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            id = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(id);
+            assertThat(progress).anyMatch(l -> l.startsWith("PBS dialect torque (qstat --version named no PBS version"));
+            assertThat(progress).anyMatch(l -> l.startsWith("submitted batch job " + id));
+            assertThat(progress).anyMatch(l -> l.startsWith("batch job " + id + " running on n1/2+n2/2+n3/2"));
+            assertThat(db.addresses()).containsExactly("127.0.1.1:22380", "127.0.1.1:22381", "127.0.1.2:22380",
+                    "127.0.1.2:22381", "127.0.1.3:22380", "127.0.1.3:22381");
+            assertThat(db.shards()).allSatisfy(s -> assertThat(s.handle()).containsEntry("mode", "batch")
+                    .containsEntry("runCommand", "ssh").containsEntry("dialect", "torque").containsKey("nodePid"));
+            assertThat(job(id).running()).isTrue();
+            clusterWorks(db);
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).isEmpty();
+        assertThat(job(id).finished()).as("job %s after stop", id).isTrue();
+        System.out.printf("batch 3x2 total %.2f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Test
+    void threeNodesInAnExistingJobOverSsh() throws Exception {
+        // A job holding the 3 nodes, as a user's qsub -I would; the launcher runs outside it (alloc=ID), so the nodes
+        // come from qstat's exec_host and ssh is the only run command that reaches them.
+        Path holder = tmp.resolve("holder.sh");
+        java.nio.file.Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
+        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
+        assertThat(q.ok()).as(q.describe()).isTrue();
+        String id = PbsParsers.jobId(q.stdout());
+        jobs.add(id);
+        // The testbed is shared: other tests' jobs may hold the nodes for a while.
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!job(id).running() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        long t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(22480).launcherOption("alloc", id)
+                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
+            exp.start(db);
+            System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(progress).contains("run command ssh (auto: outside the job's environment only ssh reaches its "
+                    + "nodes)");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:22480", "127.0.1.2:22480", "127.0.1.3:22480");
+            clusterWorks(db);
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).isEmpty();
+        assertThat(job(id).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+
+    @Test
+    void aBadQueueShowsTheSchedulersOwnWords() {
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").port(22580)
+                    .launcherOption("batch", "true").launcherOption("queue", "nope")
+                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
+                    .hasMessageContaining("qsub rejected the batch job of 'orchestrator'")
+                    .hasMessageContaining("invalid partition specified: nope");
+        }
+    }
+
+    @Test
+    void aShardThatCannotStartDeletesTheJob() {
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3).port(22680)
+                    .serverBinary(Path.of("/nonexistent/redis-server")).startupTimeout(Duration.ofSeconds(20))
+                    .launcherOption("batch", "true").launcherOption("runCommand", "ssh")
+                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
+                    .hasMessageMatching("(?s)batch job \\d+ of 'orchestrator' ended while its shards were starting.*")
+                    .hasMessageContaining("/nonexistent/redis-server: No such file or directory");
+            String id = progress.stream().filter(l -> l.startsWith("submitted batch job ")).findFirst().orElseThrow()
+                    .split(" ")[3];
+            jobs.add(id);
+            assertThat(job(id).finished()).as("job %s after the failed launch", id).isTrue();
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.Planner;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Golden files for the rendered wrapper and qsub scripts: both dialects, each run command, every option. */
+class PbsScriptsTest {
+
+    private static LaunchPlan plan(int nodes, int perNode, Map<String, String> options, String... hosts) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(nodes)
+                .instancesPerNode(perNode);
+        options.forEach(b::launcherOption);
+        OrchestratorSpec spec = b.build();
+        List<Placement.Node> placed = new ArrayList<>();
+        for (int n = 0; n < nodes; n++) {
+            placed.add(new Placement.Node(hosts.length > 0 ? hosts[n] : "batch-node-" + n, List.of()));
+        }
+        return Planner.plan("exp", Path.of("/exp"), spec, new Placement(placed));
+    }
+
+    private static String batch(LaunchPlan p, Dialect d, RunCommand r) {
+        String script = PbsScripts.batch(p, PbsOptions.parse(p.spec().launcherOptions()), d, r);
+        assertBashParses(script);
+        return script;
+    }
+
+    /** Every rendered script is valid bash: {@code bash -n} reads it without running it. */
+    private static void assertBashParses(String script) {
+        try {
+            Path f = Files.createTempFile("pbs-script", ".sh");
+            try {
+                Files.writeString(f, script);
+                Process p = new ProcessBuilder("bash", "-n", f.toString()).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes());
+                assertThat(p.waitFor()).as("bash -n: %s", out).isZero();
+            } finally {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void proDialectSelectAndScatterWithSsh() {
+        LaunchPlan p = plan(3, 2, Map.of("batch", "true", "sshConfig", "/etc/smartsim/ssh config"));
+        Golden.assertMatches("batch-pro-3x2-ssh.pbs", batch(p, Dialect.PRO, RunCommand.SSH));
+    }
+
+    @Test
+    void torqueDialectNodesPpnWithPbsdshAndEveryOption() {
+        LaunchPlan p = plan(3, 2, Map.of("batch", "true", "time", "01:30:00", "queue", "debug", "account", "proj1",
+                "pbs", "-l mem=4gb\n-m n"));
+        Golden.assertMatches("batch-torque-3x2-pbsdsh-options.pbs", batch(p, Dialect.TORQUE, RunCommand.PBSDSH));
+    }
+
+    @Test
+    void proDialectOneShardWithMpiexecAndWalltime() {
+        LaunchPlan p = plan(1, 1, Map.of("batch", "true", "time", "00:10:00", "queue", "workq"));
+        Golden.assertMatches("batch-pro-1x1-mpiexec.pbs", batch(p, Dialect.PRO, RunCommand.MPIEXEC));
+    }
+
+    @Test
+    void cpusPerShardScaleTheChunkAndPpn() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(2).instancesPerNode(2)
+                .cpusPerShard(4).launcherOption("batch", "true").build();
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(List.of(
+                new Placement.Node("batch-node-0", List.of()), new Placement.Node("batch-node-1", List.of()))));
+        assertThat(PbsScripts.resources(p, Dialect.PRO)).contains("#PBS -l select=2:ncpus=8:mpiprocs=2",
+                "#PBS -l place=scatter");
+        assertThat(PbsScripts.resources(p, Dialect.TORQUE)).contains("#PBS -l nodes=2:ppn=8");
+    }
+
+    @Test
+    void wrapperClusteredWithInterfaceAndAQuotedPath() {
+        LaunchPlan p = plan(3, 1, Map.of(), "n1", "n2", "n3");
+        String w = PbsScripts.wrapper(p, p.shards().get(2), Optional.of("ib0"), "/opt/my redis/bin/redis-server");
+        assertBashParses(w);
+        Golden.assertMatches("wrapper-cluster-interface.sh", w);
+    }
+
+    @Test
+    void wrapperStandalone() {
+        LaunchPlan p = plan(1, 1, Map.of(), "n1");
+        Golden.assertMatches("wrapper-standalone.sh",
+                PbsScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server"));
+    }
+
+    @Test
+    void doubleQuotingEscapesWhatTheShellWouldExpand() {
+        assertThat(Shell.doubleQuoted("bash '/a b/$x'\"`\\ ", "${nodes[0]}"))
+                .isEqualTo("\"bash '/a b/\\$x'\\\"\\`\\\\ ${nodes[0]}\"");
+    }
+
+    @Test
+    void renderedScriptsForAPlanAreTheOnesStartWrites() {
+        LaunchPlan p = plan(3, 2, Map.of("batch", "true", "dialect", "torque", "runCommand", "ssh"));
+        Map<String, String> scripts = new PbsLauncher().renderedScripts(p);
+        assertThat(scripts).containsOnlyKeys("db.pbs", "db_0/db_0.pbs.sh");
+        assertThat(scripts.get("db.pbs")).isEqualTo(PbsScripts.batch(p, PbsOptions.parse(p.spec().launcherOptions()),
+                Dialect.TORQUE, RunCommand.SSH));
+    }
+
+    @Test
+    void templatesAreStrict() {
+        Template t = Template.resource("orchestrator.pbs");
+        assertThatThrownBy(() -> t.render(Map.of("id", "db"))).hasMessageContaining("needs a value for");
+    }
+}
