@@ -1,6 +1,7 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -33,6 +35,10 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:The plan was printed.", Errors.EXIT_DOC_FAILED, Errors.EXIT_DOC_USAGE})
 public final class DbPlanCommand implements Callable<Integer> {
+    /** Scripts shown in full; past this many, the first {@link #SCRIPTS_SHOWN_OF_MANY} and the others' names. */
+    private static final int SCRIPTS_SHOWN = 4;
+    private static final int SCRIPTS_SHOWN_OF_MANY = 2;
+
     @Spec
     CommandSpec spec;
 
@@ -63,12 +69,16 @@ public final class DbPlanCommand implements Callable<Integer> {
             plan = exp.createOrchestrator(orchestratorSpec).plan();
         }
         Optional<String> preflight = preflight(plan);
+        Map<String, String> scripts = Launchers.find(plan.spec().launcher()).renderedScripts(plan);
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
-            out.println(Json.mapper().writeValueAsString(plan));
+            // The plan's own fields, plus the launcher's scripts (name -> text; {} for launchers that write none).
+            ObjectNode json = Json.mapper().valueToTree(plan);
+            json.set("renderedScripts", Json.mapper().valueToTree(scripts));
+            out.println(Json.mapper().writeValueAsString(json));
             preflight.ifPresent(p -> spec.commandLine().getErr().println("warning: preflight: " + p));
         } else {
-            out.print(render(plan, preflight));
+            out.print(render(plan, scripts, preflight));
         }
         out.flush();
         spec.commandLine().getErr().flush();
@@ -87,7 +97,7 @@ public final class DbPlanCommand implements Callable<Integer> {
         }
     }
 
-    static String render(LaunchPlan plan, Optional<String> preflight) {
+    static String render(LaunchPlan plan, Map<String, String> scripts, Optional<String> preflight) {
         OrchestratorSpec s = plan.spec();
         StringBuilder sb = new StringBuilder();
         sb.append("plan for orchestrator '").append(plan.id()).append("' of experiment '").append(plan.experiment())
@@ -111,7 +121,23 @@ public final class DbPlanCommand implements Callable<Integer> {
         sb.append("\nconfig of shard 0 (").append(first.configPath()).append("):\n");
         sb.append(Text.indent("  ", first.config()));
         sb.append("\ncommand of shard 0:\n  ").append(Text.argv(first.argv())).append('\n');
+        renderScripts(sb, plan, scripts);
         sb.append("\npreflight: ").append(preflight.orElse("ok (server binary found, ports free)")).append('\n');
         return sb.toString();
+    }
+
+    /** The launcher's rendered scripts, each under a heading with the path start writes it to. */
+    private static void renderScripts(StringBuilder sb, LaunchPlan plan, Map<String, String> scripts) {
+        List<String> names = List.copyOf(scripts.keySet());
+        int shown = names.size() <= SCRIPTS_SHOWN ? names.size() : SCRIPTS_SHOWN_OF_MANY;
+        for (String name : names.subList(0, shown)) {
+            sb.append("\nscript ").append(name).append(" (").append(plan.dir().resolve(name)).append("):\n");
+            sb.append(Text.indent("  ", scripts.get(name)));
+        }
+        if (shown < names.size()) {
+            sb.append("\nand ").append(names.size() - shown).append(" more script(s), ")
+                    .append(names.get(shown)).append(" to ").append(names.get(names.size() - 1))
+                    .append(" (--json prints every one)\n");
+        }
     }
 }

@@ -65,9 +65,10 @@ public final class DbStatusCommand implements Callable<Integer> {
                  String ssdb, List<Shard> shards, List<String> problems, String error) {
     }
 
+    /** {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null. */
     record Shard(int index, String name, String address, Long pid, String process, Boolean reachable, String role,
                  List<SlotRange> slots, Long keys, Long usedMemory, String usedMemoryHuman, Long connectedClients,
-                 String problem) {
+                 String problem, String jobId, String stepId, String node) {
     }
 
     @Override
@@ -98,10 +99,12 @@ public final class DbStatusCommand implements Callable<Integer> {
             ShardHealth h = health.get(ls.index());
             shards.add(h == null
                     ? new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live), null, null,
-                    List.of(), null, null, null, null, null)
+                    List.of(), null, null, null, null, null, ls.handle().get("jobId"), ls.handle().get("stepId"),
+                    ls.handle().get("node"))
                     : new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live),
                     h.reachable(), h.role(), h.slots(), h.keys(), h.usedMemory(), Text.bytes(h.usedMemory()),
-                    h.connectedClients(), h.problem().orElse(null)));
+                    h.connectedClients(), h.problem().orElse(null), ls.handle().get("jobId"),
+                    ls.handle().get("stepId"), ls.handle().get("node")));
         }
         String ssdb = s.shards().stream().map(LaunchedShard::address).collect(Collectors.joining(","));
         return new Entry(s.id(), s.launcher(), s.recorded().name(), s.state(), s.healthy(),
@@ -131,18 +134,30 @@ public final class DbStatusCommand implements Callable<Integer> {
                 sb.append(", SSDB=").append(e.ssdb());
             }
             sb.append('\n');
+            // JOB, STEP and NODE only for shards a scheduler runs (a job id recorded: Slurm). The local launcher
+            // records a node slot but no job, and keeps its table as it was.
+            boolean scheduled = e.shards().stream().anyMatch(x -> x.jobId() != null || x.stepId() != null);
             List<List<String>> rows = new ArrayList<>();
             for (Shard x : e.shards()) {
-                rows.add(List.of(Integer.toString(x.index()), x.address(), x.pid() == null ? "-" : x.pid().toString(),
-                        x.process(), x.reachable() == null ? "-" : x.reachable() ? "yes" : "no", dash(x.role()),
-                        x.reachable() == null ? "-" : Text.slots(x.slots()), dash(x.keys()),
+                List<String> row = new ArrayList<>(List.of(Integer.toString(x.index()), x.address(),
+                        x.pid() == null ? "-" : x.pid().toString()));
+                if (scheduled) {
+                    row.addAll(List.of(dash(x.jobId()), dash(x.stepId()), dash(x.node())));
+                }
+                row.addAll(List.of(x.process(), x.reachable() == null ? "-" : x.reachable() ? "yes" : "no",
+                        dash(x.role()), x.reachable() == null ? "-" : Text.slots(x.slots()), dash(x.keys()),
                         dash(x.usedMemoryHuman()), dash(x.connectedClients())));
+                rows.add(row);
             }
+            List<String> headers = new ArrayList<>(List.of("SHARD", "ADDRESS", "PID"));
+            if (scheduled) {
+                headers.addAll(List.of("JOB", "STEP", "NODE"));
+            }
+            headers.addAll(List.of("PROCESS", "REACHABLE", "ROLE", "SLOTS", "KEYS", "MEMORY", "CLIENTS"));
             boolean checked = e.shards().stream()
                     .anyMatch(x -> x.reachable() != null || !"not checked".equals(x.process()));
             if (checked) {
-                sb.append(Text.table("  ", List.of("SHARD", "ADDRESS", "PID", "PROCESS", "REACHABLE", "ROLE", "SLOTS",
-                        "KEYS", "MEMORY", "CLIENTS"), rows));
+                sb.append(Text.table("  ", headers, rows));
             }
             e.problems().forEach(p -> sb.append("  problem: ").append(p).append('\n'));
             Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))

@@ -55,14 +55,20 @@ public final class SlurmCommands {
      * One shard as its own step: one task on one named node. {@code --overlap} lets shards share the node's CPUs
      * with each other and with the model's steps (without it a second step on a node waits for free CPUs);
      * {@code --jobid} is given when starting in an existing allocation from outside its batch script.
+     * {@code --cpus-per-task} is added when {@code cpusPerTask > 1}: the batch job asks for that many per task
+     * slot; in someone else's allocation the caller passes 1 and the allocation's own CPU layout applies.
      */
     public static List<String> srunShard(Optional<String> jobId, String node, String stepName, Path workDir,
-                                         Path wrapper) {
+                                         Path wrapper, int cpusPerTask) {
         List<String> argv = new ArrayList<>();
         argv.add("srun");
         jobId.ifPresent(j -> argv.add("--jobid=" + j));
-        argv.addAll(List.of("--nodes=1", "--ntasks=1", "--ntasks-per-node=1", "--overlap", "--nodelist=" + node,
-                "--job-name=" + stepName, "--chdir=" + workDir, "bash", wrapper.toString()));
+        argv.addAll(List.of("--nodes=1", "--ntasks=1", "--ntasks-per-node=1"));
+        if (cpusPerTask > 1) {
+            argv.add("--cpus-per-task=" + cpusPerTask);
+        }
+        argv.addAll(List.of("--overlap", "--nodelist=" + node, "--job-name=" + stepName, "--chdir=" + workDir, "bash",
+                wrapper.toString()));
         return argv;
     }
 }

@@ -36,6 +36,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Runs every shard as its own Slurm step: inside an existing allocation ({@code SLURM_JOB_ID} or
@@ -55,6 +57,9 @@ public final class SlurmLauncher implements Launcher {
     public static final String MODE_ALLOC = "alloc";
     public static final String MODE_BATCH = "batch";
 
+    /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
+    private static final int OVERLAP_SINCE_MAJOR = 20;
+    private static final int OVERLAP_SINCE_MINOR = 11;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     private static final Duration JOB_POLL = Duration.ofSeconds(1);
@@ -82,10 +87,6 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public Placement place(OrchestratorSpec spec) {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
-        if (spec.interfaces().size() > 1) {
-            throw new InvalidSpecException("interfaces", spec.interfaces() + ": the slurm launcher binds each shard "
-                    + "to one address; give one interface (its address on each node is used)");
-        }
         List<Placement.Node> nodes = new ArrayList<>();
         if (opts.batch()) {
             // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
@@ -127,6 +128,17 @@ public final class SlurmLauncher implements Launcher {
         if (!r.ok()) {
             throw new LaunchException("Slurm commands do not work on " + runner.where() + ": " + r.describe());
         }
+        SlurmParsers.Version v;
+        try {
+            v = SlurmParsers.version(r.stdout());
+        } catch (IllegalArgumentException e) {
+            return; // an unusual version string is no reason to refuse; srun will say if an option is unknown
+        }
+        if (!v.atLeast(OVERLAP_SINCE_MAJOR, OVERLAP_SINCE_MINOR)) {
+            throw new LaunchException("Slurm on " + runner.where() + " is " + v.text() + ", but the slurm launcher "
+                    + "needs " + OVERLAP_SINCE_MAJOR + "." + OVERLAP_SINCE_MINOR + " or later: it starts each shard "
+                    + "with srun --overlap, which older srun does not know");
+        }
     }
 
     @Override
@@ -153,6 +165,7 @@ public final class SlurmLauncher implements Launcher {
         private final SlurmOptions opts;
         private final List<DetachedProcess> sruns = new ArrayList<>();
         private final LaunchedShard[] landed;
+        private final Map<Integer, ShardReport> reports = new LinkedHashMap<>();
         private String jobId;
 
         Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts) {
@@ -170,8 +183,10 @@ public final class SlurmLauncher implements Launcher {
             } else {
                 jobId = allocation(opts);
                 for (ShardPlan s : plan.shards()) {
+                    // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
+                    // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
                     sruns.add(DetachedProcess.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
-                            s.workDir(), SlurmScripts.wrapperPath(s)), s.workDir(), SlurmScripts.consoleLog(s)));
+                            s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s)));
                 }
                 ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
             }
@@ -181,16 +196,13 @@ public final class SlurmLauncher implements Launcher {
 
         private void writeFiles() {
             PlanFiles.write(plan);
-            String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
-            Optional<String> itf = plan.spec().interfaces().stream().findFirst();
             try {
+                for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
+                    Files.writeString(plan.dir().resolve(script.getKey()), script.getValue());
+                }
                 for (ShardPlan s : plan.shards()) {
-                    Files.writeString(SlurmScripts.wrapperPath(s), SlurmScripts.wrapper(plan, s, itf, binary));
                     Files.deleteIfExists(SlurmScripts.reportPath(s));
                     Files.deleteIfExists(SlurmScripts.consoleLog(s));
-                }
-                if (opts.batch()) {
-                    Files.writeString(SlurmScripts.batchPath(plan), SlurmScripts.batch(plan, opts));
                 }
             } catch (IOException e) {
                 throw new LaunchException("cannot write the Slurm scripts of '" + plan.id() + "' under " + plan.dir()
@@ -333,6 +345,11 @@ public final class SlurmLauncher implements Launcher {
             if (r.port() != s.port()) {
                 throw failure(s, "reported port " + r.port() + " instead of " + s.port());
             }
+            reports.put(s.index(), r);
+            addressProblem(reports).ifPresent(problem -> {
+                throw new ShardStartException(problem + ". Every step of this launch of '" + plan.id()
+                        + "' was cancelled.");
+            });
             Map<String, String> handle = new LinkedHashMap<>();
             handle.put(JOB, r.jobId());
             handle.put(STEP, r.stepId());
@@ -384,6 +401,50 @@ public final class SlurmLauncher implements Launcher {
                 // Best effort: the launch's own failure is what the caller needs to see.
             }
         }
+    }
+
+    /**
+     * Why these shards' reports (by shard index) cannot make one orchestrator, if they cannot: a loopback address
+     * while the shards run on more than one host (Debian's /etc/hosts maps a machine's own name to 127.0.1.1, so
+     * every node would announce an address only it can reach), or two nodes reporting the same address and port.
+     * Several Slurm nodes on one host (the testbed) may use loopback addresses: they all reach each other.
+     */
+    static Optional<String> addressProblem(Map<Integer, ShardReport> landed) {
+        Map<Integer, ShardReport> reports = new TreeMap<>(landed);
+        Set<String> hosts = new TreeSet<>();
+        reports.values().stream().map(ShardReport::hostname).filter(h -> !h.isBlank()).forEach(hosts::add);
+        if (hosts.size() > 1) {
+            for (Map.Entry<Integer, ShardReport> e : reports.entrySet()) {
+                ShardReport r = e.getValue();
+                if (r.loopback()) {
+                    return Optional.of("shard " + e.getKey() + " on node " + r.node() + " (host " + r.hostname()
+                            + ") got the loopback address " + r.address() + ", but the shards run on " + hosts.size()
+                            + " hosts (" + String.join(", ", hosts) + "), which cannot reach it there. Without"
+                            + " --interface a shard binds what its node's name resolves to, and on Debian-style"
+                            + " systems /etc/hosts maps a machine's own name to 127.0.1.1; pass --interface with the"
+                            + " interface of the"
+                            + " network the nodes share (for example --interface ib0 or --interface eth0; `ip -o -4"
+                            + " addr` on a compute node lists them)");
+                }
+            }
+        }
+        Map<String, Map.Entry<Integer, ShardReport>> byAddress = new LinkedHashMap<>();
+        for (Map.Entry<Integer, ShardReport> e : reports.entrySet()) {
+            ShardReport r = e.getValue();
+            Map.Entry<Integer, ShardReport> other = byAddress.putIfAbsent(r.address() + ":" + r.port(), e);
+            if (other != null && !other.getValue().node().equals(r.node())) {
+                return Optional.of("shards " + other.getKey() + " (node " + other.getValue().node() + ") and "
+                        + e.getKey() + " (node " + r.node() + ") both reported " + r.address() + ":" + r.port()
+                        + ": the nodes' names or the interface given resolve to the same address on different nodes;"
+                        + " pass --interface with the interface of the network the nodes share");
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Map<String, String> renderedScripts(LaunchPlan plan) {
+        return SlurmScripts.all(plan, SlurmOptions.parse(plan.spec().launcherOptions()));
     }
 
     private Optional<ShardReport> readReport(ShardPlan s) {

@@ -5,9 +5,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Pure parsers for the output of Slurm commands, in the formats {@link SlurmCommands} asks for. */
 public final class SlurmParsers {
+    private static final Pattern VERSION = Pattern.compile("(\\d+)\\.(\\d+)");
+
     private SlurmParsers() {
     }
 
@@ -85,6 +89,23 @@ public final class SlurmParsers {
         return rows;
     }
 
+    /** A Slurm release, as {@code sinfo -V} names it ({@code slurm 22.05.8}; Debian: {@code slurm-wlm 22.05.8}). */
+    public record Version(int major, int minor, String text) {
+        /** Whether this release is at least {@code major.minor} (Slurm numbers releases YY.MM). */
+        public boolean atLeast(int wantMajor, int wantMinor) {
+            return major > wantMajor || (major == wantMajor && minor >= wantMinor);
+        }
+    }
+
+    /** {@code sinfo -V}: the first {@code N.N} in its output. */
+    public static Version version(String out) {
+        Matcher m = VERSION.matcher(out);
+        if (!m.find()) {
+            throw new IllegalArgumentException("not a Slurm version (sinfo -V): '" + out.strip() + "'");
+        }
+        return new Version(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), out.strip());
+    }
+
     /** {@code scontrol show hostnames LIST}: one node name a line. */
     public static List<String> hostnames(String out) {
         return lines(out);
@@ -120,8 +141,17 @@ public final class SlurmParsers {
     }
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
-    public record ShardReport(String address, int port, String node, String hostname, String jobId, String stepId,
-                              Optional<Long> pid) {
+    public record ShardReport(String address, List<String> addresses, int port, String node, String hostname,
+                              String jobId, String stepId, Optional<Long> pid) {
+        public ShardReport {
+            addresses = List.copyOf(addresses);
+        }
+
+        /** Whether the address clients use is a loopback one (127/8 or ::1): reachable from its own host only. */
+        public boolean loopback() {
+            return address.startsWith("127.") || address.equals("::1");
+        }
+
         public static ShardReport parse(String text) {
             Map<String, String> kv = new LinkedHashMap<>();
             for (String line : lines(text)) {
@@ -136,7 +166,9 @@ public final class SlurmParsers {
                 }
             }
             Optional<Long> pid = Optional.ofNullable(kv.get("pid")).filter(p -> p.matches("[0-9]+")).map(Long::valueOf);
-            return new ShardReport(kv.get("address"), Integer.parseInt(kv.get("port")), kv.get("node"),
+            String all = kv.getOrDefault("addresses", "").strip();
+            List<String> addresses = all.isEmpty() ? List.of(kv.get("address")) : List.of(all.split("\\s+"));
+            return new ShardReport(kv.get("address"), addresses, Integer.parseInt(kv.get("port")), kv.get("node"),
                     kv.getOrDefault("hostname", ""), kv.get("job"), kv.get("step"), pid);
         }
     }

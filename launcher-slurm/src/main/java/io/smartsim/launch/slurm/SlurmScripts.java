@@ -45,16 +45,16 @@ public final class SlurmScripts {
     }
 
     /**
-     * The wrapper that starts shard {@code s}: finds the node's address (of {@code interfaceName} when given),
-     * writes the report, then execs {@code serverBinary config --bind ADDR} (plus {@code cluster-announce-ip}
-     * when clustered).
+     * The wrapper that starts shard {@code s}: finds the node's addresses (of each of {@code interfaces} when
+     * given, else of the node's name), writes the report, then execs {@code serverBinary config --bind ADDR...}
+     * (plus {@code cluster-announce-ip} of the first address when clustered).
      */
-    public static String wrapper(LaunchPlan plan, ShardPlan s, Optional<String> interfaceName, String serverBinary) {
+    public static String wrapper(LaunchPlan plan, ShardPlan s, List<String> interfaces, String serverBinary) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("index", Integer.toString(s.index()));
         v.put("shard", s.name());
         v.put("id", plan.id());
-        v.put("interface", interfaceName.orElse(""));
+        v.put("interfaces", Shell.join(interfaces));
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
         List<String> argv = new ArrayList<>(s.argv());
@@ -62,6 +62,31 @@ public final class SlurmScripts {
         v.put("server", Shell.join(argv));
         v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
         return WRAPPER.render(v);
+    }
+
+    /** The server a wrapper execs: the spec's explicit binary, else the backend's name looked up on the node's PATH. */
+    public static String serverBinary(LaunchPlan plan) {
+        return plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+    }
+
+    /**
+     * Every script a launch of this plan writes, rendered: the batch script first (batch mode only), then each
+     * shard's wrapper in shard order. Keys are paths relative to {@link LaunchPlan#dir()}.
+     */
+    public static Map<String, String> all(LaunchPlan plan, SlurmOptions options) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (options.batch()) {
+            out.put(relative(plan, batchPath(plan)), batch(plan, options));
+        }
+        String binary = serverBinary(plan);
+        for (ShardPlan s : plan.shards()) {
+            out.put(relative(plan, wrapperPath(s)), wrapper(plan, s, plan.spec().interfaces(), binary));
+        }
+        return out;
+    }
+
+    private static String relative(LaunchPlan plan, Path p) {
+        return plan.dir().relativize(p).toString();
     }
 
     /** The batch script: the job's directives, then one backgrounded {@code srun} step per shard, then {@code wait}. */
@@ -73,6 +98,11 @@ public final class SlurmScripts {
         v.put("nodes", Integer.toString(plan.spec().nodes()));
         v.put("perNode", Integer.toString(plan.spec().instancesPerNode()));
         List<String> directives = new ArrayList<>();
+        int cpus = plan.spec().cpusPerShard();
+        if (cpus > 1) {
+            directives.add("# cpusPerShard: each task slot (shard) gets this many CPUs, and so does each shard's step.");
+            directives.add("#SBATCH --cpus-per-task=" + cpus);
+        }
         for (String d : options.directives()) {
             directives.add("#SBATCH " + d);
         }
@@ -81,7 +111,7 @@ public final class SlurmScripts {
         for (ShardPlan s : plan.shards()) {
             List<String> words = new ArrayList<>();
             for (String arg : SlurmCommands.srunShard(Optional.empty(), NODE_MARK, s.name(), s.workDir(),
-                    wrapperPath(s))) {
+                    wrapperPath(s), cpus)) {
                 words.add(arg.equals("--nodelist=" + NODE_MARK) ? "--nodelist=\"${nodes[" + s.node() + "]}\""
                         : Shell.quote(arg));
             }

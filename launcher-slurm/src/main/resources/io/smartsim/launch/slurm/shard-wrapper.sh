@@ -6,21 +6,33 @@ set -u
 # SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
 # to the node's address).
 node=${SLURMD_NODENAME:-$(hostname)}
-interface={{interface}}
-if [ -n "$interface" ]; then
-    addr=$(ip -o -4 addr show dev "$interface" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
-    what="interface $interface on node $node"
-else
-    addr=$(getent hosts "$node" | awk '{ print $1; exit }')
-    what="node $node (getent hosts)"
+# The interfaces to bind (--interface), in order; none means the address the node's name resolves to. The first
+# address is the one clients and the other shards use (and the cluster announces).
+interfaces=({{raw interfaces}})
+addrs=()
+for itf in "${interfaces[@]}"; do
+    a=$(ip -o -4 addr show dev "$itf" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
+    if [ -z "$a" ]; then
+        echo "smartsim-launch: interface $itf has no IPv4 address on node $node (ip -o -4 addr show dev $itf)" >&2
+        exit 3
+    fi
+    addrs+=("$a")
+done
+if [ "${#addrs[@]}" -eq 0 ]; then
+    # On Debian-style hosts /etc/hosts maps a machine's own name to 127.0.1.1: the launcher refuses such a
+    # loopback answer when the shards are on more than one host, and asks for --interface.
+    a=$(getent hosts "$node" | awk '{ print $1; exit }')
+    if [ -z "$a" ]; then
+        echo "smartsim-launch: found no address for node $node (getent hosts $node); use --interface" >&2
+        exit 3
+    fi
+    addrs=("$a")
 fi
-if [ -z "$addr" ]; then
-    echo "smartsim-launch: found no address for $what" >&2
-    exit 3
-fi
+addr=${addrs[0]}
 report={{report}}
 # Written whole, then renamed: the launcher never reads half a report.
-printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' "$addr" {{port}} "$node" \
-    "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"
+printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' \
+    "$addr" "${addrs[*]}" {{port}} "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \
+    > "$report.tmp" && mv -f "$report.tmp" "$report"
 # The config has no bind line: the address is only known here.
-exec {{raw server}} --bind "$addr"{{raw announce}}
+exec {{raw server}} --bind "${addrs[@]}"{{raw announce}}

@@ -33,14 +33,23 @@ class SlurmCommandsTest {
     @Test
     void srunInAnAllocation() {
         assertThat(SlurmCommands.srunShard(Optional.of("34"), "n2", "db_1", Path.of("/exp/db/db_1"),
-                Path.of("/exp/db/db_1/db_1.slurm.sh"))).containsExactly("srun", "--jobid=34", "--nodes=1", "--ntasks=1",
+                Path.of("/exp/db/db_1/db_1.slurm.sh"), 1)).containsExactly("srun", "--jobid=34", "--nodes=1", "--ntasks=1",
                 "--ntasks-per-node=1", "--overlap", "--nodelist=n2", "--job-name=db_1", "--chdir=/exp/db/db_1", "bash",
                 "/exp/db/db_1/db_1.slurm.sh");
     }
 
     @Test
     void srunInsideTheJobNeedsNoJobId() {
-        assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh")))
+        assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh"), 1))
                 .doesNotContain("--jobid=34").first().isEqualTo("srun");
+    }
+
+    @Test
+    void cpusPerShardAboveOneAsksTheStepForThatManyCpus() {
+        assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh"), 4))
+                .containsExactly("srun", "--nodes=1", "--ntasks=1", "--ntasks-per-node=1", "--cpus-per-task=4",
+                        "--overlap", "--nodelist=n1", "--job-name=db_0", "--chdir=/w", "bash", "/w/s.sh");
+        assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh"), 1))
+                .noneMatch(a -> a.startsWith("--cpus-per-task"));
     }
 }

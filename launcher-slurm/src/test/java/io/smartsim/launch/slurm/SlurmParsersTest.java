@@ -86,6 +86,55 @@ class SlurmParsersTest {
     }
 
     @Test
+    void versionFromTheTestbedAndFromUpstreamNaming() {
+        SlurmParsers.Version v = SlurmParsers.version(fixture("slurm-version.txt"));
+        assertThat(v.major()).isEqualTo(22);
+        assertThat(v.minor()).isEqualTo(5);
+        assertThat(v.atLeast(20, 11)).isTrue();
+        assertThat(SlurmParsers.version("slurm 20.02.7\n").atLeast(20, 11)).isFalse();
+        assertThat(SlurmParsers.version("slurm 20.11.0\n").atLeast(20, 11)).isTrue();
+        assertThat(SlurmParsers.version("slurm 15.08.7\n").atLeast(20, 11)).isFalse();
+        assertThatThrownBy(() -> SlurmParsers.version("sinfo: command not found")).hasMessageContaining("sinfo -V");
+    }
+
+    @Test
+    void scontrolShowJobInThe1508LayoutFromSlurmsManPage() {
+        Map<String, String> job = SlurmParsers.scontrolJob(fixture("scontrol-show-job-15.08-doc.txt"));
+        assertThat(job).containsEntry("JobId", "71701").containsEntry("Name", "hostname")
+                .containsEntry("JobState", "COMPLETED").containsEntry("Reason", "None")
+                .containsEntry("ExitCode", "0:0").containsEntry("NodeList", "snowflake0")
+                .containsEntry("NumNodes", "1").containsEntry("Partition", "debug")
+                // keys with ':' and '/' of that layout, and Shared= where 22.05 says OverSubscribe=
+                .containsEntry("AllocNode:Sid", "snowflake:4702").containsEntry("CPUs/Task", "2")
+                .containsEntry("ReqS:C:T", "1:1:1").containsEntry("Shared", "OK")
+                .containsEntry("Network", "(null)");
+        assertThat(SlurmParsers.hostnames(fixture("scontrol-show-hostnames-15.08-doc.txt")))
+                .containsExactly("tux1", "tux2", "tux3");
+    }
+
+    @Test
+    void defaultLayoutsFromSlurmsManPagesAreRefusedNotMisread() {
+        // The launcher always asks for -o/-P; a table in another layout (a site's wrapper that drops -o, say)
+        // must fail naming the layout expected, not turn its header into a job.
+        assertThatThrownBy(() -> SlurmParsers.jobs(fixture("squeue-jobs-20.11-doc.txt")))
+                .hasMessageStartingWith("not a squeue job line (id|name|state|reason|nodes): ' JOBID PARTITION");
+        assertThatThrownBy(() -> SlurmParsers.steps(fixture("squeue-steps-20.11-doc.txt")))
+                .hasMessageStartingWith("not a squeue step line (step|name|nodes): '  STEPID");
+        assertThatThrownBy(() -> SlurmParsers.accounting(fixture("sacct-default-doc.txt")))
+                .hasMessageStartingWith("not a sacct line (id|name|state|exit|nodes): 'Jobid");
+    }
+
+    @Test
+    void oldStyleStepIdsAndBareExitCodesParse() {
+        // Step ids as the 20.11 page shows them (no .batch/.extern), and sacct's bare ExitCode of the old pages,
+        // in the layouts the launcher asks for.
+        assertThat(SlurmParsers.steps("65552.1|test1|dev[1-4]\n65562.2|big_run|dev22\n"))
+                .extracting(Step::jobId).containsExactly("65552", "65562");
+        assertThat(SlurmParsers.accounting("4.0||COMPLETED|0|dev1\n"))
+                .containsExactly(new Accounting("4.0", "", "COMPLETED", "0", "dev1"));
+    }
+
+    @Test
     void hostnames() {
         assertThat(SlurmParsers.hostnames("n1\nn2\nn3\n")).containsExactly("n1", "n2", "n3");
     }
@@ -93,7 +142,18 @@ class SlurmParsersTest {
     @Test
     void shardReport() {
         ShardReport r = ShardReport.parse("address=127.0.1.2\nport=6780\nnode=n2\nhostname=vm\njob=34\nstep=3\npid=99\n");
-        assertThat(r).isEqualTo(new ShardReport("127.0.1.2", 6780, "n2", "vm", "34", "3", Optional.of(99L)));
+        assertThat(r).isEqualTo(new ShardReport("127.0.1.2", List.of("127.0.1.2"), 6780, "n2", "vm", "34", "3",
+                Optional.of(99L)));
+        assertThat(r.loopback()).isTrue();
         assertThatThrownBy(() -> ShardReport.parse("address=1.2.3.4\nport=6780\n")).hasMessageContaining("node");
+    }
+
+    @Test
+    void shardReportWithSeveralInterfacesListsEveryAddressFirstOneUsed() {
+        ShardReport r = ShardReport.parse("address=10.1.0.7\naddresses=10.1.0.7 192.168.3.7\nport=6780\nnode=nid7\n"
+                + "hostname=nid7\njob=34\nstep=0\npid=99\n");
+        assertThat(r.address()).isEqualTo("10.1.0.7");
+        assertThat(r.addresses()).containsExactly("10.1.0.7", "192.168.3.7");
+        assertThat(r.loopback()).isFalse();
     }
 }

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -34,14 +33,55 @@ class SlurmScriptsTest {
     void wrapperStandalone() {
         LaunchPlan p = plan(1, 1, Map.of(), "n1");
         Golden.assertMatches("wrapper-standalone.sh",
-                SlurmScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server"));
+                SlurmScripts.wrapper(p, p.shards().get(0), List.of(), "redis-server"));
     }
 
     @Test
     void wrapperClusteredWithInterfaceAndAQuotedPath() {
         LaunchPlan p = plan(3, 1, Map.of(), "n1", "n2", "n3");
         Golden.assertMatches("wrapper-cluster-interface.sh",
-                SlurmScripts.wrapper(p, p.shards().get(2), Optional.of("ib0"), "/opt/my redis/bin/redis-server"));
+                SlurmScripts.wrapper(p, p.shards().get(2), List.of("ib0"), "/opt/my redis/bin/redis-server"));
+    }
+
+    @Test
+    void wrapperWithTwoInterfacesBindsBothAndAnnouncesTheFirst() {
+        LaunchPlan p = plan(3, 1, Map.of(), "n1", "n2", "n3");
+        Golden.assertMatches("wrapper-two-interfaces.sh",
+                SlurmScripts.wrapper(p, p.shards().get(0), List.of("ib0", "eth0"), "redis-server"));
+    }
+
+    @Test
+    void batchWithCpusPerShardAsksForThemOnTheJobAndEveryStep() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3).instancesPerNode(1)
+                .cpusPerShard(4).launcherOption("batch", "true").build();
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(List.of(
+                new Placement.Node("batch-node-0", List.of()), new Placement.Node("batch-node-1", List.of()),
+                new Placement.Node("batch-node-2", List.of()))));
+        Golden.assertMatches("batch-3x1-cpus.sbatch",
+                SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions())));
+    }
+
+    @Test
+    void everyScriptOfABatchLaunchKeyedByItsPathUnderThePlanDirectory() {
+        LaunchPlan p = plan(3, 2, Map.of("batch", "true"));
+        SlurmOptions o = SlurmOptions.parse(p.spec().launcherOptions());
+        Map<String, String> all = SlurmScripts.all(p, o);
+        assertThat(all.keySet()).containsExactly("db.sbatch", "db_0/db_0.slurm.sh", "db_1/db_1.slurm.sh",
+                "db_2/db_2.slurm.sh", "db_3/db_3.slurm.sh", "db_4/db_4.slurm.sh", "db_5/db_5.slurm.sh");
+        assertThat(all.get("db.sbatch")).isEqualTo(SlurmScripts.batch(p, o));
+        assertThat(all.get("db_3/db_3.slurm.sh")).isEqualTo(SlurmScripts.wrapper(p, p.shards().get(3), List.of(),
+                "redis-server"));
+        assertThat(p.dir().resolve("db_3/db_3.slurm.sh")).isEqualTo(SlurmScripts.wrapperPath(p.shards().get(3)));
+        // The launcher's SPI answer for db plan is exactly what start writes.
+        assertThat(new SlurmLauncher(new io.smartsim.launch.exec.LocalCommandRunner(), Map.of()).renderedScripts(p))
+                .isEqualTo(all);
+    }
+
+    @Test
+    void anAllocationLaunchWritesOnlyWrappers() {
+        LaunchPlan p = plan(1, 1, Map.of(), "n1");
+        assertThat(SlurmScripts.all(p, SlurmOptions.parse(p.spec().launcherOptions())).keySet())
+                .containsExactly("db_0/db_0.slurm.sh");
     }
 
     @Test
@@ -72,6 +112,6 @@ class SlurmScriptsTest {
         Template t = Template.resource("shard-wrapper.sh");
         assertThatThrownBy(() -> t.render(Map.of("index", "0"))).hasMessageContaining("needs a value for");
         LaunchPlan p = plan(1, 1, Map.of(), "n1");
-        assertThat(SlurmScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server")).doesNotContain("{{");
+        assertThat(SlurmScripts.wrapper(p, p.shards().get(0), List.of(), "redis-server")).doesNotContain("{{");
     }
 }

@@ -1,0 +1,133 @@
+package io.smartsim.launch.examples;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * examples/slurm/experiment.sbatch on the Slurm testbed (testbeds/slurm/up): one batch job that starts a 3-shard
+ * cluster in its own allocation with the CLI jar, runs the example model as another srun step, and stops the
+ * database, also when the model fails. Needs the cli jar and this module's classes, both built before failsafe.
+ */
+class SlurmExperimentIT {
+    private static final Path HOME = Path.of(System.getProperty("smartsim.launch.home", "..")).toAbsolutePath()
+            .normalize();
+    private static final Path SCRIPT = HOME.resolve("examples/slurm/experiment.sbatch");
+    private static final long JOB_TIMEOUT_S = 180;
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+
+    private record Run(int exit, String out) {
+    }
+
+    @BeforeAll
+    static void testbedAndBuild() throws Exception {
+        assumeTrue(run(List.of("sinfo", "-h"), 30).exit() == 0,
+                "Slurm is not available here (`sinfo -h` failed): start testbeds/slurm/up to run this test");
+        Path jar = HOME.resolve("cli/target/smartsim-launch.jar");
+        assertThat(jar).as("the CLI jar (the reactor builds cli before examples; or run mvn -pl cli package)")
+                .isRegularFile();
+        assertThat(HOME.resolve("examples/target/classpath.txt")).isRegularFile();
+    }
+
+    @AfterEach
+    void cancelWhatIsLeft() throws Exception {
+        if (!jobs.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("scancel"));
+            argv.addAll(jobs);
+            run(argv, 30);
+        }
+    }
+
+    private static Run run(List<String> argv, long timeoutSeconds) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        try {
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(done).as(argv + " finished within " + timeoutSeconds + " s").isTrue();
+            return new Run(p.exitValue(), out);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Submits the script and waits for the job to end ({@code sbatch --wait}); returns its exit and its output. */
+    private Run submit(int port, String... extraEnv) throws Exception {
+        Path exp = tmp.resolve("exp");
+        StringBuilder export = new StringBuilder("--export=ALL,SMARTSIM_LAUNCH_HOME=" + HOME + ",EXP_DIR=" + exp
+                + ",DB_PORT=" + port);
+        for (String e : extraEnv) {
+            export.append(',').append(e);
+        }
+        Path out = tmp.resolve("slurm-%j.out");
+        long t0 = System.nanoTime();
+        // --parsable prints the id at submission; --wait then returns the job's exit code when it ends.
+        Process p = new ProcessBuilder("sbatch", "--parsable", "--wait", "--chdir=" + tmp, "--output=" + out,
+                export.toString(), SCRIPT.toString()).redirectErrorStream(true).start();
+        String id = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertThat(id).as("sbatch --parsable printed a job id").matches("[0-9]+(;.*)?");
+        id = id.split(";")[0];
+        jobs.add(id);
+        boolean done = p.waitFor(JOB_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(done).as("job " + id + " ended within " + JOB_TIMEOUT_S + " s").isTrue();
+        System.out.printf("experiment.sbatch job %s (DB_PORT=%d) took %.2f s%n", id, port,
+                (System.nanoTime() - t0) / 1e9);
+        String text = Files.readString(tmp.resolve("slurm-" + id + ".out"));
+        System.out.print(text);
+        assertThat(squeue(id)).as("squeue lists none of job " + id + "'s steps after it ended").isEmpty();
+        assertThat(redisServersOf(exp)).as("redis-server processes of this experiment left behind").isEmpty();
+        return new Run(p.exitValue(), text);
+    }
+
+    private static List<String> squeue(String job) throws Exception {
+        Run r = run(List.of("squeue", "-h", "-s", "-j", job, "-o", "%i"), 30);
+        return r.out().lines().filter(l -> !l.isBlank() && !l.contains("Invalid job id")).toList();
+    }
+
+    private static List<String> redisServersOf(Path exp) throws Exception {
+        return run(List.of("pgrep", "-af", "redis-server"), 30).out().lines()
+                .filter(l -> l.contains(exp.toString())).toList();
+    }
+
+    @Test
+    void theModelWritesAndReadsTenThousandKeysThroughTheOrchestratorOfItsOwnBatchJob() throws Exception {
+        Run r = submit(22380);
+
+        assertThat(r.exit()).as(r.out()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).contains("SSDB=127.0.1.1:22380,127.0.1.2:22380,127.0.1.3:22380",
+                "experiment: SSDB=127.0.1.1:22380,127.0.1.2:22380,127.0.1.3:22380 SR_DB_TYPE=Clustered",
+                "experiment: model exited with 0", "experiment: stopping the database");
+        assertThat(lines).anyMatch(l -> l.matches("OK 10000 keys written and read back over 3 shards in \\d+\\.\\d\\d s"));
+        // Each shard was a step of this job, on its own node, found through SLURM_JOB_ID (no --alloc given).
+        assertThat(lines).anyMatch(l -> l.matches("\\[ *[0-9.]+s] started 3 step\\(s\\) in allocation [0-9]+"));
+        assertThat(lines).anyMatch(l -> l.startsWith("stopped 'db' of experiment 'exp'")
+                && l.endsWith("3 shard(s), no process left"));
+    }
+
+    @Test
+    void aFailedModelStillStopsTheDatabaseAndTheJobFailsWithItsExitCode() throws Exception {
+        Run r = submit(22480, "MODEL_KEYS=-1");
+
+        assertThat(r.exit()).as(r.out()).isEqualTo(2); // the model's usage error, passed on by the script
+        assertThat(r.out().lines().toList()).contains("experiment: model exited with 2",
+                "experiment: stopping the database");
+        assertThat(r.out().lines()).anyMatch(l -> l.endsWith("3 shard(s), no process left"));
+    }
+}
