@@ -3,6 +3,14 @@ package io.smartsim.launch;
 import io.smartsim.launch.cluster.ClusterFormer;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.entity.DbEnv;
+import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.entity.ModelPlanner;
+import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.entity.ModelState;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
@@ -15,6 +23,11 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
+import io.smartsim.launch.spi.LaunchedModel;
+import io.smartsim.launch.spi.ModelLauncher;
+import io.smartsim.launch.spi.ModelLaunchers;
+import io.smartsim.launch.spi.RenderedLaunch;
+import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -23,20 +36,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * An experiment: a directory, a manifest, and the orchestrators launched in it. Closing it stops every
- * orchestrator this instance started and did not {@link #detach}; so does the end of the JVM (Ctrl-C, SIGTERM),
- * through a shutdown hook that lives while such orchestrators run.
+ * An experiment: a directory, a manifest, the orchestrators launched in it, and the models and ensembles that use
+ * them. {@link #start(boolean, Entity...)} starts orchestrators first and models once every orchestrator is healthy,
+ * with {@code SSDB} and {@code SR_DB_TYPE} in their environment. Closing it stops every model this instance started
+ * and every orchestrator it started and did not {@link #detach}; so does the end of the JVM (Ctrl-C, SIGTERM),
+ * through a shutdown hook that lives while such entities run.
  *
  * <pre>{@code
  * try (Experiment exp = Experiment.create("demo", Path.of("exp"))) {
@@ -51,6 +68,9 @@ public final class Experiment implements AutoCloseable {
     /** How long stopped shards get to exit after SHUTDOWN before they are terminated. */
     public static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(2);
+    /** How long stopped models get to exit after SIGTERM before they are killed. */
+    public static final Duration MODEL_STOP_GRACE = Duration.ofSeconds(5);
+    private static final Duration BLOCK_FOREVER = Duration.ofDays(3650);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final String name;
@@ -59,6 +79,13 @@ public final class Experiment implements AutoCloseable {
     private final Consumer<String> progress;
     private final Map<String, Orchestrator> orchestrators = new LinkedHashMap<>();
     private final Set<Orchestrator> startedHere = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final Map<String, Model> models = new LinkedHashMap<>();
+    private final Map<String, Ensemble> ensembles = new LinkedHashMap<>();
+    private final Set<Model> modelsStartedHere = Collections.synchronizedSet(new LinkedHashSet<>());
+    /** One model launcher per name: it tracks every model of this experiment it started, polled and stopped at once. */
+    private final Map<String, ModelLauncher> modelLaunchers = new ConcurrentHashMap<>();
+    private final Map<String, Instant> orchestratorStarted = new ConcurrentHashMap<>();
+    private final Map<String, Instant> orchestratorEnded = new ConcurrentHashMap<>();
     private Thread stopOnExit;
 
     private Experiment(String name, Path dir, Consumer<String> progress) {
@@ -121,6 +148,10 @@ public final class Experiment implements AutoCloseable {
         if (existing != null && existing.state() == Orchestrator.State.RUNNING) {
             throw new InvalidSpecException("id", "experiment '" + name + "' already has an orchestrator '" + spec.id()
                     + "' running; give each orchestrator a distinct id");
+        }
+        if (models.containsKey(spec.id()) || ensembles.containsKey(spec.id())) {
+            throw new InvalidSpecException("id", "experiment '" + name + "' already has a model or ensemble named '"
+                    + spec.id() + "'; give each entity a distinct name");
         }
         Launcher launcher = Launchers.find(spec.launcher());
         Placement placement = launcher.place(spec);
@@ -193,6 +224,8 @@ public final class Experiment implements AutoCloseable {
             }
             db.started(shards);
             startedHere.add(db);
+            orchestratorStarted.put(db.id(), t0);
+            orchestratorEnded.remove(db.id());
             armStopOnExit();
             store.update(name, m -> m.with(starting.withShards(shards).withStatus(Status.RUNNING, Optional.empty())));
             progress.accept(String.format("'%s' healthy in %.2f s", plan.id(),
@@ -258,6 +291,7 @@ public final class Experiment implements AutoCloseable {
             db.launcher().stop(shards, STOP_GRACE);
             db.ended(Orchestrator.State.STOPPED);
             startedHere.remove(db);
+            orchestratorEnded.put(db.id(), Instant.now());
             store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withStatus(Status.STOPPED, Optional.empty())))
                     .orElse(m));
         }
@@ -319,6 +353,314 @@ public final class Experiment implements AutoCloseable {
         return new Orchestrator(r.plan(), launcherFor(r), s, r.shards());
     }
 
+    // ---- models and ensembles ---------------------------------------------------------------------------------
+
+    /** Plans a model (validating it against its launcher) without starting it. */
+    public Model createModel(ModelSpec spec) {
+        claim(spec.name());
+        ModelPlan plan = ModelPlanner.plan(dir, spec);
+        ModelLauncher launcher = modelLaunchers.computeIfAbsent(spec.launcher(), ModelLaunchers::find);
+        launcher.validate(plan);
+        Model m = new Model(plan, launcher);
+        models.put(m.name(), m);
+        return m;
+    }
+
+    /** Plans an ensemble's members (validating each) without starting them. */
+    public Ensemble createEnsemble(EnsembleSpec spec) {
+        claim(spec.name());
+        List<ModelPlan> plans = ModelPlanner.plan(dir, spec);
+        ModelLauncher launcher = modelLaunchers.computeIfAbsent(spec.member().launcher(), ModelLaunchers::find);
+        List<Model> members = new ArrayList<>();
+        for (ModelPlan p : plans) {
+            claim(p.name());
+            launcher.validate(p);
+            members.add(new Model(p, launcher));
+        }
+        members.forEach(m -> models.put(m.name(), m));
+        Ensemble e = new Ensemble(spec, members);
+        ensembles.put(e.name(), e);
+        return e;
+    }
+
+    private void claim(String entity) {
+        if (orchestrators.containsKey(entity) || models.containsKey(entity) || ensembles.containsKey(entity)) {
+            throw new InvalidSpecException("name", "experiment '" + name + "' already has an entity named '" + entity
+                    + "'; give each orchestrator, model, ensemble (and ensemble member, <ensemble>_<i>) its own name");
+        }
+    }
+
+    /** Every model created here, ensemble members included, in creation order. */
+    public List<Model> models() {
+        return List.copyOf(models.values());
+    }
+
+    public List<Ensemble> ensembles() {
+        return List.copyOf(ensembles.values());
+    }
+
+    /** As {@link #start(boolean, Entity...)} without waiting for the models. */
+    public void start(Entity... entities) {
+        start(false, entities);
+    }
+
+    /**
+     * Starts the orchestrators among {@code entities}, each healthy before the next, then the models and ensemble
+     * members with the database variables ({@link #dbEnv()}) in their environment. With {@code block}, returns
+     * once every model has finished (orchestrators keep running). If a start fails, what this call started is
+     * stopped before the exception is thrown.
+     */
+    public void start(boolean block, Entity... entities) {
+        List<Orchestrator> dbs = new ArrayList<>();
+        List<Model> ms = new ArrayList<>();
+        split(entities, dbs, ms);
+        for (Model m : ms) {
+            if (models.get(m.name()) != m) {
+                throw new StateException("model '" + m.name() + "' was not created by experiment '" + name
+                        + "'; create it with this experiment's createModel or createEnsemble");
+            }
+            if (m.status() != EntityStatus.NEW) {
+                throw new StateException("model '" + m.name() + "' was already started (" + m.status()
+                        + "); models run once: create another to run it again");
+            }
+        }
+        List<Orchestrator> dbsNow = new ArrayList<>();
+        List<Model> modelsNow = new ArrayList<>();
+        try {
+            for (Orchestrator db : dbs) {
+                startOne(db);
+                dbsNow.add(db);
+            }
+            Map<String, String> env = dbEnv();
+            for (Model m : ms) {
+                startModel(m, env);
+                modelsNow.add(m);
+            }
+        } catch (RuntimeException e) {
+            try {
+                stopModels(modelsNow);
+                for (Orchestrator db : dbsNow) {
+                    stop(db);
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        if (block) {
+            await(ms, Deadline.after(BLOCK_FOREVER));
+        }
+    }
+
+    private static void split(Entity[] entities, List<Orchestrator> dbs, List<Model> ms) {
+        for (Entity e : entities) {
+            if (e instanceof Orchestrator o) {
+                dbs.add(o);
+            } else if (e instanceof Model m) {
+                ms.add(m);
+            } else if (e instanceof Ensemble en) {
+                ms.addAll(en.members());
+            } else {
+                throw new InvalidSpecException("entities", "cannot start or stop a " + (e == null ? "null"
+                        : e.getClass().getName()) + "; give orchestrators, models and ensembles of this experiment");
+            }
+        }
+    }
+
+    private void startModel(Model m, Map<String, String> env) {
+        ModelPlan plan = m.plan();
+        ModelPlanner.writeFiles(plan);
+        LaunchedModel launched;
+        try {
+            launched = m.launcher().start(plan, env);
+        } catch (RuntimeException e) {
+            m.failedToStart(e.getMessage());
+            throw e;
+        }
+        m.started(launched);
+        modelsStartedHere.add(m);
+        armStopOnExit();
+        progress.accept("started " + m.type().toLowerCase(java.util.Locale.ROOT) + " '" + m.name() + "' ("
+                + m.launcher().name() + " " + launched.id() + "); output in " + plan.stdout());
+    }
+
+    /**
+     * Waits until every model among {@code entities} (ensembles: their members) has finished, at most
+     * {@code timeout}; true when they all have. Orchestrators among them are not waited for: they run until stopped.
+     */
+    public boolean waitFor(Duration timeout, Entity... entities) {
+        List<Model> ms = new ArrayList<>();
+        split(entities, new ArrayList<>(), ms);
+        return await(ms, Deadline.after(timeout));
+    }
+
+    private boolean await(List<Model> ms, Deadline deadline) {
+        Backoff backoff = new Backoff(deadline, Duration.ofMillis(10), Duration.ofMillis(250));
+        while (true) {
+            refresh(ms);
+            if (ms.stream().allMatch(m -> m.status().terminal() || m.status() == EntityStatus.NEW)) {
+                return true;
+            }
+            try {
+                if (!backoff.pause()) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LaunchException("interrupted while waiting for models; they run until stopped or until "
+                        + "the experiment is closed", e);
+            }
+        }
+    }
+
+    /** Asks the launchers about every started, unfinished model (one query per launcher). */
+    private void refresh(List<Model> ms) {
+        Map<ModelLauncher, List<Model>> byLauncher = new IdentityHashMap<>();
+        for (Model m : ms) {
+            if (m.launched().isPresent() && !m.status().terminal()) {
+                byLauncher.computeIfAbsent(m.launcher(), l -> new ArrayList<>()).add(m);
+            }
+        }
+        byLauncher.forEach((launcher, group) -> {
+            Map<String, ModelState> states = launcher.poll(group.stream().map(m -> m.launched().orElseThrow())
+                    .toList());
+            for (Model m : group) {
+                ModelState s = states.get(m.name());
+                if (s == null) {
+                    continue;
+                }
+                m.update(s);
+                if (m.status().terminal()) {
+                    modelsStartedHere.remove(m);
+                    progress.accept(m.type().toLowerCase(java.util.Locale.ROOT) + " '" + m.name() + "' "
+                            + m.status() + m.exitCode().map(c -> " (exit code " + c + ")").orElse("")
+                            + m.detail().map(d -> ": " + d).orElse(""));
+                }
+            }
+        });
+    }
+
+    /** Refreshes every started model's status; returns the summary. */
+    public List<EntitySummary> poll() {
+        refresh(models());
+        return summary();
+    }
+
+    /**
+     * Whether {@code entity} has finished: a model COMPLETED, FAILED or CANCELLED (asked now); an ensemble when
+     * every member has; an orchestrator once STOPPED or FAILED.
+     */
+    public boolean finished(Entity entity) {
+        if (entity instanceof Orchestrator o) {
+            return o.state() == Orchestrator.State.STOPPED || o.state() == Orchestrator.State.FAILED;
+        }
+        List<Model> ms = new ArrayList<>();
+        split(new Entity[] {entity}, new ArrayList<>(), ms);
+        refresh(ms);
+        return ms.stream().allMatch(m -> m.status().terminal());
+    }
+
+    /**
+     * Stops models and ensemble members (SIGTERM or the scheduler's cancel, then a kill after
+     * {@link #MODEL_STOP_GRACE}; they end CANCELLED), then orchestrators as {@link #stop(Orchestrator...)} does.
+     * Finished models are left as they are; a model never started is a {@link StateException}.
+     */
+    public void stop(Entity... entities) {
+        List<Orchestrator> dbs = new ArrayList<>();
+        List<Model> ms = new ArrayList<>();
+        split(entities, dbs, ms);
+        for (Model m : ms) {
+            if (m.status() == EntityStatus.NEW) {
+                throw new StateException("model '" + m.name() + "' was never started; nothing to stop");
+            }
+        }
+        stopModels(ms);
+        if (!dbs.isEmpty()) {
+            stop(dbs.toArray(Orchestrator[]::new));
+        }
+    }
+
+    private void stopModels(List<Model> ms) {
+        refresh(ms);
+        Map<ModelLauncher, List<Model>> byLauncher = new IdentityHashMap<>();
+        for (Model m : ms) {
+            if (m.launched().isPresent() && !m.status().terminal()) {
+                byLauncher.computeIfAbsent(m.launcher(), l -> new ArrayList<>()).add(m);
+            }
+        }
+        byLauncher.forEach((launcher, group) -> {
+            progress.accept("stopping " + group.size() + " model(s): " + String.join(", ",
+                    group.stream().map(Model::name).toList()));
+            launcher.stop(group.stream().map(m -> m.launched().orElseThrow()).toList(), MODEL_STOP_GRACE);
+        });
+        refresh(ms);
+        for (Model m : ms) {
+            if (m.launched().isPresent() && !m.status().terminal()) {
+                // the launcher could not tell how it ended; it was stopped on request
+                m.update(new ModelState(EntityStatus.CANCELLED, Optional.empty(), Optional.of("stopped")));
+            }
+            modelsStartedHere.remove(m);
+        }
+    }
+
+    /**
+     * The environment models get: {@code SSDB}/{@code SR_DB_TYPE} for the first running orchestrator (in creation
+     * or manifest order), {@code SSDB_<id>}/{@code SR_DB_TYPE_<id>} for each other one. Empty when none runs.
+     */
+    public Map<String, String> dbEnv() {
+        return DbEnv.variables(orchestrators.values().stream().filter(o -> o.state() == Orchestrator.State.RUNNING)
+                .map(o -> new DbEnv.Database(o.id(), o.ssdb(), o.dbType())).toList());
+    }
+
+    /** As {@link #dbEnv()}, with {@code primaryId} as the one in {@code SSDB}. */
+    public Map<String, String> dbEnv(String primaryId) {
+        Orchestrator primary = orchestrator(primaryId);
+        if (primary.state() != Orchestrator.State.RUNNING) {
+            throw new StateException("orchestrator '" + primaryId + "' is not running (" + primary.state()
+                    + "); start it first");
+        }
+        List<DbEnv.Database> dbs = new ArrayList<>();
+        dbs.add(new DbEnv.Database(primary.id(), primary.ssdb(), primary.dbType()));
+        orchestrators.values().stream().filter(o -> o != primary && o.state() == Orchestrator.State.RUNNING)
+                .forEach(o -> dbs.add(new DbEnv.Database(o.id(), o.ssdb(), o.dbType())));
+        return DbEnv.variables(dbs);
+    }
+
+    /**
+     * What starting {@code m} would run, for a dry run: its launcher's command and scripts, with the database
+     * variables of every orchestrator created here at its planned addresses. Starts and writes nothing.
+     */
+    public RenderedLaunch preview(Model m) {
+        return m.launcher().render(m.plan(), DbEnv.variables(orchestrators.values().stream()
+                .map(o -> new DbEnv.Database(o.id(), o.ssdb(), o.dbType())).toList()));
+    }
+
+    /** One row per orchestrator, then per model (ensemble members included), in creation order. */
+    public List<EntitySummary> summary() {
+        List<EntitySummary> rows = new ArrayList<>();
+        for (Orchestrator o : orchestrators.values()) {
+            List<String> jobs = o.shards().stream().map(s -> s.handle().get("jobId")).filter(j -> j != null)
+                    .distinct().toList();
+            List<String> pids = o.shards().stream().flatMap(s -> s.pid().stream()).map(String::valueOf).toList();
+            Optional<String> id = !jobs.isEmpty() ? Optional.of(String.join(",", jobs))
+                    : pids.isEmpty() ? Optional.empty() : Optional.of(String.join(",", pids));
+            Instant t0 = orchestratorStarted.get(o.id());
+            Optional<Duration> elapsed = t0 == null ? Optional.empty()
+                    : Optional.of(Duration.between(t0, orchestratorEnded.getOrDefault(o.id(), Instant.now())));
+            rows.add(new EntitySummary(o.id(), o.type(), id, o.state().name(), Optional.empty(), elapsed));
+        }
+        for (Model m : models.values()) {
+            rows.add(new EntitySummary(m.name(), m.type(), m.launched().map(LaunchedModel::id), m.status().name(),
+                    m.exitCode(), m.elapsed()));
+        }
+        return rows;
+    }
+
+    /** {@link #summary()} as a table: NAME, TYPE, ID, STATUS, EXIT, ELAPSED. */
+    public String summaryTable() {
+        return EntitySummary.table(summary());
+    }
+
     /** Leaves {@code db} running when this experiment is closed or the JVM exits. */
     public void detach(Orchestrator db) {
         startedHere.remove(db);
@@ -331,7 +673,7 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    /** Stops every orchestrator this instance started and did not detach. Safe to call twice. */
+    /** Stops every model this instance started, then every orchestrator it started and did not detach. Safe to call twice. */
     @Override
     public synchronized void close() {
         if (stopOnExit != null) {
@@ -346,11 +688,20 @@ public final class Experiment implements AutoCloseable {
     }
 
     private synchronized void stopStartedHere() {
+        List<Model> runningModels;
+        synchronized (modelsStartedHere) {
+            runningModels = new ArrayList<>(modelsStartedHere);
+        }
         List<Orchestrator> running;
         synchronized (startedHere) {
             running = new ArrayList<>(startedHere);
         }
         LaunchException first = null;
+        try {
+            stopModels(runningModels); // models first: they use the databases
+        } catch (LaunchException e) {
+            first = e;
+        }
         for (Orchestrator db : running) {
             try {
                 stop(db);

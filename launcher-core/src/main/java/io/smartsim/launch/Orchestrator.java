@@ -14,7 +14,7 @@ import java.util.List;
  * One database of an experiment: its spec, its plan and, once started, where its shards run. Created by
  * {@link Experiment#createOrchestrator}, started and stopped through the experiment.
  */
-public final class Orchestrator {
+public final class Orchestrator implements Entity {
     /** Lifecycle as this process knows it. */
     public enum State { NEW, RUNNING, STOPPED, FAILED }
 
@@ -34,6 +34,17 @@ public final class Orchestrator {
 
     public String id() {
         return plan.id();
+    }
+
+    /** The id: an orchestrator's name in its experiment. */
+    @Override
+    public String name() {
+        return plan.id();
+    }
+
+    @Override
+    public String type() {
+        return "Orchestrator";
     }
 
     public OrchestratorSpec spec() {

@@ -2,6 +2,7 @@ package io.smartsim.launch.cli;
 
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.spec.SpecFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IExitCodeExceptionMapper;
@@ -61,7 +62,9 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         }
         PrintWriter err = cl.getErr();
         boolean verbose = verbose(parsed);
-        if (ex instanceof InvalidSpecException ise) {
+        if (ex instanceof SpecFileException) {
+            err.println("error: " + ex.getMessage()); // file:line:column: field: message
+        } else if (ex instanceof InvalidSpecException ise) {
             err.println("error: " + describe(ise));
         } else if (ex instanceof LaunchException) {
             err.println("error: " + ex.getMessage());

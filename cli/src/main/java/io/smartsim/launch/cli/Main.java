@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Launch, inspect and stop Redis/KeyDB orchestrators: the database of a SmartSim-like experiment.",
-        subcommands = {DbCommand.class, DoctorCommand.class, HelpCommand.class},
+        subcommands = {DbCommand.class, RunCommand.class, DoctorCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 Errors.EXIT_DOC_OK,
@@ -32,14 +32,16 @@ import java.util.concurrent.Callable;
                 "  smartsim-launch db plan --per-node 3   what would run; nothing is started",
                 "  smartsim-launch db start --per-node 3  a 3-shard cluster on ports 6780-6782",
                 "  smartsim-launch db status              every orchestrator in ./exp",
-                "  smartsim-launch db stop"})
+                "  smartsim-launch db stop",
+                "  eval \"$(smartsim-launch db env)\"      SSDB and SR_DB_TYPE in this shell",
+                "  smartsim-launch run experiment.yaml    orchestrators, then models and ensembles"})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose db or doctor");
+        throw new ParameterException(spec.commandLine(), "missing command: choose db, run or doctor");
     }
 
     /** The command line with the documented exit codes and error handling wired in. */
