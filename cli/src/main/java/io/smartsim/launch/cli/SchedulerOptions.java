@@ -53,6 +53,24 @@ public final class SchedulerOptions {
             description = "An extra #PBS option, repeatable, for example --pbs='-l mem=4gb'.")
     List<String> pbs = new ArrayList<>();
 
+    @Option(names = "--hosts", paramLabel = "H1,H2,...", order = 60,
+            description = "ssh launcher: the hosts to start shards on, one per node (names, ~/.ssh/config aliases or user@host:port).")
+    String hosts;
+
+    @Option(names = "--ssh-user", paramLabel = "USER", order = 61, description = "SSH user (overrides ~/.ssh/config).")
+    String sshUser;
+
+    @Option(names = "--ssh-port", paramLabel = "PORT", order = 62, description = "SSH port (overrides ~/.ssh/config).")
+    String sshPort;
+
+    @Option(names = "--identity", paramLabel = "KEY", order = 63,
+            description = "SSH private key to use instead of ~/.ssh/config's IdentityFile and the agent.")
+    String identity;
+
+    @Option(names = "--accept-new-host-key", order = 64,
+            description = "Record the key of a host not yet in known_hosts (a changed key is always refused).")
+    boolean acceptNewHostKey;
+
     @Option(names = "--launcher-option", paramLabel = "KEY=VALUE", order = 49, mapFallbackValue = "",
             description = "Any other launcher option, repeatable (see the launcher's section of the README).")
     Map<String, String> other = new LinkedHashMap<>();
@@ -71,6 +89,13 @@ public final class SchedulerOptions {
         put(out, "constraint", constraint);
         if (!sbatch.isEmpty()) {
             out.put("sbatch", String.join("\n", sbatch));
+        }
+        put(out, "hosts", hosts);
+        put(out, "ssh-user", sshUser);
+        put(out, "ssh-port", sshPort);
+        put(out, "identity", identity == null ? null : java.nio.file.Path.of(identity).toAbsolutePath().toString());
+        if (acceptNewHostKey) {
+            out.put("accept-new-host-key", "true");
         }
         put(out, "queue", queue);
         put(out, "dialect", pbsDialect);

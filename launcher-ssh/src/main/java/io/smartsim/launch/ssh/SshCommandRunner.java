@@ -1,0 +1,324 @@
+package io.smartsim.launch.ssh;
+
+import com.jcraft.jsch.AgentIdentityRepository;
+import com.jcraft.jsch.ChannelExec;
+import com.jcraft.jsch.Identity;
+import com.jcraft.jsch.IdentityRepository;
+import com.jcraft.jsch.JSch;
+import com.jcraft.jsch.JSchAlgoNegoFailException;
+import com.jcraft.jsch.JSchChangedHostKeyException;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JSchUnknownHostKeyException;
+import com.jcraft.jsch.SSHAgentConnector;
+import com.jcraft.jsch.Session;
+import com.jcraft.jsch.UnixDomainSocketFactory;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.CommandRunner;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Vector;
+
+/**
+ * A transport that runs commands on one host over SSH (JSch, the maintained {@code com.github.mwiede} fork).
+ * One session per runner, opened on first use, reused by every call and reopened when it has dropped; close
+ * the runner to end it. Safe for concurrent calls (each is its own exec channel).
+ *
+ * <ul>
+ *   <li>Each argument is quoted for the remote shell; environment goes inside the command ({@code env K=V ...}),
+ *       since sshd drops channel environment unless {@code AcceptEnv} allows it.</li>
+ *   <li>The exit status is read only once the channel has closed (jsch#717: it can arrive before the output).</li>
+ *   <li>Host keys are checked strictly against known_hosts; an unknown or changed key is a
+ *       {@link SshHostKeyException} naming the host and its SHA256 fingerprint.</li>
+ *   <li>A host that cannot be reached, or a connection that drops while a command runs, is a
+ *       {@link SchedulerUnreachableException}: the command's outcome is unknown, never "not found".</li>
+ * </ul>
+ */
+public final class SshCommandRunner implements CommandRunner, AutoCloseable {
+    /** The exit code {@link #readFile} uses for "no such file". */
+    private static final int NO_FILE = 100;
+    private static final String WRITE_SCRIPT = "umask 077; d=$(dirname -- \"$1\") && mkdir -p -- \"$d\" "
+            + "&& cat > \"$1.tmp.$$\" && mv -f -- \"$1.tmp.$$\" \"$1\"";
+    private static final String READ_SCRIPT = "[ -e \"$1\" ] || exit " + NO_FILE + "; exec cat -- \"$1\"";
+
+    private final SshTarget target;
+    private HostKeyVerifier hostKeys;
+    private Session session;
+    private boolean closed;
+
+    /** A runner for {@code target}; connects on first use. */
+    public SshCommandRunner(SshTarget target) {
+        this.target = target;
+    }
+
+    public SshTarget target() {
+        return target;
+    }
+
+    @Override
+    public String where() {
+        return target.where();
+    }
+
+    @Override
+    public CommandResult run(List<String> argv, Map<String, String> env, Duration timeout) {
+        return exec(argv, Shell.command(argv, env), null, timeout);
+    }
+
+    /** As {@link #run(List, Map, Duration)}, with {@code stdin} fed to the command (then end of file). */
+    public CommandResult run(List<String> argv, Map<String, String> env, String stdin, Duration timeout) {
+        return exec(argv, Shell.command(argv, env), stdin.getBytes(StandardCharsets.UTF_8), timeout);
+    }
+
+    /**
+     * Writes {@code content} to {@code path} on the host, creating its directory: written to a temporary name and
+     * renamed, so a reader never sees half a file. Owner-only permissions for the new file.
+     */
+    public void writeFile(String path, String content, Duration timeout) {
+        CommandResult r = run(List.of("sh", "-c", WRITE_SCRIPT, "sh", path), Map.of(), content, timeout);
+        if (!r.ok()) {
+            throw new LaunchException("cannot write " + path + " on " + where() + ": " + r.describe());
+        }
+    }
+
+    /** The contents of {@code path} on the host; empty when there is no such file. */
+    public Optional<String> readFile(String path, Duration timeout) {
+        CommandResult r = run(List.of("sh", "-c", READ_SCRIPT, "sh", path), timeout);
+        if (r.exitCode() == NO_FILE) {
+            return Optional.empty();
+        }
+        if (!r.ok()) {
+            throw new LaunchException("cannot read " + path + " on " + where() + ": " + r.describe());
+        }
+        return Optional.of(r.stdout());
+    }
+
+    private CommandResult exec(List<String> argv, String command, byte[] stdin, Duration timeout) {
+        long until = System.nanoTime() + timeout.toNanos();
+        List<String> shown = List.of("ssh", where(), command);
+        ChannelExec ch = null;
+        Session s = null;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        for (int attempt = 0; ch == null; attempt++) {
+            s = session(timeout);
+            try {
+                ChannelExec c = (ChannelExec) s.openChannel("exec");
+                c.setCommand(command);
+                c.setInputStream(stdin == null ? null : new ByteArrayInputStream(stdin));
+                c.setOutputStream(out, true);
+                c.setErrStream(err, true);
+                c.connect(millisLeft(until));
+                ch = c;
+            } catch (JSchException e) {
+                // The command was not started. A session that looked alive but had dropped gets one reconnect.
+                dropped(s);
+                if (attempt > 0 || remaining(until) <= 0) {
+                    throw new SchedulerUnreachableException("lost the SSH connection to " + where() + " before `"
+                            + command + "` could start: " + e.getMessage() + "; check that the host is up and reachable",
+                            e);
+                }
+            }
+        }
+        try {
+            long pause = 1;
+            while (!ch.isClosed()) {
+                if (!s.isConnected()) {
+                    break;
+                }
+                if (remaining(until) <= 0) {
+                    throw new LaunchException("`" + String.join(" ", argv) + "` on " + where() + " did not finish within "
+                            + timeout.toMillis() / 1000.0 + " s; its channel was closed (the command may still run there)");
+                }
+                Thread.sleep(Math.min(pause, Math.max(1, remaining(until) / 1_000_000)));
+                pause = Math.min(20, pause * 2);
+            }
+            // Only now, with the channel closed, is the exit status final.
+            int status = ch.getExitStatus();
+            if (status == -1 && !s.isConnected()) {
+                dropped(s);
+                throw new SchedulerUnreachableException("the SSH connection to " + where() + " dropped while `"
+                        + String.join(" ", argv) + "` ran; its outcome is unknown (it may have run); check that the host "
+                        + "is reachable, then look at what it left with db status / db stop");
+            }
+            return new CommandResult(argv, status, out.toString(StandardCharsets.UTF_8),
+                    err.toString(StandardCharsets.UTF_8));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while `" + String.join(" ", shown) + "` ran", e);
+        } finally {
+            ch.disconnect();
+        }
+    }
+
+    private static long remaining(long untilNanos) {
+        return untilNanos - System.nanoTime();
+    }
+
+    private static int millisLeft(long untilNanos) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining(untilNanos) / 1_000_000));
+    }
+
+    /** The open session, connecting (or reconnecting after a drop) when needed. */
+    private synchronized Session session(Duration timeout) {
+        if (closed) {
+            throw new IllegalStateException("the SSH runner for " + where() + " is closed");
+        }
+        if (session != null && session.isConnected()) {
+            return session;
+        }
+        session = null;
+        Session s = newSession();
+        int ms = (int) Math.max(1, Math.min(target.connectTimeout().toMillis(), timeout.toMillis()));
+        try {
+            s.connect(ms);
+        } catch (JSchException e) {
+            s.disconnect();
+            throw classify(e);
+        }
+        session = s;
+        return s;
+    }
+
+    private synchronized void dropped(Session s) {
+        s.disconnect();
+        if (session == s) {
+            session = null;
+        }
+    }
+
+    private Session newSession() {
+        JSch jsch = new JSch();
+        try {
+            jsch.setKnownHosts(target.knownHosts().toString());
+            hostKeys = new HostKeyVerifier(jsch.getHostKeyRepository(), target.knownHosts(), target.acceptNewHostKey());
+            jsch.setHostKeyRepository(hostKeys);
+            jsch.setIdentityRepository(identities());
+            Session s = jsch.getSession(target.user(), target.hostName(), target.port());
+            s.setConfig("StrictHostKeyChecking", "yes");
+            s.setConfig("PreferredAuthentications", "publickey");
+            s.setDaemonThread(true); // a dead transport must never keep the JVM alive
+            s.setServerAliveInterval(5000);
+            s.setServerAliveCountMax(3);
+            return s;
+        } catch (JSchException e) {
+            throw new LaunchException("cannot set up SSH to " + where() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The agent's keys (when allowed and running), then the key files that exist, in order. */
+    private IdentityRepository identities() throws JSchException {
+        List<IdentityRepository> parts = new ArrayList<>();
+        String sock = System.getenv("SSH_AUTH_SOCK");
+        if (target.useAgent() && sock != null && !sock.isBlank()) {
+            try {
+                parts.add(new AgentIdentityRepository(new SSHAgentConnector(new UnixDomainSocketFactory(), Path.of(sock))));
+            } catch (Exception | LinkageError e) {
+                // the agent is optional: the key files below still count
+            }
+        }
+        JSch loader = new JSch();
+        for (Path key : target.identities()) {
+            if (Files.isRegularFile(key)) {
+                loader.addIdentity(key.toString());
+            }
+        }
+        parts.add(loader.getIdentityRepository());
+        return new Keys(parts);
+    }
+
+    /** Maps a failed connect to what the caller can do about it. */
+    private LaunchException classify(JSchException e) {
+        Optional<HostKeyVerifier.Seen> seen = hostKeys == null ? Optional.empty() : hostKeys.last();
+        String msg = String.valueOf(e.getMessage());
+        boolean hostKey = e instanceof JSchUnknownHostKeyException || e instanceof JSchChangedHostKeyException
+                || msg.startsWith("reject HostKey") || msg.startsWith("HostKey has been changed");
+        if (hostKey && seen.isPresent()) {
+            HostKeyVerifier.Seen k = seen.get();
+            boolean changed = k.result() == com.jcraft.jsch.HostKeyRepository.CHANGED;
+            return new SshHostKeyException(target, k.fingerprint(), k.type(), changed);
+        }
+        if (msg.contains("Auth fail") || msg.contains("Auth cancel")) {
+            return new SshAuthException(target, e);
+        }
+        if (e instanceof JSchAlgoNegoFailException) {
+            return new LaunchException("SSH to " + where() + " (host " + target.alias() + ") found no algorithm both "
+                    + "sides accept: " + msg + "; a Java runtime without ed25519 support, or a host that allows only "
+                    + "legacy algorithms, does this", e);
+        }
+        return new SchedulerUnreachableException("cannot reach " + where() + " over SSH (host " + target.alias()
+                + "): " + describe(e) + "; check that the host is up, that sshd listens on port " + target.port()
+                + ", and the HostName/Port in your ssh config", e);
+    }
+
+    private static String describe(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String msg = String.valueOf(e.getMessage());
+        return c == e || msg.contains(c.toString()) ? msg : msg + " (" + c + ")";
+    }
+
+    /** Ends the session. Safe to call twice; the runner cannot be used afterwards. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (session != null) {
+            session.disconnect();
+            session = null;
+        }
+    }
+
+    /** Several identity sources offered in order (the agent's keys, then key files). */
+    private record Keys(List<IdentityRepository> parts) implements IdentityRepository {
+        @Override
+        public String getName() {
+            return "smartsim-launch";
+        }
+
+        @Override
+        public int getStatus() {
+            return RUNNING;
+        }
+
+        @Override
+        public Vector<Identity> getIdentities() {
+            Vector<Identity> all = new Vector<>();
+            for (IdentityRepository r : parts) {
+                if (r.getStatus() != UNAVAILABLE) {
+                    try {
+                        all.addAll(r.getIdentities());
+                    } catch (RuntimeException agentGone) {
+                        // an agent that went away offers nothing
+                    }
+                }
+            }
+            return all;
+        }
+
+        @Override
+        public boolean add(byte[] identity) {
+            return false;
+        }
+
+        @Override
+        public boolean remove(byte[] blob) {
+            return false;
+        }
+
+        @Override
+        public void removeAll() {
+        }
+    }
+}

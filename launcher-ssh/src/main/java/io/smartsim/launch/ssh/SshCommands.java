@@ -1,0 +1,109 @@
+package io.smartsim.launch.ssh;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Pure argv builders and output parsers for what the ssh launcher runs on a host. */
+final class SshCommands {
+    /**
+     * Starts shards detached and prints one pid a line, in order. Arguments: the server binary, then six per
+     * shard: work dir, config file, console file, two stale files to remove first (the cluster's node map
+     * from an earlier run, which would make the shard rejoin its old cluster, and the old log), and the address
+     * to announce to the cluster ("" when standalone): a host with several addresses would otherwise announce
+     * the source address the kernel picks for the cluster bus, which the other shards may not reach.
+     * {@code setsid} puts the server in its own session, so it outlives this SSH session; {@code $!} is the
+     * server itself, since neither nohup nor setsid forks here.
+     */
+    static final String START_SCRIPT = String.join("\n",
+            "bin=$1; shift",
+            "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
+            "while [ $# -ge 6 ]; do",
+            "  cd -- \"$1\" || exit 3",
+            "  rm -f -- \"$4\" \"$5\"",
+            "  if [ -n \"$6\" ]; then",
+            "    nohup $detach \"$bin\" \"$2\" --cluster-announce-ip \"$6\" >\"$3\" 2>&1 </dev/null &",
+            "  else",
+            "    nohup $detach \"$bin\" \"$2\" >\"$3\" 2>&1 </dev/null &",
+            "  fi",
+            "  echo $!",
+            "  shift 6",
+            "done");
+
+    /** Prints the binary's path when the remote PATH has it; exits 127 otherwise. */
+    static final String WHICH_SCRIPT = "command -v -- \"$1\" || exit 127";
+
+    private SshCommands() {
+    }
+
+    /** One shard to start, as {@link #START_SCRIPT} takes it. */
+    record Start(String workDir, String config, String console, String nodeMap, String log, String announce) {
+    }
+
+    static List<String> start(String binary, List<Start> shards) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", START_SCRIPT, "sh", binary));
+        for (Start s : shards) {
+            argv.addAll(List.of(s.workDir(), s.config(), s.console(), s.nodeMap(), s.log(), s.announce()));
+        }
+        return argv;
+    }
+
+    static List<String> which(String binary) {
+        return List.of("sh", "-c", WHICH_SCRIPT, "sh", binary);
+    }
+
+    /** One {@code ps} for all of a host's pids: pid and command line (the title Redis sets names its port). */
+    static List<String> ps(List<Long> pids) {
+        return List.of("ps", "-p", pids.stream().map(String::valueOf).collect(Collectors.joining(",")), "-o",
+                "pid=,args=");
+    }
+
+    static List<String> kill(String signal, List<Long> pids) {
+        List<String> argv = new ArrayList<>(List.of("kill", "-s", signal));
+        pids.forEach(p -> argv.add(Long.toString(p)));
+        return argv;
+    }
+
+    static List<String> tail(String file, int lines) {
+        return List.of("tail", "-n", Integer.toString(lines), "--", file);
+    }
+
+    /** The pids {@link #START_SCRIPT} printed, in order; a line that is not a pid is an error. */
+    static List<Long> parsePids(String stdout) {
+        List<Long> out = new ArrayList<>();
+        for (String line : stdout.split("\n")) {
+            if (!line.isBlank()) {
+                out.add(Long.parseLong(line.strip()));
+            }
+        }
+        return out;
+    }
+
+    /** pid -> command line, from {@code ps -o pid=,args=}. */
+    static Map<Long, String> parsePs(String stdout) {
+        Map<Long, String> out = new LinkedHashMap<>();
+        for (String line : stdout.split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty()) {
+                continue;
+            }
+            int sp = l.indexOf(' ');
+            String pid = sp < 0 ? l : l.substring(0, sp);
+            if (pid.chars().allMatch(Character::isDigit)) {
+                out.put(Long.parseLong(pid), sp < 0 ? "" : l.substring(sp + 1).strip());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether a live process is still the shard that was started: Redis and KeyDB title themselves
+     * {@code redis-server ADDRESS:PORT [cluster]}; a reused pid running something else does not match, and is
+     * never signalled.
+     */
+    static boolean isShard(String args, int port) {
+        return args.matches("(?s).*:" + port + "(\\D.*)?");
+    }
+}

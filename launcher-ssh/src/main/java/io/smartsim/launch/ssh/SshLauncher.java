@@ -1,0 +1,516 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.ReadinessTimeoutException;
+import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.Parallel;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Starts shards on plain hosts over SSH, for machines without a workload manager (cloud VMs, workstations).
+ * Node i of the spec is host i of {@code hosts}; each host runs {@code instancesPerNode} shards bound to the
+ * host's address (its name resolved here), on the same ports on every host. Config files are written through
+ * SSH (the experiment directory's path is created on each host; a shared file system sees the same files), each
+ * shard is started detached ({@code nohup setsid}) and reports its pid, and readiness is a {@code PING} from here.
+ * Status is one {@code ps} per host; stop, after core's {@code SHUTDOWN NOSAVE}, signals what is left.
+ * Each shard records the host and the SSH settings, so {@code db status|stop} reconnect from the manifest.
+ */
+public final class SshLauncher implements Launcher {
+    public static final String NAME = "ssh";
+    /** Bound for one remote command (write a config, start a host's shards, one ps). */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+    /** How often the wait for PING also asks the hosts whether the processes still exist. */
+    private static final Duration LIVENESS_EVERY = Duration.ofMillis(500);
+    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+    static final String HANDLE_HOST = "ssh-host";
+    static final String HANDLE_NODE = "node";
+
+    /** Sessions preflight opened, handed to the start that follows it (one handshake per host, not two). */
+    private final Map<SshOptions, Hosts> preflighted = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Placement place(OrchestratorSpec spec) {
+        SshOptions opts = SshOptions.parse(spec.launcherOptions());
+        if (opts.hosts().size() != spec.nodes()) {
+            throw new InvalidSpecException("nodes", "the ssh launcher runs one node per host, but --nodes is "
+                    + spec.nodes() + " and --hosts names " + opts.hosts().size() + " host(s) (" + String.join(",",
+                    opts.hosts()) + "); give --nodes " + opts.hosts().size() + " or list " + spec.nodes() + " host(s)");
+        }
+        if (!spec.interfaces().isEmpty()) {
+            throw new InvalidSpecException("interfaces", "the ssh launcher binds each shard to the address its host "
+                    + "name resolves to; --interface " + String.join(",", spec.interfaces()) + " is not supported "
+                    + "with it yet: list the hosts by the address (or name) of the network to use instead");
+        }
+        SshConfigResolver resolver = SshConfigResolver.forUser(opts.flags().configFile());
+        List<Placement.Node> nodes = new ArrayList<>();
+        for (String h : opts.hosts()) {
+            String address = addressOf(resolver.resolve(h, opts.flags()));
+            // The address names the machine: two aliases of one host share its ports, as the planner requires.
+            nodes.add(new Placement.Node(address, List.of(address)));
+        }
+        return new Placement(nodes);
+    }
+
+    /** The host's address as resolved here: clients, other shards and this process reach the shard there. */
+    static String addressOf(SshTarget t) {
+        try {
+            return InetAddress.getByName(t.hostName()).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new InvalidSpecException("launcherOptions.hosts", "host " + t.alias() + (t.hostName().equals(t.alias())
+                    ? "" : " (HostName " + t.hostName() + ")") + " does not resolve to an address here; check the "
+                    + "name, /etc/hosts or DNS");
+        }
+    }
+
+    @Override
+    public void preflight(LaunchPlan plan) {
+        SshOptions opts = SshOptions.parse(plan.spec().launcherOptions());
+        for (ShardPlan s : plan.shards()) {
+            for (int port : plan.clustered() ? List.of(s.port(), s.busPort()) : List.of(s.port())) {
+                if (listening(s.advertisedAddress(), port)) {
+                    throw new InvalidSpecException("port", plan.spec().nodes() + " host(s) x "
+                            + plan.spec().instancesPerNode() + " per host = " + plan.spec().shardCount()
+                            + " shard(s) use ports " + plan.spec().port() + "-" + (plan.spec().port()
+                            + plan.spec().instancesPerNode() - 1) + (plan.clustered() ? " and bus ports +10000" : "")
+                            + ", but " + s.advertisedAddress() + ":" + port + " (host " + opts.hosts().get(s.node())
+                            + ") already accepts connections; stop what holds it or choose another --port");
+                }
+            }
+        }
+        Deadline deadline = Deadline.after(COMMAND_TIMEOUT);
+        Hosts hosts = Hosts.of(opts);
+        try {
+            String binary = binary(plan);
+            Parallel.map(hosts.list(), h -> {
+                CommandResult r = h.runner().run(SshCommands.which(binary), timeout(deadline));
+                if (!r.ok()) {
+                    throw new InvalidSpecException(plan.spec().serverBinary().isPresent() ? "serverBinary" : "backend",
+                            binary + " was not found on host " + h.name() + " (" + h.runner().where() + ", PATH of a "
+                            + "non-interactive SSH login); " + (plan.spec().serverBinary().isPresent()
+                            ? "give its path on the hosts" : plan.spec().backend().installHint() + " on each host"));
+                }
+                return h;
+            });
+            Hosts previous = preflighted.put(opts, hosts);
+            if (previous != null) {
+                previous.close();
+            }
+        } catch (RuntimeException e) {
+            hosts.close();
+            throw e;
+        }
+    }
+
+    private static boolean listening(String address, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), 300);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String binary(LaunchPlan plan) {
+        return plan.spec().serverBinary().map(Object::toString).orElse(plan.spec().backend().binaryName());
+    }
+
+    private static Duration timeout(Deadline d) {
+        return Duration.ofMillis(d.capMillis(COMMAND_TIMEOUT));
+    }
+
+    @Override
+    public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
+        SshOptions opts = SshOptions.parse(plan.spec().launcherOptions());
+        Deadline deadline = ctx.deadline();
+        String binary = binary(plan);
+        Map<Integer, List<ShardPlan>> byNode = new TreeMap<>();
+        plan.shards().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
+        List<LaunchedShard> launched = new ArrayList<>();
+        Hosts reused = preflighted.remove(opts);
+        try (Hosts hosts = reused != null ? reused : Hosts.of(opts)) {
+            try {
+                // Per host, side by side: write its configs, then start its shards with one command.
+                List<HostStart> outcomes = Parallel.map(new ArrayList<>(byNode.keySet()), node -> {
+                    Host h = hosts.list().get(node);
+                    List<ShardPlan> shards = byNode.get(node);
+                    try {
+                        for (ShardPlan s : shards) {
+                            h.runner().writeFile(s.configPath().toString(), s.config(), timeout(deadline));
+                        }
+                        List<SshCommands.Start> starts = shards.stream().map(s -> new SshCommands.Start(
+                                s.workDir().toString(), s.configPath().toString(), PlanFiles.consoleLog(s).toString(),
+                                s.workDir().resolve("nodes-" + s.port() + ".conf").toString(), s.logPath().toString(),
+                                plan.clustered() ? s.advertisedAddress() : ""))
+                                .toList();
+                        CommandResult r = h.runner().run(SshCommands.start(binary, starts), timeout(deadline));
+                        List<Long> pids = r.ok() ? parsePids(r) : List.of();
+                        if (!r.ok() || pids.size() != shards.size()) {
+                            return new HostStart(h, shards, pids, new ShardStartException("could not start the shards of '"
+                                    + plan.id() + "' on host " + h.name() + ": " + r.describe()));
+                        }
+                        return new HostStart(h, shards, pids, null);
+                    } catch (LaunchException e) {
+                        return new HostStart(h, shards, List.of(), e);
+                    }
+                });
+                LaunchException failure = null;
+                for (HostStart o : outcomes) {
+                    for (int i = 0; i < o.pids().size(); i++) {
+                        ShardPlan s = o.shards().get(i);
+                        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
+                                Optional.of(o.pids().get(i)), Optional.empty(), handle(opts, o.host(), s));
+                        launched.add(ls);
+                        ctx.spawned().accept(ls);
+                        ctx.progress().accept("shard " + s.index() + " started on " + o.host().name() + " (pid "
+                                + o.pids().get(i) + ")");
+                    }
+                    if (o.failure() != null && failure == null) {
+                        failure = o.failure();
+                    }
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                launched.sort(java.util.Comparator.comparingInt(LaunchedShard::index));
+                awaitPing(plan, launched, hosts, ctx);
+                return List.copyOf(launched);
+            } catch (RuntimeException e) {
+                throw cleanUp(plan, launched, hosts, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw cleanUp(plan, launched, hosts, new LaunchException("interrupted while starting '" + plan.id()
+                        + "'", e));
+            }
+        }
+    }
+
+    private static List<Long> parsePids(CommandResult r) {
+        try {
+            return SshCommands.parsePids(r.stdout());
+        } catch (NumberFormatException e) {
+            return List.of();
+        }
+    }
+
+    private static Map<String, String> handle(SshOptions opts, Host h, ShardPlan s) {
+        Map<String, String> m = new LinkedHashMap<>(opts.recorded());
+        m.put(HANDLE_HOST, h.name());
+        m.put(HANDLE_NODE, Integer.toString(s.node()));
+        return m;
+    }
+
+    /** Stops what this launch started (best effort, with a short grace), then returns the failure to throw. */
+    private static LaunchException cleanUp(LaunchPlan plan, List<LaunchedShard> launched, Hosts hosts, RuntimeException e) {
+        LaunchException failure = e instanceof LaunchException le ? le
+                : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
+        if (launched.isEmpty()) {
+            return failure;
+        }
+        List<String> left = terminate(launched, hosts, Duration.ZERO);
+        if (left.isEmpty()) {
+            return failure;
+        }
+        // Could not make sure: the caller's db stop (from the manifest) finishes the job once the host answers.
+        String msg = failure.getMessage() + "\nCould not stop every shard of this launch: " + String.join("; ", left)
+                + ". They are recorded in the manifest: run db stop once the host is reachable.";
+        return failure instanceof SchedulerUnreachableException ? new SchedulerUnreachableException(msg, failure)
+                : new LaunchException(msg, failure);
+    }
+
+    private void awaitPing(LaunchPlan plan, List<LaunchedShard> shards, Hosts hosts, LaunchContext ctx)
+            throws InterruptedException {
+        boolean[] up = new boolean[shards.size()];
+        int pending = shards.size();
+        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
+        long nextLiveness = 0;
+        while (true) {
+            if (System.nanoTime() >= nextLiveness) {
+                // Fail fast when a process died (a bad config line, a port taken meanwhile), with its log.
+                Map<Integer, Liveness> live = probe(shards, hosts, true);
+                for (int i = 0; i < shards.size(); i++) {
+                    if (!up[i] && live.get(shards.get(i).index()) == Liveness.GONE) {
+                        throw died(plan, shards.get(i), hosts);
+                    }
+                }
+                nextLiveness = System.nanoTime() + LIVENESS_EVERY.toNanos();
+            }
+            for (int i = 0; i < shards.size(); i++) {
+                LaunchedShard s = shards.get(i);
+                if (!up[i] && Ping.pong(s.host(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
+                    up[i] = true;
+                    pending--;
+                    if (shards.size() <= 16 || pending == 0) {
+                        ctx.progress().accept("shard " + s.index() + " up on " + s.address() + " ("
+                                + (shards.size() - pending) + "/" + shards.size() + ")");
+                    }
+                }
+            }
+            if (pending == 0) {
+                return;
+            }
+            if (!backoff.pause()) {
+                List<String> late = new ArrayList<>();
+                for (int i = 0; i < up.length; i++) {
+                    if (!up[i]) {
+                        late.add("shard " + shards.get(i).index() + " at " + shards.get(i).address() + "\n"
+                                + remoteTail(plan.shards().get(shards.get(i).index()), hosts, shards.get(i)));
+                    }
+                }
+                throw new ReadinessTimeoutException(pending + " of " + shards.size() + " shard(s) of '" + plan.id()
+                        + "' did not answer PING within " + plan.spec().startupTimeout().toSeconds()
+                        + " s; every shard was stopped:\n" + String.join("\n", late));
+            }
+        }
+    }
+
+    private static ShardStartException died(LaunchPlan plan, LaunchedShard s, Hosts hosts) {
+        ShardPlan p = plan.shards().get(s.index());
+        return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on host "
+                + s.handle().get(HANDLE_HOST) + " port " + s.port() + " exited while starting; every shard of this "
+                + "launch was stopped.\n" + remoteTail(p, hosts, s));
+    }
+
+    /** The last lines of a shard's log and console on its host, for messages; never throws. */
+    private static String remoteTail(ShardPlan p, Hosts hosts, LaunchedShard s) {
+        StringBuilder b = new StringBuilder();
+        for (String file : List.of(p.logPath().toString(), PlanFiles.consoleLog(p).toString())) {
+            try {
+                CommandResult r = hosts.forShard(s).runner().run(SshCommands.tail(file, 8), Duration.ofSeconds(5));
+                b.append(r.ok() && !r.stdout().isBlank()
+                        ? "  last lines of " + file + ":\n    " + String.join("\n    ", r.stdout().strip().split("\n"))
+                        : "  (" + file + " is empty or missing)").append('\n');
+            } catch (LaunchException e) {
+                b.append("  (could not read ").append(file).append(": ").append(e.getMessage()).append(")\n");
+            }
+        }
+        return b.toString().stripTrailing();
+    }
+
+    @Override
+    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+        if (shards.isEmpty()) {
+            return Map.of();
+        }
+        try (Hosts hosts = Hosts.recorded(shards)) {
+            return probe(shards, hosts, false);
+        }
+    }
+
+    /**
+     * One {@code ps} per host, side by side. A host that cannot be reached makes its shards UNKNOWN, or, while
+     * a launch needs it ({@code strict}), fails with {@link SchedulerUnreachableException}.
+     */
+    private static Map<Integer, Liveness> probe(List<LaunchedShard> shards, Hosts hosts, boolean strict) {
+        Map<Host, List<LaunchedShard>> byHost = hosts.group(shards);
+        Map<Integer, Liveness> out = new TreeMap<>();
+        List<Map<Integer, Liveness>> parts = Parallel.map(new ArrayList<>(byHost.entrySet()), e -> {
+            Map<Integer, Liveness> m = new HashMap<>();
+            List<LaunchedShard> mine = e.getValue();
+            List<Long> pids = mine.stream().flatMap(s -> s.pid().stream()).toList();
+            if (pids.isEmpty()) {
+                mine.forEach(s -> m.put(s.index(), Liveness.UNKNOWN));
+                return m;
+            }
+            Map<Long, String> ps;
+            try {
+                ps = SshCommands.parsePs(e.getKey().runner().run(SshCommands.ps(pids), COMMAND_TIMEOUT).stdout());
+            } catch (SchedulerUnreachableException unreachable) {
+                if (strict) {
+                    throw unreachable;
+                }
+                mine.forEach(s -> m.put(s.index(), Liveness.UNKNOWN));
+                return m;
+            }
+            for (LaunchedShard s : mine) {
+                m.put(s.index(), s.pid().isEmpty() ? Liveness.UNKNOWN
+                        : ps.containsKey(s.pid().get()) && SshCommands.isShard(ps.get(s.pid().get()), s.port())
+                        ? Liveness.ALIVE : Liveness.GONE);
+            }
+            return m;
+        });
+        parts.forEach(out::putAll);
+        return out;
+    }
+
+    @Override
+    public void stop(List<LaunchedShard> shards, Duration grace) {
+        if (shards.isEmpty()) {
+            return;
+        }
+        try (Hosts hosts = Hosts.recorded(shards)) {
+            List<String> left = terminate(shards, hosts, grace);
+            if (!left.isEmpty()) {
+                throw new SchedulerUnreachableException("could not make sure the shards are stopped: "
+                        + String.join("; ", left) + "; run db stop again once the host is reachable");
+            }
+        }
+    }
+
+    /**
+     * Per host, side by side: waits up to {@code grace} for the shards' processes to exit, then SIGTERM, then
+     * SIGKILL after {@link #KILL_GRACE}. Only processes that are still the shard (pid and port) are signalled.
+     * Returns what could not be made sure of, one entry per host ("host h: cannot reach ... (pids 1, 2)").
+     */
+    private static List<String> terminate(List<LaunchedShard> shards, Hosts hosts, Duration grace) {
+        Map<Host, List<LaunchedShard>> byHost = hosts.group(shards);
+        List<String> left = Parallel.map(new ArrayList<>(byHost.entrySet()), e -> {
+            Host h = e.getKey();
+            List<LaunchedShard> mine = e.getValue().stream().filter(s -> s.pid().isPresent()).toList();
+            try {
+                List<LaunchedShard> alive = waitGone(h, mine, grace);
+                if (!alive.isEmpty()) {
+                    h.runner().run(SshCommands.kill("TERM", pids(alive)), COMMAND_TIMEOUT);
+                    alive = waitGone(h, alive, KILL_GRACE);
+                }
+                if (!alive.isEmpty()) {
+                    h.runner().run(SshCommands.kill("KILL", pids(alive)), COMMAND_TIMEOUT);
+                    alive = waitGone(h, alive, KILL_GRACE);
+                }
+                return alive.isEmpty() ? "" : "host " + h.name() + ": pids " + pids(alive) + " survive SIGKILL";
+            } catch (LaunchException unreachable) {
+                String why = unreachable.getMessage();
+                return "host " + h.name() + " (pids " + pids(mine) + "): " + (why.contains(";")
+                        ? why.substring(0, why.indexOf(';')) : why);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return "host " + h.name() + ": interrupted (pids " + pids(mine) + ")";
+            }
+        });
+        return left.stream().filter(s -> !s.isEmpty()).toList();
+    }
+
+    private static List<Long> pids(List<LaunchedShard> shards) {
+        return shards.stream().flatMap(s -> s.pid().stream()).toList();
+    }
+
+    /** Polls one {@code ps} until none of {@code shards} is alive or {@code grace} has passed; returns the living. */
+    private static List<LaunchedShard> waitGone(Host h, List<LaunchedShard> shards, Duration grace)
+            throws InterruptedException {
+        Backoff backoff = new Backoff(Deadline.after(grace), Duration.ofMillis(20), Duration.ofMillis(250));
+        while (true) {
+            List<LaunchedShard> alive = shards.isEmpty() ? List.of() : alive(h, shards);
+            if (alive.isEmpty() || !backoff.pause()) {
+                return alive;
+            }
+            shards = alive;
+        }
+    }
+
+    private static List<LaunchedShard> alive(Host h, List<LaunchedShard> shards) {
+        CommandResult r = h.runner().run(SshCommands.ps(pids(shards)), COMMAND_TIMEOUT);
+        Map<Long, String> ps = SshCommands.parsePs(r.stdout());
+        return shards.stream().filter(s -> ps.containsKey(s.pid().get())
+                && SshCommands.isShard(ps.get(s.pid().get()), s.port())).toList();
+    }
+
+    /** A host and its runner. */
+    record Host(String name, SshCommandRunner runner) {
+    }
+
+    /** A host's outcome at start: the pids it printed, and why it failed if it did. */
+    private record HostStart(Host host, List<ShardPlan> shards, List<Long> pids, LaunchException failure) {
+    }
+
+    /** The runners of one operation, one per host, closed together. */
+    static final class Hosts implements AutoCloseable {
+        private final List<Host> list;
+        private final Map<String, Host> byKey;
+
+        private Hosts(List<Host> list, Map<String, Host> byKey) {
+            this.list = list;
+            this.byKey = byKey;
+        }
+
+        /** Runners for the hosts of a spec, in node order. */
+        static Hosts of(SshOptions opts) {
+            SshConfigResolver resolver = SshConfigResolver.forUser(opts.flags().configFile());
+            List<Host> list = new ArrayList<>();
+            Map<String, Host> byKey = new LinkedHashMap<>();
+            for (String h : opts.hosts()) {
+                Host host = byKey.computeIfAbsent(h, k -> new Host(k, new SshCommandRunner(resolver.resolve(k,
+                        opts.flags()))));
+                list.add(host);
+            }
+            return new Hosts(list, byKey);
+        }
+
+        /** Runners for recorded shards, from the host and settings each one carries. */
+        static Hosts recorded(List<LaunchedShard> shards) {
+            Map<String, Host> byKey = new LinkedHashMap<>();
+            for (LaunchedShard s : shards) {
+                String key = key(s);
+                byKey.computeIfAbsent(key, k -> {
+                    String host = s.handle().get(HANDLE_HOST);
+                    if (host == null) {
+                        throw new LaunchException("shard " + s.index() + " (" + s.name() + ") has no recorded SSH "
+                                + "host; its manifest entry was not written by the ssh launcher");
+                    }
+                    SshFlags flags = SshOptions.flags(s.handle().entrySet().stream()
+                            .filter(e -> SshOptions.RECORDED.contains(e.getKey()))
+                            .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+                    return new Host(host, new SshCommandRunner(SshConfigResolver.forUser(flags.configFile())
+                            .resolve(host, flags)));
+                });
+            }
+            return new Hosts(new ArrayList<>(byKey.values()), byKey);
+        }
+
+        private static String key(LaunchedShard s) {
+            return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE))
+                    .map(Object::toString).toList().toString();
+        }
+
+        List<Host> list() {
+            return list;
+        }
+
+        Host forShard(LaunchedShard s) {
+            Host h = byKey.get(s.handle().get(HANDLE_HOST));
+            return h != null ? h : byKey.get(key(s));
+        }
+
+        Map<Host, List<LaunchedShard>> group(List<LaunchedShard> shards) {
+            Map<Host, List<LaunchedShard>> out = new LinkedHashMap<>();
+            shards.forEach(s -> out.computeIfAbsent(forShard(s), h -> new ArrayList<>()).add(s));
+            return out;
+        }
+
+        @Override
+        public void close() {
+            byKey.values().forEach(h -> h.runner().close());
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.exec.CommandResult;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The SSH transport against a real sshd on loopback (testbeds/ssh). */
+class SshCommandRunnerIT {
+    private static final Duration T = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void sshdUp() {
+        SshTestbed.up();
+    }
+
+    @Test
+    void argumentsArriveIntactEnvironmentInsideTheCommandAndTheExitStatusIsKept() {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
+            CommandResult res = r.run(List.of("sh", "-c", "printf '%s|' \"$@\"; printf '%s\\n' \"$GREETING\"; "
+                    + "echo oops >&2; exit 7", "sh", "a b", "it's", "$HOME", "", "*"), Map.of("GREETING", "hi there"), T);
+            assertThat(res.exitCode()).isEqualTo(7);
+            assertThat(res.stdout()).isEqualTo("a b|it's|$HOME||*|hi there\n");
+            assertThat(res.stderr()).isEqualTo("oops\n");
+            assertThat(res.argv()).containsExactly("sh", "-c", "printf '%s|' \"$@\"; printf '%s\\n' \"$GREETING\"; "
+                    + "echo oops >&2; exit 7", "sh", "a b", "it's", "$HOME", "", "*");
+            assertThat(r.where()).isEqualTo(SshTestbed.user() + "@127.0.1.1:2222");
+        }
+    }
+
+    @Test
+    void largeOutputAndFilesRoundTrip() {
+        String content = "line 'one' \"two\" $three\n".repeat(8000) + "end without newline ü";
+        Path remote = tmp.resolve("sub dir/file.conf");
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.2"))) {
+            r.writeFile(remote.toString(), content, T);
+            assertThat(r.readFile(remote.toString(), T)).contains(content);
+            assertThat(r.readFile(tmp.resolve("missing").toString(), T)).isEmpty();
+            CommandResult big = r.run(List.of("head", "-c", "1000000", "/dev/zero"), T);
+            assertThat(big.ok()).isTrue();
+            assertThat(big.stdout()).hasSize(1_000_000);
+        }
+    }
+
+    @Test
+    void theSessionIsReusedAndReopenedAfterItDropped() throws Exception {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
+            String first = r.run(List.of("sh", "-c", "echo $SSH_CONNECTION"), T).stdout();
+            assertThat(r.run(List.of("sh", "-c", "echo $SSH_CONNECTION"), T).stdout()).isEqualTo(first);
+            SshTestbed.dropSessions();
+            CommandResult again = r.run(List.of("sh", "-c", "echo $SSH_CONNECTION"), T);
+            assertThat(again.ok()).isTrue();
+            assertThat(again.stdout()).isNotEqualTo(first); // a new connection, from another local port
+        }
+    }
+
+    @Test
+    void aConnectionDroppedWhileACommandRunsIsSchedulerUnreachable() throws Exception {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.3"))) {
+            r.run(List.of("true"), T);
+            CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
+                    () -> r.run(List.of("sleep", "30"), T));
+            Thread.sleep(300);
+            SshTestbed.dropSessions();
+            assertThatThrownBy(() -> running.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(
+                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep 30` ran")
+                    .hasMessageContaining("outcome is unknown");
+        }
+    }
+
+    @Test
+    void aHostWithNoSshdIsSchedulerUnreachable() {
+        SshTarget nothere = new SshTarget("127.0.1.3", "127.0.1.3", 2223, "root", List.of(SshTestbed.key()),
+                SshTestbed.knownHosts(), false, false, Duration.ofSeconds(3));
+        try (SshCommandRunner r = new SshCommandRunner(nothere)) {
+            assertThatThrownBy(() -> r.run(List.of("true"), T)).isInstanceOf(SchedulerUnreachableException.class)
+                    .hasMessageContaining("cannot reach root@127.0.1.3:2223").hasMessageNotContaining("not found");
+        }
+    }
+
+    @Test
+    void aCommandOverItsTimeoutIsReportedWithTheBound() {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> r.run(List.of("sleep", "10"), Duration.ofMillis(700)))
+                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep 10` on ")
+                    .hasMessageContaining("did not finish within 0.7 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            assertThat(r.run(List.of("echo", "still usable"), T).stdout()).isEqualTo("still usable\n");
+        }
+    }
+
+    @Test
+    void anUnknownHostKeyIsRefusedNamingTheHostAndFingerprintUntilAcceptedExplicitly() throws Exception {
+        Path known = tmp.resolve("known_hosts"); // empty: nothing is known
+        String fingerprint = fingerprintOfTestbedHostKey();
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.2", SshTestbed.key(), known, false))) {
+            assertThatThrownBy(() -> r.run(List.of("true"), T)).isInstanceOf(SshHostKeyException.class)
+                    .hasMessageContaining("host key of [127.0.1.2]:2222 (host 127.0.1.2) is not known")
+                    .hasMessageContaining("presents the ssh-ed25519 key " + fingerprint)
+                    .hasMessageContaining("--accept-new-host-key");
+        }
+        assertThat(known).doesNotExist();
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.2", SshTestbed.key(), known, true))) {
+            assertThat(r.run(List.of("true"), T).ok()).isTrue();
+        }
+        assertThat(Files.readString(known)).startsWith("[127.0.1.2]:2222 ssh-ed25519 AAAA");
+        // Recorded: from now on strict checking passes without the flag.
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.2", SshTestbed.key(), known, false))) {
+            assertThat(r.run(List.of("true"), T).ok()).isTrue();
+        }
+    }
+
+    @Test
+    void aChangedHostKeyIsRefusedEvenWithAcceptNew() throws Exception {
+        Path known = tmp.resolve("known_hosts");
+        String otherKey = Files.readString(SshTestbed.wrongKey().resolveSibling("wrong_ed25519.pub")).split(" ")[1];
+        Files.writeString(known, "[127.0.1.1]:2222 ssh-ed25519 " + otherKey + "\n");
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1", SshTestbed.key(), known, true))) {
+            assertThatThrownBy(() -> r.run(List.of("true"), T)).isInstanceOf(SshHostKeyException.class)
+                    .hasMessageContaining("host key of [127.0.1.1]:2222 (host 127.0.1.1) has CHANGED")
+                    .hasMessageContaining(fingerprintOfTestbedHostKey());
+        }
+        assertThat(Files.readString(known)).isEqualTo("[127.0.1.1]:2222 ssh-ed25519 " + otherKey + "\n");
+    }
+
+    @Test
+    void aKeyTheHostDoesNotAcceptIsRefusedNamingUserHostAndKey() {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1", SshTestbed.wrongKey(),
+                SshTestbed.knownHosts(), false))) {
+            assertThatThrownBy(() -> r.run(List.of("true"), T)).isInstanceOf(SshAuthException.class)
+                    .hasMessageContaining("SSH login as " + SshTestbed.user() + "@127.0.1.1:2222 (host 127.0.1.1) was "
+                            + "refused").hasMessageContaining(SshTestbed.wrongKey().toString())
+                    .hasMessageContaining("--identity");
+        }
+    }
+
+    @Test
+    void settingsComeFromAnOpenSshConfigFile() {
+        SshTarget t = SshConfigResolver.forUser(Optional.of(SshTestbed.sshConfig())).resolve("127.0.1.3", SshFlags.none());
+        assertThat(t.port()).isEqualTo(2222);
+        assertThat(t.identities()).containsExactly(SshTestbed.key());
+        assertThat(t.knownHosts()).isEqualTo(SshTestbed.knownHosts());
+        try (SshCommandRunner r = new SshCommandRunner(t)) {
+            assertThat(r.run(List.of("sh", "-c", "echo $SSH_CONNECTION"), T).stdout()).endsWith(" 127.0.1.3 2222\n");
+        }
+    }
+
+    private static String fingerprintOfTestbedHostKey() throws Exception {
+        Process p = new ProcessBuilder("ssh-keygen", "-lf", SshTestbed.DIR.resolve("ssh_host_ed25519_key.pub").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return out.split(" ")[1]; // "256 SHA256:... comment (ED25519)"
+    }
+}

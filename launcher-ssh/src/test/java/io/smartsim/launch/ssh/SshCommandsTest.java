@@ -1,0 +1,48 @@
+package io.smartsim.launch.ssh;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SshCommandsTest {
+    @Test
+    void startTakesTheBinaryThenFiveArgumentsPerShardAndIsSentQuotedOnce() {
+        List<String> argv = SshCommands.start("redis-server", List.of(
+                new SshCommands.Start("/exp/db/db_0", "/exp/db/db_0/redis.conf", "/exp/db/db_0/db_0.out",
+                        "/exp/db/db_0/nodes-6780.conf", "/exp/db/db_0/db_0.log", "10.0.0.1"),
+                new SshCommands.Start("/exp dir/db/db_1", "/exp dir/db/db_1/redis.conf", "/exp dir/db/db_1/db_1.out",
+                        "/exp dir/db/db_1/nodes-6781.conf", "/exp dir/db/db_1/db_1.log", "")));
+        assertThat(argv).hasSize(5 + 12);
+        assertThat(argv.subList(0, 5)).containsExactly("sh", "-c", SshCommands.START_SCRIPT, "sh", "redis-server");
+        String line = Shell.command(argv, Map.of());
+        assertThat(line).startsWith("sh -c 'bin=$1; shift\n");
+        assertThat(line).endsWith(" sh redis-server /exp/db/db_0 /exp/db/db_0/redis.conf /exp/db/db_0/db_0.out "
+                + "/exp/db/db_0/nodes-6780.conf /exp/db/db_0/db_0.log 10.0.0.1 '/exp dir/db/db_1' '/exp dir/db/db_1/redis.conf' "
+                + "'/exp dir/db/db_1/db_1.out' '/exp dir/db/db_1/nodes-6781.conf' '/exp dir/db/db_1/db_1.log' ''");
+    }
+
+    @Test
+    void oneProbeAndOneKillPerHost() {
+        assertThat(SshCommands.ps(List.of(12L, 345L))).containsExactly("ps", "-p", "12,345", "-o", "pid=,args=");
+        assertThat(SshCommands.kill("TERM", List.of(12L, 345L))).containsExactly("kill", "-s", "TERM", "12", "345");
+        assertThat(SshCommands.tail("/x/y.log", 8)).containsExactly("tail", "-n", "8", "--", "/x/y.log");
+    }
+
+    @Test
+    void parsesPidsAndPsOutput() {
+        assertThat(SshCommands.parsePids("4242\n4243\n")).containsExactly(4242L, 4243L);
+        // Captured from procps-ng 4.0.2 (Debian 12) for two shards, one of them a pid now running something else.
+        String ps = "  81234 redis-server 127.0.1.1:6780 [cluster]\n  81240 /usr/bin/python3 app.py\n";
+        Map<Long, String> parsed = SshCommands.parsePs(ps);
+        assertThat(parsed).containsEntry(81234L, "redis-server 127.0.1.1:6780 [cluster]")
+                .containsEntry(81240L, "/usr/bin/python3 app.py");
+        assertThat(SshCommands.isShard(parsed.get(81234L), 6780)).isTrue();
+        assertThat(SshCommands.isShard(parsed.get(81234L), 678)).isFalse();
+        assertThat(SshCommands.isShard(parsed.get(81240L), 6780)).isFalse();
+        assertThat(SshCommands.isShard("redis-server 127.0.1.1:6780", 6780)).isTrue();
+        assertThat(SshCommands.parsePs("")).isEmpty();
+    }
+}

@@ -1,0 +1,164 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The ssh launcher end to end: shards on 127.0.1.1-3 through the loopback sshd, real redis-server. */
+class SshLauncherIT {
+    @TempDir
+    Path dir;
+    private final List<Integer> usedPorts = new ArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void sshdUp() {
+        SshTestbed.up();
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        if (!java.nio.file.Files.exists(SshTestbed.DIR.resolve("sshd.pid"))) {
+            SshTestbed.up(); // a test that cut the connection and failed before bringing it back
+        }
+        List<String> left = Processes.serversOn(usedPorts);
+        Processes.killServersOn(usedPorts); // never leave an orphan, even when the assertion below fails
+        assertThat(left).as("server processes left behind").isEmpty();
+    }
+
+    private int port() {
+        int base = Processes.freeBase(1);
+        usedPorts.add(base);
+        return base;
+    }
+
+    private OrchestratorSpec.Builder spec(int port) {
+        return OrchestratorSpec.builder().launcher("ssh").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("hosts", String.join(",", SshTestbed.HOSTS))
+                .launcherOption("ssh-config", SshTestbed.sshConfig().toString());
+    }
+
+    @Test
+    void threeHostsOneShardEachFormAClusterRedisCliAcceptsAndStopLeavesNothing() throws Exception {
+        int port = port();
+        long t0 = System.nanoTime();
+        try (Experiment exp = Experiment.create("ssh-demo", dir, line -> progress.add(
+                String.format("%6.0f ms %s", (System.nanoTime() - t0) / 1e6, line)))) {
+            Orchestrator db = exp.createOrchestrator(spec(port).build());
+            exp.start(db);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:" + port, "127.0.1.2:" + port, "127.0.1.3:" + port);
+            System.out.println(String.join("\n", progress));
+            assertThat(progress).anyMatch(l -> l.endsWith("shard 1 started on 127.0.1.2 (pid "
+                    + db.shards().get(1).pid().get() + ")"));
+
+            Process check = new ProcessBuilder("redis-cli", "--cluster", "check", "127.0.1.1:" + port)
+                    .redirectErrorStream(true).start();
+            String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(check.exitValue()).as(out).isZero();
+            assertThat(out).contains("[OK] All 16384 slots covered.");
+
+            // Another process reads the manifest: one ps per host over SSH, with the recorded settings.
+            Experiment again = Experiment.reconnect(dir);
+            OrchestratorStatus st = again.status(db.id());
+            assertThat(st.state()).isEqualTo("RUNNING");
+            assertThat(st.liveness().values()).containsOnly(Liveness.ALIVE);
+            for (LaunchedShard s : db.shards()) {
+                assertThat(s.handle()).containsEntry("ssh-host", SshTestbed.HOSTS.get(s.index()))
+                        .containsEntry("ssh-config", SshTestbed.sshConfig().toString());
+            }
+
+            again.stop(again.orchestrator(db.id()));
+            assertThat(Processes.serversOn(usedPorts)).isEmpty();
+            assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.GONE);
+        }
+    }
+
+    @Test
+    void theLauncherAloneTerminatesRunningShardsWithoutCoresShutdown() throws Exception {
+        int port = port();
+        try (Experiment exp = Experiment.create("ssh-demo", dir)) {
+            // No SHUTDOWN NOSAVE from core here: the launcher's stop alone (SIGTERM over SSH) must end them.
+            Orchestrator db = exp.createOrchestrator(spec(port).build());
+            exp.start(db);
+            exp.detach(db);
+            List<LaunchedShard> shards = db.shards();
+            assertThat(new SshLauncher().probe(shards).values()).containsOnly(Liveness.ALIVE);
+            new SshLauncher().stop(shards, java.time.Duration.ofMillis(200));
+            assertThat(Processes.serversOn(usedPorts)).isEmpty();
+            assertThat(new SshLauncher().probe(shards).values()).containsOnly(Liveness.GONE);
+        }
+    }
+
+    @Test
+    void aShardThatCannotStartFailsFastWithItsRemoteLogAndNothingIsLeft() {
+        int port = port();
+        try (Experiment exp = Experiment.create("ssh-demo", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).addConfig("no-such-directive yes").build());
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(ShardStartException.class)
+                    .hasMessageContaining("exited while starting")
+                    .hasMessageContaining("no-such-directive");
+            assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(20));
+        }
+    }
+
+    @Test
+    void nodesMustEqualTheNumberOfHosts() {
+        try (Experiment exp = Experiment.create("ssh-demo", dir)) {
+            assertThatThrownBy(() -> exp.createOrchestrator(spec(port()).nodes(1).build()))
+                    .isInstanceOf(InvalidSpecException.class)
+                    .hasMessageContaining("--nodes is 1 and --hosts names 3 host(s)");
+        }
+    }
+
+    @Test
+    void aConnectionCutMidLaunchIsSchedulerUnreachableAndDbStopCleansUpOnceReachable() {
+        int port = port();
+        AtomicBoolean cut = new AtomicBoolean();
+        try (Experiment exp = Experiment.create("ssh-demo", dir, line -> {
+            // The shards have started; the next step needs SSH (is each process alive?). Cut it now.
+            if (line.contains(" started on ") && cut.compareAndSet(false, true)) {
+                SshTestbed.cut();
+            }
+        })) {
+            Orchestrator db = exp.createOrchestrator(spec(port).build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(SchedulerUnreachableException.class)
+                    .hasMessageContaining("127.0.1.")
+                    .hasMessageNotContaining("not found");
+            assertThat(cut).isTrue();
+        }
+        SshTestbed.up(); // reachable again
+        OrchestratorRecord r = new ManifestStore(dir).read().orElseThrow().find("orchestrator").orElseThrow();
+        assertThat(r.shards()).as("what was started is recorded, so db stop can find it").hasSize(3);
+
+        Experiment later = Experiment.reconnect(dir);
+        later.stop(later.orchestrator("orchestrator"));
+        assertThat(Processes.serversOn(usedPorts)).isEmpty();
+        assertThat(new SshLauncher().probe(r.shards()).values()).containsOnly(Liveness.GONE);
+    }
+}
