@@ -1,5 +1,7 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.script.Shell;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,8 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
+
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
@@ -13,8 +16,8 @@ import java.util.Optional;
 
 /** Renders the shard wrapper and the qsub script from their templates. Pure: returns text, writes nothing. */
 public final class PbsScripts {
-    private static final Template WRAPPER = Template.resource("shard-wrapper.sh");
-    private static final Template BATCH = Template.resource("orchestrator.pbs");
+    private static final Template WRAPPER = Template.resource(PbsScripts.class, "shard-wrapper.sh");
+    private static final Template BATCH = Template.resource(PbsScripts.class, "orchestrator.pbs");
     private static final String NODE_MARK = "\u0000node";
     private static final String INDEX_MARK = "\u0000index";
 

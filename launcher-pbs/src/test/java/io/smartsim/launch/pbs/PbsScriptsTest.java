@@ -1,5 +1,8 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
+
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
@@ -120,7 +123,7 @@ class PbsScriptsTest {
 
     @Test
     void templatesAreStrict() {
-        Template t = Template.resource("orchestrator.pbs");
+        Template t = Template.resource(PbsScripts.class, "orchestrator.pbs");
         assertThatThrownBy(() -> t.render(Map.of("id", "db"))).hasMessageContaining("needs a value for");
     }
 }

@@ -1,5 +1,8 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
+
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 
@@ -12,8 +15,8 @@ import java.util.Optional;
 
 /** Renders the shard wrapper and the batch script from their templates. Pure: returns text, writes nothing. */
 public final class SlurmScripts {
-    private static final Template WRAPPER = Template.resource("shard-wrapper.sh");
-    private static final Template BATCH = Template.resource("orchestrator.sbatch");
+    private static final Template WRAPPER = Template.resource(SlurmScripts.class, "shard-wrapper.sh");
+    private static final Template BATCH = Template.resource(SlurmScripts.class, "orchestrator.sbatch");
     private static final String NODE_MARK = "\u0000node";
 
     private SlurmScripts() {

@@ -1,5 +1,8 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
+
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
@@ -109,7 +112,7 @@ class SlurmScriptsTest {
 
     @Test
     void templatesAreStrict() {
-        Template t = Template.resource("shard-wrapper.sh");
+        Template t = Template.resource(SlurmScripts.class, "shard-wrapper.sh");
         assertThatThrownBy(() -> t.render(Map.of("index", "0"))).hasMessageContaining("needs a value for");
         LaunchPlan p = plan(1, 1, Map.of(), "n1");
         assertThat(SlurmScripts.wrapper(p, p.shards().get(0), List.of(), "redis-server")).doesNotContain("{{");

@@ -1,5 +1,7 @@
 package io.smartsim.launch.ssh;
 
+import io.smartsim.launch.script.Shell;
+
 import com.jcraft.jsch.AgentIdentityRepository;
 import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.Identity;

@@ -1,5 +1,7 @@
 package io.smartsim.launch.ssh;
 
+import io.smartsim.launch.script.Shell;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

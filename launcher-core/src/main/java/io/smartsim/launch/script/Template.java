@@ -1,4 +1,4 @@
-package io.smartsim.launch.slurm;
+package io.smartsim.launch.script;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
 /**
  * A script template kept as a resource. Strict: a placeholder without a value fails, and so does a value
  * no placeholder uses (a typo either way). {@code {{name}}} is replaced by the value shell-quoted once;
- * {@code {{raw name}}} by the value as given, for blocks a builder in this package has already quoted.
+ * {@code {{raw name}}} by the value as given, for blocks a builder has already quoted.
  */
-final class Template {
+public final class Template {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{(raw )?([A-Za-z][A-Za-z0-9]*)}}");
 
     private final String name;
@@ -26,8 +26,9 @@ final class Template {
         this.text = text;
     }
 
-    static Template resource(String name) {
-        try (InputStream in = Template.class.getResourceAsStream(name)) {
+    /** The template {@code name}, a resource beside {@code owner}'s class file. */
+    public static Template resource(Class<?> owner, String name) {
+        try (InputStream in = owner.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("template resource " + name + " is missing from the jar");
             }
@@ -37,7 +38,7 @@ final class Template {
         }
     }
 
-    String render(Map<String, String> values) {
+    public String render(Map<String, String> values) {
         Matcher m = PLACEHOLDER.matcher(text);
         StringBuilder out = new StringBuilder();
         Set<String> used = new LinkedHashSet<>();

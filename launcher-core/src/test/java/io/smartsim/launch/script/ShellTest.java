@@ -1,4 +1,5 @@
-package io.smartsim.launch.ssh;
+package io.smartsim.launch.script;
+
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.smartsim.launch.ssh;
+package io.smartsim.launch.script;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,9 +7,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * POSIX shell quoting for the remote side: sshd hands the command to the user's login shell as one string, so
- * every argument is quoted exactly once, here. Environment goes inside the command ({@code env K=V ...}):
- * sshd drops channel environment unless its {@code AcceptEnv} allows the name.
+ * POSIX shell quoting, for rendered scripts and for commands sent over SSH: every substituted value is quoted
+ * exactly once, here. Over SSH, sshd hands the command to the user's login shell as one string, and environment
+ * goes inside the command ({@code env K=V ...}): sshd drops channel environment unless its {@code AcceptEnv}
+ * allows the name.
  */
 public final class Shell {
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9_@%+=:,./-]+");
@@ -55,5 +56,13 @@ public final class Shell {
         }
         words.addAll(argv);
         return join(words);
+    }
+
+    /**
+     * {@code text} inside double quotes, for a word that also expands a variable the script sets
+     * ({@code "bash /exp/w.sh ${nodes[0]}"}): {@code $ ` " \} are escaped, so only what follows is expanded.
+     */
+    public static String doubleQuoted(String text, String expansion) {
+        return "\"" + text.replaceAll("([$`\"\\\\])", "\\\\$1") + expansion + "\"";
     }
 }
