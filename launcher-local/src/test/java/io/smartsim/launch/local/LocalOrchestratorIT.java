@@ -192,8 +192,10 @@ class LocalOrchestratorIT {
         try (Experiment exp = Experiment.create("demo", dir)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).port(base)
                     .addConfig("no-such-directive yes").build());
+            // All three shards fail the same way; whichever is seen first is named, with its own port.
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(ShardStartException.class)
-                    .hasMessageContaining("on port " + base)
+                    .hasMessageMatching("(?s)shard [012] \\(orchestrator_[012]\\) of 'orchestrator' on port "
+                            + "(" + base + "|" + (base + 1) + "|" + (base + 2) + ") .*")
                     .hasMessageContaining("exited with code 1")
                     .hasMessageContaining("no-such-directive")
                     .hasMessageContaining("every shard of this launch was stopped");
