@@ -2,6 +2,7 @@ package io.smartsim.launch.util;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -13,30 +14,53 @@ public final class Parallel {
     private Parallel() {
     }
 
+    /** {@code fn} over every item side by side; the results in the items' order. A failure is rethrown as is. */
     public static <T, R> List<R> map(List<T> items, Function<T, R> fn) {
         if (items.size() <= 1) {
             return items.stream().map(fn).toList();
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(MAX_THREADS, items.size()), r -> {
-            Thread t = new Thread(r, "smartsim-launch-io");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
+        try (Pool pool = new Pool(items.size())) {
+            return pool.map(items, fn);
+        }
+    }
+
+    /**
+     * Threads kept for several rounds of calls, as a poll that asks every shard again every few milliseconds does:
+     * made once, not once per round. Close it when done.
+     */
+    public static final class Pool implements AutoCloseable {
+        private final ExecutorService threads;
+
+        /** Up to {@code width} threads (at most 32), made as needed. */
+        public Pool(int width) {
+            this.threads = Executors.newFixedThreadPool(Math.max(1, Math.min(MAX_THREADS, width)), r -> {
+                Thread t = new Thread(r, "smartsim-launch-io");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+
+        public <T, R> List<R> map(List<T> items, Function<T, R> fn) {
+            if (items.size() <= 1) {
+                return items.stream().map(fn).toList();
+            }
             List<CompletableFuture<R>> futures = items.stream()
-                    .map(i -> CompletableFuture.supplyAsync(() -> fn.apply(i), pool)).toList();
+                    .map(i -> CompletableFuture.supplyAsync(() -> fn.apply(i), threads)).toList();
             return futures.stream().map(f -> {
                 try {
                     return f.join();
-                } catch (java.util.concurrent.CompletionException e) {
+                } catch (CompletionException e) {
                     if (e.getCause() instanceof RuntimeException re) {
                         throw re;
                     }
                     throw e;
                 }
             }).toList();
-        } finally {
-            pool.shutdownNow();
+        }
+
+        @Override
+        public void close() {
+            threads.shutdownNow();
         }
     }
 }

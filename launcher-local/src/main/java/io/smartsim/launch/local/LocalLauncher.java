@@ -25,6 +25,8 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,6 +46,8 @@ public final class LocalLauncher implements Launcher {
     public static final String NAME = "local";
     private static final String HOST = "localhost";
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+    private static final long STOP_POLL_MAX_MILLIS = 20;
+    private static final long EXIT_SETTLE_MILLIS = 200;
 
     @Override
     public String name() {
@@ -159,9 +163,8 @@ public final class LocalLauncher implements Launcher {
                     continue;
                 }
                 ShardPlan s = plan.shards().get(i);
-                Optional<String> exit = procs.get(i).exit();
-                if (exit.isPresent()) {
-                    throw failure(plan, s, exit.get());
+                if (procs.get(i).exit().isPresent()) {
+                    throw firstExited(plan, procs, up, i);
                 }
                 if (Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
                     up[i] = true;
@@ -190,6 +193,38 @@ public final class LocalLauncher implements Launcher {
         }
     }
 
+    /**
+     * The failure to report once shard {@code seen} has exited: the lowest-numbered shard that exits. Shards that
+     * fail for one shared reason (a bad config line) exit within milliseconds of each other in any order; waiting
+     * {@value #EXIT_SETTLE_MILLIS} ms for the lower-numbered ones makes the report name the same shard every time.
+     */
+    private static ShardStartException firstExited(LaunchPlan plan, List<DetachedProcess> procs, boolean[] up, int seen)
+            throws InterruptedException {
+        long until = System.nanoTime() + EXIT_SETTLE_MILLIS * 1_000_000;
+        while (true) {
+            for (int i = 0; i <= seen; i++) {
+                Optional<String> exit = procs.get(i).exit();
+                if (!up[i] && exit.isPresent() && allLowerSettled(procs, up, i)) {
+                    return failure(plan, plan.shards().get(i), exit.get());
+                }
+            }
+            if (System.nanoTime() >= until) {
+                return failure(plan, plan.shards().get(seen), procs.get(seen).exit().orElse("exited"));
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    /** Every shard below {@code i} either answered PING or has exited. */
+    private static boolean allLowerSettled(List<DetachedProcess> procs, boolean[] up, int i) {
+        for (int j = 0; j < i; j++) {
+            if (!up[j] && procs.get(j).exit().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static ShardStartException failure(LaunchPlan plan, ShardPlan s, String how) {
         return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
                 + s.port() + " " + how + "; every shard of this launch was stopped.\n"
@@ -216,48 +251,69 @@ public final class LocalLauncher implements Launcher {
         return out;
     }
 
-    /** The shard's process if it is still the one we started (same pid and start time). */
+    /** The shard's process if it is still the one we started (same pid and start time) and still running. */
     static Optional<ProcessHandle> handle(LaunchedShard s) {
-        return s.pid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).filter(h -> {
+        return s.pid().flatMap(ProcessHandle::of).filter(LocalLauncher::running).filter(h -> {
             Optional<Instant> started = h.info().startInstant();
             return s.processStart().isEmpty() || started.isEmpty() || started.equals(s.processStart());
         });
     }
 
+    /**
+     * True while the process runs. One that has exited but is not yet reaped (a zombie) counts as gone: it holds
+     * no port and no memory any more. Shards started by an earlier {@code db start} are orphans whose reaper is
+     * init, which may take a second to reap them; {@link ProcessHandle#isAlive} counts zombies as alive.
+     */
+    static boolean running(ProcessHandle h) {
+        return h.isAlive() && !exited(h.pid());
+    }
+
+    /** Whether /proc says the process has exited (state Z or X); false where there is no /proc. */
+    static boolean exited(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (NoSuchFileException gone) {
+            return true;
+        } catch (IOException | RuntimeException noProc) {
+            return false;
+        }
+    }
+
+    /**
+     * Waits up to {@code grace} for the shards to exit (they were sent SHUTDOWN), then SIGTERM, then SIGKILL.
+     * Returns once none of them runs, so their ports are free. Exits are polled every few milliseconds:
+     * {@link ProcessHandle#onExit} of a process that is not our child polls only every 300 ms and more.
+     */
     @Override
     public void stop(List<LaunchedShard> shards, Duration grace) {
         List<ProcessHandle> left = new ArrayList<>();
         shards.forEach(s -> handle(s).ifPresent(left::add));
-        long until = System.nanoTime() + grace.toNanos();
         try {
-            for (ProcessHandle h : left) {
-                waitExit(h, until);
-            }
-            for (ProcessHandle h : left) {
-                if (h.isAlive()) {
-                    h.destroy();
-                }
-            }
-            long killAt = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            for (ProcessHandle h : left) {
-                waitExit(h, killAt);
-                if (h.isAlive()) {
-                    h.destroyForcibly();
-                    waitExit(h, System.nanoTime() + Duration.ofSeconds(5).toNanos());
-                }
-            }
+            awaitExit(left, grace);
+            left.forEach(ProcessHandle::destroy);
+            awaitExit(left, Duration.ofSeconds(5));
+            left.forEach(ProcessHandle::destroyForcibly);
+            awaitExit(left, Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             left.forEach(ProcessHandle::destroyForcibly);
             Thread.currentThread().interrupt();
         }
     }
 
-    private static void waitExit(ProcessHandle h, long untilNanos) throws InterruptedException {
-        long ms = Math.max(0, (untilNanos - System.nanoTime()) / 1_000_000);
-        try {
-            h.onExit().get(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            // still alive: the caller escalates
+    /** Drops exited processes from {@code procs} until none is left or {@code limit} has passed. */
+    private static void awaitExit(List<ProcessHandle> procs, Duration limit) throws InterruptedException {
+        long until = System.nanoTime() + limit.toNanos();
+        long pause = 1;
+        while (true) {
+            procs.removeIf(h -> !running(h));
+            if (procs.isEmpty() || System.nanoTime() >= until) {
+                return;
+            }
+            Thread.sleep(Math.min(pause, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+            pause = Math.min(STOP_POLL_MAX_MILLIS, pause * 2);
         }
     }
 
