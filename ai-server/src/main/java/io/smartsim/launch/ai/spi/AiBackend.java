@@ -1,0 +1,24 @@
+package io.smartsim.launch.ai.spi;
+
+import io.smartsim.launch.ai.AiException;
+
+/**
+ * A model runtime the front can host: ONNX Runtime, TorchScript, TensorFlow, ... Implementations live in their own
+ * modules, register in {@code META-INF/services/io.smartsim.launch.ai.spi.AiBackend}, have a public no-argument
+ * constructor that loads nothing native (native libraries load on the first {@link #load}), and are found by
+ * {@link #name()} through {@link io.smartsim.launch.ai.Backends}.
+ */
+public interface AiBackend {
+
+    /** RedisAI's backend name, as clients send it: "ONNX", "TORCH", "TF" or "TFLITE". */
+    String name();
+
+    /** The runtime's version, for {@code AI.INFO}; may load the runtime. */
+    String version();
+
+    /**
+     * Builds a runnable model from the stored bytes. Throws {@link AiException} with the error reply text when the
+     * bytes are not a model, or the device cannot be used; the text is sent to the client as is.
+     */
+    LoadedModel load(byte[] blob, ModelOptions options) throws AiException;
+}

@@ -1,0 +1,134 @@
+package io.smartsim.launch.ai.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Small ONNX models written byte by byte (the protobuf wire format of onnx.proto: ModelProto, GraphProto, NodeProto,
+ * TensorProto, ValueInfoProto), so tests need neither Python nor a download. Field numbers are onnx.proto's.
+ */
+public final class OnnxModels {
+    public static final int FLOAT = 1;
+    public static final int INT64 = 7;
+    public static final int DOUBLE = 11;
+
+    private OnnxModels() {
+    }
+
+    /**
+     * {@code Y = X @ W + B}: input "X" FLOAT [batch, in], output "Y" FLOAT [batch, out]; W is in x out, row-major.
+     */
+    public static byte[] linear(int in, int out, float[] w, float[] b) {
+        Proto graph = new Proto()
+                .msg(1, node("MatMul", "mm", new String[] {"X", "W"}, "XW"))
+                .msg(1, node("Add", "add", new String[] {"XW", "B"}, "Y"))
+                .str(2, "linear")
+                .msg(5, floatTensor("W", new long[] {in, out}, w))
+                .msg(5, floatTensor("B", new long[] {out}, b))
+                .msg(11, valueInfo("X", FLOAT, "batch", in))
+                .msg(12, valueInfo("Y", FLOAT, "batch", out));
+        return model(graph);
+    }
+
+    /**
+     * A deliberately slow model for TIMEOUT tests: input "X" FLOAT [n, n], then {@code steps} MatMuls of the running
+     * product with X, output "Y". Each step is 2n^3 floating-point operations.
+     */
+    public static byte[] slowChain(int n, int steps) {
+        Proto graph = new Proto();
+        String prev = "X";
+        for (int i = 0; i < steps; i++) {
+            String outName = i == steps - 1 ? "Y" : "h" + i;
+            graph.msg(1, node("MatMul", "mm" + i, new String[] {prev, "X"}, outName));
+            prev = outName;
+        }
+        graph.str(2, "slow").msg(11, valueInfo("X", FLOAT, null, n, n)).msg(12, valueInfo("Y", FLOAT, null, n, n));
+        return model(graph);
+    }
+
+    private static byte[] model(Proto graph) {
+        return new Proto()
+                .varint(1, 7) // ir_version
+                .str(2, "smartsim-launch tests")
+                .msg(7, graph)
+                .msg(8, new Proto().str(1, "").varint(2, 13)) // opset_import: default domain, opset 13
+                .bytes();
+    }
+
+    private static Proto node(String op, String name, String[] inputs, String output) {
+        Proto p = new Proto();
+        for (String i : inputs) {
+            p.str(1, i);
+        }
+        return p.str(2, output).str(3, name).str(4, op);
+    }
+
+    private static Proto floatTensor(String name, long[] dims, float[] values) {
+        Proto p = new Proto();
+        for (long d : dims) {
+            p.varint(1, d);
+        }
+        ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            raw.putFloat(v);
+        }
+        return p.varint(2, FLOAT).str(8, name).raw(9, raw.array());
+    }
+
+    /** A tensor value info: a symbolic first dimension named {@code batchParam} (if not null), then {@code dims}. */
+    private static Proto valueInfo(String name, int elemType, String batchParam, long... dims) {
+        Proto shape = new Proto();
+        if (batchParam != null) {
+            shape.msg(1, new Proto().str(2, batchParam));
+        }
+        for (long d : dims) {
+            shape.msg(1, new Proto().varint(1, d));
+        }
+        Proto tensorType = new Proto().varint(1, elemType).msg(2, shape);
+        return new Proto().str(1, name).msg(2, new Proto().msg(1, tensorType));
+    }
+
+    /** A protobuf message being written. */
+    private static final class Proto {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Proto varint(int field, long v) {
+            tag(field, 0);
+            writeVarint(v);
+            return this;
+        }
+
+        Proto str(int field, String s) {
+            return raw(field, s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Proto msg(int field, Proto m) {
+            return raw(field, m.bytes());
+        }
+
+        Proto raw(int field, byte[] b) {
+            tag(field, 2);
+            writeVarint(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+
+        private void tag(int field, int wire) {
+            writeVarint(((long) field << 3) | wire);
+        }
+
+        private void writeVarint(long v) {
+            while ((v & ~0x7FL) != 0) {
+                out.write((int) ((v & 0x7F) | 0x80));
+                v >>>= 7;
+            }
+            out.write((int) v);
+        }
+    }
+}
