@@ -53,6 +53,11 @@ public final class SchedulerOptions {
             description = "An extra #PBS option, repeatable, for example --pbs='-l mem=4gb'.")
     List<String> pbs = new ArrayList<>();
 
+    @Option(names = "--remote", paramLabel = "USER@LOGIN-HOST[:PORT]", order = 59,
+            description = "slurm/pbs launchers: run every scheduler command and write every file on this login node "
+                    + "over SSH (a ~/.ssh/config alias works); shards are reached through ports forwarded by it.")
+    String remote;
+
     @Option(names = "--hosts", paramLabel = "H1,H2,...", order = 60,
             description = "ssh launcher: the hosts to start shards on, one per node (names, ~/.ssh/config aliases or user@host:port).")
     String hosts;
@@ -90,6 +95,7 @@ public final class SchedulerOptions {
         if (!sbatch.isEmpty()) {
             out.put("sbatch", String.join("\n", sbatch));
         }
+        put(out, "remote", remote);
         put(out, "hosts", hosts);
         put(out, "ssh-user", sshUser);
         put(out, "ssh-port", sshPort);

@@ -1,10 +1,12 @@
 package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.exec.Routes;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -17,7 +19,8 @@ public final class Connections {
 
     public static Jedis open(String host, int port, Duration timeout) {
         int ms = (int) Math.max(1, timeout.toMillis());
-        return new Jedis(new HostAndPort(host, port), DefaultJedisClientConfig.builder()
+        InetSocketAddress via = Routes.resolve(host, port);
+        return new Jedis(new HostAndPort(via.getHostString(), via.getPort()), DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(ms).socketTimeoutMillis(ms)
                 .clientSetInfoConfig(ClientSetInfoConfig.DISABLED).build());
     }

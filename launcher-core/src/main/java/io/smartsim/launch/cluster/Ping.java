@@ -1,9 +1,10 @@
 package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.exec.Routes;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
@@ -15,7 +16,7 @@ public final class Ping {
     /** True when the server answers {@code +PONG}; "-LOADING" or no answer within the timeout is false. */
     public static boolean pong(String host, int port, int timeoutMillis) {
         try (Socket sock = new Socket()) {
-            sock.connect(new InetSocketAddress(host, port), timeoutMillis);
+            sock.connect(Routes.resolve(host, port), timeoutMillis); // through a forwarded port when routed
             sock.setSoTimeout(timeoutMillis);
             OutputStream out = sock.getOutputStream();
             out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  * (not a pipe), its stdin is /dev/null, and the waiting thread is a daemon: the process outlives this JVM,
  * as a database started by {@code db start} must.
  */
-public final class DetachedProcess {
+public final class DetachedProcess implements Detached {
     private final CompletableFuture<Process> started = new CompletableFuture<>();
     private final CompletableFuture<String> ended = new CompletableFuture<>();
 
@@ -75,12 +75,19 @@ public final class DetachedProcess {
         }
     }
 
+    @Override
+    public Optional<Process> local() {
+        return Optional.ofNullable(started.getNow(null));
+    }
+
     /** How the process ended, once it has. */
+    @Override
     public Optional<String> exit() {
         return Optional.ofNullable(ended.getNow(null));
     }
 
     /** Sends SIGTERM, waits up to {@code grace}, then SIGKILL; waits for the exit to be seen. */
+    @Override
     public void terminate(Duration grace) throws InterruptedException {
         Process proc = started.getNow(null);
         if (proc == null) {

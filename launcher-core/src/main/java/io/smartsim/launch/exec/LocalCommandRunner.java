@@ -1,6 +1,7 @@
 package io.smartsim.launch.exec;
 
 import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.util.LogTail;
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
 import org.apache.commons.exec.ExecuteWatchdog;
@@ -9,6 +10,7 @@ import org.apache.commons.exec.PumpStreamHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +43,11 @@ public final class LocalCommandRunner implements CommandRunner {
                     + " s and was killed");
         }
         return new CommandResult(argv, code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String logTail(Path file, int max) {
+        return LogTail.block(file, max);
     }
 
     @Override

@@ -8,23 +8,19 @@ import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.exec.DetachedProcess;
-import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.exec.Detached;
+import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.pbs.PbsParsers.Job;
 import io.smartsim.launch.pbs.PbsParsers.ShardReport;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
-import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
-import io.smartsim.launch.util.LogTail;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,8 +38,10 @@ import java.util.function.Consumer;
  * ({@code PBS_JOBID} or {@code launcherOptions.alloc}), or as a batch job of its own ({@code batch=true}). A run
  * command ({@code pbsdsh}, {@code mpiexec} or {@code ssh}) starts a wrapper on the node that learns the node's
  * address, reports it in a small file under the shard's directory (the shared file system), and execs the server.
- * Scheduler commands go through the {@link CommandRunner} this launcher is given; in-job run commands are
- * {@link DetachedProcess}es on this machine.
+ * Every scheduler command, every file (configs, scripts, reports, logs) and the in-job run commands go through a
+ * {@link CommandRunner}: the one this launcher is given, or the transport its options name ({@link Transports}:
+ * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
+ * what reopens it, so status and stop from another process use the same transport.
  */
 public final class PbsLauncher implements Launcher {
     public static final String NAME = "pbs";
@@ -64,18 +62,28 @@ public final class PbsLauncher implements Launcher {
     /** After qdel a 3-node OpenPBS job stayed in R for about 8 s before F. */
     private static final Duration QDEL_WAIT = Duration.ofSeconds(30);
 
-    private final CommandRunner runner;
+    /** The transport given, if one was; otherwise each operation opens the one its options name. */
+    private final Optional<CommandRunner> given;
     private final Map<String, String> env;
 
-    /** Runs scheduler commands on this machine and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from its environment. */
+    /**
+     * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
+     * and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from this process's environment.
+     */
     public PbsLauncher() {
-        this(new LocalCommandRunner(), System.getenv());
+        this.given = Optional.empty();
+        this.env = Map.copyOf(System.getenv());
     }
 
-    /** @param runner where scheduler commands run; @param env the environment to find {@code PBS_JOBID} in */
+    /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code PBS_JOBID} */
     public PbsLauncher(CommandRunner runner, Map<String, String> env) {
-        this.runner = runner;
+        this.given = Optional.of(runner);
         this.env = Map.copyOf(env);
+    }
+
+    /** The transport for a spec's options, or for a shard's recorded handle. */
+    private CommandRunner runner(Map<String, String> options) {
+        return given.orElseGet(() -> Transports.open(options));
     }
 
     @Override
@@ -86,6 +94,7 @@ public final class PbsLauncher implements Launcher {
     @Override
     public Placement place(OrchestratorSpec spec) {
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
+        CommandRunner runner = runner(spec.launcherOptions());
         if (spec.interfaces().size() > 1) {
             throw new InvalidSpecException("interfaces", spec.interfaces() + ": the pbs launcher binds each shard "
                     + "to one address; give one interface (its address on each node is used)");
@@ -103,11 +112,11 @@ public final class PbsLauncher implements Launcher {
         String source;
         Optional<Path> nodeFile = ownNodeFile(jobId);
         if (nodeFile.isPresent()) {
-            hosts = PbsParsers.nodeFile(read(nodeFile.get()));
+            hosts = PbsParsers.nodeFile(read(runner, nodeFile.get()));
             source = "PBS_NODEFILE " + nodeFile.get();
         } else {
             Dialect dialect = opts.dialect().orElseGet(() -> detect(runner).dialect());
-            Job job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId).orElseThrow(() ->
+            Job job = PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId).orElseThrow(() ->
                     new InvalidSpecException("launcherOptions.alloc", "job " + jobId + " is not known to PBS "
                             + "(finished or never existed); start a new one or use batch=true"));
             if (!job.running()) {
@@ -145,19 +154,16 @@ public final class PbsLauncher implements Launcher {
         return Optional.of(Path.of(file));
     }
 
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new LaunchException("cannot read the job's node file " + file + ": " + e.getMessage(), e);
-        }
+    private static String read(CommandRunner runner, Path file) {
+        return runner.readFile(file, COMMAND_TIMEOUT).orElseThrow(() -> new LaunchException("the job's node file "
+                + file + " does not exist on " + runner.where()));
     }
 
     @Override
     public void preflight(LaunchPlan plan) {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
         if (opts.dialect().isEmpty()) {
-            detect(runner); // fails when qstat cannot run at all
+            detect(runner(plan.spec().launcherOptions())); // fails when qstat cannot run at all
         }
     }
 
@@ -188,7 +194,7 @@ public final class PbsLauncher implements Launcher {
     @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
-        Start run = new Start(plan, ctx, opts);
+        Start run = new Start(plan, ctx, opts, runner(plan.spec().launcherOptions()));
         try {
             return run.go();
         } catch (RuntimeException | Error e) {
@@ -206,17 +212,20 @@ public final class PbsLauncher implements Launcher {
         private final LaunchPlan plan;
         private final LaunchContext ctx;
         private final PbsOptions opts;
-        private final List<DetachedProcess> local = new ArrayList<>();
+        private final CommandRunner runner;
+        /** In-job run commands started where scheduler commands run (this machine, or the login node). */
+        private final List<Detached> local = new ArrayList<>();
         private final LaunchedShard[] landed;
         private Dialect dialect;
         private RunCommand run;
         private String jobId;
         private boolean submitted;
 
-        Start(LaunchPlan plan, LaunchContext ctx, PbsOptions opts) {
+        Start(LaunchPlan plan, LaunchContext ctx, PbsOptions opts, CommandRunner runner) {
             this.plan = plan;
             this.ctx = ctx;
             this.opts = opts;
+            this.runner = runner;
             this.landed = new LaunchedShard[plan.shards().size()];
         }
 
@@ -230,14 +239,14 @@ public final class PbsLauncher implements Launcher {
                 ctx.progress().accept("PBS dialect " + dialect.option() + " (" + d.why() + ")");
             }
             Optional<Path> nodeFile = opts.batch() ? Optional.empty() : ownNodeFile(allocation(opts));
-            run = chooseRunCommand(opts, opts.batch() || nodeFile.isPresent(), ctx.progress());
+            run = chooseRunCommand(runner, opts, opts.batch() || nodeFile.isPresent(), ctx.progress());
             writeFiles();
             if (opts.batch()) {
                 submit();
                 awaitRunning();
             } else {
                 jobId = allocation(opts);
-                Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(f)))
+                Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
                         .orElse(Map.of());
                 for (ShardPlan s : plan.shards()) {
                     String index = firstLines.containsKey(s.host()) ? Integer.toString(firstLines.get(s.host())) : "";
@@ -246,8 +255,9 @@ public final class PbsLauncher implements Launcher {
                                 + "file, and " + s.host() + " is not in it (PBS_NODEFILE="
                                 + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
                     }
-                    local.add(DetachedProcess.spawn(PbsCommands.runShard(run, s.host(), index,
-                            PbsScripts.wrapperPath(s), opts.sshConfig()), s.workDir(), PbsScripts.consoleLog(s)));
+                    local.add(runner.spawn(PbsCommands.runShard(run, s.host(), index,
+                            PbsScripts.wrapperPath(s), opts.sshConfig()), s.workDir(), PbsScripts.consoleLog(s),
+                            cap()));
                 }
                 ctx.progress().accept("started " + local.size() + " shard(s) with " + run.binary() + " in job "
                         + jobId);
@@ -256,23 +266,24 @@ public final class PbsLauncher implements Launcher {
             return List.of(landed);
         }
 
+        /** Configs and scripts, where the scheduler commands run; stale reports, logs and node maps removed. */
         private void writeFiles() {
-            PlanFiles.write(plan);
             String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
             Optional<String> itf = plan.spec().interfaces().stream().findFirst();
-            try {
-                for (ShardPlan s : plan.shards()) {
-                    Files.writeString(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary));
-                    Files.deleteIfExists(PbsScripts.reportPath(s));
-                    Files.deleteIfExists(PbsScripts.consoleLog(s));
-                }
-                if (opts.batch()) {
-                    Files.writeString(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run));
-                    Files.deleteIfExists(PbsScripts.batchOutput(plan));
-                }
-            } catch (IOException e) {
-                throw new LaunchException("cannot write the PBS scripts of '" + plan.id() + "' under " + plan.dir()
-                        + ": " + e.getMessage(), e);
+            List<Path> stale = new ArrayList<>();
+            for (ShardPlan s : plan.shards()) {
+                runner.writeFile(s.configPath(), s.config(), cap());
+                runner.writeFile(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary), cap());
+                // A node map from an earlier run would make the shard rejoin its old cluster.
+                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), s.logPath(),
+                        PbsScripts.reportPath(s), PbsScripts.consoleLog(s)));
+            }
+            if (opts.batch()) {
+                stale.add(PbsScripts.batchOutput(plan));
+            }
+            runner.deleteFiles(stale, cap());
+            if (opts.batch()) {
+                runner.writeFile(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run), cap());
             }
         }
 
@@ -292,9 +303,10 @@ public final class PbsLauncher implements Launcher {
             ctx.progress().accept("submitted batch job " + jobId + " (" + PbsScripts.batchPath(plan) + ")");
             for (ShardPlan s : plan.shards()) {
                 // Known before it lands, so a crash from here on still leads to the job being deleted.
+                Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
+                handle.putAll(Map.of(JOB, jobId, MODE, MODE_BATCH, RUN, run.binary(), DIALECT, dialect.option()));
                 ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                        Optional.empty(), Map.of(JOB, jobId, MODE, MODE_BATCH, RUN, run.binary(),
-                        DIALECT, dialect.option())));
+                        Optional.empty(), handle));
             }
         }
 
@@ -302,7 +314,7 @@ public final class PbsLauncher implements Launcher {
             Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
             String reported = null;
             while (true) {
-                Optional<Job> job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId);
+                Optional<Job> job = PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId);
                 if (job.isEmpty() || !(job.get().running() || job.get().waiting())) {
                     throw ended("before its shards started", job);
                 }
@@ -328,8 +340,8 @@ public final class PbsLauncher implements Launcher {
                     + "keeps no history of finished jobs unless job_history_enable is set");
             ShardPlan first = plan.shards().get(0);
             return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
-                    + state + ").\n" + LogTail.block(PbsScripts.batchOutput(plan), 10) + "\n"
-                    + LogTail.block(PbsScripts.consoleLog(first), 5) + "\n" + LogTail.block(first.logPath(), 5));
+                    + state + ").\n" + runner.logTail(PbsScripts.batchOutput(plan), 10) + "\n"
+                    + runner.logTail(PbsScripts.consoleLog(first), 5) + "\n" + runner.logTail(first.logPath(), 5));
         }
 
         private void awaitShards() throws InterruptedException {
@@ -345,7 +357,7 @@ public final class PbsLauncher implements Launcher {
                     }
                     ShardPlan s = plan.shards().get(i);
                     if (landed[i] == null) {
-                        readReport(s).ifPresent(r -> land(s, r));
+                        readReport(runner, s).ifPresent(r -> land(s, r));
                     }
                     boolean pong = landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
                             ctx.deadline().capMillis(PING_TIMEOUT));
@@ -366,7 +378,7 @@ public final class PbsLauncher implements Launcher {
                     return;
                 }
                 if (opts.batch() && System.nanoTime() > nextJobCheck) {
-                    Optional<Job> job = PbsParsers.find(qstat(dialect, List.of(jobId)), jobId);
+                    Optional<Job> job = PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId);
                     if (job.isEmpty() || !job.get().running()) {
                         throw ended("while its shards were starting", job);
                     }
@@ -378,8 +390,8 @@ public final class PbsLauncher implements Launcher {
                         if (!up[i]) {
                             ShardPlan s = plan.shards().get(i);
                             late.add("shard " + i + (landed[i] == null ? " (no report from its node yet)"
-                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + LogTail.block(s.logPath(), 5)
-                                    + "\n" + LogTail.block(PbsScripts.consoleLog(s), 5));
+                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + runner.logTail(s.logPath(), 5)
+                                    + "\n" + runner.logTail(PbsScripts.consoleLog(s), 5));
                         }
                     }
                     throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
@@ -394,7 +406,8 @@ public final class PbsLauncher implements Launcher {
             if (r.port() != s.port()) {
                 throw failure(s, "reported port " + r.port() + " instead of " + s.port());
             }
-            Map<String, String> handle = new LinkedHashMap<>();
+            // Where the scheduler commands ran: status and stop from the manifest reopen it.
+            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
             handle.put(JOB, jobId);
             handle.put(NODE, r.node());
             handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
@@ -402,25 +415,20 @@ public final class PbsLauncher implements Launcher {
             handle.put(DIALECT, dialect.option());
             r.pid().ifPresent(p -> handle.put(NODE_PID, Long.toString(p)));
             opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
-            Optional<Process> client = Optional.empty();
-            if (!local.isEmpty()) {
-                try {
-                    client = local.get(s.index()).process(Duration.ZERO);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            // In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end.
+            Optional<Process> client = local.isEmpty() ? Optional.empty() : local.get(s.index()).local();
+            // In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end;
+            // one started on a login node has no pid here, and is ended there with its shard's server.
             LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
                     client.flatMap(p -> p.info().startInstant()), handle);
             landed[s.index()] = ls;
             ctx.spawned().accept(ls);
+            runner.expose(r.address(), r.port()); // PING, cluster forming and health reach it through the transport
         }
 
         private ShardStartException failure(ShardPlan s, String how) {
             return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
                     + s.port() + ": " + how + "; everything this launch started was stopped.\n"
-                    + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PbsScripts.consoleLog(s), 8));
+                    + runner.logTail(s.logPath(), 8) + "\n" + runner.logTail(PbsScripts.consoleLog(s), 8));
         }
 
         private Duration cap() {
@@ -433,7 +441,7 @@ public final class PbsLauncher implements Launcher {
                 if (submitted) {
                     // The job's own trap ends shards it started over ssh.
                     runner.run(PbsCommands.qdel(List.of(jobId)), COMMAND_TIMEOUT);
-                    awaitJobsGone(dialect, List.of(jobId), Deadline.after(QDEL_WAIT));
+                    awaitJobsGone(runner, dialect, List.of(jobId), Deadline.after(QDEL_WAIT));
                     return;
                 }
                 List<LaunchedShard> started = new ArrayList<>();
@@ -442,8 +450,8 @@ public final class PbsLauncher implements Launcher {
                         started.add(ls);
                     }
                 }
-                killOnNodes(started);
-                for (DetachedProcess p : local) {
+                killOnNodes(runner, started);
+                for (Detached p : local) {
                     p.terminate(Duration.ofSeconds(5));
                 }
             } catch (InterruptedException e) {
@@ -458,7 +466,8 @@ public final class PbsLauncher implements Launcher {
      * {@code runCommand}, or for {@code auto} the first of pbsdsh, mpiexec, ssh that {@code which} finds where
      * scheduler commands run. Outside the job's own environment only ssh can reach its nodes.
      */
-    private RunCommand chooseRunCommand(PbsOptions opts, boolean insideJob, Consumer<String> progress) {
+    private static RunCommand chooseRunCommand(CommandRunner runner, PbsOptions opts, boolean insideJob,
+                                               Consumer<String> progress) {
         if (opts.runCommand().isPresent()) {
             RunCommand r = opts.runCommand().get();
             if (r == RunCommand.PBSDSH && !insideJob) {
@@ -494,14 +503,10 @@ public final class PbsLauncher implements Launcher {
                 + "(" + r.describe() + "); install one or set runCommand=");
     }
 
-    private Optional<ShardReport> readReport(ShardPlan s) {
-        Path p = PbsScripts.reportPath(s);
-        if (!Files.isRegularFile(p)) {
-            return Optional.empty();
-        }
+    private static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         try {
-            return Optional.of(ShardReport.parse(Files.readString(p)));
-        } catch (IOException | IllegalArgumentException e) {
+            return runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
+        } catch (IllegalArgumentException e) {
             return Optional.empty(); // renamed into place while we looked; read it next round
         }
     }
@@ -510,7 +515,7 @@ public final class PbsLauncher implements Launcher {
      * The jobs among {@code jobIds} PBS still knows, from one qstat. "Unknown Job Id" (exit 153) means gone; any
      * other failure means PBS could not be asked, which is not the same and is thrown.
      */
-    private List<Job> qstat(Dialect dialect, List<String> jobIds) {
+    private static List<Job> qstat(CommandRunner runner, Dialect dialect, List<String> jobIds) {
         CommandResult r = runner.run(PbsCommands.qstat(dialect, jobIds), COMMAND_TIMEOUT);
         List<Job> all;
         try {
@@ -531,14 +536,15 @@ public final class PbsLauncher implements Launcher {
     }
 
     /** Waits until none of {@code jobIds} is queued, running or exiting; false at the deadline. */
-    private boolean awaitJobsGone(Dialect dialect, List<String> jobIds, Deadline deadline) throws InterruptedException {
+    private static boolean awaitJobsGone(CommandRunner runner, Dialect dialect, List<String> jobIds, Deadline deadline)
+            throws InterruptedException {
         if (jobIds.isEmpty()) {
             return true;
         }
         Backoff backoff = new Backoff(deadline, Duration.ofMillis(100), Duration.ofMillis(1000));
         while (true) {
             try {
-                if (qstat(dialect, jobIds).stream().allMatch(Job::finished)) {
+                if (qstat(runner, dialect, jobIds).stream().allMatch(Job::finished)) {
                     return true;
                 }
             } catch (LaunchException e) {
@@ -577,6 +583,12 @@ public final class PbsLauncher implements Launcher {
     @Override
     public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
+        if (shards.isEmpty()) {
+            return out;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        // The health check that follows status's probe reaches the shards through the same transport.
+        shards.forEach(s -> runner.expose(s.host(), s.port()));
         Map<Dialect, List<String>> byDialect = new LinkedHashMap<>();
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);
@@ -588,7 +600,7 @@ public final class PbsLauncher implements Launcher {
         boolean asked = true;
         try {
             for (Map.Entry<Dialect, List<String>> e : byDialect.entrySet()) {
-                qstat(e.getKey(), e.getValue()).forEach(j -> known.put(j.id(), j));
+                qstat(runner, e.getKey(), e.getValue()).forEach(j -> known.put(j.id(), j));
             }
         } catch (LaunchException e) {
             asked = false;
@@ -618,9 +630,14 @@ public final class PbsLauncher implements Launcher {
                 inJob.add(s);
             }
         }
+        if (shards.isEmpty()) {
+            return;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        inJob.forEach(s -> runner.expose(s.host(), s.port()));
         try {
             if (!inJob.isEmpty() && !awaitNoPong(inJob, Deadline.after(grace))) {
-                killOnNodes(inJob);
+                killOnNodes(runner, inJob);
                 for (LaunchedShard s : inJob) {
                     endLocalClient(s);
                 }
@@ -632,12 +649,12 @@ public final class PbsLauncher implements Launcher {
             for (Map.Entry<String, Dialect> e : batchJobs.entrySet()) {
                 List<String> job = List.of(e.getKey());
                 // Core has sent SHUTDOWN NOSAVE: the run commands return, the script's wait ends, the job completes.
-                if (!awaitJobsGone(e.getValue(), job, Deadline.after(grace))) {
+                if (!awaitJobsGone(runner, e.getValue(), job, Deadline.after(grace))) {
                     CommandResult r = runner.run(PbsCommands.qdel(job), COMMAND_TIMEOUT);
                     if (!r.ok() && !unknownJob(r)) {
                         throw new LaunchException("qdel failed for batch job " + e.getKey() + ": " + r.describe());
                     }
-                    if (!awaitJobsGone(e.getValue(), job, Deadline.after(QDEL_WAIT))) {
+                    if (!awaitJobsGone(runner, e.getValue(), job, Deadline.after(QDEL_WAIT))) {
                         throw new LaunchException("PBS still lists job " + e.getKey() + " " + QDEL_WAIT.toSeconds()
                                 + " s after qdel; check qstat " + e.getKey() + " and qdel -W force it by hand");
                     }
@@ -664,7 +681,7 @@ public final class PbsLauncher implements Launcher {
     }
 
     /** Ends, over ssh, the servers an ssh run command started: they are not the job's processes. */
-    private void killOnNodes(List<LaunchedShard> shards) {
+    private static void killOnNodes(CommandRunner runner, List<LaunchedShard> shards) {
         for (LaunchedShard s : shards) {
             String pid = s.handle().get(NODE_PID);
             if (RunCommand.SSH.binary().equals(s.handle().get(RUN)) && pid != null && s.handle().containsKey(NODE)) {

@@ -1,6 +1,7 @@
 package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.exec.Transports;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,10 +85,16 @@ public record PbsOptions(Optional<String> alloc, boolean batch, Optional<String>
     public static PbsOptions parse(Map<String, String> options) {
         TreeSet<String> unknown = new TreeSet<>(options.keySet());
         unknown.removeAll(KEYS);
+        // remote and its SSH settings belong to the transport (Transports), which checks them.
+        Set<String> transport = Transports.optionKeys();
+        unknown.removeAll(transport);
         if (!unknown.isEmpty()) {
+            TreeSet<String> known = new TreeSet<>(KEYS);
+            known.addAll(transport);
             throw new InvalidSpecException("launcherOptions", "the pbs launcher does not know " + unknown
-                    + "; it takes " + new TreeSet<>(KEYS));
+                    + "; it takes " + known);
         }
+        Transports.check(options, "pbs");
         String b = options.getOrDefault("batch", "false");
         if (!b.equals("true") && !b.equals("false")) {
             throw new InvalidSpecException("launcherOptions.batch", "'" + b + "' is not true or false");

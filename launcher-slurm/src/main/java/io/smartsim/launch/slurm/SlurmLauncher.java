@@ -8,11 +8,10 @@ import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.exec.DetachedProcess;
-import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.exec.Detached;
+import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
-import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
@@ -23,10 +22,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
-import io.smartsim.launch.util.LogTail;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,9 +39,11 @@ import java.util.TreeSet;
  * Runs every shard as its own Slurm step: inside an existing allocation ({@code SLURM_JOB_ID} or
  * {@code launcherOptions.alloc}), or as a batch job of its own ({@code launcherOptions.batch=true}). Each step runs a
  * wrapper that learns its node's address, reports it in a small file under the shard's directory (on a cluster,
- * the shared file system), and execs the server bound to that address. Scheduler commands go through the
- * {@link CommandRunner} this launcher is given; the long-running {@code srun} of an in-allocation step is a
- * {@link DetachedProcess} on this machine.
+ * the shared file system), and execs the server bound to that address. Every scheduler command, every file
+ * (configs, scripts, reports, logs) and the long-running {@code srun} of an in-allocation step go through a
+ * {@link CommandRunner}: the one this launcher is given, or the transport its options name ({@link Transports}:
+ * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
+ * what reopens it, so status and stop from another process use the same transport.
  */
 public final class SlurmLauncher implements Launcher {
     public static final String NAME = "slurm";
@@ -65,18 +63,28 @@ public final class SlurmLauncher implements Launcher {
     private static final Duration JOB_POLL = Duration.ofSeconds(1);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
 
-    private final CommandRunner runner;
+    /** The transport given, if one was; otherwise each operation opens the one its options name. */
+    private final Optional<CommandRunner> given;
     private final Map<String, String> env;
 
-    /** Runs scheduler commands on this machine and reads {@code SLURM_JOB_ID} from this process's environment. */
+    /**
+     * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
+     * and reads {@code SLURM_JOB_ID} from this process's environment.
+     */
     public SlurmLauncher() {
-        this(new LocalCommandRunner(), System.getenv());
+        this.given = Optional.empty();
+        this.env = Map.copyOf(System.getenv());
     }
 
-    /** @param runner where scheduler commands run; @param env the environment to find {@code SLURM_JOB_ID} in */
+    /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code SLURM_JOB_ID} */
     public SlurmLauncher(CommandRunner runner, Map<String, String> env) {
-        this.runner = runner;
+        this.given = Optional.of(runner);
         this.env = Map.copyOf(env);
+    }
+
+    /** The transport for a spec's options, or for a shard's recorded handle. */
+    private CommandRunner runner(Map<String, String> options) {
+        return given.orElseGet(() -> Transports.open(options));
     }
 
     @Override
@@ -88,6 +96,7 @@ public final class SlurmLauncher implements Launcher {
     public Placement place(OrchestratorSpec spec) {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         List<Placement.Node> nodes = new ArrayList<>();
+        CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
             // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
             for (int n = 0; n < spec.nodes(); n++) {
@@ -96,13 +105,13 @@ public final class SlurmLauncher implements Launcher {
             return new Placement(nodes);
         }
         String jobId = allocation(opts);
-        Job job = queryJob(jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
+        Job job = queryJob(runner, jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
                 + jobId + " is not in the queue (finished or never existed); start a new one or use batch=true"));
         if (!job.running()) {
             throw new InvalidSpecException("launcherOptions.alloc", "allocation " + jobId + " is " + job.state()
                     + " (reason " + job.reason() + "), not RUNNING; wait until it runs");
         }
-        List<String> hosts = SlurmParsers.hostnames(must(SlurmCommands.hostnames(job.nodeList()),
+        List<String> hosts = SlurmParsers.hostnames(must(runner, SlurmCommands.hostnames(job.nodeList()),
                 "cannot expand the node list of allocation " + jobId).stdout());
         if (hosts.size() < spec.nodes()) {
             throw new InvalidSpecException("nodes", "allocation " + jobId + " has " + hosts.size() + " node(s) ("
@@ -124,6 +133,8 @@ public final class SlurmLauncher implements Launcher {
 
     @Override
     public void preflight(LaunchPlan plan) {
+        SlurmOptions.parse(plan.spec().launcherOptions());
+        CommandRunner runner = runner(plan.spec().launcherOptions());
         CommandResult r = runner.run(SlurmCommands.version(), COMMAND_TIMEOUT);
         if (!r.ok()) {
             throw new LaunchException("Slurm commands do not work on " + runner.where() + ": " + r.describe());
@@ -144,7 +155,7 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         SlurmOptions opts = SlurmOptions.parse(plan.spec().launcherOptions());
-        Start run = new Start(plan, ctx, opts);
+        Start run = new Start(plan, ctx, opts, runner(plan.spec().launcherOptions()));
         try {
             return run.go();
         } catch (RuntimeException e) {
@@ -163,15 +174,17 @@ public final class SlurmLauncher implements Launcher {
         private final LaunchPlan plan;
         private final LaunchContext ctx;
         private final SlurmOptions opts;
-        private final List<DetachedProcess> sruns = new ArrayList<>();
+        private final CommandRunner runner;
+        private final List<Detached> sruns = new ArrayList<>();
         private final LaunchedShard[] landed;
         private final Map<Integer, ShardReport> reports = new LinkedHashMap<>();
         private String jobId;
 
-        Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts) {
+        Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts, CommandRunner runner) {
             this.plan = plan;
             this.ctx = ctx;
             this.opts = opts;
+            this.runner = runner;
             this.landed = new LaunchedShard[plan.shards().size()];
         }
 
@@ -185,8 +198,9 @@ public final class SlurmLauncher implements Launcher {
                 for (ShardPlan s : plan.shards()) {
                     // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
                     // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
-                    sruns.add(DetachedProcess.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
-                            s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s)));
+                    sruns.add(runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
+                            s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s),
+                            cap()));
                 }
                 ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
             }
@@ -194,19 +208,18 @@ public final class SlurmLauncher implements Launcher {
             return List.of(landed);
         }
 
+        /** Configs and scripts, where the scheduler commands run; stale reports, logs and node maps removed. */
         private void writeFiles() {
-            PlanFiles.write(plan);
-            try {
-                for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
-                    Files.writeString(plan.dir().resolve(script.getKey()), script.getValue());
-                }
-                for (ShardPlan s : plan.shards()) {
-                    Files.deleteIfExists(SlurmScripts.reportPath(s));
-                    Files.deleteIfExists(SlurmScripts.consoleLog(s));
-                }
-            } catch (IOException e) {
-                throw new LaunchException("cannot write the Slurm scripts of '" + plan.id() + "' under " + plan.dir()
-                        + ": " + e.getMessage(), e);
+            List<Path> stale = new ArrayList<>();
+            for (ShardPlan s : plan.shards()) {
+                runner.writeFile(s.configPath(), s.config(), cap());
+                // A node map from an earlier run would make the shard rejoin its old cluster.
+                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), s.logPath(),
+                        SlurmScripts.reportPath(s), SlurmScripts.consoleLog(s)));
+            }
+            runner.deleteFiles(stale, cap());
+            for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
+                runner.writeFile(plan.dir().resolve(script.getKey()), script.getValue(), cap());
             }
         }
 
@@ -220,8 +233,11 @@ public final class SlurmLauncher implements Launcher {
             ctx.progress().accept("submitted batch job " + jobId + " (" + SlurmScripts.batchPath(plan) + ")");
             for (ShardPlan s : plan.shards()) {
                 // Known before it lands, so a crash from here on still leads to the job being cancelled.
+                Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
+                handle.put(JOB, jobId);
+                handle.put(MODE, MODE_BATCH);
                 ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                        Optional.empty(), Map.of(JOB, jobId, MODE, MODE_BATCH)));
+                        Optional.empty(), handle));
             }
         }
 
@@ -229,7 +245,7 @@ public final class SlurmLauncher implements Launcher {
             Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
             String reported = null;
             while (true) {
-                Optional<Job> job = queryJob(jobId);
+                Optional<Job> job = queryJob(runner, jobId);
                 if (job.isEmpty() || !(job.get().running() || job.get().pending())) {
                     throw ended("before its shards started");
                 }
@@ -263,7 +279,7 @@ public final class SlurmLauncher implements Launcher {
             }
             Path out = plan.dir().resolve(plan.id() + "-" + jobId + ".out");
             return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
-                    + state + ").\n" + LogTail.block(out, 10));
+                    + state + ").\n" + runner.logTail(out, 10));
         }
 
         private void awaitShards() throws InterruptedException {
@@ -282,7 +298,7 @@ public final class SlurmLauncher implements Launcher {
                         throw failure(s, "its srun " + sruns.get(i).exit().get());
                     }
                     if (landed[i] == null) {
-                        readReport(s).ifPresent(r -> land(s, r));
+                        readReport(runner, s).ifPresent(r -> land(s, r));
                     }
                     if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
                             ctx.deadline().capMillis(PING_TIMEOUT))) {
@@ -308,8 +324,8 @@ public final class SlurmLauncher implements Launcher {
                         if (!up[i]) {
                             ShardPlan s = plan.shards().get(i);
                             late.add("shard " + i + (landed[i] == null ? " (no report from its step yet)"
-                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + LogTail.block(s.logPath(), 5)
-                                    + "\n" + LogTail.block(SlurmScripts.consoleLog(s), 5));
+                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + runner.logTail(s.logPath(), 5)
+                                    + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 5));
                         }
                     }
                     throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
@@ -328,7 +344,7 @@ public final class SlurmLauncher implements Launcher {
             Set<String> live = new LinkedHashSet<>();
             SlurmParsers.steps(r.stdout()).forEach(st -> live.add(st.id()));
             if (live.isEmpty()) {
-                Optional<Job> job = queryJob(jobId);
+                Optional<Job> job = queryJob(runner, jobId);
                 if (job.isEmpty() || !job.get().running()) {
                     throw ended("while its shards were starting");
                 }
@@ -350,7 +366,8 @@ public final class SlurmLauncher implements Launcher {
                 throw new ShardStartException(problem + ". Every step of this launch of '" + plan.id()
                         + "' was cancelled.");
             });
-            Map<String, String> handle = new LinkedHashMap<>();
+            // Where the scheduler commands ran: status and stop from the manifest reopen it.
+            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
             handle.put(JOB, r.jobId());
             handle.put(STEP, r.stepId());
             handle.put(NODE, r.node());
@@ -359,12 +376,13 @@ public final class SlurmLauncher implements Launcher {
                     Optional.empty(), handle);
             landed[s.index()] = ls;
             ctx.spawned().accept(ls);
+            runner.expose(r.address(), r.port()); // PING, cluster forming and health reach it through the transport
         }
 
         private ShardStartException failure(ShardPlan s, String how) {
             return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
                     + s.port() + ": " + how + "; every step of this launch was cancelled.\n"
-                    + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(SlurmScripts.consoleLog(s), 8));
+                    + runner.logTail(s.logPath(), 8) + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 8));
         }
 
         private Duration cap() {
@@ -379,7 +397,7 @@ public final class SlurmLauncher implements Launcher {
             try {
                 if (opts.batch()) {
                     runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
-                    awaitGone(List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
+                    awaitGone(runner, List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
                     return;
                 }
                 Set<String> steps = new LinkedHashSet<>();
@@ -391,10 +409,10 @@ public final class SlurmLauncher implements Launcher {
                 if (!steps.isEmpty()) {
                     runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
                 }
-                for (DetachedProcess p : sruns) {
+                for (Detached p : sruns) {
                     p.terminate(Duration.ofSeconds(5)); // srun cancels its step when terminated
                 }
-                awaitGone(List.of(), steps, Deadline.after(CANCEL_WAIT));
+                awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
@@ -447,20 +465,13 @@ public final class SlurmLauncher implements Launcher {
         return SlurmScripts.all(plan, SlurmOptions.parse(plan.spec().launcherOptions()));
     }
 
-    private Optional<ShardReport> readReport(ShardPlan s) {
-        Path p = SlurmScripts.reportPath(s);
-        if (!Files.isRegularFile(p)) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(ShardReport.parse(Files.readString(p)));
-        } catch (IOException e) {
-            return Optional.empty(); // renamed into place while we looked; read it next round
-        }
+    private static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
+        // The wrapper renames it into place: it is whole once it exists.
+        return runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
     }
 
     /** The job as squeue sees it; empty once it has left the queue. */
-    private Optional<Job> queryJob(String jobId) {
+    private static Optional<Job> queryJob(CommandRunner runner, String jobId) {
         CommandResult r = runner.run(SlurmCommands.squeueJobs(List.of(jobId)), COMMAND_TIMEOUT);
         if (!r.ok()) {
             if (r.stderr().contains("Invalid job id")) {
@@ -471,7 +482,7 @@ public final class SlurmLauncher implements Launcher {
         return SlurmParsers.jobs(r.stdout()).stream().filter(j -> j.id().equals(jobId)).findFirst();
     }
 
-    private CommandResult must(List<String> argv, String what) {
+    private static CommandResult must(CommandRunner runner, List<String> argv, String what) {
         CommandResult r = runner.run(argv, COMMAND_TIMEOUT);
         if (!r.ok()) {
             throw new LaunchException(what + ": " + r.describe());
@@ -480,7 +491,7 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** Running step ids ({@code JOB.STEP}) of these jobs, from one squeue call; empty when squeue fails. */
-    private Optional<Set<String>> liveSteps(List<String> jobIds) {
+    private static Optional<Set<String>> liveSteps(CommandRunner runner, List<String> jobIds) {
         try {
             CommandResult r = runner.run(SlurmCommands.squeueSteps(jobIds), COMMAND_TIMEOUT);
             if (!r.ok()) {
@@ -497,7 +508,7 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** Jobs of these ids still in the queue, from one squeue call. */
-    private Set<String> queuedJobs(List<String> jobIds) {
+    private static Set<String> queuedJobs(CommandRunner runner, List<String> jobIds) {
         CommandResult r = runner.run(SlurmCommands.squeueJobs(jobIds), COMMAND_TIMEOUT);
         Set<String> ids = new LinkedHashSet<>();
         if (r.ok()) {
@@ -509,12 +520,13 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** Waits until none of {@code jobs} is queued and none of {@code steps} runs; false at the deadline. */
-    private boolean awaitGone(List<String> jobs, Set<String> steps, Deadline deadline) throws InterruptedException {
+    private static boolean awaitGone(CommandRunner runner, List<String> jobs, Set<String> steps, Deadline deadline)
+            throws InterruptedException {
         Backoff backoff = new Backoff(deadline, Duration.ofMillis(50), Duration.ofMillis(500));
         List<String> stepJobs = steps.stream().map(s -> s.substring(0, s.indexOf('.'))).distinct().toList();
         while (true) {
-            boolean jobsGone = jobs.isEmpty() || queuedJobs(jobs).isEmpty();
-            boolean stepsGone = steps.isEmpty() || liveSteps(stepJobs).map(l -> l.stream().noneMatch(steps::contains))
+            boolean jobsGone = jobs.isEmpty() || queuedJobs(runner, jobs).isEmpty();
+            boolean stepsGone = steps.isEmpty() || liveSteps(runner, stepJobs).map(l -> l.stream().noneMatch(steps::contains))
                     .orElse(false);
             if (jobsGone && stepsGone) {
                 return true;
@@ -528,8 +540,14 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
+        if (shards.isEmpty()) {
+            return out;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        // The health check that follows status's probe reaches the shards through the same transport.
+        shards.forEach(s -> runner.expose(s.host(), s.port()));
         List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).filter(j -> j != null).distinct().toList();
-        Optional<Set<String>> live = jobs.isEmpty() ? Optional.empty() : liveSteps(jobs);
+        Optional<Set<String>> live = jobs.isEmpty() ? Optional.empty() : liveSteps(runner, jobs);
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);
             String step = s.handle().get(STEP);
@@ -558,18 +576,19 @@ public final class SlurmLauncher implements Launcher {
         if (steps.isEmpty() && batchJobs.isEmpty()) {
             return;
         }
+        CommandRunner runner = runner(shards.get(0).handle());
         try {
             // Core has sent SHUTDOWN NOSAVE: each step ends with its server. Give them the grace to do so.
-            if (!awaitGone(List.of(), steps, Deadline.after(grace))) {
+            if (!awaitGone(runner, List.of(), steps, Deadline.after(grace))) {
                 runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
             }
             if (!batchJobs.isEmpty()) {
                 // With its steps gone the batch script's `wait` returns and the job completes on its own.
-                if (!awaitGone(List.copyOf(batchJobs), Set.of(), Deadline.after(Duration.ofSeconds(5)))) {
+                if (!awaitGone(runner, List.copyOf(batchJobs), Set.of(), Deadline.after(Duration.ofSeconds(5)))) {
                     runner.run(SlurmCommands.scancel(List.copyOf(batchJobs)), COMMAND_TIMEOUT);
                 }
             }
-            if (!awaitGone(List.copyOf(batchJobs), steps, Deadline.after(CANCEL_WAIT))) {
+            if (!awaitGone(runner, List.copyOf(batchJobs), steps, Deadline.after(CANCEL_WAIT))) {
                 List<String> all = new ArrayList<>(steps);
                 all.addAll(batchJobs);
                 throw new LaunchException("Slurm still lists " + String.join(", ", all) + " " + CANCEL_WAIT.toSeconds()

@@ -1,6 +1,7 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.exec.Transports;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -69,14 +70,23 @@ public record SlurmOptions(Optional<String> alloc, boolean batch, Optional<Strin
         return v;
     }
 
-    /** Reads and checks launcher options; unknown keys and batch settings without {@code batch=true} fail. */
+    /**
+     * Reads and checks launcher options; unknown keys and batch settings without {@code batch=true} fail. The
+     * transport's keys ({@code remote} and its SSH settings, see {@link Transports}) are checked there and belong to
+     * no launcher: whichever transport they name, these options mean the same.
+     */
     public static SlurmOptions parse(Map<String, String> options) {
         TreeSet<String> unknown = new TreeSet<>(options.keySet());
         unknown.removeAll(KEYS);
+        Set<String> transport = Transports.optionKeys();
+        unknown.removeAll(transport);
         if (!unknown.isEmpty()) {
+            TreeSet<String> known = new TreeSet<>(KEYS);
+            known.addAll(transport);
             throw new InvalidSpecException("launcherOptions", "the slurm launcher does not know " + unknown
-                    + "; it takes " + new TreeSet<>(KEYS));
+                    + "; it takes " + known);
         }
+        Transports.check(options, "slurm");
         String b = options.getOrDefault("batch", "false");
         if (!b.equals("true") && !b.equals("false")) {
             throw new InvalidSpecException("launcherOptions.batch", "'" + b + "' is not true or false");

@@ -18,14 +18,18 @@ import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.Detached;
+import io.smartsim.launch.exec.Routes;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +48,8 @@ import java.util.Vector;
  *       {@link SshHostKeyException} naming the host and its SHA256 fingerprint.</li>
  *   <li>A host that cannot be reached, or a connection that drops while a command runs, is a
  *       {@link SchedulerUnreachableException}: the command's outcome is unknown, never "not found".</li>
+ *   <li>Shards on nodes only the host reaches are {@linkplain #expose exposed} through local port forwards of the
+ *       session (OpenSSH's {@code -L}), re-established after a reconnect, and entered in {@link Routes}.</li>
  * </ul>
  */
 public final class SshCommandRunner implements CommandRunner, AutoCloseable {
@@ -53,14 +59,33 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
             + "&& cat > \"$1.tmp.$$\" && mv -f -- \"$1.tmp.$$\" \"$1\"";
     private static final String READ_SCRIPT = "[ -e \"$1\" ] || exit " + NO_FILE + "; exec cat -- \"$1\"";
 
+    private static final Duration SPAWN_CHECK_EVERY = Duration.ofSeconds(1);
+
     private final SshTarget target;
+    private final Map<String, String> recorded;
+    /** Exposed shards ("host:port") and the local address each is forwarded from, in the session's order. */
+    private final Map<String, InetSocketAddress> forwards = new LinkedHashMap<>();
     private HostKeyVerifier hostKeys;
     private Session session;
     private boolean closed;
 
     /** A runner for {@code target}; connects on first use. */
     public SshCommandRunner(SshTarget target) {
+        this(target, Map.of());
+    }
+
+    /**
+     * @param recorded what a later process needs to open this transport again (see {@link CommandRunner#recorded()}):
+     *                 the destination and the settings given, never a password or {@code accept-new-host-key}
+     */
+    public SshCommandRunner(SshTarget target, Map<String, String> recorded) {
         this.target = target;
+        this.recorded = Map.copyOf(recorded);
+    }
+
+    @Override
+    public Map<String, String> recorded() {
+        return recorded;
     }
 
     public SshTarget target() {
@@ -90,6 +115,142 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
         CommandResult r = run(List.of("sh", "-c", WRITE_SCRIPT, "sh", path), Map.of(), content, timeout);
         if (!r.ok()) {
             throw new LaunchException("cannot write " + path + " on " + where() + ": " + r.describe());
+        }
+    }
+
+    @Override
+    public void writeFile(Path path, String content, Duration timeout) {
+        writeFile(path.toString(), content, timeout);
+    }
+
+    @Override
+    public Optional<String> readFile(Path path, Duration timeout) {
+        return readFile(path.toString(), timeout);
+    }
+
+    /** The last lines of a log on the host, read with {@code tail} (logs can be long); never throws. */
+    @Override
+    public String logTail(Path file, int max) {
+        try {
+            CommandResult r = run(SshCommands.tail(file.toString(), max), Duration.ofSeconds(5));
+            List<String> lines = r.stdout().lines().filter(l -> !l.isBlank()).toList();
+            if (!r.ok() || lines.isEmpty()) {
+                return "  (" + file + " on " + where() + " is empty or missing)";
+            }
+            return "  last lines of " + file + " on " + where() + ":\n    " + String.join("\n    ", lines);
+        } catch (LaunchException e) {
+            return "  (could not read " + file + " on " + where() + ": " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void deleteFiles(List<Path> paths, Duration timeout) {
+        if (paths.isEmpty()) {
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of("rm", "-f", "--"));
+        paths.forEach(p -> argv.add(p.toString()));
+        CommandResult r = run(argv, timeout);
+        if (!r.ok()) {
+            throw new LaunchException("cannot remove files on " + where() + ": " + r.describe());
+        }
+    }
+
+    /**
+     * Starts {@code argv} on the host in a session of its own ({@code nohup setsid}), so it outlives this SSH
+     * session and this process; its exit code lands beside {@code console} ({@code console.exit}).
+     */
+    @Override
+    public Detached spawn(List<String> argv, Path workDir, Path console, Duration timeout) {
+        CommandResult r = run(SshCommands.spawn(workDir.toString(), console.toString(), argv), timeout);
+        List<Long> pids;
+        try {
+            pids = r.ok() ? SshCommands.parsePids(r.stdout()) : List.of();
+        } catch (NumberFormatException e) {
+            pids = List.of();
+        }
+        if (pids.size() != 1) {
+            throw new LaunchException("could not start `" + String.join(" ", argv) + "` detached on " + where() + ": "
+                    + r.describe());
+        }
+        return new RemoteProcess(pids.get(0), console + ".exit");
+    }
+
+    /** A process started by {@link #spawn}: its state is asked on the host, at most once per second. */
+    private final class RemoteProcess implements Detached {
+        private final long pid;
+        private final String exitFile;
+        private long checkedAt;
+        private Optional<String> ended = Optional.empty();
+
+        RemoteProcess(long pid, String exitFile) {
+            this.pid = pid;
+            this.exitFile = exitFile;
+            this.checkedAt = System.nanoTime();
+        }
+
+        @Override
+        public synchronized Optional<String> exit() {
+            if (ended.isPresent() || System.nanoTime() - checkedAt < SPAWN_CHECK_EVERY.toNanos()) {
+                return ended;
+            }
+            CommandResult r = run(SshCommands.check(exitFile, pid), Duration.ofSeconds(10));
+            checkedAt = System.nanoTime();
+            if (r.ok()) {
+                ended = Optional.of(r.stdout().strip() + " (pid " + pid + " on " + where() + ")");
+            }
+            return ended;
+        }
+
+        @Override
+        public void terminate(Duration grace) throws InterruptedException {
+            run(SshCommands.killGroup("TERM", pid), Duration.ofSeconds(10));
+            long until = System.nanoTime() + grace.toNanos();
+            while (System.nanoTime() < until) {
+                if (!run(List.of("kill", "-0", Long.toString(pid)), Duration.ofSeconds(10)).ok()) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+            run(SshCommands.killGroup("KILL", pid), Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * Forwards a local port through this session to {@code host:port} as the SSH host reaches it (a compute node
+     * behind a login node), and routes this process's control connections to it there ({@link Routes}). Once per
+     * shard; kept across reconnects, until {@link #close()}.
+     */
+    @Override
+    public void expose(String host, int port) {
+        String key = host + ":" + port;
+        synchronized (this) {
+            if (forwards.containsKey(key)) {
+                return;
+            }
+        }
+        Session s = session(target.connectTimeout());
+        synchronized (this) {
+            if (!forwards.containsKey(key)) {
+                forwards.put(key, forward(s, host, port, 0));
+            }
+        }
+    }
+
+    /** Opens one local forward ({@code 127.0.0.1:local -> host:port} via the session) and routes it. */
+    private InetSocketAddress forward(Session s, String host, int port, int local) {
+        try {
+            int bound = s.setPortForwardingL("127.0.0.1", local, host, port);
+            InetSocketAddress via = new InetSocketAddress("127.0.0.1", bound);
+            Routes.add(host, port, via);
+            return via;
+        } catch (JSchException e) {
+            if (local != 0) {
+                return forward(s, host, port, 0); // the old local port was taken meanwhile: any port will do
+            }
+            throw new SchedulerUnreachableException("cannot forward a port through " + where() + " to shard "
+                    + host + ":" + port + ": " + e.getMessage() + "; the host's sshd must allow TCP forwarding "
+                    + "(AllowTcpForwarding)", e);
         }
     }
 
@@ -189,6 +350,19 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
             throw classify(e);
         }
         session = s;
+        // A reconnect: the old forwards ended with the old session. Same local ports where still free.
+        for (Map.Entry<String, InetSocketAddress> f : forwards.entrySet()) {
+            String k = f.getKey();
+            int colon = k.lastIndexOf(':');
+            String host = k.substring(0, colon);
+            int port = Integer.parseInt(k.substring(colon + 1));
+            Routes.remove(host, port, f.getValue());
+            try {
+                f.setValue(forward(s, host, port, f.getValue().getPort()));
+            } catch (SchedulerUnreachableException e) {
+                // left unrouted: a control connection to it fails, as the shard is unreachable meanwhile
+            }
+        }
         return s;
     }
 
@@ -276,6 +450,11 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        forwards.forEach((k, via) -> {
+            int colon = k.lastIndexOf(':');
+            Routes.remove(k.substring(0, colon), Integer.parseInt(k.substring(colon + 1)), via);
+        });
+        forwards.clear();
         if (session != null) {
             session.disconnect();
             session = null;

@@ -32,6 +32,30 @@ final class SshCommands {
             "  shift 6",
             "done");
 
+    /**
+     * Starts one command detached in its own session and prints its pid (which is also its process group, so a
+     * signal to {@code -PID} reaches what it started, such as {@code srun}). Arguments: work dir, console file,
+     * then the argv. When the command ends its exit code is written to the console file's name plus
+     * {@code .exit}, so a later check can tell "exited with code N" from "still running".
+     */
+    static final String SPAWN_SCRIPT = String.join("\n",
+            "cd -- \"$1\" || exit 3",
+            "c=$2; shift 2",
+            "rm -f -- \"$c.exit\"",
+            "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
+            "nohup $detach sh -c '\"$@\"; echo $? >\"$0.exit\"' \"$c\" \"$@\" >>\"$c\" 2>&1 </dev/null &",
+            "echo $!");
+
+    /**
+     * How a detached command is doing. Arguments: its exit file, its pid. Prints "exited with code N" or
+     * "ended" (gone without an exit file: killed) and exits 0, or exits {@link #RUNNING} while it runs.
+     */
+    static final String CHECK_SCRIPT = String.join("\n",
+            "if [ -e \"$1\" ]; then printf 'exited with code %s\\n' \"$(cat -- \"$1\")\"; exit 0; fi",
+            "kill -0 \"$2\" 2>/dev/null && exit 3",
+            "echo 'ended (killed, or its session was ended)'");
+    static final int RUNNING = 3;
+
     /** Prints the binary's path when the remote PATH has it; exits 127 otherwise. */
     static final String WHICH_SCRIPT = "command -v -- \"$1\" || exit 127";
 
@@ -48,6 +72,21 @@ final class SshCommands {
             argv.addAll(List.of(s.workDir(), s.config(), s.console(), s.nodeMap(), s.log(), s.announce()));
         }
         return argv;
+    }
+
+    static List<String> spawn(String workDir, String console, List<String> argv) {
+        List<String> out = new ArrayList<>(List.of("sh", "-c", SPAWN_SCRIPT, "sh", workDir, console));
+        out.addAll(argv);
+        return out;
+    }
+
+    static List<String> check(String exitFile, long pid) {
+        return List.of("sh", "-c", CHECK_SCRIPT, "sh", exitFile, Long.toString(pid));
+    }
+
+    /** Signals a detached command's whole process group (it leads its own session). */
+    static List<String> killGroup(String signal, long pid) {
+        return List.of("kill", "-s", signal, "--", "-" + pid);
     }
 
     static List<String> which(String binary) {

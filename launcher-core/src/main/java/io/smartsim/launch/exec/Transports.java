@@ -1,0 +1,130 @@
+package io.smartsim.launch.exec;
+
+import io.smartsim.launch.InvalidSpecException;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Picks the transport a launch uses from its launcher options: this machine, or, with
+ * {@code remote=user@login-host[:port]}, a {@link TransportProvider} found through {@link ServiceLoader}
+ * (launcher-ssh). Launchers call {@link #open} with their spec's options when they start, and with a shard's
+ * recorded handle ({@link CommandRunner#recorded()}) for status and stop, and never learn which transport it was.
+ *
+ * <p>Remote runners are shared per destination and settings within a process, so a status or stop that follows
+ * a start reuses its session and forwarded ports; they use daemon threads and end with the process, or with
+ * {@link #closeAll()}.
+ */
+public final class Transports {
+    /** The launcher option naming the login node: {@code [scheme://]user@host[:port]}; absent means this machine. */
+    public static final String REMOTE = "remote";
+    /** The scheme of a remote written without one ({@code user@host}). */
+    public static final String DEFAULT_SCHEME = "ssh";
+    private static final CommandRunner LOCAL = new LocalCommandRunner();
+    private static final Map<Map<String, String>, CommandRunner> OPEN = new ConcurrentHashMap<>();
+
+    private Transports() {
+    }
+
+    private static List<TransportProvider> providers() {
+        List<TransportProvider> all = new ArrayList<>();
+        ServiceLoader.load(TransportProvider.class, Transports.class.getClassLoader()).forEach(all::add);
+        return all;
+    }
+
+    /** Every launcher-option key a transport reads: {@code remote} and each provider's settings. */
+    public static Set<String> optionKeys() {
+        Set<String> keys = new TreeSet<>(Set.of(REMOTE));
+        providers().forEach(p -> keys.addAll(p.optionKeys()));
+        return keys;
+    }
+
+    /** The transport's part of {@code options}: {@code remote} and the settings of the provider it names. */
+    public static Map<String, String> options(Map<String, String> options) {
+        Map<String, String> out = new TreeMap<>();
+        Set<String> keys = optionKeys();
+        options.forEach((k, v) -> {
+            if (keys.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Checks the transport's part of {@code options}: a remote needs a provider on the class path, and SSH settings
+     * without a remote are a mistake (for a launcher that takes them only for its transport).
+     */
+    public static void check(Map<String, String> options, String launcher) {
+        Map<String, String> mine = options(options);
+        if (!mine.containsKey(REMOTE)) {
+            if (!mine.isEmpty()) {
+                throw new InvalidSpecException("launcherOptions", new TreeSet<>(mine.keySet()) + " only apply with "
+                        + "--remote user@login-host (the " + launcher + " launcher runs its commands on this machine "
+                        + "otherwise); add --remote or remove them");
+            }
+            return;
+        }
+        provider(mine.get(REMOTE));
+    }
+
+    /**
+     * The runner for these options (a spec's launcher options, or a shard's recorded handle): this machine
+     * without {@code remote}; otherwise the provider's runner for it, shared with every other caller in this
+     * process that asks for the same destination and settings. Do not close it: it is shared.
+     */
+    public static CommandRunner open(Map<String, String> options) {
+        Map<String, String> mine = options(options);
+        String remote = mine.get(REMOTE);
+        if (remote == null) {
+            return LOCAL;
+        }
+        return OPEN.computeIfAbsent(Map.copyOf(mine), key -> {
+            TransportProvider p = provider(remote);
+            Map<String, String> settings = new LinkedHashMap<>(key);
+            settings.remove(REMOTE);
+            settings.keySet().retainAll(p.optionKeys());
+            return p.open(destination(remote, p), settings);
+        });
+    }
+
+    /** Closes every shared remote runner (their sessions and forwarded ports). */
+    public static void closeAll() {
+        List<CommandRunner> all = new ArrayList<>(OPEN.values());
+        OPEN.clear();
+        all.forEach(CommandRunner::close);
+    }
+
+    private static TransportProvider provider(String remote) {
+        if (remote == null || remote.isBlank()) {
+            throw new InvalidSpecException("launcherOptions." + REMOTE, "empty; give the login node as "
+                    + "user@host[:port] or an ssh config Host alias");
+        }
+        List<TransportProvider> all = providers();
+        int sep = remote.indexOf("://");
+        String scheme = sep > 0 ? remote.substring(0, sep) : DEFAULT_SCHEME;
+        TreeSet<String> schemes = new TreeSet<>();
+        for (TransportProvider p : all) {
+            if (p.scheme().equals(scheme)) {
+                return p;
+            }
+            schemes.add(p.scheme());
+        }
+        throw new InvalidSpecException("launcherOptions." + REMOTE, all.isEmpty()
+                ? "--remote " + remote + " needs a remote transport, but none is on the class path (launcher-ssh "
+                        + "provides SSH)"
+                : "no transport for scheme '" + scheme + "' in " + remote + "; available: " + schemes);
+    }
+
+    private static String destination(String remote, TransportProvider p) {
+        String prefix = p.scheme() + "://";
+        return remote.startsWith(prefix) ? remote.substring(prefix.length()) : remote;
+    }
+}

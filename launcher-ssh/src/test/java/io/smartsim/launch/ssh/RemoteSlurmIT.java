@@ -1,0 +1,199 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.exec.Routes;
+import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.spi.LaunchedShard;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Slurm launcher with {@code remote=}: every scheduler command, file and in-allocation srun goes through the
+ * loopback sshd (127.0.0.1:2222, the "login node") to the real Slurm testbed (nodes n1-n3 at 127.0.1.1-3), and the
+ * shards are reached through ports forwarded over that session. {@link RecordingTransport} logs each call on the
+ * way, so the tests can show what went through SSH.
+ */
+class RemoteSlurmIT {
+    private static final Duration CMD = Duration.ofSeconds(30);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final String LOGIN = "recording://127.0.0.1";
+
+    @TempDir
+    Path dir;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void testbedsUp() {
+        boolean slurm;
+        try {
+            slurm = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (LaunchException e) {
+            slurm = false;
+        }
+        assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to run these tests");
+        SshTestbed.up();
+    }
+
+    @BeforeEach
+    void freshLog() {
+        RecordingTransport.LOG.clear();
+        RecordingTransport.afterRun = argv -> { };
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        RecordingTransport.afterRun = argv -> { };
+        if (!java.nio.file.Files.exists(SshTestbed.DIR.resolve("sshd.pid"))) {
+            SshTestbed.up(); // a test that cut the connection and failed before bringing it back
+        }
+        Transports.closeAll();
+        List<String> left = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                .filter(l -> l.contains(dir.toString())).toList();
+        if (!jobs.isEmpty()) {
+            SH.run(List.of("scancel", String.join(",", jobs)), CMD);
+        }
+        assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+    }
+
+    private OrchestratorSpec.Builder spec(int port) {
+        return OrchestratorSpec.builder().launcher("slurm").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("remote", LOGIN).launcherOption("ssh-config", SshTestbed.sshConfig().toString());
+    }
+
+    private static List<String> log(String prefix) {
+        return RecordingTransport.LOG.stream().filter(l -> l.startsWith(prefix)).toList();
+    }
+
+    private static List<String> queued(String job) {
+        CommandResult r = SH.run(List.of("squeue", "-h", "-j", job, "-o", "%i %T"), CMD);
+        return r.stdout().lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    private static void assertRecordedForReconnect(List<LaunchedShard> shards) {
+        assertThat(shards).allSatisfy(s -> assertThat(s.handle()).containsEntry("remote", LOGIN)
+                .containsEntry("ssh-config", SshTestbed.sshConfig().toString())
+                .doesNotContainKey("accept-new-host-key"));
+    }
+
+    @Test
+    void batchJobStartStatusStopThroughTheLoginNode() throws Exception {
+        int port = 22380;
+        long t0 = System.nanoTime();
+        String job;
+        try (Experiment exp = Experiment.create("remote-slurm", dir, line -> System.out.printf("  [%6.2f s] %s%n",
+                (System.nanoTime() - t0) / 1e9, line))) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("batch", "true").build());
+            exp.start(db);
+            System.out.printf("remote batch 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            job = db.shards().get(0).handle().get("jobId");
+            jobs.add(job);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:" + port, "127.0.1.2:" + port, "127.0.1.3:" + port);
+            assertRecordedForReconnect(db.shards());
+            // Scheduler commands, files and reports all went through the transport.
+            assertThat(log("run sbatch")).hasSize(1);
+            assertThat(log("run squeue")).isNotEmpty();
+            assertThat(log("write ")).anyMatch(l -> l.endsWith(".sbatch")).anyMatch(l -> l.endsWith(".slurm.sh"))
+                    .anyMatch(l -> l.endsWith(".conf"));
+            assertThat(log("read ")).anyMatch(l -> l.endsWith(".where"));
+            // The shards are reached through ports forwarded over the SSH session: PING, cluster forming, health.
+            assertThat(log("expose ")).containsExactlyInAnyOrder("expose 127.0.1.1:" + port,
+                    "expose 127.0.1.2:" + port, "expose 127.0.1.3:" + port);
+            assertThat(Routes.routed("127.0.1.2", port)).isTrue();
+            assertThat(Routes.resolve("127.0.1.2", port).getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+            exp.detach(db); // left running, as db start leaves it, for the later process below
+        }
+        // A later process: status and stop from the manifest, through the same transport.
+        Transports.closeAll();
+        RecordingTransport.LOG.clear();
+        long t1 = System.nanoTime();
+        try (Experiment later = Experiment.reconnect(dir)) {
+            OrchestratorStatus st = later.status("orchestrator");
+            assertThat(st.state()).as(st.toString()).isEqualTo("RUNNING");
+            assertThat(log("run squeue")).isNotEmpty();
+            later.stop(later.orchestrator("orchestrator"));
+        }
+        System.out.printf("remote status + stop in %.2f s%n", (System.nanoTime() - t1) / 1e9);
+        assertThat(queued(job)).isEmpty();
+    }
+
+    @Test
+    void inAllocationSrunStepsAreStartedDetachedOnTheLoginNode() throws Exception {
+        CommandResult holder = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", "remote-it-holder",
+                "--output=/dev/null", "--wrap", "sleep 600"), CMD);
+        assertThat(holder.ok()).as(holder.describe()).isTrue();
+        String job = holder.stdout().strip().split(";")[0];
+        jobs.add(job);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!queued(job).equals(List.of(job + " RUNNING")) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        int port = 22480;
+        long t0 = System.nanoTime();
+        try (Experiment exp = Experiment.create("remote-alloc", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job).build());
+            exp.start(db);
+            System.out.printf("remote alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(log("spawn srun")).hasSize(3).allMatch(l -> l.contains("--jobid=" + job));
+            assertRecordedForReconnect(db.shards());
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        List<String> steps = SH.run(List.of("squeue", "-h", "-s", "-j", job, "-o", "%i"), CMD).stdout().lines()
+                .filter(l -> !l.isBlank()).toList();
+        assertThat(steps).containsOnly(job + ".batch");
+    }
+
+    @Test
+    void aConnectionCutMidLaunchIsSchedulerUnreachableAndDbStopCleansUpOnceBack() throws Exception {
+        int port = 22580;
+        AtomicBoolean cut = new AtomicBoolean();
+        RecordingTransport.afterRun = argv -> {
+            if (argv.get(0).equals("sbatch") && cut.compareAndSet(false, true)) {
+                SshTestbed.cut(); // the login node drops off the network right after accepting the job
+            }
+        };
+        try (Experiment exp = Experiment.create("remote-cut", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("batch", "true").build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(SchedulerUnreachableException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContainIgnoringCase("not found")
+                            .doesNotContainIgnoringCase("left the queue"));
+        }
+        assertThat(cut).isTrue();
+        assertThat(log("run sbatch")).hasSize(1);
+        // The job was submitted and still runs: Slurm never heard of the client's trouble.
+        List<String> mine = SH.run(List.of("squeue", "-h", "-o", "%i %T %Z"), CMD).stdout()
+                .lines().filter(l -> l.contains(dir.toString())).toList();
+        assertThat(mine).as("the job submitted before the cut").hasSize(1);
+        String submitted = mine.get(0).split(" ")[0];
+        jobs.add(submitted);
+
+        SshTestbed.up();
+        RecordingTransport.afterRun = argv -> { };
+        long t0 = System.nanoTime();
+        try (Experiment later = Experiment.reconnect(dir)) {
+            later.stop(later.orchestrator("orchestrator"));
+        }
+        System.out.printf("db stop after the cut in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+        assertThat(queued(submitted)).isEmpty();
+    }
+}
