@@ -18,6 +18,7 @@ import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.security.Access;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -87,6 +88,8 @@ public final class Experiment implements AutoCloseable {
     private final Map<String, Instant> orchestratorStarted = new ConcurrentHashMap<>();
     private final Map<String, Instant> orchestratorEnded = new ConcurrentHashMap<>();
     private Thread stopOnExit;
+    /** Set by stop-on-exit (under this experiment's lock): no model starts after it. */
+    private boolean exiting;
 
     private Experiment(String name, Path dir, Consumer<String> progress) {
         this.name = name;
@@ -127,6 +130,13 @@ public final class Experiment implements AutoCloseable {
         for (OrchestratorRecord r : m.orchestrators()) {
             exp.orchestrators.put(r.id(), fromRecord(r));
         }
+        for (io.smartsim.launch.manifest.ModelRecord r : m.models()) {
+            // Seen, polled and stopped from here; never stopped by this instance's close: another process runs it.
+            Model model = new Model(r.plan(), exp.modelLaunchers.computeIfAbsent(r.plan().launcher(),
+                    ModelLaunchers::find));
+            model.restore(r);
+            exp.models.put(model.name(), model);
+        }
         return exp;
     }
 
@@ -143,7 +153,9 @@ public final class Experiment implements AutoCloseable {
     }
 
     /** Plans an orchestrator (validating everything) without starting it. */
-    public Orchestrator createOrchestrator(OrchestratorSpec spec) {
+    public Orchestrator createOrchestrator(OrchestratorSpec requested) {
+        Launcher launcher = Launchers.find(requested.launcher());
+        OrchestratorSpec spec = choosePorts(launcher, requested);
         Orchestrator existing = orchestrators.get(spec.id());
         if (existing != null && existing.state() == Orchestrator.State.RUNNING) {
             throw new InvalidSpecException("id", "experiment '" + name + "' already has an orchestrator '" + spec.id()
@@ -153,12 +165,43 @@ public final class Experiment implements AutoCloseable {
             throw new InvalidSpecException("id", "experiment '" + name + "' already has a model or ensemble named '"
                     + spec.id() + "'; give each entity a distinct name");
         }
-        Launcher launcher = Launchers.find(spec.launcher());
         Placement placement = launcher.place(spec);
         LaunchPlan plan = Planner.plan(name, dir, spec, placement);
         Orchestrator o = new Orchestrator(plan, launcher, Orchestrator.State.NEW, List.of());
         orchestrators.put(spec.id(), o);
         return o;
+    }
+
+    /**
+     * {@code --port auto}: the launcher's free ports, above those planned for the other orchestrators created here
+     * on the same launcher (not started yet, so their ports still look free).
+     */
+    private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
+        OrchestratorSpec spec = launcher.choosePorts(requested);
+        if (!requested.autoPort()) {
+            return spec;
+        }
+        for (int attempt = 0; attempt < 64; attempt++) {
+            Set<Integer> taken = new java.util.HashSet<>();
+            String id = spec.id();
+            orchestrators.values().stream().filter(o -> o.spec().launcher().equals(requested.launcher())
+                    && !o.id().equals(id)).forEach(o -> o.plan().shards().forEach(s -> {
+                        taken.add(s.port());
+                        taken.add(s.busPort());
+                    }));
+            int first = spec.port();
+            int last = first + spec.shardCount() - 1;
+            int top = java.util.stream.IntStream.rangeClosed(first, last)
+                    .flatMap(p -> java.util.stream.IntStream.of(p, p + OrchestratorSpec.BUS_PORT_OFFSET))
+                    .filter(taken::contains).max().orElse(-1);
+            if (top < 0) {
+                return spec;
+            }
+            int next = top >= OrchestratorSpec.BUS_PORT_OFFSET + first ? top - OrchestratorSpec.BUS_PORT_OFFSET + 1
+                    : top + 1;
+            spec = launcher.choosePorts(spec.toBuilder().port(next).build());
+        }
+        return spec;
     }
 
     /** The orchestrator with this id, as created here or recorded in the manifest. */
@@ -200,12 +243,16 @@ public final class Experiment implements AutoCloseable {
                 plan, List.of(), t0, Optional.empty());
         store.update(name, m -> m.with(starting));
         List<LaunchedShard> spawned = new CopyOnWriteArrayList<>();
-        Thread cleanupOnExit = new Thread(() -> teardown(launcher, spawned), "smartsim-launch-abort-" + plan.id());
+        Thread cleanupOnExit = new Thread(() -> teardown(launcher, spawned, plan.access()),
+                "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
         try {
             progress.accept("starting " + plan.shards().size() + " shard(s) of '" + plan.id() + "' with the "
                     + launcher.name() + " launcher");
+            if (plan.auth().isEmpty()) {
+                progress.accept(noAuthWarning(plan));
+            }
             List<LaunchedShard> shards = launcher.start(plan, new LaunchContext(deadline, progress, s -> {
                 spawned.add(s);
                 store.update(name, m -> m.with(m.find(plan.id()).orElse(starting).withShard(s)));
@@ -213,11 +260,11 @@ public final class Experiment implements AutoCloseable {
             if (plan.clustered()) {
                 progress.accept("forming a Redis Cluster over " + shards.size() + " shards");
                 ClusterFormer.form(shards.stream().map(s -> new ClusterFormer.Member(s.host(), s.port(),
-                        plan.shards().get(s.index()).slots())).toList(), deadline, progress);
+                        plan.shards().get(s.index()).slots())).toList(), deadline, progress, plan.access());
             }
             HealthReport health = HealthChecker.check(shards.stream()
                     .map(s -> new HealthChecker.Target(s.index(), s.host(), s.port())).toList(), plan.clustered(),
-                    Duration.ofMillis(deadline.capMillis(CONTROL_TIMEOUT)));
+                    Duration.ofMillis(deadline.capMillis(CONTROL_TIMEOUT)), plan.access());
             if (!health.healthy()) {
                 throw new LaunchException("orchestrator '" + plan.id() + "' started but is not healthy: "
                         + String.join("; ", health.problems()));
@@ -234,7 +281,7 @@ public final class Experiment implements AutoCloseable {
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
                     : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
-            teardown(launcher, spawned);
+            teardown(launcher, spawned, plan.access());
             db.ended(Orchestrator.State.FAILED);
             store.update(name, m -> m.with(m.find(plan.id()).orElse(starting)
                     .withStatus(Status.FAILED, Optional.of(failure.getMessage()))));
@@ -246,6 +293,15 @@ public final class Experiment implements AutoCloseable {
                 // the hook is running or about to: it does the cleanup
             }
         }
+    }
+
+    /** What {@code --no-auth} gives up, said at every start without a password. */
+    static String noAuthWarning(LaunchPlan plan) {
+        boolean loopbackOnly = plan.shards().stream().allMatch(s -> !s.bindAddresses().isEmpty()
+                && s.bindAddresses().stream().allMatch(a -> a.startsWith("127.") || a.equals("::1")));
+        return "warning: '" + plan.id() + "' has no password (--no-auth): anyone who can reach its ports ("
+                + (loopbackOnly ? "any user or process on this machine" : "any user of the nodes, and anyone on their "
+                + "network") + ") can read, change or delete its data";
     }
 
     private void refuseIfRunningElsewhere(LaunchPlan plan, Launcher launcher) {
@@ -264,12 +320,12 @@ public final class Experiment implements AutoCloseable {
         progress.accept("replacing the stale manifest entry for '" + plan.id() + "' (its processes are gone)");
     }
 
-    private static void teardown(Launcher launcher, List<LaunchedShard> spawned) {
+    private static void teardown(Launcher launcher, List<LaunchedShard> spawned, Access access) {
         if (spawned.isEmpty()) {
             return;
         }
         List<LaunchedShard> copy = List.copyOf(spawned);
-        Shards.shutdownNoSave(copy, CONTROL_TIMEOUT);
+        Shards.shutdownNoSave(copy, CONTROL_TIMEOUT, access);
         launcher.stop(copy, STOP_GRACE);
     }
 
@@ -287,7 +343,7 @@ public final class Experiment implements AutoCloseable {
             }
             List<LaunchedShard> shards = !db.shards().isEmpty() ? db.shards() : r.shards();
             progress.accept("stopping " + shards.size() + " shard(s) of '" + db.id() + "'");
-            Shards.shutdownNoSave(shards, CONTROL_TIMEOUT);
+            Shards.shutdownNoSave(shards, CONTROL_TIMEOUT, (r != null ? r.plan() : db.plan()).access());
             db.launcher().stop(shards, STOP_GRACE);
             db.ended(Orchestrator.State.STOPPED);
             startedHere.remove(db);
@@ -323,7 +379,7 @@ public final class Experiment implements AutoCloseable {
         }
         HealthReport h = HealthChecker.check(r.shards().stream()
                 .map(s -> new HealthChecker.Target(s.index(), s.host(), s.port())).toList(), r.plan().clustered(),
-                CONTROL_TIMEOUT);
+                CONTROL_TIMEOUT, r.plan().access());
         String state = gone > 0 ? "DEGRADED" : r.status() == Status.STARTING ? "STARTING"
                 : h.healthy() ? "RUNNING" : "UNHEALTHY";
         return new OrchestratorStatus(r.id(), r.launcher(), r.status(), state, r.shards(), live, Optional.of(h),
@@ -467,7 +523,15 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    private void startModel(Model m, Map<String, String> env) {
+    /**
+     * Under this experiment's lock, which stop-on-exit takes too: a model whose start is under way when the JVM is
+     * told to exit is started whole and then stopped, and none starts after that.
+     */
+    private synchronized void startModel(Model m, Map<String, String> env) {
+        if (exiting) {
+            throw new LaunchException("model '" + m.name() + "' was not started: the JVM is exiting and experiment '"
+                    + name + "' is stopping what it started");
+        }
         ModelPlan plan = m.plan();
         ModelPlanner.writeFiles(plan);
         LaunchedModel launched;
@@ -478,6 +542,7 @@ public final class Experiment implements AutoCloseable {
             throw e;
         }
         m.started(launched);
+        record(m);
         modelsStartedHere.add(m);
         armStopOnExit();
         progress.accept("started " + m.type().toLowerCase(java.util.Locale.ROOT) + " '" + m.name() + "' ("
@@ -531,6 +596,7 @@ public final class Experiment implements AutoCloseable {
                 }
                 m.update(s);
                 if (m.status().terminal()) {
+                    record(m);
                     modelsStartedHere.remove(m);
                     progress.accept(m.type().toLowerCase(java.util.Locale.ROOT) + " '" + m.name() + "' "
                             + m.status() + m.exitCode().map(c -> " (exit code " + c + ")").orElse("")
@@ -538,6 +604,13 @@ public final class Experiment implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** Writes {@code m}'s manifest entry, so that another process sees, polls and can stop it. */
+    private void record(Model m) {
+        if (m.launched().isPresent()) {
+            store.update(name, mf -> mf.withModel(m.record()));
+        }
     }
 
     /** Refreshes every started model's status; returns the summary. */
@@ -598,6 +671,7 @@ public final class Experiment implements AutoCloseable {
             if (m.launched().isPresent() && !m.status().terminal()) {
                 // the launcher could not tell how it ended; it was stopped on request
                 m.update(new ModelState(EntityStatus.CANCELLED, Optional.empty(), Optional.of("stopped")));
+                record(m);
             }
             modelsStartedHere.remove(m);
         }
@@ -609,7 +683,7 @@ public final class Experiment implements AutoCloseable {
      */
     public Map<String, String> dbEnv() {
         return DbEnv.variables(orchestrators.values().stream().filter(o -> o.state() == Orchestrator.State.RUNNING)
-                .map(o -> new DbEnv.Database(o.id(), o.ssdb(), o.dbType())).toList());
+                .map(Experiment::database).toList());
     }
 
     /** As {@link #dbEnv()}, with {@code primaryId} as the one in {@code SSDB}. */
@@ -620,9 +694,9 @@ public final class Experiment implements AutoCloseable {
                     + "); start it first");
         }
         List<DbEnv.Database> dbs = new ArrayList<>();
-        dbs.add(new DbEnv.Database(primary.id(), primary.ssdb(), primary.dbType()));
+        dbs.add(database(primary));
         orchestrators.values().stream().filter(o -> o != primary && o.state() == Orchestrator.State.RUNNING)
-                .forEach(o -> dbs.add(new DbEnv.Database(o.id(), o.ssdb(), o.dbType())));
+                .forEach(o -> dbs.add(database(o)));
         return DbEnv.variables(dbs);
     }
 
@@ -632,7 +706,12 @@ public final class Experiment implements AutoCloseable {
      */
     public RenderedLaunch preview(Model m) {
         return m.launcher().render(m.plan(), DbEnv.variables(orchestrators.values().stream()
-                .map(o -> new DbEnv.Database(o.id(), o.ssdb(), o.dbType())).toList()));
+                .map(o -> database(o).redacted()).toList()));
+    }
+
+    /** An orchestrator as a model sees it: addresses, type, and the user to log in as (with the password). */
+    private static DbEnv.Database database(Orchestrator o) {
+        return new DbEnv.Database(o.id(), o.ssdb(), o.dbType(), o.plan().auth());
     }
 
     /** One row per orchestrator, then per model (ensemble members included), in creation order. */
@@ -668,7 +747,12 @@ public final class Experiment implements AutoCloseable {
 
     private synchronized void armStopOnExit() {
         if (stopOnExit == null) {
-            stopOnExit = new Thread(this::stopStartedHere, "smartsim-launch-stop-on-exit-" + name);
+            stopOnExit = new Thread(() -> {
+                synchronized (this) {
+                    exiting = true; // waits for a model start under way, and refuses the ones after it
+                }
+                stopStartedHere();
+            }, "smartsim-launch-stop-on-exit-" + name);
             Runtime.getRuntime().addShutdownHook(stopOnExit);
         }
     }

@@ -103,6 +103,23 @@ public final class Model implements Entity {
         this.status = s.status();
     }
 
+    /** Where a model recorded in the manifest stands, for an experiment reconnected from another process. */
+    void restore(io.smartsim.launch.manifest.ModelRecord r) {
+        this.launched = r.launched();
+        this.exitCode = r.exitCode().orElse(null);
+        this.detail = r.detail().orElse(null);
+        if (r.status().terminal()) {
+            this.endedAt = r.updated();
+        }
+        this.status = r.status();
+    }
+
+    /** Its manifest entry as of now. */
+    io.smartsim.launch.manifest.ModelRecord record() {
+        return new io.smartsim.launch.manifest.ModelRecord(plan, launched, status, exitCode(), detail(),
+                Instant.now());
+    }
+
     void failedToStart(String why) {
         this.detail = why;
         this.endedAt = Instant.now();

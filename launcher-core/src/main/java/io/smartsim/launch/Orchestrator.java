@@ -2,6 +2,7 @@ package io.smartsim.launch;
 
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.entity.DbEnv;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -88,13 +89,21 @@ public final class Orchestrator implements Entity {
         return clustered() ? "Clustered" : "Standalone";
     }
 
+    /**
+     * What a model needs to use this database alone: {@code SSDB}, {@code SR_DB_TYPE} and, with a password,
+     * {@code SSDB_USER} and {@code SSDB_PASSWORD}. (Experiment#dbEnv gives every running orchestrator's.)
+     */
+    public java.util.Map<String, String> dbEnv() {
+        return DbEnv.variables(List.of(new DbEnv.Database(id(), ssdb(), dbType(), plan.auth())));
+    }
+
     /** Asks every shard about itself now. */
     public HealthReport health() {
         if (shards.isEmpty()) {
             throw new StateException("orchestrator '" + id() + "' has not been started; start it with Experiment.start");
         }
         return HealthChecker.check(shards.stream().map(s -> new HealthChecker.Target(s.index(), s.host(), s.port()))
-                .toList(), clustered(), HEALTH_TIMEOUT);
+                .toList(), clustered(), HEALTH_TIMEOUT, plan.access());
     }
 
     /** Per-shard log files, for users who want to look. */

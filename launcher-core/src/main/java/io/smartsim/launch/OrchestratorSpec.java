@@ -29,6 +29,11 @@ import java.util.regex.Pattern;
  * @param startupTimeout     one deadline for start, readiness and cluster forming
  * @param serverBinary       explicit server executable; empty means the backend's binary on PATH
  * @param launcherOptions    launcher-specific settings (for example a Slurm allocation), passed through
+ * @param auth               a generated password for an ACL user, the default user locked and protected mode on
+ *                           (the default); false ({@code --no-auth}) lets anyone who reaches a port read, change or
+ *                           delete the data, for old clients that send no AUTH
+ * @param autoPort           {@code --port auto}: the launcher picks free ports (and bus ports) from {@code port} up
+ *                           before planning; the plan and the manifest record the ports chosen
  */
 public record OrchestratorSpec(
         String id,
@@ -44,7 +49,9 @@ public record OrchestratorSpec(
         List<String> extraConfig,
         Duration startupTimeout,
         Optional<Path> serverBinary,
-        Map<String, String> launcherOptions) {
+        Map<String, String> launcherOptions,
+        boolean auth,
+        boolean autoPort) {
 
     public static final String DEFAULT_ID = "orchestrator";
     public static final int DEFAULT_PORT = 6780;
@@ -58,11 +65,17 @@ public record OrchestratorSpec(
     private static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,62}");
     private static final Pattern MEMORY = Pattern.compile("(?i)[0-9]+(b|k|kb|m|mb|g|gb)?");
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]*");
+    /** Ids whose {@code SSDB_<id>} would be a credential variable of the first orchestrator. */
+    private static final Pattern RESERVED_ID = Pattern.compile("(USER|PASSWORD)(_.*)?");
 
     public OrchestratorSpec {
         if (id == null || !ID.matcher(id).matches()) {
             throw new InvalidSpecException("id", "'" + id + "' is not a valid orchestrator id; use a letter followed by "
                     + "up to 62 letters, digits, '_' or '-' (for example 'orchestrator' or 'db2')");
+        }
+        if (RESERVED_ID.matcher(id).matches()) {
+            throw new InvalidSpecException("id", "'" + id + "' is reserved: models would get its address as SSDB_" + id
+                    + ", a name used for database credentials (SSDB_USER, SSDB_PASSWORD); choose another id");
         }
         if (launcher == null || !NAME.matcher(launcher).matches()) {
             throw new InvalidSpecException("launcher", "'" + launcher + "' is not a launcher name; use for example 'local'");
@@ -162,6 +175,8 @@ public record OrchestratorSpec(
         b.startupTimeout = startupTimeout;
         b.serverBinary = serverBinary.orElse(null);
         b.launcherOptions = new LinkedHashMap<>(launcherOptions);
+        b.auth = auth;
+        b.autoPort = autoPort;
         return b;
     }
 
@@ -181,6 +196,8 @@ public record OrchestratorSpec(
         private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
         private Path serverBinary;
         private Map<String, String> launcherOptions = new LinkedHashMap<>();
+        private boolean auth = true;
+        private boolean autoPort;
 
         private Builder() {
         }
@@ -201,11 +218,15 @@ public record OrchestratorSpec(
         public Builder startupTimeout(Duration v) { this.startupTimeout = v; return this; }
         public Builder serverBinary(Path v) { this.serverBinary = v; return this; }
         public Builder launcherOption(String key, String value) { this.launcherOptions.put(key, value); return this; }
+        /** Password authentication (default on); off only for clients that cannot send AUTH. */
+        public Builder auth(boolean v) { this.auth = v; return this; }
+        /** Let the launcher pick free ports from {@link #port} up ({@code --port auto}). */
+        public Builder autoPort(boolean v) { this.autoPort = v; return this; }
 
         public OrchestratorSpec build() {
             return new OrchestratorSpec(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard,
                     Optional.ofNullable(maxMemory), Optional.ofNullable(evictionPolicy), extraConfig, startupTimeout,
-                    Optional.ofNullable(serverBinary), launcherOptions);
+                    Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort);
         }
     }
 }

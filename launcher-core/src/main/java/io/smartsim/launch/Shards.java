@@ -1,6 +1,7 @@
 package io.smartsim.launch;
 
 import io.smartsim.launch.cluster.Connections;
+import io.smartsim.launch.security.Access;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.util.Parallel;
 import redis.clients.jedis.Jedis;
@@ -17,9 +18,9 @@ final class Shards {
     }
 
     /** Sends {@code SHUTDOWN NOSAVE} to every shard in parallel; unreachable shards are left to the launcher. */
-    static void shutdownNoSave(List<LaunchedShard> shards, Duration timeout) {
+    static void shutdownNoSave(List<LaunchedShard> shards, Duration timeout, Access access) {
         Parallel.map(shards, s -> {
-            try (Jedis j = Connections.open(s.host(), s.port(), timeout)) {
+            try (Jedis j = Connections.open(s.host(), s.port(), timeout, access)) {
                 j.sendCommand(Protocol.Command.SHUTDOWN, "NOSAVE");
             } catch (JedisException expected) {
                 // The server closes the connection as it exits; an unreachable one is terminated by the launcher.

@@ -49,7 +49,8 @@ final class DataPlaneBench {
     void run(int smallOps, int largeOps) throws Exception {
         report.heading("4. Data plane, 3-shard orchestrator: Java JedisCluster vs redis-benchmark --cluster");
         try (Experiment exp = Experiment.create("bench", scratch.resolve("data"))) {
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).port(PORT).build());
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).port(PORT)
+                    .auth(false).build()); // the measured clients send no AUTH
             exp.start(db);
             Set<HostAndPort> seeds = db.shards().stream().map(s -> new HostAndPort(s.host(), s.port()))
                     .collect(Collectors.toSet());

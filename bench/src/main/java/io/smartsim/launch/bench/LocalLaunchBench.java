@@ -41,7 +41,8 @@ final class LocalLaunchBench {
     }
 
     static OrchestratorSpec spec(int shards, int port) {
-        return OrchestratorSpec.builder().instancesPerNode(shards).port(port).startupTimeout(TIMEOUT).build();
+        // No password: the reference (redis-cli --cluster create) talks to the shards without one.
+        return OrchestratorSpec.builder().instancesPerNode(shards).port(port).startupTimeout(TIMEOUT).auth(false).build();
     }
 
     void run(List<Integer> sizes, int runs) throws Exception {

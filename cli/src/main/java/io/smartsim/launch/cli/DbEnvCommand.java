@@ -20,10 +20,12 @@ import java.util.regex.Pattern;
         sortOptions = false,
         description = {"Print the environment a model of this experiment gets, as shell export lines: SSDB "
                 + "(comma-separated host:port) and SR_DB_TYPE (Clustered or Standalone) for the first running "
-                + "orchestrator (or --name), SSDB_<id> and SR_DB_TYPE_<id> for each other one. Values are "
-                + "shell-quoted, so that",
-                "  eval \"$(smartsim-launch db env --exp-dir exp)\"",
-                "sets them in the current shell, to run a model by hand."},
+                + "orchestrator (or --name), SSDB_<id> and SR_DB_TYPE_<id> for each other one; with a password, "
+                + "SSDB_USER and SSDB_PASSWORD (SSDB_USER_<id>, SSDB_PASSWORD_<id>). The password is printed only "
+                + "with --show-secrets. Values are shell-quoted, so that",
+                "  eval \"$(smartsim-launch db env --exp-dir exp --show-secrets)\"",
+                "sets them in the current shell (the password goes into the shell, not onto the screen), to run a "
+                + "model by hand."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Printed.", "1:No running orchestrator (or --name is not running), or no readable "
                 + "manifest.", Errors.EXIT_DOC_USAGE})
@@ -40,6 +42,10 @@ public final class DbEnvCommand implements Callable<Integer> {
             description = "The orchestrator that goes in SSDB (default: the first running one in the manifest).")
     String name;
 
+    @Option(names = "--show-secrets", order = 2,
+            description = "Print the database passwords too (SSDB_PASSWORD...); without it they are left out.")
+    boolean showSecrets;
+
     @Mixin
     OutputOptions output;
 
@@ -54,16 +60,18 @@ public final class DbEnvCommand implements Callable<Integer> {
                     + "smartsim-launch db start --exp-dir " + Text.shellQuote(expDir.dir().toString()));
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.print(render(env));
+        out.print(render(env, showSecrets));
         out.flush();
         return Errors.OK;
     }
 
     /** {@code export NAME=value} lines; a name a shell cannot export (an id with '-') becomes a comment saying so. */
-    static String render(Map<String, String> env) {
+    static String render(Map<String, String> env, boolean showSecrets) {
         StringBuilder sb = new StringBuilder();
         env.forEach((k, v) -> {
-            if (SHELL_NAME.matcher(k).matches()) {
+            if (k.startsWith("SSDB_PASSWORD") && !showSecrets) {
+                sb.append("# ").append(k).append(" is set for models; add --show-secrets to print it\n");
+            } else if (SHELL_NAME.matcher(k).matches()) {
                 sb.append("export ").append(k).append('=').append(Text.shellQuote(v)).append('\n');
             } else {
                 sb.append("# ").append(k).append(" is not a name a shell can export (models started by "

@@ -66,7 +66,8 @@ public final class DbPlanCommand implements Callable<Integer> {
         OrchestratorSpec orchestratorSpec = specOptions.toSpec(name, schedulerOptions.toLauncherOptions());
         LaunchPlan plan;
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir())) {
-            plan = exp.createOrchestrator(orchestratorSpec).plan();
+            // A plan shows where the password goes, never the password: db start generates its own.
+            plan = exp.createOrchestrator(orchestratorSpec).plan().redacted();
         }
         Optional<String> preflight = preflight(plan);
         Map<String, String> scripts = Launchers.find(plan.spec().launcher()).renderedScripts(plan);
@@ -107,7 +108,8 @@ public final class DbPlanCommand implements Callable<Integer> {
                 .append(plan.clustered() ? "Redis Cluster over 16384 hash slots" : "standalone")
                 .append("; launcher ").append(s.launcher()).append(", backend ").append(s.backend().id())
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
-        sb.append("  directory: ").append(plan.dir()).append("\n\n");
+        sb.append("  directory: ").append(plan.dir()).append('\n');
+        sb.append("  access: ").append(access(plan)).append("\n\n");
         List<List<String>> rows = new ArrayList<>();
         for (ShardPlan p : plan.shards()) {
             rows.add(List.of(Integer.toString(p.index()), p.name(), Integer.toString(p.node()), p.host(),
@@ -124,6 +126,13 @@ public final class DbPlanCommand implements Callable<Integer> {
         renderScripts(sb, plan, scripts);
         sb.append("\npreflight: ").append(preflight.orElse("ok (server binary found, ports free)")).append('\n');
         return sb.toString();
+    }
+
+    /** Who can log in, in one line: the ACL user, or what {@code --no-auth} gives up. */
+    static String access(LaunchPlan plan) {
+        return plan.auth().map(a -> "user '" + a.user() + "' with a generated password (in the manifest, given to "
+                + "models as SSDB_USER/SSDB_PASSWORD); clients without it are refused")
+                .orElse("no password (--no-auth): anyone who can reach the ports can read, change or delete the data");
     }
 
     /** The launcher's rendered scripts, each under a heading with the path start writes it to. */

@@ -10,6 +10,7 @@ import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
 
 import java.nio.file.Path;
@@ -56,7 +57,8 @@ final class RunPlanText {
         return sb.toString();
     }
 
-    private static void orchestrator(StringBuilder sb, LaunchPlan plan) {
+    private static void orchestrator(StringBuilder sb, LaunchPlan unredacted) {
+        LaunchPlan plan = unredacted.redacted(); // a dry run never shows the password
         OrchestratorSpec s = plan.spec();
         sb.append("orchestrator '").append(plan.id()).append("': ").append(s.nodes()).append(" node(s) x ")
                 .append(s.instancesPerNode()).append(" per node = ").append(s.shardCount()).append(" shard(s), ")
@@ -64,6 +66,7 @@ final class RunPlanText {
                 .append("; launcher ").append(s.launcher()).append(", backend ").append(s.backend().id())
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
         sb.append("  directory: ").append(plan.dir()).append('\n');
+        sb.append("  access: ").append(DbPlanCommand.access(plan)).append('\n');
         if (!s.launcherOptions().isEmpty()) {
             sb.append("  launcher options: ").append(new java.util.TreeMap<>(s.launcherOptions())).append('\n');
         }
@@ -81,6 +84,12 @@ final class RunPlanText {
                     .append(Text.argv(p.argv())).append('\n');
             sb.append("  shard ").append(p.index()).append(" config (").append(p.configPath()).append("):\n");
             sb.append(Text.indent("    ", p.config()));
+        }
+        // The launcher's own scripts (Slurm: each shard's wrapper, and the batch script in batch mode), as it
+        // would write them under the orchestrator's directory.
+        for (Map.Entry<String, String> script : Launchers.find(s.launcher()).renderedScripts(plan).entrySet()) {
+            sb.append("  script ").append(plan.dir().resolve(script.getKey())).append(":\n")
+                    .append(Text.indent("    ", script.getValue()));
         }
     }
 
@@ -118,6 +127,7 @@ final class RunPlanText {
         if (!r.runArgs().isEmpty()) {
             sb.append(", run-command arguments ").append(Text.argv(r.runArgs()));
         }
+        r.alloc().ifPresent(a -> sb.append(", step of allocation ").append(a));
         r.batch().ifPresentOrElse(b -> {
             sb.append(", own batch job");
             b.time().ifPresent(t -> sb.append(" time ").append(io.smartsim.launch.entity.BatchSettings.clock(t)));

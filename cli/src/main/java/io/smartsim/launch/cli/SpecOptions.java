@@ -1,6 +1,7 @@
 package io.smartsim.launch.cli;
 
 import io.smartsim.launch.Backend;
+import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
@@ -30,10 +31,12 @@ public final class SpecOptions {
                     + "Redis Cluster; 2 is refused.")
     int perNode;
 
-    @Option(names = "--port", paramLabel = "P", order = 13,
+    @Option(names = "--port", paramLabel = "P|auto", order = 13,
             description = "Base port; the k-th shard of a node listens on P+k, its cluster bus on P+k+10000 "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int port;
+                    + "(default: ${DEFAULT-VALUE}). 'auto' (local launcher): the first free ports from "
+                    + OrchestratorSpec.DEFAULT_PORT + " up, recorded in the manifest. A fixed port that is busy fails "
+                    + "before anything starts, naming the process that holds it where the system can tell.")
+    String port;
 
     @Option(names = "--interface", paramLabel = "IF", split = ",", order = 14,
             description = "Network interface to bind, repeatable or comma-separated (default: loopback for the "
@@ -68,6 +71,27 @@ public final class SpecOptions {
             description = "The server executable (default: redis-server or keydb-server on PATH).")
     Path serverBinary;
 
+    @Option(names = "--no-auth", order = 22,
+            description = "No password. By default each orchestrator gets a generated password for an ACL user "
+                    + "(models get SSDB_USER/SSDB_PASSWORD) and refuses clients without it. Only for clients that "
+                    + "cannot send AUTH (SmartRedis): anyone who can reach the ports can then read, change or "
+                    + "delete the data.")
+    boolean noAuth;
+
+    private static final String AUTO = "auto";
+
+    private int basePort() {
+        if (port == null || AUTO.equals(port)) {
+            return OrchestratorSpec.DEFAULT_PORT;
+        }
+        try {
+            return Integer.parseInt(port.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidSpecException("port", "'" + port + "' is not a port; give a number such as "
+                    + OrchestratorSpec.DEFAULT_PORT + ", or auto");
+        }
+    }
+
     OrchestratorSpec toSpec(String id, Map<String, String> launcherOptions) {
         OrchestratorSpec.Builder b = OrchestratorSpec.builder()
                 .id(id)
@@ -75,11 +99,13 @@ public final class SpecOptions {
                 .backend(Backend.parse(backend))
                 .nodes(nodes)
                 .instancesPerNode(perNode)
-                .port(port)
+                .port(basePort())
+                .autoPort(AUTO.equals(port))
                 .interfaces(interfaces)
                 .cpusPerShard(cpus)
                 .extraConfig(config)
-                .startupTimeout(Duration.ofSeconds(timeoutSeconds));
+                .startupTimeout(Duration.ofSeconds(timeoutSeconds))
+                .auth(!noAuth);
         launcherOptions.forEach(b::launcherOption);
         if (maxMemory != null) {
             b.maxMemory(maxMemory);

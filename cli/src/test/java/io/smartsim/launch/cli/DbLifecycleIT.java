@@ -82,10 +82,30 @@ class DbLifecycleIT {
                 + expected.resolve("orchestrator/orchestrator_0/orchestrator_0.log")));
         System.out.println("db start of 3 shards took " + start.took().toMillis() + " ms (JVM start included)");
 
-        JarRunner.Result check = jar.run(List.of("redis-cli", "-p", Integer.toString(port), "--cluster", "check",
+        // The password is in the manifest (owner-only) and nowhere in what the commands print.
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(
+                exp.resolve("manifest.json")))).isEqualTo("rw-------");
+        JsonNode auth = Json.mapper().readTree(exp.resolve("manifest.json").toFile()).get("orchestrators").get(0)
+                .get("plan").get("auth");
+        String password = auth.get("password").asText();
+        assertThat(password).matches("[0-9a-f]{64}");
+        assertThat(start.out() + start.err()).doesNotContain(password);
+
+        JarRunner.Result anonymous = jar.run(List.of("redis-cli", "-p", Integer.toString(port), "GET", "k"),
+                Duration.ofSeconds(30));
+        assertThat(anonymous.out() + anonymous.err()).contains("NOAUTH");
+        JarRunner.Result check = jar.run(List.of("redis-cli", "-p", Integer.toString(port), "--user",
+                auth.get("user").asText(), "--pass", password, "--no-auth-warning", "--cluster", "check",
                 "127.0.0.1:" + port), Duration.ofSeconds(30));
         assertThat(check.exit()).as(check.toString()).isZero();
         assertThat(check.out()).contains("[OK] All 16384 slots covered.");
+
+        JarRunner.Result env = jar.cli("db", "env", "--exp-dir", exp.toString());
+        assertThat(env.exit()).as(env.toString()).isZero();
+        assertThat(env.out()).contains("export SSDB_USER=smartsim\n",
+                "# SSDB_PASSWORD is set for models; add --show-secrets to print it\n").doesNotContain(password);
+        JarRunner.Result secrets = jar.cli("db", "env", "--exp-dir", exp.toString(), "--show-secrets");
+        assertThat(secrets.out()).contains("export SSDB_PASSWORD=" + password + "\n");
 
         JarRunner.Result status = jar.cli("db", "status", "--exp-dir", exp.toString());
         assertThat(status.exit()).as(status.toString()).isZero();
@@ -104,6 +124,7 @@ class DbLifecycleIT {
         assertThat(db.get("shards")).hasSize(3);
         assertThat(db.get("shards").get(2).get("slots").get(0).get("first").asInt()).isEqualTo(10923);
         assertThat(db.get("shards").get(2).get("process").asText()).isEqualTo("alive");
+        assertThat(status.out() + status.err() + json.out() + json.err()).doesNotContain(password);
 
         JarRunner.Result again = jar.cli("db", "start", "--exp-dir", exp.toString(), "--per-node", "3",
                 "--port", Integer.toString(port));
@@ -116,6 +137,7 @@ class DbLifecycleIT {
         assertThat(stop.exit()).as(stop.toString()).isZero();
         assertThat(stop.outLines().get(0)).startsWith("stopped 'orchestrator' of experiment 'exp' in ")
                 .endsWith(": 3 shard(s), no process left");
+        assertThat(stop.out() + stop.err()).doesNotContain(password);
 
         assertThat(redisProcessesOnOurPorts()).as("redis-server processes left on " + ports).isEmpty();
         for (int p : ports) {

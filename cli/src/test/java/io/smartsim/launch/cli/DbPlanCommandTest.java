@@ -5,6 +5,7 @@ import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.security.Credentials;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,6 +79,48 @@ class DbPlanCommandTest {
         assertThat(plan.shards().get(0).config()).contains("maxmemory 2gb\n", "maxmemory-policy allkeys-lru\n",
                 "hz 20\n");
         assertThat(exp).doesNotExist();
+    }
+
+    @Test
+    void plan_shows_where_the_password_goes_but_never_a_password_in_text_or_json() throws Exception {
+        Path exp = tmp.resolve("exp");
+        Cli.Result text = Cli.run("db", "plan", "--exp-dir", exp.toString(), "--per-node", "3");
+        Cli.Result json = Cli.run("db", "plan", "--exp-dir", exp.toString(), "--per-node", "3", "--json");
+
+        assertThat(text.out()).contains("  access: user 'smartsim' with a generated password (in the manifest, given "
+                + "to models as SSDB_USER/SSDB_PASSWORD); clients without it are refused\n",
+                "  protected-mode yes\n", "  user default off resetpass resetkeys resetchannels -@all\n",
+                "  user smartsim on ><redacted> ~* &* +@all\n", "  masterauth <redacted>\n");
+        LaunchPlan plan = Json.mapper().readValue(json.out(), LaunchPlan.class);
+        assertThat(plan.auth()).contains(new Credentials("smartsim", Credentials.REDACTED));
+        for (Cli.Result r : List.of(text, json)) {
+            assertThat(r.exit()).as(r.toString()).isZero();
+            assertThat(r.out() + r.err()).doesNotContainPattern("[0-9a-f]{32}");
+        }
+        assertThat(exp).doesNotExist();
+    }
+
+    @Test
+    void plan_with_no_auth_says_what_it_gives_up_and_creates_no_user() {
+        Cli.Result r = Cli.run("db", "plan", "--exp-dir", tmp.resolve("e").toString(), "--no-auth");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("  access: no password (--no-auth): anyone who can reach the ports can read, "
+                + "change or delete the data\n").doesNotContain("user ", "masterauth");
+    }
+
+    @Test
+    void plan_with_port_auto_shows_the_free_consecutive_ports_it_chose() {
+        Cli.Result r = Cli.run("db", "plan", "--exp-dir", tmp.resolve("e").toString(), "--per-node", "3",
+                "--port", "auto");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        List<List<String>> rows = r.out().lines().filter(l -> l.matches("[0-2] +orchestrator_.*")).map(
+                DbPlanCommandTest::cells).toList();
+        int first = Integer.parseInt(rows.get(0).get(5));
+        assertThat(first).isGreaterThanOrEqualTo(6780);
+        assertThat(rows).extracting(row -> Integer.parseInt(row.get(5))).containsExactly(first, first + 1, first + 2);
+        assertThat(r.out()).contains("preflight: ok");
     }
 
     @Test

@@ -76,6 +76,40 @@ class RunCommandTest {
     }
 
     @Test
+    void dryRunOfASlurmExperimentPrintsTheOrchestratorsAndTheModelsBatchScripts() throws IOException {
+        // Batch mode throughout: nothing here needs an allocation or asks Slurm anything.
+        Path f = spec("slurm.yaml", """
+                name: hpc
+                orchestrators:
+                  - id: db
+                    launcher: slurm
+                    nodes: 3
+                    instancesPerNode: 1
+                    port: 6780
+                    launcherOptions: { batch: "true", time: "01:00:00" }
+                models:
+                  - name: sim
+                    launcher: slurm
+                    exe: ./sim.sh
+                    args: ["--steps", "100"]
+                    run: { nodes: 2, tasksPerNode: 4, runArgs: ["--mpi=pmix"], batch: { time: "00:30:00", partition: debug } }
+                ensembles:
+                  - name: sweep
+                    launcher: slurm
+                    exe: ./sim.sh
+                    args: ["--alpha", ";alpha;"]
+                    params: { alpha: [0.1, 0.2] }
+                    run: { batch: { time: "10:00" } }
+                """);
+        Path exp = dir.resolve("exp");
+        Cli.Result r = Cli.run("run", f.toString(), "--exp-dir", exp.toString(), "--dry-run");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Golden.assertMatches(normalized(r.out()), "run-dry-run-slurm.txt");
+        assertThat(exp).as("a dry run writes nothing").doesNotExist();
+    }
+
+    @Test
     void dryRunOfTheSameExperimentInJsonIsTheSame() throws IOException {
         Path yaml = spec("e.yaml", """
                 name: demo
@@ -132,7 +166,7 @@ class RunCommandTest {
         env.put("SSDB_v6", "[::1]:6790");
         env.put("SR_DB_TYPE_v6", "Standalone");
         env.put("SSDB_my-db", "127.0.0.1:6800");
-        assertThat(DbEnvCommand.render(env)).isEqualTo("""
+        assertThat(DbEnvCommand.render(env, false)).isEqualTo("""
                 export SSDB=127.0.0.1:6780,127.0.0.1:6781,127.0.0.1:6782
                 export SR_DB_TYPE=Clustered
                 export SSDB_v6='[::1]:6790'

@@ -69,7 +69,8 @@ class RunSignalIT {
         JarRunner.Result env = new JarRunner(tmp).cli("db", "env", "--exp-dir", tmp.resolve("exp").toString());
         assertThat(env.exit()).as(env.toString()).isZero();
         assertThat(env.out()).isEqualTo("export SSDB=127.0.0.1:" + port + ",127.0.0.1:" + (port + 1) + ",127.0.0.1:"
-                + (port + 2) + "\nexport SR_DB_TYPE=Clustered\n");
+                + (port + 2) + "\nexport SR_DB_TYPE=Clustered\nexport SSDB_USER=smartsim\n"
+                + "# SSDB_PASSWORD is set for models; add --show-secrets to print it\n");
         JarRunner.Result stop = new JarRunner(tmp).cli("db", "stop", "--exp-dir", tmp.resolve("exp").toString(), "--name", "db");
         assertThat(stop.exit()).as(stop.toString()).isZero();
         assertThat(serverAlive()).isFalse();

@@ -2,7 +2,9 @@ package io.smartsim.launch.examples;
 
 import io.smartsim.launch.plan.Crc16;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.PipelineBase;
@@ -18,12 +20,15 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
  * A model that knows only its environment, as a SmartSim model does: {@code SSDB} says where the database is
  * (comma-separated {@code host:port}) and {@code SR_DB_TYPE} whether it is {@code Clustered} or
- * {@code Standalone}. It writes keys, reads them back, and prints which shard holds how many.
+ * {@code Standalone}; {@code SSDB_USER} and {@code SSDB_PASSWORD}, when set, are who it logs in as (the launcher
+ * sets them for every orchestrator with a password, the default). It writes keys, reads them back, and prints which
+ * shard holds how many.
  *
  * <pre>
  * SSDB=127.0.0.1:6780,127.0.0.1:6781,127.0.0.1:6782 SR_DB_TYPE=Clustered \
@@ -45,10 +50,25 @@ public final class Model {
     private Model() {
     }
 
-    /** Where the database is and what kind it is, as the environment says. */
-    public record Database(List<HostAndPort> addresses, boolean clustered) {
+    /**
+     * Where the database is, what kind it is and who to log in as, as the environment says.
+     *
+     * @param user     {@code SSDB_USER}; empty for a database started with {@code --no-auth}
+     * @param password {@code SSDB_PASSWORD}; present exactly when {@code user} is
+     */
+    public record Database(List<HostAndPort> addresses, boolean clustered, Optional<String> user,
+                           Optional<String> password) {
         public Database {
             addresses = List.copyOf(addresses);
+            if (user.isPresent() != password.isPresent()) {
+                throw new IllegalArgumentException((user.isPresent() ? "SSDB_USER is set but SSDB_PASSWORD is not"
+                        : "SSDB_PASSWORD is set but SSDB_USER is not") + "; the launcher sets both, or neither for a "
+                        + "database without a password");
+            }
+        }
+
+        public Database(List<HostAndPort> addresses, boolean clustered) {
+            this(addresses, clustered, Optional.empty(), Optional.empty());
         }
 
         /** Reads {@code SSDB} and {@code SR_DB_TYPE}; without {@code SR_DB_TYPE}, more than one address means Clustered. */
@@ -63,18 +83,20 @@ public final class Model {
             for (int i = 0; i < entries.length; i++) {
                 addresses.add(parseAddress(entries[i], i + 1, entries.length));
             }
+            Optional<String> user = nonBlank(env.get("SSDB_USER"));
+            Optional<String> password = nonBlank(env.get("SSDB_PASSWORD"));
             String type = env.get("SR_DB_TYPE");
             if (type == null || type.isBlank()) {
-                return new Database(addresses, addresses.size() > 1);
+                return new Database(addresses, addresses.size() > 1, user, password);
             }
             return switch (type) {
-                case "Clustered" -> new Database(addresses, true);
+                case "Clustered" -> new Database(addresses, true, user, password);
                 case "Standalone" -> {
                     if (addresses.size() != 1) {
                         throw new IllegalArgumentException("SR_DB_TYPE=Standalone but SSDB lists " + addresses.size()
                                 + " addresses (" + ssdb + "); a standalone database has exactly one");
                     }
-                    yield new Database(addresses, false);
+                    yield new Database(addresses, false, user, password);
                 }
                 default -> throw new IllegalArgumentException("SR_DB_TYPE='" + type
                         + "' is neither Clustered nor Standalone");
@@ -110,9 +132,28 @@ public final class Model {
             return new HostAndPort(host, port);
         }
 
+        private static Optional<String> nonBlank(String v) {
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
+        }
+
+        /** How every connection logs in: as {@code SSDB_USER} when set (AUTH on connect), else not at all. */
+        JedisClientConfig clientConfig() {
+            DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder();
+            user.ifPresent(b::user);
+            password.ifPresent(b::password);
+            return b.build();
+        }
+
         /** A client that routes each key to its shard (Clustered) or talks to the one server (Standalone). */
         UnifiedJedis connect() {
-            return clustered ? new JedisCluster(new LinkedHashSet<>(addresses)) : new JedisPooled(addresses.get(0));
+            return clustered ? new JedisCluster(new LinkedHashSet<>(addresses), clientConfig())
+                    : new JedisPooled(addresses.get(0), clientConfig());
+        }
+
+        @Override
+        public String toString() {
+            return "Database[addresses=" + addresses + ", clustered=" + clustered + ", user=" + user.orElse("-")
+                    + ", password=" + (password.isPresent() ? "<redacted>" : "-") + "]";
         }
     }
 
@@ -163,7 +204,7 @@ public final class Model {
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            List<Shard> shards = db.clustered() ? clusterShards(db.addresses().get(0)) : List.of(
+            List<Shard> shards = db.clustered() ? clusterShards(db) : List.of(
                     new Shard(db.addresses().get(0).toString(), List.of(new int[] {0, 16383})));
             int[] perShard = new int[shards.size()];
             for (int i = 0; i < keys; i++) {
@@ -203,9 +244,9 @@ public final class Model {
      * The cluster's slot map from {@code CLUSTER SLOTS}: entries of [first slot, last slot, [master ip, port, id],
      * replicas...], grouped by master and ordered by their first slot.
      */
-    static List<Shard> clusterShards(HostAndPort seed) {
+    static List<Shard> clusterShards(Database db) {
         Map<String, List<int[]>> byMaster = new HashMap<>();
-        try (Jedis node = new Jedis(seed)) {
+        try (Jedis node = new Jedis(db.addresses().get(0), db.clientConfig())) {
             for (Object o : node.clusterSlots()) {
                 List<?> entry = (List<?>) o;
                 List<?> master = (List<?>) entry.get(2);

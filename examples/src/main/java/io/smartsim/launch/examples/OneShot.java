@@ -91,8 +91,7 @@ public final class OneShot {
                 "-cp", System.getProperty("java.class.path"), Model.class.getName()));
         command.addAll(modelArgs);
         ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().put("SSDB", db.ssdb());
-        pb.environment().put("SR_DB_TYPE", db.dbType());
+        pb.environment().putAll(db.dbEnv()); // SSDB, SR_DB_TYPE, SSDB_USER, SSDB_PASSWORD
         return pb;
     }
 }

@@ -3,8 +3,10 @@ package io.smartsim.launch.examples;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.security.Credentials;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
@@ -54,7 +56,8 @@ class ModelIT {
             assertThat(perShard.values()).allSatisfy(n -> assertThat(n).isPositive());
             assertThat(perShard.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(10_000);
             // the counts come from CRC16 and the slot map; each shard's own DBSIZE must agree
-            perShard.forEach((address, n) -> assertThat(dbSize(address)).as("DBSIZE of " + address).isEqualTo(n.longValue()));
+            perShard.forEach((address, n) -> assertThat(dbSize(db, address)).as("DBSIZE of " + address)
+                    .isEqualTo(n.longValue()));
         }
         assertThat(redisServersOn(ports)).as("redis-server processes left after close").isEmpty();
         assertThat(IntStream.of(port, port + 1, port + 2, port + 10_000, port + 10_001, port + 10_002)
@@ -74,7 +77,17 @@ class ModelIT {
             assertThat(run.exit()).as(run.output()).isZero();
             assertThat(run.lastLine()).matches("OK 10000 keys written and read back over 1 shard in \\d+\\.\\d\\d s");
             assertThat(run.keysPerShard()).containsExactly(Map.entry(db.addresses().get(0), 10_000));
-            assertThat(dbSize(db.addresses().get(0))).isEqualTo(10_000L);
+            assertThat(dbSize(db, db.addresses().get(0))).isEqualTo(10_000L);
+
+            // The same model without SSDB_USER/SSDB_PASSWORD (an old client) is refused.
+            ProcessBuilder noAuth = OneShot.modelProcess(db, List.of("--keys", "10")).redirectErrorStream(true);
+            noAuth.environment().remove("SSDB_USER");
+            noAuth.environment().remove("SSDB_PASSWORD");
+            Process p = noAuth.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isEqualTo(Model.MISMATCH);
+            assertThat(out).contains("NOAUTH");
         }
         assertThat(redisServersOn(List.of(port))).isEmpty();
         assertThat(bindable(port)).isTrue();
@@ -121,8 +134,10 @@ class ModelIT {
         }
     }
 
-    private static long dbSize(String address) {
-        try (Jedis j = new Jedis(HostAndPort.from(address))) {
+    private static long dbSize(Orchestrator db, String address) {
+        Credentials c = db.plan().auth().orElseThrow();
+        try (Jedis j = new Jedis(HostAndPort.from(address), DefaultJedisClientConfig.builder().user(c.user())
+                .password(c.password()).build())) {
             return j.dbSize();
         }
     }

@@ -40,6 +40,26 @@ class ModelTest {
     }
 
     @Test
+    void userAndPasswordComeFromSsdbUserAndSsdbPasswordAndNeverShowInToString() {
+        Map<String, String> env = env("db1:6780", null);
+        env.put("SSDB_USER", "smartsim");
+        env.put("SSDB_PASSWORD", "0123456789abcdef0123456789abcdef");
+        Database db = Database.fromEnv(env);
+        assertThat(db.user()).contains("smartsim");
+        assertThat(db.password()).contains("0123456789abcdef0123456789abcdef");
+        assertThat(db.toString()).doesNotContain("0123456789abcdef");
+    }
+
+    @Test
+    void aUserWithoutAPasswordIsAnEnvironmentError() {
+        Map<String, String> env = env("db1:6780", null);
+        env.put("SSDB_USER", "smartsim");
+        assertThatThrownBy(() -> Database.fromEnv(env)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SSDB_USER is set but SSDB_PASSWORD is not; the launcher sets both, or neither for a "
+                        + "database without a password");
+    }
+
+    @Test
     void oneAddressWithoutTypeIsStandalone() {
         assertThat(Database.fromEnv(env("db1:6780", null)))
                 .isEqualTo(new Database(List.of(new HostAndPort("db1", 6780)), false));

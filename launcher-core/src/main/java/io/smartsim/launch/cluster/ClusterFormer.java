@@ -3,6 +3,7 @@ package io.smartsim.launch.cluster;
 import io.smartsim.launch.ClusterFormingException;
 import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.security.Access;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.Parallel;
@@ -70,13 +71,19 @@ public final class ClusterFormer {
 
     /** Forms the cluster and returns the node id of each member, in order. */
     public static List<String> form(List<Member> members, Deadline deadline, Consumer<String> progress) {
+        return form(members, deadline, progress, Access.NONE);
+    }
+
+    /** As {@link #form(List, Deadline, Consumer)}, each control connection logged in with {@code access}. */
+    public static List<String> form(List<Member> members, Deadline deadline, Consumer<String> progress,
+                                    Access access) {
         if (members.size() < 3) {
             throw new ClusterFormingException("a Redis Cluster needs at least 3 masters, got " + members.size());
         }
         List<Integer> all = IntStream.range(0, members.size()).boxed().toList();
         List<Jedis> conns = new ArrayList<>();
         try (Parallel.Pool pool = new Parallel.Pool(members.size())) {
-            conns.addAll(open(pool, members, deadline));
+            conns.addAll(open(pool, members, deadline, access));
             long formingTimeout = formingNodeTimeoutMillis(members.size());
             List<String> planned = pool.map(conns, j -> quickenGossip(j, formingTimeout));
             List<String> ids = pool.map(all, i -> assign(i, members.get(i), conns.get(i)));
@@ -98,10 +105,11 @@ public final class ClusterFormer {
     }
 
     /** A connection to every member, opened side by side; on any failure none is left open. */
-    private static List<Jedis> open(Parallel.Pool pool, List<Member> members, Deadline deadline) {
+    private static List<Jedis> open(Parallel.Pool pool, List<Member> members, Deadline deadline, Access access) {
         List<Object> opened = pool.map(members, m -> {
             try {
-                return (Object) Connections.open(m.host(), m.port(), Duration.ofMillis(deadline.capMillis(CALL_TIMEOUT)));
+                return (Object) Connections.open(m.host(), m.port(), Duration.ofMillis(deadline.capMillis(CALL_TIMEOUT)),
+                        access);
             } catch (JedisException e) {
                 return new ClusterFormingException("cannot connect to shard " + m.address() + " to form the cluster: "
                         + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.exec.Routes;
+import io.smartsim.launch.security.Access;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -17,11 +18,19 @@ public final class Connections {
     private Connections() {
     }
 
+    /** A connection to the shard at {@code host:port}, through a forwarded port when a transport routes it ({@link Routes}). */
     public static Jedis open(String host, int port, Duration timeout) {
+        return open(host, port, timeout, Access.NONE);
+    }
+
+    /** As {@link #open(String, int, Duration)}, logged in as {@code access}'s user (AUTH on connect) when it has one. */
+    public static Jedis open(String host, int port, Duration timeout, Access access) {
         int ms = (int) Math.max(1, timeout.toMillis());
         InetSocketAddress via = Routes.resolve(host, port);
-        return new Jedis(new HostAndPort(via.getHostString(), via.getPort()), DefaultJedisClientConfig.builder()
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(ms).socketTimeoutMillis(ms)
-                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED).build());
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+        access.credentials().ifPresent(c -> config.user(c.user()).password(c.password()));
+        return new Jedis(new HostAndPort(via.getHostString(), via.getPort()), config.build());
     }
 }

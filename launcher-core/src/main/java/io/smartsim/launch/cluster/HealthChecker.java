@@ -1,6 +1,7 @@
 package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.security.Access;
 import io.smartsim.launch.util.Parallel;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -24,7 +25,12 @@ public final class HealthChecker {
     }
 
     public static HealthReport check(List<Target> targets, boolean clustered, Duration perShardTimeout) {
-        List<ShardHealth> shards = Parallel.map(targets, t -> checkOne(t, clustered, perShardTimeout));
+        return check(targets, clustered, perShardTimeout, Access.NONE);
+    }
+
+    /** As {@link #check(List, boolean, Duration)}, each connection logged in with {@code access}. */
+    public static HealthReport check(List<Target> targets, boolean clustered, Duration perShardTimeout, Access access) {
+        List<ShardHealth> shards = Parallel.map(targets, t -> checkOne(t, clustered, perShardTimeout, access));
         return judge(clustered, shards);
     }
 
@@ -48,8 +54,8 @@ public final class HealthChecker {
         return new HealthReport(clustered, state, shards, problems);
     }
 
-    static ShardHealth checkOne(Target t, boolean clustered, Duration timeout) {
-        try (Jedis j = Connections.open(t.host(), t.port(), timeout)) {
+    static ShardHealth checkOne(Target t, boolean clustered, Duration timeout, Access access) {
+        try (Jedis j = Connections.open(t.host(), t.port(), timeout, access)) {
             Map<String, String> info = InfoParser.parse(j.info());
             String role = info.getOrDefault("role", "?");
             long keys = InfoParser.keys(info);

@@ -1,13 +1,18 @@
 package io.smartsim.launch.entity;
 
+import io.smartsim.launch.security.Credentials;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The environment that tells a model where its databases are, as SmartSim's clients read it: {@code SSDB}
  * (comma-separated {@code host:port}) and {@code SR_DB_TYPE} ({@code Clustered} or {@code Standalone}) for the
- * first orchestrator, {@code SSDB_<id>} and {@code SR_DB_TYPE_<id>} for each other one.
+ * first orchestrator, {@code SSDB_<id>} and {@code SR_DB_TYPE_<id>} for each other one. An orchestrator with a
+ * password adds {@code SSDB_USER} and {@code SSDB_PASSWORD} (others: {@code SSDB_USER_<id>},
+ * {@code SSDB_PASSWORD_<id>}).
  */
 public final class DbEnv {
     private DbEnv() {
@@ -19,8 +24,22 @@ public final class DbEnv {
      * @param id     orchestrator id
      * @param ssdb   comma-separated {@code host:port}
      * @param dbType {@code Clustered} or {@code Standalone}
+     * @param auth   the user to log in as; empty for an orchestrator without a password
      */
-    public record Database(String id, String ssdb, String dbType) {
+    public record Database(String id, String ssdb, String dbType, Optional<Credentials> auth) {
+        public Database {
+            auth = auth == null ? Optional.empty() : auth;
+        }
+
+        /** A database without a password. */
+        public Database(String id, String ssdb, String dbType) {
+            this(id, ssdb, dbType, Optional.empty());
+        }
+
+        /** The same, its password replaced by {@link Credentials#REDACTED}: for dry runs and plans. */
+        public Database redacted() {
+            return new Database(id, ssdb, dbType, auth.map(Credentials::redacted));
+        }
     }
 
     /** The variables, in order; the first database is the default one. Empty when there is none. */
@@ -31,6 +50,10 @@ public final class DbEnv {
             String suffix = i == 0 ? "" : "_" + d.id();
             env.put("SSDB" + suffix, d.ssdb());
             env.put("SR_DB_TYPE" + suffix, d.dbType());
+            d.auth().ifPresent(a -> {
+                env.put("SSDB_USER" + suffix, a.user());
+                env.put("SSDB_PASSWORD" + suffix, a.password());
+            });
         }
         return env;
     }

@@ -17,10 +17,13 @@ import java.util.Optional;
  * @param runArgs      extra arguments for the run command, verbatim, for example {@code --exclusive}
  * @param batch        run as a batch job of its own with these settings; empty means a step of the current
  *                     allocation (or a plain process for the local launcher)
+ * @param alloc        the allocation (job id) whose step it becomes; empty means the one this process runs in
+ *                     ({@code SLURM_JOB_ID}); not with {@code batch}
  */
 public record RunSettings(int nodes, Optional<Integer> tasks, Optional<Integer> tasksPerNode, int cpusPerTask,
-                          List<String> runArgs, Optional<BatchSettings> batch) {
+                          List<String> runArgs, Optional<BatchSettings> batch, Optional<String> alloc) {
     public RunSettings {
+        alloc = alloc == null ? Optional.empty() : alloc;
         tasks = tasks == null ? Optional.empty() : tasks;
         tasksPerNode = tasksPerNode == null ? Optional.empty() : tasksPerNode;
         runArgs = List.copyOf(runArgs == null ? List.of() : runArgs);
@@ -54,9 +57,19 @@ public record RunSettings(int nodes, Optional<Integer> tasks, Optional<Integer> 
                 throw new InvalidSpecException("run.runArgs", "an empty run-command argument; remove it");
             }
         }
+        alloc.ifPresent(a -> {
+            if (!a.matches("[0-9]+")) {
+                throw new InvalidSpecException("run.alloc", "'" + a + "' is not a job id; give the allocation's "
+                        + "number, as squeue or salloc prints it (for example 1234)");
+            }
+        });
+        if (alloc.isPresent() && batch.isPresent()) {
+            throw new InvalidSpecException("run.alloc", "a model is either a step of allocation " + alloc.get()
+                    + " or a batch job of its own, not both; remove alloc or batch");
+        }
     }
 
-    /** One node, one task, one CPU, no extra arguments, no batch job. */
+    /** One node, one task, one CPU, no extra arguments, no batch job, no allocation named. */
     public static RunSettings defaults() {
         return builder().build();
     }
@@ -83,6 +96,7 @@ public record RunSettings(int nodes, Optional<Integer> tasks, Optional<Integer> 
         private int cpusPerTask = 1;
         private List<String> runArgs = new ArrayList<>();
         private BatchSettings batch;
+        private String alloc;
 
         private Builder() {
         }
@@ -94,10 +108,11 @@ public record RunSettings(int nodes, Optional<Integer> tasks, Optional<Integer> 
         public Builder runArgs(List<String> v) { this.runArgs = new ArrayList<>(v); return this; }
         public Builder runArg(String v) { this.runArgs.add(v); return this; }
         public Builder batch(BatchSettings v) { this.batch = v; return this; }
+        public Builder alloc(String v) { this.alloc = v; return this; }
 
         public RunSettings build() {
             return new RunSettings(nodes, Optional.ofNullable(tasks), Optional.ofNullable(tasksPerNode), cpusPerTask,
-                    runArgs, Optional.ofNullable(batch));
+                    runArgs, Optional.ofNullable(batch), Optional.ofNullable(alloc));
         }
     }
 }

@@ -4,16 +4,19 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.ManifestException;
+import io.smartsim.launch.security.OwnerOnly;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
@@ -23,6 +26,9 @@ import java.util.function.UnaryOperator;
  */
 public final class ManifestStore {
     public static final String FILE = "manifest.json";
+
+    private static final java.util.concurrent.ConcurrentMap<Path, Object> IN_THIS_JVM =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Path dir;
     private final Path file;
@@ -76,6 +82,15 @@ public final class ManifestStore {
 
     /** Applies {@code change} to the current manifest (or a new one) under the lock, and writes the result. */
     public Manifest update(String experiment, UnaryOperator<Manifest> change) {
+        // The file lock excludes other processes; within this JVM a second thread asking for it would get an
+        // OverlappingFileLockException (a model's status recorded while stop-on-exit records another), so threads
+        // take turns first.
+        synchronized (IN_THIS_JVM.computeIfAbsent(file, f -> new Object())) {
+            return updateLocked(experiment, change);
+        }
+    }
+
+    private Manifest updateLocked(String experiment, UnaryOperator<Manifest> change) {
         try {
             Files.createDirectories(dir);
             try (FileChannel ch = FileChannel.open(dir.resolve(".manifest.lock"), StandardOpenOption.CREATE,
@@ -91,7 +106,10 @@ public final class ManifestStore {
     }
 
     private void write(Manifest m) throws IOException {
-        Path tmp = Files.createTempFile(dir, ".manifest", ".tmp");
+        // Owner-only from its first byte: the manifest holds the database passwords.
+        Path tmp = FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+                ? Files.createTempFile(dir, ".manifest", ".tmp", PosixFilePermissions.asFileAttribute(OwnerOnly.FILE))
+                : Files.createTempFile(dir, ".manifest", ".tmp");
         try {
             Files.write(tmp, Json.mapper().writeValueAsBytes(m));
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

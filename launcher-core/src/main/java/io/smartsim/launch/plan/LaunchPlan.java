@@ -1,9 +1,12 @@
 package io.smartsim.launch.plan;
 
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.security.Access;
+import io.smartsim.launch.security.Credentials;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The immutable description of what will run for one orchestrator; computed by {@link Planner} from a spec
@@ -14,10 +17,34 @@ import java.util.List;
  * @param dir        this orchestrator's directory, {@code <expDir>/<id>}
  * @param spec       the validated spec it was made from
  * @param shards     one entry per shard, by index
+ * @param auth       the ACL user every shard gets (its password is in the shard configs too); empty without auth.
+ *                   A plan holds the secret: show it through {@link #redacted()}
  */
-public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards) {
+public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards,
+                         Optional<Credentials> auth) {
     public LaunchPlan {
         shards = List.copyOf(shards);
+        auth = auth == null ? Optional.empty() : auth;
+    }
+
+    /** A plan without authentication. */
+    public LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards) {
+        this(experiment, expDir, dir, spec, shards, Optional.empty());
+    }
+
+    /** How control connections get into the shards. */
+    public Access access() {
+        return Access.of(auth);
+    }
+
+    /** This plan with the password replaced by {@link Credentials#REDACTED} everywhere: what plans and dry runs print. */
+    public LaunchPlan redacted() {
+        if (auth.isEmpty()) {
+            return this;
+        }
+        Credentials c = auth.get();
+        return new LaunchPlan(experiment, expDir, dir, spec, shards.stream().map(s -> s.withConfig(c.redact(s.config())))
+                .toList(), Optional.of(c.redacted()));
     }
 
     public String id() {

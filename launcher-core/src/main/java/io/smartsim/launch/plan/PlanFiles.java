@@ -1,6 +1,7 @@
 package io.smartsim.launch.plan;
 
 import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.security.OwnerOnly;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +15,11 @@ public final class PlanFiles {
     public static void write(LaunchPlan plan) {
         for (ShardPlan s : plan.shards()) {
             try {
-                Files.createDirectories(s.workDir());
-                Files.writeString(s.configPath(), s.config());
+                Files.createDirectories(plan.dir());
+                // Owner-only: the config holds the database password, the directory will hold its data.
+                OwnerOnly.restrict(plan.dir(), OwnerOnly.DIR);
+                OwnerOnly.createDirectory(s.workDir());
+                OwnerOnly.writeString(s.configPath(), s.config());
                 // A node map from an earlier run would make the shard rejoin its old cluster.
                 Files.deleteIfExists(s.workDir().resolve("nodes-" + s.port() + ".conf"));
                 Files.deleteIfExists(s.logPath());

@@ -2,19 +2,36 @@ package io.smartsim.launch.plan;
 
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.security.Credentials;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Spec + placement -> plan. A pure function: it reads no files and starts nothing. */
 public final class Planner {
     private Planner() {
     }
 
+    /**
+     * As {@link #plan(String, Path, OrchestratorSpec, Placement, Optional)}, with a newly generated password when
+     * the spec asks for authentication: the one input that is not a pure function of the others.
+     */
     public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement) {
+        return plan(experiment, expDir, spec, placement,
+                spec.auth() ? Optional.of(Credentials.generate()) : Optional.empty());
+    }
+
+    /** The plan, with {@code auth} as every shard's ACL user; it must be present exactly when the spec asks for auth. */
+    public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement,
+                                  Optional<Credentials> auth) {
+        if (auth.isPresent() != spec.auth()) {
+            throw new IllegalArgumentException("orchestrator '" + spec.id() + "': auth is " + (spec.auth() ? "on" : "off")
+                    + " in the spec but credentials were " + (auth.isPresent() ? "" : "not ") + "given");
+        }
         if (placement.nodes().size() != spec.nodes()) {
             throw new InvalidSpecException("nodes", "the " + spec.launcher() + " launcher placed "
                     + placement.nodes().size() + " node(s) but the spec asks for " + spec.nodes());
@@ -41,13 +58,14 @@ public final class Planner {
                 Path work = dir.resolve(name);
                 Path log = work.resolve(name + ".log");
                 Path conf = work.resolve(spec.backend().id() + ".conf");
-                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log);
+                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log,
+                        auth);
                 String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
                 shards.add(new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort,
                         spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log,
                         List.of(binary, conf.toString())));
             }
         }
-        return new LaunchPlan(experiment, root, dir, spec, shards);
+        return new LaunchPlan(experiment, root, dir, spec, shards, auth);
     }
 }

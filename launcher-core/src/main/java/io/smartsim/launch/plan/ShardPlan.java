@@ -41,6 +41,12 @@ public record ShardPlan(
         argv = List.copyOf(argv);
     }
 
+    /** The same shard with another config text (for example with its secrets redacted). */
+    public ShardPlan withConfig(String text) {
+        return new ShardPlan(index, name, node, host, bindAddresses, port, busPort, slots, workDir, configPath, text,
+                logPath, argv);
+    }
+
     /** The address clients and the other shards use, when known before launch. */
     public String advertisedAddress() {
         return bindAddresses.isEmpty() ? host : bindAddresses.get(0);

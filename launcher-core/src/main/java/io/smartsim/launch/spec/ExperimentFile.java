@@ -191,7 +191,14 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.backend() != null) b.backend(Backend.parse(o.backend()));
         if (o.nodes() != null) b.nodes(o.nodes());
         if (o.instancesPerNode() != null) b.instancesPerNode(o.instancesPerNode());
-        if (o.port() != null) b.port(o.port());
+        if (o.port() instanceof Integer p) {
+            b.port(p);
+        } else if ("auto".equals(o.port())) {
+            b.autoPort(true);
+        } else if (o.port() != null) {
+            throw new InvalidSpecException("port", "'" + o.port() + "' is not a port; give a number such as "
+                    + OrchestratorSpec.DEFAULT_PORT + ", or auto");
+        }
         if (o.interfaces() != null) b.interfaces(o.interfaces());
         if (o.cpusPerShard() != null) b.cpusPerShard(o.cpusPerShard());
         if (o.maxMemory() != null) b.maxMemory(o.maxMemory());
@@ -209,6 +216,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
                     : Path.of(o.serverBinary()));
         }
         if (o.launcherOptions() != null) o.launcherOptions().forEach(b::launcherOption);
+        if (o.auth() != null) b.auth(o.auth());
         return b.build();
     }
 
@@ -246,6 +254,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (r.tasksPerNode() != null) b.tasksPerNode(r.tasksPerNode());
         if (r.cpusPerTask() != null) b.cpusPerTask(r.cpusPerTask());
         if (r.runArgs() != null) b.runArgs(r.runArgs());
+        if (r.alloc() != null) b.alloc(r.alloc());
         if (r.batch() != null) {
             BatchEntry x = r.batch();
             b.batch(new BatchSettings(java.util.Optional.ofNullable(x.time())
@@ -392,9 +401,9 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
     }
 
     record OrchestratorEntry(String id, String launcher, String backend, Integer nodes, Integer instancesPerNode,
-                             Integer port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
+                             Object port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
                              String evictionPolicy, List<String> extraConfig, Integer startupTimeout,
-                             String serverBinary, Map<String, String> launcherOptions) {
+                             String serverBinary, Map<String, String> launcherOptions, Boolean auth) {
     }
 
     record ModelEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,
@@ -409,7 +418,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
     }
 
     record RunEntry(Integer nodes, Integer tasks, Integer tasksPerNode, Integer cpusPerTask, List<String> runArgs,
-                    BatchEntry batch) {
+                    BatchEntry batch, String alloc) {
     }
 
     record BatchEntry(String time, String account, String partition, String qos, List<String> options) {

@@ -27,6 +27,20 @@ public interface Launcher {
      */
     Placement place(OrchestratorSpec spec);
 
+    /**
+     * The spec with its ports chosen, for {@code --port auto} ({@link OrchestratorSpec#autoPort()}): a launcher
+     * that can see its nodes' ports returns the spec with a base port whose ports and bus ports are free. Others
+     * refuse, which is the default.
+     */
+    default OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        if (spec.autoPort()) {
+            throw new io.smartsim.launch.InvalidSpecException("port", "the " + name() + " launcher cannot pick free "
+                    + "ports (it cannot see its nodes' ports before launch); give a fixed base port, for example "
+                    + "--port " + OrchestratorSpec.DEFAULT_PORT);
+        }
+        return spec;
+    }
+
     /** Checks the machine for what the plan needs (binaries, free ports, ...). Starts nothing. */
     void preflight(LaunchPlan plan);
 

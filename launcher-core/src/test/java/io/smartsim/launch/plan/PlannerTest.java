@@ -3,18 +3,26 @@ package io.smartsim.launch.plan;
 import io.smartsim.launch.Backend;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PlannerTest {
     private static final Path EXP = Path.of("/scratch/exp");
+    /** A fixed password, so that configs compare with golden files; real ones come from Credentials.generate(). */
+    static final Credentials FIXED = new Credentials("smartsim", "0123456789abcdef0123456789abcdef");
+
+    private static LaunchPlan plan(String experiment, Path dir, OrchestratorSpec spec, Placement placement) {
+        return Planner.plan(experiment, dir, spec, placement, spec.auth() ? Optional.of(FIXED) : Optional.empty());
+    }
 
     private static Placement oneHost(int nodes, String... addrs) {
         return new Placement(Collections.nCopies(nodes, new Placement.Node("localhost", List.of(addrs))));
@@ -27,7 +35,7 @@ class PlannerTest {
 
     @Test
     void threeLocalShardsGetConsecutivePortsBusPortsAndEvenSlots() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).build(),
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).build(),
                 oneHost(1, "127.0.0.1"));
         assertThat(p.clustered()).isTrue();
         assertThat(p.dir()).isEqualTo(Path.of("/scratch/exp/orchestrator"));
@@ -46,7 +54,7 @@ class PlannerTest {
 
     @Test
     void shardsOnDistinctNodesShareTheBasePort() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().nodes(3).instancesPerNode(2)
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().nodes(3).instancesPerNode(2)
                 .launcher("slurm").build(), distinctHosts(3));
         assertThat(p.shards()).extracting(ShardPlan::port).containsExactly(6780, 6781, 6780, 6781, 6780, 6781);
         assertThat(p.shards()).extracting(ShardPlan::node).containsExactly(0, 0, 1, 1, 2, 2);
@@ -57,14 +65,14 @@ class PlannerTest {
 
     @Test
     void severalNodesOnOneHostNumberPortsAcrossTheHost() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().nodes(2).instancesPerNode(2).build(),
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().nodes(2).instancesPerNode(2).build(),
                 oneHost(2, "127.0.0.1"));
         assertThat(p.shards()).extracting(ShardPlan::port).containsExactly(6780, 6781, 6782, 6783);
     }
 
     @Test
     void oneShardRunsStandaloneWithoutClusterSettings() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().id("db").maxMemory("2gb")
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().id("db").maxMemory("2gb")
                 .evictionPolicy("allkeys-lru").addConfig("hz 20").build(), oneHost(1, "127.0.0.1"));
         assertThat(p.clustered()).isFalse();
         assertThat(p.shards().get(0).slots()).isEmpty();
@@ -73,7 +81,7 @@ class PlannerTest {
 
     @Test
     void keydbGetsItsOwnThreadingAndNoMotdAndNothingRedis7Only() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().backend(Backend.KEYDB).instancesPerNode(3)
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().backend(Backend.KEYDB).instancesPerNode(3)
                 .cpusPerShard(4).build(), oneHost(1, "127.0.0.1"));
         String conf = p.shards().get(0).config();
         assertThat(p.shards().get(0).argv().get(0)).isEqualTo("keydb-server");
@@ -85,22 +93,73 @@ class PlannerTest {
     }
 
     @Test
-    void redisWithSeveralCpusGetsIoThreadsAndNonLoopbackTurnsProtectedModeOff() {
-        LaunchPlan p = Planner.plan("demo", EXP, OrchestratorSpec.builder().cpusPerShard(4).build(),
+    void redisWithSeveralCpusGetsIoThreadsAndKeepsProtectedModeOnBeyondLoopbackWithAPassword() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().cpusPerShard(4).build(),
                 oneHost(1, "10.1.2.3", "127.0.0.1"));
         Golden.assertMatches(p.shards().get(0).config(), "redis-io-threads-two-binds.conf");
     }
 
     @Test
+    void withoutAuthNonLoopbackTurnsProtectedModeOffAndNoUserIsCreated() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().cpusPerShard(4).auth(false).build(),
+                oneHost(1, "10.1.2.3", "127.0.0.1"));
+        assertThat(p.auth()).isEmpty();
+        Golden.assertMatches(p.shards().get(0).config(), "redis-io-threads-two-binds-no-auth.conf");
+    }
+
+    @Test
+    void everyShardGetsTheSameUserTheDefaultUserLockedAndReplicationCredentials() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).build(),
+                oneHost(1, "127.0.0.1"));
+        assertThat(p.auth()).contains(FIXED);
+        for (ShardPlan s : p.shards()) {
+            assertThat(s.config().lines().filter(l -> l.startsWith("user ") || l.startsWith("master")
+                    || l.startsWith("protected-mode"))).containsExactly(
+                    "protected-mode yes",
+                    "user default off resetpass resetkeys resetchannels -@all",
+                    "user smartsim on >0123456789abcdef0123456789abcdef ~* &* +@all",
+                    "masteruser smartsim",
+                    "masterauth 0123456789abcdef0123456789abcdef");
+        }
+    }
+
+    @Test
+    void aRedactedPlanHoldsThePasswordNowhere() throws Exception {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).build(),
+                oneHost(1, "127.0.0.1")).redacted();
+        String json = io.smartsim.launch.manifest.Json.mapper().writeValueAsString(p);
+        assertThat(json).doesNotContain(FIXED.password()).contains(Credentials.REDACTED);
+        assertThat(p.shards().get(0).config()).contains("user smartsim on ><redacted> ~* &* +@all\n",
+                "masterauth <redacted>\n");
+        assertThat(FIXED.toString()).doesNotContain(FIXED.password());
+    }
+
+    @Test
+    void credentialsMustBeGivenExactlyWhenTheSpecAsksForAuth() {
+        assertThatThrownBy(() -> Planner.plan("demo", EXP, OrchestratorSpec.builder().build(), oneHost(1, "127.0.0.1"),
+                Optional.empty())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("auth is on");
+        assertThatThrownBy(() -> Planner.plan("demo", EXP, OrchestratorSpec.builder().auth(false).build(),
+                oneHost(1, "127.0.0.1"), Optional.of(FIXED))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void generatedPasswordsAreLongRandomAndDistinct() {
+        Credentials a = Credentials.generate();
+        Credentials b = Credentials.generate();
+        assertThat(a.user()).isEqualTo("smartsim");
+        assertThat(a.password()).matches("[0-9a-f]{64}").isNotEqualTo(b.password());
+    }
+
+    @Test
     void pathsWithQuotesAreEscapedForTheRedisConfigParser() {
-        LaunchPlan p = Planner.plan("demo", Path.of("/tmp/my \"exp\" dir"), OrchestratorSpec.builder().build(),
+        LaunchPlan p = plan("demo", Path.of("/tmp/my \"exp\" dir"), OrchestratorSpec.builder().build(),
                 oneHost(1, "127.0.0.1"));
         assertThat(p.shards().get(0).config()).contains("dir \"/tmp/my \\\"exp\\\" dir/orchestrator/orchestrator_0\"");
     }
 
     @Test
     void portsPushedPastTheTopByManyShardsOnOneHostAreRejected() {
-        assertThatThrownBy(() -> Planner.plan("demo", EXP, OrchestratorSpec.builder().port(55500).nodes(20)
+        assertThatThrownBy(() -> plan("demo", EXP, OrchestratorSpec.builder().port(55500).nodes(20)
                 .instancesPerNode(2).build(), oneHost(20, "127.0.0.1")))
                 .isInstanceOf(InvalidSpecException.class)
                 .hasMessageContaining("port: 55500 is too high").hasMessageContaining("use a lower base port");
@@ -108,7 +167,7 @@ class PlannerTest {
 
     @Test
     void planAndPlacementMustAgreeOnTheNodeCount() {
-        assertThatThrownBy(() -> Planner.plan("demo", EXP, OrchestratorSpec.builder().nodes(3).build(),
+        assertThatThrownBy(() -> plan("demo", EXP, OrchestratorSpec.builder().nodes(3).build(),
                 distinctHosts(2))).isInstanceOf(InvalidSpecException.class).hasMessageContaining("placed 2 node(s)");
     }
 }

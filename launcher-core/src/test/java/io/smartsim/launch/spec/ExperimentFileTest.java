@@ -131,7 +131,7 @@ class ExperimentFileTest {
                     instancesPerNod: 3
                 """);
         assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:5: orchestrators[0]"
-                + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are backend, cpusPerShard, "
+                + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are auth, backend, cpusPerShard, "
                 + "evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, launcherOptions, maxMemory, "
                 + "nodes, port, serverBinary, startupTimeout");
     }

@@ -15,6 +15,7 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
+import io.smartsim.launch.util.PortOwners;
 import io.smartsim.launch.exec.DetachedProcess;
 import io.smartsim.launch.cluster.Ping;
 
@@ -72,6 +73,45 @@ public final class LocalLauncher implements Launcher {
         return new Placement(nodes);
     }
 
+    /**
+     * {@code --port auto}: the lowest base port from the spec's up whose shard ports (and, clustered, bus ports)
+     * are all free on every bind address. Shards here share one host, so they take consecutive ports.
+     */
+    @Override
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        if (!spec.autoPort()) {
+            return spec;
+        }
+        List<String> addresses = place(spec).nodes().get(0).bindAddresses();
+        int count = spec.shardCount();
+        int top = spec.clustered() ? 65535 - OrchestratorSpec.BUS_PORT_OFFSET : 65535;
+        for (int base = spec.port(); base + count - 1 <= top; base++) {
+            int busy = firstBusy(addresses, base, count, spec.clustered());
+            if (busy < 0) {
+                return spec.toBuilder().port(base).build();
+            }
+            base = busy >= base + OrchestratorSpec.BUS_PORT_OFFSET ? busy - OrchestratorSpec.BUS_PORT_OFFSET : busy;
+        }
+        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (spec.clustered()
+                ? " (with their bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET + ")" : "") + " from " + spec.port()
+                + " up on " + String.join(",", addresses) + "; give a lower starting port, for example --port auto "
+                + "with the spec's port set lower, or stop what holds them");
+    }
+
+    /** The first port of the block that cannot be bound, or -1 when all can. */
+    private static int firstBusy(List<String> addresses, int base, int count, boolean clustered) {
+        for (int p = base; p < base + count; p++) {
+            for (int port : clustered ? List.of(p, p + OrchestratorSpec.BUS_PORT_OFFSET) : List.of(p)) {
+                for (String addr : addresses) {
+                    if (!free(addr, port)) {
+                        return port;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
     @Override
     public void preflight(LaunchPlan plan) {
         binary(plan);
@@ -86,7 +126,8 @@ public final class LocalLauncher implements Launcher {
                                 + " per node = " + spec.shardCount() + " shard(s) use ports " + first + "-" + last
                                 + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET)
                                 + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + ", but " + port
-                                + " is already in use on " + addr + "; stop what holds it or choose another --port");
+                                + " is already in use on " + addr + PortOwners.heldBy(port).map(h -> " (" + h + ")")
+                                .orElse("") + "; stop what holds it, choose another --port, or --port auto");
                     }
                 }
             }
@@ -166,7 +207,7 @@ public final class LocalLauncher implements Launcher {
                 if (procs.get(i).exit().isPresent()) {
                     throw firstExited(plan, procs, up, i);
                 }
-                if (Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
+                if (Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
                     up[i] = true;
                     pending--;
                     if (procs.size() <= 16 || pending == 0) {

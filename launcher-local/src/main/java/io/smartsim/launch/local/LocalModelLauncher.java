@@ -62,6 +62,10 @@ public final class LocalModelLauncher implements ModelLauncher {
             throw new InvalidSpecException("run.batch", "model '" + plan.name() + "' asks for a batch job, but the "
                     + "local launcher has no batch system" + fix);
         }
+        if (r.alloc().isPresent()) {
+            throw new InvalidSpecException("run.alloc", "model '" + plan.name() + "' names allocation "
+                    + r.alloc().get() + ", but the local launcher has no allocations" + fix);
+        }
         String exe = plan.exe();
         if (Executables.onPath(exe).isEmpty()) {
             throw new InvalidSpecException("exe", "model '" + plan.name() + "': " + (exe.contains("/")

@@ -87,7 +87,8 @@ class ExperimentModelsIT {
             assertThat(exp.summaryTable()).startsWith("NAME     TYPE             ID").contains("sweep_3  Ensemble member");
 
             // Every model found the database through SSDB alone, each under its own key prefix.
-            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)))) {
+            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)),
+                    LocalOrchestratorIT.login(db))) {
                 for (String prefix : List.of("sim", "a-x", "a-y", "b-x", "b-y")) {
                     assertThat(jc.get(prefix + ":key")).isEqualTo("value-" + prefix);
                 }
@@ -113,10 +114,16 @@ class ExperimentModelsIT {
                     .build());
             exp.start(true, first, second, useSecond, fails);
 
+            String pa = first.plan().auth().orElseThrow().password();
+            String pb = second.plan().auth().orElseThrow().password();
+            assertThat(pa).isNotEqualTo(pb);
             assertThat(exp.dbEnv()).containsExactly(
                     java.util.Map.entry("SSDB", "127.0.0.1:" + a), java.util.Map.entry("SR_DB_TYPE", "Standalone"),
+                    java.util.Map.entry("SSDB_USER", "smartsim"), java.util.Map.entry("SSDB_PASSWORD", pa),
                     java.util.Map.entry("SSDB_second", "127.0.0.1:" + b),
-                    java.util.Map.entry("SR_DB_TYPE_second", "Standalone"));
+                    java.util.Map.entry("SR_DB_TYPE_second", "Standalone"),
+                    java.util.Map.entry("SSDB_USER_second", "smartsim"),
+                    java.util.Map.entry("SSDB_PASSWORD_second", pb));
             assertThat(useSecond.status()).isEqualTo(EntityStatus.COMPLETED);
             assertThat(useSecond.stdout()).hasContent("ok p SSDB_second=127.0.0.1:" + b + " SR_DB_TYPE=Standalone");
             assertThat(fails.status()).isEqualTo(EntityStatus.FAILED);

@@ -15,12 +15,15 @@ import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 
 import java.io.IOException;
@@ -61,6 +64,12 @@ class LocalOrchestratorIT {
         }
     }
 
+    /** A client config that logs in as the orchestrator's user. */
+    static JedisClientConfig login(Orchestrator db) {
+        Credentials c = db.plan().auth().orElseThrow();
+        return DefaultJedisClientConfig.builder().user(c.user()).password(c.password()).build();
+    }
+
     @Test
     void threeShardsFormAClusterThatRedisCliAcceptsAndStopCleansUp() throws Exception {
         int base = ports(3);
@@ -74,8 +83,10 @@ class LocalOrchestratorIT {
             assertThat(db.dbType()).isEqualTo("Clustered");
 
             // A tool nobody here wrote agrees the cluster is sound.
-            Process check = new ProcessBuilder("redis-cli", "--cluster", "check", "127.0.0.1:" + base)
-                    .redirectErrorStream(true).start();
+            ProcessBuilder checkCmd = new ProcessBuilder("redis-cli", "--user", "smartsim", "--cluster", "check",
+                    "127.0.0.1:" + base).redirectErrorStream(true);
+            checkCmd.environment().put("REDISCLI_AUTH", db.plan().auth().orElseThrow().password());
+            Process check = checkCmd.start();
             String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(check.exitValue()).as(out).isZero();
@@ -83,7 +94,7 @@ class LocalOrchestratorIT {
                     "[OK] All 16384 slots covered.");
 
             // A cluster-aware client routes by CRC16 and every shard gets keys.
-            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)))) {
+            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)), login(db))) {
                 for (int i = 0; i < 300; i++) {
                     jc.set("key:" + i, "v" + i);
                 }
@@ -180,10 +191,12 @@ class LocalOrchestratorIT {
                 assertThatThrownBy(() -> exp.start(db)).isInstanceOf(InvalidSpecException.class)
                         .hasMessage("port: 1 node(s) x 3 per node = 3 shard(s) use ports " + base + "-" + (base + 2)
                                 + " and bus ports " + (base + 10000) + "-" + (base + 10002) + ", but " + (base + 1)
-                                + " is already in use on 127.0.0.1; stop what holds it or choose another --port");
+                                + " is already in use on 127.0.0.1 (held by pid " + ProcessHandle.current().pid()
+                                + " (java)); stop what holds it, choose another --port, or --port auto");
             }
         }
         assertThat(Processes.serversOn(usedPorts)).isEmpty();
+        assertThat(dir.resolve("orchestrator")).as("nothing written before the check").doesNotExist();
     }
 
     @Test

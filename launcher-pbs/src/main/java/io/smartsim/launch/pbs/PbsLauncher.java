@@ -360,7 +360,7 @@ public final class PbsLauncher implements Launcher {
                         readReport(runner, s).ifPresent(r -> land(s, r));
                     }
                     boolean pong = landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
-                            ctx.deadline().capMillis(PING_TIMEOUT));
+                            ctx.deadline().capMillis(PING_TIMEOUT), plan.access());
                     if (!pong && !local.isEmpty() && local.get(i).exit().isPresent()) {
                         throw failure(s, "its " + run.binary() + " " + local.get(i).exit().get());
                     }
@@ -671,7 +671,7 @@ public final class PbsLauncher implements Launcher {
     private static boolean awaitNoPong(List<LaunchedShard> shards, Deadline deadline) throws InterruptedException {
         Backoff backoff = new Backoff(deadline, Duration.ofMillis(50), Duration.ofMillis(500));
         while (true) {
-            if (shards.stream().noneMatch(s -> Ping.pong(s.host(), s.port(), deadline.capMillis(PING_TIMEOUT)))) {
+            if (shards.stream().noneMatch(s -> Ping.answers(s.host(), s.port(), deadline.capMillis(PING_TIMEOUT)))) {
                 return true;
             }
             if (!backoff.pause()) {

@@ -301,7 +301,7 @@ public final class SlurmLauncher implements Launcher {
                         readReport(runner, s).ifPresent(r -> land(s, r));
                     }
                     if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
-                            ctx.deadline().capMillis(PING_TIMEOUT))) {
+                            ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
                         up[i] = true;
                         pending--;
                         if (total <= 16 || pending == 0) {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.smartsim.launch.security.Credentials;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisCluster;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
@@ -100,13 +103,21 @@ class SlurmLauncherIT {
                 .map(SlurmParsers.Step::id).collect(Collectors.toSet());
     }
 
+    /** The orchestrator's own credentials (auth is on by default), as a client given SSDB_USER/SSDB_PASSWORD uses them. */
+    private static DefaultJedisClientConfig login(Orchestrator db) {
+        Credentials c = db.plan().auth().orElseThrow();
+        return DefaultJedisClientConfig.builder().user(c.user()).password(c.password()).build();
+    }
+
     private static void clusterWorks(Orchestrator db) {
         LaunchedShard first = db.shards().get(0);
-        CommandResult check = sh("redis-cli", "--cluster", "check", first.address());
+        Credentials cred = db.plan().auth().orElseThrow();
+        CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(), "--cluster", "check",
+                first.address()), Map.of("REDISCLI_AUTH", cred.password()), CMD);
         assertThat(check.exitCode()).as(check.describe()).isZero();
         Set<HostAndPort> seeds = db.shards().stream().map(s -> new HostAndPort(s.host(), s.port()))
                 .collect(Collectors.toSet());
-        try (JedisCluster c = new JedisCluster(seeds)) {
+        try (JedisCluster c = new JedisCluster(seeds, login(db))) {
             for (int i = 0; i < 200; i++) {
                 c.set("key:" + i, "value:" + i);
             }
@@ -195,7 +206,7 @@ class SlurmLauncherIT {
             exp.start(db);
             jobs.add(db.shards().get(0).handle().get("jobId"));
             LaunchedShard s = db.shards().get(0);
-            try (Jedis j = new Jedis(s.host(), s.port())) {
+            try (Jedis j = new Jedis(new HostAndPort(s.host(), s.port()), login(db))) {
                 j.set("k", "v");
                 assertThat(j.get("k")).isEqualTo("v");
             }

@@ -269,7 +269,7 @@ public final class SshLauncher implements Launcher {
             }
             for (int i = 0; i < shards.size(); i++) {
                 LaunchedShard s = shards.get(i);
-                if (!up[i] && Ping.pong(s.host(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT))) {
+                if (!up[i] && Ping.pong(s.host(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
                     up[i] = true;
                     pending--;
                     if (shards.size() <= 16 || pending == 0) {

@@ -9,6 +9,7 @@ import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Processes;
@@ -75,8 +76,12 @@ class SshLauncherIT {
             assertThat(progress).anyMatch(l -> l.endsWith("shard 1 started on 127.0.1.2 (pid "
                     + db.shards().get(1).pid().get() + ")"));
 
-            Process check = new ProcessBuilder("redis-cli", "--cluster", "check", "127.0.1.1:" + port)
-                    .redirectErrorStream(true).start();
+            // Auth is on by default: redis-cli logs in as the orchestrator's user (password from REDISCLI_AUTH).
+            Credentials cred = db.plan().auth().orElseThrow();
+            ProcessBuilder checkCmd = new ProcessBuilder("redis-cli", "--user", cred.user(), "--cluster", "check",
+                    "127.0.1.1:" + port).redirectErrorStream(true);
+            checkCmd.environment().put("REDISCLI_AUTH", cred.password());
+            Process check = checkCmd.start();
             String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(check.exitValue()).as(out).isZero();

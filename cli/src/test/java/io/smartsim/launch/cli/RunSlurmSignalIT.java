@@ -1,0 +1,157 @@
+package io.smartsim.launch.cli;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The shaded jar's {@code run} on the Slurm testbed (testbeds/slurm/up), interrupted: an orchestrator as 3 steps of
+ * an allocation, a model and two ensemble members as steps of the same allocation, and a model as its own batch job.
+ * SIGINT, while the models run or while the orchestrator is still starting, leaves no step, job, srun or server of
+ * the run behind; the allocation itself is the user's and keeps running.
+ */
+class RunSlurmSignalIT {
+    @TempDir
+    Path tmp;
+
+    private String holder;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
+        assumeTrue(sh("sinfo", "-h").exit == 0, "Slurm is not available here: start testbeds/slurm/up");
+        Sh r = sh("sbatch", "--parsable", "-N3", "-J", "run-signal-it-holder", "--output=/dev/null", "--wrap",
+                "sleep 600");
+        assertThat(r.exit).as(r.err).isZero();
+        holder = r.out.strip().split(";")[0];
+        await(() -> sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip().equals("RUNNING"), 30, "holder runs");
+        int port = 21700 + (int) (ProcessHandle.current().pid() % 50) * 2;
+        Files.writeString(tmp.resolve("experiment.yaml"), "name: slurmsignals\n"
+                + "orchestrators:\n  - { id: db, launcher: slurm, nodes: 3, instancesPerNode: 1, port: " + port
+                + ", launcherOptions: { alloc: \"" + holder + "\" } }\n"
+                + "models:\n"
+                + "  - { name: sim, launcher: slurm, exe: sleep, args: [\"600\"], run: { alloc: \"" + holder + "\" } }\n"
+                + "  - { name: batchsim, launcher: slurm, exe: sleep, args: [\"600\"], run: { batch: { time: \"00:10:00\" } } }\n"
+                + "ensembles:\n  - { name: sweep, launcher: slurm, exe: sleep, args: [\";t;\"], params: { t: [\"600\", \"601\"] },"
+                + " strategy: step, run: { alloc: \"" + holder + "\" } }\n");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        List<String> jobs = new ArrayList<>(jobsOfThisRun());
+        if (holder != null) {
+            jobs.add(holder);
+        }
+        if (!jobs.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("scancel"));
+            argv.addAll(jobs);
+            sh(argv.toArray(String[]::new));
+        }
+    }
+
+    @Test
+    void sigintWhileModelsRunCancelsTheirStepsTheBatchJobAndTheOrchestrator() throws Exception {
+        Process run = start();
+        await(() -> stepNames().containsAll(List.of("db_0", "db_1", "db_2", "sim", "sweep_0", "sweep_1"))
+                && jobsOfThisRun().size() == 1, 90, "every step runs and the batch model is submitted");
+        // The batch model may still be pending (the testbed is shared): cancelled just the same.
+        interruptAndCheck(run, "stopping 4 model(s): sim, batchsim, sweep_0, sweep_1");
+    }
+
+    @Test
+    @Disabled("known gap in SlurmLauncher, not in the model launcher: a shard's srun that has not yet reported "
+            + "its step is known only to SlurmLauncher.Start, which the JVM's exit never reaches (the main thread is "
+            + "not interrupted by SIGINT), so the abort hook cancels only the shards that landed; 2 of 3 steps stay")
+    void sigintWhileTheOrchestratorStartsCancelsItsSteps() throws Exception {
+        Process run = start();
+        await(() -> !stepNames().isEmpty(), 60, "the first shard step exists");
+        interruptAndCheck(run, null);
+    }
+
+    private Process start() throws IOException {
+        return new ProcessBuilder(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "run",
+                tmp.resolve("experiment.yaml").toString(), "--exp-dir", tmp.resolve("exp").toString())
+                .redirectOutput(tmp.resolve("run.out").toFile()).redirectError(tmp.resolve("run.err").toFile()).start();
+    }
+
+    private void interruptAndCheck(Process run, String expectedLine) throws Exception {
+        long t0 = System.nanoTime();
+        assertThat(new ProcessBuilder("kill", "-INT", Long.toString(run.pid())).start().waitFor()).isZero();
+        boolean exited = run.waitFor(90, TimeUnit.SECONDS);
+        if (!exited) {
+            run.destroyForcibly();
+        }
+        String err = Files.readString(tmp.resolve("run.err"));
+        System.out.printf("run exited %.2f s after SIGINT%n%s%n", (System.nanoTime() - t0) / 1e9, err);
+        assertThat(exited).as("run exits after SIGINT: %s", err).isTrue();
+        assertThat(run.exitValue()).as(err).isEqualTo(130);
+        if (expectedLine != null) {
+            assertThat(err).contains(expectedLine);
+        }
+        assertThat(stepNames()).as("steps of the run left in allocation %s", holder).isEmpty();
+        assertThat(jobsOfThisRun()).as("batch jobs of the run left in the queue").isEmpty();
+        assertThat(sh("pgrep", "-af", "redis-server").out.lines().filter(l -> l.contains(tmp.toString())))
+                .as("redis-server processes left").isEmpty();
+        assertThat(sh("pgrep", "-af", "srun").out.lines().filter(l -> l.contains("--jobid=" + holder)))
+                .as("srun processes left").isEmpty();
+        assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")
+                .isEqualTo("RUNNING");
+    }
+
+    /** Names of the holder's running steps other than its own batch step. */
+    private List<String> stepNames() {
+        return sh("squeue", "-h", "-s", "-j", holder, "-o", "%i|%j").out.lines().map(l -> l.split("\\|"))
+                .filter(f -> f.length == 2 && !f[0].endsWith(".batch")).map(f -> f[1]).toList();
+    }
+
+    /** Jobs, other than the holder, whose working directory is in this test's experiment. */
+    private List<String> jobsOfThisRun() {
+        return sh("squeue", "-h", "-o", "%i|%Z").out.lines().map(l -> l.split("\\|"))
+                .filter(f -> f.length == 2 && f[1].startsWith(tmp.toString())).map(f -> f[0]).toList();
+    }
+
+    private record Sh(int exit, String out, String err) {
+    }
+
+    private Sh sh(String... argv) {
+        try {
+            Path out = Files.createTempFile(tmp, "sh", ".out");
+            Path err = Files.createTempFile(tmp, "sh", ".err");
+            Process p = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", argv) + " did not finish in 30 s");
+            }
+            Sh r = new Sh(p.exitValue(), Files.readString(out), Files.readString(err));
+            Files.delete(out);
+            Files.delete(err);
+            return r;
+        } catch (IOException e) {
+            return new Sh(127, "", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited %d s for: %s", seconds, what).isLessThan(until);
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,396 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.slurm.SlurmParsers.Accounting;
+import io.smartsim.launch.slurm.SlurmParsers.Job;
+import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.spi.LaunchedModel;
+import io.smartsim.launch.spi.ModelLauncher;
+import io.smartsim.launch.spi.RenderedLaunch;
+import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.util.Deadline;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs models with Slurm: each one an srun step inside an allocation ({@code run.alloc}, else {@code SLURM_JOB_ID}),
+ * or, with {@code run.batch}, a batch job of its own whose one step runs every task. A step's srun is a child of
+ * this JVM with its stdout and stderr going to the model's files; a batch job's output goes there through
+ * {@code sbatch --output/--error}. Status comes from the srun process for steps started here, and for the rest from
+ * one {@code squeue} for all of them and one {@code sacct} for those that have left the queue. Stop is one
+ * {@code scancel} of every step and job. Scheduler commands go through the {@link CommandRunner} it is given.
+ */
+public final class SlurmModelLauncher implements ModelLauncher {
+    /** Handle keys recorded for each model. */
+    public static final String JOB = "jobId";
+    public static final String STEP = "stepId";
+    public static final String MODE = "mode";
+    public static final String MODE_ALLOC = "alloc";
+    public static final String MODE_BATCH = "batch";
+
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    /** How long start looks for the step id of a new srun; a step waiting for free CPUs may take longer. */
+    private static final Duration STEP_LOOKUP = Duration.ofSeconds(10);
+    private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
+
+    private final CommandRunner runner;
+    private final Map<String, String> env;
+    private final Map<String, Process> sruns = new ConcurrentHashMap<>();
+    private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private final Set<String> claimedSteps = ConcurrentHashMap.newKeySet();
+
+    /** Runs scheduler commands on this machine and reads {@code SLURM_JOB_ID} from this process's environment. */
+    public SlurmModelLauncher() {
+        this(new LocalCommandRunner(), System.getenv());
+    }
+
+    /** @param runner where scheduler commands run; @param env the environment to find {@code SLURM_JOB_ID} in */
+    public SlurmModelLauncher(CommandRunner runner, Map<String, String> env) {
+        this.runner = runner;
+        this.env = Map.copyOf(env);
+    }
+
+    @Override
+    public String name() {
+        return SlurmLauncher.NAME;
+    }
+
+    /**
+     * Refuses run-command arguments that repeat a run setting, and a step with no allocation to run in. The
+     * executable is not looked for here: it must exist on the compute nodes, which this machine may not see.
+     */
+    @Override
+    public void validate(ModelPlan plan) {
+        SlurmModelScripts.conflict(plan.run().runArgs()).ifPresent(problem -> {
+            throw new InvalidSpecException("run.runArgs", "model '" + plan.name() + "': " + problem);
+        });
+        if (plan.run().batch().isEmpty()) {
+            allocation(plan);
+        }
+    }
+
+    private String allocation(ModelPlan plan) {
+        return plan.run().alloc().or(() -> Optional.ofNullable(env.get("SLURM_JOB_ID")).filter(s -> !s.isBlank()))
+                .orElseThrow(() -> new InvalidSpecException("run.alloc", "model '" + plan.name() + "' runs as a step"
+                        + " of an allocation, but this process is not inside one (SLURM_JOB_ID is not set) and no"
+                        + " run.alloc is given; run inside salloc or sbatch, give run.alloc: JOBID, or give run.batch"
+                        + " to make it a batch job of its own"));
+    }
+
+    @Override
+    public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
+        Map<String, String> environment = environment(plan, dbEnv);
+        if (plan.run().batch().isPresent()) {
+            return new RenderedLaunch(SlurmModelScripts.sbatch(plan), environment,
+                    Map.of(SlurmModelScripts.batchPath(plan).toString(), SlurmModelScripts.batch(plan, environment)));
+        }
+        return new RenderedLaunch(SlurmModelScripts.srun(allocation(plan), plan), environment, Map.of());
+    }
+
+    private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
+        Map<String, String> out = new LinkedHashMap<>(dbEnv);
+        out.putAll(plan.env());
+        return out;
+    }
+
+    @Override
+    public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
+        return plan.run().batch().isPresent() ? submit(plan, dbEnv) : step(plan, dbEnv);
+    }
+
+    private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
+        Path script = SlurmModelScripts.batchPath(plan);
+        try {
+            // Owner-only before anything is written: the script exports the database password, when there is one.
+            Files.deleteIfExists(script);
+            Files.createFile(script, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(script, SlurmModelScripts.batch(plan, environment(plan, dbEnv)));
+        } catch (IOException e) {
+            throw new LaunchException("cannot write the batch script of model '" + plan.name() + "' to "
+                    + SlurmModelScripts.batchPath(plan) + ": " + e.getMessage(), e);
+        }
+        CommandResult r = runner.run(SlurmModelScripts.sbatch(plan), COMMAND_TIMEOUT);
+        if (!r.ok()) {
+            throw new LaunchException("sbatch rejected the batch job of model '" + plan.name() + "': " + r.describe());
+        }
+        String jobId = SlurmParsers.parsableJobId(r.stdout());
+        return new LaunchedModel(plan.name(), name(), jobId, Optional.empty(), Instant.now(),
+                Map.of(JOB, jobId, MODE, MODE_BATCH));
+    }
+
+    private LaunchedModel step(ModelPlan plan, Map<String, String> dbEnv) {
+        String jobId = allocation(plan);
+        List<String> argv = SlurmModelScripts.srun(jobId, plan);
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(plan.workDir().toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().putAll(environment(plan, dbEnv));
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new LaunchException("model '" + plan.name() + "' could not start: `" + String.join(" ", argv)
+                    + "`: " + e.getMessage() + "; is srun on PATH?", e);
+        }
+        sruns.put(plan.name(), p);
+        Instant started = Instant.now();
+        Map<String, String> handle = new LinkedHashMap<>();
+        handle.put(JOB, jobId);
+        handle.put(MODE, MODE_ALLOC);
+        Optional<String> step;
+        try {
+            step = findStep(jobId, plan.name(), p);
+        } catch (InterruptedException e) {
+            p.destroy();
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while starting model '" + plan.name() + "'; its srun was stopped",
+                    e);
+        }
+        step.ifPresent(s -> handle.put(STEP, s));
+        return new LaunchedModel(plan.name(), name(), step.map(s -> jobId + "." + s).orElse(jobId),
+                Optional.of(p.pid()), started, handle);
+    }
+
+    /**
+     * The step id of the srun just started: the newest running step of {@code jobId} named {@code stepName} that no
+     * other model of this launcher has claimed. Looked for until it shows, its srun exits (then in sacct), or
+     * {@link #STEP_LOOKUP} passes (a step waiting for free CPUs): then empty, and stop terminates its srun instead.
+     */
+    private Optional<String> findStep(String jobId, String stepName, Process srun) throws InterruptedException {
+        Backoff backoff = new Backoff(Deadline.after(STEP_LOOKUP), Duration.ofMillis(20), Duration.ofMillis(250));
+        do {
+            boolean exited = !srun.isAlive();
+            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), COMMAND_TIMEOUT);
+            List<String> candidates = new ArrayList<>();
+            if (r.ok()) {
+                for (Step s : SlurmParsers.steps(r.stdout())) {
+                    if (s.name().equals(stepName) && s.jobId().equals(jobId)) {
+                        candidates.add(s.id().substring(jobId.length() + 1));
+                    }
+                }
+            }
+            if (exited && candidates.isEmpty()) {
+                CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), COMMAND_TIMEOUT);
+                if (acct.ok()) {
+                    for (Accounting a : SlurmParsers.accounting(acct.stdout())) {
+                        if (a.name().equals(stepName) && a.id().startsWith(jobId + ".")) {
+                            candidates.add(a.id().substring(jobId.length() + 1));
+                        }
+                    }
+                }
+            }
+            Optional<String> newest = candidates.stream().filter(s -> s.matches("[0-9]+"))
+                    .filter(s -> !claimedSteps.contains(jobId + "." + s)).max(java.util.Comparator.comparingLong(
+                            Long::parseLong));
+            if (newest.isPresent() && claimedSteps.add(jobId + "." + newest.get())) {
+                return newest;
+            }
+            if (exited) {
+                return Optional.empty();
+            }
+        } while (backoff.pause());
+        return Optional.empty();
+    }
+
+    @Override
+    public Map<String, ModelState> poll(List<LaunchedModel> models) {
+        Map<String, ModelState> out = new LinkedHashMap<>();
+        List<LaunchedModel> batch = new ArrayList<>();
+        List<LaunchedModel> foreignSteps = new ArrayList<>();
+        for (LaunchedModel m : models) {
+            Process p = sruns.get(m.name());
+            if (p != null) {
+                out.put(m.name(), p.isAlive() ? ModelState.of(EntityStatus.RUNNING) : ended(m.name(), p.exitValue()));
+            } else if (MODE_BATCH.equals(m.handle().get(MODE))) {
+                batch.add(m);
+            } else if (m.handle().containsKey(STEP)) {
+                foreignSteps.add(m);
+            }
+            // an in-allocation model started by another process without a known step: nothing to ask about
+        }
+        List<LaunchedModel> gone = new ArrayList<>();
+        if (!batch.isEmpty()) {
+            Map<String, Job> queued = new LinkedHashMap<>();
+            Optional<List<Job>> jobs = queue(SlurmCommands.squeueJobs(batch.stream().map(m -> m.handle().get(JOB)).distinct().toList()))
+                    .map(SlurmParsers::jobs);
+            if (jobs.isPresent()) {
+                jobs.get().forEach(j -> queued.put(j.id(), j));
+                for (LaunchedModel m : batch) {
+                    Job j = queued.get(m.handle().get(JOB));
+                    Optional<ModelState> s = j == null ? Optional.empty() : SlurmModelStates.fromQueue(j);
+                    s.ifPresentOrElse(x -> out.put(m.name(), x), () -> gone.add(m));
+                }
+            }
+        }
+        if (!foreignSteps.isEmpty()) {
+            Optional<List<Step>> steps = queue(SlurmCommands.squeueSteps(foreignSteps.stream()
+                    .map(m -> m.handle().get(JOB)).distinct().toList())).map(SlurmParsers::steps);
+            if (steps.isPresent()) {
+                Set<String> live = new LinkedHashSet<>();
+                steps.get().forEach(s -> live.add(s.id()));
+                for (LaunchedModel m : foreignSteps) {
+                    if (live.contains(m.handle().get(JOB) + "." + m.handle().get(STEP))) {
+                        out.put(m.name(), ModelState.of(EntityStatus.RUNNING));
+                    } else {
+                        gone.add(m);
+                    }
+                }
+            }
+        }
+        if (!gone.isEmpty()) {
+            CommandResult r = runner.run(SlurmCommands.sacct(gone.stream().map(m -> m.handle().get(JOB)).distinct()
+                    .toList()), COMMAND_TIMEOUT);
+            if (r.ok()) {
+                Map<String, Accounting> rows = new LinkedHashMap<>();
+                SlurmParsers.accounting(r.stdout()).forEach(a -> rows.put(a.id(), a));
+                for (LaunchedModel m : gone) {
+                    String id = MODE_BATCH.equals(m.handle().get(MODE)) ? m.handle().get(JOB)
+                            : m.handle().get(JOB) + "." + m.handle().get(STEP);
+                    Accounting a = rows.get(id);
+                    if (a != null) {
+                        out.put(m.name(), SlurmModelStates.fromAccounting(a));
+                    }
+                    // no record yet (slurmdbd lags the queue by a moment): unchanged until the next poll
+                }
+            }
+        }
+        return out;
+    }
+
+    /** squeue's output; empty when it failed (a passing failure is not a model's end), "" for unknown ids. */
+    private Optional<String> queue(List<String> argv) {
+        CommandResult r = runner.run(argv, COMMAND_TIMEOUT);
+        if (r.ok()) {
+            return Optional.of(r.stdout());
+        }
+        return r.stderr().contains("Invalid job id") ? Optional.of("") : Optional.empty();
+    }
+
+    private ModelState ended(String name, int code) {
+        if (cancelled.contains(name)) {
+            return new ModelState(EntityStatus.CANCELLED, Optional.of(code), Optional.of("stopped on request (scancel)"));
+        }
+        if (code == 0) {
+            return new ModelState(EntityStatus.COMPLETED, Optional.of(0), Optional.empty());
+        }
+        // srun exits with the highest task exit code; a task killed by a signal counts as 128 + the signal.
+        return new ModelState(EntityStatus.FAILED, Optional.of(code), code > 128 && code < 160
+                ? Optional.of("killed by signal " + (code - 128)) : Optional.empty());
+    }
+
+    /**
+     * One {@code scancel} for every step and batch job (never the allocation itself, only the model's own step),
+     * then waits up to {@code grace} until the sruns started here have exited and Slurm lists none of the steps and
+     * jobs. What is left then gets a second {@code scancel} and SIGTERM to its srun (srun cancels its step, or its
+     * pending step request, when terminated; a step id never learnt is handled this way from the start), and
+     * {@link #CANCEL_WAIT} more; an srun still there is killed, and a step or job Slurm still lists is an error
+     * naming it. A killed srun alone would leave its step running: it is the last resort.
+     */
+    @Override
+    public void stop(List<LaunchedModel> models, Duration grace) {
+        List<LaunchedModel> live = new ArrayList<>();
+        for (LaunchedModel m : models) {
+            Process p = sruns.get(m.name());
+            if (p != null && !p.isAlive()) {
+                continue; // finished before the stop: it keeps its own status
+            }
+            cancelled.add(m.name());
+            live.add(m);
+            if (p != null && !m.handle().containsKey(STEP)) {
+                p.destroy();
+            }
+        }
+        List<String> ids = SlurmModelScripts.cancelIds(live.stream().map(LaunchedModel::handle).toList());
+        List<Process> local = live.stream().map(m -> sruns.get(m.name())).filter(p -> p != null).toList();
+        try {
+            scancel(ids);
+            if (awaitGone(local, ids, Deadline.after(grace))) {
+                return;
+            }
+            scancel(ids);
+            local.forEach(Process::destroy);
+            if (awaitGone(local, ids, Deadline.after(CANCEL_WAIT))) {
+                return;
+            }
+            local.forEach(Process::destroyForcibly);
+            throw new LaunchException("Slurm still lists " + String.join(", ", stillListed(ids)) + " "
+                    + CANCEL_WAIT.toSeconds() + " s after a second scancel; check squeue -s and scancel them by hand");
+        } catch (InterruptedException e) {
+            scancel(ids);
+            local.forEach(Process::destroy);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void scancel(List<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        CommandResult r = runner.run(SlurmCommands.scancel(ids), COMMAND_TIMEOUT);
+        if (!r.ok() && !r.stderr().contains("Invalid job id")) {
+            throw new LaunchException("scancel failed for the models' steps and jobs: " + r.describe());
+        }
+    }
+
+    /** Waits until every srun has exited and Slurm lists none of {@code ids} as running or queued; false at the deadline. */
+    private boolean awaitGone(List<Process> local, List<String> ids, Deadline deadline) throws InterruptedException {
+        Backoff backoff = new Backoff(deadline, Duration.ofMillis(20), Duration.ofMillis(250));
+        while (true) {
+            if (local.stream().noneMatch(Process::isAlive) && stillListed(ids).isEmpty()) {
+                return true;
+            }
+            if (!backoff.pause()) {
+                return false;
+            }
+        }
+    }
+
+    /** Which of these steps ({@code JOB.STEP}) and jobs Slurm still runs or queues: one squeue for each kind. */
+    private List<String> stillListed(List<String> ids) {
+        List<String> steps = ids.stream().filter(i -> i.contains(".")).toList();
+        List<String> jobs = ids.stream().filter(i -> !i.contains(".")).toList();
+        List<String> left = new ArrayList<>();
+        if (!steps.isEmpty()) {
+            Optional<String> out = queue(SlurmCommands.squeueSteps(steps.stream().map(i -> i.substring(0,
+                    i.indexOf('.'))).distinct().toList()));
+            if (out.isEmpty()) {
+                left.addAll(steps); // cannot tell: assume still there
+            } else {
+                Set<String> running = new LinkedHashSet<>();
+                SlurmParsers.steps(out.get()).forEach(st -> running.add(st.id()));
+                steps.stream().filter(running::contains).forEach(left::add);
+            }
+        }
+        if (!jobs.isEmpty()) {
+            Optional<String> out = queue(SlurmCommands.squeueJobs(jobs));
+            if (out.isEmpty()) {
+                left.addAll(jobs);
+            } else {
+                SlurmParsers.jobs(out.get()).stream().filter(j -> !j.finished()).forEach(j -> left.add(j.id()));
+            }
+        }
+        return left;
+    }
+}
