@@ -11,6 +11,7 @@ import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
 import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
@@ -18,7 +19,9 @@ import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Access;
+import io.smartsim.launch.security.TlsGenerator;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -239,12 +242,13 @@ public final class Experiment implements AutoCloseable {
         refuseIfRunningElsewhere(plan, launcher);
         launcher.preflight(plan);
         Instant t0 = Instant.now();
-        OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING, plan.spec(),
-                plan, List.of(), t0, Optional.empty());
+        LaunchPlan recordedPlan = recordable(plan);
+        OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING,
+                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty());
         store.update(name, m -> m.with(starting));
         List<LaunchedShard> spawned = new CopyOnWriteArrayList<>();
-        Thread cleanupOnExit = new Thread(() -> teardown(launcher, spawned, plan.access()),
-                "smartsim-launch-abort-" + plan.id());
+        AbortOnExit abort = new AbortOnExit(launcher, spawned, plan.access());
+        Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
         try {
@@ -253,8 +257,12 @@ public final class Experiment implements AutoCloseable {
             if (plan.auth().isEmpty()) {
                 progress.accept(noAuthWarning(plan));
             }
+            plan.tls().ifPresent(t -> {
+                progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
+                TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
+            });
             List<LaunchedShard> shards = launcher.start(plan, new LaunchContext(deadline, progress, s -> {
-                spawned.add(s);
+                abort.spawned(s);
                 store.update(name, m -> m.with(m.find(plan.id()).orElse(starting).withShard(s)));
             }));
             if (plan.clustered()) {
@@ -287,12 +295,74 @@ public final class Experiment implements AutoCloseable {
                     .withStatus(Status.FAILED, Optional.of(failure.getMessage()))));
             throw failure;
         } finally {
+            abort.launchEnded();
             try {
                 Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running or about to: it does the cleanup
             }
         }
+    }
+
+    /**
+     * The abort hook of one launch: at the JVM's exit (SIGINT, SIGTERM) it stops the shards the launcher has reported
+     * so far. The launch itself goes on meanwhile on its own thread (a signal interrupts none), so once the hook has
+     * begun a shard reported later ends the launch (the launcher stops what it started), and the hook waits, bounded,
+     * for the launch to end before it stops whatever was reported after its first pass.
+     */
+    private static final class AbortOnExit {
+        private final Launcher launcher;
+        private final List<LaunchedShard> spawned;
+        private final Access access;
+        private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        private boolean aborting;
+
+        AbortOnExit(Launcher launcher, List<LaunchedShard> spawned, Access access) {
+            this.launcher = launcher;
+            this.spawned = spawned;
+            this.access = access;
+        }
+
+        /** A shard the launcher reports; a shard reported again (it landed) replaces its earlier entry. */
+        void spawned(LaunchedShard s) {
+            synchronized (spawned) {
+                spawned.removeIf(x -> x.index() == s.index());
+                spawned.add(s);
+                if (aborting) {
+                    throw new LaunchException("shard " + s.index() + " of this launch started while the JVM was "
+                            + "exiting; the launch is abandoned and what it started is being stopped");
+                }
+            }
+        }
+
+        void launchEnded() {
+            ended.countDown();
+        }
+
+        void run() {
+            List<LaunchedShard> first;
+            synchronized (spawned) {
+                aborting = true;
+                first = List.copyOf(spawned);
+            }
+            teardown(launcher, first, access);
+            try {
+                ended.await(STOP_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            teardown(launcher, spawned.stream().filter(s -> !first.contains(s)).toList(), access);
+        }
+    }
+
+    /** The hosts and addresses a {@code --tls} certificate must name: every shard's host and bind addresses. */
+    static List<String> tlsNames(LaunchPlan plan) {
+        List<String> names = new ArrayList<>();
+        plan.shards().forEach(s -> {
+            names.add(s.host());
+            names.addAll(s.bindAddresses());
+        });
+        return names;
     }
 
     /** What {@code --no-auth} gives up, said at every start without a password. */
@@ -325,8 +395,35 @@ public final class Experiment implements AutoCloseable {
             return;
         }
         List<LaunchedShard> copy = List.copyOf(spawned);
+        reach(launcher, copy);
         Shards.shutdownNoSave(copy, CONTROL_TIMEOUT, access);
         launcher.stop(copy, STOP_GRACE);
+    }
+
+    /**
+     * The plan as the manifest records it: without one-time transport permissions such as
+     * {@code accept-new-host-key} ({@link Transports#recordable}), which a later process must not inherit.
+     */
+    static LaunchPlan recordable(LaunchPlan plan) {
+        Map<String, String> options = Transports.recordable(plan.spec().launcherOptions());
+        if (options.equals(plan.spec().launcherOptions())) {
+            return plan;
+        }
+        OrchestratorSpec spec = plan.spec().toBuilder().launcherOptions(options).build();
+        return new LaunchPlan(plan.experiment(), plan.expDir(), plan.dir(), spec, plan.shards(), plan.auth());
+    }
+
+    /**
+     * Lets the launcher make recorded shards reachable from this process ({@link Launcher#reach}) before control
+     * connections to them. A failure here (transport down) is not the caller's failure: shards it cannot reach
+     * fail their {@code SHUTDOWN} or health check, and stop falls back to the scheduler.
+     */
+    private static void reach(Launcher launcher, List<LaunchedShard> shards) {
+        try {
+            launcher.reach(shards);
+        } catch (LaunchException e) {
+            // reported by what follows: the unreachable shards' health, or the launcher's own stop
+        }
     }
 
     /**
@@ -343,6 +440,7 @@ public final class Experiment implements AutoCloseable {
             }
             List<LaunchedShard> shards = !db.shards().isEmpty() ? db.shards() : r.shards();
             progress.accept("stopping " + shards.size() + " shard(s) of '" + db.id() + "'");
+            reach(db.launcher(), shards); // a new process has no route to remote shards until the launcher makes one
             Shards.shutdownNoSave(shards, CONTROL_TIMEOUT, (r != null ? r.plan() : db.plan()).access());
             db.launcher().stop(shards, STOP_GRACE);
             db.ended(Orchestrator.State.STOPPED);
@@ -370,7 +468,9 @@ public final class Experiment implements AutoCloseable {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), r.status().name(), r.shards(), Map.of(),
                     Optional.empty(), r.error());
         }
-        Map<Integer, Liveness> live = launcherFor(r).probe(r.shards());
+        Launcher launcher = launcherFor(r);
+        reach(launcher, r.shards());
+        Map<Integer, Liveness> live = launcher.probe(r.shards());
         long gone = live.values().stream().filter(l -> l == Liveness.GONE).count();
         if (!r.shards().isEmpty() && gone == r.shards().size()) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), "STALE", r.shards(), live,
@@ -711,7 +811,8 @@ public final class Experiment implements AutoCloseable {
 
     /** An orchestrator as a model sees it: addresses, type, and the user to log in as (with the password). */
     private static DbEnv.Database database(Orchestrator o) {
-        return new DbEnv.Database(o.id(), o.ssdb(), o.dbType(), o.plan().auth());
+        return new DbEnv.Database(o.id(), o.ssdb(), o.dbType(), o.plan().auth(),
+                o.plan().tls().map(io.smartsim.launch.security.Tls::caCert));
     }
 
     /** One row per orchestrator, then per model (ensemble members included), in creation order. */

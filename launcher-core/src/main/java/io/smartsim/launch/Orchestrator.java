@@ -91,10 +91,12 @@ public final class Orchestrator implements Entity {
 
     /**
      * What a model needs to use this database alone: {@code SSDB}, {@code SR_DB_TYPE} and, with a password,
-     * {@code SSDB_USER} and {@code SSDB_PASSWORD}. (Experiment#dbEnv gives every running orchestrator's.)
+     * {@code SSDB_USER} and {@code SSDB_PASSWORD}, with {@code --tls} {@code SSDB_TLS_CA}. (Experiment#dbEnv gives
+     * every running orchestrator's.)
      */
     public java.util.Map<String, String> dbEnv() {
-        return DbEnv.variables(List.of(new DbEnv.Database(id(), ssdb(), dbType(), plan.auth())));
+        return DbEnv.variables(List.of(new DbEnv.Database(id(), ssdb(), dbType(), plan.auth(),
+                plan.tls().map(io.smartsim.launch.security.Tls::caCert))));
     }
 
     /** Asks every shard about itself now. */

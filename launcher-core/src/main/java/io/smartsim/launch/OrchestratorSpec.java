@@ -34,6 +34,9 @@ import java.util.regex.Pattern;
  *                           delete the data, for old clients that send no AUTH
  * @param autoPort           {@code --port auto}: the launcher picks free ports (and bus ports) from {@code port} up
  *                           before planning; the plan and the manifest record the ports chosen
+ * @param tls                {@code --tls}: clients, replication and the cluster bus speak TLS only (the plain port is
+ *                           off), with a CA and a server certificate generated for this orchestrator at each start;
+ *                           models get the CA as {@code SSDB_TLS_CA}
  */
 public record OrchestratorSpec(
         String id,
@@ -51,7 +54,8 @@ public record OrchestratorSpec(
         Optional<Path> serverBinary,
         Map<String, String> launcherOptions,
         boolean auth,
-        boolean autoPort) {
+        boolean autoPort,
+        boolean tls) {
 
     public static final String DEFAULT_ID = "orchestrator";
     public static final int DEFAULT_PORT = 6780;
@@ -66,7 +70,7 @@ public record OrchestratorSpec(
     private static final Pattern MEMORY = Pattern.compile("(?i)[0-9]+(b|k|kb|m|mb|g|gb)?");
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_-]*");
     /** Ids whose {@code SSDB_<id>} would be a credential variable of the first orchestrator. */
-    private static final Pattern RESERVED_ID = Pattern.compile("(USER|PASSWORD)(_.*)?");
+    private static final Pattern RESERVED_ID = Pattern.compile("(USER|PASSWORD|TLS_CA)(_.*)?");
 
     public OrchestratorSpec {
         if (id == null || !ID.matcher(id).matches()) {
@@ -75,7 +79,7 @@ public record OrchestratorSpec(
         }
         if (RESERVED_ID.matcher(id).matches()) {
             throw new InvalidSpecException("id", "'" + id + "' is reserved: models would get its address as SSDB_" + id
-                    + ", a name used for database credentials (SSDB_USER, SSDB_PASSWORD); choose another id");
+                    + ", a name used for database credentials (SSDB_USER, SSDB_PASSWORD, SSDB_TLS_CA); choose another id");
         }
         if (launcher == null || !NAME.matcher(launcher).matches()) {
             throw new InvalidSpecException("launcher", "'" + launcher + "' is not a launcher name; use for example 'local'");
@@ -145,6 +149,16 @@ public record OrchestratorSpec(
         launcherOptions = Map.copyOf(launcherOptions == null ? Map.of() : launcherOptions);
     }
 
+    /** As the canonical constructor, without TLS. */
+    public OrchestratorSpec(String id, String launcher, Backend backend, int nodes, int instancesPerNode, int port,
+                            List<String> interfaces, int cpusPerShard, Optional<String> maxMemory,
+                            Optional<String> evictionPolicy, List<String> extraConfig, Duration startupTimeout,
+                            Optional<Path> serverBinary, Map<String, String> launcherOptions, boolean auth,
+                            boolean autoPort) {
+        this(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard, maxMemory, evictionPolicy,
+                extraConfig, startupTimeout, serverBinary, launcherOptions, auth, autoPort, false);
+    }
+
     /** Total shards: nodes x instances per node. */
     public int shardCount() {
         return nodes * instancesPerNode;
@@ -177,6 +191,7 @@ public record OrchestratorSpec(
         b.launcherOptions = new LinkedHashMap<>(launcherOptions);
         b.auth = auth;
         b.autoPort = autoPort;
+        b.tls = tls;
         return b;
     }
 
@@ -198,6 +213,7 @@ public record OrchestratorSpec(
         private Map<String, String> launcherOptions = new LinkedHashMap<>();
         private boolean auth = true;
         private boolean autoPort;
+        private boolean tls;
 
         private Builder() {
         }
@@ -218,15 +234,19 @@ public record OrchestratorSpec(
         public Builder startupTimeout(Duration v) { this.startupTimeout = v; return this; }
         public Builder serverBinary(Path v) { this.serverBinary = v; return this; }
         public Builder launcherOption(String key, String value) { this.launcherOptions.put(key, value); return this; }
+        /** Replaces every launcher option. */
+        public Builder launcherOptions(Map<String, String> v) { this.launcherOptions = new LinkedHashMap<>(v); return this; }
         /** Password authentication (default on); off only for clients that cannot send AUTH. */
         public Builder auth(boolean v) { this.auth = v; return this; }
         /** Let the launcher pick free ports from {@link #port} up ({@code --port auto}). */
         public Builder autoPort(boolean v) { this.autoPort = v; return this; }
+        /** TLS only ({@code --tls}): a per-orchestrator CA and certificate, the plain port off. */
+        public Builder tls(boolean v) { this.tls = v; return this; }
 
         public OrchestratorSpec build() {
             return new OrchestratorSpec(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard,
                     Optional.ofNullable(maxMemory), Optional.ofNullable(evictionPolicy), extraConfig, startupTimeout,
-                    Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort);
+                    Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort, tls);
         }
     }
 }

@@ -15,6 +15,13 @@ class OrchestratorSpecTest {
     }
 
     @Test
+    void tlsIsOffByDefaultAndAnIdThatWouldShadowTheCaVariableIsReserved() {
+        assertThat(OrchestratorSpec.builder().build().tls()).isFalse();
+        assertThat(OrchestratorSpec.builder().tls(true).build().toBuilder().build().tls()).isTrue();
+        assertThat(invalid(b -> b.id("TLS_CA")).getMessage()).contains("SSDB_TLS_CA");
+    }
+
+    @Test
     void defaultsAreOneLocalRedisShardOnPort6780() {
         OrchestratorSpec s = OrchestratorSpec.builder().build();
         assertThat(s.id()).isEqualTo("orchestrator");

@@ -132,7 +132,9 @@ public final class DbPlanCommand implements Callable<Integer> {
     static String access(LaunchPlan plan) {
         return plan.auth().map(a -> "user '" + a.user() + "' with a generated password (in the manifest, given to "
                 + "models as SSDB_USER/SSDB_PASSWORD); clients without it are refused")
-                .orElse("no password (--no-auth): anyone who can reach the ports can read, change or delete the data");
+                .orElse("no password (--no-auth): anyone who can reach the ports can read, change or delete the data")
+                + plan.tls().map(t -> "; TLS only (--tls), certificates made at start in " + t.dir()
+                + ", models trust the CA through SSDB_TLS_CA").orElse("");
     }
 
     /** The launcher's rendered scripts, each under a heading with the path start writes it to. */

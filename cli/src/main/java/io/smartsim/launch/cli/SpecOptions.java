@@ -78,6 +78,12 @@ public final class SpecOptions {
                     + "delete the data.")
     boolean noAuth;
 
+    @Option(names = "--tls", order = 23,
+            description = "TLS only: a CA and a certificate made for this orchestrator at each start (openssl), the "
+                    + "plain-text port off, TLS on the cluster bus and for replication. Models get the CA's path as "
+                    + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\").")
+    boolean tls;
+
     private static final String AUTO = "auto";
 
     private int basePort() {
@@ -105,7 +111,8 @@ public final class SpecOptions {
                 .cpusPerShard(cpus)
                 .extraConfig(config)
                 .startupTimeout(Duration.ofSeconds(timeoutSeconds))
-                .auth(!noAuth);
+                .auth(!noAuth)
+                .tls(tls);
         launcherOptions.forEach(b::launcherOption);
         if (maxMemory != null) {
             b.maxMemory(maxMemory);

@@ -110,6 +110,19 @@ class DbPlanCommandTest {
     }
 
     @Test
+    void plan_with_tls_turns_the_plain_port_off_and_says_where_the_certificates_go() {
+        Path exp = tmp.resolve("e");
+        Cli.Result r = Cli.run("db", "plan", "--exp-dir", exp.toString(), "--tls");
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Path tls = exp.toAbsolutePath().normalize().resolve("orchestrator").resolve("tls");
+        assertThat(r.out()).contains("; TLS only (--tls), certificates made at start in " + tls
+                + ", models trust the CA through SSDB_TLS_CA\n", "  port 0\n  tls-port 6780\n",
+                "  tls-ca-cert-file \"" + tls.resolve("ca.crt") + "\"\n", "  tls-auth-clients no\n");
+        assertThat(tls).as("plan writes nothing").doesNotExist();
+    }
+
+    @Test
     void plan_with_port_auto_shows_the_free_consecutive_ports_it_chose() {
         Cli.Result r = Cli.run("db", "plan", "--exp-dir", tmp.resolve("e").toString(), "--per-node", "3",
                 "--port", "auto");

@@ -149,7 +149,7 @@ class FuzzTest {
                 List.of("help"), List.of("db", "plan", "--json"));
         String[] options = {"--nodes", "--per-node", "--port", "--interface", "--backend", "--timeout", "--cpus",
                 "--max-memory", "--eviction", "--config", "--server-binary", "--launcher", "--name", "--experiment",
-                "--exp-dir", "--no-auth", "--json", "--show-secrets", "--alloc", "--batch", "--time", "--account",
+                "--exp-dir", "--no-auth", "--tls", "--json", "--show-secrets", "--alloc", "--batch", "--time", "--account",
                 "--partition", "--qos", "--constraint", "--sbatch", "--launcher-option", "--verbose", "--help",
                 "--version", "-h", "--", "--nodes=", "--port=auto", "--bogus"};
         Random rnd = new Random(SEED);

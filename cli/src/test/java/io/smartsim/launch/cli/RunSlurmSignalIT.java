@@ -2,7 +2,6 @@ package io.smartsim.launch.cli;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,9 +71,6 @@ class RunSlurmSignalIT {
     }
 
     @Test
-    @Disabled("known gap in SlurmLauncher, not in the model launcher: a shard's srun that has not yet reported "
-            + "its step is known only to SlurmLauncher.Start, which the JVM's exit never reaches (the main thread is "
-            + "not interrupted by SIGINT), so the abort hook cancels only the shards that landed; 2 of 3 steps stay")
     void sigintWhileTheOrchestratorStartsCancelsItsSteps() throws Exception {
         Process run = start();
         await(() -> !stepNames().isEmpty(), 60, "the first shard step exists");

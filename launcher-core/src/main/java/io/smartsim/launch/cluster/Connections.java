@@ -23,7 +23,10 @@ public final class Connections {
         return open(host, port, timeout, Access.NONE);
     }
 
-    /** As {@link #open(String, int, Duration)}, logged in as {@code access}'s user (AUTH on connect) when it has one. */
+    /**
+     * As {@link #open(String, int, Duration)}, logged in as {@code access}'s user (AUTH on connect) when it has one,
+     * over TLS trusting the orchestrator's CA when it has one.
+     */
     public static Jedis open(String host, int port, Duration timeout, Access access) {
         int ms = (int) Math.max(1, timeout.toMillis());
         InetSocketAddress via = Routes.resolve(host, port);
@@ -31,6 +34,8 @@ public final class Connections {
                 .connectionTimeoutMillis(ms).socketTimeoutMillis(ms)
                 .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
         access.credentials().ifPresent(c -> config.user(c.user()).password(c.password()));
+        // --tls: the shards listen on TLS only; trust the orchestrator's own CA (no host-name check: see Tls).
+        access.tls().ifPresent(t -> config.ssl(true).sslSocketFactory(t.socketFactory()));
         return new Jedis(new HostAndPort(via.getHostString(), via.getPort()), config.build());
     }
 }

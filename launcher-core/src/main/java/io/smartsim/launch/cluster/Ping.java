@@ -4,13 +4,15 @@ import io.smartsim.launch.exec.Routes;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Credentials;
 
+import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
-/** One PING over a plain socket: cheaper than a client library while hundreds of shards boot. */
+/** One PING over a socket (TLS under {@code --tls}): cheaper than a client library while hundreds of shards boot. */
 public final class Ping {
     private Ping() {
     }
@@ -33,24 +35,25 @@ public final class Ping {
     }
 
     /**
-     * As {@link #pong(String, int, int)}, logged in first when {@code access} has a user: {@code AUTH} and
-     * {@code PING} in one write, true only for {@code +OK} then {@code +PONG} (a wrong password is false).
+     * As {@link #pong(String, int, int)}, over TLS trusting the orchestrator's CA when {@code access} has one, and
+     * logged in first when it has a user: {@code AUTH} and {@code PING} in one write, true only for {@code +OK} then
+     * {@code +PONG} (a wrong password is false). A failed TLS handshake (the server not up yet) is false.
      */
     public static boolean pong(String host, int port, int timeoutMillis, Access access) {
-        if (access.credentials().isEmpty()) {
+        if (access.credentials().isEmpty() && access.tls().isEmpty()) {
             return pong(host, port, timeoutMillis);
         }
-        Credentials c = access.credentials().get();
-        try (Socket sock = new Socket()) {
-            sock.connect(Routes.resolve(host, port), timeoutMillis); // through a forwarded port when routed
-            sock.setSoTimeout(timeoutMillis);
+        Optional<Credentials> login = access.credentials();
+        try (Socket sock = connect(host, port, timeoutMillis, access)) {
             OutputStream out = sock.getOutputStream();
-            out.write((resp("AUTH", c.user(), c.password()) + resp("PING")).getBytes(StandardCharsets.UTF_8));
+            out.write((login.map(c -> resp("AUTH", c.user(), c.password())).orElse("") + resp("PING"))
+                    .getBytes(StandardCharsets.UTF_8));
             out.flush();
             InputStream in = sock.getInputStream();
             StringBuilder replies = new StringBuilder();
             byte[] buf = new byte[64];
-            while (replies.chars().filter(ch -> ch == '\n').count() < 2) {
+            long lines = login.isPresent() ? 2 : 1;
+            while (replies.chars().filter(ch -> ch == '\n').count() < lines) {
                 int n = in.read(buf);
                 if (n < 0) {
                     return false;
@@ -60,7 +63,7 @@ public final class Ping {
                     return false;
                 }
             }
-            return replies.toString().startsWith("+OK\r\n+PONG");
+            return replies.toString().startsWith(login.isPresent() ? "+OK\r\n+PONG" : "+PONG");
         } catch (IOException e) {
             return false;
         }
@@ -81,6 +84,43 @@ public final class Ping {
             return first == '+' || first == '-';
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /**
+     * As {@link #answers(String, int, int)}, over TLS when {@code access} has the orchestrator's CA: a TLS shard
+     * closes a plain-text connection without a word, so only a TLS PING can tell that it is still there.
+     */
+    public static boolean answers(String host, int port, int timeoutMillis, Access access) {
+        if (access.tls().isEmpty()) {
+            return answers(host, port, timeoutMillis);
+        }
+        try (Socket sock = connect(host, port, timeoutMillis, access)) {
+            OutputStream out = sock.getOutputStream();
+            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            int first = sock.getInputStream().read();
+            return first == '+' || first == '-';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A connected socket (through a forwarded port when routed), TLS with the handshake done when {@code access} says so. */
+    private static Socket connect(String host, int port, int timeoutMillis, Access access) throws IOException {
+        Socket sock = new Socket();
+        try {
+            sock.connect(Routes.resolve(host, port), timeoutMillis);
+            sock.setSoTimeout(timeoutMillis);
+            if (access.tls().isEmpty()) {
+                return sock;
+            }
+            SSLSocket tls = (SSLSocket) access.tls().get().socketFactory().createSocket(sock, host, port, true);
+            tls.startHandshake(); // bounded by the socket timeout
+            return tls;
+        } catch (IOException | RuntimeException e) {
+            sock.close();
+            throw e;
         }
     }
 

@@ -2,6 +2,7 @@ package io.smartsim.launch.entity;
 
 import io.smartsim.launch.security.Credentials;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +13,8 @@ import java.util.Optional;
  * (comma-separated {@code host:port}) and {@code SR_DB_TYPE} ({@code Clustered} or {@code Standalone}) for the
  * first orchestrator, {@code SSDB_<id>} and {@code SR_DB_TYPE_<id>} for each other one. An orchestrator with a
  * password adds {@code SSDB_USER} and {@code SSDB_PASSWORD} (others: {@code SSDB_USER_<id>},
- * {@code SSDB_PASSWORD_<id>}).
+ * {@code SSDB_PASSWORD_<id>}). An orchestrator started with {@code --tls} adds {@code SSDB_TLS_CA} (others:
+ * {@code SSDB_TLS_CA_<id>}): the path of the CA certificate (PEM) a client must trust to connect.
  */
 public final class DbEnv {
     private DbEnv() {
@@ -25,10 +27,17 @@ public final class DbEnv {
      * @param ssdb   comma-separated {@code host:port}
      * @param dbType {@code Clustered} or {@code Standalone}
      * @param auth   the user to log in as; empty for an orchestrator without a password
+     * @param tlsCa  the CA certificate to trust; empty for an orchestrator that speaks plain text
      */
-    public record Database(String id, String ssdb, String dbType, Optional<Credentials> auth) {
+    public record Database(String id, String ssdb, String dbType, Optional<Credentials> auth, Optional<Path> tlsCa) {
         public Database {
             auth = auth == null ? Optional.empty() : auth;
+            tlsCa = tlsCa == null ? Optional.empty() : tlsCa;
+        }
+
+        /** A database that speaks plain text. */
+        public Database(String id, String ssdb, String dbType, Optional<Credentials> auth) {
+            this(id, ssdb, dbType, auth, Optional.empty());
         }
 
         /** A database without a password. */
@@ -38,7 +47,7 @@ public final class DbEnv {
 
         /** The same, its password replaced by {@link Credentials#REDACTED}: for dry runs and plans. */
         public Database redacted() {
-            return new Database(id, ssdb, dbType, auth.map(Credentials::redacted));
+            return new Database(id, ssdb, dbType, auth.map(Credentials::redacted), tlsCa);
         }
     }
 
@@ -54,6 +63,7 @@ public final class DbEnv {
                 env.put("SSDB_USER" + suffix, a.user());
                 env.put("SSDB_PASSWORD" + suffix, a.password());
             });
+            d.tlsCa().ifPresent(ca -> env.put("SSDB_TLS_CA" + suffix, ca.toString()));
         }
         return env;
     }

@@ -17,6 +17,11 @@ public interface Detached {
         return Optional.empty();
     }
 
+    /** Its process id where commands run (this machine, or the login node), when known. */
+    default Optional<Long> pid() {
+        return local().map(Process::pid);
+    }
+
     /** Sends SIGTERM, waits up to {@code grace}, then SIGKILL. Safe to call when it has already ended. */
     void terminate(Duration grace) throws InterruptedException;
 }

@@ -80,6 +80,17 @@ public final class DetachedProcess implements Detached {
         return Optional.ofNullable(started.getNow(null));
     }
 
+    /** Its pid, waiting up to a few seconds for a start still under way (commons-exec starts it on its own thread). */
+    @Override
+    public Optional<Long> pid() {
+        try {
+            return process(Duration.ofSeconds(5)).map(Process::pid);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return local().map(Process::pid);
+        }
+    }
+
     /** How the process ended, once it has. */
     @Override
     public Optional<String> exit() {

@@ -16,6 +16,15 @@ public interface TransportProvider {
     Set<String> optionKeys();
 
     /**
+     * The keys among {@link #optionKeys()} that grant a one-time permission for the first connection (SSH's
+     * {@code accept-new-host-key}): they are never recorded in the manifest ({@link Transports#recordable}), so a
+     * later process connects under the strict rules. None by default.
+     */
+    default Set<String> oneTimeKeys() {
+        return Set.of();
+    }
+
+    /**
      * A runner for {@code destination} ({@code user@host[:port]}, a host alias, ...) with these settings (the keys of
      * {@link #optionKeys()} that were given). Checks the settings; connects lazily, on first use.
      *

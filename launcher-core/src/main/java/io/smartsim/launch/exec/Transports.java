@@ -59,6 +59,18 @@ public final class Transports {
     }
 
     /**
+     * {@code options} without the one-time permissions any transport grants ({@link TransportProvider#oneTimeKeys()},
+     * such as {@code accept-new-host-key}): what may be recorded in the manifest. The rest is kept, in order.
+     */
+    public static Map<String, String> recordable(Map<String, String> options) {
+        Set<String> oneTime = new TreeSet<>();
+        providers().forEach(p -> oneTime.addAll(p.oneTimeKeys()));
+        Map<String, String> out = new LinkedHashMap<>(options);
+        out.keySet().removeAll(oneTime);
+        return out;
+    }
+
+    /**
      * Checks the transport's part of {@code options}: a remote needs a provider on the class path, and SSH settings
      * without a remote are a mistake (for a launcher that takes them only for its transport).
      */

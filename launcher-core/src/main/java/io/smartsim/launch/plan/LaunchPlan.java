@@ -3,6 +3,7 @@ package io.smartsim.launch.plan;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.security.Tls;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -32,9 +33,14 @@ public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorS
         this(experiment, expDir, dir, spec, shards, Optional.empty());
     }
 
-    /** How control connections get into the shards. */
+    /** How control connections get into the shards: the ACL user, and the orchestrator's CA under {@code --tls}. */
     public Access access() {
-        return Access.of(auth);
+        return Access.of(auth, tls());
+    }
+
+    /** The orchestrator's TLS files ({@code <dir>/tls}), written at start; empty without {@code --tls}. */
+    public Optional<Tls> tls() {
+        return spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty();
     }
 
     /** This plan with the password replaced by {@link Credentials#REDACTED} everywhere: what plans and dry runs print. */

@@ -3,6 +3,7 @@ package io.smartsim.launch.plan;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.security.Tls;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,7 +60,7 @@ public final class Planner {
                 Path log = work.resolve(name + ".log");
                 Path conf = work.resolve(spec.backend().id() + ".conf");
                 String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log,
-                        auth);
+                        auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty());
                 String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
                 shards.add(new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort,
                         spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log,

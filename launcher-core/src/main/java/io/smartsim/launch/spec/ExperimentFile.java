@@ -217,6 +217,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         }
         if (o.launcherOptions() != null) o.launcherOptions().forEach(b::launcherOption);
         if (o.auth() != null) b.auth(o.auth());
+        if (o.tls() != null) b.tls(o.tls());
         return b.build();
     }
 
@@ -403,7 +404,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
     record OrchestratorEntry(String id, String launcher, String backend, Integer nodes, Integer instancesPerNode,
                              Object port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
                              String evictionPolicy, List<String> extraConfig, Integer startupTimeout,
-                             String serverBinary, Map<String, String> launcherOptions, Boolean auth) {
+                             String serverBinary, Map<String, String> launcherOptions, Boolean auth, Boolean tls) {
     }
 
     record ModelEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,

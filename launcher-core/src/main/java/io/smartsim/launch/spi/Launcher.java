@@ -60,6 +60,16 @@ public interface Launcher {
         return Map.of();
     }
 
+    /**
+     * Makes recorded shards reachable for control connections ({@code PING}, {@code SHUTDOWN}, health checks) from
+     * this process, which may not be the one that started them: a launcher whose transport is remote reopens it from
+     * the shards' recorded handles and exposes each shard's address through it
+     * ({@link io.smartsim.launch.exec.CommandRunner#expose}). Core calls it before every control-plane use of recorded
+     * shards. Starts nothing; the default (shards reached directly) does nothing.
+     */
+    default void reach(List<LaunchedShard> shards) {
+    }
+
     /** Whether each recorded shard's process still exists, keyed by shard index; one query for all shards. */
     Map<Integer, Liveness> probe(List<LaunchedShard> shards);
 

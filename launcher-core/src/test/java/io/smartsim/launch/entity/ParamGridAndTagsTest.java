@@ -1,8 +1,10 @@
 package io.smartsim.launch.entity;
 
 import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.security.Credentials;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,20 @@ class ParamGridAndTagsTest {
                         Map.entry("SR_DB_TYPE", "Clustered"), Map.entry("SSDB_cache", "127.0.0.1:6790"),
                         Map.entry("SR_DB_TYPE_cache", "Standalone"));
         assertThat(DbEnv.variables(List.of())).isEmpty();
+    }
+
+    @Test
+    void aTlsDatabaseGivesItsCaBesideTheCredentialsSuffixedForEachOtherOne() {
+        Credentials c = new Credentials("smartsim", "0123456789abcdef0123456789abcdef");
+        assertThat(DbEnv.variables(List.of(
+                new DbEnv.Database("db", "127.0.0.1:6780", "Standalone", Optional.of(c),
+                        Optional.of(Path.of("/e/db/tls/ca.crt"))),
+                new DbEnv.Database("c2", "127.0.0.1:6790", "Standalone", Optional.empty(),
+                        Optional.of(Path.of("/e/c2/tls/ca.crt"))))))
+                .containsExactly(Map.entry("SSDB", "127.0.0.1:6780"), Map.entry("SR_DB_TYPE", "Standalone"),
+                        Map.entry("SSDB_USER", "smartsim"), Map.entry("SSDB_PASSWORD", c.password()),
+                        Map.entry("SSDB_TLS_CA", "/e/db/tls/ca.crt"), Map.entry("SSDB_c2", "127.0.0.1:6790"),
+                        Map.entry("SR_DB_TYPE_c2", "Standalone"), Map.entry("SSDB_TLS_CA_c2", "/e/c2/tls/ca.crt"));
     }
 
     @Test

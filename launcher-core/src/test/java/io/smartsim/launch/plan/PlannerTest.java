@@ -93,6 +93,41 @@ class PlannerTest {
     }
 
     @Test
+    void tlsTurnsThePlainPortOffAndPointsEveryShardAtTheOrchestratorsOwnFiles() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).tls(true).build(),
+                oneHost(1, "127.0.0.1"));
+        assertThat(p.tls()).contains(new io.smartsim.launch.security.Tls(Path.of("/scratch/exp/orchestrator/tls")));
+        assertThat(p.access().tls()).isEqualTo(p.tls());
+        assertThat(p.shards()).extracting(ShardPlan::port).containsExactly(6780, 6781, 6782);
+        assertThat(p.shards()).extracting(ShardPlan::busPort).containsExactly(16780, 16781, 16782);
+        Golden.assertMatches(p.shards().get(1).config(), "redis-cluster-tls-shard1.conf");
+    }
+
+    @Test
+    void keydbGetsTheSameTlsOptions() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().backend(Backend.KEYDB).instancesPerNode(3)
+                .tls(true).build(), oneHost(1, "127.0.0.1"));
+        Golden.assertMatches(p.shards().get(0).config(), "keydb-cluster-tls-shard0.conf");
+    }
+
+    @Test
+    void standaloneTlsHasNoClusterBusSetting() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().id("db").tls(true).auth(false).build(),
+                oneHost(1, "127.0.0.1"));
+        assertThat(p.access().credentials()).isEmpty();
+        assertThat(p.access().tls()).isPresent();
+        Golden.assertMatches(p.shards().get(0).config(), "redis-standalone-tls-no-auth.conf");
+    }
+
+    @Test
+    void withoutTlsThePlanHasNoTlsFiles() {
+        LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().build(), oneHost(1, "127.0.0.1"));
+        assertThat(p.tls()).isEmpty();
+        assertThat(p.access().tls()).isEmpty();
+        assertThat(p.shards().get(0).config()).doesNotContain("tls");
+    }
+
+    @Test
     void redisWithSeveralCpusGetsIoThreadsAndKeepsProtectedModeOnBeyondLoopbackWithAPassword() {
         LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().cpusPerShard(4).build(),
                 oneHost(1, "10.1.2.3", "127.0.0.1"));

@@ -97,6 +97,17 @@ class ExperimentFileTest {
     }
 
     @Test
+    void tlsIsReadFromTheFileAndOffUnlessAsked() throws IOException {
+        ExperimentFile f = ExperimentFile.read(write("experiment.yaml", """
+                name: demo
+                orchestrators:
+                  - { id: db, tls: true }
+                  - { id: plain }
+                """));
+        assertThat(f.orchestrators()).extracting(OrchestratorSpec::tls).containsExactly(true, false);
+    }
+
+    @Test
     void aWrongTypeNamesTheLineTheFieldAndWhatItTakes() throws IOException {
         SpecFileException e = failure("experiment.yaml", """
                 name: demo
@@ -133,7 +144,7 @@ class ExperimentFileTest {
         assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:5: orchestrators[0]"
                 + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are auth, backend, cpusPerShard, "
                 + "evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, launcherOptions, maxMemory, "
-                + "nodes, port, serverBinary, startupTimeout");
+                + "nodes, port, serverBinary, startupTimeout, tls");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -93,6 +94,7 @@ public final class PbsLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
+        Unsupported.tls(spec, NAME);
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         CommandRunner runner = runner(spec.launcherOptions());
         if (spec.interfaces().size() > 1) {
@@ -578,6 +580,16 @@ public final class PbsLauncher implements Launcher {
         out.put(plan.dir().relativize(PbsScripts.wrapperPath(s)).toString(),
                 PbsScripts.wrapper(plan, s, plan.spec().interfaces().stream().findFirst(), binary));
         return out;
+    }
+
+    /** Forwards, over a remote transport, each recorded shard's address (opened from the shards' handles). */
+    @Override
+    public void reach(List<LaunchedShard> shards) {
+        if (shards.isEmpty()) {
+            return;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        shards.forEach(s -> runner.expose(s.host(), s.port()));
     }
 
     @Override

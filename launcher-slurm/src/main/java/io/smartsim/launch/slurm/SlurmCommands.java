@@ -52,6 +52,24 @@ public final class SlurmCommands {
     }
 
     /**
+     * Ends a shard's {@code srun} by its pid where commands run, if that pid still is this job's srun of this step
+     * name (its command line says so: a pid reused since is left alone). Arguments: the pid, and two strings its
+     * command line must contain. A detached start on a login node leads its own process group: the group is
+     * signalled, else the process. Exits 0 whether or not there was anything to end.
+     */
+    static final String KILL_SRUN_SCRIPT = String.join("\n",
+            "args=$(ps -o args= -p \"$1\" 2>/dev/null) || exit 0",
+            "case $args in *\"$2\"*\"$3\"*) ;; *) exit 0 ;; esac",
+            "kill -s TERM -- \"-$1\" 2>/dev/null || kill -s TERM -- \"$1\" 2>/dev/null",
+            "exit 0");
+
+    /** Ends the srun {@link #srunShard} started for {@code stepName} in {@code jobId}, if pid {@code pid} still is it. */
+    public static List<String> killSrun(long pid, String jobId, String stepName) {
+        return List.of("sh", "-c", KILL_SRUN_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,
+                "--job-name=" + stepName + " ");
+    }
+
+    /**
      * One shard as its own step: one task on one named node. {@code --overlap} lets shards share the node's CPUs
      * with each other and with the model's steps (without it a second step on a node waits for free CPUs);
      * {@code --jobid} is given when starting in an existing allocation from outside its batch script.

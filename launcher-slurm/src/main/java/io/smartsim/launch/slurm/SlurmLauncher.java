@@ -1,5 +1,6 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -34,6 +35,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs every shard as its own Slurm step: inside an existing allocation ({@code SLURM_JOB_ID} or
@@ -54,6 +56,11 @@ public final class SlurmLauncher implements Launcher {
     public static final String MODE = "mode";
     public static final String MODE_ALLOC = "alloc";
     public static final String MODE_BATCH = "batch";
+    /**
+     * An in-allocation shard's {@code srun} pid where commands run. A shard reported before its step ({@link #STEP}
+     * absent) is ended through it, or through its step found by name.
+     */
+    public static final String SRUN_PID = "srunPid";
 
     /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
     private static final int OVERLAP_SINCE_MAJOR = 20;
@@ -62,6 +69,12 @@ public final class SlurmLauncher implements Launcher {
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     private static final Duration JOB_POLL = Duration.ofSeconds(1);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
+
+    /**
+     * The sruns this process started, by {@link #srunKey}: a stop in this process (the abort hook of a start that
+     * SIGINT ended) terminates them directly, whichever transport runs them. Entries leave when their shards stop.
+     */
+    private static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
 
     /** The transport given, if one was; otherwise each operation opens the one its options name. */
     private final Optional<CommandRunner> given;
@@ -94,6 +107,7 @@ public final class SlurmLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
+        Unsupported.tls(spec, NAME);
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
@@ -198,9 +212,11 @@ public final class SlurmLauncher implements Launcher {
                 for (ShardPlan s : plan.shards()) {
                     // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
                     // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
-                    sruns.add(runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
+                    Detached srun = runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
                             s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s),
-                            cap()));
+                            cap());
+                    sruns.add(srun);
+                    spawnedSrun(s, srun);
                 }
                 ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
             }
@@ -239,6 +255,23 @@ public final class SlurmLauncher implements Launcher {
                 ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
                         Optional.empty(), handle));
             }
+        }
+
+        /**
+         * Reports an srun the moment it exists, before its step reports an address: were this process to end now
+         * (SIGINT), core's abort hook stops it through {@link #stop} with this handle, which has no step id yet.
+         */
+        private void spawnedSrun(ShardPlan s, Detached srun) {
+            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
+            handle.put(JOB, jobId);
+            handle.put(NODE, s.host());
+            handle.put(MODE, MODE_ALLOC);
+            srun.pid().ifPresent(pid -> {
+                handle.put(SRUN_PID, Long.toString(pid));
+                SRUNS.put(srunKey(runner, pid), srun);
+            });
+            ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
+                    Optional.empty(), handle));
         }
 
         private void awaitRunning() throws InterruptedException {
@@ -372,6 +405,9 @@ public final class SlurmLauncher implements Launcher {
             handle.put(STEP, r.stepId());
             handle.put(NODE, r.node());
             handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
+            if (!sruns.isEmpty()) {
+                sruns.get(s.index()).pid().ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
+            }
             LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
                     Optional.empty(), handle);
             landed[s.index()] = ls;
@@ -412,6 +448,7 @@ public final class SlurmLauncher implements Launcher {
                 for (Detached p : sruns) {
                     p.terminate(Duration.ofSeconds(5)); // srun cancels its step when terminated
                 }
+                SRUNS.values().removeAll(sruns);
                 awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -492,19 +529,76 @@ public final class SlurmLauncher implements Launcher {
 
     /** Running step ids ({@code JOB.STEP}) of these jobs, from one squeue call; empty when squeue fails. */
     private static Optional<Set<String>> liveSteps(CommandRunner runner, List<String> jobIds) {
+        return stepsOf(runner, jobIds).map(steps -> {
+            Set<String> ids = new LinkedHashSet<>();
+            steps.forEach(st -> ids.add(st.id()));
+            return ids;
+        });
+    }
+
+    /** Running steps of these jobs, from one squeue call; empty when squeue fails. */
+    private static Optional<List<Step>> stepsOf(CommandRunner runner, List<String> jobIds) {
         try {
             CommandResult r = runner.run(SlurmCommands.squeueSteps(jobIds), COMMAND_TIMEOUT);
-            if (!r.ok()) {
-                return Optional.empty();
-            }
-            Set<String> ids = new LinkedHashSet<>();
-            for (Step st : SlurmParsers.steps(r.stdout())) {
-                ids.add(st.id());
-            }
-            return Optional.of(ids);
+            return r.ok() ? Optional.of(SlurmParsers.steps(r.stdout())) : Optional.empty();
         } catch (LaunchException e) {
             return Optional.empty();
         }
+    }
+
+    /** The key of an srun in {@link #SRUNS}: where it runs and its pid there. */
+    private static String srunKey(CommandRunner runner, long pid) {
+        return runner.where() + " " + pid;
+    }
+
+    /** An in-allocation shard reported when its srun started, whose step has not reported yet: no step id. */
+    static boolean unreported(LaunchedShard s) {
+        return s.handle().containsKey(JOB) && !s.handle().containsKey(STEP) && !MODE_BATCH.equals(s.handle().get(MODE));
+    }
+
+    /** The running step of a shard that never reported its step id: its job's step of its name (on its node). */
+    static Optional<Step> stepByName(List<Step> live, LaunchedShard s) {
+        String node = s.handle().get(NODE);
+        return live.stream().filter(st -> st.jobId().equals(s.handle().get(JOB)) && st.name().equals(s.name())
+                && (node == null || st.nodeList().equals(node))).findFirst();
+    }
+
+    /** Whether this process started the shard's srun and it still runs. */
+    private static boolean srunRunning(CommandRunner runner, LaunchedShard s) {
+        String pid = s.handle().get(SRUN_PID);
+        Detached srun = pid == null ? null : SRUNS.get(srunKey(runner, Long.parseLong(pid)));
+        return srun != null && srun.exit().isEmpty();
+    }
+
+    /**
+     * Ends shards that never reported their steps: the steps of theirs that squeue lists by name are cancelled, then
+     * each srun is ended (one still waiting for its step cancels the request) — the one this process started, or by
+     * its recorded pid if that still is this shard's srun. Cancelling first lets the sruns exit at once rather than
+     * wait for their steps. Returns those steps ({@code JOB.STEP}), cancelled but maybe not gone yet.
+     */
+    private static Set<String> endUnreported(CommandRunner runner, List<LaunchedShard> shards)
+            throws InterruptedException {
+        List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).distinct().toList();
+        Set<String> found = new LinkedHashSet<>();
+        stepsOf(runner, jobs).ifPresent(live -> shards.forEach(s -> stepByName(live, s)
+                .ifPresent(st -> found.add(st.id()))));
+        if (!found.isEmpty()) {
+            runner.run(SlurmCommands.scancel(List.copyOf(found)), COMMAND_TIMEOUT);
+        }
+        for (LaunchedShard s : shards) {
+            String pid = s.handle().get(SRUN_PID);
+            if (pid == null) {
+                continue;
+            }
+            Detached mine = SRUNS.remove(srunKey(runner, Long.parseLong(pid)));
+            if (mine != null) {
+                mine.terminate(Duration.ofSeconds(5));
+            } else {
+                runner.run(SlurmCommands.killSrun(Long.parseLong(pid), s.handle().get(JOB), s.name()),
+                        COMMAND_TIMEOUT);
+            }
+        }
+        return found;
     }
 
     /** Jobs of these ids still in the queue, from one squeue call. */
@@ -545,20 +639,41 @@ public final class SlurmLauncher implements Launcher {
         }
         CommandRunner runner = runner(shards.get(0).handle());
         // The health check that follows status's probe reaches the shards through the same transport.
-        shards.forEach(s -> runner.expose(s.host(), s.port()));
+        reach(shards);
         List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).filter(j -> j != null).distinct().toList();
-        Optional<Set<String>> live = jobs.isEmpty() ? Optional.empty() : liveSteps(runner, jobs);
+        Optional<List<Step>> steps = jobs.isEmpty() ? Optional.empty() : stepsOf(runner, jobs);
+        Optional<Set<String>> live = steps.map(l -> {
+            Set<String> ids = new LinkedHashSet<>();
+            l.forEach(st -> ids.add(st.id()));
+            return ids;
+        });
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);
             String step = s.handle().get(STEP);
+            if (unreported(s) && steps.isPresent()) {
+                out.put(s.index(), stepByName(steps.get(), s).isPresent() || srunRunning(runner, s) ? Liveness.ALIVE
+                        : Liveness.GONE);
+                continue;
+            }
             out.put(s.index(), live.isEmpty() || job == null || step == null ? Liveness.UNKNOWN
                     : live.get().contains(job + "." + step) ? Liveness.ALIVE : Liveness.GONE);
         }
         return out;
     }
 
+    /** Forwards, over a remote transport, each recorded shard's address; shards without a step have none yet. */
+    @Override
+    public void reach(List<LaunchedShard> shards) {
+        if (shards.isEmpty()) {
+            return;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        shards.stream().filter(s -> !unreported(s)).forEach(s -> runner.expose(s.host(), s.port()));
+    }
+
     @Override
     public void stop(List<LaunchedShard> shards, Duration grace) {
+        List<LaunchedShard> unreported = shards.stream().filter(SlurmLauncher::unreported).toList();
         Set<String> steps = new LinkedHashSet<>();
         Set<String> batchJobs = new LinkedHashSet<>();
         for (LaunchedShard s : shards) {
@@ -573,11 +688,13 @@ public final class SlurmLauncher implements Launcher {
                 batchJobs.add(job);
             }
         }
-        if (steps.isEmpty() && batchJobs.isEmpty()) {
+        if (steps.isEmpty() && batchJobs.isEmpty() && unreported.isEmpty()) {
             return;
         }
         CommandRunner runner = runner(shards.get(0).handle());
         try {
+            // Shards whose steps never reported were beyond SHUTDOWN's reach: end them through Slurm at once.
+            steps.addAll(endUnreported(runner, unreported));
             // Core has sent SHUTDOWN NOSAVE: each step ends with its server. Give them the grace to do so.
             if (!awaitGone(runner, List.of(), steps, Deadline.after(grace))) {
                 runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
@@ -594,6 +711,8 @@ public final class SlurmLauncher implements Launcher {
                 throw new LaunchException("Slurm still lists " + String.join(", ", all) + " " + CANCEL_WAIT.toSeconds()
                         + " s after scancel; check squeue -s and scancel them by hand");
             }
+            shards.stream().map(s -> s.handle().get(SRUN_PID)).filter(p -> p != null)
+                    .forEach(p -> SRUNS.remove(srunKey(runner, Long.parseLong(p))));
         } catch (InterruptedException e) {
             List<String> all = new ArrayList<>(steps);
             all.addAll(batchJobs);

@@ -190,6 +190,11 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
         }
 
         @Override
+        public Optional<Long> pid() {
+            return Optional.of(pid);
+        }
+
+        @Override
         public synchronized Optional<String> exit() {
             if (ended.isPresent() || System.nanoTime() - checkedAt < SPAWN_CHECK_EVERY.toNanos()) {
                 return ended;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.ssh;
 
+import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -63,6 +64,7 @@ public final class SshLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
+        Unsupported.tls(spec, NAME);
         SshOptions opts = SshOptions.parse(spec.launcherOptions());
         if (opts.hosts().size() != spec.nodes()) {
             throw new InvalidSpecException("nodes", "the ssh launcher runs one node per host, but --nodes is "

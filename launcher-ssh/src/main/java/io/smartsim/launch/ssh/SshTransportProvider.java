@@ -32,6 +32,12 @@ public final class SshTransportProvider implements TransportProvider {
         return KEYS;
     }
 
+    /** Accepting a new host key is for the first connection only: by the next one the key is in known_hosts. */
+    @Override
+    public Set<String> oneTimeKeys() {
+        return Set.of(SshOptions.ACCEPT_NEW);
+    }
+
     @Override
     public CommandRunner open(String destination, Map<String, String> options) {
         try {

@@ -163,6 +163,84 @@ class RemoteSlurmIT {
         assertThat(steps).containsOnly(job + ".batch");
     }
 
+    /**
+     * Regression: a stop from a new process (db stop --remote) sent SHUTDOWN before any port was forwarded, so no
+     * shard got it and the stop waited out the launcher's 10 s grace before scancel. Now the launcher makes the
+     * recorded shards reachable first ({@code Launcher.reach}), and the steps end with their servers.
+     */
+    @Test
+    void stopFromAFreshProcessShutsTheShardsDownThroughForwardsWithoutWaitingOutTheGrace() throws Exception {
+        String job = holder();
+        int port = 22680;
+        try (Experiment exp = Experiment.create("remote-fresh-stop", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job).build());
+            exp.start(db);
+            exp.detach(db);
+        }
+        Transports.closeAll(); // what a new process has: no session, no forwarded port
+        assertThat(Routes.routed("127.0.1.1", port)).isFalse();
+        RecordingTransport.LOG.clear();
+        long t0 = System.nanoTime();
+        try (Experiment later = Experiment.reconnect(dir)) {
+            later.stop(later.orchestrator("orchestrator"));
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("remote stop from a fresh process in %.2f s%n", seconds);
+        // Forwarded before SHUTDOWN was sent: the only scheduler command before them is none at all.
+        assertThat(RecordingTransport.LOG.subList(0, 3)).containsExactlyInAnyOrder("expose 127.0.1.1:" + port,
+                "expose 127.0.1.2:" + port, "expose 127.0.1.3:" + port);
+        assertThat(log("run scancel")).as("the steps ended with their servers, not by scancel").isEmpty();
+        assertThat(seconds).as("stop took %.2f s; the grace alone is 10 s", seconds).isLessThan(5);
+        assertThat(steps(job)).containsOnly(job + ".batch");
+    }
+
+    /**
+     * Regression: {@code accept-new-host-key} stayed in the spec's launcher options recorded in manifest.json, so
+     * every later process would have accepted a new key too. It is a permission for the first connection only: the
+     * manifest leaves it out, and a later status connects under strict checking with the key recorded then.
+     */
+    @Test
+    void acceptNewHostKeyIsNotRecordedAndALaterStatusConnectsWithTheKeyItRecorded() throws Exception {
+        String job = holder();
+        int port = 22780;
+        Path knownHosts = dir.resolve("fresh_known_hosts"); // the login node's key is not in it yet
+        try (Experiment exp = Experiment.create("remote-accept-new", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job)
+                    .launcherOption("known-hosts", knownHosts.toString())
+                    .launcherOption("accept-new-host-key", "true").build());
+            exp.start(db);
+            exp.detach(db);
+        }
+        assertThat(java.nio.file.Files.readString(knownHosts)).as("the key accepted at start").contains("[127.0.0.1]:2222");
+        String manifest = java.nio.file.Files.readString(dir.resolve("manifest.json"));
+        assertThat(manifest).doesNotContain("accept-new-host-key").contains(knownHosts.toString());
+        Transports.closeAll(); // a later process: a new session, opened from what the manifest recorded
+        try (Experiment later = Experiment.reconnect(dir)) {
+            OrchestratorStatus st = later.status("orchestrator");
+            assertThat(st.state()).as(st.toString()).isEqualTo("RUNNING");
+            later.stop(later.orchestrator("orchestrator"));
+        }
+        assertThat(steps(job)).containsOnly(job + ".batch");
+    }
+
+    private String holder() throws InterruptedException {
+        CommandResult holder = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", "remote-it-holder",
+                "--output=/dev/null", "--wrap", "sleep 600"), CMD);
+        assertThat(holder.ok()).as(holder.describe()).isTrue();
+        String job = holder.stdout().strip().split(";")[0];
+        jobs.add(job);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!queued(job).equals(List.of(job + " RUNNING")) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        return job;
+    }
+
+    private static List<String> steps(String job) {
+        return SH.run(List.of("squeue", "-h", "-s", "-j", job, "-o", "%i"), CMD).stdout().lines()
+                .filter(l -> !l.isBlank()).toList();
+    }
+
     @Test
     void aConnectionCutMidLaunchIsSchedulerUnreachableAndDbStopCleansUpOnceBack() throws Exception {
         int port = 22580;
