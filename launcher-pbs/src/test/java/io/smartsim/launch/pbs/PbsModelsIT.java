@@ -1,0 +1,178 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Model;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.entity.BatchSettings;
+import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.entity.RunSettings;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Models as PBS batch jobs on the Slurm testbed through Debian's slurm-wlm-torque front end (testbeds/pbs/up): a
+ * 3-node PBS orchestrator (its own batch job, ssh run command) and model batch jobs submitted with {@code qsub}
+ * that find it through {@code SSDB} and log in with {@code SSDB_USER}/{@code SSDB_PASSWORD}.
+ *
+ * <p>This front end's qstat has no {@code exit_status} (a finished job is just {@code C}): the exit codes seen here
+ * come from the exit file the model's batch script writes. PBS Pro's {@code Exit_status}, the {@code select}
+ * script and the in-job run commands are covered by PbsModelStatesTest and PbsModelScriptsTest, not live.
+ */
+class PbsModelsIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    private static final Path SSH_CONFIG = TESTBED.resolve(".state/ssh_config");
+    private static final BatchSettings FIVE_MINUTES = new BatchSettings(Optional.of(Duration.ofMinutes(5)),
+            Optional.empty(), Optional.of("debug"), Optional.empty(), List.of());
+
+    @TempDir
+    Path tmp;
+    private Path writer;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void pbsFrontEndIsHere() {
+        assumeTrue(onPath("qsub") && onPath("sinfo"), "no qsub/sinfo here: these tests need the Slurm testbed with "
+                + "slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    private static boolean onPath(String name) {
+        return io.smartsim.launch.util.Executables.onPath(name).isPresent();
+    }
+
+    @BeforeEach
+    void copyTheModel() throws Exception {
+        writer = tmp.resolve("ssdb-writer.sh");
+        try (InputStream in = getClass().getResourceAsStream("/models/ssdb-writer.sh")) {
+            Files.write(writer, in.readAllBytes());
+        }
+        Files.setPosixFilePermissions(writer, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @AfterEach
+    void deleteEverything() {
+        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
+                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+            assertThat(PbsParsers.qstatText(SH.run(PbsCommands.qstat(Dialect.TORQUE, jobs), CMD).stdout()))
+                    .as("jobs of this test still queued or running").allMatch(PbsParsers.Job::finished);
+        }
+        assertThat(SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                .filter(l -> l.contains(tmp.toString()))).as("redis-server processes of this test left behind").isEmpty();
+    }
+
+    private Experiment experiment() {
+        long t0 = System.nanoTime();
+        return Experiment.create("pbs-models-it", tmp.resolve("exp"), line -> {
+            progress.add(line);
+            System.out.printf("  [%6.2f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
+        });
+    }
+
+    private Orchestrator threeNodes(Experiment exp, int port) {
+        return exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1)
+                .port(port).startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
+                .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+    }
+
+    private Model batchModel(Experiment exp, String name, String key, String value, String exitWith) {
+        return exp.createModel(ModelSpec.builder(name, writer.toString()).launcher("pbs").env("KEY", key)
+                .env("VALUE", value).env("EXIT_WITH", exitWith).run(RunSettings.builder().batch(FIVE_MINUTES).build())
+                .build());
+    }
+
+    private String jobOf(Model m) {
+        String id = m.launched().orElseThrow().id();
+        jobs.add(id);
+        return id;
+    }
+
+    @Test
+    void aBatchModelWritesThroughSsdbWithThePasswordAndAFailingOneIsFailedWithItsExitCode() throws Exception {
+        long t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = threeNodes(exp, 22780);
+            Model ok = batchModel(exp, "writer", "from-pbs", "42", "0");
+            Model bad = batchModel(exp, "failing", "from-failing", "7", "3");
+            exp.start(db);
+            System.out.printf("orchestrator healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(db.plan().auth()).as("auth is on by default").isPresent();
+
+            long t1 = System.nanoTime();
+            exp.start(true, ok, bad);
+            System.out.printf("2 batch models done in %.2f s%n", (System.nanoTime() - t1) / 1e9);
+            String okJob = jobOf(ok);
+            jobOf(bad);
+            assertThat(ok.status()).as(Files.readString(ok.stderr())).isEqualTo(EntityStatus.COMPLETED);
+            assertThat(ok.exitCode()).contains(0);
+            assertThat(Files.readString(ok.stdout())).startsWith("ok from-pbs=42 type=Clustered host=");
+            assertThat(bad.status()).isEqualTo(EntityStatus.FAILED);
+            assertThat(bad.exitCode()).as("the exit code, from the script's exit file").contains(3);
+            assertThat(Files.readString(bad.stdout())).startsWith("ok from-failing=7 ");
+
+            Path script = PbsModelScripts.batchPath(ok.plan());
+            assertThat(Files.getPosixFilePermissions(script)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+            assertThat(Files.readString(script)).contains("#PBS -l nodes=1:ppn=1", "#PBS -l walltime=00:05:00",
+                    "#PBS -q debug", "export SR_DB_TYPE=Clustered", "export SSDB_USER=", "export SSDB_PASSWORD=");
+            // The front end has no exit_status: the job is C with nothing more, and the exit file said 0.
+            PbsParsers.Job j = PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", okJob), CMD)
+                    .stdout()), okJob).orElseThrow();
+            assertThat(j.finished()).isTrue();
+            assertThat(j.exitStatus()).isEmpty();
+            System.out.print(exp.summaryTable());
+            exp.stop(db);
+        }
+    }
+
+    @Test
+    void aStoppedBatchModelIsCancelledAndItsJobLeavesTheQueue() throws Exception {
+        Path sleeper = tmp.resolve("sleeper.sh");
+        Files.writeString(sleeper, "#!/bin/sh\necho started\nexec sleep 300\n");
+        Files.setPosixFilePermissions(sleeper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Experiment exp = experiment()) {
+            Model m = exp.createModel(ModelSpec.builder("sleeper", sleeper.toString()).launcher("pbs")
+                    .run(RunSettings.builder().batch(FIVE_MINUTES).build()).build());
+            exp.start(m);
+            String id = jobOf(m);
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (m.status() != EntityStatus.RUNNING && System.nanoTime() < until) {
+                exp.poll();
+                Thread.sleep(200);
+            }
+            assertThat(m.status()).isEqualTo(EntityStatus.RUNNING);
+            long t0 = System.nanoTime();
+            exp.stop(m);
+            System.out.printf("batch model stopped in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(m.status()).isEqualTo(EntityStatus.CANCELLED);
+            PbsParsers.Job j = PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD)
+                    .stdout()), id).orElseThrow();
+            assertThat(j.finished()).as("job %s after stop: %s", id, j.describe()).isTrue();
+        }
+    }
+}
