@@ -42,7 +42,9 @@ class PbsModelsIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    private static final Path SSH_CONFIG = TESTBED.resolve(".state/ssh_config");
+    /** Written by testbeds/pbs/up into its state directory (PBS_TESTBED_STATE, default /var/tmp/smartsim-pbs-testbed). */
+    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
     private static final BatchSettings FIVE_MINUTES = new BatchSettings(Optional.of(Duration.ofMinutes(5)),
             Optional.empty(), Optional.of("debug"), Optional.empty(), List.of());
 
