@@ -451,6 +451,73 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes what is left of orchestrators whose launch did not finish: every one recorded STARTING (its launching
+     * process was killed mid-start, or is still starting it: do not run this beside a {@code db start} of the same
+     * experiment), and every one recorded RUNNING with some or all of its processes gone. Their shards that still
+     * exist get {@code SHUTDOWN NOSAVE} where reachable, then the launcher's stop; the entry is then recorded FAILED
+     * ({@value OrchestratorCleanup#INTERRUPTED_START}) or STOPPED. Orchestrators running whole, stopped or failed
+     * are left alone, so a second cleanup finds nothing.
+     *
+     * @param id one orchestrator's id, or empty for all of them
+     */
+    public List<OrchestratorCleanup> cleanup(Optional<String> id) {
+        List<OrchestratorRecord> records = store.read().map(Manifest::orchestrators).orElse(List.of());
+        if (id.isPresent() && records.stream().noneMatch(r -> r.id().equals(id.get()))) {
+            throw new StateException("no orchestrator '" + id.get() + "' in " + dir + "; known here: " + knownIds());
+        }
+        List<OrchestratorCleanup> out = new ArrayList<>();
+        for (OrchestratorRecord r : records) {
+            if (id.isEmpty() || r.id().equals(id.get())) {
+                cleanupOne(r).ifPresent(out::add);
+            }
+        }
+        return out;
+    }
+
+    private Optional<OrchestratorCleanup> cleanupOne(OrchestratorRecord r) {
+        if (r.status() != Status.STARTING && r.status() != Status.RUNNING) {
+            return Optional.empty();
+        }
+        Launcher launcher = launcherFor(r);
+        List<LaunchedShard> shards = r.shards();
+        Map<Integer, Liveness> before = launcher.probe(shards);
+        long gone = before.values().stream().filter(l -> l == Liveness.GONE).count();
+        String found;
+        if (r.status() == Status.STARTING) {
+            found = "STARTING";
+        } else if (gone == 0) {
+            return Optional.empty(); // running whole: 'db stop' is how to end it
+        } else {
+            found = gone == shards.size() ? "STALE" : "DEGRADED";
+        }
+        List<LaunchedShard> present = shards.stream().filter(s -> before.get(s.index()) != Liveness.GONE).toList();
+        progress.accept("cleaning up '" + r.id() + "' (" + found + "): " + present.size() + " of " + shards.size()
+                + " recorded shard process(es) still exist");
+        if (!present.isEmpty()) {
+            reach(launcher, present);
+            Shards.shutdownNoSave(present, CONTROL_TIMEOUT, r.plan().access());
+            launcher.stop(present, STOP_GRACE);
+        }
+        Map<Integer, Liveness> after = launcher.probe(shards);
+        List<LaunchedShard> left = shards.stream().filter(s -> after.get(s.index()) == Liveness.ALIVE).toList();
+        List<LaunchedShard> stopped = present.stream().filter(s -> !left.contains(s)).toList();
+        Status now = r.status();
+        if (left.isEmpty()) {
+            now = r.status() == Status.STARTING ? Status.FAILED : Status.STOPPED;
+            Optional<String> error = now == Status.FAILED ? Optional.of(OrchestratorCleanup.INTERRUPTED_START)
+                    : Optional.empty();
+            Status recordAs = now;
+            store.update(name, m -> m.find(r.id()).map(x -> m.with(x.withStatus(recordAs, error))).orElse(m));
+            Orchestrator known = orchestrators.get(r.id());
+            if (known != null) {
+                known.ended(recordAs == Status.FAILED ? Orchestrator.State.FAILED : Orchestrator.State.STOPPED);
+                startedHere.remove(known);
+            }
+        }
+        return Optional.of(new OrchestratorCleanup(r.id(), r.status(), found, shards, stopped, left, now));
+    }
+
     /** The manifest's record of an orchestrator checked against the running processes and the database itself. */
     public OrchestratorStatus status(String id) {
         OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
