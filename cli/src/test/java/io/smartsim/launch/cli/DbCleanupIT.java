@@ -8,15 +8,11 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -28,7 +24,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * before the cluster is healthy; {@code db cleanup} then finds the shards from the manifest and removes them.
  */
 class DbCleanupIT {
-    private static final int BUS = 10_000;
+    private static final int BUS = TestServers.BUS;
 
     @TempDir
     Path tmp;
@@ -46,7 +42,7 @@ class DbCleanupIT {
         exp = tmp.resolve("exp");
         Files.createDirectories(tmp.resolve("calls"));
         jar = new JarRunner(tmp.resolve("calls"));
-        port = freeBlock(3);
+        port = TestServers.freeBlock(8100, 3);
         IntStream.range(0, 3).forEach(i -> {
             ports.add(port + i);
             ports.add(port + i + BUS);
@@ -62,7 +58,7 @@ class DbCleanupIT {
         if (jar == null) {
             return;
         }
-        for (long pid : leftovers()) {
+        for (long pid : TestServers.leftovers(ports, tmp)) {
             ProcessHandle.of(pid).ifPresent(h -> {
                 h.destroyForcibly();
                 h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
@@ -87,7 +83,7 @@ class DbCleanupIT {
         JsonNode entry = Json.mapper().readTree(exp.resolve("manifest.json").toFile()).get("orchestrators").get(0);
         assertThat(entry.get("status").asText()).as(entry.toString()).isEqualTo("STARTING");
         assertThat(entry.get("shards")).hasSize(3);
-        assertThat(redisProcessesOnOurPorts()).as("the shards outlive the killed launcher").hasSize(3);
+        assertThat(TestServers.redisProcessesOn(ports)).as("the shards outlive the killed launcher").hasSize(3);
 
         JarRunner.Result cleanup = jar.cli("db", "cleanup", "--exp-dir", exp.toString());
         assertThat(cleanup.exit()).as(cleanup.toString()).isZero();
@@ -97,9 +93,9 @@ class DbCleanupIT {
         System.out.println("start killed " + killedAfter + " ms after launch; db cleanup took "
                 + cleanup.took().toMillis() + " ms (JVM start included)");
 
-        assertThat(redisProcessesOnOurPorts()).as("redis-server processes left on " + ports).isEmpty();
+        assertThat(TestServers.redisProcessesOn(ports)).as("redis-server processes left on " + ports).isEmpty();
         for (int p : ports) {
-            assertThat(free(p)).as("port " + p + " free after cleanup").isTrue();
+            assertThat(TestServers.free(p)).as("port " + p + " free after cleanup").isTrue();
         }
 
         JarRunner.Result status = jar.cli("db", "status", "--exp-dir", exp.toString());
@@ -127,59 +123,5 @@ class DbCleanupIT {
             Thread.sleep(2);
         }
         throw new AssertionError("no '" + marker + "' from db start within " + limit + ":\n" + Files.readString(err));
-    }
-
-    /** The first of {@code n} consecutive client ports whose bus ports are free too, from a test-unique base. */
-    private static int freeBlock(int n) {
-        int span = 800;
-        int offset = (int) (ProcessHandle.current().pid() % (span / 10)) * 10;
-        for (int i = 0; i < span; i += 10) {
-            int base = 8100 + (offset + i) % span;
-            boolean ok = IntStream.range(0, n).allMatch(k -> free(base + k) && free(base + k + BUS));
-            if (ok) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free block of " + n + " ports in 8100-8899");
-    }
-
-    private static boolean free(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** {@code ps -eo pid=,args=} lines of redis-server processes whose title names one of our client ports. */
-    private List<String> redisProcessesOnOurPorts() throws Exception {
-        JarRunner.Result ps = jar.run(List.of("ps", "-eo", "pid=,args="), Duration.ofSeconds(10));
-        return ps.outLines().stream().filter(l -> l.contains("redis-server"))
-                .filter(l -> ports.stream().anyMatch(p -> l.contains(":" + p + " ") || l.endsWith(":" + p)))
-                .toList();
-    }
-
-    /** Our leftovers only: redis-server processes on our ports whose working directory is under this test's dir. */
-    private List<Long> leftovers() throws Exception {
-        Path root = tmp.toRealPath();
-        List<Long> pids = new ArrayList<>();
-        for (String line : redisProcessesOnOurPorts()) {
-            long pid = Long.parseLong(line.strip().split("\\s+", 2)[0]);
-            Optional<Path> cwd = cwd(pid);
-            if (cwd.isPresent() && cwd.get().startsWith(root)) {
-                pids.add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private static Optional<Path> cwd(long pid) {
-        try {
-            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")));
-        } catch (IOException | UnsupportedOperationException e) {
-            return Optional.empty();
-        }
     }
 }

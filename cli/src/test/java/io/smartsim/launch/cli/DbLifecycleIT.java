@@ -8,15 +8,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * refuse a second start, stop, and leave nothing behind.
  */
 class DbLifecycleIT {
-    private static final int BUS = 10_000;
+    private static final int BUS = TestServers.BUS;
 
     @TempDir
     Path tmp;
@@ -44,7 +40,7 @@ class DbLifecycleIT {
         exp = tmp.resolve("exp");
         Files.createDirectories(tmp.resolve("calls"));
         jar = new JarRunner(tmp.resolve("calls"));
-        port = freeBlock(3);
+        port = TestServers.freeBlock(7100, 3);
         IntStream.range(0, 3).forEach(i -> {
             ports.add(port + i);
             ports.add(port + i + BUS);
@@ -57,7 +53,7 @@ class DbLifecycleIT {
             return;
         }
         jar.cli("db", "stop", "--exp-dir", exp.toString()); // exit 1 when it is already stopped: fine
-        for (long pid : leftovers()) {
+        for (long pid : TestServers.leftovers(ports, tmp)) {
             ProcessHandle.of(pid).ifPresent(h -> {
                 h.destroyForcibly();
                 h.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
@@ -139,9 +135,9 @@ class DbLifecycleIT {
                 .endsWith(": 3 shard(s), no process left");
         assertThat(stop.out() + stop.err()).doesNotContain(password);
 
-        assertThat(redisProcessesOnOurPorts()).as("redis-server processes left on " + ports).isEmpty();
+        assertThat(TestServers.redisProcessesOn(ports)).as("redis-server processes left on " + ports).isEmpty();
         for (int p : ports) {
-            assertThat(free(p)).as("port " + p + " free after stop").isTrue();
+            assertThat(TestServers.free(p)).as("port " + p + " free after stop").isTrue();
         }
 
         JarRunner.Result after = jar.cli("db", "status", "--exp-dir", exp.toString());
@@ -174,7 +170,7 @@ class DbLifecycleIT {
         JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString(), "--name", "single", "--json");
         assertThat(stop.exit()).as(stop.toString()).isZero();
         assertThat(Json.mapper().readTree(stop.out()).get("stopped").asBoolean()).isTrue();
-        assertThat(redisProcessesOnOurPorts()).isEmpty();
+        assertThat(TestServers.redisProcessesOn(ports)).isEmpty();
     }
 
     @Test
@@ -185,64 +181,10 @@ class DbLifecycleIT {
         assertThat(start.exit()).as(start.toString()).isEqualTo(1);
         assertThat(start.err()).contains("error: shard ", "no-such-directive").doesNotContain("\tat ");
         assertThat(start.out()).isEmpty();
-        assertThat(redisProcessesOnOurPorts()).isEmpty();
+        assertThat(TestServers.redisProcessesOn(ports)).isEmpty();
 
         JarRunner.Result status = jar.cli("db", "status", "--exp-dir", exp.toString());
         assertThat(status.exit()).isEqualTo(1);
         assertThat(status.outLines().get(0)).isEqualTo("orchestrator 'orchestrator' of experiment 'exp': FAILED");
-    }
-
-    /** The first of {@code n} consecutive client ports whose bus ports are free too, from a test-unique base. */
-    private static int freeBlock(int n) {
-        int span = 800;
-        int offset = (int) (ProcessHandle.current().pid() % (span / 10)) * 10;
-        for (int i = 0; i < span; i += 10) {
-            int base = 7100 + (offset + i) % span;
-            boolean ok = IntStream.range(0, n).allMatch(k -> free(base + k) && free(base + k + BUS));
-            if (ok) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no free block of " + n + " ports in 7100-7899");
-    }
-
-    private static boolean free(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** {@code ps -eo pid=,args=} lines of redis-server processes whose title names one of our client ports. */
-    private List<String> redisProcessesOnOurPorts() throws Exception {
-        JarRunner.Result ps = jar.run(List.of("ps", "-eo", "pid=,args="), Duration.ofSeconds(10));
-        return ps.outLines().stream().filter(l -> l.contains("redis-server"))
-                .filter(l -> ports.stream().anyMatch(p -> l.contains(":" + p + " ") || l.endsWith(":" + p)))
-                .toList();
-    }
-
-    /** Our leftovers only: redis-server processes on our ports whose working directory is under this test's dir. */
-    private List<Long> leftovers() throws Exception {
-        Path root = tmp.toRealPath();
-        List<Long> pids = new ArrayList<>();
-        for (String line : redisProcessesOnOurPorts()) {
-            long pid = Long.parseLong(line.strip().split("\\s+", 2)[0]);
-            Optional<Path> cwd = cwd(pid);
-            if (cwd.isPresent() && cwd.get().startsWith(root)) {
-                pids.add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private static Optional<Path> cwd(long pid) {
-        try {
-            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")));
-        } catch (IOException | UnsupportedOperationException e) {
-            return Optional.empty();
-        }
     }
 }

@@ -1,0 +1,84 @@
+package io.smartsim.launch.cli;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+/** Ports and leftover servers, for the integration tests that run the real jar. */
+final class TestServers {
+    static final int BUS = 10_000;
+
+    private TestServers() {
+    }
+
+    /**
+     * The first of {@code n} consecutive client ports whose bus ports are free too, from a test-unique base in
+     * {@code [first, first + 800)} (each test class its own range, so classes never race for ports).
+     */
+    static int freeBlock(int first, int n) {
+        int span = 800;
+        int offset = (int) (ProcessHandle.current().pid() % (span / 10)) * 10;
+        for (int i = 0; i < span; i += 10) {
+            int base = first + (offset + i) % span;
+            boolean ok = IntStream.range(0, n).allMatch(k -> free(base + k) && free(base + k + BUS));
+            if (ok) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free block of " + n + " ports in " + first + "-" + (first + span - 1));
+    }
+
+    static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** {@code ps -eo pid=,args=} lines of redis-server processes whose title names one of {@code ports}. */
+    static List<String> redisProcessesOn(List<Integer> ports) throws IOException, InterruptedException {
+        Process ps = new ProcessBuilder("ps", "-eo", "pid=,args=").redirectErrorStream(true).start();
+        String out = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!ps.waitFor(10, TimeUnit.SECONDS)) {
+            ps.destroyForcibly();
+            throw new IllegalStateException("ps did not finish in 10 s");
+        }
+        return out.lines().filter(l -> l.contains("redis-server"))
+                .filter(l -> ports.stream().anyMatch(p -> l.contains(":" + p + " ") || l.endsWith(":" + p)))
+                .toList();
+    }
+
+    /** Pids of redis-server processes on {@code ports} whose working directory is under {@code root}: ours only. */
+    static List<Long> leftovers(List<Integer> ports, Path root) throws IOException, InterruptedException {
+        Path real = root.toRealPath();
+        List<Long> pids = new ArrayList<>();
+        for (String line : redisProcessesOn(ports)) {
+            long pid = Long.parseLong(line.strip().split("\\s+", 2)[0]);
+            Optional<Path> cwd = cwd(pid);
+            if (cwd.isPresent() && cwd.get().startsWith(real)) {
+                pids.add(pid);
+            }
+        }
+        return pids;
+    }
+
+    private static Optional<Path> cwd(long pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+    }
+}
