@@ -74,20 +74,7 @@ class SlurmLauncherIT {
 
     /** A job holding 3 nodes, as a user's salloc would; returns once it runs. */
     private String holder() throws InterruptedException {
-        CommandResult r = sh("sbatch", "--parsable", "-N3", "-J", "slurm-it-holder", "--output=/dev/null", "--wrap",
-                "sleep 600");
-        assertThat(r.ok()).as(r.describe()).isTrue();
-        String id = SlurmParsers.parsableJobId(r.stdout());
-        jobs.add(id);
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < until) {
-            List<SlurmParsers.Job> j = SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(id)), CMD).stdout());
-            if (!j.isEmpty() && j.get(0).running()) {
-                return id;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("holder job " + id + " did not start running within 30 s");
+        return HolderJobs.hold3("slurm-it-holder", jobs::add);
     }
 
     private Experiment experiment() {

@@ -1,0 +1,40 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Allocations for tests to launch into: a job holding 3 testbed nodes, as a user's salloc would. */
+final class HolderJobs {
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Duration CMD = Duration.ofSeconds(60);
+
+    private HolderJobs() {
+    }
+
+    /**
+     * Submits a 3-node job named {@code name} that sleeps, hands its id to {@code submitted} at once (so the test
+     * cancels it whatever happens next), and returns the id once the job runs.
+     */
+    static String hold3(String name, Consumer<String> submitted) throws InterruptedException {
+        CommandResult r = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", name, "--output=/dev/null", "--wrap",
+                "sleep 600"), CMD);
+        assertThat(r.ok()).as(r.describe()).isTrue();
+        String id = SlurmParsers.parsableJobId(r.stdout());
+        submitted.accept(id);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            List<SlurmParsers.Job> j = SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(id)), CMD).stdout());
+            if (!j.isEmpty() && j.get(0).running()) {
+                return id;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("holder job " + id + " did not start running within 30 s");
+    }
+}
