@@ -1,15 +1,13 @@
 package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.spi.BatchOptions;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -34,8 +32,6 @@ public record PbsOptions(Optional<String> alloc, boolean batch, Optional<String>
     /** {@code 1234}, {@code 1234.server}, {@code 12[].server} (PBS Pro and Torque job ids). */
     static final Pattern JOB_ID = Pattern.compile("[0-9]+(\\[[0-9]*])?(\\.[A-Za-z0-9_.-]+)?");
     private static final Pattern WALLTIME = Pattern.compile("[0-9]+(:[0-5][0-9]){0,2}");
-    /** One word for a {@code #PBS} line: qsub reads directives itself and splits them on white space. */
-    private static final Pattern DIRECTIVE_VALUE = Pattern.compile("[^\\s'\"\\\\#]+");
 
     public PbsOptions {
         alloc = alloc == null ? Optional.empty() : alloc;
@@ -49,65 +45,25 @@ public record PbsOptions(Optional<String> alloc, boolean batch, Optional<String>
             throw new InvalidSpecException("launcherOptions", "alloc=" + alloc.get() + " and batch=true together: "
                     + "either start in an existing job or submit a new batch job, not both");
         }
-        time = check("time", time);
+        time = BatchOptions.directiveValue("time", time, "a #PBS value");
         time.ifPresent(t -> {
             if (!WALLTIME.matcher(t).matches()) {
                 throw new InvalidSpecException("launcherOptions.time", "'" + t + "' is not a PBS walltime; use "
                         + "HH:MM:SS, for example 01:30:00");
             }
         });
-        account = check("account", account);
-        queue = check("queue", queue);
+        account = BatchOptions.directiveValue("account", account, "a #PBS value");
+        queue = BatchOptions.directiveValue("queue", queue, "a #PBS value");
         dialect = dialect == null ? Optional.empty() : dialect;
         runCommand = runCommand == null ? Optional.empty() : runCommand;
         sshConfig = sshConfig == null ? Optional.empty() : sshConfig;
-        pbsLines = List.copyOf(pbsLines == null ? List.of() : pbsLines);
-        for (String line : pbsLines) {
-            if (!line.startsWith("-") || line.contains("\n") || line.contains("\r")) {
-                throw new InvalidSpecException("launcherOptions.pbs", "'" + line + "' is not one qsub option; give "
-                        + "each as its own line without '#PBS', for example -l mem=4gb");
-            }
-        }
-    }
-
-    private static Optional<String> check(String key, Optional<String> value) {
-        Optional<String> v = value == null ? Optional.empty() : value;
-        v.ifPresent(s -> {
-            if (!DIRECTIVE_VALUE.matcher(s).matches()) {
-                throw new InvalidSpecException("launcherOptions." + key, "'" + s + "' cannot be a #PBS value: "
-                        + "it must be one word without spaces, quotes, '\\' or '#'");
-            }
-        });
-        return v;
+        pbsLines = BatchOptions.directiveLines("pbs", pbsLines, "qsub", "#PBS", "-l mem=4gb");
     }
 
     /** Reads and checks launcher options; unknown keys and batch settings without {@code batch=true} fail. */
     public static PbsOptions parse(Map<String, String> options) {
-        TreeSet<String> unknown = new TreeSet<>(options.keySet());
-        unknown.removeAll(KEYS);
-        // remote and its SSH settings belong to the transport (Transports), which checks them.
-        Set<String> transport = Transports.optionKeys();
-        unknown.removeAll(transport);
-        if (!unknown.isEmpty()) {
-            TreeSet<String> known = new TreeSet<>(KEYS);
-            known.addAll(transport);
-            throw new InvalidSpecException("launcherOptions", "the pbs launcher does not know " + unknown
-                    + "; it takes " + known);
-        }
-        Transports.check(options, "pbs");
-        String b = options.getOrDefault("batch", "false");
-        if (!b.equals("true") && !b.equals("false")) {
-            throw new InvalidSpecException("launcherOptions.batch", "'" + b + "' is not true or false");
-        }
-        boolean batch = Boolean.parseBoolean(b);
-        if (!batch) {
-            TreeSet<String> stray = new TreeSet<>(options.keySet());
-            stray.retainAll(BATCH_ONLY);
-            if (!stray.isEmpty()) {
-                throw new InvalidSpecException("launcherOptions", stray + " only apply to a batch job; add batch=true"
-                        + " or remove them (inside a job its own settings apply)");
-            }
-        }
+        BatchOptions.knownKeys(options, KEYS, "pbs");
+        boolean batch = BatchOptions.batchFlag(options, BATCH_ONLY, "a job");
         Optional<Dialect> dialect = Optional.empty();
         String d = options.getOrDefault("dialect", "auto");
         if (!d.equals("auto")) {
@@ -126,15 +82,7 @@ public record PbsOptions(Optional<String> alloc, boolean batch, Optional<String>
             throw new InvalidSpecException("launcherOptions.sshConfig", "only applies to runCommand=ssh, but "
                     + "runCommand=" + r);
         }
-        List<String> lines = new ArrayList<>();
-        String extra = options.get("pbs");
-        if (extra != null) {
-            for (String l : extra.split("\n")) {
-                if (!l.isBlank()) {
-                    lines.add(l.strip());
-                }
-            }
-        }
+        List<String> lines = BatchOptions.lines(Optional.ofNullable(options.get("pbs")));
         return new PbsOptions(Optional.ofNullable(options.get("alloc")), batch, opt(options, "time"),
                 opt(options, "account"), opt(options, "queue"), dialect, run, lines, sshConfig);
     }

@@ -1,14 +1,13 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.spi.BatchOptions;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -30,8 +29,6 @@ public record SlurmOptions(Optional<String> alloc, boolean batch, Optional<Strin
             "constraint", "sbatch");
     private static final Set<String> BATCH_ONLY = Set.of("time", "account", "partition", "qos", "constraint", "sbatch");
     private static final Pattern JOB_ID = Pattern.compile("[0-9]+");
-    /** One word for an {@code #SBATCH} line: sbatch splits directives on white space and reads quotes itself. */
-    private static final Pattern DIRECTIVE_VALUE = Pattern.compile("[^\\s'\"\\\\#]+");
 
     public SlurmOptions {
         alloc = alloc == null ? Optional.empty() : alloc;
@@ -45,29 +42,12 @@ public record SlurmOptions(Optional<String> alloc, boolean batch, Optional<Strin
             throw new InvalidSpecException("launcherOptions", "alloc=" + alloc.get() + " and batch=true together: "
                     + "either start in an existing allocation or submit a new batch job, not both");
         }
-        time = check("time", time);
-        account = check("account", account);
-        partition = check("partition", partition);
-        qos = check("qos", qos);
-        constraint = check("constraint", constraint);
-        sbatchLines = List.copyOf(sbatchLines == null ? List.of() : sbatchLines);
-        for (String line : sbatchLines) {
-            if (!line.startsWith("-") || line.contains("\n") || line.contains("\r")) {
-                throw new InvalidSpecException("launcherOptions.sbatch", "'" + line + "' is not one sbatch option; "
-                        + "give each as its own line without '#SBATCH', for example --mem=4G");
-            }
-        }
-    }
-
-    private static Optional<String> check(String key, Optional<String> value) {
-        Optional<String> v = value == null ? Optional.empty() : value;
-        v.ifPresent(s -> {
-            if (!DIRECTIVE_VALUE.matcher(s).matches()) {
-                throw new InvalidSpecException("launcherOptions." + key, "'" + s + "' cannot be an #SBATCH value: "
-                        + "it must be one word without spaces, quotes, '\\' or '#'");
-            }
-        });
-        return v;
+        time = BatchOptions.directiveValue("time", time, "an #SBATCH value");
+        account = BatchOptions.directiveValue("account", account, "an #SBATCH value");
+        partition = BatchOptions.directiveValue("partition", partition, "an #SBATCH value");
+        qos = BatchOptions.directiveValue("qos", qos, "an #SBATCH value");
+        constraint = BatchOptions.directiveValue("constraint", constraint, "an #SBATCH value");
+        sbatchLines = BatchOptions.directiveLines("sbatch", sbatchLines, "sbatch", "#SBATCH", "--mem=4G");
     }
 
     /**
@@ -76,39 +56,9 @@ public record SlurmOptions(Optional<String> alloc, boolean batch, Optional<Strin
      * no launcher: whichever transport they name, these options mean the same.
      */
     public static SlurmOptions parse(Map<String, String> options) {
-        TreeSet<String> unknown = new TreeSet<>(options.keySet());
-        unknown.removeAll(KEYS);
-        Set<String> transport = Transports.optionKeys();
-        unknown.removeAll(transport);
-        if (!unknown.isEmpty()) {
-            TreeSet<String> known = new TreeSet<>(KEYS);
-            known.addAll(transport);
-            throw new InvalidSpecException("launcherOptions", "the slurm launcher does not know " + unknown
-                    + "; it takes " + known);
-        }
-        Transports.check(options, "slurm");
-        String b = options.getOrDefault("batch", "false");
-        if (!b.equals("true") && !b.equals("false")) {
-            throw new InvalidSpecException("launcherOptions.batch", "'" + b + "' is not true or false");
-        }
-        boolean batch = Boolean.parseBoolean(b);
-        if (!batch) {
-            TreeSet<String> stray = new TreeSet<>(options.keySet());
-            stray.retainAll(BATCH_ONLY);
-            if (!stray.isEmpty()) {
-                throw new InvalidSpecException("launcherOptions", stray + " only apply to a batch job; add batch=true"
-                        + " or remove them (inside an allocation its own settings apply)");
-            }
-        }
-        List<String> lines = new ArrayList<>();
-        String extra = options.get("sbatch");
-        if (extra != null) {
-            for (String l : extra.split("\n")) {
-                if (!l.isBlank()) {
-                    lines.add(l.strip());
-                }
-            }
-        }
+        BatchOptions.knownKeys(options, KEYS, "slurm");
+        boolean batch = BatchOptions.batchFlag(options, BATCH_ONLY, "an allocation");
+        List<String> lines = BatchOptions.lines(Optional.ofNullable(options.get("sbatch")));
         return new SlurmOptions(Optional.ofNullable(options.get("alloc")), batch, opt(options, "time"),
                 opt(options, "account"), opt(options, "partition"), opt(options, "qos"), opt(options, "constraint"),
                 lines);
