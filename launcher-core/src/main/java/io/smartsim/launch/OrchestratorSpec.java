@@ -37,6 +37,14 @@ import java.util.regex.Pattern;
  * @param tls                {@code --tls}: clients, replication and the cluster bus speak TLS only (the plain port is
  *                           off), with a CA and a server certificate generated for this orchestrator at each start;
  *                           models get the CA as {@code SSDB_TLS_CA}
+ * @param replicas           {@code --replicas R}: each master gets R replicas, placed on other nodes than their master
+ *                           where the allocation allows; Redis Cluster promotes a replica when its master dies. Needs a
+ *                           cluster (3 or more masters); {@link #shardCount()} counts masters only
+ * @param restart            {@code --restart}: whether a watchdog restarts dead shards
+ * @param checkpoint         {@code --checkpoint}: RDB snapshots every interval, or an AOF, under the experiment directory
+ * @param lease              {@code --lease}: shards shut themselves down when no controller has renewed the lease
+ *                           for this long
+ * @param ai                 {@code --ai}: a RedisAI-compatible front per shard serving models with these backends
  */
 public record OrchestratorSpec(
         String id,
@@ -55,12 +63,19 @@ public record OrchestratorSpec(
         Map<String, String> launcherOptions,
         boolean auth,
         boolean autoPort,
-        boolean tls) {
+        boolean tls,
+        int replicas,
+        RestartPolicy restart,
+        Optional<Checkpoint> checkpoint,
+        Optional<Duration> lease,
+        Optional<AiSpec> ai) {
 
     public static final String DEFAULT_ID = "orchestrator";
     public static final int DEFAULT_PORT = 6780;
     public static final int BUS_PORT_OFFSET = 10000;
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    public static final int MAX_REPLICAS = 15;
+    public static final Duration MIN_LEASE = Duration.ofSeconds(5);
 
     /** The policies Redis and KeyDB both accept for {@code maxmemory-policy}. */
     public static final Set<String> EVICTION_POLICIES = Set.of("noeviction", "allkeys-lru", "allkeys-lfu",
@@ -147,6 +162,25 @@ public record OrchestratorSpec(
         }
         serverBinary = serverBinary == null ? Optional.empty() : serverBinary;
         launcherOptions = Map.copyOf(launcherOptions == null ? Map.of() : launcherOptions);
+        if (replicas < 0 || replicas > MAX_REPLICAS) {
+            throw new InvalidSpecException("replicas", replicas + " is out of range; use 0 (no replicas) to " + MAX_REPLICAS);
+        }
+        if (replicas > 0 && shards < 3) {
+            throw new InvalidSpecException("replicas", "--replicas " + replicas + " needs a Redis Cluster, which promotes "
+                    + "a replica when its master dies, but " + nodes + " x " + instancesPerNode + " = " + shards
+                    + " shard runs standalone; use 3 or more shards (masters) or no replicas");
+        }
+        restart = restart == null ? RestartPolicy.NO : restart;
+        checkpoint = checkpoint == null ? Optional.empty() : checkpoint;
+        lease = lease == null ? Optional.empty() : lease;
+        lease.ifPresent(l -> {
+            if (l.compareTo(MIN_LEASE) < 0) {
+                throw new InvalidSpecException("lease", io.smartsim.launch.util.Durations.format(l) + " is too short: "
+                        + "shards would stop between two renewals; use " + MIN_LEASE.toSeconds() + "s or more, for "
+                        + "example 10m");
+            }
+        });
+        ai = ai == null ? Optional.empty() : ai;
     }
 
     /** As the canonical constructor, without TLS. */
@@ -156,12 +190,18 @@ public record OrchestratorSpec(
                             Optional<Path> serverBinary, Map<String, String> launcherOptions, boolean auth,
                             boolean autoPort) {
         this(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard, maxMemory, evictionPolicy,
-                extraConfig, startupTimeout, serverBinary, launcherOptions, auth, autoPort, false);
+                extraConfig, startupTimeout, serverBinary, launcherOptions, auth, autoPort, false, 0, RestartPolicy.NO,
+                Optional.empty(), Optional.empty(), Optional.empty());
     }
 
-    /** Total shards: nodes x instances per node. */
+    /** Total shards (masters): nodes x instances per node. Replicas come on top: see {@link #processCount()}. */
     public int shardCount() {
         return nodes * instancesPerNode;
+    }
+
+    /** Server processes: every master and its replicas. */
+    public int processCount() {
+        return shardCount() * (1 + replicas);
     }
 
     /** Three or more shards form a Redis Cluster; one runs standalone. */
@@ -192,6 +232,11 @@ public record OrchestratorSpec(
         b.auth = auth;
         b.autoPort = autoPort;
         b.tls = tls;
+        b.replicas = replicas;
+        b.restart = restart;
+        b.checkpoint = checkpoint.orElse(null);
+        b.lease = lease.orElse(null);
+        b.ai = ai.orElse(null);
         return b;
     }
 
@@ -214,6 +259,11 @@ public record OrchestratorSpec(
         private boolean auth = true;
         private boolean autoPort;
         private boolean tls;
+        private int replicas;
+        private RestartPolicy restart = RestartPolicy.NO;
+        private Checkpoint checkpoint;
+        private Duration lease;
+        private AiSpec ai;
 
         private Builder() {
         }
@@ -242,11 +292,22 @@ public record OrchestratorSpec(
         public Builder autoPort(boolean v) { this.autoPort = v; return this; }
         /** TLS only ({@code --tls}): a per-orchestrator CA and certificate, the plain port off. */
         public Builder tls(boolean v) { this.tls = v; return this; }
+        /** Replicas per master ({@code --replicas}); needs a cluster. */
+        public Builder replicas(int v) { this.replicas = v; return this; }
+        /** Restart dead shards ({@code --restart on-failure}). */
+        public Builder restart(RestartPolicy v) { this.restart = v; return this; }
+        /** Persist data ({@code --checkpoint}); null for none. */
+        public Builder checkpoint(Checkpoint v) { this.checkpoint = v; return this; }
+        /** Shards stop themselves when the lease is not renewed for this long ({@code --lease}); null for none. */
+        public Builder lease(Duration v) { this.lease = v; return this; }
+        /** Serve models on every shard ({@code --ai}); null for none. */
+        public Builder ai(AiSpec v) { this.ai = v; return this; }
 
         public OrchestratorSpec build() {
             return new OrchestratorSpec(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard,
                     Optional.ofNullable(maxMemory), Optional.ofNullable(evictionPolicy), extraConfig, startupTimeout,
-                    Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort, tls);
+                    Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort, tls, replicas, restart,
+                    Optional.ofNullable(checkpoint), Optional.ofNullable(lease), Optional.ofNullable(ai));
         }
     }
 }

@@ -1,8 +1,12 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.AiSpec;
 import io.smartsim.launch.Backend;
+import io.smartsim.launch.Checkpoint;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.util.Durations;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -84,6 +88,39 @@ public final class SpecOptions {
                     + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\").")
     boolean tls;
 
+    @Option(names = "--replicas", paramLabel = "R", order = 24,
+            description = "Replicas per master (default: 0). Each replica runs on another node than its master where "
+                    + "the allocation allows; Redis Cluster promotes one when its master dies. Needs 3 or more shards.")
+    int replicas;
+
+    @Option(names = "--restart", paramLabel = "no|on-failure", order = 25,
+            description = "on-failure: a watchdog restarts a dead shard on the same node and port with its cluster "
+                    + "state; every transition goes to the events log shown by 'db status' (default: no).")
+    String restart;
+
+    @Option(names = "--checkpoint", paramLabel = "every=DURATION|aof", order = 26,
+            description = "Persist each shard's data under the experiment directory: an RDB snapshot every DURATION "
+                    + "(for example every=5m) or an append-only file (aof). 'db start --resume' brings it back.")
+    String checkpoint;
+
+    @Option(names = "--lease", paramLabel = "DURATION", order = 27,
+            description = "Shards shut themselves down when no controller has renewed the lease for DURATION "
+                    + "(for example 10m), so a crashed workflow cannot leave a database running.")
+    String lease;
+
+    @Option(names = "--ai", paramLabel = "BACKEND[,BACKEND...]", split = ",", order = 28,
+            description = "Serve models on every shard with RedisAI's commands, using these backends (onnx, torch, "
+                    + "tf; 'doctor' lists those installed).")
+    List<String> ai = new ArrayList<>();
+
+    @Option(names = "--ai-device", paramLabel = "cpu|gpu", order = 29,
+            description = "Device for --ai models (default: cpu).")
+    String aiDevice;
+
+    @Option(names = "--ai-threads", paramLabel = "N", order = 30,
+            description = "Intra-op threads per model for --ai (default: 0, the runtime chooses).")
+    int aiThreads;
+
     private static final String AUTO = "auto";
 
     private int basePort() {
@@ -122,6 +159,22 @@ public final class SpecOptions {
         }
         if (serverBinary != null) {
             b.serverBinary(serverBinary);
+        }
+        b.replicas(replicas);
+        if (restart != null) {
+            b.restart(RestartPolicy.parse(restart));
+        }
+        if (checkpoint != null) {
+            b.checkpoint(Checkpoint.parse(checkpoint));
+        }
+        if (lease != null) {
+            b.lease(Durations.parse("lease", lease));
+        }
+        if (!ai.isEmpty()) {
+            b.ai(new AiSpec(ai, aiDevice, aiThreads));
+        } else if (aiDevice != null || aiThreads != 0) {
+            throw new InvalidSpecException("ai", "--ai-device and --ai-threads need --ai BACKEND[,BACKEND...], "
+                    + "for example --ai onnx");
         }
         return b.build();
     }

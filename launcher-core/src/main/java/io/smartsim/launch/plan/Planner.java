@@ -37,6 +37,7 @@ public final class Planner {
             throw new InvalidSpecException("nodes", "the " + spec.launcher() + " launcher placed "
                     + placement.nodes().size() + " node(s) but the spec asks for " + spec.nodes());
         }
+        refuseUnbuilt(spec);
         Path root = expDir.toAbsolutePath().normalize();
         Path dir = root.resolve(spec.id());
         List<SlotRange> ranges = spec.clustered() ? SlotRange.split(spec.shardCount()) : List.of();
@@ -68,5 +69,18 @@ public final class Planner {
             }
         }
         return new LaunchPlan(experiment, root, dir, spec, shards, auth);
+    }
+
+    /** Options the spec can carry but no launcher honours yet: refused by name rather than silently ignored. */
+    private static void refuseUnbuilt(OrchestratorSpec spec) {
+        if (spec.replicas() > 0) throw unbuilt("replicas", "--replicas");
+        if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
+        if (spec.checkpoint().isPresent()) throw unbuilt("checkpoint", "--checkpoint");
+        if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");
+        if (spec.ai().isPresent()) throw unbuilt("ai", "--ai");
+    }
+
+    private static InvalidSpecException unbuilt(String field, String flag) {
+        return new InvalidSpecException(field, flag + " is not available in this build yet; leave it out");
     }
 }

@@ -14,9 +14,13 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.smartsim.launch.AiSpec;
 import io.smartsim.launch.Backend;
+import io.smartsim.launch.Checkpoint;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.util.Durations;
 import io.smartsim.launch.entity.BatchSettings;
 import io.smartsim.launch.entity.EnsembleSpec;
 import io.smartsim.launch.entity.ModelSpec;
@@ -218,6 +222,13 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.launcherOptions() != null) o.launcherOptions().forEach(b::launcherOption);
         if (o.auth() != null) b.auth(o.auth());
         if (o.tls() != null) b.tls(o.tls());
+        if (o.replicas() != null) b.replicas(o.replicas());
+        if (o.restart() != null) b.restart(RestartPolicy.parse(o.restart()));
+        if (o.checkpoint() != null) b.checkpoint(Checkpoint.parse(o.checkpoint()));
+        if (o.lease() != null) b.lease(Durations.parse("lease", o.lease()));
+        if (o.ai() != null) {
+            b.ai(new AiSpec(o.ai().backends(), o.ai().device(), o.ai().threads() == null ? 0 : o.ai().threads()));
+        }
         return b.build();
     }
 
@@ -404,7 +415,11 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
     record OrchestratorEntry(String id, String launcher, String backend, Integer nodes, Integer instancesPerNode,
                              Object port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
                              String evictionPolicy, List<String> extraConfig, Integer startupTimeout,
-                             String serverBinary, Map<String, String> launcherOptions, Boolean auth, Boolean tls) {
+                             String serverBinary, Map<String, String> launcherOptions, Boolean auth, Boolean tls,
+                             Integer replicas, String restart, String checkpoint, String lease, AiEntry ai) {
+    }
+
+    record AiEntry(List<String> backends, String device, Integer threads) {
     }
 
     record ModelEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,

@@ -142,9 +142,9 @@ class ExperimentFileTest {
                     instancesPerNod: 3
                 """);
         assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:5: orchestrators[0]"
-                + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are auth, backend, cpusPerShard, "
-                + "evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, launcherOptions, maxMemory, "
-                + "nodes, port, serverBinary, startupTimeout, tls");
+                + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are ai, auth, backend, checkpoint, "
+                + "cpusPerShard, evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, "
+                + "launcherOptions, lease, maxMemory, nodes, port, replicas, restart, serverBinary, startupTimeout, tls");
     }
 
     @Test
