@@ -29,7 +29,7 @@ public final class Bench {
     private static final String USAGE = """
             usage: bench/run [--sections local,cli,slurm,data,footprint] [--sizes 1,3,16,64,128] [--runs 5]
                              [--footprint-shards 128] [--footprint-seconds 60] [--footprint-poll 5]
-                             [--data-ops 20000,320] [--out BENCHMARKS.md | --no-write]
+                             [--data-ops 20000,2000] [--out BENCHMARKS.md | --no-write]
               Ports: 19000+ (API), 19200+ (reference), 19400+ (data), 19500+ (footprint), 19700+ (CLI),
               19800 and 19900 (Slurm); cluster bus ports are each +10000, below Linux's ephemeral range (32768+),
               where an outgoing connection could already hold a bus port.""";
@@ -42,7 +42,7 @@ public final class Bench {
         int fpSeconds = 60;
         int fpPoll = 5;
         int smallOps = 20000;
-        int largeOps = 320;
+        int largeOps = 2000;
         Path out = Path.of("BENCHMARKS.md");
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
