@@ -532,7 +532,7 @@ public final class AiCommands {
         ModelCache.Entry entry = loaded(up, key, rec);
         try {
             LoadedModel model = entry.model;
-            if (model.inputCount() != nin) {
+            if (model.inputCount() >= 0 && model.inputCount() != nin) {
                 throw new AiException("Number of keys given as INPUTS here does not match model definition");
             }
             if (i + nin > a.length) {
@@ -549,7 +549,7 @@ public final class AiCommands {
             }
             long nout = count(a[i++], "ERR Invalid argument for output_count",
                     "ERR Output count must be a positive integer");
-            if (model.outputCount() != nout) {
+            if (model.outputCount() >= 0 && model.outputCount() != nout) {
                 throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
             }
             if (i + nout > a.length) {
@@ -602,6 +602,11 @@ public final class AiCommands {
             } catch (AiException e) {
                 st.errors.incrementAndGet();
                 throw e;
+            }
+            if (outputs.size() != outKeys.length) {
+                // A runtime that tells its output count only by running (libtorch) is checked here.
+                st.errors.incrementAndGet();
+                throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
             }
             st.durationMicros.addAndGet((System.nanoTime() - start) / 1000);
             st.calls.incrementAndGet();
