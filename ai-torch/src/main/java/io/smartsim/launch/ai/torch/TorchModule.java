@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.smartsim.launch.ai.AiException;
 import io.smartsim.launch.ai.Tensor;
 import io.smartsim.launch.ai.spi.ModelTimeoutException;
+import io.smartsim.launch.ai.spi.UninterruptibleRuns;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -16,39 +17,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One loaded TorchScript module (a model, or a script compiled into a module) whose methods can be called from many
- * threads at once. libtorch cannot stop a method once it runs, so a call with a TIMEOUT runs on a worker thread and the
- * caller stops waiting at the deadline; the abandoned run finishes in the background, its result dropped. The native
- * module is freed when it is closed and no call uses it any more.
+ * threads at once. libtorch cannot stop a method once it runs: see {@link UninterruptibleRuns} for TIMEOUT and for
+ * when the native module is freed.
  */
 final class TorchModule implements AutoCloseable {
-    /** Worker threads for calls with a TIMEOUT; they only exist while such calls run. */
-    private static final class Workers {
-        static final ExecutorService INSTANCE = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "ai-torch-run");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
     private final PtNDManager manager;
     private final PtSymbolBlock block;
     private final Set<String> methods;
-    private int users = 1; // the owner, until close; plus one per call in progress
-    private boolean closed;
+    private final UninterruptibleRuns runs;
 
     private TorchModule(PtNDManager manager, PtSymbolBlock block) {
         this.manager = manager;
         this.block = block;
         this.methods = Set.of(JniUtils.getMethodNames(block));
+        this.runs = new UninterruptibleRuns(() -> {
+            block.close();
+            manager.close();
+        });
     }
 
     /** Loads a TorchScript archive (what {@code torch.jit.save} writes) onto the device RedisAI named. */
@@ -68,45 +56,13 @@ final class TorchModule implements AutoCloseable {
     }
 
     /**
-     * Calls {@code method} with the tensors as positional arguments (or, when {@code asList}, as one List[Tensor]
-     * argument), and returns what it returned: one tensor, or the tensors of a tuple or list, in order.
+     * Calls {@code method} with the tensors as positional arguments (or, when {@code extra} is not empty, as
+     * {@code (List[Tensor], extra...)}), and returns what it returned: one tensor, or the tensors of a tuple or list,
+     * in order.
      */
     List<Tensor> call(String method, List<Tensor> inputs, List<IValueArg> extra, Duration timeout)
             throws ModelTimeoutException {
-        acquire();
-        if (timeout == null) {
-            try {
-                return callNow(method, inputs, extra);
-            } finally {
-                release();
-            }
-        }
-        Future<List<Tensor>> f;
-        try {
-            f = Workers.INSTANCE.submit(() -> {
-                try {
-                    return callNow(method, inputs, extra);
-                } finally {
-                    release();
-                }
-            });
-        } catch (RuntimeException e) {
-            release();
-            throw e;
-        }
-        try {
-            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new ModelTimeoutException("run still going at its TIMEOUT of " + timeout.toMillis() + " ms");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof AiException ae) {
-                throw ae;
-            }
-            throw new AiException("ERR " + TorchRuntime.oneLine(e.getCause()), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AiException("ERR interrupted while waiting for the run");
-        }
+        return runs.call(() -> callNow(method, inputs, extra), timeout);
     }
 
     /** A non-tensor argument for a script function (RedisAI's KEYS and ARGS string lists). */
@@ -185,32 +141,9 @@ final class TorchModule implements AutoCloseable {
         }
     }
 
-    private synchronized void acquire() {
-        if (closed) {
-            throw new AiException("ERR model was replaced or deleted while the run started");
-        }
-        users++;
-    }
-
-    private void release() {
-        boolean free;
-        synchronized (this) {
-            free = --users == 0;
-        }
-        if (free) {
-            block.close();
-            manager.close();
-        }
-    }
-
+    /** Frees the module now, or when the last call in progress ends. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        release();
+        runs.close();
     }
 }
