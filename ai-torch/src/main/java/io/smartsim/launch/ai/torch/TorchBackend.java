@@ -4,11 +4,15 @@ import io.smartsim.launch.ai.AiException;
 import io.smartsim.launch.ai.Tensor;
 import io.smartsim.launch.ai.spi.AiBackend;
 import io.smartsim.launch.ai.spi.LoadedModel;
+import io.smartsim.launch.ai.spi.LoadedScript;
 import io.smartsim.launch.ai.spi.ModelOptions;
 import io.smartsim.launch.ai.spi.ModelTimeoutException;
+import io.smartsim.launch.ai.spi.ScriptArg;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * libtorch 2.7 (the CPU build from Maven Central, through DJL's PyTorch engine) as the "TORCH" backend: TorchScript
@@ -30,11 +34,50 @@ public final class TorchBackend implements AiBackend {
     public LoadedModel load(byte[] blob, ModelOptions options) {
         TorchRuntime.intraOpThreads(options.intraOpThreads());
         TorchModule module = TorchModule.load(blob, options.gpuOrdinal());
-        if (!module.hasMethod("forward")) {
+        if (!module.methods().contains("forward")) {
             module.close();
             throw new AiException("ERR TorchScript model has no forward method");
         }
         return new TorchModel(module);
+    }
+
+    /**
+     * Compiles TorchScript source: libtorch's own compiler runs when the archive {@link TorchScriptSource} makes from
+     * it is loaded. A compile error is answered with libtorch's message, which names the line.
+     */
+    @Override
+    public LoadedScript loadScript(String source, ModelOptions options) {
+        TorchRuntime.intraOpThreads(options.intraOpThreads());
+        TorchScriptSource parsed = TorchScriptSource.parse(source);
+        TorchModule module = TorchModule.load(parsed.archive(), options.gpuOrdinal());
+        return new TorchScript(module, Set.copyOf(parsed.functionNames()));
+    }
+
+    /** A compiled script: one module method per top-level function. */
+    private static final class TorchScript implements LoadedScript {
+        private final TorchModule module;
+        private final Set<String> functions;
+
+        TorchScript(TorchModule module, Set<String> functions) {
+            this.module = module;
+            this.functions = functions;
+        }
+
+        @Override
+        public Set<String> functions() {
+            return functions;
+        }
+
+        @Override
+        public List<Tensor> run(String function, List<ScriptArg> args, Duration timeout)
+                throws ModelTimeoutException {
+            return module.call(function, args, timeout);
+        }
+
+        @Override
+        public void close() {
+            module.close();
+        }
     }
 
     /** A TorchScript model: its forward method. */
@@ -58,7 +101,9 @@ public final class TorchBackend implements AiBackend {
 
         @Override
         public List<Tensor> run(List<Tensor> inputs, Duration timeout) throws ModelTimeoutException {
-            return module.call("forward", inputs, List.of(), timeout);
+            List<ScriptArg> args = new ArrayList<>(inputs.size());
+            inputs.forEach(t -> args.add(new ScriptArg.One(t)));
+            return module.call("forward", args, timeout);
         }
 
         @Override

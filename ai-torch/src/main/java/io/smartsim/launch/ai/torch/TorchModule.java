@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.smartsim.launch.ai.AiException;
 import io.smartsim.launch.ai.Tensor;
 import io.smartsim.launch.ai.spi.ModelTimeoutException;
+import io.smartsim.launch.ai.spi.ScriptArg;
 import io.smartsim.launch.ai.spi.UninterruptibleRuns;
 
 import java.io.ByteArrayInputStream;
@@ -51,56 +52,28 @@ final class TorchModule implements AutoCloseable {
         }
     }
 
-    boolean hasMethod(String name) {
-        return methods.contains(name);
+    Set<String> methods() {
+        return methods;
     }
 
     /**
-     * Calls {@code method} with the tensors as positional arguments (or, when {@code extra} is not empty, as
-     * {@code (List[Tensor], extra...)}), and returns what it returned: one tensor, or the tensors of a tuple or list,
-     * in order.
+     * Calls {@code method} with {@code args} in order, and returns what it returned: one tensor, or the tensors of a
+     * tuple or list, in order.
      */
-    List<Tensor> call(String method, List<Tensor> inputs, List<IValueArg> extra, Duration timeout)
-            throws ModelTimeoutException {
-        return runs.call(() -> callNow(method, inputs, extra), timeout);
+    List<Tensor> call(String method, List<ScriptArg> args, Duration timeout) throws ModelTimeoutException {
+        return runs.call(() -> callNow(method, args), timeout);
     }
 
-    /** A non-tensor argument for a script function (RedisAI's KEYS and ARGS string lists). */
-    record IValueArg(List<String> strings) {
-        IValueArg {
-            strings = List.copyOf(strings);
-        }
-    }
-
-    private List<Tensor> callNow(String method, List<Tensor> inputs, List<IValueArg> extra) {
+    private List<Tensor> callNow(String method, List<ScriptArg> args) {
         try (PtNDManager run = (PtNDManager) manager.newSubManager()) {
-            List<IValue> args = new ArrayList<>();
+            List<IValue> values = new ArrayList<>();
             IValue out = null;
             try {
-                if (extra.isEmpty()) {
-                    for (Tensor t : inputs) {
-                        args.add(IValue.from(TorchRuntime.toTorch(run, t)));
-                    }
-                } else {
-                    // SCRIPTEXECUTE: fn(tensors: List[Tensor], keys: List[str], args: List[str])
-                    PtNDArray[] ts = new PtNDArray[inputs.size()];
-                    for (int i = 0; i < ts.length; i++) {
-                        ts[i] = TorchRuntime.toTorch(run, inputs.get(i));
-                    }
-                    args.add(IValue.listFrom(ts));
-                    for (IValueArg a : extra) {
-                        IValue[] ss = new IValue[a.strings().size()];
-                        for (int i = 0; i < ss.length; i++) {
-                            ss[i] = IValue.from(a.strings().get(i));
-                        }
-                        args.add(IValue.listFrom(ss));
-                        for (IValue s : ss) {
-                            s.close();
-                        }
-                    }
+                for (ScriptArg a : args) {
+                    values.add(toIValue(run, a));
                 }
                 try {
-                    out = IValueUtils.runMethod(block, method, args.toArray(new IValue[0]));
+                    out = IValueUtils.runMethod(block, method, values.toArray(new IValue[0]));
                 } catch (RuntimeException e) {
                     throw new AiException("ERR " + TorchRuntime.oneLine(e), e);
                 }
@@ -108,10 +81,35 @@ final class TorchModule implements AutoCloseable {
                 flatten(out, run, result);
                 return result;
             } finally {
-                args.forEach(IValue::close);
+                values.forEach(IValue::close);
                 if (out != null) {
                     out.close();
                 }
+            }
+        }
+    }
+
+    private static IValue toIValue(PtNDManager m, ScriptArg a) {
+        if (a instanceof ScriptArg.One one) {
+            return IValue.from(TorchRuntime.toTorch(m, one.tensor()));
+        }
+        if (a instanceof ScriptArg.Tensors ts) {
+            PtNDArray[] arrays = new PtNDArray[ts.tensors().size()];
+            for (int i = 0; i < arrays.length; i++) {
+                arrays[i] = TorchRuntime.toTorch(m, ts.tensors().get(i));
+            }
+            return IValue.listFrom(arrays);
+        }
+        List<String> strings = ((ScriptArg.Strings) a).strings();
+        IValue[] items = new IValue[strings.size()];
+        for (int i = 0; i < items.length; i++) {
+            items[i] = IValue.from(strings.get(i));
+        }
+        try {
+            return IValue.listFrom(items);
+        } finally {
+            for (IValue v : items) {
+                v.close();
             }
         }
     }
