@@ -81,19 +81,22 @@ final class TorchRuntime {
             case FLOAT -> DataType.FLOAT32;
             case DOUBLE -> DataType.FLOAT64;
             case INT8 -> DataType.INT8;
-            case INT16 -> DataType.INT16;
             case INT32 -> DataType.INT32;
             case INT64 -> DataType.INT64;
             case UINT8 -> DataType.UINT8;
-            case UINT16 -> DataType.UINT16;
+            // DJL 0.36's JNI maps no 16-bit integer type to libtorch's: handing it one aborts the whole process
+            // (std::terminate, seen here), so they are refused before they reach it.
+            case INT16, UINT16 -> throw new AiException("ERR " + t + " tensors cannot be given to the TORCH backend "
+                    + "(DJL's libtorch binding has no 16-bit integer tensors)");
         };
     }
 
     static PtNDArray toTorch(PtNDManager m, Tensor t) {
+        DataType type = toTorch(t.dtype());
         ByteBuffer b = ByteBuffer.allocateDirect(t.data().length).order(ByteOrder.nativeOrder());
         b.put(t.data()).flip();
         try {
-            return (PtNDArray) m.create(b, new Shape(t.shape()), toTorch(t.dtype()));
+            return (PtNDArray) m.create(b, new Shape(t.shape()), type);
         } catch (RuntimeException e) {
             throw new AiException("ERR " + t.dtype() + " tensors cannot be given to libtorch: " + oneLine(e), e);
         }
@@ -121,13 +124,19 @@ final class TorchRuntime {
 
     /**
      * libtorch's message on one line, without the C++ stack trace it appends ("Exception raised from ... frame #0"),
-     * which would make a reply of several kilobytes.
+     * which would make a reply of several kilobytes, and for errors inside the TorchScript interpreter only the error
+     * line after its tracebacks ("RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x4 and 3x2)").
      */
     static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int trace = m.indexOf("Exception raised from");
         if (trace > 0) {
             m = m.substring(0, trace);
+        }
+        if (m.contains("Traceback of TorchScript")) {
+            // An error inside the TorchScript interpreter: two tracebacks, then the error itself on the last line.
+            String[] lines = m.strip().split("\n");
+            m = lines[lines.length - 1];
         }
         return m.replace('\r', ' ').replace('\n', ' ').replaceAll(" {2,}", " ").strip();
     }
