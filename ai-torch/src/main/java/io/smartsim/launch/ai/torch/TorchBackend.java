@@ -50,17 +50,19 @@ public final class TorchBackend implements AiBackend {
         TorchRuntime.intraOpThreads(options.intraOpThreads());
         TorchScriptSource parsed = TorchScriptSource.parse(source);
         TorchModule module = TorchModule.load(parsed.archive(), options.gpuOrdinal());
-        return new TorchScript(module, Set.copyOf(parsed.functionNames()));
+        return new TorchScript(module, Set.copyOf(parsed.functionNames()), Set.copyOf(parsed.executeFunctions()));
     }
 
     /** A compiled script: one module method per top-level function. */
     private static final class TorchScript implements LoadedScript {
         private final TorchModule module;
         private final Set<String> functions;
+        private final Set<String> executeForm;
 
-        TorchScript(TorchModule module, Set<String> functions) {
+        TorchScript(TorchModule module, Set<String> functions, Set<String> executeForm) {
             this.module = module;
             this.functions = functions;
+            this.executeForm = executeForm;
         }
 
         @Override
@@ -71,7 +73,23 @@ public final class TorchBackend implements AiBackend {
         @Override
         public List<Tensor> run(String function, List<ScriptArg> args, Duration timeout)
                 throws ModelTimeoutException {
-            return module.call(function, args, timeout);
+            if (args.stream().noneMatch(a -> a instanceof ScriptArg.Strings)) {
+                return module.call(function, args, timeout);
+            }
+            // AI.SCRIPTEXECUTE: (List[Tensor], List[str], List[str]), through the function's adapter method.
+            if (!executeForm.contains(function) || args.size() != 3 || !(args.get(0) instanceof ScriptArg.Tensors)) {
+                throw new AiException("ERR AI.SCRIPTEXECUTE calls fn(tensors: List[Tensor], keys: List[str], "
+                        + "args: List[str]); '" + function + "' is not declared so");
+            }
+            List<ScriptArg> padded = new ArrayList<>();
+            padded.add(args.get(0));
+            for (ScriptArg a : args.subList(1, 3)) {
+                List<String> l = new ArrayList<>();
+                l.add("");
+                l.addAll(((ScriptArg.Strings) a).strings());
+                padded.add(new ScriptArg.Strings(l));
+            }
+            return module.call(TorchScriptSource.EXECUTE_PREFIX + function, padded, timeout);
         }
 
         @Override

@@ -33,8 +33,14 @@ final class TorchScriptSource {
     /** The archive's module class; not a name a script would define. */
     static final String MODULE_CLASS = "SmartsimRedisaiScript";
 
-    /** One top-level function: its name, parameter list text and return annotation (or empty). */
-    record Function(String name, String params, List<String> paramNames, String returns) {
+    /** Prefix of the methods through which AI.SCRIPTEXECUTE calls {@code fn(tensors, keys, args)} functions. */
+    static final String EXECUTE_PREFIX = "smartsim_execute__";
+
+    /**
+     * One top-level function: its name, parameter list text, return annotation (or empty), and whether it has
+     * RedisAI 1.2.7's AI.SCRIPTEXECUTE signature {@code (List[Tensor], List[str], List[str])}.
+     */
+    record Function(String name, String params, List<String> paramNames, String returns, boolean executeForm) {
     }
 
     private final String code;
@@ -81,6 +87,11 @@ final class TorchScriptSource {
         return List.copyOf(functions.keySet());
     }
 
+    /** The functions AI.SCRIPTEXECUTE can call: those taking (List[Tensor], List[str], List[str]). */
+    List<String> executeFunctions() {
+        return functions.values().stream().filter(Function::executeForm).map(Function::name).toList();
+    }
+
     /** The TorchScript archive (a zip, entries stored) for torch::jit::load. */
     byte[] archive() {
         StringBuilder py = new StringBuilder(code);
@@ -94,6 +105,13 @@ final class TorchScriptSource {
             py.append(")").append(f.returns()).append(":\n");
             py.append("    return __torch__.").append(f.name()).append("(")
                     .append(String.join(", ", f.paramNames())).append(")\n");
+            if (f.executeForm()) {
+                // DJL cannot make an empty List[str] IValue (it infers the element type from the first element), so
+                // AI.SCRIPTEXECUTE's KEYS and ARGS arrive with one extra leading element, dropped here.
+                py.append("  def ").append(EXECUTE_PREFIX).append(f.name())
+                        .append("(self, tensors: List[Tensor], keys: List[str], args: List[str])").append(f.returns())
+                        .append(":\n    return __torch__.").append(f.name()).append("(tensors, keys[1:], args[1:])\n");
+            }
         }
         // data.pkl: pickle protocol 2 of a __torch__.<MODULE_CLASS> object whose state is {"training": False}.
         ByteArrayOutputStream pkl = new ByteArrayOutputStream();
@@ -164,11 +182,14 @@ final class TorchScriptSource {
             returns = " " + returns;
         }
         List<String> names = new ArrayList<>();
+        List<String> types = new ArrayList<>();
         for (String p : splitTopLevel(params)) {
             String n = p.strip();
             if (n.isEmpty()) {
                 continue;
             }
+            int colonAt = n.indexOf(':');
+            types.add(colonAt < 0 ? "" : n.substring(colonAt + 1).split("=")[0].replace(" ", ""));
             if (n.startsWith("*")) {
                 throw new AiException("ERR TorchScript functions cannot take *args or **kwargs: " + name);
             }
@@ -181,7 +202,8 @@ final class TorchScriptSource {
             }
             names.add(n.substring(0, cut).strip());
         }
-        return new Function(name, params, names, returns);
+        boolean executeForm = types.equals(List.of("List[Tensor]", "List[str]", "List[str]"));
+        return new Function(name, params, names, returns, executeForm);
     }
 
     private static int matching(String src, int open) {

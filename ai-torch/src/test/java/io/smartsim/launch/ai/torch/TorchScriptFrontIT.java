@@ -144,6 +144,13 @@ class TorchScriptFrontIT {
                     "e.a", "e.b", "ARGS", "1", "3", "OUTPUTS", "1", "e.o", "TIMEOUT", "60000")).isEqualTo(OK);
             // (a + b) * 3 + len(keys)
             assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "e.o", "BLOB"))).containsExactly(6.5f, 8, 8);
+            // No KEYS: an empty List[str] (which DJL cannot make directly; the adapter method drops a padding element)
+            assertThat(c.call("AI.SCRIPTEXECUTE", "s.2", "execute_sum", "INPUTS", "1", "e.a", "ARGS", "1", "2",
+                    "OUTPUTS", "1", "e.o2")).isEqualTo(OK);
+            assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "e.o2", "BLOB"))).containsExactly(2, 4, 6);
+            assertThat(errorText(c.call("AI.SCRIPTEXECUTE", "s.2", "helper", "INPUTS", "1", "e.a", "OUTPUTS", "1",
+                    "e.o3"))).isEqualTo("ERR AI.SCRIPTEXECUTE calls fn(tensors: List[Tensor], keys: List[str], "
+                    + "args: List[str]); 'helper' is not declared so");
             List<?> meta = (List<?>) c.call("AI.SCRIPTGET", "s.2", "META", "SOURCE");
             assertThat(meta).hasSize(8);
             assertThat(str(meta.get(3))).isEqualTo("v2");

@@ -38,6 +38,18 @@ class TorchScriptSourceTest {
                 "    return torch.zeros(1)",
                 ""));
         assertThat(s.functionNames()).containsExactly("a", "b");
+        assertThat(s.executeFunctions()).isEmpty();
+    }
+
+    @Test
+    void onlyFunctionsWithTheScriptExecuteSignatureGetAnAdapter() {
+        TorchScriptSource s = TorchScriptSource.parse(String.join("\n",
+                "def run(tensors: List[Tensor], keys: List[str], args : List[ str ]):",
+                "    return tensors[0]",
+                "def other(tensors: List[Tensor], keys: List[str]):",
+                "    return tensors[0]",
+                ""));
+        assertThat(s.executeFunctions()).containsExactly("run");
     }
 
     @Test
