@@ -39,14 +39,16 @@ public final class AiCommands {
 
     private final Backends backends;
     private final int intraOpThreads;
-    private final ModelCache cache = new ModelCache();
+    private final ModelCache<LoadedModel> cache = new ModelCache<>();
     private final ConcurrentHashMap<ModelCache.Key, RunStats> stats = new ConcurrentHashMap<>();
+    private final ScriptCommands scripts;
     private volatile long chunkSize = DEFAULT_CHUNK_SIZE;
     private volatile String backendsPath = "";
 
     public AiCommands(Backends backends, int intraOpThreads) {
         this.backends = backends;
         this.intraOpThreads = intraOpThreads;
+        this.scripts = new ScriptCommands(backends, intraOpThreads, stats);
     }
 
     /** The commands handled here, upper-case; every other command goes to Redis unchanged. */
@@ -71,9 +73,13 @@ public final class AiCommands {
                 case "AI.MODELEXECUTE" -> modelExecute(args, up, client);
                 case "AI.INFO" -> info(args, up, client);
                 case "AI.CONFIG" -> config(args, client);
-                // No TorchScript backend yet: scripts cannot be stored, so none can be found.
-                case "AI.SCRIPTSET", "AI.SCRIPTSTORE" -> client.error("ERR Backend not loaded: TORCH");
-                default -> client.error("ERR script key is empty");
+                case "AI.SCRIPTSET" -> scripts.scriptSet(args, up, client);
+                case "AI.SCRIPTSTORE" -> scripts.scriptStore(args, up, client);
+                case "AI.SCRIPTGET" -> scripts.scriptGet(args, up, client);
+                case "AI.SCRIPTDEL" -> scripts.scriptDel(args, up, client);
+                case "AI.SCRIPTRUN" -> scripts.scriptRun(args, up, client);
+                case "AI.SCRIPTEXECUTE" -> scripts.scriptExecute(args, up, client);
+                default -> throw new IllegalStateException("not an AI command this front handles: " + name);
             }
         } catch (AiException e) {
             client.error(e.getMessage());
@@ -82,6 +88,7 @@ public final class AiCommands {
 
     void close() {
         cache.closeAll();
+        scripts.close();
     }
 
     // ---------------------------------------------------------------- tensors
@@ -357,9 +364,9 @@ public final class AiCommands {
                     }
                 }
             }
-            cache.put(key, new ModelCache.Entry(rec.id(), rec, model)).release();
+            cache.put(key, new ModelCache.Entry<>(rec.id(), model)).release();
             stored = true;
-            stats.put(new ModelCache.Key(key), new RunStats(backendName, device, tag));
+            stats.put(new ModelCache.Key(key), new RunStats("MODEL", backendName, device, tag));
             client.simple("OK");
         } finally {
             if (!stored) {
@@ -368,7 +375,7 @@ public final class AiCommands {
         }
     }
 
-    private static boolean validDevice(String d) {
+    static boolean validDevice(String d) {
         String u = d.toUpperCase(Locale.ROOT);
         if (u.equals("CPU") || u.equals("GPU")) {
             return true;
@@ -529,10 +536,10 @@ public final class AiCommands {
             throw new AiException("ERR INPUTS not specified");
         }
         long nin = count(a[i++], "ERR Invalid argument for input_count", "ERR Input count must be a positive integer");
-        ModelCache.Entry entry = loaded(up, key, rec);
+        ModelCache.Entry<LoadedModel> entry = loaded(up, key, rec);
         try {
             LoadedModel model = entry.model;
-            if (model.inputCount() != nin) {
+            if (model.inputCount() >= 0 && model.inputCount() != nin) {
                 throw new AiException("Number of keys given as INPUTS here does not match model definition");
             }
             if (i + nin > a.length) {
@@ -549,7 +556,7 @@ public final class AiCommands {
             }
             long nout = count(a[i++], "ERR Invalid argument for output_count",
                     "ERR Output count must be a positive integer");
-            if (model.outputCount() != nout) {
+            if (model.outputCount() >= 0 && model.outputCount() != nout) {
                 throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
             }
             if (i + nout > a.length) {
@@ -564,19 +571,7 @@ public final class AiCommands {
                 if (!opt.equalsIgnoreCase("TIMEOUT")) {
                     throw new AiException("Invalid argument: " + opt);
                 }
-                if (i >= a.length) {
-                    throw new AiException("ERR No value provided for TIMEOUT");
-                }
-                long ms;
-                try {
-                    ms = Long.parseLong(s(a[i++]));
-                } catch (NumberFormatException e) {
-                    ms = -1;
-                }
-                if (ms <= 0) {
-                    throw new AiException("ERR Invalid value for TIMEOUT");
-                }
-                timeout = Duration.ofMillis(ms);
+                timeout = timeout(a, i++);
                 if (i != a.length) {
                     throw new AiException("Invalid argument: " + s(a[i]));
                 }
@@ -590,7 +585,7 @@ public final class AiCommands {
                 inputs.add(readTensor(r));
             }
             RunStats st = stats.computeIfAbsent(new ModelCache.Key(key),
-                    k -> new RunStats(rec.backend(), rec.device(), rec.tag()));
+                    k -> new RunStats("MODEL", rec.backend(), rec.device(), rec.tag()));
             long start = System.nanoTime();
             List<Tensor> outputs;
             try {
@@ -602,6 +597,11 @@ public final class AiCommands {
             } catch (AiException e) {
                 st.errors.incrementAndGet();
                 throw e;
+            }
+            if (outputs.size() != outKeys.length) {
+                // A runtime that tells its output count only by running (libtorch) is checked here.
+                st.errors.incrementAndGet();
+                throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
             }
             st.durationMicros.addAndGet((System.nanoTime() - start) / 1000);
             st.calls.incrementAndGet();
@@ -623,8 +623,8 @@ public final class AiCommands {
     }
 
     /** The loaded model for {@code rec}, from the cache or loaded now from the stored bytes; acquired. */
-    private ModelCache.Entry loaded(Upstream up, byte[] key, ModelRecord rec) throws IOException {
-        ModelCache.Entry e = cache.acquire(key, rec.id());
+    private ModelCache.Entry<LoadedModel> loaded(Upstream up, byte[] key, ModelRecord rec) throws IOException {
+        ModelCache.Entry<LoadedModel> e = cache.acquire(key, rec.id());
         if (e != null) {
             return e;
         }
@@ -635,7 +635,24 @@ public final class AiCommands {
         AiBackend backend = backends.get(rec.backend())
                 .orElseThrow(() -> new AiException("ERR Backend not loaded: " + rec.backend()));
         LoadedModel m = backend.load(bytes, new ModelOptions(rec.device(), rec.inputs(), rec.outputs(), intraOpThreads));
-        return cache.put(key, new ModelCache.Entry(rec.id(), rec, m));
+        return cache.put(key, new ModelCache.Entry<>(rec.id(), m));
+    }
+
+    /** The TIMEOUT value at {@code a[i]}, in ms, with RedisAI's texts when it is missing or not positive. */
+    static Duration timeout(byte[][] a, int i) {
+        if (i >= a.length) {
+            throw new AiException("ERR No value provided for TIMEOUT");
+        }
+        long ms;
+        try {
+            ms = Long.parseLong(s(a[i]));
+        } catch (NumberFormatException e) {
+            ms = -1;
+        }
+        if (ms <= 0) {
+            throw new AiException("ERR Invalid value for TIMEOUT");
+        }
+        return Duration.ofMillis(ms);
     }
 
     private static long count(byte[] arg, String notNumber, String notPositive) {
@@ -683,9 +700,14 @@ public final class AiCommands {
             // Counters live in the front's memory; after a restart of the front a stored model starts from zero.
             try {
                 ModelRecord rec = readModel(up, a[1]);
-                st = stats.computeIfAbsent(k, x -> new RunStats(rec.backend(), rec.device(), rec.tag()));
+                st = stats.computeIfAbsent(k, x -> new RunStats("MODEL", rec.backend(), rec.device(), rec.tag()));
             } catch (AiException e) {
-                throw new AiException("ERR cannot find run info for key");
+                try {
+                    ScriptRecord rec = ScriptCommands.readScript(up, a[1]);
+                    st = stats.computeIfAbsent(k, x -> new RunStats("SCRIPT", "TORCH", rec.device(), rec.tag()));
+                } catch (AiException notScript) {
+                    throw new AiException("ERR cannot find run info for key");
+                }
             }
         }
         if (a.length == 3 && is(a[2], "RESETSTAT")) {
@@ -697,7 +719,7 @@ public final class AiCommands {
         client.bulk("key");
         client.bulk(a[1]);
         client.bulk("type");
-        client.bulk("MODEL");
+        client.bulk(st.type);
         client.bulk("backend");
         client.bulk(st.backend);
         client.bulk("device");
@@ -807,7 +829,7 @@ public final class AiCommands {
         return out;
     }
 
-    private static boolean is(byte[] arg, String word) {
+    static boolean is(byte[] arg, String word) {
         return s(arg).equalsIgnoreCase(word);
     }
 

@@ -1,16 +1,14 @@
 package io.smartsim.launch.ai;
 
-import io.smartsim.launch.ai.spi.LoadedModel;
-
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The front's loaded models, by key. An entry is valid while the stored model's id matches ({@link ModelRecord#id});
- * a model stored again, deleted, or renamed behind the front's back is noticed at its next run. Replaced models are
- * closed once no run uses them.
+ * The front's loaded models (or scripts), by key. An entry is valid while the stored record's id matches
+ * ({@link ModelRecord#id}, {@link ScriptRecord#id}); one stored again, deleted, or renamed behind the front's back is
+ * noticed at its next run. Replaced entries are closed once no run uses them.
  */
-final class ModelCache {
+final class ModelCache<V extends AutoCloseable> {
     /** A byte-array key with value equality: keys are arbitrary bytes (cluster prefixes are binary). */
     record Key(byte[] bytes) {
         @Override
@@ -25,17 +23,23 @@ final class ModelCache {
     }
 
     /** A loaded model with a use count, closed when retired and unused. */
-    static final class Entry {
+    static final class Entry<V extends AutoCloseable> {
         final String id;
-        final ModelRecord record;
-        final LoadedModel model;
+        final V model;
         private int users;
         private boolean retired;
 
-        Entry(String id, ModelRecord record, LoadedModel model) {
+        Entry(String id, V model) {
             this.id = id;
-            this.record = record;
             this.model = model;
+        }
+
+        private void closeModel() {
+            try {
+                model.close();
+            } catch (Exception e) {
+                // closing a runtime's model frees memory; there is nobody to tell
+            }
         }
 
         synchronized boolean acquire() {
@@ -53,7 +57,7 @@ final class ModelCache {
                 close = retired && users == 0;
             }
             if (close) {
-                model.close();
+                closeModel();
             }
         }
 
@@ -67,16 +71,16 @@ final class ModelCache {
                 close = users == 0;
             }
             if (close) {
-                model.close();
+                closeModel();
             }
         }
     }
 
-    private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Entry<V>> entries = new ConcurrentHashMap<>();
 
     /** The entry for {@code key} if its id is {@code id}, acquired; the caller releases it. */
-    Entry acquire(byte[] key, String id) {
-        Entry e = entries.get(new Key(key));
+    Entry<V> acquire(byte[] key, String id) {
+        Entry<V> e = entries.get(new Key(key));
         if (e != null && e.id.equals(id) && e.acquire()) {
             return e;
         }
@@ -84,9 +88,9 @@ final class ModelCache {
     }
 
     /** Puts a freshly loaded model in place of whatever was there (which is retired), and returns it acquired. */
-    Entry put(byte[] key, Entry e) {
+    Entry<V> put(byte[] key, Entry<V> e) {
         e.acquire();
-        Entry old = entries.put(new Key(key), e);
+        Entry<V> old = entries.put(new Key(key), e);
         if (old != null && old != e) {
             old.retire();
         }
@@ -94,7 +98,7 @@ final class ModelCache {
     }
 
     void remove(byte[] key) {
-        Entry old = entries.remove(new Key(key));
+        Entry<V> old = entries.remove(new Key(key));
         if (old != null) {
             old.retire();
         }

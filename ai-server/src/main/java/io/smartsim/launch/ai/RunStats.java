@@ -2,8 +2,10 @@ package io.smartsim.launch.ai;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** AI.INFO counters of one model key, kept in the front's memory as RedisAI keeps them in the module's. */
+/** AI.INFO counters of one model or script key, kept in the front's memory as RedisAI keeps them in the module's. */
 final class RunStats {
+    /** "MODEL" or "SCRIPT", as AI.INFO says. */
+    final String type;
     final String backend;
     final String device;
     final byte[] tag;
@@ -12,7 +14,8 @@ final class RunStats {
     final AtomicLong calls = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
 
-    RunStats(String backend, String device, byte[] tag) {
+    RunStats(String type, String backend, String device, byte[] tag) {
+        this.type = type;
         this.backend = backend;
         this.device = device;
         this.tag = tag.clone();

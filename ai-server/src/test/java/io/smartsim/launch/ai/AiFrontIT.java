@@ -170,6 +170,12 @@ class AiFrontIT {
             assertThat(c.call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")).isEqualTo(AiCommands.DEFAULT_CHUNK_SIZE);
             assertThat(c.call("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", "xx"))
                     .isEqualTo(new RespError("ERR Backend not loaded: ONNX"));
+            for (String b : List.of("TORCH", "TFLITE")) { // a known backend whose module is not on the class path
+                assertThat(c.call("AI.MODELSTORE", "m", b, "CPU", "BLOB", "xx"))
+                        .isEqualTo(new RespError("ERR Backend not loaded: " + b));
+            }
+            assertThat(c.call("AI.MODELSTORE", "m", "TF", "CPU", "INPUTS", "1", "x", "OUTPUTS", "1", "y", "BLOB", "xx"))
+                    .isEqualTo(new RespError("ERR Backend not loaded: TF"));
             assertThat(c.call("AI.MODELSTORE", "m", "CAFFE", "CPU", "BLOB", "xx"))
                     .isEqualTo(new RespError("ERR unsupported backend"));
             assertThat(c.call("AI.MODELSTORE", "m", "ONNX", "TPU", "BLOB", "xx"))

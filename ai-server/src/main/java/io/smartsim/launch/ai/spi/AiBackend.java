@@ -21,4 +21,13 @@ public interface AiBackend {
      * bytes are not a model, or the device cannot be used; the text is sent to the client as is.
      */
     LoadedModel load(byte[] blob, ModelOptions options) throws AiException;
+
+    /**
+     * Compiles a script (AI.SCRIPTSET / AI.SCRIPTSTORE; only TORCH has scripts in RedisAI). Throws {@link AiException}
+     * with the reply text when the source does not compile or the device cannot be used. {@code options} carries the
+     * device and thread count; its inputs and outputs are empty.
+     */
+    default LoadedScript loadScript(String source, ModelOptions options) throws AiException {
+        throw new AiException("ERR the " + name() + " backend runs no scripts");
+    }
 }

@@ -9,10 +9,13 @@ import java.util.List;
 /** A model ready to run. {@link #run} may be called from many threads at once. */
 public interface LoadedModel extends AutoCloseable {
 
-    /** How many inputs a run takes; AI.MODELEXECUTE must name exactly this many. */
+    /**
+     * How many inputs a run takes; AI.MODELEXECUTE must name exactly this many. -1 when the runtime tells only by
+     * running (TorchScript): a wrong count is then refused by the run.
+     */
     int inputCount();
 
-    /** How many outputs a run makes. */
+    /** How many outputs a run makes; -1 when known only after a run, which must then make as many as were named. */
     int outputCount();
 
     /**
