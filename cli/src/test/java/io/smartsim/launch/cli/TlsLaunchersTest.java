@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** --tls is refused, while planning, by every launcher it has not been proven with. */
 class TlsLaunchersTest {
     @ParameterizedTest
-    @ValueSource(strings = {"pbs", "ssh"})
+    @ValueSource(strings = {"pbs"})
     void tlsIsRefusedByLaunchersOtherThanLocal(String launcher) {
         OrchestratorSpec spec = OrchestratorSpec.builder().launcher(launcher).nodes(3).tls(true).build();
         assertThatThrownBy(() -> Launchers.find(launcher).place(spec)).isInstanceOf(InvalidSpecException.class)
