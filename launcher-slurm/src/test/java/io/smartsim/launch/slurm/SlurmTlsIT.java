@@ -5,9 +5,9 @@ import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +34,9 @@ class SlurmTlsIT {
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
+    /** Hand-picked from this module's TLS range. */
+    private static final List<Integer> PORTS = List.of(26100, 26200);
+
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
@@ -54,12 +57,17 @@ class SlurmTlsIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        assertThat(redisOf(tmp)).as("redis-server processes of this test left behind").isEmpty();
+        List<String> left = redisOf(tmp);
+        Processes.killServersOn(PORTS); // never leave an orphan, even when the assertion below fails
+        assertThat(left).as("redis-server processes of this test left behind").isEmpty();
     }
 
+    /**
+     * This test's servers, by port: the wrapper execs redis-server, which rewrites its process title to
+     * {@code redis-server ADDRESS:PORT [cluster]}, so the experiment directory does not show in it.
+     */
     private static List<String> redisOf(Path dir) {
-        CommandResult r = SH.run(List.of("pgrep", "-af", "redis-server"), CMD);
-        return r.stdout().lines().filter(l -> l.contains(dir.toString())).toList();
+        return Processes.serversOn(PORTS);
     }
 
     private static Set<String> steps(String job) {

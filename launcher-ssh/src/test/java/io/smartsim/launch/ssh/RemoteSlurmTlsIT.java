@@ -11,6 +11,7 @@ import io.smartsim.launch.exec.Routes;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,11 +68,12 @@ class RemoteSlurmTlsIT {
     @AfterEach
     void nothingLeft() {
         Transports.closeAll();
-        List<String> left = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
-                .filter(l -> l.contains(dir.toString())).toList();
+        // By port: the wrapper execs redis-server, whose process title does not show the experiment directory.
+        List<String> left = Processes.serversOn(List.of(PORT));
         if (!jobs.isEmpty()) {
             SH.run(List.of("scancel", String.join(",", jobs)), CMD);
         }
+        Processes.killServersOn(List.of(PORT));
         assertThat(left).as("redis-server processes of this test left behind").isEmpty();
     }
 
