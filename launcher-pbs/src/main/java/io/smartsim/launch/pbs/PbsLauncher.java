@@ -19,6 +19,7 @@ import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
@@ -94,6 +95,10 @@ public final class PbsLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
+        if (spec.launcherOptions().containsKey(Transports.REMOTE)) {
+            // The files would be copied like Slurm's, but no PBS behind a login node has been tried with TLS.
+            Unsupported.tls(spec, NAME + " launcher behind a login node (--remote)");
+        }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         CommandRunner runner = runner(spec.launcherOptions());
         if (spec.interfaces().size() > 1) {
