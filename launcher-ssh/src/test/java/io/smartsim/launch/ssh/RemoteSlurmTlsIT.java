@@ -126,4 +126,34 @@ class RemoteSlurmTlsIT {
         CommandResult q = SH.run(List.of("squeue", "-h", "-j", job), CMD);
         assertThat(q.stdout().strip()).isEmpty();
     }
+
+    @Test
+    void inAllocationBehindALoginNodeOverTls() throws Exception {
+        CommandResult holder = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", "remote-tls-holder",
+                "--output=/dev/null", "--wrap", "sleep 600"), CMD);
+        assertThat(holder.ok()).as(holder.describe()).isTrue();
+        String job = holder.stdout().strip().split(";")[0];
+        jobs.add(job);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!SH.run(List.of("squeue", "-h", "-j", job, "-o", "%T"), CMD).stdout().strip().equals("RUNNING")
+                && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        try (Experiment exp = Experiment.create("remote-tls", dir, System.out::println)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(PORT).tls(true).launcherOption("alloc", job)
+                    .launcherOption("remote", LOGIN).launcherOption("ssh-config", SshTestbed.sshConfig().toString())
+                    .build());
+            exp.start(db);
+            Tls tls = db.plan().tls().orElseThrow();
+            assertThat(RecordingTransport.LOG).contains("write " + tls.caCert(), "write " + tls.cert(),
+                    "write " + tls.key());
+            assertThat(RecordingTransport.LOG.stream().filter(l -> l.startsWith("spawn srun"))).hasSize(3);
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        List<String> steps = SH.run(List.of("squeue", "-h", "-s", "-j", job, "-o", "%i"), CMD).stdout().lines()
+                .filter(l -> !l.isBlank()).toList();
+        assertThat(steps).containsOnly(job + ".batch");
+    }
 }
