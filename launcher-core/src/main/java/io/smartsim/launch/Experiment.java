@@ -355,14 +355,17 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
-    /** The hosts and addresses a {@code --tls} certificate must name: every shard's host and bind addresses. */
+    /**
+     * The hosts and addresses a {@code --tls} certificate must name: every shard's host and bind addresses, and what
+     * this machine resolves the hosts to ({@link io.smartsim.launch.security.TlsNames}).
+     */
     static List<String> tlsNames(LaunchPlan plan) {
         List<String> names = new ArrayList<>();
         plan.shards().forEach(s -> {
             names.add(s.host());
             names.addAll(s.bindAddresses());
         });
-        return names;
+        return io.smartsim.launch.security.TlsNames.of(names);
     }
 
     /** What {@code --no-auth} gives up, said at every start without a password. */

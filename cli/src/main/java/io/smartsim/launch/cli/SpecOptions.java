@@ -85,7 +85,8 @@ public final class SpecOptions {
     @Option(names = "--tls", order = 23,
             description = "TLS only: a CA and a certificate made for this orchestrator at each start (openssl), the "
                     + "plain-text port off, TLS on the cluster bus and for replication. Models get the CA's path as "
-                    + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\").")
+                    + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\"). Every launcher "
+                    + "(pbs not with --remote); made where db start runs, copied to ssh hosts and login nodes.")
     boolean tls;
 
     @Option(names = "--replicas", paramLabel = "R", order = 24,

@@ -12,7 +12,18 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,7 +38,8 @@ import java.util.UUID;
  * A model that knows only its environment, as a SmartSim model does: {@code SSDB} says where the database is
  * (comma-separated {@code host:port}) and {@code SR_DB_TYPE} whether it is {@code Clustered} or
  * {@code Standalone}; {@code SSDB_USER} and {@code SSDB_PASSWORD}, when set, are who it logs in as (the launcher
- * sets them for every orchestrator with a password, the default). It writes keys, reads them back, and prints which
+ * sets them for every orchestrator with a password, the default), and {@code SSDB_TLS_CA}, when set, the CA it
+ * trusts over TLS (an orchestrator started with {@code --tls}). It writes keys, reads them back, and prints which
  * shard holds how many.
  *
  * <pre>
@@ -55,16 +67,24 @@ public final class Model {
      *
      * @param user     {@code SSDB_USER}; empty for a database started with {@code --no-auth}
      * @param password {@code SSDB_PASSWORD}; present exactly when {@code user} is
+     * @param tlsCa    {@code SSDB_TLS_CA}: the CA certificate (PEM) to trust, for a database started with
+     *                 {@code --tls}; empty for plain text
      */
     public record Database(List<HostAndPort> addresses, boolean clustered, Optional<String> user,
-                           Optional<String> password) {
+                           Optional<String> password, Optional<Path> tlsCa) {
         public Database {
             addresses = List.copyOf(addresses);
+            tlsCa = tlsCa == null ? Optional.empty() : tlsCa;
             if (user.isPresent() != password.isPresent()) {
                 throw new IllegalArgumentException((user.isPresent() ? "SSDB_USER is set but SSDB_PASSWORD is not"
                         : "SSDB_PASSWORD is set but SSDB_USER is not") + "; the launcher sets both, or neither for a "
                         + "database without a password");
             }
+        }
+
+        public Database(List<HostAndPort> addresses, boolean clustered, Optional<String> user,
+                        Optional<String> password) {
+            this(addresses, clustered, user, password, Optional.empty());
         }
 
         public Database(List<HostAndPort> addresses, boolean clustered) {
@@ -85,18 +105,19 @@ public final class Model {
             }
             Optional<String> user = nonBlank(env.get("SSDB_USER"));
             Optional<String> password = nonBlank(env.get("SSDB_PASSWORD"));
+            Optional<Path> tlsCa = nonBlank(env.get("SSDB_TLS_CA")).map(Path::of);
             String type = env.get("SR_DB_TYPE");
             if (type == null || type.isBlank()) {
-                return new Database(addresses, addresses.size() > 1, user, password);
+                return new Database(addresses, addresses.size() > 1, user, password, tlsCa);
             }
             return switch (type) {
-                case "Clustered" -> new Database(addresses, true, user, password);
+                case "Clustered" -> new Database(addresses, true, user, password, tlsCa);
                 case "Standalone" -> {
                     if (addresses.size() != 1) {
                         throw new IllegalArgumentException("SR_DB_TYPE=Standalone but SSDB lists " + addresses.size()
                                 + " addresses (" + ssdb + "); a standalone database has exactly one");
                     }
-                    yield new Database(addresses, false, user, password);
+                    yield new Database(addresses, false, user, password, tlsCa);
                 }
                 default -> throw new IllegalArgumentException("SR_DB_TYPE='" + type
                         + "' is neither Clustered nor Standalone");
@@ -136,12 +157,36 @@ public final class Model {
             return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
         }
 
-        /** How every connection logs in: as {@code SSDB_USER} when set (AUTH on connect), else not at all. */
+        /**
+         * How every connection logs in: as {@code SSDB_USER} when set (AUTH on connect), else not at all; over TLS
+         * trusting only the CA in {@code SSDB_TLS_CA} when set.
+         */
         JedisClientConfig clientConfig() {
             DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder();
             user.ifPresent(b::user);
             password.ifPresent(b::password);
+            tlsCa.ifPresent(ca -> b.ssl(true).sslSocketFactory(trusting(ca)));
             return b.build();
+        }
+
+        /** A socket factory trusting the certificates in the PEM file {@code ca} and nothing else. */
+        private static SSLSocketFactory trusting(Path ca) {
+            try (InputStream in = Files.newInputStream(ca)) {
+                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+                trust.load(null, null);
+                int i = 0;
+                for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    trust.setCertificateEntry("ca" + i++, c);
+                }
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(trust);
+                SSLContext ctx = SSLContext.getInstance("TLS");
+                ctx.init(null, tmf.getTrustManagers(), null);
+                return ctx.getSocketFactory();
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalArgumentException("SSDB_TLS_CA=" + ca + " is not a readable CA certificate (PEM): "
+                        + e.getMessage());
+            }
         }
 
         /** A client that routes each key to its shard (Clustered) or talks to the one server (Standalone). */
@@ -153,7 +198,8 @@ public final class Model {
         @Override
         public String toString() {
             return "Database[addresses=" + addresses + ", clustered=" + clustered + ", user=" + user.orElse("-")
-                    + ", password=" + (password.isPresent() ? "<redacted>" : "-") + "]";
+                    + ", password=" + (password.isPresent() ? "<redacted>" : "-")
+                    + tlsCa.map(ca -> ", tlsCa=" + ca).orElse("") + "]";
         }
     }
 
@@ -226,6 +272,9 @@ public final class Model {
         } catch (JedisException e) {
             err.println("model: the database at " + env.get("SSDB") + " failed: " + e);
             return MISMATCH;
+        } catch (IllegalArgumentException e) {
+            err.println("model: " + e.getMessage()); // SSDB_TLS_CA unreadable
+            return USAGE;
         }
     }
 

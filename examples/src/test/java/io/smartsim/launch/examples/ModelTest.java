@@ -138,4 +138,24 @@ class ModelTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(System.lineSeparator(),
                 "model: --keys '0' is not a positive whole number", Model.USAGE_LINE, ""));
     }
+
+    @Test
+    void ssdbTlsCaIsTheCaToTrust() {
+        Map<String, String> env = env("db1:6780", null);
+        env.put("SSDB_TLS_CA", "/exp/db/tls/ca.crt");
+        assertThat(Database.fromEnv(env).tlsCa()).contains(java.nio.file.Path.of("/exp/db/tls/ca.crt"));
+        assertThat(Database.fromEnv(env("db1:6780", null)).tlsCa()).isEmpty();
+    }
+
+    @Test
+    void anUnreadableTlsCaExitsWithUsageCodeNamingIt() {
+        Map<String, String> env = env("127.0.0.1:1", "Standalone");
+        env.put("SSDB_TLS_CA", "/nonexistent/ca.crt");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Model.run(new String[0], env, new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertThat(code).isEqualTo(Model.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("model: SSDB_TLS_CA=/nonexistent/ca.crt is not a "
+                + "readable CA certificate (PEM): ");
+    }
 }

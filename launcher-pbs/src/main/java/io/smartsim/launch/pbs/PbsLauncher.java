@@ -1,6 +1,5 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -16,9 +15,11 @@ import io.smartsim.launch.pbs.PbsParsers.ShardReport;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
@@ -94,7 +95,10 @@ public final class PbsLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        Unsupported.tls(spec, NAME);
+        if (spec.launcherOptions().containsKey(Transports.REMOTE)) {
+            // The files would be copied like Slurm's, but no PBS behind a login node has been tried with TLS.
+            Unsupported.tls(spec, NAME + " launcher behind a login node (--remote)");
+        }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         CommandRunner runner = runner(spec.launcherOptions());
         if (spec.interfaces().size() > 1) {
@@ -284,6 +288,8 @@ public final class PbsLauncher implements Launcher {
                 stale.add(PbsScripts.batchOutput(plan));
             }
             runner.deleteFiles(stale, cap());
+            // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
+            plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             if (opts.batch()) {
                 runner.writeFile(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run), cap());
             }
@@ -417,6 +423,7 @@ public final class PbsLauncher implements Launcher {
             handle.put(DIALECT, dialect.option());
             r.pid().ifPresent(p -> handle.put(NODE_PID, Long.toString(p)));
             opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
+            TlsFiles.record(handle, plan.tls()); // stop's "still answers?" check must speak TLS to a TLS shard
             Optional<Process> client = local.isEmpty() ? Optional.empty() : local.get(s.index()).local();
             // In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end;
             // one started on a login node has no pid here, and is ended there with its shard's server.
@@ -683,7 +690,11 @@ public final class PbsLauncher implements Launcher {
     private static boolean awaitNoPong(List<LaunchedShard> shards, Deadline deadline) throws InterruptedException {
         Backoff backoff = new Backoff(deadline, Duration.ofMillis(50), Duration.ofMillis(500));
         while (true) {
-            if (shards.stream().noneMatch(s -> Ping.answers(s.host(), s.port(), deadline.capMillis(PING_TIMEOUT)))) {
+            // A TLS shard closes a plain-text PING without a word, which would look like "gone": use its CA. Each
+            // check gets its full timeout, not what is left of the grace: a TLS handshake cut short is no proof of
+            // a shard gone (the deadline still bounds the rounds).
+            if (shards.stream().noneMatch(s -> Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(),
+                    TlsFiles.access(s)))) {
                 return true;
             }
             if (!backoff.pause()) {

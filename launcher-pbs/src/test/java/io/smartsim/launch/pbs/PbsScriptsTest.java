@@ -99,6 +99,28 @@ class PbsScriptsTest {
         Golden.assertMatches("wrapper-cluster-interface.sh", w);
     }
 
+    /**
+     * {@code --tls} in a PBS batch job: each shard's config names the orchestrator's TLS files under its directory
+     * (written on the launching machine, read by the node through the shared file system) and turns the plain port
+     * off; the wrapper and qsub script are the same as without TLS (the node needs nothing else).
+     */
+    @Test
+    void tlsConfigOfABatchShardUsesTheOrchestratorsFilesAndTheScriptsDoNotChange() {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3).instancesPerNode(1)
+                .auth(false).tls(true).launcherOption("batch", "true").launcherOption("runCommand", "ssh");
+        List<Placement.Node> placed = List.of(new Placement.Node("batch-node-0", List.of()),
+                new Placement.Node("batch-node-1", List.of()), new Placement.Node("batch-node-2", List.of()));
+        LaunchPlan tls = Planner.plan("exp", Path.of("/exp"), b.build(), new Placement(placed));
+        LaunchPlan plain = Planner.plan("exp", Path.of("/exp"), b.tls(false).build(), new Placement(placed));
+        assertThat(tls.tls().orElseThrow().dir()).isEqualTo(Path.of("/exp/db/tls"));
+        Golden.assertMatches("config-tls-batch-shard1.conf", tls.shards().get(1).config());
+        assertThat(PbsScripts.batch(tls, PbsOptions.parse(tls.spec().launcherOptions()), Dialect.PRO, RunCommand.SSH))
+                .isEqualTo(PbsScripts.batch(plain, PbsOptions.parse(plain.spec().launcherOptions()), Dialect.PRO,
+                        RunCommand.SSH));
+        assertThat(PbsScripts.wrapper(tls, tls.shards().get(1), Optional.empty(), "redis-server"))
+                .isEqualTo(PbsScripts.wrapper(plain, plain.shards().get(1), Optional.empty(), "redis-server"));
+    }
+
     @Test
     void wrapperStandalone() {
         LaunchPlan p = plan(1, 1, Map.of(), "n1");

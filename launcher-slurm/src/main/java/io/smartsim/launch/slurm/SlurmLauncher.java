@@ -1,6 +1,5 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -14,6 +13,7 @@ import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
@@ -107,7 +107,6 @@ public final class SlurmLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        Unsupported.tls(spec, NAME);
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
@@ -234,6 +233,8 @@ public final class SlurmLauncher implements Launcher {
                         SlurmScripts.reportPath(s), SlurmScripts.consoleLog(s)));
             }
             runner.deleteFiles(stale, cap());
+            // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
+            plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
                 runner.writeFile(plan.dir().resolve(script.getKey()), script.getValue(), cap());
             }

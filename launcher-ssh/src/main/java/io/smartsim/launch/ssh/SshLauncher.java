@@ -1,6 +1,5 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -13,6 +12,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -64,7 +64,6 @@ public final class SshLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        Unsupported.tls(spec, NAME);
         SshOptions opts = SshOptions.parse(spec.launcherOptions());
         if (opts.hosts().size() != spec.nodes()) {
             throw new InvalidSpecException("nodes", "the ssh launcher runs one node per host, but --nodes is "
@@ -164,11 +163,15 @@ public final class SshLauncher implements Launcher {
         Hosts reused = preflighted.remove(opts);
         try (Hosts hosts = reused != null ? reused : Hosts.of(opts)) {
             try {
+                plan.tls().ifPresent(t -> ctx.progress().accept("copying the TLS certificate and key to "
+                        + byNode.size() + " host(s) over SSH (" + t.dir() + ", owner-only)"));
                 // Per host, side by side: write its configs, then start its shards with one command.
                 List<HostStart> outcomes = Parallel.map(new ArrayList<>(byNode.keySet()), node -> {
                     Host h = hosts.list().get(node);
                     List<ShardPlan> shards = byNode.get(node);
                     try {
+                        // --tls: the hosts may not share this machine's file system; same paths as here.
+                        plan.tls().ifPresent(t -> TlsFiles.copy(t, h.runner(), timeout(deadline)));
                         for (ShardPlan s : shards) {
                             h.runner().writeFile(s.configPath().toString(), s.config(), timeout(deadline));
                         }

@@ -1,0 +1,151 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.security.Access;
+import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TlsClients;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code --tls} with the PBS launcher through the Torque-style front end over the Slurm testbed (testbeds/pbs/up;
+ * no PBS server can run here: see PbsLauncherIT for what this front end covers and what it does not), with the
+ * {@code ssh} run command: in an existing job and as a batch job.
+ */
+class PbsTlsIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
+
+    /** Hand-picked from this module's TLS range. */
+    private static final List<Integer> PORTS = List.of(26500, 26600);
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void pbsFrontEndIsHere() {
+        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
+                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(),
+                "no qsub/sinfo here: these tests need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    @AfterEach
+    void deleteEverything() {
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
+        List<String> left = redisOf(tmp);
+        Processes.killServersOn(PORTS); // never leave an orphan, even when the assertion below fails
+        assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+    }
+
+    /**
+     * This test's servers, by port: Redis rewrites its process title to {@code redis-server ADDRESS:PORT [cluster]},
+     * so the experiment directory does not show in it (the ssh run command execs the server).
+     */
+    private static List<String> redisOf(Path dir) {
+        return Processes.serversOn(PORTS);
+    }
+
+    private static PbsParsers.Job job(String id) {
+        return PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .orElseThrow();
+    }
+
+    private static void usedOverTls(Experiment exp, Orchestrator db) throws Exception {
+        Tls tls = db.plan().tls().orElseThrow();
+        TlsClients.ownerOnly(tls);
+        assertThat(exp.dbEnv()).containsEntry("SSDB_TLS_CA", tls.caCert().toString());
+        TlsClients.tlsOnly(db, tls.caCert());
+        TlsClients.clusterCheck(db, tls.caCert());
+        TlsClients.jedisClusterWorks(db, tls.caCert(), 200);
+        TlsClients.plainAndStrangersRefused(db);
+    }
+
+    /**
+     * Regression: PBS's own "does the shard still answer?" check before and after killing it sent a plain-text
+     * PING, which a TLS shard answers by closing the connection: a running TLS shard looked gone and stop left it
+     * running. Now the shard's handle records its CA, and the launcher alone (no SHUTDOWN from core) ends it.
+     */
+    @Test
+    void inAnExistingJobOverSshAndTheLaunchersOwnStopSeesTlsShards() throws Exception {
+        Path holder = tmp.resolve("holder.sh");
+        Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
+        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
+        assertThat(q.ok()).as(q.describe()).isTrue();
+        String id = PbsParsers.jobId(q.stdout());
+        jobs.add(id);
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!job(id).running() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(26500).tls(true).launcherOption("alloc", id)
+                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:26500", "127.0.1.2:26500", "127.0.1.3:26500");
+            assertThat(TlsClients.subjectAltNames(db.plan().tls().orElseThrow()))
+                    .contains("n1", "n2", "n3", "127.0.1.1", "127.0.1.2", "127.0.1.3");
+            usedOverTls(exp, db);
+            List<LaunchedShard> shards = db.shards();
+            assertThat(shards).allSatisfy(s -> assertThat(s.handle()).containsEntry(TlsFiles.HANDLE_CA,
+                    db.plan().tls().orElseThrow().caCert().toString()));
+            // What the old plain check saw: nothing answering. What the recorded CA sees: every shard.
+            for (LaunchedShard s : shards) {
+                assertThat(Ping.answers(s.host(), s.port(), 1000)).isFalse();
+                assertThat(Ping.answers(s.host(), s.port(), 1000, TlsFiles.access(s))).isTrue();
+                assertThat(TlsFiles.access(s)).isNotEqualTo(Access.NONE);
+            }
+            exp.detach(db);
+            new PbsLauncher().stop(shards, Duration.ofMillis(300));
+            assertThat(redisOf(tmp)).as("the launcher's stop ended every TLS shard").isEmpty();
+        }
+        assertThat(job(id).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+
+    @Test
+    void asABatchJobOverSsh() throws Exception {
+        String id;
+        try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(26600).tls(true).startupTimeout(Duration.ofSeconds(150))
+                    .launcherOption("batch", "true").launcherOption("time", "00:10:00")
+                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            id = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(id);
+            assertThat(db.addresses()).containsExactly("127.0.1.1:26600", "127.0.1.2:26600", "127.0.1.3:26600");
+            usedOverTls(exp, db);
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).isEmpty();
+        assertThat(job(id).finished()).as("job %s after stop", id).isTrue();
+    }
+}

@@ -1,0 +1,109 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TlsClients;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code --tls} with the ssh launcher through the loopback sshd (hosts 127.0.1.1-3): the certificate and key reach
+ * each host over the SSH session (the hosts may not share this machine's file system), owner-only; the cluster
+ * speaks TLS only, redis-cli and a Jedis client trusting the CA use it, a plain client is refused, and status and
+ * stop from a later process leave nothing.
+ */
+class SshTlsIT {
+    /** Hand-picked from this module's TLS range; checked free before use. */
+    private static final int PORT = 26300;
+
+    @TempDir
+    Path dir;
+    private final List<Integer> usedPorts = new ArrayList<>(List.of(PORT));
+
+    @BeforeAll
+    static void sshdUp() {
+        SshTestbed.up();
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        List<String> left = Processes.serversOn(usedPorts);
+        Processes.killServersOn(usedPorts);
+        assertThat(left).as("server processes left behind").isEmpty();
+    }
+
+    private static Object inode(Path p) throws Exception {
+        return Files.readAttributes(p, "unix:ino").get("ino");
+    }
+
+    @Test
+    void theKeyReachesEveryHostOverSshAndTheClusterSpeaksTlsOnly() throws Exception {
+        for (String h : SshTestbed.HOSTS) {
+            assertThat(Processes.free(h, PORT) && Processes.free(h, PORT + OrchestratorSpec.BUS_PORT_OFFSET))
+                    .as("port %d on %s free", PORT, h).isTrue();
+        }
+        Map<String, Object> keyBeforeCopy = new ConcurrentHashMap<>();
+        try (Experiment exp = Experiment.create("ssh-tls", dir, line -> {
+            System.out.println(line);
+            if (line.startsWith("copying the TLS certificate and key to 3 host(s) over SSH")) {
+                try {
+                    // Made here by openssl a moment ago; the launcher has not written it anywhere yet.
+                    keyBeforeCopy.put("ino", inode(dir.resolve("orchestrator/tls/server.key")));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        })) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("ssh").nodes(3)
+                    .instancesPerNode(1).port(PORT).tls(true)
+                    .launcherOption("hosts", String.join(",", SshTestbed.HOSTS))
+                    .launcherOption("ssh-config", SshTestbed.sshConfig().toString()).build());
+            exp.start(db);
+            Tls tls = db.plan().tls().orElseThrow();
+            // The hosts are this machine here: the copy over SSH replaced the file openssl made (written to a
+            // temporary name under umask 077 and renamed), which is what a host without a shared file system gets.
+            assertThat(keyBeforeCopy).as("progress announced the copy").containsKey("ino");
+            assertThat(inode(tls.key())).isNotEqualTo(keyBeforeCopy.get("ino"));
+            TlsClients.ownerOnly(tls);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    tls.cert()))).isEqualTo("rw-------");
+            assertThat(TlsClients.subjectAltNames(tls)).contains("127.0.1.1", "127.0.1.2", "127.0.1.3");
+            assertThat(exp.dbEnv()).containsEntry("SSDB_TLS_CA", tls.caCert().toString());
+
+            TlsClients.tlsOnly(db, tls.caCert());
+            TlsClients.clusterCheck(db, tls.caCert());
+            TlsClients.jedisClusterWorks(db, tls.caCert(), 300);
+            TlsClients.plainAndStrangersRefused(db);
+
+            Experiment later = Experiment.reconnect(dir);
+            OrchestratorStatus st = later.status(db.id());
+            assertThat(st.state()).as(st.toString()).isEqualTo("RUNNING");
+            long t0 = System.nanoTime();
+            later.stop(later.orchestrator(db.id()));
+            // SHUTDOWN went in over TLS: no grace period, no SIGTERM.
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(Experiment.STOP_GRACE.toMillis());
+            assertThat(Processes.serversOn(usedPorts)).isEmpty();
+            assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.GONE);
+            for (String h : SshTestbed.HOSTS) {
+                assertThat(Processes.free(h, PORT)).isTrue();
+                assertThat(Processes.free(h, PORT + OrchestratorSpec.BUS_PORT_OFFSET)).isTrue();
+            }
+        }
+    }
+}
