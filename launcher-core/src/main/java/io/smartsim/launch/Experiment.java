@@ -258,6 +258,8 @@ public final class Experiment implements AutoCloseable {
                     + launcher.name() + " launcher");
             if (plan.auth().isEmpty()) {
                 progress.accept(noAuthWarning(plan));
+            } else if (plan.spec().ai().isPresent()) {
+                progress.accept(io.smartsim.launch.plan.AiPlanner.smartRedisAuthNote(plan));
             }
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());

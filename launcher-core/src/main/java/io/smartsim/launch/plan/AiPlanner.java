@@ -26,6 +26,17 @@ public final class AiPlanner {
     private AiPlanner() {
     }
 
+    /**
+     * What an auth-on {@code --ai} orchestrator says at start and in its plan: SmartRedis sends no AUTH, so its clients
+     * are refused until the orchestrator runs with {@code --no-auth} (shared/notes/redisai.md).
+     */
+    public static String smartRedisAuthNote(LaunchPlan plan) {
+        return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
+                + "send one: they get NOAUTH with this advice. To serve them, start it with --no-auth (then anyone who "
+                + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
+                + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
+    }
+
     /** Options the front cannot serve yet, refused by name before anything is planned. */
     static void refuseUnsupported(OrchestratorSpec spec) {
         if (spec.tls()) {
