@@ -66,6 +66,7 @@ public final class AiBench {
         float[] w2 = random(rnd, HIDDEN * OUT);
         float[] b2 = random(rnd, OUT);
         byte[] model = OnnxModels.mlp(IN, HIDDEN, OUT, w1, b1, w2, b2);
+        System.out.printf("load average at start: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
         System.out.printf("machine: %d CPUs, %s %s; model: MLP %d->%d->%d (ONNX, %d bytes), batch 1; %d s per row%n%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
                 System.getProperty("java.version"), IN, HIDDEN, OUT, model.length, seconds);
@@ -108,6 +109,7 @@ public final class AiBench {
             }
             exp.stop(db);
         }
+        System.out.printf("%nload average at end: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }
 
     private static float[] random(Random rnd, int n) {

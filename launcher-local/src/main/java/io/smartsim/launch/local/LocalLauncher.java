@@ -99,9 +99,15 @@ public final class LocalLauncher implements Launcher {
                 }
             }
         }
-        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (offsets.size() > 1
-                ? " (with their ports +" + String.join(", +", offsets.subList(1, offsets.size()).stream()
-                .map(String::valueOf).toList()) + ")" : "") + " from " + spec.port()
+        List<String> also = new ArrayList<>();
+        if (spec.clustered()) {
+            also.add("bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET);
+        }
+        if (spec.ai().isPresent()) {
+            also.add("--ai server ports +" + AiPlanner.SERVER_PORT_OFFSET);
+        }
+        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (also.isEmpty() ? ""
+                : " (with their " + String.join(" and ", also) + ")") + " from " + spec.port()
                 + " up on " + String.join(",", addresses) + "; give a lower starting port, for example --port auto "
                 + "with the spec's port set lower, or stop what holds them");
     }
