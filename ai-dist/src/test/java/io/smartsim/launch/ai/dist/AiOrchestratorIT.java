@@ -268,6 +268,19 @@ class AiOrchestratorIT {
     }
 
     @Test
+    void aServerThatCannotStartFailsTheLaunchNamingTheShardWithItsLogAndLeavesNothing() throws Exception {
+        int base = bed.ports(3);
+        try (Experiment exp = Experiment.create("ai-bad", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).auth(false)
+                    .addConfig("no-such-directive yes").build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ShardStartException.class)
+                    .hasMessageContaining("shard 0 (orchestrator_0)")
+                    .hasMessageContaining("every shard of this launch was stopped")
+                    .hasMessageContaining("no-such-directive");
+        }
+    }
+
+    @Test
     void aShardLogsToItsOwnFilesInTheExperiment() throws Exception {
         int base = bed.ports(1);
         try (Experiment exp = Experiment.create("ai-logs", dir)) {
