@@ -40,6 +40,8 @@ public final class ServerChild implements AutoCloseable {
     private final Process shell;
     private final OutputStream lifeline;
     private final List<String> argv;
+    /** The server process itself, once seen: stopped by the front even if its shell was killed first. */
+    private volatile ProcessHandle server;
 
     private ServerChild(Process shell, List<String> argv) {
         this.shell = shell;
@@ -78,6 +80,7 @@ public final class ServerChild implements AutoCloseable {
                         + " before it accepted connections on " + host + ":" + port + "; see its log");
             }
             if (answers(host, port)) {
+                server = serverProcess().orElse(null);
                 return;
             }
             if (System.nanoTime() >= until) {
@@ -102,6 +105,29 @@ public final class ServerChild implements AutoCloseable {
         }
     }
 
+    /** The shell's child that is not a shell: the server (the other child is the watcher, a forked shell). */
+    private Optional<ProcessHandle> serverProcess() {
+        Optional<String> sh = shell.info().command();
+        return shell.children().filter(h -> !h.info().command().equals(sh)).findFirst();
+    }
+
+    /**
+     * After the shell has ended: if the server outlived it (the shell was killed on its own), stop the server too and
+     * wait for it, so a front that exits never leaves its server behind.
+     */
+    private void reapServer(Duration grace) throws InterruptedException {
+        ProcessHandle s = server;
+        if (s == null || !s.isAlive()) {
+            return;
+        }
+        s.destroy();
+        try {
+            s.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            s.destroyForcibly();
+        }
+    }
+
     /** The exit code once the server (and its watch) has ended. */
     public Optional<Integer> exitCode() {
         return shell.isAlive() ? Optional.empty() : Optional.of(shell.exitValue());
@@ -109,7 +135,9 @@ public final class ServerChild implements AutoCloseable {
 
     /** Blocks until the server has ended; its exit code. */
     public int waitFor() throws InterruptedException {
-        return shell.waitFor();
+        int code = shell.waitFor();
+        reapServer(Duration.ofSeconds(30));
+        return code;
     }
 
     public long pid() {
@@ -128,6 +156,7 @@ public final class ServerChild implements AutoCloseable {
             shell.destroyForcibly();
             shell.waitFor(5, TimeUnit.SECONDS);
         }
+        reapServer(grace);
     }
 
     @Override

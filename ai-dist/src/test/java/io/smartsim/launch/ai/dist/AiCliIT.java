@@ -111,6 +111,23 @@ class AiCliIT {
     }
 
     @Test
+    void anExperimentFileAsksForAiAndTheDryRunShowsTheFrontAndItsServer() throws Exception {
+        Files.writeString(tmp.resolve("exp.yaml"), """
+                name: demo
+                orchestrators:
+                  - { id: db, instancesPerNode: 3, port: 25990, auth: false, ai: { backends: [onnx], threads: 2 } }
+                models:
+                  - { name: sim, exe: /bin/true }
+                """);
+        Result r = cli("run", "--dry-run", tmp.resolve("exp.yaml").toString());
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("io.smartsim.launch.ai.AiServerMain --port 25990 --bind 127.0.0.1 "
+                        + "--redis-port 45990 --threads 2 --backends ONNX --cluster --server-argv redis-server ",
+                "    port 45990\n", "    cluster-announce-port 25990\n", "    cluster-port 35990\n");
+        assertThat(tmp.resolve("exp")).doesNotExist();
+    }
+
+    @Test
     void portAutoSkipsABaseWhoseServerPortIsTaken() throws Exception {
         int base = bed.ports(2);
         try (ServerSocket held = new ServerSocket()) {

@@ -133,6 +133,41 @@ class AiOrchestratorIT {
     }
 
     @Test
+    void whenItsServerDiesTheFrontExitsSoTheShardShowsGone() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-crash", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+            server(front).destroyForcibly();
+            assertThat(front.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+            assertThat(exp.status(db.id()).liveness()).containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.GONE);
+            exp.stop(db);
+        }
+    }
+
+    @Test
+    void whenItsWatchShellIsKilledTheFrontStopsTheServerBeforeItExits() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-shell", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+            ProcessHandle server = server(front);
+            front.children().forEach(ProcessHandle::destroyForcibly); // the watch shell, SIGKILL
+            assertThat(front.onExit().get(40, TimeUnit.SECONDS).isAlive()).isFalse();
+            assertThat(server.isAlive()).as("the server once its front has exited").isFalse();
+            exp.stop(db);
+        }
+    }
+
+    /** The redis-server under a front (its watch shell's cmdline names redis-server too, as an argument). */
+    private static ProcessHandle server(ProcessHandle front) {
+        return front.descendants().filter(h -> AiTestbed.cmdline(h.pid()).matches("(/usr/bin/)?redis-server .*"))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
     void threeShardClusterServesSixteenClientsAtOnceAndEveryAnswerIsRight() throws Exception {
         int base = bed.ports(3);
         try (Experiment exp = Experiment.create("ai3", dir)) {
