@@ -198,7 +198,8 @@ public final class Experiment implements AutoCloseable {
             OrchestratorSpec current = spec;
             // The highest shard port whose own, bus or --ai server port is taken; the next base is past it.
             int top = java.util.stream.IntStream.rangeClosed(first, last)
-                    .filter(p -> io.smartsim.launch.plan.AiPlanner.ports(current, p).stream().anyMatch(taken::contains))
+                    .filter(p -> taken.contains(p) || taken.contains(p + OrchestratorSpec.BUS_PORT_OFFSET)
+                            || io.smartsim.launch.plan.AiPlanner.ports(current, p).stream().anyMatch(taken::contains))
                     .max().orElse(-1);
             if (top < 0) {
                 return spec;
