@@ -191,17 +191,20 @@ public final class Experiment implements AutoCloseable {
                     && !o.id().equals(id)).forEach(o -> o.plan().shards().forEach(s -> {
                         taken.add(s.port());
                         taken.add(s.busPort());
+                        taken.addAll(io.smartsim.launch.plan.AiPlanner.ports(o.spec(), s.port()));
                     }));
             int first = spec.port();
             int last = first + spec.shardCount() - 1;
+            OrchestratorSpec current = spec;
+            // The highest shard port whose own, bus or --ai server port is taken; the next base is past it.
             int top = java.util.stream.IntStream.rangeClosed(first, last)
-                    .flatMap(p -> java.util.stream.IntStream.of(p, p + OrchestratorSpec.BUS_PORT_OFFSET))
-                    .filter(taken::contains).max().orElse(-1);
+                    .filter(p -> taken.contains(p) || taken.contains(p + OrchestratorSpec.BUS_PORT_OFFSET)
+                            || io.smartsim.launch.plan.AiPlanner.ports(current, p).stream().anyMatch(taken::contains))
+                    .max().orElse(-1);
             if (top < 0) {
                 return spec;
             }
-            int next = top >= OrchestratorSpec.BUS_PORT_OFFSET + first ? top - OrchestratorSpec.BUS_PORT_OFFSET + 1
-                    : top + 1;
+            int next = top + 1;
             spec = launcher.choosePorts(spec.toBuilder().port(next).build());
         }
         return spec;
@@ -256,6 +259,8 @@ public final class Experiment implements AutoCloseable {
                     + launcher.name() + " launcher");
             if (plan.auth().isEmpty()) {
                 progress.accept(noAuthWarning(plan));
+            } else if (plan.spec().ai().isPresent()) {
+                progress.accept(io.smartsim.launch.plan.AiPlanner.smartRedisAuthNote(plan));
             }
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());

@@ -7,6 +7,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,33 +20,69 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AiServer implements AutoCloseable {
     private final AiServerConfig config;
     private final AiCommands commands;
+    private final Mode mode;
     private final Set<FrontConnection> connections = ConcurrentHashMap.newKeySet();
-    private ServerSocket listener;
-    private Thread acceptor;
+    private final List<ServerSocket> listeners = new ArrayList<>();
+    private final List<Thread> acceptors = new ArrayList<>();
     private volatile boolean closed;
 
+    /**
+     * How the front treats its clients beyond passing commands through.
+     *
+     * @param cluster      the Redis behind it is a cluster node: runs naming keys of several slots get CROSSSLOT
+     * @param authRequired the Redis behind it requires a password: a command before a successful AUTH gets a NOAUTH
+     *                     that says why and what the choice is, instead of Redis's bare one
+     */
+    public record Mode(boolean cluster, boolean authRequired) {
+        public static final Mode STANDALONE = new Mode(false, false);
+    }
+
     public AiServer(AiServerConfig config, Backends backends) {
+        this(config, backends, Mode.STANDALONE);
+    }
+
+    public AiServer(AiServerConfig config, Backends backends, Mode mode) {
         this.config = config;
+        this.mode = mode;
         this.commands = new AiCommands(backends, config.intraOpThreads());
     }
 
-    /** Binds and starts accepting; returns once the port is open. */
+    /** Binds (each address of a comma-separated bind) and starts accepting; returns once the ports are open. */
     public synchronized AiServer start() throws IOException {
-        if (listener != null) {
+        if (!listeners.isEmpty()) {
             return this;
         }
-        ServerSocket ss = new ServerSocket();
-        ss.setReuseAddress(true);
-        ss.bind(new InetSocketAddress(InetAddress.getByName(config.bind()), config.port()), 1024);
-        listener = ss;
-        acceptor = new Thread(this::acceptLoop, "ai-front-accept-" + ss.getLocalPort());
-        acceptor.start();
+        int port = config.port();
+        try {
+            for (String addr : config.bind().split(",")) {
+                ServerSocket ss = new ServerSocket();
+                ss.setReuseAddress(true);
+                ss.bind(new InetSocketAddress(InetAddress.getByName(addr.strip()), port), 1024);
+                listeners.add(ss);
+                port = ss.getLocalPort(); // port 0: the other addresses take the port the first one got
+            }
+        } catch (IOException e) {
+            for (ServerSocket ss : listeners) {
+                ss.close();
+            }
+            listeners.clear();
+            throw e;
+        }
+        for (ServerSocket ss : listeners) {
+            Thread t = new Thread(() -> acceptLoop(ss), "ai-front-accept-" + ss.getLocalPort());
+            acceptors.add(t);
+            t.start();
+        }
         return this;
     }
 
     /** The port clients connect to (the one bound, when the config asked for 0). */
     public int port() {
-        return listener.getLocalPort();
+        return listeners.get(0).getLocalPort();
+    }
+
+    Mode mode() {
+        return mode;
     }
 
     String redisAddress() {
@@ -63,7 +101,7 @@ public final class AiServer implements AutoCloseable {
         connections.remove(c);
     }
 
-    private void acceptLoop() {
+    private void acceptLoop(ServerSocket listener) {
         while (!closed) {
             Socket s;
             try {
@@ -88,7 +126,7 @@ public final class AiServer implements AutoCloseable {
             return;
         }
         closed = true;
-        if (listener != null) {
+        for (ServerSocket listener : listeners) {
             try {
                 listener.close();
             } catch (IOException e) {
@@ -96,7 +134,7 @@ public final class AiServer implements AutoCloseable {
             }
         }
         connections.forEach(FrontConnection::closeSocket);
-        if (acceptor != null) {
+        for (Thread acceptor : acceptors) {
             try {
                 acceptor.join(Duration.ofSeconds(5).toMillis());
             } catch (InterruptedException e) {

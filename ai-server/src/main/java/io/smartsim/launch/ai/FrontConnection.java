@@ -24,9 +24,19 @@ import java.util.Set;
 final class FrontConnection implements Runnable {
     private static final Set<String> TUNNEL = Set.of("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR");
 
+    /**
+     * What an auth-on front answers before AUTH. Redis's own text is "NOAUTH Authentication required."; this one says
+     * why, since SmartRedis clients (which never send AUTH) see it as their only clue.
+     */
+    static final String NOAUTH = "NOAUTH Authentication required. This orchestrator requires a password "
+            + "(AUTH $SSDB_USER $SSDB_PASSWORD) and SmartRedis clients never send one: start it with --no-auth to serve "
+            + "them (then anyone who can reach its ports can read, write and run models), or use a client that sends "
+            + "AUTH (the Java client, redis-cli --user/--pass, Jedis)";
+
     private final Socket socket;
     private final AiServer server;
     private boolean inMulti;
+    private boolean authenticated;
 
     FrontConnection(Socket socket, AiServer server) {
         this.socket = socket;
@@ -74,7 +84,26 @@ final class FrontConnection implements Runnable {
                 continue;
             }
             String name = AiCommands.s(cmd[0]).toUpperCase(java.util.Locale.ROOT);
-            if (AiCommands.handles(name)) {
+            if (server.mode().authRequired() && !authenticated && !name.equals("QUIT")) {
+                pending = drain(up, out, pending);
+                if (name.equals("HELLO") && cmd.length > 1 && !AiCommands.s(cmd[1]).equals("2")) {
+                    out.error("NOPROTO this server speaks RESP2 only");
+                } else if (name.equals("AUTH") || name.equals("HELLO")) {
+                    // Forwarded alone, its reply read here: a success is what lets the other commands through.
+                    up.out.command(cmd);
+                    up.out.flush();
+                    Object reply = up.in.readReply();
+                    out.value(reply);
+                    authenticated = !(reply instanceof io.smartsim.launch.ai.resp.RespError)
+                            && (name.equals("AUTH") || hasAuth(cmd));
+                } else {
+                    out.error(NOAUTH);
+                }
+            } else if (server.mode().cluster() && AiCommands.handles(name)
+                    && io.smartsim.launch.ai.cluster.CrossSlot.check(name, cmd).isPresent()) {
+                pending = drain(up, out, pending);
+                out.error(io.smartsim.launch.ai.cluster.CrossSlot.ERROR);
+            } else if (AiCommands.handles(name)) {
                 pending = drain(up, out, pending);
                 if (inMulti) {
                     out.error("ERR " + name + " cannot be queued in MULTI on this server; run it outside the "
@@ -98,7 +127,11 @@ final class FrontConnection implements Runnable {
                 pending++;
                 switch (name) {
                     case "MULTI" -> inMulti = true;
-                    case "EXEC", "DISCARD", "RESET" -> inMulti = false;
+                    case "EXEC", "DISCARD" -> inMulti = false;
+                    case "RESET" -> {
+                        inMulti = false;
+                        authenticated = false; // RESET logs the connection out
+                    }
                     default -> { }
                 }
                 if (name.equals("QUIT")) {
@@ -112,6 +145,15 @@ final class FrontConnection implements Runnable {
                 out.flush();
             }
         }
+    }
+
+    private static boolean hasAuth(byte[][] cmd) {
+        for (byte[] a : cmd) {
+            if (AiCommands.s(a).equalsIgnoreCase("AUTH")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sends what was forwarded and copies that many replies back to the client. */

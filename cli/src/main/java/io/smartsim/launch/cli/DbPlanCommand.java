@@ -7,6 +7,7 @@ import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.Launchers;
@@ -109,7 +110,19 @@ public final class DbPlanCommand implements Callable<Integer> {
                 .append("; launcher ").append(s.launcher()).append(", backend ").append(s.backend().id())
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
         sb.append("  directory: ").append(plan.dir()).append('\n');
-        sb.append("  access: ").append(access(plan)).append("\n\n");
+        sb.append("  access: ").append(access(plan)).append('\n');
+        s.ai().ifPresent(ai -> {
+            ShardPlan s0 = plan.shards().get(0);
+            sb.append("  model serving (--ai): ").append(String.join(", ", ai.backends())).append(" on ")
+                    .append(ai.device()).append("; each shard is one process, the front on its PORT (the address in "
+                            + "SSDB) with its redis-server behind it on PORT+").append(AiPlanner.SERVER_PORT_OFFSET)
+                    .append(" (shard 0: ").append(s0.port()).append(" -> ")
+                    .append(s0.port() + AiPlanner.SERVER_PORT_OFFSET).append(")\n");
+            if (plan.auth().isPresent()) {
+                sb.append("  ").append(AiPlanner.smartRedisAuthNote(plan)).append('\n');
+            }
+        });
+        sb.append('\n');
         List<List<String>> rows = new ArrayList<>();
         for (ShardPlan p : plan.shards()) {
             rows.add(List.of(Integer.toString(p.index()), p.name(), Integer.toString(p.node()), p.host(),

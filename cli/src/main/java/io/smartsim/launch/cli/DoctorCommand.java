@@ -2,7 +2,10 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Backend;
+import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.plan.AiInstall;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.util.Executables;
@@ -61,7 +64,21 @@ public final class DoctorCommand implements Callable<Integer> {
                             + "or on a cluster load its PBS module"));
 
     /** What {@code --json} prints. */
-    record Report(List<Found> tools, List<String> launchers, boolean ready) {
+    record Report(List<Found> tools, List<String> launchers, boolean ready, AiFound ai) {
+    }
+
+    /**
+     * The model-serving runtime ({@code --ai}): where it was found and its backends with their versions, or why there
+     * is none.
+     *
+     * @param from     where the jars were found (a directory, or the setting that named them); null when none
+     * @param backends name and runtime version of each backend found there
+     * @param problem  why there is no runtime, or why versions are unknown; null when all is well
+     */
+    record AiFound(String from, List<AiBackendFound> backends, String problem) {
+    }
+
+    record AiBackendFound(String name, String version) {
     }
 
     /**
@@ -107,7 +124,7 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         List<String> launchers = Launchers.available().stream().map(Launcher::name).sorted().toList();
         boolean ready = found.get(0).path() != null;
-        Report report = new Report(found, launchers, ready);
+        Report report = new Report(found, launchers, ready, ai(versionTimeout.multipliedBy(4)));
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
             out.println(Json.mapper().writeValueAsString(report));
@@ -116,6 +133,48 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         out.flush();
         return ready ? Errors.OK : Errors.FAILED;
+    }
+
+    /**
+     * The AI runtime as {@code --ai} would find it. Versions come from the fronts' own class path in a separate JVM
+     * ({@code AiServerMain --list-backends}), so the runtimes' native code never loads into this one.
+     */
+    static AiFound ai(Duration timeout) {
+        AiInstall install;
+        try {
+            install = AiInstall.locate();
+        } catch (InvalidSpecException e) {
+            return new AiFound(null, List.of(), e.getMessage().replaceFirst("^ai: ", ""));
+        }
+        List<AiBackendFound> backends = new ArrayList<>();
+        String problem = null;
+        try {
+            Process p = new ProcessBuilder(install.java(), "-cp", install.classPath(), AiPlanner.MAIN, "--list-backends")
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            String out;
+            try (InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8); // ends when the JVM exits
+            }
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+                killTree(p);
+                problem = "could not ask the backends their versions: " + out.strip();
+            } else {
+                out.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(l -> {
+                    int sp = l.indexOf(' ');
+                    backends.add(sp < 0 ? new AiBackendFound(l, null)
+                            : new AiBackendFound(l.substring(0, sp), l.substring(sp + 1)));
+                });
+            }
+        } catch (IOException e) {
+            problem = "could not run " + install.java() + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            problem = "interrupted while asking the backends their versions";
+        }
+        if (problem != null) {
+            install.backends().forEach(b -> backends.add(new AiBackendFound(b, null)));
+        }
+        return new AiFound(install.from(), backends, problem);
     }
 
     private Found examine(Tool t) {
@@ -213,6 +272,17 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         sb.append("\nlaunchers: ").append(r.launchers().isEmpty() ? "none (no launcher module on the class path)"
                 : String.join(", ", r.launchers())).append('\n');
+        AiFound ai = r.ai();
+        if (ai.from() == null) {
+            sb.append("model serving (--ai): not installed: ").append(ai.problem()).append('\n');
+        } else {
+            sb.append("model serving (--ai): ").append(ai.backends().isEmpty() ? "no backend" : String.join(", ",
+                    ai.backends().stream().map(b -> b.name() + (b.version() == null ? "" : " " + b.version()))
+                            .toList())).append(" from ").append(ai.from()).append('\n');
+            if (ai.problem() != null) {
+                sb.append("  ").append(ai.problem()).append('\n');
+            }
+        }
         sb.append(r.ready() ? "ready: redis-server found\n"
                 : "not ready: redis-server is missing; " + Backend.REDIS.installHint() + "\n");
         return sb.toString();

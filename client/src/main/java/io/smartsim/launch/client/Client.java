@@ -12,20 +12,29 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A small client in the spirit of SmartRedis, sending the same commands it sends (shared/notes/redisai.md), so what
- * it stores a SmartRedis client can read and the other way round. Standalone databases only in this version
- * ({@code SR_DB_TYPE=Standalone}); cluster support (CLUSTER SLOTS, per-shard model prefixes, input copies) is still
- * to come. One connection; not thread-safe: give each thread its own client.
+ * it stores a SmartRedis client can read and the other way round. Standalone ({@code SR_DB_TYPE=Standalone}) and
+ * cluster (the default, {@code SR_DB_TYPE=Clustered}) databases: in a cluster it reads CLUSTER SLOTS once, routes each
+ * key to its shard by CRC16, stores models on every shard under that shard's prefix ({@code {P}.key}) and copies a
+ * run's inputs to the model's shard and its outputs back, as SmartRedis does. Not thread-safe: give each thread its
+ * own client.
  */
 public final class Client implements AutoCloseable {
     /** SmartRedis's default SR_MODEL_TIMEOUT, in milliseconds. */
     public static final long DEFAULT_MODEL_TIMEOUT_MS = 60_000_000L;
 
     private final Connection conn;
+    private final ClusterMap cluster;
     private final long modelTimeoutMs;
 
-    private Client(Connection conn, long modelTimeoutMs) {
+    private Client(Connection conn, ClusterMap cluster, long modelTimeoutMs) {
         this.conn = conn;
+        this.cluster = cluster;
         this.modelTimeoutMs = modelTimeoutMs;
+    }
+
+    /** Whether this client talks to a cluster (SR_DB_TYPE=Clustered). */
+    public boolean clustered() {
+        return cluster != null;
     }
 
     /**
@@ -42,16 +51,45 @@ public final class Client implements AutoCloseable {
             throw new ClientException("SSDB is not set; it names the database as host:port[,host:port...]");
         }
         String type = env.getOrDefault("SR_DB_TYPE", "Clustered");
-        if (!type.equalsIgnoreCase("Standalone")) {
-            throw new ClientException("SR_DB_TYPE=" + type + ": this client speaks to standalone databases only so "
-                    + "far; set SR_DB_TYPE=Standalone for a one-shard orchestrator");
+        boolean clustered;
+        if (type.equals("Clustered")) {
+            clustered = true;
+        } else if (type.equals("Standalone")) {
+            clustered = false;
+        } else {
+            throw new ClientException("SR_DB_TYPE=" + type + " is neither Clustered nor Standalone (the two values "
+                    + "SmartRedis knows); `smartsim-launch db env` prints the right one for an orchestrator");
         }
         String[] addresses = ssdb.split(",");
         String pick = addresses[ThreadLocalRandom.current().nextInt(addresses.length)].trim();
         long timeout = Long.parseLong(env.getOrDefault("SR_MODEL_TIMEOUT", Long.toString(DEFAULT_MODEL_TIMEOUT_MS)));
         String user = env.get("SSDB_USER");
         String password = env.get("SSDB_PASSWORD");
-        return connect(pick, timeout, user == null || password == null ? null : new String[] {user, password});
+        String[] login = user == null || password == null ? null : new String[] {user, password};
+        return clustered ? connectCluster(pick, timeout, login) : connect(pick, timeout, login);
+    }
+
+    /**
+     * Connects to a cluster through one of its nodes ("host:port"), reads CLUSTER SLOTS, and authenticates each shard
+     * connection when {@code userAndPassword} is given.
+     */
+    public static Client connectCluster(String address, long modelTimeoutMs, String[] userAndPassword) {
+        int colon = address.lastIndexOf(':');
+        if (colon < 1) {
+            throw new ClientException("'" + address + "' is not host:port");
+        }
+        String host = address.substring(0, colon);
+        int port = Integer.parseInt(address.substring(colon + 1));
+        try {
+            Connection c = Connection.open(host, port, Duration.ofSeconds(10));
+            if (userAndPassword != null) {
+                c.call("AUTH", userAndPassword[0], userAndPassword[1]);
+            }
+            return new Client(null, ClusterMap.discover(c, host, port, Duration.ofSeconds(10), userAndPassword),
+                    modelTimeoutMs);
+        } catch (IOException e) {
+            throw new ClientException("cannot reach the database at " + address + ": " + e.getMessage(), e);
+        }
     }
 
     /** Connects to "host:port" without authenticating and checks it answers PING. */
@@ -79,7 +117,7 @@ public final class Client implements AutoCloseable {
                 c.close();
                 throw new ClientException(address + " answered PING with " + pong);
             }
-            return new Client(c, modelTimeoutMs);
+            return new Client(c, null, modelTimeoutMs);
         } catch (IOException e) {
             throw new ClientException("cannot reach the database at " + address + ": " + e.getMessage(), e);
         }
@@ -88,17 +126,25 @@ public final class Client implements AutoCloseable {
     // ------------------------------------------------------------ tensors
 
     public void putTensor(String key, TensorData t) {
+        putTensor(bytes(key), t);
+    }
+
+    private void putTensor(byte[] key, TensorData t) {
         List<Object> cmd = new ArrayList<>(List.of("AI.TENSORSET", key, t.type().name()));
         for (long d : t.shape()) {
             cmd.add(d);
         }
         cmd.add("BLOB");
         cmd.add(t.data());
-        call(cmd.toArray());
+        callKey(key, cmd.toArray());
     }
 
     public TensorData getTensor(String key) {
-        List<?> r = (List<?>) call("AI.TENSORGET", key, "META", "BLOB");
+        return getTensor(bytes(key));
+    }
+
+    private TensorData getTensor(byte[] key) {
+        List<?> r = (List<?>) callKey(key, "AI.TENSORGET", key, "META", "BLOB");
         TensorType type = TensorType.valueOf(new String((byte[]) r.get(1), StandardCharsets.UTF_8));
         List<?> dims = (List<?>) r.get(3);
         long[] shape = new long[dims.size()];
@@ -108,12 +154,15 @@ public final class Client implements AutoCloseable {
         return new TensorData(type, shape, (byte[]) r.get(5));
     }
 
+    /** DEL standalone, UNLINK in a cluster, as SmartRedis. */
     public void deleteTensor(String key) {
-        call("DEL", key);
+        byte[] k = bytes(key);
+        callKey(k, cluster == null ? "DEL" : "UNLINK", k);
     }
 
     public boolean keyExists(String key) {
-        return ((Long) call("EXISTS", key)) > 0;
+        byte[] k = bytes(key);
+        return ((Long) callKey(k, "EXISTS", k)) > 0;
     }
 
     public boolean tensorExists(String key) {
@@ -138,27 +187,81 @@ public final class Client implements AutoCloseable {
 
     // ------------------------------------------------------------ models
 
-    /** Stores a model, as SmartRedis's set_model: the chunk size first, then AI.MODELSTORE with the blob in chunks. */
+    /**
+     * Stores a model, as SmartRedis's set_model: the chunk size first, then AI.MODELSTORE with the blob in chunks; in a
+     * cluster, on every shard under its prefix.
+     */
     public void setModel(String key, byte[] model, String backend, String device) {
-        long chunk = (Long) call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE");
-        List<Object> cmd = new ArrayList<>(List.of("AI.MODELSTORE", key, backend.toUpperCase(Locale.ROOT),
-                device.toUpperCase(Locale.ROOT), "BLOB"));
+        long chunk = (Long) (cluster == null ? call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
+                : callOn(cluster.shards.get(0), "AI.CONFIG", "GET", "MODEL_CHUNK_SIZE"));
+        List<Object> rest = new ArrayList<>(List.of(backend.toUpperCase(Locale.ROOT), device.toUpperCase(Locale.ROOT),
+                "BLOB"));
         for (long off = 0; off < model.length; off += chunk) {
-            cmd.add(Arrays.copyOfRange(model, (int) off, (int) Math.min(model.length, off + chunk)));
+            rest.add(Arrays.copyOfRange(model, (int) off, (int) Math.min(model.length, off + chunk)));
         }
-        call(cmd.toArray());
+        if (cluster == null) {
+            List<Object> cmd = new ArrayList<>(List.of("AI.MODELSTORE", key));
+            cmd.addAll(rest);
+            call(cmd.toArray());
+            return;
+        }
+        for (ClusterMap.Shard s : cluster.shards) {
+            List<Object> cmd = new ArrayList<>(List.of("AI.MODELSTORE", s.key(key)));
+            cmd.addAll(rest);
+            callOn(s, cmd.toArray());
+        }
     }
 
+    /** The model's bytes; in a cluster, the copy on the shard with the lowest slots. */
     public byte[] getModel(String key) {
-        return (byte[]) call("AI.MODELGET", key, "BLOB");
+        if (cluster == null) {
+            return (byte[]) call("AI.MODELGET", key, "BLOB");
+        }
+        ClusterMap.Shard first = cluster.shards.get(0);
+        return (byte[]) callOn(first, "AI.MODELGET", first.key(key), "BLOB");
     }
 
     public boolean modelExists(String key) {
-        return keyExists(key);
+        if (cluster == null) {
+            return keyExists(key);
+        }
+        ClusterMap.Shard first = cluster.shards.get(0);
+        return ((Long) callOn(first, "EXISTS", first.key(key))) > 0;
     }
 
-    /** Runs a stored model on tensors already in the database; throws if the run timed out. */
+    /**
+     * Runs a stored model on tensors already in the database; throws if the run timed out. In a cluster, as SmartRedis:
+     * the shard S owning the first input runs it; each input is copied to {@code {S}.in.TMP}, the outputs are written to
+     * {@code {S}.out.TMP} and copied to their own keys, then the temporaries are deleted.
+     */
     public void runModel(String key, List<String> inputs, List<String> outputs) {
+        if (cluster == null) {
+            checkRun(key, call(execute(bytes(key), inputs.stream().map(Client::bytes).toList(),
+                    outputs.stream().map(Client::bytes).toList()).toArray()));
+            return;
+        }
+        ClusterMap.Shard s = cluster.owner(bytes(inputs.get(0)));
+        List<byte[]> ins = new ArrayList<>();
+        List<byte[]> outs = new ArrayList<>();
+        for (String in : inputs) {
+            byte[] tmp = s.key(in + ".TMP");
+            putTensor(tmp, getTensor(bytes(in)));
+            ins.add(tmp);
+        }
+        for (String out : outputs) {
+            outs.add(s.key(out + ".TMP"));
+        }
+        checkRun(key, callOn(s, execute(s.key(key), ins, outs).toArray()));
+        for (int i = 0; i < outputs.size(); i++) {
+            putTensor(bytes(outputs.get(i)), getTensor(outs.get(i)));
+        }
+        List<Object> del = new ArrayList<>(List.of("DEL"));
+        del.addAll(outs);
+        del.addAll(ins);
+        callOn(s, del.toArray());
+    }
+
+    private List<Object> execute(byte[] key, List<byte[]> inputs, List<byte[]> outputs) {
         List<Object> cmd = new ArrayList<>(List.of("AI.MODELEXECUTE", key, "INPUTS", inputs.size()));
         cmd.addAll(inputs);
         cmd.add("OUTPUTS");
@@ -166,18 +269,49 @@ public final class Client implements AutoCloseable {
         cmd.addAll(outputs);
         cmd.add("TIMEOUT");
         cmd.add(modelTimeoutMs);
-        Object r = call(cmd.toArray());
+        return cmd;
+    }
+
+    private void checkRun(String key, Object r) {
         if (r instanceof Connection.Status s && s.text().equals("TIMEDOUT")) {
             // SmartRedis silently accepts this in standalone mode; here it is an error, since the outputs are stale.
             throw new ClientException("model " + key + " ran past its timeout of " + modelTimeoutMs + " ms");
         }
     }
 
+    /** Deletes the model; in a cluster, its copy on every shard. */
     public void deleteModel(String key) {
-        call("AI.MODELDEL", key);
+        if (cluster == null) {
+            call("AI.MODELDEL", key);
+            return;
+        }
+        for (ClusterMap.Shard s : cluster.shards) {
+            callOn(s, "AI.MODELDEL", s.key(key));
+        }
+    }
+
+    private static byte[] bytes(String key) {
+        return key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Sends a command naming {@code key} to the shard that owns it (the one connection when standalone). */
+    private Object callKey(byte[] key, Object... args) {
+        return cluster == null ? call(args) : callOn(cluster.owner(key), args);
+    }
+
+    private Object callOn(ClusterMap.Shard s, Object... args) {
+        try {
+            return cluster.connection(s).call(args);
+        } catch (IOException e) {
+            throw new ClientException("lost the connection to shard " + s.host + ":" + s.port + " during " + args[0]
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     private Object call(Object... args) {
+        if (conn == null) {
+            throw new IllegalStateException("a cluster client sends every command to a shard");
+        }
         try {
             return conn.call(args);
         } catch (IOException e) {
@@ -187,6 +321,10 @@ public final class Client implements AutoCloseable {
 
     @Override
     public void close() {
+        if (cluster != null) {
+            cluster.close();
+            return;
+        }
         try {
             conn.close();
         } catch (IOException e) {

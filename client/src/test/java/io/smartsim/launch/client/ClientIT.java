@@ -105,7 +105,10 @@ class ClientIT {
     @Test
     void environmentIsChecked() {
         assertThatThrownBy(() -> Client.fromEnvironment(Map.of())).hasMessageContaining("SSDB is not set");
+        // Clustered is SmartRedis's default: the client then reads CLUSTER SLOTS from the address given.
         assertThatThrownBy(() -> Client.fromEnvironment(Map.of("SSDB", "127.0.0.1:1")))
-                .hasMessageContaining("standalone databases only");
+                .hasMessageStartingWith("cannot reach the database at 127.0.0.1:1");
+        assertThatThrownBy(() -> Client.fromEnvironment(Map.of("SSDB", "127.0.0.1:1", "SR_DB_TYPE", "clustered")))
+                .hasMessageStartingWith("SR_DB_TYPE=clustered is neither Clustered nor Standalone");
     }
 }

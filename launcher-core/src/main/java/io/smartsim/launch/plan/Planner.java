@@ -29,6 +29,24 @@ public final class Planner {
     /** The plan, with {@code auth} as every shard's ACL user; it must be present exactly when the spec asks for auth. */
     public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement,
                                   Optional<Credentials> auth) {
+        return plan(experiment, expDir, spec, placement, auth, spec.ai().map(a -> AiInstall.locate()));
+    }
+
+    /**
+     * The plan, with {@code ai} as where the model-serving fronts come from; it must be present exactly when the spec
+     * asks for {@code --ai}, and hold every backend the spec names.
+     */
+    public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement,
+                                  Optional<Credentials> auth, Optional<AiInstall> ai) {
+        if (ai.isPresent() != spec.ai().isPresent()) {
+            throw new IllegalArgumentException("orchestrator '" + spec.id() + "': --ai is "
+                    + (spec.ai().isPresent() ? "on" : "off") + " in the spec but an AI install was "
+                    + (ai.isPresent() ? "" : "not ") + "given");
+        }
+        if (spec.ai().isPresent()) {
+            AiPlanner.refuseUnsupported(spec);
+            ai.get().require(spec.ai().get().backends());
+        }
         if (auth.isPresent() != spec.auth()) {
             throw new IllegalArgumentException("orchestrator '" + spec.id() + "': auth is " + (spec.auth() ? "on" : "off")
                     + " in the spec but credentials were " + (auth.isPresent() ? "" : "not ") + "given");
@@ -60,12 +78,18 @@ public final class Planner {
                 Path work = dir.resolve(name);
                 Path log = work.resolve(name + ".log");
                 Path conf = work.resolve(spec.backend().id() + ".conf");
-                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log,
-                        auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty());
+                // Under --ai the planned port is the front's; the server behind it gets a private one.
+                int serverPort = ai.isPresent() ? AiPlanner.serverPort(spec, node.host(), port) : port;
+                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), serverPort, work,
+                        log, auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty())
+                        + (ai.isPresent() ? AiPlanner.configLines(spec, port) : "");
                 String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
+                List<String> argv = List.of(binary, conf.toString());
+                if (ai.isPresent()) {
+                    argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv);
+                }
                 shards.add(new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort,
-                        spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log,
-                        List.of(binary, conf.toString())));
+                        spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log, argv));
             }
         }
         return new LaunchPlan(experiment, root, dir, spec, shards, auth);
@@ -77,7 +101,6 @@ public final class Planner {
         if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
         if (spec.checkpoint().isPresent()) throw unbuilt("checkpoint", "--checkpoint");
         if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");
-        if (spec.ai().isPresent()) throw unbuilt("ai", "--ai");
     }
 
     private static InvalidSpecException unbuilt(String field, String flag) {

@@ -5,6 +5,7 @@ import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
@@ -84,24 +85,37 @@ public final class LocalLauncher implements Launcher {
         }
         List<String> addresses = place(spec).nodes().get(0).bindAddresses();
         int count = spec.shardCount();
-        int top = spec.clustered() ? 65535 - OrchestratorSpec.BUS_PORT_OFFSET : 65535;
+        List<Integer> offsets = AiPlanner.ports(spec, 0);
+        int top = 65535 - offsets.get(offsets.size() - 1);
         for (int base = spec.port(); base + count - 1 <= top; base++) {
-            int busy = firstBusy(addresses, base, count, spec.clustered());
+            int busy = firstBusy(addresses, base, count, spec);
             if (busy < 0) {
                 return spec.toBuilder().port(base).build();
             }
-            base = busy >= base + OrchestratorSpec.BUS_PORT_OFFSET ? busy - OrchestratorSpec.BUS_PORT_OFFSET : busy;
+            for (int o : offsets) { // skip to the shard port whose own, bus or server port is busy
+                if (busy - o >= base && busy - o < base + count) {
+                    base = busy - o;
+                    break;
+                }
+            }
         }
-        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (spec.clustered()
-                ? " (with their bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET + ")" : "") + " from " + spec.port()
+        List<String> also = new ArrayList<>();
+        if (spec.clustered()) {
+            also.add("bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET);
+        }
+        if (spec.ai().isPresent()) {
+            also.add("--ai server ports +" + AiPlanner.SERVER_PORT_OFFSET);
+        }
+        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (also.isEmpty() ? ""
+                : " (with their " + String.join(" and ", also) + ")") + " from " + spec.port()
                 + " up on " + String.join(",", addresses) + "; give a lower starting port, for example --port auto "
                 + "with the spec's port set lower, or stop what holds them");
     }
 
     /** The first port of the block that cannot be bound, or -1 when all can. */
-    private static int firstBusy(List<String> addresses, int base, int count, boolean clustered) {
+    private static int firstBusy(List<String> addresses, int base, int count, OrchestratorSpec spec) {
         for (int p = base; p < base + count; p++) {
-            for (int port : clustered ? List.of(p, p + OrchestratorSpec.BUS_PORT_OFFSET) : List.of(p)) {
+            for (int port : AiPlanner.ports(spec, p)) {
                 for (String addr : addresses) {
                     if (!free(addr, port)) {
                         return port;
@@ -116,7 +130,7 @@ public final class LocalLauncher implements Launcher {
     public void preflight(LaunchPlan plan) {
         binary(plan);
         for (ShardPlan s : plan.shards()) {
-            for (int port : plan.clustered() ? List.of(s.port(), s.busPort()) : List.of(s.port())) {
+            for (int port : AiPlanner.ports(plan.spec(), s.port())) {
                 for (String addr : s.bindAddresses()) {
                     if (!free(addr, port)) {
                         OrchestratorSpec spec = plan.spec();
@@ -125,7 +139,9 @@ public final class LocalLauncher implements Launcher {
                         throw new InvalidSpecException("port", spec.nodes() + " node(s) x " + spec.instancesPerNode()
                                 + " per node = " + spec.shardCount() + " shard(s) use ports " + first + "-" + last
                                 + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET)
-                                + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + ", but " + port
+                                + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + (plan.spec().ai().isPresent()
+                                ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
+                                + (last + AiPlanner.SERVER_PORT_OFFSET) : "") + ", but " + port
                                 + " is already in use on " + addr + PortOwners.heldBy(port).map(h -> " (" + h + ")")
                                 .orElse("") + "; stop what holds it, choose another --port, or --port auto");
                     }
@@ -166,7 +182,7 @@ public final class LocalLauncher implements Launcher {
         try {
             for (ShardPlan s : plan.shards()) {
                 List<String> argv = new ArrayList<>(s.argv());
-                argv.set(0, bin.toString()); // as found on PATH: never a resolved symlink
+                argv.set(s.serverBinaryIndex(), bin.toString()); // as found on PATH: never a resolved symlink
                 procs.add(DetachedProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
             }
             for (int i = 0; i < procs.size(); i++) {

@@ -68,7 +68,7 @@ public final class PbsScripts {
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
         List<String> argv = new ArrayList<>(s.argv());
-        argv.set(0, serverBinary);
+        argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));
         v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
         return WRAPPER.render(v);

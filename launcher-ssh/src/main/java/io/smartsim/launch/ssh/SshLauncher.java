@@ -64,6 +64,11 @@ public final class SshLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
+        if (spec.ai().isPresent()) {
+            // Its remote start script runs the server binary itself (SshCommands.start), not a shard's whole argv.
+            throw new InvalidSpecException("ai", "--ai is not available with the ssh launcher yet: it starts the "
+                    + "server binary itself, not the model-serving front; use the local, slurm or pbs launcher");
+        }
         SshOptions opts = SshOptions.parse(spec.launcherOptions());
         if (opts.hosts().size() != spec.nodes()) {
             throw new InvalidSpecException("nodes", "the ssh launcher runs one node per host, but --nodes is "

@@ -33,6 +33,27 @@ public final class OnnxModels {
     }
 
     /**
+     * A two-layer MLP, {@code Y = relu(X W1 + B1) W2 + B2}: input "X" FLOAT [batch, in], output "Y" FLOAT [batch, out];
+     * W1 is in x hidden, W2 hidden x out, row-major.
+     */
+    public static byte[] mlp(int in, int hidden, int out, float[] w1, float[] b1, float[] w2, float[] b2) {
+        Proto graph = new Proto()
+                .msg(1, node("MatMul", "mm1", new String[] {"X", "W1"}, "XW1"))
+                .msg(1, node("Add", "add1", new String[] {"XW1", "B1"}, "H0"))
+                .msg(1, node("Relu", "relu", new String[] {"H0"}, "H"))
+                .msg(1, node("MatMul", "mm2", new String[] {"H", "W2"}, "HW2"))
+                .msg(1, node("Add", "add2", new String[] {"HW2", "B2"}, "Y"))
+                .str(2, "mlp")
+                .msg(5, floatTensor("W1", new long[] {in, hidden}, w1))
+                .msg(5, floatTensor("B1", new long[] {hidden}, b1))
+                .msg(5, floatTensor("W2", new long[] {hidden, out}, w2))
+                .msg(5, floatTensor("B2", new long[] {out}, b2))
+                .msg(11, valueInfo("X", FLOAT, "batch", in))
+                .msg(12, valueInfo("Y", FLOAT, "batch", out));
+        return model(graph);
+    }
+
+    /**
      * A deliberately slow model for TIMEOUT tests: input "X" FLOAT [n, n], then {@code steps} MatMuls of the running
      * product with X, output "Y". Each step is 2n^3 floating-point operations.
      */

@@ -1,0 +1,333 @@
+package io.smartsim.launch.ai.dist;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.ai.resp.RespError;
+import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.OnnxModels;
+import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.client.Client;
+import io.smartsim.launch.client.ClientException;
+import io.smartsim.launch.client.TensorData;
+import io.smartsim.launch.security.Credentials;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code --ai onnx} end to end on the local launcher: real fronts (from ai-dist/target/ai) before real redis-servers,
+ * the Java client as a user's model would run it, and tools nobody here wrote (redis-cli).
+ */
+class AiOrchestratorIT {
+    /** The model every test serves: Y = X W + B, X [batch, 4], Y [batch, 3]. */
+    static final float[] W = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 3, 1, 0, 1, -1};
+    static final float[] B = {0.1f, -0.2f, 0.3f};
+    static final byte[] MODEL = OnnxModels.linear(4, 3, W, B);
+
+    @TempDir
+    Path dir;
+    final AiTestbed bed = new AiTestbed();
+
+    @AfterEach
+    void nothingLeftBehind() {
+        bed.nothingLeftBehind();
+    }
+
+    /** The expected output, computed here in double precision. */
+    static float[] expected(float[] x, int batch) {
+        float[] y = new float[batch * 3];
+        for (int r = 0; r < batch; r++) {
+            for (int j = 0; j < 3; j++) {
+                double s = B[j];
+                for (int k = 0; k < 4; k++) {
+                    s += (double) x[r * 4 + k] * W[k * 3 + j];
+                }
+                y[r * 3 + j] = (float) s;
+            }
+        }
+        return y;
+    }
+
+    private static String redisCli(String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("redis-cli"));
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    void oneShardServesModelsAndPlainRedisThroughTheFrontAndStopLeavesNothing() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai1", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            assertThat(db.plan().shards().get(0).argv()).contains("--server-argv", "--redis-port",
+                    Integer.toString(base + 20000));
+            exp.start(db);
+            assertThat(db.dbEnv()).containsEntry("SSDB", "127.0.0.1:" + base).containsEntry("SR_DB_TYPE", "Standalone");
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                c.setModel("mlp", MODEL, "ONNX", "CPU");
+                float[] x = {1, 2, 3, 4, -1, 0.5f, 0, 2};
+                c.putTensor("x", TensorData.of(x, 2, 4));
+                c.runModel("mlp", List.of("x"), List.of("y"));
+                assertThat(c.getTensor("y").shape()).containsExactly(2, 3);
+                assertThat(c.getTensor("y").asFloats()).containsExactly(expected(x, 2),
+                        org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            assertThat(redisCli("-p", Integer.toString(base), "SET", "plain", "v")).isEqualTo("OK\n");
+            assertThat(redisCli("-p", Integer.toString(base), "GET", "plain")).isEqualTo("v\n");
+            // The server itself is private: it listens on P+20000, not on the address clients are given.
+            assertThat(redisCli("-p", Integer.toString(base + 20000), "GET", "plain")).isEqualTo("v\n");
+            assertThat(db.health().healthy()).isTrue();
+            // One process per shard: the launcher tracks the front, whose child runs redis-server.
+            long front = db.shards().get(0).pid().orElseThrow();
+            assertThat(AiTestbed.cmdline(front)).contains("io.smartsim.launch.ai.AiServerMain");
+            assertThat(ProcessHandle.of(front).orElseThrow().descendants()
+                    .map(h -> AiTestbed.cmdline(h.pid())).filter(l -> l.startsWith("/usr/bin/redis-server")
+                            || l.startsWith("redis-server"))).hasSize(1);
+            exp.stop(db);
+        }
+    }
+
+    @Test
+    void sigkillOfAFrontLeavesNoRedisBehind() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-kill", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+            List<ProcessHandle> children = front.descendants().toList();
+            assertThat(children).isNotEmpty();
+            assertThat(io.smartsim.launch.testing.Processes.serversOn(List.of(base + 20000))).hasSize(1);
+            front.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < until && (children.stream().anyMatch(ProcessHandle::isAlive)
+                    || !io.smartsim.launch.testing.Processes.serversOn(List.of(base + 20000)).isEmpty())) {
+                Thread.sleep(20);
+            }
+            assertThat(children.stream().filter(ProcessHandle::isAlive).map(h -> AiTestbed.cmdline(h.pid())))
+                    .as("the front's children after its SIGKILL").isEmpty();
+            exp.stop(db); // stopping a dead shard is fine and says so in its status
+        }
+    }
+
+    @Test
+    void whenItsServerDiesTheFrontExitsSoTheShardShowsGone() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-crash", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+            server(front).destroyForcibly();
+            assertThat(front.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
+            assertThat(exp.status(db.id()).liveness()).containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.GONE);
+            exp.stop(db);
+        }
+    }
+
+    @Test
+    void whenItsWatchShellIsKilledTheFrontStopsTheServerBeforeItExits() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-shell", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+            ProcessHandle server = server(front);
+            front.children().forEach(ProcessHandle::destroyForcibly); // the watch shell, SIGKILL
+            assertThat(front.onExit().get(40, TimeUnit.SECONDS).isAlive()).isFalse();
+            assertThat(server.isAlive()).as("the server once its front has exited").isFalse();
+            exp.stop(db);
+        }
+    }
+
+    /** The redis-server under a front (its watch shell's cmdline names redis-server too, as an argument). */
+    private static ProcessHandle server(ProcessHandle front) {
+        return front.descendants().filter(h -> AiTestbed.cmdline(h.pid()).matches("(/usr/bin/)?redis-server .*"))
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void threeShardClusterServesSixteenClientsAtOnceAndEveryAnswerIsRight() throws Exception {
+        int base = bed.ports(3);
+        try (Experiment exp = Experiment.create("ai3", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).auth(false).build());
+            exp.start(db);
+            Map<String, String> env = db.dbEnv();
+            assertThat(env).containsEntry("SR_DB_TYPE", "Clustered");
+
+            // The cluster names the fronts: CLUSTER SLOTS sorted by slot, each master at its front's port.
+            try (RespClient r = RespClient.connect(base)) {
+                List<?> slots = (List<?>) r.call("CLUSTER", "SLOTS");
+                List<Long> starts = slots.stream().map(e -> (Long) ((List<?>) e).get(0)).toList();
+                assertThat(starts).isSorted().containsExactly(0L, 5462L, 10923L);
+                assertThat(slots.stream().map(e -> (Long) ((List<?>) ((List<?>) e).get(2)).get(1)))
+                        .containsExactly((long) base, (long) base + 1, (long) base + 2);
+                String nodes = new String((byte[]) r.call("CLUSTER", "NODES"), StandardCharsets.US_ASCII);
+                for (int p = base; p < base + 3; p++) {
+                    assertThat(nodes).contains("127.0.0.1:" + p + "@" + (p + 10000));
+                }
+                assertThat(nodes).doesNotContain(":" + (base + 20000));
+            }
+            String check = redisCli("--cluster", "check", "127.0.0.1:" + base);
+            assertThat(check).contains("[OK] All nodes agree about slots configuration.", "[OK] All 16384 slots covered.")
+                    .doesNotContain(":" + (base + 20000));
+
+            try (Client c = Client.fromEnvironment(env)) {
+                assertThat(c.clustered()).isTrue();
+                c.setModel("mlp", MODEL, "ONNX", "CPU");
+                assertThat(c.getModel("mlp")).isEqualTo(MODEL);
+                assertThat(c.modelExists("mlp")).isTrue();
+            }
+            int threads = 16;
+            int runs = 25;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Callable<Integer> work = () -> {
+                    Random rnd = new Random(id);
+                    int checked = 0;
+                    try (Client c = Client.fromEnvironment(env)) {
+                        for (int i = 0; i < runs; i++) {
+                            int batch = 1 + rnd.nextInt(4);
+                            float[] x = new float[batch * 4];
+                            for (int k = 0; k < x.length; k++) {
+                                x[k] = rnd.nextFloat() * 10 - 5;
+                            }
+                            String in = "in:" + id + ":" + i;
+                            String out = "out:" + id + ":" + i;
+                            c.putTensor(in, TensorData.of(x, batch, 4));
+                            c.runModel("mlp", List.of(in), List.of(out));
+                            TensorData y = c.getTensor(out);
+                            assertThat(y.shape()).containsExactly(batch, 3);
+                            assertThat(y.asFloats()).containsExactly(expected(x, batch),
+                                    org.assertj.core.data.Offset.offset(1e-4f));
+                            checked++;
+                        }
+                    }
+                    return checked;
+                };
+                done.add(pool.submit(work));
+            }
+            int total = 0;
+            for (Future<Integer> f : done) {
+                total += f.get(5, TimeUnit.MINUTES);
+            }
+            pool.shutdown();
+            assertThat(total).isEqualTo(threads * runs);
+
+            HealthReport h = db.health();
+            assertThat(h.healthy()).as("%s", h.problems()).isTrue();
+            // Inputs and outputs spread over every shard; the run temporaries were all deleted.
+            assertThat(h.shards()).allSatisfy(s -> assertThat(s.keys()).isGreaterThan(3));
+            assertThat(h.shards().stream().mapToLong(ShardHealth::keys).sum()).isEqualTo(2L * threads * runs + 3);
+
+            badInputAnswersErrorsAndTheFrontKeepsServing(env, base);
+            exp.stop(db);
+        }
+    }
+
+    private static void badInputAnswersErrorsAndTheFrontKeepsServing(Map<String, String> env, int base)
+            throws Exception {
+        try (Client c = Client.fromEnvironment(env)) {
+            c.putTensor("bad:x", TensorData.of(new float[] {1, 2, 3, 4}, 1, 4));
+            assertThatThrownBy(() -> c.runModel("no-such-model", List.of("bad:x"), List.of("bad:y")))
+                    .isInstanceOf(ClientException.class).hasMessageContaining("ERR model key is empty");
+            assertThatThrownBy(() -> c.runModel("mlp", List.of("bad:missing"), List.of("bad:y")))
+                    .isInstanceOf(ClientException.class).hasMessageContaining("ERR tensor key is empty");
+            c.putTensor("bad:wide", TensorData.of(new float[] {1, 2, 3, 4, 5}, 1, 5));
+            assertThatThrownBy(() -> c.runModel("mlp", List.of("bad:wide"), List.of("bad:y")))
+                    .isInstanceOf(ClientException.class).hasMessageContaining("ERR ").hasMessageContaining("dimensions");
+        }
+        try (RespClient r = RespClient.connect(base)) {
+            // 3 floats declared, 2 sent; a shape that is not a number.
+            Object reply = r.call("AI.TENSORSET", "{x}len", "FLOAT", "3", "BLOB", new byte[8]);
+            assertThat(reply).isEqualTo(new RespError("ERR data length does not match tensor shape and type"));
+            assertThat(r.call("AI.TENSORSET", "{x}neg", "FLOAT", "-1", "BLOB", new byte[0]))
+                    .isEqualTo(new RespError("ERR invalid or negative value found in tensor shape"));
+            // A run naming keys of two slots is refused as RedisAI does in a cluster.
+            assertThat(r.call("AI.MODELEXECUTE", "{a}m", "INPUTS", "1", "{a}x", "OUTPUTS", "1", "{b}y"))
+                    .isEqualTo(new RespError("ERR CROSSSLOT Keys in request don't hash to the same slot"));
+            assertThat(r.call("PING")).isEqualTo(new RespSimple("PONG"));
+        }
+    }
+
+    @Test
+    void withAuthOnAClientThatSendsNoAuthIsToldWhyAndWhatToDo() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-auth", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).build());
+            exp.start(db);
+            Credentials cred = db.plan().auth().orElseThrow();
+            try (RespClient r = RespClient.connect(base)) {
+                // What SmartRedis sends first: PING (standalone) or CLUSTER SLOTS (cluster). No AUTH ever.
+                Object ping = r.call("PING");
+                assertThat(ping).isInstanceOf(RespError.class);
+                assertThat(((RespError) ping).text()).startsWith("NOAUTH Authentication required.")
+                        .contains("--no-auth", "SmartRedis");
+                assertThat(r.call("AI.TENSORGET", "x", "META")).isEqualTo(ping);
+                assertThat(r.call("AUTH", cred.user(), "wrong")).isInstanceOf(RespError.class);
+                assertThat(r.call("AUTH", cred.user(), cred.password())).isEqualTo(new RespSimple("OK"));
+                assertThat(r.call("AI.TENSORSET", "x", "FLOAT", "1", "BLOB", new byte[4]))
+                        .isEqualTo(new RespSimple("OK"));
+                assertThat(r.call("PING")).isEqualTo(new RespSimple("PONG"));
+            }
+            // The Java client logs in from SSDB_USER/SSDB_PASSWORD, which db env hands to models.
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                c.setModel("mlp", MODEL, "ONNX", "CPU");
+                assertThat(c.modelExists("mlp")).isTrue();
+            }
+            exp.stop(db);
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartFailsTheLaunchNamingTheShardWithItsLogAndLeavesNothing() throws Exception {
+        int base = bed.ports(3);
+        try (Experiment exp = Experiment.create("ai-bad", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).auth(false)
+                    .addConfig("no-such-directive yes").build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ShardStartException.class)
+                    .hasMessageContaining("shard 0 (orchestrator_0)")
+                    .hasMessageContaining("every shard of this launch was stopped")
+                    .hasMessageContaining("no-such-directive");
+        }
+    }
+
+    @Test
+    void aShardLogsToItsOwnFilesInTheExperiment() throws Exception {
+        int base = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-logs", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            exp.start(db);
+            exp.stop(db);
+            Path work = db.plan().shards().get(0).workDir();
+            String console = String.join("\n", Files.readAllLines(io.smartsim.launch.plan.PlanFiles
+                    .consoleLog(db.plan().shards().get(0))));
+            assertThat(console).contains("ready " + base + " backends=ONNX");
+            assertThat(Files.readString(db.plan().shards().get(0).logPath())).contains("Ready to accept connections");
+            assertThat(work).isDirectory();
+        }
+    }
+}
