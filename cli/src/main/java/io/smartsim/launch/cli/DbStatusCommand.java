@@ -172,7 +172,8 @@ public final class DbStatusCommand implements Callable<Integer> {
                     .append("': ").append(e.state());
             if (e.clusterState() != null) {
                 sb.append(" (cluster state ").append(e.clusterState())
-                        .append(e.summary() == null ? "" : "; " + e.summary()).append(')');
+                        // healthy says it all; otherwise how much is still served and how many processes are up
+                        .append(e.summary() == null || e.healthy() ? "" : "; " + e.summary()).append(')');
             }
             sb.append('\n');
             sb.append("  launcher ").append(e.launcher()).append(", recorded ").append(e.recorded());
