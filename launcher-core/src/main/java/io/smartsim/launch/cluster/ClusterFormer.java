@@ -32,7 +32,9 @@ import java.util.stream.IntStream;
  * {@code CLUSTER ADDSLOTS} (one command per node), {@code CLUSTER SET-CONFIG-EPOCH} (a distinct epoch per
  * node, before any node knows another), {@code CLUSTER MEET} (by IP address: both servers reject host
  * names), then waits until every node reports {@code cluster_state:ok}, all 16384 slots assigned, every
- * node known, and the same slot map as planned.
+ * node known, and the same slot map as planned. Replicas ({@code --replicas}) get no slots: once they have met the
+ * others, each is told {@code CLUSTER REPLICATE <its master's id>}, and agreement also needs every node to see each
+ * replica attached to its planned master and every replica's own replication link up.
  *
  * <p>Round trips are few and side by side: each node gets its id query, slots and epoch in one pipelined round
  * trip, all nodes at once; then each node meets every node after it in the list, again one pipelined round trip per

@@ -160,6 +160,26 @@ class ReplicasIT {
         }
     }
 
+    @Test
+    void replicasSyncOverTlsAndPortAutoFindsRoomForEveryProcess() throws Exception {
+        int base = ports(6);
+        try (Experiment exp = Experiment.create("demo", dir)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).replicas(1)
+                    .port(base).autoPort(true).tls(true).build());
+            db.plan().shards().forEach(s -> {
+                if (!usedPorts.contains(s.port())) {
+                    usedPorts.add(s.port());
+                }
+            });
+            assertThat(db.plan().shards()).extracting(ShardPlan::port).doesNotHaveDuplicates().hasSize(6);
+            exp.start(db);
+            HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            assertThat(h.shards().subList(3, 6)).allSatisfy(s -> assertThat(s.masterLink()).contains("up"));
+            exp.stop(db);
+        }
+    }
+
     /** A key of the ones written that hashes into {@code m}'s slots. */
     private static String sampleKey(ShardPlan m) {
         for (int i = 0; i < KEYS; i++) {
