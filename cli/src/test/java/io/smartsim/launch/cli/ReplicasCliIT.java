@@ -130,4 +130,29 @@ class ReplicasCliIT {
         JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
         assertThat(stop.exit()).as(stop.toString()).isZero();
     }
+
+    @Test
+    void aMasterWithoutReplicaKilledIsDegradedNamingItsSlotsWithExitCode1() throws Exception {
+        JarRunner.Result start = jar.cli("db", "start", "--exp-dir", exp.toString(), "--per-node", "3",
+                "--port", Integer.toString(port));
+        assertThat(start.exit()).as(start.toString()).isZero();
+        long pid = status().get("shards").get(1).get("pid").asLong();
+        ProcessHandle master = ProcessHandle.of(pid).orElseThrow();
+        master.destroyForcibly(); // SIGKILL
+        master.onExit().get(5, TimeUnit.SECONDS);
+
+        JarRunner.Result st = jar.cli("db", "status", "--exp-dir", exp.toString());
+        assertThat(st.exit()).as(st.toString()).isEqualTo(1);
+        // The others say ok until their node timeout (5 s) has passed, fail after: either may be seen here.
+        assertThat(st.outLines().get(0)).matches("orchestrator 'orchestrator' of experiment 'exp': DEGRADED "
+                + "\\(cluster state (ok|fail); 5461 of 16384 slots not served \\(5462-10922: no reachable master\\), 2 "
+                + "of 3 process\\(es\\) up\\)");
+        assertThat(st.outLines()).contains("  problem: shard 1 (master, 127.0.0.1:" + (port + 1) + "): down: "
+                + "Connection refused (no process listens on its port)");
+        assertThat(st.outLines()).anyMatch(l -> l.startsWith("  problem: 5461 of 16384 slots not served "
+                + "(5462-10922): no reachable master owns them"));
+
+        JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+    }
 }
