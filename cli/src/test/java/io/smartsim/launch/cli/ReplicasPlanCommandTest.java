@@ -60,4 +60,25 @@ class ReplicasPlanCommandTest {
                 + "processes");
         assertThat(tmp.resolve("exp")).doesNotExist();
     }
+
+    @Test
+    void runDryRunOfASlurmSpecFileWithReplicasPrintsEveryProcessAndItsNode() throws Exception {
+        // Batch mode: nothing here asks Slurm anything. Three nodes, one replica each: no warning.
+        Path f = tmp.resolve("replicas.yaml");
+        java.nio.file.Files.writeString(f, """
+                name: hpc
+                orchestrators:
+                  - id: db
+                    launcher: slurm
+                    nodes: 3
+                    instancesPerNode: 1
+                    replicas: 1
+                    port: 21900
+                    launcherOptions: { batch: "true" }
+                """);
+        Cli.Result r = Cli.run("run", f.toString(), "--exp-dir", tmp.resolve("exp").toString(), "--dry-run");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        Golden.assertMatches(r.out().replace(tmp.toString(), "$DIR"), "run-dry-run-replicas.txt");
+        assertThat(r.out()).doesNotContain("warning:");
+    }
 }

@@ -140,4 +140,11 @@ class ReplicaPlanTest {
                         + "replica(s) of each master), so ports reach 55536 and bus port 65536 (over 65535); use a "
                         + "lower base port or fewer replicas");
     }
+
+    @Test
+    void keydbReplicasGetTheSameSyncSettingsItKnows() {
+        LaunchPlan p = plan(OrchestratorSpec.builder().backend(io.smartsim.launch.Backend.KEYDB).instancesPerNode(3)
+                .replicas(1).build(), oneHost(1));
+        Golden.assertMatches(p.shards().get(4).config(), "keydb-cluster-replica-shard4.conf");
+    }
 }
