@@ -194,7 +194,7 @@ public final class Experiment implements AutoCloseable {
                         taken.addAll(io.smartsim.launch.plan.AiPlanner.ports(o.spec(), s.port()));
                     }));
             int first = spec.port();
-            int last = first + spec.shardCount() - 1;
+            int last = first + spec.processCount() - 1;
             OrchestratorSpec current = spec;
             // The highest shard port whose own, bus or --ai server port is taken; the next base is past it.
             int top = java.util.stream.IntStream.rangeClosed(first, last)
@@ -255,13 +255,16 @@ public final class Experiment implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
         try {
-            progress.accept("starting " + plan.shards().size() + " shard(s) of '" + plan.id() + "' with the "
+            progress.accept("starting " + plan.shards().size() + " shard(s)" + (plan.spec().replicas() == 0 ? ""
+                    : " (" + plan.masters().size() + " masters, " + plan.spec().replicas() + " replica(s) each)")
+                    + " of '" + plan.id() + "' with the "
                     + launcher.name() + " launcher");
             if (plan.auth().isEmpty()) {
                 progress.accept(noAuthWarning(plan));
             } else if (plan.spec().ai().isPresent()) {
                 progress.accept(io.smartsim.launch.plan.AiPlanner.smartRedisAuthNote(plan));
             }
+            plan.warnings().forEach(w -> progress.accept("warning: " + w));
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
@@ -272,11 +275,9 @@ public final class Experiment implements AutoCloseable {
             }));
             if (plan.clustered()) {
                 progress.accept("forming a Redis Cluster over " + shards.size() + " shards");
-                ClusterFormer.form(shards.stream().map(s -> new ClusterFormer.Member(s.host(), s.port(),
-                        plan.shards().get(s.index()).slots())).toList(), deadline, progress, plan.access());
+                ClusterFormer.form(Orchestrator.members(plan, shards), deadline, progress, plan.access());
             }
-            HealthReport health = HealthChecker.check(shards.stream()
-                    .map(s -> new HealthChecker.Target(s.index(), s.host(), s.port())).toList(), plan.clustered(),
+            HealthReport health = HealthChecker.check(Orchestrator.targets(plan, shards), plan.clustered(),
                     Duration.ofMillis(deadline.capMillis(CONTROL_TIMEOUT)), plan.access());
             if (!health.healthy()) {
                 throw new LaunchException("orchestrator '" + plan.id() + "' started but is not healthy: "
@@ -552,13 +553,14 @@ public final class Experiment implements AutoCloseable {
                     Optional.empty(), Optional.of("recorded as " + r.status() + " but none of its " + r.shards().size()
                     + " processes exists; stop it to clear the entry"));
         }
-        HealthReport h = HealthChecker.check(r.shards().stream()
-                .map(s -> new HealthChecker.Target(s.index(), s.host(), s.port())).toList(), r.plan().clustered(),
+        HealthReport h = HealthChecker.check(Orchestrator.targets(r.plan(), r.shards()), r.plan().clustered(),
                 CONTROL_TIMEOUT, r.plan().access());
         String state = gone > 0 ? "DEGRADED" : r.status() == Status.STARTING ? "STARTING"
                 : h.healthy() ? "RUNNING" : "UNHEALTHY";
+        Map<Integer, String> planned = new java.util.HashMap<>();
+        r.plan().shards().forEach(p -> planned.put(p.index(), p.roleText()));
         return new OrchestratorStatus(r.id(), r.launcher(), r.status(), state, r.shards(), live, Optional.of(h),
-                h.firstProblem());
+                h.firstProblem(), planned);
     }
 
     private String knownIds() {

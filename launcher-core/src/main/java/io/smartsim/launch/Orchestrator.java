@@ -104,8 +104,24 @@ public final class Orchestrator implements Entity {
         if (shards.isEmpty()) {
             throw new StateException("orchestrator '" + id() + "' has not been started; start it with Experiment.start");
         }
-        return HealthChecker.check(shards.stream().map(s -> new HealthChecker.Target(s.index(), s.host(), s.port()))
-                .toList(), clustered(), HEALTH_TIMEOUT, plan.access());
+        return HealthChecker.check(targets(plan, shards), clustered(), HEALTH_TIMEOUT, plan.access());
+    }
+
+    /** What a health check asks: each launched shard, labelled with its planned role ("master", "replica of 0"). */
+    static List<HealthChecker.Target> targets(LaunchPlan plan, List<LaunchedShard> shards) {
+        return shards.stream().map(s -> new HealthChecker.Target(s.index(), s.host(), s.port(),
+                s.index() < plan.shards().size() ? java.util.Optional.of(plan.shards().get(s.index()).roleText())
+                        : java.util.Optional.empty())).toList();
+    }
+
+    /** The cluster's members as planned (masters with their slots, replicas with their master), by shard index. */
+    static List<io.smartsim.launch.cluster.ClusterFormer.Member> members(LaunchPlan plan, List<LaunchedShard> shards) {
+        List<LaunchedShard> byIndex = shards.stream()
+                .sorted(java.util.Comparator.comparingInt(LaunchedShard::index)).toList();
+        return byIndex.stream().map(s -> {
+            ShardPlan p = plan.shards().get(s.index());
+            return new io.smartsim.launch.cluster.ClusterFormer.Member(s.host(), s.port(), p.slots(), p.replicaOf());
+        }).toList();
     }
 
     /** Per-shard log files, for users who want to look. */

@@ -21,13 +21,13 @@ import java.util.Set;
 public final class Bench {
     static final String BEGIN = "<!-- bench:figures:begin -->";
     static final String END = "<!-- bench:figures:end -->";
-    private static final List<String> ALL = List.of("local", "cli", "slurm", "data", "footprint");
+    private static final List<String> ALL = List.of("local", "cli", "slurm", "data", "footprint", "replicas");
 
     private Bench() {
     }
 
     private static final String USAGE = """
-            usage: bench/run [--sections local,cli,slurm,data,footprint] [--sizes 1,3,16,64,128] [--runs 5]
+            usage: bench/run [--sections local,cli,slurm,data,footprint,replicas] [--sizes 1,3,16,64,128] [--runs 5]
                              [--footprint-shards 128] [--footprint-seconds 60] [--footprint-poll 5]
                              [--data-ops 20000,2000] [--out BENCHMARKS.md | --no-write]
               Ports: 19000+ (API), 19200+ (reference), 19400+ (data), 19500+ (footprint), 19700+ (CLI),
@@ -96,6 +96,9 @@ public final class Bench {
             }
             if (sections.contains("footprint")) {
                 new FootprintBench(scratch, report).run(fpShards, fpSeconds, fpPoll);
+            }
+            if (sections.contains("replicas")) {
+                new ReplicaBench(scratch, report).run(runs);
             }
         } finally {
             int left = Leftovers.kill(scratch);

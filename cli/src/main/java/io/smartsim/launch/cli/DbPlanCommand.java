@@ -77,6 +77,7 @@ public final class DbPlanCommand implements Callable<Integer> {
             // The plan's own fields, plus the launcher's scripts (name -> text; {} for launchers that write none).
             ObjectNode json = Json.mapper().valueToTree(plan);
             json.set("renderedScripts", Json.mapper().valueToTree(scripts));
+            json.set("warnings", Json.mapper().valueToTree(plan.warnings()));
             out.println(Json.mapper().writeValueAsString(json));
             preflight.ifPresent(p -> spec.commandLine().getErr().println("warning: preflight: " + p));
         } else {
@@ -106,6 +107,8 @@ public final class DbPlanCommand implements Callable<Integer> {
                 .append("'\n");
         sb.append("  ").append(s.nodes()).append(" node(s) x ").append(s.instancesPerNode()).append(" per node = ")
                 .append(s.shardCount()).append(" shard(s), ")
+                .append(s.replicas() == 0 ? "" : "each with " + s.replicas() + " replica(s) = " + s.processCount()
+                        + " processes, ")
                 .append(plan.clustered() ? "Redis Cluster over 16384 hash slots" : "standalone")
                 .append("; launcher ").append(s.launcher()).append(", backend ").append(s.backend().id())
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
@@ -123,15 +126,27 @@ public final class DbPlanCommand implements Callable<Integer> {
             }
         });
         sb.append('\n');
+        // ROLE only with --replicas: without, every shard is a master and the table stays as it was.
+        boolean roles = s.replicas() > 0;
         List<List<String>> rows = new ArrayList<>();
         for (ShardPlan p : plan.shards()) {
-            rows.add(List.of(Integer.toString(p.index()), p.name(), Integer.toString(p.node()), p.host(),
+            List<String> row = new ArrayList<>(List.of(Integer.toString(p.index()), p.name()));
+            if (roles) {
+                row.add(p.roleText());
+            }
+            row.addAll(List.of(Integer.toString(p.node()), p.host(),
                     p.bindAddresses().isEmpty() ? "(at launch)" : String.join(",", p.bindAddresses()),
                     Integer.toString(p.port()), plan.clustered() ? Integer.toString(p.busPort()) : "-",
-                    Text.slots(p.slots()), p.workDir().toString()));
+                    p.replica() ? "(replica)" : Text.slots(p.slots()), p.workDir().toString()));
+            rows.add(row);
         }
-        sb.append(Text.table("", List.of("SHARD", "NAME", "NODE", "HOST", "BIND", "PORT", "BUS PORT", "SLOTS",
-                "WORK DIR"), rows));
+        List<String> headers = new ArrayList<>(List.of("SHARD", "NAME"));
+        if (roles) {
+            headers.add("ROLE");
+        }
+        headers.addAll(List.of("NODE", "HOST", "BIND", "PORT", "BUS PORT", "SLOTS", "WORK DIR"));
+        sb.append(Text.table("", headers, rows));
+        plan.warnings().forEach(w -> sb.append("warning: ").append(w).append('\n'));
         ShardPlan first = plan.shards().get(0);
         sb.append("\nconfig of shard 0 (").append(first.configPath()).append("):\n");
         sb.append(Text.indent("  ", first.config()));

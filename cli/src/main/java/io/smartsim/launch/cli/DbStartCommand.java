@@ -110,7 +110,8 @@ public final class DbStartCommand implements Callable<Integer> {
         for (LaunchedShard s : db.shards()) {
             ShardHealth h = byIndex.get(s.index());
             shards.add(new Shard(s.index(), s.name(), s.address(), s.pid().orElse(null),
-                    h == null ? "?" : h.role(), h == null ? List.of() : h.slots(),
+                    // "master" or "replica of K": a started orchestrator is formed as planned (checked healthy)
+                    h == null ? "?" : db.plan().shards().get(s.index()).roleText(), h == null ? List.of() : h.slots(),
                     db.plan().shards().get(s.index()).logPath()));
         }
         return new Started(db.id(), exp.name(), db.ssdb(), db.dbType(), shards, exp.manifestFile(), nanos / 1e9);

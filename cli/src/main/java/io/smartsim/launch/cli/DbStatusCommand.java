@@ -32,17 +32,23 @@ import java.util.stream.Collectors;
         versionProvider = Main.Version.class,
         sortOptions = false,
         description = {"Check orchestrators recorded in the experiment's manifest: per shard whether its process "
-                + "exists, whether it answers, its role, hash slots, keys, memory and clients; then the cluster "
-                + "state and the orchestrator's state:",
-                "  RUNNING    healthy",
-                "  UNHEALTHY  processes up, but a shard does not answer or the cluster is not ok",
-                "  DEGRADED   some of its processes are gone",
+                + "exists, whether it answers (a hung one is reported within 2 s), its role (master, or replica "
+                + "of which shard; a promoted replica shows its planned role beside it), hash slots, keys, memory "
+                + "and clients; then the cluster state, how many slots are served and processes up, and the "
+                + "orchestrator's state:",
+                "  RUNNING    healthy: every planned process up and answering, every slot served, cluster ok",
+                "  UNHEALTHY  processes up, but a shard does not answer (hung) or the cluster is not ok",
+                "  DEGRADED   some of its processes are gone; 'all 16384 slots served' beside it means a replica "
+                        + "took over (still serving, redundancy lost), otherwise the lost slots are named",
                 "  STALE      recorded as running, but every process is gone",
                 "  STOPPED, FAILED, STARTING  as recorded"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Every orchestrator shown is RUNNING (healthy).",
-                "1:At least one is not, or there is no (readable) manifest, or the id is unknown.",
-                Errors.EXIT_DOC_USAGE})
+                "1:At least one is not serving all its slots (or not RUNNING and not case 3), or there is no "
+                        + "(readable) manifest, or the id is unknown.",
+                Errors.EXIT_DOC_USAGE,
+                "3:Every orchestrator shown serves all its slots, but at least one is DEGRADED: a process is gone "
+                        + "(for example a master whose replica took over), so a further failure may lose data."})
 public final class DbStatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -61,14 +67,46 @@ public final class DbStatusCommand implements Callable<Integer> {
     record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
     }
 
+    /**
+     * {@code serving}: clients reach every slot now (a DEGRADED orchestrator can be serving: a replica took over);
+     * {@code summary}: slots served and processes up, in words.
+     */
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
-                 String ssdb, List<Shard> shards, List<String> problems, String error) {
+                 String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
+                 String summary) {
+        Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+              String ssdb, List<Shard> shards, List<String> problems, String error) {
+            this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, healthy, null);
+        }
     }
 
-    /** {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null. */
+    /**
+     * {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null.
+     * {@code role}: what the shard says now (master or slave); {@code plannedRole}: "master" or "replica of K";
+     * {@code replicaOf}: for a replica now, its master's address; {@code masterLink}: its replication link (up/down).
+     */
     record Shard(int index, String name, String address, Long pid, String process, Boolean reachable, String role,
                  List<SlotRange> slots, Long keys, Long usedMemory, String usedMemoryHuman, Long connectedClients,
-                 String problem, String jobId, String stepId, String node) {
+                 String problem, String jobId, String stepId, String node, String plannedRole, String replicaOf,
+                 String masterLink) {
+        Shard(int index, String name, String address, Long pid, String process, Boolean reachable, String role,
+              List<SlotRange> slots, Long keys, Long usedMemory, String usedMemoryHuman, Long connectedClients,
+              String problem, String jobId, String stepId, String node) {
+            this(index, name, address, pid, process, reachable, role, slots, keys, usedMemory, usedMemoryHuman,
+                    connectedClients, problem, jobId, stepId, node, null, null, null);
+        }
+
+        /** The ROLE cell: "master", "replica of 0" (the master's shard index where known), and the planned role when
+         *  Redis has swapped them (a promoted replica). */
+        String roleCell(Map<String, Integer> indexByAddress) {
+            if (role == null) {
+                return plannedRole == null ? "-" : "- (planned " + plannedRole + ")";
+            }
+            String now = "slave".equals(role) ? "replica of " + (replicaOf == null ? "?"
+                    : indexByAddress.containsKey(replicaOf) ? indexByAddress.get(replicaOf).toString() : replicaOf)
+                    : role;
+            return plannedRole == null || plannedRole.equals(now) ? now : now + " (planned " + plannedRole + ")";
+        }
     }
 
     @Override
@@ -87,8 +125,12 @@ public final class DbStatusCommand implements Callable<Integer> {
             out.print(render(report));
         }
         out.flush();
-        return report.healthy() ? Errors.OK : Errors.FAILED;
+        return report.healthy() ? Errors.OK : !report.orchestrators().isEmpty()
+                && report.orchestrators().stream().allMatch(Entry::serving) ? DEGRADED_SERVING : Errors.FAILED;
     }
+
+    /** Exit code: every orchestrator serves all its slots, but one is DEGRADED (a process gone). */
+    static final int DEGRADED_SERVING = 3;
 
     static Entry entry(OrchestratorStatus s) {
         Map<Integer, ShardHealth> health = s.health().map(HealthReport::shards).orElse(List.of()).stream()
@@ -97,19 +139,22 @@ public final class DbStatusCommand implements Callable<Integer> {
         for (LaunchedShard ls : s.shards()) {
             Liveness live = s.liveness().get(ls.index());
             ShardHealth h = health.get(ls.index());
+            String planned = s.plannedRoles().get(ls.index());
             shards.add(h == null
                     ? new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live), null, null,
                     List.of(), null, null, null, null, null, ls.handle().get("jobId"), ls.handle().get("stepId"),
-                    ls.handle().get("node"))
+                    ls.handle().get("node"), planned, null, null)
                     : new Shard(ls.index(), ls.name(), ls.address(), ls.pid().orElse(null), process(live),
-                    h.reachable(), h.role(), h.slots(), h.keys(), h.usedMemory(), Text.bytes(h.usedMemory()),
-                    h.connectedClients(), h.problem().orElse(null), ls.handle().get("jobId"),
-                    ls.handle().get("stepId"), ls.handle().get("node")));
+                    h.reachable(), h.reachable() ? h.role() : null, h.slots(), h.keys(), h.usedMemory(),
+                    Text.bytes(h.usedMemory()), h.connectedClients(), h.problem().orElse(null),
+                    ls.handle().get("jobId"), ls.handle().get("stepId"), ls.handle().get("node"), planned,
+                    h.master().orElse(null), h.masterLink().orElse(null)));
         }
         String ssdb = s.shards().stream().map(LaunchedShard::address).collect(Collectors.joining(","));
         return new Entry(s.id(), s.launcher(), s.recorded().name(), s.state(), s.healthy(),
                 s.health().map(HealthReport::clusterState).orElse(null), ssdb, shards,
-                s.health().map(HealthReport::problems).orElse(List.of()), s.error().orElse(null));
+                s.health().map(HealthReport::problems).orElse(List.of()), s.error().orElse(null), s.serving(),
+                s.health().map(HealthReport::summary).orElse(null));
     }
 
     private static String process(Liveness live) {
@@ -126,7 +171,9 @@ public final class DbStatusCommand implements Callable<Integer> {
             sb.append("orchestrator '").append(e.id()).append("' of experiment '").append(r.experiment())
                     .append("': ").append(e.state());
             if (e.clusterState() != null) {
-                sb.append(" (cluster state ").append(e.clusterState()).append(')');
+                sb.append(" (cluster state ").append(e.clusterState())
+                        // healthy says it all; otherwise how much is still served and how many processes are up
+                        .append(e.summary() == null || e.healthy() ? "" : "; " + e.summary()).append(')');
             }
             sb.append('\n');
             sb.append("  launcher ").append(e.launcher()).append(", recorded ").append(e.recorded());
@@ -137,6 +184,8 @@ public final class DbStatusCommand implements Callable<Integer> {
             // JOB, STEP and NODE only for shards a scheduler runs (a job id recorded: Slurm). The local launcher
             // records a node slot but no job, and keeps its table as it was.
             boolean scheduled = e.shards().stream().anyMatch(x -> x.jobId() != null || x.stepId() != null);
+            Map<String, Integer> indexByAddress = new java.util.HashMap<>();
+            e.shards().forEach(x -> indexByAddress.put(x.address(), x.index()));
             List<List<String>> rows = new ArrayList<>();
             for (Shard x : e.shards()) {
                 List<String> row = new ArrayList<>(List.of(Integer.toString(x.index()), x.address(),
@@ -145,7 +194,7 @@ public final class DbStatusCommand implements Callable<Integer> {
                     row.addAll(List.of(dash(x.jobId()), dash(x.stepId()), dash(x.node())));
                 }
                 row.addAll(List.of(x.process(), x.reachable() == null ? "-" : x.reachable() ? "yes" : "no",
-                        dash(x.role()), x.reachable() == null ? "-" : Text.slots(x.slots()), dash(x.keys()),
+                        x.roleCell(indexByAddress), x.reachable() == null ? "-" : Text.slots(x.slots()), dash(x.keys()),
                         dash(x.usedMemoryHuman()), dash(x.connectedClients())));
                 rows.add(row);
             }

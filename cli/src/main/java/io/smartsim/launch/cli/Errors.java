@@ -47,6 +47,8 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
             Map.entry("extraConfig", "--config"),
             Map.entry("startupTimeout", "--timeout"),
             Map.entry("serverBinary", "--server-binary"),
+            Map.entry("replicas", "--replicas"),
+            Map.entry("port/replicas", "--port/--replicas"),
             Map.entry("experiment name", "--experiment"),
             Map.entry("experiment directory", "--exp-dir"));
 

@@ -62,6 +62,8 @@ final class RunPlanText {
         OrchestratorSpec s = plan.spec();
         sb.append("orchestrator '").append(plan.id()).append("': ").append(s.nodes()).append(" node(s) x ")
                 .append(s.instancesPerNode()).append(" per node = ").append(s.shardCount()).append(" shard(s), ")
+                .append(s.replicas() == 0 ? "" : "each with " + s.replicas() + " replica(s) = " + s.processCount()
+                        + " processes, ")
                 .append(plan.clustered() ? "Redis Cluster over 16384 hash slots" : "standalone")
                 .append("; launcher ").append(s.launcher()).append(", backend ").append(s.backend().id())
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
@@ -75,10 +77,11 @@ final class RunPlanText {
             rows.add(List.of(Integer.toString(p.index()), p.name(), Integer.toString(p.node()), p.host(),
                     p.bindAddresses().isEmpty() ? "(at launch)" : String.join(",", p.bindAddresses()),
                     Integer.toString(p.port()), plan.clustered() ? Integer.toString(p.busPort()) : "-",
-                    Text.slots(p.slots())));
+                    p.replica() ? "(" + p.roleText() + ")" : Text.slots(p.slots())));
         }
         sb.append(Text.table("  ", List.of("SHARD", "NAME", "NODE", "HOST", "BIND", "PORT", "BUS PORT", "SLOTS"),
                 rows));
+        plan.warnings().forEach(w -> sb.append("  warning: ").append(w).append('\n'));
         for (ShardPlan p : plan.shards()) {
             sb.append("  shard ").append(p.index()).append(" command (in ").append(p.workDir()).append("):\n    ")
                     .append(Text.argv(p.argv())).append('\n');

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
@@ -31,7 +32,9 @@ import java.util.stream.IntStream;
  * {@code CLUSTER ADDSLOTS} (one command per node), {@code CLUSTER SET-CONFIG-EPOCH} (a distinct epoch per
  * node, before any node knows another), {@code CLUSTER MEET} (by IP address: both servers reject host
  * names), then waits until every node reports {@code cluster_state:ok}, all 16384 slots assigned, every
- * node known, and the same slot map as planned.
+ * node known, and the same slot map as planned. Replicas ({@code --replicas}) get no slots: once they have met the
+ * others, each is told {@code CLUSTER REPLICATE <its master's id>}, and agreement also needs every node to see each
+ * replica attached to its planned master and every replica's own replication link up.
  *
  * <p>Round trips are few and side by side: each node gets its id query, slots and epoch in one pipelined round
  * trip, all nodes at once; then each node meets every node after it in the list, again one pipelined round trip per
@@ -55,10 +58,22 @@ public final class ClusterFormer {
     /** Up to this many nodes every pair meets directly; above it, all meet the first. */
     private static final int MESH_MAX_NODES = 64;
 
-    /** A shard to form into the cluster: its address and the slots it will own. */
-    public record Member(String host, int port, List<SlotRange> slots) {
+    /**
+     * A shard to form into the cluster: its address and the slots it will own, or for a replica
+     * ({@code --replicas}) the position in the member list of the master it replicates (and no slots).
+     */
+    public record Member(String host, int port, List<SlotRange> slots, Optional<Integer> replicaOf) {
         public Member {
             slots = List.copyOf(slots);
+            replicaOf = replicaOf == null ? Optional.empty() : replicaOf;
+            if (replicaOf.isPresent() && !slots.isEmpty()) {
+                throw new IllegalArgumentException("replica " + host + ":" + port + " cannot own slots " + slots);
+            }
+        }
+
+        /** A master owning {@code slots}. */
+        public Member(String host, int port, List<SlotRange> slots) {
+            this(host, port, slots, Optional.empty());
         }
 
         String address() {
@@ -77,8 +92,17 @@ public final class ClusterFormer {
     /** As {@link #form(List, Deadline, Consumer)}, each control connection logged in with {@code access}. */
     public static List<String> form(List<Member> members, Deadline deadline, Consumer<String> progress,
                                     Access access) {
-        if (members.size() < 3) {
-            throw new ClusterFormingException("a Redis Cluster needs at least 3 masters, got " + members.size());
+        long masters = members.stream().filter(m -> m.replicaOf().isEmpty()).count();
+        if (masters < 3) {
+            throw new ClusterFormingException("a Redis Cluster needs at least 3 masters, got " + masters);
+        }
+        for (Member m : members) {
+            m.replicaOf().ifPresent(k -> {
+                if (k < 0 || k >= members.size() || members.get(k).replicaOf().isPresent()) {
+                    throw new ClusterFormingException("replica " + m.address() + " names member " + k
+                            + " as its master, which is not a master of this cluster");
+                }
+            });
         }
         List<Integer> all = IntStream.range(0, members.size()).boxed().toList();
         List<Jedis> conns = new ArrayList<>();
@@ -90,7 +114,12 @@ public final class ClusterFormer {
             List<String> ips = pool.map(members, m -> ipOf(m.host()));
             pool.map(all, i -> meetLater(i, members, ips, conns.get(i)));
             progress.accept("slots assigned, " + members.size() + " shards meeting");
+            List<Integer> replicas = all.stream().filter(i -> members.get(i).replicaOf().isPresent()).toList();
             try {
+                if (!replicas.isEmpty()) {
+                    pool.map(replicas, i -> replicate(i, members, ids, conns.get(i), deadline));
+                    progress.accept(replicas.size() + " replica(s) attached to their masters, waiting for their sync");
+                }
                 awaitAgreement(pool, members, ids, conns, deadline);
             } finally {
                 pool.map(all, i -> restoreNodeTimeout(conns.get(i), planned.get(i)));
@@ -152,6 +181,46 @@ public final class ClusterFormer {
                     + " refused to take its slots " + m.slots() + ": " + e.getMessage()
                     + " (is it already part of another cluster? its nodes-<port>.conf may be stale)", e);
         }
+    }
+
+    /**
+     * Member {@code i} (a replica) replicates its master: {@code CLUSTER REPLICATE <master id>}, repeated while the
+     * replica does not know the master yet (their handshake after MEET takes a few milliseconds) and refused with
+     * "Unknown node"; any other refusal fails the forming.
+     */
+    private static Void replicate(int i, List<Member> members, List<String> ids, Jedis j, Deadline deadline) {
+        Member m = members.get(i);
+        int master = m.replicaOf().orElseThrow();
+        Backoff backoff = new Backoff(deadline, FIRST_PAUSE, MAX_PAUSE);
+        while (true) {
+            String refusal;
+            try {
+                cluster(j, "REPLICATE", ids.get(master));
+                return null;
+            } catch (JedisException e) {
+                refusal = e.getMessage();
+                if (refusal == null || !refusal.contains("Unknown node")) {
+                    throw new ClusterFormingException("shard " + i + " at " + m.address() + " refused to replicate "
+                            + "shard " + master + " at " + members.get(master).address() + ": " + refusal, e);
+                }
+            }
+            boolean more;
+            try {
+                more = backoff.pause();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClusterFormingException("interrupted while replica " + i + " waited to learn of its master", e);
+            }
+            if (!more) {
+                throw new ReadinessTimeoutException("replica " + i + " at " + m.address() + " did not learn of its "
+                        + "master " + members.get(master).address() + " within " + deadline.budget().toSeconds()
+                        + " s: " + refusal);
+            }
+        }
+    }
+
+    private static void cluster(Jedis j, String... args) {
+        j.sendCommand(Protocol.Command.CLUSTER, args); // an error reply throws
     }
 
     /**
@@ -238,14 +307,18 @@ public final class ClusterFormer {
     private static void awaitAgreement(Parallel.Pool pool, List<Member> members, List<String> ids, List<Jedis> conns,
                                        Deadline deadline) throws InterruptedException {
         Map<String, List<SlotRange>> expected = new HashMap<>();
+        Map<String, String> masterOf = new HashMap<>();
         for (int i = 0; i < members.size(); i++) {
             expected.put(ids.get(i), members.get(i).slots());
+            int me = i;
+            members.get(i).replicaOf().ifPresent(k -> masterOf.put(ids.get(me), ids.get(k)));
         }
         Backoff backoff = new Backoff(deadline, FIRST_PAUSE, MAX_PAUSE);
         List<Integer> pending = IntStream.range(0, members.size()).boxed().toList();
         String lastProblem = "not checked yet";
         while (true) {
-            List<String> problems = pool.map(pending, i -> problem(conns.get(i), expected));
+            List<String> problems = pool.map(pending, i -> problem(conns.get(i), expected, masterOf,
+                    members.get(i).replicaOf().isPresent()));
             List<Integer> still = new ArrayList<>();
             for (int k = 0; k < pending.size(); k++) {
                 if (problems.get(k) != null) {
@@ -266,9 +339,21 @@ public final class ClusterFormer {
         }
     }
 
-    /** Why this node does not yet agree with the planned cluster, or null when it does. */
-    static String problem(Jedis j, Map<String, List<SlotRange>> expected) {
+    /**
+     * Why this node does not yet agree with the planned cluster, or null when it does. A replica also needs its
+     * replication link up ({@code master_link_status:up}): its first sync from the master is done.
+     */
+    static String problem(Jedis j, Map<String, List<SlotRange>> expected, Map<String, String> masterOf,
+                          boolean replica) {
         try {
+            if (replica) {
+                Map<String, String> repl = InfoParser.parse(j.info("replication"));
+                if (!"up".equals(repl.get("master_link_status"))) {
+                    return "replication link to its master " + repl.get("master_host") + ":" + repl.get("master_port")
+                            + " is " + repl.getOrDefault("master_link_status", "not set up (role "
+                            + repl.get("role") + ")");
+                }
+            }
             Map<String, String> info = InfoParser.parse(j.clusterInfo());
             if (!"ok".equals(info.get("cluster_state"))) {
                 return "cluster_state:" + info.get("cluster_state");
@@ -277,7 +362,7 @@ public final class ClusterFormer {
             if (known != null && !known.trim().equals(Integer.toString(expected.size()))) {
                 return "knows " + known.trim() + " of " + expected.size() + " nodes";
             }
-            return disagreement(ClusterNode.parseAll(j.clusterNodes()), expected);
+            return disagreement(ClusterNode.parseAll(j.clusterNodes()), expected, masterOf);
         } catch (JedisException e) {
             return "unreachable: " + e.getMessage();
         }
@@ -285,6 +370,15 @@ public final class ClusterFormer {
 
     /** Compares one node's view of the cluster with the planned slot map; null when they agree. */
     static String disagreement(List<ClusterNode> view, Map<String, List<SlotRange>> expected) {
+        return disagreement(view, expected, Map.of());
+    }
+
+    /**
+     * As {@link #disagreement(List, Map)}, and every replica (a key of {@code masterOf}) seen as a replica of its
+     * planned master.
+     */
+    static String disagreement(List<ClusterNode> view, Map<String, List<SlotRange>> expected,
+                               Map<String, String> masterOf) {
         if (view.size() != expected.size()) {
             return "knows " + view.size() + " of " + expected.size() + " nodes";
         }
@@ -298,6 +392,11 @@ public final class ClusterFormer {
             }
             if (!want.equals(n.slots())) {
                 return "sees node " + n.id() + " with slots " + n.slots() + ", planned " + want;
+            }
+            String master = masterOf.get(n.id());
+            if (master != null && (n.master() || !master.equals(n.masterId()))) {
+                return "sees node " + n.id() + " as " + (n.master() ? "a master" : "a replica of " + n.masterId())
+                        + ", planned a replica of " + master;
             }
         }
         return null;

@@ -99,7 +99,16 @@ public final class ConfigRenderer {
         if (spec.clustered()) {
             c.append("cluster-enabled yes\n");
             c.append("cluster-config-file nodes-").append(port).append(".conf\n");
+            // How long a node may go unanswered before the others count it failed; a replica takes over its master
+            // about a second after that (docs/replicas.md). 5 s: failover within ~6-7 s, while a shard busy for a
+            // few seconds on a loaded node (a big write, a fork for a replica's sync) is not failed over by mistake.
             c.append("cluster-node-timeout 5000\n");
+            if (spec.replicas() > 0) {
+                // A replica's first sync streams from the master's fork straight away, not after the default 5 s
+                // wait for more replicas to share it: launch time, and time to resync after a failover.
+                c.append("repl-diskless-sync yes\n");
+                c.append("repl-diskless-sync-delay 0\n");
+            }
         }
         if (backend == Backend.KEYDB) {
             // KeyDB's own threading; it accepts io-threads only as an alias.

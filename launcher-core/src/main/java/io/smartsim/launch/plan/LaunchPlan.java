@@ -53,6 +53,42 @@ public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorS
                 .toList(), Optional.of(c.redacted()));
     }
 
+    /** The planned masters (every shard without {@code --replicas}), by index. */
+    public List<ShardPlan> masters() {
+        return shards.stream().filter(s -> !s.replica()).toList();
+    }
+
+    /** Server processes each node runs: its masters and the replicas placed on it (the same count on every node). */
+    public int processesPerNode() {
+        return spec.instancesPerNode() * (1 + spec.replicas());
+    }
+
+    /**
+     * What the placement gives up, for the plan and the start to print: each replica on the same host as its master
+     * (one host failure loses both); on one host, a single line saying so for all of them. Empty without replicas or
+     * when every replica has a host of its own.
+     */
+    public List<String> warnings() {
+        List<String> out = new java.util.ArrayList<>();
+        List<ShardPlan> shared = shards.stream().filter(s -> s.replicaOf().map(m -> shards.get(m).host()
+                .equals(s.host())).orElse(false)).toList();
+        if (shared.isEmpty()) {
+            return List.of();
+        }
+        if (shards.stream().map(ShardPlan::host).distinct().count() == 1) {
+            out.add("every replica shares host " + shards.get(0).host() + " with its master: replicas cover a crashed "
+                    + "process, but one host failure loses masters and replicas alike");
+            return out;
+        }
+        for (ShardPlan s : shared) {
+            ShardPlan m = shards.get(s.replicaOf().orElseThrow());
+            out.add("replica " + s.name() + " of " + m.name() + " shares host " + s.host() + " with its master: one "
+                    + "host failure loses both (" + spec.nodes() + " node(s) for " + spec.replicas()
+                    + " replica(s) per master; use more nodes than replicas)");
+        }
+        return out;
+    }
+
     public String id() {
         return spec.id();
     }

@@ -63,41 +63,64 @@ public final class Planner {
         List<ShardPlan> shards = new ArrayList<>();
         int index = 0;
         for (int n = 0; n < spec.nodes(); n++) {
-            Placement.Node node = placement.nodes().get(n);
             for (int k = 0; k < spec.instancesPerNode(); k++, index++) {
-                int onHost = usedOnHost.merge(node.host(), 1, Integer::sum) - 1;
-                int port = spec.port() + onHost;
-                int busPort = port + OrchestratorSpec.BUS_PORT_OFFSET;
-                int top = spec.clustered() ? busPort : port;
-                if (top > 65535) {
-                    throw new InvalidSpecException("port", spec.port() + " is too high: host " + node.host() + " runs "
-                            + (onHost + 1) + "+ shards, so ports reach " + port
-                            + (spec.clustered() ? " and bus port " + busPort : "") + " (over 65535); use a lower base port");
-                }
-                String name = spec.id() + "_" + index;
-                Path work = dir.resolve(name);
-                Path log = work.resolve(name + ".log");
-                Path conf = work.resolve(spec.backend().id() + ".conf");
-                // Under --ai the planned port is the front's; the server behind it gets a private one.
-                int serverPort = ai.isPresent() ? AiPlanner.serverPort(spec, node.host(), port) : port;
-                String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), serverPort, work,
-                        log, auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty())
-                        + (ai.isPresent() ? AiPlanner.configLines(spec, port) : "");
-                String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
-                List<String> argv = List.of(binary, conf.toString());
-                if (ai.isPresent()) {
-                    argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv);
-                }
-                shards.add(new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort,
-                        spec.clustered() ? List.of(ranges.get(index)) : List.of(), work, conf, config, log, argv));
+                shards.add(shard(experiment, dir, spec, placement, auth, ai, usedOnHost, index, n,
+                        spec.clustered() ? List.of(ranges.get(index)) : List.of(), Optional.empty()));
+            }
+        }
+        // Replicas after every master, so that masters keep their indexes, names and ports (and a host's replicas take
+        // the ports after its masters'). The r-th replica of the master on node n goes on node n + r + 1: another node
+        // than its master's and its other replicas' whenever there are more nodes than replicas per master.
+        int masters = index;
+        for (int m = 0; m < masters; m++) {
+            int masterNode = shards.get(m).node();
+            for (int r = 0; r < spec.replicas(); r++, index++) {
+                shards.add(shard(experiment, dir, spec, placement, auth, ai, usedOnHost, index,
+                        (masterNode + r + 1) % spec.nodes(), List.of(), Optional.of(m)));
             }
         }
         return new LaunchPlan(experiment, root, dir, spec, shards, auth);
     }
 
+    private static ShardPlan shard(String experiment, Path dir, OrchestratorSpec spec, Placement placement,
+                                   Optional<Credentials> auth, Optional<AiInstall> ai, Map<String, Integer> usedOnHost,
+                                   int index, int n,
+                                   List<SlotRange> slots, Optional<Integer> replicaOf) {
+        Placement.Node node = placement.nodes().get(n);
+        int onHost = usedOnHost.merge(node.host(), 1, Integer::sum) - 1;
+        int port = spec.port() + onHost;
+        int busPort = port + OrchestratorSpec.BUS_PORT_OFFSET;
+        int top = spec.clustered() ? busPort : port;
+        if (top > 65535) {
+            String what = spec.replicas() == 0 ? (onHost + 1) + "+ shards"
+                    : (onHost + 1) + "+ processes (" + spec.instancesPerNode() + " master(s) per node and "
+                    + spec.replicas() + " replica(s) of each master)";
+            throw new InvalidSpecException(spec.replicas() == 0 ? "port" : "port/replicas", spec.port()
+                    + " is too high: host " + node.host() + " runs " + what + ", so ports reach " + port
+                    + (spec.clustered() ? " and bus port " + busPort : "") + " (over 65535); use a lower base port"
+                    + (spec.replicas() == 0 ? "" : " or fewer replicas"));
+        }
+        String name = spec.id() + "_" + index;
+        Path work = dir.resolve(name);
+        Path log = work.resolve(name + ".log");
+        Path conf = work.resolve(spec.backend().id() + ".conf");
+        // Under --ai the planned port is the front's; the server behind it gets a private one.
+        int serverPort = ai.isPresent() ? AiPlanner.serverPort(spec, node.host(), port) : port;
+        String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), serverPort, work, log,
+                auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty())
+                + (ai.isPresent() ? AiPlanner.configLines(spec, port) : "");
+        String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
+        List<String> argv = List.of(binary, conf.toString());
+        if (ai.isPresent()) {
+            argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv);
+        }
+        return new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort, slots, work, conf,
+                config, log, argv,
+                replicaOf.isPresent() ? ShardPlan.Role.REPLICA : ShardPlan.Role.MASTER, replicaOf);
+    }
+
     /** Options the spec can carry but no launcher honours yet: refused by name rather than silently ignored. */
     private static void refuseUnbuilt(OrchestratorSpec spec) {
-        if (spec.replicas() > 0) throw unbuilt("replicas", "--replicas");
         if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
         if (spec.checkpoint().isPresent()) throw unbuilt("checkpoint", "--checkpoint");
         if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");

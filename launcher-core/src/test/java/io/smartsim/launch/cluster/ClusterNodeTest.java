@@ -72,11 +72,55 @@ class ClusterNodeTest {
     void healthJudgesMissingSlotsAndUnreachableShards() {
         ShardHealth ok0 = new ShardHealth(0, "a:1", true, "master", List.of(new SlotRange(0, 8191)), 0, 0, 1,
                 java.util.Optional.of("ok"), java.util.Optional.empty());
-        ShardHealth down = ShardHealth.unreachable(1, "a:2", "unreachable: Connection refused");
+        ShardHealth down = ShardHealth.unreachable(1, "a:2", "down: Connection refused");
         HealthReport r = HealthChecker.judge(true, List.of(ok0, down));
         assertThat(r.healthy()).isFalse();
-        assertThat(r.problems()).containsExactly("shard 1 (a:2): unreachable: Connection refused");
+        // The unreachable master's slots count as lost: nobody serves them now.
+        assertThat(r.problems()).containsExactly("shard 1 (a:2): down: Connection refused",
+                "8192 of 16384 slots not served (8192-16383): no reachable master owns them");
+        assertThat(r.serving()).isFalse();
+        assertThat(r.summary()).isEqualTo("8192 of 16384 slots not served (8192-16383: no reachable master), 1 of 2 "
+                + "process(es) up");
         HealthReport half = HealthChecker.judge(true, List.of(ok0));
-        assertThat(half.problems()).containsExactly("masters serve 8192 of 16384 slots");
+        assertThat(half.problems()).containsExactly("8192 of 16384 slots not served (8192-16383): no reachable master "
+                + "owns them");
+    }
+
+    @Test
+    void aPromotedReplicaServesTheDeadMastersSlotsAndAReplicaWithItsLinkDownIsAProblem() {
+        java.util.Optional<String> ok = java.util.Optional.of("ok");
+        ShardHealth m0 = new ShardHealth(0, "a:1", true, "master", List.of(new SlotRange(0, 8191)), 0, 0, 1, ok,
+                java.util.Optional.empty());
+        ShardHealth dead = ShardHealth.unreachable(1, "a:2", "down: Connection refused",
+                java.util.Optional.of("master"));
+        ShardHealth promoted = new ShardHealth(3, "a:4", true, "master", List.of(new SlotRange(8192, 16383)), 0, 0, 1,
+                ok, java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
+                java.util.Optional.of("replica of 1"));
+        ShardHealth replica = new ShardHealth(2, "a:3", true, "slave", List.of(), 0, 0, 1, ok,
+                java.util.Optional.empty(), java.util.Optional.of("a:1"), java.util.Optional.of("up"),
+                java.util.Optional.of("replica of 0"));
+        HealthReport r = HealthChecker.judge(true, List.of(m0, dead, replica, promoted));
+        assertThat(r.serving()).isTrue();
+        assertThat(r.healthy()).isFalse();
+        assertThat(r.problems()).containsExactly("shard 1 (master, a:2): down: Connection refused");
+        assertThat(r.summary()).isEqualTo("all 16384 slots served, 3 of 4 process(es) up");
+        ShardHealth linkDown = new ShardHealth(2, "a:3", true, "slave", List.of(), 0, 0, 1, ok,
+                java.util.Optional.of("replication link to its master a:1 is down"), java.util.Optional.of("a:1"),
+                java.util.Optional.of("down"), java.util.Optional.of("replica of 0"));
+        assertThat(HealthChecker.judge(true, List.of(m0, linkDown, promoted)).problems())
+                .containsExactly("shard 2 (replica of 0, a:3): replication link to its master a:1 is down");
+    }
+
+    @Test
+    void replicasMustBeSeenAsReplicasOfTheirPlannedMaster() {
+        String nodes = "m1 127.0.0.1:6780@16780 myself,master - 0 0 1 connected 0-16383\n"
+                + "r1 127.0.0.1:6781@16781 master - 0 0 2 connected\n";
+        java.util.Map<String, List<SlotRange>> slots = java.util.Map.of("m1", List.of(new SlotRange(0, 16383)),
+                "r1", List.of());
+        assertThat(ClusterFormer.disagreement(ClusterNode.parseAll(nodes), slots, java.util.Map.of("r1", "m1")))
+                .isEqualTo("sees node r1 as a master, planned a replica of m1");
+        String attached = nodes.replace("r1 127.0.0.1:6781@16781 master -", "r1 127.0.0.1:6781@16781 slave m1");
+        assertThat(ClusterFormer.disagreement(ClusterNode.parseAll(attached), slots, java.util.Map.of("r1", "m1")))
+                .isNull();
     }
 }

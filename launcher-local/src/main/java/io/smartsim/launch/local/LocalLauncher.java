@@ -84,7 +84,7 @@ public final class LocalLauncher implements Launcher {
             return spec;
         }
         List<String> addresses = place(spec).nodes().get(0).bindAddresses();
-        int count = spec.shardCount();
+        int count = spec.processCount(); // masters and replicas: one host, consecutive ports
         List<Integer> offsets = AiPlanner.ports(spec, 0);
         int top = 65535 - offsets.get(offsets.size() - 1);
         for (int base = spec.port(); base + count - 1 <= top; base++) {
@@ -135,9 +135,10 @@ public final class LocalLauncher implements Launcher {
                     if (!free(addr, port)) {
                         OrchestratorSpec spec = plan.spec();
                         int first = plan.shards().get(0).port();
-                        int last = plan.shards().get(plan.shards().size() - 1).port();
+                        int last = plan.shards().stream().mapToInt(ShardPlan::port).max().orElse(first);
                         throw new InvalidSpecException("port", spec.nodes() + " node(s) x " + spec.instancesPerNode()
-                                + " per node = " + spec.shardCount() + " shard(s) use ports " + first + "-" + last
+                                + " per node" + (spec.replicas() == 0 ? "" : " x (1 master + " + spec.replicas()
+                                + " replica(s))") + " = " + plan.shards().size() + " shard(s) use ports " + first + "-" + last
                                 + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET)
                                 + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + (plan.spec().ai().isPresent()
                                 ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"

@@ -81,7 +81,7 @@ public final class PbsScripts {
      */
     public static List<String> resources(LaunchPlan plan, Dialect dialect) {
         int nodes = plan.spec().nodes();
-        int perNode = plan.spec().instancesPerNode();
+        int perNode = plan.processesPerNode(); // masters and the replicas placed on the node
         int cpus = perNode * plan.spec().cpusPerShard();
         if (dialect == Dialect.PRO) {
             return List.of("# One chunk per node; place=scatter keeps chunks on distinct hosts, mpiprocs sets each "

@@ -148,4 +148,16 @@ class PbsScriptsTest {
         Template t = Template.resource(PbsScripts.class, "orchestrator.pbs");
         assertThatThrownBy(() -> t.render(Map.of("id", "db"))).hasMessageContaining("needs a value for");
     }
+
+    @Test
+    void replicasCountInEveryChunkAndEachRunsOnTheNodeAfterItsMasters() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3).instancesPerNode(1)
+                .replicas(1).launcherOption("batch", "true").build();
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(List.of(
+                new Placement.Node("batch-node-0", List.of()), new Placement.Node("batch-node-1", List.of()),
+                new Placement.Node("batch-node-2", List.of()))));
+        assertThat(PbsScripts.resources(p, Dialect.PRO)).contains("#PBS -l select=3:ncpus=2:mpiprocs=2");
+        assertThat(PbsScripts.resources(p, Dialect.TORQUE)).contains("#PBS -l nodes=3:ppn=2");
+        Golden.assertMatches("batch-pro-3x1-replicas-ssh.pbs", batch(p, Dialect.PRO, RunCommand.SSH));
+    }
 }

@@ -99,7 +99,7 @@ public final class SlurmScripts {
         v.put("experiment", plan.experiment());
         v.put("jobName", jobName(plan));
         v.put("nodes", Integer.toString(plan.spec().nodes()));
-        v.put("perNode", Integer.toString(plan.spec().instancesPerNode()));
+        v.put("perNode", Integer.toString(plan.processesPerNode())); // masters and replicas
         List<String> directives = new ArrayList<>();
         int cpus = plan.spec().cpusPerShard();
         if (cpus > 1) {

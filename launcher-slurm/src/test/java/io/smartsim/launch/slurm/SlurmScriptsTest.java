@@ -117,4 +117,17 @@ class SlurmScriptsTest {
         LaunchPlan p = plan(1, 1, Map.of(), "n1");
         assertThat(SlurmScripts.wrapper(p, p.shards().get(0), List.of(), "redis-server")).doesNotContain("{{");
     }
+
+    @Test
+    void batchWithReplicasAsksForEveryProcessAndPinsEachReplicaToTheNextNode() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3).instancesPerNode(1)
+                .replicas(1).launcherOption("batch", "true").build();
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(List.of(
+                new Placement.Node("batch-node-0", List.of()), new Placement.Node("batch-node-1", List.of()),
+                new Placement.Node("batch-node-2", List.of()))));
+        String script = SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions()));
+        // 1 master + 1 replica per node; replica k+3 of master k runs on nodes[k+1].
+        assertThat(script).contains("#SBATCH --ntasks-per-node=2\n");
+        Golden.assertMatches("batch-3x1-replicas.sbatch", script);
+    }
 }

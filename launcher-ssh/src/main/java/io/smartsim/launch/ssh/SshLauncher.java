@@ -108,9 +108,9 @@ public final class SshLauncher implements Launcher {
             for (int port : plan.clustered() ? List.of(s.port(), s.busPort()) : List.of(s.port())) {
                 if (listening(s.advertisedAddress(), port)) {
                     throw new InvalidSpecException("port", plan.spec().nodes() + " host(s) x "
-                            + plan.spec().instancesPerNode() + " per host = " + plan.spec().shardCount()
+                            + plan.processesPerNode() + " per host = " + plan.shards().size()
                             + " shard(s) use ports " + plan.spec().port() + "-" + (plan.spec().port()
-                            + plan.spec().instancesPerNode() - 1) + (plan.clustered() ? " and bus ports +10000" : "")
+                            + plan.processesPerNode() - 1) + (plan.clustered() ? " and bus ports +10000" : "")
                             + ", but " + s.advertisedAddress() + ":" + port + " (host " + opts.hosts().get(s.node())
                             + ") already accepts connections; stop what holds it or choose another --port");
                 }

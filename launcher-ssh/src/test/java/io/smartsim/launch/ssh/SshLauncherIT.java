@@ -104,6 +104,29 @@ class SshLauncherIT {
     }
 
     @Test
+    void replicasRunOnTheNextHostAfterTheirMasterAndStopEndsThemToo() throws Exception {
+        int port = Processes.freeBase(2);
+        usedPorts.addAll(List.of(port, port + 1));
+        try (Experiment exp = Experiment.create("ssh-demo", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).replicas(1).build());
+            assertThat(db.plan().warnings()).isEmpty();
+            exp.start(db);
+            // Replica k+3 of master k on the next host, on the port after that host's master.
+            assertThat(db.addresses()).containsExactly("127.0.1.1:" + port, "127.0.1.2:" + port, "127.0.1.3:" + port,
+                    "127.0.1.2:" + (port + 1), "127.0.1.3:" + (port + 1), "127.0.1.1:" + (port + 1));
+            io.smartsim.launch.cluster.HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            for (int r = 3; r < 6; r++) {
+                assertThat(h.shards().get(r).role()).isEqualTo("slave");
+                assertThat(h.shards().get(r).master()).contains(db.shards().get(r - 3).address());
+            }
+            exp.stop(db);
+            assertThat(Processes.serversOn(usedPorts)).isEmpty();
+            assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.GONE);
+        }
+    }
+
+    @Test
     void theLauncherAloneTerminatesRunningShardsWithoutCoresShutdown() throws Exception {
         int port = port();
         try (Experiment exp = Experiment.create("ssh-demo", dir)) {
