@@ -17,21 +17,29 @@ import java.util.Set;
  * the replies are read. Because the upstream connection is the client's alone, connection state (AUTH, SELECT,
  * MULTI/EXEC, WATCH, blocking pops, CLIENT SETNAME) behaves as on Redis itself.
  *
- * <p>Once the client subscribes (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE) or sends MONITOR, Redis pushes replies the client
+ * <p>Once the client subscribes (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE), sends MONITOR, or is a replica asking for the
+ * replication stream (PSYNC, SYNC), Redis sends data the client
  * did not ask for; from then on the connection is a plain two-way byte tunnel and AI commands are no longer
  * recognised on it (Redis allows only (un)subscribe commands there anyway).
  */
 final class FrontConnection implements Runnable {
-    private static final Set<String> TUNNEL = Set.of("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR");
+    /**
+     * Commands after which Redis sends what nobody asked for: pub/sub and MONITOR pushes, and the replication stream a
+     * replica's PSYNC/SYNC starts (an RDB payload, then the master's write commands; with --replicas under --ai, a
+     * replica's redis-server reaches its master's server through the master's front, whose port is the one announced).
+     */
+    private static final Set<String> TUNNEL = Set.of("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "PSYNC",
+            "SYNC");
 
     /**
      * What an auth-on front answers before AUTH. Redis's own text is "NOAUTH Authentication required."; this one says
-     * why, since SmartRedis clients (which never send AUTH) see it as their only clue.
+     * why, since SmartRedis clients (which never send AUTH) see it as their only clue. It must stay under 255 bytes
+     * on the wire: a replica's redis-server reads its master's replies to PING/AUTH/REPLCONF into a 256-byte buffer,
+     * and a longer line left its tail to be read as the next reply (PSYNC then saw "+OK" and replication failed).
      */
-    static final String NOAUTH = "NOAUTH Authentication required. This orchestrator requires a password "
-            + "(AUTH $SSDB_USER $SSDB_PASSWORD) and SmartRedis clients never send one: start it with --no-auth to serve "
-            + "them (then anyone who can reach its ports can read, write and run models), or use a client that sends "
-            + "AUTH (the Java client, redis-cli --user/--pass, Jedis)";
+    static final String NOAUTH = "NOAUTH Authentication required. SmartRedis sends no AUTH: start the orchestrator "
+            + "with --no-auth for it (anyone reaching its ports can then use the data), or send AUTH $SSDB_USER "
+            + "$SSDB_PASSWORD";
 
     private final Socket socket;
     private final AiServer server;

@@ -302,6 +302,37 @@ class AiOrchestratorIT {
         }
     }
 
+    /**
+     * With --replicas every replica gets a front too, and its redis-server replicates from its master's server through
+     * the master's front (the port Redis announces): PSYNC turns that connection into a byte tunnel, and the front's
+     * NOAUTH line is short enough for the replica's 256-byte reply buffer. Auth stays on, as users run it.
+     */
+    @Test
+    void withReplicasEveryReplicaSyncsThroughItsMastersFrontAndServesModelsAfterAFailover() throws Exception {
+        int base = bed.ports(6);
+        try (Experiment exp = Experiment.create("ai-replicas", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).replicas(1).build());
+            exp.start(db); // healthy = every replica attached with master_link_status:up
+            Credentials cred = db.plan().auth().orElseThrow();
+            assertThat(redisCli("--user", cred.user(), "--pass", cred.password(), "--no-auth-warning", "--cluster",
+                    "check", "127.0.0.1:" + base)).contains("[OK] All 16384 slots covered");
+            for (int r = 3; r < 6; r++) {
+                String info = redisCli("-p", Integer.toString(base + r), "--user", cred.user(), "--pass",
+                        cred.password(), "--no-auth-warning", "INFO", "replication");
+                assertThat(info).contains("role:slave", "master_link_status:up");
+            }
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                c.setModel("mlp", MODEL, "ONNX", "CPU");
+                float[] x = {1, 2, 3, 4};
+                c.putTensor("x", TensorData.of(x, 1, 4));
+                c.runModel("mlp", List.of("x"), List.of("y"));
+                assertThat(c.getTensor("y").asFloats()).containsExactly(expected(x, 1),
+                        org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            exp.stop(db);
+        }
+    }
+
     @Test
     void aServerThatCannotStartFailsTheLaunchNamingTheShardWithItsLogAndLeavesNothing() throws Exception {
         int base = bed.ports(3);
@@ -325,7 +356,7 @@ class AiOrchestratorIT {
             Path work = db.plan().shards().get(0).workDir();
             String console = String.join("\n", Files.readAllLines(io.smartsim.launch.plan.PlanFiles
                     .consoleLog(db.plan().shards().get(0))));
-            assertThat(console).contains("ready " + base + " backends=ONNX");
+            assertThat(console).containsPattern("ready " + base + " backends=[A-Z,]*ONNX");
             assertThat(Files.readString(db.plan().shards().get(0).logPath())).contains("Ready to accept connections");
             assertThat(work).isDirectory();
         }
