@@ -148,16 +148,20 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         List<AiBackendFound> backends = new ArrayList<>();
         String problem = null;
+        File errors = null;
         try {
+            // stdout carries the list alone; the runtimes log to stderr as they load (TensorFlow: timestamped lines).
+            errors = File.createTempFile("smartsim-doctor-ai", ".err");
             Process p = new ProcessBuilder(install.java(), "-cp", install.classPath(), AiPlanner.MAIN, "--list-backends")
-                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                    .redirectError(errors).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             String out;
             try (InputStream in = p.getInputStream()) {
                 out = new String(in.readAllBytes(), StandardCharsets.UTF_8); // ends when the JVM exits
             }
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
                 killTree(p);
-                problem = "could not ask the backends their versions: " + out.strip();
+                problem = "could not ask the backends their versions: " + (out + "\n"
+                        + java.nio.file.Files.readString(errors.toPath(), StandardCharsets.UTF_8)).strip();
             } else {
                 out.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(l -> {
                     int sp = l.indexOf(' ');
@@ -170,6 +174,10 @@ public final class DoctorCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             problem = "interrupted while asking the backends their versions";
+        } finally {
+            if (errors != null) {
+                errors.delete();
+            }
         }
         if (problem != null) {
             install.backends().forEach(b -> backends.add(new AiBackendFound(b, null)));

@@ -288,9 +288,10 @@ class SmartRedisWireIT {
         }
         assertThat(calls).as("runs counted over the shards").isEqualTo(6);
 
-        // Scripts need the TorchScript backend, not in this build: RedisAI's own text.
-        assertThat(db.shards().get(0).call("AI.SCRIPTSET", db.key(0, "s"), "CPU", "SOURCE", "def f(a): return a"))
-                .isInstanceOf(RespError.class);
+        // Scripts run on the TORCH backend, which ai-dist carries: set_script as SmartRedis sends it, then its delete.
+        assertThat(db.shards().get(0).call("AI.SCRIPTSET", db.key(0, "s"), "CPU", "SOURCE", "def f(a):\n    return a\n"))
+                .isEqualTo(new RespSimple("OK"));
+        assertThat(db.shards().get(0).call("AI.SCRIPTDEL", db.key(0, "s"))).isEqualTo(new RespSimple("OK"));
 
         // delete_model, on every shard under its prefix.
         for (int i = 0; i < db.shards().size(); i++) {
