@@ -75,7 +75,6 @@ public final class Planner {
     private static void refuseUnbuilt(OrchestratorSpec spec) {
         if (spec.replicas() > 0) throw unbuilt("replicas", "--replicas");
         if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
-        if (spec.checkpoint().isPresent()) throw unbuilt("checkpoint", "--checkpoint");
         if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");
         if (spec.ai().isPresent()) throw unbuilt("ai", "--ai");
     }
