@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * How {@code db stop} ends shards, and what it learns of their data. Without a checkpoint: {@code SHUTDOWN NOSAVE}
  * (the data is not kept). With {@code --checkpoint every=}: {@code SHUTDOWN SAVE}, a last snapshot written before
  * the server exits; with {@code --checkpoint aof}: {@code SHUTDOWN}, which flushes and fsyncs the AOF. Each waits
- * at most {@link #SAVE_TIMEOUT}; a shard that refuses (the save failed: disk full, no permission) or does not answer
+ * at most {@link #saveTimeout} (two minutes, more for a big data set); a shard that refuses (the save failed: disk full, no permission) or does not answer
  * is left to the launcher's stop (SIGTERM, which saves too, then SIGKILL), and its data is as of its last good save.
  * Before the shutdown, {@code INFO persistence} and the shard's own {@code CLUSTER NODES} line tell the last save and
  * the slots it served: written to the manifest ({@link ShardData}) for {@code db start --resume}.
@@ -43,8 +43,13 @@ import java.util.stream.Stream;
  * torn down with {@code SHUTDOWN NOSAVE}: its shards hold nothing newer than their files.
  */
 final class ShardShutdown {
-    /** The longest a shard may take to write its last snapshot at stop (about 1 GB every few seconds on a disk). */
+    /**
+     * The least time a shard gets to write its last snapshot at stop; more for a big data set, at
+     * {@link #SAVE_BYTES_PER_SECOND} (1 GB took 22 s on a loaded test VM's disk).
+     */
     static final Duration SAVE_TIMEOUT = Duration.ofMinutes(2);
+    /** A slow disk's write rate, for the save timeout of a big shard. */
+    static final long SAVE_BYTES_PER_SECOND = 10L << 20;
 
     private ShardShutdown() {
     }
@@ -79,12 +84,12 @@ final class ShardShutdown {
         Map<String, String> info = Map.of();
         List<SlotRange> served = List.of();
         try (Jedis j = Connections.open(s.host(), s.port(), controlTimeout, access)) {
-            info = InfoParser.parse(j.info("persistence"));
+            info = InfoParser.parse(j.info()); // all sections: KeyDB (Redis 6) takes one section name at most
             if (clustered) {
                 served = ClusterNode.parseAll(j.clusterNodes()).stream().filter(n -> n.myself() && n.master())
                         .findFirst().map(ClusterNode::slots).orElse(List.of());
             }
-            j.getConnection().setSoTimeout((int) SAVE_TIMEOUT.toMillis());
+            j.getConnection().setSoTimeout((int) saveTimeout(info).toMillis());
             if (cp.kind() == Checkpoint.Kind.RDB) {
                 j.sendCommand(Protocol.Command.SHUTDOWN, "SAVE");
             } else {
@@ -101,13 +106,26 @@ final class ShardShutdown {
             }
             if (e.getCause() instanceof SocketTimeoutException) {
                 return new Outcome(s.index(), info, served, false, Optional.of("did not finish saving within "
-                        + SAVE_TIMEOUT.toSeconds() + " s; it is terminated and its data is as of its last good save"));
+                        + saveTimeout(info).toSeconds() + " s; it is terminated and its data is as of its last good "
+                        + "save"));
             }
             return new Outcome(s.index(), info, served, true, Optional.empty()); // closed as it exited: saved
         } catch (JedisException e) {
             return new Outcome(s.index(), info, served, false, Optional.of("could not be asked to save ("
                     + e.getMessage() + "); its data is as of its last save"));
         }
+    }
+
+    /** How long a shard holding {@code used_memory} (from INFO) may take to save: {@link #SAVE_TIMEOUT} or more. */
+    static Duration saveTimeout(Map<String, String> info) {
+        long used;
+        try {
+            used = Long.parseLong(info.getOrDefault("used_memory", "0").strip());
+        } catch (NumberFormatException e) {
+            used = 0;
+        }
+        Duration bySize = Duration.ofSeconds(used / SAVE_BYTES_PER_SECOND);
+        return bySize.compareTo(SAVE_TIMEOUT) > 0 ? bySize : SAVE_TIMEOUT;
     }
 
     /**
