@@ -210,6 +210,34 @@ class CheckpointIT {
     }
 
     @Test
+    void aStandaloneShardResumesToo() throws Exception {
+        int base = ports(1);
+        Checkpoint aof = Checkpoint.aof();
+        try (Experiment exp = Experiment.create("ck", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(base, 1, aof));
+            exp.start(db);
+            try (Jedis j = new Jedis(db.shards().get(0).host(), base)) {
+                j.auth("smartsim", db.plan().auth().orElseThrow().password());
+                for (int i = 0; i < 1000; i++) {
+                    j.set("key:" + i, "value-" + i);
+                }
+            }
+            exp.stop(db);
+        }
+        try (Experiment exp = Experiment.create("ck", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(base, 1, aof));
+            exp.resume(db);
+            assertThat(db.dbType()).isEqualTo("Standalone");
+            try (Jedis j = new Jedis(db.shards().get(0).host(), base)) {
+                j.auth("smartsim", db.plan().auth().orElseThrow().password());
+                assertThat(j.dbSize()).isEqualTo(1000);
+                assertThat(j.get("key:999")).isEqualTo("value-999");
+            }
+            exp.stop(db);
+        }
+    }
+
+    @Test
     void resumeRefusesAnotherLayoutDataOfAnotherShardAndNothingToResumeStartingNothing() throws Exception {
         int base = ports(4);
         Checkpoint every = Checkpoint.every(Duration.ofSeconds(1));
