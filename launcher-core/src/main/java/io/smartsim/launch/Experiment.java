@@ -558,6 +558,14 @@ public final class Experiment implements AutoCloseable {
         return statusOf(r);
     }
 
+    /**
+     * Where each shard of orchestrator {@code id} keeps its data ({@code --checkpoint}) and what is known of its last
+     * save, as the manifest records it; empty without a checkpoint or a record.
+     */
+    public List<io.smartsim.launch.manifest.ShardData> checkpointData(String id) {
+        return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
+    }
+
     /** Status of every orchestrator in the manifest. */
     public List<OrchestratorStatus> statuses() {
         return store.read().map(m -> m.orchestrators().stream().map(this::statusOf).toList()).orElse(List.of());

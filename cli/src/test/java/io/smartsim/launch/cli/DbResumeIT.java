@@ -80,6 +80,9 @@ class DbResumeIT {
         assertThat(stop.err()).contains("keeping the data of 'orchestrator' (--checkpoint every=1s): SHUTDOWN SAVE "
                 + "to 3 shard(s)", "bring it back with: smartsim-launch db start --resume --exp-dir ");
 
+        JarRunner.Result status = jar.cli("db", "status", "--exp-dir", exp.toString());
+        assertThat(status.out()).as(status.toString()).contains("data (RDB): 3 of 3 shard(s) with data on record, ");
+
         JarRunner.Result again = jar.cli(concat(new String[] {"db", "start"}, layout));
         assertThat(again.exit()).as(again.toString()).isEqualTo(1);
         assertThat(again.err()).contains("has data from an earlier run", "'db start --resume'");
