@@ -197,9 +197,13 @@ class CheckpointIT {
                 assertThat(perms(f)).as("%s", f).isEqualTo("rw-------");
             }
         }
+        // A new allocation gets other addresses: here, other ports. The data follows the shard index, not the port.
+        int moved = ports(3);
         try (Experiment exp = Experiment.create("ck", dir)) {
-            Orchestrator db = exp.createOrchestrator(spec(base, 3, Checkpoint.aof()));
+            Orchestrator db = exp.createOrchestrator(spec(moved, 3, Checkpoint.aof()));
             exp.resume(db);
+            assertThat(db.addresses()).containsExactly("127.0.0.1:" + moved, "127.0.0.1:" + (moved + 1),
+                    "127.0.0.1:" + (moved + 2));
             assertAllBack(db, 0, 5000);
             assertRedisCliCheckPasses(db);
             exp.stop(db);
