@@ -3,6 +3,8 @@
 # It learns this node's address, reports where the shard landed, then becomes the server (exec), so the step
 # lives exactly as long as the server and scancel of the step stops it.
 set -u
+# Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
+umask 077
 # SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
 # to the node's address).
 node=${SLURMD_NODENAME:-$(hostname)}

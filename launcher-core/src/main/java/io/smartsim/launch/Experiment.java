@@ -236,7 +236,23 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts each orchestrator on the data its previous run in this experiment kept ({@code --checkpoint}), after a
+     * {@code db stop} or a lost allocation: the same id, checkpoint kind, backend and shard layout, any launcher,
+     * nodes or ports. Each slot range goes to the shard holding its data. Fails, having started nothing, when
+     * nothing is recorded for the id, it kept no data, or the layout differs (see {@link Resume}).
+     */
+    public void resume(Orchestrator... dbs) {
+        for (Orchestrator db : dbs) {
+            startOne(db, true);
+        }
+    }
+
     private void startOne(Orchestrator db) {
+        startOne(db, false);
+    }
+
+    private void startOne(Orchestrator db, boolean resume) {
         if (db.state() == Orchestrator.State.RUNNING) {
             throw new StateException("orchestrator '" + db.id() + "' is already running at " + db.ssdb());
         }
@@ -244,10 +260,12 @@ public final class Experiment implements AutoCloseable {
         Launcher launcher = db.launcher();
         refuseIfRunningElsewhere(plan, launcher);
         launcher.preflight(plan);
+        List<io.smartsim.launch.manifest.ShardData> data = Resume.prepare(store.read().flatMap(m -> m.find(plan.id())),
+                plan, resume, progress);
         Instant t0 = Instant.now();
         LaunchPlan recordedPlan = recordable(plan);
         OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING,
-                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty());
+                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty(), data);
         store.update(name, m -> m.with(starting));
         List<LaunchedShard> spawned = new CopyOnWriteArrayList<>();
         AbortOnExit abort = new AbortOnExit(launcher, spawned, plan.access());
@@ -448,15 +466,21 @@ public final class Experiment implements AutoCloseable {
                         + (r == null ? "never started" : r.status()) + "); nothing to stop");
             }
             List<LaunchedShard> shards = !db.shards().isEmpty() ? db.shards() : r.shards();
+            LaunchPlan plan = r != null ? r.plan() : db.plan();
             progress.accept("stopping " + shards.size() + " shard(s) of '" + db.id() + "'");
             reach(db.launcher(), shards); // a new process has no route to remote shards until the launcher makes one
-            Shards.shutdownNoSave(shards, CONTROL_TIMEOUT, (r != null ? r.plan() : db.plan()).access());
+            List<ShardShutdown.Outcome> saves = ShardShutdown.shutdown(plan, shards, CONTROL_TIMEOUT, plan.access(),
+                    progress);
             db.launcher().stop(shards, STOP_GRACE);
             db.ended(Orchestrator.State.STOPPED);
             startedHere.remove(db);
-            orchestratorEnded.put(db.id(), Instant.now());
-            store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withStatus(Status.STOPPED, Optional.empty())))
-                    .orElse(m));
+            Instant stoppedAt = Instant.now();
+            orchestratorEnded.put(db.id(), stoppedAt);
+            store.update(name, m -> m.find(db.id()).map(x -> m.with(ShardShutdown.recorded(
+                    x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt))).orElse(m));
+            plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
+                    + plan.dir() + "; bring it back with: smartsim-launch db start --resume --exp-dir " + dir
+                    + " --name " + db.id() + " --checkpoint " + c + " (and the same layout)"));
         }
     }
 
@@ -503,11 +527,18 @@ public final class Experiment implements AutoCloseable {
         List<LaunchedShard> present = shards.stream().filter(s -> before.get(s.index()) != Liveness.GONE).toList();
         progress.accept("cleaning up '" + r.id() + "' (" + found + "): " + present.size() + " of " + shards.size()
                 + " recorded shard process(es) still exist");
+        List<ShardShutdown.Outcome> saves = List.of();
         if (!present.isEmpty()) {
             reach(launcher, present);
-            Shards.shutdownNoSave(present, CONTROL_TIMEOUT, r.plan().access());
+            if (r.status() == Status.RUNNING) {
+                // a degraded orchestrator's survivors keep their newest data (with --checkpoint) for a resume
+                saves = ShardShutdown.shutdown(r.plan(), present, CONTROL_TIMEOUT, r.plan().access(), progress);
+            } else {
+                Shards.shutdownNoSave(present, CONTROL_TIMEOUT, r.plan().access());
+            }
             launcher.stop(present, STOP_GRACE);
         }
+        List<ShardShutdown.Outcome> saved = saves;
         Map<Integer, Liveness> after = launcher.probe(shards);
         List<LaunchedShard> left = shards.stream().filter(s -> after.get(s.index()) == Liveness.ALIVE).toList();
         List<LaunchedShard> stopped = present.stream().filter(s -> !left.contains(s)).toList();
@@ -517,7 +548,9 @@ public final class Experiment implements AutoCloseable {
             Optional<String> error = now == Status.FAILED ? Optional.of(OrchestratorCleanup.INTERRUPTED_START)
                     : Optional.empty();
             Status recordAs = now;
-            store.update(name, m -> m.find(r.id()).map(x -> m.with(x.withStatus(recordAs, error))).orElse(m));
+            Instant stoppedAt = Instant.now();
+            store.update(name, m -> m.find(r.id()).map(x -> m.with(ShardShutdown.recorded(x.withStatus(recordAs,
+                    error), r.plan(), saved, stoppedAt))).orElse(m));
             Orchestrator known = orchestrators.get(r.id());
             if (known != null) {
                 known.ended(recordAs == Status.FAILED ? Orchestrator.State.FAILED : Orchestrator.State.STOPPED);
@@ -532,6 +565,14 @@ public final class Experiment implements AutoCloseable {
         OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
                 "no orchestrator '" + id + "' in " + dir + "; known here: " + knownIds()));
         return statusOf(r);
+    }
+
+    /**
+     * Where each shard of orchestrator {@code id} keeps its data ({@code --checkpoint}) and what is known of its last
+     * save, as the manifest records it; empty without a checkpoint or a record.
+     */
+    public List<io.smartsim.launch.manifest.ShardData> checkpointData(String id) {
+        return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
     }
 
     /** Status of every orchestrator in the manifest. */

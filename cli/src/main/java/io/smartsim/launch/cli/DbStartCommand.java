@@ -57,6 +57,13 @@ public final class DbStartCommand implements Callable<Integer> {
             description = "Orchestrator id (default: ${DEFAULT-VALUE}).")
     String name;
 
+    @Option(names = "--resume", order = 2,
+            description = "Start on the data the previous run of this --name in this --exp-dir kept (--checkpoint), "
+                    + "after 'db stop' or a lost allocation: same --checkpoint kind, backend and layout (--nodes, "
+                    + "--per-node); nodes and ports may differ. Fails, starting nothing, when there is nothing to "
+                    + "resume.")
+    boolean resume;
+
     @Mixin
     SpecOptions specOptions;
 
@@ -88,7 +95,11 @@ public final class DbStartCommand implements Callable<Integer> {
         Started started;
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir(), progress)) {
             Orchestrator db = exp.createOrchestrator(orchestratorSpec);
-            exp.start(db);
+            if (resume) {
+                exp.resume(db);
+            } else {
+                exp.start(db);
+            }
             // Keep it running after this process exits: closing the experiment now stops nothing.
             exp.detach(db);
             started = summary(exp, db, db.health(), System.nanoTime() - t0);

@@ -6,6 +6,7 @@ import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
@@ -73,10 +74,25 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
                  String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
-                 String summary) {
+                 String summary, List<ShardData> data) {
+        Entry {
+            data = data == null ? List.of() : List.copyOf(data);
+        }
+
+        Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+              String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving, String summary) {
+            this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, serving, summary,
+                    List.of());
+        }
+
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
               String ssdb, List<Shard> shards, List<String> problems, String error) {
             this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, healthy, null);
+        }
+
+        Entry withData(List<ShardData> d) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
+                    serving, summary, d);
         }
     }
 
@@ -114,7 +130,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         Report report;
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
-            List<Entry> entries = statuses.stream().map(DbStatusCommand::entry).toList();
+            List<Entry> entries = statuses.stream().map(st -> entry(st).withData(exp.checkpointData(st.id())))
+                    .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries);
         }
@@ -209,6 +226,7 @@ public final class DbStatusCommand implements Callable<Integer> {
                 sb.append(Text.table("  ", headers, rows));
             }
             e.problems().forEach(p -> sb.append("  problem: ").append(p).append('\n'));
+            renderData(sb, e);
             Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))
                     .ifPresent(x -> sb.append("  ").append(e.healthy() ? "note" : "error").append(": ").append(x)
                             .append('\n'));
@@ -219,6 +237,31 @@ public final class DbStatusCommand implements Callable<Integer> {
                     .append(" of ").append(r.orchestrators().size()).append(" orchestrators RUNNING)\n");
         }
         return sb.toString();
+    }
+
+    /**
+     * {@code --checkpoint}: one line on the data kept (how much, the oldest save), and a line for each shard whose
+     * last save is not known to be good, so that a failed save stands out among many shards.
+     */
+    static void renderData(StringBuilder sb, Entry e) {
+        if (e.data().isEmpty()) {
+            return;
+        }
+        long bytes = e.data().stream().mapToLong(d -> d.bytes().orElse(0L)).sum();
+        long withData = e.data().stream().filter(d -> d.bytes().isPresent()).count();
+        Optional<java.time.Instant> oldest = e.data().stream().flatMap(d -> d.savedAt().stream())
+                .min(java.util.Comparator.naturalOrder());
+        ShardData first = e.data().get(0);
+        sb.append("  data (").append(first.kind().name()).append("): ").append(withData).append(" of ")
+                .append(e.data().size()).append(" shard(s) with data on record, ").append(Text.bytes(bytes))
+                .append(oldest.map(t -> ", oldest save " + t).orElse("")).append("; under ")
+                .append(first.path().getParent().getParent()).append('\n');
+        for (ShardData d : e.data()) {
+            String words = d.lastSave().orElse("");
+            if (!words.isEmpty() && !words.startsWith("saved by") && !words.startsWith("AOF flushed")) {
+                sb.append("  data of shard ").append(d.index()).append(": ").append(words).append('\n');
+            }
+        }
     }
 
     private static String dash(Object o) {

@@ -14,6 +14,7 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.net.InetAddress;
@@ -43,6 +44,9 @@ import java.util.stream.IntStream;
  * forming, the node timeout is lowered so that nodes ping each other sooner after their handshake (see
  * {@link #formingNodeTimeoutMillis}); the planned value is put back afterwards. While waiting, each round asks only the nodes not yet agreed, with the small {@code CLUSTER INFO};
  * {@code CLUSTER NODES} (a line per node) is read once a node says ok and knows every node.
+ *
+ * <p>A shard started on data from an earlier run ({@code db start --resume}) already owns the slots of the keys it
+ * loaded; {@link LoadedSlots} accepts those when they are its planned slots and refuses any other.
  *
  * <p>Redis itself keeps a new master's {@code cluster_state} at fail for 2 s after it starts
  * ({@code CLUSTER_WRITABLE_DELAY} in cluster.c), so no cluster is healthy sooner than 2 s after its last shard
@@ -172,10 +176,25 @@ public final class ClusterFormer {
                 }
                 replies.add(p.appendCommand(new CommandObject<>(args, BuilderFactory.STRING)));
             }
-            replies.add(cluster(p, "SET-CONFIG-EPOCH", Integer.toString(i + 1)));
+            Response<String> epoch = cluster(p, "SET-CONFIG-EPOCH", Integer.toString(i + 1));
+            Response<String> nodes = cluster(p, "NODES"); // the slots it owns now: planned, and any it loaded keys of
             p.sync();
-            replies.forEach(Response::get); // an error reply throws here
+            boolean ownsSome = false;
+            for (Response<String> r : replies) {
+                try {
+                    r.get(); // an error reply throws here
+                } catch (JedisDataException e) {
+                    if (!LoadedSlots.busy(e)) {
+                        throw e;
+                    }
+                    ownsSome = true; // the whole ADDSLOTS was refused: the node already owns some of these slots
+                }
+            }
+            epoch.get();
+            LoadedSlots.check(i, m, j, nodes.get(), ownsSome);
             return id.get();
+        } catch (ClusterFormingException e) {
+            throw e;
         } catch (JedisException e) {
             throw new ClusterFormingException("shard " + i + " at " + m.address()
                     + " refused to take its slots " + m.slots() + ": " + e.getMessage()

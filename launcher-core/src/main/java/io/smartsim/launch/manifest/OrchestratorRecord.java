@@ -20,16 +20,31 @@ import java.util.Optional;
  * @param shards   where each shard landed (as far as it got)
  * @param updated  when this entry was written
  * @param error    the failure, for FAILED entries
+ * @param data     where each shard keeps its data and what is known of its last save; empty without
+ *                 {@code --checkpoint} (and in manifests written before checkpoints existed)
  */
 public record OrchestratorRecord(String id, String launcher, Status status, OrchestratorSpec spec, LaunchPlan plan,
-                                 List<LaunchedShard> shards, Instant updated, Optional<String> error) {
+                                 List<LaunchedShard> shards, Instant updated, Optional<String> error,
+                                 List<ShardData> data) {
     public OrchestratorRecord {
         shards = List.copyOf(shards == null ? List.of() : shards);
         error = error == null ? Optional.empty() : error;
+        data = List.copyOf(data == null ? List.of() : data);
+    }
+
+    /** An entry without checkpoint data. */
+    public OrchestratorRecord(String id, String launcher, Status status, OrchestratorSpec spec, LaunchPlan plan,
+                              List<LaunchedShard> shards, Instant updated, Optional<String> error) {
+        this(id, launcher, status, spec, plan, shards, updated, error, List.of());
+    }
+
+    /** This entry with {@code next} as its shards' data records. */
+    public OrchestratorRecord withData(List<ShardData> next) {
+        return new OrchestratorRecord(id, launcher, status, spec, plan, shards, Instant.now(), error, next);
     }
 
     public OrchestratorRecord withStatus(Status s, Optional<String> err) {
-        return new OrchestratorRecord(id, launcher, s, spec, plan, shards, Instant.now(), err);
+        return new OrchestratorRecord(id, launcher, s, spec, plan, shards, Instant.now(), err, data);
     }
 
     public OrchestratorRecord withShard(LaunchedShard shard) {
@@ -37,10 +52,10 @@ public record OrchestratorRecord(String id, String launcher, Status status, Orch
         next.removeIf(x -> x.index() == shard.index());
         next.add(shard);
         next.sort(java.util.Comparator.comparingInt(LaunchedShard::index));
-        return new OrchestratorRecord(id, launcher, status, spec, plan, next, Instant.now(), error);
+        return new OrchestratorRecord(id, launcher, status, spec, plan, next, Instant.now(), error, data);
     }
 
     public OrchestratorRecord withShards(List<LaunchedShard> all) {
-        return new OrchestratorRecord(id, launcher, status, spec, plan, all, Instant.now(), error);
+        return new OrchestratorRecord(id, launcher, status, spec, plan, all, Instant.now(), error, data);
     }
 }

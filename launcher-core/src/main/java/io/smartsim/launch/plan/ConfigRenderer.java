@@ -71,9 +71,7 @@ public final class ConfigRenderer {
         c.append("dir ").append(quote(workDir.toString())).append('\n');
         c.append("logfile ").append(quote(logPath.toString())).append('\n');
         c.append("loglevel notice\n");
-        // An in-memory staging database: no snapshots or AOF unless asked (extra config lines may add them).
-        c.append("save \"\"\n");
-        c.append("appendonly no\n");
+        c.append(Persistence.config(spec));
         auth.ifPresent(a -> {
             // Only this user logs in; the default user is locked (no password, no commands, no keys), so a client
             // that sends no AUTH gets NOAUTH. Channels are named: KeyDB gives new users all of them, Redis 7 none.

@@ -53,6 +53,18 @@ public final class OwnerOnly {
         restrict(dir, DIR);
     }
 
+    /**
+     * {@code argv} run with umask 077, so that every file the process creates is owner-only: a server writes its
+     * snapshots and AOF with the process umask (0644 under the usual 022), and no server option changes that. The
+     * shell execs the command with its name unchanged as argv[0], keeping the same pid.
+     */
+    public static java.util.List<String> withOwnerOnlyUmask(java.util.List<String> argv) {
+        java.util.List<String> out = new java.util.ArrayList<>(java.util.List.of("/bin/sh", "-c",
+                "umask 077 && exec \"$0\" \"$@\""));
+        out.addAll(argv);
+        return java.util.List.copyOf(out);
+    }
+
     /** Sets {@code path}'s permissions to {@code perms} where the file system has POSIX permissions. */
     public static void restrict(Path path, Set<PosixFilePermission> perms) throws IOException {
         if (posix()) {

@@ -10,6 +10,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -184,7 +185,9 @@ public final class LocalLauncher implements Launcher {
             for (ShardPlan s : plan.shards()) {
                 List<String> argv = new ArrayList<>(s.argv());
                 argv.set(s.serverBinaryIndex(), bin.toString()); // as found on PATH: never a resolved symlink
-                procs.add(DetachedProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
+                // --checkpoint: the data files it writes are owner-only (the directory already is).
+                procs.add(DetachedProcess.spawn(plan.spec().checkpoint().isPresent()
+                        ? OwnerOnly.withOwnerOnlyUmask(argv) : argv, s.workDir(), PlanFiles.consoleLog(s)));
             }
             for (int i = 0; i < procs.size(); i++) {
                 ShardPlan s = plan.shards().get(i);

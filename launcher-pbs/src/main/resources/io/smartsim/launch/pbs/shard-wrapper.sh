@@ -4,6 +4,8 @@
 # It learns the node's address, reports where the shard landed, then becomes the server (exec), so the run
 # command's task lives exactly as long as the server.
 set -u
+# Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
+umask 077
 # The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
 interface={{interface}}

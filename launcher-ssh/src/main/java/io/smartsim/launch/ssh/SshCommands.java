@@ -15,10 +15,12 @@ final class SshCommands {
      * to announce to the cluster ("" when standalone): a host with several addresses would otherwise announce
      * the source address the kernel picks for the cluster bus, which the other shards may not reach.
      * {@code setsid} puts the server in its own session, so it outlives this SSH session; {@code $!} is the
-     * server itself, since neither nohup nor setsid forks here.
+     * server itself, since neither nohup nor setsid forks here. {@code umask 077}: every file a server writes
+     * (snapshots, AOF, node map, log) is owner-only.
      */
     static final String START_SCRIPT = String.join("\n",
             "bin=$1; shift",
+            "umask 077",
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
             "while [ $# -ge 6 ]; do",
             "  cd -- \"$1\" || exit 3",

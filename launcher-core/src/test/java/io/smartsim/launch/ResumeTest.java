@@ -1,0 +1,96 @@
+package io.smartsim.launch;
+
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.security.Credentials;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The pure half of a resume: compatibility with the previous record, and which data each slot range comes from. */
+class ResumeTest {
+    private static final Path EXP = Path.of("/scratch/exp");
+    private static final Checkpoint EVERY = Checkpoint.every(Duration.ofMinutes(5));
+
+    private static LaunchPlan plan(int shards, Checkpoint cp, Backend backend) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").instancesPerNode(shards).backend(backend);
+        if (cp != null) {
+            b.checkpoint(cp);
+        }
+        return Planner.plan("demo", EXP, b.build(), new Placement(Collections.nCopies(1,
+                new Placement.Node("localhost", List.of("127.0.0.1")))), Optional.of(new Credentials("smartsim", "0123456789abcdef0123456789abcdef")));
+    }
+
+    private static OrchestratorRecord record(LaunchPlan p, List<ShardData> data) {
+        return new OrchestratorRecord("db", "local", Status.STOPPED, p.spec(), p, List.of(), Instant.EPOCH,
+                Optional.empty(), data);
+    }
+
+    @Test
+    void eachShardResumesFromItsOwnDirectoryByDefault() {
+        LaunchPlan before = plan(3, EVERY, Backend.REDIS);
+        // A lost allocation: only the planned paths were recorded (at start).
+        List<ShardData> planned = Resume.planned(before, List.of());
+        List<Resume.Source> s = Resume.choose(Optional.of(record(before, planned)), plan(3, EVERY, Backend.REDIS));
+        assertThat(s).extracting(Resume.Source::from).containsExactly(Path.of("/scratch/exp/db/db_0/dump.rdb"),
+                Path.of("/scratch/exp/db/db_1/dump.rdb"), Path.of("/scratch/exp/db/db_2/dump.rdb"));
+        assertThat(s).allSatisfy(x -> assertThat(x.from()).isEqualTo(x.to()));
+        assertThat(s).extracting(Resume.Source::slots).containsExactly(List.of(new SlotRange(0, 5461)),
+                List.of(new SlotRange(5462, 10922)), List.of(new SlotRange(10923, 16383)));
+    }
+
+    @Test
+    void theProcessSeenServingARangeLastWinsThenTheNewestSave() {
+        // The hook for replicas: a process recorded at stop as master of shard 1's range (as a promoted replica
+        // would be) is where that range resumes from; with two such records, the newest save wins.
+        LaunchPlan before = plan(3, EVERY, Backend.REDIS);
+        List<SlotRange> r1 = List.of(new SlotRange(5462, 10922));
+        ShardData stale = new ShardData(1, "db_1", Checkpoint.Kind.RDB, Path.of("/scratch/exp/db/db_1/dump.rdb"),
+                Optional.of(Instant.parse("2026-01-01T00:00:00Z")), Optional.of(10L), r1, Optional.empty());
+        ShardData promoted = new ShardData(4, "db_4", Checkpoint.Kind.RDB, Path.of("/scratch/exp/db/db_4/dump.rdb"),
+                Optional.of(Instant.parse("2026-01-01T01:00:00Z")), Optional.of(10L), r1, Optional.empty());
+        List<Resume.Source> s = Resume.choose(Optional.of(record(before, List.of(stale, promoted))),
+                plan(3, EVERY, Backend.REDIS));
+        assertThat(s.get(1).from()).isEqualTo(Path.of("/scratch/exp/db/db_4/dump.rdb"));
+        assertThat(s.get(1).to()).isEqualTo(Path.of("/scratch/exp/db/db_1/dump.rdb"));
+        assertThat(s.get(1).recorded()).contains(promoted);
+        assertThat(s.get(0).from()).isEqualTo(Path.of("/scratch/exp/db/db_0/dump.rdb"));
+    }
+
+    @Test
+    void incompatibleStartsAreRefusedNamingBothSidesAndTheFix() {
+        LaunchPlan three = plan(3, EVERY, Backend.REDIS);
+        Optional<OrchestratorRecord> prev = Optional.of(record(three, List.of()));
+        assertThatThrownBy(() -> Resume.choose(prev, plan(4, EVERY, Backend.REDIS)))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("kept its data in 3 shard(s) (1 node(s) x 3 per node) but this start plans 4 "
+                        + "(1 x 4)").hasMessageContaining("--nodes 1 --per-node 3");
+        assertThatThrownBy(() -> Resume.choose(prev, plan(1, EVERY, Backend.REDIS)))
+                .hasMessageContaining("plans 1 (1 x 1)");
+        assertThatThrownBy(() -> Resume.choose(prev, plan(3, Checkpoint.aof(), Backend.REDIS)))
+                .hasMessageContaining("checkpoint").hasMessageContaining("kept RDB snapshots (--checkpoint every=5m) "
+                        + "but this start has --checkpoint aof").hasMessageContaining("resume with --checkpoint every=");
+        assertThatThrownBy(() -> Resume.choose(prev, plan(3, null, Backend.REDIS)))
+                .hasMessageContaining("but this start has no --checkpoint");
+        assertThatThrownBy(() -> Resume.choose(prev, plan(3, EVERY, Backend.KEYDB)))
+                .hasMessageContaining("used redis but this start asks for keydb")
+                .hasMessageContaining("--backend redis");
+        assertThatThrownBy(() -> Resume.choose(Optional.empty(), three)).isInstanceOf(StateException.class)
+                .hasMessageContaining("nothing to resume: no orchestrator 'db' is recorded in /scratch/exp");
+        assertThatThrownBy(() -> Resume.choose(Optional.of(record(plan(3, null, Backend.REDIS), List.of())), three))
+                .isInstanceOf(StateException.class).hasMessageContaining("ran without --checkpoint");
+    }
+}
