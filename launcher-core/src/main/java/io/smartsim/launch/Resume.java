@@ -33,9 +33,9 @@ import java.util.stream.Stream;
  * accepts exactly those that are its own ({@code cluster.LoadedSlots}).
  *
  * <p>Which data each slot range resumes from: the process that served the range last ({@link #lastServer}): a shard
- * recorded at stop as master of the range wins, newest save first (that is how a replica promoted during the run,
- * once replicas exist, would be picked), otherwise the range's planned master. Data from another shard's directory
- * is copied into the resuming shard's directory before it starts.
+ * recorded at stop as master of the range wins, newest save first (a replica promoted during the run is recorded so);
+ * after a lost allocation, the newest data among the range's planned master and its replicas. Data from another
+ * shard's directory is copied into the resuming shard's directory before it starts.
  */
 final class Resume {
     private Resume() {
@@ -64,7 +64,44 @@ final class Resume {
         progress.accept("resuming '" + plan.id() + "' from the data of its previous run (--checkpoint "
                 + plan.spec().checkpoint().orElseThrow() + ")");
         place(sources, progress);
+        clearReplicas(plan, progress);
         return planned(plan, sources);
+    }
+
+    /**
+     * A resuming replica starts empty and takes its master's data by a full sync: its own file from the previous run
+     * would make it claim that data's slots at startup (and may be the copy just placed with its master). Runs after
+     * {@link #place}, so a replica's file that was the newest data of its range has already been copied.
+     */
+    static void clearReplicas(LaunchPlan plan, Consumer<String> progress) {
+        for (ShardPlan s : plan.shards()) {
+            if (!s.replica()) {
+                continue;
+            }
+            for (Path p : Persistence.loadablePaths(s.workDir())) {
+                if (Files.exists(p)) {
+                    try {
+                        deleteTree(p);
+                    } catch (IOException e) {
+                        throw new StateException("cannot remove the previous data of replica shard " + s.index()
+                                + " at " + p + " (" + e.getMessage() + "); remove it by hand and resume again");
+                    }
+                    progress.accept("shard " + s.index() + " (replica): its previous data " + p + " removed; it "
+                            + "takes its master's by a full sync");
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (Files.isDirectory(p)) {
+            try (Stream<Path> files = Files.list(p)) {
+                for (Path f : files.toList()) {
+                    deleteTree(f);
+                }
+            }
+        }
+        Files.delete(p);
     }
 
     /** The data record of every shard at start: its path, and what was known of the data it resumes from. */
@@ -127,7 +164,8 @@ final class Resume {
         }
         List<Source> out = new ArrayList<>();
         for (ShardPlan s : newMasters) {
-            ShardData from = lastServer(prev, s.slots(), s.index());
+            ShardData from = lastServer(prev, s.slots(), s.index(),
+                    path -> ShardShutdown.FileFacts.of(path).map(ShardShutdown.FileFacts::modified));
             Path to = Persistence.dataPath(s.workDir(), now.get(), plan.spec().backend());
             out.add(new Source(s.index(), s.slots(), from.path(), to,
                     prev.data().stream().anyMatch(d -> d == from) ? Optional.of(from) : Optional.empty()));
@@ -137,28 +175,40 @@ final class Resume {
 
     /**
      * The data to resume the range {@code slots} from: the process that served it last. A shard recorded at stop as
-     * master of exactly this range wins (the newest save first); otherwise the range's planned master in the
-     * previous plan (shard {@code index}, the one that held it unless a failover moved it).
+     * master of exactly this range wins (the newest save first). Otherwise (a lost allocation: nothing was recorded at
+     * stop) the candidates are the range's planned master (shard {@code index}) and its replicas, and the one whose
+     * data was written last wins: a replica promoted during the run kept saving after its old master died. With no
+     * data anywhere, the planned master's path (it then starts empty).
      *
-     * <p>Hook for replicas: a replica promoted during the run is found here when a stop recorded it as the range's
-     * master. After a lost allocation nothing is recorded at stop; then the candidates should be the range's master
-     * and its replicas, and the newest file among them chosen. That needs the replicas' roles in the plan (not in
-     * this build) and is not tested here.
+     * @param modified when the data at a path was last written, if it exists and can be read from here
      */
-    static ShardData lastServer(OrchestratorRecord prev, List<SlotRange> slots, int index) {
+    static ShardData lastServer(OrchestratorRecord prev, List<SlotRange> slots, int index,
+                                java.util.function.Function<Path, Optional<Instant>> modified) {
         Optional<ShardData> seen = prev.data().stream().filter(d -> !slots.isEmpty() && d.served().equals(slots))
                 .max(Comparator.comparing(d -> d.savedAt().orElse(Instant.EPOCH)));
         if (seen.isPresent()) {
             return seen.get();
         }
-        Optional<ShardData> recorded = prev.data().stream().filter(d -> d.index() == index).findFirst();
-        if (recorded.isPresent()) {
-            return recorded.get();
-        }
-        ShardPlan old = prev.plan().shards().get(index);
         Checkpoint cp = prev.spec().checkpoint().orElseThrow();
-        return ShardData.planned(index, old.name(), cp.kind(), Persistence.dataPath(old.workDir(), cp,
-                prev.spec().backend()));
+        List<ShardData> candidates = new ArrayList<>();
+        for (ShardPlan p : prev.plan().shards()) {
+            if (p.index() == index || p.replicaOf().equals(Optional.of(index))) {
+                candidates.add(prev.data().stream().filter(d -> d.index() == p.index()).findFirst()
+                        .orElse(ShardData.planned(p.index(), p.name(), cp.kind(),
+                                Persistence.dataPath(p.workDir(), cp, prev.spec().backend()))));
+            }
+        }
+        ShardData master = candidates.stream().filter(d -> d.index() == index).findFirst().orElseThrow();
+        ShardData best = master;
+        Instant bestAt = modified.apply(master.path()).orElse(null);
+        for (ShardData c : candidates) {
+            Optional<Instant> at = modified.apply(c.path());
+            if (at.isPresent() && (bestAt == null || at.get().isAfter(bestAt))) {
+                best = c;
+                bestAt = at.get();
+            }
+        }
+        return best;
     }
 
     private static List<ShardPlan> masters(LaunchPlan plan) {

@@ -71,6 +71,34 @@ class ResumeTest {
     }
 
     @Test
+    void afterALostAllocationTheNewestDataAmongAMasterAndItsReplicasWins() {
+        // 3 masters x 1 replica: shard 3 replicates 0, 4 replicates 1, 5 replicates 2. Nothing recorded at stop (the
+        // allocation was lost); shard 4 (a replica promoted when shard 1 died) wrote last for range 1.
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").instancesPerNode(3).replicas(1).checkpoint(EVERY)
+                .build();
+        LaunchPlan before = Planner.plan("demo", EXP, spec, new Placement(List.of(new Placement.Node("localhost",
+                List.of("127.0.0.1")))), Optional.of(new Credentials("smartsim", "0123456789abcdef0123456789abcdef")));
+        OrchestratorRecord prev = record(before, Resume.planned(before, List.of()));
+        java.util.Map<Path, Instant> written = java.util.Map.of(
+                Path.of("/scratch/exp/db/db_1/dump.rdb"), Instant.parse("2026-01-01T00:00:00Z"),
+                Path.of("/scratch/exp/db/db_4/dump.rdb"), Instant.parse("2026-01-01T01:00:00Z"),
+                Path.of("/scratch/exp/db/db_0/dump.rdb"), Instant.parse("2026-01-01T02:00:00Z"),
+                Path.of("/scratch/exp/db/db_3/dump.rdb"), Instant.parse("2026-01-01T01:00:00Z"),
+                Path.of("/scratch/exp/db/db_5/dump.rdb"), Instant.parse("2026-01-01T03:00:00Z"));
+        java.util.function.Function<Path, Optional<Instant>> at = p -> Optional.ofNullable(written.get(p));
+        assertThat(Resume.lastServer(prev, before.shards().get(1).slots(), 1, at).path())
+                .isEqualTo(Path.of("/scratch/exp/db/db_4/dump.rdb"));
+        assertThat(Resume.lastServer(prev, before.shards().get(0).slots(), 0, at).path())
+                .isEqualTo(Path.of("/scratch/exp/db/db_0/dump.rdb"));
+        // Shard 2 itself left no file; its replica's is the data there is.
+        assertThat(Resume.lastServer(prev, before.shards().get(2).slots(), 2, at).path())
+                .isEqualTo(Path.of("/scratch/exp/db/db_5/dump.rdb"));
+        // No data anywhere: the planned master's path, and it starts empty.
+        assertThat(Resume.lastServer(prev, before.shards().get(2).slots(), 2, p -> Optional.empty()).path())
+                .isEqualTo(Path.of("/scratch/exp/db/db_2/dump.rdb"));
+    }
+
+    @Test
     void incompatibleStartsAreRefusedNamingBothSidesAndTheFix() {
         LaunchPlan three = plan(3, EVERY, Backend.REDIS);
         Optional<OrchestratorRecord> prev = Optional.of(record(three, List.of()));

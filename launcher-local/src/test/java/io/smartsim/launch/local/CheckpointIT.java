@@ -213,6 +213,49 @@ class CheckpointIT {
                 s -> assertThat(s).startsWith("AOF flushed and fsynced by SHUTDOWN at stop")));
     }
 
+    /**
+     * Replicas and a lost allocation: a master dies, its replica takes over and takes more writes, then every process
+     * is SIGKILLed. Nothing was recorded at a stop, so resume must pick, for that range, the promoted replica's newer
+     * data over its dead master's older file.
+     */
+    @Test
+    void withReplicasAResumeAfterALostAllocationTakesThePromotedReplicasNewerData() throws Exception {
+        int base = ports(6);
+        try (Experiment exp = Experiment.create("ck", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(base, 3, Checkpoint.aof()).toBuilder().replicas(1).build());
+            exp.start(db);
+            write(db, 0, 3000);
+            Thread.sleep(1500); // fsynced (appendfsync everysec), on masters and replicas
+            LaunchedShard master1 = db.shards().get(1);
+            ProcessHandle h = ProcessHandle.of(master1.pid().orElseThrow()).orElseThrow();
+            h.destroyForcibly();
+            h.onExit().get(10, TimeUnit.SECONDS);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (!exp.status("db").serving()) {
+                assertThat(System.nanoTime()).as("a replica took over within 40 s").isLessThan(until);
+                Thread.sleep(200);
+            }
+            write(db, 3000, 4000); // a third of these only the promoted replica (shard 4) ever holds
+            Thread.sleep(1500);
+            for (LaunchedShard s : db.shards()) {
+                if (s.index() != 1) {
+                    ProcessHandle p = ProcessHandle.of(s.pid().orElseThrow()).orElseThrow();
+                    p.destroyForcibly();
+                    p.onExit().get(10, TimeUnit.SECONDS);
+                }
+            }
+            exp.detach(db);
+        }
+        int moved = ports(6);
+        try (Experiment exp = Experiment.create("ck", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(moved, 3, Checkpoint.aof()).toBuilder().replicas(1).build());
+            exp.resume(db);
+            assertAllBack(db, 0, 4000);
+            assertRedisCliCheckPasses(db);
+            exp.stop(db);
+        }
+    }
+
     @Test
     void aStandaloneShardResumesToo() throws Exception {
         int base = ports(1);
