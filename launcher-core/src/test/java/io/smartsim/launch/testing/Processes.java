@@ -143,16 +143,36 @@ public final class Processes {
         return under(dir).stream().filter(Proc::server).toList();
     }
 
+    /** How long a scheduler may take to end a cancelled step's processes after scancel/qdel returns. */
+    public static final Duration GRACE = Duration.ofSeconds(10);
+
     /**
      * What {@link #under} still finds once {@code grace} has passed (polled, so usually at once): a scheduler ends a
      * cancelled step's processes a moment after {@code scancel}/{@code qdel} returns; a true leftover stays.
      */
-    public static List<Proc> leftUnder(Path dir, Duration grace) throws InterruptedException {
+    public static List<Proc> leftUnder(Path dir, Duration grace) {
         long until = System.nanoTime() + grace.toNanos();
         List<Proc> left = under(dir);
         while (!left.isEmpty() && System.nanoTime() < until) {
-            Thread.sleep(100);
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return left;
+            }
             left = under(dir);
+        }
+        return left;
+    }
+
+    /**
+     * The check for an {@code @AfterEach}: every process of the test's directory still there after {@link #GRACE},
+     * each then killed ({@link #killUnder}) so that even a failing test leaves no orphan. Assert it is empty.
+     */
+    public static List<Proc> leftBehind(Path dir) {
+        List<Proc> left = leftUnder(dir, GRACE);
+        if (!left.isEmpty()) {
+            killUnder(dir);
         }
         return left;
     }
