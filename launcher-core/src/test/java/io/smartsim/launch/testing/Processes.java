@@ -151,8 +151,10 @@ public final class Processes {
      * cancelled step's processes a moment after {@code scancel}/{@code qdel} returns; a true leftover stays.
      */
     public static List<Proc> leftUnder(Path dir, Duration grace) {
-        long until = System.nanoTime() + grace.toNanos();
+        long t0 = System.nanoTime();
+        long until = t0 + grace.toNanos();
         List<Proc> left = under(dir);
+        int first = left.size();
         while (!left.isEmpty() && System.nanoTime() < until) {
             try {
                 Thread.sleep(100);
@@ -161,6 +163,10 @@ public final class Processes {
                 return left;
             }
             left = under(dir);
+        }
+        if (first > 0 && left.isEmpty()) {
+            System.out.printf("leftUnder: %d process(es) of %s ended %d ms into the grace%n", first, dir,
+                    (System.nanoTime() - t0) / 1_000_000);
         }
         return left;
     }
