@@ -1,5 +1,6 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,7 @@ class RunSlurmSignalIT {
             argv.addAll(jobs);
             sh(argv.toArray(String[]::new));
         }
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     @Test
@@ -99,8 +101,7 @@ class RunSlurmSignalIT {
         }
         assertThat(stepNames()).as("steps of the run left in allocation %s", holder).isEmpty();
         assertThat(jobsOfThisRun()).as("batch jobs of the run left in the queue").isEmpty();
-        assertThat(sh("pgrep", "-af", "redis-server").out.lines().filter(l -> l.contains(tmp.toString())))
-                .as("redis-server processes left").isEmpty();
+        assertThat(Processes.serversUnder(tmp)).as("redis-server processes left").isEmpty();
         assertThat(sh("pgrep", "-af", "srun").out.lines().filter(l -> l.contains("--jobid=" + holder)))
                 .as("srun processes left").isEmpty();
         assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")

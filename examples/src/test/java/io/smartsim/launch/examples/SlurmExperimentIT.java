@@ -1,5 +1,6 @@
 package io.smartsim.launch.examples;
 
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,7 @@ class SlurmExperimentIT {
             argv.addAll(jobs);
             run(argv, 30);
         }
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     private static Run run(List<String> argv, long timeoutSeconds) throws IOException, InterruptedException {
@@ -92,6 +94,8 @@ class SlurmExperimentIT {
         System.out.print(text);
         assertThat(squeue(id)).as("squeue lists none of job " + id + "'s steps after it ended").isEmpty();
         assertThat(redisServersOf(exp)).as("redis-server processes of this experiment left behind").isEmpty();
+        assertThat(Processes.leftUnder(tmp, Processes.GRACE)).as("processes of job " + id + " left after it ended")
+                .isEmpty();
         return new Run(p.exitValue(), text);
     }
 
@@ -100,9 +104,8 @@ class SlurmExperimentIT {
         return r.out().lines().filter(l -> !l.isBlank() && !l.contains("Invalid job id")).toList();
     }
 
-    private static List<String> redisServersOf(Path exp) throws Exception {
-        return run(List.of("pgrep", "-af", "redis-server"), 30).out().lines()
-                .filter(l -> l.contains(exp.toString())).toList();
+    private static List<Processes.Proc> redisServersOf(Path exp) {
+        return Processes.serversUnder(exp); // by working dir: Redis's title no longer names its config
     }
 
     @Test

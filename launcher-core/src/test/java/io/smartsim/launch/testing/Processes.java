@@ -4,11 +4,27 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** What integration tests need to prove that nothing is left behind: servers by port, free ports. */
+/**
+ * What integration tests need to prove that nothing is left behind: servers by port, processes by the experiment
+ * directory they run in, free ports.
+ *
+ * <p>Redis and KeyDB rewrite their command line to {@code redis-server ADDR:PORT [cluster]}: the config path is gone
+ * from {@code /proc/PID/cmdline} (and {@code pgrep -af}) and the environment is overwritten, so grepping the command
+ * line for the experiment directory never finds a shard. What stays is the working directory: every rendered config
+ * sets {@code dir} to the shard's work dir under the experiment, and the server changes into it. {@link #under} and
+ * {@link #serversUnder} look there (and in the command line, for srun's {@code --chdir=} and model scripts).
+ */
 public final class Processes {
     private static final AtomicInteger NEXT = new AtomicInteger(20000 + (int) (ProcessHandle.current().pid() % 200) * 100);
 
@@ -74,6 +90,150 @@ public final class Processes {
                 h.onExit().orTimeout(Duration.ofSeconds(5).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                         .exceptionally(t -> h).join();
             });
+        }
+    }
+
+    /** One live process as {@code /proc} shows it. */
+    public record Proc(long pid, String comm, String cwd, String cmdline) {
+        /** A Redis or KeyDB server, whatever its title says: {@code comm} keeps the name it was started as. */
+        public boolean server() {
+            return comm.equals("redis-server") || comm.equals("keydb-server");
+        }
+
+        @Override
+        public String toString() {
+            return pid + " " + cmdline + " (" + comm + ", cwd " + cwd + ")";
+        }
+    }
+
+    /**
+     * Live processes of the experiment in {@code dir}: their working directory is {@code dir} or below it, or their
+     * command line names it ({@code srun --chdir=...}, a model script, a wrapper's {@code --server-argv ... redis.conf}).
+     * This JVM and its ancestors never count. {@code dir} must be the test's own directory (a {@code @TempDir}): then
+     * every process found was started by the test, and no other test's process ever is.
+     */
+    public static List<Proc> under(Path dir) {
+        String root = real(dir);
+        Set<Long> skip = new HashSet<>();
+        for (Optional<ProcessHandle> h = Optional.of(ProcessHandle.current()); h.isPresent(); h = h.get().parent()) {
+            skip.add(h.get().pid());
+        }
+        List<Proc> out = new ArrayList<>();
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : pids) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                if (skip.contains(pid)) {
+                    continue;
+                }
+                String cwd = cwd(pid).orElse("");
+                String cmdline = cmdline(pid).strip();
+                if (inside(cwd, root) || names(cmdline, root) || names(cmdline, dir.toAbsolutePath().toString())) {
+                    out.add(new Proc(pid, comm(pid), cwd, cmdline));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc: this check needs Linux", e);
+        }
+        return out.stream().filter(pr -> ProcessHandle.of(pr.pid()).map(ProcessHandle::isAlive).orElse(false))
+                .toList();
+    }
+
+    /** The redis-server / keydb-server processes among {@link #under}: the shards still running from {@code dir}. */
+    public static List<Proc> serversUnder(Path dir) {
+        return under(dir).stream().filter(Proc::server).toList();
+    }
+
+    /** How long a scheduler may take to end a cancelled step's processes after scancel/qdel returns. */
+    public static final Duration GRACE = Duration.ofSeconds(10);
+
+    /**
+     * What {@link #under} still finds once {@code grace} has passed (polled, so usually at once): a scheduler ends a
+     * cancelled step's processes a moment after {@code scancel}/{@code qdel} returns; a true leftover stays.
+     */
+    public static List<Proc> leftUnder(Path dir, Duration grace) {
+        long t0 = System.nanoTime();
+        long until = t0 + grace.toNanos();
+        List<Proc> left = under(dir);
+        int first = left.size();
+        while (!left.isEmpty() && System.nanoTime() < until) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return left;
+            }
+            left = under(dir);
+        }
+        if (first > 0 && left.isEmpty()) {
+            System.out.printf("leftUnder: %d process(es) of %s ended %d ms into the grace%n", first, dir,
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+        return left;
+    }
+
+    /**
+     * The check for an {@code @AfterEach}: every process of the test's directory still there after {@link #GRACE},
+     * each then killed ({@link #killUnder}) so that even a failing test leaves no orphan. Assert it is empty.
+     */
+    public static List<Proc> leftBehind(Path dir) {
+        List<Proc> left = leftUnder(dir, GRACE);
+        if (!left.isEmpty()) {
+            killUnder(dir);
+        }
+        return left;
+    }
+
+    /**
+     * Kills what {@link #under} finds, and waits for each to end: the cleanup of last resort after a failed check,
+     * so that a failing test still leaves no orphan. Only processes in the test's own directory: never another's.
+     */
+    public static void killUnder(Path dir) {
+        for (Proc p : under(dir)) {
+            ProcessHandle.of(p.pid()).ifPresent(h -> {
+                h.destroyForcibly();
+                h.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> h).join();
+            });
+        }
+    }
+
+    private static boolean inside(String cwd, String root) {
+        String c = cwd.endsWith(" (deleted)") ? cwd.substring(0, cwd.length() - " (deleted)".length()) : cwd;
+        return c.equals(root) || c.startsWith(root.endsWith("/") ? root : root + "/");
+    }
+
+    /** {@code cmdline} names {@code root} or a path below it (not merely a longer name that starts the same). */
+    static boolean names(String cmdline, String root) {
+        for (int i = cmdline.indexOf(root); i >= 0; i = cmdline.indexOf(root, i + 1)) {
+            int end = i + root.length();
+            if (end == cmdline.length() || !(Character.isLetterOrDigit(cmdline.charAt(end))
+                    || "._-".indexOf(cmdline.charAt(end)) >= 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String real(Path dir) {
+        try {
+            return dir.toRealPath().toString();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize().toString();
+        }
+    }
+
+    private static Optional<String> cwd(long pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")).toString());
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return Optional.empty(); // exited, or another user's
+        }
+    }
+
+    private static String comm(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
+        } catch (IOException e) {
+            return "";
         }
     }
 

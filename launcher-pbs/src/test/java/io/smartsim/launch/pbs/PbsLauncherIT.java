@@ -6,6 +6,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.spi.LaunchedShard;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,15 +75,15 @@ class PbsLauncherIT {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
         // Whatever the test did, nothing of this test's experiment may keep running.
-        assertThat(redisOf(tmp)).as("redis-server processes of this test left behind").isEmpty();
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     private static CommandResult sh(String... argv) {
         return SH.run(List.of(argv), CMD);
     }
 
-    private static List<String> redisOf(Path dir) {
-        return sh("pgrep", "-af", "redis-server").stdout().lines().filter(l -> l.contains(dir.toString())).toList();
+    private static List<Processes.Proc> redisOf(Path dir) {
+        return Processes.serversUnder(dir); // by working dir: the title lost the config
     }
 
     private static PbsParsers.Job job(String id) {

@@ -10,6 +10,7 @@ import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,8 +85,7 @@ class PbsModelsIT {
             assertThat(PbsParsers.qstatText(SH.run(PbsCommands.qstat(Dialect.TORQUE, jobs), CMD).stdout()))
                     .as("jobs of this test still queued or running").allMatch(PbsParsers.Job::finished);
         }
-        assertThat(SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
-                .filter(l -> l.contains(tmp.toString()))).as("redis-server processes of this test left behind").isEmpty();
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     private Experiment experiment() {

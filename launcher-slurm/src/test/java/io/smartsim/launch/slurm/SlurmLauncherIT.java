@@ -8,6 +8,7 @@ import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,15 +62,15 @@ class SlurmLauncherIT {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
         // Whatever the test did, nothing of this test's experiment may keep running.
-        assertThat(redisOf(tmp)).as("redis-server processes of this test left behind").isEmpty();
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     private static CommandResult sh(String... argv) {
         return SH.run(List.of(argv), CMD);
     }
 
-    private static List<String> redisOf(Path dir) {
-        return sh("pgrep", "-af", "redis-server").stdout().lines().filter(l -> l.contains(dir.toString())).toList();
+    private static List<Processes.Proc> redisOf(Path dir) {
+        return Processes.serversUnder(dir); // by working dir: Redis's title no longer names its config
     }
 
     /** A job holding 3 nodes, as a user's salloc would; returns once it runs. */

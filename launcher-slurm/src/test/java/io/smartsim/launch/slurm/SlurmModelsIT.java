@@ -14,6 +14,7 @@ import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.entity.Strategy;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,10 +78,8 @@ class SlurmModelsIT {
             SH.run(SlurmCommands.scancel(mine), CMD);
         }
         assertThat(batchJobsOf(tmp)).as("batch jobs of this test left in the queue").isEmpty();
-        assertThat(sh("pgrep", "-af", "redis-server").stdout().lines().filter(l -> l.contains(tmp.toString())))
-                .as("redis-server processes of this test left behind").isEmpty();
-        assertThat(sh("pgrep", "-af", "srun").stdout().lines().filter(l -> l.contains(tmp.toString())))
-                .as("srun processes of this test left behind").isEmpty();
+        // redis-server, srun and model processes alike: by working dir or a path of this test in the command line.
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
     }
 
     /** Jobs whose working directory is under this test's directory (the model batch jobs), still queued or running. */

@@ -11,6 +11,7 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.exec.Routes;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,12 +68,13 @@ class RemoteSlurmIT {
             SshTestbed.up(); // a test that cut the connection and failed before bringing it back
         }
         Transports.closeAll();
-        List<String> left = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
-                .filter(l -> l.contains(dir.toString())).toList();
+        List<Processes.Proc> left = Processes.serversUnder(dir); // by working dir: the title lost the config
         if (!jobs.isEmpty()) {
             SH.run(List.of("scancel", String.join(",", jobs)), CMD);
         }
+        List<Processes.Proc> afterScancel = Processes.leftBehind(dir);
         assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+        assertThat(afterScancel).as("processes of this test still there after scancel").isEmpty();
     }
 
     private OrchestratorSpec.Builder spec(int port) {
