@@ -31,6 +31,11 @@ import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
 import io.smartsim.launch.spi.ModelLaunchers;
 import io.smartsim.launch.spi.RenderedLaunch;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.EventLog;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.supervise.Supervision;
+import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import redis.clients.jedis.exceptions.JedisException;
@@ -90,6 +95,8 @@ public final class Experiment implements AutoCloseable {
     private final Map<String, ModelLauncher> modelLaunchers = new ConcurrentHashMap<>();
     private final Map<String, Instant> orchestratorStarted = new ConcurrentHashMap<>();
     private final Map<String, Instant> orchestratorEnded = new ConcurrentHashMap<>();
+    /** The watchdog of each orchestrator started here with --restart or --lease, while this experiment is open. */
+    private final Map<String, Supervisor> supervisors = new ConcurrentHashMap<>();
     private Thread stopOnExit;
     /** Set by stop-on-exit (under this experiment's lock): no model starts after it. */
     private boolean exiting;
@@ -168,6 +175,7 @@ public final class Experiment implements AutoCloseable {
             throw new InvalidSpecException("id", "experiment '" + name + "' already has a model or ensemble named '"
                     + spec.id() + "'; give each entity a distinct name");
         }
+        Supervision.refuseUnsupported(launcher, spec);
         Placement placement = launcher.place(spec);
         LaunchPlan plan = Planner.plan(name, dir, spec, placement);
         Orchestrator o = new Orchestrator(plan, launcher, Orchestrator.State.NEW, List.of());
@@ -244,7 +252,8 @@ public final class Experiment implements AutoCloseable {
         Instant t0 = Instant.now();
         LaunchPlan recordedPlan = recordable(plan);
         OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING,
-                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty());
+                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty(),
+                Optional.of(Supervision.record(plan)));
         store.update(name, m -> m.with(starting));
         List<LaunchedShard> spawned = new CopyOnWriteArrayList<>();
         AbortOnExit abort = new AbortOnExit(launcher, spawned, plan.access());
@@ -257,6 +266,10 @@ public final class Experiment implements AutoCloseable {
             if (plan.auth().isEmpty()) {
                 progress.accept(noAuthWarning(plan));
             }
+            EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
+                    + launcher.name() + " launcher"));
+            // The lease runs from before the first shard starts: each shard's guard reads it from its first second.
+            plan.spec().lease().ifPresent(l -> Lease.in(plan.dir()).renew(l, Instant.now()));
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
@@ -283,8 +296,11 @@ public final class Experiment implements AutoCloseable {
             orchestratorEnded.remove(db.id());
             armStopOnExit();
             store.update(name, m -> m.with(starting.withShards(shards).withStatus(Status.RUNNING, Optional.empty())));
-            progress.accept(String.format("'%s' healthy in %.2f s", plan.id(),
-                    Duration.between(t0, Instant.now()).toMillis() / 1000.0));
+            String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),
+                    Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+            EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
+            supervise(db);
+            progress.accept(healthyIn);
         } catch (RuntimeException e) {
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
@@ -438,7 +454,12 @@ public final class Experiment implements AutoCloseable {
                 throw new StateException("orchestrator '" + db.id() + "' is not running (recorded: "
                         + (r == null ? "never started" : r.status()) + "); nothing to stop");
             }
-            List<LaunchedShard> shards = !db.shards().isEmpty() ? db.shards() : r.shards();
+            if (r != null) {
+                // The watchdog first, so it never restarts what this stop kills; then the shards as it left them.
+                endSupervision(db.id(), r);
+                r = store.read().flatMap(m -> m.find(db.id())).orElse(r);
+            }
+            List<LaunchedShard> shards = r != null && !r.shards().isEmpty() ? r.shards() : db.shards();
             progress.accept("stopping " + shards.size() + " shard(s) of '" + db.id() + "'");
             reach(db.launcher(), shards); // a new process has no route to remote shards until the launcher makes one
             Shards.shutdownNoSave(shards, CONTROL_TIMEOUT, (r != null ? r.plan() : db.plan()).access());
@@ -448,7 +469,40 @@ public final class Experiment implements AutoCloseable {
             orchestratorEnded.put(db.id(), Instant.now());
             store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withStatus(Status.STOPPED, Optional.empty())))
                     .orElse(m));
+            EventLog.in(db.plan().dir()).append(Event.of(db.id(), Event.STOPPED, shards.size() + " shard(s) stopped"));
         }
+    }
+
+    /** Starts the watchdog of {@code db} when its spec asks for one; it runs while this experiment is open. */
+    private void supervise(Orchestrator db) {
+        if (!Supervisor.needed(db.plan())) {
+            return;
+        }
+        Supervisor.Owner owner = new Supervisor.Owner(db::shards, s -> {
+            db.restarted(s);
+            store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withShard(s))).orElse(m));
+        }, () -> true, () -> db.state() == Orchestrator.State.RUNNING);
+        Supervisor old = supervisors.put(db.id(), new Supervisor(db.plan(), db.launcher(), owner,
+                Supervisor.Settings.defaults(), java.time.Clock.systemUTC()).start());
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** Ends whatever supervises {@code id}: this experiment's watchdog thread, and a recorded watchdog process. */
+    private void endSupervision(String id, OrchestratorRecord r) {
+        Supervisor s = supervisors.remove(id);
+        if (s != null) {
+            s.close();
+        }
+        Supervision.stopWatchdog(r, progress);
+    }
+
+    /** The events log, lease and watchdog of orchestrator {@code id}, as recorded and checked now. */
+    public Supervision.Status supervision(String id) {
+        OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + dir + "; known here: " + knownIds()));
+        return Supervision.status(r);
     }
 
     /**
@@ -479,8 +533,10 @@ public final class Experiment implements AutoCloseable {
         if (r.status() != Status.STARTING && r.status() != Status.RUNNING) {
             return Optional.empty();
         }
+        endSupervision(r.id(), r);
         Launcher launcher = launcherFor(r);
-        List<LaunchedShard> shards = r.shards();
+        List<LaunchedShard> shards = store.read().flatMap(m -> m.find(r.id())).map(OrchestratorRecord::shards)
+                .orElse(r.shards());
         Map<Integer, Liveness> before = launcher.probe(shards);
         long gone = before.values().stream().filter(l -> l == Liveness.GONE).count();
         String found;
@@ -542,7 +598,7 @@ public final class Experiment implements AutoCloseable {
         if (!r.shards().isEmpty() && gone == r.shards().size()) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), "STALE", r.shards(), live,
                     Optional.empty(), Optional.of("recorded as " + r.status() + " but none of its " + r.shards().size()
-                    + " processes exists; stop it to clear the entry"));
+                    + " processes exists" + leaseNote(r) + "; stop it to clear the entry"));
         }
         HealthReport h = HealthChecker.check(r.shards().stream()
                 .map(s -> new HealthChecker.Target(s.index(), s.host(), s.port())).toList(), r.plan().clustered(),
@@ -551,6 +607,16 @@ public final class Experiment implements AutoCloseable {
                 : h.healthy() ? "RUNNING" : "UNHEALTHY";
         return new OrchestratorStatus(r.id(), r.launcher(), r.status(), state, r.shards(), live, Optional.of(h),
                 h.firstProblem());
+    }
+
+    /** Why the shards may have gone: a lease that ran out. */
+    private static String leaseNote(OrchestratorRecord r) {
+        if (r.spec().lease().isEmpty()) {
+            return "";
+        }
+        Supervision.Status s = Supervision.status(r);
+        return s.leaseExpired() ? " (the lease ran out at " + s.leaseExpiry().map(Instant::toString)
+                .orElse("? (lease file removed)") + " without being renewed: the shards stopped themselves)" : "";
     }
 
     private String knownIds() {
@@ -928,6 +994,9 @@ public final class Experiment implements AutoCloseable {
     /** Stops every model this instance started, then every orchestrator it started and did not detach. Safe to call twice. */
     @Override
     public synchronized void close() {
+        // The controller is leaving: its watchdogs stop (detached orchestrators keep running, their leases unrenewed).
+        supervisors.values().forEach(Supervisor::close);
+        supervisors.clear();
         if (stopOnExit != null) {
             try {
                 Runtime.getRuntime().removeShutdownHook(stopOnExit);

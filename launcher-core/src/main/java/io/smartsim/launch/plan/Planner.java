@@ -74,9 +74,7 @@ public final class Planner {
     /** Options the spec can carry but no launcher honours yet: refused by name rather than silently ignored. */
     private static void refuseUnbuilt(OrchestratorSpec spec) {
         if (spec.replicas() > 0) throw unbuilt("replicas", "--replicas");
-        if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
         if (spec.checkpoint().isPresent()) throw unbuilt("checkpoint", "--checkpoint");
-        if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");
         if (spec.ai().isPresent()) throw unbuilt("ai", "--ai");
     }
 

@@ -1,0 +1,136 @@
+package io.smartsim.launch.supervise;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.manifest.SupervisionRecord;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.spi.Launcher;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The supervision of one orchestrator as a whole: which launchers can carry it out, what the manifest records, and
+ * the detached watchdog process ({@code db watch}) that a later {@code db stop} or {@code db cleanup} ends first.
+ */
+public final class Supervision {
+    /** How long a watchdog process gets to finish a restart under way after SIGTERM before it is killed. */
+    public static final Duration WATCHDOG_GRACE = Duration.ofSeconds(15);
+
+    /**
+     * What {@code db status} and the API show about supervision.
+     *
+     * @param leaseExpiry   when the lease runs out (as the lease file says); empty without a lease
+     * @param leaseExpired  whether it has run out
+     * @param watchdogPid   the detached watchdog process, if one was recorded
+     * @param watchdogAlive whether that process still runs
+     * @param events        the events log, oldest first
+     */
+    public record Status(Optional<Instant> leaseExpiry, boolean leaseExpired, Optional<Long> watchdogPid,
+                         boolean watchdogAlive, List<Event> events) {
+        public Status {
+            events = List.copyOf(events);
+        }
+    }
+
+    private Supervision() {
+    }
+
+    /**
+     * Refuses, at plan time, {@code --restart on-failure} and {@code --lease} for launchers that cannot carry them out
+     * ({@link Launcher#canRestart}, {@link Launcher#canLease}), naming the launcher.
+     */
+    public static void refuseUnsupported(Launcher launcher, OrchestratorSpec spec) {
+        if (spec.restart() == RestartPolicy.ON_FAILURE && !launcher.canRestart()) {
+            throw new InvalidSpecException("restart", "--restart on-failure is not supported by the " + launcher.name()
+                    + " launcher yet (only local); leave it out, and check the orchestrator with 'db status'");
+        }
+        if (spec.lease().isPresent() && !launcher.canLease()) {
+            throw new InvalidSpecException("lease", "--lease is not supported by the " + launcher.name()
+                    + " launcher yet (only local); leave it out, and stop the orchestrator with 'db stop' (for example "
+                    + "from an EXIT trap in the batch script)");
+        }
+    }
+
+    /** What the manifest records for a plan before its shards start: the events log, and the lease file under --lease. */
+    public static SupervisionRecord record(LaunchPlan plan) {
+        return new SupervisionRecord(EventLog.in(plan.dir()).file(),
+                plan.spec().lease().map(l -> Lease.in(plan.dir()).file()), Optional.empty(), Optional.empty(),
+                Optional.empty());
+    }
+
+    /** Supervision as recorded for {@code r}, checked now. */
+    public static Status status(OrchestratorRecord r) {
+        Optional<Instant> expiry = Optional.empty();
+        boolean expired = false;
+        if (r.spec().lease().isPresent()) {
+            Lease lease = Lease.in(r.plan().dir());
+            expiry = lease.expiry();
+            expired = lease.expired(Instant.now());
+        }
+        Optional<SupervisionRecord> s = r.supervision();
+        Optional<Long> pid = s.flatMap(SupervisionRecord::watchdogPid);
+        return new Status(expiry, expired, pid, s.flatMap(Supervision::watchdog).isPresent(),
+                EventLog.in(r.plan().dir()).read());
+    }
+
+    /** The recorded watchdog process, if it still runs (same pid and start time). */
+    static Optional<ProcessHandle> watchdog(SupervisionRecord s) {
+        return s.watchdogPid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).filter(h -> {
+            Optional<Instant> started = h.info().startInstant();
+            return s.watchdogStart().isEmpty() || started.isEmpty() || started.equals(s.watchdogStart());
+        });
+    }
+
+    /**
+     * Ends the recorded watchdog process of {@code r} before its shards are stopped, so it never restarts what stop is
+     * killing: SIGTERM (it finishes or abandons a restart under way, recording what it started), then SIGKILL after
+     * {@link #WATCHDOG_GRACE}. Returns once it is gone; does nothing when none runs.
+     */
+    public static void stopWatchdog(OrchestratorRecord r, Consumer<String> progress) {
+        Optional<ProcessHandle> h = r.supervision().flatMap(Supervision::watchdog);
+        if (h.isEmpty()) {
+            return;
+        }
+        progress.accept("stopping the watchdog of '" + r.id() + "' (pid " + h.get().pid() + ")");
+        ProcessHandle p = h.get();
+        p.destroy();
+        if (!awaitExit(p, WATCHDOG_GRACE)) {
+            p.destroyForcibly();
+            awaitExit(p, Duration.ofSeconds(5));
+        }
+    }
+
+    private static boolean awaitExit(ProcessHandle p, Duration limit) {
+        long until = System.nanoTime() + limit.toNanos();
+        while (p.isAlive() && !exited(p.pid())) {
+            if (System.nanoTime() >= until) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A zombie (exited, not yet reaped by init) counts as gone. */
+    private static boolean exited(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')');
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (java.io.IOException | RuntimeException e) {
+            return !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+    }
+}
