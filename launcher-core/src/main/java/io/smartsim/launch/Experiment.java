@@ -498,6 +498,12 @@ public final class Experiment implements AutoCloseable {
         Supervision.stopWatchdog(r, progress);
     }
 
+    /** Renews the lease of orchestrator {@code id} ({@code --lease}) for its duration from now; returns the new expiry. */
+    public Instant renewLease(String id) {
+        return Supervision.renew(store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + dir + "; known here: " + knownIds())));
+    }
+
     /** The events log, lease and watchdog of orchestrator {@code id}, as recorded and checked now. */
     public Supervision.Status supervision(String id) {
         OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
@@ -533,11 +539,8 @@ public final class Experiment implements AutoCloseable {
         if (r.status() != Status.STARTING && r.status() != Status.RUNNING) {
             return Optional.empty();
         }
-        endSupervision(r.id(), r);
         Launcher launcher = launcherFor(r);
-        List<LaunchedShard> shards = store.read().flatMap(m -> m.find(r.id())).map(OrchestratorRecord::shards)
-                .orElse(r.shards());
-        Map<Integer, Liveness> before = launcher.probe(shards);
+        Map<Integer, Liveness> before = launcher.probe(r.shards());
         long gone = before.values().stream().filter(l -> l == Liveness.GONE).count();
         String found;
         if (r.status() == Status.STARTING) {
@@ -545,9 +548,14 @@ public final class Experiment implements AutoCloseable {
         } else if (gone == 0) {
             return Optional.empty(); // running whole: 'db stop' is how to end it
         } else {
-            found = gone == shards.size() ? "STALE" : "DEGRADED";
+            found = gone == r.shards().size() ? "STALE" : "DEGRADED";
         }
-        List<LaunchedShard> present = shards.stream().filter(s -> before.get(s.index()) != Liveness.GONE).toList();
+        // The watchdog first, so it restarts nothing this cleanup removes; then the shards as it left them.
+        endSupervision(r.id(), r);
+        List<LaunchedShard> shards = store.read().flatMap(m -> m.find(r.id())).map(OrchestratorRecord::shards)
+                .orElse(r.shards());
+        Map<Integer, Liveness> current = launcher.probe(shards);
+        List<LaunchedShard> present = shards.stream().filter(s -> current.get(s.index()) != Liveness.GONE).toList();
         progress.accept("cleaning up '" + r.id() + "' (" + found + "): " + present.size() + " of " + shards.size()
                 + " recorded shard process(es) still exist");
         if (!present.isEmpty()) {
@@ -974,9 +982,18 @@ public final class Experiment implements AutoCloseable {
         return EntitySummary.table(summary());
     }
 
-    /** Leaves {@code db} running when this experiment is closed or the JVM exits. */
+    /**
+     * Leaves {@code db} running when this experiment is closed or the JVM exits, and no longer supervised by it: its
+     * watchdog (restarts, lease renewals) stops now. With {@code --lease}, renew the lease from elsewhere
+     * ({@code db renew}) or let it run out.
+     */
     public void detach(Orchestrator db) {
         startedHere.remove(db);
+        // Let go of it whole: this experiment no longer restarts its shards or renews its lease either.
+        Supervisor s = supervisors.remove(db.id());
+        if (s != null) {
+            s.close("detached from the experiment that started it: this process no longer supervises it");
+        }
     }
 
     private synchronized void armStopOnExit() {

@@ -9,6 +9,8 @@ import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,6 +19,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,8 +66,31 @@ public final class DbStatusCommand implements Callable<Integer> {
     }
 
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
-                 String ssdb, List<Shard> shards, List<String> problems, String error) {
+                 String ssdb, List<Shard> shards, List<String> problems, String error, Supervision supervision) {
+        Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+              String ssdb, List<Shard> shards, List<String> problems, String error) {
+            this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, null);
+        }
+
+        Entry with(Supervision s) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, s);
+        }
     }
+
+    /**
+     * {@code --restart}, {@code --lease} and the events log: {@code lease} as given ("10m"), when it runs out, the
+     * watchdog process {@code db start} left, and every event (the text output shows the last {@value #RECENT}).
+     */
+    record Supervision(String restart, String lease, Instant leaseExpires, boolean leaseExpired, Long watchdogPid,
+                       boolean watchdogAlive, List<Event> events) {
+        static Supervision of(io.smartsim.launch.supervise.Supervision.Status s) {
+            return new Supervision(s.restart().id(), s.lease().map(Durations::format).orElse(null),
+                    s.leaseExpiry().orElse(null), s.leaseExpired(), s.watchdogPid().orElse(null), s.watchdogAlive(),
+                    s.events());
+        }
+    }
+
+    static final int RECENT = 5;
 
     /** {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null. */
     record Shard(int index, String name, String address, Long pid, String process, Boolean reachable, String role,
@@ -76,7 +103,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         Report report;
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
-            List<Entry> entries = statuses.stream().map(DbStatusCommand::entry).toList();
+            List<Entry> entries = statuses.stream().map(s -> entry(s).with(Supervision.of(exp.supervision(s.id()))))
+                    .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries);
         }
@@ -163,11 +191,44 @@ public final class DbStatusCommand implements Callable<Integer> {
             Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))
                     .ifPresent(x -> sb.append("  ").append(e.healthy() ? "note" : "error").append(": ").append(x)
                             .append('\n'));
+            if (e.supervision() != null) {
+                sb.append(supervision(e.supervision(), e.recorded()));
+            }
         }
         if (r.orchestrators().size() > 1) {
             long ok = r.orchestrators().stream().filter(Entry::healthy).count();
             sb.append("overall: ").append(r.healthy() ? "healthy" : "not healthy").append(" (").append(ok)
                     .append(" of ").append(r.orchestrators().size()).append(" orchestrators RUNNING)\n");
+        }
+        return sb.toString();
+    }
+
+    /** The supervision line and the last {@value #RECENT} events, as a table. */
+    static String supervision(Supervision s, String recorded) {
+        StringBuilder sb = new StringBuilder();
+        List<String> parts = new ArrayList<>();
+        if (!"no".equals(s.restart())) {
+            parts.add("restart " + s.restart());
+        }
+        if (s.lease() != null) {
+            parts.add("lease " + s.lease() + (s.leaseExpires() == null ? " (no lease file)" : s.leaseExpired()
+                    ? ", ran out at " + s.leaseExpires() : ", runs out at " + s.leaseExpires() + " (in "
+                    + Math.max(0, s.leaseExpires().getEpochSecond() - Instant.now().getEpochSecond()) + " s)"));
+        }
+        if (s.watchdogPid() != null && ("RUNNING".equals(recorded) || s.watchdogAlive())) {
+            parts.add("watchdog pid " + s.watchdogPid() + (s.watchdogAlive() ? "" : " (gone)"));
+        }
+        if (!parts.isEmpty()) {
+            sb.append("  supervision: ").append(String.join(", ", parts)).append('\n');
+        }
+        if (!s.events().isEmpty()) {
+            List<Event> recent = s.events().subList(Math.max(0, s.events().size() - RECENT), s.events().size());
+            sb.append("  events (last ").append(recent.size()).append(" of ").append(s.events().size())
+                    .append("; all with --json):\n");
+            sb.append(Text.table("    ", List.of("TIME", "EVENT", "SHARD", "DETAIL"), recent.stream()
+                    .map(ev -> List.of(ev.time().truncatedTo(ChronoUnit.SECONDS).toString(), ev.type(),
+                            ev.shard().map(String::valueOf).orElse("-"), ev.detail()))
+                    .toList()));
         }
         return sb.toString();
     }

@@ -25,13 +25,15 @@ public final class Supervision {
     /**
      * What {@code db status} and the API show about supervision.
      *
+     * @param restart       the restart policy
+     * @param lease         the lease duration; empty without {@code --lease}
      * @param leaseExpiry   when the lease runs out (as the lease file says); empty without a lease
      * @param leaseExpired  whether it has run out
      * @param watchdogPid   the detached watchdog process, if one was recorded
      * @param watchdogAlive whether that process still runs
      * @param events        the events log, oldest first
      */
-    public record Status(Optional<Instant> leaseExpiry, boolean leaseExpired, Optional<Long> watchdogPid,
+    public record Status(RestartPolicy restart, Optional<Duration> lease, Optional<Instant> leaseExpiry, boolean leaseExpired, Optional<Long> watchdogPid,
                          boolean watchdogAlive, List<Event> events) {
         public Status {
             events = List.copyOf(events);
@@ -75,8 +77,29 @@ public final class Supervision {
         }
         Optional<SupervisionRecord> s = r.supervision();
         Optional<Long> pid = s.flatMap(SupervisionRecord::watchdogPid);
-        return new Status(expiry, expired, pid, s.flatMap(Supervision::watchdog).isPresent(),
+        return new Status(r.spec().restart(), r.spec().lease(), expiry, expired, pid, s.flatMap(Supervision::watchdog).isPresent(),
                 EventLog.in(r.plan().dir()).read());
+    }
+
+    /**
+     * Renews {@code r}'s lease for its duration from now ({@code db renew}); refuses an orchestrator without a lease,
+     * not recorded as running, or whose lease has already run out (its shards are stopping: start it again).
+     */
+    public static Instant renew(OrchestratorRecord r) {
+        java.time.Duration duration = r.spec().lease().orElseThrow(() -> new io.smartsim.launch.StateException(
+                "orchestrator '" + r.id() + "' has no lease (it was started without --lease); nothing to renew"));
+        if (r.status() != io.smartsim.launch.manifest.Status.RUNNING) {
+            throw new io.smartsim.launch.StateException("orchestrator '" + r.id() + "' is not running (recorded: "
+                    + r.status() + "); nothing to renew");
+        }
+        Lease lease = Lease.in(r.plan().dir());
+        Instant now = Instant.now();
+        if (lease.expired(now)) {
+            throw new io.smartsim.launch.StateException("the lease of '" + r.id() + "' ran out at "
+                    + lease.expiry().map(Instant::toString).orElse("? (its lease file was removed)")
+                    + ": its shards have stopped themselves or are stopping; clear it with 'db stop' and start it again");
+        }
+        return lease.renew(duration, now);
     }
 
     /** The recorded watchdog process, if it still runs (same pid and start time). */

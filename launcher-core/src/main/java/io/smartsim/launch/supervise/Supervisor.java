@@ -81,6 +81,7 @@ public final class Supervisor implements AutoCloseable {
     private boolean controllerGoneSaid;
     private boolean leaseExpiredSaid;
     private volatile boolean closed;
+    private volatile String closedBecause = "stopped";
     private volatile Thread thread;
 
     public Supervisor(LaunchPlan plan, Launcher launcher, Owner owner, Settings settings, Clock clock) {
@@ -106,10 +107,18 @@ public final class Supervisor implements AutoCloseable {
         return this;
     }
 
+    /** Waits for the watchdog thread started by {@link #start} to end. */
+    public void join() throws InterruptedException {
+        Thread t = thread;
+        if (t != null) {
+            t.join();
+        }
+    }
+
     /** Watches until {@link #close}, an interrupt, the owner no longer wanting it, or a lease run out with every shard gone. */
     public void run() {
         events.append(Event.of(plan.id(), Event.SUPERVISING, what()));
-        String why = "stopped";
+        String why = null;
         try {
             while (!closed) {
                 if (!owner.wanted().getAsBoolean()) {
@@ -129,12 +138,13 @@ public final class Supervisor implements AutoCloseable {
             why = "failed: " + e;
             throw e;
         } finally {
-            events.append(Event.of(plan.id(), Event.WATCHDOG_EXIT, why));
+            events.append(Event.of(plan.id(), Event.WATCHDOG_EXIT, why != null ? why : closedBecause));
         }
     }
 
     private String what() {
-        StringBuilder sb = new StringBuilder("watchdog of " + plan.shards().size() + " shard(s): ");
+        StringBuilder sb = new StringBuilder("watchdog (pid " + ProcessHandle.current().pid() + ") of "
+                + plan.shards().size() + " shard(s): ");
         if (plan.spec().restart() == RestartPolicy.ON_FAILURE) {
             sb.append("restart on failure (checked every ").append(Durations.format(settings.probeInterval()))
                     .append(", hung after ").append(Durations.format(settings.hungAfter())).append(" without PING, at most ")
@@ -320,6 +330,12 @@ public final class Supervisor implements AutoCloseable {
     /** Stops the watchdog and waits for it (bounded); a restart under way is abandoned and its process stopped. */
     @Override
     public void close() {
+        close("stopped");
+    }
+
+    /** As {@link #close()}, with the reason the events log gives for the watchdog's end. */
+    public void close(String because) {
+        closedBecause = because;
         closed = true;
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
