@@ -105,9 +105,20 @@ public final class SlurmLauncher implements Launcher {
         return NAME;
     }
 
+    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
+    @Override
+    public boolean canLease() {
+        return true;
+    }
+
     @Override
     public Placement place(OrchestratorSpec spec) {
         Unsupported.tls(spec, NAME);
+        if (spec.lease().isPresent() && spec.launcherOptions().containsKey(io.smartsim.launch.exec.Transports.REMOTE)) {
+            throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
+                    + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
+                    + "the login node, or leave --lease out");
+        }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
