@@ -74,7 +74,7 @@ public final class SlurmLauncher implements Launcher {
      * The sruns this process started, by {@link #srunKey}: a stop in this process (the abort hook of a start that
      * SIGINT ended) terminates them directly, whichever transport runs them. Entries leave when their shards stop.
      */
-    private static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
+    static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
 
     /** The transport given, if one was; otherwise each operation opens the one its options name. */
     private final Optional<CommandRunner> given;
@@ -109,6 +109,17 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public boolean canLease() {
         return true;
+    }
+
+    @Override
+    public boolean canRestart() {
+        return true;
+    }
+
+    /** A new step of the dead shard's wrapper, pinned to its node, in its job: see {@link SlurmRestart}. */
+    @Override
+    public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
+        return new SlurmRestart(plan, dead, ctx, runner(dead.handle())).go();
     }
 
     @Override
@@ -513,7 +524,7 @@ public final class SlurmLauncher implements Launcher {
         return SlurmScripts.all(plan, SlurmOptions.parse(plan.spec().launcherOptions()));
     }
 
-    private static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
+    static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
         return runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
     }
@@ -558,7 +569,7 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** The key of an srun in {@link #SRUNS}: where it runs and its pid there. */
-    private static String srunKey(CommandRunner runner, long pid) {
+    static String srunKey(CommandRunner runner, long pid) {
         return runner.where() + " " + pid;
     }
 

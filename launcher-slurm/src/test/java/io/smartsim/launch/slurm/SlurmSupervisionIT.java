@@ -94,4 +94,48 @@ class SlurmSupervisionIT {
             exp.stop(exp.orchestrator("orchestrator"));
         }
     }
+
+    @Test
+    void aKilledShardComesBackAsANewStepOnItsNodeAndRejoins() throws Exception {
+        String job = HolderJobs.hold3("slurm-restart-it", jobs::add);
+        try (Experiment exp = Experiment.create("slurm-restart", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(22910).launcherOption("alloc", job)
+                    .restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(1);
+            // Redis retitles itself "redis-server ADDRESS:PORT [cluster]"; the port is this test's own.
+            List<String> server = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                    .filter(l -> l.contains(" " + victim.address() + " ")).toList();
+            assertThat(server).hasSize(1);
+            long pid = Long.parseLong(server.get(0).split(" ", 2)[0]);
+            SH.run(List.of("kill", "-9", Long.toString(pid)), CMD);
+
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> types = List.of();
+            while (System.nanoTime() < until) {
+                types = exp.supervision("orchestrator").events().stream()
+                        .filter(e -> e.shard().map(i -> i == 1).orElse(false)).map(Event::type).toList();
+                if (types.contains(Event.REJOINED) || types.contains(Event.RESTART_FAILED)) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertThat(types).as(exp.supervision("orchestrator").events().toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.handle().get("node")).isEqualTo(victim.handle().get("node"));
+            assertThat(again.address()).isEqualTo(victim.address());
+            assertThat(again.handle().get("stepId")).isNotEqualTo(victim.handle().get("stepId"));
+            assertThat(steps(job)).contains(job + "." + again.handle().get("stepId"));
+            io.smartsim.launch.security.Credentials cred = db.plan().auth().orElseThrow();
+            io.smartsim.launch.exec.CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(),
+                    "--cluster", "check", db.shards().get(0).address()), java.util.Map.of("REDISCLI_AUTH",
+                    cred.password()), CMD);
+            assertThat(check.exitCode()).as(check.describe()).isZero();
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        assertThat(steps(job)).containsOnly(job + ".batch");
+    }
 }
