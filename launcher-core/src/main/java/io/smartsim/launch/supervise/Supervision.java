@@ -50,11 +50,11 @@ public final class Supervision {
     public static void refuseUnsupported(Launcher launcher, OrchestratorSpec spec) {
         if (spec.restart() == RestartPolicy.ON_FAILURE && !launcher.canRestart()) {
             throw new InvalidSpecException("restart", "--restart on-failure is not supported by the " + launcher.name()
-                    + " launcher yet (only local); leave it out, and check the orchestrator with 'db status'");
+                    + " launcher yet (only local and slurm); leave it out, and check the orchestrator with 'db status'");
         }
         if (spec.lease().isPresent() && !launcher.canLease()) {
             throw new InvalidSpecException("lease", "--lease is not supported by the " + launcher.name()
-                    + " launcher yet (only local); leave it out, and stop the orchestrator with 'db stop' (for example "
+                    + " launcher yet (only local and slurm); leave it out, and stop the orchestrator with 'db stop' (for example "
                     + "from an EXIT trap in the batch script)");
         }
     }

@@ -170,6 +170,32 @@ class SupervisionIT {
         }
     }
 
+    /** SIGSTOP: the process exists but answers nothing, as on a hung node. */
+    @Test
+    void aHungShardIsNoticedByPingTerminatedAndRestarted() throws Exception {
+        int base = ports(3);
+        try (Experiment exp = Experiment.create("sup", dir)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().id("db").instancesPerNode(3).port(base)
+                    .restart(RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(0);
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(victim.pid().orElseThrow())).start();
+            assertThat(stop.waitFor()).isZero();
+            long t0 = System.nanoTime();
+            List<Event> events = awaitEvents(exp, "db", ev -> types(ev, 0).contains(Event.REJOINED)
+                    || types(ev, 0).contains(Event.RESTART_FAILED), Duration.ofSeconds(60));
+            assertThat(types(events, 0)).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            Event down = events.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow();
+            assertThat(down.detail()).contains("has not answered PING for").contains("hung");
+            assertThat(ProcessHandle.of(victim.pid().get()).filter(h -> !LocalLauncher.exited(h.pid())))
+                    .as("the hung process was terminated").isEmpty();
+            System.out.printf("hung shard rejoined %.1f s after SIGSTOP%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+    }
+
     @Test
     void aShardWhoseRestartKeepsFailingIsGivenUpAfterItsBudgetAndTheOrchestratorIsDegraded() throws Exception {
         int base = ports(3);
