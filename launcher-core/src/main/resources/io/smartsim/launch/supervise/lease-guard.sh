@@ -4,7 +4,8 @@
 # Unix time (whole seconds) when the lease runs out. Once that time has passed on this node's clock, or the file
 # has been removed, it stops the shard: SIGTERM (Redis saves first when checkpointing is on), SIGKILL after
 # grace_seconds, and appends the reason to the events log. It exits by itself when the shard's process is gone.
-# Only bash builtins run in the loop besides sleep: no date or cat per check.
+# Only bash builtins run in the loop: no date, cat or sleep process per check. It waits by reading, with a
+# timeout, from a pipe nobody writes to (opened once below).
 export TZ=UTC
 id={{id}}
 lease_file={{leaseFile}}
@@ -13,6 +14,7 @@ lease_seconds={{raw leaseSeconds}}
 grace_seconds={{raw graceSeconds}}
 pid=$1
 shard=$2
+exec {tick}<> <(:)
 printf -v now '%(%s)T' -1
 expiry=$((now + lease_seconds))
 while kill -0 "$pid" 2>/dev/null; do
@@ -33,10 +35,10 @@ while kill -0 "$pid" 2>/dev/null; do
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < grace_seconds * 10; i++)); do
       kill -0 "$pid" 2>/dev/null || exit 0
-      sleep 0.1
+      read -r -t 0.1 -u "$tick" _
     done
     kill -KILL "$pid" 2>/dev/null
     exit 0
   fi
-  sleep 1
+  read -r -t 1 -u "$tick" _
 done
