@@ -116,6 +116,7 @@ class SupervisionIT {
                 }
             }
             LaunchedShard victim = db.shards().get(1);
+            Instant killed = Instant.now();
             ProcessHandle.of(victim.pid().orElseThrow()).orElseThrow().destroyForcibly(); // kill -9
 
             List<Event> events = awaitEvents(exp, "db", ev -> types(ev, 1).contains(Event.REJOINED)
@@ -124,6 +125,9 @@ class SupervisionIT {
                     .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
             Event down = events.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow();
             assertThat(down.detail()).contains("process is gone").contains("pid " + victim.pid().get());
+            System.out.printf("kill -9 -> shard-down %d ms, -> rejoined %d ms%n",
+                    Duration.between(killed, down.time()).toMillis(), Duration.between(killed, events.stream()
+                            .filter(e -> e.type().equals(Event.REJOINED)).findFirst().orElseThrow().time()).toMillis());
             assertThat(events.stream().map(Event::type)).startsWith(Event.STARTED, Event.HEALTHY, Event.SUPERVISING);
 
             LaunchedShard again = db.shards().get(1);
@@ -252,6 +256,8 @@ class SupervisionIT {
             Thread.sleep(100);
         }
         Duration took = Duration.between(closed, Instant.now());
+        System.out.printf("every shard gone %d ms after the last renewal could have happened (detach)%n",
+                took.toMillis());
         assertThat(shards).as("every shard gone within lease + 2 s of the last renewal (%s)", took).allSatisfy(s ->
                 assertThat(ProcessHandle.of(s.pid().get()).filter(h -> !LocalLauncher.exited(h.pid()))).isEmpty());
         try (Experiment exp = Experiment.reconnect(dir)) {

@@ -109,6 +109,7 @@ class SlurmSupervisionIT {
                     .filter(l -> l.contains(" " + victim.address() + " ")).toList();
             assertThat(server).hasSize(1);
             long pid = Long.parseLong(server.get(0).split(" ", 2)[0]);
+            java.time.Instant killed = java.time.Instant.now();
             SH.run(List.of("kill", "-9", Long.toString(pid)), CMD);
 
             long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -123,6 +124,11 @@ class SlurmSupervisionIT {
             }
             assertThat(types).as(exp.supervision("orchestrator").events().toString())
                     .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            List<Event> all = exp.supervision("orchestrator").events();
+            System.out.printf("slurm: kill -9 -> shard-down %d ms, -> rejoined %d ms%n", Duration.between(killed,
+                    all.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow().time())
+                    .toMillis(), Duration.between(killed, all.stream().filter(e -> e.type().equals(Event.REJOINED))
+                    .findFirst().orElseThrow().time()).toMillis());
             LaunchedShard again = db.shards().get(1);
             assertThat(again.handle().get("node")).isEqualTo(victim.handle().get("node"));
             assertThat(again.address()).isEqualTo(victim.address());
