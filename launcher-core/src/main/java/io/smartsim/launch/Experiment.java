@@ -33,7 +33,6 @@ import io.smartsim.launch.spi.ModelLaunchers;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
-import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.util.Backoff;
@@ -268,8 +267,7 @@ public final class Experiment implements AutoCloseable {
             }
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
                     + launcher.name() + " launcher"));
-            // The lease runs from before the first shard starts: each shard's guard reads it from its first second.
-            plan.spec().lease().ifPresent(l -> Lease.in(plan.dir()).renew(l, Instant.now()));
+            Supervision.prepare(plan);
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());

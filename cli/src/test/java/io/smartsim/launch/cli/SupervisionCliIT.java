@@ -196,6 +196,34 @@ class SupervisionCliIT {
         assertThat(status().get("state").asText()).isEqualTo("STOPPED");
     }
 
+    /**
+     * A watchdog that db stop cannot signal (recorded on another host, as when db start ran inside a batch job): the
+     * stop request file makes it restart nothing and end. Here the host recorded is rewritten to force that path.
+     */
+    @Test
+    void aWatchdogOnAnotherHostIsStoppedThroughTheStopRequestFile() throws Exception {
+        startFromShortLivedShell("--restart", "on-failure");
+        long watchdog = status().get("supervision").get("watchdogPid").asLong();
+        Path manifest = exp.resolve("manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode)
+                Json.mapper().readTree(manifest.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("orchestrators").get(0).get("supervision"))
+                .put("watchdogHost", "another-node");
+        Json.mapper().writeValue(manifest.toFile(), m);
+        JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(stop.err()).contains("asking the watchdog of 'orchestrator' on another-node (pid " + watchdog
+                + ") to stop");
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (ProcessHandle.of(watchdog).filter(h -> !zombie(h.pid())).isPresent() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(ProcessHandle.of(watchdog).filter(h -> !zombie(h.pid()))).as("watchdog ended").isEmpty();
+        List<String> all = events(status());
+        assertThat(all).as("no restart of the shards db stop shut down").doesNotContain("restarting");
+        assertThat(all).contains("watchdog-exit").endsWith("stopped");
+    }
+
     @Test
     void launchersThatCannotSuperviseAreRefusedByNameAtPlanTime() throws Exception {
         JarRunner.Result r = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",

@@ -13,10 +13,13 @@ import java.util.Optional;
  * @param watchdogPid   the detached watchdog process ({@code db watch}) that {@code db start} left, if any
  * @param watchdogStart its start time, to tell it from a later process that reuses the pid
  * @param watchdogLog   its log file
+ * @param watchdogHost  the host it runs on (a pid means nothing elsewhere)
  */
 public record SupervisionRecord(Path events, Optional<Path> leaseFile, Optional<Long> watchdogPid,
-                                Optional<Instant> watchdogStart, Optional<Path> watchdogLog) {
+                                Optional<Instant> watchdogStart, Optional<Path> watchdogLog,
+                                Optional<String> watchdogHost) {
     public SupervisionRecord {
+        watchdogHost = watchdogHost == null ? Optional.empty() : watchdogHost;
         leaseFile = leaseFile == null ? Optional.empty() : leaseFile;
         watchdogPid = watchdogPid == null ? Optional.empty() : watchdogPid;
         watchdogStart = watchdogStart == null ? Optional.empty() : watchdogStart;
@@ -24,7 +27,7 @@ public record SupervisionRecord(Path events, Optional<Path> leaseFile, Optional<
     }
 
     /** This record with the watchdog process {@code pid}. */
-    public SupervisionRecord withWatchdog(long pid, Optional<Instant> start, Path log) {
-        return new SupervisionRecord(events, leaseFile, Optional.of(pid), start, Optional.of(log));
+    public SupervisionRecord withWatchdog(long pid, Optional<Instant> start, Path log, String host) {
+        return new SupervisionRecord(events, leaseFile, Optional.of(pid), start, Optional.of(log), Optional.of(host));
     }
 }

@@ -63,7 +63,16 @@ public final class Supervision {
     public static SupervisionRecord record(LaunchPlan plan) {
         return new SupervisionRecord(EventLog.in(plan.dir()).file(),
                 plan.spec().lease().map(l -> Lease.in(plan.dir()).file()), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * What a start does before its first shard: withdraws an earlier stop request, and under {@code --lease} writes
+     * the lease, so that each shard's guard reads a valid one from its first second.
+     */
+    public static void prepare(LaunchPlan plan) {
+        StopRequest.clear(plan.dir());
+        plan.spec().lease().ifPresent(l -> Lease.in(plan.dir()).renew(l, Instant.now()));
     }
 
     /** Supervision as recorded for {@code r}, checked now. */
@@ -116,7 +125,21 @@ public final class Supervision {
      * {@link #WATCHDOG_GRACE}. Returns once it is gone; does nothing when none runs.
      */
     public static void stopWatchdog(OrchestratorRecord r, Consumer<String> progress) {
-        Optional<ProcessHandle> h = r.supervision().flatMap(Supervision::watchdog);
+        Optional<SupervisionRecord> rec = r.supervision().filter(s -> s.watchdogPid().isPresent());
+        if (rec.isEmpty()) {
+            return;
+        }
+        // Told through the file system too: a watchdog on another host (db start in a batch job, db stop from the
+        // login node) cannot be signalled, but checks for this file before every restart and every second.
+        StopRequest.write(r.plan().dir());
+        Optional<String> host = rec.get().watchdogHost();
+        if (host.isPresent() && !host.get().equals(hostname())) {
+            progress.accept("asking the watchdog of '" + r.id() + "' on " + host.get() + " (pid "
+                    + rec.get().watchdogPid().get() + ") to stop");
+            awaitExitEvent(r, StopRequest.GRACE);
+            return;
+        }
+        Optional<ProcessHandle> h = watchdog(rec.get());
         if (h.isEmpty()) {
             return;
         }
@@ -126,6 +149,33 @@ public final class Supervision {
         if (!awaitExit(p, WATCHDOG_GRACE)) {
             p.destroyForcibly();
             awaitExit(p, Duration.ofSeconds(5));
+        }
+    }
+
+    /** This machine's host name, as the manifest records where a watchdog runs. */
+    public static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+        }
+    }
+
+    /** Waits, bounded, for a watchdog elsewhere to log its exit after the stop request. */
+    private static void awaitExitEvent(OrchestratorRecord r, Duration limit) {
+        Instant asked = Instant.now().minusSeconds(1);
+        long until = System.nanoTime() + limit.toNanos();
+        EventLog log = EventLog.in(r.plan().dir());
+        while (System.nanoTime() < until) {
+            if (log.recent(5).stream().anyMatch(e -> e.type().equals(Event.WATCHDOG_EXIT) && e.time().isAfter(asked))) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -122,7 +122,7 @@ public final class Supervisor implements AutoCloseable {
         try {
             while (!closed) {
                 if (!owner.wanted().getAsBoolean()) {
-                    why = "the orchestrator is no longer recorded as running";
+                    why = "asked to stop, or the orchestrator is no longer recorded as running";
                     break;
                 }
                 Optional<String> end = cycle();
@@ -228,6 +228,11 @@ public final class Supervisor implements AutoCloseable {
     /** A shard found dead: restart it within the budget, or give it up. */
     private void failed(LaunchedShard s, String how) throws InterruptedException {
         silentSince.remove(s.index());
+        if (!owner.wanted().getAsBoolean()) {
+            closed = true; // being stopped: the shard went down on purpose
+            closedBecause = "the orchestrator is being stopped";
+            return;
+        }
         if (down.add(s.index())) {
             events.append(Event.of(plan.id(), Event.SHARD_DOWN, s.index(), how));
         }

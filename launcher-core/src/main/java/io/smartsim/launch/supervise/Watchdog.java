@@ -63,7 +63,8 @@ public final class Watchdog {
                 + p.exit().orElse("?") + "; see " + log));
         Optional<Instant> start = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
         store.update(experiment, m -> m.find(id).map(x -> m.with(x.withSupervision(x.supervision()
-                .orElse(Supervision.record(x.plan())).withWatchdog(pid, start, log)))).orElse(m));
+                .orElse(Supervision.record(x.plan())).withWatchdog(pid, start, log, Supervision.hostname()))))
+                .orElse(m));
         return pid;
     }
 
@@ -78,13 +79,15 @@ public final class Watchdog {
                 "no orchestrator '" + id + "' in " + expDir + "; nothing to watch"));
         String experiment = store.read().orElseThrow().experiment();
         long me = ProcessHandle.current().pid();
+        Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
         Launcher launcher = Launchers.find(first.launcher());
         Cached manifest = new Cached(store, id);
         Supervisor.Owner owner = new Supervisor.Owner(
                 () -> manifest.get().map(OrchestratorRecord::shards).orElse(List.of()),
                 s -> store.update(experiment, m -> m.find(id).map(x -> m.with(x.withShard(s))).orElse(m)),
                 () -> controller.map(Controller::alive).orElse(true),
-                () -> manifest.get().filter(x -> x.status() == Status.RUNNING)
+                () -> !StopRequest.since(first.plan().dir(), started) && manifest.get()
+                        .filter(x -> x.status() == Status.RUNNING)
                         .filter(x -> x.supervision().flatMap(SupervisionRecord::watchdogPid).map(p -> p == me)
                                 .orElse(true)).isPresent());
         Supervisor sup = new Supervisor(first.plan(), launcher, owner, Supervisor.Settings.defaults(),
