@@ -14,6 +14,7 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.util.Parallel;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -83,6 +84,8 @@ public final class Supervisor implements AutoCloseable {
     private volatile boolean closed;
     private volatile String closedBecause = "stopped";
     private volatile Thread thread;
+    /** Kept for the watchdog's life: a check every second must not make threads every second. */
+    private Parallel.Pool pings;
 
     public Supervisor(LaunchPlan plan, Launcher launcher, Owner owner, Settings settings, Clock clock) {
         this.plan = plan;
@@ -119,6 +122,7 @@ public final class Supervisor implements AutoCloseable {
     public void run() {
         events.append(Event.of(plan.id(), Event.SUPERVISING, what()));
         String why = null;
+        pings = new Parallel.Pool(plan.shards().size());
         try {
             while (!closed) {
                 if (!owner.wanted().getAsBoolean()) {
@@ -138,6 +142,7 @@ public final class Supervisor implements AutoCloseable {
             why = "failed: " + e;
             throw e;
         } finally {
+            pings.close();
             events.append(Event.of(plan.id(), Event.WATCHDOG_EXIT, why != null ? why : closedBecause));
         }
     }
@@ -199,6 +204,10 @@ public final class Supervisor implements AutoCloseable {
         if (plan.spec().restart() != RestartPolicy.ON_FAILURE) {
             return Optional.empty();
         }
+        // PINGs in parallel: one hung shard costs one timeout per check, not one per shard behind it.
+        Set<Integer> answered = new HashSet<>(pings.map(shards.stream().filter(s -> live.getOrDefault(s.index(),
+                Liveness.UNKNOWN) != Liveness.GONE).toList(), s -> Ping.answers(s.host(), s.port(),
+                (int) settings.pingTimeout().toMillis(), plan.access()) ? s.index() : -1));
         for (LaunchedShard s : shards) {
             if (closed || givenUp.contains(s.index())) {
                 continue;
@@ -207,7 +216,7 @@ public final class Supervisor implements AutoCloseable {
             if (l == Liveness.GONE) {
                 failed(s, "its process is gone (" + launcher.name() + " launcher's probe"
                         + s.pid().map(p -> ", pid " + p).orElse("") + ")");
-            } else if (Ping.answers(s.host(), s.port(), (int) settings.pingTimeout().toMillis(), plan.access())) {
+            } else if (answered.contains(s.index())) {
                 silentSince.remove(s.index());
                 down.remove(s.index());
             } else {
