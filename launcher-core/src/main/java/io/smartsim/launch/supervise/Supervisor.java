@@ -195,14 +195,14 @@ public final class Supervisor implements AutoCloseable {
                         .orElse("?") + " unless it is renewed ('db renew')"));
             }
         }
+        if (!leaseOut && plan.spec().restart() != RestartPolicy.ON_FAILURE) {
+            return Optional.empty(); // a lease alone needs no probe (on Slurm one is an squeue call)
+        }
         List<LaunchedShard> shards = owner.shards().get();
         Map<Integer, Liveness> live = launcher.probe(shards);
         if (leaseOut) {
             boolean allGone = live.values().stream().allMatch(l -> l == Liveness.GONE);
             return allGone ? Optional.of("the lease ran out and every shard has stopped") : Optional.empty();
-        }
-        if (plan.spec().restart() != RestartPolicy.ON_FAILURE) {
-            return Optional.empty();
         }
         // PINGs in parallel: one hung shard costs one timeout per check, not one per shard behind it.
         Set<Integer> answered = new HashSet<>(pings.map(shards.stream().filter(s -> live.getOrDefault(s.index(),
