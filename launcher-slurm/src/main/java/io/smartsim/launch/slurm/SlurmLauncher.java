@@ -131,6 +131,13 @@ public final class SlurmLauncher implements Launcher {
                     + "the login node, or leave --lease out");
         }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
+        if (opts.batch() && spec.restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+            // A restarted shard is a step started from outside the job; the job ends when its script's own steps
+            // have all ended (its last line is `wait`), and would take the restarted steps with it.
+            throw new InvalidSpecException("restart", "--restart on-failure needs an allocation with the slurm launcher "
+                    + "(--alloc JOBID or SLURM_JOB_ID), not --batch: a batch job ends once its own shard steps have, "
+                    + "and would end the restarted ones with it; start inside an allocation or leave --restart out");
+        }
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {

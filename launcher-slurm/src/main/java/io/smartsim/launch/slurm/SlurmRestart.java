@@ -22,8 +22,8 @@ import java.util.Optional;
  * Restarts one dead shard ({@code --restart on-failure}): its wrapper again as a new step of the job it ran in,
  * pinned to the node it ran on ({@code srun --jobid --nodelist --overlap}), so it comes back on the same address and
  * port, in the same work directory with its config and cluster state file untouched (only its old report is
- * removed). Works for shards started in an allocation and in a batch job alike: the new step is started from
- * outside the job, as in-allocation shards are, and recorded as such.
+ * removed). For shards started in an allocation ({@code --alloc}, {@code SLURM_JOB_ID}); {@code --batch} with
+ * {@code --restart} is refused at plan time, since a batch job ends with its script's own steps.
  */
 final class SlurmRestart {
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
