@@ -42,7 +42,10 @@ import java.util.stream.Collectors;
                 "  UNHEALTHY  processes up, but a shard does not answer or the cluster is not ok",
                 "  DEGRADED   some of its processes are gone",
                 "  STALE      recorded as running, but every process is gone",
-                "  STOPPED, FAILED, STARTING  as recorded"},
+                "  STOPPED, FAILED, STARTING  as recorded",
+                "Then its supervision (--restart, --lease: when the lease runs out, the watchdog's pid) and its last "
+                        + "events (shard down, restarted, rejoined, gave up, lease expired, ...); --json has every "
+                        + "event. See docs/supervision.md."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Every orchestrator shown is RUNNING (healthy).",
                 "1:At least one is not, or there is no (readable) manifest, or the id is unknown.",
