@@ -31,6 +31,10 @@ import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
 import io.smartsim.launch.spi.ModelLaunchers;
 import io.smartsim.launch.spi.RenderedLaunch;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.EventLog;
+import io.smartsim.launch.supervise.Supervision;
+import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import redis.clients.jedis.exceptions.JedisException;
@@ -90,6 +94,8 @@ public final class Experiment implements AutoCloseable {
     private final Map<String, ModelLauncher> modelLaunchers = new ConcurrentHashMap<>();
     private final Map<String, Instant> orchestratorStarted = new ConcurrentHashMap<>();
     private final Map<String, Instant> orchestratorEnded = new ConcurrentHashMap<>();
+    /** The watchdog of each orchestrator started here with --restart or --lease, while this experiment is open. */
+    private final Map<String, Supervisor> supervisors = new ConcurrentHashMap<>();
     private Thread stopOnExit;
     /** Set by stop-on-exit (under this experiment's lock): no model starts after it. */
     private boolean exiting;
@@ -168,6 +174,7 @@ public final class Experiment implements AutoCloseable {
             throw new InvalidSpecException("id", "experiment '" + name + "' already has a model or ensemble named '"
                     + spec.id() + "'; give each entity a distinct name");
         }
+        Supervision.refuseUnsupported(launcher, spec);
         Placement placement = launcher.place(spec);
         LaunchPlan plan = Planner.plan(name, dir, spec, placement);
         Orchestrator o = new Orchestrator(plan, launcher, Orchestrator.State.NEW, List.of());
@@ -265,7 +272,8 @@ public final class Experiment implements AutoCloseable {
         Instant t0 = Instant.now();
         LaunchPlan recordedPlan = recordable(plan);
         OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING,
-                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty(), data);
+                recordedPlan.spec(), recordedPlan, List.of(), t0, Optional.empty(), data,
+                Optional.of(Supervision.record(plan)));
         store.update(name, m -> m.with(starting));
         List<LaunchedShard> spawned = new CopyOnWriteArrayList<>();
         AbortOnExit abort = new AbortOnExit(launcher, spawned, plan.access());
@@ -283,6 +291,9 @@ public final class Experiment implements AutoCloseable {
                 progress.accept(io.smartsim.launch.plan.AiPlanner.smartRedisAuthNote(plan));
             }
             plan.warnings().forEach(w -> progress.accept("warning: " + w));
+            EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
+                    + launcher.name() + " launcher"));
+            Supervision.prepare(plan);
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
@@ -307,8 +318,11 @@ public final class Experiment implements AutoCloseable {
             orchestratorEnded.remove(db.id());
             armStopOnExit();
             store.update(name, m -> m.with(starting.withShards(shards).withStatus(Status.RUNNING, Optional.empty())));
-            progress.accept(String.format("'%s' healthy in %.2f s", plan.id(),
-                    Duration.between(t0, Instant.now()).toMillis() / 1000.0));
+            String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),
+                    Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+            EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
+            supervise(db);
+            progress.accept(healthyIn);
         } catch (RuntimeException e) {
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
@@ -465,7 +479,12 @@ public final class Experiment implements AutoCloseable {
                 throw new StateException("orchestrator '" + db.id() + "' is not running (recorded: "
                         + (r == null ? "never started" : r.status()) + "); nothing to stop");
             }
-            List<LaunchedShard> shards = !db.shards().isEmpty() ? db.shards() : r.shards();
+            if (r != null) {
+                // The watchdog first, so it never restarts what this stop kills; then the shards as it left them.
+                endSupervision(db.id(), r);
+                r = store.read().flatMap(m -> m.find(db.id())).orElse(r);
+            }
+            List<LaunchedShard> shards = r != null && !r.shards().isEmpty() ? r.shards() : db.shards();
             LaunchPlan plan = r != null ? r.plan() : db.plan();
             progress.accept("stopping " + shards.size() + " shard(s) of '" + db.id() + "'");
             reach(db.launcher(), shards); // a new process has no route to remote shards until the launcher makes one
@@ -478,10 +497,49 @@ public final class Experiment implements AutoCloseable {
             orchestratorEnded.put(db.id(), stoppedAt);
             store.update(name, m -> m.find(db.id()).map(x -> m.with(ShardShutdown.recorded(
                     x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt))).orElse(m));
+            EventLog.in(db.plan().dir()).append(Event.of(db.id(), Event.STOPPED, shards.size() + " shard(s) stopped"));
             plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
                     + plan.dir() + "; bring it back with: smartsim-launch db start --resume --exp-dir " + dir
                     + " --name " + db.id() + " --checkpoint " + c + " (and the same layout)"));
         }
+    }
+
+    /** Starts the watchdog of {@code db} when its spec asks for one; it runs while this experiment is open. */
+    private void supervise(Orchestrator db) {
+        if (!Supervisor.needed(db.plan())) {
+            return;
+        }
+        Supervisor.Owner owner = new Supervisor.Owner(db::shards, s -> {
+            db.restarted(s);
+            store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withShard(s))).orElse(m));
+        }, () -> true, () -> db.state() == Orchestrator.State.RUNNING);
+        Supervisor old = supervisors.put(db.id(), new Supervisor(db.plan(), db.launcher(), owner,
+                Supervisor.Settings.defaults(), java.time.Clock.systemUTC()).start());
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** Ends whatever supervises {@code id}: this experiment's watchdog thread, and a recorded watchdog process. */
+    private void endSupervision(String id, OrchestratorRecord r) {
+        Supervisor s = supervisors.remove(id);
+        if (s != null) {
+            s.close();
+        }
+        Supervision.stopWatchdog(r, progress);
+    }
+
+    /** Renews the lease of orchestrator {@code id} ({@code --lease}) for its duration from now; returns the new expiry. */
+    public Instant renewLease(String id) {
+        return Supervision.renew(store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + dir + "; known here: " + knownIds())));
+    }
+
+    /** The events log, lease and watchdog of orchestrator {@code id}, as recorded and checked now. */
+    public Supervision.Status supervision(String id) {
+        OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + dir + "; known here: " + knownIds()));
+        return Supervision.status(r);
     }
 
     /**
@@ -513,8 +571,7 @@ public final class Experiment implements AutoCloseable {
             return Optional.empty();
         }
         Launcher launcher = launcherFor(r);
-        List<LaunchedShard> shards = r.shards();
-        Map<Integer, Liveness> before = launcher.probe(shards);
+        Map<Integer, Liveness> before = launcher.probe(r.shards());
         long gone = before.values().stream().filter(l -> l == Liveness.GONE).count();
         String found;
         if (r.status() == Status.STARTING) {
@@ -522,9 +579,14 @@ public final class Experiment implements AutoCloseable {
         } else if (gone == 0) {
             return Optional.empty(); // running whole: 'db stop' is how to end it
         } else {
-            found = gone == shards.size() ? "STALE" : "DEGRADED";
+            found = gone == r.shards().size() ? "STALE" : "DEGRADED";
         }
-        List<LaunchedShard> present = shards.stream().filter(s -> before.get(s.index()) != Liveness.GONE).toList();
+        // The watchdog first, so it restarts nothing this cleanup removes; then the shards as it left them.
+        endSupervision(r.id(), r);
+        List<LaunchedShard> shards = store.read().flatMap(m -> m.find(r.id())).map(OrchestratorRecord::shards)
+                .orElse(r.shards());
+        Map<Integer, Liveness> current = launcher.probe(shards);
+        List<LaunchedShard> present = shards.stream().filter(s -> current.get(s.index()) != Liveness.GONE).toList();
         progress.accept("cleaning up '" + r.id() + "' (" + found + "): " + present.size() + " of " + shards.size()
                 + " recorded shard process(es) still exist");
         List<ShardShutdown.Outcome> saves = List.of();
@@ -592,7 +654,7 @@ public final class Experiment implements AutoCloseable {
         if (!r.shards().isEmpty() && gone == r.shards().size()) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), "STALE", r.shards(), live,
                     Optional.empty(), Optional.of("recorded as " + r.status() + " but none of its " + r.shards().size()
-                    + " processes exists; stop it to clear the entry"));
+                    + " processes exists" + leaseNote(r) + "; stop it to clear the entry"));
         }
         HealthReport h = HealthChecker.check(Orchestrator.targets(r.plan(), r.shards()), r.plan().clustered(),
                 CONTROL_TIMEOUT, r.plan().access());
@@ -602,6 +664,16 @@ public final class Experiment implements AutoCloseable {
         r.plan().shards().forEach(p -> planned.put(p.index(), p.roleText()));
         return new OrchestratorStatus(r.id(), r.launcher(), r.status(), state, r.shards(), live, Optional.of(h),
                 h.firstProblem(), planned);
+    }
+
+    /** Why the shards may have gone: a lease that ran out. */
+    private static String leaseNote(OrchestratorRecord r) {
+        if (r.spec().lease().isEmpty()) {
+            return "";
+        }
+        Supervision.Status s = Supervision.status(r);
+        return s.leaseExpired() ? " (the lease ran out at " + s.leaseExpiry().map(Instant::toString)
+                .orElse("? (lease file removed)") + " without being renewed: the shards stopped themselves)" : "";
     }
 
     private String knownIds() {
@@ -959,9 +1031,18 @@ public final class Experiment implements AutoCloseable {
         return EntitySummary.table(summary());
     }
 
-    /** Leaves {@code db} running when this experiment is closed or the JVM exits. */
+    /**
+     * Leaves {@code db} running when this experiment is closed or the JVM exits, and no longer supervised by it: its
+     * watchdog (restarts, lease renewals) stops now. With {@code --lease}, renew the lease from elsewhere
+     * ({@code db renew}) or let it run out.
+     */
     public void detach(Orchestrator db) {
         startedHere.remove(db);
+        // Let go of it whole: this experiment no longer restarts its shards or renews its lease either.
+        Supervisor s = supervisors.remove(db.id());
+        if (s != null) {
+            s.close("detached from the experiment that started it: this process no longer supervises it");
+        }
     }
 
     private synchronized void armStopOnExit() {
@@ -979,6 +1060,9 @@ public final class Experiment implements AutoCloseable {
     /** Stops every model this instance started, then every orchestrator it started and did not detach. Safe to call twice. */
     @Override
     public synchronized void close() {
+        // The controller is leaving: its watchdogs stop (detached orchestrators keep running, their leases unrenewed).
+        supervisors.values().forEach(Supervisor::close);
+        supervisors.clear();
         if (stopOnExit != null) {
             try {
                 Runtime.getRuntime().removeShutdownHook(stopOnExit);

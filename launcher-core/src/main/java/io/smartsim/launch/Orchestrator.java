@@ -138,6 +138,13 @@ public final class Orchestrator implements Entity {
         this.state = State.RUNNING;
     }
 
+    /** A shard the watchdog started again: it replaces the dead one of the same index. */
+    void restarted(LaunchedShard s) {
+        List<LaunchedShard> next = new java.util.ArrayList<>(shards);
+        next.replaceAll(x -> x.index() == s.index() ? s : x);
+        this.shards = List.copyOf(next);
+    }
+
     void ended(State s) {
         this.state = s;
     }

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
         versionProvider = Main.Version.class,
         description = "Plan, start, inspect and stop orchestrators of an experiment directory.",
         subcommands = {DbPlanCommand.class, DbStartCommand.class, DbStatusCommand.class, DbStopCommand.class,
-                DbCleanupCommand.class, DbEnvCommand.class},
+                DbCleanupCommand.class, DbEnvCommand.class, DbRenewCommand.class, DbWatchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {Errors.EXIT_DOC_OK, Errors.EXIT_DOC_FAILED, Errors.EXIT_DOC_USAGE})
 public final class DbCommand implements Callable<Integer> {
@@ -23,6 +23,6 @@ public final class DbCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(),
-                "missing subcommand: choose plan, start, status, stop, cleanup or env");
+                "missing subcommand: choose plan, start, status, stop, cleanup, env or renew");
     }
 }

@@ -9,6 +9,7 @@ import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.supervise.Supervisor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,7 +76,7 @@ public final class DbStartCommand implements Callable<Integer> {
 
     /** What {@code --json} prints. */
     record Started(String id, String experiment, String ssdb, String dbType, List<Shard> shards, Path manifest,
-                   double seconds) {
+                   double seconds, Long watchdogPid) {
     }
 
     record Shard(int index, String name, String address, Long pid, String role, List<SlotRange> slots, Path log) {
@@ -92,7 +93,7 @@ public final class DbStartCommand implements Callable<Integer> {
                 err.flush();
             }
         };
-        Started started;
+        Launched started;
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir(), progress)) {
             Orchestrator db = exp.createOrchestrator(orchestratorSpec);
             if (resume) {
@@ -104,17 +105,32 @@ public final class DbStartCommand implements Callable<Integer> {
             exp.detach(db);
             started = summary(exp, db, db.health(), System.nanoTime() - t0);
         }
+        // This command returns: a process of its own supervises from here (--restart on-failure, --lease).
+        if (Supervisor.needed(started.plan())) {
+            long pid = Watchdogs.spawn(expDir.dir(), started.summary().experiment(), started.summary().id());
+            progress.accept("watchdog of '" + started.summary().id() + "' running as pid " + pid + Watchdogs.what(
+                    started.plan()) + "; it ends with 'db stop'");
+            started = new Launched(started.plan(), withWatchdog(started.summary(), pid));
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
-            out.println(Json.mapper().writeValueAsString(started));
+            out.println(Json.mapper().writeValueAsString(started.summary()));
         } else {
-            out.print(render(started, expDir.dir()));
+            out.print(render(started.summary(), expDir.dir()));
         }
         out.flush();
         return Errors.OK;
     }
 
-    private static Started summary(Experiment exp, Orchestrator db, HealthReport health, long nanos) {
+    /** What this command started: the summary it prints, and the plan (not printed: it holds the password). */
+    private record Launched(io.smartsim.launch.plan.LaunchPlan plan, Started summary) {
+    }
+
+    private static Started withWatchdog(Started s, long pid) {
+        return new Started(s.id(), s.experiment(), s.ssdb(), s.dbType(), s.shards(), s.manifest(), s.seconds(), pid);
+    }
+
+    private static Launched summary(Experiment exp, Orchestrator db, HealthReport health, long nanos) {
         Map<Integer, ShardHealth> byIndex = health.shards().stream()
                 .collect(Collectors.toMap(ShardHealth::index, Function.identity()));
         List<Shard> shards = new ArrayList<>();
@@ -125,7 +141,8 @@ public final class DbStartCommand implements Callable<Integer> {
                     h == null ? "?" : db.plan().shards().get(s.index()).roleText(), h == null ? List.of() : h.slots(),
                     db.plan().shards().get(s.index()).logPath()));
         }
-        return new Started(db.id(), exp.name(), db.ssdb(), db.dbType(), shards, exp.manifestFile(), nanos / 1e9);
+        return new Launched(db.plan(), new Started(db.id(), exp.name(), db.ssdb(), db.dbType(), shards,
+                exp.manifestFile(), nanos / 1e9, null));
     }
 
     static String render(Started s, Path expDir) {
@@ -139,6 +156,9 @@ public final class DbStartCommand implements Callable<Integer> {
         }
         sb.append(Text.table("  ", List.of("SHARD", "ADDRESS", "PID", "ROLE", "SLOTS", "LOG"), rows));
         sb.append("manifest: ").append(s.manifest()).append('\n');
+        if (s.watchdogPid() != null) {
+            sb.append("watchdog: pid ").append(s.watchdogPid()).append(" (events: smartsim-launch db status)\n");
+        }
         sb.append("stop it with: smartsim-launch db stop --exp-dir ").append(Text.shellQuote(expDir.toString()))
                 .append(" --name ").append(s.id()).append('\n');
         sb.append("SSDB=").append(s.ssdb()).append('\n');

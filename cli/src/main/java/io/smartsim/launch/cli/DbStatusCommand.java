@@ -10,6 +10,8 @@ import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +46,10 @@ import java.util.stream.Collectors;
                 "  DEGRADED   some of its processes are gone; 'all 16384 slots served' beside it means a replica "
                         + "took over (still serving, redundancy lost), otherwise the lost slots are named",
                 "  STALE      recorded as running, but every process is gone",
-                "  STOPPED, FAILED, STARTING  as recorded"},
+                "  STOPPED, FAILED, STARTING  as recorded",
+                "Then its supervision (--restart, --lease: when the lease runs out, the watchdog's pid) and its last "
+                        + "events (shard down, restarted, rejoined, gave up, lease expired, ...); --json has every "
+                        + "event. See docs/supervision.md."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:Every orchestrator shown is RUNNING (healthy).",
                 "1:At least one is not serving all its slots (or not RUNNING and not case 3), or there is no "
@@ -74,7 +81,7 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
                  String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
-                 String summary, List<ShardData> data) {
+                 String summary, List<ShardData> data, Supervision supervision) {
         Entry {
             data = data == null ? List.of() : List.copyOf(data);
         }
@@ -82,7 +89,7 @@ public final class DbStatusCommand implements Callable<Integer> {
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
               String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving, String summary) {
             this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, serving, summary,
-                    List.of());
+                    List.of(), null);
         }
 
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
@@ -92,9 +99,29 @@ public final class DbStatusCommand implements Callable<Integer> {
 
         Entry withData(List<ShardData> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, d);
+                    serving, summary, d, supervision);
+        }
+
+        Entry with(Supervision s) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
+                    serving, summary, data, s);
         }
     }
+
+    /**
+     * {@code --restart}, {@code --lease} and the events log: {@code lease} as given ("10m"), when it runs out, the
+     * watchdog process {@code db start} left, and every event (the text output shows the last {@value #RECENT}).
+     */
+    record Supervision(String restart, String lease, Instant leaseExpires, boolean leaseExpired, Long watchdogPid,
+                       boolean watchdogAlive, List<Event> events) {
+        static Supervision of(io.smartsim.launch.supervise.Supervision.Status s) {
+            return new Supervision(s.restart().id(), s.lease().map(Durations::format).orElse(null),
+                    s.leaseExpiry().orElse(null), s.leaseExpired(), s.watchdogPid().orElse(null), s.watchdogAlive(),
+                    s.events());
+        }
+    }
+
+    static final int RECENT = 5;
 
     /**
      * {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null.
@@ -130,7 +157,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         Report report;
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
-            List<Entry> entries = statuses.stream().map(st -> entry(st).withData(exp.checkpointData(st.id())))
+            List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
+                            .with(Supervision.of(exp.supervision(s.id()))))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries);
@@ -230,6 +258,9 @@ public final class DbStatusCommand implements Callable<Integer> {
             Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))
                     .ifPresent(x -> sb.append("  ").append(e.healthy() ? "note" : "error").append(": ").append(x)
                             .append('\n'));
+            if (e.supervision() != null) {
+                sb.append(supervision(e.supervision(), e.recorded()));
+            }
         }
         if (r.orchestrators().size() > 1) {
             long ok = r.orchestrators().stream().filter(Entry::healthy).count();
@@ -262,6 +293,36 @@ public final class DbStatusCommand implements Callable<Integer> {
                 sb.append("  data of shard ").append(d.index()).append(": ").append(words).append('\n');
             }
         }
+    }
+
+    /** The supervision line and the last {@value #RECENT} events, as a table. */
+    static String supervision(Supervision s, String recorded) {
+        StringBuilder sb = new StringBuilder();
+        List<String> parts = new ArrayList<>();
+        if (!"no".equals(s.restart())) {
+            parts.add("restart " + s.restart());
+        }
+        if (s.lease() != null) {
+            parts.add("lease " + s.lease() + (s.leaseExpires() == null ? " (no lease file)" : s.leaseExpired()
+                    ? ", ran out at " + s.leaseExpires() : ", runs out at " + s.leaseExpires() + " (in "
+                    + Math.max(0, s.leaseExpires().getEpochSecond() - Instant.now().getEpochSecond()) + " s)"));
+        }
+        if (s.watchdogPid() != null && ("RUNNING".equals(recorded) || s.watchdogAlive())) {
+            parts.add("watchdog pid " + s.watchdogPid() + (s.watchdogAlive() ? "" : " (gone)"));
+        }
+        if (!parts.isEmpty()) {
+            sb.append("  supervision: ").append(String.join(", ", parts)).append('\n');
+        }
+        if (!s.events().isEmpty()) {
+            List<Event> recent = s.events().subList(Math.max(0, s.events().size() - RECENT), s.events().size());
+            sb.append("  events (last ").append(recent.size()).append(" of ").append(s.events().size())
+                    .append("; all with --json):\n");
+            sb.append(Text.table("    ", List.of("TIME", "EVENT", "SHARD", "DETAIL"), recent.stream()
+                    .map(ev -> List.of(ev.time().truncatedTo(ChronoUnit.SECONDS).toString(), ev.type(),
+                            ev.shard().map(String::valueOf).orElse("-"), ev.detail()))
+                    .toList()));
+        }
+        return sb.toString();
     }
 
     private static String dash(Object o) {

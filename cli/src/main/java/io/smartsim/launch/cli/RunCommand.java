@@ -108,6 +108,10 @@ public final class RunCommand implements Callable<Integer> {
                 exp.start(db);
                 if (keepDb) {
                     exp.detach(db); // from now on neither close nor Ctrl-C stops it
+                    if (io.smartsim.launch.supervise.Supervisor.needed(db.plan())) { // --restart, --lease: as db start
+                        progress.accept("watchdog of '" + db.id() + "' running as pid " + Watchdogs.spawn(expDir.dir(),
+                                exp.name(), db.id()) + Watchdogs.what(db.plan()));
+                    }
                 }
             }
             exp.start(true, apps.toArray(Entity[]::new));

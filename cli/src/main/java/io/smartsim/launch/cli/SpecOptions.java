@@ -106,7 +106,8 @@ public final class SpecOptions {
 
     @Option(names = "--lease", paramLabel = "DURATION", order = 27,
             description = "Shards shut themselves down when no controller has renewed the lease for DURATION "
-                    + "(for example 10m), so a crashed workflow cannot leave a database running.")
+                    + "(for example 10m), so a crashed workflow cannot leave a database running. 'db start' renews it "
+                    + "while the shell or script that ran it lives; 'db renew' renews it from anywhere.")
     String lease;
 
     @Option(names = "--ai", paramLabel = "BACKEND[,BACKEND...]", split = ",", order = 28,

@@ -79,7 +79,7 @@ class BadInputTest {
         assertThat(Cli.run().exit()).isEqualTo(2);
         Cli.Result db = Cli.run("db");
         assertThat(db.exit()).isEqualTo(2);
-        assertThat(db.err()).startsWith("error: missing subcommand: choose plan, start, status, stop, cleanup or env\n");
+        assertThat(db.err()).startsWith("error: missing subcommand: choose plan, start, status, stop, cleanup, env or renew\n");
     }
 
     @Test

@@ -55,7 +55,6 @@ public final class Planner {
             throw new InvalidSpecException("nodes", "the " + spec.launcher() + " launcher placed "
                     + placement.nodes().size() + " node(s) but the spec asks for " + spec.nodes());
         }
-        refuseUnbuilt(spec);
         Path root = expDir.toAbsolutePath().normalize();
         Path dir = root.resolve(spec.id());
         List<SlotRange> ranges = spec.clustered() ? SlotRange.split(spec.shardCount()) : List.of();
@@ -119,13 +118,4 @@ public final class Planner {
                 replicaOf.isPresent() ? ShardPlan.Role.REPLICA : ShardPlan.Role.MASTER, replicaOf);
     }
 
-    /** Options the spec can carry but no launcher honours yet: refused by name rather than silently ignored. */
-    private static void refuseUnbuilt(OrchestratorSpec spec) {
-        if (spec.restart() != io.smartsim.launch.RestartPolicy.NO) throw unbuilt("restart", "--restart");
-        if (spec.lease().isPresent()) throw unbuilt("lease", "--lease");
-    }
-
-    private static InvalidSpecException unbuilt(String field, String flag) {
-        return new InvalidSpecException(field, flag + " is not available in this build yet; leave it out");
-    }
 }

@@ -79,6 +79,33 @@ public interface Launcher {
      */
     void stop(List<LaunchedShard> shards, Duration grace);
 
+    /**
+     * Whether this launcher can {@link #restart} a shard ({@code --restart on-failure}). Launchers that cannot are
+     * refused at plan time by name; the default is false.
+     */
+    default boolean canRestart() {
+        return false;
+    }
+
+    /**
+     * Whether this launcher starts a lease guard ({@link io.smartsim.launch.supervise.LeaseGuard}) next to each shard
+     * of a plan with {@code --lease}. Launchers that do not are refused at plan time by name; the default is false.
+     */
+    default boolean canLease() {
+        return false;
+    }
+
+    /**
+     * Starts shard {@code dead.index()} of {@code plan} again after its process died: on the same node and port, with
+     * its config and cluster state file as they are (nothing is rewritten, so a clustered shard rejoins with its node
+     * id), and its lease guard under {@code --lease}. Reports the new process to {@link LaunchContext#spawned} as soon
+     * as it exists and returns once it answers {@code PING}; on failure stops what it started and throws, naming the
+     * shard and its log's tail. Only called when {@link #canRestart()}.
+     */
+    default LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext context) {
+        throw new io.smartsim.launch.LaunchException("the " + name() + " launcher cannot restart shards");
+    }
+
     /** Process liveness as the launcher sees it. */
     enum Liveness { ALIVE, GONE, UNKNOWN }
 }

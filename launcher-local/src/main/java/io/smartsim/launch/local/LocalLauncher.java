@@ -20,6 +20,7 @@ import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PortOwners;
 import io.smartsim.launch.exec.DetachedProcess;
 import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.supervise.LeaseGuard;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -176,9 +177,20 @@ public final class LocalLauncher implements Launcher {
     }
 
     @Override
+    public boolean canRestart() {
+        return true;
+    }
+
+    @Override
+    public boolean canLease() {
+        return true;
+    }
+
+    @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         Path bin = binary(plan);
         PlanFiles.write(plan);
+        LeaseGuards.write(plan);
         List<DetachedProcess> procs = new ArrayList<>();
         List<LaunchedShard> launched = new ArrayList<>();
         try {
@@ -189,19 +201,17 @@ public final class LocalLauncher implements Launcher {
                 procs.add(DetachedProcess.spawn(plan.spec().checkpoint().isPresent()
                         ? OwnerOnly.withOwnerOnlyUmask(argv) : argv, s.workDir(), PlanFiles.consoleLog(s)));
             }
-            for (int i = 0; i < procs.size(); i++) {
+            for (int i = 0; i < plan.shards().size(); i++) { // procs gains each shard's lease guard after the shards
                 ShardPlan s = plan.shards().get(i);
                 Optional<Process> p = procs.get(i).process(ctx.deadline().remaining());
                 if (p.isEmpty()) {
                     throw failure(plan, s, procs.get(i).exit().orElse("did not start in time"));
                 }
-                ProcessHandle h = p.get().toHandle();
-                LaunchedShard ls = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
-                        Optional.of(h.pid()), h.info().startInstant(), Map.of("node", Integer.toString(s.node())));
+                LaunchedShard ls = launched(plan, s, p.get().toHandle(), procs);
                 launched.add(ls);
                 ctx.spawned().accept(ls);
             }
-            awaitPing(plan, procs, ctx);
+            awaitPing(plan, procs.subList(0, plan.shards().size()), ctx);
             return List.copyOf(launched);
         } catch (RuntimeException e) {
             stopAll(procs);
@@ -211,6 +221,69 @@ public final class LocalLauncher implements Launcher {
             Thread.currentThread().interrupt();
             throw new LaunchException("interrupted while starting '" + plan.id() + "'; every shard was stopped", e);
         }
+    }
+
+    /**
+     * The shard as recorded, with its lease guard started beside it under {@code --lease} (the guard's process is
+     * added to {@code procs}, after the shards', so a failed launch stops it too).
+     */
+    private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DetachedProcess> procs) {
+        Map<String, String> handle = new LinkedHashMap<>();
+        handle.put("node", Integer.toString(s.node()));
+        LeaseGuards.start(plan, s, h.pid(), procs).ifPresent(g -> handle.put(LeaseGuards.HANDLE, Long.toString(g)));
+        return new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(), Optional.of(h.pid()),
+                h.info().startInstant(), handle);
+    }
+
+    /**
+     * Starts the dead shard's server again with its config and cluster state file as they are: {@link PlanFiles} is
+     * not written again, since it would delete the {@code nodes-<port>.conf} the shard rejoins with.
+     */
+    @Override
+    public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
+        ShardPlan s = plan.shards().get(dead.index());
+        if (!Files.isRegularFile(s.configPath())) {
+            throw new ShardStartException("cannot restart shard " + s.index() + " (" + s.name() + ") of '" + plan.id()
+                    + "': its config " + s.configPath() + " is gone; stop the orchestrator and start it again");
+        }
+        handle(dead).ifPresent(ProcessHandle::destroyForcibly); // a hung one the watchdog gave up on
+        List<String> argv = new ArrayList<>(s.argv());
+        argv.set(0, binary(plan).toString());
+        List<DetachedProcess> procs = new ArrayList<>();
+        procs.add(DetachedProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
+        try {
+            Optional<Process> p = procs.get(0).process(ctx.deadline().remaining());
+            if (p.isEmpty()) {
+                throw restartFailure(plan, s, procs.get(0).exit().orElse("did not start in time"));
+            }
+            LaunchedShard ls = launched(plan, s, p.get().toHandle(), procs);
+            ctx.spawned().accept(ls);
+            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
+            while (!Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
+                if (procs.get(0).exit().isPresent()) {
+                    throw restartFailure(plan, s, procs.get(0).exit().get());
+                }
+                if (!backoff.pause()) {
+                    throw restartFailure(plan, s, "did not answer PING within "
+                            + plan.spec().startupTimeout().toSeconds() + " s");
+                }
+            }
+            return ls;
+        } catch (RuntimeException e) {
+            stopAll(procs);
+            throw e;
+        } catch (InterruptedException e) {
+            stopAll(procs);
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while restarting shard " + s.index() + " of '" + plan.id()
+                    + "'; the process it started was stopped", e);
+        }
+    }
+
+    private static ShardStartException restartFailure(LaunchPlan plan, ShardPlan s, String how) {
+        return new ShardStartException("restarted shard " + s.index() + " (" + s.name() + ") of '" + plan.id()
+                + "' on port " + s.port() + " " + how + "; what the restart started was stopped.\n"
+                + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PlanFiles.consoleLog(s), 8));
     }
 
     private static void awaitPing(LaunchPlan plan, List<DetachedProcess> procs, LaunchContext ctx)
@@ -358,6 +431,7 @@ public final class LocalLauncher implements Launcher {
             awaitExit(left, Duration.ofSeconds(5));
             left.forEach(ProcessHandle::destroyForcibly);
             awaitExit(left, Duration.ofSeconds(5));
+            LeaseGuards.stop(shards); // they would exit within a second of their shards anyway
         } catch (InterruptedException e) {
             left.forEach(ProcessHandle::destroyForcibly);
             Thread.currentThread().interrupt();

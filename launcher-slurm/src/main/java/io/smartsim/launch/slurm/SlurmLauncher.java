@@ -74,7 +74,7 @@ public final class SlurmLauncher implements Launcher {
      * The sruns this process started, by {@link #srunKey}: a stop in this process (the abort hook of a start that
      * SIGINT ended) terminates them directly, whichever transport runs them. Entries leave when their shards stop.
      */
-    private static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
+    static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
 
     /** The transport given, if one was; otherwise each operation opens the one its options name. */
     private final Optional<CommandRunner> given;
@@ -105,9 +105,38 @@ public final class SlurmLauncher implements Launcher {
         return NAME;
     }
 
+    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
+    @Override
+    public boolean canLease() {
+        return true;
+    }
+
+    @Override
+    public boolean canRestart() {
+        return true;
+    }
+
+    /** A new step of the dead shard's wrapper, pinned to its node, in its job: see {@link SlurmRestart}. */
+    @Override
+    public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
+        return new SlurmRestart(plan, dead, ctx, runner(dead.handle())).go();
+    }
+
     @Override
     public Placement place(OrchestratorSpec spec) {
+        if (spec.lease().isPresent() && spec.launcherOptions().containsKey(io.smartsim.launch.exec.Transports.REMOTE)) {
+            throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
+                    + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
+                    + "the login node, or leave --lease out");
+        }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
+        if (opts.batch() && spec.restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+            // A restarted shard is a step started from outside the job; the job ends when its script's own steps
+            // have all ended (its last line is `wait`), and would take the restarted steps with it.
+            throw new InvalidSpecException("restart", "--restart on-failure needs an allocation with the slurm launcher "
+                    + "(--alloc JOBID or SLURM_JOB_ID), not --batch: a batch job ends once its own shard steps have, "
+                    + "and would end the restarted ones with it; start inside an allocation or leave --restart out");
+        }
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
@@ -503,7 +532,7 @@ public final class SlurmLauncher implements Launcher {
         return SlurmScripts.all(plan, SlurmOptions.parse(plan.spec().launcherOptions()));
     }
 
-    private static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
+    static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
         return runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
     }
@@ -548,7 +577,7 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** The key of an srun in {@link #SRUNS}: where it runs and its pid there. */
-    private static String srunKey(CommandRunner runner, long pid) {
+    static String srunKey(CommandRunner runner, long pid) {
         return runner.where() + " " + pid;
     }
 

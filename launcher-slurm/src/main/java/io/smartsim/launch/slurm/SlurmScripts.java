@@ -5,6 +5,7 @@ import io.smartsim.launch.script.Template;
 
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.supervise.LeaseGuard;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,6 +65,12 @@ public final class SlurmScripts {
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));
         v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
+        v.put("leaseGuard", plan.spec().lease().isEmpty() ? "" : String.join("\n",
+                "# --lease: a guard beside the server stops it once the lease is no longer renewed (lease-guard.sh).",
+                "# It watches this shell's pid, which the server keeps through exec; it ends with the step.",
+                "/bin/bash " + Shell.quote(LeaseGuard.path(plan).toString()) + " \"$$\" " + s.index() + " >> "
+                        + Shell.quote(s.workDir().resolve(s.name() + ".lease.out").toString()) + " 2>&1 < /dev/null &",
+                ""));
         return WRAPPER.render(v);
     }
 
@@ -80,6 +87,9 @@ public final class SlurmScripts {
         Map<String, String> out = new LinkedHashMap<>();
         if (options.batch()) {
             out.put(relative(plan, batchPath(plan)), batch(plan, options));
+        }
+        if (plan.spec().lease().isPresent()) {
+            out.put(relative(plan, LeaseGuard.path(plan)), LeaseGuard.render(plan));
         }
         String binary = serverBinary(plan);
         for (ShardPlan s : plan.shards()) {

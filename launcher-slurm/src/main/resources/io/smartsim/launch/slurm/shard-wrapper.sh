@@ -36,5 +36,5 @@ report={{report}}
 printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' \
     "$addr" "${addrs[*]}" {{port}} "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \
     > "$report.tmp" && mv -f "$report.tmp" "$report"
-# The config has no bind line: the address is only known here.
+{{raw leaseGuard}}# The config has no bind line: the address is only known here.
 exec {{raw server}} --bind "${addrs[@]}"{{raw announce}}

@@ -62,4 +62,23 @@ class SlurmLauncherTest {
                 1, report("10.0.0.2", 6780, "n2", "n2"),
                 2, report("10.0.0.3", 6780, "n3", "n3")))).isEmpty();
     }
+
+    /** Refused before anything runs: place() checks it before it asks Slurm about the job. */
+    @Test
+    void restartInABatchJobIsRefusedWithTheReason() {
+        io.smartsim.launch.OrchestratorSpec spec = io.smartsim.launch.OrchestratorSpec.builder().launcher("slurm")
+                .nodes(3).launcherOption("batch", "true").restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SlurmLauncher().place(spec))
+                .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
+                .hasMessageContaining("restart").hasMessageContaining("not --batch");
+    }
+
+    @Test
+    void leaseOverARemoteTransportIsRefused() {
+        io.smartsim.launch.OrchestratorSpec spec = io.smartsim.launch.OrchestratorSpec.builder().launcher("slurm")
+                .nodes(3).launcherOption("remote", "user@login").lease(java.time.Duration.ofMinutes(10)).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SlurmLauncher().place(spec))
+                .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
+                .hasMessageContaining("--lease is not supported with --remote");
+    }
 }

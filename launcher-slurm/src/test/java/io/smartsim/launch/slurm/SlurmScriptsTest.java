@@ -54,6 +54,17 @@ class SlurmScriptsTest {
     }
 
     @Test
+    void wrapperWithALeaseStartsItsGuardBeforeTheServerTakesItsPid() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3)
+                .lease(java.time.Duration.ofMinutes(10)).build();
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(List.of(
+                new Placement.Node("n1", List.of()), new Placement.Node("n2", List.of()),
+                new Placement.Node("n3", List.of()))));
+        Golden.assertMatches("wrapper-lease.sh", SlurmScripts.wrapper(p, p.shards().get(1), List.of(), "redis-server"));
+        assertThat(SlurmScripts.all(p, SlurmOptions.parse(Map.of()))).containsKey("lease-guard.sh");
+    }
+
+    @Test
     void batchWithCpusPerShardAsksForThemOnTheJobAndEveryStep() {
         OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3).instancesPerNode(1)
                 .cpusPerShard(4).launcherOption("batch", "true").build();

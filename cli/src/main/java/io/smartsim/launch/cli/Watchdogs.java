@@ -1,0 +1,51 @@
+package io.smartsim.launch.cli;
+
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.util.Durations;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** How {@code db start} leaves a watchdog behind: this same jar, run as {@code db watch} in a JVM of its own. */
+final class Watchdogs {
+    private Watchdogs() {
+    }
+
+    /**
+     * Starts {@code db watch} for orchestrator {@code id}, renewing its lease while the process that ran this command
+     * (its parent: the user's shell or batch script) lives; records it in the manifest and returns its pid.
+     */
+    static long spawn(Path expDir, String experiment, String id) {
+        return Watchdog.spawn(expDir, experiment, id, command(expDir, id, Watchdog.Controller.parentOfThisProcess()));
+    }
+
+    static List<String> command(Path expDir, String id, java.util.Optional<Watchdog.Controller> controller) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> argv = new ArrayList<>();
+        argv.add(java);
+        argv.addAll(Watchdog.JVM_OPTIONS);
+        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "db", "watch",
+                "--exp-dir", expDir.toString(), "--name", id));
+        controller.ifPresent(c -> {
+            argv.addAll(List.of("--controller", Long.toString(c.pid())));
+            c.start().ifPresent(t -> argv.addAll(List.of("--controller-start", t.toString())));
+        });
+        return argv;
+    }
+
+    /** " (restart on failure, lease 10m renewed while pid 123 lives)". */
+    static String what(LaunchPlan plan) {
+        List<String> parts = new ArrayList<>();
+        if (plan.spec().restart() == RestartPolicy.ON_FAILURE) {
+            parts.add("restarts dead shards");
+        }
+        plan.spec().lease().ifPresent(l -> parts.add("renews the " + Durations.format(l) + " lease while pid "
+                + ProcessHandle.current().parent().map(p -> Long.toString(p.pid())).orElse("?")
+                + " (the process that ran 'db start') lives; 'db renew' renews it too"));
+        return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
+    }
+}

@@ -1,0 +1,42 @@
+package io.smartsim.launch.supervise;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * One transition of a supervised orchestrator, as one line of its events log ({@link EventLog}).
+ *
+ * @param time         when it happened
+ * @param orchestrator orchestrator id
+ * @param type         what happened: one of the {@code Event.*} names ({@link #STARTED}, {@link #SHARD_DOWN}, ...)
+ * @param shard        the shard it concerns; empty for the whole orchestrator
+ * @param detail       a short human sentence: how a death was noticed, the new pid, why a restart failed
+ */
+public record Event(Instant time, String orchestrator, String type, Optional<Integer> shard, String detail) {
+    public static final String STARTED = "started";
+    public static final String HEALTHY = "healthy";
+    public static final String SUPERVISING = "supervising";
+    public static final String SHARD_DOWN = "shard-down";
+    public static final String RESTARTING = "restarting";
+    public static final String RESTARTED = "restarted";
+    public static final String REJOINED = "rejoined";
+    public static final String RESTART_FAILED = "restart-failed";
+    public static final String GAVE_UP = "gave-up";
+    public static final String CONTROLLER_GONE = "controller-gone";
+    public static final String LEASE_EXPIRED = "lease-expired";
+    public static final String WATCHDOG_EXIT = "watchdog-exit";
+    public static final String STOPPED = "stopped";
+
+    public Event {
+        shard = shard == null ? Optional.empty() : shard;
+        detail = detail == null ? "" : detail;
+    }
+
+    public static Event of(String orchestrator, String type, String detail) {
+        return new Event(Instant.now(), orchestrator, type, Optional.empty(), detail);
+    }
+
+    public static Event of(String orchestrator, String type, int shard, String detail) {
+        return new Event(Instant.now(), orchestrator, type, Optional.of(shard), detail);
+    }
+}

@@ -1,0 +1,209 @@
+package io.smartsim.launch.supervise;
+
+import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.manifest.SupervisionRecord;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.spi.Launcher;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The supervision of one orchestrator as a whole: which launchers can carry it out, what the manifest records, and
+ * the detached watchdog process ({@code db watch}) that a later {@code db stop} or {@code db cleanup} ends first.
+ */
+public final class Supervision {
+    /** How long a watchdog process gets to finish a restart under way after SIGTERM before it is killed. */
+    public static final Duration WATCHDOG_GRACE = Duration.ofSeconds(15);
+
+    /**
+     * What {@code db status} and the API show about supervision.
+     *
+     * @param restart       the restart policy
+     * @param lease         the lease duration; empty without {@code --lease}
+     * @param leaseExpiry   when the lease runs out (as the lease file says); empty without a lease
+     * @param leaseExpired  whether it has run out
+     * @param watchdogPid   the detached watchdog process, if one was recorded
+     * @param watchdogAlive whether that process still runs
+     * @param events        the events log, oldest first
+     */
+    public record Status(RestartPolicy restart, Optional<Duration> lease, Optional<Instant> leaseExpiry, boolean leaseExpired, Optional<Long> watchdogPid,
+                         boolean watchdogAlive, List<Event> events) {
+        public Status {
+            events = List.copyOf(events);
+        }
+    }
+
+    private Supervision() {
+    }
+
+    /**
+     * Refuses, at plan time, {@code --restart on-failure} and {@code --lease} for launchers that cannot carry them out
+     * ({@link Launcher#canRestart}, {@link Launcher#canLease}), naming the launcher.
+     */
+    public static void refuseUnsupported(Launcher launcher, OrchestratorSpec spec) {
+        if (spec.restart() == RestartPolicy.ON_FAILURE && !launcher.canRestart()) {
+            throw new InvalidSpecException("restart", "--restart on-failure is not supported by the " + launcher.name()
+                    + " launcher yet (only local and slurm); leave it out, and check the orchestrator with 'db status'");
+        }
+        if (spec.lease().isPresent() && !launcher.canLease()) {
+            throw new InvalidSpecException("lease", "--lease is not supported by the " + launcher.name()
+                    + " launcher yet (only local and slurm); leave it out, and stop the orchestrator with 'db stop' (for example "
+                    + "from an EXIT trap in the batch script)");
+        }
+    }
+
+    /** What the manifest records for a plan before its shards start: the events log, and the lease file under --lease. */
+    public static SupervisionRecord record(LaunchPlan plan) {
+        return new SupervisionRecord(EventLog.in(plan.dir()).file(),
+                plan.spec().lease().map(l -> Lease.in(plan.dir()).file()), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * What a start does before its first shard: withdraws an earlier stop request, and under {@code --lease} writes
+     * the lease, so that each shard's guard reads a valid one from its first second.
+     */
+    public static void prepare(LaunchPlan plan) {
+        StopRequest.clear(plan.dir());
+        plan.spec().lease().ifPresent(l -> Lease.in(plan.dir()).renew(l, Instant.now()));
+    }
+
+    /** Supervision as recorded for {@code r}, checked now. */
+    public static Status status(OrchestratorRecord r) {
+        Optional<Instant> expiry = Optional.empty();
+        boolean expired = false;
+        if (r.spec().lease().isPresent()) {
+            Lease lease = Lease.in(r.plan().dir());
+            expiry = lease.expiry();
+            expired = lease.expired(Instant.now());
+        }
+        Optional<SupervisionRecord> s = r.supervision();
+        Optional<Long> pid = s.flatMap(SupervisionRecord::watchdogPid);
+        return new Status(r.spec().restart(), r.spec().lease(), expiry, expired, pid, s.flatMap(Supervision::watchdog).isPresent(),
+                EventLog.in(r.plan().dir()).read());
+    }
+
+    /**
+     * Renews {@code r}'s lease for its duration from now ({@code db renew}); refuses an orchestrator without a lease,
+     * not recorded as running, or whose lease has already run out (its shards are stopping: start it again).
+     */
+    public static Instant renew(OrchestratorRecord r) {
+        java.time.Duration duration = r.spec().lease().orElseThrow(() -> new io.smartsim.launch.StateException(
+                "orchestrator '" + r.id() + "' has no lease (it was started without --lease); nothing to renew"));
+        if (r.status() != io.smartsim.launch.manifest.Status.RUNNING) {
+            throw new io.smartsim.launch.StateException("orchestrator '" + r.id() + "' is not running (recorded: "
+                    + r.status() + "); nothing to renew");
+        }
+        Lease lease = Lease.in(r.plan().dir());
+        Instant now = Instant.now();
+        if (lease.expired(now)) {
+            throw new io.smartsim.launch.StateException("the lease of '" + r.id() + "' ran out at "
+                    + lease.expiry().map(Instant::toString).orElse("? (its lease file was removed)")
+                    + ": its shards have stopped themselves or are stopping; clear it with 'db stop' and start it again");
+        }
+        return lease.renew(duration, now);
+    }
+
+    /** The recorded watchdog process, if it still runs (same pid and start time). */
+    static Optional<ProcessHandle> watchdog(SupervisionRecord s) {
+        return s.watchdogPid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).filter(h -> {
+            Optional<Instant> started = h.info().startInstant();
+            return s.watchdogStart().isEmpty() || started.isEmpty() || started.equals(s.watchdogStart());
+        });
+    }
+
+    /**
+     * Ends the recorded watchdog process of {@code r} before its shards are stopped, so it never restarts what stop is
+     * killing: SIGTERM (it finishes or abandons a restart under way, recording what it started), then SIGKILL after
+     * {@link #WATCHDOG_GRACE}. Returns once it is gone; does nothing when none runs.
+     */
+    public static void stopWatchdog(OrchestratorRecord r, Consumer<String> progress) {
+        Optional<SupervisionRecord> rec = r.supervision().filter(s -> s.watchdogPid().isPresent());
+        if (rec.isEmpty()) {
+            return;
+        }
+        // Told through the file system too: a watchdog on another host (db start in a batch job, db stop from the
+        // login node) cannot be signalled, but checks for this file before every restart and every second.
+        StopRequest.write(r.plan().dir());
+        Optional<String> host = rec.get().watchdogHost();
+        if (host.isPresent() && !host.get().equals(hostname())) {
+            progress.accept("asking the watchdog of '" + r.id() + "' on " + host.get() + " (pid "
+                    + rec.get().watchdogPid().get() + ") to stop");
+            awaitExitEvent(r, StopRequest.GRACE);
+            return;
+        }
+        Optional<ProcessHandle> h = watchdog(rec.get());
+        if (h.isEmpty()) {
+            return;
+        }
+        progress.accept("stopping the watchdog of '" + r.id() + "' (pid " + h.get().pid() + ")");
+        ProcessHandle p = h.get();
+        p.destroy();
+        if (!awaitExit(p, WATCHDOG_GRACE)) {
+            p.destroyForcibly();
+            awaitExit(p, Duration.ofSeconds(5));
+        }
+    }
+
+    /** This machine's host name, as the manifest records where a watchdog runs. */
+    public static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+        }
+    }
+
+    /** Waits, bounded, for a watchdog elsewhere to log its exit after the stop request. */
+    private static void awaitExitEvent(OrchestratorRecord r, Duration limit) {
+        Instant asked = Instant.now().minusSeconds(1);
+        long until = System.nanoTime() + limit.toNanos();
+        EventLog log = EventLog.in(r.plan().dir());
+        while (System.nanoTime() < until) {
+            if (log.recent(5).stream().anyMatch(e -> e.type().equals(Event.WATCHDOG_EXIT) && e.time().isAfter(asked))) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static boolean awaitExit(ProcessHandle p, Duration limit) {
+        long until = System.nanoTime() + limit.toNanos();
+        while (p.isAlive() && !exited(p.pid())) {
+            if (System.nanoTime() >= until) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A zombie (exited, not yet reaped by init) counts as gone. */
+    private static boolean exited(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')');
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (java.io.IOException | RuntimeException e) {
+            return !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+    }
+}

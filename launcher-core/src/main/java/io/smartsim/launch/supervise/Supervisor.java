@@ -1,0 +1,364 @@
+package io.smartsim.launch.supervise;
+
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.cluster.ClusterNode;
+import io.smartsim.launch.cluster.Connections;
+import io.smartsim.launch.cluster.HealthChecker;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.util.Parallel;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The watchdog of one orchestrator: every {@link Settings#probeInterval} it asks the launcher whether each shard's
+ * process exists and PINGs the ones that do. A shard whose process is gone, or that has not answered for
+ * {@link Settings#hungAfter} (it is then terminated), is started again with {@link Launcher#restart} on its node and
+ * port with its config and cluster state file, within the {@link RestartBudget}; the watchdog then waits until it
+ * has rejoined (the orchestrator healthy and every other shard seeing it connected). With a lease it renews the
+ * lease while its controller lives, and restarts nothing once the lease has run out (the guards stopped the shards on
+ * purpose). Every transition goes to the events log. Runs on the caller's thread ({@link #run}) or a daemon thread
+ * ({@link #start}); {@link #close} stops it, and nothing it starts is left unrecorded after close returns.
+ */
+public final class Supervisor implements AutoCloseable {
+    /**
+     * The watchdog's timing.
+     *
+     * @param probeInterval how often shards are checked: the bound on noticing a dead process
+     * @param pingTimeout   one PING's timeout
+     * @param hungAfter     how long a live shard may fail to answer before it is taken for hung and restarted
+     * @param budget        restarts allowed per shard
+     */
+    public record Settings(Duration probeInterval, Duration pingTimeout, Duration hungAfter, RestartBudget budget) {
+        public static Settings defaults() {
+            return new Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10),
+                    RestartBudget.defaults());
+        }
+    }
+
+    /**
+     * What the supervisor needs from its owner.
+     *
+     * @param shards          where the shards run now (the manifest's or the orchestrator's view)
+     * @param restarted       told about each shard process a restart starts, as soon as it exists: record it
+     * @param controllerAlive whether the lease should still be renewed
+     * @param wanted          false once the orchestrator has been stopped or replaced: the watchdog then ends
+     */
+    public record Owner(Supplier<List<LaunchedShard>> shards, Consumer<LaunchedShard> restarted,
+                        BooleanSupplier controllerAlive, BooleanSupplier wanted) {
+    }
+
+    private final LaunchPlan plan;
+    private final Launcher launcher;
+    private final Owner owner;
+    private final Settings settings;
+    private final EventLog events;
+    private final Clock clock;
+    private final Set<Integer> givenUp = new HashSet<>();
+    private final Set<Integer> down = new HashSet<>();
+    private final Map<Integer, Instant> silentSince = new HashMap<>();
+    private Instant lastRenewal = Instant.EPOCH;
+    private boolean controllerGoneSaid;
+    private boolean leaseExpiredSaid;
+    private volatile boolean closed;
+    private volatile String closedBecause = "stopped";
+    private volatile Thread thread;
+    /** Kept for the watchdog's life: a check every second must not make threads every second. */
+    private Parallel.Pool pings;
+
+    public Supervisor(LaunchPlan plan, Launcher launcher, Owner owner, Settings settings, Clock clock) {
+        this.plan = plan;
+        this.launcher = launcher;
+        this.owner = owner;
+        this.settings = settings;
+        this.events = EventLog.in(plan.dir());
+        this.clock = clock;
+    }
+
+    /** Whether an orchestrator with this spec needs a watchdog: {@code --restart on-failure} or a lease. */
+    public static boolean needed(LaunchPlan plan) {
+        return plan.spec().restart() == RestartPolicy.ON_FAILURE || plan.spec().lease().isPresent();
+    }
+
+    /** Runs the watchdog on a daemon thread of its own. */
+    public Supervisor start() {
+        Thread t = new Thread(this::run, "smartsim-launch-watchdog-" + plan.id());
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+        return this;
+    }
+
+    /** Waits for the watchdog thread started by {@link #start} to end. */
+    public void join() throws InterruptedException {
+        Thread t = thread;
+        if (t != null) {
+            t.join();
+        }
+    }
+
+    /** Watches until {@link #close}, an interrupt, the owner no longer wanting it, or a lease run out with every shard gone. */
+    public void run() {
+        events.append(Event.of(plan.id(), Event.SUPERVISING, what()));
+        String why = null;
+        pings = new Parallel.Pool(plan.shards().size());
+        try {
+            while (!closed) {
+                if (!owner.wanted().getAsBoolean()) {
+                    why = "asked to stop, or the orchestrator is no longer recorded as running";
+                    break;
+                }
+                Optional<String> end = cycle();
+                if (end.isPresent()) {
+                    why = end.get();
+                    break;
+                }
+                Thread.sleep(settings.probeInterval().toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            why = "failed: " + e;
+            throw e;
+        } finally {
+            pings.close();
+            events.append(Event.of(plan.id(), Event.WATCHDOG_EXIT, why != null ? why : closedBecause));
+        }
+    }
+
+    private String what() {
+        StringBuilder sb = new StringBuilder("watchdog (pid " + ProcessHandle.current().pid() + ") of "
+                + plan.shards().size() + " shard(s): ");
+        if (plan.spec().restart() == RestartPolicy.ON_FAILURE) {
+            sb.append("restart on failure (checked every ").append(Durations.format(settings.probeInterval()))
+                    .append(", hung after ").append(Durations.format(settings.hungAfter())).append(" without PING, at most ")
+                    .append(settings.budget().describe()).append(" per shard)");
+        } else {
+            sb.append("no restarts");
+        }
+        plan.spec().lease().ifPresent(l -> sb.append("; lease ").append(Durations.format(l)).append(", renewed every ")
+                .append(Durations.format(renewEvery(l))));
+        return sb.toString();
+    }
+
+    /** A third of the lease (at most a minute): two renewals can fail before the shards stop. */
+    static Duration renewEvery(Duration lease) {
+        Duration third = lease.dividedBy(3);
+        return third.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : third;
+    }
+
+    /** One check of every shard; a reason to end the watchdog, if any. */
+    Optional<String> cycle() throws InterruptedException {
+        Instant now = clock.instant();
+        boolean leaseOut = false;
+        if (plan.spec().lease().isPresent()) {
+            Duration lease = plan.spec().lease().get();
+            Lease file = Lease.in(plan.dir());
+            leaseOut = file.expired(now);
+            if (leaseOut) {
+                if (!leaseExpiredSaid) {
+                    leaseExpiredSaid = true;
+                    events.append(Event.of(plan.id(), Event.LEASE_EXPIRED, "the lease ran out at "
+                            + file.expiry().map(Instant::toString).orElse("(lease file removed)")
+                            + "; the lease guards stop the shards and the watchdog restarts none"));
+                }
+            } else if (owner.controllerAlive().getAsBoolean()) {
+                if (!now.isBefore(lastRenewal.plus(renewEvery(lease)))) {
+                    file.renew(lease, now);
+                    lastRenewal = now;
+                }
+            } else if (!controllerGoneSaid) {
+                controllerGoneSaid = true;
+                events.append(Event.of(plan.id(), Event.CONTROLLER_GONE, "the controller has ended: the watchdog no "
+                        + "longer renews the lease, so the shards stop at " + file.expiry().map(Instant::toString)
+                        .orElse("?") + " unless it is renewed ('db renew')"));
+            }
+        }
+        if (!leaseOut && plan.spec().restart() != RestartPolicy.ON_FAILURE) {
+            return Optional.empty(); // a lease alone needs no probe (on Slurm one is an squeue call)
+        }
+        List<LaunchedShard> shards = owner.shards().get();
+        Map<Integer, Liveness> live = launcher.probe(shards);
+        if (leaseOut) {
+            boolean allGone = live.values().stream().allMatch(l -> l == Liveness.GONE);
+            return allGone ? Optional.of("the lease ran out and every shard has stopped") : Optional.empty();
+        }
+        // PINGs in parallel: one hung shard costs one timeout per check, not one per shard behind it.
+        Set<Integer> answered = new HashSet<>(pings.map(shards.stream().filter(s -> live.getOrDefault(s.index(),
+                Liveness.UNKNOWN) != Liveness.GONE).toList(), s -> Ping.answers(s.host(), s.port(),
+                (int) settings.pingTimeout().toMillis(), plan.access()) ? s.index() : -1));
+        for (LaunchedShard s : shards) {
+            if (closed || givenUp.contains(s.index())) {
+                continue;
+            }
+            Liveness l = live.getOrDefault(s.index(), Liveness.UNKNOWN);
+            if (l == Liveness.GONE) {
+                failed(s, "its process is gone (" + launcher.name() + " launcher's probe"
+                        + s.pid().map(p -> ", pid " + p).orElse("") + ")");
+            } else if (answered.contains(s.index())) {
+                silentSince.remove(s.index());
+                down.remove(s.index());
+            } else {
+                Instant since = silentSince.computeIfAbsent(s.index(), k -> now);
+                Duration silent = Duration.between(since, now);
+                if (silent.compareTo(settings.hungAfter()) >= 0) {
+                    events.append(Event.of(plan.id(), Event.SHARD_DOWN, s.index(), "its process exists but has not "
+                            + "answered PING for " + silent.toSeconds() + " s (hung?): terminating it"));
+                    down.add(s.index());
+                    launcher.stop(List.of(s), Duration.ZERO);
+                    failed(s, "terminated after not answering");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A shard found dead: restart it within the budget, or give it up. */
+    private void failed(LaunchedShard s, String how) throws InterruptedException {
+        silentSince.remove(s.index());
+        if (!owner.wanted().getAsBoolean()) {
+            closed = true; // being stopped: the shard went down on purpose
+            closedBecause = "the orchestrator is being stopped";
+            return;
+        }
+        if (down.add(s.index())) {
+            events.append(Event.of(plan.id(), Event.SHARD_DOWN, s.index(), how));
+        }
+        Instant now = clock.instant();
+        if (!settings.budget().take(s.index(), now)) {
+            givenUp.add(s.index());
+            events.append(Event.of(plan.id(), Event.GAVE_UP, s.index(), "restarted " + settings.budget().max()
+                    + " time(s) within " + Durations.format(settings.budget().window()) + " (the budget, "
+                    + settings.budget().describe() + "); leaving it down: the orchestrator is DEGRADED"));
+            return;
+        }
+        events.append(Event.of(plan.id(), Event.RESTARTING, s.index(), "attempt " + settings.budget().used(s.index(), now)
+                + " of " + settings.budget().max() + " within " + Durations.format(settings.budget().window())
+                + ", on " + s.address()));
+        Instant t0 = clock.instant();
+        Deadline deadline = Deadline.after(plan.spec().startupTimeout());
+        LaunchedShard again;
+        try {
+            again = launcher.restart(plan, s, new LaunchContext(deadline, line -> { }, owner.restarted()));
+        } catch (LaunchException e) {
+            events.append(Event.of(plan.id(), Event.RESTART_FAILED, s.index(), firstLine(e.getMessage())));
+            return;
+        }
+        owner.restarted().accept(again);
+        events.append(Event.of(plan.id(), Event.RESTARTED, s.index(), "pid " + again.pid().map(String::valueOf)
+                .orElse("?") + " answers PING on " + again.address() + " after " + millis(t0)));
+        Optional<String> problem = awaitRejoin(again, deadline);
+        if (problem.isEmpty()) {
+            down.remove(s.index());
+            events.append(Event.of(plan.id(), Event.REJOINED, s.index(), (plan.clustered()
+                    ? "cluster_state:ok and every other shard sees it connected" : "answers and serves")
+                    + ", " + millis(t0) + " after the restart began"));
+        } else {
+            events.append(Event.of(plan.id(), Event.RESTART_FAILED, s.index(), "restarted but did not rejoin within "
+                    + plan.spec().startupTimeout().toSeconds() + " s: " + problem.get()));
+        }
+    }
+
+    private String millis(Instant t0) {
+        return String.format(java.util.Locale.ROOT, "%.2f s", Duration.between(t0, clock.instant()).toMillis() / 1000.0);
+    }
+
+    /** Polls until the orchestrator is healthy with {@code again} rejoined; the last problem seen if not in time. */
+    private Optional<String> awaitRejoin(LaunchedShard again, Deadline deadline) throws InterruptedException {
+        String problem = "not checked";
+        while (!closed) {
+            Optional<String> p = rejoinProblem(again);
+            if (p.isEmpty()) {
+                return Optional.empty();
+            }
+            problem = p.get();
+            if (deadline.expired()) {
+                return Optional.of(problem);
+            }
+            Thread.sleep(Math.min(200, Math.max(1, deadline.remaining().toMillis())));
+        }
+        return Optional.of("the watchdog was stopped while waiting");
+    }
+
+    private Optional<String> rejoinProblem(LaunchedShard again) {
+        List<LaunchedShard> shards = owner.shards().get().stream().map(x -> x.index() == again.index() ? again : x)
+                .toList();
+        HealthReport h = HealthChecker.check(shards.stream().map(x -> new HealthChecker.Target(x.index(), x.host(),
+                x.port())).toList(), plan.clustered(), settings.pingTimeout(), plan.access());
+        if (!h.healthy()) {
+            return h.firstProblem();
+        }
+        if (!plan.clustered()) {
+            return Optional.empty();
+        }
+        for (LaunchedShard other : shards) {
+            if (other.index() == again.index()) {
+                continue;
+            }
+            try (Jedis j = Connections.open(other.host(), other.port(), settings.pingTimeout(), plan.access())) {
+                Optional<ClusterNode> seen = ClusterNode.parseAll(j.clusterNodes()).stream()
+                        .filter(n -> n.port() == again.port() && n.host().equals(again.host())).findFirst();
+                if (seen.isEmpty()) {
+                    return Optional.of("shard " + other.index() + " does not know " + again.address());
+                }
+                if (seen.get().troubled() || !"connected".equals(seen.get().linkState())) {
+                    return Optional.of("shard " + other.index() + " sees " + again.address() + " as "
+                            + seen.get().flags() + ", link " + seen.get().linkState());
+                }
+            } catch (JedisException e) {
+                return Optional.of("shard " + other.index() + ": " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Stops the watchdog and waits for it (bounded); a restart under way is abandoned and its process stopped. */
+    @Override
+    public void close() {
+        close("stopped");
+    }
+
+    /** As {@link #close()}, with the reason the events log gives for the watchdog's end. */
+    public void close(String because) {
+        closedBecause = because;
+        closed = true;
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            t.interrupt();
+            try {
+                t.join(15_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.smartsim.launch.supervise;
+
+import io.smartsim.launch.StateException;
+import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.manifest.SupervisionRecord;
+import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Launchers;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The watchdog as a process of its own, for orchestrators started by a command that returns ({@code db start}): it
+ * supervises from the manifest ({@link Supervisor}), records each restarted shard there, renews the lease while its
+ * controller process lives, and ends by itself once the orchestrator is no longer recorded as running with it as
+ * its watchdog. {@link Supervision#stopWatchdog} ends it from {@code db stop} and {@code db cleanup}.
+ */
+public final class Watchdog {
+    /** Small heap, one compiler thread, serial GC: the watchdog idles 99.9% of the time. */
+    public static final List<String> JVM_OPTIONS = List.of("-Xmx48m", "-Xss512k", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto");
+    public static final String LOG = "watchdog.log";
+
+    private Watchdog() {
+    }
+
+    /**
+     * The process whose life the lease follows: the one that ran {@code db start} (a shell, a batch script).
+     *
+     * @param pid   its process id
+     * @param start its start time, so that a later process reusing the pid does not count; empty if unknown
+     */
+    public record Controller(long pid, Optional<Instant> start) {
+        public static Optional<Controller> parentOfThisProcess() {
+            return ProcessHandle.current().parent().map(p -> new Controller(p.pid(), p.info().startInstant()));
+        }
+
+        /** Whether it still runs: a pid that no longer exists, or now names another process, is gone. */
+        public boolean alive() {
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> start.isEmpty()
+                    || h.info().startInstant().isEmpty() || h.info().startInstant().equals(start)).isPresent();
+        }
+    }
+
+    /**
+     * Starts {@code command} (a JVM running {@code db watch} for orchestrator {@code id}) detached, its output in
+     * {@code <dir>/<id>/watchdog.log}, and records it in the manifest. Returns its pid.
+     */
+    public static long spawn(Path expDir, String experiment, String id, List<String> command) {
+        ManifestStore store = new ManifestStore(expDir);
+        OrchestratorRecord r = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + expDir + " to supervise"));
+        Path log = r.plan().dir().resolve(LOG);
+        DetachedProcess p = DetachedProcess.spawn(command, r.plan().dir(), log);
+        long pid = p.pid().orElseThrow(() -> new StateException("the watchdog of '" + id + "' did not start: "
+                + p.exit().orElse("?") + "; see " + log));
+        Optional<Instant> start = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
+        store.update(experiment, m -> m.find(id).map(x -> m.with(x.withSupervision(x.supervision()
+                .orElse(Supervision.record(x.plan())).withWatchdog(pid, start, log, Supervision.hostname()))))
+                .orElse(m));
+        return pid;
+    }
+
+    /**
+     * Supervises orchestrator {@code id} of {@code expDir} until it is stopped, removed, replaced, or its lease has run
+     * out with every shard gone, or this process is told to exit (SIGTERM: a restart under way is finished or
+     * abandoned first). The lease is renewed while {@code controller} lives (always, when empty).
+     */
+    public static void run(Path expDir, String id, Optional<Controller> controller, Consumer<String> log) {
+        ManifestStore store = new ManifestStore(expDir);
+        OrchestratorRecord first = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+                "no orchestrator '" + id + "' in " + expDir + "; nothing to watch"));
+        String experiment = store.read().orElseThrow().experiment();
+        long me = ProcessHandle.current().pid();
+        Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
+        Launcher launcher = Launchers.find(first.launcher());
+        Cached manifest = new Cached(store, id);
+        Supervisor.Owner owner = new Supervisor.Owner(
+                () -> manifest.get().map(OrchestratorRecord::shards).orElse(List.of()),
+                s -> store.update(experiment, m -> m.find(id).map(x -> m.with(x.withShard(s))).orElse(m)),
+                () -> controller.map(Controller::alive).orElse(true),
+                () -> !StopRequest.since(first.plan().dir(), started) && manifest.get()
+                        .filter(x -> x.status() == Status.RUNNING)
+                        .filter(x -> x.supervision().flatMap(SupervisionRecord::watchdogPid).map(p -> p == me)
+                                .orElse(true)).isPresent());
+        Supervisor sup = new Supervisor(first.plan(), launcher, owner, Supervisor.Settings.defaults(),
+                Clock.systemUTC());
+        log.accept(Instant.now() + " watching '" + id + "' of " + expDir + " (pid " + me + ")"
+                + controller.map(c -> "; renewing its lease while pid " + c.pid() + " lives").orElse(""));
+        Thread hook = new Thread(sup::close, "smartsim-launch-watchdog-exit");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            sup.start().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException exiting) {
+                // the hook is closing the supervisor
+            }
+        }
+        log.accept(Instant.now() + " no longer watching '" + id + "'");
+    }
+
+    /** The orchestrator's record, read again only when the manifest file has changed (it is read every second). */
+    private static final class Cached {
+        private final ManifestStore store;
+        private final String id;
+        private Object stamp;
+        private Optional<OrchestratorRecord> value = Optional.empty();
+
+        Cached(ManifestStore store, String id) {
+            this.store = store;
+            this.id = id;
+        }
+
+        synchronized Optional<OrchestratorRecord> get() {
+            Object now;
+            try {
+                java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(store.file(),
+                        java.nio.file.attribute.BasicFileAttributes.class);
+                now = List.of(a.lastModifiedTime(), a.size(), String.valueOf(a.fileKey()));
+            } catch (java.io.IOException e) {
+                now = null;
+            }
+            if (now == null || !now.equals(stamp)) {
+                value = store.read().flatMap(m -> m.find(id));
+                stamp = now;
+            }
+            return value;
+        }
+    }
+}

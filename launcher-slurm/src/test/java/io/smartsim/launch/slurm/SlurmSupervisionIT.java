@@ -1,0 +1,147 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.supervise.Event;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** {@code --lease} on the Slurm testbed: each step's wrapper starts a lease guard that ends the step once nobody renews. */
+class SlurmSupervisionIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void slurmIsHere() {
+        boolean ok;
+        try {
+            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (LaunchException e) {
+            ok = false;
+        }
+        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+    }
+
+    @AfterEach
+    void cancelEverything() {
+        if (!jobs.isEmpty()) {
+            SH.run(SlurmCommands.scancel(jobs), CMD);
+        }
+        assertThat(ofThisTest("redis-server")).as("redis-server processes of this test left behind").isEmpty();
+        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
+    }
+
+    private List<String> ofThisTest(String what) {
+        return SH.run(List.of("pgrep", "-af", what), CMD).stdout().lines().filter(l -> l.contains(tmp.toString()))
+                .toList();
+    }
+
+    private static Set<String> steps(String job) {
+        return SlurmParsers.steps(SH.run(SlurmCommands.squeueSteps(List.of(job)), CMD).stdout()).stream()
+                .map(SlurmParsers.Step::id).collect(Collectors.toSet());
+    }
+
+    @Test
+    void stepsEndThemselvesOnceTheLeaseIsNoLongerRenewed() throws Exception {
+        String job = HolderJobs.hold3("slurm-lease-it", jobs::add);
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        try (Experiment exp = Experiment.create("slurm-lease", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(22900).launcherOption("alloc", job).lease(lease).build());
+            exp.start(db);
+            shards = db.shards();
+            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            assertThat(ofThisTest("lease-guard")).hasSize(3);
+            exp.detach(db); // nobody renews from here
+        }
+        SlurmLauncher slurm = new SlurmLauncher();
+        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        while (slurm.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE) && System.nanoTime() < until) {
+            Thread.sleep(250);
+        }
+        assertThat(slurm.probe(shards).values()).as("every step ended within lease + 8 s").containsOnly(Liveness.GONE);
+        assertThat(steps(job)).containsOnly(job + ".batch");
+        try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            OrchestratorStatus s = exp.status("orchestrator");
+            assertThat(s.state()).isEqualTo("STALE");
+            assertThat(s.error().orElseThrow()).contains("lease ran out");
+            assertThat(exp.supervision("orchestrator").events().stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED))
+                    .map(e -> e.shard().orElseThrow()).toList()).containsExactlyInAnyOrder(0, 1, 2);
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+    }
+
+    @Test
+    void aKilledShardComesBackAsANewStepOnItsNodeAndRejoins() throws Exception {
+        String job = HolderJobs.hold3("slurm-restart-it", jobs::add);
+        try (Experiment exp = Experiment.create("slurm-restart", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(22910).launcherOption("alloc", job)
+                    .restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(1);
+            // Redis retitles itself "redis-server ADDRESS:PORT [cluster]"; the port is this test's own.
+            List<String> server = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                    .filter(l -> l.contains(" " + victim.address() + " ")).toList();
+            assertThat(server).hasSize(1);
+            long pid = Long.parseLong(server.get(0).split(" ", 2)[0]);
+            java.time.Instant killed = java.time.Instant.now();
+            SH.run(List.of("kill", "-9", Long.toString(pid)), CMD);
+
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> types = List.of();
+            while (System.nanoTime() < until) {
+                types = exp.supervision("orchestrator").events().stream()
+                        .filter(e -> e.shard().map(i -> i == 1).orElse(false)).map(Event::type).toList();
+                if (types.contains(Event.REJOINED) || types.contains(Event.RESTART_FAILED)) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertThat(types).as(exp.supervision("orchestrator").events().toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            List<Event> all = exp.supervision("orchestrator").events();
+            System.out.printf("slurm: kill -9 -> shard-down %d ms, -> rejoined %d ms%n", Duration.between(killed,
+                    all.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow().time())
+                    .toMillis(), Duration.between(killed, all.stream().filter(e -> e.type().equals(Event.REJOINED))
+                    .findFirst().orElseThrow().time()).toMillis());
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.handle().get("node")).isEqualTo(victim.handle().get("node"));
+            assertThat(again.address()).isEqualTo(victim.address());
+            assertThat(again.handle().get("stepId")).isNotEqualTo(victim.handle().get("stepId"));
+            assertThat(steps(job)).contains(job + "." + again.handle().get("stepId"));
+            io.smartsim.launch.security.Credentials cred = db.plan().auth().orElseThrow();
+            io.smartsim.launch.exec.CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(),
+                    "--cluster", "check", db.shards().get(0).address()), java.util.Map.of("REDISCLI_AUTH",
+                    cred.password()), CMD);
+            assertThat(check.exitCode()).as(check.describe()).isZero();
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        assertThat(steps(job)).containsOnly(job + ".batch");
+    }
+}
