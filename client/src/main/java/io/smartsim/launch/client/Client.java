@@ -130,13 +130,17 @@ public final class Client implements AutoCloseable {
     }
 
     private void putTensor(byte[] key, TensorData t) {
+        callKey(key, tensorSet(key, t).toArray());
+    }
+
+    private static List<Object> tensorSet(byte[] key, TensorData t) {
         List<Object> cmd = new ArrayList<>(List.of("AI.TENSORSET", key, t.type().name()));
         for (long d : t.shape()) {
             cmd.add(d);
         }
         cmd.add("BLOB");
         cmd.add(t.data());
-        callKey(key, cmd.toArray());
+        return cmd;
     }
 
     public TensorData getTensor(String key) {
@@ -144,7 +148,11 @@ public final class Client implements AutoCloseable {
     }
 
     private TensorData getTensor(byte[] key) {
-        List<?> r = (List<?>) callKey(key, "AI.TENSORGET", key, "META", "BLOB");
+        return tensor((List<?>) callKey(key, "AI.TENSORGET", key, "META", "BLOB"));
+    }
+
+    /** An AI.TENSORGET META BLOB reply, read by position as SmartRedis does. */
+    private static TensorData tensor(List<?> r) {
         TensorType type = TensorType.valueOf(new String((byte[]) r.get(1), StandardCharsets.UTF_8));
         List<?> dims = (List<?>) r.get(3);
         long[] shape = new long[dims.size()];
@@ -185,6 +193,124 @@ public final class Client implements AutoCloseable {
         return false;
     }
 
+    /** SmartRedis's poll_tensor: EXISTS on the tensor's key, as pollKey. */
+    public boolean pollTensor(String key, Duration interval, int tries) {
+        return poll(() -> tensorExists(key), key, interval, tries);
+    }
+
+    private static boolean poll(java.util.function.BooleanSupplier test, String what, Duration interval, int tries) {
+        for (int i = 0; i < tries; i++) {
+            if (test.getAsBoolean()) {
+                return true;
+            }
+            if (i + 1 < tries) {
+                try {
+                    Thread.sleep(interval.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ClientException("interrupted while polling for " + what, e);
+                }
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------ datasets
+
+    private static byte[] metaKey(String name) {
+        return bytes("{" + name + "}.meta");
+    }
+
+    private static byte[] tensorKey(String dataset, String tensor) {
+        return bytes("{" + dataset + "}." + tensor);
+    }
+
+    /**
+     * Stores a dataset as SmartRedis's put_dataset, in one pipeline on the shard of {@code {name}}: {@code DEL
+     * {name}.meta}, {@code HMSET {name}.meta} with every metadata field, one {@code AI.TENSORSET {name}.<tensor>} per
+     * tensor, then {@code HSET {name}.meta .COMPLETE 1}, which readers poll for.
+     */
+    public void putDataset(Dataset ds) {
+        Map<String, byte[]> meta = ds.encodedMeta();
+        if (meta.isEmpty()) {
+            throw new ClientException("dataset " + ds.name() + " holds no tensors and no metadata; SmartRedis refuses "
+                    + "to store an empty dataset too");
+        }
+        byte[] mk = metaKey(ds.name());
+        List<Object[]> cmds = new ArrayList<>();
+        cmds.add(new Object[] {"DEL", mk});
+        List<Object> hmset = new ArrayList<>(List.of("HMSET", mk));
+        meta.forEach((f, v) -> {
+            hmset.add(f);
+            hmset.add(v);
+        });
+        cmds.add(hmset.toArray());
+        ds.tensorMap().forEach((n, t) -> cmds.add(tensorSet(tensorKey(ds.name(), n), t).toArray()));
+        cmds.add(new Object[] {"HSET", mk, ".COMPLETE", "1"});
+        pipelineKey(mk, cmds);
+    }
+
+    /**
+     * Reads a dataset as SmartRedis's get_dataset: {@code HGETALL {name}.meta} (empty: no such dataset), then one
+     * pipeline of {@code AI.TENSORGET {name}.<tensor> META BLOB} for the tensors {@code .tensor_names} lists.
+     */
+    public Dataset getDataset(String name) {
+        byte[] mk = metaKey(name);
+        Dataset ds = readMeta(name, mk);
+        List<String> names = ds.encodedMeta().containsKey(Dataset.TENSOR_NAMES)
+                ? ds.getMetaStringsInternal() : List.of();
+        if (!names.isEmpty()) {
+            List<Object[]> cmds = new ArrayList<>();
+            for (String t : names) {
+                cmds.add(new Object[] {"AI.TENSORGET", tensorKey(name, t), "META", "BLOB"});
+            }
+            List<Object> replies = pipelineKey(mk, cmds);
+            for (int i = 0; i < names.size(); i++) {
+                ds.putTensorRead(names.get(i), tensor((List<?>) replies.get(i)));
+            }
+        }
+        return ds;
+    }
+
+    private Dataset readMeta(String name, byte[] mk) {
+        List<?> all = (List<?>) callKey(mk, "HGETALL", mk);
+        if (all.isEmpty()) {
+            throw new ClientException("dataset " + name + " does not exist (no hash {" + name + "}.meta)");
+        }
+        Dataset ds = new Dataset(name);
+        for (int i = 0; i + 1 < all.size(); i += 2) {
+            String field = new String((byte[]) all.get(i), StandardCharsets.UTF_8);
+            if (!field.equals(".COMPLETE")) {
+                ds.putEncoded(field, (byte[]) all.get(i + 1));
+            }
+        }
+        return ds;
+    }
+
+    /** SmartRedis's dataset_exists: {@code HEXISTS {name}.meta .COMPLETE}, true once a put_dataset finished. */
+    public boolean datasetExists(String name) {
+        byte[] mk = metaKey(name);
+        return ((Long) callKey(mk, "HEXISTS", mk, ".COMPLETE")) > 0;
+    }
+
+    /** Asks datasetExists up to {@code tries} times, {@code interval} apart. */
+    public boolean pollDataset(String name, Duration interval, int tries) {
+        return poll(() -> datasetExists(name), name, interval, tries);
+    }
+
+    /** As SmartRedis's delete_dataset: HGETALL for the tensor names, then one DEL of the hash and every tensor. */
+    public void deleteDataset(String name) {
+        byte[] mk = metaKey(name);
+        Dataset ds = readMeta(name, mk);
+        List<Object> del = new ArrayList<>(List.of("DEL", mk));
+        if (ds.encodedMeta().containsKey(Dataset.TENSOR_NAMES)) {
+            for (String t : ds.getMetaStringsInternal()) {
+                del.add(tensorKey(name, t));
+            }
+        }
+        callKey(mk, del.toArray());
+    }
+
     // ------------------------------------------------------------ models
 
     /**
@@ -192,10 +318,29 @@ public final class Client implements AutoCloseable {
      * cluster, on every shard under its prefix.
      */
     public void setModel(String key, byte[] model, String backend, String device) {
+        setModel(key, model, backend, device, List.of(), List.of());
+    }
+
+    /**
+     * As {@link #setModel(String, byte[], String, String)}, naming the graph's input and output nodes, which a TF model
+     * needs ({@code INPUTS n ... OUTPUTS m ...}, sent only when given, as SmartRedis).
+     */
+    public void setModel(String key, byte[] model, String backend, String device, List<String> inputs,
+                         List<String> outputs) {
         long chunk = (Long) (cluster == null ? call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
                 : callOn(cluster.shards.get(0), "AI.CONFIG", "GET", "MODEL_CHUNK_SIZE"));
-        List<Object> rest = new ArrayList<>(List.of(backend.toUpperCase(Locale.ROOT), device.toUpperCase(Locale.ROOT),
-                "BLOB"));
+        List<Object> rest = new ArrayList<>(List.of(backend.toUpperCase(Locale.ROOT), device.toUpperCase(Locale.ROOT)));
+        if (!inputs.isEmpty()) {
+            rest.add("INPUTS");
+            rest.add(inputs.size());
+            rest.addAll(inputs);
+        }
+        if (!outputs.isEmpty()) {
+            rest.add("OUTPUTS");
+            rest.add(outputs.size());
+            rest.addAll(outputs);
+        }
+        rest.add("BLOB");
         for (long off = 0; off < model.length; off += chunk) {
             rest.add(Arrays.copyOfRange(model, (int) off, (int) Math.min(model.length, off + chunk)));
         }
@@ -229,14 +374,30 @@ public final class Client implements AutoCloseable {
         return ((Long) callOn(first, "EXISTS", first.key(key))) > 0;
     }
 
+    /** Asks modelExists up to {@code tries} times, {@code interval} apart, as SmartRedis's poll_model. */
+    public boolean pollModel(String key, Duration interval, int tries) {
+        return poll(() -> modelExists(key), key, interval, tries);
+    }
+
     /**
      * Runs a stored model on tensors already in the database; throws if the run timed out. In a cluster, as SmartRedis:
      * the shard S owning the first input runs it; each input is copied to {@code {S}.in.TMP}, the outputs are written to
      * {@code {S}.out.TMP} and copied to their own keys, then the temporaries are deleted.
      */
     public void runModel(String key, List<String> inputs, List<String> outputs) {
+        run(key, inputs, outputs, this::execute);
+    }
+
+    private interface RunCommand {
+        List<Object> build(byte[] key, List<byte[]> inputs, List<byte[]> outputs);
+    }
+
+    private void run(String key, List<String> inputs, List<String> outputs, RunCommand command) {
+        if (inputs.isEmpty()) {
+            throw new ClientException("a run of " + key + " needs at least one input");
+        }
         if (cluster == null) {
-            checkRun(key, call(execute(bytes(key), inputs.stream().map(Client::bytes).toList(),
+            checkRun(key, call(command.build(bytes(key), inputs.stream().map(Client::bytes).toList(),
                     outputs.stream().map(Client::bytes).toList()).toArray()));
             return;
         }
@@ -251,7 +412,7 @@ public final class Client implements AutoCloseable {
         for (String out : outputs) {
             outs.add(s.key(out + ".TMP"));
         }
-        checkRun(key, callOn(s, execute(s.key(key), ins, outs).toArray()));
+        checkRun(key, callOn(s, command.build(s.key(key), ins, outs).toArray()));
         for (int i = 0; i < outputs.size(); i++) {
             putTensor(bytes(outputs.get(i)), getTensor(outs.get(i)));
         }
@@ -290,6 +451,69 @@ public final class Client implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------ scripts
+
+    /**
+     * Stores a TorchScript script as SmartRedis's set_script: {@code AI.SCRIPTSET key device SOURCE text} (the form
+     * SmartRedis 0.6.1 sends); in a cluster, on every shard under its prefix.
+     */
+    public void setScript(String key, String device, String source) {
+        String dev = device.toUpperCase(Locale.ROOT);
+        if (cluster == null) {
+            call("AI.SCRIPTSET", key, dev, "SOURCE", source);
+            return;
+        }
+        for (ClusterMap.Shard s : cluster.shards) {
+            callOn(s, "AI.SCRIPTSET", s.key(key), dev, "SOURCE", source);
+        }
+    }
+
+    public void setScriptFromFile(String key, String device, java.nio.file.Path file) {
+        try {
+            setScript(key, device, java.nio.file.Files.readString(file));
+        } catch (IOException e) {
+            throw new ClientException("cannot read the script " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The script's source; in a cluster, of the copy on the shard with the lowest slots. */
+    public String getScript(String key) {
+        Object r;
+        if (cluster == null) {
+            r = call("AI.SCRIPTGET", key, "SOURCE");
+        } else {
+            ClusterMap.Shard first = cluster.shards.get(0);
+            r = callOn(first, "AI.SCRIPTGET", first.key(key), "SOURCE");
+        }
+        return new String((byte[]) r, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Runs {@code function} of a stored script as SmartRedis's run_script: {@code AI.SCRIPTRUN key fn INPUTS i1 ...
+     * OUTPUTS o1 ...} (the form SmartRedis 0.6.1 sends: no counts, no TIMEOUT); in a cluster with the same copies of
+     * inputs and outputs as runModel.
+     */
+    public void runScript(String key, String function, List<String> inputs, List<String> outputs) {
+        run(key, inputs, outputs, (k, ins, outs) -> {
+            List<Object> cmd = new ArrayList<>(List.of("AI.SCRIPTRUN", k, function, "INPUTS"));
+            cmd.addAll(ins);
+            cmd.add("OUTPUTS");
+            cmd.addAll(outs);
+            return cmd;
+        });
+    }
+
+    /** Deletes the script; in a cluster, its copy on every shard. */
+    public void deleteScript(String key) {
+        if (cluster == null) {
+            call("AI.SCRIPTDEL", key);
+            return;
+        }
+        for (ClusterMap.Shard s : cluster.shards) {
+            callOn(s, "AI.SCRIPTDEL", s.key(key));
+        }
+    }
+
     private static byte[] bytes(String key) {
         return key.getBytes(StandardCharsets.UTF_8);
     }
@@ -297,6 +521,24 @@ public final class Client implements AutoCloseable {
     /** Sends a command naming {@code key} to the shard that owns it (the one connection when standalone). */
     private Object callKey(byte[] key, Object... args) {
         return cluster == null ? call(args) : callOn(cluster.owner(key), args);
+    }
+
+    /** Sends a pipeline whose keys all hash like {@code key} to the shard that owns it. */
+    private List<Object> pipelineKey(byte[] key, List<Object[]> cmds) {
+        ClusterMap.Shard s = cluster == null ? null : cluster.owner(key);
+        try {
+            return s == null ? requireConn().pipeline(cmds) : cluster.connection(s).pipeline(cmds);
+        } catch (IOException e) {
+            throw new ClientException("lost the database connection during a pipeline of " + cmds.size()
+                    + " commands: " + e.getMessage(), e);
+        }
+    }
+
+    private Connection requireConn() {
+        if (conn == null) {
+            throw new IllegalStateException("a cluster client sends every command to a shard");
+        }
+        return conn;
     }
 
     private Object callOn(ClusterMap.Shard s, Object... args) {

@@ -44,6 +44,40 @@ final class Connection implements Closeable {
 
     /** Sends one command and returns its reply; an error reply throws {@link ClientException}. */
     Object call(Object... args) throws IOException {
+        write(args);
+        out.flush();
+        Object r = read();
+        if (r instanceof ClientException e) {
+            throw new ClientException("'" + text(args[0]) + "' failed: " + e.getMessage());
+        }
+        return r;
+    }
+
+    /**
+     * Sends the commands in one write, then reads every reply (so the connection stays in step); throws for the first
+     * error reply, as SmartRedis does for a pipeline, after all have run.
+     */
+    List<Object> pipeline(List<Object[]> commands) throws IOException {
+        for (Object[] c : commands) {
+            write(c);
+        }
+        out.flush();
+        List<Object> replies = new ArrayList<>(commands.size());
+        ClientException first = null;
+        for (Object[] c : commands) {
+            Object r = read();
+            if (r instanceof ClientException e && first == null) {
+                first = new ClientException("'" + text(c[0]) + "' in a pipeline failed: " + e.getMessage());
+            }
+            replies.add(r);
+        }
+        if (first != null) {
+            throw first;
+        }
+        return replies;
+    }
+
+    private void write(Object[] args) throws IOException {
         out.write(('*' + Integer.toString(args.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         for (Object a : args) {
             byte[] b = a instanceof byte[] bytes ? bytes : String.valueOf(a).getBytes(StandardCharsets.UTF_8);
@@ -52,12 +86,6 @@ final class Connection implements Closeable {
             out.write('\r');
             out.write('\n');
         }
-        out.flush();
-        Object r = read();
-        if (r instanceof ClientException e) {
-            throw new ClientException("'" + text(args[0]) + "' failed: " + e.getMessage());
-        }
-        return r;
     }
 
     private static String text(Object a) {
