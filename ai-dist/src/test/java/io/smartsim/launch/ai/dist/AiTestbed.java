@@ -21,13 +21,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class AiTestbed {
     private static final AtomicInteger NEXT = new AtomicInteger(25000 + (int) (ProcessHandle.current().pid() % 50) * 10);
     final List<Integer> fronts = new ArrayList<>();
+    private final AtomicInteger next;
+    private final int lo;
+
+    AiTestbed() {
+        this(NEXT, 25000);
+    }
+
+    /** Ports from {@code lo} up to 25999 only (a test class of its own range). */
+    AiTestbed(int lo) {
+        this(new AtomicInteger(lo + (int) (ProcessHandle.current().pid() % 20) * 10), lo);
+    }
+
+    private AiTestbed(AtomicInteger next, int lo) {
+        this.next = next;
+        this.lo = lo;
+    }
 
     /** A base port with {@code count} consecutive shard ports whose +10000 and +20000 are free too. */
     int ports(int count) {
         for (int attempt = 0; attempt < 100; attempt++) {
-            int base = NEXT.getAndAdd(count + 2);
+            int base = next.getAndAdd(count + 2);
             if (base + count > 25999) {
-                NEXT.set(25000);
+                next.set(lo);
                 continue;
             }
             boolean ok = true;

@@ -7,16 +7,16 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /** Frozen GraphDefs built here with TensorFlow Java, with known weights, as a user would export them for RedisAI. */
-final class TfGraphs {
+public final class TfGraphs {
     /** W is in (3 in) x (2 out), row-major; y = x W + B. */
-    static final float[][] W = {{1, 2}, {-1, 0.5f}, {3, -2}};
-    static final float[] B = {0.25f, -1};
+    public static final float[][] W = {{1, 2}, {-1, 0.5f}, {3, -2}};
+    public static final float[] B = {0.25f, -1};
 
     private TfGraphs() {
     }
 
     /** Input "x" (n, 3) float, output "y" = x W + B. */
-    static byte[] linear() {
+    public static byte[] linear() {
         try (Graph g = new Graph()) {
             Ops tf = Ops.create(g);
             Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class);

@@ -12,10 +12,10 @@ import java.util.List;
  * ({@code tensorflow/lite/schema/schema.fbs}, version 3), with known weights: Debian packages no TensorFlow, so no
  * converter can make them. All tensors are float32.
  */
-final class TfliteModels {
+public final class TfliteModels {
     /** The linear layer's weight (out 2 x in 3, as FULLY_CONNECTED takes it) and bias. */
-    static final float[] W = {1, -1, 3, 2, 0.5f, -2};
-    static final float[] B = {0.25f, -1};
+    public static final float[] W = {1, -1, 3, 2, 0.5f, -2};
+    public static final float[] B = {0.25f, -1};
 
     static final int ADD = 0;
     static final int FULLY_CONNECTED = 9;
@@ -25,7 +25,7 @@ final class TfliteModels {
     }
 
     /** Input "x" (1, 3) (resizable to (n, 3)), output "y" = x W^T + B. */
-    static byte[] linear() {
+    public static byte[] linear() {
         Builder m = new Builder();
         int x = m.tensor("x", new int[] {1, 3}, null);
         int w = m.tensor("w", new int[] {2, 3}, W);

@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
  * which run-tests does), each with known weights so the tests can compute the expected outputs themselves. Nothing is
  * downloaded. Without python3-torch the tests fail, saying what to install.
  */
-final class TorchModels {
+public final class TorchModels {
     /** The linear layer's weight (out 2 x in 3, as torch.nn.Linear stores it) and bias. */
-    static final float[] W = {1, -1, 3, 2, 0.5f, -2};
-    static final float[] B = {0.25f, -1};
+    public static final float[] W = {1, -1, 3, 2, 0.5f, -2};
+    public static final float[] B = {0.25f, -1};
 
     /** The models' Python source: each class is scripted and saved under its name. */
     private static final String SOURCE = String.join("\n",
@@ -54,7 +54,7 @@ final class TorchModels {
     }
 
     /** {@code y = x W^T + B} for x of shape (n, 3): torch.nn.Linear(3, 2), scripted. */
-    static byte[] linear() throws IOException, InterruptedException {
+    public static byte[] linear() throws IOException, InterruptedException {
         return all().get("linear");
     }
 
