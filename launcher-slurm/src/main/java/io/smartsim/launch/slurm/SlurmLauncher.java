@@ -57,6 +57,11 @@ public final class SlurmLauncher implements Launcher {
     public static final String MODE_ALLOC = "alloc";
     public static final String MODE_BATCH = "batch";
     /**
+     * Handle key of a batch shard whose job outlives its own steps (--restart on-failure: the script ends with a wait
+     * loop, see {@link SlurmScripts#tail}): stop cancels such a job at once instead of waiting for it to complete.
+     */
+    public static final String JOB_OUTLIVES_STEPS = "jobOutlivesSteps";
+    /**
      * An in-allocation shard's {@code srun} pid where commands run. A shard reported before its step ({@link #STEP}
      * absent) is ended through it, or through its step found by name.
      */
@@ -130,13 +135,6 @@ public final class SlurmLauncher implements Launcher {
                     + "the login node, or leave --lease out");
         }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
-        if (opts.batch() && spec.restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
-            // A restarted shard is a step started from outside the job; the job ends when its script's own steps
-            // have all ended (its last line is `wait`), and would take the restarted steps with it.
-            throw new InvalidSpecException("restart", "--restart on-failure needs an allocation with the slurm launcher "
-                    + "(--alloc JOBID or SLURM_JOB_ID), not --batch: a batch job ends once its own shard steps have, "
-                    + "and would end the restarted ones with it; start inside an allocation or leave --restart out");
-        }
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
@@ -282,6 +280,9 @@ public final class SlurmLauncher implements Launcher {
                 Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
                 handle.put(JOB, jobId);
                 handle.put(MODE, MODE_BATCH);
+                if (plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+                    handle.put(JOB_OUTLIVES_STEPS, "true");
+                }
                 ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
                         Optional.empty(), handle));
             }
@@ -435,6 +436,9 @@ public final class SlurmLauncher implements Launcher {
             handle.put(STEP, r.stepId());
             handle.put(NODE, r.node());
             handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
+            if (opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+                handle.put(JOB_OUTLIVES_STEPS, "true");
+            }
             if (!sruns.isEmpty()) {
                 sruns.get(s.index()).pid().ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
             }
@@ -706,6 +710,7 @@ public final class SlurmLauncher implements Launcher {
         List<LaunchedShard> unreported = shards.stream().filter(SlurmLauncher::unreported).toList();
         Set<String> steps = new LinkedHashSet<>();
         Set<String> batchJobs = new LinkedHashSet<>();
+        boolean outlive = false;
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);
             if (job == null) {
@@ -716,6 +721,7 @@ public final class SlurmLauncher implements Launcher {
             }
             if (MODE_BATCH.equals(s.handle().get(MODE))) {
                 batchJobs.add(job);
+                outlive |= "true".equals(s.handle().get(JOB_OUTLIVES_STEPS));
             }
         }
         if (steps.isEmpty() && batchJobs.isEmpty() && unreported.isEmpty()) {
@@ -730,8 +736,10 @@ public final class SlurmLauncher implements Launcher {
                 runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
             }
             if (!batchJobs.isEmpty()) {
-                // With its steps gone the batch script's `wait` returns and the job completes on its own.
-                if (!awaitGone(runner, List.copyOf(batchJobs), Set.of(), Deadline.after(Duration.ofSeconds(5)))) {
+                // With its steps gone the batch script's `wait` returns and the job completes on its own; one that
+                // outlives its steps (--restart) never does.
+                if (outlive || !awaitGone(runner, List.copyOf(batchJobs), Set.of(),
+                        Deadline.after(Duration.ofSeconds(5)))) {
                     runner.run(SlurmCommands.scancel(List.copyOf(batchJobs)), COMMAND_TIMEOUT);
                 }
             }

@@ -56,7 +56,11 @@ final class SlurmRestart {
         Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
         handle.put(SlurmLauncher.JOB, job);
         handle.put(SlurmLauncher.NODE, node);
-        handle.put(SlurmLauncher.MODE, SlurmLauncher.MODE_ALLOC);
+        // A batch shard stays one: stop must still cancel its job (whose script outlives its own steps).
+        handle.put(SlurmLauncher.MODE, dead.handle().getOrDefault(SlurmLauncher.MODE, SlurmLauncher.MODE_ALLOC));
+        if (dead.handle().containsKey(SlurmLauncher.JOB_OUTLIVES_STEPS)) {
+            handle.put(SlurmLauncher.JOB_OUTLIVES_STEPS, dead.handle().get(SlurmLauncher.JOB_OUTLIVES_STEPS));
+        }
         srun.pid().ifPresent(pid -> {
             handle.put(SlurmLauncher.SRUN_PID, Long.toString(pid));
             SlurmLauncher.SRUNS.put(SlurmLauncher.srunKey(runner, pid), srun);

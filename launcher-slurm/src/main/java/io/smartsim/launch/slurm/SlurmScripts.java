@@ -131,7 +131,34 @@ public final class SlurmScripts {
             steps.add(String.join(" ", words) + " >> " + Shell.quote(consoleLog(s).toString()) + " 2>&1 &");
         }
         v.put("steps", String.join("\n", steps));
+        v.put("tail", tail(plan));
         return BATCH.render(v);
+    }
+
+    /**
+     * How the batch script ends. Without {@code --restart}: when its shard steps have all ended. With it, a shard the
+     * watchdog restarts is a new step started from outside the script ({@code srun --jobid}), which the job would
+     * take down with it once the script's own steps had ended; so the job outlives them, until {@code db stop} (or
+     * {@code db cleanup}) cancels it, its time limit, or, with {@code --lease}, the lease running out.
+     */
+    static String tail(LaunchPlan plan) {
+        if (plan.spec().restart() != io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+            return "# The job lasts as long as any shard runs.\nwait";
+        }
+        StringBuilder t = new StringBuilder();
+        t.append("# --restart on-failure: shards the watchdog restarts are steps started from outside this script, so\n")
+                .append("# the job outlives its own steps: it lasts until db stop cancels it or its time limit");
+        if (plan.spec().lease().isPresent()) {
+            t.append(",\n# or until the lease has run out (no controller renewed it)");
+        }
+        t.append(".\nwait\nwhile :; do\n");
+        if (plan.spec().lease().isPresent()) {
+            String file = Shell.quote(io.smartsim.launch.supervise.Lease.in(plan.dir()).file().toString());
+            t.append("    expiry=$(cat ").append(file).append(" 2>/dev/null) || expiry=''\n")
+                    .append("    if [ -n \"$expiry\" ] && [ \"$(date +%s)\" -gt \"$expiry\" ]; then exit 0; fi\n");
+        }
+        t.append("    sleep 10\ndone");
+        return t.toString();
     }
 
     /** The step's own output (srun and the wrapper before exec), beside the shard's log. */

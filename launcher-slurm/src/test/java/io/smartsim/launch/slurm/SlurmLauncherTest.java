@@ -63,16 +63,6 @@ class SlurmLauncherTest {
                 2, report("10.0.0.3", 6780, "n3", "n3")))).isEmpty();
     }
 
-    /** Refused before anything runs: place() checks it before it asks Slurm about the job. */
-    @Test
-    void restartInABatchJobIsRefusedWithTheReason() {
-        io.smartsim.launch.OrchestratorSpec spec = io.smartsim.launch.OrchestratorSpec.builder().launcher("slurm")
-                .nodes(3).launcherOption("batch", "true").restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SlurmLauncher().place(spec))
-                .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
-                .hasMessageContaining("restart").hasMessageContaining("not --batch");
-    }
-
     @Test
     void leaseOverARemoteTransportIsRefused() {
         io.smartsim.launch.OrchestratorSpec spec = io.smartsim.launch.OrchestratorSpec.builder().launcher("slurm")

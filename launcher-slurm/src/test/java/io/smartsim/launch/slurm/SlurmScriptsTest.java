@@ -104,6 +104,24 @@ class SlurmScriptsTest {
         Golden.assertMatches("batch-3x2.sbatch", SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions())));
     }
 
+    /**
+     * --restart on-failure: the job outlives its own shard steps (restarted shards are steps from outside the script),
+     * until db stop cancels it, its time limit, or with --lease the lease running out.
+     */
+    @Test
+    void batchWithRestartAndALeaseOutlivesItsOwnStepsUntilTheLeaseRunsOut() {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3)
+                .launcherOption("batch", "true").restart(io.smartsim.launch.RestartPolicy.ON_FAILURE)
+                .lease(java.time.Duration.ofMinutes(10)).build();
+        List<Placement.Node> placed = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            placed.add(new Placement.Node("batch-node-" + n, List.of()));
+        }
+        LaunchPlan p = Planner.plan("exp", Path.of("/exp"), spec, new Placement(placed));
+        Golden.assertMatches("batch-3x1-restart-lease.sbatch",
+                SlurmScripts.batch(p, SlurmOptions.parse(p.spec().launcherOptions())));
+    }
+
     @Test
     void batchEveryOption() {
         LaunchPlan p = plan(1, 1, Map.of("batch", "true", "time", "00:30:00", "account", "proj1", "partition", "debug",

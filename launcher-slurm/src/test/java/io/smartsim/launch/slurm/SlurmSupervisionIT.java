@@ -49,7 +49,9 @@ class SlurmSupervisionIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        assertThat(ofThisTest("redis-server")).as("redis-server processes of this test left behind").isEmpty();
+        // By working directory: Redis retitles itself, so its command line no longer names this test's directory.
+        assertThat(io.smartsim.launch.testing.Processes.leftBehind(tmp)).as("processes of this test left behind")
+                .isEmpty();
         assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
     }
 
@@ -98,11 +100,50 @@ class SlurmSupervisionIT {
     @Test
     void aKilledShardComesBackAsANewStepOnItsNodeAndRejoins() throws Exception {
         String job = HolderJobs.hold3("slurm-restart-it", jobs::add);
+        killedShardRejoins(job, "alloc", job, 22910);
+    }
+
+    /**
+     * As its own batch job: the restarted shard is a step started from outside the batch script, and the job must
+     * outlive the script's own steps (the script ends with a wait loop until db stop cancels the job).
+     */
+    @Test
+    void inABatchJobAKilledShardComesBackAndTheJobOutlivesItsOwnSteps() throws Exception {
+        killedShardRejoins(null, "batch", "true", 22920);
+    }
+
+    private static void killServerOf(LaunchedShard shard) {
+        List<String> server = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                .filter(l -> l.contains(" " + shard.address() + " ")).toList();
+        assertThat(server).hasSize(1);
+        SH.run(List.of("kill", "-9", server.get(0).split(" ", 2)[0]), CMD);
+    }
+
+    private static void awaitEvent(Experiment exp, int shard, String type) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < until) {
+            if (exp.supervision("orchestrator").events().stream().anyMatch(e -> e.shard().map(i -> i == shard)
+                    .orElse(false) && e.type().equals(type) && e.time().isAfter(java.time.Instant.now()
+                    .minusSeconds(60)))) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("no " + type + " event for shard " + shard + " within 60 s: "
+                + exp.supervision("orchestrator").events());
+    }
+
+    private void killedShardRejoins(String holder, String option, String value, int port) throws Exception {
+        String job = holder;
         try (Experiment exp = Experiment.create("slurm-restart", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(22910).launcherOption("alloc", job)
+                    .instancesPerNode(1).port(port).launcherOption(option, value)
                     .restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build());
             exp.start(db);
+            if (job == null) {
+                job = db.shards().get(0).handle().get("jobId");
+                jobs.add(job); // cancelled after the test whatever happens
+            }
             LaunchedShard victim = db.shards().get(1);
             // Redis retitles itself "redis-server ADDRESS:PORT [cluster]"; the port is this test's own.
             List<String> server = SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
@@ -140,8 +181,23 @@ class SlurmSupervisionIT {
                     cred.password()), CMD);
             assertThat(check.exitCode()).as(check.describe()).isZero();
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            if (holder == null) {
+                // Now every step the batch script started itself: once they are all gone, only the script's wait
+                // loop keeps the job (and the restarted steps in it) alive.
+                for (int i : List.of(0, 2)) {
+                    killServerOf(db.shards().get(i));
+                    awaitEvent(exp, i, Event.REJOINED);
+                }
+                Thread.sleep(3000);
+                assertThat(steps(job)).as("restarted steps still in the job").hasSize(4); // 3 shards + the batch step
+                assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            }
             exp.stop(db);
         }
-        assertThat(steps(job)).containsOnly(job + ".batch");
+        if (holder != null) {
+            assertThat(steps(job)).containsOnly(job + ".batch");
+        } else {
+            assertThat(steps(job)).as("the batch job is cancelled by stop").isEmpty();
+        }
     }
 }
