@@ -291,6 +291,10 @@ public final class Experiment implements AutoCloseable {
                 progress.accept(io.smartsim.launch.plan.AiPlanner.smartRedisAuthNote(plan));
             }
             plan.warnings().forEach(w -> progress.accept("warning: " + w));
+            if (launcher.name().equals("local")) { // other launchers' nodes may use another range
+                io.smartsim.launch.util.EphemeralPorts.warning(plan, io.smartsim.launch.util.EphemeralPorts.local())
+                        .ifPresent(w -> progress.accept("warning: '" + plan.id() + "': " + w));
+            }
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
                     + launcher.name() + " launcher"));
             Supervision.prepare(plan);
