@@ -112,7 +112,10 @@ class SshSupervisionIT {
             assertThat(again.handle()).containsEntry("ssh-host", SshTestbed.HOSTS.get(1));
             assertThat(exp.status("db").shards().get(1).pid()).as("the manifest records the new process")
                     .isEqualTo(again.pid());
+            long p0 = System.nanoTime();
             assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.ALIVE);
+            System.out.printf("ssh: one probe of 3 hosts (a new SSH session and one ps each, side by side) %d ms%n",
+                    (System.nanoTime() - p0) / 1_000_000);
             assertThat(clusterMyId(db, SshTestbed.HOSTS.get(1), port)).as("rejoined with its node id from nodes.conf")
                     .isEqualTo(nodeId);
 
@@ -173,7 +176,9 @@ class SshSupervisionIT {
                 }
             }
             // The last renewal, through db renew's path: the file here, then pushed to every host.
+            long r0 = System.nanoTime();
             Instant last = exp.renewLease("db");
+            System.out.printf("ssh: one renewal pushed to 3 hosts %d ms%n", (System.nanoTime() - r0) / 1_000_000);
             try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(shards)) {
                 for (LaunchedShard s : shards) {
                     assertThat(hosts.forShard(s).runner().readFile(file, Duration.ofSeconds(10)))
