@@ -659,7 +659,9 @@ public final class SshLauncher implements Launcher {
         }
 
         private static String key(LaunchedShard s) {
-            return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE))
+            // The host and its SSH settings: not what differs between shards of one host (node, guard pid).
+            return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE)
+                            && !e.getKey().equals(HANDLE_GUARD))
                     .map(Object::toString).toList().toString();
         }
 

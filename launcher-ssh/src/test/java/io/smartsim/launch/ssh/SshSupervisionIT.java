@@ -79,9 +79,11 @@ class SshSupervisionIT {
     }
 
     @Test
-    void aShardKilledOnItsHostIsStartedAgainThereOverSshAndRejoins() throws Exception {
+    void aShardKilledOnItsHostIsStartedAgainThereOverSshWithItsLeaseGuardAndRejoins() throws Exception {
         try (Experiment exp = Experiment.create("ssh-sup", dir)) {
-            Orchestrator db = exp.createOrchestrator(spec().restart(RestartPolicy.ON_FAILURE).build());
+            // With a lease too (renewed by this open experiment): the restarted shard gets a guard of its own.
+            Orchestrator db = exp.createOrchestrator(spec().restart(RestartPolicy.ON_FAILURE)
+                    .lease(Duration.ofSeconds(30)).build());
             exp.start(db);
             int port = db.plan().spec().port();
             LaunchedShard victim = db.shards().get(1);
@@ -109,7 +111,9 @@ class SshSupervisionIT {
             assertThat(again.pid()).isPresent().isNotEqualTo(victim.pid());
             assertThat(again.host()).isEqualTo(victim.host());
             assertThat(again.port()).isEqualTo(port);
-            assertThat(again.handle()).containsEntry("ssh-host", SshTestbed.HOSTS.get(1));
+            assertThat(again.handle()).containsEntry("ssh-host", SshTestbed.HOSTS.get(1))
+                    .containsKey(SshLauncher.HANDLE_GUARD)
+                    .doesNotContainEntry(SshLauncher.HANDLE_GUARD, victim.handle().get(SshLauncher.HANDLE_GUARD));
             assertThat(exp.status("db").shards().get(1).pid()).as("the manifest records the new process")
                     .isEqualTo(again.pid());
             long p0 = System.nanoTime();
