@@ -36,6 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts shards on plain hosts over SSH, for machines without a workload manager (cloud VMs, workstations).
@@ -58,6 +61,18 @@ public final class SshLauncher implements Launcher {
     static final String HANDLE_NODE = "node";
     /** The key of a shard's lease guard pid (on its host) in its recorded handle. */
     static final String HANDLE_GUARD = "leaseGuardPid";
+
+    /** How long {@link #probe}'s SSH sessions are kept without a probe before they are closed. */
+    static final Duration PROBE_KEEP = Duration.ofSeconds(3);
+    private static final ScheduledExecutorService PROBE_CLOSER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ssh-probe-sessions");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Object probeLock = new Object();
+    private Hosts probeHosts;
+    private String probeKey;
+    private long probeUsed;
 
     /** Sessions preflight opened, handed to the start that follows it (one handshake per host, not two). */
     private final Map<SshOptions, Hosts> preflighted = new java.util.concurrent.ConcurrentHashMap<>();
@@ -468,13 +483,48 @@ public final class SshLauncher implements Launcher {
         return b.toString().stripTrailing();
     }
 
+    /**
+     * One {@code ps} per host. The SSH sessions are kept for the next probe of the same hosts and closed once no probe
+     * has used them for {@link #PROBE_KEEP}: a watchdog probes every second, and a new session per host per second
+     * would cost each host an SSH login (a handshake and an auth log line) every second.
+     */
     @Override
     public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
         if (shards.isEmpty()) {
             return Map.of();
         }
-        try (Hosts hosts = Hosts.recorded(shards)) {
-            return probe(shards, hosts, false);
+        synchronized (probeLock) {
+            String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
+            if (probeHosts == null || !key.equals(probeKey)) {
+                closeProbeHosts();
+                probeHosts = Hosts.recorded(shards);
+                probeKey = key;
+                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            probeUsed = System.nanoTime();
+            return probe(shards, probeHosts, false);
+        }
+    }
+
+    private void closeIdleProbeHosts() {
+        synchronized (probeLock) {
+            if (probeHosts == null) {
+                return;
+            }
+            long idle = System.nanoTime() - probeUsed;
+            if (idle >= PROBE_KEEP.toNanos()) {
+                closeProbeHosts();
+            } else {
+                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toNanos() - idle, TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    private void closeProbeHosts() {
+        if (probeHosts != null) {
+            probeHosts.close();
+            probeHosts = null;
+            probeKey = null;
         }
     }
 
@@ -658,7 +708,7 @@ public final class SshLauncher implements Launcher {
             return new Hosts(new ArrayList<>(byKey.values()), byKey);
         }
 
-        private static String key(LaunchedShard s) {
+        static String key(LaunchedShard s) {
             // The host and its SSH settings: not what differs between shards of one host (node, guard pid).
             return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE)
                             && !e.getKey().equals(HANDLE_GUARD))
