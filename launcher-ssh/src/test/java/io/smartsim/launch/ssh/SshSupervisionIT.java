@@ -117,12 +117,19 @@ class SshSupervisionIT {
             assertThat(exp.status("db").shards().get(1).pid()).as("the manifest records the new process")
                     .isEqualTo(again.pid());
             SshLauncher prober = new SshLauncher();
-            long p0 = System.nanoTime();
-            assertThat(prober.probe(db.shards()).values()).containsOnly(Liveness.ALIVE);
-            long p1 = System.nanoTime();
-            assertThat(prober.probe(db.shards()).values()).as("sessions kept between probes").containsOnly(Liveness.ALIVE);
-            System.out.printf("ssh: one probe of 3 hosts (one ps each, side by side): %d ms with new SSH sessions, "
-                    + "%d ms with the kept ones%n", (p1 - p0) / 1_000_000, (System.nanoTime() - p1) / 1_000_000);
+            long fresh = Long.MAX_VALUE;
+            long kept = Long.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long p0 = System.nanoTime();
+                assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.ALIVE);
+                long p1 = System.nanoTime();
+                assertThat(prober.probe(db.shards()).values()).as("sessions kept between probes")
+                        .containsOnly(Liveness.ALIVE);
+                fresh = Math.min(fresh, p1 - p0);
+                kept = i == 0 ? kept : Math.min(kept, System.nanoTime() - p1);
+            }
+            System.out.printf("ssh: one probe of 3 hosts (one ps each, side by side), best of 5: %d ms with new SSH "
+                    + "sessions, %d ms with the kept ones%n", fresh / 1_000_000, kept / 1_000_000);
             assertThat(clusterMyId(db, SshTestbed.HOSTS.get(1), port)).as("rejoined with its node id from nodes.conf")
                     .isEqualTo(nodeId);
 
@@ -207,7 +214,7 @@ class SshSupervisionIT {
         try (Experiment exp = Experiment.reconnect(dir)) {
             OrchestratorStatus s = exp.status("db");
             assertThat(s.state()).isEqualTo("STALE");
-            assertThat(s.error().orElseThrow()).contains("lease ran out");
+            assertThat(s.error().orElseThrow()).as(exp.supervision("db").events().toString()).contains("lease ran out");
             List<Event> expired = exp.supervision("db").events().stream()
                     .filter(e -> e.type().equals(Event.LEASE_EXPIRED) && e.shard().isPresent()).toList();
             assertThat(expired).as("one lease-expired per guard").hasSize(3);
