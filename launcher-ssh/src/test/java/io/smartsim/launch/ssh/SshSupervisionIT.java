@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Issue 7 items 2 and 5 on the ssh launcher: restart on failure and the lease, with shards on 127.0.1.1-3 through the
@@ -189,6 +190,22 @@ class SshSupervisionIT {
                             .contains(pushed.getEpochSecond() + "\n");
                 }
             }
+            // A host that cannot be reached (here: shard 2 recorded with an SSH port nothing listens on) keeps its
+            // old expiry; the others get the new one, and the error names the host.
+            Instant unreachableTry = pushed.plusSeconds(1);
+            LaunchedShard s2 = shards.get(2);
+            java.util.Map<String, String> h2 = new java.util.LinkedHashMap<>(s2.handle());
+            h2.put(SshOptions.PORT, Integer.toString(Processes.freeBase(1)));
+            List<LaunchedShard> oneUnreachable = List.of(shards.get(0), new LaunchedShard(s2.index(), s2.name(),
+                    s2.host(), s2.port(), s2.pid(), s2.processStart(), h2));
+            assertThatThrownBy(() -> new SshLauncher().pushLease(db.plan(), oneUnreachable, unreachableTry))
+                    .isInstanceOf(io.smartsim.launch.SchedulerUnreachableException.class)
+                    .hasMessageContaining("not on every host").hasMessageContaining("host 127.0.1.3: cannot reach");
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(shards.get(0)))) {
+                assertThat(hosts.forShard(shards.get(0)).runner().readFile(file, Duration.ofSeconds(10)))
+                        .as("the reachable host got it").contains(unreachableTry.getEpochSecond() + "\n");
+            }
+
             // The last renewal, through db renew's path: the file here, then pushed to every host.
             long r0 = System.nanoTime();
             Instant last = exp.renewLease("db");
