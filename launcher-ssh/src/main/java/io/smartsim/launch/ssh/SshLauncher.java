@@ -48,6 +48,8 @@ import java.util.concurrent.TimeUnit;
  * shard is started detached ({@code nohup setsid}) and reports its pid, and readiness is a {@code PING} from here.
  * Status is one {@code ps} per host; stop, after core's {@code SHUTDOWN NOSAVE}, signals what is left.
  * Each shard records the host and the SSH settings, so {@code db status|stop} reconnect from the manifest.
+ * Supervision: {@link #restart} starts one shard again on its host; under {@code --lease} each host gets the guard
+ * script and its own copy of the lease file, and {@link #pushLease} writes each renewal there (docs/supervision.md).
  */
 public final class SshLauncher implements Launcher {
     public static final String NAME = "ssh";

@@ -152,6 +152,32 @@ class SshSupervisionIT {
         }
     }
 
+    /** SIGSTOP over SSH: the process exists but answers nothing, as on a hung host; stop then kills it over SSH. */
+    @Test
+    void aHungShardIsNoticedByPingKilledOnItsHostAndRestarted() throws Exception {
+        try (Experiment exp = Experiment.create("ssh-sup", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec().restart(RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(0);
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(victim))) {
+                assertThat(hosts.forShard(victim).runner().run(SshCommands.kill("STOP", List.of(victim.pid().get())),
+                        Duration.ofSeconds(10)).ok()).isTrue();
+            }
+            long t0 = System.nanoTime();
+            List<Event> events = awaitEvents(exp, ev -> types(ev, 0).contains(Event.REJOINED)
+                    || types(ev, 0).contains(Event.RESTART_FAILED), Duration.ofSeconds(60));
+            assertThat(types(events, 0)).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            Event down = events.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow();
+            assertThat(down.detail()).contains("has not answered PING for").contains("hung");
+            assertThat(new SshLauncher().probe(List.of(victim)).values()).as("the hung process was killed")
+                    .containsOnly(Liveness.GONE);
+            System.out.printf("ssh: hung shard rejoined %.1f s after SIGSTOP%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+    }
+
     private static String clusterMyId(Orchestrator db, String host, int port) {
         try (redis.clients.jedis.Jedis j = io.smartsim.launch.cluster.Connections.open(host, port,
                 Duration.ofSeconds(2), db.plan().access())) {
