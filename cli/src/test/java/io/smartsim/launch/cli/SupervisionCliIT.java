@@ -225,15 +225,15 @@ class SupervisionCliIT {
     }
 
     @Test
-    void launchersThatCannotSuperviseAreRefusedByNameAtPlanTime() throws Exception {
+    void aLauncherThatCannotSuperviseIsRefusedByNameAtPlanTime() throws Exception {
         JarRunner.Result r = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",
                 "--restart", "on-failure");
         assertThat(r.exit()).as(r.toString()).isEqualTo(2);
-        assertThat(r.err()).contains("--restart on-failure is not supported by the pbs launcher yet (only local and "
-                + "slurm)");
-        JarRunner.Result lease = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "ssh", "--lease",
-                "10m");
+        assertThat(r.err()).contains("--restart on-failure is not supported by the pbs launcher yet (only local, "
+                + "slurm and ssh)");
+        JarRunner.Result lease = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",
+                "--lease", "10m");
         assertThat(lease.exit()).as(lease.toString()).isEqualTo(2);
-        assertThat(lease.err()).contains("--lease is not supported by the ssh launcher yet");
+        assertThat(lease.err()).contains("--lease is not supported by the pbs launcher yet");
     }
 }

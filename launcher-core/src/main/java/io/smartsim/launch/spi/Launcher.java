@@ -106,6 +106,15 @@ public interface Launcher {
         throw new io.smartsim.launch.LaunchException("the " + name() + " launcher cannot restart shards");
     }
 
+    /**
+     * Under {@code --lease}, after the lease file on this machine was renewed to {@code expiry}: makes the shards'
+     * lease guards see it. The default does nothing: the guards read that file (same machine, or a file system the
+     * nodes share). A launcher whose hosts have their own copy (ssh) writes the new expiry there; it tries every host
+     * and then throws naming those it could not reach (their shards keep the old expiry, the safe direction).
+     */
+    default void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry) {
+    }
+
     /** Process liveness as the launcher sees it. */
     enum Liveness { ALIVE, GONE, UNKNOWN }
 }

@@ -24,6 +24,8 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String GAVE_UP = "gave-up";
     public static final String CONTROLLER_GONE = "controller-gone";
     public static final String LEASE_EXPIRED = "lease-expired";
+    /** A renewal could not reach some of the shards' hosts (ssh launcher): they keep the previous expiry. */
+    public static final String LEASE_PUSH_FAILED = "lease-push-failed";
     public static final String WATCHDOG_EXIT = "watchdog-exit";
     public static final String STOPPED = "stopped";
 

@@ -50,11 +50,11 @@ public final class Supervision {
     public static void refuseUnsupported(Launcher launcher, OrchestratorSpec spec) {
         if (spec.restart() == RestartPolicy.ON_FAILURE && !launcher.canRestart()) {
             throw new InvalidSpecException("restart", "--restart on-failure is not supported by the " + launcher.name()
-                    + " launcher yet (only local and slurm); leave it out, and check the orchestrator with 'db status'");
+                    + " launcher yet (only local, slurm and ssh); leave it out, and check the orchestrator with 'db status'");
         }
         if (spec.lease().isPresent() && !launcher.canLease()) {
             throw new InvalidSpecException("lease", "--lease is not supported by the " + launcher.name()
-                    + " launcher yet (only local and slurm); leave it out, and stop the orchestrator with 'db stop' (for example "
+                    + " launcher yet (only local, slurm and ssh); leave it out, and stop the orchestrator with 'db stop' (for example "
                     + "from an EXIT trap in the batch script)");
         }
     }
@@ -108,7 +108,10 @@ public final class Supervision {
                     + lease.expiry().map(Instant::toString).orElse("? (its lease file was removed)")
                     + ": its shards have stopped themselves or are stopping; clear it with 'db stop' and start it again");
         }
-        return lease.renew(duration, now);
+        Instant expiry = lease.renew(duration, now);
+        // Hosts without this file system (ssh) keep their own copy: the launcher pushes the new expiry there.
+        io.smartsim.launch.spi.Launchers.find(r.launcher()).pushLease(r.plan(), r.shards(), expiry);
+        return expiry;
     }
 
     /** The recorded watchdog process, if it still runs (same pid and start time). */

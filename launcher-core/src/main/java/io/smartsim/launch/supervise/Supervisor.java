@@ -185,8 +185,14 @@ public final class Supervisor implements AutoCloseable {
                 }
             } else if (owner.controllerAlive().getAsBoolean()) {
                 if (!now.isBefore(lastRenewal.plus(renewEvery(lease)))) {
-                    file.renew(lease, now);
+                    Instant expiry = file.renew(lease, now);
                     lastRenewal = now;
+                    try {
+                        launcher.pushLease(plan, owner.shards().get(), expiry);
+                    } catch (LaunchException e) {
+                        // Those hosts keep the old expiry: their shards stop then unless a later push gets through.
+                        events.append(Event.of(plan.id(), Event.LEASE_PUSH_FAILED, e.getMessage()));
+                    }
                 }
             } else if (!controllerGoneSaid) {
                 controllerGoneSaid = true;

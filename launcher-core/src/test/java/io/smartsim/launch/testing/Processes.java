@@ -31,7 +31,7 @@ public final class Processes {
     private Processes() {
     }
 
-    /** A base port with {@code count} consecutive ports (and their +10000 bus ports) free on loopback. */
+    /** A base port with {@code count} consecutive ports (and their +10000 bus ports) free on every address. */
     public static int freeBase(int count) {
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = NEXT.getAndAdd(count + 5);
@@ -41,7 +41,9 @@ public final class Processes {
             }
             boolean ok = true;
             for (int p = base; p < base + count && ok; p++) {
-                ok = free("127.0.0.1", p) && free("127.0.0.1", p + 10000);
+                // The wildcard address: a port in use on any address (127.0.1.x for the ssh and Slurm testbeds'
+                // shards) is not free, so two test JVMs never share a port, nor kill each other's servers by port.
+                ok = free("0.0.0.0", p) && free("0.0.0.0", p + 10000);
             }
             if (ok) {
                 return base;

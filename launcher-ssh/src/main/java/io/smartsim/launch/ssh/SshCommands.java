@@ -35,6 +35,21 @@ final class SshCommands {
             "done");
 
     /**
+     * Starts the lease guards ({@code --lease}) detached, like the shards, and prints one pid a line, in order.
+     * Arguments: the guard script, then three per shard: the server's pid, the shard's index, the guard's output
+     * file. Each guard ends by itself within a second of its server.
+     */
+    static final String GUARD_SCRIPT = String.join("\n",
+            "g=$1; shift",
+            "umask 077",
+            "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
+            "while [ $# -ge 3 ]; do",
+            "  nohup $detach /bin/bash \"$g\" \"$1\" \"$2\" >\"$3\" 2>&1 </dev/null &",
+            "  echo $!",
+            "  shift 3",
+            "done");
+
+    /**
      * Starts one command detached in its own session and prints its pid (which is also its process group, so a
      * signal to {@code -PID} reaches what it started, such as {@code srun}). Arguments: work dir, console file,
      * then the argv. When the command ends its exit code is written to the console file's name plus
@@ -74,6 +89,23 @@ final class SshCommands {
             argv.addAll(List.of(s.workDir(), s.config(), s.console(), s.nodeMap(), s.log(), s.announce()));
         }
         return argv;
+    }
+
+    /** One lease guard to start, as {@link #GUARD_SCRIPT} takes it. */
+    record Guard(long serverPid, int shard, String output) {
+    }
+
+    static List<String> guards(String script, List<Guard> guards) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", GUARD_SCRIPT, "sh", script));
+        for (Guard g : guards) {
+            argv.addAll(List.of(Long.toString(g.serverPid()), Integer.toString(g.shard()), g.output()));
+        }
+        return argv;
+    }
+
+    /** Whether a live process is a lease guard (its command line runs the guard script): only those are signalled. */
+    static boolean isGuard(String args) {
+        return args.contains(io.smartsim.launch.supervise.LeaseGuard.FILE);
     }
 
     static List<String> spawn(String workDir, String console, List<String> argv) {

@@ -16,6 +16,8 @@ import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.Parallel;
@@ -26,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -33,6 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts shards on plain hosts over SSH, for machines without a workload manager (cloud VMs, workstations).
@@ -42,6 +48,8 @@ import java.util.TreeMap;
  * shard is started detached ({@code nohup setsid}) and reports its pid, and readiness is a {@code PING} from here.
  * Status is one {@code ps} per host; stop, after core's {@code SHUTDOWN NOSAVE}, signals what is left.
  * Each shard records the host and the SSH settings, so {@code db status|stop} reconnect from the manifest.
+ * Supervision: {@link #restart} starts one shard again on its host; under {@code --lease} each host gets the guard
+ * script and its own copy of the lease file, and {@link #pushLease} writes each renewal there (docs/supervision.md).
  */
 public final class SshLauncher implements Launcher {
     public static final String NAME = "ssh";
@@ -53,6 +61,20 @@ public final class SshLauncher implements Launcher {
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final String HANDLE_HOST = "ssh-host";
     static final String HANDLE_NODE = "node";
+    /** The key of a shard's lease guard pid (on its host) in its recorded handle. */
+    static final String HANDLE_GUARD = "leaseGuardPid";
+
+    /** How long {@link #probe}'s SSH sessions are kept without a probe before they are closed. */
+    static final Duration PROBE_KEEP = Duration.ofSeconds(3);
+    private static final ScheduledExecutorService PROBE_CLOSER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ssh-probe-sessions");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Object probeLock = new Object();
+    private Hosts probeHosts;
+    private String probeKey;
+    private long probeUsed;
 
     /** Sessions preflight opened, handed to the start that follows it (one handshake per host, not two). */
     private final Map<SshOptions, Hosts> preflighted = new java.util.concurrent.ConcurrentHashMap<>();
@@ -158,6 +180,20 @@ public final class SshLauncher implements Launcher {
     }
 
     @Override
+    public boolean canRestart() {
+        return true;
+    }
+
+    /**
+     * The hosts may not share this machine's file system, so each gets its own copy of the lease file and guard
+     * script at the same paths at start, and every renewal is pushed to each host ({@link #pushLease}).
+     */
+    @Override
+    public boolean canLease() {
+        return true;
+    }
+
+    @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         SshOptions opts = SshOptions.parse(plan.spec().launcherOptions());
         Deadline deadline = ctx.deadline();
@@ -180,6 +216,7 @@ public final class SshLauncher implements Launcher {
                         for (ShardPlan s : shards) {
                             h.runner().writeFile(s.configPath().toString(), s.config(), timeout(deadline));
                         }
+                        writeLease(plan, h, timeout(deadline));
                         List<SshCommands.Start> starts = shards.stream().map(s -> new SshCommands.Start(
                                 s.workDir().toString(), s.configPath().toString(), PlanFiles.consoleLog(s).toString(),
                                 s.workDir().resolve("nodes-" + s.port() + ".conf").toString(), s.logPath().toString(),
@@ -188,20 +225,29 @@ public final class SshLauncher implements Launcher {
                         CommandResult r = h.runner().run(SshCommands.start(binary, starts), timeout(deadline));
                         List<Long> pids = r.ok() ? parsePids(r) : List.of();
                         if (!r.ok() || pids.size() != shards.size()) {
-                            return new HostStart(h, shards, pids, new ShardStartException("could not start the shards of '"
-                                    + plan.id() + "' on host " + h.name() + ": " + r.describe()));
+                            return new HostStart(h, shards, pids, List.of(), new ShardStartException("could not start the "
+                                    + "shards of '" + plan.id() + "' on host " + h.name() + ": " + r.describe()));
                         }
-                        return new HostStart(h, shards, pids, null);
+                        try {
+                            return new HostStart(h, shards, pids, startGuards(plan, h, shards, pids, timeout(deadline)),
+                                    null);
+                        } catch (LaunchException e) {
+                            return new HostStart(h, shards, pids, List.of(), e);
+                        }
                     } catch (LaunchException e) {
-                        return new HostStart(h, shards, List.of(), e);
+                        return new HostStart(h, shards, List.of(), List.of(), e);
                     }
                 });
                 LaunchException failure = null;
                 for (HostStart o : outcomes) {
                     for (int i = 0; i < o.pids().size(); i++) {
                         ShardPlan s = o.shards().get(i);
+                        Map<String, String> handle = handle(opts, o.host(), s);
+                        if (i < o.guards().size()) {
+                            handle.put(HANDLE_GUARD, Long.toString(o.guards().get(i)));
+                        }
                         LaunchedShard ls = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
-                                Optional.of(o.pids().get(i)), Optional.empty(), handle(opts, o.host(), s));
+                                Optional.of(o.pids().get(i)), Optional.empty(), handle);
                         launched.add(ls);
                         ctx.spawned().accept(ls);
                         ctx.progress().accept("shard " + s.index() + " started on " + o.host().name() + " (pid "
@@ -223,6 +269,116 @@ public final class SshLauncher implements Launcher {
                 Thread.currentThread().interrupt();
                 throw cleanUp(plan, launched, hosts, new LaunchException("interrupted while starting '" + plan.id()
                         + "'", e));
+            }
+        }
+    }
+
+    /** Under {@code --lease}: the guard script and the lease as written here, to the same paths on the host. */
+    private static void writeLease(LaunchPlan plan, Host h, Duration timeout) {
+        if (plan.spec().lease().isEmpty()) {
+            return;
+        }
+        Lease lease = Lease.in(plan.dir());
+        Instant expiry = lease.expiry().orElseGet(() -> lease.renew(plan.spec().lease().get(), Instant.now()));
+        h.runner().writeFile(LeaseGuard.path(plan).toString(), LeaseGuard.render(plan), timeout);
+        h.runner().writeFile(lease.file().toString(), expiry.getEpochSecond() + "\n", timeout);
+    }
+
+    /** Under {@code --lease}: one guard per shard beside it on its host, one SSH command; their pids, in order. */
+    private static List<Long> startGuards(LaunchPlan plan, Host h, List<ShardPlan> shards, List<Long> pids,
+                                          Duration timeout) {
+        if (plan.spec().lease().isEmpty()) {
+            return List.of();
+        }
+        List<SshCommands.Guard> guards = new ArrayList<>();
+        for (int i = 0; i < shards.size(); i++) {
+            ShardPlan s = shards.get(i);
+            guards.add(new SshCommands.Guard(pids.get(i), s.index(), s.workDir().resolve(s.name() + ".lease.out")
+                    .toString()));
+        }
+        CommandResult r = h.runner().run(SshCommands.guards(LeaseGuard.path(plan).toString(), guards), timeout);
+        List<Long> out = r.ok() ? parsePids(r) : List.of();
+        if (out.size() != shards.size()) {
+            throw new ShardStartException("could not start the lease guards of '" + plan.id() + "' on host " + h.name()
+                    + " (is /bin/bash there?): " + r.describe());
+        }
+        return out;
+    }
+
+    /**
+     * Writes the renewed expiry to the lease file on every host of {@code shards}, side by side: one SSH command per
+     * host. A host that cannot be reached keeps its previous expiry, so its shards stop then unless a later renewal
+     * gets through; the exception names those hosts after every host was tried.
+     */
+    @Override
+    public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry) {
+        if (shards.isEmpty()) {
+            return;
+        }
+        String file = Lease.in(plan.dir()).file().toString();
+        try (Hosts hosts = Hosts.recorded(shards)) {
+            List<String> failed = Parallel.map(new ArrayList<>(hosts.group(shards).keySet()), h -> {
+                try {
+                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", COMMAND_TIMEOUT);
+                    return "";
+                } catch (LaunchException e) {
+                    return "host " + h.name() + ": " + e.getMessage();
+                }
+            }).stream().filter(m -> !m.isEmpty()).toList();
+            if (!failed.isEmpty()) {
+                throw new SchedulerUnreachableException("the lease of '" + plan.id() + "' was renewed to " + expiry
+                        + " here but not on every host; their shards stop at the previous expiry unless a later "
+                        + "renewal gets through: " + String.join("; ", failed));
+            }
+        }
+    }
+
+    /**
+     * Starts the dead shard again on its host and port, over that host's SSH session, as {@link #start} does for one
+     * shard but without removing its cluster state file ({@code nodes-<port>.conf}, which it rejoins with) or its log
+     * (which has the previous run's last words); its lease guard too under {@code --lease}. A process still holding
+     * the shard (a hung one) is killed first.
+     */
+    @Override
+    public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
+        ShardPlan s = plan.shards().get(dead.index());
+        try (Hosts hosts = Hosts.recorded(List.of(dead))) {
+            Host h = hosts.forShard(dead);
+            LaunchedShard started = null;
+            try {
+                if (dead.pid().isPresent() && !alive(h, List.of(dead)).isEmpty()) {
+                    h.runner().run(SshCommands.kill("KILL", List.of(dead.pid().get())), COMMAND_TIMEOUT);
+                    waitGone(h, List.of(dead), KILL_GRACE);
+                }
+                Duration t = timeout(ctx.deadline());
+                SshCommands.Start one = new SshCommands.Start(s.workDir().toString(), s.configPath().toString(),
+                        PlanFiles.consoleLog(s).toString(), "", "", plan.clustered() ? s.advertisedAddress() : "");
+                CommandResult r = h.runner().run(SshCommands.start(binary(plan), List.of(one)), t);
+                List<Long> pids = r.ok() ? parsePids(r) : List.of();
+                if (pids.size() != 1) {
+                    throw new ShardStartException("could not restart shard " + s.index() + " (" + s.name() + ") of '"
+                            + plan.id() + "' on host " + h.name() + ": " + r.describe());
+                }
+                Map<String, String> handle = new LinkedHashMap<>(dead.handle());
+                handle.remove(HANDLE_GUARD);
+                started = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
+                        Optional.of(pids.get(0)), Optional.empty(), handle);
+                List<Long> guard = startGuards(plan, h, List.of(s), pids, timeout(ctx.deadline()));
+                if (!guard.isEmpty()) {
+                    handle.put(HANDLE_GUARD, Long.toString(guard.get(0)));
+                    started = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
+                            Optional.of(pids.get(0)), Optional.empty(), handle);
+                }
+                ctx.spawned().accept(started);
+                ctx.progress().accept("shard " + s.index() + " restarted on " + h.name() + " (pid " + pids.get(0) + ")");
+                awaitPing(plan, List.of(started), hosts, ctx);
+                return started;
+            } catch (RuntimeException e) {
+                throw cleanUp(plan, started == null ? List.of() : List.of(started), hosts, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw cleanUp(plan, started == null ? List.of() : List.of(started), hosts, new LaunchException(
+                        "interrupted while restarting shard " + s.index() + " of '" + plan.id() + "'", e));
             }
         }
     }
@@ -329,13 +485,48 @@ public final class SshLauncher implements Launcher {
         return b.toString().stripTrailing();
     }
 
+    /**
+     * One {@code ps} per host. The SSH sessions are kept for the next probe of the same hosts and closed once no probe
+     * has used them for {@link #PROBE_KEEP}: a watchdog probes every second, and a new session per host per second
+     * would cost each host an SSH login (a handshake and an auth log line) every second.
+     */
     @Override
     public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
         if (shards.isEmpty()) {
             return Map.of();
         }
-        try (Hosts hosts = Hosts.recorded(shards)) {
-            return probe(shards, hosts, false);
+        synchronized (probeLock) {
+            String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
+            if (probeHosts == null || !key.equals(probeKey)) {
+                closeProbeHosts();
+                probeHosts = Hosts.recorded(shards);
+                probeKey = key;
+                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            probeUsed = System.nanoTime();
+            return probe(shards, probeHosts, false);
+        }
+    }
+
+    private void closeIdleProbeHosts() {
+        synchronized (probeLock) {
+            if (probeHosts == null) {
+                return;
+            }
+            long idle = System.nanoTime() - probeUsed;
+            if (idle >= PROBE_KEEP.toNanos()) {
+                closeProbeHosts();
+            } else {
+                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toNanos() - idle, TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    private void closeProbeHosts() {
+        if (probeHosts != null) {
+            probeHosts.close();
+            probeHosts = null;
+            probeKey = null;
         }
     }
 
@@ -409,6 +600,9 @@ public final class SshLauncher implements Launcher {
                     h.runner().run(SshCommands.kill("KILL", pids(alive)), COMMAND_TIMEOUT);
                     alive = waitGone(h, alive, KILL_GRACE);
                 }
+                if (alive.isEmpty()) {
+                    stopGuards(h, mine);
+                }
                 return alive.isEmpty() ? "" : "host " + h.name() + ": pids " + pids(alive) + " survive SIGKILL";
             } catch (LaunchException unreachable) {
                 String why = unreachable.getMessage();
@@ -420,6 +614,23 @@ public final class SshLauncher implements Launcher {
             }
         });
         return left.stream().filter(s -> !s.isEmpty()).toList();
+    }
+
+    /**
+     * Ends the recorded lease guards of stopped shards that still run (only processes running the guard script):
+     * they would exit within a second of their shards anyway.
+     */
+    private static void stopGuards(Host h, List<LaunchedShard> shards) {
+        List<Long> guards = shards.stream().map(s -> s.handle().get(HANDLE_GUARD)).filter(java.util.Objects::nonNull)
+                .map(Long::parseLong).toList();
+        if (guards.isEmpty()) {
+            return;
+        }
+        Map<Long, String> ps = SshCommands.parsePs(h.runner().run(SshCommands.ps(guards), COMMAND_TIMEOUT).stdout());
+        List<Long> live = guards.stream().filter(g -> ps.containsKey(g) && SshCommands.isGuard(ps.get(g))).toList();
+        if (!live.isEmpty()) {
+            h.runner().run(SshCommands.kill("TERM", live), COMMAND_TIMEOUT);
+        }
     }
 
     private static List<Long> pids(List<LaunchedShard> shards) {
@@ -451,7 +662,8 @@ public final class SshLauncher implements Launcher {
     }
 
     /** A host's outcome at start: the pids it printed, and why it failed if it did. */
-    private record HostStart(Host host, List<ShardPlan> shards, List<Long> pids, LaunchException failure) {
+    private record HostStart(Host host, List<ShardPlan> shards, List<Long> pids, List<Long> guards,
+                             LaunchException failure) {
     }
 
     /** The runners of one operation, one per host, closed together. */
@@ -498,8 +710,10 @@ public final class SshLauncher implements Launcher {
             return new Hosts(new ArrayList<>(byKey.values()), byKey);
         }
 
-        private static String key(LaunchedShard s) {
-            return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE))
+        static String key(LaunchedShard s) {
+            // The host and its SSH settings: not what differs between shards of one host (node, guard pid).
+            return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE)
+                            && !e.getKey().equals(HANDLE_GUARD))
                     .map(Object::toString).toList().toString();
         }
 

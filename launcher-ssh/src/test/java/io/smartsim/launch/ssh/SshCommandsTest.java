@@ -27,6 +27,19 @@ class SshCommandsTest {
     }
 
     @Test
+    void leaseGuardsStartWithOneCommandPerHostThreeArgumentsPerShard() {
+        List<String> argv = SshCommands.guards("/exp dir/db/lease-guard.sh", List.of(
+                new SshCommands.Guard(4242, 0, "/exp dir/db/db_0/db_0.lease.out"),
+                new SshCommands.Guard(4243, 3, "/exp dir/db/db_3/db_3.lease.out")));
+        assertThat(argv).startsWith("sh", "-c", SshCommands.GUARD_SCRIPT, "sh", "/exp dir/db/lease-guard.sh")
+                .endsWith("4242", "0", "/exp dir/db/db_0/db_0.lease.out", "4243", "3", "/exp dir/db/db_3/db_3.lease.out");
+        assertThat(SshCommands.GUARD_SCRIPT).contains("nohup $detach /bin/bash \"$g\"", "echo $!", "shift 3");
+        // Only a process running the guard script is ever signalled as one (a reused pid is left alone).
+        assertThat(SshCommands.isGuard("/bin/bash /exp/db/lease-guard.sh 4242 0")).isTrue();
+        assertThat(SshCommands.isGuard("/usr/bin/python3 app.py")).isFalse();
+    }
+
+    @Test
     void oneProbeAndOneKillPerHost() {
         assertThat(SshCommands.ps(List.of(12L, 345L))).containsExactly("ps", "-p", "12,345", "-o", "pid=,args=");
         assertThat(SshCommands.kill("TERM", List.of(12L, 345L))).containsExactly("kill", "-s", "TERM", "12", "345");

@@ -1,0 +1,269 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Issue 7 items 2 and 5 on the ssh launcher: restart on failure and the lease, with shards on 127.0.1.1-3 through the
+ * loopback sshd and real redis-server. Everything the launcher does on a host goes over SSH (start, ps, kill, the
+ * lease file); the test's own checks of the hosts do too, except the final sweep for leftovers (same machine).
+ */
+class SshSupervisionIT {
+    @TempDir
+    Path dir;
+    private final List<Integer> usedPorts = new ArrayList<>();
+
+    @BeforeAll
+    static void sshdUp() {
+        SshTestbed.up();
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        List<String> servers = Processes.serversOn(usedPorts);
+        List<Processes.Proc> left = Processes.leftBehind(dir); // shards and lease guards (kills them if any)
+        Processes.killServersOn(usedPorts);
+        assertThat(servers).as("server processes left behind").isEmpty();
+        assertThat(left).as("processes of this experiment (shards, lease guards) left behind").isEmpty();
+        for (int p : usedPorts) {
+            for (String h : SshTestbed.HOSTS) {
+                assertThat(Processes.free(h, p)).as("port %s:%d free", h, p).isTrue();
+            }
+        }
+    }
+
+    private OrchestratorSpec.Builder spec() {
+        int port = Processes.freeBase(1);
+        usedPorts.add(port);
+        return OrchestratorSpec.builder().id("db").launcher("ssh").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("hosts", String.join(",", SshTestbed.HOSTS))
+                .launcherOption("ssh-config", SshTestbed.sshConfig().toString());
+    }
+
+    private static List<Event> awaitEvents(Experiment exp, Predicate<List<Event>> done, Duration limit)
+            throws InterruptedException {
+        long until = System.nanoTime() + limit.toNanos();
+        List<Event> events = exp.supervision("db").events();
+        while (!done.test(events) && System.nanoTime() < until) {
+            Thread.sleep(100);
+            events = exp.supervision("db").events();
+        }
+        return events;
+    }
+
+    private static List<String> types(List<Event> events, int shard) {
+        return events.stream().filter(e -> e.shard().map(s -> s == shard).orElse(false)).map(Event::type).toList();
+    }
+
+    @Test
+    void aShardKilledOnItsHostIsStartedAgainThereOverSshWithItsLeaseGuardAndRejoins() throws Exception {
+        try (Experiment exp = Experiment.create("ssh-sup", dir)) {
+            // With a lease too (renewed by this open experiment): the restarted shard gets a guard of its own.
+            Orchestrator db = exp.createOrchestrator(spec().restart(RestartPolicy.ON_FAILURE)
+                    .lease(Duration.ofSeconds(30)).build());
+            exp.start(db);
+            int port = db.plan().spec().port();
+            LaunchedShard victim = db.shards().get(1);
+            String nodeId = clusterMyId(db, SshTestbed.HOSTS.get(1), port);
+
+            Instant killed = Instant.now();
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(victim))) {
+                assertThat(hosts.forShard(victim).runner().run(SshCommands.kill("KILL", List.of(victim.pid().get())),
+                        Duration.ofSeconds(10)).ok()).as("kill -9 over SSH on " + SshTestbed.HOSTS.get(1)).isTrue();
+            }
+            List<Event> events = awaitEvents(exp, ev -> types(ev, 1).contains(Event.REJOINED)
+                    || types(ev, 1).contains(Event.RESTART_FAILED), Duration.ofSeconds(40));
+            assertThat(types(events, 1)).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            Event down = events.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow();
+            assertThat(down.detail()).contains("process is gone").contains("ssh launcher").contains("pid "
+                    + victim.pid().get());
+            System.out.printf("ssh: kill -9 -> shard-down %d ms, -> rejoined %d ms%n",
+                    Duration.between(killed, down.time()).toMillis(), Duration.between(killed, events.stream()
+                            .filter(e -> e.type().equals(Event.REJOINED)).findFirst().orElseThrow().time()).toMillis());
+            assertThat(types(events, 0)).as("the other shards untouched").isEmpty();
+            assertThat(types(events, 2)).isEmpty();
+
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.pid()).isPresent().isNotEqualTo(victim.pid());
+            assertThat(again.host()).isEqualTo(victim.host());
+            assertThat(again.port()).isEqualTo(port);
+            assertThat(again.handle()).containsEntry("ssh-host", SshTestbed.HOSTS.get(1))
+                    .containsKey(SshLauncher.HANDLE_GUARD)
+                    .doesNotContainEntry(SshLauncher.HANDLE_GUARD, victim.handle().get(SshLauncher.HANDLE_GUARD));
+            assertThat(exp.status("db").shards().get(1).pid()).as("the manifest records the new process")
+                    .isEqualTo(again.pid());
+            SshLauncher prober = new SshLauncher();
+            long fresh = Long.MAX_VALUE;
+            long kept = Long.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long p0 = System.nanoTime();
+                assertThat(new SshLauncher().probe(db.shards()).values()).containsOnly(Liveness.ALIVE);
+                long p1 = System.nanoTime();
+                assertThat(prober.probe(db.shards()).values()).as("sessions kept between probes")
+                        .containsOnly(Liveness.ALIVE);
+                fresh = Math.min(fresh, p1 - p0);
+                kept = i == 0 ? kept : Math.min(kept, System.nanoTime() - p1);
+            }
+            System.out.printf("ssh: one probe of 3 hosts (one ps each, side by side), best of 5: %d ms with new SSH "
+                    + "sessions, %d ms with the kept ones%n", fresh / 1_000_000, kept / 1_000_000);
+            assertThat(clusterMyId(db, SshTestbed.HOSTS.get(1), port)).as("rejoined with its node id from nodes.conf")
+                    .isEqualTo(nodeId);
+
+            ProcessBuilder checkCmd = new ProcessBuilder("redis-cli", "--user", db.plan().auth().orElseThrow().user(),
+                    "--cluster", "check", SshTestbed.HOSTS.get(0) + ":" + port).redirectErrorStream(true);
+            checkCmd.environment().put("REDISCLI_AUTH", db.plan().auth().orElseThrow().password());
+            Process check = checkCmd.start();
+            String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(check.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(check.exitValue()).as(out).isZero();
+            assertThat(out).contains("[OK] All nodes agree about slots configuration.", "[OK] All 16384 slots covered.");
+
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+            List<Event> after = exp.supervision("db").events();
+            assertThat(after.get(after.size() - 1).type()).isEqualTo(Event.STOPPED);
+            assertThat(types(after, 1)).as("nothing restarted after stop").hasSize(4);
+            assertThat(new SshLauncher().probe(List.of(victim, again)).values()).containsOnly(Liveness.GONE);
+        }
+    }
+
+    /** SIGSTOP over SSH: the process exists but answers nothing, as on a hung host; stop then kills it over SSH. */
+    @Test
+    void aHungShardIsNoticedByPingKilledOnItsHostAndRestarted() throws Exception {
+        try (Experiment exp = Experiment.create("ssh-sup", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec().restart(RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(0);
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(victim))) {
+                assertThat(hosts.forShard(victim).runner().run(SshCommands.kill("STOP", List.of(victim.pid().get())),
+                        Duration.ofSeconds(10)).ok()).isTrue();
+            }
+            long t0 = System.nanoTime();
+            List<Event> events = awaitEvents(exp, ev -> types(ev, 0).contains(Event.REJOINED)
+                    || types(ev, 0).contains(Event.RESTART_FAILED), Duration.ofSeconds(60));
+            assertThat(types(events, 0)).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            Event down = events.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow();
+            assertThat(down.detail()).contains("has not answered PING for").contains("hung");
+            assertThat(new SshLauncher().probe(List.of(victim)).values()).as("the hung process was killed")
+                    .containsOnly(Liveness.GONE);
+            System.out.printf("ssh: hung shard rejoined %.1f s after SIGSTOP%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+    }
+
+    private static String clusterMyId(Orchestrator db, String host, int port) {
+        try (redis.clients.jedis.Jedis j = io.smartsim.launch.cluster.Connections.open(host, port,
+                Duration.ofSeconds(2), db.plan().access())) {
+            return j.clusterMyId();
+        }
+    }
+
+    @Test
+    void withALeaseEachHostHasItsOwnCopyRenewalsArePushedAndTheShardsStopOnceTheyStop() throws Exception {
+        Duration lease = Duration.ofSeconds(6);
+        Orchestrator db;
+        List<LaunchedShard> shards;
+        try (Experiment exp = Experiment.create("ssh-sup", dir)) {
+            db = exp.createOrchestrator(spec().lease(lease).build());
+            exp.start(db);
+            shards = db.shards();
+            assertThat(shards).allSatisfy(s -> assertThat(s.handle()).containsKey(SshLauncher.HANDLE_GUARD));
+            Instant first = exp.supervision("db").leaseExpiry().orElseThrow();
+            // The open experiment renews (every 2 s), so the shards outlive the first 6 s.
+            Thread.sleep(lease.toMillis() + 2500);
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            Instant renewed = exp.supervision("db").leaseExpiry().orElseThrow();
+            assertThat(renewed).isAfter(first.plusSeconds(2));
+            assertThat(new SshLauncher().probe(shards).values()).containsOnly(Liveness.ALIVE);
+
+            exp.detach(db); // left running; once this experiment closes, nobody renews the lease
+
+            // The guard reads the copy on its host: a push writes it there, over SSH, one command per host.
+            Instant pushed = renewed.plusSeconds(30);
+            new SshLauncher().pushLease(db.plan(), shards, pushed);
+            Path file = Lease.in(db.plan().dir()).file();
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(shards)) {
+                for (LaunchedShard s : shards) {
+                    assertThat(hosts.forShard(s).runner().readFile(file, Duration.ofSeconds(10)))
+                            .as("lease file on %s", s.handle().get("ssh-host"))
+                            .contains(pushed.getEpochSecond() + "\n");
+                }
+            }
+            // A host that cannot be reached (here: shard 2 recorded with an SSH port nothing listens on) keeps its
+            // old expiry; the others get the new one, and the error names the host.
+            Instant unreachableTry = pushed.plusSeconds(1);
+            LaunchedShard s2 = shards.get(2);
+            java.util.Map<String, String> h2 = new java.util.LinkedHashMap<>(s2.handle());
+            h2.put(SshOptions.PORT, Integer.toString(Processes.freeBase(1)));
+            List<LaunchedShard> oneUnreachable = List.of(shards.get(0), new LaunchedShard(s2.index(), s2.name(),
+                    s2.host(), s2.port(), s2.pid(), s2.processStart(), h2));
+            assertThatThrownBy(() -> new SshLauncher().pushLease(db.plan(), oneUnreachable, unreachableTry))
+                    .isInstanceOf(io.smartsim.launch.SchedulerUnreachableException.class)
+                    .hasMessageContaining("not on every host").hasMessageContaining("host 127.0.1.3: cannot reach");
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(shards.get(0)))) {
+                assertThat(hosts.forShard(shards.get(0)).runner().readFile(file, Duration.ofSeconds(10)))
+                        .as("the reachable host got it").contains(unreachableTry.getEpochSecond() + "\n");
+            }
+
+            // The last renewal, through db renew's path: the file here, then pushed to every host.
+            long r0 = System.nanoTime();
+            Instant last = exp.renewLease("db");
+            System.out.printf("ssh: one renewal pushed to 3 hosts %d ms%n", (System.nanoTime() - r0) / 1_000_000);
+            try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(shards)) {
+                for (LaunchedShard s : shards) {
+                    assertThat(hosts.forShard(s).runner().readFile(file, Duration.ofSeconds(10)))
+                            .contains(last.getEpochSecond() + "\n");
+                }
+            }
+        }
+        Instant closed = Instant.now();
+        long until = System.nanoTime() + lease.plusSeconds(6).toNanos();
+        SshLauncher ssh = new SshLauncher();
+        while (ssh.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE) && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        Duration took = Duration.between(closed, Instant.now());
+        System.out.printf("ssh: every shard gone %d ms after the last renewal could have happened (detach)%n",
+                took.toMillis());
+        assertThat(ssh.probe(shards).values()).as("every shard gone within lease + 2 s (+ probe) of the last renewal "
+                + "(%s)", took).containsOnly(Liveness.GONE);
+        try (Experiment exp = Experiment.reconnect(dir)) {
+            OrchestratorStatus s = exp.status("db");
+            assertThat(s.state()).isEqualTo("STALE");
+            assertThat(s.error().orElseThrow()).as(exp.supervision("db").events().toString()).contains("lease ran out");
+            List<Event> expired = exp.supervision("db").events().stream()
+                    .filter(e -> e.type().equals(Event.LEASE_EXPIRED) && e.shard().isPresent()).toList();
+            assertThat(expired).as("one lease-expired per guard").hasSize(3);
+            exp.stop(exp.orchestrator("db"));
+            assertThat(exp.status("db").state()).isEqualTo("STOPPED");
+        }
+        assertThat(Processes.leftUnder(dir, Duration.ofSeconds(3))).as("no shard or lease guard on any host").isEmpty();
+    }
+}
