@@ -121,6 +121,21 @@ public final class SlurmLauncher implements Launcher {
         return true;
     }
 
+    /**
+     * Behind a login node ({@code --remote}) the nodes read the lease file on the cluster's file system, not the one
+     * renewed here: each renewal writes the new expiry there over the login node's session. Otherwise the file is
+     * already where the nodes read it (a shared file system), and there is nothing to push.
+     */
+    @Override
+    public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry) {
+        if (shards.isEmpty() || !shards.get(0).handle().containsKey(io.smartsim.launch.exec.Transports.REMOTE)) {
+            return;
+        }
+        CommandRunner runner = runner(shards.get(0).handle());
+        runner.writeFile(io.smartsim.launch.supervise.Lease.in(plan.dir()).file(), expiry.getEpochSecond() + "\n",
+                COMMAND_TIMEOUT);
+    }
+
     /** A new step of the dead shard's wrapper, pinned to its node, in its job: see {@link SlurmRestart}. */
     @Override
     public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
@@ -129,11 +144,6 @@ public final class SlurmLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        if (spec.lease().isPresent() && spec.launcherOptions().containsKey(io.smartsim.launch.exec.Transports.REMOTE)) {
-            throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
-                    + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
-                    + "the login node, or leave --lease out");
-        }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
@@ -264,6 +274,12 @@ public final class SlurmLauncher implements Launcher {
             plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
                 runner.writeFile(plan.dir().resolve(script.getKey()), script.getValue(), cap());
+            }
+            // --lease behind a login node: the guards read the lease file on the cluster's file system, so it goes
+            // there too (renewals follow through pushLease).
+            if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
+                io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
+                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", cap()));
             }
         }
 

@@ -63,12 +63,4 @@ class SlurmLauncherTest {
                 2, report("10.0.0.3", 6780, "n3", "n3")))).isEmpty();
     }
 
-    @Test
-    void leaseOverARemoteTransportIsRefused() {
-        io.smartsim.launch.OrchestratorSpec spec = io.smartsim.launch.OrchestratorSpec.builder().launcher("slurm")
-                .nodes(3).launcherOption("remote", "user@login").lease(java.time.Duration.ofMinutes(10)).build();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SlurmLauncher().place(spec))
-                .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
-                .hasMessageContaining("--lease is not supported with --remote");
-    }
 }

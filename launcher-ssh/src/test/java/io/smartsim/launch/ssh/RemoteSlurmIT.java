@@ -166,6 +166,49 @@ class RemoteSlurmIT {
     }
 
     /**
+     * --lease behind a login node: the lease file the guards read is written on the login node's side at start, and
+     * every renewal of the open experiment is pushed there; once renewals stop, the shards end themselves.
+     */
+    @Test
+    void aLeaseIsPushedThroughTheLoginNodeAndShardsEndOnceItIsNoLongerRenewed() throws Exception {
+        CommandResult holder = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", "remote-it-lease",
+                "--output=/dev/null", "--wrap", "sleep 600"), CMD);
+        assertThat(holder.ok()).as(holder.describe()).isTrue();
+        String job = holder.stdout().strip().split(";")[0];
+        jobs.add(job);
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!queued(job).equals(List.of(job + " RUNNING")) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        String leaseFile;
+        try (Experiment exp = Experiment.create("remote-lease", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(22470).launcherOption("alloc", job).lease(lease).build());
+            exp.start(db);
+            leaseFile = db.plan().dir().resolve("lease").toString();
+            assertThat(log("write " + leaseFile)).as("the lease file written through the login node").isNotEmpty();
+            int written = log("write " + leaseFile).size();
+            Thread.sleep(lease.toMillis() + 2000); // the open experiment renews meanwhile
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            assertThat(log("write " + leaseFile).size()).as("renewals pushed through the login node").isGreaterThan(written);
+            shards = db.shards();
+            exp.detach(db); // nobody renews from here
+        }
+        io.smartsim.launch.slurm.SlurmLauncher slurm = new io.smartsim.launch.slurm.SlurmLauncher();
+        long end = System.nanoTime() + lease.plusSeconds(10).toNanos();
+        while (slurm.probe(shards).values().stream().anyMatch(l -> l != io.smartsim.launch.spi.Launcher.Liveness.GONE)
+                && System.nanoTime() < end) {
+            Thread.sleep(250);
+        }
+        assertThat(slurm.probe(shards).values()).as("every step ended within lease + 10 s")
+                .containsOnly(io.smartsim.launch.spi.Launcher.Liveness.GONE);
+        try (Experiment exp = Experiment.reconnect(dir)) {
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+    }
+
+    /**
      * Regression: a stop from a new process (db stop --remote) sent SHUTDOWN before any port was forwarded, so no
      * shard got it and the stop waited out the launcher's 10 s grace before scancel. Now the launcher makes the
      * recorded shards reachable first ({@code Launcher.reach}), and the steps end with their servers.
