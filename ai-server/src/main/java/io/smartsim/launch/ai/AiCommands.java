@@ -576,14 +576,7 @@ public final class AiCommands {
                     throw new AiException("Invalid argument: " + s(a[i]));
                 }
             }
-            List<byte[][]> gets = new ArrayList<>();
-            for (byte[] k : inKeys) {
-                gets.add(new byte[][] {b("GET"), k});
-            }
-            List<Tensor> inputs = new ArrayList<>();
-            for (Object r : up.pipeline(gets)) {
-                inputs.add(readTensor(r));
-            }
+            List<Tensor> inputs = readTensors(up, Arrays.asList(inKeys));
             RunStats st = stats.computeIfAbsent(new ModelCache.Key(key),
                     k -> new RunStats("MODEL", rec.backend(), rec.device(), rec.tag()));
             long start = System.nanoTime();
@@ -607,18 +600,42 @@ public final class AiCommands {
             st.calls.incrementAndGet();
             long[] shape0 = inputs.get(0).shape();
             st.samples.addAndGet(shape0.length > 0 ? shape0[0] : 1);
-            List<byte[][]> sets = new ArrayList<>();
-            for (int k = 0; k < outKeys.length; k++) {
-                sets.add(new byte[][] {b("SET"), outKeys[k], TensorCodec.encode(outputs.get(k))});
-            }
-            for (Object r : up.pipeline(sets)) {
-                if (r instanceof RespError e) {
-                    throw new AiException(e.text());
-                }
-            }
+            writeTensors(up, Arrays.asList(outKeys), outputs);
             client.simple("OK");
         } finally {
             entry.release();
+        }
+    }
+
+    /** The tensors stored at {@code keys}, read in one pipelined round trip (models' and scripts' inputs). */
+    static List<Tensor> readTensors(Upstream up, List<byte[]> keys) throws IOException {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        List<byte[][]> gets = new ArrayList<>();
+        for (byte[] k : keys) {
+            gets.add(new byte[][] {b("GET"), k});
+        }
+        List<Tensor> out = new ArrayList<>();
+        for (Object r : up.pipeline(gets)) {
+            out.add(readTensor(r));
+        }
+        return out;
+    }
+
+    /** Stores {@code tensors} at {@code keys} in one pipelined round trip (models' and scripts' outputs). */
+    static void writeTensors(Upstream up, List<byte[]> keys, List<Tensor> tensors) throws IOException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<byte[][]> sets = new ArrayList<>();
+        for (int k = 0; k < keys.size(); k++) {
+            sets.add(new byte[][] {b("SET"), keys.get(k), TensorCodec.encode(tensors.get(k))});
+        }
+        for (Object r : up.pipeline(sets)) {
+            if (r instanceof RespError e) {
+                throw new AiException(e.text());
+            }
         }
     }
 

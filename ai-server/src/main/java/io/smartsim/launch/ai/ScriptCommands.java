@@ -265,7 +265,7 @@ final class ScriptCommands {
                 throw new AiException("ERR Unrecongnized parameter to SCRIPTRUN"); // sic, RedisAI's text
             }
         }
-        List<Tensor> inputs = readTensors(up, inKeys);
+        List<Tensor> inputs = AiCommands.readTensors(up, inKeys);
         List<ScriptArg> args = new ArrayList<>();
         int fixed = variadicStart < 0 ? inputs.size() : variadicStart;
         for (int k = 0; k < fixed; k++) {
@@ -343,7 +343,7 @@ final class ScriptCommands {
             }
             i += 2 + (int) n;
         }
-        List<Tensor> inputs = readTensors(up, inKeys == null ? List.of() : inKeys);
+        List<Tensor> inputs = AiCommands.readTensors(up, inKeys == null ? List.of() : inKeys);
         List<ScriptArg> args = List.of(new ScriptArg.Tensors(inputs), new ScriptArg.Strings(strings(keys)),
                 new ScriptArg.Strings(strings(argv)));
         run(a[1], rec, fn, args, outKeys == null ? List.of() : outKeys, timeout, up, client);
@@ -363,21 +363,6 @@ final class ScriptCommands {
             throw new AiException("ERR function name not specified");
         }
         return fn;
-    }
-
-    private static List<Tensor> readTensors(Upstream up, List<byte[]> keys) throws IOException {
-        if (keys.isEmpty()) {
-            return List.of();
-        }
-        List<byte[][]> gets = new ArrayList<>();
-        for (byte[] k : keys) {
-            gets.add(new byte[][] {b("GET"), k});
-        }
-        List<Tensor> out = new ArrayList<>();
-        for (Object r : up.pipeline(gets)) {
-            out.add(AiCommands.readTensor(r));
-        }
-        return out;
     }
 
     private void run(byte[] key, ScriptRecord rec, String fn, List<ScriptArg> args, List<byte[]> outKeys,
@@ -408,17 +393,7 @@ final class ScriptCommands {
             }
             st.durationMicros.addAndGet((System.nanoTime() - start) / 1000);
             st.calls.incrementAndGet();
-            List<byte[][]> sets = new ArrayList<>();
-            for (int k = 0; k < outKeys.size(); k++) {
-                sets.add(new byte[][] {b("SET"), outKeys.get(k), TensorCodec.encode(outputs.get(k))});
-            }
-            if (!sets.isEmpty()) {
-                for (Object r : up.pipeline(sets)) {
-                    if (r instanceof RespError e) {
-                        throw new AiException(e.text());
-                    }
-                }
-            }
+            AiCommands.writeTensors(up, outKeys, outputs);
             client.simple("OK");
         } finally {
             entry.release();
