@@ -195,11 +195,7 @@ public final class LocalLauncher implements Launcher {
         List<LaunchedShard> launched = new ArrayList<>();
         try {
             for (ShardPlan s : plan.shards()) {
-                List<String> argv = new ArrayList<>(s.argv());
-                argv.set(s.serverBinaryIndex(), bin.toString()); // as found on PATH: never a resolved symlink
-                // --checkpoint: the data files it writes are owner-only (the directory already is).
-                procs.add(DetachedProcess.spawn(plan.spec().checkpoint().isPresent()
-                        ? OwnerOnly.withOwnerOnlyUmask(argv) : argv, s.workDir(), PlanFiles.consoleLog(s)));
+                procs.add(spawn(plan, s, bin));
             }
             for (int i = 0; i < plan.shards().size(); i++) { // procs gains each shard's lease guard after the shards
                 ShardPlan s = plan.shards().get(i);
@@ -221,6 +217,18 @@ public final class LocalLauncher implements Launcher {
             Thread.currentThread().interrupt();
             throw new LaunchException("interrupted while starting '" + plan.id() + "'; every shard was stopped", e);
         }
+    }
+
+    /**
+     * Spawns one shard's process as planned, for a start and a restart alike: the server binary as found on PATH (never
+     * a resolved symlink) at its place in the argv (under --ai the front comes first), and under --checkpoint an
+     * owner-only umask for the data files it writes (the directory already is).
+     */
+    private static DetachedProcess spawn(LaunchPlan plan, ShardPlan s, Path bin) {
+        List<String> argv = new ArrayList<>(s.argv());
+        argv.set(s.serverBinaryIndex(), bin.toString());
+        return DetachedProcess.spawn(plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv,
+                s.workDir(), PlanFiles.consoleLog(s));
     }
 
     /**
@@ -247,10 +255,8 @@ public final class LocalLauncher implements Launcher {
                     + "': its config " + s.configPath() + " is gone; stop the orchestrator and start it again");
         }
         handle(dead).ifPresent(ProcessHandle::destroyForcibly); // a hung one the watchdog gave up on
-        List<String> argv = new ArrayList<>(s.argv());
-        argv.set(0, binary(plan).toString());
         List<DetachedProcess> procs = new ArrayList<>();
-        procs.add(DetachedProcess.spawn(argv, s.workDir(), PlanFiles.consoleLog(s)));
+        procs.add(spawn(plan, s, binary(plan)));
         try {
             Optional<Process> p = procs.get(0).process(ctx.deadline().remaining());
             if (p.isEmpty()) {
