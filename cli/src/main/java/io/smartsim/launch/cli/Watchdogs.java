@@ -28,13 +28,25 @@ final class Watchdogs {
         List<String> argv = new ArrayList<>();
         argv.add(java);
         argv.addAll(Watchdog.JVM_OPTIONS);
-        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "db", "watch",
+        argv.addAll(List.of("-cp", absoluteClassPath(), Main.class.getName(), "db", "watch",
                 "--exp-dir", expDir.toString(), "--name", id));
         controller.ifPresent(c -> {
             argv.addAll(List.of("--controller", Long.toString(c.pid())));
             c.start().ifPresent(t -> argv.addAll(List.of("--controller-start", t.toString())));
         });
         return argv;
+    }
+
+    /**
+     * This JVM's class path with every entry made absolute: the watchdog runs in the experiment directory, where a
+     * relative {@code java -jar cli/target/smartsim-launch.jar} would name nothing.
+     */
+    static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            entries.add(e.isEmpty() ? e : Path.of(e).toAbsolutePath().normalize().toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /** " (restart on failure, lease 10m renewed while pid 123 lives)". */
