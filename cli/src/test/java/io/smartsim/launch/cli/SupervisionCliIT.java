@@ -227,10 +227,10 @@ class SupervisionCliIT {
     @Test
     void launchersThatCannotSuperviseAreRefusedByNameAtPlanTime() throws Exception {
         JarRunner.Result r = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",
-                "--restart", "on-failure");
+                "--batch", "--restart", "on-failure");
         assertThat(r.exit()).as(r.toString()).isEqualTo(2);
-        assertThat(r.err()).contains("--restart on-failure is not supported by the pbs launcher yet (only local and "
-                + "slurm)");
+        assertThat(r.err()).contains("--restart on-failure needs an existing job with the pbs launcher (--alloc JOBID "
+                + "or PBS_JOBID), not --batch");
         JarRunner.Result lease = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "ssh", "--lease",
                 "10m");
         assertThat(lease.exit()).as(lease.toString()).isEqualTo(2);
