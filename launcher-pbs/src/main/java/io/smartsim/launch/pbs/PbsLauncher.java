@@ -119,7 +119,7 @@ public final class PbsLauncher implements Launcher {
      * What this launcher cannot supervise, refused by name at plan time: a lease behind a login node, and restarts
      * outside an existing job or with a run command other than ssh.
      */
-    private void refuseUnsupervisable(OrchestratorSpec spec, PbsOptions opts) {
+    private void refuseUnsupervisable(OrchestratorSpec spec) {
         if (spec.lease().isPresent() && spec.launcherOptions().containsKey(Transports.REMOTE)) {
             throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
                     + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
@@ -128,6 +128,7 @@ public final class PbsLauncher implements Launcher {
         if (spec.restart() != io.smartsim.launch.RestartPolicy.ON_FAILURE) {
             return;
         }
+        PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
             // The job's script waits for its own run commands: a shard restarted from outside is not one of them, so
             // the job could end (and its trap stop the restarted shard) once the original ones have all ended.
@@ -148,7 +149,7 @@ public final class PbsLauncher implements Launcher {
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        refuseUnsupervisable(spec, PbsOptions.parse(spec.launcherOptions()));
+        refuseUnsupervisable(spec);
         if (spec.launcherOptions().containsKey(Transports.REMOTE)) {
             // The files would be copied like Slurm's, but no PBS behind a login node has been tried with TLS.
             Unsupported.tls(spec, NAME + " launcher behind a login node (--remote)");

@@ -147,6 +147,48 @@ class PbsSupervisionIT {
         assertThat(job(job).running()).as("the user's job outlives the orchestrator").isTrue();
     }
 
+    /** A batch job of its own: the guards stop the shards, the script's wait returns, and the job ends by itself. */
+    @Test
+    void aBatchJobEndsOnceTheLeaseRunsOut() throws Exception {
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        String id;
+        Instant lastRenewal;
+        try (Experiment exp = Experiment.create("pbs-lease-batch", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(28300).startupTimeout(Duration.ofSeconds(150)).lease(lease)
+                    .launcherOption("batch", "true").launcherOption("time", "00:10:00")
+                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            shards = db.shards();
+            id = shards.get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(id);
+            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            assertThat(ofThisTest("lease-guard")).as("one guard per shard").hasSize(3);
+            lastRenewal = Instant.now();
+            exp.renewLease("orchestrator");
+            exp.detach(db);
+        }
+        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        System.out.printf("pbs batch lease %d s: every shard gone %.2f s after the last renewal%n", lease.toSeconds(),
+                Duration.between(lastRenewal, Instant.now()).toMillis() / 1000.0);
+        assertThat(anyAnswers(shards)).as("a shard still answers").isFalse();
+        long jobUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .map(j -> !j.finished()).orElse(false) && System.nanoTime() < jobUntil) {
+            Thread.sleep(250);
+        }
+        assertThat(PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .map(PbsParsers.Job::finished).orElse(true)).as("batch job %s ended by itself", id).isTrue();
+        try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+    }
+
     @Test
     void aKilledShardComesBackOverSshOnItsNodeAndRejoins() throws Exception {
         String job = holder();
