@@ -66,10 +66,12 @@ final class PbsRestart {
             }
         }
         TlsFiles.record(handle, plan.tls());
-        Optional<Process> local = client.local();
+        // The ssh client on this machine (started on a thread of its own: pid() waits for it): it lives as long as the
+        // server, which is how the next probe tells this shard is gone. Empty through a login node.
+        Optional<Long> pid = client.pid();
+        Optional<java.time.Instant> started = pid.flatMap(ProcessHandle::of).flatMap(h -> h.info().startInstant());
         // Known before it lands: a stop from here on ends the ssh client at least.
-        ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), dead.host(), dead.port(),
-                local.map(Process::pid), local.flatMap(p -> p.info().startInstant()), handle));
+        ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), dead.host(), dead.port(), pid, started, handle));
         LaunchedShard landed = null;
         try {
             Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
@@ -77,7 +79,7 @@ final class PbsRestart {
                 if (landed == null) {
                     Optional<ShardReport> r = PbsLauncher.readReport(runner, s);
                     if (r.isPresent()) {
-                        landed = land(r.get(), handle, local);
+                        landed = land(r.get(), handle, pid, started);
                     }
                 }
                 if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
@@ -104,15 +106,15 @@ final class PbsRestart {
         }
     }
 
-    private LaunchedShard land(ShardReport r, Map<String, String> handle, Optional<Process> local) {
+    private LaunchedShard land(ShardReport r, Map<String, String> handle, Optional<Long> pid,
+                               Optional<java.time.Instant> started) {
         if (r.port() != s.port()) {
             throw failure("reported port " + r.port() + " instead of " + s.port());
         }
         Map<String, String> h = new LinkedHashMap<>(handle);
         h.put(PbsLauncher.NODE, r.node());
         r.pid().ifPresent(p -> h.put(PbsLauncher.NODE_PID, Long.toString(p)));
-        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), local.map(Process::pid),
-                local.flatMap(p -> p.info().startInstant()), h);
+        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), pid, started, h);
         ctx.spawned().accept(ls);
         runner.expose(r.address(), r.port());
         return ls;

@@ -235,6 +235,29 @@ class PbsSupervisionIT {
             assertThat(check.exitCode()).as(check.describe()).isZero();
             assertThat(check.stdout()).contains("[OK] All 16384 slots covered.");
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+
+            // The restarted shard is watched like the first: its own ssh client is recorded, so a second kill -9 is
+            // seen as a gone process again (not 10 s later as a hung one).
+            assertThat(again.pid()).as("the restarted shard's ssh client").isPresent();
+            Instant killedAgain = Instant.now();
+            SH.run(List.of("kill", "-9", again.handle().get(PbsLauncher.NODE_PID)), CMD);
+            until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<Event> second = List.of();
+            while (System.nanoTime() < until) {
+                second = exp.supervision("orchestrator").events().stream().filter(e -> e.shard().map(i -> i == 1)
+                        .orElse(false)).skip(4).toList(); // after the first round's four
+                if (second.stream().anyMatch(e -> e.type().equals(Event.REJOINED) || e.type().equals(Event.RESTART_FAILED))) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertThat(second).as(second.toString()).extracting(Event::type)
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            assertThat(second.get(0).detail()).contains("its process is gone");
+            assertThat(second.get(1).detail()).contains("attempt 2 of 3");
+            System.out.printf("pbs: second kill -9 -> shard-down %d ms, -> rejoined %d ms%n",
+                    Duration.between(killedAgain, second.get(0).time()).toMillis(),
+                    Duration.between(killedAgain, second.get(3).time()).toMillis());
             exp.stop(db);
             assertThat(anyAnswers(db.shards())).as("shards answering after stop").isFalse();
         }
