@@ -227,13 +227,13 @@ class SupervisionCliIT {
     @Test
     void aLauncherThatCannotSuperviseIsRefusedByNameAtPlanTime() throws Exception {
         JarRunner.Result r = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",
-                "--restart", "on-failure");
+                "--batch", "--restart", "on-failure");
         assertThat(r.exit()).as(r.toString()).isEqualTo(2);
-        assertThat(r.err()).contains("--restart on-failure is not supported by the pbs launcher yet (only local, "
-                + "slurm and ssh)");
+        assertThat(r.err()).contains("--restart on-failure needs an existing job with the pbs launcher (--alloc JOBID "
+                + "or PBS_JOBID), not --batch");
         JarRunner.Result lease = jar.cli("db", "plan", "--exp-dir", exp.toString(), "--launcher", "pbs", "--nodes", "3",
-                "--lease", "10m");
+                "--lease", "10m", "--remote", "login.example.org");
         assertThat(lease.exit()).as(lease.toString()).isEqualTo(2);
-        assertThat(lease.err()).contains("--lease is not supported by the pbs launcher yet");
+        assertThat(lease.err()).contains("--lease is not supported with --remote yet");
     }
 }

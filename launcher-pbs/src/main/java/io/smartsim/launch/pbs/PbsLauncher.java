@@ -20,6 +20,7 @@ import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Unsupported;
+import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
@@ -93,8 +94,62 @@ public final class PbsLauncher implements Launcher {
         return NAME;
     }
 
+    /**
+     * The shard wrapper starts a lease guard before it execs the server, in an existing job or a batch job, with any
+     * run command; the lease file is in the experiment directory, which the nodes share.
+     */
+    @Override
+    public boolean canLease() {
+        return true;
+    }
+
+    /** In an existing job with the ssh run command (see {@link #refuseUnsupervisable}). */
+    @Override
+    public boolean canRestart() {
+        return true;
+    }
+
+    /** The dead shard's wrapper again over ssh, on its node and port in its job: see {@link PbsRestart}. */
+    @Override
+    public LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx) {
+        return new PbsRestart(plan, dead, ctx, runner(dead.handle())).go();
+    }
+
+    /**
+     * What this launcher cannot supervise, refused by name at plan time: a lease behind a login node, and restarts
+     * outside an existing job or with a run command other than ssh.
+     */
+    private void refuseUnsupervisable(OrchestratorSpec spec) {
+        if (spec.lease().isPresent() && spec.launcherOptions().containsKey(Transports.REMOTE)) {
+            throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
+                    + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
+                    + "the login node, or leave --lease out");
+        }
+        if (spec.restart() != io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+            return;
+        }
+        PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
+        if (opts.batch()) {
+            // The job's script waits for its own run commands: a shard restarted from outside is not one of them, so
+            // the job could end (and its trap stop the restarted shard) once the original ones have all ended.
+            throw new InvalidSpecException("restart", "--restart on-failure needs an existing job with the pbs "
+                    + "launcher (--alloc JOBID or PBS_JOBID), not --batch: a batch job ends once its script's own run "
+                    + "commands have, and would end the restarted shards with it; start inside a job or leave "
+                    + "--restart out");
+        }
+        boolean insideJob = env.get("PBS_JOBID") != null && env.get("PBS_NODEFILE") != null;
+        RunCommand run = opts.runCommand().orElse(insideJob ? null : RunCommand.SSH);
+        if (run != RunCommand.SSH) {
+            throw new InvalidSpecException("restart", "--restart on-failure with the pbs launcher restarts a shard over "
+                    + "ssh; " + (run == null ? "inside the job runCommand=auto may pick pbsdsh or mpiexec"
+                    : "runCommand=" + run.binary() + " is not supported for restarts yet")
+                    + " (only ssh has been tested); set runCommand=ssh or leave --restart out");
+        }
+    }
+
     @Override
     public Placement place(OrchestratorSpec spec) {
+        refuseUnsupervisable(spec);
         if (spec.launcherOptions().containsKey(Transports.REMOTE)) {
             // The files would be copied like Slurm's, but no PBS behind a login node has been tried with TLS.
             Unsupported.tls(spec, NAME + " launcher behind a login node (--remote)");
@@ -286,6 +341,11 @@ public final class PbsLauncher implements Launcher {
             }
             if (opts.batch()) {
                 stale.add(PbsScripts.batchOutput(plan));
+            }
+            if (plan.spec().lease().isPresent()) {
+                // Started by each wrapper before it execs the server; the lease file itself is core's.
+                runner.writeFile(LeaseGuard.path(plan), LeaseGuard.render(plan), cap());
+                plan.shards().forEach(s -> stale.add(PbsScripts.leaseOutput(s)));
             }
             runner.deleteFiles(stale, cap());
             // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
@@ -512,7 +572,7 @@ public final class PbsLauncher implements Launcher {
                 + "(" + r.describe() + "); install one or set runCommand=");
     }
 
-    private static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
+    static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         try {
             return runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
         } catch (IllegalArgumentException e) {
@@ -584,6 +644,9 @@ public final class PbsLauncher implements Launcher {
             out.put(plan.dir().relativize(PbsScripts.batchPath(plan)).toString(), PbsScripts.batch(plan, opts,
                     opts.dialect().orElse(Dialect.PRO), opts.runCommand().orElse(RunCommand.MPIEXEC)));
         }
+        if (plan.spec().lease().isPresent()) {
+            out.put(plan.dir().relativize(LeaseGuard.path(plan)).toString(), LeaseGuard.render(plan));
+        }
         out.put(plan.dir().relativize(PbsScripts.wrapperPath(s)).toString(),
                 PbsScripts.wrapper(plan, s, plan.spec().interfaces().stream().findFirst(), binary));
         return out;
@@ -631,8 +694,9 @@ public final class PbsLauncher implements Launcher {
                 continue;
             }
             Optional<Job> j = PbsParsers.find(List.copyOf(known.values()), job);
-            // PBS sees the job, not each shard in it: a running job says nothing about one shard (PING does).
-            out.put(s.index(), j.isEmpty() || j.get().finished() ? Liveness.GONE : Liveness.UNKNOWN);
+            // PBS sees the job, not each shard in it: a running job says nothing about one shard (PING does), but in
+            // an existing job the run command's client on this machine lives exactly as long as its server.
+            out.put(s.index(), j.isEmpty() || j.get().finished() || clientGone(s) ? Liveness.GONE : Liveness.UNKNOWN);
         }
         return out;
     }
@@ -704,7 +768,7 @@ public final class PbsLauncher implements Launcher {
     }
 
     /** Ends, over ssh, the servers an ssh run command started: they are not the job's processes. */
-    private static void killOnNodes(CommandRunner runner, List<LaunchedShard> shards) {
+    static void killOnNodes(CommandRunner runner, List<LaunchedShard> shards) {
         for (LaunchedShard s : shards) {
             String pid = s.handle().get(NODE_PID);
             if (RunCommand.SSH.binary().equals(s.handle().get(RUN)) && pid != null && s.handle().containsKey(NODE)) {
@@ -723,6 +787,35 @@ public final class PbsLauncher implements Launcher {
                 .filter(h -> s.processStart().isEmpty() || h.info().startInstant().map(t -> sameSecond(t,
                         s.processStart().get())).orElse(false))
                 .ifPresent(ProcessHandle::destroy);
+    }
+
+    /**
+     * Whether a shard started in an existing job is gone by its run command's client on this machine (ssh, pbsdsh,
+     * mpiexec: it returns when the server exits): the recorded client has exited, and the shard does not answer.
+     * False when no client was recorded here (started through a login node) or it cannot be told.
+     */
+    static boolean clientGone(LaunchedShard s) {
+        if (!MODE_ALLOC.equals(s.handle().get(MODE)) || s.pid().isEmpty()) {
+            return false;
+        }
+        Optional<ProcessHandle> h = ProcessHandle.of(s.pid().get());
+        boolean ours = h.isPresent() && h.get().isAlive() && !exited(s.pid().get()) && (s.processStart().isEmpty()
+                || h.get().info().startInstant().map(t -> sameSecond(t, s.processStart().get())).orElse(true));
+        return !ours && !Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(), TlsFiles.access(s));
+    }
+
+    /** Whether /proc says the process has exited (state Z or X: not yet reaped); false where there is no /proc. */
+    private static boolean exited(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return true;
+        } catch (java.io.IOException | RuntimeException noProc) {
+            return false;
+        }
     }
 
     private static boolean sameSecond(Instant a, Instant b) {

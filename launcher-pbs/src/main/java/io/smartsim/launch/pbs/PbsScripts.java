@@ -6,6 +6,7 @@ import io.smartsim.launch.script.Template;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.supervise.LeaseGuard;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +33,11 @@ public final class PbsScripts {
     /** Where the wrapper reports the address, port, node and pid of its shard. */
     public static Path reportPath(ShardPlan s) {
         return s.workDir().resolve(s.name() + ".where");
+    }
+
+    /** A shard's lease guard's own output ({@code --lease}), beside its log. */
+    public static Path leaseOutput(ShardPlan s) {
+        return s.workDir().resolve(s.name() + ".lease.out");
     }
 
     /** The qsub script of an orchestrator. */
@@ -71,6 +77,13 @@ public final class PbsScripts {
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));
         v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
+        v.put("leaseGuard", plan.spec().lease().isEmpty() ? "" : String.join("\n",
+                "# --lease: a guard beside the server stops it once the lease is no longer renewed (lease-guard.sh, on",
+                "# the shared file system). It watches this shell's pid, which the server keeps through exec, and ends",
+                "# with it; its output is its own, so the run command's task still ends when the server does.",
+                "/bin/bash " + Shell.quote(LeaseGuard.path(plan).toString()) + " \"$$\" " + s.index() + " >> "
+                        + Shell.quote(leaseOutput(s).toString()) + " 2>&1 < /dev/null &",
+                ""));
         return WRAPPER.render(v);
     }
 

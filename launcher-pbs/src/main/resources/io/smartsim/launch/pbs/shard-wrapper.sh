@@ -24,5 +24,5 @@ report={{report}}
 # Written whole, then renamed: the launcher never reads half a report. Over ssh PBS_JOBID is not set.
 printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\npid=%s\n' "$addr" {{port}} "$node" \
     "$(hostname)" "${PBS_JOBID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"
-# The config has no bind line: the address is only known here.
+{{raw leaseGuard}}# The config has no bind line: the address is only known here.
 exec {{raw server}} --bind "$addr"{{raw announce}}

@@ -121,6 +121,40 @@ class PbsScriptsTest {
                 .isEqualTo(PbsScripts.wrapper(plain, plain.shards().get(1), Optional.empty(), "redis-server"));
     }
 
+    /**
+     * {@code --lease}: the wrapper starts the lease guard (on the shared file system, watching its own pid, which the
+     * server keeps through exec) just before it execs the server; the same wrapper for both dialects and every run
+     * command, in an existing job or a batch job. Without a lease the line is absent.
+     */
+    @Test
+    void wrapperWithALeaseStartsTheGuardBeforeExec() {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3).instancesPerNode(1)
+                .lease(java.time.Duration.ofMinutes(10));
+        List<Placement.Node> placed = List.of(new Placement.Node("n1", List.of()), new Placement.Node("n2", List.of()),
+                new Placement.Node("n3", List.of()));
+        LaunchPlan leased = Planner.plan("exp", Path.of("/exp"), b.build(), new Placement(placed));
+        String w = PbsScripts.wrapper(leased, leased.shards().get(1), Optional.empty(), "redis-server");
+        assertBashParses(w);
+        Golden.assertMatches("wrapper-lease.sh", w);
+        assertThat(w.indexOf("/bin/bash /exp/db/lease-guard.sh \"$$\" 1")).isPositive().isLessThan(w.lastIndexOf("\nexec "));
+        LaunchPlan plain = Planner.plan("exp", Path.of("/exp"), b.lease(null).build(), new Placement(placed));
+        assertThat(PbsScripts.wrapper(plain, plain.shards().get(1), Optional.empty(), "redis-server"))
+                .doesNotContain("lease");
+        for (Dialect d : Dialect.values()) {
+            for (String mode : List.of("false", "true")) {
+                LaunchPlan p = Planner.plan("exp", Path.of("/exp"), b.lease(java.time.Duration.ofMinutes(10))
+                        .launcherOption("dialect", d.option()).launcherOption("batch", mode).build(),
+                        new Placement(placed));
+                Map<String, String> rendered = new PbsLauncher().renderedScripts(p);
+                assertThat(rendered).as("%s, batch=%s", d, mode).containsKey("lease-guard.sh")
+                        .containsEntry("db_0/db_0.pbs.sh", PbsScripts.wrapper(p, p.shards().get(0), Optional.empty(),
+                                "redis-server"));
+                assertThat(rendered.get("db_0/db_0.pbs.sh")).contains("/bin/bash /exp/db/lease-guard.sh \"$$\" 0 >> "
+                        + "/exp/db/db_0/db_0.lease.out 2>&1 < /dev/null &");
+            }
+        }
+    }
+
     @Test
     void wrapperStandalone() {
         LaunchPlan p = plan(1, 1, Map.of(), "n1");

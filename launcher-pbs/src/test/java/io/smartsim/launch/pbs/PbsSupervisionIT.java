@@ -1,0 +1,267 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code --lease} and {@code --restart on-failure} with the pbs launcher, through the testbed's Torque front end
+ * (Debian's slurm-wlm-torque qsub/qstat/qdel over the Slurm testbed, testbeds/pbs/up): shards started over ssh in an
+ * existing job (a holder job, {@code alloc=ID}), as in PbsLauncherIT. Ports 28000-28999.
+ */
+class PbsSupervisionIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void pbsFrontEndIsHere() {
+        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
+                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(), "no qsub/sinfo here: these tests "
+                + "need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    @AfterEach
+    void deleteEverything() {
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
+        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+    }
+
+    private List<String> ofThisTest(String what) {
+        return SH.run(List.of("pgrep", "-af", what), CMD).stdout().lines().filter(l -> l.contains(tmp.toString()))
+                .toList();
+    }
+
+    private static PbsParsers.Job job(String id) {
+        return PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .orElseThrow();
+    }
+
+    /** A job holding the 3 nodes, as a user's qsub -I would; running when this returns. */
+    private String holder() throws Exception {
+        Path script = tmp.resolve("holder.sh");
+        Files.writeString(script, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
+        CommandResult q = SH.run(PbsCommands.qsub(script, tmp.resolve("holder.out")), CMD);
+        assertThat(q.ok()).as(q.describe()).isTrue();
+        String id = PbsParsers.jobId(q.stdout());
+        jobs.add(id);
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!job(id).running() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        return id;
+    }
+
+    private OrchestratorSpec.Builder spec(String job, int port) {
+        return OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("alloc", job).launcherOption("runCommand", "ssh")
+                .launcherOption("sshConfig", SSH_CONFIG.toString());
+    }
+
+    private static boolean anyAnswers(List<LaunchedShard> shards) {
+        return shards.stream().anyMatch(s -> Ping.answers(s.host(), s.port(), 300,
+                io.smartsim.launch.security.TlsFiles.access(s)));
+    }
+
+    @Test
+    void shardsStartedOverSshStopThemselvesOnceTheLeaseIsNoLongerRenewed() throws Exception {
+        String job = holder();
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        Instant lastRenewal;
+        try (Experiment exp = Experiment.create("pbs-lease", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(spec(job, 28100).lease(lease).build());
+            exp.start(db);
+            shards = db.shards();
+            assertThat(Files.readString(tmp.resolve("exp/orchestrator/lease-guard.sh"))).contains("lease");
+            for (int i = 0; i < 4; i++) { // renewed by hand; the open experiment renews too
+                Thread.sleep(2500);
+                exp.renewLease("orchestrator");
+                assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            }
+            assertThat(ofThisTest("lease-guard")).as("one guard per shard").hasSize(3);
+            lastRenewal = Instant.now();
+            exp.renewLease("orchestrator");
+            exp.detach(db); // nobody renews from here
+        }
+        // Bound: the lease, up to 1 s until each guard's next check, up to 1 s of rounding, and the stop itself.
+        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        Duration gone = Duration.between(lastRenewal, Instant.now());
+        System.out.printf("pbs lease %d s: every shard gone %.2f s after the last renewal%n", lease.toSeconds(),
+                gone.toMillis() / 1000.0);
+        assertThat(anyAnswers(shards)).as("a shard still answers %s after the last renewal", gone).isFalse();
+        assertThat(Processes.serversUnder(tmp)).as("servers left").isEmpty();
+        long guardsUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (!ofThisTest("lease-guard").isEmpty() && System.nanoTime() < guardsUntil) {
+            Thread.sleep(100);
+        }
+        assertThat(ofThisTest("lease-guard")).as("guards end with their shards").isEmpty();
+        try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            OrchestratorStatus s = exp.status("orchestrator");
+            assertThat(s.state()).isEqualTo("STALE");
+            assertThat(s.error().orElseThrow()).contains("lease ran out");
+            assertThat(exp.supervision("orchestrator").events().stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED))
+                    .filter(e -> e.shard().isPresent()).map(e -> e.shard().get()).toList())
+                    .containsExactlyInAnyOrder(0, 1, 2);
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+        assertThat(job(job).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+
+    /** A batch job of its own: the guards stop the shards, the script's wait returns, and the job ends by itself. */
+    @Test
+    void aBatchJobEndsOnceTheLeaseRunsOut() throws Exception {
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        String id;
+        Instant lastRenewal;
+        try (Experiment exp = Experiment.create("pbs-lease-batch", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(28300).startupTimeout(Duration.ofSeconds(150)).lease(lease)
+                    .launcherOption("batch", "true").launcherOption("time", "00:10:00")
+                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            shards = db.shards();
+            id = shards.get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(id);
+            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+            assertThat(ofThisTest("lease-guard")).as("one guard per shard").hasSize(3);
+            lastRenewal = Instant.now();
+            exp.renewLease("orchestrator");
+            exp.detach(db);
+        }
+        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        System.out.printf("pbs batch lease %d s: every shard gone %.2f s after the last renewal%n", lease.toSeconds(),
+                Duration.between(lastRenewal, Instant.now()).toMillis() / 1000.0);
+        assertThat(anyAnswers(shards)).as("a shard still answers").isFalse();
+        long jobUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .map(j -> !j.finished()).orElse(false) && System.nanoTime() < jobUntil) {
+            Thread.sleep(250);
+        }
+        assertThat(PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .map(PbsParsers.Job::finished).orElse(true)).as("batch job %s ended by itself", id).isTrue();
+        try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+    }
+
+    @Test
+    void aKilledShardComesBackOverSshOnItsNodeAndRejoins() throws Exception {
+        String job = holder();
+        try (Experiment exp = Experiment.create("pbs-restart", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(spec(job, 28200).restart(RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            LaunchedShard victim = db.shards().get(1);
+            long pid = Long.parseLong(victim.handle().get(PbsLauncher.NODE_PID));
+            // The testbed's nodes are this machine's loopback addresses: the node's pid is a pid here.
+            // Redis retitles itself "redis-server ADDRESS:PORT [cluster]"; the port is this test's own.
+            assertThat(SH.run(List.of("pgrep", "-af", "redis-server"), CMD).stdout().lines()
+                    .filter(l -> l.contains(" " + victim.address() + " ")).toList()).singleElement().asString()
+                    .startsWith(pid + " ");
+            Instant killed = Instant.now();
+            SH.run(List.of("kill", "-9", Long.toString(pid)), CMD);
+
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> types = List.of();
+            while (System.nanoTime() < until) {
+                types = exp.supervision("orchestrator").events().stream()
+                        .filter(e -> e.shard().map(i -> i == 1).orElse(false)).map(Event::type).toList();
+                if (types.contains(Event.REJOINED) || types.contains(Event.RESTART_FAILED)) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            List<Event> all = exp.supervision("orchestrator").events();
+            assertThat(types).as(all.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            System.out.printf("pbs: kill -9 -> shard-down %d ms, -> rejoined %d ms%n", Duration.between(killed,
+                    all.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow().time())
+                    .toMillis(), Duration.between(killed, all.stream().filter(e -> e.type().equals(Event.REJOINED))
+                    .findFirst().orElseThrow().time()).toMillis());
+            assertThat(all.stream().filter(e -> e.type().equals(Event.SHARD_DOWN)).findFirst().orElseThrow().detail())
+                    .contains("its process is gone");
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.handle()).containsEntry("node", victim.handle().get("node"))
+                    .containsEntry("runCommand", "ssh").containsEntry("mode", "alloc");
+            assertThat(again.address()).isEqualTo(victim.address());
+            assertThat(again.handle().get(PbsLauncher.NODE_PID)).isNotEqualTo(victim.handle().get(PbsLauncher.NODE_PID));
+            Credentials cred = db.plan().auth().orElseThrow();
+            CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(), "--cluster", "check",
+                    db.shards().get(0).address()), Map.of("REDISCLI_AUTH", cred.password()), CMD);
+            assertThat(check.exitCode()).as(check.describe()).isZero();
+            assertThat(check.stdout()).contains("[OK] All 16384 slots covered.");
+            assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
+
+            // The restarted shard is watched like the first: its own ssh client is recorded, so a second kill -9 is
+            // seen as a gone process again (not 10 s later as a hung one).
+            assertThat(again.pid()).as("the restarted shard's ssh client").isPresent();
+            Instant killedAgain = Instant.now();
+            SH.run(List.of("kill", "-9", again.handle().get(PbsLauncher.NODE_PID)), CMD);
+            until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<Event> second = List.of();
+            while (System.nanoTime() < until) {
+                second = exp.supervision("orchestrator").events().stream().filter(e -> e.shard().map(i -> i == 1)
+                        .orElse(false)).skip(4).toList(); // after the first round's four
+                if (second.stream().anyMatch(e -> e.type().equals(Event.REJOINED) || e.type().equals(Event.RESTART_FAILED))) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertThat(second).as(second.toString()).extracting(Event::type)
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            assertThat(second.get(0).detail()).contains("its process is gone");
+            assertThat(second.get(1).detail()).contains("attempt 2 of 3");
+            System.out.printf("pbs: second kill -9 -> shard-down %d ms, -> rejoined %d ms%n",
+                    Duration.between(killedAgain, second.get(0).time()).toMillis(),
+                    Duration.between(killedAgain, second.get(3).time()).toMillis());
+            exp.stop(db);
+            assertThat(anyAnswers(db.shards())).as("shards answering after stop").isFalse();
+        }
+        assertThat(Processes.serversUnder(tmp)).isEmpty();
+        assertThat(job(job).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+}
