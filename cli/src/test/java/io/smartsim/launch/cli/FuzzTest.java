@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FuzzTest {
     private static final long SEED = Long.getLong("fuzz.seed", 20240611L);
     private static final long NANOS = (long) (Double.parseDouble(System.getProperty("fuzz.seconds", "3")) * 1e9);
-    private static final int MIN_CASES = 300;
+    private static final int MIN_CASES = 1000; // each test: thousands together, whatever the machine's speed
 
     private static final String YAML = """
             name: demo
@@ -48,7 +48,11 @@ class FuzzTest {
                 extraConfig: ["hz 20"]
                 startupTimeout: 30
                 auth: true
-              - { id: cache, port: auto }
+                replicas: 1
+                restart: on-failure
+                checkpoint: every=30s
+                lease: 10m
+              - { id: cache, port: auto, checkpoint: aof }
             models:
               - name: sim
                 exe: /bin/echo
@@ -67,7 +71,8 @@ class FuzzTest {
     private static final String JSON = """
             {"name": "demo",
              "orchestrators": [{"id": "db", "instancesPerNode": 3, "port": 6780, "maxMemory": "1gb", "auth": false},
-                               {"id": "c2", "nodes": 1, "port": "auto"}],
+                               {"id": "c2", "nodes": 1, "port": "auto",
+                                "ai": {"backends": ["onnx", "torch"], "device": "cpu", "threads": 2}}],
              "models": [{"name": "m", "exe": "/bin/echo", "args": ["a"], "run": {"tasks": 1}}],
              "ensembles": [{"name": "e", "exe": "/bin/echo", "params": {"x": ["1", "2"]}, "strategy": "all_perm"}]}
             """;
@@ -76,6 +81,7 @@ class FuzzTest {
             "auto", "AUTO", "", "\"\"", "null", "~", "[]", "{}", "[1, 2]", "{a: 1}", "true", "no", "x", "'",
             "\"\\u0000\"", "é", "💥", "a b", "-", "--", ";x;", "../../etc", "/", "PT5S", "1.5", "NaN", "&a", "*a",
             "!!binary AAAA", "|", ">", "#", "%", "@", "`", "USER", "PASSWORD_x", "redis", "keydb", "slurm", "lo",
+            "every=1s", "every=0s", "aof", "on-failure", "10m", "1h30m", "onnx,torch", "tf,tflite,onnx", "gpu",
             "x".repeat(300)};
     private static final String NOISE = ":{}[],-\"'\n\t #&*!|>%@`0123456789abcxyz\\";
 
@@ -124,7 +130,7 @@ class FuzzTest {
                 Placement placement = new Placement(Collections.nCopies(o.nodes(),
                         new Placement.Node("localhost", List.of("127.0.0.1"))));
                 LaunchPlan plan = Planner.plan(spec.name(), exp, o, placement);
-                assertThat(plan.shards()).hasSize(o.shardCount());
+                assertThat(plan.shards()).hasSize(o.processCount()); // masters and their replicas
                 plan.auth().ifPresent(c -> assertThat(plan.redacted().toString() + plan.redacted().shards())
                         .doesNotContain(c.password()));
             }
@@ -151,7 +157,9 @@ class FuzzTest {
                 "--max-memory", "--eviction", "--config", "--server-binary", "--launcher", "--name", "--experiment",
                 "--exp-dir", "--no-auth", "--tls", "--json", "--show-secrets", "--alloc", "--batch", "--time", "--account",
                 "--partition", "--qos", "--constraint", "--sbatch", "--launcher-option", "--verbose", "--help",
-                "--version", "-h", "--", "--nodes=", "--port=auto", "--bogus"};
+                "--version", "-h", "--", "--nodes=", "--port=auto", "--bogus", "--replicas", "--restart", "--checkpoint",
+                "--lease", "--ai", "--ai-device", "--ai-threads", "--hosts", "--remote", "--run-command", "--queue",
+                "--pbs-dialect", "--pbs"};
         Random rnd = new Random(SEED);
         long until = System.nanoTime() + NANOS;
         int cases = 0;
