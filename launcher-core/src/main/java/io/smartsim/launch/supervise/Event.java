@@ -17,6 +17,10 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String HEALTHY = "healthy";
     public static final String SUPERVISING = "supervising";
     public static final String SHARD_DOWN = "shard-down";
+    /** A replica of a dead master took its slots over before the master's restart ({@link Handover}). */
+    public static final String FAILOVER = "failover";
+    /** A dead master's slots could not be handed to a replica (none up, or it did not take them in time). */
+    public static final String FAILOVER_FAILED = "failover-failed";
     public static final String RESTARTING = "restarting";
     public static final String RESTARTED = "restarted";
     public static final String REJOINED = "rejoined";

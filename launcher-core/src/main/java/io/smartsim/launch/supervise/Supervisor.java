@@ -251,6 +251,10 @@ public final class Supervisor implements AutoCloseable {
         if (down.add(s.index())) {
             events.append(Event.of(plan.id(), Event.SHARD_DOWN, s.index(), how));
         }
+        // Its slots to a replica first, restart or not: the data the replica has is kept, and serving resumes now.
+        new Handover(plan, settings.pingTimeout()).before(s, owner.shards().get(),
+                Deadline.after(plan.spec().startupTimeout()))
+                .ifPresent(o -> events.append(Event.of(plan.id(), o.event(), s.index(), o.detail())));
         Instant now = clock.instant();
         if (!settings.budget().take(s.index(), now)) {
             givenUp.add(s.index());

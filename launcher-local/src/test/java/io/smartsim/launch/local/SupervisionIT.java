@@ -174,6 +174,67 @@ class SupervisionIT {
         }
     }
 
+    /**
+     * The watchdog sees a dead master within a second, long before Redis fails it over (node timeout 5 s). Started
+     * again at once as master of its slots, with no checkpoint, it would come back empty and its replica would copy
+     * that; so its replica takes the slots over first and the restarted process rejoins as the replica's replica.
+     */
+    @Test
+    void aKilledMasterHandsItsSlotsToItsReplicaBeforeItsRestartAndNoAcknowledgedWriteIsLost() throws Exception {
+        int base = ports(6);
+        try (Experiment exp = Experiment.create("sup", dir)) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().id("db").instancesPerNode(3)
+                    .replicas(1).port(base).restart(RestartPolicy.ON_FAILURE).build());
+            exp.start(db);
+            int replica = db.plan().shards().stream().filter(p -> p.replicaOf().equals(java.util.Optional.of(1)))
+                    .findFirst().orElseThrow().index();
+            int keys = 3000;
+            org.apache.commons.pool2.impl.GenericObjectPoolConfig<redis.clients.jedis.Connection> one =
+                    new org.apache.commons.pool2.impl.GenericObjectPoolConfig<>();
+            one.setMaxTotal(1); // a write and the WAIT after it share a connection: WAIT counts its client's writes
+            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)),
+                    LocalOrchestratorIT.login(db), 5, one)) {
+                for (int i = 0; i < keys; i++) {
+                    jc.set("key:" + i, "v" + i);
+                }
+                for (int m = 0; m < 3; m++) {
+                    String sample = keyIn(db.plan().shards().get(m).slots().get(0), "key:");
+                    assertThat(jc.waitReplicas(sample, 1, 5000)).as("WAIT 1 on shard %d", m).isEqualTo(1);
+                }
+            }
+            LaunchedShard victim = db.shards().get(1);
+            ProcessHandle.of(victim.pid().orElseThrow()).orElseThrow().destroyForcibly(); // kill -9
+
+            List<Event> events = awaitEvents(exp, "db", ev -> types(ev, 1).contains(Event.REJOINED)
+                    || types(ev, 1).contains(Event.RESTART_FAILED), Duration.ofSeconds(40));
+            assertThat(types(events, 1)).as(events.toString()).containsExactly(Event.SHARD_DOWN, Event.FAILOVER,
+                    Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            assertThat(events.stream().filter(e -> e.type().equals(Event.FAILOVER)).findFirst().orElseThrow()
+                    .detail()).contains("shard " + replica + " (127.0.0.1:" + (base + replica) + ")",
+                    "took over slots " + db.plan().shards().get(1).slots().get(0));
+
+            io.smartsim.launch.cluster.HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            assertThat(h.shards().get(replica).role()).as("the replica now masters the slots").isEqualTo("master");
+            assertThat(h.shards().get(replica).slots()).isEqualTo(db.plan().shards().get(1).slots());
+            assertThat(h.shards().get(1).role()).as("the restarted process is its replica").isEqualTo("slave");
+            assertThat(h.shards().get(1).master()).contains("127.0.0.1:" + (base + replica));
+            try (JedisCluster jc = new JedisCluster(Set.of(new HostAndPort("127.0.0.1", base)),
+                    LocalOrchestratorIT.login(db))) {
+                for (int i = 0; i < keys; i++) {
+                    assertThat(jc.get("key:" + i)).as("key:%d after the restart", i).isEqualTo("v" + i);
+                }
+            }
+            try (Jedis j = Connections.open("127.0.0.1", base + 1, Duration.ofSeconds(2), db.plan().access())) {
+                long copied = j.dbSize();
+                assertThat(copied).as("the restarted process synced the keys back from its new master")
+                        .isGreaterThan(keys / 5);
+            }
+            assertThat(exp.status("db").state()).isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+    }
+
     /** SIGSTOP: the process exists but answers nothing, as on a hung node. */
     @Test
     void aHungShardIsNoticedByPingTerminatedAndRestarted() throws Exception {
