@@ -21,13 +21,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The shaded jar's {@code run} on the Slurm testbed (testbeds/slurm/up), interrupted: an orchestrator as 3 steps of
  * an allocation, a model and two ensemble members as steps of the same allocation, and a model as its own batch job.
  * SIGINT, while the models run or while the orchestrator is still starting, leaves no step, job, srun or server of
- * the run behind; the allocation itself is the user's and keeps running.
+ * the run behind; the allocation itself is the user's and keeps running. And issue 7 item 5 on Slurm: {@code db
+ * start} killed with SIGKILL mid-start (it can clean nothing up itself), then {@code db cleanup} leaves nothing.
  */
 class RunSlurmSignalIT {
     @TempDir
     Path tmp;
 
     private String holder;
+    private int port;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -38,7 +40,7 @@ class RunSlurmSignalIT {
         assertThat(r.exit).as(r.err).isZero();
         holder = r.out.strip().split(";")[0];
         await(() -> sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip().equals("RUNNING"), 30, "holder runs");
-        int port = 21700 + (int) (ProcessHandle.current().pid() % 50) * 2;
+        port = 21700 + (int) (ProcessHandle.current().pid() % 50) * 2;
         Files.writeString(tmp.resolve("experiment.yaml"), "name: slurmsignals\n"
                 + "orchestrators:\n  - { id: db, launcher: slurm, nodes: 3, instancesPerNode: 1, port: " + port
                 + ", launcherOptions: { alloc: \"" + holder + "\" } }\n"
@@ -77,6 +79,50 @@ class RunSlurmSignalIT {
         Process run = start();
         await(() -> !stepNames().isEmpty(), 60, "the first shard step exists");
         interruptAndCheck(run, null);
+    }
+
+    @Test
+    void dbStartKilledWithSigkillInTheAllocationThenDbCleanupLeavesNoStepSrunOrServer() throws Exception {
+        Process start = dbStart("--alloc", holder);
+        await(() -> stepNames().size() == 3, 60, "the three shard steps exist");
+        start.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(stepNames()).as("the steps outlive the killed launcher").hasSize(3);
+        cleanupLeavesNothing();
+        assertThat(sh("pgrep", "-af", "srun").out.lines().filter(l -> l.contains("--jobid=" + holder)))
+                .as("srun processes left").isEmpty();
+        assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")
+                .isEqualTo("RUNNING");
+    }
+
+    @Test
+    void dbStartKilledWithSigkillAfterSubmittingItsBatchJobThenDbCleanupCancelsTheJob() throws Exception {
+        Process start = dbStart("--batch", "--time", "00:10:00");
+        await(() -> jobsOfThisRun().size() == 1, 60, "the orchestrator's batch job is submitted");
+        Thread.sleep(300); // pending or starting: the manifest names the job from its submission on
+        start.destroyForcibly();
+        assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(jobsOfThisRun()).as("the job outlives the killed launcher").hasSize(1);
+        cleanupLeavesNothing();
+    }
+
+    private Process dbStart(String... mode) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db",
+                "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(port + 1000), "--exp-dir",
+                tmp.resolve("exp").toString(), "--timeout", "60"));
+        argv.addAll(List.of(mode));
+        return new ProcessBuilder(argv).redirectOutput(tmp.resolve("start.out").toFile())
+                .redirectError(tmp.resolve("start.err").toFile()).start();
+    }
+
+    private void cleanupLeavesNothing() throws Exception {
+        JarRunner.Result cleanup = new JarRunner(Files.createDirectories(tmp.resolve("calls"))).cli("db", "cleanup",
+                "--exp-dir", tmp.resolve("exp").toString());
+        assertThat(cleanup.exit()).as(cleanup.toString()).isZero();
+        assertThat(cleanup.outLines().get(0)).startsWith("cleaned up 'orchestrator' of experiment 'exp' (found ")
+                .endsWith("0 left; recorded FAILED");
+        await(() -> stepNames().isEmpty() && jobsOfThisRun().isEmpty(), 30, "no step or job of the run");
+        await(() -> Processes.serversUnder(tmp).isEmpty(), 30, "no redis-server of the run");
     }
 
     private Process start() throws IOException {
