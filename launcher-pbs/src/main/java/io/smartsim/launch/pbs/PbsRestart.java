@@ -2,16 +2,15 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.pbs.PbsParsers.ShardReport;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.util.Backoff;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +26,6 @@ import java.util.Optional;
  * an existing job with the ssh run command: plan time refuses the rest ({@code --batch}, pbsdsh, mpiexec) by name.
  */
 final class PbsRestart {
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
     private final LaunchPlan plan;
@@ -35,6 +33,8 @@ final class PbsRestart {
     private final LaunchContext ctx;
     private final CommandRunner runner;
     private final ShardPlan s;
+    /** The restarted shard once its wrapper has reported (before it answers PING): what a failure stops. */
+    private LaunchedShard landed;
 
     PbsRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
         this.plan = plan;
@@ -72,29 +72,18 @@ final class PbsRestart {
         Optional<java.time.Instant> started = pid.flatMap(ProcessHandle::of).flatMap(h -> h.info().startInstant());
         // Known before it lands: a stop from here on ends the ssh client at least.
         ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), dead.host(), dead.port(), pid, started, handle));
-        LaunchedShard landed = null;
         try {
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-            while (true) {
-                if (landed == null) {
-                    Optional<ShardReport> r = PbsLauncher.readReport(runner, s);
-                    if (r.isPresent()) {
-                        landed = land(r.get(), handle, pid, started);
-                    }
+            return Landing.await(plan, ctx, "its wrapper", "its ssh", new Landing.Shard() {
+                @Override
+                public Optional<LaunchedShard> land() {
+                    return PbsLauncher.readReport(runner, s).map(r -> PbsRestart.this.land(r, handle, pid, started));
                 }
-                if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
-                        plan.access())) {
-                    return landed;
+
+                @Override
+                public Optional<String> carrierExit() {
+                    return client.exit();
                 }
-                if (client.exit().isPresent()) {
-                    throw failure("its ssh " + client.exit().get());
-                }
-                if (!backoff.pause()) {
-                    throw failure(landed == null ? "its wrapper reported nothing within "
-                            + plan.spec().startupTimeout().toSeconds() + " s" : "it did not answer PING on "
-                            + landed.address() + " within " + plan.spec().startupTimeout().toSeconds() + " s");
-                }
-            }
+            }, this::failure);
         } catch (RuntimeException e) {
             cancel(client, landed);
             throw e;
@@ -114,10 +103,10 @@ final class PbsRestart {
         Map<String, String> h = new LinkedHashMap<>(handle);
         h.put(PbsLauncher.NODE, r.node());
         r.pid().ifPresent(p -> h.put(PbsLauncher.NODE_PID, Long.toString(p)));
-        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), pid, started, h);
-        ctx.spawned().accept(ls);
+        landed = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), pid, started, h);
+        ctx.spawned().accept(landed);
         runner.expose(r.address(), r.port());
-        return ls;
+        return landed;
     }
 
     private void cancel(Detached client, LaunchedShard landed) {

@@ -2,15 +2,14 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.util.Backoff;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -26,7 +25,6 @@ import java.util.Optional;
  * {@code --restart} is refused at plan time, since a batch job ends with its script's own steps.
  */
 final class SlurmRestart {
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
     private final LaunchPlan plan;
@@ -34,6 +32,8 @@ final class SlurmRestart {
     private final LaunchContext ctx;
     private final CommandRunner runner;
     private final ShardPlan s;
+    /** The restarted shard once its step has reported (before it answers PING): what a failure cancels. */
+    private LaunchedShard landed;
 
     SlurmRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
         this.plan = plan;
@@ -67,29 +67,18 @@ final class SlurmRestart {
         });
         ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), dead.host(), dead.port(), Optional.empty(),
                 Optional.empty(), handle));
-        LaunchedShard landed = null;
         try {
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-            while (true) {
-                if (srun.exit().isPresent()) {
-                    throw failure("its srun " + srun.exit().get());
+            return Landing.await(plan, ctx, "its step", "its srun", new Landing.Shard() {
+                @Override
+                public Optional<LaunchedShard> land() {
+                    return SlurmLauncher.readReport(runner, s).map(r -> SlurmRestart.this.land(r, handle));
                 }
-                if (landed == null) {
-                    Optional<ShardReport> r = SlurmLauncher.readReport(runner, s);
-                    if (r.isPresent()) {
-                        landed = land(r.get(), handle);
-                    }
+
+                @Override
+                public Optional<String> carrierExit() {
+                    return srun.exit();
                 }
-                if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
-                        plan.access())) {
-                    return landed;
-                }
-                if (!backoff.pause()) {
-                    throw failure(landed == null ? "its step reported nothing within "
-                            + plan.spec().startupTimeout().toSeconds() + " s" : "it did not answer PING on "
-                            + landed.address() + " within " + plan.spec().startupTimeout().toSeconds() + " s");
-                }
-            }
+            }, this::failure);
         } catch (RuntimeException e) {
             cancel(srun, landed);
             throw e;
@@ -108,11 +97,11 @@ final class SlurmRestart {
         Map<String, String> h = new LinkedHashMap<>(handle);
         h.put(SlurmLauncher.STEP, r.stepId());
         h.put(SlurmLauncher.NODE, r.node());
-        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
+        landed = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
                 Optional.empty(), h);
-        ctx.spawned().accept(ls);
+        ctx.spawned().accept(landed);
         runner.expose(r.address(), r.port());
-        return ls;
+        return landed;
     }
 
     private void cancel(Detached srun, LaunchedShard landed) {

@@ -1,0 +1,58 @@
+package io.smartsim.launch.spi;
+
+import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.util.Backoff;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The wait for one shard started through a wrapper that reports where it landed (Slurm and PBS restarts): its report,
+ * then its {@code PING}, within the context's deadline, while the local process that carries it (srun, ssh) lives.
+ * What to read, how to land and how the failure reads are the launcher's.
+ */
+public final class Landing {
+    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
+
+    /** One shard being started: the launcher's side of the wait. */
+    public interface Shard {
+        /** Reads its report and, once there is one, lands the shard (records it, exposes its address). */
+        Optional<LaunchedShard> land();
+
+        /** How the local process that carries it ended ("exited with 1"), once it has. */
+        Optional<String> carrierExit();
+    }
+
+    private Landing() {
+    }
+
+    /**
+     * The landed shard once it answers {@code PING}; otherwise throws what {@code failure} makes of the reason:
+     * {@code reporter} (for example "its step") reported nothing, the shard did not answer, or its carrier ended.
+     */
+    public static LaunchedShard await(LaunchPlan plan, LaunchContext ctx, String reporter, String carrier, Shard shard,
+                                      Function<String, RuntimeException> failure) throws InterruptedException {
+        LaunchedShard landed = null;
+        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
+        while (true) {
+            if (landed == null) {
+                landed = shard.land().orElse(null);
+            }
+            if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
+                    plan.access())) {
+                return landed;
+            }
+            Optional<String> exit = shard.carrierExit();
+            if (exit.isPresent()) {
+                throw failure.apply(carrier + " " + exit.get());
+            }
+            if (!backoff.pause()) {
+                long s = plan.spec().startupTimeout().toSeconds();
+                throw failure.apply(landed == null ? reporter + " reported nothing within " + s + " s"
+                        : "it did not answer PING on " + landed.address() + " within " + s + " s");
+            }
+        }
+    }
+}
