@@ -46,6 +46,8 @@ class SshPortsIT {
         for (int p : usedPorts) {
             for (String h : SshTestbed.HOSTS) {
                 assertThat(Processes.free(h, p)).as("%s:%d free afterwards", h, p).isTrue();
+                assertThat(Processes.free(h, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", h,
+                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
             }
         }
     }
@@ -65,7 +67,10 @@ class SshPortsIT {
             shardPort.bind(new InetSocketAddress(SshTestbed.HOSTS.get(1), base));
             busPort.bind(new InetSocketAddress(SshTestbed.HOSTS.get(2), base + 1 + OrchestratorSpec.BUS_PORT_OFFSET));
             try (Experiment exp = Experiment.create("ssh-ports", dir)) {
+                long t0 = System.nanoTime();
                 Orchestrator db = exp.createOrchestrator(spec(base).build());
+                System.out.printf("--port auto over 3 hosts (one command each over SSH) planned in %.2f s%n",
+                        (System.nanoTime() - t0) / 1e9);
                 assertThat(db.plan().shards()).extracting(ShardPlan::port).containsOnly(base + 2);
                 exp.start(db);
                 assertThat(db.addresses()).containsExactly("127.0.1.1:" + (base + 2), "127.0.1.2:" + (base + 2),
