@@ -33,7 +33,49 @@ public final class ListeningPorts {
             "[ \"$n\" -gt 0 ] || { echo \"no /proc/net/tcp on $h: cannot tell its listening ports\" >&2; exit 3; }",
             "echo \"done $h\"");
 
+    /**
+     * Prints who holds a listening TCP port on the node: {@code pid PID COMM} for each process whose file descriptors
+     * link to a listening socket on the port (as {@link PortOwners} does here), or {@code uid UID} when none can be
+     * seen (another user's process: its descriptors are not ours to read). Prints nothing when nothing listens.
+     */
+    static final String OWNERS_SCRIPT = String.join("\n",
+            "hex=$(printf '%04X' \"$1\")",
+            "for f in /proc/net/tcp /proc/net/tcp6; do",
+            "  [ -r \"$f\" ] && awk -v p=\"$hex\" 'NR > 1 && $4 == \"0A\" { split($2, a, \":\"); "
+                    + "if (a[2] == p) print $8, $10 }' \"$f\"",
+            "done | while read -r uid inode; do",
+            "  pids=$(find /proc/[0-9]*/fd -lname \"socket:\\[$inode\\]\" 2>/dev/null | cut -d/ -f3 | sort -u)",
+            "  if [ -n \"$pids\" ]; then",
+            "    for p in $pids; do echo \"pid $p $(cat /proc/$p/comm 2>/dev/null)\"; done",
+            "  else",
+            "    echo \"uid $uid\"",
+            "  fi",
+            "done",
+            "exit 0");
+
     private ListeningPorts() {
+    }
+
+    /** The argv that prints who holds {@code port} on the node ({@link #OWNERS_SCRIPT}). */
+    public static List<String> owners(int port) {
+        return List.of("sh", "-c", OWNERS_SCRIPT, "sh", Integer.toString(port));
+    }
+
+    /**
+     * A phrase such as "held by pid 1234 (redis-server)" from what {@link #owners} printed, or empty when it printed
+     * nothing usable.
+     */
+    public static java.util.Optional<String> heldBy(String stdout) {
+        Set<String> who = new LinkedHashSet<>();
+        for (String line : stdout.split("\n")) {
+            String[] w = line.strip().split("\\s+", 3);
+            if (w.length >= 2 && w[0].equals("pid") && w[1].chars().allMatch(Character::isDigit)) {
+                who.add("pid " + w[1] + (w.length == 3 && !w[2].isBlank() ? " (" + w[2].strip() + ")" : ""));
+            } else if (w.length == 2 && w[0].equals("uid") && w[1].chars().allMatch(Character::isDigit)) {
+                who.add("a process of uid " + w[1] + " that this user cannot inspect");
+            }
+        }
+        return who.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("held by " + String.join(", ", who));
     }
 
     /** One listening socket: its local address (textual, {@code 0.0.0.0} or {@code ::} for any) and port. */

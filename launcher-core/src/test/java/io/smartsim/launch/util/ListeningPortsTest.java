@@ -67,4 +67,24 @@ class ListeningPortsTest {
             assertThat(ListeningPorts.parse(out).get("here")).contains(new Listener("127.0.0.1", s.getLocalPort()));
         }
     }
+
+    @Test
+    void theOwnersScriptRunHereNamesThisProcessAsTheHolderOfItsSocket() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Process p = new ProcessBuilder(ListeningPorts.owners(s.getLocalPort())).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as(out).isZero();
+            assertThat(ListeningPorts.heldBy(out)).as(out)
+                    .contains("held by pid " + ProcessHandle.current().pid() + " (java)");
+        }
+    }
+
+    @Test
+    void ownersThatCannotBeSeenAreNamedByUidAndNothingListeningIsEmpty() {
+        assertThat(ListeningPorts.heldBy("uid 1000\n")).contains("held by a process of uid 1000 that this user "
+                + "cannot inspect");
+        assertThat(ListeningPorts.heldBy("pid 42 redis-server\npid 42 redis-server\nuid 0\n"))
+                .contains("held by pid 42 (redis-server), a process of uid 0 that this user cannot inspect");
+        assertThat(ListeningPorts.heldBy("")).isEmpty();
+    }
 }

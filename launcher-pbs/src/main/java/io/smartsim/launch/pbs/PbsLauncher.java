@@ -232,6 +232,10 @@ public final class PbsLauncher implements Launcher {
         Map<String, Set<ListeningPorts.Listener>> listeners = new LinkedHashMap<>();
         Parallel.map(nodes, node -> {
             String index = firstLines.containsKey(node) ? Integer.toString(firstLines.get(node)) : "";
+            if (run == RunCommand.PBSDSH && index.isEmpty()) {
+                throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
+                        + node + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+            }
             CommandResult r = runner.run(PbsCommands.runOnNode(run, node, index, ListeningPorts.command(node),
                     opts.sshConfig()), COMMAND_TIMEOUT);
             Map<String, Set<ListeningPorts.Listener>> got = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();

@@ -178,7 +178,8 @@ public final class SshLauncher implements Launcher {
                             + " shard(s) use ports " + plan.spec().port() + "-" + (plan.spec().port()
                             + plan.processesPerNode() - 1) + (plan.clustered() ? " and bus ports +10000" : "")
                             + ", but " + s.advertisedAddress() + ":" + port + " (host " + opts.hosts().get(s.node())
-                            + ") already accepts connections; stop what holds it or choose another --port");
+                            + ") already accepts connections" + heldOn(opts, s.node(), port).map(h -> " (" + h + ")")
+                            .orElse("") + "; stop what holds it, choose another --port, or --port auto");
                 }
             }
         }
@@ -203,6 +204,17 @@ public final class SshLauncher implements Launcher {
         } catch (RuntimeException e) {
             hosts.close();
             throw e;
+        }
+    }
+
+    /** Who holds {@code port} on the host of node {@code node}, as that host tells over SSH; empty if it cannot. */
+    private static Optional<String> heldOn(SshOptions opts, int node, int port) {
+        SshConfigResolver resolver = SshConfigResolver.forUser(opts.flags().configFile());
+        try (SshCommandRunner r = new SshCommandRunner(resolver.resolve(opts.hosts().get(node), opts.flags()))) {
+            CommandResult res = r.run(ListeningPorts.owners(port), COMMAND_TIMEOUT);
+            return res.ok() ? ListeningPorts.heldBy(res.stdout()) : Optional.empty();
+        } catch (LaunchException e) {
+            return Optional.empty(); // the refusal stands; only the name of the holder is missing
         }
     }
 

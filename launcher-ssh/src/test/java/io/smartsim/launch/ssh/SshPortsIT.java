@@ -109,4 +109,23 @@ class SshPortsIT {
             }
         }
     }
+
+    @Test
+    void aBusyFixedPortFailsBeforeAnythingStartsNamingTheProcessThatHoldsIt() throws Exception {
+        int base = Processes.freeBase(1);
+        usedPorts.add(base);
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress(SshTestbed.HOSTS.get(1), base));
+            try (Experiment exp = Experiment.create("ssh-ports", dir)) {
+                Orchestrator db = exp.createOrchestrator(spec(base).autoPort(false).build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
+                        .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
+                        .hasMessage("port: 3 host(s) x 1 per host = 3 shard(s) use ports " + base + "-" + base
+                                + " and bus ports +10000, but 127.0.1.2:" + base + " (host 127.0.1.2) already accepts "
+                                + "connections (held by pid " + ProcessHandle.current().pid() + " (java)); stop what "
+                                + "holds it, choose another --port, or --port auto");
+                assertThat(db.shards()).as("nothing started").isEmpty();
+            }
+        }
+    }
 }
