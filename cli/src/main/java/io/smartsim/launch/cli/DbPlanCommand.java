@@ -114,6 +114,10 @@ public final class DbPlanCommand implements Callable<Integer> {
                 .append(", timeout ").append(s.startupTimeout().toSeconds()).append(" s\n");
         sb.append("  directory: ").append(plan.dir()).append('\n');
         sb.append("  access: ").append(access(plan)).append('\n');
+        if (s.autoPort()) {
+            sb.append("  ports: --port auto chose base ").append(s.port()).append(", the lowest from the one asked "
+                    + "for up that is free now on every node; db start looks again when it starts\n");
+        }
         s.ai().ifPresent(ai -> {
             ShardPlan s0 = plan.shards().get(0);
             sb.append("  model serving (--ai): ").append(String.join(", ", ai.backends())).append(" on ")

@@ -9,6 +9,7 @@ import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.spi.LaunchContext;
@@ -78,7 +79,8 @@ public final class LocalLauncher implements Launcher {
 
     /**
      * {@code --port auto}: the lowest base port from the spec's up whose shard ports (and, clustered, bus ports)
-     * are all free on every bind address. Shards here share one host, so they take consecutive ports.
+     * are all free on every bind address ({@link PortSearch}). Shards here share one host, so they take consecutive
+     * ports.
      */
     @Override
     public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
@@ -86,46 +88,10 @@ public final class LocalLauncher implements Launcher {
             return spec;
         }
         List<String> addresses = place(spec).nodes().get(0).bindAddresses();
-        int count = spec.processCount(); // masters and replicas: one host, consecutive ports
-        List<Integer> offsets = AiPlanner.ports(spec, 0);
-        int top = 65535 - offsets.get(offsets.size() - 1);
-        for (int base = spec.port(); base + count - 1 <= top; base++) {
-            int busy = firstBusy(addresses, base, count, spec);
-            if (busy < 0) {
-                return spec.toBuilder().port(base).build();
-            }
-            for (int o : offsets) { // skip to the shard port whose own, bus or server port is busy
-                if (busy - o >= base && busy - o < base + count) {
-                    base = busy - o;
-                    break;
-                }
-            }
-        }
-        List<String> also = new ArrayList<>();
-        if (spec.clustered()) {
-            also.add("bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET);
-        }
-        if (spec.ai().isPresent()) {
-            also.add("--ai server ports +" + AiPlanner.SERVER_PORT_OFFSET);
-        }
-        throw new InvalidSpecException("port", "no " + count + " consecutive free ports" + (also.isEmpty() ? ""
-                : " (with their " + String.join(" and ", also) + ")") + " from " + spec.port()
-                + " up on " + String.join(",", addresses) + "; give a lower starting port, for example --port auto "
-                + "with the spec's port set lower, or stop what holds them");
-    }
-
-    /** The first port of the block that cannot be bound, or -1 when all can. */
-    private static int firstBusy(List<String> addresses, int base, int count, OrchestratorSpec spec) {
-        for (int p = base; p < base + count; p++) {
-            for (int port : AiPlanner.ports(spec, p)) {
-                for (String addr : addresses) {
-                    if (!free(addr, port)) {
-                        return port;
-                    }
-                }
-            }
-        }
-        return -1;
+        // masters and replicas: one host, consecutive ports
+        int base = PortSearch.lowestFreeBase(spec, Map.of(HOST, spec.processCount()),
+                (host, port) -> addresses.stream().anyMatch(a -> !free(a, port)), String.join(",", addresses));
+        return spec.toBuilder().port(base).build();
     }
 
     @Override

@@ -85,6 +85,26 @@ public final class PbsCommands {
         return argv;
     }
 
+    /**
+     * Runs {@code argv} on one node of the job with the run command, as {@link #runShard} starts a shard there (for
+     * {@code --port auto}: the node's listening sockets). Over ssh the remote shell gets {@code argv} quoted once.
+     */
+    public static List<String> runOnNode(RunCommand run, String node, String nodeIndex, List<String> command,
+                                         Optional<Path> sshConfig) {
+        List<String> argv = new ArrayList<>();
+        switch (run) {
+            case PBSDSH -> argv.addAll(List.of("pbsdsh", "-n", nodeIndex, "--"));
+            case MPIEXEC -> argv.addAll(List.of("mpiexec", "-n", "1", "-host", node));
+            case SSH -> argv.addAll(ssh(sshConfig, node));
+        }
+        if (run == RunCommand.SSH) {
+            argv.add(Shell.join(command));
+        } else {
+            argv.addAll(command);
+        }
+        return argv;
+    }
+
     /** Ends a shard started over ssh: its process is not the job's, so {@code qdel} cannot. */
     public static List<String> sshKill(Optional<Path> sshConfig, String node, long pid) {
         List<String> argv = ssh(sshConfig, node);

@@ -14,6 +14,7 @@ import io.smartsim.launch.pbs.PbsParsers.Job;
 import io.smartsim.launch.pbs.PbsParsers.ShardReport;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
@@ -23,6 +24,8 @@ import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.ListeningPorts;
+import io.smartsim.launch.util.Parallel;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -196,6 +199,57 @@ public final class PbsLauncher implements Launcher {
             nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
         }
         return new Placement(nodes);
+    }
+
+    /**
+     * {@code --port auto} in an existing job: each node's listening sockets, printed there by one command per node
+     * started with the job's run command ({@link PbsCommands#runOnNode}; side by side, through the same transport as
+     * every other command), then the lowest base port from the spec's up at which every node's shards, bus ports and
+     * {@code --ai} server ports are free ({@link PortSearch}). Any socket listening on a port counts, whatever its
+     * address: the node picks its shards' address only at launch. As a batch job the nodes are not known until the
+     * job runs, so {@code --port auto} is refused there by name.
+     */
+    @Override
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        if (!spec.autoPort()) {
+            return spec;
+        }
+        PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
+        if (opts.batch()) {
+            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
+                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
+                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or start inside an existing job (--alloc) "
+                    + "where the nodes' free ports can be read first");
+        }
+        Placement placement = place(spec);
+        CommandRunner runner = runner(spec.launcherOptions());
+        String jobId = allocation(opts);
+        Optional<Path> nodeFile = ownNodeFile(jobId);
+        RunCommand run = chooseRunCommand(runner, opts, nodeFile.isPresent(), line -> { });
+        Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
+                .orElse(Map.of());
+        List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
+        Map<String, Set<ListeningPorts.Listener>> listeners = new LinkedHashMap<>();
+        Parallel.map(nodes, node -> {
+            String index = firstLines.containsKey(node) ? Integer.toString(firstLines.get(node)) : "";
+            if (run == RunCommand.PBSDSH && index.isEmpty()) {
+                throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
+                        + node + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+            }
+            CommandResult r = runner.run(PbsCommands.runOnNode(run, node, index, ListeningPorts.command(node),
+                    opts.sshConfig()), COMMAND_TIMEOUT);
+            Map<String, Set<ListeningPorts.Listener>> got = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
+            if (!got.containsKey(node)) {
+                throw new InvalidSpecException("port", "--port auto reads each node's listening ports from "
+                        + "/proc/net/tcp with the run command " + run.binary() + ", which failed on node " + node
+                        + " of job " + jobId + ": " + r.describe() + "; give a fixed base port, for example --port "
+                        + OrchestratorSpec.DEFAULT_PORT);
+            }
+            return got;
+        }).forEach(listeners::putAll);
+        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
+                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
+                + " (listening sockets on any address)");
     }
 
     private String allocation(PbsOptions opts) {

@@ -1,5 +1,7 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.util.ListeningPorts;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +69,19 @@ public final class SlurmCommands {
     public static List<String> killSrun(long pid, String jobId, String stepName) {
         return List.of("sh", "-c", KILL_SRUN_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,
                 "--job-name=" + stepName + " ");
+    }
+
+    /**
+     * {@code --port auto}: one step of one task on each of {@code nodes} of allocation {@code jobId} that prints the
+     * node's listening sockets ({@link ListeningPorts#command}; the task names its node by {@code SLURMD_NODENAME}).
+     * {@code --overlap} so it runs beside whatever the allocation already runs.
+     */
+    public static List<String> srunListeningPorts(String jobId, List<String> nodes, String stepName) {
+        List<String> argv = new ArrayList<>(List.of("srun", "--jobid=" + jobId, "--nodes=" + nodes.size(),
+                "--ntasks=" + nodes.size(), "--ntasks-per-node=1", "--overlap", "--nodelist=" + String.join(",", nodes),
+                "--job-name=" + stepName));
+        argv.addAll(ListeningPorts.command(""));
+        return argv;
     }
 
     /**

@@ -12,6 +12,7 @@ import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
@@ -23,6 +24,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.ListeningPorts;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -172,6 +174,45 @@ public final class SlurmLauncher implements Launcher {
             nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
         }
         return new Placement(nodes);
+    }
+
+    /**
+     * {@code --port auto} in an allocation: one {@code srun --overlap} step over the planned nodes prints each node's
+     * listening sockets ({@link SlurmCommands#srunListeningPorts}), through the same transport as every other
+     * command ({@code --remote} included); then the lowest base port from the spec's up at which every node's
+     * shards, bus ports and {@code --ai} server ports are free ({@link PortSearch}). Any socket listening on a port
+     * counts, whatever its address: the node picks its shards' address only at launch. As a batch job the nodes are
+     * not known until the job runs, so {@code --port auto} is refused there by name.
+     */
+    @Override
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        if (!spec.autoPort()) {
+            return spec;
+        }
+        SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
+        if (opts.batch()) {
+            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
+                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
+                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or run inside an allocation (--alloc) "
+                    + "where the nodes' free ports can be read first");
+        }
+        Placement placement = place(spec);
+        List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
+        CommandRunner runner = runner(spec.launcherOptions());
+        String jobId = allocation(opts);
+        List<String> argv = SlurmCommands.srunListeningPorts(jobId, nodes, spec.id() + "-ports");
+        CommandResult r = runner.run(argv, COMMAND_TIMEOUT);
+        Map<String, Set<ListeningPorts.Listener>> listeners = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
+        List<String> missing = ListeningPorts.missing(nodes, listeners);
+        if (!missing.isEmpty()) {
+            throw new InvalidSpecException("port", "--port auto reads each node's listening ports from /proc/net/tcp "
+                    + "in one step of allocation " + jobId + ", but node(s) " + String.join(",", missing)
+                    + " did not report them: " + r.describe() + "; give a fixed base port, for example --port "
+                    + OrchestratorSpec.DEFAULT_PORT);
+        }
+        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
+                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of allocation " + jobId
+                + " (listening sockets on any address)");
     }
 
     private String allocation(SlurmOptions opts) {

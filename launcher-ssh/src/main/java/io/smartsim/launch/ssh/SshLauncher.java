@@ -11,6 +11,7 @@ import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
@@ -20,6 +21,7 @@ import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
+import io.smartsim.launch.util.ListeningPorts;
 import io.smartsim.launch.util.Parallel;
 
 import java.io.IOException;
@@ -112,6 +114,48 @@ public final class SshLauncher implements Launcher {
         return new Placement(nodes);
     }
 
+    /**
+     * {@code --port auto}: each host's listening TCP sockets, read from its {@code /proc/net/tcp} and {@code tcp6}
+     * over SSH (one command per host, side by side), then the lowest base port from the spec's up at which every
+     * host's shards, with their bus ports, are free ({@link PortSearch}). A socket counts when it listens on the
+     * host's address or on every address.
+     */
+    @Override
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        if (!spec.autoPort()) {
+            return spec;
+        }
+        Placement placement = place(spec);
+        SshOptions opts = SshOptions.parse(spec.launcherOptions());
+        Map<String, List<String>> bindAddresses = new LinkedHashMap<>();
+        Map<String, Host> byAddress = new LinkedHashMap<>();
+        try (Hosts hosts = Hosts.of(opts)) {
+            for (int n = 0; n < placement.nodes().size(); n++) {
+                Placement.Node node = placement.nodes().get(n);
+                bindAddresses.put(node.host(), node.bindAddresses());
+                byAddress.putIfAbsent(node.host(), hosts.list().get(n));
+            }
+            Map<String, java.util.Set<ListeningPorts.Listener>> listeners = new LinkedHashMap<>();
+            Parallel.map(new ArrayList<>(byAddress.entrySet()), e -> {
+                Host h = e.getValue();
+                CommandResult r = h.runner().run(ListeningPorts.command(e.getKey()), COMMAND_TIMEOUT);
+                Map<String, java.util.Set<ListeningPorts.Listener>> got = r.ok() ? ListeningPorts.parse(r.stdout())
+                        : Map.of();
+                if (!got.containsKey(e.getKey())) {
+                    throw new InvalidSpecException("port", "--port auto reads each host's listening ports from "
+                            + "/proc/net/tcp, which failed on host " + h.name() + " (" + h.runner().where() + "): "
+                            + r.describe() + "; give a fixed base port, for example --port "
+                            + OrchestratorSpec.DEFAULT_PORT);
+                }
+                return got;
+            }).forEach(listeners::putAll);
+            PortSearch.Busy busy = (host, port) -> listeners.get(host).stream()
+                    .anyMatch(l -> l.blocks(bindAddresses.get(host), port));
+            return PortSearch.choose(spec, placement, busy, "host(s) " + String.join(",", opts.hosts())
+                    + " (listening sockets read over SSH)");
+        }
+    }
+
     /** The host's address as resolved here: clients, other shards and this process reach the shard there. */
     static String addressOf(SshTarget t) {
         try {
@@ -134,7 +178,8 @@ public final class SshLauncher implements Launcher {
                             + " shard(s) use ports " + plan.spec().port() + "-" + (plan.spec().port()
                             + plan.processesPerNode() - 1) + (plan.clustered() ? " and bus ports +10000" : "")
                             + ", but " + s.advertisedAddress() + ":" + port + " (host " + opts.hosts().get(s.node())
-                            + ") already accepts connections; stop what holds it or choose another --port");
+                            + ") already accepts connections" + heldOn(opts, s.node(), port).map(h -> " (" + h + ")")
+                            .orElse("") + "; stop what holds it, choose another --port, or --port auto");
                 }
             }
         }
@@ -159,6 +204,17 @@ public final class SshLauncher implements Launcher {
         } catch (RuntimeException e) {
             hosts.close();
             throw e;
+        }
+    }
+
+    /** Who holds {@code port} on the host of node {@code node}, as that host tells over SSH; empty if it cannot. */
+    private static Optional<String> heldOn(SshOptions opts, int node, int port) {
+        SshConfigResolver resolver = SshConfigResolver.forUser(opts.flags().configFile());
+        try (SshCommandRunner r = new SshCommandRunner(resolver.resolve(opts.hosts().get(node), opts.flags()))) {
+            CommandResult res = r.run(ListeningPorts.owners(port), COMMAND_TIMEOUT);
+            return res.ok() ? ListeningPorts.heldBy(res.stdout()) : Optional.empty();
+        } catch (LaunchException e) {
+            return Optional.empty(); // the refusal stands; only the name of the holder is missing
         }
     }
 

@@ -1,0 +1,119 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code --port auto} in an existing PBS job through the testbed's front end (slurm-wlm-torque over the Slurm testbed,
+ * nodes n1-n3 at 127.0.1.1-3, reached with the ssh run command as in PbsLauncherIT): one command per node reads its
+ * listening sockets, so a port this test holds on n3's address moves the base on every node.
+ */
+class PbsPortsIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
+    private static final List<String> NODE_ADDRESSES = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<Integer> usedPorts = new ArrayList<>();
+
+    @BeforeAll
+    static void pbsFrontEndIsHere() {
+        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
+                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(), "no qsub/sinfo here: these tests "
+                + "need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        for (int p : usedPorts) {
+            for (String a : NODE_ADDRESSES) {
+                assertThat(Processes.free(a, p)).as("%s:%d free afterwards", a, p).isTrue();
+                assertThat(Processes.free(a, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", a,
+                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
+            }
+        }
+    }
+
+    private static PbsParsers.Job job(String id) {
+        return PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
+                .orElseThrow();
+    }
+
+    @Test
+    void aPortHeldOnOneNodeMovesTheBaseOnEveryNodeOfTheJob() throws Exception {
+        Path holder = tmp.resolve("holder.sh");
+        java.nio.file.Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
+        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
+        assertThat(q.ok()).as(q.describe()).isTrue();
+        String id = PbsParsers.jobId(q.stdout());
+        jobs.add(id);
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos(); // the testbed is shared
+        while (!job(id).running() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+
+        int base = Processes.freeBase(4);
+        usedPorts.addAll(Processes.range(base, 4));
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress("127.0.1.3", base + 1)); // n3's address
+            try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"))) {
+                long t0 = System.nanoTime();
+                // Two shards per node: base and base+1 on each, so base+1 held on n3 rules out base too.
+                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                        .instancesPerNode(2).port(base).autoPort(true).launcherOption("alloc", id)
+                        .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                System.out.printf("--port auto over 3 nodes (ssh run command) planned in %.2f s%n",
+                        (System.nanoTime() - t0) / 1e9);
+                assertThat(db.plan().shards()).extracting(ShardPlan::port)
+                        .containsExactly(base + 2, base + 3, base + 2, base + 3, base + 2, base + 3);
+                exp.start(db);
+                assertThat(new ManifestStore(tmp.resolve("exp")).read().orElseThrow().find(db.id()).orElseThrow()
+                        .shards()).extracting(LaunchedShard::port)
+                        .containsExactly(base + 2, base + 3, base + 2, base + 3, base + 2, base + 3);
+                Credentials cred = db.plan().auth().orElseThrow();
+                CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(), "--cluster", "check",
+                        db.shards().get(0).address()), Map.of("REDISCLI_AUTH", cred.password()), CMD);
+                assertThat(check.exitCode()).as(check.describe()).isZero();
+                assertThat(check.stdout()).contains("[OK] All 16384 slots covered.");
+                exp.stop(db);
+            }
+        }
+        assertThat(Processes.serversUnder(tmp)).isEmpty();
+        assertThat(job(id).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+}

@@ -1,0 +1,108 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code --port auto} in an allocation on the Slurm testbed (n1-n3 at 127.0.1.1-3): one srun step reads every node's
+ * listening sockets, so a port this test holds on n2's address, or a bus port on n3's, moves the base on every node.
+ */
+class SlurmPortsIT {
+    private static final Duration CMD = Duration.ofSeconds(30);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+    private static final List<String> NODE_ADDRESSES = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<Integer> usedPorts = new ArrayList<>();
+
+    @BeforeAll
+    static void slurmIsHere() {
+        boolean ok;
+        try {
+            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (LaunchException e) {
+            ok = false;
+        }
+        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+    }
+
+    @AfterEach
+    void nothingLeftBehind() {
+        if (!jobs.isEmpty()) {
+            SH.run(SlurmCommands.scancel(jobs), CMD);
+        }
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        for (int p : usedPorts) {
+            for (String a : NODE_ADDRESSES) {
+                assertThat(Processes.free(a, p)).as("%s:%d free afterwards", a, p).isTrue();
+                assertThat(Processes.free(a, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", a,
+                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
+            }
+        }
+    }
+
+    private static List<String> steps(String job) {
+        return SlurmParsers.steps(SH.run(SlurmCommands.squeueSteps(List.of(job)), CMD).stdout()).stream()
+                .map(SlurmParsers.Step::id).collect(Collectors.toList());
+    }
+
+    @Test
+    void aPortHeldOnOneNodeAndABusPortOnAnotherMoveTheBaseOnEveryNode() throws Exception {
+        String job = HolderJobs.hold3("slurm-ports-holder", jobs::add);
+        int base = Processes.freeBase(4);
+        usedPorts.addAll(Processes.range(base, 4));
+        try (ServerSocket shardPort = new ServerSocket(); ServerSocket busPort = new ServerSocket()) {
+            shardPort.bind(new InetSocketAddress("127.0.1.2", base)); // n2's address
+            busPort.bind(new InetSocketAddress("127.0.1.3", base + 1 + OrchestratorSpec.BUS_PORT_OFFSET)); // n3's
+            try (Experiment exp = Experiment.create("slurm-ports", tmp.resolve("exp"))) {
+                long t0 = System.nanoTime();
+                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                        .instancesPerNode(1).port(base).autoPort(true).launcherOption("alloc", job).build());
+                System.out.printf("--port auto over 3 nodes (one srun step) planned in %.2f s%n",
+                        (System.nanoTime() - t0) / 1e9);
+                assertThat(db.plan().shards()).extracting(ShardPlan::port).containsOnly(base + 2);
+                assertThat(steps(job)).as("the step that read the ports is gone").containsOnly(job + ".batch");
+                exp.start(db);
+                assertThat(db.addresses()).containsExactly("127.0.1.1:" + (base + 2), "127.0.1.2:" + (base + 2),
+                        "127.0.1.3:" + (base + 2));
+                assertThat(new ManifestStore(tmp.resolve("exp")).read().orElseThrow().find(db.id()).orElseThrow()
+                        .shards()).extracting(LaunchedShard::port).containsOnly(base + 2);
+                Credentials cred = db.plan().auth().orElseThrow();
+                CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(), "--cluster", "check",
+                        db.shards().get(0).address()), Map.of("REDISCLI_AUTH", cred.password()), CMD);
+                assertThat(check.exitCode()).as(check.describe()).isZero();
+                assertThat(check.stdout()).contains("[OK] All 16384 slots covered.");
+                exp.stop(db);
+            }
+        }
+        assertThat(Processes.serversUnder(tmp)).isEmpty();
+        assertThat(steps(job)).containsOnly(job + ".batch"); // only the holder's own batch step
+    }
+}
