@@ -104,4 +104,39 @@ public final class PortSearch {
         return new InvalidSpecException("port", what + "; give a lower starting port, for example --port auto "
                 + "with the spec's port set lower, or stop what holds them");
     }
+
+    /** A port of the plan that is already in use, and the host (node) it is in use on. */
+    public record Taken(String host, int port) {
+    }
+
+    /** The first port of the plan (shard, bus or {@code --ai} server port, shard by shard) in use on its shard's host. */
+    public static java.util.Optional<Taken> firstTaken(LaunchPlan plan, Busy busy) {
+        for (ShardPlan s : plan.shards()) {
+            for (int port : AiPlanner.ports(plan.spec(), s.port())) {
+                if (busy.busy(s.host(), port)) {
+                    return java.util.Optional.of(new Taken(s.host(), port));
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The refusal of a fixed port in use: what the plan's shards use, which port is taken where ({@code where}, for
+     * example "127.0.0.1" or "node n2 of allocation 12"), who holds it when the system can tell, and the fix.
+     */
+    public static InvalidSpecException taken(LaunchPlan plan, int port, String where, java.util.Optional<String> heldBy) {
+        OrchestratorSpec spec = plan.spec();
+        int first = plan.shards().stream().mapToInt(ShardPlan::port).min().orElse(spec.port());
+        int last = plan.shards().stream().mapToInt(ShardPlan::port).max().orElse(first);
+        return new InvalidSpecException("port", spec.nodes() + " node(s) x " + spec.instancesPerNode() + " per node"
+                + (spec.replicas() == 0 ? "" : " x (1 master + " + spec.replicas() + " replica(s))") + " = "
+                + plan.shards().size() + " shard(s) use ports " + first + "-" + last
+                + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET) + "-"
+                + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "")
+                + (spec.ai().isPresent() ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
+                + (last + AiPlanner.SERVER_PORT_OFFSET) : "")
+                + ", but " + port + " is already in use on " + where + heldBy.map(h -> " (" + h + ")").orElse("")
+                + "; stop what holds it, choose another --port, or --port auto");
+    }
 }

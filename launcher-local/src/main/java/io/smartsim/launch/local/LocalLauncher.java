@@ -101,18 +101,7 @@ public final class LocalLauncher implements Launcher {
             for (int port : AiPlanner.ports(plan.spec(), s.port())) {
                 for (String addr : s.bindAddresses()) {
                     if (!free(addr, port)) {
-                        OrchestratorSpec spec = plan.spec();
-                        int first = plan.shards().get(0).port();
-                        int last = plan.shards().stream().mapToInt(ShardPlan::port).max().orElse(first);
-                        throw new InvalidSpecException("port", spec.nodes() + " node(s) x " + spec.instancesPerNode()
-                                + " per node" + (spec.replicas() == 0 ? "" : " x (1 master + " + spec.replicas()
-                                + " replica(s))") + " = " + plan.shards().size() + " shard(s) use ports " + first + "-" + last
-                                + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET)
-                                + "-" + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "") + (plan.spec().ai().isPresent()
-                                ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
-                                + (last + AiPlanner.SERVER_PORT_OFFSET) : "") + ", but " + port
-                                + " is already in use on " + addr + PortOwners.heldBy(port).map(h -> " (" + h + ")")
-                                .orElse("") + "; stop what holds it, choose another --port, or --port auto");
+                        throw PortSearch.taken(plan, port, addr, PortOwners.heldBy(port));
                     }
                 }
             }

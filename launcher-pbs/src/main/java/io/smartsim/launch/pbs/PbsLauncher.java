@@ -224,11 +224,30 @@ public final class PbsLauncher implements Launcher {
         Placement placement = place(spec);
         CommandRunner runner = runner(spec.launcherOptions());
         String jobId = allocation(opts);
+        List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
+        Map<String, Set<ListeningPorts.Listener>> listeners = listeners(runner, opts, jobId, nodes, (node, r) -> {
+            throw new InvalidSpecException("port", "--port auto reads each node's listening ports from "
+                    + "/proc/net/tcp with the job's run command, which failed on node " + node + " of job " + jobId
+                    + ": " + r.describe() + "; give a fixed base port, for example --port "
+                    + OrchestratorSpec.DEFAULT_PORT);
+        });
+        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
+                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
+                + " (listening sockets on any address)");
+    }
+
+    /**
+     * Each node's listening sockets, printed there by one command per node started with the job's run command
+     * ({@link PbsCommands#runOnNode}), side by side; {@code failed} is told of a node that did not answer (and may
+     * throw), which is then left out.
+     */
+    private Map<String, Set<ListeningPorts.Listener>> listeners(CommandRunner runner, PbsOptions opts, String jobId,
+                                                                List<String> nodes,
+                                                                java.util.function.BiConsumer<String, CommandResult> failed) {
         Optional<Path> nodeFile = ownNodeFile(jobId);
         RunCommand run = chooseRunCommand(runner, opts, nodeFile.isPresent(), line -> { });
         Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
                 .orElse(Map.of());
-        List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
         Map<String, Set<ListeningPorts.Listener>> listeners = new LinkedHashMap<>();
         Parallel.map(nodes, node -> {
             String index = firstLines.containsKey(node) ? Integer.toString(firstLines.get(node)) : "";
@@ -240,16 +259,39 @@ public final class PbsLauncher implements Launcher {
                     opts.sshConfig()), COMMAND_TIMEOUT);
             Map<String, Set<ListeningPorts.Listener>> got = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
             if (!got.containsKey(node)) {
-                throw new InvalidSpecException("port", "--port auto reads each node's listening ports from "
-                        + "/proc/net/tcp with the run command " + run.binary() + ", which failed on node " + node
-                        + " of job " + jobId + ": " + r.describe() + "; give a fixed base port, for example --port "
-                        + OrchestratorSpec.DEFAULT_PORT);
+                failed.accept(node, r);
             }
             return got;
         }).forEach(listeners::putAll);
-        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
-                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
-                + " (listening sockets on any address)");
+        return listeners;
+    }
+
+    /**
+     * A fixed port already in use on a node of the job is refused before any shard starts, naming what holds it
+     * where the node can tell: one command per node with the job's run command (about 0.7 s with ssh on the
+     * testbed, handshakes included), and one more on that node only when a port is taken. A node that cannot be
+     * probed is no reason to refuse: its shard's own bind says so. (As a batch job the nodes are not known before it
+     * runs.)
+     */
+    private void refuseTakenPorts(LaunchPlan plan, PbsOptions opts) {
+        CommandRunner runner = runner(plan.spec().launcherOptions());
+        String jobId = allocation(opts);
+        List<String> nodes = plan.shards().stream().map(ShardPlan::host).distinct().toList();
+        Map<String, Set<ListeningPorts.Listener>> listeners = listeners(runner, opts, jobId, nodes, (n, r) -> { });
+        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
+                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        if (taken.isPresent()) {
+            String node = taken.get().host();
+            int port = taken.get().port();
+            Optional<Path> nodeFile = ownNodeFile(jobId);
+            RunCommand run = chooseRunCommand(runner, opts, nodeFile.isPresent(), line -> { });
+            String index = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)).get(node))
+                    .map(String::valueOf).orElse("");
+            CommandResult who = runner.run(PbsCommands.runOnNode(run, node, index, ListeningPorts.owners(port),
+                    opts.sshConfig()), COMMAND_TIMEOUT);
+            throw PortSearch.taken(plan, port, "node " + node + " of job " + jobId,
+                    who.ok() ? ListeningPorts.heldBy(who.stdout()) : Optional.empty());
+        }
     }
 
     private String allocation(PbsOptions opts) {
@@ -279,6 +321,9 @@ public final class PbsLauncher implements Launcher {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
         if (opts.dialect().isEmpty()) {
             detect(runner(plan.spec().launcherOptions())); // fails when qstat cannot run at all
+        }
+        if (!opts.batch() && !plan.spec().autoPort()) {
+            refuseTakenPorts(plan, opts);
         }
     }
 

@@ -73,8 +73,8 @@ class PbsPortsIT {
                 .orElseThrow();
     }
 
-    @Test
-    void aPortHeldOnOneNodeMovesTheBaseOnEveryNodeOfTheJob() throws Exception {
+    /** A 3-node holder job, running. */
+    private String holder() throws Exception {
         Path holder = tmp.resolve("holder.sh");
         java.nio.file.Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
         CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
@@ -86,7 +86,12 @@ class PbsPortsIT {
             Thread.sleep(200);
         }
         assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        return id;
+    }
 
+    @Test
+    void aPortHeldOnOneNodeMovesTheBaseOnEveryNodeOfTheJob() throws Exception {
+        String id = holder();
         int base = Processes.freeBase(4);
         usedPorts.addAll(Processes.range(base, 4));
         try (ServerSocket held = new ServerSocket()) {
@@ -115,5 +120,29 @@ class PbsPortsIT {
         }
         assertThat(Processes.serversUnder(tmp)).isEmpty();
         assertThat(job(id).running()).as("the user's job outlives the orchestrator").isTrue();
+    }
+
+    @Test
+    void aFixedPortInUseOnANodeIsRefusedBeforeAnyShardStartsNamingTheNodeAndItsHolder() throws Exception {
+        String id = holder();
+        int base = Processes.freeBase(2);
+        usedPorts.addAll(Processes.range(base, 2));
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress("127.0.1.3", base + OrchestratorSpec.BUS_PORT_OFFSET)); // a bus port
+            try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"))) {
+                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                        .instancesPerNode(1).port(base).launcherOption("alloc", id)
+                        .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
+                        .isInstanceOfSatisfying(io.smartsim.launch.InvalidSpecException.class,
+                                e -> assertThat(e.field()).isEqualTo("port"))
+                        // n1-n3 share this machine's kernel, so each node lists the socket; on a cluster, only n3
+                        .hasMessageMatching(".*and bus ports .*, but " + (base + OrchestratorSpec.BUS_PORT_OFFSET)
+                                + " is already in use on node n[123] of job " + java.util.regex.Pattern.quote(id)
+                                + " \\(held by pid " + ProcessHandle.current().pid() + " \\(java\\)\\);.*");
+            }
+        }
+        assertThat(Processes.serversUnder(tmp)).as("no server started").isEmpty();
+        assertThat(Processes.leftBehind(tmp)).as("no wrapper or ssh client started").isEmpty();
     }
 }

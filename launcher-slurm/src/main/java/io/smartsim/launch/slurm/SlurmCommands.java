@@ -77,10 +77,15 @@ public final class SlurmCommands {
      * {@code --overlap} so it runs beside whatever the allocation already runs.
      */
     public static List<String> srunListeningPorts(String jobId, List<String> nodes, String stepName) {
+        return srunOn(jobId, nodes, stepName, ListeningPorts.command(""));
+    }
+
+    /** {@code command} once on each of {@code nodes} of allocation {@code jobId}, as one step beside its others. */
+    public static List<String> srunOn(String jobId, List<String> nodes, String stepName, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("srun", "--jobid=" + jobId, "--nodes=" + nodes.size(),
                 "--ntasks=" + nodes.size(), "--ntasks-per-node=1", "--overlap", "--nodelist=" + String.join(",", nodes),
                 "--job-name=" + stepName));
-        argv.addAll(ListeningPorts.command(""));
+        argv.addAll(command);
         return argv;
     }
 

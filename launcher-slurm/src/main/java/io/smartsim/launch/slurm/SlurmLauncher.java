@@ -200,8 +200,8 @@ public final class SlurmLauncher implements Launcher {
         List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
         CommandRunner runner = runner(spec.launcherOptions());
         String jobId = allocation(opts);
-        List<String> argv = SlurmCommands.srunListeningPorts(jobId, nodes, spec.id() + "-ports");
-        CommandResult r = runner.run(argv, COMMAND_TIMEOUT);
+        CommandResult r = runner.run(SlurmCommands.srunListeningPorts(jobId, nodes, spec.id() + "-ports"),
+                COMMAND_TIMEOUT);
         Map<String, Set<ListeningPorts.Listener>> listeners = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
         List<String> missing = ListeningPorts.missing(nodes, listeners);
         if (!missing.isEmpty()) {
@@ -224,7 +224,7 @@ public final class SlurmLauncher implements Launcher {
 
     @Override
     public void preflight(LaunchPlan plan) {
-        SlurmOptions.parse(plan.spec().launcherOptions());
+        SlurmOptions opts = SlurmOptions.parse(plan.spec().launcherOptions());
         CommandRunner runner = runner(plan.spec().launcherOptions());
         CommandResult r = runner.run(SlurmCommands.version(), COMMAND_TIMEOUT);
         if (!r.ok()) {
@@ -234,12 +234,38 @@ public final class SlurmLauncher implements Launcher {
         try {
             v = SlurmParsers.version(r.stdout());
         } catch (IllegalArgumentException e) {
-            return; // an unusual version string is no reason to refuse; srun will say if an option is unknown
+            v = null; // an unusual version string is no reason to refuse; srun will say if an option is unknown
         }
-        if (!v.atLeast(OVERLAP_SINCE_MAJOR, OVERLAP_SINCE_MINOR)) {
+        if (v != null && !v.atLeast(OVERLAP_SINCE_MAJOR, OVERLAP_SINCE_MINOR)) {
             throw new LaunchException("Slurm on " + runner.where() + " is " + v.text() + ", but the slurm launcher "
                     + "needs " + OVERLAP_SINCE_MAJOR + "." + OVERLAP_SINCE_MINOR + " or later: it starts each shard "
                     + "with srun --overlap, which older srun does not know");
+        }
+        if (!opts.batch() && !plan.spec().autoPort()) {
+            refuseTakenPorts(plan, runner, allocation(opts));
+        }
+    }
+
+    /**
+     * A fixed port already in use on a node of the allocation is refused before any shard step starts, naming what
+     * holds it where the node can tell: one probe step over the nodes (the one {@code --port auto} uses, about 0.15 s
+     * on the testbed), and a second on that node only when a port is taken. A node that cannot be probed is no
+     * reason to refuse: its shard's own bind says so. (As a batch job the nodes are not known before it runs.)
+     */
+    private void refuseTakenPorts(LaunchPlan plan, CommandRunner runner, String jobId) {
+        List<String> nodes = plan.shards().stream().map(ShardPlan::host).distinct().toList();
+        CommandResult r = runner.run(SlurmCommands.srunListeningPorts(jobId, nodes, plan.id() + "-ports"),
+                COMMAND_TIMEOUT);
+        Map<String, Set<ListeningPorts.Listener>> listeners = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
+        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
+                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        if (taken.isPresent()) {
+            String node = taken.get().host();
+            int port = taken.get().port();
+            CommandResult who = runner.run(SlurmCommands.srunOn(jobId, List.of(node), plan.id() + "-ports",
+                    ListeningPorts.owners(port)), COMMAND_TIMEOUT);
+            throw PortSearch.taken(plan, port, "node " + node + " of allocation " + jobId,
+                    who.ok() ? ListeningPorts.heldBy(who.stdout()) : Optional.empty());
         }
     }
 

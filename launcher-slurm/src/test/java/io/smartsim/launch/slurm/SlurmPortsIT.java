@@ -105,4 +105,27 @@ class SlurmPortsIT {
         assertThat(Processes.serversUnder(tmp)).isEmpty();
         assertThat(steps(job)).containsOnly(job + ".batch"); // only the holder's own batch step
     }
+
+    @Test
+    void aFixedPortInUseOnANodeIsRefusedBeforeAnyStepStartsNamingTheNodeAndItsHolder() throws Exception {
+        String job = HolderJobs.hold3("slurm-ports-holder", jobs::add);
+        int base = Processes.freeBase(2);
+        usedPorts.addAll(Processes.range(base, 2));
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress("127.0.1.2", base)); // n2's shard port, held by this JVM
+            try (Experiment exp = Experiment.create("slurm-ports", tmp.resolve("exp"))) {
+                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                        .instancesPerNode(1).port(base).launcherOption("alloc", job).build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
+                        .isInstanceOfSatisfying(io.smartsim.launch.InvalidSpecException.class,
+                                e -> assertThat(e.field()).isEqualTo("port"))
+                        // n1-n3 share this machine's kernel, so each node lists the socket; on a cluster, only n2
+                        .hasMessageMatching(".*but " + base + " is already in use on node n[123] of allocation " + job
+                                + " \\(held by pid " + ProcessHandle.current().pid() + " \\(java\\)\\);.*")
+                        .hasMessageContaining("choose another --port, or --port auto");
+            }
+        }
+        assertThat(Processes.serversUnder(tmp)).as("no server started").isEmpty();
+        assertThat(steps(job)).as("no shard step started").containsOnly(job + ".batch");
+    }
 }
