@@ -215,10 +215,15 @@ public final class DbStatusCommand implements Callable<Integer> {
         for (Entry e : r.orchestrators()) {
             sb.append("orchestrator '").append(e.id()).append("' of experiment '").append(r.experiment())
                     .append("': ").append(e.state());
+            boolean servingDegraded = "DEGRADED".equals(e.state()) && e.serving();
+            if (servingDegraded) {
+                sb.append(", serving"); // a replica took over: clients see a healthy cluster, with less redundancy
+            }
             if (e.clusterState() != null) {
                 sb.append(" (cluster state ").append(e.clusterState())
                         // healthy says it all; otherwise how much is still served and how many processes are up
-                        .append(e.summary() == null || e.healthy() ? "" : "; " + e.summary()).append(')');
+                        .append(e.summary() == null || e.healthy() ? "" : "; " + e.summary())
+                        .append(servingDegraded ? "; redundancy lost until the gone process is back" : "").append(')');
             }
             sb.append('\n');
             sb.append("  launcher ").append(e.launcher()).append(", recorded ").append(e.recorded());

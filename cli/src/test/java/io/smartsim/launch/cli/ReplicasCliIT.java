@@ -122,8 +122,9 @@ class ReplicasCliIT {
 
         JarRunner.Result table = jar.cli("db", "status", "--exp-dir", exp.toString());
         assertThat(table.exit()).isEqualTo(3);
-        assertThat(table.outLines().get(0)).isEqualTo("orchestrator 'orchestrator' of experiment 'exp': DEGRADED "
-                + "(cluster state ok; all 16384 slots served, 5 of 6 process(es) up)");
+        assertThat(table.outLines().get(0)).isEqualTo("orchestrator 'orchestrator' of experiment 'exp': DEGRADED, "
+                + "serving (cluster state ok; all 16384 slots served, 5 of 6 process(es) up; redundancy lost until the "
+                + "gone process is back)");
         assertThat(table.outLines()).anyMatch(l -> l.matches("  3 +127\\.0\\.0\\.1:" + (port + 3)
                 + " +\\d+ +alive +yes +master \\(planned replica of 0\\) +0-5461 .*"));
 
