@@ -78,6 +78,8 @@ public final class Supervisor implements AutoCloseable {
     private final Set<Integer> givenUp = new HashSet<>();
     private final Set<Integer> down = new HashSet<>();
     private final Map<Integer, Instant> silentSince = new HashMap<>();
+    /** Shards whose lost guard could not be started again, said once until it can. */
+    private final Set<Integer> guardFailed = new HashSet<>();
     private Instant lastRenewal = Instant.EPOCH;
     private boolean controllerGoneSaid;
     private boolean leaseExpiredSaid;
@@ -201,6 +203,10 @@ public final class Supervisor implements AutoCloseable {
                         .orElse("?") + " unless it is renewed ('db renew')"));
             }
         }
+        if (plan.spec().lease().isPresent()) {
+            // Also once the lease has run out: a guard started again then stops its shard at once.
+            reviveGuards();
+        }
         if (!leaseOut && plan.spec().restart() != RestartPolicy.ON_FAILURE) {
             return Optional.empty(); // a lease alone needs no probe (on Slurm one is an squeue call)
         }
@@ -238,6 +244,36 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Under {@code --lease}: starts again the guard of every shard whose server runs without one (someone killed it),
+     * since that shard would outlive the lease. Launchers that cannot see their guards report none.
+     */
+    private void reviveGuards() {
+        List<LaunchedShard> shards = owner.shards().get();
+        for (int index : launcher.missingGuards(plan, shards)) {
+            if (closed || !owner.wanted().getAsBoolean()) {
+                return;
+            }
+            LaunchedShard s = shards.stream().filter(x -> x.index() == index).findFirst().orElseThrow();
+            String old = Optional.ofNullable(s.handle().get(LeaseGuard.HANDLE_PID)).map(p -> "(pid " + p + ") ").orElse("");
+            try {
+                LaunchedShard again = launcher.restartGuard(plan, s);
+                owner.restarted().accept(again);
+                guardFailed.remove(index);
+                events.append(Event.of(plan.id(), Event.GUARD_RESTARTED, index, "its lease guard " + old
+                        + "was gone while the shard" + s.pid().map(p -> " (pid " + p + ")").orElse("") + " runs: "
+                        + "started it again" + Optional.ofNullable(again.handle().get(LeaseGuard.HANDLE_PID)).map(p -> " as pid "
+                        + p).orElse("")));
+            } catch (LaunchException e) {
+                if (guardFailed.add(index)) {
+                    events.append(Event.of(plan.id(), Event.GUARD_RESTART_FAILED, index, "its lease guard " + old
+                            + "is gone and could not be started again (the shard may outlive the lease): "
+                            + firstLine(e.getMessage())));
+                }
+            }
+        }
     }
 
     /** A shard found dead: restart it within the budget, or give it up. */
