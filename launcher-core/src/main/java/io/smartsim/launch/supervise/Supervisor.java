@@ -252,20 +252,25 @@ public final class Supervisor implements AutoCloseable {
      */
     private void reviveGuards() {
         List<LaunchedShard> shards = owner.shards().get();
-        for (int index : launcher.missingGuards(plan, shards)) {
+        Set<Integer> missing;
+        try {
+            missing = launcher.missingGuards(plan, shards);
+        } catch (LaunchException e) {
+            return; // cannot look now (a host unreachable): the next check tries again
+        }
+        for (int index : missing) {
             if (closed || !owner.wanted().getAsBoolean()) {
                 return;
             }
             LaunchedShard s = shards.stream().filter(x -> x.index() == index).findFirst().orElseThrow();
-            String old = Optional.ofNullable(s.handle().get(LeaseGuard.HANDLE_PID)).map(p -> "(pid " + p + ") ").orElse("");
+            String old = guardPid(s).map(p -> "(pid " + p + ") ").orElse("");
             try {
                 LaunchedShard again = launcher.restartGuard(plan, s);
                 owner.restarted().accept(again);
                 guardFailed.remove(index);
                 events.append(Event.of(plan.id(), Event.GUARD_RESTARTED, index, "its lease guard " + old
                         + "was gone while the shard" + s.pid().map(p -> " (pid " + p + ")").orElse("") + " runs: "
-                        + "started it again" + Optional.ofNullable(again.handle().get(LeaseGuard.HANDLE_PID)).map(p -> " as pid "
-                        + p).orElse("")));
+                        + "started it again" + guardPid(again).map(p -> " as pid " + p).orElse("")));
             } catch (LaunchException e) {
                 if (guardFailed.add(index)) {
                     events.append(Event.of(plan.id(), Event.GUARD_RESTART_FAILED, index, "its lease guard " + old
@@ -274,6 +279,10 @@ public final class Supervisor implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static Optional<String> guardPid(LaunchedShard s) {
+        return Optional.ofNullable(s.handle().get(LeaseGuard.HANDLE_PID));
     }
 
     /** A shard found dead: restart it within the budget, or give it up. */

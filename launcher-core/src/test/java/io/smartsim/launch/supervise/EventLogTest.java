@@ -97,7 +97,8 @@ class EventLogTest {
         for (int i = 9; i < 30; i++) {
             log.append(numbered(i));
         }
-        assertThat(details(log.read())).as("what is kept: events.jsonl.1, then events.jsonl").isEqualTo(numbers(16, 30));
+        assertThat(details(log.read())).as("what is kept: events.jsonl.1, then events.jsonl")
+                .isEqualTo(numbers(16, 30));
         assertThat(details(log.recent(10))).as("the last 10 span the boundary").isEqualTo(numbers(20, 30));
         assertThat(details(log.recent(3))).isEqualTo(numbers(27, 30));
         assertThat(log.rotated(2)).as("one previous file only").doesNotExist();
