@@ -149,19 +149,38 @@ public final class EventLog {
 
     /** Every event kept ({@link #files}), oldest first; empty when there is no log yet. */
     public List<Event> read() {
+        return read(Integer.MAX_VALUE);
+    }
+
+    /**
+     * The last {@code n} events, oldest first: from the current file alone when it holds that many, else from every
+     * kept file.
+     */
+    public List<Event> recent(int n) {
+        List<Event> all = read(n);
+        return all.subList(Math.max(0, all.size() - n), all.size());
+    }
+
+    /** The events of the newest files that hold at least {@code enough} of them (all files if none do). */
+    private List<Event> read(int enough) {
         if (files().stream().noneMatch(Files::exists)) {
             return List.of();
         }
-        List<String> lines = new ArrayList<>();
+        List<Event> out = new ArrayList<>();
         boolean interrupted = Thread.interrupted(); // as in append: a short, bounded read
         try {
             synchronized (monitor()) {
                 try (Locked locked = lock(false)) {
-                    for (Path p : files()) {
+                    List<Path> newestFirst = new ArrayList<>(files());
+                    java.util.Collections.reverse(newestFirst);
+                    for (Path p : newestFirst) {
                         try {
-                            lines.addAll(Files.readAllLines(p, StandardCharsets.UTF_8));
+                            out.addAll(0, parse(Files.readAllLines(p, StandardCharsets.UTF_8)));
                         } catch (IOException e) {
                             // not there (never rotated), or unreadable: the others still count
+                        }
+                        if (out.size() >= enough) {
+                            break;
                         }
                     }
                 }
@@ -171,6 +190,10 @@ public final class EventLog {
                 Thread.currentThread().interrupt();
             }
         }
+        return out;
+    }
+
+    private static List<Event> parse(List<String> lines) {
         List<Event> out = new ArrayList<>();
         for (String line : lines) {
             if (line.isBlank()) {
@@ -183,12 +206,6 @@ public final class EventLog {
             }
         }
         return out;
-    }
-
-    /** The last {@code n} events, oldest first. */
-    public List<Event> recent(int n) {
-        List<Event> all = read();
-        return all.subList(Math.max(0, all.size() - n), all.size());
     }
 
     private Object monitor() {
