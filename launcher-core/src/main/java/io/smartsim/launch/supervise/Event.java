@@ -30,6 +30,8 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String GUARD_RESTARTED = "guard-restarted";
     /** Starting a lost lease guard again failed (said once per shard until it succeeds). */
     public static final String GUARD_RESTART_FAILED = "guard-restart-failed";
+    /** A shard still ran well after the lease ran out (its guard gone): the watchdog stopped it itself. */
+    public static final String LEASE_ENFORCED = "lease-enforced";
     public static final String WATCHDOG_EXIT = "watchdog-exit";
     public static final String STOPPED = "stopped";
 
