@@ -115,6 +115,24 @@ public interface Launcher {
     default void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry) {
     }
 
+    /**
+     * Under {@code --lease}: the indices of the shards among {@code shards} whose server process runs but whose lease
+     * guard does not (killed, say): such a shard would outlive the lease. The watchdog asks every check and calls
+     * {@link #restartGuard} for each. The default finds none: for launchers whose guard runs inside the shard's own
+     * step or task (Slurm, PBS) it cannot be seen from here without a command on the node.
+     */
+    default java.util.Set<Integer> missingGuards(LaunchPlan plan, List<LaunchedShard> shards) {
+        return java.util.Set.of();
+    }
+
+    /**
+     * Starts the lease guard of {@code shard}, whose server still runs, again, beside it; returns the shard as it is to
+     * be recorded from now on (its handle naming the new guard). Only called for shards {@link #missingGuards} named.
+     */
+    default LaunchedShard restartGuard(LaunchPlan plan, LaunchedShard shard) {
+        throw new io.smartsim.launch.LaunchException("the " + name() + " launcher cannot start a lease guard again");
+    }
+
     /** Process liveness as the launcher sees it. */
     enum Liveness { ALIVE, GONE, UNKNOWN }
 }

@@ -30,6 +30,12 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String LEASE_EXPIRED = "lease-expired";
     /** A renewal could not reach some of the shards' hosts (ssh launcher): they keep the previous expiry. */
     public static final String LEASE_PUSH_FAILED = "lease-push-failed";
+    /** A shard's lease guard was gone while its server ran: the watchdog started it again. */
+    public static final String GUARD_RESTARTED = "guard-restarted";
+    /** Starting a lost lease guard again failed (said once per shard until it succeeds). */
+    public static final String GUARD_RESTART_FAILED = "guard-restart-failed";
+    /** A shard still ran well after the lease ran out (its guard gone): the watchdog stopped it itself. */
+    public static final String LEASE_ENFORCED = "lease-enforced";
     public static final String WATCHDOG_EXIT = "watchdog-exit";
     public static final String STOPPED = "stopped";
 

@@ -17,6 +17,8 @@ public final class LeaseGuard {
     /** How long a shard told to stop (SIGTERM) gets to save and exit before SIGKILL. */
     public static final Duration GRACE = Duration.ofSeconds(60);
     public static final String FILE = "lease-guard.sh";
+    /** The key of a shard's recorded handle holding its guard's pid, for launchers that run it apart (local, ssh). */
+    public static final String HANDLE_PID = "leaseGuardPid";
 
     private LeaseGuard() {
     }

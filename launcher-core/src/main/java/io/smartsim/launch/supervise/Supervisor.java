@@ -49,11 +49,23 @@ public final class Supervisor implements AutoCloseable {
      * @param pingTimeout   one PING's timeout
      * @param hungAfter     how long a live shard may fail to answer before it is taken for hung and restarted
      * @param budget        restarts allowed per shard
+     * @param leaseBackstop under {@code --lease}: how long after the lease ran out a shard may still run before the
+     *                      watchdog stops it itself (its guard is gone: on Slurm and PBS nobody restarts one); longer
+     *                      than a guard's own SIGTERM-to-SIGKILL grace, so a working guard always acts first
      */
-    public record Settings(Duration probeInterval, Duration pingTimeout, Duration hungAfter, RestartBudget budget) {
+    public record Settings(Duration probeInterval, Duration pingTimeout, Duration hungAfter, RestartBudget budget,
+                           Duration leaseBackstop) {
+        /** A guard's grace ({@link LeaseGuard#GRACE}) plus 15 s for its checks and a slow shared file system. */
+        public static final Duration LEASE_BACKSTOP = LeaseGuard.GRACE.plusSeconds(15);
+
         public static Settings defaults() {
             return new Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10),
-                    RestartBudget.defaults());
+                    RestartBudget.defaults(), LEASE_BACKSTOP);
+        }
+
+        /** These settings with another {@link #leaseBackstop} (tests). */
+        public Settings withLeaseBackstop(Duration d) {
+            return new Settings(probeInterval, pingTimeout, hungAfter, budget, d);
         }
     }
 
@@ -78,9 +90,17 @@ public final class Supervisor implements AutoCloseable {
     private final Set<Integer> givenUp = new HashSet<>();
     private final Set<Integer> down = new HashSet<>();
     private final Map<Integer, Instant> silentSince = new HashMap<>();
+    /** Shards whose lost guard could not be started again, said once until it can. */
+    private final Set<Integer> guardFailed = new HashSet<>();
     private Instant lastRenewal = Instant.EPOCH;
     private boolean controllerGoneSaid;
     private boolean leaseExpiredSaid;
+    /** When this watchdog first saw the lease run out (the time to go by when the lease file was removed). */
+    private Instant leaseOutSeen;
+    /** Shards the watchdog has stopped itself after the lease ran out, said once each. */
+    private final Set<Integer> enforced = new HashSet<>();
+    private Instant lastEnforced = Instant.EPOCH;
+    private boolean enforceFailedSaid;
     private volatile boolean closed;
     private volatile String closedBecause = "stopped";
     private volatile Thread thread;
@@ -176,6 +196,9 @@ public final class Supervisor implements AutoCloseable {
             Duration lease = plan.spec().lease().get();
             Lease file = Lease.in(plan.dir());
             leaseOut = file.expired(now);
+            if (leaseOut && leaseOutSeen == null) {
+                leaseOutSeen = now;
+            }
             if (leaseOut) {
                 if (!leaseExpiredSaid) {
                     leaseExpiredSaid = true;
@@ -201,6 +224,10 @@ public final class Supervisor implements AutoCloseable {
                         .orElse("?") + " unless it is renewed ('db renew')"));
             }
         }
+        if (plan.spec().lease().isPresent()) {
+            // Also once the lease has run out: a guard started again then stops its shard at once.
+            reviveGuards();
+        }
         if (!leaseOut && plan.spec().restart() != RestartPolicy.ON_FAILURE) {
             return Optional.empty(); // a lease alone needs no probe (on Slurm one is an squeue call)
         }
@@ -208,7 +235,11 @@ public final class Supervisor implements AutoCloseable {
         Map<Integer, Liveness> live = launcher.probe(shards);
         if (leaseOut) {
             boolean allGone = live.values().stream().allMatch(l -> l == Liveness.GONE);
-            return allGone ? Optional.of("the lease ran out and every shard has stopped") : Optional.empty();
+            if (allGone) {
+                return Optional.of("the lease ran out and every shard has stopped");
+            }
+            enforceLease(shards, live, now);
+            return Optional.empty();
         }
         // PINGs in parallel: one hung shard costs one timeout per check, not one per shard behind it.
         Set<Integer> answered = new HashSet<>(pings.map(shards.stream().filter(s -> live.getOrDefault(s.index(),
@@ -238,6 +269,81 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Under {@code --lease}: starts again the guard of every shard whose server runs without one (someone killed it),
+     * since that shard would outlive the lease. Launchers that cannot see their guards report none.
+     */
+    private void reviveGuards() {
+        List<LaunchedShard> shards = owner.shards().get();
+        Set<Integer> missing;
+        try {
+            missing = launcher.missingGuards(plan, shards);
+        } catch (LaunchException e) {
+            return; // cannot look now (a host unreachable): the next check tries again
+        }
+        for (int index : missing) {
+            if (closed || !owner.wanted().getAsBoolean()) {
+                return;
+            }
+            LaunchedShard s = shards.stream().filter(x -> x.index() == index).findFirst().orElseThrow();
+            String old = guardPid(s).map(p -> "(pid " + p + ") ").orElse("");
+            try {
+                LaunchedShard again = launcher.restartGuard(plan, s);
+                owner.restarted().accept(again);
+                guardFailed.remove(index);
+                events.append(Event.of(plan.id(), Event.GUARD_RESTARTED, index, "its lease guard " + old
+                        + "was gone while the shard" + s.pid().map(p -> " (pid " + p + ")").orElse("") + " runs: "
+                        + "started it again" + guardPid(again).map(p -> " as pid " + p).orElse("")));
+            } catch (LaunchException e) {
+                if (guardFailed.add(index)) {
+                    events.append(Event.of(plan.id(), Event.GUARD_RESTART_FAILED, index, "its lease guard " + old
+                            + "is gone and could not be started again (the shard may outlive the lease): "
+                            + firstLine(e.getMessage())));
+                }
+            }
+        }
+    }
+
+    /**
+     * The backstop of the lease: shards still running {@link Settings#leaseBackstop} after it ran out have lost their
+     * guard (killed, on a launcher where nobody restarts one), so the watchdog stops them itself through the launcher,
+     * as {@code db stop} would (SIGTERM, SIGKILL after 5 s; Slurm cancels the step). Tried again every 10 s while they
+     * run (a host out of reach); each shard's {@code lease-enforced} event, and a failure, are written once.
+     */
+    private void enforceLease(List<LaunchedShard> shards, Map<Integer, Liveness> live, Instant now) {
+        Instant ranOut = Lease.in(plan.dir()).expiry().orElse(leaseOutSeen);
+        if (now.isBefore(ranOut.plus(settings.leaseBackstop())) || now.isBefore(lastEnforced.plusSeconds(10))
+                || closed || !owner.wanted().getAsBoolean()) {
+            return;
+        }
+        List<LaunchedShard> left = shards.stream().filter(s -> live.get(s.index()) == Liveness.ALIVE).toList();
+        if (left.isEmpty()) {
+            return;
+        }
+        lastEnforced = now;
+        for (LaunchedShard s : left) {
+            if (enforced.add(s.index())) {
+                events.append(Event.of(plan.id(), Event.LEASE_ENFORCED, s.index(), "still running "
+                        + Duration.between(ranOut, now).toSeconds() + " s after the lease ran out at " + ranOut
+                        + " (its lease guard is gone): the watchdog stops it" + s.pid().map(p -> " (pid " + p + ")")
+                        .orElse("")));
+            }
+        }
+        try {
+            launcher.stop(left, Duration.ZERO);
+        } catch (LaunchException e) {
+            if (!enforceFailedSaid) {
+                enforceFailedSaid = true;
+                events.append(Event.of(plan.id(), Event.LEASE_ENFORCED, "could not stop every shard the lease no "
+                        + "longer covers, trying again every 10 s: " + firstLine(e.getMessage())));
+            }
+        }
+    }
+
+    private static Optional<String> guardPid(LaunchedShard s) {
+        return Optional.ofNullable(s.handle().get(LeaseGuard.HANDLE_PID));
     }
 
     /** A shard found dead: restart it within the budget, or give it up. */

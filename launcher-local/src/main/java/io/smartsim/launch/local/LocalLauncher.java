@@ -241,6 +241,16 @@ public final class LocalLauncher implements Launcher {
         }
     }
 
+    @Override
+    public java.util.Set<Integer> missingGuards(LaunchPlan plan, List<LaunchedShard> shards) {
+        return LeaseGuards.missing(plan, shards);
+    }
+
+    @Override
+    public LaunchedShard restartGuard(LaunchPlan plan, LaunchedShard shard) {
+        return LeaseGuards.restart(plan, shard);
+    }
+
     private static ShardStartException restartFailure(LaunchPlan plan, ShardPlan s, String how) {
         return new ShardStartException("restarted shard " + s.index() + " (" + s.name() + ") of '" + plan.id()
                 + "' on port " + s.port() + " " + how + "; what the restart started was stopped.\n"

@@ -108,6 +108,32 @@ final class SshCommands {
         return args.contains(io.smartsim.launch.supervise.LeaseGuard.FILE);
     }
 
+    /** Whether a live process is the lease guard of server {@code serverPid}, shard {@code shard}. */
+    static boolean isGuardOf(String args, long serverPid, int shard) {
+        return args.strip().endsWith(io.smartsim.launch.supervise.LeaseGuard.FILE + " " + serverPid + " " + shard);
+    }
+
+    /**
+     * The shards a host's {@code ps} (of its servers' and guards' pids, {@link #parsePs}) shows running without their
+     * lease guard: the server's pid is the shard (its port in the title) and the recorded guard's pid is not a guard of
+     * it (gone, or reused by something else). Shards without a recorded pid are not judged.
+     */
+    static java.util.Set<Integer> missingGuards(Map<Long, String> ps, List<io.smartsim.launch.spi.LaunchedShard> shards,
+                                                String guardKey) {
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        for (io.smartsim.launch.spi.LaunchedShard s : shards) {
+            if (s.pid().isEmpty() || !ps.containsKey(s.pid().get()) || !isShard(ps.get(s.pid().get()), s.port())) {
+                continue;
+            }
+            String g = s.handle().get(guardKey);
+            Long guard = g == null ? null : Long.parseLong(g);
+            if (guard == null || !ps.containsKey(guard) || !isGuardOf(ps.get(guard), s.pid().get(), s.index())) {
+                out.add(s.index());
+            }
+        }
+        return out;
+    }
+
     static List<String> spawn(String workDir, String console, List<String> argv) {
         List<String> out = new ArrayList<>(List.of("sh", "-c", SPAWN_SCRIPT, "sh", workDir, console));
         out.addAll(argv);

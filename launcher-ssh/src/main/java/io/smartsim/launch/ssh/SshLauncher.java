@@ -73,6 +73,12 @@ public final class SshLauncher implements Launcher {
         t.setDaemon(true);
         return t;
     });
+    /**
+     * How often {@link #missingGuards} looks at the hosts (one {@code ps} per host, over the probe's kept sessions):
+     * the watchdog asks every second, which on ssh would double the probe's SSH traffic.
+     */
+    static final Duration GUARD_CHECK_EVERY = Duration.ofSeconds(5);
+    private long nextGuardCheck = System.nanoTime();
     private final Object probeLock = new Object();
     private Hosts probeHosts;
     private String probeKey;
@@ -561,6 +567,74 @@ public final class SshLauncher implements Launcher {
             }
             probeUsed = System.nanoTime();
             return probe(shards, probeHosts, false);
+        }
+    }
+
+    /**
+     * Under {@code --lease}: the shards whose server runs on its host without its guard, from one {@code ps} per host
+     * of both pids, at most every {@link #GUARD_CHECK_EVERY} (an empty answer between checks). A host that cannot be
+     * reached is not judged: its guards may be fine.
+     */
+    @Override
+    public java.util.Set<Integer> missingGuards(LaunchPlan plan, List<LaunchedShard> shards) {
+        if (plan.spec().lease().isEmpty() || shards.isEmpty()) {
+            return java.util.Set.of();
+        }
+        synchronized (probeLock) {
+            long now = System.nanoTime();
+            if (now - nextGuardCheck < 0) {
+                return java.util.Set.of();
+            }
+            nextGuardCheck = now + GUARD_CHECK_EVERY.toNanos();
+            String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
+            if (probeHosts == null || !key.equals(probeKey)) {
+                closeProbeHosts();
+                probeHosts = Hosts.recorded(shards);
+                probeKey = key;
+                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            probeUsed = now;
+            Hosts hosts = probeHosts;
+            java.util.Set<Integer> out = new java.util.TreeSet<>();
+            Parallel.map(new ArrayList<>(hosts.group(shards).entrySet()), e -> {
+                List<LaunchedShard> mine = e.getValue();
+                List<Long> pids = new ArrayList<>(pids(mine));
+                mine.stream().map(s -> s.handle().get(HANDLE_GUARD)).filter(java.util.Objects::nonNull)
+                        .map(Long::parseLong).forEach(pids::add);
+                if (pids.isEmpty()) {
+                    return java.util.Set.<Integer>of();
+                }
+                try {
+                    return SshCommands.missingGuards(SshCommands.parsePs(e.getKey().runner().run(SshCommands.ps(pids),
+                            COMMAND_TIMEOUT).stdout()), mine, HANDLE_GUARD);
+                } catch (LaunchException unreachable) {
+                    return java.util.Set.<Integer>of();
+                }
+            }).forEach(out::addAll);
+            return out;
+        }
+    }
+
+    /**
+     * Starts the lease guard of {@code shard} (whose server runs) again on its host, as {@link #start} does (the guard
+     * script is written there again first if it is gone); returns the shard recording the new guard's pid.
+     */
+    @Override
+    public LaunchedShard restartGuard(LaunchPlan plan, LaunchedShard shard) {
+        ShardPlan s = plan.shards().get(shard.index());
+        long pid = shard.pid().orElseThrow(() -> new LaunchException("shard " + shard.index() + " of '" + plan.id()
+                + "' has no recorded pid to guard"));
+        try (Hosts hosts = Hosts.recorded(List.of(shard))) {
+            Host h = hosts.forShard(shard);
+            String script = LeaseGuard.path(plan).toString();
+            if (!h.runner().run(List.of("test", "-f", script), COMMAND_TIMEOUT).ok()) {
+                h.runner().writeFile(script, LeaseGuard.render(plan), COMMAND_TIMEOUT);
+            }
+            long guard = startGuards(plan, h, List.of(s), List.of(pid), COMMAND_TIMEOUT).get(0);
+            Map<String, String> handle = new LinkedHashMap<>(shard.handle());
+            handle.put(HANDLE_GUARD, Long.toString(guard));
+            return new LaunchedShard(shard.index(), shard.name(), shard.host(), shard.port(), shard.pid(),
+                    shard.processStart(), handle);
         }
     }
 

@@ -60,4 +60,27 @@ class SshCommandsTest {
         assertThat(SshCommands.isShard("redis-server 127.0.1.1:6780", 6780)).isTrue();
         assertThat(SshCommands.parsePs("")).isEmpty();
     }
+
+    /** Captured ps output of a host with three shards and their guards, after a kill -9 of shard 1's guard. */
+    @Test
+    void aShardWhoseGuardIsGoneOrReusedIsMissingItsGuard() {
+        String ps = "  81234 redis-server 127.0.1.1:6780 [cluster]\n"
+                + "  81235 redis-server 127.0.1.1:6781 [cluster]\n"
+                + "  81236 redis-server 127.0.1.1:6782 [cluster]\n"
+                + "  81301 /bin/bash /exp/db/lease-guard.sh 81234 0\n"
+                + "  81303 /usr/bin/python3 app.py\n";
+        Map<Long, String> parsed = SshCommands.parsePs(ps);
+        List<io.smartsim.launch.spi.LaunchedShard> shards = List.of(shard(0, 6780, 81234, "81301"),
+                shard(1, 6781, 81235, "81302"), shard(2, 6782, 81236, "81303"), shard(3, 6783, 81237, "81304"));
+        // 1: its guard's pid is gone; 2: its guard's pid now runs something else; 3: its server is gone too
+        assertThat(SshCommands.missingGuards(parsed, shards, "leaseGuardPid")).containsExactly(1, 2);
+        assertThat(SshCommands.isGuardOf("/bin/bash /exp/db/lease-guard.sh 81234 0", 81234, 0)).isTrue();
+        assertThat(SshCommands.isGuardOf("/bin/bash /exp/db/lease-guard.sh 81234 0", 81234, 1)).isFalse();
+        assertThat(SshCommands.isGuardOf("/bin/bash /exp/db/lease-guard.sh 181234 0", 81234, 0)).isFalse();
+    }
+
+    private static io.smartsim.launch.spi.LaunchedShard shard(int index, int port, long pid, String guard) {
+        return new io.smartsim.launch.spi.LaunchedShard(index, "db_" + index, "127.0.1.1", port,
+                java.util.Optional.of(pid), java.util.Optional.empty(), Map.of("leaseGuardPid", guard));
+    }
 }

@@ -1,0 +1,172 @@
+package io.smartsim.launch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.smartsim.launch.manifest.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A killed lease guard through the jar: the {@code db watch} process that {@code db start --lease} leaves starts it
+ * again ({@code guard-restarted} in {@code db status}), and once nobody renews, the shard with the restarted guard
+ * stops itself like the others.
+ */
+class GuardRestartCliIT {
+    @TempDir
+    Path tmp;
+
+    private Path exp;
+    private JarRunner jar;
+    private int port;
+    private final List<Integer> ports = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        exp = tmp.resolve("exp");
+        Files.createDirectories(tmp.resolve("calls"));
+        jar = new JarRunner(tmp.resolve("calls"));
+        port = TestServers.freeBlock(22000, 3);
+        IntStream.range(0, 3).forEach(i -> {
+            ports.add(port + i);
+            ports.add(port + i + TestServers.BUS);
+        });
+    }
+
+    @AfterEach
+    void nothingLeft() throws Exception {
+        if (jar == null) {
+            return;
+        }
+        List<ProcessHandle> procs = ours(" db watch ");
+        procs.addAll(ours("lease-guard.sh"));
+        List<String> left = procs.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList();
+        procs.forEach(ProcessHandle::destroyForcibly);
+        List<Long> servers = TestServers.leftovers(ports, tmp);
+        for (long pid : servers) {
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.destroyForcibly();
+                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
+            });
+        }
+        assertThat(left).as("watchdogs and guards left").isEmpty();
+        assertThat(servers).as("redis-server processes left").isEmpty();
+        assertThat(ports).allSatisfy(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
+    }
+
+    /** Live processes of this test's experiment directory whose command line contains {@code what}. */
+    private List<ProcessHandle> ours(String what) {
+        return new ArrayList<>(ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().commandLine().map(c -> c.contains(exp.toString()) && c.contains(what))
+                        .orElse(false)).filter(h -> !zombie(h.pid())).toList());
+    }
+
+    /** The guard process watching server {@code pid}: {@code /bin/bash .../lease-guard.sh PID SHARD}. */
+    private Optional<ProcessHandle> guardOf(long pid) {
+        return ours("lease-guard.sh").stream().filter(h -> h.info().arguments().map(a -> a.length > 1
+                && a[1].equals(Long.toString(pid))).orElse(false)).findFirst();
+    }
+
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private JsonNode status() throws Exception {
+        JarRunner.Result r = jar.cli("db", "status", "--exp-dir", exp.toString(), "--json");
+        return Json.mapper().readTree(r.out()).get("orchestrators").get(0);
+    }
+
+    private static List<JsonNode> events(JsonNode entry, String type) {
+        List<JsonNode> out = new ArrayList<>();
+        entry.get("supervision").get("events").forEach(e -> {
+            if (e.get("type").asText().equals(type)) {
+                out.add(e);
+            }
+        });
+        return out;
+    }
+
+    private void renew() throws Exception {
+        JarRunner.Result renew = jar.cli("db", "renew", "--exp-dir", exp.toString());
+        assertThat(renew.exit()).as(renew.toString()).isZero();
+    }
+
+    @Test
+    void theWatchdogOfDbStartStartsAKilledGuardAgainAndTheLeaseStillEndsTheShard() throws Exception {
+        // From a shell that ends at once: the watchdog does not renew, db renew below does, then nobody. 12 s: a
+        // db renew or db status here is a JVM start, a second or two on this loaded machine.
+        JarRunner.Result start = jar.run(List.of("sh", "-c", "\"$@\"; exit $?", "sh", JarRunner.javaBinary(), "-jar",
+                JarRunner.JAR.toString(), "db", "start", "--exp-dir", exp.toString(), "--per-node", "3", "--port",
+                Integer.toString(port), "--lease", "12s"), Duration.ofSeconds(120));
+        assertThat(start.exit()).as(start.toString()).isZero();
+        JsonNode s = status();
+        long watchdog = s.get("supervision").get("watchdogPid").asLong();
+        long server = s.get("shards").get(1).get("pid").asLong();
+        ProcessHandle killed = guardOf(server).orElseThrow(() -> new AssertionError("no guard for shard 1"));
+        killed.destroyForcibly(); // kill -9
+        killed.onExit().orTimeout(5, TimeUnit.SECONDS).join();
+
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        JsonNode after = status();
+        while (events(after, "guard-restarted").isEmpty() && System.nanoTime() < until) {
+            renew();
+            Thread.sleep(500);
+            after = status();
+        }
+        List<JsonNode> restarted = events(after, "guard-restarted");
+        assertThat(restarted).as(after.toString()).hasSize(1);
+        ProcessHandle again = guardOf(server).orElseThrow(() -> new AssertionError("no new guard for shard 1"));
+        assertThat(again.pid()).isNotEqualTo(killed.pid());
+        assertThat(restarted.get(0).get("shard").asInt()).isEqualTo(1);
+        assertThat(restarted.get(0).get("detail").asText()).isEqualTo("its lease guard (pid " + killed.pid()
+                + ") was gone while the shard (pid " + server + ") runs: started it again as pid " + again.pid());
+        assertThat(again.parent().map(ProcessHandle::pid)).as("started by the watchdog process").contains(watchdog);
+        Path manifest = exp.resolve("manifest.json");
+        assertThat(Json.mapper().readTree(manifest.toFile()).get("orchestrators").get(0).get("shards").get(1)
+                .get("handle").get("leaseGuardPid").asText()).as("recorded, so db stop ends it")
+                .isEqualTo(Long.toString(again.pid()));
+        renew(); // the table shows the last 5 events: before the lease runs out, it is among them
+        JarRunner.Result text = jar.cli("db", "status", "--exp-dir", exp.toString());
+        assertThat(text.out()).containsPattern("guard-restarted +1 +its lease guard \\(pid " + killed.pid() + "\\)");
+
+        // Nobody renews from here: every shard stops, the one with the restarted guard too.
+        until = System.nanoTime() + Duration.ofSeconds(12 + 10).toNanos();
+        JsonNode gone = status();
+        while (!"STALE".equals(gone.get("state").asText()) && System.nanoTime() < until) {
+            Thread.sleep(250);
+            gone = status();
+        }
+        assertThat(gone.get("state").asText()).as(gone.toString()).isEqualTo("STALE");
+        assertThat(events(gone, "lease-expired").stream().filter(e -> e.get("shard").isInt())
+                .map(e -> e.get("shard").asInt())).containsExactlyInAnyOrder(0, 1, 2);
+        assertThat(ProcessHandle.of(server).filter(h -> !zombie(h.pid()))).isEmpty();
+        until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (ProcessHandle.of(watchdog).filter(h -> !zombie(h.pid())).isPresent() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(ProcessHandle.of(watchdog).filter(h -> !zombie(h.pid()))).as("the watchdog ends by itself")
+                .isEmpty();
+        JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+    }
+}

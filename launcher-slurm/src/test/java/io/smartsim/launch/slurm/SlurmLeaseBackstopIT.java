@@ -1,0 +1,119 @@
+package io.smartsim.launch.slurm;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Supervisor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * On Slurm the lease guard runs inside the shard's step, where the watchdog cannot see it: a guard killed on the node
+ * is not started again. The watchdog's backstop still ends that shard once the lease has run out: it cancels the step
+ * itself ({@code lease-enforced}). The watchdog here is the one {@code db watch} runs, built directly with a backstop
+ * of 3 s instead of 75 s and a controller that is gone (it renews nothing).
+ */
+class SlurmLeaseBackstopIT {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void slurmIsHere() {
+        boolean ok;
+        try {
+            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (LaunchException e) {
+            ok = false;
+        }
+        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+    }
+
+    @AfterEach
+    void cancelEverything() {
+        if (!jobs.isEmpty()) {
+            SH.run(SlurmCommands.scancel(jobs), CMD);
+        }
+        assertThat(io.smartsim.launch.testing.Processes.leftBehind(tmp)).as("processes of this test left behind")
+                .isEmpty();
+        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
+    }
+
+    private List<String> ofThisTest(String what) {
+        return SH.run(List.of("pgrep", "-af", what), CMD).stdout().lines().filter(l -> l.contains(tmp.toString()))
+                .toList();
+    }
+
+    @Test
+    void aShardWhoseGuardWasKilledInsideItsStepIsStoppedByTheWatchdogOnceTheLeaseHasRunOut() throws Exception {
+        String job = HolderJobs.hold3("slurm-backstop-it", jobs::add);
+        Duration lease = Duration.ofSeconds(6);
+        List<LaunchedShard> shards;
+        LaunchPlan plan;
+        try (Experiment exp = Experiment.create("slurm-backstop", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                    .instancesPerNode(1).port(43900).launcherOption("alloc", job).lease(lease).build());
+            exp.start(db);
+            shards = db.shards();
+            plan = db.plan();
+            exp.detach(db); // its watchdog ends; the one below takes over, without renewing
+        }
+        // The guard of shard 1, inside its step: /bin/bash .../lease-guard.sh PID 1
+        List<String> guard = ofThisTest("lease-guard").stream().filter(l -> l.endsWith(" 1")).toList();
+        assertThat(guard).hasSize(1);
+        String guardPid = guard.get(0).substring(0, guard.get(0).indexOf(' '));
+        assertThat(SH.run(List.of("kill", "-9", guardPid), CMD).ok()).isTrue();
+
+        SlurmLauncher slurm = new SlurmLauncher();
+        Supervisor watchdog = new Supervisor(plan, slurm, new Supervisor.Owner(() -> shards, s -> { }, () -> false,
+                () -> true), Supervisor.Settings.defaults().withLeaseBackstop(Duration.ofSeconds(3)),
+                Clock.systemUTC()).start();
+        Instant t0 = Instant.now();
+        try {
+            long until = System.nanoTime() + lease.plusSeconds(25).toNanos();
+            while (slurm.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE)
+                    && System.nanoTime() < until) {
+                Thread.sleep(250);
+            }
+            System.out.printf("slurm: every step gone %d ms after the last renewal, one by the backstop%n",
+                    Duration.between(t0, Instant.now()).toMillis());
+            assertThat(slurm.probe(shards).values()).containsOnly(Liveness.GONE);
+            watchdog.join(); // it ends by itself: the lease ran out and every shard has stopped
+        } finally {
+            watchdog.close();
+        }
+        try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            List<Event> events = exp.supervision("orchestrator").events();
+            assertThat(events.stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED) && e.shard().isPresent())
+                    .map(e -> e.shard().get()).toList()).as(events.toString()).containsExactlyInAnyOrder(0, 2);
+            List<Event> enforced = events.stream().filter(e -> e.type().equals(Event.LEASE_ENFORCED)).toList();
+            assertThat(enforced).as(events.toString()).hasSize(1);
+            assertThat(enforced.get(0).shard()).contains(1);
+            assertThat(enforced.get(0).detail()).contains("after the lease ran out").contains("the watchdog stops it");
+            assertThat(events.get(events.size() - 1).type()).isEqualTo(Event.WATCHDOG_EXIT);
+            assertThat(events.get(events.size() - 1).detail()).isEqualTo("the lease ran out and every shard has stopped");
+            exp.stop(exp.orchestrator("orchestrator"));
+        }
+    }
+}
