@@ -382,8 +382,9 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         owner.restarted().accept(again);
-        events.append(Event.of(plan.id(), Event.RESTARTED, s.index(), "pid " + again.pid().map(String::valueOf)
-                .orElse("?") + " answers PING on " + again.address() + " after " + millis(t0)));
+        // Slurm's shards have no pid here (a step on a node): the address is what identifies them.
+        events.append(Event.of(plan.id(), Event.RESTARTED, s.index(), again.pid().map(p -> "pid " + p)
+                .orElse("the new process") + " answers PING on " + again.address() + " after " + millis(t0)));
         Optional<String> problem = awaitRejoin(again, deadline);
         if (problem.isEmpty()) {
             down.remove(s.index());
