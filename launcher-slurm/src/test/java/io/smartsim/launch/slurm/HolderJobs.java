@@ -9,12 +9,24 @@ import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Allocations for tests to launch into: a job holding 3 testbed nodes, as a user's salloc would. */
+/** The Slurm testbed for tests: whether it is up, and allocations to launch into (3 nodes held, as salloc would). */
 final class HolderJobs {
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Duration CMD = Duration.ofSeconds(60);
 
     private HolderJobs() {
+    }
+
+    /** Skips the calling test class unless Slurm answers here ({@code testbeds/slurm/up} brings the testbed up). */
+    static void assumeSlurmIsUp() {
+        boolean ok;
+        try {
+            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
+        } catch (io.smartsim.launch.LaunchException e) {
+            ok = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): "
+                + "start testbeds/slurm/up to run these tests");
     }
 
     /**

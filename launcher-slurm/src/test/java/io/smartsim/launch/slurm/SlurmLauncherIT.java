@@ -30,7 +30,6 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The Slurm launcher on the real testbed (testbeds/slurm/up: nodes n1-n3 at 127.0.1.1-3, partition debug).
@@ -47,13 +46,7 @@ class SlurmLauncherIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+        HolderJobs.assumeSlurmIsUp();
     }
 
     @AfterEach

@@ -1,7 +1,6 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.LocalCommandRunner;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * On Slurm the lease guard runs inside the shard's step, where the watchdog cannot see it: a guard killed on the node
@@ -41,13 +39,7 @@ class SlurmLeaseBackstopIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+        HolderJobs.assumeSlurmIsUp();
     }
 
     @AfterEach

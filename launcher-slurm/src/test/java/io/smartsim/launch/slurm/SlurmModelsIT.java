@@ -2,7 +2,6 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Ensemble;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
@@ -33,7 +32,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Models run by the Slurm model launcher on the real testbed (testbeds/slurm/up: n1-n3 at 127.0.1.1-3): an
@@ -51,13 +49,7 @@ class SlurmModelsIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+        HolderJobs.assumeSlurmIsUp();
     }
 
     @BeforeEach

@@ -1,7 +1,6 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --port auto} in an allocation on the Slurm testbed (n1-n3 at 127.0.1.1-3): one srun step reads every node's
@@ -44,13 +42,7 @@ class SlurmPortsIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+        HolderJobs.assumeSlurmIsUp();
     }
 
     @AfterEach

@@ -1,7 +1,6 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.cluster.ClusterNode;
@@ -27,7 +26,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --replicas 1} on the 3-node testbed: every replica on another node than its master, proven from the
@@ -43,13 +41,7 @@ class SlurmReplicasIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up to run these tests");
+        HolderJobs.assumeSlurmIsUp();
     }
 
     @AfterEach
