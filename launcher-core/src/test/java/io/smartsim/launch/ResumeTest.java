@@ -121,4 +121,54 @@ class ResumeTest {
         assertThatThrownBy(() -> Resume.choose(Optional.of(record(plan(3, null, Backend.REDIS), List.of())), three))
                 .isInstanceOf(StateException.class).hasMessageContaining("ran without --checkpoint");
     }
+
+    private static LaunchPlan remotePlan(String remote) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("slurm").instancesPerNode(3)
+                .checkpoint(EVERY);
+        if (remote != null) {
+            b.launcherOption("remote", remote);
+        }
+        return Planner.plan("demo", EXP, b.build(), new Placement(Collections.nCopies(1,
+                new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+    }
+
+    @Test
+    void dataKeptBehindALoginNodeIsResumedOnlyThroughThatLoginNode() {
+        Optional<OrchestratorRecord> remote = Optional.of(record(remotePlan("me@login1"), List.of()));
+        assertThat(Resume.choose(remote, remotePlan("me@login1"))).hasSize(3);
+        assertThat(Resume.choose(remote, remotePlan("ssh://me@login1"))).as("the default scheme written out").hasSize(3);
+        assertThatThrownBy(() -> Resume.choose(remote, remotePlan(null))).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("launcherOptions.remote")
+                .hasMessageContaining("kept its data on the cluster behind --remote me@login1 but this start has no "
+                        + "--remote").hasMessageContaining("resume with --remote me@login1");
+        assertThatThrownBy(() -> Resume.choose(Optional.of(record(remotePlan(null), List.of())),
+                remotePlan("me@login2"))).hasMessageContaining("kept its data on this machine's file system (no "
+                + "--remote) but this start goes through --remote me@login2").hasMessageContaining("resume without "
+                + "--remote");
+    }
+
+    @Test
+    void dataRecordedAsSavedThatIsNotThereFailsTheResumeInsteadOfStartingEmpty(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path here = dir.resolve("db/db_0/dump.rdb");
+        ShardData saved = new ShardData(0, "db_0", Checkpoint.Kind.RDB, here, Optional.of(Instant.EPOCH),
+                Optional.of(20530L), List.of(new SlotRange(0, 16383)), Optional.of("saved by SHUTDOWN SAVE at stop"));
+        Resume.Source source = new Resume.Source(0, List.of(new SlotRange(0, 16383)), here, here, Optional.of(saved));
+        List<String> progress = new java.util.ArrayList<>();
+        assertThatThrownBy(() -> Resume.place(List.of(source), progress::add, DataFiles.local()))
+                .isInstanceOf(StateException.class)
+                .hasMessageContaining("cannot resume shard 0: its data was saved at stop (saved by SHUTDOWN SAVE at "
+                        + "stop, 20530 bytes) to " + here + ", but there is no such data on localhost")
+                .hasMessageContaining("the same --remote");
+        // Never saved (a lost allocation before the first snapshot): the shard starts empty, and says so.
+        Resume.place(List.of(new Resume.Source(0, source.slots(), here, here, Optional.empty())), progress::add,
+                DataFiles.local());
+        assertThat(progress).containsExactly("shard 0: no data at " + here + " (nothing was saved before it stopped); "
+                + "it starts empty");
+        java.nio.file.Files.createDirectories(here.getParent());
+        java.nio.file.Files.write(here, new byte[10]);
+        Resume.place(List.of(source), progress::add, DataFiles.local());
+        assertThat(progress.get(1)).startsWith("shard 0 (slots 0-16383): resuming from " + here + " (10 bytes, ");
+    }
 }
