@@ -46,7 +46,11 @@ abstract class DataFiles {
         return Optional.ofNullable(facts(List.of(path)).get(path));
     }
 
-    /** Copies {@code from} (a file, or a directory with its files) to {@code to}, owner-only, creating its parent. */
+    /**
+     * Replaces {@code to} with a copy of {@code from} (a file, or a directory with its files), owner-only, creating its
+     * parent. What was at {@code to} is removed first: an older AOF directory's files of other names would otherwise
+     * stay beside the copy (unused by the server, but counted and kept).
+     */
     abstract void copy(Path from, Path to) throws IOException;
 
     /** Removes {@code path} and everything under it; no error when it does not exist. */
@@ -107,6 +111,7 @@ abstract class DataFiles {
         @Override
         void copy(Path from, Path to) throws IOException {
             OwnerOnly.createDirectory(to.getParent());
+            delete(to);
             copyTree(from, to);
         }
 
@@ -167,7 +172,8 @@ abstract class DataFiles {
         void copy(Path from, Path to) throws IOException {
             must(List.of("mkdir", "-p", "--", to.getParent().toString()));
             must(List.of("chmod", "700", "--", to.getParent().toString()));
-            // -T: 'to' is the destination itself, also when it is an existing directory (never 'to/from-name')
+            delete(to);
+            // -T: 'to' is the destination itself (never 'to/from-name')
             must(List.of("cp", "-R", "-p", "-T", "--", from.toString(), to.toString()));
             must(List.of("chmod", "-R", "u+rwX,go=", "--", to.toString()));
         }

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * {@code db start --resume}: an orchestrator started again on the data its previous run kept ({@code --checkpoint}),
@@ -81,13 +82,14 @@ final class Resume {
      * {@link #place}, so a replica's file that was the newest data of its range has already been copied.
      */
     static void clearReplicas(LaunchPlan plan, Consumer<String> progress, DataFiles files) {
+        // one look at every replica's files (one command behind a login node), then only what exists is removed
+        java.util.Set<Path> present = files.facts(plan.shards().stream().filter(ShardPlan::replica)
+                .flatMap(s -> Persistence.loadablePaths(s.workDir()).stream()).toList()).keySet();
         for (ShardPlan s : plan.shards()) {
             if (!s.replica()) {
                 continue;
             }
-            List<Path> loadable = Persistence.loadablePaths(s.workDir());
-            java.util.Set<Path> present = files.facts(loadable).keySet();
-            for (Path p : loadable) {
+            for (Path p : Persistence.loadablePaths(s.workDir())) {
                 if (present.contains(p)) {
                     try {
                         files.delete(p);
@@ -169,10 +171,14 @@ final class Resume {
                     + n.instancesPerNode() + "); each shard's data holds the keys of its own slot range, so resume "
                     + "with the same layout: --nodes " + o.nodes() + " --per-node " + o.instancesPerNode());
         }
+        // Looked at only if some range was not recorded at stop (a lost allocation); then once, for every shard.
+        java.util.function.Supplier<java.util.Map<Path, ShardShutdown.FileFacts>> seen = memo(() -> files.facts(
+                Stream.concat(prev.plan().shards().stream().map(p -> Persistence.dataPath(p.workDir(), before.get(),
+                        prev.spec().backend())), prev.data().stream().map(ShardData::path)).distinct().toList()));
         List<Source> out = new ArrayList<>();
         for (ShardPlan s : newMasters) {
-            ShardData from = lastServer(prev, s.slots(), s.index(),
-                    path -> files.facts(path).map(ShardShutdown.FileFacts::modified));
+            ShardData from = lastServer(prev, s.slots(), s.index(), path -> Optional.ofNullable(seen.get().get(path))
+                    .map(ShardShutdown.FileFacts::modified));
             Path to = Persistence.dataPath(s.workDir(), now.get(), plan.spec().backend());
             out.add(new Source(s.index(), s.slots(), from.path(), to,
                     prev.data().stream().anyMatch(d -> d == from) ? Optional.of(from) : Optional.empty()));
@@ -218,6 +224,20 @@ final class Resume {
         return best;
     }
 
+    private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> get) {
+        return new java.util.function.Supplier<>() {
+            private T value;
+
+            @Override
+            public T get() {
+                if (value == null) {
+                    value = get.get();
+                }
+                return value;
+            }
+        };
+    }
+
     private static List<ShardPlan> masters(LaunchPlan plan) {
         if (!plan.clustered()) {
             return plan.shards().subList(0, 1);
@@ -260,30 +280,39 @@ final class Resume {
      * started nothing: the shard would start empty and the resume would look like a success.
      */
     static void place(List<Source> sources, Consumer<String> progress, DataFiles files) {
+        // One look at every source and destination, one more at the copies (one command each behind a login node).
+        java.util.Map<Path, ShardShutdown.FileFacts> known = new java.util.HashMap<>(files.facts(sources.stream()
+                .flatMap(s -> Stream.of(s.from(), s.to())).distinct().toList()));
+        List<Path> copied = new ArrayList<>();
         for (Source s : sources) {
             try {
-                if (!s.from().equals(s.to()) && files.facts(s.from()).isPresent()) {
+                if (!s.from().equals(s.to()) && known.containsKey(s.from())) {
                     files.copy(s.from(), s.to());
+                    copied.add(s.to());
                 }
-                Optional<ShardShutdown.FileFacts> facts = files.facts(s.to());
-                Optional<ShardData> saved = s.recorded().filter(d -> d.bytes().orElse(0L) > 0);
-                if (facts.isEmpty() && saved.isPresent()) {
-                    throw new StateException("cannot resume shard " + s.shard() + ": its data was saved at stop ("
-                            + saved.get().lastSave().orElse("saved") + ", " + saved.get().bytes().orElseThrow()
-                            + " bytes) to " + s.from() + ", but there is no such data on " + files.where() + "; "
-                            + "resume where that file is (the same --exp-dir, and the same --remote if the run had "
-                            + "one), or, to start empty, start without --resume after deleting the rest of its data");
-                }
-                progress.accept(facts.map(f -> "shard " + s.shard() + " (slots " + s.slots().stream()
-                        .map(SlotRange::toString).reduce((a, b) -> a + "," + b).orElse("all") + "): resuming from "
-                        + s.to() + " (" + f.bytes() + " bytes, last written " + f.modified() + ")"
-                        + (s.from().equals(s.to()) ? "" : ", copied from " + s.from()))
-                        .orElse("shard " + s.shard() + ": no data at " + s.to() + " (nothing was saved before it "
-                                + "stopped); it starts empty"));
             } catch (IOException e) {
                 throw new LaunchException("cannot put the data of shard " + s.shard() + " in place (" + s.from()
                         + " -> " + s.to() + "): " + e.getMessage() + "; nothing was started", e);
             }
+        }
+        copied.forEach(known::remove);
+        known.putAll(files.facts(copied));
+        for (Source s : sources) {
+            Optional<ShardShutdown.FileFacts> facts = Optional.ofNullable(known.get(s.to()));
+            Optional<ShardData> saved = s.recorded().filter(d -> d.bytes().orElse(0L) > 0);
+            if (facts.isEmpty() && saved.isPresent()) {
+                throw new StateException("cannot resume shard " + s.shard() + ": its data was saved at stop ("
+                        + saved.get().lastSave().orElse("saved") + ", " + saved.get().bytes().orElseThrow()
+                        + " bytes) to " + s.from() + ", but there is no such data on " + files.where() + "; "
+                        + "resume where that file is (the same --exp-dir, and the same --remote if the run had "
+                        + "one), or, to start empty, start without --resume after deleting the rest of its data");
+            }
+            progress.accept(facts.map(f -> "shard " + s.shard() + " (slots " + s.slots().stream()
+                    .map(SlotRange::toString).reduce((a, b) -> a + "," + b).orElse("all") + "): resuming from "
+                    + s.to() + " (" + f.bytes() + " bytes, last written " + f.modified() + ")"
+                    + (s.from().equals(s.to()) ? "" : ", copied from " + s.from()))
+                    .orElse("shard " + s.shard() + ": no data at " + s.to() + " (nothing was saved before it "
+                            + "stopped); it starts empty"));
         }
     }
 

@@ -69,7 +69,10 @@ class DataFilesTest {
                 new ShardShutdown.FileFacts(150, Instant.parse("2026-11-25T21:00:05.5Z"))));
 
         Path to = dir.resolve("db_0/appendonlydir");
+        Files.createDirectories(to);
+        Files.write(to.resolve("b.incr.aof"), new byte[7]); // an older run's file of another name: replaced, not kept
         local.copy(aof, to);
+        assertThat(to.resolve("b.incr.aof")).doesNotExist();
         assertThat(local.facts(to)).map(ShardShutdown.FileFacts::bytes).contains(150L);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(to))).isEqualTo("rwx------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(to.resolve("a.incr.aof"))))

@@ -102,8 +102,13 @@ public final class DataChecks {
 
     /** Writes {@code key:i = value:i} for i below {@code n}. */
     public static void write(Orchestrator db, int n) {
+        write(db, 0, n);
+    }
+
+    /** Writes {@code key:i = value:i} for i from {@code from} to below {@code to}. */
+    public static void write(Orchestrator db, int from, int to) {
         try (JedisCluster jc = client(db)) {
-            for (int i = 0; i < n; i++) {
+            for (int i = from; i < to; i++) {
                 jc.set("key:" + i, "value:" + i);
             }
         }
