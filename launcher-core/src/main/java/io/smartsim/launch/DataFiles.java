@@ -54,7 +54,12 @@ abstract class DataFiles {
     abstract void copy(Path from, Path to) throws IOException;
 
     /** Removes {@code path} and everything under it; no error when it does not exist. */
-    abstract void delete(Path path) throws IOException;
+    final void delete(Path path) throws IOException {
+        delete(List.of(path));
+    }
+
+    /** Removes each path and everything under it (one command behind a login node); no error for those missing. */
+    abstract void delete(List<Path> paths) throws IOException;
 
     /** This machine's file system. */
     static DataFiles local() {
@@ -130,11 +135,17 @@ abstract class DataFiles {
         }
 
         @Override
-        void delete(Path p) throws IOException {
+        void delete(List<Path> paths) throws IOException {
+            for (Path p : paths) {
+                deleteTree(p);
+            }
+        }
+
+        private static void deleteTree(Path p) throws IOException {
             if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 try (Stream<Path> files = Files.list(p)) {
                     for (Path f : files.toList()) {
-                        delete(f);
+                        deleteTree(f);
                     }
                 }
             }
@@ -179,8 +190,13 @@ abstract class DataFiles {
         }
 
         @Override
-        void delete(Path p) throws IOException {
-            must(List.of("rm", "-rf", "--", p.toString()));
+        void delete(List<Path> paths) throws IOException {
+            if (paths.isEmpty()) {
+                return;
+            }
+            List<String> argv = new ArrayList<>(List.of("rm", "-rf", "--"));
+            paths.forEach(p -> argv.add(p.toString()));
+            must(argv);
         }
 
         private void must(List<String> argv) throws IOException {

@@ -82,26 +82,30 @@ final class Resume {
      * {@link #place}, so a replica's file that was the newest data of its range has already been copied.
      */
     static void clearReplicas(LaunchPlan plan, Consumer<String> progress, DataFiles files) {
-        // one look at every replica's files (one command behind a login node), then only what exists is removed
+        // one look at every replica's files and one removal of those that exist (a command each behind a login node)
         java.util.Set<Path> present = files.facts(plan.shards().stream().filter(ShardPlan::replica)
                 .flatMap(s -> Persistence.loadablePaths(s.workDir()).stream()).toList()).keySet();
+        List<Path> gone = new ArrayList<>();
+        List<String> said = new ArrayList<>();
         for (ShardPlan s : plan.shards()) {
             if (!s.replica()) {
                 continue;
             }
             for (Path p : Persistence.loadablePaths(s.workDir())) {
                 if (present.contains(p)) {
-                    try {
-                        files.delete(p);
-                    } catch (IOException e) {
-                        throw new StateException("cannot remove the previous data of replica shard " + s.index()
-                                + " at " + p + " (" + e.getMessage() + "); remove it by hand and resume again");
-                    }
-                    progress.accept("shard " + s.index() + " (replica): its previous data " + p + " removed; it "
-                            + "takes its master's by a full sync");
+                    gone.add(p);
+                    said.add("shard " + s.index() + " (replica): its previous data " + p + " removed; it takes its "
+                            + "master's by a full sync");
                 }
             }
         }
+        try {
+            files.delete(gone);
+        } catch (IOException e) {
+            throw new StateException("cannot remove the previous data of the replica shards (" + gone + ") on "
+                    + files.where() + " (" + e.getMessage() + "); remove it by hand and resume again");
+        }
+        said.forEach(progress);
     }
 
     /** The data record of every shard at start: its path, and what was known of the data it resumes from. */
