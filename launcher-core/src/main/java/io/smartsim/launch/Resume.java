@@ -156,7 +156,7 @@ final class Resume {
                     + now.map(c -> "--checkpoint " + c).orElse("no --checkpoint") + "; a shard loads only the kind "
                     + "it writes, so resume with --checkpoint " + want);
         }
-        sameFileSystem(prev, plan);
+        sameFileSystem(prev, plan, files);
         if (prev.spec().backend() != plan.spec().backend()) {
             throw new InvalidSpecException("backend", "the previous run of '" + id + "' used "
                     + prev.spec().backend().id() + " but this start asks for " + plan.spec().backend().id()
@@ -251,21 +251,30 @@ final class Resume {
 
     /**
      * The previous run's data is where its transport put it: on this machine's file system (or one shared with the
-     * nodes), or on the cluster's behind the login node of {@code --remote}. A resume through another transport would
-     * look for it in the wrong place and start every shard empty, so it is refused, naming both sides.
+     * nodes), or on the cluster's behind the login node of {@code --remote}. A resume through another transport (with
+     * or without {@code --remote}, another login node) is fine when the data is visible through it too (someone now
+     * working on the login node itself); when none of it is, it is refused, naming both sides: the files would be
+     * looked for in the wrong place and every shard would start empty.
      */
-    static void sameFileSystem(OrchestratorRecord prev, LaunchPlan plan) {
+    static void sameFileSystem(OrchestratorRecord prev, LaunchPlan plan, DataFiles files) {
         Optional<String> before = remoteOf(prev.spec());
         Optional<String> now = remoteOf(plan.spec());
         if (before.equals(now)) {
             return;
         }
+        Checkpoint cp = prev.spec().checkpoint().orElseThrow();
+        List<Path> paths = Stream.concat(prev.plan().shards().stream().map(p -> Persistence.dataPath(p.workDir(), cp,
+                prev.spec().backend())), prev.data().stream().map(ShardData::path)).distinct().toList();
+        if (!files.facts(paths).isEmpty()) {
+            return;
+        }
         throw new InvalidSpecException("launcherOptions." + Transports.REMOTE, "the previous run of '" + plan.id()
                 + "' kept its data " + before.map(r -> "on the cluster behind --remote " + r)
                 .orElse("on this machine's file system (no --remote)") + " but this start "
-                + now.map(r -> "goes through --remote " + r).orElse("has no --remote") + "; the data is read where the "
-                + "shards run, so resume " + before.map(r -> "with --remote " + r).orElse("without --remote")
-                + " (to move the data, copy " + plan.dir() + " there first)");
+                + now.map(r -> "goes through --remote " + r).orElse("has no --remote") + ", and none of its data is "
+                + "on " + files.where() + " under " + prev.plan().dir() + "; the data is read where the shards run, "
+                + "so resume " + before.map(r -> "with --remote " + r).orElse("without --remote") + " (or copy "
+                + prev.plan().dir() + " there first)");
     }
 
     private static Optional<String> remoteOf(OrchestratorSpec spec) {

@@ -134,18 +134,31 @@ class ResumeTest {
     }
 
     @Test
-    void dataKeptBehindALoginNodeIsResumedOnlyThroughThatLoginNode() {
+    void dataKeptBehindALoginNodeIsResumedThroughThatLoginNodeOrWhereverItIsVisible(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Optional<OrchestratorRecord> remote = Optional.of(record(remotePlan("me@login1"), List.of()));
         assertThat(Resume.choose(remote, remotePlan("me@login1"))).hasSize(3);
         assertThat(Resume.choose(remote, remotePlan("ssh://me@login1"))).as("the default scheme written out").hasSize(3);
+        // Its data is not on this machine (nothing under /scratch here): refused, naming both sides and the fix.
         assertThatThrownBy(() -> Resume.choose(remote, remotePlan(null))).isInstanceOf(InvalidSpecException.class)
                 .hasMessageContaining("launcherOptions.remote")
                 .hasMessageContaining("kept its data on the cluster behind --remote me@login1 but this start has no "
-                        + "--remote").hasMessageContaining("resume with --remote me@login1");
+                        + "--remote, and none of its data is on localhost under /scratch/exp/db")
+                .hasMessageContaining("resume with --remote me@login1");
         assertThatThrownBy(() -> Resume.choose(Optional.of(record(remotePlan(null), List.of())),
                 remotePlan("me@login2"))).hasMessageContaining("kept its data on this machine's file system (no "
                 + "--remote) but this start goes through --remote me@login2").hasMessageContaining("resume without "
                 + "--remote");
+        // Now working on the login node itself, where the data is: resumed without --remote.
+        LaunchPlan there = Planner.plan("demo", dir, remotePlan(null).spec(), new Placement(Collections.nCopies(1,
+                new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+        LaunchPlan ranRemote = Planner.plan("demo", dir, remotePlan("me@login1").spec(), new Placement(Collections
+                .nCopies(1, new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+        java.nio.file.Files.createDirectories(dir.resolve("db/db_1"));
+        java.nio.file.Files.write(dir.resolve("db/db_1/dump.rdb"), new byte[10]);
+        assertThat(Resume.choose(Optional.of(record(ranRemote, List.of())), there, DataFiles.local())).hasSize(3);
     }
 
     @Test
