@@ -268,7 +268,7 @@ public final class Experiment implements AutoCloseable {
         refuseIfRunningElsewhere(plan, launcher);
         launcher.preflight(plan);
         List<io.smartsim.launch.manifest.ShardData> data = Resume.prepare(store.read().flatMap(m -> m.find(plan.id())),
-                plan, resume, progress);
+                plan, resume, progress, DataFiles.of(launcher.transport(plan.spec())));
         Instant t0 = Instant.now();
         LaunchPlan recordedPlan = recordable(plan);
         OrchestratorRecord starting = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING,
@@ -499,8 +499,9 @@ public final class Experiment implements AutoCloseable {
             startedHere.remove(db);
             Instant stoppedAt = Instant.now();
             orchestratorEnded.put(db.id(), stoppedAt);
+            var facts = ShardShutdown.dataFacts(plan, db.launcher(), progress);
             store.update(name, m -> m.find(db.id()).map(x -> m.with(ShardShutdown.recorded(
-                    x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt))).orElse(m));
+                    x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt, facts))).orElse(m));
             EventLog.in(db.plan().dir()).append(Event.of(db.id(), Event.STOPPED, shards.size() + " shard(s) stopped"));
             plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
                     + plan.dir() + "; bring it back with: smartsim-launch db start --resume --exp-dir " + dir
@@ -615,8 +616,9 @@ public final class Experiment implements AutoCloseable {
                     : Optional.empty();
             Status recordAs = now;
             Instant stoppedAt = Instant.now();
+            var facts = ShardShutdown.dataFacts(r.plan(), launcher, progress);
             store.update(name, m -> m.find(r.id()).map(x -> m.with(ShardShutdown.recorded(x.withStatus(recordAs,
-                    error), r.plan(), saved, stoppedAt))).orElse(m));
+                    error), r.plan(), saved, stoppedAt, facts))).orElse(m));
             Orchestrator known = orchestrators.get(r.id());
             if (known != null) {
                 known.ended(recordAs == Status.FAILED ? Orchestrator.State.FAILED : Orchestrator.State.STOPPED);

@@ -6,12 +6,10 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.OwnerOnly;
+import io.smartsim.launch.exec.Transports;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -56,15 +54,25 @@ final class Resume {
      */
     static List<ShardData> prepare(Optional<OrchestratorRecord> previous, LaunchPlan plan, boolean resume,
                                    Consumer<String> progress) {
+        return prepare(previous, plan, resume, progress, DataFiles.local());
+    }
+
+    /**
+     * As {@link #prepare(Optional, LaunchPlan, boolean, Consumer)}, with the data files where {@code files} sees them:
+     * behind a login node under {@code --remote}, where the shards will read them.
+     */
+    static List<ShardData> prepare(Optional<OrchestratorRecord> previous, LaunchPlan plan, boolean resume,
+                                   Consumer<String> progress, DataFiles files) {
         if (!resume) {
-            refuseLeftoverData(plan);
+            refuseLeftoverData(plan, files);
             return planned(plan, List.of());
         }
-        List<Source> sources = choose(previous, plan);
+        List<Source> sources = choose(previous, plan, files);
         progress.accept("resuming '" + plan.id() + "' from the data of its previous run (--checkpoint "
-                + plan.spec().checkpoint().orElseThrow() + ")");
-        place(sources, progress);
-        clearReplicas(plan, progress);
+                + plan.spec().checkpoint().orElseThrow() + ")" + (files == DataFiles.local() ? ""
+                : ", data on " + files.where()));
+        place(sources, progress, files);
+        clearReplicas(plan, progress, files);
         return planned(plan, sources);
     }
 
@@ -73,35 +81,31 @@ final class Resume {
      * would make it claim that data's slots at startup (and may be the copy just placed with its master). Runs after
      * {@link #place}, so a replica's file that was the newest data of its range has already been copied.
      */
-    static void clearReplicas(LaunchPlan plan, Consumer<String> progress) {
+    static void clearReplicas(LaunchPlan plan, Consumer<String> progress, DataFiles files) {
+        // one look at every replica's files and one removal of those that exist (a command each behind a login node)
+        java.util.Set<Path> present = files.facts(plan.shards().stream().filter(ShardPlan::replica)
+                .flatMap(s -> Persistence.loadablePaths(s.workDir()).stream()).toList()).keySet();
+        List<Path> gone = new ArrayList<>();
+        List<String> said = new ArrayList<>();
         for (ShardPlan s : plan.shards()) {
             if (!s.replica()) {
                 continue;
             }
             for (Path p : Persistence.loadablePaths(s.workDir())) {
-                if (Files.exists(p)) {
-                    try {
-                        deleteTree(p);
-                    } catch (IOException e) {
-                        throw new StateException("cannot remove the previous data of replica shard " + s.index()
-                                + " at " + p + " (" + e.getMessage() + "); remove it by hand and resume again");
-                    }
-                    progress.accept("shard " + s.index() + " (replica): its previous data " + p + " removed; it "
-                            + "takes its master's by a full sync");
+                if (present.contains(p)) {
+                    gone.add(p);
+                    said.add("shard " + s.index() + " (replica): its previous data " + p + " removed; it takes its "
+                            + "master's by a full sync");
                 }
             }
         }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (Files.isDirectory(p)) {
-            try (Stream<Path> files = Files.list(p)) {
-                for (Path f : files.toList()) {
-                    deleteTree(f);
-                }
-            }
+        try {
+            files.delete(gone);
+        } catch (IOException e) {
+            throw new StateException("cannot remove the previous data of the replica shards (" + gone + ") on "
+                    + files.where() + " (" + e.getMessage() + "); remove it by hand and resume again");
         }
-        Files.delete(p);
+        said.forEach(progress);
     }
 
     /** The data record of every shard at start: its path, and what was known of the data it resumes from. */
@@ -121,8 +125,16 @@ final class Resume {
         return out;
     }
 
-    /** Checks that {@code plan} can resume {@code previous}, and picks each shard's data. Pure: reads no files. */
+    /** {@link #choose(Optional, LaunchPlan, DataFiles)} with the data on this machine's file system. */
     static List<Source> choose(Optional<OrchestratorRecord> previous, LaunchPlan plan) {
+        return choose(previous, plan, DataFiles.local());
+    }
+
+    /**
+     * Checks that {@code plan} can resume {@code previous}, and picks each shard's data: only after a lost allocation
+     * (nothing recorded at stop) does it look at the files, through {@code files}, to find the newest.
+     */
+    static List<Source> choose(Optional<OrchestratorRecord> previous, LaunchPlan plan, DataFiles files) {
         String id = plan.id();
         if (previous.isEmpty()) {
             throw new StateException("nothing to resume: no orchestrator '" + id + "' is recorded in " + plan.expDir()
@@ -144,6 +156,7 @@ final class Resume {
                     + now.map(c -> "--checkpoint " + c).orElse("no --checkpoint") + "; a shard loads only the kind "
                     + "it writes, so resume with --checkpoint " + want);
         }
+        sameFileSystem(prev, plan, files);
         if (prev.spec().backend() != plan.spec().backend()) {
             throw new InvalidSpecException("backend", "the previous run of '" + id + "' used "
                     + prev.spec().backend().id() + " but this start asks for " + plan.spec().backend().id()
@@ -162,10 +175,14 @@ final class Resume {
                     + n.instancesPerNode() + "); each shard's data holds the keys of its own slot range, so resume "
                     + "with the same layout: --nodes " + o.nodes() + " --per-node " + o.instancesPerNode());
         }
+        // Looked at only if some range was not recorded at stop (a lost allocation); then once, for every shard.
+        java.util.function.Supplier<java.util.Map<Path, ShardShutdown.FileFacts>> seen = memo(() -> files.facts(
+                Stream.concat(prev.plan().shards().stream().map(p -> Persistence.dataPath(p.workDir(), before.get(),
+                        prev.spec().backend())), prev.data().stream().map(ShardData::path)).distinct().toList()));
         List<Source> out = new ArrayList<>();
         for (ShardPlan s : newMasters) {
-            ShardData from = lastServer(prev, s.slots(), s.index(),
-                    path -> ShardShutdown.FileFacts.of(path).map(ShardShutdown.FileFacts::modified));
+            ShardData from = lastServer(prev, s.slots(), s.index(), path -> Optional.ofNullable(seen.get().get(path))
+                    .map(ShardShutdown.FileFacts::modified));
             Path to = Persistence.dataPath(s.workDir(), now.get(), plan.spec().backend());
             out.add(new Source(s.index(), s.slots(), from.path(), to,
                     prev.data().stream().anyMatch(d -> d == from) ? Optional.of(from) : Optional.empty()));
@@ -211,6 +228,20 @@ final class Resume {
         return best;
     }
 
+    private static <T> java.util.function.Supplier<T> memo(java.util.function.Supplier<T> get) {
+        return new java.util.function.Supplier<>() {
+            private T value;
+
+            @Override
+            public T get() {
+                if (value == null) {
+                    value = get.get();
+                }
+                return value;
+            }
+        };
+    }
+
     private static List<ShardPlan> masters(LaunchPlan plan) {
         if (!plan.clustered()) {
             return plan.shards().subList(0, 1);
@@ -218,39 +249,83 @@ final class Resume {
         return plan.shards().stream().filter(s -> !s.slots().isEmpty()).toList();
     }
 
-    /** Copies data kept elsewhere into each shard's directory, and says what each shard resumes from. */
+    /**
+     * The previous run's data is where its transport put it: on this machine's file system (or one shared with the
+     * nodes), or on the cluster's behind the login node of {@code --remote}. A resume through another transport (with
+     * or without {@code --remote}, another login node) is fine when the data is visible through it too (someone now
+     * working on the login node itself); when none of it is, it is refused, naming both sides: the files would be
+     * looked for in the wrong place and every shard would start empty.
+     */
+    static void sameFileSystem(OrchestratorRecord prev, LaunchPlan plan, DataFiles files) {
+        Optional<String> before = remoteOf(prev.spec());
+        Optional<String> now = remoteOf(plan.spec());
+        if (before.equals(now)) {
+            return;
+        }
+        Checkpoint cp = prev.spec().checkpoint().orElseThrow();
+        List<Path> paths = Stream.concat(prev.plan().shards().stream().map(p -> Persistence.dataPath(p.workDir(), cp,
+                prev.spec().backend())), prev.data().stream().map(ShardData::path)).distinct().toList();
+        if (!files.facts(paths).isEmpty()) {
+            return;
+        }
+        throw new InvalidSpecException("launcherOptions." + Transports.REMOTE, "the previous run of '" + plan.id()
+                + "' kept its data " + before.map(r -> "on the cluster behind --remote " + r)
+                .orElse("on this machine's file system (no --remote)") + " but this start "
+                + now.map(r -> "goes through --remote " + r).orElse("has no --remote") + ", and none of its data is "
+                + "on " + files.where() + " under " + prev.plan().dir() + "; the data is read where the shards run, "
+                + "so resume " + before.map(r -> "with --remote " + r).orElse("without --remote") + " (or copy "
+                + prev.plan().dir() + " there first)");
+    }
+
+    private static Optional<String> remoteOf(OrchestratorSpec spec) {
+        return Optional.ofNullable(Transports.options(spec.launcherOptions()).get(Transports.REMOTE))
+                .map(r -> r.replaceFirst("^" + Transports.DEFAULT_SCHEME + "://", ""));
+    }
+
+    /** {@link #place(List, Consumer, DataFiles)} on this machine's file system. */
     static void place(List<Source> sources, Consumer<String> progress) {
+        place(sources, progress, DataFiles.local());
+    }
+
+    /**
+     * Copies data kept elsewhere into each shard's directory, and says what each shard resumes from. Data recorded
+     * as saved at stop that is not there (deleted, or not visible where the shards run) fails the resume, having
+     * started nothing: the shard would start empty and the resume would look like a success.
+     */
+    static void place(List<Source> sources, Consumer<String> progress, DataFiles files) {
+        // One look at every source and destination, one more at the copies (one command each behind a login node).
+        java.util.Map<Path, ShardShutdown.FileFacts> known = new java.util.HashMap<>(files.facts(sources.stream()
+                .flatMap(s -> Stream.of(s.from(), s.to())).distinct().toList()));
+        List<Path> copied = new ArrayList<>();
         for (Source s : sources) {
             try {
-                if (!s.from().equals(s.to()) && Files.exists(s.from())) {
-                    OwnerOnly.createDirectory(s.to().getParent());
-                    copy(s.from(), s.to());
+                if (!s.from().equals(s.to()) && known.containsKey(s.from())) {
+                    files.copy(s.from(), s.to());
+                    copied.add(s.to());
                 }
-                Optional<ShardShutdown.FileFacts> facts = ShardShutdown.FileFacts.of(s.to());
-                progress.accept(facts.map(f -> "shard " + s.shard() + " (slots " + s.slots().stream()
-                        .map(SlotRange::toString).reduce((a, b) -> a + "," + b).orElse("all") + "): resuming from "
-                        + s.to() + " (" + f.bytes() + " bytes, last written " + f.modified() + ")"
-                        + (s.from().equals(s.to()) ? "" : ", copied from " + s.from()))
-                        .orElse("shard " + s.shard() + ": no data at " + s.to() + " (nothing was saved before it "
-                                + "stopped); it starts empty"));
             } catch (IOException e) {
                 throw new LaunchException("cannot put the data of shard " + s.shard() + " in place (" + s.from()
                         + " -> " + s.to() + "): " + e.getMessage() + "; nothing was started", e);
             }
         }
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        if (Files.isDirectory(from)) {
-            OwnerOnly.createDirectory(to);
-            try (Stream<Path> files = Files.list(from)) {
-                for (Path f : files.toList()) {
-                    copy(f, to.resolve(f.getFileName().toString()));
-                }
+        copied.forEach(known::remove);
+        known.putAll(files.facts(copied));
+        for (Source s : sources) {
+            Optional<ShardShutdown.FileFacts> facts = Optional.ofNullable(known.get(s.to()));
+            Optional<ShardData> saved = s.recorded().filter(d -> d.bytes().orElse(0L) > 0);
+            if (facts.isEmpty() && saved.isPresent()) {
+                throw new StateException("cannot resume shard " + s.shard() + ": its data was saved at stop ("
+                        + saved.get().lastSave().orElse("saved") + ", " + saved.get().bytes().orElseThrow()
+                        + " bytes) to " + s.from() + ", but there is no such data on " + files.where() + "; "
+                        + "resume where that file is (the same --exp-dir, and the same --remote if the run had "
+                        + "one), or, to start empty, start without --resume after deleting the rest of its data");
             }
-        } else {
-            Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
-            OwnerOnly.restrict(to, OwnerOnly.FILE);
+            progress.accept(facts.map(f -> "shard " + s.shard() + " (slots " + s.slots().stream()
+                    .map(SlotRange::toString).reduce((a, b) -> a + "," + b).orElse("all") + "): resuming from "
+                    + s.to() + " (" + f.bytes() + " bytes, last written " + f.modified() + ")"
+                    + (s.from().equals(s.to()) ? "" : ", copied from " + s.from()))
+                    .orElse("shard " + s.shard() + ": no data at " + s.to() + " (nothing was saved before it "
+                            + "stopped); it starts empty"));
         }
     }
 
@@ -258,14 +333,14 @@ final class Resume {
      * Refuses a start (not a resume) over data files an earlier run left in the shards' directories: each server
      * would load its file at start, silently bringing old keys back.
      */
-    static void refuseLeftoverData(LaunchPlan plan) {
-        List<Path> found = plan.shards().stream().flatMap(s -> Persistence.loadablePaths(s.workDir()).stream())
-                .filter(Files::exists).toList();
+    static void refuseLeftoverData(LaunchPlan plan, DataFiles files) {
+        List<Path> found = List.copyOf(files.facts(plan.shards().stream()
+                .flatMap(s -> Persistence.loadablePaths(s.workDir()).stream()).toList()).keySet());
         if (found.isEmpty()) {
             return;
         }
         throw new StateException("orchestrator '" + plan.id() + "' has data from an earlier run in " + plan.dir()
-                + " (" + found.size() + " file(s): " + String.join(", ", found.stream().limit(3).map(Path::toString)
+                + (files == DataFiles.local() ? "" : " on " + files.where()) + " (" + found.size() + " file(s): " + String.join(", ", found.stream().limit(3).map(Path::toString)
                 .toList()) + (found.size() > 3 ? ", ..." : "") + "), which its shards would load at start; "
                 + "resume it with 'db start --resume' (and the same --checkpoint), or delete those files to start "
                 + "empty");

@@ -133,13 +133,49 @@ final class ShardShutdown {
      * the processes have exited). Shards with no outcome keep what {@code before} knew of them.
      */
     static List<ShardData> records(LaunchPlan plan, List<Outcome> outcomes, List<ShardData> before, Instant stoppedAt) {
+        return records(plan, outcomes, before, stoppedAt, dataFacts(plan, DataFiles.local()));
+    }
+
+    /** The facts of every planned shard's data path, read through {@code files} (where the shards wrote them). */
+    static Map<Path, FileFacts> dataFacts(LaunchPlan plan, DataFiles files) {
+        if (plan.spec().checkpoint().isEmpty()) {
+            return Map.of();
+        }
+        Checkpoint cp = plan.spec().checkpoint().get();
+        return files.facts(plan.shards().stream().map(s -> Persistence.dataPath(s.workDir(), cp,
+                plan.spec().backend())).toList());
+    }
+
+    /**
+     * {@link #dataFacts} through {@code launcher}'s transport; nothing (and a warning) when the files cannot be looked
+     * at (a login node gone): the stop is recorded all the same, without sizes.
+     */
+    static Map<Path, FileFacts> dataFacts(LaunchPlan plan, io.smartsim.launch.spi.Launcher launcher,
+                                          Consumer<String> progress) {
+        if (plan.spec().checkpoint().isEmpty()) {
+            return Map.of();
+        }
+        DataFiles files = DataFiles.local();
+        try {
+            files = DataFiles.of(launcher.transport(plan.spec()));
+            return dataFacts(plan, files);
+        } catch (RuntimeException e) {
+            progress.accept("warning: could not look at the data files of '" + plan.id() + "' on " + files.where()
+                    + " (" + e.getMessage() + "); their sizes are not recorded");
+            return Map.of();
+        }
+    }
+
+    /** As above, with the data files' facts already read ({@link #dataFacts}). */
+    static List<ShardData> records(LaunchPlan plan, List<Outcome> outcomes, List<ShardData> before, Instant stoppedAt,
+                                   Map<Path, FileFacts> facts) {
         Checkpoint cp = plan.spec().checkpoint().orElseThrow();
         List<ShardData> out = new ArrayList<>();
         plan.shards().forEach(s -> {
             Path path = Persistence.dataPath(s.workDir(), cp, plan.spec().backend());
             Optional<Outcome> o = outcomes.stream().filter(x -> x.index() == s.index()).findFirst();
             Optional<ShardData> prior = before.stream().filter(d -> d.index() == s.index()).findFirst();
-            Optional<FileFacts> file = FileFacts.of(path);
+            Optional<FileFacts> file = Optional.ofNullable(facts.get(path));
             Optional<Instant> savedAt;
             String words;
             if (o.isPresent() && o.get().saved()) {
@@ -162,10 +198,16 @@ final class ShardShutdown {
     /** {@code r} with its data records brought up to date after a stop; unchanged without a checkpoint. */
     static OrchestratorRecord recorded(OrchestratorRecord r, LaunchPlan plan, List<Outcome> outcomes,
                                        Instant stoppedAt) {
+        return recorded(r, plan, outcomes, stoppedAt, dataFacts(plan, DataFiles.local()));
+    }
+
+    /** As above, with the data files' facts already read ({@link #dataFacts}): no I/O under the manifest's lock. */
+    static OrchestratorRecord recorded(OrchestratorRecord r, LaunchPlan plan, List<Outcome> outcomes,
+                                       Instant stoppedAt, Map<Path, FileFacts> facts) {
         if (plan.spec().checkpoint().isEmpty()) {
             return r;
         }
-        return r.withData(records(plan, outcomes, r.data(), stoppedAt));
+        return r.withData(records(plan, outcomes, r.data(), stoppedAt, facts));
     }
 
     /** {@code rdb_last_save_time} (RDB; seconds since the epoch) from INFO persistence. */
@@ -183,27 +225,9 @@ final class ShardShutdown {
 
     /** Size and last change of a data file, or of every file in a data directory (Redis 7's AOF). */
     record FileFacts(long bytes, Instant modified) {
+        /** On this machine's file system; {@link DataFiles} for data that may be behind a login node. */
         static Optional<FileFacts> of(Path path) {
-            try {
-                if (Files.isRegularFile(path)) {
-                    return Optional.of(new FileFacts(Files.size(path), Files.getLastModifiedTime(path).toInstant()));
-                }
-                if (Files.isDirectory(path)) {
-                    long bytes = 0;
-                    Instant newest = Instant.EPOCH;
-                    try (Stream<Path> files = Files.list(path)) {
-                        for (Path f : files.filter(Files::isRegularFile).toList()) {
-                            bytes += Files.size(f);
-                            Instant m = Files.getLastModifiedTime(f).toInstant();
-                            newest = m.isAfter(newest) ? m : newest;
-                        }
-                    }
-                    return Optional.of(new FileFacts(bytes, newest));
-                }
-            } catch (IOException e) {
-                // not readable from here (another node's local disk): nothing known
-            }
-            return Optional.empty();
+            return DataFiles.local().facts(path);
         }
     }
 }

@@ -121,4 +121,67 @@ class ResumeTest {
         assertThatThrownBy(() -> Resume.choose(Optional.of(record(plan(3, null, Backend.REDIS), List.of())), three))
                 .isInstanceOf(StateException.class).hasMessageContaining("ran without --checkpoint");
     }
+
+    private static LaunchPlan remotePlan(String remote) {
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id("db").launcher("slurm").instancesPerNode(3)
+                .checkpoint(EVERY);
+        if (remote != null) {
+            b.launcherOption("remote", remote);
+        }
+        return Planner.plan("demo", EXP, b.build(), new Placement(Collections.nCopies(1,
+                new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+    }
+
+    @Test
+    void dataKeptBehindALoginNodeIsResumedThroughThatLoginNodeOrWhereverItIsVisible(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Optional<OrchestratorRecord> remote = Optional.of(record(remotePlan("me@login1"), List.of()));
+        assertThat(Resume.choose(remote, remotePlan("me@login1"))).hasSize(3);
+        assertThat(Resume.choose(remote, remotePlan("ssh://me@login1"))).as("the default scheme written out").hasSize(3);
+        // Its data is not on this machine (nothing under /scratch here): refused, naming both sides and the fix.
+        assertThatThrownBy(() -> Resume.choose(remote, remotePlan(null))).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("launcherOptions.remote")
+                .hasMessageContaining("kept its data on the cluster behind --remote me@login1 but this start has no "
+                        + "--remote, and none of its data is on localhost under /scratch/exp/db")
+                .hasMessageContaining("resume with --remote me@login1");
+        assertThatThrownBy(() -> Resume.choose(Optional.of(record(remotePlan(null), List.of())),
+                remotePlan("me@login2"))).hasMessageContaining("kept its data on this machine's file system (no "
+                + "--remote) but this start goes through --remote me@login2").hasMessageContaining("resume without "
+                + "--remote");
+        // Now working on the login node itself, where the data is: resumed without --remote.
+        LaunchPlan there = Planner.plan("demo", dir, remotePlan(null).spec(), new Placement(Collections.nCopies(1,
+                new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+        LaunchPlan ranRemote = Planner.plan("demo", dir, remotePlan("me@login1").spec(), new Placement(Collections
+                .nCopies(1, new Placement.Node("n1", List.of("10.0.0.1")))), Optional.of(new Credentials("smartsim",
+                "0123456789abcdef0123456789abcdef")));
+        java.nio.file.Files.createDirectories(dir.resolve("db/db_1"));
+        java.nio.file.Files.write(dir.resolve("db/db_1/dump.rdb"), new byte[10]);
+        assertThat(Resume.choose(Optional.of(record(ranRemote, List.of())), there, DataFiles.local())).hasSize(3);
+    }
+
+    @Test
+    void dataRecordedAsSavedThatIsNotThereFailsTheResumeInsteadOfStartingEmpty(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path here = dir.resolve("db/db_0/dump.rdb");
+        ShardData saved = new ShardData(0, "db_0", Checkpoint.Kind.RDB, here, Optional.of(Instant.EPOCH),
+                Optional.of(20530L), List.of(new SlotRange(0, 16383)), Optional.of("saved by SHUTDOWN SAVE at stop"));
+        Resume.Source source = new Resume.Source(0, List.of(new SlotRange(0, 16383)), here, here, Optional.of(saved));
+        List<String> progress = new java.util.ArrayList<>();
+        assertThatThrownBy(() -> Resume.place(List.of(source), progress::add, DataFiles.local()))
+                .isInstanceOf(StateException.class)
+                .hasMessageContaining("cannot resume shard 0: its data was saved at stop (saved by SHUTDOWN SAVE at "
+                        + "stop, 20530 bytes) to " + here + ", but there is no such data on localhost")
+                .hasMessageContaining("the same --remote");
+        // Never saved (a lost allocation before the first snapshot): the shard starts empty, and says so.
+        Resume.place(List.of(new Resume.Source(0, source.slots(), here, here, Optional.empty())), progress::add,
+                DataFiles.local());
+        assertThat(progress).containsExactly("shard 0: no data at " + here + " (nothing was saved before it stopped); "
+                + "it starts empty");
+        java.nio.file.Files.createDirectories(here.getParent());
+        java.nio.file.Files.write(here, new byte[10]);
+        Resume.place(List.of(source), progress::add, DataFiles.local());
+        assertThat(progress.get(1)).startsWith("shard 0 (slots 0-16383): resuming from " + here + " (10 bytes, ");
+    }
 }

@@ -41,6 +41,17 @@ public interface Launcher {
         return spec;
     }
 
+    /**
+     * Where this spec's files live and its commands run: this machine, or the login node of {@code --remote}. Core
+     * reads and copies checkpoint data through it ({@code db start --resume}, the data records at {@code db stop}),
+     * so that data on the cluster's file system is looked at there. The default is the transport the spec's options
+     * name ({@link io.smartsim.launch.exec.Transports#open}); a launcher handed a runner returns that one. Do not
+     * close it: it is shared.
+     */
+    default io.smartsim.launch.exec.CommandRunner transport(OrchestratorSpec spec) {
+        return io.smartsim.launch.exec.Transports.open(spec.launcherOptions());
+    }
+
     /** Checks the machine for what the plan needs (binaries, free ports, ...). Starts nothing. */
     void preflight(LaunchPlan plan);
 

@@ -92,6 +92,12 @@ public final class PbsLauncher implements Launcher {
         return given.orElseGet(() -> Transports.open(options));
     }
 
+    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
+    @Override
+    public CommandRunner transport(io.smartsim.launch.OrchestratorSpec spec) {
+        return runner(spec.launcherOptions());
+    }
+
     @Override
     public String name() {
         return NAME;

@@ -203,6 +203,9 @@ public final class SshLauncher implements Launcher {
                 }
                 return h;
             });
+            if (plan.spec().checkpoint().isPresent()) {
+                sharedFileSystem(plan, hosts, deadline);
+            }
             Hosts previous = preflighted.put(opts, hosts);
             if (previous != null) {
                 previous.close();
@@ -221,6 +224,42 @@ public final class SshLauncher implements Launcher {
             return res.ok() ? ListeningPorts.heldBy(res.stdout()) : Optional.empty();
         } catch (LaunchException e) {
             return Optional.empty(); // the refusal stands; only the name of the holder is missing
+        }
+    }
+
+    /**
+     * With {@code --checkpoint}, each host writes its shards' data under the experiment directory at the same path as
+     * here, and {@code db start --resume} and {@code db stop} look at that data on this machine: so every host must
+     * see this machine's experiment directory (a shared file system). Checked with a file of a random token written
+     * here and read back on each host; refused, naming the hosts that do not see it, before anything starts.
+     */
+    private static void sharedFileSystem(LaunchPlan plan, Hosts hosts, Deadline deadline) {
+        String token = java.util.UUID.randomUUID().toString();
+        java.nio.file.Path probe = plan.expDir().resolve(".shared-fs-" + token);
+        try {
+            java.nio.file.Files.createDirectories(plan.expDir());
+            java.nio.file.Files.writeString(probe, token + "\n");
+        } catch (IOException e) {
+            throw new LaunchException("cannot write " + probe + " to check that the hosts share "
+                    + "the experiment directory: " + e.getMessage(), e);
+        }
+        try {
+            List<String> blind = Parallel.map(hosts.list(), h -> h.runner().readFile(probe, timeout(deadline))
+                    .map(String::strip).filter(token::equals).isPresent() ? "" : h.name()).stream()
+                    .filter(n -> !n.isEmpty()).toList();
+            if (!blind.isEmpty()) {
+                throw new InvalidSpecException("checkpoint", "--checkpoint with the ssh launcher needs the experiment "
+                        + "directory " + plan.expDir() + " on a file system this machine and every host share (the "
+                        + "shards write their data there, and db stop / db start --resume look at it here), but "
+                        + "host(s) " + String.join(", ", blind) + " do not see " + probe + "; give an --exp-dir on the "
+                        + "shared file system, or leave out --checkpoint");
+            }
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(probe);
+            } catch (IOException e) {
+                // a stray empty probe file does no harm
+            }
         }
     }
 

@@ -1,0 +1,159 @@
+package io.smartsim.launch.testing;
+
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.cluster.ClusterNode;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.spi.LaunchedShard;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What the data-safety integration tests check on a running orchestrator, with the tools a user has: the cluster's
+ * own view ({@code CLUSTER NODES}, {@code INFO replication}), {@code redis-cli --cluster check}, and keys written and
+ * read back through a cluster client. Used by every launcher's replica and checkpoint ITs, so they check the same.
+ */
+public final class DataChecks {
+    private static final Duration CMD = Duration.ofSeconds(60);
+    private static final LocalCommandRunner SH = new LocalCommandRunner();
+
+    private DataChecks() {
+    }
+
+    private static Jedis login(LaunchedShard s, Credentials c) {
+        return new Jedis(new HostAndPort(s.host(), s.port()), DefaultJedisClientConfig.builder().user(c.user())
+                .password(c.password()).build());
+    }
+
+    /**
+     * {@code masters} masters, each with {@code replicas} replicas at another address than its master (the cluster's
+     * own view, from the first shard's {@code CLUSTER NODES}), every replica attached ({@code master_link_status:up},
+     * waited for up to 30 s: a replica's first full sync may still run), and {@code redis-cli --cluster check}
+     * passing with every slot covered.
+     */
+    public static void replicasOnOtherNodes(Orchestrator db, int masters, int replicas) throws InterruptedException {
+        Credentials c = db.plan().auth().orElseThrow();
+        List<ClusterNode> view;
+        try (Jedis j = login(db.shards().get(0), c)) {
+            view = ClusterNode.parseAll(j.clusterNodes());
+        }
+        Map<String, ClusterNode> byId = view.stream().collect(Collectors.toMap(ClusterNode::id, Function.identity()));
+        List<ClusterNode> replicaNodes = view.stream().filter(n -> n.flags().contains("slave")).toList();
+        assertThat(view.stream().filter(ClusterNode::master).toList()).as("masters in %s", view).hasSize(masters);
+        assertThat(replicaNodes).as("replicas in %s", view).hasSize(masters * replicas);
+        for (ClusterNode r : replicaNodes) {
+            ClusterNode m = byId.get(r.masterId());
+            assertThat(m).as("master of %s", r.id()).isNotNull();
+            assertThat(r.host()).as("replica %s:%d and its master %s:%d", r.host(), r.port(), m.host(), m.port())
+                    .isNotEqualTo(m.host());
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (LaunchedShard s : db.shards()) {
+            if (!db.plan().shards().get(s.index()).replica()) {
+                continue;
+            }
+            String info;
+            while (true) {
+                try (Jedis j = login(s, c)) {
+                    info = j.info("replication");
+                }
+                if (info.contains("master_link_status:up") || System.nanoTime() > until) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(info).as("replica shard %d at %s", s.index(), s.address()).contains("role:slave")
+                    .contains("master_link_status:up");
+        }
+        CommandResult check = clusterCheck(db);
+        assertThat(check.exitCode()).as(check.describe()).isZero();
+        assertThat(check.stdout()).contains("[OK] All 16384 slots covered.")
+                .contains(replicas + " additional replica(s)");
+    }
+
+    /** {@code redis-cli --cluster check} against the first shard, logged in as the orchestrator's user. */
+    public static CommandResult clusterCheck(Orchestrator db) {
+        Credentials c = db.plan().auth().orElseThrow();
+        return SH.run(List.of("redis-cli", "--user", c.user(), "--cluster", "check", db.shards().get(0).address()),
+                Map.of("REDISCLI_AUTH", c.password()), CMD);
+    }
+
+    /** A cluster client logged in as the orchestrator's user. */
+    public static JedisCluster client(Orchestrator db) {
+        Credentials c = db.plan().auth().orElseThrow();
+        Set<HostAndPort> seeds = db.shards().stream().map(s -> new HostAndPort(s.host(), s.port()))
+                .collect(Collectors.toSet());
+        return new JedisCluster(seeds, DefaultJedisClientConfig.builder().user(c.user()).password(c.password())
+                .build());
+    }
+
+    /** Writes {@code key:i = value:i} for i below {@code n}. */
+    public static void write(Orchestrator db, int n) {
+        write(db, 0, n);
+    }
+
+    /** Writes {@code key:i = value:i} for i from {@code from} to below {@code to}. */
+    public static void write(Orchestrator db, int from, int to) {
+        try (JedisCluster jc = client(db)) {
+            for (int i = from; i < to; i++) {
+                jc.set("key:" + i, "value:" + i);
+            }
+        }
+    }
+
+    /** The i below {@code n} whose {@code key:i} does not read {@code value:i}. */
+    public static List<Integer> missing(Orchestrator db, int n) {
+        List<Integer> out = new ArrayList<>();
+        try (JedisCluster jc = client(db)) {
+            for (int i = 0; i < n; i++) {
+                if (!("value:" + i).equals(jc.get("key:" + i))) {
+                    out.add(i);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Until every master's last snapshot holds every change ({@code rdb_changes_since_last_save:0}, no save running),
+     * up to 20 s: after this a lost allocation loses nothing written before.
+     */
+    public static void awaitSnapshot(Orchestrator db) throws InterruptedException {
+        Credentials c = db.plan().auth().orElseThrow();
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        for (LaunchedShard s : db.shards()) {
+            while (true) {
+                String info;
+                try (Jedis j = login(s, c)) {
+                    info = j.info("persistence");
+                }
+                if (info.contains("rdb_changes_since_last_save:0\r") && info.contains("rdb_bgsave_in_progress:0")) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("shard %d snapshot within 20 s", s.index()).isLessThan(until);
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** Each port and its bus port (+10000) free on every address. */
+    public static void portsFree(List<Integer> ports) {
+        for (int p : ports) {
+            assertThat(Processes.free("0.0.0.0", p)).as("port %d free", p).isTrue();
+            assertThat(Processes.free("0.0.0.0", p + 10000)).as("bus port %d free", p + 10000).isTrue();
+        }
+    }
+}

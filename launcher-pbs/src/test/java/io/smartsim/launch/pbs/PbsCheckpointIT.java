@@ -1,0 +1,174 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.DataChecks;
+import io.smartsim.launch.testing.Processes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static io.smartsim.launch.pbs.PbsTestJobs.CMD;
+import static io.smartsim.launch.pbs.PbsTestJobs.SH;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code --checkpoint} and {@code resume} through the pbs launcher on the testbed's Torque front end (slurm-wlm-torque
+ * over the Slurm testbed), shards over ssh: in an existing job (stop and resume, then every shard SIGKILLed and resume
+ * again), and as batch jobs (the job deleted with {@code qdel}, then resume as a new batch job). Every key back each
+ * time; nothing left, ports free. Ports 42300-42599.
+ */
+class PbsCheckpointIT {
+    @TempDir
+    Path tmp;
+    private final List<String> jobs = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void frontEnd() {
+        PbsTestJobs.frontEndUp();
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
+                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
+        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        DataChecks.portsFree(ports);
+    }
+
+    private Experiment experiment() {
+        long t0 = System.nanoTime();
+        return Experiment.create("pbs-ck", tmp.resolve("exp"), line -> {
+            progress.add(line);
+            System.out.printf("  [%6.2f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
+        });
+    }
+
+    private OrchestratorRecord record() {
+        return new ManifestStore(tmp.resolve("exp")).read().orElseThrow().find("db").orElseThrow();
+    }
+
+    private static String perms(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    private static void allBack(Orchestrator db, int n) {
+        assertThat(DataChecks.missing(db, n)).as("keys not back").isEmpty();
+        CommandResult check = DataChecks.clusterCheck(db);
+        assertThat(check.exitCode()).as(check.describe()).isZero();
+    }
+
+    @Test
+    void inAnExistingJobStopAndResumeThenSigkillAndResumeBringEveryKeyBack() throws Exception {
+        String job = PbsTestJobs.holder(tmp, jobs::add);
+        int port = 42300;
+        ports.add(port);
+        OrchestratorSpec spec = PbsTestJobs.inJob(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
+                .port(port).checkpoint(Checkpoint.every(Duration.ofSeconds(1))), job).build();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.start(db);
+            DataChecks.write(db, 3000);
+            exp.stop(db); // SHUTDOWN SAVE: a last snapshot holds every key
+        }
+        assertThat(record().data()).hasSize(3).allSatisfy(d -> {
+            assertThat(d.lastSave()).contains("saved by SHUTDOWN SAVE at stop");
+            assertThat(perms(d.path())).as("%s, written on the node under the wrapper's umask 077", d.path())
+                    .isEqualTo("rw-------");
+        });
+        long t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.resume(db);
+            System.out.printf("pbs alloc resume 3x1 (RDB, 3000 keys) healthy in %.2f s%n",
+                    (System.nanoTime() - t0) / 1e9);
+            allBack(db, 3000);
+            DataChecks.write(db, 4000); // 1000 more, then the allocation's shards are lost
+            DataChecks.awaitSnapshot(db);
+            for (LaunchedShard s : db.shards()) {
+                // The testbed's nodes are this machine's loopback addresses: the node's pid is a pid here.
+                CommandResult kill = SH.run(List.of("kill", "-9", s.handle().get(PbsLauncher.NODE_PID)), CMD);
+                assertThat(kill.exitCode()).as(kill.describe()).isZero();
+            }
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!Processes.serversUnder(tmp).isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertThat(Processes.serversUnder(tmp)).isEmpty();
+            exp.detach(db);
+        }
+        t0 = System.nanoTime();
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.resume(db);
+            System.out.printf("pbs alloc resume 3x1 (RDB, 4000 keys) after SIGKILL healthy in %.2f s%n",
+                    (System.nanoTime() - t0) / 1e9);
+            allBack(db, 4000);
+            exp.stop(db);
+        }
+        assertThat(PbsTestJobs.job(job).map(PbsParsers.Job::running).orElse(false))
+                .as("the user's job outlives the orchestrator").isTrue();
+    }
+
+    @Test
+    void aDeletedBatchJobsDataComesBackInANewBatchJob() throws Exception {
+        int port = 42400;
+        ports.add(port);
+        OrchestratorSpec spec = PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
+                .port(port).checkpoint(Checkpoint.aof())).build();
+        String first;
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.start(db);
+            first = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(first);
+            DataChecks.write(db, 3000);
+            Thread.sleep(1500); // acknowledged more than a second before the loss: fsynced (appendfsync everysec)
+            exp.detach(db); // the allocation is lost below; nobody stops it
+        }
+        CommandResult qdel = SH.run(PbsCommands.qdel(List.of(first)), CMD);
+        assertThat(qdel.exitCode()).as(qdel.describe()).isZero();
+        assertThat(PbsTestJobs.awaitFinished(first)).as("job %s gone after qdel", first).isTrue();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!Processes.serversUnder(tmp).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(Processes.serversUnder(tmp)).as("shards ended with their job").isEmpty();
+        long t0 = System.nanoTime();
+        String second;
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.resume(db);
+            System.out.printf("pbs batch resume 3x1 (AOF, 3000 keys) after qdel healthy in %.2f s%n",
+                    (System.nanoTime() - t0) / 1e9);
+            second = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(second);
+            assertThat(second).isNotEqualTo(first);
+            allBack(db, 3000);
+            exp.stop(db);
+        }
+        assertThat(PbsTestJobs.awaitFinished(second)).as("batch job %s ended by db stop", second).isTrue();
+        assertThat(record().data()).hasSize(3).allSatisfy(d -> assertThat(d.lastSave()).hasValueSatisfying(
+                s -> assertThat(s).startsWith("AOF flushed and fsynced by SHUTDOWN at stop")));
+    }
+}

@@ -1,0 +1,82 @@
+package io.smartsim.launch.pbs;
+
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.LocalCommandRunner;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The testbed's PBS front end (Debian's slurm-wlm-torque over the Slurm testbed, testbeds/pbs/up) for the data-safety
+ * ITs: bringing it up, a holder job as a user's {@code qsub -I} would hold nodes, and a job's state.
+ */
+final class PbsTestJobs {
+    static final Duration CMD = Duration.ofSeconds(60);
+    static final LocalCommandRunner SH = new LocalCommandRunner();
+    static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
+    /** Written by testbeds/pbs/up into its state directory (PBS_TESTBED_STATE, default /var/tmp/smartsim-pbs-testbed). */
+    static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
+
+    private PbsTestJobs() {
+    }
+
+    /** Skips without qsub and sinfo; otherwise brings the front end up (idempotent). */
+    static void frontEndUp() {
+        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
+                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(), "no qsub/sinfo here: these tests "
+                + "need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
+        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
+        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+    }
+
+    static Optional<PbsParsers.Job> job(String id) {
+        return PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id);
+    }
+
+    /** A job holding the 3 nodes; running when this returns. Its id goes to {@code owned} as soon as it exists. */
+    static String holder(Path dir, Consumer<String> owned) throws Exception {
+        Path script = dir.resolve("holder.sh");
+        Files.writeString(script, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 900\n");
+        CommandResult q = SH.run(PbsCommands.qsub(script, dir.resolve("holder.out")), CMD);
+        assertThat(q.ok()).as(q.describe()).isTrue();
+        String id = PbsParsers.jobId(q.stdout());
+        owned.accept(id);
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!job(id).map(PbsParsers.Job::running).orElse(false) && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(job(id).map(PbsParsers.Job::running).orElse(false)).as("holder job %s running within 120 s (the "
+                + "testbed is shared: other tests' jobs may hold the nodes)", id).isTrue();
+        return id;
+    }
+
+    /** Until PBS no longer lists {@code id} as unfinished (up to 60 s). */
+    static boolean awaitFinished(String id) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (job(id).map(j -> !j.finished()).orElse(false) && System.nanoTime() < until) {
+            Thread.sleep(250);
+        }
+        return job(id).map(PbsParsers.Job::finished).orElse(true);
+    }
+
+    /** The batch options of a PBS orchestrator of its own, shards over ssh. */
+    static io.smartsim.launch.OrchestratorSpec.Builder batch(io.smartsim.launch.OrchestratorSpec.Builder b) {
+        return b.launcher("pbs").startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
+                .launcherOption("sshConfig", SSH_CONFIG.toString());
+    }
+
+    /** In an existing job, shards over ssh. */
+    static io.smartsim.launch.OrchestratorSpec.Builder inJob(io.smartsim.launch.OrchestratorSpec.Builder b, String job) {
+        return b.launcher("pbs").launcherOption("alloc", job).launcherOption("runCommand", "ssh")
+                .launcherOption("sshConfig", SSH_CONFIG.toString());
+    }
+}
