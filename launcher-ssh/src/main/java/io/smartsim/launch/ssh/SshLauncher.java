@@ -597,16 +597,24 @@ public final class SshLauncher implements Launcher {
             return Map.of();
         }
         synchronized (probeLock) {
-            String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
-            if (probeHosts == null || !key.equals(probeKey)) {
-                closeProbeHosts();
-                probeHosts = Hosts.recorded(shards);
-                probeKey = key;
-                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            probeUsed = System.nanoTime();
-            return probe(shards, probeHosts, false);
+            return probe(shards, keptSessions(shards, System.nanoTime()), false);
         }
+    }
+
+    /**
+     * The sessions probes and guard checks keep open to the shards' hosts (opened again when the hosts change, closed
+     * once idle); marks them used at {@code now}. Call holding {@code probeLock}.
+     */
+    private Hosts keptSessions(List<LaunchedShard> shards, long now) {
+        String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
+        if (probeHosts == null || !key.equals(probeKey)) {
+            closeProbeHosts();
+            probeHosts = Hosts.recorded(shards);
+            probeKey = key;
+            PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        probeUsed = now;
+        return probeHosts;
     }
 
     /**
@@ -625,15 +633,7 @@ public final class SshLauncher implements Launcher {
                 return java.util.Set.of();
             }
             nextGuardCheck = now + GUARD_CHECK_EVERY.toNanos();
-            String key = shards.stream().map(Hosts::key).distinct().sorted().toList().toString();
-            if (probeHosts == null || !key.equals(probeKey)) {
-                closeProbeHosts();
-                probeHosts = Hosts.recorded(shards);
-                probeKey = key;
-                PROBE_CLOSER.schedule(this::closeIdleProbeHosts, PROBE_KEEP.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            probeUsed = now;
-            Hosts hosts = probeHosts;
+            Hosts hosts = keptSessions(shards, now);
             java.util.Set<Integer> out = new java.util.TreeSet<>();
             Parallel.map(new ArrayList<>(hosts.group(shards).entrySet()), e -> {
                 List<LaunchedShard> mine = e.getValue();
