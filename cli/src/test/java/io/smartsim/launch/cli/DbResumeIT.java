@@ -38,7 +38,7 @@ class DbResumeIT {
         exp = tmp.resolve("exp");
         Files.createDirectories(tmp.resolve("calls"));
         jar = new JarRunner(tmp.resolve("calls"));
-        port = TestServers.freeBlock(23100, 3);
+        port = TestServers.freeBlock(16000, 3);
         IntStream.range(0, 3).forEach(i -> {
             ports.add(port + i);
             ports.add(port + i + TestServers.BUS);

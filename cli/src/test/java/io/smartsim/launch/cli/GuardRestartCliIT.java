@@ -41,7 +41,7 @@ class GuardRestartCliIT {
         exp = tmp.resolve("exp");
         Files.createDirectories(tmp.resolve("calls"));
         jar = new JarRunner(tmp.resolve("calls"));
-        port = TestServers.freeBlock(22000, 3);
+        port = TestServers.freeBlock(18000, 3);
         IntStream.range(0, 3).forEach(i -> {
             ports.add(port + i);
             ports.add(port + i + TestServers.BUS);

@@ -108,7 +108,7 @@ class RunSlurmSignalIT {
 
     private Process dbStart(String... mode) throws IOException {
         List<String> argv = new ArrayList<>(List.of(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db",
-                "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(port + 1000), "--exp-dir",
+                "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(port - 2000), "--exp-dir",
                 tmp.resolve("exp").toString(), "--timeout", "60"));
         argv.addAll(List.of(mode));
         return new ProcessBuilder(argv).redirectOutput(tmp.resolve("start.out").toFile())

@@ -127,11 +127,11 @@ class SlurmExperimentIT {
     /** DB_TLS=1: the shards speak TLS only, so the model gets in only by trusting SSDB_TLS_CA from db env. */
     @Test
     void withTlsTheModelTrustsTheCaFromDbEnv() throws Exception {
-        Run r = submit(26700, "DB_TLS=1");
+        Run r = submit(14700, "DB_TLS=1");
 
         assertThat(r.exit()).as(r.out()).isZero();
         Path ca = tmp.resolve("exp").resolve("db").resolve("tls").resolve("ca.crt");
-        assertThat(r.out().lines().toList()).contains("experiment: SSDB=127.0.1.1:26700,127.0.1.2:26700,127.0.1.3:26700"
+        assertThat(r.out().lines().toList()).contains("experiment: SSDB=127.0.1.1:14700,127.0.1.2:14700,127.0.1.3:14700"
                 + " SR_DB_TYPE=Clustered SSDB_TLS_CA=" + ca, "experiment: model exited with 0");
         assertThat(r.out().lines()).anyMatch(l -> l.matches("OK 10000 keys written and read back over 3 shards in \\d+\\.\\d\\d s"));
         assertThat(r.out().lines()).anyMatch(l -> l.endsWith("3 shard(s), no process left"));

@@ -26,7 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #serversUnder} look there (and in the command line, for srun's {@code --chdir=} and model scripts).
  */
 public final class Processes {
-    private static final AtomicInteger NEXT = new AtomicInteger(20000 + (int) (ProcessHandle.current().pid() % 200) * 100);
+    /**
+     * Bases from 10000 to 11767: a shard's port, its bus port (+10000) and its --ai server port (+20000) then all stay
+     * below 32768, where Linux's ephemeral range starts (32768-60999 here). A port in that range can be taken at any
+     * moment by an outgoing connection of this or any process, and a test's "free afterwards" check or a shard's bind
+     * would then fail for no fault of the code under test.
+     */
+    private static final int FIRST = 10000;
+    private static final int LAST = 11767; // 12000-12767: ai-dist's AiTestbed; 13000-19999: fixed ports of ITs
+    private static final AtomicInteger NEXT = new AtomicInteger(FIRST + (int) (ProcessHandle.current().pid() % 17) * 100);
 
     private Processes() {
     }
@@ -35,8 +43,8 @@ public final class Processes {
     public static int freeBase(int count) {
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = NEXT.getAndAdd(count + 5);
-            if (base + count + 10000 > 65535) {
-                NEXT.set(20000);
+            if (base + count - 1 > LAST) {
+                NEXT.set(FIRST);
                 continue;
             }
             boolean ok = true;

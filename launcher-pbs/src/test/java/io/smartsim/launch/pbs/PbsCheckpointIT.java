@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --checkpoint} and {@code resume} through the pbs launcher on the testbed's Torque front end (slurm-wlm-torque
  * over the Slurm testbed), shards over ssh: in an existing job (stop and resume, then every shard SIGKILLed and resume
  * again), and as batch jobs (the job deleted with {@code qdel}, then resume as a new batch job). Every key back each
- * time; nothing left, ports free. Ports 42300-42599.
+ * time; nothing left, ports free. Ports 13300-13599.
  */
 class PbsCheckpointIT {
     @TempDir
@@ -81,7 +81,7 @@ class PbsCheckpointIT {
     @Test
     void inAnExistingJobStopAndResumeThenSigkillAndResumeBringEveryKeyBack() throws Exception {
         String job = PbsTestJobs.holder(tmp, jobs::add);
-        int port = 42300;
+        int port = 13300;
         ports.add(port);
         OrchestratorSpec spec = PbsTestJobs.inJob(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
                 .port(port).checkpoint(Checkpoint.every(Duration.ofSeconds(1))), job).build();
@@ -132,7 +132,7 @@ class PbsCheckpointIT {
 
     @Test
     void aDeletedBatchJobsDataComesBackInANewBatchJob() throws Exception {
-        int port = 42400;
+        int port = 13400;
         ports.add(port);
         OrchestratorSpec spec = PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
                 .port(port).checkpoint(Checkpoint.aof())).build();

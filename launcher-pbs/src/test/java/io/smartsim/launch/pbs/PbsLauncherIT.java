@@ -152,18 +152,7 @@ class PbsLauncherIT {
     void threeNodesInAnExistingJobOverSsh() throws Exception {
         // A job holding the 3 nodes, as a user's qsub -I would; the launcher runs outside it (alloc=ID), so the nodes
         // come from qstat's exec_host and ssh is the only run command that reaches them.
-        Path holder = tmp.resolve("holder.sh");
-        java.nio.file.Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
-        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
-        assertThat(q.ok()).as(q.describe()).isTrue();
-        String id = PbsParsers.jobId(q.stdout());
-        jobs.add(id);
-        // The testbed is shared: other tests' jobs may hold the nodes for a while.
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!job(id).running() && System.nanoTime() < until) {
-            Thread.sleep(200);
-        }
-        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        String id = PbsTestJobs.holder(tmp, jobs::add);
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)

@@ -119,7 +119,7 @@ class PbsModelsIT {
     void aBatchModelWritesThroughSsdbWithThePasswordAndAFailingOneIsFailedWithItsExitCode() throws Exception {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
-            Orchestrator db = threeNodes(exp, 22780);
+            Orchestrator db = threeNodes(exp, 15880);
             Model ok = batchModel(exp, "writer", "from-pbs", "42", "0");
             Model bad = batchModel(exp, "failing", "from-failing", "7", "3");
             exp.start(db);

@@ -75,18 +75,7 @@ class PbsPortsIT {
 
     /** A 3-node holder job, running. */
     private String holder() throws Exception {
-        Path holder = tmp.resolve("holder.sh");
-        java.nio.file.Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
-        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
-        assertThat(q.ok()).as(q.describe()).isTrue();
-        String id = PbsParsers.jobId(q.stdout());
-        jobs.add(id);
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos(); // the testbed is shared
-        while (!job(id).running() && System.nanoTime() < until) {
-            Thread.sleep(200);
-        }
-        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
-        return id;
+        return PbsTestJobs.holder(tmp, jobs::add);
     }
 
     @Test

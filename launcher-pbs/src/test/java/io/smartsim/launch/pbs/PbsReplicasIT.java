@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --replicas 1} through the pbs launcher on the testbed's Torque front end (slurm-wlm-torque over the Slurm
  * testbed, nodes n1-n3 at 127.0.1.1-3), shards over ssh: 3 masters and 3 replicas, each replica on another node than
  * its master (the cluster's own CLUSTER NODES), attached, {@code redis-cli --cluster check} passing; {@code db stop}
- * leaves no process and no busy port. In an existing job and as a batch job. Ports 42100-42299.
+ * leaves no process and no busy port. In an existing job and as a batch job. Ports 13100-13299.
  */
 class PbsReplicasIT {
     @TempDir
@@ -62,7 +62,7 @@ class PbsReplicasIT {
     @Test
     void threeMastersWithOneReplicaEachInAnExistingJobPutEveryReplicaOnAnotherNode() throws Exception {
         String job = PbsTestJobs.holder(tmp, jobs::add);
-        int port = 42100;
+        int port = 13100;
         ports.addAll(List.of(port, port + 1));
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
@@ -84,7 +84,7 @@ class PbsReplicasIT {
 
     @Test
     void threeMastersWithOneReplicaEachAsABatchJob() throws Exception {
-        int port = 42200;
+        int port = 13200;
         ports.addAll(List.of(port, port + 1));
         long t0 = System.nanoTime();
         String id;

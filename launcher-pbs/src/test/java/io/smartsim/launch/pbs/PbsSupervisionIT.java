@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code --lease} and {@code --restart on-failure} with the pbs launcher, through the testbed's Torque front end
  * (Debian's slurm-wlm-torque qsub/qstat/qdel over the Slurm testbed, testbeds/pbs/up): shards started over ssh in an
- * existing job (a holder job, {@code alloc=ID}), as in PbsLauncherIT. Ports 28000-28999.
+ * existing job (a holder job, {@code alloc=ID}), as in PbsLauncherIT. Ports 14800-15299.
  */
 class PbsSupervisionIT {
     private static final Duration CMD = Duration.ofSeconds(60);
@@ -74,18 +74,7 @@ class PbsSupervisionIT {
 
     /** A job holding the 3 nodes, as a user's qsub -I would; running when this returns. */
     private String holder() throws Exception {
-        Path script = tmp.resolve("holder.sh");
-        Files.writeString(script, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
-        CommandResult q = SH.run(PbsCommands.qsub(script, tmp.resolve("holder.out")), CMD);
-        assertThat(q.ok()).as(q.describe()).isTrue();
-        String id = PbsParsers.jobId(q.stdout());
-        jobs.add(id);
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!job(id).running() && System.nanoTime() < until) {
-            Thread.sleep(200);
-        }
-        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
-        return id;
+        return PbsTestJobs.holder(tmp, jobs::add);
     }
 
     private OrchestratorSpec.Builder spec(String job, int port) {
@@ -106,7 +95,7 @@ class PbsSupervisionIT {
         List<LaunchedShard> shards;
         Instant lastRenewal;
         try (Experiment exp = Experiment.create("pbs-lease", tmp.resolve("exp"))) {
-            Orchestrator db = exp.createOrchestrator(spec(job, 28100).lease(lease).build());
+            Orchestrator db = exp.createOrchestrator(spec(job, 15100).lease(lease).build());
             exp.start(db);
             shards = db.shards();
             assertThat(Files.readString(tmp.resolve("exp/orchestrator/lease-guard.sh"))).contains("lease");
@@ -156,7 +145,7 @@ class PbsSupervisionIT {
         Instant lastRenewal;
         try (Experiment exp = Experiment.create("pbs-lease-batch", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(28300).startupTimeout(Duration.ofSeconds(150)).lease(lease)
+                    .instancesPerNode(1).port(14800).startupTimeout(Duration.ofSeconds(150)).lease(lease)
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
                     .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
@@ -193,7 +182,7 @@ class PbsSupervisionIT {
     void aKilledShardComesBackOverSshOnItsNodeAndRejoins() throws Exception {
         String job = holder();
         try (Experiment exp = Experiment.create("pbs-restart", tmp.resolve("exp"))) {
-            Orchestrator db = exp.createOrchestrator(spec(job, 28200).restart(RestartPolicy.ON_FAILURE).build());
+            Orchestrator db = exp.createOrchestrator(spec(job, 15200).restart(RestartPolicy.ON_FAILURE).build());
             exp.start(db);
             LaunchedShard victim = db.shards().get(1);
             long pid = Long.parseLong(victim.handle().get(PbsLauncher.NODE_PID));

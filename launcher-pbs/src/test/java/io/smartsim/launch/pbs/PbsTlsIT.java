@@ -39,7 +39,7 @@ class PbsTlsIT {
             "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     /** Hand-picked from this module's TLS range. */
-    private static final List<Integer> PORTS = List.of(26500, 26600);
+    private static final List<Integer> PORTS = List.of(14500, 14600);
 
     @TempDir
     Path tmp;
@@ -94,23 +94,13 @@ class PbsTlsIT {
      */
     @Test
     void inAnExistingJobOverSshAndTheLaunchersOwnStopSeesTlsShards() throws Exception {
-        Path holder = tmp.resolve("holder.sh");
-        Files.writeString(holder, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 600\n");
-        CommandResult q = SH.run(PbsCommands.qsub(holder, tmp.resolve("holder.out")), CMD);
-        assertThat(q.ok()).as(q.describe()).isTrue();
-        String id = PbsParsers.jobId(q.stdout());
-        jobs.add(id);
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!job(id).running() && System.nanoTime() < until) {
-            Thread.sleep(200);
-        }
-        assertThat(job(id).running()).as("holder job %s running within 120 s", id).isTrue();
+        String id = PbsTestJobs.holder(tmp, jobs::add);
         try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(26500).tls(true).launcherOption("alloc", id)
+                    .instancesPerNode(1).port(14500).tls(true).launcherOption("alloc", id)
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:26500", "127.0.1.2:26500", "127.0.1.3:26500");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:14500", "127.0.1.2:14500", "127.0.1.3:14500");
             assertThat(TlsClients.subjectAltNames(db.plan().tls().orElseThrow()))
                     .contains("n1", "n2", "n3", "127.0.1.1", "127.0.1.2", "127.0.1.3");
             usedOverTls(exp, db);
@@ -135,13 +125,13 @@ class PbsTlsIT {
         String id;
         try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(26600).tls(true).startupTimeout(Duration.ofSeconds(150))
+                    .instancesPerNode(1).port(14600).tls(true).startupTimeout(Duration.ofSeconds(150))
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
                     .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
             id = db.shards().get(0).handle().get(PbsLauncher.JOB);
             jobs.add(id);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:26600", "127.0.1.2:26600", "127.0.1.3:26600");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:14600", "127.0.1.2:14600", "127.0.1.3:14600");
             usedOverTls(exp, db);
             exp.stop(db);
         }

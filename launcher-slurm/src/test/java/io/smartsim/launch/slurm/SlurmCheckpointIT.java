@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SlurmCheckpointIT {
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final int PORT = 23600;
+    private static final int PORT = 16900;
 
     @TempDir
     Path tmp;

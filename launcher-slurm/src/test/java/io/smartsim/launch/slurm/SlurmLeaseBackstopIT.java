@@ -65,7 +65,7 @@ class SlurmLeaseBackstopIT {
         LaunchPlan plan;
         try (Experiment exp = Experiment.create("slurm-backstop", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(43900).launcherOption("alloc", job).lease(lease).build());
+                    .instancesPerNode(1).port(13900).launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             shards = db.shards();
             plan = db.plan();

@@ -64,7 +64,7 @@ class SlurmSupervisionIT {
         List<LaunchedShard> shards;
         try (Experiment exp = Experiment.create("slurm-lease", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(22900).launcherOption("alloc", job).lease(lease).build());
+                    .instancesPerNode(1).port(14900).launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             shards = db.shards();
             Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile

@@ -33,7 +33,7 @@ class SlurmTlsIT {
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
     /** Hand-picked from this module's TLS range. */
-    private static final List<Integer> PORTS = List.of(26100, 26200);
+    private static final List<Integer> PORTS = List.of(14100, 14200);
 
     @TempDir
     Path tmp;
@@ -90,9 +90,9 @@ class SlurmTlsIT {
         String job = HolderJobs.hold3("slurm-tls-holder", jobs::add);
         try (Experiment exp = Experiment.create("slurm-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(26100).tls(true).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(14100).tls(true).launcherOption("alloc", job).build());
             exp.start(db);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:26100", "127.0.1.2:26100", "127.0.1.3:26100");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:14100", "127.0.1.2:14100", "127.0.1.3:14100");
             // The certificate names the nodes and what this machine resolves them to: where they bound.
             assertThat(TlsClients.subjectAltNames(db.plan().tls().orElseThrow()))
                     .contains("n1", "n2", "n3", "127.0.1.1", "127.0.1.2", "127.0.1.3");
@@ -107,11 +107,11 @@ class SlurmTlsIT {
         String job;
         try (Experiment exp = Experiment.create("slurm-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(26200).tls(true).launcherOption("batch", "true").build());
+                    .instancesPerNode(1).port(14200).tls(true).launcherOption("batch", "true").build());
             exp.start(db);
             job = db.shards().get(0).handle().get("jobId");
             jobs.add(job);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:26200", "127.0.1.2:26200", "127.0.1.3:26200");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:14200", "127.0.1.2:14200", "127.0.1.3:14200");
             // The nodes are only known once the job runs: no names for them in the certificate. So what follows
             // also shows that redis-cli and Jedis (given a socket factory) check the CA chain, not host names.
             assertThat(TlsClients.subjectAltNames(db.plan().tls().orElseThrow()))

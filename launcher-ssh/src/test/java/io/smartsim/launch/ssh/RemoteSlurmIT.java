@@ -247,7 +247,7 @@ class RemoteSlurmIT {
     @Test
     void acceptNewHostKeyIsNotRecordedAndALaterStatusConnectsWithTheKeyItRecorded() throws Exception {
         String job = holder();
-        int port = 22780;
+        int port = 15780;
         Path knownHosts = dir.resolve("fresh_known_hosts"); // the login node's key is not in it yet
         try (Experiment exp = Experiment.create("remote-accept-new", dir)) {
             Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job)

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@link RemoteSlurmIT}): which data exists, how big and how new, and the copies a resume makes, are asked through the
  * login node's session ({@link RecordingTransport} shows the {@code find}s), not on this machine's file system. The
  * login node here is the loopback sshd and shares this file system, so the log is what shows where the files were
- * looked at. Ports 42600-42799.
+ * looked at. Ports 13600-13799 (bus ports below the ephemeral range).
  */
 class RemoteSlurmResumeIT {
     private static final Duration CMD = Duration.ofSeconds(30);
@@ -113,7 +113,7 @@ class RemoteSlurmResumeIT {
 
     @Test
     void aBatchJobsDataIsSavedAtStopAndResumedInANewBatchJobThroughTheLoginNode() throws Exception {
-        int port = 42600;
+        int port = 13600;
         ports.add(port);
         OrchestratorSpec spec = spec(port, Checkpoint.every(Duration.ofSeconds(1))).launcherOption("batch", "true")
                 .build();
@@ -172,7 +172,7 @@ class RemoteSlurmResumeIT {
             throws Exception {
         String job = holder("remote-ck-holder");
         jobs.add(job);
-        int port = 42700;
+        int port = 13700;
         ports.addAll(List.of(port, port + 1));
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(spec(port, Checkpoint.aof()).replicas(1)

@@ -41,7 +41,7 @@ class RemoteSlurmTlsIT {
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final String LOGIN = "recording://127.0.0.1";
-    private static final int PORT = 26400;
+    private static final int PORT = 14400;
 
     @TempDir
     Path dir;

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SshTlsIT {
     /** Hand-picked from this module's TLS range; checked free before use. */
-    private static final int PORT = 26300;
+    private static final int PORT = 14300;
 
     @TempDir
     Path dir;

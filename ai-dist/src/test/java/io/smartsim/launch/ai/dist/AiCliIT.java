@@ -117,15 +117,15 @@ class AiCliIT {
         Files.writeString(tmp.resolve("exp.yaml"), """
                 name: demo
                 orchestrators:
-                  - { id: db, instancesPerNode: 3, port: 25990, auth: false, ai: { backends: [onnx], threads: 2 } }
+                  - { id: db, instancesPerNode: 3, port: 11990, auth: false, ai: { backends: [onnx], threads: 2 } }
                 models:
                   - { name: sim, exe: /bin/true }
                 """);
         Result r = cli("run", "--dry-run", tmp.resolve("exp.yaml").toString());
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("io.smartsim.launch.ai.AiServerMain --port 25990 --bind 127.0.0.1 "
-                        + "--redis-port 45990 --threads 2 --backends ONNX --cluster --server-argv redis-server ",
-                "    port 45990\n", "    cluster-announce-port 25990\n", "    cluster-port 35990\n");
+        assertThat(r.out()).contains("io.smartsim.launch.ai.AiServerMain --port 11990 --bind 127.0.0.1 "
+                        + "--redis-port 31990 --threads 2 --backends ONNX --cluster --server-argv redis-server ",
+                "    port 31990\n", "    cluster-announce-port 11990\n", "    cluster-port 21990\n");
         assertThat(tmp.resolve("exp")).doesNotExist();
     }
 

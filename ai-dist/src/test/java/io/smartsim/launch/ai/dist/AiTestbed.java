@@ -15,20 +15,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Ports and leftovers for the --ai integration tests. Ports come from this branch's hand-picked range 25000-25999
- * (bus ports +10000, the fronts' servers +20000), each checked free on loopback.
+ * Ports and leftovers for the --ai integration tests. Ports come from 12000-12767 (bus ports +10000, the fronts'
+ * servers +20000: all three below 32768, where the ephemeral port range starts), each checked free on loopback.
  */
 final class AiTestbed {
-    private static final AtomicInteger NEXT = new AtomicInteger(25000 + (int) (ProcessHandle.current().pid() % 50) * 10);
+    private static final AtomicInteger NEXT = new AtomicInteger(12000 + (int) (ProcessHandle.current().pid() % 50) * 10);
     final List<Integer> fronts = new ArrayList<>();
     private final AtomicInteger next;
+    /** The highest base: its server port (+20000) stays below the ephemeral range (32768-60999). */
+    static final int LAST = 12767;
     private final int lo;
 
     AiTestbed() {
-        this(NEXT, 25000);
+        this(NEXT, 12000);
     }
 
-    /** Ports from {@code lo} up to 25999 only (a test class of its own range). */
+    /** Ports from {@code lo} up to {@value #LAST} only (a test class of its own range). */
     AiTestbed(int lo) {
         this(new AtomicInteger(lo + (int) (ProcessHandle.current().pid() % 20) * 10), lo);
     }
@@ -42,7 +44,7 @@ final class AiTestbed {
     int ports(int count) {
         for (int attempt = 0; attempt < 100; attempt++) {
             int base = next.getAndAdd(count + 2);
-            if (base + count > 25999) {
+            if (base + count - 1 > LAST) {
                 next.set(lo);
                 continue;
             }
@@ -58,7 +60,7 @@ final class AiTestbed {
                 return base;
             }
         }
-        throw new IllegalStateException("no free block of " + count + " ports in 25000-25999");
+        throw new IllegalStateException("no free block of " + count + " ports in " + lo + "-" + LAST);
     }
 
     static OrchestratorSpec.Builder spec(int base, int shards) {

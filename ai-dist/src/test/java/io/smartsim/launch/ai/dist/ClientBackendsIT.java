@@ -55,7 +55,7 @@ class ClientBackendsIT {
 
     @TempDir
     static Path dir;
-    final AiTestbed bed = new AiTestbed(25500);
+    final AiTestbed bed = new AiTestbed(12400);
     Experiment exp;
     Orchestrator db;
     Map<String, String> env;
