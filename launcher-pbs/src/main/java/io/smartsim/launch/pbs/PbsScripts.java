@@ -143,11 +143,16 @@ public final class PbsScripts {
                 }
                 kill.add("\"kill $pid\"");
                 stops.add("    pid=$(sed -n 's/^pid=//p' " + Shell.quote(reportPath(s).toString()) + " 2>/dev/null)");
-                stops.add("    [ -n \"$pid\" ] && " + String.join(" ", kill));
+                // Side by side: PBS sends SIGKILL after its kill delay (5 s on the testbed), one ssh after another
+                // could run past it and leave the last shards running.
+                stops.add("    [ -n \"$pid\" ] && { " + String.join(" ", kill) + " & kills+=($!); }");
             }
         }
         if (stops.isEmpty()) {
             stops.add("    : # " + run.binary() + " started the shards as tasks of the job: PBS ends them");
+        } else {
+            stops.add(0, "    kills=()");
+            stops.add("    [ ${#kills[@]} -eq 0 ] || wait \"${kills[@]}\"");
         }
         v.put("starts", String.join("\n", starts));
         v.put("stopShards", String.join("\n", stops));
