@@ -14,10 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 7 item 5, a launcher that dies: the {@code db start} JVM is killed with SIGKILL after its shards are up but
@@ -37,16 +35,11 @@ class DbCleanupIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(8100, 3);
-        IntStream.range(0, 3).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -13,10 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The shaded jar against real redis-server processes: start a 3-shard cluster, check it with redis-cli, status,
@@ -35,16 +33,11 @@ class DbLifecycleIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(7100, 3);
-        IntStream.range(0, 3).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -12,7 +12,6 @@ import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,6 @@ import java.util.Set;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The shaded jar: {@code db start --checkpoint}, keys written, {@code db stop}, {@code db start --resume}, keys back. */
 class DbResumeIT {
@@ -34,15 +32,11 @@ class DbResumeIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(16000, 3);
-        IntStream.range(0, 3).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + TestServers.BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -15,10 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A killed lease guard through the jar: the {@code db watch} process that {@code db start --lease} leaves starts it
@@ -36,16 +34,11 @@ class GuardRestartCliIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(18000, 3);
-        IntStream.range(0, 3).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + TestServers.BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -30,6 +30,11 @@ final class JarRunner {
         this.scratch = scratch;
     }
 
+    /** A runner keeping each call's output under {@code tmp/calls}. */
+    static JarRunner in(Path tmp) throws IOException {
+        return new JarRunner(Files.createDirectories(tmp.resolve("calls")));
+    }
+
     Result cli(String... args) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(javaBinary(), "-jar", JAR.toString()));
         argv.addAll(List.of(args));

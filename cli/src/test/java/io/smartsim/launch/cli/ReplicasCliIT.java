@@ -8,15 +8,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code db start --replicas 1} from the shaded jar, a master killed with SIGKILL, and {@code db status} through the
@@ -35,16 +32,11 @@ class ReplicasCliIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(21000, 6);
-        IntStream.range(0, 6).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 6));
     }
 
     @AfterEach

@@ -15,10 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 7 items 2 and 5 through the jar: {@code db start --restart on-failure} leaves a watchdog process that restarts
@@ -36,16 +34,11 @@ class SupervisionCliIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
-        Files.createDirectories(tmp.resolve("calls"));
-        jar = new JarRunner(tmp.resolve("calls"));
+        jar = JarRunner.in(tmp);
         port = TestServers.freeBlock(18000, 3);
-        IntStream.range(0, 3).forEach(i -> {
-            ports.add(port + i);
-            ports.add(port + i + TestServers.BUS);
-        });
+        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

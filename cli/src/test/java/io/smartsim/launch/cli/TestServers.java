@@ -20,6 +20,24 @@ final class TestServers {
     private TestServers() {
     }
 
+    /** Skips the calling test without the shaded jar (built by 'mvn verify') or without Debian's redis-server. */
+    static void assumeJarAndRedis() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(JarRunner.JAR),
+                "run through 'mvn verify': needs " + JarRunner.JAR);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")),
+                "needs redis-server");
+    }
+
+    /** The ports {@code n} shards from {@code base} take: each client port and its bus port. */
+    static List<Integer> withBus(int base, int n) {
+        List<Integer> out = new ArrayList<>();
+        IntStream.range(0, n).forEach(i -> {
+            out.add(base + i);
+            out.add(base + i + BUS);
+        });
+        return out;
+    }
+
     /**
      * The first of {@code n} consecutive client ports whose bus ports are free too, from a test-unique base in
      * {@code [first, first + 800)} (each test class its own range, so classes never race for ports).

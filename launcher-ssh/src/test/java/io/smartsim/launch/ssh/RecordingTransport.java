@@ -27,6 +27,12 @@ public final class RecordingTransport implements TransportProvider {
     /** Called with each command's argv after it ran. */
     static volatile Consumer<List<String>> afterRun = argv -> { };
 
+    /** Before each test: an empty log, and no cut planned. */
+    static void reset() {
+        LOG.clear();
+        afterRun = argv -> { };
+    }
+
     @Override
     public String scheme() {
         return "recording";

@@ -1,7 +1,6 @@
 package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
@@ -26,7 +25,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The Slurm launcher with {@code remote=}: every scheduler command, file and in-allocation srun goes through the
@@ -45,20 +43,12 @@ class RemoteSlurmIT {
 
     @BeforeAll
     static void testbedsUp() {
-        boolean slurm;
-        try {
-            slurm = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            slurm = false;
-        }
-        assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to run these tests");
-        SshTestbed.up();
+        SshTestbed.upWithSlurm();
     }
 
     @BeforeEach
     void freshLog() {
-        RecordingTransport.LOG.clear();
-        RecordingTransport.afterRun = argv -> { };
+        RecordingTransport.reset();
     }
 
     @AfterEach

@@ -1,7 +1,6 @@
 package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --port auto} with the Slurm launcher behind a login node ({@code remote=}): the step that reads the nodes'
@@ -41,20 +39,12 @@ class RemoteSlurmPortsIT {
 
     @BeforeAll
     static void testbedsUp() {
-        boolean slurm;
-        try {
-            slurm = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            slurm = false;
-        }
-        assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to run these tests");
-        SshTestbed.up();
+        SshTestbed.upWithSlurm();
     }
 
     @BeforeEach
     void freshLog() {
-        RecordingTransport.LOG.clear();
-        RecordingTransport.afterRun = argv -> { };
+        RecordingTransport.reset();
     }
 
     @AfterEach

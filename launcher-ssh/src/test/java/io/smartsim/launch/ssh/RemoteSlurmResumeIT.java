@@ -2,7 +2,6 @@ package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Checkpoint;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --checkpoint} and {@code resume} with the Slurm launcher behind a login node ({@code remote=}, as in
@@ -47,20 +45,12 @@ class RemoteSlurmResumeIT {
 
     @BeforeAll
     static void testbedsUp() {
-        boolean slurm;
-        try {
-            slurm = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            slurm = false;
-        }
-        assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to run these tests");
-        SshTestbed.up();
+        SshTestbed.upWithSlurm();
     }
 
     @BeforeEach
     void freshLog() {
-        RecordingTransport.LOG.clear();
-        RecordingTransport.afterRun = argv -> { };
+        RecordingTransport.reset();
     }
 
     @AfterEach

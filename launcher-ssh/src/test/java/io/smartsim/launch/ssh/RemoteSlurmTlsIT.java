@@ -1,7 +1,6 @@
 package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
@@ -29,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --tls} with the Slurm launcher behind a login node ({@code remote=}, the loopback sshd in front of the
@@ -49,20 +47,12 @@ class RemoteSlurmTlsIT {
 
     @BeforeAll
     static void testbedsUp() {
-        boolean slurm;
-        try {
-            slurm = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            slurm = false;
-        }
-        assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to run these tests");
-        SshTestbed.up();
+        SshTestbed.upWithSlurm();
     }
 
     @BeforeEach
     void freshLog() {
-        RecordingTransport.LOG.clear();
-        RecordingTransport.afterRun = argv -> { };
+        RecordingTransport.reset();
     }
 
     @AfterEach

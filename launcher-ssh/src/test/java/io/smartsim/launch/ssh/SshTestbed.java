@@ -30,6 +30,20 @@ final class SshTestbed {
                 : here.getParent().resolve("testbeds/ssh");
     }
 
+    /** For tests that drive Slurm through the loopback login node: skips without Slurm, then brings sshd up. */
+    static void upWithSlurm() {
+        boolean slurm;
+        try {
+            slurm = new io.smartsim.launch.exec.LocalCommandRunner().run(java.util.List.of("sinfo", "-h"),
+                    java.time.Duration.ofSeconds(30)).ok();
+        } catch (io.smartsim.launch.LaunchException e) {
+            slurm = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to "
+                + "run these tests");
+        up();
+    }
+
     static void up() {
         run("up");
     }
