@@ -63,6 +63,15 @@ public final class Shell {
      * ({@code "bash /exp/w.sh ${nodes[0]}"}): {@code $ ` " \} are escaped, so only what follows is expanded.
      */
     public static String doubleQuoted(String text, String expansion) {
-        return "\"" + text.replaceAll("([$`\"\\\\])", "\\\\$1") + expansion + "\"";
+        return doubleQuoted(text, expansion, "");
+    }
+
+    /** As {@link #doubleQuoted(String, String)}, with {@code after} (escaped the same way) after the expansion. */
+    public static String doubleQuoted(String before, String expansion, String after) {
+        return "\"" + escapeForDoubleQuotes(before) + expansion + escapeForDoubleQuotes(after) + "\"";
+    }
+
+    private static String escapeForDoubleQuotes(String text) {
+        return text.replaceAll("([$`\"\\\\])", "\\\\$1");
     }
 }

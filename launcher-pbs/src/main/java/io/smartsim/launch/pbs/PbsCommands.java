@@ -67,8 +67,9 @@ public final class PbsCommands {
      * and Torque take {@code -n}, only Torque takes {@code -h HOST}.</li>
      * <li>{@code mpiexec -n 1 -host NODE}: the options MPICH (hydra), Open MPI, Intel MPI and PBS Pro's own
      * mpiexec share.</li>
-     * <li>{@code ssh NODE 'bash wrapper node'}: ssh hands the remote shell one string, so each word is quoted
-     * once; {@code BatchMode} makes a missing key fail at once instead of prompting.</li>
+     * <li>{@code ssh NODE 'exec bash wrapper node end-with-ssh'}: ssh hands the remote shell one string, so each word
+     * is quoted once; {@code BatchMode} makes a missing key fail at once instead of prompting; see
+     * {@link #END_WITH_SSH}.</li>
      * </ul>
      */
     public static List<String> runShard(RunCommand run, String node, String nodeIndex, Path wrapper,
@@ -79,11 +80,18 @@ public final class PbsCommands {
             case MPIEXEC -> argv.addAll(List.of("mpiexec", "-n", "1", "-host", node, "bash", wrapper.toString(), node));
             case SSH -> {
                 argv.addAll(ssh(sshConfig, node));
-                argv.add(Shell.join(List.of("bash", wrapper.toString())) + " " + node);
+                argv.add(Shell.join(List.of("exec", "bash", wrapper.toString())) + " " + node + " " + END_WITH_SSH);
             }
         }
         return argv;
     }
+
+    /**
+     * The wrapper's second argument over ssh: the shard ends with its ssh session. sshd leaves a command running when
+     * its client dies (the batch job's or this machine's, killed with the job, even by SIGKILL); the wrapper's watch
+     * then stops the server. {@code exec} makes sshd's session the wrapper's parent whatever the login shell.
+     */
+    public static final String END_WITH_SSH = "end-with-ssh";
 
     /**
      * Runs {@code argv} on one node of the job with the run command, as {@link #runShard} starts a shard there (for

@@ -73,6 +73,7 @@ public final class PbsScripts {
         v.put("interface", interfaceName.orElse(""));
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
+        v.put("watchOutput", consoleLog(s).toString());
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));
@@ -168,9 +169,11 @@ public final class PbsScripts {
         if (arg.equals(INDEX_MARK)) {
             return "\"${first[" + node + "]}\"";
         }
-        if (arg.endsWith(NODE_MARK)) {
-            // ssh's remote command: the node name ends it, the rest is already quoted for the remote shell.
-            return Shell.doubleQuoted(arg.substring(0, arg.length() - NODE_MARK.length()), nodeExpansion);
+        int mark = arg.indexOf(NODE_MARK);
+        if (mark >= 0) {
+            // ssh's remote command, already quoted for the remote shell: only the node name is the script's.
+            return Shell.doubleQuoted(arg.substring(0, mark), nodeExpansion,
+                    arg.substring(mark + NODE_MARK.length()));
         }
         return Shell.quote(arg);
     }

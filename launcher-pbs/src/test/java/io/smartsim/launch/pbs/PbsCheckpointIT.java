@@ -130,6 +130,60 @@ class PbsCheckpointIT {
                 .as("the user's job outlives the orchestrator").isTrue();
     }
 
+    /** The batch job's output and each shard's run-command output: what a failed check shows. */
+    private String trail() throws Exception {
+        StringBuilder out = new StringBuilder();
+        Path db = tmp.resolve("exp").resolve("db");
+        try (var files = Files.walk(db)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".pbs.out") || f.toString().endsWith(".out"))
+                    .sorted().toList()) {
+                out.append("\n--- ").append(db.relativize(f)).append(":\n").append(Files.readString(f));
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * On a real PBS a job's processes may get SIGKILL with no SIGTERM first ({@code qdel -W force}, a kill delay
+     * run out, the mother superior's processes killed): the batch script's trap never runs. Its ssh clients die,
+     * sshd ends their sessions, and each shard's wrapper stops its server (SIGTERM: AOF flushed).
+     */
+    @Test
+    void batchShardsOverSshEndWhenTheJobsSshClientsAreKilled() throws Exception {
+        int port = 13500;
+        ports.add(port);
+        OrchestratorSpec spec = PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
+                .port(port).checkpoint(Checkpoint.aof())).build();
+        String job;
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.start(db);
+            job = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(job);
+            DataChecks.write(db, 1000);
+            exp.detach(db);
+        }
+        assertThat(Processes.serversUnder(tmp)).hasSize(3);
+        // The job's own processes, as the scheduler's SIGKILL would find them: the batch shell (on the testbed, the
+        // Slurm batch step's script) and its ssh clients.
+        String clients = "ssh .*" + tmp + "/exp/db/db_[0-9]/db_[0-9].pbs.sh .* end-with-ssh";
+        CommandResult batchShell = SH.run(List.of("pkill", "-9", "-f",
+                "/job0*" + job.replaceAll("\\D.*", "") + "/slurm_script$"), CMD);
+        CommandResult kill = SH.run(List.of("pkill", "-9", "-f", clients), CMD);
+        assertThat(kill.exitCode()).as("ssh clients found and killed: %s (batch shell: %s)", kill.describe(),
+                batchShell.describe()).isZero();
+        long t0 = System.nanoTime();
+        long until = t0 + Duration.ofSeconds(20).toNanos();
+        while (!Processes.serversUnder(tmp).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(Processes.serversUnder(tmp)).as("shards ended with their ssh sessions; %s", trail()).isEmpty();
+        System.out.printf("pbs batch, ssh clients SIGKILLed: every shard gone in %.2f s%n",
+                (System.nanoTime() - t0) / 1e9);
+        assertThat(trail()).contains("the ssh session of shard 0 ended: stopping its server",
+                "the ssh session of shard 2 ended: stopping its server");
+    }
+
     @Test
     void aDeletedBatchJobsDataComesBackInANewBatchJob() throws Exception {
         int port = 13400;
@@ -153,7 +207,7 @@ class PbsCheckpointIT {
         while (!Processes.serversUnder(tmp).isEmpty() && System.nanoTime() < until) {
             Thread.sleep(200);
         }
-        assertThat(Processes.serversUnder(tmp)).as("shards ended with their job").isEmpty();
+        assertThat(Processes.serversUnder(tmp)).as("shards ended with their job; %s", trail()).isEmpty();
         long t0 = System.nanoTime();
         String second;
         try (Experiment exp = experiment()) {

@@ -19,7 +19,7 @@ class PbsCommandsTest {
         assertThat(PbsCommands.runShard(RunCommand.MPIEXEC, "n2", "4", WRAPPER, Optional.empty()))
                 .containsExactly("mpiexec", "-n", "1", "-host", "n2", "bash", "/exp/db/db_0/db_0.pbs.sh", "n2");
         assertThat(PbsCommands.runShard(RunCommand.SSH, "n2", "", WRAPPER, Optional.empty()))
-                .containsExactly("ssh", "-o", "BatchMode=yes", "n2", "bash /exp/db/db_0/db_0.pbs.sh n2");
+                .containsExactly("ssh", "-o", "BatchMode=yes", "n2", "exec bash /exp/db/db_0/db_0.pbs.sh n2 end-with-ssh");
     }
 
     @Test
@@ -27,7 +27,7 @@ class PbsCommandsTest {
         assertThat(PbsCommands.runShard(RunCommand.SSH, "n1", "", Path.of("/my exp/db_0.pbs.sh"),
                 Optional.of(Path.of("/tb/ssh_config"))))
                 .containsExactly("ssh", "-F", "/tb/ssh_config", "-o", "BatchMode=yes", "n1",
-                        "bash '/my exp/db_0.pbs.sh' n1");
+                        "exec bash '/my exp/db_0.pbs.sh' n1 end-with-ssh");
         assertThat(PbsCommands.sshKill(Optional.empty(), "n3", 4242))
                 .containsExactly("ssh", "-o", "BatchMode=yes", "n3", "kill 4242");
     }

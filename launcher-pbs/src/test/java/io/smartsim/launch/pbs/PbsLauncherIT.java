@@ -165,6 +165,20 @@ class PbsLauncherIT {
                     + "nodes)");
             assertThat(db.addresses()).containsExactly("127.0.1.1:22480", "127.0.1.2:22480", "127.0.1.3:22480");
             clusterWorks(db);
+            // The shard's ssh client on this machine is its handle: were it killed (with the job it ran in, or by
+            // hand), the shard must not live on unseen. sshd ends the session, the wrapper's watch stops the server.
+            long client = db.shards().get(1).pid().orElseThrow();
+            assertThat(ProcessHandle.of(client).flatMap(h -> h.info().command()).orElse("")).endsWith("ssh");
+            assertThat(sh("kill", "-9", Long.toString(client)).exitCode()).isZero();
+            long t1 = System.nanoTime();
+            long until = t1 + Duration.ofSeconds(10).toNanos();
+            while (redisOf(tmp).size() > 2 && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertThat(redisOf(tmp)).as("shard 1 ended with its ssh client, the others run").hasSize(2)
+                    .noneMatch(p -> p.cwd().endsWith("/db_1"));
+            System.out.printf("alloc, shard 1's ssh client SIGKILLed: its server gone in %.2f s%n",
+                    (System.nanoTime() - t1) / 1e9);
             exp.stop(db);
         }
         assertThat(redisOf(tmp)).isEmpty();
