@@ -7,6 +7,14 @@
 set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
+report=/exp/db/db_2/db_2.where
+# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
+# says why at once instead of waiting out its startup timeout.
+fail() {
+    echo "smartsim-launch: $2" >&2
+    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
+    exit "$1"
+}
 # The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
 interface=ib0
@@ -18,10 +26,42 @@ else
     what="node $node (getent hosts)"
 fi
 if [ -z "$addr" ]; then
-    echo "smartsim-launch: found no address for $what" >&2
-    exit 3
+    fail 3 "found no address for $what"
 fi
-report=/exp/db/db_2/db_2.where
+addrs=("$addr")
+# A port the shard needs that something on this node already listens on (on an address it binds, or on
+# every address) stops it here, before the server starts, naming the holder where /proc tells.
+port_holders() {
+    local hex want=() w a b c d
+    hex=$(printf '%04X' "$1")
+    shift
+    for w in "$@"; do
+        IFS=. read -r a b c d <<< "$w"
+        want+=("$(printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a")")
+    done
+    for f in /proc/net/tcp /proc/net/tcp6; do
+        [ -r "$f" ] && awk -v p="$hex" -v w="${want[*]}" 'NR > 1 && $4 == "0A" {
+            split($2, x, ":"); if (x[2] != p) next
+            if (x[1] ~ /^0+$/) { print $10; next }
+            n = split(w, ws, " ")
+            for (i = 1; i <= n; i++) if (x[1] == ws[i] || x[1] == "0000000000000000FFFF0000" ws[i]) print $10
+        }' "$f"
+    done | sort -u | while read -r inode; do
+        pids=$(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" 2>/dev/null | cut -d/ -f3 | sort -u)
+        if [ -n "$pids" ]; then
+            for p in $pids; do echo "pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"; done
+        else
+            echo "a process of another user"
+        fi
+    done
+}
+for p in 6780 16780; do
+    held=$(port_holders "$p" "${addrs[@]}" | sort -u | paste -sd, - | sed 's/,/, /g')
+    if [ -n "$held" ]; then
+        fail 4 "port $p is taken on node $node (${addrs[*]}), held by $held; choose another "\
+"--port, or --port auto"
+    fi
+done
 # Written whole, then renamed: the launcher never reads half a report. Over ssh PBS_JOBID is not set.
 printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\npid=%s\n' "$addr" 6780 "$node" \
     "$(hostname)" "${PBS_JOBID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"

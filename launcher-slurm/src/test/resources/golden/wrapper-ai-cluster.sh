@@ -5,6 +5,14 @@
 set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
+report=/exp/db/db_1/db_1.where
+# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
+# says why at once instead of waiting out its startup timeout.
+fail() {
+    echo "smartsim-launch: $2" >&2
+    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
+    exit "$1"
+}
 # SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
 # to the node's address).
 node=${SLURMD_NODENAME:-$(hostname)}
@@ -15,8 +23,7 @@ addrs=()
 for itf in "${interfaces[@]}"; do
     a=$(ip -o -4 addr show dev "$itf" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
     if [ -z "$a" ]; then
-        echo "smartsim-launch: interface $itf has no IPv4 address on node $node (ip -o -4 addr show dev $itf)" >&2
-        exit 3
+        fail 3 "interface $itf has no IPv4 address on node $node (ip -o -4 addr show dev $itf)"
     fi
     addrs+=("$a")
 done
@@ -25,13 +32,44 @@ if [ "${#addrs[@]}" -eq 0 ]; then
     # loopback answer when the shards are on more than one host, and asks for --interface.
     a=$(getent hosts "$node" | awk '{ print $1; exit }')
     if [ -z "$a" ]; then
-        echo "smartsim-launch: found no address for node $node (getent hosts $node); use --interface" >&2
-        exit 3
+        fail 3 "found no address for node $node (getent hosts $node); use --interface"
     fi
     addrs=("$a")
 fi
 addr=${addrs[0]}
-report=/exp/db/db_1/db_1.where
+# A port the shard needs that something on this node already listens on (on an address it binds, or on
+# every address) stops it here, before the server starts, naming the holder where /proc tells.
+port_holders() {
+    local hex want=() w a b c d
+    hex=$(printf '%04X' "$1")
+    shift
+    for w in "$@"; do
+        IFS=. read -r a b c d <<< "$w"
+        want+=("$(printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a")")
+    done
+    for f in /proc/net/tcp /proc/net/tcp6; do
+        [ -r "$f" ] && awk -v p="$hex" -v w="${want[*]}" 'NR > 1 && $4 == "0A" {
+            split($2, x, ":"); if (x[2] != p) next
+            if (x[1] ~ /^0+$/) { print $10; next }
+            n = split(w, ws, " ")
+            for (i = 1; i <= n; i++) if (x[1] == ws[i] || x[1] == "0000000000000000FFFF0000" ws[i]) print $10
+        }' "$f"
+    done | sort -u | while read -r inode; do
+        pids=$(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" 2>/dev/null | cut -d/ -f3 | sort -u)
+        if [ -n "$pids" ]; then
+            for p in $pids; do echo "pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"; done
+        else
+            echo "a process of another user"
+        fi
+    done
+}
+for p in 6780 16780 26780; do
+    held=$(port_holders "$p" "${addrs[@]}" | sort -u | paste -sd, - | sed 's/,/, /g')
+    if [ -n "$held" ]; then
+        fail 4 "port $p is taken on node $node (${addrs[*]}), held by $held; choose another "\
+"--port, or --port auto"
+    fi
+done
 # Written whole, then renamed: the launcher never reads half a report.
 printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' \
     "$addr" "${addrs[*]}" 6780 "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \

@@ -80,6 +80,25 @@ public interface CommandRunner extends AutoCloseable {
         }
     }
 
+    /**
+     * Keeps the previous run's copy of these files (logs) where commands run: each that exists becomes
+     * {@code NAME.1}, replacing an older one; files that do not exist are no error. A start after a crash (or
+     * {@code --resume}) so still shows why the last run ended.
+     */
+    default void keepPrevious(List<Path> paths, Duration timeout) {
+        for (Path p : paths) {
+            try {
+                if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.move(p, p.resolveSibling(p.getFileName() + ".1"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                throw new LaunchException("cannot keep " + p + " as " + p.getFileName() + ".1 on " + where() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
     /** Removes these files where commands run; files that do not exist are no error. */
     default void deleteFiles(List<Path> paths, Duration timeout) {
         for (Path p : paths) {

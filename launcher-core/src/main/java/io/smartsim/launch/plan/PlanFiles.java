@@ -22,7 +22,13 @@ public final class PlanFiles {
                 OwnerOnly.writeString(s.configPath(), s.config());
                 // A node map from an earlier run would make the shard rejoin its old cluster.
                 Files.deleteIfExists(s.workDir().resolve("nodes-" + s.port() + ".conf"));
-                Files.deleteIfExists(s.logPath());
+                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
+                for (Path log : java.util.List.of(s.logPath(), consoleLog(s))) {
+                    if (Files.exists(log)) {
+                        Files.move(log, log.resolveSibling(log.getFileName() + ".1"),
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
             } catch (IOException e) {
                 throw new LaunchException("cannot write the files of shard " + s.index() + " under " + s.workDir()
                         + ": " + e.getMessage() + "; check that the experiment directory is writable", e);

@@ -11,7 +11,8 @@ import java.util.function.Function;
 /**
  * The wait for one shard started through a wrapper that reports where it landed (Slurm and PBS restarts): its report,
  * then its {@code PING}, within the context's deadline, while the local process that carries it (srun, ssh) lives.
- * What to read, how to land and how the failure reads are the launcher's.
+ * What to read, how to land and how the failure reads are the launcher's; a wrapper's own failure report
+ * ({@link WrapperFailed}) ends the wait at once.
  */
 public final class Landing {
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
@@ -23,6 +24,28 @@ public final class Landing {
 
         /** How the local process that carries it ended ("exited with 1"), once it has. */
         Optional<String> carrierExit();
+    }
+
+    /**
+     * A wrapper that stops before its shard starts (no address on the interface, a port already taken) writes its
+     * report as one line {@code error=MESSAGE} instead of where the shard landed, so the launcher says why at once
+     * rather than after the startup timeout. Launchers' report readers throw this for such a report.
+     */
+    public static final class WrapperFailed extends RuntimeException {
+        public WrapperFailed(String message) {
+            super(message);
+        }
+    }
+
+    /** The wrapper's own failure message, when {@code report} is one ({@link WrapperFailed}). */
+    public static Optional<String> reportedError(String report) {
+        for (String line : report.split("\n")) {
+            if (line.startsWith("error=")) {
+                String message = line.substring("error=".length()).strip();
+                return Optional.of(message.isEmpty() ? "its wrapper failed (no message)" : message);
+            }
+        }
+        return Optional.empty();
     }
 
     private Landing() {
@@ -38,7 +61,11 @@ public final class Landing {
         Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
         while (true) {
             if (landed == null) {
-                landed = shard.land().orElse(null);
+                try {
+                    landed = shard.land().orElse(null);
+                } catch (WrapperFailed e) {
+                    throw failure.apply(e.getMessage());
+                }
             }
             if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
                     plan.access())) {

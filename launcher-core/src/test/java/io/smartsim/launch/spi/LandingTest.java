@@ -58,6 +58,34 @@ class LandingTest {
     }
 
     @Test
+    void aWrappersOwnFailureReportEndsTheWaitAtOnceWithItsMessage() {
+        long t0 = System.nanoTime();
+        Landing.Shard failed = new Landing.Shard() {
+            @Override
+            public Optional<LaunchedShard> land() {
+                throw new Landing.WrapperFailed("port 6780 is taken on node n2 (10.0.0.2), held by pid 7 (redis-server)");
+            }
+
+            @Override
+            public Optional<String> carrierExit() {
+                return Optional.empty(); // a restart's carrier may not have noticed yet
+            }
+        };
+        assertThatThrownBy(() -> Landing.await(plan(), context(Duration.ofSeconds(30)), "its step", "its srun", failed,
+                ShardStartException::new)).hasMessage("port 6780 is taken on node n2 (10.0.0.2), held by pid 7 "
+                + "(redis-server)");
+        assertThat(System.nanoTime() - t0).as("no wait for the deadline").isLessThan(Duration.ofSeconds(10).toNanos());
+    }
+
+    @Test
+    void reportedErrorReadsTheErrorLineAndNothingElse() {
+        assertThat(Landing.reportedError("error=found no address for node n4 (getent hosts n4); use --interface\n"))
+                .contains("found no address for node n4 (getent hosts n4); use --interface");
+        assertThat(Landing.reportedError("error=\n")).contains("its wrapper failed (no message)");
+        assertThat(Landing.reportedError("address=10.0.0.2\nport=6780\nnode=n2\njob=7\nstep=0\npid=42\n")).isEmpty();
+    }
+
+    @Test
     void aCarrierThatEndsFailsAtOnceWithHowItEnded() {
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> Landing.await(plan(), context(Duration.ofSeconds(30)), "its step", "its srun",

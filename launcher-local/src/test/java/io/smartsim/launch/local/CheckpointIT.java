@@ -169,6 +169,11 @@ class CheckpointIT {
             assertThat(db.health().shards().stream().mapToLong(ShardHealth::keys).sum()).isEqualTo(6300);
             assertThat(progress).anySatisfy(l -> assertThat(l).startsWith("shard 0 (slots 0-5461): resuming from "
                     + dir.toRealPath().resolve("db/db_0/dump.rdb")));
+            // The stopped run's log stays beside the new one: how the last run ended is still there to read.
+            Path log = dir.resolve("db/db_0/db_0.log");
+            assertThat(Files.readString(log.resolveSibling("db_0.log.1"))).contains("User requested shutdown",
+                    "DB saved on disk");
+            assertThat(Files.readString(log)).contains("DB loaded from disk").doesNotContain("User requested shutdown");
             exp.stop(db);
         }
     }

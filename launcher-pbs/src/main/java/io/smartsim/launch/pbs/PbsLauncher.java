@@ -17,6 +17,7 @@ import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -432,20 +433,22 @@ public final class PbsLauncher implements Launcher {
             return List.of(landed);
         }
 
-        /** Configs and scripts, where the scheduler commands run; stale reports, logs and node maps removed. */
+        /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
         private void writeFiles() {
             String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
             Optional<String> itf = plan.spec().interfaces().stream().findFirst();
             List<Path> stale = new ArrayList<>();
+            List<Path> logs = new ArrayList<>();
             for (ShardPlan s : plan.shards()) {
                 runner.writeFile(s.configPath(), s.config(), cap());
                 runner.writeFile(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary), cap());
                 // A node map from an earlier run would make the shard rejoin its old cluster.
-                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), s.logPath(),
-                        PbsScripts.reportPath(s), PbsScripts.consoleLog(s)));
+                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), PbsScripts.reportPath(s)));
+                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
+                logs.addAll(List.of(s.logPath(), PbsScripts.consoleLog(s)));
             }
             if (opts.batch()) {
-                stale.add(PbsScripts.batchOutput(plan));
+                logs.add(PbsScripts.batchOutput(plan));
             }
             if (plan.spec().lease().isPresent()) {
                 // Started by each wrapper before it execs the server; the lease file itself is core's.
@@ -453,6 +456,7 @@ public final class PbsLauncher implements Launcher {
                 plan.shards().forEach(s -> stale.add(PbsScripts.leaseOutput(s)));
             }
             runner.deleteFiles(stale, cap());
+            runner.keepPrevious(logs, cap());
             // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
             plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             if (opts.batch()) {
@@ -530,7 +534,11 @@ public final class PbsLauncher implements Launcher {
                     }
                     ShardPlan s = plan.shards().get(i);
                     if (landed[i] == null) {
-                        readReport(runner, s).ifPresent(r -> land(s, r));
+                        try {
+                            readReport(runner, s).ifPresent(r -> land(s, r));
+                        } catch (Landing.WrapperFailed e) {
+                            throw failure(s, e.getMessage());
+                        }
                     }
                     boolean pong = landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
                             ctx.deadline().capMillis(PING_TIMEOUT), plan.access());
@@ -678,8 +686,13 @@ public final class PbsLauncher implements Launcher {
     }
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
+        Optional<String> text = runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT);
+        Optional<String> error = text.flatMap(Landing::reportedError);
+        if (error.isPresent()) {
+            throw new Landing.WrapperFailed(error.get());
+        }
         try {
-            return runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
+            return text.map(ShardReport::parse);
         } catch (IllegalArgumentException e) {
             return Optional.empty(); // renamed into place while we looked; read it next round
         }

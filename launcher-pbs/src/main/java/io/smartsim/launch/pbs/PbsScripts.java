@@ -1,12 +1,13 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.script.Shell;
-import io.smartsim.launch.script.Template;
-
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
 import io.smartsim.launch.supervise.LeaseGuard;
+import io.smartsim.launch.util.ListeningPorts;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,6 +75,7 @@ public final class PbsScripts {
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
         v.put("watchOutput", consoleLog(s).toString());
+        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs"));
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));

@@ -7,6 +7,14 @@
 set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
+report={{report}}
+# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
+# says why at once instead of waiting out its startup timeout.
+fail() {
+    echo "smartsim-launch: $2" >&2
+    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
+    exit "$1"
+}
 # The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
 interface={{interface}}
@@ -18,11 +26,10 @@ else
     what="node $node (getent hosts)"
 fi
 if [ -z "$addr" ]; then
-    echo "smartsim-launch: found no address for $what" >&2
-    exit 3
+    fail 3 "found no address for $what"
 fi
-report={{report}}
-# Written whole, then renamed: the launcher never reads half a report. Over ssh PBS_JOBID is not set.
+addrs=("$addr")
+{{raw portCheck}}# Written whole, then renamed: the launcher never reads half a report. Over ssh PBS_JOBID is not set.
 printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\npid=%s\n' "$addr" {{port}} "$node" \
     "$(hostname)" "${PBS_JOBID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"
 # Started over ssh: the ssh client (the batch job's, or the launcher's in a job) is the shard's only tie to the job,

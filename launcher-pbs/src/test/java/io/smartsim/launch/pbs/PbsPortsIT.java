@@ -134,4 +134,33 @@ class PbsPortsIT {
         assertThat(Processes.serversUnder(tmp)).as("no server started").isEmpty();
         assertThat(Processes.leftBehind(tmp)).as("no wrapper or ssh client started").isEmpty();
     }
+
+    /**
+     * As a batch job the nodes are only known inside the job: each shard's wrapper looks at its node's listening
+     * sockets before the server starts. A bus port held on n3's address fails that shard with the holder named, the
+     * launcher says so and deletes the job, and nothing is left.
+     */
+    @Test
+    void aFixedPortInUseInABatchJobFailsOnItsNodeNamingTheHolderAndTheJobIsDeleted() throws Exception {
+        int base = Processes.freeBase(2);
+        usedPorts.addAll(Processes.range(base, 2));
+        int bus = base + OrchestratorSpec.BUS_PORT_OFFSET;
+        List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress("127.0.1.3", bus)); // n3's bus port
+            try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"), progress::add)) {
+                Orchestrator db = exp.createOrchestrator(PbsTestJobs.batch(OrchestratorSpec.builder().nodes(3)
+                        .instancesPerNode(1).port(base)).build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
+                        .hasMessageContaining("port " + bus + " is taken on node n3 (127.0.1.3), held by pid "
+                                + ProcessHandle.current().pid() + " (java); choose another --port, or --port auto");
+            } finally {
+                progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
+                        .forEach(jobs::add);
+            }
+        }
+        assertThat(jobs).as("a batch job was submitted").hasSize(1);
+        assertThat(PbsTestJobs.awaitFinished(jobs.get(0))).as("batch job %s deleted", jobs.get(0)).isTrue();
+        assertThat(Processes.leftUnder(tmp, Processes.GRACE)).as("no shard left on n1 or n2").isEmpty();
+    }
 }

@@ -19,6 +19,7 @@ import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
@@ -333,16 +334,22 @@ public final class SlurmLauncher implements Launcher {
             return List.of(landed);
         }
 
-        /** Configs and scripts, where the scheduler commands run; stale reports, logs and node maps removed. */
+        /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
         private void writeFiles() {
             List<Path> stale = new ArrayList<>();
+            List<Path> logs = new ArrayList<>();
             for (ShardPlan s : plan.shards()) {
                 runner.writeFile(s.configPath(), s.config(), cap());
                 // A node map from an earlier run would make the shard rejoin its old cluster.
-                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), s.logPath(),
-                        SlurmScripts.reportPath(s), SlurmScripts.consoleLog(s)));
+                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), SlurmScripts.reportPath(s)));
+                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
+                logs.addAll(List.of(s.logPath(), SlurmScripts.consoleLog(s)));
+            }
+            if (opts.batch()) {
+                logs.add(SlurmScripts.batchOutput(plan));
             }
             runner.deleteFiles(stale, cap());
+            runner.keepPrevious(logs, cap());
             // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
             plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
@@ -451,7 +458,11 @@ public final class SlurmLauncher implements Launcher {
                         throw failure(s, "its srun " + sruns.get(i).exit().get());
                     }
                     if (landed[i] == null) {
-                        readReport(runner, s).ifPresent(r -> land(s, r));
+                        try {
+                            readReport(runner, s).ifPresent(r -> land(s, r));
+                        } catch (Landing.WrapperFailed e) {
+                            throw failure(s, e.getMessage());
+                        }
                     }
                     if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
                             ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
@@ -627,7 +638,12 @@ public final class SlurmLauncher implements Launcher {
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
-        return runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT).map(ShardReport::parse);
+        Optional<String> text = runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT);
+        Optional<String> error = text.flatMap(Landing::reportedError);
+        if (error.isPresent()) {
+            throw new Landing.WrapperFailed(error.get());
+        }
+        return text.map(ShardReport::parse);
     }
 
     /** The job as squeue sees it; empty once it has left the queue. */

@@ -1,11 +1,12 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.script.Shell;
-import io.smartsim.launch.script.Template;
-
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.script.Shell;
+import io.smartsim.launch.script.Template;
 import io.smartsim.launch.supervise.LeaseGuard;
+import io.smartsim.launch.util.ListeningPorts;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,6 +62,7 @@ public final class SlurmScripts {
         v.put("interfaces", Shell.join(interfaces));
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
+        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs"));
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));

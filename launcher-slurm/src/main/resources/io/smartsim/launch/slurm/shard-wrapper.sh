@@ -5,6 +5,14 @@
 set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
+report={{report}}
+# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
+# says why at once instead of waiting out its startup timeout.
+fail() {
+    echo "smartsim-launch: $2" >&2
+    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
+    exit "$1"
+}
 # SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
 # to the node's address).
 node=${SLURMD_NODENAME:-$(hostname)}
@@ -15,8 +23,7 @@ addrs=()
 for itf in "${interfaces[@]}"; do
     a=$(ip -o -4 addr show dev "$itf" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
     if [ -z "$a" ]; then
-        echo "smartsim-launch: interface $itf has no IPv4 address on node $node (ip -o -4 addr show dev $itf)" >&2
-        exit 3
+        fail 3 "interface $itf has no IPv4 address on node $node (ip -o -4 addr show dev $itf)"
     fi
     addrs+=("$a")
 done
@@ -25,14 +32,12 @@ if [ "${#addrs[@]}" -eq 0 ]; then
     # loopback answer when the shards are on more than one host, and asks for --interface.
     a=$(getent hosts "$node" | awk '{ print $1; exit }')
     if [ -z "$a" ]; then
-        echo "smartsim-launch: found no address for node $node (getent hosts $node); use --interface" >&2
-        exit 3
+        fail 3 "found no address for node $node (getent hosts $node); use --interface"
     fi
     addrs=("$a")
 fi
 addr=${addrs[0]}
-report={{report}}
-# Written whole, then renamed: the launcher never reads half a report.
+{{raw portCheck}}# Written whole, then renamed: the launcher never reads half a report.
 printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' \
     "$addr" "${addrs[*]}" {{port}} "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \
     > "$report.tmp" && mv -f "$report.tmp" "$report"

@@ -49,4 +49,17 @@ final class HolderJobs {
         }
         throw new AssertionError("holder job " + id + " did not start running within 30 s");
     }
+
+    /** Whether job {@code id} has ended for good (or left squeue) within 30 s. */
+    static boolean gone(String id) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < until) {
+            List<SlurmParsers.Job> j = SlurmParsers.jobs(SH.run(SlurmCommands.squeueJobs(List.of(id)), CMD).stdout());
+            if (j.isEmpty() || j.get(0).finished()) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
 }

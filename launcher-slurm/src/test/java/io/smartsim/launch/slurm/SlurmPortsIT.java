@@ -120,4 +120,32 @@ class SlurmPortsIT {
         assertThat(Processes.serversUnder(tmp)).as("no server started").isEmpty();
         assertThat(steps(job)).as("no shard step started").containsOnly(job + ".batch");
     }
+
+    /**
+     * As a batch job the nodes are only known inside the job: each shard's wrapper looks at its node's listening
+     * sockets before the server starts. A fixed port held on n2's address fails that shard with the holder named,
+     * the launcher says so and cancels the job, and nothing is left.
+     */
+    @Test
+    void aFixedPortInUseInABatchJobFailsOnItsNodeNamingTheHolderAndTheJobIsCancelled() throws Exception {
+        int base = Processes.freeBase(2);
+        usedPorts.addAll(Processes.range(base, 2));
+        List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket held = new ServerSocket()) {
+            held.bind(new InetSocketAddress("127.0.1.2", base)); // n2's shard port, held by this JVM
+            try (Experiment exp = Experiment.create("slurm-ports", tmp.resolve("exp"), progress::add)) {
+                Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
+                        .instancesPerNode(1).port(base).launcherOption("batch", "true").build());
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
+                        .hasMessageContaining("port " + base + " is taken on node n2 (127.0.1.2), held by pid "
+                                + ProcessHandle.current().pid() + " (java); choose another --port, or --port auto");
+            } finally {
+                progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
+                        .forEach(jobs::add);
+            }
+        }
+        assertThat(jobs).as("a batch job was submitted").hasSize(1);
+        assertThat(HolderJobs.gone(jobs.get(0))).as("batch job %s cancelled", jobs.get(0)).isTrue();
+        assertThat(Processes.leftUnder(tmp, Processes.GRACE)).as("no shard left on n1 or n3").isEmpty();
+    }
 }

@@ -144,6 +144,19 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
     }
 
     @Override
+    public void keepPrevious(List<Path> paths, Duration timeout) {
+        if (paths.isEmpty()) {
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", SshCommands.KEEP_PREVIOUS_SCRIPT, "sh"));
+        paths.forEach(p -> argv.add(p.toString()));
+        CommandResult r = run(argv, timeout);
+        if (!r.ok()) {
+            throw new LaunchException("cannot keep the previous logs on " + where() + ": " + r.describe());
+        }
+    }
+
+    @Override
     public void deleteFiles(List<Path> paths, Duration timeout) {
         if (paths.isEmpty()) {
             return;

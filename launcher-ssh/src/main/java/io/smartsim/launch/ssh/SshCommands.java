@@ -10,8 +10,9 @@ import java.util.stream.Collectors;
 final class SshCommands {
     /**
      * Starts shards detached and prints one pid a line, in order. Arguments: the server binary, then six per
-     * shard: work dir, config file, console file, two stale files to remove first (the cluster's node map
-     * from an earlier run, which would make the shard rejoin its old cluster, and the old log), and the address
+     * shard: work dir, config file, console file, the cluster's node map from an earlier run (removed first: it
+     * would make the shard rejoin its old cluster), the log (the earlier run's log and console are kept as NAME.1),
+     * and the address
      * to announce to the cluster ("" when standalone): a host with several addresses would otherwise announce
      * the source address the kernel picks for the cluster bus, which the other shards may not reach.
      * {@code setsid} puts the server in its own session, so it outlives this SSH session; {@code $!} is the
@@ -24,7 +25,8 @@ final class SshCommands {
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
             "while [ $# -ge 6 ]; do",
             "  cd -- \"$1\" || exit 3",
-            "  rm -f -- \"$4\" \"$5\"",
+            "  rm -f -- \"$4\"",
+            "  for f in \"$5\" \"$3\"; do if [ -e \"$f\" ]; then mv -f -- \"$f\" \"$f.1\" || exit 3; fi; done",
             "  if [ -n \"$6\" ]; then",
             "    nohup $detach \"$bin\" \"$2\" --cluster-announce-ip \"$6\" >\"$3\" 2>&1 </dev/null &",
             "  else",
@@ -33,6 +35,10 @@ final class SshCommands {
             "  echo $!",
             "  shift 6",
             "done");
+
+    /** Each existing file argument becomes {@code NAME.1} (the previous run's log kept); see keepPrevious. */
+    static final String KEEP_PREVIOUS_SCRIPT =
+            "for f do if [ -e \"$f\" ]; then mv -f -- \"$f\" \"$f.1\" || exit 1; fi; done";
 
     /**
      * Starts the lease guards ({@code --lease}) detached, like the shards, and prints one pid a line, in order.

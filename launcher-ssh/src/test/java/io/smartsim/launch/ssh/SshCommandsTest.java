@@ -3,6 +3,10 @@ package io.smartsim.launch.ssh;
 import io.smartsim.launch.script.Shell;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.Map;
@@ -24,6 +28,21 @@ class SshCommandsTest {
         assertThat(line).endsWith(" sh redis-server /exp/db/db_0 /exp/db/db_0/redis.conf /exp/db/db_0/db_0.out "
                 + "/exp/db/db_0/nodes-6780.conf /exp/db/db_0/db_0.log 10.0.0.1 '/exp dir/db/db_1' '/exp dir/db/db_1/redis.conf' "
                 + "'/exp dir/db/db_1/db_1.out' '/exp dir/db/db_1/nodes-6781.conf' '/exp dir/db/db_1/db_1.log' ''");
+    }
+
+    /** The script as a host's sh runs it: each existing file becomes NAME.1 (replacing the older), missing ones pass. */
+    @Test
+    void keepPreviousKeepsEachExistingFileAsDotOne(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("db 0.log");
+        Files.writeString(log, "last run\n");
+        Files.writeString(dir.resolve("db 0.log.1"), "the run before\n");
+        Process sh = new ProcessBuilder("sh", "-c", SshCommands.KEEP_PREVIOUS_SCRIPT, "sh", log.toString(),
+                dir.resolve("missing.out").toString()).redirectErrorStream(true).start();
+        String out = new String(sh.getInputStream().readAllBytes());
+        assertThat(sh.waitFor()).as(out).isZero();
+        assertThat(log).doesNotExist();
+        assertThat(dir.resolve("db 0.log.1")).hasContent("last run");
+        assertThat(dir.resolve("missing.out.1")).doesNotExist();
     }
 
     @Test
