@@ -17,6 +17,16 @@ fail() {
 }
 # The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
+# Over ssh (end-with-ssh) the shard lives only as long as sshd's session, this shell's parent (the client ran
+# `exec bash ...`). A parent that is no longer sshd means the session ended (the job was deleted) before the
+# server started: it must not start at all.
+if [ "${2:-}" = end-with-ssh ]; then
+    session=$PPID
+    case "$(cat "/proc/$session/comm" 2>/dev/null)" in
+        sshd*) ;;
+        *) fail 5 "the ssh session that started shard 2 on node $node ended before its server started" ;;
+    esac
+fi
 interface=ib0
 if [ -n "$interface" ]; then
     addr=$(ip -o -4 addr show dev "$interface" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
@@ -30,48 +40,20 @@ if [ -z "$addr" ]; then
 fi
 addrs=("$addr")
 # A port the shard needs that something on this node already listens on (on an address it binds, or on
-# every address) stops it here, before the server starts, naming the holder where /proc tells.
-port_holders() {
-    local hex want=() w a b c d
-    hex=$(printf '%04X' "$1")
-    shift
-    for w in "$@"; do
-        IFS=. read -r a b c d <<< "$w"
-        want+=("$(printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a")")
-    done
-    for f in /proc/net/tcp /proc/net/tcp6; do
-        [ -r "$f" ] && awk -v p="$hex" -v w="${want[*]}" 'NR > 1 && $4 == "0A" {
-            split($2, x, ":"); if (x[2] != p) next
-            if (x[1] ~ /^0+$/) { print $10; next }
-            n = split(w, ws, " ")
-            for (i = 1; i <= n; i++) if (x[1] == ws[i] || x[1] == "0000000000000000FFFF0000" ws[i]) print $10
-        }' "$f"
-    done | sort -u | while read -r inode; do
-        pids=$(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" 2>/dev/null | cut -d/ -f3 | sort -u)
-        if [ -n "$pids" ]; then
-            for p in $pids; do echo "pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"; done
-        else
-            echo "a process of another user"
-        fi
-    done
-}
-for p in 6780 16780; do
-    held=$(port_holders "$p" "${addrs[@]}" | sort -u | paste -sd, - | sed 's/,/, /g')
-    if [ -n "$held" ]; then
-        fail 4 "port $p is taken on node $node (${addrs[*]}), held by $held; choose another "\
-"--port, or --port auto"
-    fi
-done
+# every address) stops it here, before the server starts, naming the holder (ports-held.sh reads /proc).
+busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780' "${addrs[@]}")
+if [ -n "$busy" ]; then
+    fail 4 "port ${busy%% *} is taken on node $node (${addrs[*]}), held by ${busy#* }; "\
+"choose another --port, or --port auto"
+fi
 # Written whole, then renamed: the launcher never reads half a report. Over ssh PBS_JOBID is not set.
 printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\npid=%s\n' "$addr" 6780 "$node" \
     "$(hostname)" "${PBS_JOBID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"
 # Started over ssh: the ssh client (the batch job's, or the launcher's in a job) is the shard's only tie to the job,
-# and sshd leaves a command running when its client dies. So when sshd's session (this shell's parent: the client
-# ran `exec bash ...`) ends, because the client was killed, with the job or by SIGKILL, a watch beside the server
-# stops it: SIGTERM (a clean shutdown), SIGKILL if it still runs 60 s later. The watch's output is its own, so the
-# session still ends with the server.
-if [ "${2:-}" = end-with-ssh ] && [ "$PPID" != 1 ]; then
-    session=$PPID
+# and sshd leaves a command running when its client dies. So when sshd's session ends, because the client was
+# killed, with the job or by SIGKILL, a watch beside the server stops it: SIGTERM (a clean shutdown), SIGKILL if it
+# still runs 60 s later. The watch's output is its own, so the session still ends with the server.
+if [ "${2:-}" = end-with-ssh ]; then
     server=$$
     (
         while kill -0 "$session" 2>/dev/null; do

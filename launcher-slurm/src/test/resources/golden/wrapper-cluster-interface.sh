@@ -38,38 +38,12 @@ if [ "${#addrs[@]}" -eq 0 ]; then
 fi
 addr=${addrs[0]}
 # A port the shard needs that something on this node already listens on (on an address it binds, or on
-# every address) stops it here, before the server starts, naming the holder where /proc tells.
-port_holders() {
-    local hex want=() w a b c d
-    hex=$(printf '%04X' "$1")
-    shift
-    for w in "$@"; do
-        IFS=. read -r a b c d <<< "$w"
-        want+=("$(printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a")")
-    done
-    for f in /proc/net/tcp /proc/net/tcp6; do
-        [ -r "$f" ] && awk -v p="$hex" -v w="${want[*]}" 'NR > 1 && $4 == "0A" {
-            split($2, x, ":"); if (x[2] != p) next
-            if (x[1] ~ /^0+$/) { print $10; next }
-            n = split(w, ws, " ")
-            for (i = 1; i <= n; i++) if (x[1] == ws[i] || x[1] == "0000000000000000FFFF0000" ws[i]) print $10
-        }' "$f"
-    done | sort -u | while read -r inode; do
-        pids=$(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" 2>/dev/null | cut -d/ -f3 | sort -u)
-        if [ -n "$pids" ]; then
-            for p in $pids; do echo "pid $p ($(cat "/proc/$p/comm" 2>/dev/null))"; done
-        else
-            echo "a process of another user"
-        fi
-    done
-}
-for p in 6780 16780; do
-    held=$(port_holders "$p" "${addrs[@]}" | sort -u | paste -sd, - | sed 's/,/, /g')
-    if [ -n "$held" ]; then
-        fail 4 "port $p is taken on node $node (${addrs[*]}), held by $held; choose another "\
-"--port, or --port auto"
-    fi
-done
+# every address) stops it here, before the server starts, naming the holder (ports-held.sh reads /proc).
+busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780' "${addrs[@]}")
+if [ -n "$busy" ]; then
+    fail 4 "port ${busy%% *} is taken on node $node (${addrs[*]}), held by ${busy#* }; "\
+"choose another --port, or --port auto"
+fi
 # Written whole, then renamed: the launcher never reads half a report.
 printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' \
     "$addr" "${addrs[*]}" 6780 "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \

@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
         exitCodeList = {"0:The plan was printed.", Errors.EXIT_DOC_FAILED, Errors.EXIT_DOC_USAGE})
 public final class DbPlanCommand implements Callable<Integer> {
     /** Scripts shown in full; past this many, the first {@link #SCRIPTS_SHOWN_OF_MANY} and the others' names. */
-    private static final int SCRIPTS_SHOWN = 4;
+    private static final int SCRIPTS_SHOWN = 5; // a 3-node batch job: its script, 3 wrappers, their port check
     private static final int SCRIPTS_SHOWN_OF_MANY = 2;
 
     @Spec

@@ -33,7 +33,8 @@ class DbPlanScriptsTest {
                 "script orchestrator_1/orchestrator_1.slurm.sh (" + dir.resolve("orchestrator_1/orchestrator_1.slurm.sh")
                         + "):",
                 "script orchestrator_2/orchestrator_2.slurm.sh (" + dir.resolve("orchestrator_2/orchestrator_2.slurm.sh")
-                        + "):");
+                        + "):",
+                "script ports-held.sh (" + dir.resolve("ports-held.sh") + "):");
         assertThat(lines).contains("  #SBATCH --nodes=3", "  #SBATCH --time=00:10:00", "  #SBATCH --partition=debug",
                 "  report=" + dir.resolve("orchestrator_1/orchestrator_1.where"));
         assertThat(lines.get(lines.size() - 1)).startsWith("preflight: ");
@@ -47,8 +48,8 @@ class DbPlanScriptsTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(headings(r.out().lines().toList())).hasSize(2);
-        assertThat(r.out()).contains("\nand 5 more script(s), orchestrator_1/orchestrator_1.slurm.sh to "
-                + "orchestrator_5/orchestrator_5.slurm.sh (--json prints every one)\n");
+        assertThat(r.out()).contains("\nand 6 more script(s), orchestrator_1/orchestrator_1.slurm.sh to "
+                + "ports-held.sh (--json prints every one)\n");
     }
 
     @Test
@@ -66,7 +67,7 @@ class DbPlanScriptsTest {
         assertThat(names).containsExactly("orchestrator.sbatch", "orchestrator_0/orchestrator_0.slurm.sh",
                 "orchestrator_1/orchestrator_1.slurm.sh", "orchestrator_2/orchestrator_2.slurm.sh",
                 "orchestrator_3/orchestrator_3.slurm.sh", "orchestrator_4/orchestrator_4.slurm.sh",
-                "orchestrator_5/orchestrator_5.slurm.sh");
+                "orchestrator_5/orchestrator_5.slurm.sh", "ports-held.sh");
         assertThat(scripts.get("orchestrator.sbatch").asText()).startsWith("#!/bin/bash\n")
                 .contains("#SBATCH --ntasks-per-node=2\n");
     }

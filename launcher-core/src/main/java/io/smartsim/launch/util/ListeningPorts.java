@@ -53,50 +53,38 @@ public final class ListeningPorts {
             "done",
             "exit 0");
 
+    /** The file name of {@link #heldScript()} in an orchestrator's directory. */
+    public static final String HELD_SCRIPT = "ports-held.sh";
+
     /**
-     * A block for a shard's wrapper (bash), run on the node before it reports and execs the server: each of
-     * {@code ports} that something already listens on, on one of the addresses the shard binds ({@code addrsVar}, a
-     * bash array the wrapper has set) or on every address, stops the wrapper through its {@code fail CODE MESSAGE}
-     * (exit code 4) with a message naming the holder ({@code pid N (comm)}, as {@link #OWNERS_SCRIPT} finds it). Where no launcher could look first (a
-     * batch job's nodes are only known inside it), a busy fixed port so still fails before the server starts.
+     * A script for the nodes (bash): {@code ports-held.sh 'PORT ...' ADDRESS...} prints the first of the ports that
+     * something already listens on, on one of the addresses or on every address, and who holds it ({@code 6780 pid
+     * 1234 (redis-server)}, as {@link #OWNERS_SCRIPT} finds it); nothing when all are free.
      */
-    public static String wrapperCheck(List<Integer> ports, String addrsVar) {
+    public static String heldScript() {
+        return io.smartsim.launch.script.Template.resource(ListeningPorts.class, HELD_SCRIPT).render(Map.of());
+    }
+
+    /**
+     * A block for a shard's wrapper (bash), run on the node before it reports and execs the server: when
+     * {@code script} ({@link #heldScript()}, on the shared file system) finds one of {@code ports} taken on the
+     * addresses in the bash array {@code addrsVar}, the wrapper stops through its {@code fail CODE MESSAGE} (exit code
+     * 4), naming the holder. Where no launcher could look first (a batch job's nodes are only known inside it), a busy
+     * fixed port so still fails before the server starts.
+     */
+    public static String wrapperCheck(List<Integer> ports, String addrsVar, java.nio.file.Path script) {
         StringBuilder list = new StringBuilder();
         ports.forEach(p -> list.append(list.length() == 0 ? "" : " ").append(p));
         return String.join("\n",
                 "# A port the shard needs that something on this node already listens on (on an address it binds, or on",
-                "# every address) stops it here, before the server starts, naming the holder where /proc tells.",
-                "port_holders() {",
-                "    local hex want=() w a b c d",
-                "    hex=$(printf '%04X' \"$1\")",
-                "    shift",
-                "    for w in \"$@\"; do",
-                "        IFS=. read -r a b c d <<< \"$w\"",
-                "        want+=(\"$(printf '%02X%02X%02X%02X' \"$d\" \"$c\" \"$b\" \"$a\")\")",
-                "    done",
-                "    for f in /proc/net/tcp /proc/net/tcp6; do",
-                "        [ -r \"$f\" ] && awk -v p=\"$hex\" -v w=\"${want[*]}\" 'NR > 1 && $4 == \"0A\" {",
-                "            split($2, x, \":\"); if (x[2] != p) next",
-                "            if (x[1] ~ /^0+$/) { print $10; next }",
-                "            n = split(w, ws, \" \")",
-                "            for (i = 1; i <= n; i++) if (x[1] == ws[i] || x[1] == \"0000000000000000FFFF0000\" ws[i]) print $10",
-                "        }' \"$f\"",
-                "    done | sort -u | while read -r inode; do",
-                "        pids=$(find /proc/[0-9]*/fd -lname \"socket:\\[$inode\\]\" 2>/dev/null | cut -d/ -f3 | sort -u)",
-                "        if [ -n \"$pids\" ]; then",
-                "            for p in $pids; do echo \"pid $p ($(cat \"/proc/$p/comm\" 2>/dev/null))\"; done",
-                "        else",
-                "            echo \"a process of another user\"",
-                "        fi",
-                "    done",
-                "}",
-                "for p in " + list + "; do",
-                "    held=$(port_holders \"$p\" \"${" + addrsVar + "[@]}\" | sort -u | paste -sd, - | sed 's/,/, /g')",
-                "    if [ -n \"$held\" ]; then",
-                "        fail 4 \"port $p is taken on node $node (${" + addrsVar + "[*]}), held by $held; choose another \"\\",
-                "\"--port, or --port auto\"",
-                "    fi",
-                "done",
+                "# every address) stops it here, before the server starts, naming the holder (" + HELD_SCRIPT
+                        + " reads /proc).",
+                "busy=$(/bin/bash " + io.smartsim.launch.script.Shell.quote(script.toString()) + " '" + list + "' \"${"
+                        + addrsVar + "[@]}\")",
+                "if [ -n \"$busy\" ]; then",
+                "    fail 4 \"port ${busy%% *} is taken on node $node (${" + addrsVar + "[*]}), held by ${busy#* }; \"\\",
+                "\"choose another --port, or --port auto\"",
+                "fi",
                 "");
     }
 

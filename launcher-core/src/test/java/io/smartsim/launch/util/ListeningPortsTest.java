@@ -87,4 +87,35 @@ class ListeningPortsTest {
                 .contains("held by pid 42 (redis-server), a process of uid 0 that this user cannot inspect");
         assertThat(ListeningPorts.heldBy("")).isEmpty();
     }
+
+    /** ports-held.sh as a node's bash runs it, against a socket this JVM holds: the address decides. */
+    @Test
+    void heldScriptNamesTheHolderOfAPortOnTheShardsAddressOnly() throws Exception {
+        try (java.net.ServerSocket held = new java.net.ServerSocket()) {
+            held.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            int port = held.getLocalPort();
+            String script = ListeningPorts.heldScript();
+            assertThat(bash(script, "1 " + port, "127.0.0.1"))
+                    .isEqualTo(port + " pid " + ProcessHandle.current().pid() + " (java)\n");
+            assertThat(bash(script, Integer.toString(port), "127.0.0.2")).as("another address: free").isEmpty();
+            assertThat(bash(script, "1", "127.0.0.1")).as("nothing listens on port 1").isEmpty();
+        }
+    }
+
+    private static String bash(String script, String ports, String address) throws Exception {
+        Process p = new ProcessBuilder("bash", "-c", script, "ports-held.sh", ports, address).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        String err = new String(p.getErrorStream().readAllBytes());
+        assertThat(p.waitFor()).as(err).isZero();
+        assertThat(err).isEmpty();
+        return out;
+    }
+
+    @Test
+    void theWrappersCheckRunsTheScriptWithThePortsAndFailsNamingTheHolder() {
+        assertThat(ListeningPorts.wrapperCheck(List.of(6780, 16780), "addrs",
+                java.nio.file.Path.of("/exp/db/ports-held.sh")))
+                .contains("busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780' \"${addrs[@]}\")")
+                .contains("fail 4 \"port ${busy%% *} is taken on node $node (${addrs[*]}), held by ${busy#* }; ");
+    }
 }

@@ -439,6 +439,7 @@ public final class PbsLauncher implements Launcher {
             Optional<String> itf = plan.spec().interfaces().stream().findFirst();
             List<Path> stale = new ArrayList<>();
             List<Path> logs = new ArrayList<>();
+            runner.writeFile(plan.dir().resolve(ListeningPorts.HELD_SCRIPT), ListeningPorts.heldScript(), cap());
             for (ShardPlan s : plan.shards()) {
                 runner.writeFile(s.configPath(), s.config(), cap());
                 runner.writeFile(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary), cap());
@@ -767,6 +768,7 @@ public final class PbsLauncher implements Launcher {
         }
         out.put(plan.dir().relativize(PbsScripts.wrapperPath(s)).toString(),
                 PbsScripts.wrapper(plan, s, plan.spec().interfaces().stream().findFirst(), binary));
+        out.put(ListeningPorts.HELD_SCRIPT, ListeningPorts.heldScript()); // run by each wrapper before its server
         return out;
     }
 

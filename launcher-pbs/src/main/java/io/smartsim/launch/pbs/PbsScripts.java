@@ -75,7 +75,8 @@ public final class PbsScripts {
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
         v.put("watchOutput", consoleLog(s).toString());
-        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs"));
+        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
+                plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));

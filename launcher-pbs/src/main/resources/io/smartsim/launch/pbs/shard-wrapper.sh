@@ -17,6 +17,16 @@ fail() {
 }
 # The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
+# Over ssh (end-with-ssh) the shard lives only as long as sshd's session, this shell's parent (the client ran
+# `exec bash ...`). A parent that is no longer sshd means the session ended (the job was deleted) before the
+# server started: it must not start at all.
+if [ "${2:-}" = end-with-ssh ]; then
+    session=$PPID
+    case "$(cat "/proc/$session/comm" 2>/dev/null)" in
+        sshd*) ;;
+        *) fail 5 "the ssh session that started shard {{raw index}} on node $node ended before its server started" ;;
+    esac
+fi
 interface={{interface}}
 if [ -n "$interface" ]; then
     addr=$(ip -o -4 addr show dev "$interface" 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }')
@@ -33,12 +43,10 @@ addrs=("$addr")
 printf 'address=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\npid=%s\n' "$addr" {{port}} "$node" \
     "$(hostname)" "${PBS_JOBID:-}" "$$" > "$report.tmp" && mv -f "$report.tmp" "$report"
 # Started over ssh: the ssh client (the batch job's, or the launcher's in a job) is the shard's only tie to the job,
-# and sshd leaves a command running when its client dies. So when sshd's session (this shell's parent: the client
-# ran `exec bash ...`) ends, because the client was killed, with the job or by SIGKILL, a watch beside the server
-# stops it: SIGTERM (a clean shutdown), SIGKILL if it still runs 60 s later. The watch's output is its own, so the
-# session still ends with the server.
-if [ "${2:-}" = end-with-ssh ] && [ "$PPID" != 1 ]; then
-    session=$PPID
+# and sshd leaves a command running when its client dies. So when sshd's session ends, because the client was
+# killed, with the job or by SIGKILL, a watch beside the server stops it: SIGTERM (a clean shutdown), SIGKILL if it
+# still runs 60 s later. The watch's output is its own, so the session still ends with the server.
+if [ "${2:-}" = end-with-ssh ]; then
     server=$$
     (
         while kill -0 "$session" 2>/dev/null; do

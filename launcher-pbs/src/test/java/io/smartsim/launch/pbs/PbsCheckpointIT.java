@@ -130,17 +130,29 @@ class PbsCheckpointIT {
                 .as("the user's job outlives the orchestrator").isTrue();
     }
 
-    /** The batch job's output and each shard's run-command output: what a failed check shows. */
     private String trail() throws Exception {
-        StringBuilder out = new StringBuilder();
-        Path db = tmp.resolve("exp").resolve("db");
-        try (var files = Files.walk(db)) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".pbs.out") || f.toString().endsWith(".out"))
-                    .sorted().toList()) {
-                out.append("\n--- ").append(db.relativize(f)).append(":\n").append(Files.readString(f));
-            }
+        return PbsTestJobs.trail(tmp.resolve("exp").resolve("db"));
+    }
+
+    /** 3 nodes x 1 shard with {@code --checkpoint aof} as a batch job over ssh, on {@code port}. */
+    private OrchestratorSpec aofBatch(int port) {
+        ports.add(port);
+        return PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1).port(port)
+                .checkpoint(Checkpoint.aof())).build();
+    }
+
+    /** Starts {@code spec}, writes {@code keys} keys, and leaves it running unwatched, as a lost allocation is. */
+    private String startBatchWithAofAndLoseIt(OrchestratorSpec spec, int keys) throws Exception {
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(spec);
+            exp.start(db);
+            String job = db.shards().get(0).handle().get(PbsLauncher.JOB);
+            jobs.add(job);
+            DataChecks.write(db, keys);
+            Thread.sleep(1500); // acknowledged more than a second before the loss: fsynced (appendfsync everysec)
+            exp.detach(db); // the allocation is lost next; nobody stops it
+            return job;
         }
-        return out.toString();
     }
 
     /**
@@ -150,19 +162,7 @@ class PbsCheckpointIT {
      */
     @Test
     void batchShardsOverSshEndWhenTheJobsSshClientsAreKilled() throws Exception {
-        int port = 13500;
-        ports.add(port);
-        OrchestratorSpec spec = PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
-                .port(port).checkpoint(Checkpoint.aof())).build();
-        String job;
-        try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(spec);
-            exp.start(db);
-            job = db.shards().get(0).handle().get(PbsLauncher.JOB);
-            jobs.add(job);
-            DataChecks.write(db, 1000);
-            exp.detach(db);
-        }
+        String job = startBatchWithAofAndLoseIt(aofBatch(13500), 1000);
         assertThat(Processes.serversUnder(tmp)).hasSize(3);
         // The job's own processes, as the scheduler's SIGKILL would find them: the batch shell (on the testbed, the
         // Slurm batch step's script) and its ssh clients.
@@ -186,20 +186,8 @@ class PbsCheckpointIT {
 
     @Test
     void aDeletedBatchJobsDataComesBackInANewBatchJob() throws Exception {
-        int port = 13400;
-        ports.add(port);
-        OrchestratorSpec spec = PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
-                .port(port).checkpoint(Checkpoint.aof())).build();
-        String first;
-        try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(spec);
-            exp.start(db);
-            first = db.shards().get(0).handle().get(PbsLauncher.JOB);
-            jobs.add(first);
-            DataChecks.write(db, 3000);
-            Thread.sleep(1500); // acknowledged more than a second before the loss: fsynced (appendfsync everysec)
-            exp.detach(db); // the allocation is lost below; nobody stops it
-        }
+        OrchestratorSpec spec = aofBatch(13400);
+        String first = startBatchWithAofAndLoseIt(spec, 3000);
         CommandResult qdel = SH.run(PbsCommands.qdel(List.of(first)), CMD);
         assertThat(qdel.exitCode()).as(qdel.describe()).isZero();
         assertThat(PbsTestJobs.awaitFinished(first)).as("job %s gone after qdel", first).isTrue();

@@ -161,6 +161,7 @@ class PbsPortsIT {
         }
         assertThat(jobs).as("a batch job was submitted").hasSize(1);
         assertThat(PbsTestJobs.awaitFinished(jobs.get(0))).as("batch job %s deleted", jobs.get(0)).isTrue();
-        assertThat(Processes.leftUnder(tmp, Processes.GRACE)).as("no shard left on n1 or n2").isEmpty();
+        assertThat(Processes.leftUnder(tmp, Processes.GRACE)).as("no shard left on n1 or n2; %s",
+                PbsTestJobs.trail(tmp.resolve("exp/orchestrator"))).isEmpty();
     }
 }

@@ -172,7 +172,8 @@ class PbsScriptsTest {
     void renderedScriptsForAPlanAreTheOnesStartWrites() {
         LaunchPlan p = plan(3, 2, Map.of("batch", "true", "dialect", "torque", "runCommand", "ssh"));
         Map<String, String> scripts = new PbsLauncher().renderedScripts(p);
-        assertThat(scripts).containsOnlyKeys("db.pbs", "db_0/db_0.pbs.sh");
+        assertThat(scripts).containsOnlyKeys("db.pbs", "ports-held.sh", "db_0/db_0.pbs.sh");
+        assertThat(scripts.get("ports-held.sh")).isEqualTo(io.smartsim.launch.util.ListeningPorts.heldScript());
         assertThat(scripts.get("db.pbs")).isEqualTo(PbsScripts.batch(p, PbsOptions.parse(p.spec().launcherOptions()),
                 Dialect.TORQUE, RunCommand.SSH));
     }

@@ -79,4 +79,19 @@ final class PbsTestJobs {
         return b.launcher("pbs").launcherOption("alloc", job).launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString());
     }
+
+    /** The batch job's output and each shard's run-command output under an orchestrator's directory, for a failure. */
+    static String trail(Path orchestratorDir) throws java.io.IOException {
+        StringBuilder out = new StringBuilder();
+        if (!java.nio.file.Files.isDirectory(orchestratorDir)) {
+            return "(no " + orchestratorDir + ")";
+        }
+        try (var files = java.nio.file.Files.walk(orchestratorDir)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".out")).sorted().toList()) {
+                out.append("\n--- ").append(orchestratorDir.relativize(f)).append(":\n")
+                        .append(java.nio.file.Files.readString(f));
+            }
+        }
+        return out.toString();
+    }
 }

@@ -62,7 +62,8 @@ public final class SlurmScripts {
         v.put("interfaces", Shell.join(interfaces));
         v.put("report", reportPath(s).toString());
         v.put("port", Integer.toString(s.port()));
-        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs"));
+        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
+                plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);
         v.put("server", Shell.join(argv));
@@ -82,8 +83,9 @@ public final class SlurmScripts {
     }
 
     /**
-     * Every script a launch of this plan writes, rendered: the batch script first (batch mode only), then each
-     * shard's wrapper in shard order. Keys are paths relative to {@link LaunchPlan#dir()}.
+     * Every script a launch of this plan writes, rendered: the batch script first (batch mode only), the lease guard
+     * (with --lease), each shard's wrapper in shard order, then the port check the wrappers run. Keys are paths
+     * relative to {@link LaunchPlan#dir()}.
      */
     public static Map<String, String> all(LaunchPlan plan, SlurmOptions options) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -97,6 +99,7 @@ public final class SlurmScripts {
         for (ShardPlan s : plan.shards()) {
             out.put(relative(plan, wrapperPath(s)), wrapper(plan, s, plan.spec().interfaces(), binary));
         }
+        out.put(ListeningPorts.HELD_SCRIPT, ListeningPorts.heldScript()); // run by each wrapper before its server
         return out;
     }
 

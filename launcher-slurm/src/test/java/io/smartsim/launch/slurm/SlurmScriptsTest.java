@@ -81,7 +81,7 @@ class SlurmScriptsTest {
         SlurmOptions o = SlurmOptions.parse(p.spec().launcherOptions());
         Map<String, String> all = SlurmScripts.all(p, o);
         assertThat(all.keySet()).containsExactly("db.sbatch", "db_0/db_0.slurm.sh", "db_1/db_1.slurm.sh",
-                "db_2/db_2.slurm.sh", "db_3/db_3.slurm.sh", "db_4/db_4.slurm.sh", "db_5/db_5.slurm.sh");
+                "db_2/db_2.slurm.sh", "db_3/db_3.slurm.sh", "db_4/db_4.slurm.sh", "db_5/db_5.slurm.sh", "ports-held.sh");
         assertThat(all.get("db.sbatch")).isEqualTo(SlurmScripts.batch(p, o));
         assertThat(all.get("db_3/db_3.slurm.sh")).isEqualTo(SlurmScripts.wrapper(p, p.shards().get(3), List.of(),
                 "redis-server"));
@@ -92,10 +92,10 @@ class SlurmScriptsTest {
     }
 
     @Test
-    void anAllocationLaunchWritesOnlyWrappers() {
+    void anAllocationLaunchWritesOnlyWrappersAndTheirPortCheck() {
         LaunchPlan p = plan(1, 1, Map.of(), "n1");
         assertThat(SlurmScripts.all(p, SlurmOptions.parse(p.spec().launcherOptions())).keySet())
-                .containsExactly("db_0/db_0.slurm.sh");
+                .containsExactly("db_0/db_0.slurm.sh", "ports-held.sh");
     }
 
     @Test
