@@ -815,8 +815,13 @@ public final class PbsLauncher implements Launcher {
             }
             Optional<Job> j = PbsParsers.find(List.copyOf(known.values()), job);
             // PBS sees the job, not each shard in it: a running job says nothing about one shard (PING does), but in
-            // an existing job the run command's client on this machine lives exactly as long as its server.
-            out.put(s.index(), j.isEmpty() || j.get().finished() || clientGone(s) ? Liveness.GONE : Liveness.UNKNOWN);
+            // an existing job the run command's client on this machine lives exactly as long as its server. A shard
+            // started over ssh from outside the job is not the job's process: it can outlive the job, and one that
+            // still answers is not called gone (the health check then shows it serving; db stop ends it).
+            boolean jobOver = j.isEmpty() || j.get().finished();
+            boolean gone = jobOver ? !Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(),
+                    TlsFiles.access(s)) : clientGone(s);
+            out.put(s.index(), gone ? Liveness.GONE : Liveness.UNKNOWN);
         }
         return out;
     }

@@ -185,6 +185,27 @@ class PbsLauncherIT {
         assertThat(job(id).running()).as("the user's job outlives the orchestrator").isTrue();
     }
 
+    /**
+     * Shards started over ssh from outside the job (alloc=ID) are not the job's processes: when the job ends they run
+     * on. Status must not call them gone (they still serve), and stop must end them.
+     */
+    @Test
+    void shardsStartedOverSshFromOutsideAJobThatEndedAreNotCalledGoneAndStopEndsThem() throws Exception {
+        String id = PbsTestJobs.holder(tmp, jobs::add);
+        try (Experiment exp = experiment()) {
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .instancesPerNode(1).port(22780).launcherOption("alloc", id)
+                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+            exp.start(db);
+            assertThat(sh("qdel", id).exitCode()).isZero();
+            assertThat(PbsTestJobs.awaitFinished(id)).as("job %s ended", id).isTrue();
+            assertThat(redisOf(tmp)).as("the servers outlive the job").hasSize(3);
+            assertThat(exp.status(db.id()).state()).as("still serving, so not STALE").isEqualTo("RUNNING");
+            exp.stop(db);
+        }
+        assertThat(redisOf(tmp)).as("stop ended them").isEmpty();
+    }
+
     @Test
     void aBadQueueShowsTheSchedulersOwnWords() {
         try (Experiment exp = experiment()) {
