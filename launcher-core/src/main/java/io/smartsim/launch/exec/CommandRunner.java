@@ -88,10 +88,7 @@ public interface CommandRunner extends AutoCloseable {
     default void keepPrevious(List<Path> paths, Duration timeout) {
         for (Path p : paths) {
             try {
-                if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    Files.move(p, p.resolveSibling(p.getFileName() + ".1"),
-                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
+                io.smartsim.launch.util.PreviousRun.keep(p);
             } catch (IOException e) {
                 throw new LaunchException("cannot keep " + p + " as " + p.getFileName() + ".1 on " + where() + ": "
                         + e.getMessage(), e);

@@ -2,6 +2,7 @@ package io.smartsim.launch.plan;
 
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.security.OwnerOnly;
+import io.smartsim.launch.util.PreviousRun;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,12 +24,8 @@ public final class PlanFiles {
                 // A node map from an earlier run would make the shard rejoin its old cluster.
                 Files.deleteIfExists(s.workDir().resolve("nodes-" + s.port() + ".conf"));
                 // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
-                for (Path log : java.util.List.of(s.logPath(), consoleLog(s))) {
-                    if (Files.exists(log)) {
-                        Files.move(log, log.resolveSibling(log.getFileName() + ".1"),
-                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
-                }
+                PreviousRun.keep(s.logPath());
+                PreviousRun.keep(consoleLog(s));
             } catch (IOException e) {
                 throw new LaunchException("cannot write the files of shard " + s.index() + " under " + s.workDir()
                         + ": " + e.getMessage() + "; check that the experiment directory is writable", e);

@@ -37,6 +37,21 @@ public final class Landing {
         }
     }
 
+    /**
+     * The wrapper's side of {@link WrapperFailed} (bash, with {@code report} set to its report's path):
+     * {@code fail CODE MESSAGE} prints the message on stderr, writes it as the report, whole, and exits.
+     */
+    public static final String WRAPPER_FAIL = String.join("\n",
+            "# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which "
+                    + "then",
+            "# says why at once instead of waiting out its startup timeout.",
+            "fail() {",
+            "    echo \"smartsim-launch: $2\" >&2",
+            "    printf 'error=%s\\n' \"$2\" > \"$report.tmp\" && mv -f \"$report.tmp\" \"$report\"",
+            "    exit \"$1\"",
+            "}",
+            "");
+
     /** The wrapper's own failure message, when {@code report} is one ({@link WrapperFailed}). */
     public static Optional<String> reportedError(String report) {
         for (String line : report.split("\n")) {
@@ -46,6 +61,15 @@ public final class Landing {
             }
         }
         return Optional.empty();
+    }
+
+    /** {@code report} as read, unless the wrapper wrote its own failure there: then {@link WrapperFailed} is thrown. */
+    public static Optional<String> unlessFailed(Optional<String> report) {
+        Optional<String> error = report.flatMap(Landing::reportedError);
+        if (error.isPresent()) {
+            throw new WrapperFailed(error.get());
+        }
+        return report;
     }
 
     private Landing() {

@@ -73,8 +73,7 @@ public final class ListeningPorts {
      * fixed port so still fails before the server starts.
      */
     public static String wrapperCheck(List<Integer> ports, String addrsVar, java.nio.file.Path script) {
-        StringBuilder list = new StringBuilder();
-        ports.forEach(p -> list.append(list.length() == 0 ? "" : " ").append(p));
+        String list = ports.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" "));
         return String.join("\n",
                 "# A port the shard needs that something on this node already listens on (on an address it binds, or on",
                 "# every address) stops it here, before the server starts, naming the holder (" + HELD_SCRIPT

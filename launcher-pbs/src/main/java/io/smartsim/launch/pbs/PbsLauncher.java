@@ -687,11 +687,7 @@ public final class PbsLauncher implements Launcher {
     }
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
-        Optional<String> text = runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT);
-        Optional<String> error = text.flatMap(Landing::reportedError);
-        if (error.isPresent()) {
-            throw new Landing.WrapperFailed(error.get());
-        }
+        Optional<String> text = Landing.unlessFailed(runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT));
         try {
             return text.map(ShardReport::parse);
         } catch (IllegalArgumentException e) {

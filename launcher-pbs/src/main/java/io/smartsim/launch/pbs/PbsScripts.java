@@ -6,6 +6,7 @@ import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.ListeningPorts;
 
@@ -73,6 +74,7 @@ public final class PbsScripts {
         v.put("id", plan.id());
         v.put("interface", interfaceName.orElse(""));
         v.put("report", reportPath(s).toString());
+        v.put("fail", Landing.WRAPPER_FAIL);
         v.put("port", Integer.toString(s.port()));
         v.put("watchOutput", consoleLog(s).toString());
         v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",

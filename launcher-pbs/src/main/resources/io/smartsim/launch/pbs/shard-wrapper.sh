@@ -8,14 +8,7 @@ set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
 report={{report}}
-# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
-# says why at once instead of waiting out its startup timeout.
-fail() {
-    echo "smartsim-launch: $2" >&2
-    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
-    exit "$1"
-}
-# The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
+{{raw fail}}# The node name from PBS_NODEFILE, not hostname: that is the name PBS (and the other nodes) resolve.
 node=${1:-$(hostname)}
 # Over ssh (end-with-ssh) the shard lives only as long as sshd's session, this shell's parent (the client ran
 # `exec bash ...`). A parent that is no longer sshd means the session ended (the job was deleted) before the

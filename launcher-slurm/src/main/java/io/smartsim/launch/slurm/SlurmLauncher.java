@@ -638,12 +638,8 @@ public final class SlurmLauncher implements Launcher {
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
-        Optional<String> text = runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT);
-        Optional<String> error = text.flatMap(Landing::reportedError);
-        if (error.isPresent()) {
-            throw new Landing.WrapperFailed(error.get());
-        }
-        return text.map(ShardReport::parse);
+        return Landing.unlessFailed(runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT))
+                .map(ShardReport::parse);
     }
 
     /** The job as squeue sees it; empty once it has left the queue. */

@@ -5,6 +5,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
+import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.ListeningPorts;
 
@@ -61,6 +62,7 @@ public final class SlurmScripts {
         v.put("id", plan.id());
         v.put("interfaces", Shell.join(interfaces));
         v.put("report", reportPath(s).toString());
+        v.put("fail", Landing.WRAPPER_FAIL);
         v.put("port", Integer.toString(s.port()));
         v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
                 plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));

@@ -6,14 +6,7 @@ set -u
 # Every file the server writes (snapshots, AOF, node map, log) is owner-only: it writes them with this umask.
 umask 077
 report={{report}}
-# Stopping before the server starts: the message goes to stderr and, as the report, to the launcher, which then
-# says why at once instead of waiting out its startup timeout.
-fail() {
-    echo "smartsim-launch: $2" >&2
-    printf 'error=%s\n' "$2" > "$report.tmp" && mv -f "$report.tmp" "$report"
-    exit "$1"
-}
-# SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
+{{raw fail}}# SLURMD_NODENAME, not hostname: several slurmd may share one host (and on a cluster the node name resolves
 # to the node's address).
 node=${SLURMD_NODENAME:-$(hostname)}
 # The interfaces to bind (--interface), in order; none means the address the node's name resolves to. The first
