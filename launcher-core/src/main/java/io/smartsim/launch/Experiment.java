@@ -679,6 +679,30 @@ public final class Experiment implements AutoCloseable {
         return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
     }
 
+    /**
+     * The checkpoint data of a running orchestrator now ({@code --checkpoint}), per planned shard: the size and time of
+     * what is at its data path (read where the shards write it: through the login node under {@code --remote}), and
+     * the save fields of {@code INFO persistence} that {@code status}'s health check read. Empty for an orchestrator
+     * without a checkpoint or not running: {@link #checkpointData} then says what was recorded at its stop.
+     */
+    public List<ShardDataNow> checkpointDataNow(OrchestratorStatus status) {
+        Optional<OrchestratorRecord> r = store.read().flatMap(m -> m.find(status.id()));
+        if (r.isEmpty() || r.get().spec().checkpoint().isEmpty() || status.health().isEmpty()) {
+            return List.of();
+        }
+        LaunchPlan plan = r.get().plan();
+        Checkpoint cp = plan.spec().checkpoint().get();
+        Map<Path, ShardShutdown.FileFacts> facts = ShardShutdown.dataFacts(plan, launcherFor(r.get()), progress);
+        Map<Integer, Map<String, String>> info = new java.util.HashMap<>();
+        status.health().get().shards().forEach(h -> info.put(h.index(), h.persistence()));
+        return plan.shards().stream().map(s -> {
+            Path path = io.smartsim.launch.plan.Persistence.dataPath(s.workDir(), cp, plan.spec().backend());
+            Optional<ShardShutdown.FileFacts> f = Optional.ofNullable(facts.get(path));
+            return ShardDataNow.of(s.index(), s.name(), cp.kind(), path, f.map(ShardShutdown.FileFacts::bytes),
+                    f.map(ShardShutdown.FileFacts::modified), info.getOrDefault(s.index(), Map.of()));
+        }).toList();
+    }
+
     /** Status of every orchestrator in the manifest. */
     public List<OrchestratorStatus> statuses() {
         return store.read().map(m -> m.orchestrators().stream().map(this::statusOf).toList()).orElse(List.of());
