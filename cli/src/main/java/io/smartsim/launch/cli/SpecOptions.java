@@ -79,18 +79,19 @@ public final class SpecOptions {
             description = "The server executable (default: redis-server or keydb-server on PATH).")
     Path serverBinary;
 
-    @Option(names = "--no-auth", order = 22,
+    @Option(names = "--no-auth", order = 22, negatable = true,
             description = "No password. By default each orchestrator gets a generated password for an ACL user "
                     + "(models get SSDB_USER/SSDB_PASSWORD) and refuses clients without it. Only for clients that "
                     + "cannot send AUTH (SmartRedis): anyone who can reach the ports can then read, change or "
-                    + "delete the data.")
+                    + "delete the data. --auth: a password again, on a resume of a run without one.")
     boolean noAuth;
 
-    @Option(names = "--tls", order = 23,
+    @Option(names = "--tls", order = 23, negatable = true,
             description = "TLS only: a CA and a certificate made for this orchestrator at each start (openssl), the "
                     + "plain-text port off, TLS on the cluster bus and for replication. Models get the CA's path as "
                     + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\"). Every launcher "
-                    + "(pbs not with --remote); made where db start runs, copied to ssh hosts and login nodes.")
+                    + "(pbs not with --remote); made where db start runs, copied to ssh hosts and login nodes. "
+                    + "--no-tls: plain text, on a resume of a run with TLS.")
     boolean tls;
 
     @Option(names = "--replicas", paramLabel = "R", order = 24,

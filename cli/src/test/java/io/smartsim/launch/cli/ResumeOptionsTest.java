@@ -50,6 +50,9 @@ class ResumeOptionsTest {
                 .toBuilder().backend(Backend.REDIS).serverBinary(Path.of("/usr/bin/redis-server")).build());
         assertThat(resume("--replicas", "0", "--per-node", "3")).isEqualTo(RECORDED.toBuilder().replicas(0).build());
         assertThat(resume("--ai-threads", "4").ai()).contains(new AiSpec(List.of("onnx"), "cpu", 4));
+        assertThat(resume("--auth", "--no-tls")).as("the record's --no-auth and --tls turned back")
+                .isEqualTo(RECORDED.toBuilder().auth(true).tls(false).build());
+        assertThat(resume("--no-auth", "--tls")).isEqualTo(RECORDED);
     }
 
     @Test
