@@ -22,7 +22,7 @@ import java.util.Optional;
  *                         rewrite's status beside it when that failed; empty when the shard did not answer
  * @param changesSinceSave RDB: {@code rdb_changes_since_last_save}, the writes not on disk yet
  * @param saving           a snapshot (RDB) or rewrite (AOF) is running now
- * @param info             the save-related {@code INFO persistence} fields as the server gave them
+ * @param info             the save-related {@code INFO persistence} fields as the server gave them, by name
  */
 public record ShardDataNow(int index, String name, Checkpoint.Kind kind, Path path, Optional<Long> bytes,
                            Optional<Instant> written, Optional<Instant> lastSave, Optional<String> status,
@@ -33,7 +33,7 @@ public record ShardDataNow(int index, String name, Checkpoint.Kind kind, Path pa
         lastSave = lastSave == null ? Optional.empty() : lastSave;
         status = status == null ? Optional.empty() : status;
         changesSinceSave = changesSinceSave == null ? Optional.empty() : changesSinceSave;
-        info = Map.copyOf(info == null ? Map.of() : info);
+        info = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(info == null ? Map.of() : info));
     }
 
     /** From the file's facts ({@code bytes}, {@code written}) and the shard's {@code INFO persistence} fields. */
