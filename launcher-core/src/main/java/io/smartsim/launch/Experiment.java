@@ -255,6 +255,28 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
+    /**
+     * Resumes orchestrator {@code id} as its previous run in this experiment was recorded ({@link #specToResume}):
+     * the same backend, server binary, layout, checkpoint, auth, TLS, AI and launcher settings, in a new allocation
+     * where the launcher needs one. Returns it healthy, or fails as {@link #resume(Orchestrator...)} does.
+     */
+    public Orchestrator resume(String id) {
+        Orchestrator db = createOrchestrator(specToResume(id));
+        resume(db);
+        return db;
+    }
+
+    /**
+     * The spec a resume of orchestrator {@code id} repeats: the one its previous run recorded in the manifest, without
+     * what belonged to that run only (the allocation or job it ran in: {@code alloc}). Change any of it with
+     * {@link OrchestratorSpec#toBuilder()} and pass the result to {@link #createOrchestrator} and
+     * {@link #resume(Orchestrator...)}; what cannot resume the data (another backend, checkpoint kind or shard layout)
+     * is refused there. Fails when nothing is recorded for {@code id}, or it ran without a checkpoint.
+     */
+    public OrchestratorSpec specToResume(String id) {
+        return Resume.specToRepeat(store.read().flatMap(m -> m.find(id)), id, dir);
+    }
+
     private void startOne(Orchestrator db) {
         startOne(db, false);
     }
@@ -504,9 +526,23 @@ public final class Experiment implements AutoCloseable {
                     x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt, facts))).orElse(m));
             EventLog.in(db.plan().dir()).append(Event.of(db.id(), Event.STOPPED, shards.size() + " shard(s) stopped"));
             plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
-                    + plan.dir() + "; bring it back with: smartsim-launch db start --resume --exp-dir " + dir
-                    + " --name " + db.id() + " --checkpoint " + c + " (and the same layout)"));
+                    + plan.dir() + "; bring it back with: " + resumeHint(plan.spec())));
         }
+    }
+
+    /**
+     * The command that resumes an orchestrator of this spec after {@code db stop}: the experiment directory and the
+     * id; the rest comes from the manifest ({@link #specToResume}). An allocation is never repeated by itself: when
+     * the run was given one ({@code --alloc}), the hint names it, as the user's to give again.
+     */
+    String resumeHint(OrchestratorSpec spec) {
+        List<String> argv = new ArrayList<>(List.of("smartsim-launch", "db", "start", "--resume", "--exp-dir",
+                dir.toString(), "--name", spec.id()));
+        Resume.ONE_RUN_OPTIONS.stream().sorted().filter(spec.launcherOptions()::containsKey).forEach(k -> {
+            argv.add("--" + k);
+            argv.add(spec.launcherOptions().get(k));
+        });
+        return io.smartsim.launch.script.Shell.join(argv);
     }
 
     /** Starts the watchdog of {@code db} when its spec asks for one; it runs while this experiment is open. */
@@ -641,6 +677,30 @@ public final class Experiment implements AutoCloseable {
      */
     public List<io.smartsim.launch.manifest.ShardData> checkpointData(String id) {
         return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
+    }
+
+    /**
+     * The checkpoint data of a running orchestrator now ({@code --checkpoint}), per planned shard: the size and time of
+     * what is at its data path (read where the shards write it: through the login node under {@code --remote}), and
+     * the save fields of {@code INFO persistence} that {@code status}'s health check read. Empty for an orchestrator
+     * without a checkpoint or not running: {@link #checkpointData} then says what was recorded at its stop.
+     */
+    public List<ShardDataNow> checkpointDataNow(OrchestratorStatus status) {
+        Optional<OrchestratorRecord> r = store.read().flatMap(m -> m.find(status.id()));
+        if (r.isEmpty() || r.get().spec().checkpoint().isEmpty() || status.health().isEmpty()) {
+            return List.of();
+        }
+        LaunchPlan plan = r.get().plan();
+        Checkpoint cp = plan.spec().checkpoint().get();
+        Map<Path, ShardShutdown.FileFacts> facts = ShardShutdown.dataFacts(plan, launcherFor(r.get()), progress);
+        Map<Integer, Map<String, String>> info = new java.util.HashMap<>();
+        status.health().get().shards().forEach(h -> info.put(h.index(), h.persistence()));
+        return plan.shards().stream().map(s -> {
+            Path path = io.smartsim.launch.plan.Persistence.dataPath(s.workDir(), cp, plan.spec().backend());
+            Optional<ShardShutdown.FileFacts> f = Optional.ofNullable(facts.get(path));
+            return ShardDataNow.of(s.index(), s.name(), cp.kind(), path, f.map(ShardShutdown.FileFacts::bytes),
+                    f.map(ShardShutdown.FileFacts::modified), info.getOrDefault(s.index(), Map.of()));
+        }).toList();
     }
 
     /** Status of every orchestrator in the manifest. */

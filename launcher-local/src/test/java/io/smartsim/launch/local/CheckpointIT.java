@@ -277,8 +277,8 @@ class CheckpointIT {
             exp.stop(db);
         }
         try (Experiment exp = Experiment.create("ck", dir)) {
-            Orchestrator db = exp.createOrchestrator(spec(base, 1, aof));
-            exp.resume(db);
+            Orchestrator db = exp.resume("db"); // the Java API's default: the spec the manifest recorded
+            assertThat(db.spec()).isEqualTo(spec(base, 1, aof));
             assertThat(db.dbType()).isEqualTo("Standalone");
             try (Jedis j = new Jedis(db.shards().get(0).host(), base)) {
                 j.auth("smartsim", db.plan().auth().orElseThrow().password());
