@@ -278,8 +278,8 @@ public final class PbsLauncher implements Launcher {
             Map<String, Set<ListeningPorts.Listener>> got = a.exitCode() == 0 ? ListeningPorts.parse(a.output())
                     : Map.of();
             if (!got.containsKey(node)) {
-                throw new NoAnswer("node " + node + " of job " + jobId + " could not list its listening sockets: "
-                        + "exit code " + a.exitCode() + (a.output().isBlank() ? "" : ", output: " + a.output().strip()));
+                throw new NoAnswer("node " + node + " of job " + jobId + " could not list its listening sockets: exit "
+                        + "code " + a.exitCode() + (a.output().isBlank() ? "" : ", output: " + a.output().strip()));
             }
             return got;
         }).forEach(listeners::putAll);
