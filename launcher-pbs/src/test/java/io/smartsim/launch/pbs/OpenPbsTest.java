@@ -164,8 +164,9 @@ class OpenPbsTest {
                             + ProcessHandle.current().pid() + " (java))");
         }
         assertThat(Files.readString(jobOutput)).as("the job's output file").isEmpty();
-        assertThat(pbs.calls).as("only probes ran: no shard was started").allMatch(c -> c.get(0).equals("pbsdsh")
-                && !c.contains(PbsScripts.wrapperPath(plan.shards().get(0)).toString()));
+        // One probe per node, then the holder looked up on the node named, both answered through files.
+        assertThat(pbs.calls).extracting(c -> c.get(0) + " -n " + c.get(2)).containsExactlyInAnyOrder("pbsdsh -n 0",
+                "pbsdsh -n 1", "pbsdsh -n 2", "pbsdsh -n 0");
     }
 
     @Test
