@@ -187,7 +187,7 @@ public final class Experiment implements AutoCloseable {
      * on the same launcher (not started yet, so their ports still look free).
      */
     private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
-        OrchestratorSpec spec = launcher.choosePorts(requested);
+        OrchestratorSpec spec = launcher.choosePorts(requested, dir);
         if (!requested.autoPort()) {
             return spec;
         }
@@ -212,7 +212,7 @@ public final class Experiment implements AutoCloseable {
                 return spec;
             }
             int next = top + 1;
-            spec = launcher.choosePorts(spec.toBuilder().port(next).build());
+            spec = launcher.choosePorts(spec.toBuilder().port(next).build(), dir);
         }
         return spec;
     }
@@ -720,7 +720,8 @@ public final class Experiment implements AutoCloseable {
         if (!r.shards().isEmpty() && gone == r.shards().size()) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), "STALE", r.shards(), live,
                     Optional.empty(), Optional.of("recorded as " + r.status() + " but none of its " + r.shards().size()
-                    + " processes exists" + leaseNote(r) + "; stop it to clear the entry"));
+                    + " processes exists" + leaseNote(r) + launcher.endedJobs(r.shards()).map(j -> "; " + j).orElse("")
+                    + "; stop it to clear the entry"));
         }
         HealthReport h = HealthChecker.check(Orchestrator.targets(r.plan(), r.shards()), r.plan().clustered(),
                 CONTROL_TIMEOUT, r.plan().access());

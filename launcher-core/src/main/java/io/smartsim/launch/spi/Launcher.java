@@ -42,6 +42,15 @@ public interface Launcher {
     }
 
     /**
+     * As {@link #choosePorts(OrchestratorSpec)}, knowing the experiment's directory: a launcher whose nodes cannot
+     * hand a command's output back may have them leave it in a file there (PBS: OpenPBS's {@code pbsdsh} returns no
+     * output). Core calls this one; the default ignores the directory.
+     */
+    default OrchestratorSpec choosePorts(OrchestratorSpec spec, java.nio.file.Path experimentDir) {
+        return choosePorts(spec);
+    }
+
+    /**
      * Where this spec's files live and its commands run: this machine, or the login node of {@code --remote}. Core
      * reads and copies checkpoint data through it ({@code db start --resume}, the data records at {@code db stop}),
      * so that data on the cluster's file system is looked at there. The default is the transport the spec's options
@@ -83,6 +92,14 @@ public interface Launcher {
 
     /** Whether each recorded shard's process still exists, keyed by shard index; one query for all shards. */
     Map<Integer, Liveness> probe(List<LaunchedShard> shards);
+
+    /**
+     * What the scheduler says about the jobs of recorded shards that have ended (state, exit status, its own comment),
+     * for status to show when it finds shards gone; empty when there is nothing to say, which is the default.
+     */
+    default java.util.Optional<String> endedJobs(List<LaunchedShard> shards) {
+        return java.util.Optional.empty();
+    }
 
     /**
      * Makes sure the shards' processes are gone: waits up to {@code grace} for them to exit (core has already
