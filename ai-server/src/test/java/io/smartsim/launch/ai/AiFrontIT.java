@@ -31,7 +31,8 @@ class AiFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.of(List.of())).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.of(List.of())).start();
     }
 
     @AfterAll
@@ -314,7 +315,7 @@ class AiFrontIT {
         try (RespClient c = client()) {
             assertThat(c.call("AI.TENSORSET", "t.keep", "DOUBLE", "1", "BLOB", new byte[8])).isEqualTo(OK);
         }
-        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()),
+        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.of(List.of())).start(); RespClient c = RespClient.connect(second.port())) {
             assertThat(((List<?>) c.call("AI.TENSORGET", "t.keep", "META", "BLOB")).get(3)).isEqualTo(List.of(1L));
         }

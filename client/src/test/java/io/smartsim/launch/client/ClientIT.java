@@ -31,7 +31,8 @@ class ClientIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover()).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover()).start();
     }
 
     @AfterAll
@@ -261,7 +262,8 @@ class ClientIT {
     void authenticatesWithSsdbUserAndPasswordWhereSmartRedisCannot() throws Exception {
         String pw = "0123456789abcdef0123";
         try (RedisServer locked = RedisServer.start("--requirepass", pw);
-             AiServer lockedFront = new AiServer(AiServerConfig.of("127.0.0.1", 0, locked.address()),
+             AiServer lockedFront = new AiServer(
+                     AiServerConfig.of("127.0.0.1", RedisServer.freePort(), locked.address()),
                      Backends.discover()).start()) {
             String ssdb = "127.0.0.1:" + lockedFront.port();
             try (RespClient smartRedisLike = RespClient.connect(lockedFront.port())) {

@@ -44,7 +44,7 @@ class OnnxFrontIT {
         redis = RedisServer.start();
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("ONNX");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), backends).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
     }
 
     @AfterAll
@@ -229,7 +229,8 @@ class OnnxFrontIT {
             setModel(c, "m.keep", LINEAR);
             assertThat(c.call("AI.TENSORSET", "keep.in", "FLOAT", "1", "3", "BLOB", floats(2, 0, 1))).isEqualTo(OK);
         }
-        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover())
+        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover())
                 .start(); RespClient c = RespClient.connect(second.port())) {
             assertThat(c.call("AI.MODELEXECUTE", "m.keep", "INPUTS", "1", "keep.in", "OUTPUTS", "1", "keep.out"))
                     .isEqualTo(OK);

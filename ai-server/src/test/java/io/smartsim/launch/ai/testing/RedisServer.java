@@ -103,7 +103,10 @@ public final class RedisServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** A port of {@link #FIRST}-{@link #LAST} free on every address now; each call moves on to the next one. */
+    /**
+     * A port of {@link #FIRST}-{@link #LAST} free on every address now; each call moves on to the next one. The tests'
+     * AI fronts take theirs here too.
+     */
     public static int freePort() {
         for (int tried = 0; tried <= LAST - FIRST; tried++) {
             int port = NEXT.getAndUpdate(p -> p >= LAST ? FIRST : p + 1);

@@ -38,7 +38,7 @@ class TfliteFrontIT {
         redis = RedisServer.start();
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("TFLITE");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), backends).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
     }
 
     @AfterAll

@@ -41,7 +41,7 @@ class TorchFrontIT {
         redis = RedisServer.start();
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("TORCH");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), backends).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
     }
 
     @AfterAll

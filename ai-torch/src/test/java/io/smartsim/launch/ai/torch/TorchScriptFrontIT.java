@@ -70,7 +70,8 @@ class TorchScriptFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover()).start();
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover()).start();
     }
 
     @AfterAll
@@ -169,7 +170,8 @@ class TorchScriptFrontIT {
             assertThat(c.call("AI.SCRIPTSET", "s.keep", "CPU", "SOURCE", SCRIPT)).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "k.a", "FLOAT", "2", "BLOB", floats(4, 6))).isEqualTo(OK);
         }
-        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover())
+        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover())
                 .start(); RespClient c = RespClient.connect(second.port())) {
             assertThat(c.call("AI.SCRIPTRUN", "s.keep", "helper", "INPUTS", "k.a", "OUTPUTS", "k.o")).isEqualTo(OK);
             assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "k.o", "BLOB"))).containsExactly(2, 3);
