@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real redis-server on a free loopback port from {@link #FIRST}-{@link #LAST}, for integration tests; stopped (only the process this started) on
- * close. Started by its name on PATH, never a resolved path: Debian's redis-server is a symlink that picks its mode
- * from argv[0].
+ * A real redis-server on a free loopback port of {@link #FIRST}-{@link #LAST}, for integration tests; stopped (only
+ * the process this started) on close. Started by its name on PATH, never a resolved path: Debian's redis-server is a
+ * symlink that picks its mode from argv[0].
  */
 public final class RedisServer implements AutoCloseable {
     /**

@@ -24,7 +24,7 @@ public final class TfliteModels {
     static final int WHILE = 119;
     /** BuiltinOptions union: WhileOptions. */
     static final byte WHILE_OPTIONS = 93;
-    /** TensorType: FLOAT32 is 0. */
+    /** TensorType BOOL (FLOAT32, the other tensors' type, is 0). */
     static final byte BOOL = 6;
 
     private TfliteModels() {
@@ -164,9 +164,10 @@ public final class TfliteModels {
             b.addOffset(2, out, 0);
             b.addOffset(3, ov, 0);
             b.addOffset(4, name, 0);
+            int subgraph = b.endTable();
             tensors.clear();
             ops.clear();
-            return b.endTable();
+            return subgraph;
         }
 
         /** The Model table: {@code subgraphs} in order, the first being the main one. */
