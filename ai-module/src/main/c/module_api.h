@@ -23,6 +23,9 @@
 #define RM_READ (1 << 0)
 #define RM_WRITE (1 << 1)
 
+/* GetExpire's answer for a key without a time to live; SetExpire with it removes the time to live */
+#define RM_NO_EXPIRE (-1LL)
+
 /* KeyType answers */
 #define RM_KEYTYPE_EMPTY 0
 #define RM_KEYTYPE_STRING 1
@@ -54,8 +57,11 @@ struct rm_api {
     RedisModuleKey *(*OpenKey)(RedisModuleCtx *ctx, RedisModuleString *name, int mode);
     void (*CloseKey)(RedisModuleKey *key);
     int (*KeyType)(RedisModuleKey *key);
+    size_t (*ValueLength)(RedisModuleKey *key);
     int (*StringSet)(RedisModuleKey *key, RedisModuleString *str);
     char *(*StringDMA)(RedisModuleKey *key, size_t *len, int mode);
+    long long (*GetExpire)(RedisModuleKey *key); /* ms left, or RM_NO_EXPIRE */
+    int (*SetExpire)(RedisModuleKey *key, long long ms);
 
     /* replies */
     int (*ReplyWithError)(RedisModuleCtx *ctx, const char *err);
@@ -66,7 +72,7 @@ struct rm_api {
     int (*ReplyWithLongLong)(RedisModuleCtx *ctx, long long ll);
 
     /* replication, AOF, keyspace events, cluster key positions */
-    int (*Replicate)(RedisModuleCtx *ctx, const char *cmdname, const char *fmt, ...);
+    int (*ReplicateVerbatim)(RedisModuleCtx *ctx);
     int (*NotifyKeyspaceEvent)(RedisModuleCtx *ctx, int type, const char *event, RedisModuleString *key);
     int (*IsKeysPositionRequest)(RedisModuleCtx *ctx);
     void (*KeyAtPos)(RedisModuleCtx *ctx, int pos);

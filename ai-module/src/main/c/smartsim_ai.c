@@ -11,8 +11,7 @@
  *     8 + 8n  the element bytes, C order, as sent with BLOB
  *
  * A tensor is a plain string value, so EXISTS, DEL, RENAME, EXPIRE, RDB and AOF treat it like any other key.
- * A stored tensor is replicated (and written to the AOF) as the equivalent SET of that value: replicas and
- * an AOF replay need no module to rebuild it.
+ * AI.TENSORSET is replicated and written to the AOF verbatim (replicas and an AOF replay load the module too).
  *
  * The model and script commands answer "ERR model server not connected": they are to be forwarded to the
  * JVM model server through the blocked-client API (next step, issue 16).
@@ -227,28 +226,32 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         ndims++;
     }
     int values = data_at >= 0 && arg_is(argv[data_at], "VALUES");
-    size_t dlen = (size_t)(len * t->size);
-    size_t total = HEADER + 8 * (size_t)(ndims > MAX_DIMS ? 0 : ndims) + dlen;
-
-    char stack[STACK_VALUE];
-    char *buf = NULL;
-    if (ndims <= MAX_DIMS) {
-        buf = total <= sizeof stack ? stack : RM.Alloc(total);
-        if (buf == NULL) return RM.ReplyWithError(ctx, "ERR out of memory");
-    }
-    char *data = buf ? buf + HEADER + 8 * ndims : NULL;
     if (values) {
-        /* The values are checked before the dimension count, as the front parses them first. */
+        /* Every value is checked before anything is written (and before the dimension count, as the front does). */
         char scratch[8];
-        for (long long k = 0; k < len; k++) {
-            if (put_value(t, argv[data_at + 1 + k], data ? data + k * t->size : scratch) != 0) {
-                if (buf != NULL && buf != stack) RM.Free(buf);
-                return RM.ReplyWithError(ctx, "ERR invalid value");
-            }
-        }
+        for (long long k = 0; k < len; k++)
+            if (put_value(t, argv[data_at + 1 + k], scratch) != 0) return RM.ReplyWithError(ctx, "ERR invalid value");
     }
     if (ndims > MAX_DIMS) return RM.ReplyWithError(ctx, "ERR tensors of more than 255 dimensions are not supported");
+    size_t dlen = (size_t)(len * t->size);
+    size_t total = HEADER + 8 * (size_t)ndims + dlen;
 
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_WRITE);
+    if (key == NULL) return RM.ReplyWithError(ctx, "ERR could not open the tensor key");
+    /* Where the value goes: over the key's old value when that is a string of the same size (a simulation putting
+     * the same tensor every step: no allocation, one copy), otherwise a new string built on the stack or the heap. */
+    char stack[STACK_VALUE];
+    char *buf;
+    int in_place = RM.KeyType(key) == RM_KEYTYPE_STRING && RM.ValueLength(key) == total;
+    if (in_place) {
+        size_t n;
+        buf = RM.StringDMA(key, &n, RM_WRITE);
+        if (buf == NULL || n != total) in_place = 0;
+    }
+    if (!in_place) buf = total <= sizeof stack ? stack : RM.Alloc(total);
+    char *data = buf + HEADER + 8 * ndims;
+    if (values)
+        for (long long k = 0; k < len; k++) put_value(t, argv[data_at + 1 + k], data + k * t->size); /* checked above */
     memcpy(buf, "SSAT", 4);
     buf[4] = 1;
     buf[5] = (char)t->code;
@@ -262,19 +265,22 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         memcpy(data, blob, dlen);
     }
 
-    RedisModuleString *value = RM.CreateString(ctx, buf, total);
-    if (buf != stack) RM.Free(buf);
-    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_WRITE);
-    int rc = key == NULL ? RM_ERR : RM.StringSet(key, value);
-    RM.CloseKey(key);
-    if (rc != RM_OK) {
+    int rc = RM_OK;
+    if (in_place) {
+        /* As SET: the new value has no time to live. */
+        if (RM.GetExpire(key) != RM_NO_EXPIRE) RM.SetExpire(key, RM_NO_EXPIRE);
+    } else {
+        RedisModuleString *value = RM.CreateString(ctx, buf, total);
+        if (buf != stack) RM.Free(buf);
+        rc = RM.StringSet(key, value); /* drops the old value, of any type, and its time to live */
         RM.FreeString(ctx, value);
-        return RM.ReplyWithError(ctx, "ERR could not store the tensor");
     }
-    /* Replicas and the AOF get the plain SET of the stored value: they rebuild it without parsing anything. */
-    RM.Replicate(ctx, "SET", "ss", argv[1], value);
+    RM.CloseKey(key); /* signals the key as modified (WATCH) */
+    if (rc != RM_OK) return RM.ReplyWithError(ctx, "ERR could not store the tensor");
+    /* Replicas and the AOF get this command as it came: it is deterministic, and a server replaying it has the
+     * module (the orchestrator's config loads it). An AOF rewrite or an RDB holds the plain string. */
+    RM.ReplicateVerbatim(ctx);
     RM.NotifyKeyspaceEvent(ctx, RM_NOTIFY_STRING, "set", argv[1]);
-    RM.FreeString(ctx, value);
     return RM.ReplyWithSimpleString(ctx, "OK");
 }
 
@@ -487,10 +493,11 @@ static int load_api(RedisModuleCtx *ctx) {
     const struct api_entry table[] = {
         API(SetModuleAttribs), API(IsModuleNameBusy), API(CreateCommand), API(Log),
         API(StringPtrLen), API(CreateString), API(FreeString),
-        API(OpenKey), API(CloseKey), API(KeyType), API(StringSet), API(StringDMA),
+        API(OpenKey), API(CloseKey), API(KeyType), API(ValueLength), API(StringSet), API(StringDMA),
+        API(GetExpire), API(SetExpire),
         API(ReplyWithError), API(ReplyWithSimpleString), API(ReplyWithArray), API(ReplyWithStringBuffer),
         API(ReplyWithCString), API(ReplyWithLongLong),
-        API(Replicate), API(NotifyKeyspaceEvent), API(IsKeysPositionRequest), API(KeyAtPos),
+        API(ReplicateVerbatim), API(NotifyKeyspaceEvent), API(IsKeysPositionRequest), API(KeyAtPos),
         API(Alloc), API(Free),
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {

@@ -3,6 +3,8 @@ package io.smartsim.launch.ai.module;
 import io.smartsim.launch.ai.AiServer;
 import io.smartsim.launch.ai.AiServerConfig;
 import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -169,6 +171,18 @@ class TensorWireIT {
         // Overwrites whatever the key held, as SET does.
         calls.add(List.<byte[][]>of(cmd("HSET", "was.hash", "a", "b"), cmd("AI.TENSORSET", "was.hash", "INT8", 1),
                 cmd("TYPE", "was.hash"), cmd("AI.TENSORGET", "was.hash", "VALUES")));
+        // Overwriting a string of the same size (the module writes over it in place): no time to live after it, as
+        // SET; an int-encoded string; a bad value leaves the old tensor whole.
+        calls.add(List.<byte[][]>of(cmd("AI.TENSORSET", "same", "INT16", 2, "VALUES", 1, 2),
+                cmd("EXPIRE", "same", 100), cmd("AI.TENSORSET", "same", "UINT16", 2, "VALUES", 3, 4),
+                cmd("TTL", "same"), cmd("AI.TENSORGET", "same", "META", "VALUES"),
+                cmd("AI.TENSORSET", "same", "INT16", 2, "VALUES", 5, "x"), cmd("AI.TENSORGET", "same", "VALUES"),
+                cmd("AI.TENSORSET", "same", "INT8", 4, "BLOB", "abcd"), cmd("AI.TENSORGET", "same"),
+                cmd("SET", "num", "1234567890123456"), cmd("OBJECT", "ENCODING", "num"),
+                cmd("AI.TENSORSET", "num", "INT64", "BLOB", "12345678"), cmd("AI.TENSORGET", "num", "META", "BLOB"),
+                cmd("SET", "emb", "0123456789abcdef"), cmd("AI.TENSORSET", "emb", "UINT8", "BLOB", "z"),
+                cmd("STRLEN", "emb"), cmd("AI.TENSORSET", "emb", "UINT8", 1, "BLOB", "y"),
+                cmd("AI.TENSORGET", "emb", "VALUES")));
         // Errors of AI.TENSORSET
         calls.add(List.<byte[][]>of(cmd("AI.TENSORSET"), cmd("AI.TENSORSET", "k"), cmd("ai.tensorset", "k", "FLOAT"),
                 cmd("AI.TENSORSET", "k", "FLOAT16", 1, "BLOB", "xx"),
@@ -235,6 +249,24 @@ class TensorWireIT {
         }
     }
 
+    /** An AI.TENSORSET over a watched key aborts the watcher's transaction, as SET does (same size: in place). */
+    @Test
+    void anOverwriteAbortsTheTransactionsWatchingTheKey() throws Exception {
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), Processes.freeBase(1));
+             RespClient watcher = module.client(); RespClient writer = module.client()) {
+            for (String form : List.of("same size", "other size")) {
+                assertThat(writer.call("AI.TENSORSET", "w", "FLOAT", 2, "VALUES", 1, 2)).isEqualTo(new RespSimple("OK"));
+                assertThat(watcher.call("WATCH", "w")).isEqualTo(new RespSimple("OK"));
+                Object[] put = form.equals("same size") ? new Object[] {"AI.TENSORSET", "w", "INT32", 2, "VALUES", 3, 4}
+                        : new Object[] {"AI.TENSORSET", "w", "INT8", 1};
+                assertThat(writer.call(put)).isEqualTo(new RespSimple("OK"));
+                assertThat(watcher.call("MULTI")).isEqualTo(new RespSimple("OK"));
+                assertThat(watcher.call("GET", "w")).isEqualTo(new RespSimple("QUEUED"));
+                assertThat(watcher.call("EXEC")).as(form).isNull();
+            }
+        }
+    }
+
     @Test
     void smartRedisSequencesAnswerAsTheFrontDoes() throws Exception {
         compare(smartRedisSequences(), "tensor.FLOAT", "tensor.UINT16", "tensor.INT64");
@@ -242,7 +274,8 @@ class TensorWireIT {
 
     @Test
     void otherFormsAndBadInputAnswerAsTheFrontDoes() throws Exception {
-        compare(otherForms(), "values.FLOAT", "values.INT8", "values.UINT16", "wrap", "f", "d", "scalar", "k255");
+        compare(otherForms(), "values.FLOAT", "values.INT8", "values.UINT16", "wrap", "f", "d", "scalar", "k255", "same",
+                "num", "emb");
     }
 
     /** Runs {@code calls} on both, compares replies byte for byte, then the stored values of {@code keys}. */
