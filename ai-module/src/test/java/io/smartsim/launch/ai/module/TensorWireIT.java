@@ -267,6 +267,29 @@ class TensorWireIT {
         }
     }
 
+    /**
+     * A stored tensor takes what SET of the same bytes takes (the front stores it so): the module builds the value at
+     * its exact size, never with a growing string's spare room (which would double a 1 MiB tensor's memory).
+     */
+    @Test
+    void aStoredTensorTakesTheMemoryOfTheSameBytesStoredWithSet() throws Exception {
+        int base = Processes.freeBase(1);
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), base);
+             RespClient c = module.client()) {
+            for (int size : new int[] {16, 4000, 5000, 1 << 20}) {
+                byte[] data = random(new Random(size), size);
+                assertThat(c.call("AI.TENSORSET", "t", "UINT8", size, "BLOB", data)).isEqualTo(new RespSimple("OK"));
+                byte[] stored = (byte[]) c.call("GET", "t");
+                assertThat(c.call("SET", "s", stored)).isEqualTo(new RespSimple("OK"));
+                long tensor = (Long) c.call("MEMORY", "USAGE", "t");
+                long set = (Long) c.call("MEMORY", "USAGE", "s");
+                assertThat(tensor).as(size + " B tensor vs SET of its " + stored.length + " bytes: " + tensor + " vs "
+                        + set + " bytes of memory").isLessThanOrEqualTo(set);
+                assertThat(c.call("DEL", "t", "s")).isEqualTo(2L);
+            }
+        }
+    }
+
     @Test
     void smartRedisSequencesAnswerAsTheFrontDoes() throws Exception {
         compare(smartRedisSequences(), "tensor.FLOAT", "tensor.UINT16", "tensor.INT64");
