@@ -32,9 +32,12 @@ final class ModuleRedis implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** The module's library, as the build left it. */
+    /**
+     * The module's library as {@link AiModule} finds it. Failsafe puts the module's jar on the class path, so this
+     * copies it out of the jar (into its own directory, leaving the build's target/smartsim-ai.so alone).
+     */
     static Path library() throws IOException {
-        return AiModule.library(Path.of("target"));
+        return AiModule.library(Path.of("target", "module-from-class-path"));
     }
 
     /** redis-server with the module loaded, no persistence unless {@code extra} asks for it. */
