@@ -1,5 +1,5 @@
 /*
- * smartsim-ai: the AI.* commands that SmartRedis sends, inside redis-server (see docs/ai.md, "The AI module").
+ * smartsim-ai: the AI.* commands that SmartRedis sends, inside redis-server (see docs/ai.md, "Serving inside Redis: the AI module").
  *
  * Registers every AI command SmartRedis 0.6.1 sends (shared/notes/redisai.md) with its key positions, so that
  * Redis itself answers MOVED/ASK/CROSSSLOT and applies ACLs to them. AI.TENSORSET and AI.TENSORGET run here,
@@ -16,9 +16,8 @@
  * The model and script commands answer "ERR model server not connected": they are to be forwarded to the
  * JVM model server through the blocked-client API (next step, issue 16).
  *
- * Built with gcc -O2 -fPIC -shared -Wall -Werror by ai-module's pom (src/main/c/build.sh).
+ * Built with gcc -O2 -fPIC -shared -Wall -Wextra -Werror by ai-module's pom (src/main/c/build.sh).
  */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
