@@ -3,6 +3,7 @@ package io.smartsim.launch.ai.module;
 import io.smartsim.launch.ai.AiServer;
 import io.smartsim.launch.ai.AiServerConfig;
 import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Processes;
@@ -287,6 +288,34 @@ class TensorWireIT {
                         + set + " bytes of memory").isLessThanOrEqualTo(set);
                 assertThat(c.call("DEL", "t", "s")).isEqualTo(2L);
             }
+        }
+    }
+
+    /** Redis applies ACL key rules to every key the module registered: the tensor key, and a run's inputs/outputs. */
+    @Test
+    void aclKeyRulesApplyToTheRegisteredKeys() throws Exception {
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), Processes.freeBase(1));
+             RespClient admin = module.client(); RespClient user = module.client()) {
+            assertThat(admin.call("ACL", "SETUSER", "sim", "on", ">pw", "~mine.*", "+@all"))
+                    .isEqualTo(new RespSimple("OK"));
+            assertThat(user.call("AUTH", "sim", "pw")).isEqualTo(new RespSimple("OK"));
+            assertThat(user.call("AI.TENSORSET", "mine.t", "INT8", 1)).isEqualTo(new RespSimple("OK"));
+            List<Object[]> refused = List.of(
+                    new Object[] {"AI.TENSORSET", "other.t", "INT8", 1},
+                    new Object[] {"AI.TENSORGET", "other.t", "META"},
+                    new Object[] {"AI.MODELSTORE", "other.m", "ONNX", "CPU", "BLOB", "x"},
+                    new Object[] {"AI.MODELEXECUTE", "mine.m", "INPUTS", 1, "other.t", "OUTPUTS", 1, "mine.o"},
+                    new Object[] {"AI.MODELEXECUTE", "mine.m", "INPUTS", 1, "mine.t", "OUTPUTS", 1, "other.o"},
+                    new Object[] {"AI.SCRIPTRUN", "mine.s", "f", "INPUTS", "mine.t", "$", "other.t", "OUTPUTS", "mine.o"},
+                    new Object[] {"AI.SCRIPTEXECUTE", "mine.s", "f", "KEYS", 1, "other.k", "INPUTS", 1, "mine.t"});
+            for (Object[] command : refused) {
+                assertThat(user.call(command)).as(List.of(command).toString())
+                        .isInstanceOfSatisfying(RespError.class, e -> assertThat(e.text()).startsWith("NOPERM"));
+            }
+            assertThat(user.call("AI.MODELEXECUTE", "mine.m", "INPUTS", 1, "mine.t", "OUTPUTS", 1, "mine.o"))
+                    .isEqualTo(new RespError("ERR model server not connected"));
+            assertThat(user.call("AI.SCRIPTEXECUTE", "mine.s", "f", "INPUTS", 1, "mine.t", "ARGS", 1, "other.x"))
+                    .as("ARGS are not keys").isEqualTo(new RespError("ERR model server not connected"));
         }
     }
 
