@@ -413,6 +413,12 @@ public final class SshLauncher implements Launcher {
      */
     @Override
     public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry) {
+        pushLease(plan, shards, expiry, COMMAND_TIMEOUT);
+    }
+
+    /** As {@link #pushLease(LaunchPlan, List, Instant)}, giving up on a host after {@code timeout}. */
+    @Override
+    public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry, Duration timeout) {
         if (shards.isEmpty()) {
             return;
         }
@@ -420,7 +426,7 @@ public final class SshLauncher implements Launcher {
         try (Hosts hosts = Hosts.recorded(shards)) {
             List<String> failed = Parallel.map(new ArrayList<>(hosts.group(shards).keySet()), h -> {
                 try {
-                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", COMMAND_TIMEOUT);
+                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", timeout);
                     return "";
                 } catch (LaunchException e) {
                     return "host " + h.name() + ": " + e.getMessage();
