@@ -137,6 +137,15 @@ public interface Launcher {
     }
 
     /**
+     * The groups of {@code shards} that {@link #pushLease} reaches with one push each (one per SSH host for the ssh
+     * launcher), so that renewals go to each group on its own and a slow or hung one holds back no other. The default:
+     * all of them together (launchers whose push writes one file, or nothing).
+     */
+    default Map<String, List<LaunchedShard>> leaseTargets(List<LaunchedShard> shards) {
+        return shards.isEmpty() ? Map.of() : Map.of("", shards);
+    }
+
+    /**
      * Under {@code --lease}: the indices of the shards among {@code shards} whose server process runs but whose lease
      * guard does not (killed, say): such a shard would outlive the lease. The watchdog asks every check and calls
      * {@link #restartGuard} for each. The default finds none: for launchers whose guard runs inside the shard's own

@@ -416,6 +416,14 @@ public final class SshLauncher implements Launcher {
         pushLease(plan, shards, expiry, COMMAND_TIMEOUT);
     }
 
+    /** One group per SSH host (its address and settings): each renewal reaches each host on its own. */
+    @Override
+    public Map<String, List<LaunchedShard>> leaseTargets(List<LaunchedShard> shards) {
+        Map<String, List<LaunchedShard>> out = new LinkedHashMap<>();
+        shards.forEach(s -> out.computeIfAbsent(Hosts.key(s), k -> new ArrayList<>()).add(s));
+        return out;
+    }
+
     /** As {@link #pushLease(LaunchPlan, List, Instant)}, giving up on a host after {@code timeout}. */
     @Override
     public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry, Duration timeout) {
