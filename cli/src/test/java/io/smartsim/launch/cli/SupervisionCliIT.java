@@ -167,15 +167,12 @@ class SupervisionCliIT {
         Instant first = leaseExpiry();
         // db renew, a renewal every 2 s, until the clock has passed the expiry db start left (and a guard's check
         // after it): the shards then still serve only because of these renewals.
-        int renewals = 0;
         while (!Instant.now().isAfter(first.plus(LeaseWaits.GUARD_SLACK))) {
             JarRunner.Result renew = jar.cli("db", "renew", "--exp-dir", exp.toString());
             assertThat(renew.exit()).as(renew.toString()).isZero();
             assertThat(renew.out()).contains("renewed the lease of 'orchestrator'");
-            renewals++;
             Thread.sleep(2000); // the pace of the renewals, not a wait for anything
         }
-        assertThat(renewals).isGreaterThanOrEqualTo(2);
         JsonNode renewed = awaitStatus(x -> events(x).contains("controller-gone"), Duration.ofSeconds(60));
         assertThat(events(renewed)).as("the shell that ran db start has ended: its watchdog renews no more")
                 .contains("controller-gone").doesNotContain("lease-expired");
