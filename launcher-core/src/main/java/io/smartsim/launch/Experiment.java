@@ -34,6 +34,7 @@ import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Supervision;
+import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
@@ -302,6 +303,7 @@ public final class Experiment implements AutoCloseable {
         Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
+        LeaseKeeper keeper = null;
         try {
             progress.accept("starting " + plan.shards().size() + " shard(s)" + (plan.spec().replicas() == 0 ? ""
                     : " (" + plan.masters().size() + " masters, " + plan.spec().replicas() + " replica(s) each)")
@@ -320,6 +322,12 @@ public final class Experiment implements AutoCloseable {
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
                     + launcher.name() + " launcher"));
             Supervision.prepare(plan);
+            if (plan.spec().lease().isPresent()) {
+                // Renewed from now on, not from the end of the start: a start that outlasts the lease (a busy machine,
+                // slow hosts) must not see its shards stop themselves. The hosts started so far get each renewal.
+                keeper = new LeaseKeeper(plan, launcher, () -> List.copyOf(spawned), () -> true,
+                        java.time.Clock.systemUTC()).start();
+            }
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
@@ -347,9 +355,12 @@ public final class Experiment implements AutoCloseable {
             String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),
                     Duration.between(t0, Instant.now()).toMillis() / 1000.0);
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
-            supervise(db);
+            supervise(db, keeper);
             progress.accept(healthyIn);
         } catch (RuntimeException e) {
+            if (keeper != null) {
+                keeper.close();
+            }
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
                     : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
@@ -546,7 +557,7 @@ public final class Experiment implements AutoCloseable {
     }
 
     /** Starts the watchdog of {@code db} when its spec asks for one; it runs while this experiment is open. */
-    private void supervise(Orchestrator db) {
+    private void supervise(Orchestrator db, LeaseKeeper keeper) {
         if (!Supervisor.needed(db.plan())) {
             return;
         }
@@ -554,8 +565,12 @@ public final class Experiment implements AutoCloseable {
             db.restarted(s);
             store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withShard(s))).orElse(m));
         }, () -> true, () -> db.state() == Orchestrator.State.RUNNING);
-        Supervisor old = supervisors.put(db.id(), new Supervisor(db.plan(), db.launcher(), owner,
-                Supervisor.Settings.defaults(), java.time.Clock.systemUTC()).start());
+        Supervisor sup = new Supervisor(db.plan(), db.launcher(), owner, Supervisor.Settings.defaults(),
+                java.time.Clock.systemUTC());
+        if (keeper != null) {
+            sup.adopt(keeper); // renewing since the lease was written; the watchdog owns it from here
+        }
+        Supervisor old = supervisors.put(db.id(), sup.start());
         if (old != null) {
             old.close();
         }

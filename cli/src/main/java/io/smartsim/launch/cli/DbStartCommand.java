@@ -106,6 +106,11 @@ public final class DbStartCommand implements Callable<Integer> {
             // Keep it running after this process exits: closing the experiment now stops nothing.
             exp.detach(db);
             started = summary(exp, db, db.health(), System.nanoTime() - t0);
+            if (db.plan().spec().lease().isPresent()) {
+                // A full lease from the hand-over: the watchdog process renews from its first second, but its JVM
+                // may take a while to get there on a busy machine.
+                exp.renewLease(db.id());
+            }
         }
         // This command returns: a process of its own supervises from here (--restart on-failure, --lease).
         if (Supervisor.needed(started.plan())) {

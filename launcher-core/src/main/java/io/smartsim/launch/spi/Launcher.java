@@ -144,6 +144,25 @@ public interface Launcher {
     }
 
     /**
+     * As {@link #pushLease(LaunchPlan, List, java.time.Instant)}, giving up on a host after {@code timeout} (the
+     * renewing thread passes the time its hosts' current expiry leaves, so a host that hangs cannot hold back the
+     * next renewal for long). The default ignores the timeout.
+     */
+    default void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry,
+                           java.time.Duration timeout) {
+        pushLease(plan, shards, expiry);
+    }
+
+    /**
+     * The groups of {@code shards} that {@link #pushLease} reaches with one push each (one per SSH host for the ssh
+     * launcher), so that renewals go to each group on its own and a slow or hung one holds back no other. The default:
+     * all of them together (launchers whose push writes one file, or nothing).
+     */
+    default Map<String, List<LaunchedShard>> leaseTargets(List<LaunchedShard> shards) {
+        return shards.isEmpty() ? Map.of() : Map.of("", shards);
+    }
+
+    /**
      * Under {@code --lease}: the indices of the shards among {@code shards} whose server process runs but whose lease
      * guard does not (killed, say): such a shard would outlive the lease. The watchdog asks every check and calls
      * {@link #restartGuard} for each. The default finds none: for launchers whose guard runs inside the shard's own

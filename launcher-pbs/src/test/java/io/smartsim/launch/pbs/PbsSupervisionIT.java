@@ -11,6 +11,8 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,8 +111,9 @@ class PbsSupervisionIT {
             exp.renewLease("orchestrator");
             exp.detach(db); // nobody renews from here
         }
-        // Bound: the lease, up to 1 s until each guard's next check, up to 1 s of rounding, and the stop itself.
-        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        // They stop once the last expiry written has passed (waited for generously; checked against it below).
+        Instant last = Lease.in(tmp.resolve("exp/orchestrator")).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
         while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
@@ -119,7 +122,7 @@ class PbsSupervisionIT {
                 gone.toMillis() / 1000.0);
         assertThat(anyAnswers(shards)).as("a shard still answers %s after the last renewal", gone).isFalse();
         assertThat(Processes.serversUnder(tmp)).as("servers left").isEmpty();
-        long guardsUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        long guardsUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!ofThisTest("lease-guard").isEmpty() && System.nanoTime() < guardsUntil) {
             Thread.sleep(100);
         }
@@ -131,6 +134,7 @@ class PbsSupervisionIT {
             assertThat(exp.supervision("orchestrator").events().stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED))
                     .filter(e -> e.shard().isPresent()).map(e -> e.shard().get()).toList())
                     .containsExactlyInAnyOrder(0, 1, 2);
+            LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
         assertThat(job(job).running()).as("the user's job outlives the orchestrator").isTrue();
@@ -152,14 +156,18 @@ class PbsSupervisionIT {
             shards = db.shards();
             id = shards.get(0).handle().get(PbsLauncher.JOB);
             jobs.add(id);
-            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            // Renewed by the open experiment: past the expiry the shards had after the start, they all still serve.
+            LeaseWaits.awaitPast(exp.supervision("orchestrator").leaseExpiry().orElseThrow());
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("orchestrator").events())).isEmpty();
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
             assertThat(ofThisTest("lease-guard")).as("one guard per shard").hasSize(3);
             lastRenewal = Instant.now();
             exp.renewLease("orchestrator");
             exp.detach(db);
         }
-        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        // They stop once the last expiry written has passed (waited for generously; checked against it below).
+        Instant last = Lease.in(tmp.resolve("exp/orchestrator")).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
         while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
@@ -174,6 +182,7 @@ class PbsSupervisionIT {
         assertThat(PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
                 .map(PbsParsers.Job::finished).orElse(true)).as("batch job %s ended by itself", id).isTrue();
         try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
     }

@@ -8,7 +8,9 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervisor;
+import io.smartsim.launch.testing.LeaseWaits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,13 +71,16 @@ class SlurmLeaseBackstopIT {
             exp.start(db);
             shards = db.shards();
             plan = db.plan();
+            // The guard of shard 1, inside its step (/bin/bash .../lease-guard.sh PID 1), killed while this experiment
+            // still renews: however slow the machine, the lease cannot run out before the kill.
+            List<String> guard = ofThisTest("lease-guard").stream().filter(l -> l.endsWith(" 1")).toList();
+            assertThat(guard).hasSize(1);
+            String guardPid = guard.get(0).substring(0, guard.get(0).indexOf(' '));
+            assertThat(SH.run(List.of("kill", "-9", guardPid), CMD).ok()).isTrue();
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("orchestrator").events())).isEmpty();
             exp.detach(db); // its watchdog ends; the one below takes over, without renewing
         }
-        // The guard of shard 1, inside its step: /bin/bash .../lease-guard.sh PID 1
-        List<String> guard = ofThisTest("lease-guard").stream().filter(l -> l.endsWith(" 1")).toList();
-        assertThat(guard).hasSize(1);
-        String guardPid = guard.get(0).substring(0, guard.get(0).indexOf(' '));
-        assertThat(SH.run(List.of("kill", "-9", guardPid), CMD).ok()).isTrue();
+        Instant last = Lease.in(plan.dir()).expiry().orElseThrow(); // nobody renews after this
 
         SlurmLauncher slurm = new SlurmLauncher();
         Supervisor watchdog = new Supervisor(plan, slurm, new Supervisor.Owner(() -> shards, s -> { }, () -> false,
@@ -83,7 +88,7 @@ class SlurmLeaseBackstopIT {
                 Clock.systemUTC()).start();
         Instant t0 = Instant.now();
         try {
-            long until = System.nanoTime() + lease.plusSeconds(25).toNanos();
+            long until = LeaseWaits.goneBy(last.plusSeconds(3)); // the backstop acts 3 s after the lease ran out
             while (slurm.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE)
                     && System.nanoTime() < until) {
                 Thread.sleep(250);
@@ -103,6 +108,9 @@ class SlurmLeaseBackstopIT {
             assertThat(enforced).as(events.toString()).hasSize(1);
             assertThat(enforced.get(0).shard()).contains(1);
             assertThat(enforced.get(0).detail()).contains("after the lease ran out").contains("the watchdog stops it");
+            assertThat(enforced.get(0).time()).as("the backstop acted 3 s after the lease ran out at %s", last)
+                    .isAfterOrEqualTo(last.plusSeconds(3));
+            LeaseWaits.assertStoppedOnlyAfter(events, last);
             assertThat(events.get(events.size() - 1).type()).isEqualTo(Event.WATCHDOG_EXIT);
             assertThat(events.get(events.size() - 1).detail()).isEqualTo("the lease ran out and every shard has stopped");
             exp.stop(exp.orchestrator("orchestrator"));

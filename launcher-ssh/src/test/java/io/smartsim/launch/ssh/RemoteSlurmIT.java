@@ -179,21 +179,26 @@ class RemoteSlurmIT {
             leaseFile = db.plan().dir().resolve("lease").toString();
             assertThat(log("write " + leaseFile)).as("the lease file written through the login node").isNotEmpty();
             int written = log("write " + leaseFile).size();
-            Thread.sleep(lease.toMillis() + 2000); // the open experiment renews meanwhile
+            // The open experiment renews: past the expiry the steps had after the start, they all still run.
+            io.smartsim.launch.testing.LeaseWaits.awaitPast(exp.supervision("orchestrator").leaseExpiry().orElseThrow());
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
             assertThat(log("write " + leaseFile).size()).as("renewals pushed through the login node").isGreaterThan(written);
             shards = db.shards();
             exp.detach(db); // nobody renews from here
         }
+        // The steps end once the last expiry pushed has passed (waited for generously).
+        java.time.Instant last = io.smartsim.launch.supervise.Lease.in(java.nio.file.Path.of(leaseFile).getParent())
+                .expiry().orElseThrow();
         io.smartsim.launch.slurm.SlurmLauncher slurm = new io.smartsim.launch.slurm.SlurmLauncher();
-        long end = System.nanoTime() + lease.plusSeconds(10).toNanos();
+        long end = io.smartsim.launch.testing.LeaseWaits.goneBy(last);
         while (slurm.probe(shards).values().stream().anyMatch(l -> l != io.smartsim.launch.spi.Launcher.Liveness.GONE)
                 && System.nanoTime() < end) {
             Thread.sleep(250);
         }
-        assertThat(slurm.probe(shards).values()).as("every step ended within lease + 10 s")
+        assertThat(slurm.probe(shards).values()).as("every step ended once the lease ran out at %s", last)
                 .containsOnly(io.smartsim.launch.spi.Launcher.Liveness.GONE);
         try (Experiment exp = Experiment.reconnect(dir)) {
+            io.smartsim.launch.testing.LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
     }
