@@ -110,7 +110,8 @@ class RunSignalIT {
 
         assertThat(run.exitValue()).as(err).isEqualTo(signal.equals("INT") ? 130 : 143);
         assertThat(modelPids).as("model processes and their children left after %d ms", ms)
-                .allSatisfy(pid -> assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty());
+                .allSatisfy(pid -> assertThat(io.smartsim.launch.testing.Pids.running(pid))
+                        .as("pid %d (a zombie has exited)", pid).isFalse());
         assertThat(err).contains("stopping 3 model(s): sim, sweep_0, sweep_1");
         assertThat(serverAlive()).as(err).isEqualTo(keepDb);
         if (!keepDb) {
