@@ -149,6 +149,47 @@ public final class DataChecks {
         }
     }
 
+    /**
+     * Until every write acknowledged so far is on each live shard's replicas ({@code WAIT} on each master, for the
+     * replicas it has) and in each live shard's append-only file ({@code aof_buffer_length:0}: written to the file,
+     * which a SIGKILL keeps; with {@code appendfsync everysec} a slow background fsync may hold that write back up to
+     * 2 s), up to 30 s each. After this, killing every process loses nothing written before. Shards that do not
+     * answer (killed by the test) are passed over.
+     */
+    public static void awaitReplicatedAndWritten(Orchestrator db) throws InterruptedException {
+        Credentials c = db.plan().auth().orElseThrow();
+        for (LaunchedShard s : db.shards()) {
+            try (Jedis j = login(s, c)) {
+                String info = j.info("replication");
+                int replicas = info.lines().filter(l -> l.startsWith("connected_slaves:"))
+                        .mapToInt(l -> Integer.parseInt(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElse(0);
+                if (info.contains("role:master") && replicas > 0) {
+                    assertThat(j.waitReplicas(replicas, 30_000)).as("replicas of shard %d (%s) that acknowledged "
+                            + "every write within 30 s", s.index(), s.address()).isEqualTo(replicas);
+                }
+            } catch (redis.clients.jedis.exceptions.JedisConnectionException e) {
+                continue; // not running
+            }
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (LaunchedShard s : db.shards()) {
+            while (true) {
+                String info;
+                try (Jedis j = login(s, c)) {
+                    info = j.info("persistence");
+                } catch (redis.clients.jedis.exceptions.JedisConnectionException e) {
+                    break; // not running
+                }
+                if (!info.contains("aof_enabled:1") || info.contains("aof_buffer_length:0\r")) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("shard %d wrote its AOF buffer within 30 s", s.index())
+                        .isLessThan(until);
+                Thread.sleep(50);
+            }
+        }
+    }
+
     /** Each port and its bus port (+10000) free on every address. */
     public static void portsFree(List<Integer> ports) {
         for (int p : ports) {
