@@ -122,7 +122,7 @@ class DoctorCommandTest {
 
     @Test
     void this_machine_has_redis_server() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeRedis();
 
         Cli.Result r = Cli.run("doctor");
 

@@ -32,7 +32,7 @@ class RunSignalIT {
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeRedis();
         port = freeBlock(3);
         Path model = tmp.resolve("model.sh");
         // Records its own pid and its child's, then waits: only a stop ends it.

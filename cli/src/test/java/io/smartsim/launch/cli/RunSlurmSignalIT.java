@@ -34,7 +34,7 @@ class RunSlurmSignalIT {
     @BeforeEach
     void setUp() throws Exception {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(sh("sinfo", "-h").exit == 0, "Slurm is not available here: start testbeds/slurm/up");
+        io.smartsim.launch.testing.Testbeds.slurm();
         Sh r = sh("sbatch", "--parsable", "-N3", "-J", "run-signal-it-holder", "--output=/dev/null", "--wrap",
                 "sleep 600");
         assertThat(r.exit).as(r.err).isZero();

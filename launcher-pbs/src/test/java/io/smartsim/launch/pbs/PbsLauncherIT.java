@@ -28,7 +28,6 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The PBS launcher end to end on the Slurm testbed through a PBS front end: Debian's slurm-wlm-torque
@@ -57,14 +56,8 @@ class PbsLauncherIT {
 
     @BeforeAll
     static void pbsFrontEndIsHere() {
-        assumeTrue(onPath("qsub") && onPath("sinfo"), "no qsub/sinfo here: these tests need the Slurm testbed with "
-                + "slurm-wlm-torque (testbeds/pbs/up)");
-        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
-        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
-    }
-
-    private static boolean onPath(String name) {
-        return io.smartsim.launch.util.Executables.onPath(name).isPresent();
+        // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
+        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
     }
 
     @AfterEach
