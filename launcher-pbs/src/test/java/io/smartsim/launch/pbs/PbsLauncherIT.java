@@ -41,6 +41,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * real OpenPBS 23.06 output (PbsScriptsTest, PbsCommandsTest, PbsParsersTest). The wrapper's qsub turns
  * {@code #PBS -l nodes=3:ppn=2} into {@code sbatch -N3 --ntasks-per-node=2}, so the Torque script is exercised.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsLauncherIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();

@@ -37,6 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * come from the exit file the model's batch script writes. PBS Pro's {@code Exit_status}, the {@code select}
  * script and the in-job run commands are covered by PbsModelStatesTest and PbsModelScriptsTest, not live.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsModelsIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();

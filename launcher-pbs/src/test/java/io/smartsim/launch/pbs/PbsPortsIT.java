@@ -30,6 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * nodes n1-n3 at 127.0.1.1-3, reached with the ssh run command as in PbsLauncherIT): one command per node reads its
  * listening sockets, so a port this test holds on n3's address moves the base on every node.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsPortsIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();

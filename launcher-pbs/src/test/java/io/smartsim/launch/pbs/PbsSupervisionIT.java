@@ -32,6 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (Debian's slurm-wlm-torque qsub/qstat/qdel over the Slurm testbed, testbeds/pbs/up): shards started over ssh in an
  * existing job (a holder job, {@code alloc=ID}), as in PbsLauncherIT. Ports 14800-15299.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsSupervisionIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();

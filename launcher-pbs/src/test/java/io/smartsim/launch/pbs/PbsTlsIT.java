@@ -29,6 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * no PBS server can run here: see PbsLauncherIT for what this front end covers and what it does not), with the
  * {@code ssh} run command: in an existing job and as a batch job.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsTlsIT {
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
