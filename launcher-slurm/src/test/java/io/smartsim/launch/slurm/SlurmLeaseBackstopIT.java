@@ -96,7 +96,15 @@ class SlurmLeaseBackstopIT {
             System.out.printf("slurm: every step gone %d ms after the last renewal, one by the backstop%n",
                     Duration.between(t0, Instant.now()).toMillis());
             assertThat(slurm.probe(shards).values()).containsOnly(Liveness.GONE);
-            watchdog.join(); // it ends by itself: the lease ran out and every shard has stopped
+            // It ends by itself: the lease ran out and every shard has stopped. Bounded, so a watchdog that never
+            // ends fails here rather than hanging the build.
+            assertThat(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    watchdog.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            })).as("the watchdog thread ends by itself").succeedsWithin(Duration.ofSeconds(60));
         } finally {
             watchdog.close();
         }

@@ -76,12 +76,19 @@ class SshCommandRunnerIT {
     void aConnectionDroppedWhileACommandRunsIsSchedulerUnreachable() throws Exception {
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.3"))) {
             r.run(List.of("true"), T);
+            String secs = uniqueSleep(30);
             CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
-                    () -> r.run(List.of("sleep", "30"), T));
-            Thread.sleep(300);
+                    () -> r.run(List.of("sleep", secs), T));
+            // The command runs on the other side before the connection drops (sshd's sessions run here).
+            long until = System.nanoTime() + T.toNanos();
+            while (sleeping(secs).isEmpty()) {
+                assertThat(System.nanoTime()).as("`sleep %s` started through sshd within %s", secs, T)
+                        .isLessThan(until);
+                Thread.sleep(20);
+            }
             SshTestbed.dropSessions();
             assertThatThrownBy(() -> running.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(
-                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep 30` ran")
+                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep " + secs + "` ran")
                     .hasMessageContaining("outcome is unknown");
         }
     }
@@ -98,14 +105,28 @@ class SshCommandRunnerIT {
 
     @Test
     void aCommandOverItsTimeoutIsReportedWithTheBound() {
+        String secs = uniqueSleep(120);
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
-            long t0 = System.nanoTime();
-            assertThatThrownBy(() -> r.run(List.of("sleep", "10"), Duration.ofMillis(700)))
-                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep 10` on ")
+            assertThatThrownBy(() -> r.run(List.of("sleep", secs), Duration.ofMillis(700)))
+                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep " + secs + "` on ")
                     .hasMessageContaining("did not finish within 0.7 s");
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            // It gave up while the command still ran: not after waiting for it to end.
+            assertThat(sleeping(secs)).as("the remote `sleep %s` when the runner gave up", secs).isNotEmpty();
             assertThat(r.run(List.of("echo", "still usable"), T).stdout()).isEqualTo("still usable\n");
+        } finally {
+            sleeping(secs).forEach(ProcessHandle::destroy);
         }
+    }
+
+    /** A sleep argument of about {@code seconds} that no other test's sleep has: this JVM's pid in the fraction. */
+    private static String uniqueSleep(int seconds) {
+        return seconds + "." + ProcessHandle.current().pid();
+    }
+
+    /** The {@code sleep ARG} processes on this machine (the testbed's sshd runs its sessions here). */
+    private static List<ProcessHandle> sleeping(String arg) {
+        return ProcessHandle.allProcesses().filter(h -> h.info().command().map(c -> c.endsWith("/sleep")).orElse(false)
+                && java.util.Arrays.equals(h.info().arguments().orElse(null), new String[] {arg})).toList();
     }
 
     @Test
