@@ -1,12 +1,15 @@
 package io.smartsim.launch.ai.module;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The real model server (ai-server's {@code ModelServerMain}) as its own JVM, started with this test's class path (which
@@ -30,7 +33,11 @@ final class ModelServerProcess implements AutoCloseable {
         Files.createDirectories(dir);
         Path log = dir.resolve("model-server.log");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
+        // Absolute entries: the model server works in its own directory.
+        String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        Process p = new ProcessBuilder(List.of(java.toString(), "-cp", cp,
                 "io.smartsim.launch.ai.modelserver.ModelServerMain", "--socket", socket.toString(), "--backends",
                 backends)).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
