@@ -258,6 +258,46 @@ class ModelServingIT {
         assertThat(Files.exists(socket())).as("the model server removed its socket on SIGTERM").isFalse();
     }
 
+    /**
+     * A replica gets the model as data (DEL + HSET) and a run's outputs (SET), with no model server of its own being
+     * asked; once promoted, its first run pushes the model from its keyspace to its own model server.
+     */
+    @Test
+    void aReplicaHasTheModelAndTheOutputsAndRunsThemOncePromoted() throws Exception {
+        int base = Processes.freeBase(2);
+        Path replicaSocket = dir.resolve("ms-replica.sock");
+        try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
+             ModelServerProcess replicaServer = ModelServerProcess.start(dir.resolve("model-server-replica"),
+                     replicaSocket, "ONNX");
+             ModuleRedis master = moduleRedis(base);
+             ModuleRedis replica = ModuleRedis.withModule(dir.resolve("replica"), base + 1, "SOCKET",
+                     replicaSocket.toString(), "BACKENDS", "ONNX", "--replicaof", "127.0.0.1",
+                     Integer.toString(base));
+             RespClient m = master.client(); RespClient r = replica.client()) {
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+            while (!new String((byte[]) m.call("INFO", "replication")).contains("state=online")) {
+                assertThat(java.time.Instant.now()).as("replica online within 60 s").isBefore(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(m.call(modelStoreArgs("m"))).isEqualTo(new RespSimple("OK"));
+            assertThat(m.call("AI.TENSORSET", "x", "FLOAT", 1, 3, "VALUES", 1, 2, 3)).isEqualTo(new RespSimple("OK"));
+            assertThat(m.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y"))
+                    .isEqualTo(new RespSimple("OK"));
+            assertThat(m.call("WAIT", 1, 30000)).isEqualTo(1L);
+            for (String field : List.of("type", "id", "backend", "device", "blob")) {
+                assertThat(r.call("HGET", "m", field)).as("replica's model field " + field)
+                        .isEqualTo(m.call("HGET", "m", field));
+            }
+            assertThat(r.call("AI.TENSORGET", "y", "BLOB")).isEqualTo(floats(1 - 2 + 9 + 0.25f, 2 + 1 - 6 - 1));
+            assertThat(r.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y2")).as("a replica is read-only")
+                    .isInstanceOfSatisfying(RespError.class, e -> assertThat(e.text()).startsWith("READONLY"));
+            assertThat(r.call("REPLICAOF", "NO", "ONE")).isEqualTo(new RespSimple("OK"));
+            assertThat(r.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y2"))
+                    .isEqualTo(new RespSimple("OK"));
+            assertThat(r.call("AI.TENSORGET", "y2", "BLOB")).isEqualTo(floats(1 - 2 + 9 + 0.25f, 2 + 1 - 6 - 1));
+        }
+    }
+
     static Object[] modelStoreArgs(String key) {
         return new Object[] {"AI.MODELSTORE", key, "ONNX", "CPU", "BLOB", LINEAR};
     }
