@@ -43,7 +43,7 @@ static struct rm_api RM;
 
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-#define NOT_YET "ERR scripts and AI.INFO do not run in the module yet (issue 16); models do"
+#define NOT_YET "ERR scripts and AI.INFO without a key do not run in the module yet (issue 16); models do"
 
 #define HEADER 8
 #define MAX_DIMS 255
@@ -550,7 +550,8 @@ struct job {
     long long batch, minbatch, minbatchtimeout;
     struct buf innames, outnames; /* ModelRecord's encoding: 4-byte length, bytes */
     size_t blob_at, blob_len;     /* where the blob is inside req */
-    /* RUN: the output keys */
+    /* RUN: the output keys, and the samples of the run (the first input's first dimension) for AI.INFO */
+    long long samples;
     int nout;
     char **okeys;
     size_t *okeylens;
@@ -1033,6 +1034,54 @@ static int cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
     return RM_OK;
 }
 
+
+/* AI.INFO counters per model key, kept in the module's memory as RedisAI keeps them (and the front in its own): they
+ * start from zero when redis-server starts, and at each AI.MODELSTORE of the key. Main thread only. */
+struct stats {
+    struct stats *next;
+    char *key;
+    size_t keylen;
+    long long duration, samples, calls, errors;
+};
+#define STATS_BUCKETS 256
+static struct stats *stats_table[STATS_BUCKETS];
+
+static unsigned stats_hash(const char *k, size_t n) {
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h % STATS_BUCKETS;
+}
+
+static struct stats **stats_find(const char *k, size_t n) {
+    struct stats **p = &stats_table[stats_hash(k, n)];
+    while (*p && !((*p)->keylen == n && memcmp((*p)->key, k, n) == 0)) p = &(*p)->next;
+    return p;
+}
+
+static struct stats *stats_get(const char *k, size_t n) {
+    struct stats **p = stats_find(k, n);
+    if (*p == NULL) {
+        struct stats *s = calloc(1, sizeof *s);
+        if (s == NULL) abort();
+        s->key = malloc(n ? n : 1);
+        if (s->key == NULL) abort();
+        memcpy(s->key, k, n);
+        s->keylen = n;
+        *p = s;
+    }
+    return *p;
+}
+
+static void stats_remove(const char *k, size_t n) {
+    struct stats **p = stats_find(k, n);
+    if (*p) {
+        struct stats *s = *p;
+        *p = s->next;
+        free(s->key);
+        free(s);
+    }
+}
+
 /* Tells the model server to forget a model (deleted or replaced); nobody waits for it. */
 static void queue_drop(const char *id, size_t n) {
     if (server_socket == NULL) return;
@@ -1058,7 +1107,7 @@ static int reply_failure(RedisModuleCtx *ctx, struct job *j) {
     }
     struct rd r = {j->body + 1, j->bodylen - 1, 0};
     size_t n;
-    const char *text = j->body[0] == 'E' ? rd_bytes(&r, &n) : NULL;
+    const char *text = j->body[0] == 'E' || j->body[0] == 'F' ? rd_bytes(&r, &n) : NULL;
     if (text == NULL) {
         RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
         return 1;
@@ -1126,6 +1175,8 @@ static int store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
                  v[3], "tag", v[4], "batchsize", v[5], "minbatchsize", v[6], "minbatchtimeout", v[7], "inputs", v[8],
                  "outputs", v[9], "blob", v[10]);
     RM.NotifyKeyspaceEvent(ctx, 1 << 4 /* hash */, "hset", name);
+    stats_remove(j->key, j->keylen);
+    stats_get(j->key, j->keylen);
     for (int k = 0; k < 11; k++) RM.FreeString(ctx, v[k]);
     RM.FreeString(ctx, name);
     return RM.ReplyWithSimpleString(ctx, "OK");
@@ -1136,6 +1187,7 @@ static int run_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
     struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (j->err == NULL && (j->body[0] == 'F' || j->body[0] == 'T')) stats_get(j->key, j->keylen)->errors++;
     if (reply_failure(ctx, j)) return RM_OK;
     struct rd r = {j->body + 1, j->bodylen - 1, 0};
     uint32_t n = rd_u32(&r);
@@ -1151,6 +1203,12 @@ static int run_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         if (r.bad || decode(vals[k], lens[k], &t, &nd, &data, &dlen) != 0)
             return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
     }
+    uint64_t micros = 0;
+    if (r.left >= 8) memcpy(&micros, r.p, 8);
+    struct stats *st = stats_get(j->key, j->keylen);
+    st->duration += (long long)micros;
+    st->calls++;
+    st->samples += j->samples;
     for (uint32_t k = 0; k < n; k++) {
         RedisModuleString *name = RM.CreateString(ctx, j->okeys[k], j->okeylens[k]);
         RedisModuleString *value = RM.CreateString(ctx, vals[k], lens[k]);
@@ -1270,6 +1328,11 @@ static int cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int a
             RM.CloseKey(key);
             job_free(j);
             return RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
+        }
+        if (k == 0) {
+            long long d0 = 1;
+            if (nd > 0) memcpy(&d0, v + HEADER, 8);
+            j->samples = d0;
         }
         buf_bytes(&j->req, v, vlen);
         RM.CloseKey(key);
@@ -1399,6 +1462,9 @@ static int cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc)
     record_free(ctx, &r);
     RM.DeleteKey(key);
     RM.CloseKey(key);
+    size_t kl;
+    const char *kp = RM.StringPtrLen(argv[1], &kl);
+    stats_remove(kp, kl);
     RM.Replicate(ctx, "DEL", "s", argv[1]);
     RM.NotifyKeyspaceEvent(ctx, 1 << 2 /* generic */, "del", argv[1]);
     return RM.ReplyWithSimpleString(ctx, "OK");
@@ -1437,7 +1503,7 @@ static int cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RM.ReplyWithError(ctx, "ERR unsupported subcommand");
 }
 
-/* Scripts and AI.INFO: the next step of issue 16. */
+/* Scripts and AI.INFO without a key: the next step of issue 16. */
 static int not_yet(RedisModuleCtx *ctx) {
     return RM.ReplyWithError(ctx, NOT_YET);
 }
@@ -1446,6 +1512,51 @@ static int cmd_model_or_script(RedisModuleCtx *ctx, RedisModuleString **argv, in
     (void)argv;
     (void)argc;
     return not_yet(ctx);
+}
+
+
+/* AI.INFO key [RESETSTAT]: the model's run counters (the front's reply: 18 elements, or OK for RESETSTAT). AI.INFO
+ * without a key (the backends' versions, known to the model server) is not served yet. */
+static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc > 3) return reply_wrong_arity(ctx, argv);
+    if (argc == 1) return not_yet(ctx);
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
+    struct record r;
+    const char *bad = record_read(key, &r);
+    RM.CloseKey(key);
+    if (bad != NULL) {
+        record_free(ctx, &r);
+        return RM.ReplyWithError(ctx, "ERR cannot find run info for key");
+    }
+    size_t kl;
+    const char *kp = RM.StringPtrLen(argv[1], &kl);
+    struct stats *st = stats_get(kp, kl);
+    if (argc == 3 && arg_is(argv[2], "RESETSTAT")) {
+        st->duration = st->samples = st->calls = st->errors = 0;
+        record_free(ctx, &r);
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
+    RM.ReplyWithArray(ctx, 18);
+    RM.ReplyWithCString(ctx, "key");
+    RM.ReplyWithStringBuffer(ctx, kp, kl);
+    RM.ReplyWithCString(ctx, "type");
+    RM.ReplyWithCString(ctx, "MODEL");
+    RM.ReplyWithCString(ctx, "backend");
+    reply_str_field(ctx, r.backend);
+    RM.ReplyWithCString(ctx, "device");
+    reply_str_field(ctx, r.device);
+    RM.ReplyWithCString(ctx, "tag");
+    reply_str_field(ctx, r.tag);
+    RM.ReplyWithCString(ctx, "duration");
+    RM.ReplyWithLongLong(ctx, st->duration);
+    RM.ReplyWithCString(ctx, "samples");
+    RM.ReplyWithLongLong(ctx, st->samples);
+    RM.ReplyWithCString(ctx, "calls");
+    RM.ReplyWithLongLong(ctx, st->calls);
+    RM.ReplyWithCString(ctx, "errors");
+    RM.ReplyWithLongLong(ctx, st->errors);
+    record_free(ctx, &r);
+    return RM_OK;
 }
 
 static int cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -1525,7 +1636,7 @@ static const struct command COMMANDS[] = {
     {"AI.SCRIPTRUN", cmd_scriptrun, "write deny-oom getkeys-api", 1, 1, 1},
     {"AI.SCRIPTEXECUTE", cmd_scriptexecute, "write deny-oom getkeys-api", 1, 1, 1},
     /* AI.INFO [key [RESETSTAT]]: keyed when a key is given (Redis finds none past argc). */
-    {"AI.INFO", cmd_model_or_script, "readonly", 1, 1, 1},
+    {"AI.INFO", cmd_info, "readonly", 1, 1, 1},
     {"AI.CONFIG", cmd_config, "readonly", 0, 0, 0},
 };
 

@@ -42,8 +42,9 @@ class ModelServingIT {
     static final float[] B = {0.25f, -1};
     static final byte[] LINEAR = OnnxModels.linear(3, 2, W, B);
 
-    /** What scripts and AI.INFO answer until they go through the model server too. */
-    static final String NOT_YET = "ERR scripts and AI.INFO do not run in the module yet (issue 16); models do";
+    /** What scripts and AI.INFO without a key answer until they go through the model server too. */
+    static final String NOT_YET =
+            "ERR scripts and AI.INFO without a key do not run in the module yet (issue 16); models do";
 
     @TempDir
     Path dir;
@@ -184,6 +185,22 @@ class ModelServingIT {
                 assertThat(show(toModule.call(b("GET"), b(key)))).as("stored output " + key)
                         .isEqualTo(show(toFront.call(b("GET"), b(key))));
             }
+            // AI.INFO's counters: two good runs (2 + 1 samples), one the runtime refuses (an error), one refused
+            // before the run (not counted); the duration is the one figure that differs (a time), so masked.
+            List<byte[][]> info = List.of(cmd("AI.TENSORSET", "x3", "FLOAT", 2, 3, "VALUES", 1, 2, 3, 4, 5, 6),
+                    cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "x3", "OUTPUTS", 1, "o"),
+                    cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "x2", "OUTPUTS", 1, "o"),
+                    cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "wide", "OUTPUTS", 1, "o"),
+                    cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "nosuch", "OUTPUTS", 1, "o"),
+                    cmd("AI.INFO", "tagged"), cmd("AI.INFO", "tagged", "RESETSTAT"), cmd("AI.INFO", "tagged"),
+                    cmd("AI.INFO", "nosuch"), cmd("AI.INFO", "s"), cmd("AI.INFO", "tagged", "RESETSTAT", "x"));
+            List<String> infoModule = toModule.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
+            List<String> infoFront = toFront.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
+            assertThat(infoModule).as("AI.INFO of the module (actual) vs the front (expected)")
+                    .containsExactlyElementsOf(infoFront);
+            assertThat(infoModule.get(5)).as("the counters")
+                    .contains("$7\\x0d\\x0asamples\\x0d\\x0a:3\\x0d\\x0a$5\\x0d\\x0acalls\\x0d\\x0a:2"
+                            + "\\x0d\\x0a$6\\x0d\\x0aerrors\\x0d\\x0a:1");
         }
     }
 
@@ -296,6 +313,11 @@ class ModelServingIT {
                     .isEqualTo(new RespSimple("OK"));
             assertThat(r.call("AI.TENSORGET", "y2", "BLOB")).isEqualTo(floats(1 - 2 + 9 + 0.25f, 2 + 1 - 6 - 1));
         }
+    }
+
+    /** The value after "duration" in a shown AI.INFO reply, replaced by N. */
+    static String maskDuration(String shown) {
+        return shown.replaceAll("(duration\\\\x0d\\\\x0a:)[0-9]+", "$1N");
     }
 
     static Object[] modelStoreArgs(String key) {

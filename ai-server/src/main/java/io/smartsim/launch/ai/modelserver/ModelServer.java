@@ -43,6 +43,8 @@ public final class ModelServer implements Closeable {
     /** Reply status bytes. */
     static final byte OK = 'K';
     static final byte ERROR = 'E';
+    /** An error of the run itself (the runtime refused the inputs or failed): counted in AI.INFO's errors. */
+    static final byte RUN_ERROR = 'F';
     static final byte TIMEDOUT = 'T';
     static final byte UNKNOWN = 'U';
     /** A frame larger than this is refused (a model is below 2 GiB, as AI.MODELSTORE checks). */
@@ -210,16 +212,21 @@ public final class ModelServer implements Closeable {
                     () -> new AiException("ERR model server: input is not a tensor")));
         }
         List<Tensor> outputs;
+        long start = System.nanoTime();
         try {
             outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
         } catch (ModelTimeoutException e) {
             return status(TIMEDOUT);
+        } catch (AiException e) {
+            return error(RUN_ERROR, e.getMessage());
         }
+        long micros = (System.nanoTime() - start) / 1000;
         if (outputs.size() != nout) {
-            throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
+            // a runtime that tells its output count only by running (libtorch) is checked here
+            return error(RUN_ERROR, "Number of keys given as OUTPUTS here does not match model definition");
         }
         List<byte[]> enc = new ArrayList<>();
-        long total = 1 + 4;
+        long total = 1 + 4 + 8;
         for (Tensor t : outputs) {
             byte[] e = TensorCodec.encode(t);
             enc.add(e);
@@ -233,6 +240,7 @@ public final class ModelServer implements Closeable {
         for (byte[] e : enc) {
             out.putInt(e.length).put(e);
         }
+        out.putLong(micros);
         return out;
     }
 
@@ -247,8 +255,12 @@ public final class ModelServer implements Closeable {
     }
 
     private static ByteBuffer error(String text) {
+        return error(ERROR, text);
+    }
+
+    private static ByteBuffer error(byte status, String text) {
         byte[] t = (text == null ? "ERR model server: error" : text).getBytes(StandardCharsets.UTF_8);
-        return frame(1 + 4 + t.length).put(ERROR).putInt(t.length).put(t);
+        return frame(1 + 4 + t.length).put(status).putInt(t.length).put(t);
     }
 
     private static byte[] bytes(ByteBuffer b) {
