@@ -315,6 +315,62 @@ class ModelServingIT {
         }
     }
 
+    /**
+     * A run blocks only its own client: while a model runs on the model server, the event loop serves others; a run
+     * past its TIMEOUT is stopped and answered TIMEDOUT (counted in AI.INFO's errors), and the model is whole after.
+     */
+    @Test
+    void aLongRunBlocksOnlyItsClientAndIsStoppedAtItsTimeout() throws Exception {
+        try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
+             ModuleRedis module = moduleRedis(Processes.freeBase(1));
+             RespClient c = module.client();
+             java.net.Socket waiting = new java.net.Socket("127.0.0.1", module.port())) {
+            assertThat(c.call("AI.MODELSTORE", "loop", "ONNX", "CPU", "BLOB", OnnxModels.loop()))
+                    .isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.TENSORSET", "x", "FLOAT", 1, "BLOB", floats(2))).isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.TENSORSET", "few", "INT64", 1, "VALUES", 3)).isEqualTo(new RespSimple("OK"));
+            // Long.MAX_VALUE rounds: this run ends only when ONNX Runtime is told to stop it, on any machine.
+            assertThat(c.call("AI.TENSORSET", "endless", "INT64", 1, "VALUES", Long.MAX_VALUE))
+                    .isEqualTo(new RespSimple("OK"));
+            waiting.setSoTimeout(60_000);
+            waiting.getOutputStream().write(resp(cmd("AI.MODELEXECUTE", "loop", "INPUTS", 2, "endless",
+                    "x", "OUTPUTS", 1, "out", "TIMEOUT", 5000)));
+            waiting.getOutputStream().flush();
+            assertThat(c.call("AI.TENSORGET", "x", "BLOB")).as("served while the model runs").isEqualTo(floats(2));
+            assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
+            assertThat(waiting.getInputStream().available()).as("the running client has no answer yet").isZero();
+            byte[] reply = new byte[11];
+            int n = 0;
+            while (n < reply.length) {
+                int r = waiting.getInputStream().read(reply, n, reply.length - n);
+                assertThat(r).as("connection open").isPositive();
+                n += r;
+            }
+            assertThat(new String(reply)).isEqualTo("+TIMEDOUT\r\n");
+            assertThat(c.call("EXISTS", "out")).isEqualTo(0L);
+            assertThat(c.call("AI.MODELEXECUTE", "loop", "INPUTS", 2, "few", "x", "OUTPUTS", 1, "out", "TIMEOUT",
+                    60000)).isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.TENSORGET", "out", "BLOB")).isEqualTo(floats(-2));
+            List<?> info = (List<?>) c.call("AI.INFO", "loop");
+            assertThat(new String((byte[]) info.get(14))).isEqualTo("calls");
+            assertThat(info.get(15)).as("calls: the good run").isEqualTo(1L);
+            assertThat(new String((byte[]) info.get(16))).isEqualTo("errors");
+            assertThat(info.get(17)).as("errors: the stopped run").isEqualTo(1L);
+        }
+    }
+
+    /** A command as RESP bytes (bulk strings). */
+    static byte[] resp(byte[][] command) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(("*" + command.length + "\r\n").getBytes());
+        for (byte[] a : command) {
+            out.writeBytes(("$" + a.length + "\r\n").getBytes());
+            out.writeBytes(a);
+            out.writeBytes("\r\n".getBytes());
+        }
+        return out.toByteArray();
+    }
+
     /** The value after "duration" in a shown AI.INFO reply, replaced by N. */
     static String maskDuration(String shown) {
         return shown.replaceAll("(duration\\\\x0d\\\\x0a:)[0-9]+", "$1N");
