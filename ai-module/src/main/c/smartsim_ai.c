@@ -455,8 +455,9 @@ static void keys_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
  * Models are stored in the keyspace, one hash per model key, in the front's documented layout (ai-server's
  * ModelRecord): so RDB, AOF, replicas and --resume keep them as data, and either serving design reads what the other
  * wrote. The loaded copies live in the JVM model server, keyed by the record's random id (made at each AI.MODELSTORE).
- * The module talks to it over a Unix socket (docs/ai.md, "The module <-> model server protocol") from one worker
- * thread: a command blocks its client (RedisModule_BlockClient), queues a job, and the event loop goes on; the worker
+ * The module talks to it over a Unix socket (docs/ai.md, "The module <-> model server protocol") from its worker
+ * threads (WORKERS, 4 by default, each with its own connection): a command blocks its client
+ * (RedisModule_BlockClient), queues a job, and the event loop goes on; a worker
  * sends the request, waits for the answer, and unblocks the client; the reply callback then runs on the main thread
  * and writes the outputs to the keyspace. A model the model server does not know (it restarted, or this shard became
  * master by failover) is pushed to it from the stored hash, read by the worker under the server's lock. */
@@ -583,7 +584,11 @@ static void free_privdata(RedisModuleCtx *ctx, void *p) {
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 static struct job *queue_head, *queue_tail;
-static int server_fd = -1; /* the worker's only: no lock */
+/* Each worker thread has its own connection to the model server, so that a long run holds one worker only. */
+static __thread int server_fd = -1;
+#define DEFAULT_WORKERS 4
+#define MAX_WORKERS 64
+static long long workers = DEFAULT_WORKERS;
 
 static void enqueue(struct job *j) {
     pthread_mutex_lock(&queue_lock);
@@ -1640,12 +1645,13 @@ static const struct command COMMANDS[] = {
     {"AI.CONFIG", cmd_config, "readonly", 0, 0, 0},
 };
 
-/* loadmodule smartsim-ai.so [SOCKET <path>] [BACKENDS ONNX,TORCH,...]: the model server's socket and the backends it
- * was started with (any other backend answers "ERR Backend not loaded: <NAME>" at once). */
+/* loadmodule smartsim-ai.so [SOCKET <path>] [BACKENDS ONNX,TORCH,...] [WORKERS n]: the model server's socket, the
+ * backends it was started with (any other backend answers "ERR Backend not loaded: <NAME>" at once), and how many
+ * requests may be at the model server at once (worker threads, each with its own connection; default 4). */
 static int parse_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (int i = 0; i < argc; i++) {
         if (i + 1 >= argc) {
-            RM.Log(ctx, "warning", "smartsim-ai: module argument %d needs a value (SOCKET <path>, BACKENDS <list>)", i);
+            RM.Log(ctx, "warning", "smartsim-ai: module argument %d needs a value (SOCKET <path>, BACKENDS <list>, WORKERS <n>)", i);
             return RM_ERR;
         }
         size_t n;
@@ -1655,6 +1661,11 @@ static int parse_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             server_socket = malloc(n + 1);
             memcpy(server_socket, v, n);
             server_socket[n] = 0;
+        } else if (arg_is(argv[i], "WORKERS")) {
+            if (arg_long(argv[i + 1], &workers) != 0 || workers < 1 || workers > MAX_WORKERS) {
+                RM.Log(ctx, "warning", "smartsim-ai: WORKERS must be a number from 1 to %d", MAX_WORKERS);
+                return RM_ERR;
+            }
         } else if (arg_is(argv[i], "BACKENDS")) {
             if (n + 3 > sizeof loaded_backends) {
                 RM.Log(ctx, "warning", "smartsim-ai: BACKENDS is too long");
@@ -1678,7 +1689,7 @@ static int parse_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
                 }
             }
         } else {
-            RM.Log(ctx, "warning", "smartsim-ai: unknown module argument %s (known: SOCKET <path>, BACKENDS <list>)",
+            RM.Log(ctx, "warning", "smartsim-ai: unknown module argument %s (known: SOCKET <path>, BACKENDS <list>, WORKERS <n>)",
                    RM.StringPtrLen(argv[i], &n));
             return RM_ERR;
         }
@@ -1705,14 +1716,16 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     if (fd < 0 || read(fd, &id_seed, sizeof id_seed) != (ssize_t)sizeof id_seed) id_seed = (unsigned long long)getpid();
     if (fd >= 0) close(fd);
-    pthread_t t;
-    if (pthread_create(&t, NULL, worker, NULL) != 0) {
-        RM.Log(ctx, "warning", "smartsim-ai: cannot start the model server thread");
-        return RM_ERR;
+    for (long long w = 0; w < workers; w++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker, NULL) != 0) {
+            RM.Log(ctx, "warning", "smartsim-ai: cannot start the model server threads");
+            return RM_ERR;
+        }
+        pthread_detach(t);
     }
-    pthread_detach(t);
     RM.Log(ctx, "notice", "smartsim-ai: %d AI commands registered; tensors served here, models on the model server at %s "
-                          "(backends %s)", (int)(sizeof COMMANDS / sizeof COMMANDS[0]),
-           server_socket ? server_socket : "(no SOCKET given)", loaded_backends[0] ? loaded_backends : "none");
+                          "(backends %s, %lld connections)", (int)(sizeof COMMANDS / sizeof COMMANDS[0]),
+           server_socket ? server_socket : "(no SOCKET given)", loaded_backends[0] ? loaded_backends : "none", workers);
     return RM_OK;
 }

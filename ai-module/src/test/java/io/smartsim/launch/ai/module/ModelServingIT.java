@@ -316,7 +316,8 @@ class ModelServingIT {
     }
 
     /**
-     * A run blocks only its own client: while a model runs on the model server, the event loop serves others; a run
+     * A run blocks only its own client: while a model runs on the model server, the event loop serves others, and
+     * another model is stored and run beside it; a run
      * past its TIMEOUT is stopped and answered TIMEDOUT (counted in AI.INFO's errors), and the model is whole after.
      */
     @Test
@@ -338,6 +339,12 @@ class ModelServingIT {
             waiting.getOutputStream().flush();
             assertThat(c.call("AI.TENSORGET", "x", "BLOB")).as("served while the model runs").isEqualTo(floats(2));
             assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
+            // other runs go on beside it (the module has more than one connection to the model server)
+            assertThat(c.call("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", LINEAR)).isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.TENSORSET", "in", "FLOAT", 1, 3, "VALUES", 1, 2, 3)).isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "in", "OUTPUTS", 1, "y"))
+                    .isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.TENSORGET", "y", "BLOB")).isEqualTo(floats(1 - 2 + 9 + 0.25f, 2 + 1 - 6 - 1));
             assertThat(waiting.getInputStream().available()).as("the running client has no answer yet").isZero();
             byte[] reply = new byte[11];
             int n = 0;
