@@ -27,6 +27,7 @@ import static io.smartsim.launch.ai.module.TensorWireIT.b;
 import static io.smartsim.launch.ai.module.TensorWireIT.cmd;
 import static io.smartsim.launch.ai.module.TensorWireIT.show;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Models through the module: a real redis-server with smartsim-ai loaded ({@code SOCKET <path> BACKENDS ONNX}), the
@@ -363,6 +364,21 @@ class ModelServingIT {
             assertThat(info.get(15)).as("calls: the good run").isEqualTo(1L);
             assertThat(new String((byte[]) info.get(16))).isEqualTo("errors");
             assertThat(info.get(17)).as("errors: the stopped run").isEqualTo(1L);
+        }
+    }
+
+    /** The model server loads only what it is told, and refuses at start what it cannot load, naming the fix. */
+    @Test
+    void theModelServerRefusesABackendItCannotLoadNamingTheFix() throws Exception {
+        // ai-torch is not on this module's test class path
+        assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("torch"), dir.resolve("t.sock"), "ONNX,TORCH"))
+                .hasMessageContaining("exited with 2")
+                .hasMessageContaining("--backends: the TORCH backend is not on the class path (found: [ONNX]); add its "
+                        + "jar (ai-torch)");
+        assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("foo"), dir.resolve("f.sock"), "FOO"))
+                .hasMessageContaining("--backends: unknown backend FOO; known: [TF, TFLITE, TORCH, ONNX]");
+        try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("onnx"), socket(), "onnx")) {
+            assertThat(server.log()).contains("ready socket=" + socket() + " backends=ONNX");
         }
     }
 
