@@ -37,7 +37,9 @@ import java.util.Locale;
  *     hop: framing, the socket both ways, the tensor codec);</li>
  * <li>MODELEXECUTE: {@code AI.MODELEXECUTE m INPUTS 1 x OUTPUTS 1 y} to redis-server with the module, which calls that
  *     model server (everything: RESP, the event loop, the worker thread, the hop, the run, the reply callback);</li>
- * <li>TENSORGET: {@code AI.TENSORGET x META BLOB} on the same server (RESP and the event loop only: the baseline).</li>
+ * <li>TENSORGET: {@code AI.TENSORGET x META BLOB} on the same server (RESP and the event loop only: the baseline);</li>
+ * <li>MODELEXECUTE with WORKERS 1: the same on a second redis-server (port + 1) whose module has one worker thread
+ *     (the default is 4), same model server.</li>
  * </ul>
  */
 public final class ModelHopBench {
@@ -69,7 +71,10 @@ public final class ModelHopBench {
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket, "ONNX");
              ModuleRedis redis = ModuleRedis.withModule(dir.resolve("redis"), port, "SOCKET", socket.toString(),
                      "BACKENDS", "ONNX");
+             ModuleRedis redis1 = ModuleRedis.withModule(dir.resolve("redis-1-worker"), port + 1, "SOCKET",
+                     socket.toString(), "BACKENDS", "ONNX", "WORKERS", "1");
              RawReplies c = new RawReplies(redis.port());
+             RawReplies c1 = new RawReplies(redis1.port());
              SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             byte[] load = frame('L', "bench-id", "ONNX", "CPU", 0, 0, model);
@@ -86,10 +91,13 @@ public final class ModelHopBench {
             byte[][] exec = TensorWireIT.cmd("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y");
             byte[][] get = TensorWireIT.cmd("AI.TENSORGET", "x", "META", "BLOB");
             check(c.call(exec), "MODELEXECUTE");
+            check(c1.call(TensorWireIT.cmd(ModelServingIT.modelStoreArgs("m"))), "MODELSTORE");
+            check(c1.call(TensorWireIT.cmd("AI.TENSORSET", "x", "FLOAT", 1, 3, "BLOB", x.data())), "TENSORSET");
+            check(c1.call(exec), "MODELEXECUTE");
             String[] names = {"run (in-process)", "socket RUN (model server)", "AI.MODELEXECUTE (module)",
-                    "AI.TENSORGET (baseline)"};
+                    "AI.TENSORGET (baseline)", "AI.MODELEXECUTE (WORKERS 1)"};
             Call[] calls = {() -> local.run(List.of(x), null), () -> roundtrip(ch, runFrame), () -> c.call(exec),
-                    () -> c.call(get)};
+                    () -> c.call(get), () -> c1.call(exec)};
             double[][] p50 = new double[calls.length][rounds];
             double[][] ops = new double[calls.length][rounds];
             System.out.println("load average at start: " + Files.readString(Path.of("/proc/loadavg")).trim());
@@ -111,6 +119,8 @@ public final class ModelHopBench {
             System.out.printf(Locale.ROOT, "hop, model server alone (socket RUN - run): %.1f us%n", med[1] - med[0]);
             System.out.printf(Locale.ROOT, "hop, through the module (MODELEXECUTE - TENSORGET - run): %.1f us%n",
                     med[2] - med[3] - med[0]);
+            System.out.printf(Locale.ROOT, "hop, through the module with WORKERS 1: %.1f us%n",
+                    med[4] - med[3] - med[0]);
         } finally {
             local.close();
         }
