@@ -14,7 +14,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     exit 1
 fi
 mkdir -p "$target/classes/io/smartsim/launch/ai/module"
-if ! "$cc" -std=gnu11 -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror \
+if ! "$cc" -std=gnu11 -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror -pthread \
     -o "$target/smartsim-ai.so" "$src/smartsim_ai.c"; then
     echo "ai-module: '$cc' could not compile the AI module (its messages are above). A missing stdio.h means the C" >&2
     echo "ai-module: library headers are not installed (Debian/Ubuntu: apt-get install libc6-dev)." >&2

@@ -29,6 +29,14 @@
 /* KeyType answers */
 #define RM_KEYTYPE_EMPTY 0
 #define RM_KEYTYPE_STRING 1
+#define RM_KEYTYPE_HASH 3
+
+/* HashSet / HashGet flags: fields given as C strings */
+#define RM_HASH_CFIELDS (1 << 2)
+
+/* GetContextFlags bits */
+#define RM_CTX_FLAGS_LUA (1 << 0)
+#define RM_CTX_FLAGS_MULTI (1 << 1)
 
 /* NotifyKeyspaceEvent classes */
 #define RM_NOTIFY_STRING (1 << 3)
@@ -36,6 +44,7 @@
 typedef struct RedisModuleCtx RedisModuleCtx;
 typedef struct RedisModuleKey RedisModuleKey;
 typedef struct RedisModuleString RedisModuleString;
+typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 
 typedef int (*RMCommandFn)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
@@ -76,6 +85,25 @@ struct rm_api {
     int (*NotifyKeyspaceEvent)(RedisModuleCtx *ctx, int type, const char *event, RedisModuleString *key);
     int (*IsKeysPositionRequest)(RedisModuleCtx *ctx);
     void (*KeyAtPos)(RedisModuleCtx *ctx, int pos);
+
+    /* hashes (models are stored as one hash per key) */
+    int (*HashSet)(RedisModuleKey *key, int flags, ...);
+    int (*HashGet)(RedisModuleKey *key, int flags, ...);
+    int (*DeleteKey)(RedisModuleKey *key);
+    int (*ReplyWithNull)(RedisModuleCtx *ctx);
+    int (*Replicate)(RedisModuleCtx *ctx, const char *cmdname, const char *fmt, ...);
+    int (*GetContextFlags)(RedisModuleCtx *ctx);
+
+    /* blocked clients and the model server's thread */
+    RedisModuleBlockedClient *(*BlockClient)(RedisModuleCtx *ctx, RMCommandFn reply_callback,
+                                             RMCommandFn timeout_callback,
+                                             void (*free_privdata)(RedisModuleCtx *, void *), long long timeout_ms);
+    int (*UnblockClient)(RedisModuleBlockedClient *bc, void *privdata);
+    void *(*GetBlockedClientPrivateData)(RedisModuleCtx *ctx);
+    RedisModuleCtx *(*GetThreadSafeContext)(RedisModuleBlockedClient *bc);
+    void (*FreeThreadSafeContext)(RedisModuleCtx *ctx);
+    void (*ThreadSafeContextLock)(RedisModuleCtx *ctx);
+    void (*ThreadSafeContextUnlock)(RedisModuleCtx *ctx);
 
     /* memory, counted in the server's used_memory */
     void *(*Alloc)(size_t bytes);

@@ -13,17 +13,25 @@
  * A tensor is a plain string value, so EXISTS, DEL, RENAME, EXPIRE, RDB and AOF treat it like any other key.
  * AI.TENSORSET is replicated and written to the AOF verbatim (replicas and an AOF replay load the module too).
  *
- * The model and script commands answer "ERR model server not connected": they are to be forwarded to the
- * JVM model server through the blocked-client API (next step, issue 16).
+ * AI.MODELSTORE, AI.MODELEXECUTE, AI.MODELGET, AI.MODELDEL and AI.CONFIG run here too; model loads and runs go to the
+ * JVM model server (ai-server's ModelServerMain) over a Unix socket, through the blocked-client API (see "the model
+ * server link" below). Module arguments: SOCKET <path> (the model server's socket), BACKENDS ONNX,TORCH,... (the
+ * backends it was started with). Scripts and AI.INFO are the next step (issue 16).
  *
  * Built with gcc -O2 -fPIC -shared -Wall -Wextra -Werror by ai-module's pom (src/main/c/build.sh).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "module_api.h"
 
@@ -35,7 +43,7 @@ static struct rm_api RM;
 
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-#define NO_MODEL_SERVER "ERR model server not connected"
+#define NOT_YET "ERR scripts and AI.INFO without a key do not run in the module yet (issue 16); models do"
 
 #define HEADER 8
 #define MAX_DIMS 255
@@ -442,22 +450,1118 @@ static void keys_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
     }
 }
 
-static int not_connected(RedisModuleCtx *ctx) {
-    return RM.ReplyWithError(ctx, NO_MODEL_SERVER);
+/* ------------------------------------------------------------------ the model server link
+ *
+ * Models are stored in the keyspace, one hash per model key, in the front's documented layout (ai-server's
+ * ModelRecord): so RDB, AOF, replicas and --resume keep them as data, and either serving design reads what the other
+ * wrote. The loaded copies live in the JVM model server, keyed by the record's random id (made at each AI.MODELSTORE).
+ * The module talks to it over a Unix socket (docs/ai.md, "The module <-> model server protocol") from its worker
+ * threads (WORKERS, 4 by default, each with its own connection): a command blocks its client
+ * (RedisModule_BlockClient), queues a job, and the event loop goes on; a worker
+ * sends the request, waits for the answer, and unblocks the client; the reply callback then runs on the main thread
+ * and writes the outputs to the keyspace. A model the model server does not know (it restarted, or this shard became
+ * master by failover) is pushed to it from the stored hash, read by the worker under the server's lock. */
+
+#define MODEL_EMPTY "ERR model key is empty"
+#define MODEL_MARK "smartsim.ai/model/1"
+#define DEFAULT_CHUNK_SIZE (511LL * 1024 * 1024)
+
+static char *server_socket;                 /* SOCKET given to loadmodule, or NULL */
+static char loaded_backends[64] = "";      /* BACKENDS given to loadmodule, upper case, ",ONNX,TORCH," */
+static long long chunk_size = DEFAULT_CHUNK_SIZE;
+static char backends_path[512] = "";
+static unsigned long long id_counter;
+static unsigned long long id_seed;
+
+static const char *KNOWN_BACKENDS[] = {"TF", "TFLITE", "TORCH", "ONNX"};
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void buf_need(struct buf *b, size_t more) {
+    if (b->len + more <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL) abort();
+    b->p = p;
+    b->cap = cap;
+}
+static void buf_put(struct buf *b, const void *p, size_t n) {
+    buf_need(b, n);
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+static void buf_u8(struct buf *b, unsigned char v) { buf_put(b, &v, 1); }
+static void buf_u32(struct buf *b, uint32_t v) { buf_put(b, &v, 4); }
+static void buf_bytes(struct buf *b, const void *p, size_t n) {
+    buf_u32(b, (uint32_t)n);
+    buf_put(b, p, n);
+}
+/* Starts a frame: the 4-byte length is filled by frame_end. */
+static void frame_begin(struct buf *b, unsigned char op) {
+    b->len = 0;
+    buf_u32(b, 0);
+    buf_u8(b, op);
+}
+static void frame_end(struct buf *b) {
+    uint32_t n = (uint32_t)(b->len - 4);
+    memcpy(b->p, &n, 4);
 }
 
-static int cmd_model_or_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+/* A reader over a reply body. */
+struct rd {
+    const char *p;
+    size_t left;
+    int bad;
+};
+static uint32_t rd_u32(struct rd *r) {
+    uint32_t v = 0;
+    if (r->left < 4) { r->bad = 1; return 0; }
+    memcpy(&v, r->p, 4);
+    r->p += 4;
+    r->left -= 4;
+    return v;
+}
+static const char *rd_bytes(struct rd *r, size_t *n) {
+    *n = rd_u32(r);
+    if (r->bad || *n > r->left) { r->bad = 1; return NULL; }
+    const char *p = r->p;
+    r->p += *n;
+    r->left -= *n;
+    return p;
+}
+
+enum { JOB_STORE = 'L', JOB_RUN = 'R', JOB_DROP = 'D' };
+
+struct job {
+    struct job *next;
+    int kind;
+    RedisModuleBlockedClient *bc; /* NULL for a DROP, which nobody waits for */
+    struct buf req;               /* the request frame */
+    char *key;                    /* the model key */
+    size_t keylen;
+    char id[40];
+    /* STORE: the hash fields to write once the model server loaded the model */
+    char backend[8], device[16];
+    char *tag;
+    size_t taglen;
+    long long batch, minbatch, minbatchtimeout;
+    struct buf innames, outnames; /* ModelRecord's encoding: 4-byte length, bytes */
+    size_t blob_at, blob_len;     /* where the blob is inside req */
+    /* RUN: the output keys, and the samples of the run (the first input's first dimension) for AI.INFO */
+    long long samples;
+    int nout;
+    char **okeys;
+    size_t *okeylens;
+    /* the answer */
+    char *err;                    /* the error reply, when the model server could not be asked */
+    char *body;                   /* the reply body (status byte first) */
+    size_t bodylen;
+};
+
+static void job_free(struct job *j) {
+    free(j->req.p);
+    free(j->key);
+    free(j->tag);
+    free(j->innames.p);
+    free(j->outnames.p);
+    for (int k = 0; k < j->nout; k++) free(j->okeys[k]);
+    free(j->okeys);
+    free(j->okeylens);
+    free(j->err);
+    free(j->body);
+    free(j);
+}
+
+static void free_privdata(RedisModuleCtx *ctx, void *p) {
+    (void)ctx;
+    if (p) job_free(p);
+}
+
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static struct job *queue_head, *queue_tail;
+/* Each worker thread has its own connection to the model server, so that a long run holds one worker only. */
+static __thread int server_fd = -1;
+#define DEFAULT_WORKERS 4
+#define MAX_WORKERS 64
+static long long workers = DEFAULT_WORKERS;
+
+static void enqueue(struct job *j) {
+    pthread_mutex_lock(&queue_lock);
+    j->next = NULL;
+    if (queue_tail) queue_tail->next = j;
+    else queue_head = j;
+    queue_tail = j;
+    pthread_cond_signal(&queue_cond);
+    pthread_mutex_unlock(&queue_lock);
+}
+
+static char *errorf(const char *fmt, const char *a, const char *b) {
+    char *m = malloc(strlen(fmt) + strlen(a) + strlen(b) + 1);
+    if (m == NULL) abort();
+    sprintf(m, fmt, a, b);
+    return m;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, char *p, size_t n) {
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r == 0) errno = ECONNRESET;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int server_connect(void) {
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    if (strlen(server_socket) >= sizeof a.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(a.sun_path, server_socket);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends one frame and reads the answer's body into *body. 0, or -1 with *err set (the reply naming the model
+ * server). A connection that breaks is opened again once: the model server may have restarted since the last call. */
+static int roundtrip(const struct buf *req, char **body, size_t *bodylen, char **err) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fresh = 0;
+        if (server_fd < 0) {
+            server_fd = server_connect();
+            if (server_fd < 0) {
+                *err = errorf("ERR model server not connected (socket %s: %s)", server_socket, strerror(errno));
+                return -1;
+            }
+            fresh = 1;
+        }
+        uint32_t n;
+        if (write_all(server_fd, req->p, req->len) == 0 && read_all(server_fd, (char *)&n, 4) == 0 && n >= 1) {
+            char *b = malloc(n);
+            if (b == NULL) abort();
+            if (read_all(server_fd, b, n) == 0) {
+                *body = b;
+                *bodylen = n;
+                return 0;
+            }
+            free(b);
+        }
+        int e = errno;
+        close(server_fd);
+        server_fd = -1;
+        if (fresh || attempt == 1) {
+            *err = errorf("ERR model server lost (socket %s: %s)", server_socket, strerror(e));
+            return -1;
+        }
+    }
+    return -1;
+}
+
+/* The stored model's fields, read with HashGet; NULL fields when absent. */
+struct record {
+    RedisModuleString *type, *id, *backend, *device, *tag, *batch, *minbatch, *minbatchtimeout, *inputs, *outputs;
+};
+
+static void record_free(RedisModuleCtx *ctx, struct record *r) {
+    RedisModuleString **f = (RedisModuleString **)r;
+    for (size_t k = 0; k < sizeof *r / sizeof *f; k++)
+        if (f[k]) RM.FreeString(ctx, f[k]);
+    memset(r, 0, sizeof *r);
+}
+
+static int str_is(RedisModuleString *s, const char *text) {
+    size_t n;
+    const char *p;
+    if (s == NULL) return 0;
+    p = RM.StringPtrLen(s, &n);
+    return n == strlen(text) && memcmp(p, text, n) == 0;
+}
+
+/* Reads the model at an open key. NULL on success, or the error reply (model key empty / WRONGTYPE). */
+static const char *record_read(RedisModuleKey *key, struct record *r) {
+    memset(r, 0, sizeof *r);
+    int type = RM.KeyType(key);
+    if (type == RM_KEYTYPE_EMPTY) return MODEL_EMPTY;
+    if (type != RM_KEYTYPE_HASH) return WRONGTYPE;
+    RM.HashGet(key, RM_HASH_CFIELDS, "type", &r->type, "id", &r->id, "backend", &r->backend, "device", &r->device,
+               "tag", &r->tag, "batchsize", &r->batch, "minbatchsize", &r->minbatch, "minbatchtimeout",
+               &r->minbatchtimeout, "inputs", &r->inputs, "outputs", &r->outputs, NULL);
+    if (!str_is(r->type, MODEL_MARK) || r->id == NULL || r->backend == NULL || r->device == NULL) return WRONGTYPE;
+    return NULL;
+}
+
+static void put_names_from(struct buf *b, RedisModuleString *encoded) {
+    size_t n = 0;
+    const char *p = encoded ? RM.StringPtrLen(encoded, &n) : "";
+    uint32_t count = 0;
+    size_t at = b->len;
+    buf_u32(b, 0);
+    struct rd r = {p, n, 0};
+    while (r.left >= 4) {
+        size_t len;
+        const char *name = rd_bytes(&r, &len);
+        if (r.bad) break;
+        buf_bytes(b, name, len);
+        count++;
+    }
+    memcpy(b->p + at, &count, 4);
+}
+
+/* For a RUN the model server does not know: reads the stored model (under the server's lock) and sends it as a LOAD.
+ * 0, or -1 with *err. */
+static int push_model(struct job *j, char **err) {
+    RedisModuleCtx *ctx = RM.GetThreadSafeContext(j->bc);
+    RM.ThreadSafeContextLock(ctx);
+    RedisModuleString *name = RM.CreateString(ctx, j->key, j->keylen);
+    RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ);
+    struct record r;
+    const char *bad = record_read(key, &r);
+    RedisModuleString *blob = NULL;
+    struct buf load = {0};
+    if (bad == NULL && !str_is(r.id, j->id)) bad = MODEL_EMPTY; /* replaced or deleted while this run waited */
+    if (bad == NULL) {
+        RM.HashGet(key, RM_HASH_CFIELDS, "blob", &blob, NULL);
+        if (blob == NULL) bad = MODEL_EMPTY;
+    }
+    if (bad == NULL) {
+        size_t n;
+        const char *p;
+        frame_begin(&load, JOB_STORE);
+        buf_bytes(&load, j->id, strlen(j->id));
+        p = RM.StringPtrLen(r.backend, &n);
+        buf_bytes(&load, p, n);
+        p = RM.StringPtrLen(r.device, &n);
+        buf_bytes(&load, p, n);
+        put_names_from(&load, r.inputs);
+        put_names_from(&load, r.outputs);
+        p = RM.StringPtrLen(blob, &n);
+        buf_bytes(&load, p, n);
+        frame_end(&load);
+    }
+    if (blob) RM.FreeString(ctx, blob);
+    record_free(ctx, &r);
+    RM.CloseKey(key);
+    RM.FreeString(ctx, name);
+    RM.ThreadSafeContextUnlock(ctx);
+    RM.FreeThreadSafeContext(ctx);
+    if (bad != NULL) {
+        *err = strdup(bad);
+        return -1;
+    }
+    char *body = NULL;
+    size_t bodylen = 0;
+    int rc = roundtrip(&load, &body, &bodylen, err);
+    free(load.p);
+    if (rc != 0) return -1;
+    if (body[0] != 'K') {
+        /* its error becomes the run's answer */
+        j->body = body;
+        j->bodylen = bodylen;
+        return 1;
+    }
+    free(body);
+    return 0;
+}
+
+static int store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+static void *worker(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&queue_lock);
+        while (queue_head == NULL) pthread_cond_wait(&queue_cond, &queue_lock);
+        struct job *j = queue_head;
+        queue_head = j->next;
+        if (queue_head == NULL) queue_tail = NULL;
+        pthread_mutex_unlock(&queue_lock);
+
+        if (roundtrip(&j->req, &j->body, &j->bodylen, &j->err) == 0 && j->kind == JOB_RUN && j->body[0] == 'U') {
+            free(j->body);
+            j->body = NULL;
+            int pushed = push_model(j, &j->err);
+            if (pushed == 0) roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
+        }
+        if (j->bc) RM.UnblockClient(j->bc, j);
+        else job_free(j);
+    }
+    return NULL;
+}
+
+static int backend_known(RedisModuleString *arg, const char **name) {
+    for (size_t i = 0; i < sizeof KNOWN_BACKENDS / sizeof *KNOWN_BACKENDS; i++)
+        if (arg_is(arg, KNOWN_BACKENDS[i])) {
+            *name = KNOWN_BACKENDS[i];
+            return 1;
+        }
+    return 0;
+}
+
+static int backend_loaded(const char *name) {
+    char want[24];
+    snprintf(want, sizeof want, ",%.16s,", name);
+    return strstr(loaded_backends, want) != NULL;
+}
+
+static int reply_backend_not_loaded(RedisModuleCtx *ctx, const char *name) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "ERR Backend not loaded: %s", name);
+    return RM.ReplyWithError(ctx, msg);
+}
+
+/* Model commands block their client; not possible inside MULTI or a script. Answers 1 after replying an error. */
+static int cannot_block(RedisModuleCtx *ctx, RedisModuleString **argv) {
+    if (!(RM.GetContextFlags(ctx) & (RM_CTX_FLAGS_MULTI | RM_CTX_FLAGS_LUA))) return 0;
+    size_t n;
+    const char *name = RM.StringPtrLen(argv[0], &n);
+    char msg[160];
+    snprintf(msg, sizeof msg, "ERR %.*s runs on the model server and cannot run inside MULTI or a script",
+             (int)(n > 60 ? 60 : n), name);
+    RM.ReplyWithError(ctx, msg);
+    return 1;
+}
+
+static int no_server(RedisModuleCtx *ctx) {
+    return RM.ReplyWithError(ctx, "ERR model server not connected (the module was loaded without SOCKET <path>)");
+}
+
+static void new_id(char *out) {
+    id_counter++;
+    snprintf(out, 40, "%016llx%016llx", id_seed, id_counter);
+}
+
+/* The front's unsigned(): a non-negative decimal at argv[i], or -1 after replying the error. */
+static long long arg_unsigned(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int i, const char *error) {
+    long long v;
+    if (i >= argc || arg_long(argv[i], &v) != 0 || v < 0) {
+        RM.ReplyWithError(ctx, error);
+        return -1;
+    }
+    return v;
+}
+
+static int valid_device(RedisModuleString *arg) {
+    size_t n;
+    const char *p = RM.StringPtrLen(arg, &n);
+    if (arg_is(arg, "CPU") || arg_is(arg, "GPU")) return 1;
+    if (n <= 4 || n > 10) return 0;
+    char head[5];
+    for (int k = 0; k < 4; k++) head[k] = (char)((p[k] >= 'a' && p[k] <= 'z') ? p[k] - 'a' + 'A' : p[k]);
+    head[4] = 0;
+    if (strcmp(head, "CPU:") != 0 && strcmp(head, "GPU:") != 0) return 0;
+    for (size_t k = 4; k < n; k++)
+        if (p[k] < '0' || p[k] > '9') return 0;
+    return 1;
+}
+
+/* INPUTS n name... (TF): appends the names to *names (ModelRecord's encoding) and to the request; the next index, or
+ * -1 after replying the error. */
+static int parse_names(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int i, const char *word,
+                       const char *missing, const char *what, struct buf *names, struct buf *req) {
+    char err[96];
+    if (i >= argc || !arg_is(argv[i], word)) {
+        RM.ReplyWithError(ctx, missing);
+        return -1;
+    }
+    snprintf(err, sizeof err, "ERR Invalid argument for %s_count", what);
+    long long n = arg_unsigned(ctx, argv, argc, i + 1, err);
+    if (n < 0) return -1;
+    if (n == 0) {
+        RM.ReplyWithError(ctx, err);
+        return -1;
+    }
+    i += 2;
+    if (argc - i < n) {
+        snprintf(err, sizeof err, "ERR number of model %ss does not match the number of given arguments", what);
+        RM.ReplyWithError(ctx, err);
+        return -1;
+    }
+    buf_u32(req, (uint32_t)n);
+    for (long long k = 0; k < n; k++, i++) {
+        size_t len;
+        const char *p = RM.StringPtrLen(argv[i], &len);
+        uint32_t l = (uint32_t)len;
+        buf_put(names, &l, 4);
+        buf_put(names, p, len);
+        buf_bytes(req, p, len);
+    }
+    return i;
+}
+
+/* AI.MODELSTORE key backend device [TAG t] [BATCHSIZE n [MINBATCHSIZE m [MINBATCHTIMEOUT ms]]]
+ *   [INPUTS n i... OUTPUTS m o...] BLOB chunk...: the front's checks and texts, in its order; then the model server
+ *   loads the model (a blob that is not a model gets the runtime's error), and the reply callback stores the hash. */
+static int cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 6) return reply_wrong_arity(ctx, argv);
+    const char *backend;
+    if (!backend_known(argv[2], &backend)) return RM.ReplyWithError(ctx, "ERR unsupported backend");
+    if (!valid_device(argv[3])) return RM.ReplyWithError(ctx, "ERR Invalid DEVICE");
+    int i = 4;
+    const char *tag = "";
+    size_t taglen = 0;
+    if (i < argc && arg_is(argv[i], "TAG")) {
+        if (i + 1 >= argc) return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing model BLOB");
+        tag = RM.StringPtrLen(argv[i + 1], &taglen);
+        i += 2;
+    }
+    long long batch = 0, minbatch = 0, minbatchtimeout = 0;
+    if (i < argc && arg_is(argv[i], "BATCHSIZE")) {
+        if (strcmp(backend, "TFLITE") == 0)
+            return RM.ReplyWithError(ctx, "ERR Auto-batching not supported by the TFLITE backend");
+        if ((batch = arg_unsigned(ctx, argv, argc, i + 1, "ERR Invalid argument for BATCHSIZE")) < 0) return RM_OK;
+        i += 2;
+    }
+    if (i < argc && arg_is(argv[i], "MINBATCHSIZE")) {
+        if (batch == 0) return RM.ReplyWithError(ctx, "ERR MINBATCHSIZE specified without BATCHSIZE");
+        if ((minbatch = arg_unsigned(ctx, argv, argc, i + 1, "ERR Invalid argument for MINBATCHSIZE")) < 0)
+            return RM_OK;
+        i += 2;
+    }
+    if (i < argc && arg_is(argv[i], "MINBATCHTIMEOUT")) {
+        if (minbatch == 0) return RM.ReplyWithError(ctx, "ERR MINBATCHTIMEOUT specified without MINBATCHSIZE");
+        if ((minbatchtimeout = arg_unsigned(ctx, argv, argc, i + 1, "ERR Invalid argument for MINBATCHTIMEOUT")) < 0)
+            return RM_OK;
+        i += 2;
+    }
+    if (i >= argc) return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing model BLOB");
+
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_STORE;
+    new_id(j->id);
+    frame_begin(&j->req, JOB_STORE);
+    buf_bytes(&j->req, j->id, strlen(j->id));
+    buf_bytes(&j->req, backend, strlen(backend));
+    size_t dn;
+    const char *dev = RM.StringPtrLen(argv[3], &dn);
+    buf_bytes(&j->req, dev, dn);
+    if (strcmp(backend, "TF") == 0) {
+        i = parse_names(ctx, argv, argc, i, "INPUTS", "ERR INPUTS not specified for TF", "input", &j->innames, &j->req);
+        if (i >= 0)
+            i = parse_names(ctx, argv, argc, i, "OUTPUTS", "ERR OUTPUTS not specified for TF", "output", &j->outnames,
+                            &j->req);
+        if (i < 0) {
+            job_free(j);
+            return RM_OK;
+        }
+    } else {
+        if (arg_is(argv[i], "INPUTS")) {
+            job_free(j);
+            return RM.ReplyWithError(ctx, "ERR INPUTS argument should not be specified for this backend");
+        }
+        buf_u32(&j->req, 0);
+        buf_u32(&j->req, 0);
+    }
+    if (i >= argc || !arg_is(argv[i], "BLOB")) {
+        job_free(j);
+        return RM.ReplyWithError(ctx, "ERR Invalid argument, expected BLOB");
+    }
+    i++;
+    if (i >= argc) {
+        job_free(j);
+        return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing model BLOB");
+    }
+    size_t total = 0;
+    for (int k = i; k < argc; k++) {
+        size_t n;
+        RM.StringPtrLen(argv[k], &n);
+        total += n;
+    }
+    if (total > (size_t)MAX_DATA) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "ERR model of %zu bytes is larger than 2 GiB", total);
+        job_free(j);
+        return RM.ReplyWithError(ctx, msg);
+    }
+    if (!backend_loaded(backend)) {
+        job_free(j);
+        return reply_backend_not_loaded(ctx, backend);
+    }
+    if (server_socket == NULL) {
+        job_free(j);
+        return no_server(ctx);
+    }
+    if (cannot_block(ctx, argv)) {
+        job_free(j);
+        return RM_OK;
+    }
+    buf_u32(&j->req, (uint32_t)total);
+    j->blob_at = j->req.len;
+    j->blob_len = total;
+    for (int k = i; k < argc; k++) {
+        size_t n;
+        const char *p = RM.StringPtrLen(argv[k], &n);
+        buf_put(&j->req, p, n);
+    }
+    frame_end(&j->req);
+    size_t kl;
+    const char *kp = RM.StringPtrLen(argv[1], &kl);
+    j->key = malloc(kl ? kl : 1);
+    memcpy(j->key, kp, kl);
+    j->keylen = kl;
+    snprintf(j->backend, sizeof j->backend, "%s", backend);
+    snprintf(j->device, sizeof j->device, "%.*s", (int)dn, dev);
+    j->tag = malloc(taglen ? taglen : 1);
+    memcpy(j->tag, tag, taglen);
+    j->taglen = taglen;
+    j->batch = batch;
+    j->minbatch = minbatch;
+    j->minbatchtimeout = minbatchtimeout;
+    j->bc = RM.BlockClient(ctx, store_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
+
+
+/* AI.INFO counters per model key, kept in the module's memory as RedisAI keeps them (and the front in its own): they
+ * start from zero when redis-server starts, and at each AI.MODELSTORE of the key. Main thread only. */
+struct stats {
+    struct stats *next;
+    char *key;
+    size_t keylen;
+    long long duration, samples, calls, errors;
+};
+#define STATS_BUCKETS 256
+static struct stats *stats_table[STATS_BUCKETS];
+
+static unsigned stats_hash(const char *k, size_t n) {
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h % STATS_BUCKETS;
+}
+
+static struct stats **stats_find(const char *k, size_t n) {
+    struct stats **p = &stats_table[stats_hash(k, n)];
+    while (*p && !((*p)->keylen == n && memcmp((*p)->key, k, n) == 0)) p = &(*p)->next;
+    return p;
+}
+
+static struct stats *stats_get(const char *k, size_t n) {
+    struct stats **p = stats_find(k, n);
+    if (*p == NULL) {
+        struct stats *s = calloc(1, sizeof *s);
+        if (s == NULL) abort();
+        s->key = malloc(n ? n : 1);
+        if (s->key == NULL) abort();
+        memcpy(s->key, k, n);
+        s->keylen = n;
+        *p = s;
+    }
+    return *p;
+}
+
+static void stats_remove(const char *k, size_t n) {
+    struct stats **p = stats_find(k, n);
+    if (*p) {
+        struct stats *s = *p;
+        *p = s->next;
+        free(s->key);
+        free(s);
+    }
+}
+
+/* Tells the model server to forget a model (deleted or replaced); nobody waits for it. */
+static void queue_drop(const char *id, size_t n) {
+    if (server_socket == NULL) return;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_DROP;
+    frame_begin(&j->req, JOB_DROP);
+    buf_bytes(&j->req, id, n);
+    frame_end(&j->req);
+    enqueue(j);
+}
+
+/* The model server's answer when it is not OK: 1 after replying it (error text, or TIMEDOUT), 0 if it is OK. */
+static int reply_failure(RedisModuleCtx *ctx, struct job *j) {
+    if (j->err) {
+        RM.ReplyWithError(ctx, j->err);
+        return 1;
+    }
+    if (j->body[0] == 'K') return 0;
+    if (j->body[0] == 'T') {
+        RM.ReplyWithSimpleString(ctx, "TIMEDOUT");
+        return 1;
+    }
+    struct rd r = {j->body + 1, j->bodylen - 1, 0};
+    size_t n;
+    const char *text = j->body[0] == 'E' || j->body[0] == 'F' ? rd_bytes(&r, &n) : NULL;
+    if (text == NULL) {
+        RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
+        return 1;
+    }
+    char *msg = malloc(n + 1);
+    if (msg == NULL) abort();
+    memcpy(msg, text, n);
+    msg[n] = 0;
+    RM.ReplyWithError(ctx, msg);
+    free(msg);
+    return 1;
+}
+
+static RedisModuleString *ll_string(RedisModuleCtx *ctx, long long v) {
+    char s[32];
+    int n = snprintf(s, sizeof s, "%lld", v);
+    return RM.CreateString(ctx, s, (size_t)n);
+}
+
+/* On the main thread once the model server loaded the model: stores it as the front's hash (DEL then HSET, which is
+ * also what replicas and the AOF get: they need no model server to keep it). */
+static int store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
-    return not_connected(ctx);
+    struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (reply_failure(ctx, j)) return RM_OK;
+    RedisModuleString *name = RM.CreateString(ctx, j->key, j->keylen);
+    RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ | RM_WRITE);
+    int type = RM.KeyType(key);
+    if (type != RM_KEYTYPE_EMPTY) {
+        struct record old;
+        const char *bad = record_read(key, &old);
+        if (bad != NULL) {
+            /* not a model: refused, as RedisAI's MODELSTORE does; the loaded copy is dropped */
+            record_free(ctx, &old);
+            RM.CloseKey(key);
+            RM.FreeString(ctx, name);
+            queue_drop(j->id, strlen(j->id));
+            return RM.ReplyWithError(ctx, WRONGTYPE);
+        }
+        size_t n;
+        const char *oid = RM.StringPtrLen(old.id, &n);
+        queue_drop(oid, n);
+        record_free(ctx, &old);
+        RM.DeleteKey(key);
+    }
+    RedisModuleString *v[11];
+    v[0] = RM.CreateString(ctx, MODEL_MARK, strlen(MODEL_MARK));
+    v[1] = RM.CreateString(ctx, j->id, strlen(j->id));
+    v[2] = RM.CreateString(ctx, j->backend, strlen(j->backend));
+    v[3] = RM.CreateString(ctx, j->device, strlen(j->device));
+    v[4] = RM.CreateString(ctx, j->tag, j->taglen);
+    v[5] = ll_string(ctx, j->batch);
+    v[6] = ll_string(ctx, j->minbatch);
+    v[7] = ll_string(ctx, j->minbatchtimeout);
+    v[8] = RM.CreateString(ctx, j->innames.p ? j->innames.p : "", j->innames.len);
+    v[9] = RM.CreateString(ctx, j->outnames.p ? j->outnames.p : "", j->outnames.len);
+    v[10] = RM.CreateString(ctx, j->req.p + j->blob_at, j->blob_len);
+    RM.HashSet(key, RM_HASH_CFIELDS, "type", v[0], "id", v[1], "backend", v[2], "device", v[3], "tag", v[4],
+               "batchsize", v[5], "minbatchsize", v[6], "minbatchtimeout", v[7], "inputs", v[8], "outputs", v[9],
+               "blob", v[10], NULL);
+    RM.CloseKey(key);
+    RM.Replicate(ctx, "DEL", "s", name);
+    RM.Replicate(ctx, "HSET", "scscscscscscscscscscscs", name, "type", v[0], "id", v[1], "backend", v[2], "device",
+                 v[3], "tag", v[4], "batchsize", v[5], "minbatchsize", v[6], "minbatchtimeout", v[7], "inputs", v[8],
+                 "outputs", v[9], "blob", v[10]);
+    RM.NotifyKeyspaceEvent(ctx, 1 << 4 /* hash */, "hset", name);
+    stats_remove(j->key, j->keylen);
+    stats_get(j->key, j->keylen);
+    for (int k = 0; k < 11; k++) RM.FreeString(ctx, v[k]);
+    RM.FreeString(ctx, name);
+    return RM.ReplyWithSimpleString(ctx, "OK");
 }
 
+/* On the main thread once the model ran: writes the outputs on this shard (a plain SET for replicas and the AOF). */
+static int run_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (j->err == NULL && (j->body[0] == 'F' || j->body[0] == 'T')) stats_get(j->key, j->keylen)->errors++;
+    if (reply_failure(ctx, j)) return RM_OK;
+    struct rd r = {j->body + 1, j->bodylen - 1, 0};
+    uint32_t n = rd_u32(&r);
+    const char *vals[256];
+    size_t lens[256];
+    if (r.bad || (int)n != j->nout || n > 256) return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
+    for (uint32_t k = 0; k < n; k++) {
+        const struct dtype *t;
+        int nd;
+        const char *data;
+        size_t dlen;
+        vals[k] = rd_bytes(&r, &lens[k]);
+        if (r.bad || decode(vals[k], lens[k], &t, &nd, &data, &dlen) != 0)
+            return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
+    }
+    uint64_t micros = 0;
+    if (r.left >= 8) memcpy(&micros, r.p, 8);
+    struct stats *st = stats_get(j->key, j->keylen);
+    st->duration += (long long)micros;
+    st->calls++;
+    st->samples += j->samples;
+    for (uint32_t k = 0; k < n; k++) {
+        RedisModuleString *name = RM.CreateString(ctx, j->okeys[k], j->okeylens[k]);
+        RedisModuleString *value = RM.CreateString(ctx, vals[k], lens[k]);
+        RedisModuleKey *key = RM.OpenKey(ctx, name, RM_WRITE);
+        RM.StringSet(key, value);
+        RM.CloseKey(key);
+        RM.Replicate(ctx, "SET", "ss", name, value);
+        RM.NotifyKeyspaceEvent(ctx, RM_NOTIFY_STRING, "set", name);
+        RM.FreeString(ctx, value);
+        RM.FreeString(ctx, name);
+    }
+    return RM.ReplyWithSimpleString(ctx, "OK");
+}
+
+/* Java's Long.parseLong count with the front's two texts: -1 after replying. */
+static long long arg_count(RedisModuleCtx *ctx, RedisModuleString *arg, const char *not_number,
+                           const char *not_positive) {
+    long long n;
+    if (arg_long(arg, &n) != 0) {
+        RM.ReplyWithError(ctx, not_number);
+        return -1;
+    }
+    if (n <= 0) {
+        RM.ReplyWithError(ctx, not_positive);
+        return -1;
+    }
+    return n;
+}
+
+static int reply_invalid_argument(RedisModuleCtx *ctx, RedisModuleString *arg) {
+    size_t n;
+    const char *p = RM.StringPtrLen(arg, &n);
+    char msg[200];
+    snprintf(msg, sizeof msg, "Invalid argument: %.*s", (int)(n > 150 ? 150 : n), p);
+    return RM.ReplyWithError(ctx, msg);
+}
+
+/* AI.MODELEXECUTE key INPUTS n i... OUTPUTS m o... [TIMEOUT ms]: the front's checks in its order (the model's own
+ * input and output counts are checked by the model server); the inputs are read here, now; the run goes to the model
+ * server; run_done writes the outputs. */
 static int cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RM.IsKeysPositionRequest(ctx)) {
         keys_modelexecute(ctx, argv, argc);
         return RM_OK;
     }
-    return not_connected(ctx);
+    if (argc < 8) return RM.ReplyWithError(ctx, "ERR wrong number of arguments for 'AI.MODELEXECUTE' command");
+    RedisModuleKey *mkey = RM.OpenKey(ctx, argv[1], RM_READ);
+    struct record rec;
+    const char *bad = record_read(mkey, &rec);
+    RM.CloseKey(mkey);
+    if (bad != NULL) {
+        record_free(ctx, &rec);
+        return RM.ReplyWithError(ctx, bad);
+    }
+    char backend[16];
+    size_t n;
+    const char *p = RM.StringPtrLen(rec.backend, &n);
+    snprintf(backend, sizeof backend, "%.*s", (int)(n > 15 ? 15 : n), p);
+    char id[40];
+    p = RM.StringPtrLen(rec.id, &n);
+    snprintf(id, sizeof id, "%.*s", (int)(n > 39 ? 39 : n), p);
+    record_free(ctx, &rec);
+
+    int i = 2;
+    if (!arg_is(argv[i++], "INPUTS")) return RM.ReplyWithError(ctx, "ERR INPUTS not specified");
+    long long nin = arg_count(ctx, argv[i++], "ERR Invalid argument for input_count",
+                              "ERR Input count must be a positive integer");
+    if (nin < 0) return RM_OK;
+    if (!backend_loaded(backend)) return reply_backend_not_loaded(ctx, backend);
+    if (i + nin > argc)
+        return RM.ReplyWithError(ctx, "ERR number of input keys to AI.MODELEXECUTE command does not match the number "
+                                      "of given arguments");
+    int in_at = i;
+    i += (int)nin;
+    if (i >= argc || !arg_is(argv[i++], "OUTPUTS")) return RM.ReplyWithError(ctx, "ERR OUTPUTS not specified");
+    if (i >= argc) return RM.ReplyWithError(ctx, "ERR Invalid argument for output_count");
+    long long nout = arg_count(ctx, argv[i++], "ERR Invalid argument for output_count",
+                               "ERR Output count must be a positive integer");
+    if (nout < 0) return RM_OK;
+    if (i + nout > argc)
+        return RM.ReplyWithError(ctx, "ERR number of output keys to AI.MODELEXECUTE command does not match the number "
+                                      "of given arguments");
+    int out_at = i;
+    i += (int)nout;
+    long long timeout = 0;
+    if (i < argc) {
+        if (!arg_is(argv[i], "TIMEOUT")) return reply_invalid_argument(ctx, argv[i]);
+        i++;
+        if (i >= argc) return RM.ReplyWithError(ctx, "ERR No value provided for TIMEOUT");
+        if (arg_long(argv[i], &timeout) != 0 || timeout <= 0)
+            return RM.ReplyWithError(ctx, "ERR Invalid value for TIMEOUT");
+        i++;
+        if (i != argc) return reply_invalid_argument(ctx, argv[i]);
+    }
+    if (nout > 256) return RM.ReplyWithError(ctx, "ERR a model run writes at most 256 outputs");
+    if (server_socket == NULL) return no_server(ctx);
+    if (cannot_block(ctx, argv)) return RM_OK;
+
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_RUN;
+    snprintf(j->id, sizeof j->id, "%s", id);
+    frame_begin(&j->req, JOB_RUN);
+    buf_bytes(&j->req, id, strlen(id));
+    buf_u32(&j->req, (uint32_t)(timeout > UINT32_MAX ? UINT32_MAX : timeout));
+    buf_u32(&j->req, (uint32_t)nout);
+    buf_u32(&j->req, (uint32_t)nin);
+    for (long long k = 0; k < nin; k++) {
+        RedisModuleKey *key = RM.OpenKey(ctx, argv[in_at + k], RM_READ);
+        int type = RM.KeyType(key);
+        size_t vlen = 0, dlen;
+        const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
+        const struct dtype *t;
+        int nd;
+        const char *data;
+        if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+            RM.CloseKey(key);
+            job_free(j);
+            return RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
+        }
+        if (k == 0) {
+            long long d0 = 1;
+            if (nd > 0) memcpy(&d0, v + HEADER, 8);
+            j->samples = d0;
+        }
+        buf_bytes(&j->req, v, vlen);
+        RM.CloseKey(key);
+    }
+    frame_end(&j->req);
+    p = RM.StringPtrLen(argv[1], &n);
+    j->key = malloc(n ? n : 1);
+    memcpy(j->key, p, n);
+    j->keylen = n;
+    j->nout = (int)nout;
+    j->okeys = calloc((size_t)nout, sizeof *j->okeys);
+    j->okeylens = calloc((size_t)nout, sizeof *j->okeylens);
+    if (j->okeys == NULL || j->okeylens == NULL) abort();
+    for (long long k = 0; k < nout; k++) {
+        p = RM.StringPtrLen(argv[out_at + k], &n);
+        j->okeys[k] = malloc(n ? n : 1);
+        memcpy(j->okeys[k], p, n);
+        j->okeylens[k] = n;
+    }
+    j->bc = RM.BlockClient(ctx, run_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
+
+static void reply_names(RedisModuleCtx *ctx, RedisModuleString *encoded) {
+    size_t n = 0;
+    const char *p = encoded ? RM.StringPtrLen(encoded, &n) : "";
+    long count = 0;
+    struct rd r = {p, n, 0};
+    while (r.left >= 4) {
+        size_t len;
+        rd_bytes(&r, &len);
+        if (r.bad) break;
+        count++;
+    }
+    RM.ReplyWithArray(ctx, count);
+    r = (struct rd){p, n, 0};
+    for (long k = 0; k < count; k++) {
+        size_t len;
+        const char *name = rd_bytes(&r, &len);
+        RM.ReplyWithStringBuffer(ctx, name, len);
+    }
+}
+
+static void reply_ll_field(RedisModuleCtx *ctx, RedisModuleString *s) {
+    long long v = 0;
+    if (s) arg_long(s, &v);
+    RM.ReplyWithLongLong(ctx, v);
+}
+
+static void reply_str_field(RedisModuleCtx *ctx, RedisModuleString *s) {
+    size_t n = 0;
+    const char *p = s ? RM.StringPtrLen(s, &n) : "";
+    RM.ReplyWithStringBuffer(ctx, p, n);
+}
+
+/* AI.MODELGET key [META] [BLOB]: from the stored hash, on the main thread; no model server needed. */
+static int cmd_modelget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 2 || argc > 4) return reply_wrong_arity(ctx, argv);
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
+    struct record r;
+    const char *bad = record_read(key, &r);
+    if (bad != NULL) {
+        record_free(ctx, &r);
+        RM.CloseKey(key);
+        return RM.ReplyWithError(ctx, bad);
+    }
+    int meta = argc == 2, blob = argc == 2;
+    for (int i = 2; i < argc; i++) {
+        if (arg_is(argv[i], "META")) meta = 1;
+        else if (arg_is(argv[i], "BLOB")) blob = 1;
+    }
+    RedisModuleString *bytes = NULL;
+    const char *err = NULL;
+    if (!meta && !blob) err = "ERR no META or BLOB specified";
+    if (err == NULL && blob) {
+        RM.HashGet(key, RM_HASH_CFIELDS, "blob", &bytes, NULL);
+        if (bytes == NULL) err = MODEL_EMPTY;
+    }
+    if (err != NULL) {
+        RM.ReplyWithError(ctx, err);
+    } else if (!meta) {
+        reply_str_field(ctx, bytes); /* one bulk string: SmartRedis 0.6.1 mis-joins chunk arrays */
+    } else {
+        RM.ReplyWithArray(ctx, blob ? 18 : 16);
+        RM.ReplyWithCString(ctx, "backend");
+        reply_str_field(ctx, r.backend);
+        RM.ReplyWithCString(ctx, "device");
+        reply_str_field(ctx, r.device);
+        RM.ReplyWithCString(ctx, "tag");
+        reply_str_field(ctx, r.tag);
+        RM.ReplyWithCString(ctx, "batchsize");
+        reply_ll_field(ctx, r.batch);
+        RM.ReplyWithCString(ctx, "minbatchsize");
+        reply_ll_field(ctx, r.minbatch);
+        RM.ReplyWithCString(ctx, "inputs");
+        reply_names(ctx, r.inputs);
+        RM.ReplyWithCString(ctx, "outputs");
+        reply_names(ctx, r.outputs);
+        RM.ReplyWithCString(ctx, "minbatchtimeout");
+        reply_ll_field(ctx, r.minbatchtimeout);
+        if (blob) {
+            RM.ReplyWithCString(ctx, "blob");
+            reply_str_field(ctx, bytes);
+        }
+    }
+    if (bytes) RM.FreeString(ctx, bytes);
+    record_free(ctx, &r);
+    RM.CloseKey(key);
+    return RM_OK;
+}
+
+/* AI.MODELDEL key: deletes the stored hash here and tells the model server to drop its copy. */
+static int cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc != 2) return reply_wrong_arity(ctx, argv);
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ | RM_WRITE);
+    struct record r;
+    const char *bad = record_read(key, &r);
+    if (bad != NULL) {
+        record_free(ctx, &r);
+        RM.CloseKey(key);
+        return RM.ReplyWithError(ctx, bad);
+    }
+    size_t n;
+    const char *id = RM.StringPtrLen(r.id, &n);
+    queue_drop(id, n);
+    record_free(ctx, &r);
+    RM.DeleteKey(key);
+    RM.CloseKey(key);
+    size_t kl;
+    const char *kp = RM.StringPtrLen(argv[1], &kl);
+    stats_remove(kp, kl);
+    RM.Replicate(ctx, "DEL", "s", argv[1]);
+    RM.NotifyKeyspaceEvent(ctx, 1 << 2 /* generic */, "del", argv[1]);
+    return RM.ReplyWithSimpleString(ctx, "OK");
+}
+
+/* AI.CONFIG LOADBACKEND|BACKENDSPATH|MODEL_CHUNK_SIZE|GET: the front's subcommands and texts. */
+static int cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 2) return reply_wrong_arity(ctx, argv);
+    if (arg_is(argv[1], "LOADBACKEND")) {
+        if (argc < 4) return reply_wrong_arity(ctx, argv);
+        const char *name;
+        if (!backend_known(argv[2], &name)) return RM.ReplyWithError(ctx, "ERR unsupported backend");
+        if (!backend_loaded(name)) return RM.ReplyWithError(ctx, "ERR error loading backend");
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
+    if (arg_is(argv[1], "BACKENDSPATH")) {
+        if (argc < 3) return RM.ReplyWithError(ctx, "ERR BACKENDSPATH: missing path argument");
+        size_t n;
+        const char *p = RM.StringPtrLen(argv[2], &n);
+        snprintf(backends_path, sizeof backends_path, "%.*s", (int)(n >= sizeof backends_path ? 0 : n), p);
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
+    if (arg_is(argv[1], "MODEL_CHUNK_SIZE")) {
+        if (argc < 3) return RM.ReplyWithError(ctx, "ERR MODEL_CHUNK_SIZE: missing chunk size");
+        long long v;
+        if (arg_long(argv[2], &v) != 0 || v <= 0) return RM.ReplyWithError(ctx, "ERR MODEL_CHUNK_SIZE: invalid chunk size");
+        chunk_size = v;
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
+    if (arg_is(argv[1], "GET")) {
+        if (argc < 3) return reply_wrong_arity(ctx, argv);
+        if (arg_is(argv[2], "MODEL_CHUNK_SIZE")) return RM.ReplyWithLongLong(ctx, chunk_size);
+        if (arg_is(argv[2], "BACKENDSPATH")) return RM.ReplyWithCString(ctx, backends_path);
+        return RM.ReplyWithNull(ctx);
+    }
+    return RM.ReplyWithError(ctx, "ERR unsupported subcommand");
+}
+
+/* Scripts and AI.INFO without a key: the next step of issue 16. */
+static int not_yet(RedisModuleCtx *ctx) {
+    return RM.ReplyWithError(ctx, NOT_YET);
+}
+
+static int cmd_model_or_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    return not_yet(ctx);
+}
+
+
+/* AI.INFO key [RESETSTAT]: the model's run counters (the front's reply: 18 elements, or OK for RESETSTAT). AI.INFO
+ * without a key (the backends' versions, known to the model server) is not served yet. */
+static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc > 3) return reply_wrong_arity(ctx, argv);
+    if (argc == 1) return not_yet(ctx);
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
+    struct record r;
+    const char *bad = record_read(key, &r);
+    RM.CloseKey(key);
+    if (bad != NULL) {
+        record_free(ctx, &r);
+        return RM.ReplyWithError(ctx, "ERR cannot find run info for key");
+    }
+    size_t kl;
+    const char *kp = RM.StringPtrLen(argv[1], &kl);
+    struct stats *st = stats_get(kp, kl);
+    if (argc == 3 && arg_is(argv[2], "RESETSTAT")) {
+        st->duration = st->samples = st->calls = st->errors = 0;
+        record_free(ctx, &r);
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
+    RM.ReplyWithArray(ctx, 18);
+    RM.ReplyWithCString(ctx, "key");
+    RM.ReplyWithStringBuffer(ctx, kp, kl);
+    RM.ReplyWithCString(ctx, "type");
+    RM.ReplyWithCString(ctx, "MODEL");
+    RM.ReplyWithCString(ctx, "backend");
+    reply_str_field(ctx, r.backend);
+    RM.ReplyWithCString(ctx, "device");
+    reply_str_field(ctx, r.device);
+    RM.ReplyWithCString(ctx, "tag");
+    reply_str_field(ctx, r.tag);
+    RM.ReplyWithCString(ctx, "duration");
+    RM.ReplyWithLongLong(ctx, st->duration);
+    RM.ReplyWithCString(ctx, "samples");
+    RM.ReplyWithLongLong(ctx, st->samples);
+    RM.ReplyWithCString(ctx, "calls");
+    RM.ReplyWithLongLong(ctx, st->calls);
+    RM.ReplyWithCString(ctx, "errors");
+    RM.ReplyWithLongLong(ctx, st->errors);
+    record_free(ctx, &r);
+    return RM_OK;
 }
 
 static int cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -465,7 +1569,7 @@ static int cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int 
         keys_scriptexecute(ctx, argv, argc);
         return RM_OK;
     }
-    return not_connected(ctx);
+    return not_yet(ctx);
 }
 
 static int cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -473,7 +1577,7 @@ static int cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         keys_scriptrun(ctx, argv, argc);
         return RM_OK;
     }
-    return not_connected(ctx);
+    return not_yet(ctx);
 }
 
 /* ------------------------------------------------------------------ loading */
@@ -498,6 +1602,9 @@ static int load_api(RedisModuleCtx *ctx) {
         API(ReplyWithCString), API(ReplyWithLongLong),
         API(ReplicateVerbatim), API(NotifyKeyspaceEvent), API(IsKeysPositionRequest), API(KeyAtPos),
         API(Alloc), API(Free),
+        API(HashSet), API(HashGet), API(DeleteKey), API(ReplyWithNull), API(Replicate), API(GetContextFlags),
+        API(BlockClient), API(UnblockClient), API(GetBlockedClientPrivateData), API(GetThreadSafeContext),
+        API(FreeThreadSafeContext), API(ThreadSafeContextLock), API(ThreadSafeContextUnlock),
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (get_api(table[i].name, table[i].slot) != RM_OK && table[i].slot != (void **)&RM.IsModuleNameBusy) {
@@ -523,9 +1630,9 @@ struct command {
 static const struct command COMMANDS[] = {
     {"AI.TENSORSET", cmd_tensorset, "write deny-oom", 1, 1, 1},
     {"AI.TENSORGET", cmd_tensorget, "readonly", 1, 1, 1},
-    {"AI.MODELSTORE", cmd_model_or_script, "write deny-oom", 1, 1, 1},
-    {"AI.MODELGET", cmd_model_or_script, "readonly", 1, 1, 1},
-    {"AI.MODELDEL", cmd_model_or_script, "write", 1, 1, 1},
+    {"AI.MODELSTORE", cmd_modelstore, "write deny-oom", 1, 1, 1},
+    {"AI.MODELGET", cmd_modelget, "readonly", 1, 1, 1},
+    {"AI.MODELDEL", cmd_modeldel, "write", 1, 1, 1},
     {"AI.MODELEXECUTE", cmd_modelexecute, "write deny-oom getkeys-api", 1, 1, 1},
     {"AI.SCRIPTSET", cmd_model_or_script, "write deny-oom", 1, 1, 1},
     {"AI.SCRIPTSTORE", cmd_model_or_script, "write deny-oom", 1, 1, 1},
@@ -534,18 +1641,70 @@ static const struct command COMMANDS[] = {
     {"AI.SCRIPTRUN", cmd_scriptrun, "write deny-oom getkeys-api", 1, 1, 1},
     {"AI.SCRIPTEXECUTE", cmd_scriptexecute, "write deny-oom getkeys-api", 1, 1, 1},
     /* AI.INFO [key [RESETSTAT]]: keyed when a key is given (Redis finds none past argc). */
-    {"AI.INFO", cmd_model_or_script, "readonly", 1, 1, 1},
-    {"AI.CONFIG", cmd_model_or_script, "readonly", 0, 0, 0},
+    {"AI.INFO", cmd_info, "readonly", 1, 1, 1},
+    {"AI.CONFIG", cmd_config, "readonly", 0, 0, 0},
 };
 
+/* loadmodule smartsim-ai.so [SOCKET <path>] [BACKENDS ONNX,TORCH,...] [WORKERS n]: the model server's socket, the
+ * backends it was started with (any other backend answers "ERR Backend not loaded: <NAME>" at once), and how many
+ * requests may be at the model server at once (worker threads, each with its own connection; default 4). */
+static int parse_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 >= argc) {
+            RM.Log(ctx, "warning", "smartsim-ai: module argument %d needs a value (SOCKET <path>, BACKENDS <list>, WORKERS <n>)", i);
+            return RM_ERR;
+        }
+        size_t n;
+        const char *v = RM.StringPtrLen(argv[i + 1], &n);
+        if (arg_is(argv[i], "SOCKET")) {
+            free(server_socket);
+            server_socket = malloc(n + 1);
+            memcpy(server_socket, v, n);
+            server_socket[n] = 0;
+        } else if (arg_is(argv[i], "WORKERS")) {
+            if (arg_long(argv[i + 1], &workers) != 0 || workers < 1 || workers > MAX_WORKERS) {
+                RM.Log(ctx, "warning", "smartsim-ai: WORKERS must be a number from 1 to %d", MAX_WORKERS);
+                return RM_ERR;
+            }
+        } else if (arg_is(argv[i], "BACKENDS")) {
+            if (n + 3 > sizeof loaded_backends) {
+                RM.Log(ctx, "warning", "smartsim-ai: BACKENDS is too long");
+                return RM_ERR;
+            }
+            loaded_backends[0] = ',';
+            for (size_t k = 0; k < n; k++)
+                loaded_backends[k + 1] = (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 'a' + 'A' : v[k]);
+            loaded_backends[n + 1] = ',';
+            loaded_backends[n + 2] = 0;
+            char copy[sizeof loaded_backends];
+            memcpy(copy, loaded_backends, sizeof copy);
+            char *save = NULL;
+            for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+                int known = 0;
+                for (size_t k = 0; k < sizeof KNOWN_BACKENDS / sizeof *KNOWN_BACKENDS; k++)
+                    known |= strcmp(name, KNOWN_BACKENDS[k]) == 0;
+                if (!known) {
+                    RM.Log(ctx, "warning", "smartsim-ai: BACKENDS names %s; known: TF, TFLITE, TORCH, ONNX", name);
+                    return RM_ERR;
+                }
+            }
+        } else {
+            RM.Log(ctx, "warning", "smartsim-ai: unknown module argument %s (known: SOCKET <path>, BACKENDS <list>, WORKERS <n>)",
+                   RM.StringPtrLen(argv[i], &n));
+            return RM_ERR;
+        }
+        i++;
+    }
+    return RM_OK;
+}
+
 __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    (void)argv;
-    (void)argc;
     if (load_api(ctx) != RM_OK) return RM_ERR;
     if (RM.IsModuleNameBusy != NULL && RM.IsModuleNameBusy("ai")) {
         RM.Log(ctx, "warning", "a module named 'ai' (RedisAI?) is already loaded");
         return RM_ERR;
     }
+    if (parse_args(ctx, argv, argc) != RM_OK) return RM_ERR;
     RM.SetModuleAttribs(ctx, "ai", 1, RM_APIVER_1);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         const struct command *c = &COMMANDS[i];
@@ -554,8 +1713,19 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             return RM_ERR;
         }
     }
-    RM.Log(ctx, "notice", "smartsim-ai: %d AI commands registered; tensors served here, models and scripts "
-                          "answer '%s' until the model server is wired", (int)(sizeof COMMANDS / sizeof COMMANDS[0]),
-           NO_MODEL_SERVER);
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, &id_seed, sizeof id_seed) != (ssize_t)sizeof id_seed) id_seed = (unsigned long long)getpid();
+    if (fd >= 0) close(fd);
+    for (long long w = 0; w < workers; w++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker, NULL) != 0) {
+            RM.Log(ctx, "warning", "smartsim-ai: cannot start the model server threads");
+            return RM_ERR;
+        }
+        pthread_detach(t);
+    }
+    RM.Log(ctx, "notice", "smartsim-ai: %d AI commands registered; tensors served here, models on the model server at %s "
+                          "(backends %s, %lld connections)", (int)(sizeof COMMANDS / sizeof COMMANDS[0]),
+           server_socket ? server_socket : "(no SOCKET given)", loaded_backends[0] ? loaded_backends : "none", workers);
     return RM_OK;
 }

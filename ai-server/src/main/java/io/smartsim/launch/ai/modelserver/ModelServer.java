@@ -1,0 +1,302 @@
+package io.smartsim.launch.ai.modelserver;
+
+import io.smartsim.launch.ai.AiException;
+import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.Tensor;
+import io.smartsim.launch.ai.TensorCodec;
+import io.smartsim.launch.ai.spi.AiBackend;
+import io.smartsim.launch.ai.spi.LoadedModel;
+import io.smartsim.launch.ai.spi.ModelOptions;
+import io.smartsim.launch.ai.spi.ModelTimeoutException;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The model server beside one redis-server with the smartsim-ai module: it holds the loaded models and runs them for
+ * the module, over a Unix domain socket, with the small binary protocol described in docs/ai.md ("The module ↔ model
+ * server protocol"). It knows nothing of Redis: the module stores the model bytes in the keyspace, reads the inputs
+ * and writes the outputs; this only loads (by the model's id) and runs.
+ *
+ * <p>Each connection is served by its own thread, one request after the other.
+ */
+public final class ModelServer implements Closeable {
+    /** Request opcodes. */
+    static final byte LOAD = 'L';
+    static final byte RUN = 'R';
+    static final byte DROP = 'D';
+    /** Reply status bytes. */
+    static final byte OK = 'K';
+    static final byte ERROR = 'E';
+    /** An error of the run itself (the runtime refused the inputs or failed): counted in AI.INFO's errors. */
+    static final byte RUN_ERROR = 'F';
+    static final byte TIMEDOUT = 'T';
+    static final byte UNKNOWN = 'U';
+    /** A frame larger than this is refused (a model is below 2 GiB, as AI.MODELSTORE checks). */
+    static final int MAX_FRAME = Integer.MAX_VALUE - 64;
+
+    private final Backends backends;
+    private final Path socket;
+    private final ServerSocketChannel server;
+    private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
+    private final List<SocketChannel> connections = new ArrayList<>();
+    private volatile boolean closed;
+
+    private ModelServer(Backends backends, Path socket, ServerSocketChannel server) {
+        this.backends = backends;
+        this.socket = socket;
+        this.server = server;
+    }
+
+    /**
+     * Loads the runtime of every backend given (so that no first call pays for it) and listens on {@code socket}
+     * (a stale socket file there is replaced).
+     */
+    public static ModelServer start(Backends backends, Path socket) throws IOException {
+        for (String name : backends.names()) {
+            backends.get(name).orElseThrow().version();
+        }
+        Files.deleteIfExists(socket);
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.bind(UnixDomainSocketAddress.of(socket));
+        ModelServer s = new ModelServer(backends, socket, ch);
+        Thread t = new Thread(s::acceptLoop, "model-server-accept");
+        t.setDaemon(true);
+        t.start();
+        return s;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** How many models are loaded now. */
+    public int loadedModels() {
+        return models.size();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                SocketChannel c = server.accept();
+                synchronized (connections) {
+                    connections.add(c);
+                }
+                Thread t = new Thread(() -> serve(c), "model-server-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    System.err.println("model server: accept failed: " + e);
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel c) {
+        try (c) {
+            ByteBuffer len = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            while (true) {
+                len.clear();
+                if (!readFully(c, len)) {
+                    return;
+                }
+                int n = len.getInt(0);
+                if (n < 1 || n > MAX_FRAME) {
+                    return; // not our protocol: drop the connection
+                }
+                ByteBuffer req = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+                if (!readFully(c, req)) {
+                    return;
+                }
+                req.flip();
+                ByteBuffer reply = handle(req);
+                reply.flip();
+                while (reply.hasRemaining()) {
+                    c.write(reply);
+                }
+            }
+        } catch (IOException e) {
+            // the module went away; its next connection starts afresh
+        } finally {
+            synchronized (connections) {
+                connections.remove(c);
+            }
+        }
+    }
+
+    private static boolean readFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (c.read(b) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One request to its reply frame (length prefix included). Public for the protocol's unit test. */
+    ByteBuffer handle(ByteBuffer req) {
+        try {
+            byte op = req.get();
+            return switch (op) {
+                case LOAD -> load(req);
+                case RUN -> run(req);
+                case DROP -> {
+                    LoadedModel m = models.remove(str(req));
+                    if (m != null) {
+                        m.close();
+                    }
+                    yield status(OK);
+                }
+                default -> error("ERR model server: unknown request " + (op & 0xff));
+            };
+        } catch (AiException e) {
+            return error(e.getMessage());
+        } catch (RuntimeException e) {
+            return error("ERR model server: malformed request (" + e + ")");
+        }
+    }
+
+    private ByteBuffer load(ByteBuffer req) {
+        String id = str(req);
+        String backendName = str(req);
+        String device = str(req);
+        List<String> inputs = names(req);
+        List<String> outputs = names(req);
+        byte[] blob = bytes(req);
+        AiBackend backend = backends.get(backendName)
+                .orElseThrow(() -> new AiException("ERR Backend not loaded: " + backendName));
+        LoadedModel m = backend.load(blob, new ModelOptions(device, inputs, outputs, 0));
+        LoadedModel old = models.put(id, m);
+        if (old != null) {
+            old.close();
+        }
+        return status(OK);
+    }
+
+    private ByteBuffer run(ByteBuffer req) {
+        String id = str(req);
+        int timeoutMs = req.getInt();
+        int nout = req.getInt();
+        int nin = req.getInt();
+        LoadedModel m = models.get(id);
+        if (m == null) {
+            return status(UNKNOWN);
+        }
+        if (m.inputCount() >= 0 && m.inputCount() != nin) {
+            throw new AiException("Number of keys given as INPUTS here does not match model definition");
+        }
+        if (m.outputCount() >= 0 && m.outputCount() != nout) {
+            throw new AiException("Number of keys given as OUTPUTS here does not match model definition");
+        }
+        List<Tensor> inputs = new ArrayList<>(nin);
+        for (int k = 0; k < nin; k++) {
+            inputs.add(TensorCodec.decode(bytes(req)).orElseThrow(
+                    () -> new AiException("ERR model server: input is not a tensor")));
+        }
+        List<Tensor> outputs;
+        long start = System.nanoTime();
+        try {
+            outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
+        } catch (ModelTimeoutException e) {
+            return status(TIMEDOUT);
+        } catch (AiException e) {
+            return error(RUN_ERROR, e.getMessage());
+        }
+        long micros = (System.nanoTime() - start) / 1000;
+        if (outputs.size() != nout) {
+            // a runtime that tells its output count only by running (libtorch) is checked here
+            return error(RUN_ERROR, "Number of keys given as OUTPUTS here does not match model definition");
+        }
+        List<byte[]> enc = new ArrayList<>();
+        long total = 1 + 4 + 8;
+        for (Tensor t : outputs) {
+            byte[] e = TensorCodec.encode(t);
+            enc.add(e);
+            total += 4 + e.length;
+        }
+        if (total > MAX_FRAME) {
+            throw new AiException("ERR model outputs of " + total + " bytes are larger than 2 GiB");
+        }
+        ByteBuffer out = frame((int) total);
+        out.put(OK).putInt(enc.size());
+        for (byte[] e : enc) {
+            out.putInt(e.length).put(e);
+        }
+        out.putLong(micros);
+        return out;
+    }
+
+    private static ByteBuffer frame(int bodyLength) {
+        ByteBuffer b = ByteBuffer.allocate(4 + bodyLength).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(bodyLength);
+        return b;
+    }
+
+    private static ByteBuffer status(byte s) {
+        return frame(1).put(s);
+    }
+
+    private static ByteBuffer error(String text) {
+        return error(ERROR, text);
+    }
+
+    private static ByteBuffer error(byte status, String text) {
+        byte[] t = (text == null ? "ERR model server: error" : text).getBytes(StandardCharsets.UTF_8);
+        return frame(1 + 4 + t.length).put(status).putInt(t.length).put(t);
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        int n = b.getInt();
+        if (n < 0 || n > b.remaining()) {
+            throw new IllegalArgumentException("field of " + n + " bytes, " + b.remaining() + " left");
+        }
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
+    }
+
+    private static String str(ByteBuffer b) {
+        return new String(bytes(b), StandardCharsets.UTF_8);
+    }
+
+    private static List<String> names(ByteBuffer b) {
+        int n = b.getInt();
+        List<String> out = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            out.add(str(b));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        synchronized (connections) {
+            for (SocketChannel c : connections) {
+                c.close();
+            }
+        }
+        models.values().forEach(LoadedModel::close);
+        models.clear();
+        Files.deleteIfExists(socket);
+    }
+}

@@ -1,0 +1,78 @@
+package io.smartsim.launch.ai.modelserver;
+
+import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.spi.AiBackend;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code java -cp <ai-server + backend jars> io.smartsim.launch.ai.modelserver.ModelServerMain --socket PATH
+ * --backends ONNX[,TORCH,TF,TFLITE]}: the model server for one redis-server with the smartsim-ai module. Loads only
+ * the backends named (a name not on the class path is refused at start), prints one line
+ * {@code ready socket=PATH backends=...} once it listens, and runs until it is killed (SIGTERM removes the socket).
+ */
+public final class ModelServerMain {
+    private ModelServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path socket = null;
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                usage(a + " needs a value");
+            }
+            switch (a) {
+                case "--socket" -> socket = Path.of(args[++i]);
+                case "--backends" -> {
+                    for (String n : args[++i].split(",")) {
+                        if (!n.isBlank()) {
+                            names.add(n.trim().toUpperCase(Locale.ROOT));
+                        }
+                    }
+                }
+                default -> usage("unknown option " + a);
+            }
+        }
+        if (socket == null) {
+            usage("--socket is missing");
+        }
+        if (names.isEmpty()) {
+            usage("--backends is missing: name at least one of " + Backends.KNOWN);
+        }
+        Backends found = Backends.discover();
+        List<AiBackend> chosen = new ArrayList<>();
+        for (String n : names) {
+            if (!Backends.KNOWN.contains(n)) {
+                usage("--backends: unknown backend " + n + "; known: " + Backends.KNOWN);
+            }
+            chosen.add(found.get(n).orElseThrow(() -> {
+                usage("--backends: the " + n + " backend is not on the class path (found: " + found.names()
+                        + "); add its jar (ai-" + n.toLowerCase(Locale.ROOT) + ")");
+                return new IllegalStateException();
+            }));
+        }
+        Backends backends = Backends.of(chosen);
+        ModelServer server = ModelServer.start(backends, socket);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                // exiting anyway
+            }
+        }));
+        System.out.println("ready socket=" + socket + " backends=" + String.join(",", backends.names()));
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+
+    private static void usage(String problem) {
+        System.err.println("model server: " + problem);
+        System.err.println("usage: ModelServerMain --socket PATH --backends ONNX[,TORCH,TF,TFLITE]");
+        System.exit(2);
+    }
+}
