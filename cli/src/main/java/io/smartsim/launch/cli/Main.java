@@ -67,6 +67,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (Warmup.wanted(args)) {
+            Warmup.start();
+        }
         System.exit(commandLine().execute(args));
     }
 
