@@ -28,7 +28,8 @@ public final class CdsTraining {
     public static void main(String[] args) throws Exception {
         Path tmp = Files.createTempDirectory("smartsim-launch-cds-");
         try {
-            Main.commandLine().parseArgs("db", "start", "--per-node", "3", "--exp-dir", tmp.toString());
+            String[] start = {"db", "start", "--per-node", "3", "--exp-dir", tmp.toString()};
+            Main.commandLine(start).parseArgs(start);
             Main.commandLine().parseArgs("db", "status", "--exp-dir", tmp.toString());
             Warmup.run();
             new ManifestStore(tmp).update("training", m -> m);
