@@ -90,6 +90,9 @@ public final class CliVsApi {
             System.out.println("load average before each round: " + String.join("; ", loads) + "; at the end: " + load());
         } finally {
             Leftovers.kill(scratch);
+            try (var files = Files.walk(scratch)) { // the experiment directories, logs and manifests of every run
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
         System.exit(0);
     }
