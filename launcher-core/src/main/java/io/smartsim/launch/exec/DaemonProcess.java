@@ -29,8 +29,13 @@ import java.util.concurrent.TimeUnit;
  * never rely on SIGINT (SHUTDOWN, then SIGTERM, then SIGKILL), and a guard ends with its server.
  */
 public final class DaemonProcess implements Detached {
-    /** Runs "$@" in a waiting background subshell; $1 and $2 are the pid and exit files. */
-    static final String SCRIPT = "p=$1; x=$2; shift 2; ( \"$@\" & echo $! > \"$p\"; wait $!; echo $? > \"$x\" ) &";
+    /**
+     * Runs "$@" in a waiting background subshell; $1 and $2 are the pid and exit files. The exit file says "PID STATUS",
+     * written only while the pid file still names that process: a restart reuses both names, and the subshell of the
+     * process it replaces (killed just before) must not report its end as the new one's.
+     */
+    static final String SCRIPT = "p=$1; x=$2; shift 2; ( \"$@\" & c=$!; echo $c > \"$p\"; wait $c; s=$?; q=; "
+            + "{ read q < \"$p\"; } 2>/dev/null; if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
 
     private final Path pidFile;
     private final Path exitFile;
@@ -120,7 +125,16 @@ public final class DaemonProcess implements Detached {
         if (startFailure != null) {
             return Optional.of(startFailure);
         }
-        return number(exitFile).map(code -> "exited with code " + code);
+        Optional<Long> mine = Optional.ofNullable(handle).map(ProcessHandle::pid).or(() -> number(pidFile));
+        try {
+            String[] f = Files.readString(exitFile).trim().split(" ");
+            if (f.length == 2 && mine.isPresent() && Long.parseLong(f[0]) == mine.get()) {
+                return Optional.of("exited with code " + Long.parseLong(f[1]));
+            }
+        } catch (IOException | NumberFormatException notYetOrNotMine) {
+            // missing, still being written, or another run's
+        }
+        return Optional.empty();
     }
 
     /** Sends SIGTERM, waits up to {@code grace}, then SIGKILL; waits (up to 5 s) until it has exited. */

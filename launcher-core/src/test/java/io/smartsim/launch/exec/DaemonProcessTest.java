@@ -56,6 +56,32 @@ class DaemonProcessTest {
         awaitContent(console, "bad directive");
     }
 
+    /**
+     * A restart reuses the console's name: the end of the process it replaces, killed just before, is not the new
+     * one's, whether its subshell reports it before or after the new one started (simulated here by a late write).
+     */
+    @Test
+    void theEndOfTheProcessARestartReplacesIsNotTakenForTheNewOnes() throws Exception {
+        Path console = dir.resolve("shard.out");
+        DaemonProcess old = DaemonProcess.spawn(List.of("sleep", "60"), dir, console);
+        ProcessHandle oldHandle = old.handle(Duration.ofSeconds(20)).orElseThrow();
+        DaemonProcess fresh = DaemonProcess.spawn(List.of("sleep", "60"), dir, console);
+        ProcessHandle freshHandle = fresh.handle(Duration.ofSeconds(20)).orElseThrow();
+        try {
+            oldHandle.destroyForcibly();
+            oldHandle.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
+            Files.writeString(dir.resolve("shard.out.exit"), "137\n"); // a status alone: whose?
+            assertThat(fresh.exit()).as("the new process runs").isEmpty();
+            Files.writeString(dir.resolve("shard.out.exit"), oldHandle.pid() + " 137\n"); // as a late subshell would
+            assertThat(fresh.exit()).as("the new process runs").isEmpty();
+            assertThat(freshHandle.isAlive()).isTrue();
+        } finally {
+            fresh.terminate(Duration.ofSeconds(5));
+        }
+        assertThat(fresh.exit()).contains("exited with code 143");
+        assertThat(dir.resolve("shard.out.exit")).content().startsWith(freshHandle.pid() + " ");
+    }
+
     @Test
     void aCommandThatCannotRunSaysSo() throws Exception {
         DaemonProcess d = DaemonProcess.spawn(List.of(dir.resolve("no-such-program").toString()), dir,
