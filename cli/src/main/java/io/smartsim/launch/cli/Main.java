@@ -51,8 +51,16 @@ public final class Main implements Callable<Integer> {
 
     /** As {@link #commandLine()}, with commands made by {@code factory} (tests hand in their own). */
     public static CommandLine commandLine(IFactory factory) {
+        return wired(new CommandLine(new Main(), factory));
+    }
+
+    /** The command line {@code args} run in: for {@code db start}, a tree of that command only ({@link StartTree}). */
+    static CommandLine commandLine(String[] args) {
+        return Warmup.wanted(args) ? wired(new CommandLine(new StartTree())) : commandLine();
+    }
+
+    private static CommandLine wired(CommandLine cl) {
         Errors errors = new Errors();
-        CommandLine cl = new CommandLine(new Main(), factory);
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);
         cl.setExitCodeExceptionMapper(errors);
@@ -67,7 +75,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        if (Warmup.wanted(args)) {
+            Warmup.start();
+        }
+        System.exit(commandLine(args).execute(args));
     }
 
     /** The version Maven built, from a filtered resource. */

@@ -67,4 +67,51 @@ class CliJarIT {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("smartsim-launch.jar is missing; build it first:", "mvn -q -DskipTests package");
     }
+
+    /**
+     * The wrapper's class-data archive (issue 14.6): made on first use next to the jar, mapped by the next start, and
+     * never in the way: options set by the user mean no archive, and an archive that does not fit is ignored silently
+     * (stdout must stay parseable: {@code eval "$(smartsim-launch db env)"}).
+     */
+    @Test
+    void the_wrapper_archives_the_jars_classes_on_first_use_and_a_bad_archive_changes_nothing() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
+        Path target = Files.createDirectories(tmp.resolve("checkout/cli/target"));
+        Path wrapper = Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(JarRunner.JAR, target.resolve("smartsim-launch.jar"));
+
+        JarRunner.Result own = jar.run(List.of("env", "SMARTSIM_LAUNCH_JAVA_OPTS=-Xshare:auto", wrapper.toString(),
+                "--version"), Duration.ofSeconds(120));
+        assertThat(own.exit()).as(own.toString()).isZero();
+        assertThat(archives(target)).as("no archive with the user's own options").isEmpty();
+
+        JarRunner.Result first = jar.run(List.of(wrapper.toString(), "--version"), Duration.ofSeconds(180));
+        assertThat(first.exit()).as(first.toString()).isZero();
+        assertThat(first.outLines().get(0)).startsWith("smartsim-launch ");
+        assertThat(first.err()).isEmpty();
+        List<Path> made = archives(target);
+        assertThat(made).hasSize(1);
+        assertThat(Files.size(made.get(0))).isPositive();
+
+        Path log = tmp.resolve("class-load.log");
+        JarRunner.Result second = jar.run(List.of("env", "JAVA_TOOL_OPTIONS=-Xlog:class+load:file=" + log,
+                wrapper.toString(), "--version"), Duration.ofSeconds(120));
+        assertThat(second.exit()).as(second.toString()).isZero();
+        assertThat(second.out()).isEqualTo(first.out());
+        assertThat(Files.readString(log)).as("classes of the jar mapped from the archive")
+                .containsPattern("io\\.smartsim\\.launch\\.cli\\.Main source: shared objects file \\(top\\)");
+
+        Files.delete(made.get(0));
+        Files.writeString(made.get(0), "not an archive");
+        JarRunner.Result bad = jar.run(List.of(wrapper.toString(), "--version"), Duration.ofSeconds(120));
+        assertThat(bad.exit()).as(bad.toString()).isZero();
+        assertThat(bad.out()).isEqualTo(first.out());
+        assertThat(bad.err()).isEmpty();
+    }
+
+    private static List<Path> archives(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+        }
+    }
 }

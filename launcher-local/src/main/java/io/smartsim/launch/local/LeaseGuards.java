@@ -1,7 +1,7 @@
 package io.smartsim.launch.local;
 
 import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -39,12 +39,12 @@ final class LeaseGuards {
     }
 
     /** Starts the guard of shard {@code s} (server pid {@code pid}) under a lease; its pid, added to {@code procs}. */
-    static Optional<Long> start(LaunchPlan plan, ShardPlan s, long pid, List<DetachedProcess> procs) {
+    static Optional<Long> start(LaunchPlan plan, ShardPlan s, long pid, List<DaemonProcess> procs) {
         if (plan.spec().lease().isEmpty()) {
             return Optional.empty();
         }
         Path out = s.workDir().resolve(s.name() + ".lease.out");
-        DetachedProcess guard = DetachedProcess.spawn(LeaseGuard.argv(plan, pid, s.index()), s.workDir(), out);
+        DaemonProcess guard = DaemonProcess.spawn(LeaseGuard.argv(plan, pid, s.index()), s.workDir(), out);
         procs.add(guard);
         return Optional.of(guard.pid().orElseThrow(() -> new LaunchException("the lease guard of shard " + s.index()
                 + " of '" + plan.id() + "' did not start: " + guard.exit().orElse("?") + "; is /bin/bash there?")));
@@ -85,7 +85,7 @@ final class LeaseGuards {
             }
         }
         ShardPlan sp = plan.shards().get(s.index());
-        List<DetachedProcess> procs = new java.util.ArrayList<>();
+        List<DaemonProcess> procs = new java.util.ArrayList<>();
         long guard = start(plan, sp, pid, procs).orElseThrow();
         Map<String, String> handle = new LinkedHashMap<>(s.handle());
         handle.put(HANDLE, Long.toString(guard));

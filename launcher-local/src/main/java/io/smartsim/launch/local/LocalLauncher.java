@@ -19,7 +19,7 @@ import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PortOwners;
-import io.smartsim.launch.exec.DetachedProcess;
+import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.supervise.LeaseGuard;
 
@@ -146,7 +146,7 @@ public final class LocalLauncher implements Launcher {
         Path bin = binary(plan);
         PlanFiles.write(plan);
         LeaseGuards.write(plan);
-        List<DetachedProcess> procs = new ArrayList<>();
+        List<DaemonProcess> procs = new ArrayList<>();
         List<LaunchedShard> launched = new ArrayList<>();
         try {
             for (ShardPlan s : plan.shards()) {
@@ -154,11 +154,11 @@ public final class LocalLauncher implements Launcher {
             }
             for (int i = 0; i < plan.shards().size(); i++) { // procs gains each shard's lease guard after the shards
                 ShardPlan s = plan.shards().get(i);
-                Optional<Process> p = procs.get(i).process(ctx.deadline().remaining());
+                Optional<ProcessHandle> p = procs.get(i).handle(ctx.deadline().remaining());
                 if (p.isEmpty()) {
                     throw failure(plan, s, procs.get(i).exit().orElse("did not start in time"));
                 }
-                LaunchedShard ls = launched(plan, s, p.get().toHandle(), procs);
+                LaunchedShard ls = launched(plan, s, p.get(), procs);
                 launched.add(ls);
                 ctx.spawned().accept(ls);
             }
@@ -179,10 +179,10 @@ public final class LocalLauncher implements Launcher {
      * a resolved symlink) at its place in the argv (under --ai the front comes first), and under --checkpoint an
      * owner-only umask for the data files it writes (the directory already is).
      */
-    private static DetachedProcess spawn(LaunchPlan plan, ShardPlan s, Path bin) {
+    private static DaemonProcess spawn(LaunchPlan plan, ShardPlan s, Path bin) {
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), bin.toString());
-        return DetachedProcess.spawn(plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv,
+        return DaemonProcess.spawn(plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv,
                 s.workDir(), PlanFiles.consoleLog(s));
     }
 
@@ -190,7 +190,7 @@ public final class LocalLauncher implements Launcher {
      * The shard as recorded, with its lease guard started beside it under {@code --lease} (the guard's process is
      * added to {@code procs}, after the shards', so a failed launch stops it too).
      */
-    private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DetachedProcess> procs) {
+    private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DaemonProcess> procs) {
         Map<String, String> handle = new LinkedHashMap<>();
         handle.put("node", Integer.toString(s.node()));
         LeaseGuards.start(plan, s, h.pid(), procs).ifPresent(g -> handle.put(LeaseGuards.HANDLE, Long.toString(g)));
@@ -210,14 +210,14 @@ public final class LocalLauncher implements Launcher {
                     + "': its config " + s.configPath() + " is gone; stop the orchestrator and start it again");
         }
         handle(dead).ifPresent(ProcessHandle::destroyForcibly); // a hung one the watchdog gave up on
-        List<DetachedProcess> procs = new ArrayList<>();
+        List<DaemonProcess> procs = new ArrayList<>();
         procs.add(spawn(plan, s, binary(plan)));
         try {
-            Optional<Process> p = procs.get(0).process(ctx.deadline().remaining());
+            Optional<ProcessHandle> p = procs.get(0).handle(ctx.deadline().remaining());
             if (p.isEmpty()) {
                 throw restartFailure(plan, s, procs.get(0).exit().orElse("did not start in time"));
             }
-            LaunchedShard ls = launched(plan, s, p.get().toHandle(), procs);
+            LaunchedShard ls = launched(plan, s, p.get(), procs);
             ctx.spawned().accept(ls);
             Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
             while (!Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
@@ -257,7 +257,7 @@ public final class LocalLauncher implements Launcher {
                 + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PlanFiles.consoleLog(s), 8));
     }
 
-    private static void awaitPing(LaunchPlan plan, List<DetachedProcess> procs, LaunchContext ctx)
+    private static void awaitPing(LaunchPlan plan, List<DaemonProcess> procs, LaunchContext ctx)
             throws InterruptedException {
         boolean[] up = new boolean[procs.size()];
         int pending = procs.size();
@@ -303,7 +303,7 @@ public final class LocalLauncher implements Launcher {
      * fail for one shared reason (a bad config line) exit within milliseconds of each other in any order; waiting
      * {@value #EXIT_SETTLE_MILLIS} ms for the lower-numbered ones makes the report name the same shard every time.
      */
-    private static ShardStartException firstExited(LaunchPlan plan, List<DetachedProcess> procs, boolean[] up, int seen)
+    private static ShardStartException firstExited(LaunchPlan plan, List<DaemonProcess> procs, boolean[] up, int seen)
             throws InterruptedException {
         long until = System.nanoTime() + EXIT_SETTLE_MILLIS * 1_000_000;
         while (true) {
@@ -321,7 +321,7 @@ public final class LocalLauncher implements Launcher {
     }
 
     /** Every shard below {@code i} either answered PING or has exited. */
-    private static boolean allLowerSettled(List<DetachedProcess> procs, boolean[] up, int i) {
+    private static boolean allLowerSettled(List<DaemonProcess> procs, boolean[] up, int i) {
         for (int j = 0; j < i; j++) {
             if (!up[j] && procs.get(j).exit().isEmpty()) {
                 return false;
@@ -336,8 +336,8 @@ public final class LocalLauncher implements Launcher {
                 + LogTail.block(s.logPath(), 8) + "\n" + LogTail.block(PlanFiles.consoleLog(s), 8));
     }
 
-    private static void stopAll(List<DetachedProcess> procs) {
-        for (DetachedProcess p : procs) {
+    private static void stopAll(List<DaemonProcess> procs) {
+        for (DaemonProcess p : procs) {
             try {
                 p.terminate(Duration.ofSeconds(5));
             } catch (InterruptedException e) {

@@ -1,0 +1,56 @@
+package io.smartsim.launch.cli;
+
+import io.smartsim.launch.manifest.ManifestStore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What {@code bin/smartsim-launch} runs once per build of the jar (and per java) with
+ * {@code -XX:ArchiveClassesAtExit}, to make the class-data archive every later start maps instead of loading, parsing
+ * and verifying the same classes again: picocli's command tree and a {@code db start} command line read (not run), a
+ * plan and its manifest record written to JSON and read back, a Redis client's connection attempt to a closed local
+ * port. It starts no process, writes only in a temporary directory it removes, and sends nothing anywhere.
+ */
+public final class CdsTraining {
+    /** Classes a start uses once its servers run (forming, health, the client's protocol), linked without running. */
+    private static final List<String> LINKED = List.of("io.smartsim.launch.Experiment",
+            "io.smartsim.launch.local.LocalLauncher", "io.smartsim.launch.exec.DaemonProcess",
+            "io.smartsim.launch.cluster.ClusterFormer", "io.smartsim.launch.cluster.HealthChecker",
+            "io.smartsim.launch.cluster.Connections", "io.smartsim.launch.cluster.Ping", "io.smartsim.launch.util.Parallel",
+            "io.smartsim.launch.cli.DbStartCommand", "redis.clients.jedis.Protocol", "redis.clients.jedis.Pipeline",
+            "redis.clients.jedis.util.RedisInputStream", "redis.clients.jedis.util.RedisOutputStream");
+
+    private CdsTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path tmp = Files.createTempDirectory("smartsim-launch-cds-");
+        try {
+            String[] start = {"db", "start", "--per-node", "3", "--exp-dir", tmp.toString()};
+            Main.commandLine(start).parseArgs(start);
+            Main.commandLine().parseArgs("db", "status", "--exp-dir", tmp.toString());
+            Warmup.run();
+            new ManifestStore(tmp).update("training", m -> m);
+            new ManifestStore(tmp).read();
+            for (String c : LINKED) {
+                try {
+                    Class.forName(c, true, CdsTraining.class.getClassLoader());
+                } catch (ClassNotFoundException | LinkageError renamed) {
+                    // a class renamed since: only that one is not archived
+                }
+            }
+            try (redis.clients.jedis.Jedis j = new redis.clients.jedis.Jedis("127.0.0.1", 1, 200)) {
+                j.ping(); // port 1 is closed: refused at once, the client's classes are loaded
+            } catch (RuntimeException refused) {
+                // expected
+            }
+        } finally {
+            try (var files = Files.walk(tmp)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+        System.exit(0);
+    }
+}
