@@ -2,9 +2,10 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -20,6 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * failover: DEGRADED and not serving (exit 1), then DEGRADED but serving every slot (exit 3); stop leaves nothing.
  */
 class ReplicasCliIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final int BUS = TestServers.BUS;
 
     @TempDir
@@ -35,24 +38,8 @@ class ReplicasCliIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(21000, 6);
+        port = leftovers.shardPorts(TestServers.freeBlock(21000, 6), 6);
         ports.addAll(TestServers.withBus(port, 6));
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        if (jar == null) {
-            return;
-        }
-        List<Long> left = TestServers.leftovers(ports, tmp);
-        for (long pid : left) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroyForcibly();
-                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            });
-        }
-        assertThat(left).as("redis-server processes left behind").isEmpty();
-        assertThat(ports).allSatisfy(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
     }
 
     private JsonNode status() throws Exception {

@@ -7,9 +7,11 @@ import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -20,13 +22,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The Java client against the front (with the ONNX backend) before a real redis-server. */
 class ClientIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static RedisServer redis;
     static AiServer front;
 
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).shardPorts(redis.port(), 1); // its working dir, port, bus and --ai ports
         front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover()).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll
@@ -231,6 +237,8 @@ class ClientIT {
         try (RedisServer locked = RedisServer.start("--requirepass", pw);
              AiServer lockedFront = new AiServer(AiServerConfig.of("127.0.0.1", 0, locked.address()),
                      Backends.discover()).start()) {
+            leftovers.dir(locked.dir()).shardPorts(locked.port(), 1);
+            leftovers.port(lockedFront.port());
             String ssdb = "127.0.0.1:" + lockedFront.port();
             try (RespClient smartRedisLike = RespClient.connect(lockedFront.port())) {
                 Object r = smartRedisLike.call("AI.TENSORSET", "t", "FLOAT", "1", "BLOB", new byte[4]);

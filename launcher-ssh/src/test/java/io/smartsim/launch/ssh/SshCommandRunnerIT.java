@@ -3,8 +3,10 @@ package io.smartsim.launch.ssh;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -16,13 +18,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The SSH transport against a real sshd on loopback (testbeds/ssh). */
 class SshCommandRunnerIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, the remote sleeps by argument
     private static final Duration T = Duration.ofSeconds(20);
+    private static final AtomicInteger NAPS = new AtomicInteger();
 
     @TempDir
     Path tmp;
@@ -30,6 +36,26 @@ class SshCommandRunnerIT {
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
+    }
+
+    /**
+     * The argument of a remote {@code sleep} of about {@code seconds}, unique to this test (GNU sleep takes a
+     * fraction), so the leftover check finds that process and no other: a command has no directory of the test.
+     */
+    private String nap(int seconds) {
+        String arg = seconds + ".000" + ProcessHandle.current().pid() + NAPS.incrementAndGet();
+        leftovers.naming("sleep " + arg);
+        return arg;
+    }
+
+    /**
+     * Ends this test's remote sleep over SSH: a command whose channel was closed or whose connection dropped may
+     * still run on the host (the runner says so), and the test must not leave it; the leftover check then proves it.
+     */
+    private static void endOnHost(String host, String nap) {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target(host))) {
+            r.run(List.of("pkill", "-f", "^sleep " + nap.replace(".", "\\.") + "$"), T);
+        }
     }
 
     @Test
@@ -76,13 +102,15 @@ class SshCommandRunnerIT {
     void aConnectionDroppedWhileACommandRunsIsSchedulerUnreachable() throws Exception {
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.3"))) {
             r.run(List.of("true"), T);
+            String nap = nap(30);
             CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
-                    () -> r.run(List.of("sleep", "30"), T));
+                    () -> r.run(List.of("sleep", nap), T));
             Thread.sleep(300);
             SshTestbed.dropSessions();
             assertThatThrownBy(() -> running.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(
-                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep 30` ran")
+                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep " + nap + "` ran")
                     .hasMessageContaining("outcome is unknown");
+            endOnHost("127.0.1.3", nap);
         }
     }
 
@@ -100,11 +128,13 @@ class SshCommandRunnerIT {
     void aCommandOverItsTimeoutIsReportedWithTheBound() {
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
             long t0 = System.nanoTime();
-            assertThatThrownBy(() -> r.run(List.of("sleep", "10"), Duration.ofMillis(700)))
-                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep 10` on ")
+            String nap = nap(10);
+            assertThatThrownBy(() -> r.run(List.of("sleep", nap), Duration.ofMillis(700)))
+                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep " + nap + "` on ")
                     .hasMessageContaining("did not finish within 0.7 s");
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
             assertThat(r.run(List.of("echo", "still usable"), T).stdout()).isEqualTo("still usable\n");
+            endOnHost("127.0.1.1", nap);
         }
     }
 

@@ -12,8 +12,9 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.security.Credentials;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the Java client as a user's model would run it, and tools nobody here wrote (redis-cli).
  */
 class AiOrchestratorIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     /** The model every test serves: Y = X W + B, X [batch, 4], Y [batch, 3]. */
     static final float[] W = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 3, 1, 0, 1, -1};
     static final float[] B = {0.1f, -0.2f, 0.3f};
@@ -45,12 +48,7 @@ class AiOrchestratorIT {
 
     @TempDir
     Path dir;
-    final AiTestbed bed = new AiTestbed();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        bed.nothingLeftBehind();
-    }
+    final AiTestbed bed = new AiTestbed(leftovers);
 
     /** The expected output, computed here in double precision. */
     static float[] expected(float[] x, int batch) {

@@ -2,10 +2,9 @@ package io.smartsim.launch.ai.testing;
 
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.testing.Processes;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,12 +67,17 @@ public final class RedisServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
+    /** The directory it runs in (its {@code --dir}), for the leftover check. */
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * A port from the tests' shared range ({@link Processes#freeBase}), never an ephemeral one (port 0): a port of the
+     * ephemeral range can be taken by any outgoing connection, before the server binds it or after it is gone.
+     */
+    public static int freePort() {
+        return Processes.freeBase(1);
     }
 
     @Override
