@@ -167,7 +167,8 @@ class EventLogTest {
         // The guard's own printf line, in a loop, meeting the others as EventLogWriter.meet does (the same files).
         String meet = "meet() { : > \"$2/guard.$1\"; for ((w = 0; w < " + EventLogWriter.MEET_WAIT_SECONDS * 100
                 + "; w++)); do n=0; for t in " + String.join(" ", tags) + "; do [ -e \"$2/$t.$1\" ] && n=$((n + 1)); "
-                + "done; [ $n -eq " + tags.size() + " ] && return 0; sleep 0.01; done; echo \"guard: no $1\"; exit 3; }; ";
+                + "done; [ $n -eq " + tags.size() + " ] && return 0; sleep 0.01; done; echo \"guard: no $1\"; "
+                + "exit 3; }; ";
         procs.add(new ProcessBuilder("/bin/bash", "-c", meet + "meet ready \"$2\"; for ((i = 0; i < " + perShell
                 + "; i++)); do [ $i -eq " + perShell / 2 + " ] && meet half \"$2\"; printf "
                 + "'{\"time\":\"2026-11-25T21:00:00Z\",\"orchestrator\":\"db\",\"type\":\"lease-expired\",\"shard\":2,"

@@ -89,7 +89,7 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
 
     /**
      * Shard ports {@code base..base+count-1}: each, its bus port and its {@code --ai} port must be free at the end.
-     * Returns {@code base}, to record a test's fixed port where it is used: {@code .port(leftovers.shardPorts(14100, 1))}.
+     * Returns {@code base}, to record a fixed port where it is used: {@code .port(leftovers.shardPorts(14100, 1))}.
      */
     public synchronized int shardPorts(int base, int count) {
         for (int p = base; p < base + count; p++) {

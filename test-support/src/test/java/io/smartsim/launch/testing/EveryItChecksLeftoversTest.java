@@ -46,7 +46,7 @@ class EveryItChecksLeftoversTest {
         List<Path> its = integrationTests();
         assertThat(its).as("the scan finds the integration tests of the launchers, the CLI and the AI modules")
                 .hasSizeGreaterThan(50)
-                .anyMatch(p -> p.endsWith("launcher-local/src/test/java/io/smartsim/launch/local/LocalOrchestratorIT.java"))
+                .anyMatch(p -> p.endsWith("launcher-local/src/test/java/io/smartsim/launch/local/TlsIT.java"))
                 .anyMatch(p -> p.endsWith("ai-server/src/test/java/io/smartsim/launch/ai/AiFrontIT.java"))
                 .anyMatch(p -> p.endsWith("client/src/test/java/io/smartsim/launch/client/ClientIT.java"));
         List<String> without = its.stream().filter(p -> {
@@ -62,7 +62,7 @@ class EveryItChecksLeftoversTest {
 
     @Test
     void theRuleSeesARegistrationAndNothingElse() {
-        assertThat(checksLeftovers("@RegisterExtension\n    final Leftovers leftovers = Leftovers.perTest();")).isTrue();
+        assertThat(checksLeftovers("@RegisterExtension\n    final Leftovers left = Leftovers.perTest();")).isTrue();
         assertThat(checksLeftovers("@RegisterExtension static final Leftovers left = Leftovers.perClass();")).isTrue();
         assertThat(checksLeftovers("import io.smartsim.launch.testing.Leftovers; // Leftovers.perTest()")).isFalse();
         assertThat(checksLeftovers("final Leftovers leftovers = Leftovers.perTest(); // not registered")).isFalse();

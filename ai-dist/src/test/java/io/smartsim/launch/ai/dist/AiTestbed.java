@@ -41,7 +41,7 @@ final class AiTestbed {
         this.lo = lo;
     }
 
-    /** A base port with {@code count} consecutive shard ports whose +10000 and +20000 are free too, on every address. */
+    /** A base of {@code count} consecutive shard ports whose +10000 and +20000 are free too, on every address. */
     int ports(int count) {
         for (int attempt = 0; attempt < 100; attempt++) {
             int base = next.getAndAdd(count + 2);
