@@ -148,8 +148,8 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
     private void check(String what, Class<?> testClass, Optional<Object> instance) {
         Found found = verify(tempDirs(testClass, instance));
         if (!found.isEmpty()) {
-            throw new AssertionError("left behind by " + what + " (after " + grace.toSeconds() + " s of grace; "
-                    + "killed now):\n" + found);
+            throw new AssertionError("left behind by " + what + " (after " + grace.toMillis() / 1000.0
+                    + " s of grace; killed now):\n" + found);
         }
     }
 
