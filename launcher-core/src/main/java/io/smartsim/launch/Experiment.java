@@ -34,6 +34,7 @@ import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Supervision;
+import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
@@ -187,7 +188,7 @@ public final class Experiment implements AutoCloseable {
      * on the same launcher (not started yet, so their ports still look free).
      */
     private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
-        OrchestratorSpec spec = launcher.choosePorts(requested);
+        OrchestratorSpec spec = launcher.choosePorts(requested, dir);
         if (!requested.autoPort()) {
             return spec;
         }
@@ -212,7 +213,7 @@ public final class Experiment implements AutoCloseable {
                 return spec;
             }
             int next = top + 1;
-            spec = launcher.choosePorts(spec.toBuilder().port(next).build());
+            spec = launcher.choosePorts(spec.toBuilder().port(next).build(), dir);
         }
         return spec;
     }
@@ -255,6 +256,28 @@ public final class Experiment implements AutoCloseable {
         }
     }
 
+    /**
+     * Resumes orchestrator {@code id} as its previous run in this experiment was recorded ({@link #specToResume}):
+     * the same backend, server binary, layout, checkpoint, auth, TLS, AI and launcher settings, in a new allocation
+     * where the launcher needs one. Returns it healthy, or fails as {@link #resume(Orchestrator...)} does.
+     */
+    public Orchestrator resume(String id) {
+        Orchestrator db = createOrchestrator(specToResume(id));
+        resume(db);
+        return db;
+    }
+
+    /**
+     * The spec a resume of orchestrator {@code id} repeats: the one its previous run recorded in the manifest, without
+     * what belonged to that run only (the allocation or job it ran in: {@code alloc}). Change any of it with
+     * {@link OrchestratorSpec#toBuilder()} and pass the result to {@link #createOrchestrator} and
+     * {@link #resume(Orchestrator...)}; what cannot resume the data (another backend, checkpoint kind or shard layout)
+     * is refused there. Fails when nothing is recorded for {@code id}, or it ran without a checkpoint.
+     */
+    public OrchestratorSpec specToResume(String id) {
+        return Resume.specToRepeat(store.read().flatMap(m -> m.find(id)), id, dir);
+    }
+
     private void startOne(Orchestrator db) {
         startOne(db, false);
     }
@@ -280,6 +303,7 @@ public final class Experiment implements AutoCloseable {
         Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
+        LeaseKeeper keeper = null;
         try {
             progress.accept("starting " + plan.shards().size() + " shard(s)" + (plan.spec().replicas() == 0 ? ""
                     : " (" + plan.masters().size() + " masters, " + plan.spec().replicas() + " replica(s) each)")
@@ -298,6 +322,12 @@ public final class Experiment implements AutoCloseable {
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size() + " shard(s) with the "
                     + launcher.name() + " launcher"));
             Supervision.prepare(plan);
+            if (plan.spec().lease().isPresent()) {
+                // Renewed from now on, not from the end of the start: a start that outlasts the lease (a busy machine,
+                // slow hosts) must not see its shards stop themselves. The hosts started so far get each renewal.
+                keeper = new LeaseKeeper(plan, launcher, () -> List.copyOf(spawned), () -> true,
+                        java.time.Clock.systemUTC()).start();
+            }
             plan.tls().ifPresent(t -> {
                 progress.accept("making a CA and certificate for '" + plan.id() + "' (--tls) in " + t.dir());
                 TlsGenerator.generate(t, name + "/" + plan.id(), tlsNames(plan), new LocalCommandRunner());
@@ -325,9 +355,12 @@ public final class Experiment implements AutoCloseable {
             String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),
                     Duration.between(t0, Instant.now()).toMillis() / 1000.0);
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
-            supervise(db);
+            supervise(db, keeper);
             progress.accept(healthyIn);
         } catch (RuntimeException e) {
+            if (keeper != null) {
+                keeper.close();
+            }
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
                     : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
@@ -504,13 +537,27 @@ public final class Experiment implements AutoCloseable {
                     x.withStatus(Status.STOPPED, Optional.empty()), plan, saves, stoppedAt, facts))).orElse(m));
             EventLog.in(db.plan().dir()).append(Event.of(db.id(), Event.STOPPED, shards.size() + " shard(s) stopped"));
             plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
-                    + plan.dir() + "; bring it back with: smartsim-launch db start --resume --exp-dir " + dir
-                    + " --name " + db.id() + " --checkpoint " + c + " (and the same layout)"));
+                    + plan.dir() + "; bring it back with: " + resumeHint(plan.spec())));
         }
     }
 
+    /**
+     * The command that resumes an orchestrator of this spec after {@code db stop}: the experiment directory and the
+     * id; the rest comes from the manifest ({@link #specToResume}). An allocation is never repeated by itself: when
+     * the run was given one ({@code --alloc}), the hint names it, as the user's to give again.
+     */
+    String resumeHint(OrchestratorSpec spec) {
+        List<String> argv = new ArrayList<>(List.of("smartsim-launch", "db", "start", "--resume", "--exp-dir",
+                dir.toString(), "--name", spec.id()));
+        Resume.ONE_RUN_OPTIONS.stream().sorted().filter(spec.launcherOptions()::containsKey).forEach(k -> {
+            argv.add("--" + k);
+            argv.add(spec.launcherOptions().get(k));
+        });
+        return io.smartsim.launch.script.Shell.join(argv);
+    }
+
     /** Starts the watchdog of {@code db} when its spec asks for one; it runs while this experiment is open. */
-    private void supervise(Orchestrator db) {
+    private void supervise(Orchestrator db, LeaseKeeper keeper) {
         if (!Supervisor.needed(db.plan())) {
             return;
         }
@@ -518,8 +565,12 @@ public final class Experiment implements AutoCloseable {
             db.restarted(s);
             store.update(name, m -> m.find(db.id()).map(x -> m.with(x.withShard(s))).orElse(m));
         }, () -> true, () -> db.state() == Orchestrator.State.RUNNING);
-        Supervisor old = supervisors.put(db.id(), new Supervisor(db.plan(), db.launcher(), owner,
-                Supervisor.Settings.defaults(), java.time.Clock.systemUTC()).start());
+        Supervisor sup = new Supervisor(db.plan(), db.launcher(), owner, Supervisor.Settings.defaults(),
+                java.time.Clock.systemUTC());
+        if (keeper != null) {
+            sup.adopt(keeper); // renewing since the lease was written; the watchdog owns it from here
+        }
+        Supervisor old = supervisors.put(db.id(), sup.start());
         if (old != null) {
             old.close();
         }
@@ -643,6 +694,30 @@ public final class Experiment implements AutoCloseable {
         return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
     }
 
+    /**
+     * The checkpoint data of a running orchestrator now ({@code --checkpoint}), per planned shard: the size and time of
+     * what is at its data path (read where the shards write it: through the login node under {@code --remote}), and
+     * the save fields of {@code INFO persistence} that {@code status}'s health check read. Empty for an orchestrator
+     * without a checkpoint or not running: {@link #checkpointData} then says what was recorded at its stop.
+     */
+    public List<ShardDataNow> checkpointDataNow(OrchestratorStatus status) {
+        Optional<OrchestratorRecord> r = store.read().flatMap(m -> m.find(status.id()));
+        if (r.isEmpty() || r.get().spec().checkpoint().isEmpty() || status.health().isEmpty()) {
+            return List.of();
+        }
+        LaunchPlan plan = r.get().plan();
+        Checkpoint cp = plan.spec().checkpoint().get();
+        Map<Path, ShardShutdown.FileFacts> facts = ShardShutdown.dataFacts(plan, launcherFor(r.get()), progress);
+        Map<Integer, Map<String, String>> info = new java.util.HashMap<>();
+        status.health().get().shards().forEach(h -> info.put(h.index(), h.persistence()));
+        return plan.shards().stream().map(s -> {
+            Path path = io.smartsim.launch.plan.Persistence.dataPath(s.workDir(), cp, plan.spec().backend());
+            Optional<ShardShutdown.FileFacts> f = Optional.ofNullable(facts.get(path));
+            return ShardDataNow.of(s.index(), s.name(), cp.kind(), path, f.map(ShardShutdown.FileFacts::bytes),
+                    f.map(ShardShutdown.FileFacts::modified), info.getOrDefault(s.index(), Map.of()));
+        }).toList();
+    }
+
     /** Status of every orchestrator in the manifest. */
     public List<OrchestratorStatus> statuses() {
         return store.read().map(m -> m.orchestrators().stream().map(this::statusOf).toList()).orElse(List.of());
@@ -660,7 +735,8 @@ public final class Experiment implements AutoCloseable {
         if (!r.shards().isEmpty() && gone == r.shards().size()) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), "STALE", r.shards(), live,
                     Optional.empty(), Optional.of("recorded as " + r.status() + " but none of its " + r.shards().size()
-                    + " processes exists" + leaseNote(r) + "; stop it to clear the entry"));
+                    + " processes exists" + leaseNote(r) + launcher.endedJobs(r.shards()).map(j -> "; " + j).orElse("")
+                    + "; stop it to clear the entry"));
         }
         HealthReport h = HealthChecker.check(Orchestrator.targets(r.plan(), r.shards()), r.plan().clustered(),
                 CONTROL_TIMEOUT, r.plan().access());

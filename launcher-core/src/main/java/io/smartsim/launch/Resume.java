@@ -39,6 +39,42 @@ final class Resume {
     private Resume() {
     }
 
+    /** The end of every "resume with ..." fix: a resume repeats what is recorded unless told otherwise. */
+    private static final String FROM_RECORD = " (a resume takes it from the record)";
+
+    /**
+     * The launcher options of one run only, never repeated by a resume: the allocation (or PBS job) it ran in. A
+     * resume runs in the allocation it is given, or the one it runs inside ({@code SLURM_JOB_ID}, {@code PBS_JOBID}),
+     * or submits its own batch job when the record says {@code batch}.
+     */
+    static final java.util.Set<String> ONE_RUN_OPTIONS = java.util.Set.of("alloc");
+
+    /**
+     * What a resume of {@code previous} starts by default: the recorded spec (backend, server binary, nodes, shards
+     * per node, replicas, port, interfaces, checkpoint, auth, TLS, AI, restart, lease, launcher and its options)
+     * without what belonged to that run only ({@link #ONE_RUN_OPTIONS}). Refuses, as {@link #choose} would, a record
+     * that cannot be resumed: none, or one without a checkpoint.
+     */
+    static OrchestratorSpec specToRepeat(Optional<OrchestratorRecord> previous, String id, Path expDir) {
+        OrchestratorRecord prev = previous.orElseThrow(() -> nothingRecorded(id, expDir));
+        if (prev.spec().checkpoint().isEmpty()) {
+            throw noCheckpoint(id, expDir);
+        }
+        java.util.Map<String, String> options = new java.util.LinkedHashMap<>(prev.spec().launcherOptions());
+        options.keySet().removeAll(ONE_RUN_OPTIONS);
+        return prev.spec().toBuilder().launcherOptions(options).build();
+    }
+
+    private static StateException nothingRecorded(String id, Path expDir) {
+        return new StateException("nothing to resume: no orchestrator '" + id + "' is recorded in " + expDir
+                + " (a first run?); start it without --resume, or give the --exp-dir and --name it ran with");
+    }
+
+    private static StateException noCheckpoint(String id, Path expDir) {
+        return new StateException("nothing to resume: orchestrator '" + id + "' in " + expDir + " ran "
+                + "without --checkpoint, so it kept no data; start it without --resume");
+    }
+
     /** Where one resuming shard's data comes from. */
     record Source(int shard, List<SlotRange> slots, Path from, Path to, Optional<ShardData> recorded) {
         Source {
@@ -137,15 +173,13 @@ final class Resume {
     static List<Source> choose(Optional<OrchestratorRecord> previous, LaunchPlan plan, DataFiles files) {
         String id = plan.id();
         if (previous.isEmpty()) {
-            throw new StateException("nothing to resume: no orchestrator '" + id + "' is recorded in " + plan.expDir()
-                    + " (a first run?); start it without --resume, or give the --exp-dir and --name it ran with");
+            throw nothingRecorded(id, plan.expDir());
         }
         OrchestratorRecord prev = previous.get();
         Optional<Checkpoint> before = prev.spec().checkpoint();
         Optional<Checkpoint> now = plan.spec().checkpoint();
         if (before.isEmpty()) {
-            throw new StateException("nothing to resume: orchestrator '" + id + "' in " + plan.expDir() + " ran "
-                    + "without --checkpoint, so it kept no data; start it without --resume");
+            throw noCheckpoint(id, plan.expDir());
         }
         if (now.isEmpty() || now.get().kind() != before.get().kind()) {
             String want = before.get().kind() == Checkpoint.Kind.AOF ? "aof" : "every=DURATION (for example "
@@ -154,13 +188,14 @@ final class Resume {
                     + (before.get().kind() == Checkpoint.Kind.AOF ? "an append-only file (--checkpoint aof)"
                     : "RDB snapshots (--checkpoint " + before.get() + ")") + " but this start has "
                     + now.map(c -> "--checkpoint " + c).orElse("no --checkpoint") + "; a shard loads only the kind "
-                    + "it writes, so resume with --checkpoint " + want);
+                    + "it writes, so resume with --checkpoint " + want + ", or leave --checkpoint out" + FROM_RECORD);
         }
         sameFileSystem(prev, plan, files);
         if (prev.spec().backend() != plan.spec().backend()) {
             throw new InvalidSpecException("backend", "the previous run of '" + id + "' used "
                     + prev.spec().backend().id() + " but this start asks for " + plan.spec().backend().id()
-                    + "; their data files differ, so resume with --backend " + prev.spec().backend().id());
+                    + "; their data files differ, so resume with --backend " + prev.spec().backend().id()
+                    + ", or leave --backend out" + FROM_RECORD);
         }
         List<ShardPlan> oldMasters = masters(prev.plan());
         List<ShardPlan> newMasters = masters(plan);
@@ -169,11 +204,12 @@ final class Resume {
         if (oldMasters.size() != newMasters.size() || !oldLayout.equals(newLayout)) {
             OrchestratorSpec o = prev.spec();
             OrchestratorSpec n = plan.spec();
-            throw new InvalidSpecException("nodes", "the previous run of '" + id + "' kept its data in "
-                    + oldMasters.size() + " shard(s) (" + o.nodes() + " node(s) x " + o.instancesPerNode()
+            throw new InvalidSpecException("nodes/instancesPerNode", "the previous run of '" + id + "' kept its "
+                    + "data in " + oldMasters.size() + " shard(s) (" + o.nodes() + " node(s) x " + o.instancesPerNode()
                     + " per node) but this start plans " + newMasters.size() + " (" + n.nodes() + " x "
                     + n.instancesPerNode() + "); each shard's data holds the keys of its own slot range, so resume "
-                    + "with the same layout: --nodes " + o.nodes() + " --per-node " + o.instancesPerNode());
+                    + "with the same layout: --nodes " + o.nodes() + " --per-node " + o.instancesPerNode()
+                    + ", or leave --nodes and --per-node out" + FROM_RECORD.replace("it ", "them "));
         }
         // Looked at only if some range was not recorded at stop (a lost allocation); then once, for every shard.
         java.util.function.Supplier<java.util.Map<Path, ShardShutdown.FileFacts>> seen = memo(() -> files.facts(

@@ -117,14 +117,34 @@ public final class ServerChild implements AutoCloseable {
      */
     private void reapServer(Duration grace) throws InterruptedException {
         ProcessHandle s = server;
-        if (s == null || !s.isAlive()) {
+        if (s == null || !running(s)) {
             return;
         }
         s.destroy();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (running(s)) {
+            if (System.nanoTime() - deadline > 0) {
+                s.destroyForcibly();
+                return;
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * Alive and not a zombie. The server, orphaned once its shell was killed, is reaped by whatever adopts it; where
+     * that is a PID 1 that reaps no one (a container whose PID 1 is the launcher or a test) it stays a zombie once it
+     * has exited, which {@link ProcessHandle#isAlive} and {@link ProcessHandle#onExit} take for a live process.
+     */
+    static boolean running(ProcessHandle h) {
+        if (!h.isAlive()) {
+            return false;
+        }
         try {
-            s.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            s.destroyForcibly();
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + h.pid() + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z'; // pid (comm) state ...
+        } catch (IOException e) {
+            return false; // gone meanwhile
         }
     }
 

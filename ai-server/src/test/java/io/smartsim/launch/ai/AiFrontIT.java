@@ -35,8 +35,9 @@ class AiFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        leftovers.dir(redis.dir()).shardPorts(redis.port(), 1); // its working dir, port, bus and --ai ports
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.of(List.of())).start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.of(List.of())).start();
         leftovers.port(front.port());
     }
 
@@ -272,14 +273,26 @@ class AiFrontIT {
             assertThat(c.call("EXEC")).isEqualTo(List.of(OK, 2L));
             CompletableFuture<Object> popped = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return c.call("BLPOP", "q", "5");
+                    return c.call("BLPOP", "q", "60");
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
             });
-            Thread.sleep(100);
+            // Push only once redis-server itself holds a client blocked on "q": a push before that would be popped at
+            // once, and blocking never exercised.
+            try (RespClient direct = RespClient.connect(redis.port())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!str(direct.call("CLIENT", "LIST")).contains(" cmd=blpop ")) {
+                    assertThat(popped).as("BLPOP on an empty list answered before anything was pushed").isNotDone();
+                    assertThat(System.nanoTime() - deadline).as("a client blocked in BLPOP within 30 s")
+                            .isNegative();
+                    Thread.sleep(10);
+                }
+            }
+            assertThat(popped).isNotDone();
             assertThat(d.call("RPUSH", "q", "item")).isEqualTo(1L);
-            List<?> got = (List<?>) popped.get(5, TimeUnit.SECONDS);
+            List<?> got = (List<?>) popped.get(30, TimeUnit.SECONDS);
+            assertThat(str(got.get(0))).isEqualTo("q");
             assertThat(str(got.get(1))).isEqualTo("item");
         }
     }
@@ -308,7 +321,7 @@ class AiFrontIT {
         try (RespClient c = client()) {
             assertThat(c.call("AI.TENSORSET", "t.keep", "DOUBLE", "1", "BLOB", new byte[8])).isEqualTo(OK);
         }
-        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()),
+        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.of(List.of())).start(); RespClient c = RespClient.connect(second.port())) {
             leftovers.port(second.port());
             assertThat(((List<?>) c.call("AI.TENSORGET", "t.keep", "META", "BLOB")).get(3)).isEqualTo(List.of(1L));

@@ -60,9 +60,11 @@ public final class DbStartCommand implements Callable<Integer> {
 
     @Option(names = "--resume", order = 2,
             description = "Start on the data the previous run of this --name in this --exp-dir kept (--checkpoint), "
-                    + "after 'db stop' or a lost allocation: same --checkpoint kind, backend and layout (--nodes, "
-                    + "--per-node); nodes and ports may differ. Fails, starting nothing, when there is nothing to "
-                    + "resume.")
+                    + "after 'db stop' or a lost allocation, as that run was recorded: backend, server binary, "
+                    + "layout, port, checkpoint, auth, TLS, AI, launcher and its options (an allocation, --alloc, "
+                    + "never). Options given override the record; another backend, checkpoint kind or layout "
+                    + "(--nodes, --per-node) cannot load the data and is refused. Fails, starting nothing, when "
+                    + "there is nothing to resume.")
     boolean resume;
 
     @Mixin
@@ -84,7 +86,6 @@ public final class DbStartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws JsonProcessingException {
-        OrchestratorSpec orchestratorSpec = specOptions.toSpec(name, schedulerOptions.toLauncherOptions());
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
         Consumer<String> progress = line -> {
@@ -95,7 +96,8 @@ public final class DbStartCommand implements Callable<Integer> {
         };
         Launched started;
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir(), progress)) {
-            Orchestrator db = exp.createOrchestrator(orchestratorSpec);
+            Orchestrator db = exp.createOrchestrator(resume ? resumeSpec(exp.specToResume(name))
+                    : specOptions.toSpec(name, schedulerOptions.toLauncherOptions()));
             if (resume) {
                 exp.resume(db);
             } else {
@@ -104,6 +106,11 @@ public final class DbStartCommand implements Callable<Integer> {
             // Keep it running after this process exits: closing the experiment now stops nothing.
             exp.detach(db);
             started = summary(exp, db, db.health(), System.nanoTime() - t0);
+            if (db.plan().spec().lease().isPresent()) {
+                // A full lease from the hand-over: the watchdog process renews from its first second, but its JVM
+                // may take a while to get there on a busy machine.
+                exp.renewLease(db.id());
+            }
         }
         // This command returns: a process of its own supervises from here (--restart on-failure, --lease).
         if (Supervisor.needed(started.plan())) {
@@ -120,6 +127,16 @@ public final class DbStartCommand implements Callable<Integer> {
         }
         out.flush();
         return Errors.OK;
+    }
+
+    /**
+     * {@code --resume}: the recorded run's spec, with the options given on this command line over it; the ones left
+     * out are the record's, not the defaults.
+     */
+    OrchestratorSpec resumeSpec(OrchestratorSpec recorded) {
+        picocli.CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        return specOptions.over(recorded, name, schedulerOptions.toLauncherOptions(), SchedulerOptions.BATCH_KEYS,
+                parsed::hasMatchedOption);
     }
 
     /** What this command started: the summary it prints, and the plan (not printed: it holds the password). */

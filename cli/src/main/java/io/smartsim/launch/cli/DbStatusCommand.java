@@ -3,6 +3,7 @@ package io.smartsim.launch.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.ShardDataNow;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
@@ -81,9 +82,17 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
                  String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
-                 String summary, List<ShardData> data, Supervision supervision) {
+                 String summary, List<ShardData> data, Supervision supervision, List<ShardDataNow> dataNow) {
         Entry {
             data = data == null ? List.of() : List.copyOf(data);
+            dataNow = dataNow == null ? List.of() : List.copyOf(dataNow);
+        }
+
+        Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+              String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving, String summary,
+              List<ShardData> data, Supervision supervision) {
+            this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, serving, summary,
+                    data, supervision, List.of());
         }
 
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
@@ -99,12 +108,17 @@ public final class DbStatusCommand implements Callable<Integer> {
 
         Entry withData(List<ShardData> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, d, supervision);
+                    serving, summary, d, supervision, dataNow);
         }
 
         Entry with(Supervision s) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, s);
+                    serving, summary, data, s, dataNow);
+        }
+
+        Entry withDataNow(List<ShardDataNow> d) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
+                    serving, summary, data, supervision, d);
         }
     }
 
@@ -158,7 +172,7 @@ public final class DbStatusCommand implements Callable<Integer> {
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
             List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
-                            .with(Supervision.of(exp.supervision(s.id()))))
+                            .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id()))))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries);
@@ -280,6 +294,10 @@ public final class DbStatusCommand implements Callable<Integer> {
      * last save is not known to be good, so that a failed save stands out among many shards.
      */
     static void renderData(StringBuilder sb, Entry e) {
+        if (!e.dataNow().isEmpty()) {
+            renderDataNow(sb, e.dataNow());
+            return;
+        }
         if (e.data().isEmpty()) {
             return;
         }
@@ -298,6 +316,33 @@ public final class DbStatusCommand implements Callable<Integer> {
                 sb.append("  data of shard ").append(d.index()).append(": ").append(words).append('\n');
             }
         }
+    }
+
+    /**
+     * A running orchestrator's checkpoint data now: one line on what is on disk, then per shard its file, size, when it
+     * was written, the server's last save, the save's status and the writes not saved yet.
+     */
+    static void renderDataNow(StringBuilder sb, List<ShardDataNow> now) {
+        long bytes = now.stream().mapToLong(d -> d.bytes().orElse(0L)).sum();
+        long withData = now.stream().filter(d -> d.bytes().orElse(0L) > 0).count();
+        Path under = now.get(0).path().getParent().getParent();
+        sb.append("  data (").append(now.get(0).kind().name()).append(") now: ").append(withData).append(" of ")
+                .append(now.size()).append(" shard(s) with data on disk, ").append(Text.bytes(bytes))
+                .append("; under ").append(under).append('\n');
+        List<List<String>> rows = new ArrayList<>();
+        for (ShardDataNow d : now) {
+            rows.add(List.of(Integer.toString(d.index()), under.relativize(d.path()).toString(),
+                    d.bytes().map(Text::bytes).orElse("-"), d.written().map(DbStatusCommand::seconds).orElse("-"),
+                    d.lastSave().map(DbStatusCommand::seconds).orElse("-"),
+                    d.status().map(x -> d.saving() ? x + " (saving now)" : x).orElse("-"),
+                    d.changesSinceSave().map(String::valueOf).orElse("-")));
+        }
+        sb.append(Text.table("    ", List.of("SHARD", "FILE", "ON DISK", "WRITTEN", "LAST SAVE", "STATUS", "UNSAVED"),
+                rows));
+    }
+
+    private static String seconds(Instant t) {
+        return t.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
     /** The supervision line and the last {@value #RECENT} events, as a table. */

@@ -48,6 +48,7 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
             Map.entry("startupTimeout", "--timeout"),
             Map.entry("serverBinary", "--server-binary"),
             Map.entry("replicas", "--replicas"),
+            Map.entry("checkpoint", "--checkpoint"),
             Map.entry("port/replicas", "--port/--replicas"),
             Map.entry("experiment name", "--experiment"),
             Map.entry("experiment directory", "--exp-dir"));

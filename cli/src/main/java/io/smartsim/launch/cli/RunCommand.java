@@ -109,6 +109,9 @@ public final class RunCommand implements Callable<Integer> {
                 if (keepDb) {
                     exp.detach(db); // from now on neither close nor Ctrl-C stops it
                     if (io.smartsim.launch.supervise.Supervisor.needed(db.plan())) { // --restart, --lease: as db start
+                        if (db.plan().spec().lease().isPresent()) {
+                            exp.renewLease(db.id()); // a full lease for the watchdog's JVM to start in
+                        }
                         progress.accept("watchdog of '" + db.id() + "' running as pid " + Watchdogs.spawn(expDir.dir(),
                                 exp.name(), db.id()) + Watchdogs.what(db.plan()));
                     }

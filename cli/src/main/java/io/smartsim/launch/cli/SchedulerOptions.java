@@ -12,6 +12,13 @@ import java.util.Map;
  * knows no scheduler: each launcher validates its own keys and rejects the ones it does not take, naming them.
  */
 public final class SchedulerOptions {
+    /**
+     * The launcher options of a batch job of its own: a resume given {@code --alloc} drops them from the record
+     * (Slurm's and PBS's batch settings, {@code SlurmOptions}/{@code PbsOptions}).
+     */
+    static final java.util.Set<String> BATCH_KEYS = java.util.Set.of("batch", "time", "account", "partition", "qos",
+            "constraint", "sbatch", "queue", "pbs");
+
     @Option(names = "--alloc", paramLabel = "JOBID", order = 40,
             description = "Start inside this existing allocation (default: the one in SLURM_JOB_ID / PBS_JOBID, if any).")
     String alloc;

@@ -15,8 +15,12 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The options that describe an orchestrator, for {@code db plan} and {@code db start}. Validation is the
@@ -75,18 +79,19 @@ public final class SpecOptions {
             description = "The server executable (default: redis-server or keydb-server on PATH).")
     Path serverBinary;
 
-    @Option(names = "--no-auth", order = 22,
+    @Option(names = "--no-auth", order = 22, negatable = true,
             description = "No password. By default each orchestrator gets a generated password for an ACL user "
                     + "(models get SSDB_USER/SSDB_PASSWORD) and refuses clients without it. Only for clients that "
                     + "cannot send AUTH (SmartRedis): anyone who can reach the ports can then read, change or "
-                    + "delete the data.")
+                    + "delete the data. --auth: a password again, on a resume of a run without one.")
     boolean noAuth;
 
-    @Option(names = "--tls", order = 23,
+    @Option(names = "--tls", order = 23, negatable = true,
             description = "TLS only: a CA and a certificate made for this orchestrator at each start (openssl), the "
                     + "plain-text port off, TLS on the cluster bus and for replication. Models get the CA's path as "
                     + "SSDB_TLS_CA and must trust it (redis-cli --tls --cacert \"$SSDB_TLS_CA\"). Every launcher "
-                    + "(pbs not with --remote); made where db start runs, copied to ssh hosts and login nodes.")
+                    + "(pbs not with --remote); made where db start runs, copied to ssh hosts and login nodes. "
+                    + "--no-tls: plain text, on a resume of a run with TLS.")
     boolean tls;
 
     @Option(names = "--replicas", paramLabel = "R", order = 24,
@@ -138,21 +143,74 @@ public final class SpecOptions {
     }
 
     OrchestratorSpec toSpec(String id, Map<String, String> launcherOptions) {
-        OrchestratorSpec.Builder b = OrchestratorSpec.builder()
-                .id(id)
-                .launcher(launcher)
-                .backend(Backend.parse(backend))
-                .nodes(nodes)
-                .instancesPerNode(perNode)
-                .port(basePort())
-                .autoPort(AUTO.equals(port))
-                .interfaces(interfaces)
-                .cpusPerShard(cpus)
-                .extraConfig(config)
-                .startupTimeout(Duration.ofSeconds(timeoutSeconds))
-                .auth(!noAuth)
-                .tls(tls);
+        OrchestratorSpec.Builder b = OrchestratorSpec.builder().id(id);
         launcherOptions.forEach(b::launcherOption);
+        return apply(b, option -> true, Optional.empty()).build();
+    }
+
+    /**
+     * {@code db start --resume}: the recorded spec ({@code Experiment.specToResume}) with only the options given on
+     * the command line ({@code given}, by their longest name) put over it. Launcher options: the recorded ones, then
+     * the given ones over them; an empty value given ({@code --remote ''}) removes the recorded one; an allocation
+     * given ({@code --alloc}) replaces a recorded batch job and its settings ({@code batchKeys}); another launcher
+     * given takes none of the recorded launcher's options.
+     */
+    OrchestratorSpec over(OrchestratorSpec recorded, String id, Map<String, String> launcherOptions,
+                          Set<String> batchKeys, Predicate<String> given) {
+        OrchestratorSpec.Builder b = recorded.toBuilder().id(id);
+        Map<String, String> options = new LinkedHashMap<>(recorded.launcherOptions());
+        if (given.test("--launcher") && !launcher.equals(recorded.launcher())) {
+            options.clear();
+        }
+        if (launcherOptions.containsKey("alloc")) {
+            options.keySet().removeAll(batchKeys);
+        }
+        launcherOptions.forEach((k, v) -> {
+            if (v.isEmpty()) {
+                options.remove(k);
+            } else {
+                options.put(k, v);
+            }
+        });
+        b.launcherOptions(options);
+        return apply(b, given, recorded.ai()).build();
+    }
+
+    /** Sets on {@code b} each option for which {@code given} holds; {@code ai} is what --ai-device/--ai-threads amend. */
+    private OrchestratorSpec.Builder apply(OrchestratorSpec.Builder b, Predicate<String> given, Optional<AiSpec> ai) {
+        if (given.test("--launcher")) {
+            b.launcher(launcher);
+        }
+        if (given.test("--backend")) {
+            b.backend(Backend.parse(backend));
+        }
+        if (given.test("--nodes")) {
+            b.nodes(nodes);
+        }
+        if (given.test("--per-node")) {
+            b.instancesPerNode(perNode);
+        }
+        if (given.test("--port")) {
+            b.port(basePort()).autoPort(AUTO.equals(port));
+        }
+        if (given.test("--interface")) {
+            b.interfaces(interfaces);
+        }
+        if (given.test("--cpus")) {
+            b.cpusPerShard(cpus);
+        }
+        if (given.test("--config")) {
+            b.extraConfig(config);
+        }
+        if (given.test("--timeout")) {
+            b.startupTimeout(Duration.ofSeconds(timeoutSeconds));
+        }
+        if (given.test("--no-auth")) {
+            b.auth(!noAuth);
+        }
+        if (given.test("--tls")) {
+            b.tls(tls);
+        }
         if (maxMemory != null) {
             b.maxMemory(maxMemory);
         }
@@ -162,7 +220,9 @@ public final class SpecOptions {
         if (serverBinary != null) {
             b.serverBinary(serverBinary);
         }
-        b.replicas(replicas);
+        if (given.test("--replicas")) {
+            b.replicas(replicas);
+        }
         if (restart != null) {
             b.restart(RestartPolicy.parse(restart));
         }
@@ -172,13 +232,15 @@ public final class SpecOptions {
         if (lease != null) {
             b.lease(Durations.parse("lease", lease));
         }
-        if (!ai.isEmpty()) {
-            b.ai(new AiSpec(ai, aiDevice, aiThreads));
+        if (!this.ai.isEmpty()) {
+            b.ai(new AiSpec(this.ai, aiDevice, aiThreads));
         } else if (aiDevice != null || aiThreads != 0) {
-            throw new InvalidSpecException("ai", "--ai-device and --ai-threads need --ai BACKEND[,BACKEND...], "
-                    + "for example --ai onnx");
+            AiSpec before = ai.orElseThrow(() -> new InvalidSpecException("ai", "--ai-device and --ai-threads need "
+                    + "--ai BACKEND[,BACKEND...], for example --ai onnx"));
+            b.ai(new AiSpec(before.backends(), aiDevice != null ? aiDevice : before.device(),
+                    given.test("--ai-threads") ? aiThreads : before.threads()));
         }
-        return b.build();
+        return b;
     }
 
     /** Defaults come from {@link OrchestratorSpec#builder()}, so the CLI and the API never disagree. */

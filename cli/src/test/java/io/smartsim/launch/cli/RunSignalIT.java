@@ -38,7 +38,7 @@ class RunSignalIT {
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        TestServers.assumeRedis();
         port = leftovers.shardPorts(freeBlock(3), 3);
         Path model = tmp.resolve("model.sh");
         // Records its own pid and its child's, then waits: only a stop ends it.
@@ -116,7 +116,8 @@ class RunSignalIT {
 
         assertThat(run.exitValue()).as(err).isEqualTo(signal.equals("INT") ? 130 : 143);
         assertThat(modelPids).as("model processes and their children left after %d ms", ms)
-                .allSatisfy(pid -> assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty());
+                .allSatisfy(pid -> assertThat(io.smartsim.launch.testing.Pids.running(pid))
+                        .as("pid %d (a zombie has exited)", pid).isFalse());
         assertThat(err).contains("stopping 3 model(s): sim, sweep_0, sweep_1");
         assertThat(serverAlive()).as(err).isEqualTo(keepDb);
         if (!keepDb) {

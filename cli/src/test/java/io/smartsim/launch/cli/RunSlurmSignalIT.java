@@ -38,7 +38,7 @@ class RunSlurmSignalIT {
     @BeforeEach
     void setUp() throws Exception {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
-        assumeTrue(sh("sinfo", "-h").exit == 0, "Slurm is not available here: start testbeds/slurm/up");
+        io.smartsim.launch.testing.Testbeds.slurm();
         Sh r = sh("sbatch", "--parsable", "-N3", "-J", "run-signal-it-holder", "--output=/dev/null", "--wrap",
                 "sleep 600");
         assertThat(r.exit).as(r.err).isZero();
@@ -104,7 +104,10 @@ class RunSlurmSignalIT {
     void dbStartKilledWithSigkillAfterSubmittingItsBatchJobThenDbCleanupCancelsTheJob() throws Exception {
         Process start = dbStart("--batch", "--time", "00:10:00");
         await(() -> jobsOfThisRun().size() == 1, 60, "the orchestrator's batch job is submitted");
-        Thread.sleep(300); // pending or starting: the manifest names the job from its submission on
+        String job = jobsOfThisRun().get(0);
+        // Pending or starting: the manifest names the job from its submission on (it is written just after sbatch
+        // returns; a kill in between leaves a job nothing records, which no cleanup can find).
+        await(() -> manifestNames(job), 60, "the manifest records batch job " + job);
         start.destroyForcibly();
         assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(jobsOfThisRun()).as("the job outlives the killed launcher").hasSize(1);
@@ -150,13 +153,26 @@ class RunSlurmSignalIT {
         if (expectedLine != null) {
             assertThat(err).contains(expectedLine);
         }
-        assertThat(stepNames()).as("steps of the run left in allocation %s", holder).isEmpty();
-        assertThat(jobsOfThisRun()).as("batch jobs of the run left in the queue").isEmpty();
-        assertThat(Processes.serversUnder(tmp)).as("redis-server processes left").isEmpty();
-        assertThat(sh("pgrep", "-af", "srun").out.lines().filter(l -> l.contains("--jobid=" + holder)))
-                .as("srun processes left").isEmpty();
+        // Cancelled steps and jobs leave squeue, and their processes exit, a moment after run has asked Slurm to
+        // end them: waited for, with a deadline, as cleanupLeavesNothing does.
+        await(() -> stepNames().isEmpty(), 30, "no step of the run left in allocation " + holder);
+        await(() -> jobsOfThisRun().isEmpty(), 30, "no batch job of the run left in the queue");
+        await(() -> Processes.serversUnder(tmp).isEmpty(), 30, "no redis-server process of the run left");
+        await(() -> sh("pgrep", "-af", "srun").out.lines().noneMatch(l -> l.contains("--jobid=" + holder)), 30,
+                "no srun process of the run left");
         assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")
                 .isEqualTo("RUNNING");
+    }
+
+    /** Whether the run's manifest records batch job {@code job} for a shard. */
+    private boolean manifestNames(String job) {
+        Path manifest = tmp.resolve("exp/manifest.json");
+        try {
+            return Files.exists(manifest) && io.smartsim.launch.manifest.Json.mapper().readTree(manifest.toFile())
+                    .findValuesAsText("jobId").contains(job);
+        } catch (IOException e) {
+            return false; // being replaced: asked again
+        }
     }
 
     /** Names of the holder's running steps other than its own batch step. */

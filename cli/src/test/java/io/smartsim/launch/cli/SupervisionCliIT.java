@@ -2,6 +2,7 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -61,6 +63,12 @@ class SupervisionCliIT {
         JarRunner.Result r = jar.run(argv, Duration.ofSeconds(120));
         assertThat(r.exit()).as(r.toString()).isZero();
         return r;
+    }
+
+    /** When the lease runs out, as its file says now (Unix seconds). */
+    private Instant leaseExpiry() throws IOException {
+        return Instant.ofEpochSecond(Long.parseLong(Files.readString(exp.resolve("orchestrator").resolve("lease"))
+                .strip()));
     }
 
     private JsonNode status() throws Exception {
@@ -129,27 +137,38 @@ class SupervisionCliIT {
 
     @Test
     void aLeaseRenewedByDbRenewKeepsShardsUpAndOnceNobodyRenewsTheyStopThemselves() throws Exception {
-        startFromShortLivedShell("--lease", "6s");
-        for (int i = 0; i < 4; i++) { // over 8 s in all: past the first 6 s
+        // 10 s: each db renew here is a JVM start, which a busy machine can make take seconds.
+        startFromShortLivedShell("--lease", "10s");
+        Instant first = leaseExpiry();
+        // db renew, a renewal every 2 s, until the clock has passed the expiry db start left (and a guard's check
+        // after it): the shards then still serve only because of these renewals.
+        while (!Instant.now().isAfter(first.plus(LeaseWaits.GUARD_SLACK))) {
             JarRunner.Result renew = jar.cli("db", "renew", "--exp-dir", exp.toString());
             assertThat(renew.exit()).as(renew.toString()).isZero();
             assertThat(renew.out()).contains("renewed the lease of 'orchestrator'");
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the pace of the renewals, not a wait for anything
         }
-        assertThat(events(status())).as("the shell that ran db start has ended: its watchdog renews no more")
-                .contains("controller-gone");
+        JsonNode renewed = awaitStatus(x -> events(x).contains("controller-gone"), Duration.ofSeconds(60));
+        assertThat(events(renewed)).as("the shell that ran db start has ended: its watchdog renews no more")
+                .contains("controller-gone").doesNotContain("lease-expired");
         JarRunner.Result up = jar.cli("db", "status", "--exp-dir", exp.toString());
         assertThat(up.exit()).as(up.toString()).isZero();
-        assertThat(up.out()).contains("RUNNING").containsPattern("lease 6s, runs out at \\S+ \\(in \\d+ s\\)");
+        assertThat(up.out()).contains("RUNNING").containsPattern("lease 10s, runs out at \\S+ \\(in \\d+ s\\)");
 
-        JsonNode gone = awaitStatus(x -> "STALE".equals(x.get("state").asText()), Duration.ofSeconds(15));
+        // Nobody renews now: the shards stop once the last expiry written has passed (waited for generously).
+        Instant last = leaseExpiry();
+        JsonNode gone = awaitStatus(x -> "STALE".equals(x.get("state").asText()),
+                Duration.between(Instant.now(), last).plus(LeaseWaits.GRACE));
         assertThat(gone.get("state").asText()).isEqualTo("STALE");
+        assertThat(gone.get("supervision").get("events")).filteredOn(e -> e.get("type").asText().equals("lease-expired")
+                && e.get("shard").isInt()).as("each guard acted only once the lease it had (%s) ran out", last)
+                .isNotEmpty().allSatisfy(e -> assertThat(Instant.parse(e.get("time").asText())).isAfterOrEqualTo(last));
         assertThat(gone.get("error").asText()).contains("lease ran out").contains("stopped themselves");
         assertThat(gone.get("supervision").get("leaseExpired").asBoolean()).isTrue();
         assertThat(events(gone).stream().filter("lease-expired"::equals).count()).as(gone.toString())
                 .isGreaterThanOrEqualTo(3);
         long watchdog = gone.get("supervision").get("watchdogPid").asLong();
-        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (ProcessHandle.of(watchdog).filter(h -> !zombie(h.pid())).isPresent() && System.nanoTime() < until) {
             Thread.sleep(100);
         }

@@ -13,9 +13,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,8 +35,9 @@ class ClientIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        leftovers.dir(redis.dir()).shardPorts(redis.port(), 1); // its working dir, port, bus and --ai ports
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover()).start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover()).start();
         leftovers.port(front.port());
     }
 
@@ -210,23 +216,50 @@ class ClientIT {
 
     @Test
     void pollTensorAndPollModelWaitForAWriter() throws Exception {
-        try (Client c = client()) {
+        try (Client c = client(); RespClient direct = RespClient.connect(redis.port())) {
+            long before = existsCalls(direct);
+            AtomicReference<Throwable> failed = new AtomicReference<>();
             Thread writer = new Thread(() -> {
-                try (Client w = client()) {
-                    Thread.sleep(100);
+                try (Client w = client(); RespClient r = RespClient.connect(redis.port())) {
+                    // Each write only once the poll has asked and found nothing (redis-server counts its EXISTS),
+                    // so the poll is seen waiting for it, however slow this machine is.
+                    awaitExistsCalls(r, before + 1);
                     w.putTensor("late", TensorData.of(new float[] {1}, 1));
+                    // then: the poll's EXISTS that finds the tensor, and pollModel's first, finding nothing
+                    awaitExistsCalls(r, existsCalls(r) + 2);
                     w.setModel("late-model", OnnxModels.linear(2, 1, new float[] {1, 1}, new float[] {0}), "ONNX",
                             "CPU");
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                } catch (Throwable e) {
+                    failed.set(e);
                 }
-            });
+            }, "late-writer");
             writer.start();
-            assertThat(c.pollTensor("late", Duration.ofMillis(20), 250)).isTrue();
-            assertThat(c.pollModel("late-model", Duration.ofMillis(20), 250)).isTrue();
-            writer.join();
+            assertThat(c.pollTensor("late", Duration.ofMillis(20), 3000)).isTrue();
+            assertThat(c.pollModel("late-model", Duration.ofMillis(20), 3000)).isTrue();
+            writer.join(60_000);
+            assertThat(writer.isAlive()).as("the writer still running after 60 s").isFalse();
+            assertThat(failed.get()).isNull();
             assertThat(c.pollTensor("never", Duration.ofMillis(1), 3)).isFalse();
             assertThat(c.pollModel("never", Duration.ofMillis(1), 3)).isFalse();
+        }
+    }
+
+    /** How many EXISTS commands redis-server has run ({@code INFO commandstats}). */
+    static long existsCalls(RespClient redisDirect) throws Exception {
+        String stats = new String((byte[]) redisDirect.call("INFO", "commandstats"), StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("cmdstat_exists:calls=(\\d+)").matcher(stats);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** Waits, up to 30 s, until redis-server has run {@code calls} EXISTS commands. */
+    static void awaitExistsCalls(RespClient redisDirect, long calls) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (existsCalls(redisDirect) < calls) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("redis-server ran " + existsCalls(redisDirect) + " EXISTS within 30 s, "
+                        + "not " + calls + ": the poll did not ask");
+            }
+            Thread.sleep(5);
         }
     }
 
@@ -235,9 +268,10 @@ class ClientIT {
     void authenticatesWithSsdbUserAndPasswordWhereSmartRedisCannot() throws Exception {
         String pw = "0123456789abcdef0123";
         try (RedisServer locked = RedisServer.start("--requirepass", pw);
-             AiServer lockedFront = new AiServer(AiServerConfig.of("127.0.0.1", 0, locked.address()),
+             AiServer lockedFront = new AiServer(
+                     AiServerConfig.of("127.0.0.1", RedisServer.freePort(), locked.address()),
                      Backends.discover()).start()) {
-            leftovers.dir(locked.dir()).shardPorts(locked.port(), 1);
+            leftovers.dir(locked.dir()).port(locked.port());
             leftovers.port(lockedFront.port());
             String ssdb = "127.0.0.1:" + lockedFront.port();
             try (RespClient smartRedisLike = RespClient.connect(lockedFront.port())) {

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * examples/slurm/experiment.sbatch on the Slurm testbed (testbeds/slurm/up): one batch job that starts a 3-shard
@@ -43,8 +42,7 @@ class SlurmExperimentIT {
 
     @BeforeAll
     static void testbedAndBuild() throws Exception {
-        assumeTrue(run(List.of("sinfo", "-h"), 30).exit() == 0,
-                "Slurm is not available here (`sinfo -h` failed): start testbeds/slurm/up to run this test");
+        io.smartsim.launch.testing.Testbeds.slurm();
         Path jar = HOME.resolve("cli/target/smartsim-launch.jar");
         assertThat(jar).as("the CLI jar (the reactor builds cli before examples; or run mvn -pl cli package)")
                 .isRegularFile();

@@ -96,14 +96,14 @@ public final class HealthChecker {
                     : Optional.empty();
             if (!clustered) {
                 return new ShardHealth(t.index(), t.address(), true, role, List.of(), keys, mem, clients,
-                        Optional.empty(), linkProblem, master, link, t.planned());
+                        Optional.empty(), linkProblem, master, link, t.planned(), ShardHealth.persistenceOf(info));
             }
             String state = InfoParser.parse(j.clusterInfo()).getOrDefault("cluster_state", "?");
             List<SlotRange> slots = ClusterNode.parseAll(j.clusterNodes()).stream().filter(ClusterNode::myself)
                     .findFirst().map(ClusterNode::slots).orElse(List.of());
             Optional<String> problem = !"ok".equals(state) ? Optional.of("cluster_state:" + state) : linkProblem;
             return new ShardHealth(t.index(), t.address(), true, role, slots, keys, mem, clients, Optional.of(state),
-                    problem, master, link, t.planned());
+                    problem, master, link, t.planned(), ShardHealth.persistenceOf(info));
         } catch (JedisException e) {
             return ShardHealth.unreachable(t.index(), t.address(), why(e, timeout), t.planned());
         }

@@ -2,8 +2,11 @@ package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.plan.SlotRange;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * One shard as a health check saw it.
@@ -22,16 +25,39 @@ import java.util.Optional;
  * @param masterLink       for a replica, its replication link: {@code up} or {@code down} (INFO master_link_status)
  * @param planned          the role the plan gave it: "master" or "replica of K" (K the master's index); empty when
  *                         the caller did not say
+ * @param persistence      its {@code INFO persistence} fields about saves ({@code rdb_*}, {@code aof_*},
+ *                         {@code loading}), for {@code db status} of a checkpointing orchestrator; empty when
+ *                         unreachable
  */
 public record ShardHealth(int index, String address, boolean reachable, String role, List<SlotRange> slots,
                           long keys, long usedMemory, long connectedClients, Optional<String> clusterState,
                           Optional<String> problem, Optional<String> master, Optional<String> masterLink,
-                          Optional<String> planned) {
+                          Optional<String> planned, Map<String, String> persistence) {
     public ShardHealth {
         slots = List.copyOf(slots);
         master = master == null ? Optional.empty() : master;
         masterLink = masterLink == null ? Optional.empty() : masterLink;
         planned = planned == null ? Optional.empty() : planned;
+        persistence = persistence == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(persistence));
+    }
+
+    /** A shard seen without its persistence fields. */
+    public ShardHealth(int index, String address, boolean reachable, String role, List<SlotRange> slots, long keys,
+                       long usedMemory, long connectedClients, Optional<String> clusterState, Optional<String> problem,
+                       Optional<String> master, Optional<String> masterLink, Optional<String> planned) {
+        this(index, address, reachable, role, slots, keys, usedMemory, connectedClients, clusterState, problem, master,
+                masterLink, planned, Map.of());
+    }
+
+    /** The save-related fields of a parsed {@code INFO} reply: {@code rdb_*}, {@code aof_*} and {@code loading}. */
+    public static Map<String, String> persistenceOf(Map<String, String> info) {
+        Map<String, String> out = new TreeMap<>();
+        info.forEach((k, v) -> {
+            if (k.startsWith("rdb_") || k.startsWith("aof_") || k.equals("loading")) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     /** A shard seen without replication details (a master, or a check that did not ask). */

@@ -42,6 +42,15 @@ public interface Launcher {
     }
 
     /**
+     * As {@link #choosePorts(OrchestratorSpec)}, knowing the experiment's directory: a launcher whose nodes cannot
+     * hand a command's output back may have them leave it in a file there (PBS: OpenPBS's {@code pbsdsh} returns no
+     * output). Core calls this one; the default ignores the directory.
+     */
+    default OrchestratorSpec choosePorts(OrchestratorSpec spec, java.nio.file.Path experimentDir) {
+        return choosePorts(spec);
+    }
+
+    /**
      * Where this spec's files live and its commands run: this machine, or the login node of {@code --remote}. Core
      * reads and copies checkpoint data through it ({@code db start --resume}, the data records at {@code db stop}),
      * so that data on the cluster's file system is looked at there. The default is the transport the spec's options
@@ -85,6 +94,14 @@ public interface Launcher {
     Map<Integer, Liveness> probe(List<LaunchedShard> shards);
 
     /**
+     * What the scheduler says about the jobs of recorded shards that have ended (state, exit status, its own comment),
+     * for status to show when it finds shards gone; empty when there is nothing to say, which is the default.
+     */
+    default java.util.Optional<String> endedJobs(List<LaunchedShard> shards) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Makes sure the shards' processes are gone: waits up to {@code grace} for them to exit (core has already
      * sent {@code SHUTDOWN NOSAVE}), then terminates what is left. Safe to call for shards already gone.
      */
@@ -124,6 +141,25 @@ public interface Launcher {
      * and then throws naming those it could not reach (their shards keep the old expiry, the safe direction).
      */
     default void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry) {
+    }
+
+    /**
+     * As {@link #pushLease(LaunchPlan, List, java.time.Instant)}, giving up on a host after {@code timeout} (the
+     * renewing thread passes the time its hosts' current expiry leaves, so a host that hangs cannot hold back the
+     * next renewal for long). The default ignores the timeout.
+     */
+    default void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry,
+                           java.time.Duration timeout) {
+        pushLease(plan, shards, expiry);
+    }
+
+    /**
+     * The groups of {@code shards} that {@link #pushLease} reaches with one push each (one per SSH host for the ssh
+     * launcher), so that renewals go to each group on its own and a slow or hung one holds back no other. The default:
+     * all of them together (launchers whose push writes one file, or nothing).
+     */
+    default Map<String, List<LaunchedShard>> leaseTargets(List<LaunchedShard> shards) {
+        return shards.isEmpty() ? Map.of() : Map.of("", shards);
     }
 
     /**

@@ -30,6 +30,8 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String LEASE_EXPIRED = "lease-expired";
     /** A renewal could not reach some of the shards' hosts (ssh launcher): they keep the previous expiry. */
     public static final String LEASE_PUSH_FAILED = "lease-push-failed";
+    /** A renewal reached the hosts with less than a third of the lease left: the machine or the hosts are slow. */
+    public static final String LEASE_RENEWAL_LATE = "lease-renewal-late";
     /** A shard's lease guard was gone while its server ran: the watchdog started it again. */
     public static final String GUARD_RESTARTED = "guard-restarted";
     /** Starting a lost lease guard again failed (said once per shard until it succeeds). */

@@ -92,7 +92,8 @@ public final class Supervisor implements AutoCloseable {
     private final Map<Integer, Instant> silentSince = new HashMap<>();
     /** Shards whose lost guard could not be started again, said once until it can. */
     private final Set<Integer> guardFailed = new HashSet<>();
-    private Instant lastRenewal = Instant.EPOCH;
+    /** Renews the lease on a thread of its own (under {@code --lease}); ends with this watchdog. */
+    private LeaseKeeper keeper;
     private boolean controllerGoneSaid;
     private boolean leaseExpiredSaid;
     /** When this watchdog first saw the lease run out (the time to go by when the lease file was removed). */
@@ -163,6 +164,7 @@ public final class Supervisor implements AutoCloseable {
             throw e;
         } finally {
             pings.close();
+            closeKeeper();
             events.append(Event.of(plan.id(), Event.WATCHDOG_EXIT, why != null ? why : closedBecause));
         }
     }
@@ -184,8 +186,25 @@ public final class Supervisor implements AutoCloseable {
 
     /** A third of the lease (at most a minute): two renewals can fail before the shards stop. */
     static Duration renewEvery(Duration lease) {
-        Duration third = lease.dividedBy(3);
-        return third.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : third;
+        return LeaseKeeper.renewEvery(lease);
+    }
+
+    /**
+     * Takes over {@code k}, which has been renewing since the lease was first written (an {@code Experiment}'s start):
+     * it now follows this watchdog's shards and controller, and ends with it. Call before {@link #start}.
+     */
+    public Supervisor adopt(LeaseKeeper k) {
+        k.follow(owner.shards(), owner.controllerAlive());
+        keeper = k;
+        return this;
+    }
+
+    /** The lease's keeper, started on first use (when no start handed one over). */
+    private synchronized LeaseKeeper keeper() {
+        if (keeper == null && !closed) {
+            keeper = new LeaseKeeper(plan, launcher, owner.shards(), owner.controllerAlive(), clock);
+        }
+        return keeper == null ? null : keeper.start();
     }
 
     /** One check of every shard; a reason to end the watchdog, if any. */
@@ -193,7 +212,6 @@ public final class Supervisor implements AutoCloseable {
         Instant now = clock.instant();
         boolean leaseOut = false;
         if (plan.spec().lease().isPresent()) {
-            Duration lease = plan.spec().lease().get();
             Lease file = Lease.in(plan.dir());
             leaseOut = file.expired(now);
             if (leaseOut && leaseOutSeen == null) {
@@ -207,16 +225,7 @@ public final class Supervisor implements AutoCloseable {
                             + "; the lease guards stop the shards and the watchdog restarts none"));
                 }
             } else if (owner.controllerAlive().getAsBoolean()) {
-                if (!now.isBefore(lastRenewal.plus(renewEvery(lease)))) {
-                    Instant expiry = file.renew(lease, now);
-                    lastRenewal = now;
-                    try {
-                        launcher.pushLease(plan, owner.shards().get(), expiry);
-                    } catch (LaunchException e) {
-                        // Those hosts keep the old expiry: their shards stop then unless a later push gets through.
-                        events.append(Event.of(plan.id(), Event.LEASE_PUSH_FAILED, e.getMessage()));
-                    }
-                }
+                keeper(); // renewals run on the keeper's own thread, never behind a probe or a restart
             } else if (!controllerGoneSaid) {
                 controllerGoneSaid = true;
                 events.append(Event.of(plan.id(), Event.CONTROLLER_GONE, "the controller has ended: the watchdog no "
@@ -468,6 +477,7 @@ public final class Supervisor implements AutoCloseable {
     public void close(String because) {
         closedBecause = because;
         closed = true;
+        closeKeeper();
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
             t.interrupt();
@@ -476,6 +486,16 @@ public final class Supervisor implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void closeKeeper() {
+        LeaseKeeper k;
+        synchronized (this) {
+            k = keeper;
+        }
+        if (k != null) {
+            k.close();
         }
     }
 }

@@ -149,6 +149,65 @@ public final class DataChecks {
         }
     }
 
+    /**
+     * Until every write acknowledged so far is on each live shard's replicas ({@code WAIT} on each master, for the
+     * replicas it has) and in each live shard's append-only file ({@code aof_buffer_length:0}: written to the file,
+     * which a SIGKILL keeps; with {@code appendfsync everysec} a slow background fsync may hold that write back up to
+     * 2 s), up to 30 s each. After this, killing every process loses nothing written before. Shards that refuse
+     * the connection (killed by the test) are passed over; one that accepts it and does not answer fails the test.
+     */
+    public static void awaitReplicatedAndWritten(Orchestrator db) throws InterruptedException {
+        Credentials c = db.plan().auth().orElseThrow();
+        for (LaunchedShard s : db.shards()) {
+            // A reply timeout above WAIT's 30 s: Jedis's default (2 s) would end the WAIT with a connection error.
+            try (Jedis j = new Jedis(new HostAndPort(s.host(), s.port()), DefaultJedisClientConfig.builder()
+                    .user(c.user()).password(c.password()).socketTimeoutMillis(45_000).build())) {
+                String info = j.info("replication");
+                int replicas = info.lines().filter(l -> l.startsWith("connected_slaves:"))
+                        .mapToInt(l -> Integer.parseInt(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElse(0);
+                if (info.contains("role:master") && replicas > 0) {
+                    assertThat(j.waitReplicas(replicas, 30_000)).as("replicas of shard %d (%s) that acknowledged "
+                            + "every write within 30 s", s.index(), s.address()).isEqualTo(replicas);
+                }
+            } catch (redis.clients.jedis.exceptions.JedisConnectionException e) {
+                if (!refused(e)) {
+                    throw e;
+                }
+                // not running
+            }
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (LaunchedShard s : db.shards()) {
+            while (true) {
+                String info;
+                try (Jedis j = login(s, c)) {
+                    info = j.info("persistence");
+                } catch (redis.clients.jedis.exceptions.JedisConnectionException e) {
+                    if (refused(e)) {
+                        break; // not running
+                    }
+                    throw e;
+                }
+                if (!info.contains("aof_enabled:1") || info.contains("aof_buffer_length:0\r")) {
+                    break;
+                }
+                assertThat(System.nanoTime()).as("shard %d wrote its AOF buffer within 30 s", s.index())
+                        .isLessThan(until);
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** Whether nothing listens there (the shard is not running), as opposed to a shard that does not answer. */
+    private static boolean refused(Throwable e) {
+        if (e instanceof java.net.ConnectException) {
+            return true;
+        }
+        // Jedis puts the failed connect of each address it tried in the suppressed exceptions.
+        return java.util.Arrays.stream(e.getSuppressed()).anyMatch(DataChecks::refused)
+                || (e.getCause() != null && e.getCause() != e && refused(e.getCause()));
+    }
+
     /** Each port and its bus port (+10000) free on every address. */
     public static void portsFree(List<Integer> ports) {
         for (int p : ports) {

@@ -220,7 +220,8 @@ class CheckpointIT {
             Orchestrator db = exp.createOrchestrator(spec(base, 3, Checkpoint.aof()).toBuilder().replicas(1).build());
             exp.start(db);
             write(db, 0, 3000);
-            Thread.sleep(1500); // fsynced (appendfsync everysec), on masters and replicas
+            // On every replica and in every AOF, masters' and replicas': not guessed from a pause.
+            io.smartsim.launch.testing.DataChecks.awaitReplicatedAndWritten(db);
             LaunchedShard master1 = db.shards().get(1);
             ProcessHandle h = ProcessHandle.of(master1.pid().orElseThrow()).orElseThrow();
             h.destroyForcibly();
@@ -231,7 +232,7 @@ class CheckpointIT {
                 Thread.sleep(200);
             }
             write(db, 3000, 4000); // a third of these only the promoted replica (shard 4) ever holds
-            Thread.sleep(1500);
+            io.smartsim.launch.testing.DataChecks.awaitReplicatedAndWritten(db);
             for (LaunchedShard s : db.shards()) {
                 if (s.index() != 1) {
                     ProcessHandle p = ProcessHandle.of(s.pid().orElseThrow()).orElseThrow();
@@ -267,8 +268,8 @@ class CheckpointIT {
             exp.stop(db);
         }
         try (Experiment exp = Experiment.create("ck", dir)) {
-            Orchestrator db = exp.createOrchestrator(spec(base, 1, aof));
-            exp.resume(db);
+            Orchestrator db = exp.resume("db"); // the Java API's default: the spec the manifest recorded
+            assertThat(db.spec()).isEqualTo(spec(base, 1, aof));
             assertThat(db.dbType()).isEqualTo("Standalone");
             try (Jedis j = new Jedis(db.shards().get(0).host(), base)) {
                 j.auth("smartsim", db.plan().auth().orElseThrow().password());

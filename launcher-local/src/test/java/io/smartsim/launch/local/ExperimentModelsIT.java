@@ -13,6 +13,7 @@ import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.entity.Strategy;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -139,7 +140,9 @@ class ExperimentModelsIT {
             exp.start(sleeper, other);
             assertThat(exp.waitFor(Duration.ofMillis(300), sleeper)).isFalse();
             assertThat(exp.poll()).extracting(EntitySummary::status).containsExactly("RUNNING", "RUNNING");
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (!Files.exists(pids) || Files.readString(pids).isBlank()) {
+                assertThat(System.nanoTime()).as("the model wrote its child's pid within 30 s").isLessThan(until);
                 Thread.sleep(10);
             }
             long child = Long.parseLong(Files.readString(pids).strip());
@@ -147,13 +150,14 @@ class ExperimentModelsIT {
             exp.stop(sleeper);
             assertThat(sleeper.status()).isEqualTo(EntityStatus.CANCELLED);
             assertThat(exp.finished(sleeper)).isTrue();
-            assertThat(ProcessHandle.of(child).filter(ProcessHandle::isAlive)).as("the model's child").isEmpty();
+            // Stop waits for the model and its descendants to exit. The orphaned child may stay a zombie until
+            // init reaps it: exited all the same.
+            assertThat(Pids.running(child)).as("the model's child").isFalse();
             assertThat(other.status()).isEqualTo(EntityStatus.RUNNING);
             assertThatThrownBy(() -> exp.start(sleeper)).hasMessageContaining("already started");
             exp.close();
             assertThat(other.status()).isEqualTo(EntityStatus.CANCELLED);
-            assertThat(ProcessHandle.of(other.launched().orElseThrow().pid().orElseThrow())
-                    .filter(ProcessHandle::isAlive)).isEmpty();
+            assertThat(Pids.running(other.launched().orElseThrow().pid().orElseThrow())).isFalse();
         }
     }
 

@@ -12,6 +12,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.RestartBudget;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -282,22 +283,27 @@ class SupervisionIT {
             shards = db.shards();
             assertThat(shards).allSatisfy(s -> assertThat(s.handle()).containsKey("leaseGuardPid"));
             Instant first = exp.supervision("db").leaseExpiry().orElseThrow();
-            // The open experiment is the controller: it renews, so the shards outlive the first 6 s.
-            Thread.sleep(lease.toMillis() + 2500);
+            // The open experiment is the controller: it renews, so past the expiry the shards had after the start
+            // (and a guard's check after it) they all still serve.
+            LeaseWaits.awaitPast(first);
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("db").events())).as("no guard saw its lease run out")
+                    .isEmpty();
             assertThat(exp.status("db").state()).isEqualTo("RUNNING");
-            assertThat(exp.supervision("db").leaseExpiry().orElseThrow()).isAfter(first.plusSeconds(2));
+            assertThat(exp.supervision("db").leaseExpiry().orElseThrow()).isAfter(first);
             exp.detach(db); // left running; once this experiment closes, nobody renews the lease
         }
+        // Nobody renews now: the shards stop once the last expiry written has passed (waited for generously).
         Instant closed = Instant.now();
-        long until = System.nanoTime() + lease.plusSeconds(5).toNanos();
+        Instant last = Lease.in(db.plan().dir()).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
         while (shards.stream().anyMatch(s -> ProcessHandle.of(s.pid().get()).filter(h -> !LocalLauncher.exited(h.pid()))
                 .isPresent()) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
         Duration took = Duration.between(closed, Instant.now());
-        System.out.printf("every shard gone %d ms after the last renewal could have happened (detach)%n",
-                took.toMillis());
-        assertThat(shards).as("every shard gone within lease + 2 s of the last renewal (%s)", took).allSatisfy(s ->
+        System.out.printf("every shard gone %d ms after the last renewal could have happened (detach), %d ms after "
+                + "the last expiry%n", took.toMillis(), Duration.between(last, Instant.now()).toMillis());
+        assertThat(shards).as("every shard gone once the lease ran out at %s", last).allSatisfy(s ->
                 assertThat(ProcessHandle.of(s.pid().get()).filter(h -> !LocalLauncher.exited(h.pid()))).isEmpty());
         try (Experiment exp = Experiment.reconnect(dir)) {
             OrchestratorStatus s = exp.status("db");
@@ -307,6 +313,9 @@ class SupervisionIT {
                     .filter(e -> e.type().equals(Event.LEASE_EXPIRED)).toList();
             assertThat(expired).hasSize(3);
             assertThat(expired).allSatisfy(e -> assertThat(e.detail()).contains("without being renewed"));
+            LeaseWaits.assertStoppedOnlyAfter(expired, last);
+            assertThat(exp.supervision("db").leaseExpiry()).as("nothing renewed after the experiment closed")
+                    .contains(last);
             assertThat(exp.supervision("db").leaseExpired()).isTrue();
             exp.stop(exp.orchestrator("db"));
             assertThat(exp.status("db").state()).isEqualTo("STOPPED");

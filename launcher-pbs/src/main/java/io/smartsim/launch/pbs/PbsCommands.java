@@ -113,6 +113,24 @@ public final class PbsCommands {
         return argv;
     }
 
+    /** The last line of an answer file ({@link #answerInFile}): this mark, a space, the command's exit code. */
+    public static final String EXIT_MARK = "smartsim-launch-exit";
+
+    /**
+     * {@code command}, run on a node, with its answer in a file instead of on its output: OpenPBS's {@code pbsdsh}
+     * does not hand its tasks' output back to its caller (it goes to the job's output file, mixed with the job
+     * script's), so a command whose output matters writes both its streams, then {@link #EXIT_MARK} and its exit code,
+     * to {@code answer.tmp} and renames that to {@code answer} (a reader never sees half of it). {@code answer} must
+     * be on a file system the nodes and the launcher share (the experiment directory). Nothing is printed, so the
+     * job's output stays clean. The same with every run command.
+     */
+    public static List<String> answerInFile(List<String> command, Path answer) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", "mkdir -p \"$(dirname \"$0\")\" && { \"$@\"; echo \""
+                + EXIT_MARK + " $?\"; } > \"$0.tmp\" 2>&1 && mv -f \"$0.tmp\" \"$0\"", answer.toString()));
+        argv.addAll(command);
+        return argv;
+    }
+
     /** Ends a shard started over ssh: its process is not the job's, so {@code qdel} cannot. */
     public static List<String> sshKill(Optional<Path> sshConfig, String node, long pid) {
         List<String> argv = ssh(sshConfig, node);

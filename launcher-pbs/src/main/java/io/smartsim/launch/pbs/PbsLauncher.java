@@ -209,15 +209,15 @@ public final class PbsLauncher implements Launcher {
     }
 
     /**
-     * {@code --port auto} in an existing job: each node's listening sockets, printed there by one command per node
-     * started with the job's run command ({@link PbsCommands#runOnNode}; side by side, through the same transport as
-     * every other command), then the lowest base port from the spec's up at which every node's shards, bus ports and
-     * {@code --ai} server ports are free ({@link PortSearch}). Any socket listening on a port counts, whatever its
-     * address: the node picks its shards' address only at launch. As a batch job the nodes are not known until the
-     * job runs, so {@code --port auto} is refused there by name.
+     * {@code --port auto} in an existing job: each node's listening sockets, read there by one command per node
+     * started with the job's run command and written to a file in the experiment directory ({@link #listeners}), then
+     * the lowest base port from the spec's up at which every node's shards, bus ports and {@code --ai} server ports
+     * are free ({@link PortSearch}). Any socket listening on a port counts, whatever its address: the node picks its
+     * shards' address only at launch. As a batch job the nodes are not known until the job runs, so {@code --port
+     * auto} is refused there by name.
      */
     @Override
-    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec, Path experimentDir) {
         if (!spec.autoPort()) {
             return spec;
         }
@@ -232,59 +232,133 @@ public final class PbsLauncher implements Launcher {
         CommandRunner runner = runner(spec.launcherOptions());
         String jobId = allocation(opts);
         List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
-        Map<String, Set<ListeningPorts.Listener>> listeners = listeners(runner, opts, jobId, nodes, (node, r) -> {
+        Map<String, Set<ListeningPorts.Listener>> listeners;
+        try {
+            listeners = listeners(runner, opts, jobId, nodes, experimentDir.resolve(spec.id()));
+        } catch (NoAnswer e) {
             throw new InvalidSpecException("port", "--port auto reads each node's listening ports from "
-                    + "/proc/net/tcp with the job's run command, which failed on node " + node + " of job " + jobId
-                    + ": " + r.describe() + "; give a fixed base port, for example --port "
-                    + OrchestratorSpec.DEFAULT_PORT);
-        });
+                    + "/proc/net/tcp with the job's run command, which failed: " + e.getMessage() + "; give a fixed "
+                    + "base port, for example --port " + OrchestratorSpec.DEFAULT_PORT);
+        }
         return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
                 .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
                 + " (listening sockets on any address)");
     }
 
+    /** Core passes the experiment's directory ({@link #choosePorts(OrchestratorSpec, Path)}); else the working one. */
+    @Override
+    public OrchestratorSpec choosePorts(OrchestratorSpec spec) {
+        return choosePorts(spec, Path.of("").toAbsolutePath());
+    }
+
+    /** A node gave no answer to a command this launcher ran there: the message names the node and why. */
+    static final class NoAnswer extends LaunchException {
+        NoAnswer(String message) {
+            super(message);
+        }
+    }
+
     /**
-     * Each node's listening sockets, printed there by one command per node started with the job's run command
-     * ({@link PbsCommands#runOnNode}), side by side; {@code failed} is told of a node that did not answer (and may
-     * throw), which is then left out.
+     * Each node's listening sockets: one command per node started with the job's run command, side by side, each
+     * writing its answer to a file in {@code answers} (a directory the nodes share), read here. Throws {@link NoAnswer}
+     * naming the first node that did not answer.
      */
     private Map<String, Set<ListeningPorts.Listener>> listeners(CommandRunner runner, PbsOptions opts, String jobId,
-                                                                List<String> nodes,
-                                                                java.util.function.BiConsumer<String, CommandResult> failed) {
+                                                                List<String> nodes, Path answers) {
         Optional<Path> nodeFile = ownNodeFile(jobId);
         RunCommand run = chooseRunCommand(runner, opts, nodeFile.isPresent(), line -> { });
         Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
                 .orElse(Map.of());
         Map<String, Set<ListeningPorts.Listener>> listeners = new LinkedHashMap<>();
+        String round = Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
         Parallel.map(nodes, node -> {
-            String index = firstLines.containsKey(node) ? Integer.toString(firstLines.get(node)) : "";
-            if (run == RunCommand.PBSDSH && index.isEmpty()) {
-                throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
-                        + node + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
-            }
-            CommandResult r = runner.run(PbsCommands.runOnNode(run, node, index, ListeningPorts.command(node),
-                    opts.sshConfig()), COMMAND_TIMEOUT);
-            Map<String, Set<ListeningPorts.Listener>> got = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
+            String index = nodeIndex(run, node, firstLines);
+            PbsParsers.NodeAnswer a = onNode(runner, run, node, index, ListeningPorts.command(node), opts, jobId,
+                    answers.resolve(".ports-" + node + "-" + round));
+            Map<String, Set<ListeningPorts.Listener>> got = a.exitCode() == 0 ? ListeningPorts.parse(a.output())
+                    : Map.of();
             if (!got.containsKey(node)) {
-                failed.accept(node, r);
+                throw new NoAnswer("node " + node + " of job " + jobId + " could not list its listening sockets: exit "
+                        + "code " + a.exitCode() + (a.output().isBlank() ? "" : ", output: " + a.output().strip()));
             }
             return got;
         }).forEach(listeners::putAll);
         return listeners;
     }
 
+    /** pbsdsh's node index: the node's first line in the job's node file. */
+    private String nodeIndex(RunCommand run, String node, Map<String, Integer> firstLines) {
+        String index = firstLines.containsKey(node) ? Integer.toString(firstLines.get(node)) : "";
+        if (run == RunCommand.PBSDSH && index.isEmpty()) {
+            throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
+                    + node + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+        }
+        return index;
+    }
+
+    /** How long an answer file may take to appear here after its command returned (a shared file system's caching). */
+    private static final Duration ANSWER_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Runs {@code command} on {@code node} with the run command and reads its answer from the file {@code answer}
+     * ({@link PbsCommands#answerInFile}): OpenPBS's {@code pbsdsh} returns its task's exit status but not its output,
+     * so no run command's output is relied on. The file is removed once read. Throws {@link NoAnswer} naming the node
+     * when the run command fails, or when no whole answer appears within {@link #ANSWER_WAIT} after it returned.
+     */
+    private static PbsParsers.NodeAnswer onNode(CommandRunner runner, RunCommand run, String node, String index,
+                                                List<String> command, PbsOptions opts, String jobId, Path answer) {
+        Path partial = answer.resolveSibling(answer.getFileName() + ".tmp");
+        try {
+            CommandResult r = runner.run(PbsCommands.runOnNode(run, node, index,
+                    PbsCommands.answerInFile(command, answer), opts.sshConfig()), COMMAND_TIMEOUT);
+            if (!r.ok()) {
+                throw new NoAnswer(run.binary() + " on node " + node + " of job " + jobId + " failed: "
+                        + r.describe());
+            }
+            Backoff backoff = new Backoff(Deadline.after(ANSWER_WAIT), Duration.ofMillis(20), Duration.ofMillis(500));
+            while (true) {
+                Optional<PbsParsers.NodeAnswer> a = runner.readFile(answer, COMMAND_TIMEOUT)
+                        .flatMap(PbsParsers.NodeAnswer::parse);
+                if (a.isPresent()) {
+                    return a.get();
+                }
+                if (!backoff.pause()) {
+                    throw new NoAnswer("node " + node + " of job " + jobId + " did not answer: " + run.binary()
+                            + " returned (exit code 0) but " + answer + " did not appear here within "
+                            + ANSWER_WAIT.toSeconds() + " s; the experiment directory must be on a file system the "
+                            + "nodes share");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NoAnswer("interrupted while waiting for node " + node + " of job " + jobId + " to answer");
+        } finally {
+            try {
+                runner.deleteFiles(List.of(answer, partial), COMMAND_TIMEOUT);
+            } catch (LaunchException e) {
+                // a leftover answer file is harmless: the next round uses another name
+            }
+        }
+    }
+
     /**
      * A fixed port already in use on a node of the job is refused before any shard starts, naming what holds it
      * where the node can tell: one command per node with the job's run command (about 0.7 s with ssh on the
-     * testbed, handshakes included), and one more on that node only when a port is taken. A node that cannot be
-     * probed is no reason to refuse: its shard's own bind says so. (As a batch job the nodes are not known before it
-     * runs.)
+     * testbed, handshakes included), and one more on that node only when a port is taken. A node that does not answer
+     * fails the start here, naming it: its shard could not be started there either. (As a batch job the nodes are not
+     * known before it runs: each shard's wrapper checks its own ports.)
      */
     private void refuseTakenPorts(LaunchPlan plan, PbsOptions opts) {
         CommandRunner runner = runner(plan.spec().launcherOptions());
         String jobId = allocation(opts);
         List<String> nodes = plan.shards().stream().map(ShardPlan::host).distinct().toList();
-        Map<String, Set<ListeningPorts.Listener>> listeners = listeners(runner, opts, jobId, nodes, (n, r) -> { });
+        Map<String, Set<ListeningPorts.Listener>> listeners;
+        try {
+            listeners = listeners(runner, opts, jobId, nodes, plan.dir());
+        } catch (NoAnswer e) {
+            throw new LaunchException("cannot check the ports of '" + plan.id() + "' before its shards start: "
+                    + e.getMessage(), e);
+        }
         Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
                 .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
         if (taken.isPresent()) {
@@ -292,12 +366,18 @@ public final class PbsLauncher implements Launcher {
             int port = taken.get().port();
             Optional<Path> nodeFile = ownNodeFile(jobId);
             RunCommand run = chooseRunCommand(runner, opts, nodeFile.isPresent(), line -> { });
-            String index = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)).get(node))
-                    .map(String::valueOf).orElse("");
-            CommandResult who = runner.run(PbsCommands.runOnNode(run, node, index, ListeningPorts.owners(port),
-                    opts.sshConfig()), COMMAND_TIMEOUT);
-            throw PortSearch.taken(plan, port, "node " + node + " of job " + jobId,
-                    who.ok() ? ListeningPorts.heldBy(who.stdout()) : Optional.empty());
+            Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
+                    .orElse(Map.of());
+            Optional<String> holder;
+            try {
+                PbsParsers.NodeAnswer who = onNode(runner, run, node, nodeIndex(run, node, firstLines),
+                        ListeningPorts.owners(port), opts, jobId, plan.dir().resolve(".holder-" + node + "-" + port
+                                + "-" + ProcessHandle.current().pid()));
+                holder = who.exitCode() == 0 ? ListeningPorts.heldBy(who.output()) : Optional.empty();
+            } catch (NoAnswer e) {
+                holder = Optional.empty(); // the port is taken all the same
+            }
+            throw PortSearch.taken(plan, port, "node " + node + " of job " + jobId, holder);
         }
     }
 
@@ -499,6 +579,14 @@ public final class PbsLauncher implements Launcher {
                 if (job.get().running()) {
                     ctx.progress().accept("batch job " + jobId + " running on " + job.get().execHost());
                     return;
+                }
+                if (job.get().neverRuns()) {
+                    // OpenPBS keeps such a job queued for ever: waiting out the timeout would only hide PBS's reason.
+                    String comment = job.get().comment();
+                    throw new LaunchException("batch job " + jobId + " of '" + plan.id() + "' can never run; PBS "
+                            + "says: " + comment + PbsParsers.shortfall(comment).map(n -> " (" + n + ")").orElse("")
+                            + ". The job was deleted (qdel). Ask for what the queue's nodes have: fewer --nodes, "
+                            + "--per-node or --cpus, or another --queue");
                 }
                 String now = job.get().describe();
                 if (!now.equals(reported)) {
@@ -787,6 +875,34 @@ public final class PbsLauncher implements Launcher {
         CommandRunner runner = runner(shards.get(0).handle());
         // The health check that follows status's probe reaches the shards through the same transport.
         shards.forEach(s -> runner.expose(s.host(), s.port()));
+        Optional<List<Job>> known = knownJobs(runner, shards);
+        for (LaunchedShard s : shards) {
+            String job = s.handle().get(JOB);
+            if (job == null || known.isEmpty()) {
+                out.put(s.index(), Liveness.UNKNOWN);
+                continue;
+            }
+            Optional<Job> j = PbsParsers.find(known.get(), job);
+            // PBS sees the job, not each shard in it: a running job says nothing about one shard. In a running job
+            // a shard is gone when its port refuses connections (nothing listens there: killed, crashed), or, in an
+            // existing job, when the run command's client on this machine, which lives exactly as long as its
+            // server, has exited and the shard does not answer. One that accepts but does not answer is hung, not
+            // gone (the health check says so). A shard started over ssh from outside the job is not the job's
+            // process: it can outlive the job, and one that still answers is not called gone (the health check then
+            // shows it serving; db stop ends it).
+            boolean jobOver = j.isEmpty() || j.get().finished();
+            boolean gone = jobOver ? !Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(),
+                    TlsFiles.access(s)) : refuses(s.host(), s.port()) || clientGone(s);
+            out.put(s.index(), gone ? Liveness.GONE : Liveness.UNKNOWN);
+        }
+        return out;
+    }
+
+    /**
+     * The jobs of the shards that PBS still lists, from one qstat per dialect ({@code qstat -f -F json -x} for PBS
+     * Pro, so that a finished job's history is seen where the server keeps it); empty when PBS could not be asked.
+     */
+    private static Optional<List<Job>> knownJobs(CommandRunner runner, List<LaunchedShard> shards) {
         Map<Dialect, List<String>> byDialect = new LinkedHashMap<>();
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);
@@ -794,32 +910,48 @@ public final class PbsLauncher implements Launcher {
                 byDialect.get(dialectOf(s)).add(job);
             }
         }
-        Map<String, Job> known = new LinkedHashMap<>();
-        boolean asked = true;
+        List<Job> known = new ArrayList<>();
         try {
             for (Map.Entry<Dialect, List<String>> e : byDialect.entrySet()) {
-                qstat(runner, e.getKey(), e.getValue()).forEach(j -> known.put(j.id(), j));
+                known.addAll(qstat(runner, e.getKey(), e.getValue()));
             }
         } catch (LaunchException e) {
-            asked = false;
+            return Optional.empty();
         }
+        return Optional.of(known);
+    }
+
+    /**
+     * Each ended job of the shards in PBS's words: its state, exit status (with what PBS's own codes mean: 271 is
+     * SIGTERM, as after {@code qdel}; -29 walltime) and the server's comment ({@code ... and terminated by
+     * USER@HOST}); a job PBS no longer lists ended with its exit status unknown, never a success. Jobs still queued or
+     * running are not named; empty when PBS cannot be asked.
+     */
+    @Override
+    public Optional<String> endedJobs(List<LaunchedShard> shards) {
+        if (shards.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<List<Job>> known = knownJobs(runner(shards.get(0).handle()), shards);
+        if (known.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, String> said = new LinkedHashMap<>();
         for (LaunchedShard s : shards) {
-            String job = s.handle().get(JOB);
-            if (job == null || !asked) {
-                out.put(s.index(), Liveness.UNKNOWN);
+            String id = s.handle().get(JOB);
+            if (id == null || said.containsKey(id)) {
                 continue;
             }
-            Optional<Job> j = PbsParsers.find(List.copyOf(known.values()), job);
-            // PBS sees the job, not each shard in it: a running job says nothing about one shard (PING does), but in
-            // an existing job the run command's client on this machine lives exactly as long as its server. A shard
-            // started over ssh from outside the job is not the job's process: it can outlive the job, and one that
-            // still answers is not called gone (the health check then shows it serving; db stop ends it).
-            boolean jobOver = j.isEmpty() || j.get().finished();
-            boolean gone = jobOver ? !Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(),
-                    TlsFiles.access(s)) : clientGone(s);
-            out.put(s.index(), gone ? Liveness.GONE : Liveness.UNKNOWN);
+            String which = (MODE_BATCH.equals(s.handle().get(MODE)) ? "batch job " : "job ") + id;
+            Optional<Job> j = PbsParsers.find(known.get(), id);
+            if (j.isEmpty()) {
+                said.put(id, which + " is no longer listed by PBS: it ended, exit status unknown (the server keeps "
+                        + "finished jobs only with job_history_enable=True)");
+            } else if (j.get().finished()) {
+                said.put(id, which + " " + j.get().describe());
+            }
         }
-        return out;
+        return said.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", said.values()));
     }
 
     @Override
@@ -923,6 +1055,25 @@ public final class PbsLauncher implements Launcher {
         boolean ours = h.isPresent() && h.get().isAlive() && !exited(s.pid().get()) && (s.processStart().isEmpty()
                 || h.get().info().startInstant().map(t -> sameSecond(t, s.processStart().get())).orElse(true));
         return !ours && !Ping.answers(s.host(), s.port(), (int) PING_TIMEOUT.toMillis(), TlsFiles.access(s));
+    }
+
+    /**
+     * Whether {@code host:port} refuses connections (ECONNREFUSED: the node answers, nothing listens on the port),
+     * which a shard that still runs never does, hung or not. A timeout or an unreachable node is no such proof, and
+     * neither is a port reached through a transport's forward (the forward itself accepts), so those are false.
+     */
+    static boolean refuses(String host, int port) {
+        if (io.smartsim.launch.exec.Routes.routed(host, port)) {
+            return false;
+        }
+        try (java.net.Socket sock = new java.net.Socket()) {
+            sock.connect(new java.net.InetSocketAddress(host, port), (int) PING_TIMEOUT.toMillis());
+            return false;
+        } catch (java.net.ConnectException e) {
+            return e.getMessage() != null && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("refused");
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Whether /proc says the process has exited (state Z or X: not yet reaped); false where there is no /proc. */

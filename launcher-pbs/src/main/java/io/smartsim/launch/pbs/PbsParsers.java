@@ -50,6 +50,15 @@ public final class PbsParsers {
                     || state.equals("M");
         }
 
+        /**
+         * Queued with a scheduler comment that begins {@code Can Never Run:} (OpenPBS: the request exceeds what the
+         * complex has, {@code Can Never Run: Insufficient amount of resource: ncpus (R: 12 A: 6 T: 6)}). Such a job
+         * waits forever; {@code Not Running: ...} means it may still run later.
+         */
+        public boolean neverRuns() {
+            return waiting() && comment.startsWith(CAN_NEVER_RUN);
+        }
+
         /** Ended: finished ({@code F}, PBS Pro history), subjob finished ({@code X}), completed ({@code C}, Torque). */
         public boolean finished() {
             return state.equals("F") || state.equals("X") || state.equals("C");
@@ -75,6 +84,25 @@ public final class PbsParsers {
             return words + exitStatus.map(e -> ", exit status " + e + exitMeaning(e)).orElse("")
                     + (comment.isBlank() ? "" : " (" + comment + ")");
         }
+    }
+
+    /** The start of the OpenPBS scheduler's comment on a job whose request can never be met. */
+    static final String CAN_NEVER_RUN = "Can Never Run";
+    /** {@code ncpus (R: 12 A: 6 T: 6)}: the resource, then requested, available and total (OpenPBS scheduler). */
+    private static final Pattern SHORTFALL = Pattern.compile(
+            "([A-Za-z_][A-Za-z0-9_.]*) \\(R: (\\S+) A: (\\S+) T: (\\S+)\\)");
+
+    /**
+     * The numbers of an OpenPBS {@code Can Never Run} comment in words: {@code ncpus (R: 12 A: 6 T: 6)} is
+     * "12 ncpus requested, 6 available, 6 in total"; empty when the comment has no such numbers.
+     */
+    public static Optional<String> shortfall(String comment) {
+        Matcher m = SHORTFALL.matcher(comment);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        return Optional.of(m.group(2) + " " + m.group(1) + " requested, " + m.group(3) + " available, " + m.group(4)
+                + " in total");
     }
 
     /** What PBS's own exit statuses mean: negative ones are PBS's, above 256 a signal ended the job. */
@@ -242,6 +270,22 @@ public final class PbsParsers {
             throw new IllegalArgumentException("'" + host + "' in " + where + " is not a host name");
         }
         return host;
+    }
+
+    /**
+     * What a command wrote to its answer file ({@link PbsCommands#answerInFile}): its output (both streams) and the
+     * exit code on the last line; empty when the file does not end with that line (not a whole answer).
+     */
+    public record NodeAnswer(int exitCode, String output) {
+        public static Optional<NodeAnswer> parse(String text) {
+            String body = text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+            int last = body.lastIndexOf('\n');
+            String[] w = body.substring(last + 1).strip().split(" ");
+            if (w.length != 2 || !w[0].equals(PbsCommands.EXIT_MARK) || !w[1].matches("-?[0-9]+")) {
+                return Optional.empty();
+            }
+            return Optional.of(new NodeAnswer(Integer.parseInt(w[1]), last < 0 ? "" : body.substring(0, last + 1)));
+        }
     }
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */

@@ -35,6 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * again), and as batch jobs (the job deleted with {@code qdel}, then resume as a new batch job). Every key back each
  * time; nothing left, ports free. Ports 13300-13599.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsCheckpointIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

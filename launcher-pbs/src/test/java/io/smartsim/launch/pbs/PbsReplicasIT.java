@@ -26,6 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * its master (the cluster's own CLUSTER NODES), attached, {@code redis-cli --cluster check} passing; {@code db stop}
  * leaves no process and no busy port. In an existing job and as a batch job. Ports 13100-13299.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsReplicasIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

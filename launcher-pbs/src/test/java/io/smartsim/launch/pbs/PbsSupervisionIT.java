@@ -11,6 +11,8 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
@@ -28,13 +30,15 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --lease} and {@code --restart on-failure} with the pbs launcher, through the testbed's Torque front end
  * (Debian's slurm-wlm-torque qsub/qstat/qdel over the Slurm testbed, testbeds/pbs/up): shards started over ssh in an
  * existing job (a holder job, {@code alloc=ID}), as in PbsLauncherIT. Ports 14800-15299.
  */
+// Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
+// a batch orchestrator gets 150 s to start, and a job 60 s to end.
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsSupervisionIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
@@ -50,11 +54,8 @@ class PbsSupervisionIT {
 
     @BeforeAll
     static void pbsFrontEndIsHere() {
-        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
-                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(), "no qsub/sinfo here: these tests "
-                + "need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
-        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
-        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+        // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
+        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
     }
 
     @AfterEach
@@ -113,8 +114,9 @@ class PbsSupervisionIT {
             exp.renewLease("orchestrator");
             exp.detach(db); // nobody renews from here
         }
-        // Bound: the lease, up to 1 s until each guard's next check, up to 1 s of rounding, and the stop itself.
-        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        // They stop once the last expiry written has passed (waited for generously; checked against it below).
+        Instant last = Lease.in(tmp.resolve("exp/orchestrator")).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
         while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
@@ -123,7 +125,7 @@ class PbsSupervisionIT {
                 gone.toMillis() / 1000.0);
         assertThat(anyAnswers(shards)).as("a shard still answers %s after the last renewal", gone).isFalse();
         assertThat(Processes.serversUnder(tmp)).as("servers left").isEmpty();
-        long guardsUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        long guardsUntil = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!ofThisTest("lease-guard").isEmpty() && System.nanoTime() < guardsUntil) {
             Thread.sleep(100);
         }
@@ -135,6 +137,7 @@ class PbsSupervisionIT {
             assertThat(exp.supervision("orchestrator").events().stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED))
                     .filter(e -> e.shard().isPresent()).map(e -> e.shard().get()).toList())
                     .containsExactlyInAnyOrder(0, 1, 2);
+            LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
         assertThat(job(job).running()).as("the user's job outlives the orchestrator").isTrue();
@@ -157,14 +160,18 @@ class PbsSupervisionIT {
             shards = db.shards();
             id = shards.get(0).handle().get(PbsLauncher.JOB);
             jobs.add(id);
-            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            // Renewed by the open experiment: past the expiry the shards had after the start, they all still serve.
+            LeaseWaits.awaitPast(exp.supervision("orchestrator").leaseExpiry().orElseThrow());
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("orchestrator").events())).isEmpty();
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
             assertThat(ofThisTest("lease-guard")).as("one guard per shard").hasSize(3);
             lastRenewal = Instant.now();
             exp.renewLease("orchestrator");
             exp.detach(db);
         }
-        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        // They stop once the last expiry written has passed (waited for generously; checked against it below).
+        Instant last = Lease.in(tmp.resolve("exp/orchestrator")).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
         while ((anyAnswers(shards) || !Processes.serversUnder(tmp).isEmpty()) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
@@ -179,6 +186,7 @@ class PbsSupervisionIT {
         assertThat(PbsParsers.find(PbsParsers.qstatText(SH.run(List.of("qstat", "-f", id), CMD).stdout()), id)
                 .map(PbsParsers.Job::finished).orElse(true)).as("batch job %s ended by itself", id).isTrue();
         try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
+            LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
     }

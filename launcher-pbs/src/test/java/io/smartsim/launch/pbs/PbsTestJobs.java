@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The testbed's PBS front end (Debian's slurm-wlm-torque over the Slurm testbed, testbeds/pbs/up) for the data-safety
@@ -28,13 +27,12 @@ final class PbsTestJobs {
     private PbsTestJobs() {
     }
 
-    /** Skips without qsub and sinfo; otherwise brings the front end up (idempotent). */
+    /**
+     * Skips when the testbed is declined (SKIP_SLURM=1) or cannot be here (no qsub/sinfo, not root); otherwise brings
+     * the front end up (idempotent), failing when it does not come up.
+     */
     static void frontEndUp() {
-        assumeTrue(io.smartsim.launch.util.Executables.onPath("qsub").isPresent()
-                && io.smartsim.launch.util.Executables.onPath("sinfo").isPresent(), "no qsub/sinfo here: these tests "
-                + "need the Slurm testbed with slurm-wlm-torque (testbeds/pbs/up)");
-        CommandResult up = SH.run(List.of(TESTBED.resolve("up").toString()), Duration.ofSeconds(120));
-        assertThat(up.exitCode()).as("testbeds/pbs/up: %s", up.describe()).isZero();
+        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
     }
 
     static Optional<PbsParsers.Job> job(String id) {

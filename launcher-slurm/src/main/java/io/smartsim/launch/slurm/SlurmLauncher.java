@@ -137,12 +137,18 @@ public final class SlurmLauncher implements Launcher {
      */
     @Override
     public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry) {
+        pushLease(plan, shards, expiry, COMMAND_TIMEOUT);
+    }
+
+    /** As {@link #pushLease(LaunchPlan, List, java.time.Instant)}, giving up after {@code timeout}. */
+    @Override
+    public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, java.time.Instant expiry, Duration timeout) {
         if (shards.isEmpty() || !shards.get(0).handle().containsKey(io.smartsim.launch.exec.Transports.REMOTE)) {
             return;
         }
         CommandRunner runner = runner(shards.get(0).handle());
         runner.writeFile(io.smartsim.launch.supervise.Lease.in(plan.dir()).file(), expiry.getEpochSecond() + "\n",
-                COMMAND_TIMEOUT);
+                timeout);
     }
 
     /** A new step of the dead shard's wrapper, pinned to its node, in its job: see {@link SlurmRestart}. */

@@ -17,16 +17,12 @@ final class HolderJobs {
     private HolderJobs() {
     }
 
-    /** Skips the calling test class unless Slurm answers here ({@code testbeds/slurm/up} brings the testbed up). */
+    /**
+     * Skips the calling test class when the Slurm testbed is declined (SKIP_SLURM=1) or not installed; fails it when
+     * Slurm is installed but does not answer ({@code testbeds/slurm/up} brings the testbed up).
+     */
     static void assumeSlurmIsUp() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (io.smartsim.launch.LaunchException e) {
-            ok = false;
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): "
-                + "start testbeds/slurm/up to run these tests");
+        io.smartsim.launch.testing.Testbeds.slurm();
     }
 
     /**

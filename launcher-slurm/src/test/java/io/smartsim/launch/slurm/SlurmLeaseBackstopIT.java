@@ -8,7 +8,9 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervisor;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,13 +74,16 @@ class SlurmLeaseBackstopIT {
             exp.start(db);
             shards = db.shards();
             plan = db.plan();
+            // The guard of shard 1, inside its step (/bin/bash .../lease-guard.sh PID 1), killed while this experiment
+            // still renews: however slow the machine, the lease cannot run out before the kill.
+            List<String> guard = ofThisTest("lease-guard").stream().filter(l -> l.endsWith(" 1")).toList();
+            assertThat(guard).hasSize(1);
+            String guardPid = guard.get(0).substring(0, guard.get(0).indexOf(' '));
+            assertThat(SH.run(List.of("kill", "-9", guardPid), CMD).ok()).isTrue();
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("orchestrator").events())).isEmpty();
             exp.detach(db); // its watchdog ends; the one below takes over, without renewing
         }
-        // The guard of shard 1, inside its step: /bin/bash .../lease-guard.sh PID 1
-        List<String> guard = ofThisTest("lease-guard").stream().filter(l -> l.endsWith(" 1")).toList();
-        assertThat(guard).hasSize(1);
-        String guardPid = guard.get(0).substring(0, guard.get(0).indexOf(' '));
-        assertThat(SH.run(List.of("kill", "-9", guardPid), CMD).ok()).isTrue();
+        Instant last = Lease.in(plan.dir()).expiry().orElseThrow(); // nobody renews after this
 
         SlurmLauncher slurm = new SlurmLauncher();
         Supervisor watchdog = new Supervisor(plan, slurm, new Supervisor.Owner(() -> shards, s -> { }, () -> false,
@@ -86,7 +91,7 @@ class SlurmLeaseBackstopIT {
                 Clock.systemUTC()).start();
         Instant t0 = Instant.now();
         try {
-            long until = System.nanoTime() + lease.plusSeconds(25).toNanos();
+            long until = LeaseWaits.goneBy(last.plusSeconds(3)); // the backstop acts 3 s after the lease ran out
             while (slurm.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE)
                     && System.nanoTime() < until) {
                 Thread.sleep(250);
@@ -94,7 +99,15 @@ class SlurmLeaseBackstopIT {
             System.out.printf("slurm: every step gone %d ms after the last renewal, one by the backstop%n",
                     Duration.between(t0, Instant.now()).toMillis());
             assertThat(slurm.probe(shards).values()).containsOnly(Liveness.GONE);
-            watchdog.join(); // it ends by itself: the lease ran out and every shard has stopped
+            // It ends by itself: the lease ran out and every shard has stopped. Bounded, so a watchdog that never
+            // ends fails here rather than hanging the build.
+            assertThat(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    watchdog.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            })).as("the watchdog thread ends by itself").succeedsWithin(Duration.ofSeconds(60));
         } finally {
             watchdog.close();
         }
@@ -106,6 +119,9 @@ class SlurmLeaseBackstopIT {
             assertThat(enforced).as(events.toString()).hasSize(1);
             assertThat(enforced.get(0).shard()).contains(1);
             assertThat(enforced.get(0).detail()).contains("after the lease ran out").contains("the watchdog stops it");
+            assertThat(enforced.get(0).time()).as("the backstop acted 3 s after the lease ran out at %s", last)
+                    .isAfterOrEqualTo(last.plusSeconds(3));
+            LeaseWaits.assertStoppedOnlyAfter(events, last);
             assertThat(events.get(events.size() - 1).type()).isEqualTo(Event.WATCHDOG_EXIT);
             assertThat(events.get(events.size() - 1).detail()).isEqualTo("the lease ran out and every shard has stopped");
             exp.stop(exp.orchestrator("orchestrator"));

@@ -8,6 +8,8 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -63,23 +66,30 @@ class SlurmSupervisionIT {
         String job = HolderJobs.hold3("slurm-lease-it", jobs::add);
         Duration lease = Duration.ofSeconds(6);
         List<LaunchedShard> shards;
+        Lease leaseFile;
         try (Experiment exp = Experiment.create("slurm-lease", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
                     .instancesPerNode(1).port(leftovers.shardPorts(14900, 1))
                     .launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             shards = db.shards();
-            Thread.sleep(lease.toMillis() + 2000); // renewed by the open experiment meanwhile
+            leaseFile = Lease.in(db.plan().dir());
+            // Renewed by the open experiment: past the expiry the steps had after the start, they all still run.
+            LeaseWaits.awaitPast(exp.supervision("orchestrator").leaseExpiry().orElseThrow());
+            assertThat(LeaseWaits.guardsExpired(exp.supervision("orchestrator").events())).isEmpty();
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
             assertThat(ofThisTest("lease-guard")).hasSize(3);
             exp.detach(db); // nobody renews from here
         }
+        // The steps end once the last expiry written has passed (waited for generously).
+        Instant last = leaseFile.expiry().orElseThrow();
         SlurmLauncher slurm = new SlurmLauncher();
-        long until = System.nanoTime() + lease.plusSeconds(8).toNanos();
+        long until = LeaseWaits.goneBy(last);
         while (slurm.probe(shards).values().stream().anyMatch(l -> l != Liveness.GONE) && System.nanoTime() < until) {
             Thread.sleep(250);
         }
-        assertThat(slurm.probe(shards).values()).as("every step ended within lease + 8 s").containsOnly(Liveness.GONE);
+        assertThat(slurm.probe(shards).values()).as("every step ended once the lease ran out at %s", last)
+                .containsOnly(Liveness.GONE);
         assertThat(steps(job)).containsOnly(job + ".batch");
         try (Experiment exp = Experiment.reconnect(tmp.resolve("exp"))) {
             OrchestratorStatus s = exp.status("orchestrator");
@@ -87,6 +97,7 @@ class SlurmSupervisionIT {
             assertThat(s.error().orElseThrow()).contains("lease ran out");
             assertThat(exp.supervision("orchestrator").events().stream().filter(e -> e.type().equals(Event.LEASE_EXPIRED))
                     .map(e -> e.shard().orElseThrow()).toList()).containsExactlyInAnyOrder(0, 1, 2);
+            LeaseWaits.assertStoppedOnlyAfter(exp.supervision("orchestrator").events(), last);
             exp.stop(exp.orchestrator("orchestrator"));
         }
     }

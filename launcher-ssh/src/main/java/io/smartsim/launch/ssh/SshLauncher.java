@@ -413,6 +413,20 @@ public final class SshLauncher implements Launcher {
      */
     @Override
     public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry) {
+        pushLease(plan, shards, expiry, COMMAND_TIMEOUT);
+    }
+
+    /** One group per SSH host (its address and settings): each renewal reaches each host on its own. */
+    @Override
+    public Map<String, List<LaunchedShard>> leaseTargets(List<LaunchedShard> shards) {
+        Map<String, List<LaunchedShard>> out = new LinkedHashMap<>();
+        shards.forEach(s -> out.computeIfAbsent(Hosts.key(s), k -> new ArrayList<>()).add(s));
+        return out;
+    }
+
+    /** As {@link #pushLease(LaunchPlan, List, Instant)}, giving up on a host after {@code timeout}. */
+    @Override
+    public void pushLease(LaunchPlan plan, List<LaunchedShard> shards, Instant expiry, Duration timeout) {
         if (shards.isEmpty()) {
             return;
         }
@@ -420,7 +434,7 @@ public final class SshLauncher implements Launcher {
         try (Hosts hosts = Hosts.recorded(shards)) {
             List<String> failed = Parallel.map(new ArrayList<>(hosts.group(shards).keySet()), h -> {
                 try {
-                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", COMMAND_TIMEOUT);
+                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", timeout);
                     return "";
                 } catch (LaunchException e) {
                     return "host " + h.name() + ": " + e.getMessage();

@@ -170,7 +170,8 @@ class RemoteSlurmResumeIT {
                     .launcherOption("alloc", job).build());
             exp.start(db);
             DataChecks.write(db, 3000);
-            Thread.sleep(1500); // fsynced (appendfsync everysec), on masters and replicas
+            // On every replica and in every AOF, masters' and replicas': not guessed from a pause.
+            DataChecks.awaitReplicatedAndWritten(db);
             // Master 1 dies. The testbed's nodes are this machine's loopback addresses; Redis retitles itself
             // "redis-server ADDRESS:PORT [cluster]".
             String master1 = db.shards().get(1).address();
@@ -185,7 +186,7 @@ class RemoteSlurmResumeIT {
                 Thread.sleep(200);
             }
             DataChecks.write(db, 3000, 4000); // a third of these only the promoted replica (shard 4) ever holds
-            Thread.sleep(1500);
+            DataChecks.awaitReplicatedAndWritten(db);
             exp.detach(db);
         }
         CommandResult cancel = SH.run(List.of("scancel", job), CMD);

@@ -30,21 +30,18 @@ final class SshTestbed {
                 : here.getParent().resolve("testbeds/ssh");
     }
 
-    /** For tests that drive Slurm through the loopback login node: skips without Slurm, then brings sshd up. */
+    /**
+     * For tests that drive Slurm through the loopback login node: skips when the Slurm or the ssh testbed is declined
+     * or not installed (fails when Slurm is installed but does not answer), then brings sshd up.
+     */
     static void upWithSlurm() {
-        boolean slurm;
-        try {
-            slurm = new io.smartsim.launch.exec.LocalCommandRunner().run(java.util.List.of("sinfo", "-h"),
-                    java.time.Duration.ofSeconds(30)).ok();
-        } catch (io.smartsim.launch.LaunchException e) {
-            slurm = false;
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(slurm, "Slurm is not available here: start testbeds/slurm/up to "
-                + "run these tests");
+        io.smartsim.launch.testing.Testbeds.slurm();
         up();
     }
 
+    /** Skips when the ssh testbed is declined (SKIP_SSH=1) or cannot be set up here; otherwise brings it up. */
     static void up() {
+        io.smartsim.launch.testing.Testbeds.ssh();
         run("up");
     }
 

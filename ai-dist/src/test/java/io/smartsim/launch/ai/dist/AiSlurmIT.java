@@ -6,7 +6,6 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +26,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code --ai onnx} on the Slurm testbed (testbeds/slurm/up: n1-n3 at 127.0.1.1-3): each shard's srun step execs the
@@ -46,13 +44,7 @@ class AiSlurmIT {
 
     @BeforeAll
     static void slurmIsHere() {
-        boolean ok;
-        try {
-            ok = SH.run(List.of("sinfo", "-h"), CMD).ok();
-        } catch (LaunchException e) {
-            ok = false;
-        }
-        assumeTrue(ok, "Slurm is not available here (`sinfo -h` did not run): start testbeds/slurm/up");
+        io.smartsim.launch.testing.Testbeds.slurm();
     }
 
     @AfterEach

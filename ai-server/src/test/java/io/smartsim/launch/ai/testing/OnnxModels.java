@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 public final class OnnxModels {
     public static final int FLOAT = 1;
     public static final int INT64 = 7;
+    public static final int BOOL = 9;
     public static final int DOUBLE = 11;
 
     private OnnxModels() {
@@ -54,18 +55,29 @@ public final class OnnxModels {
     }
 
     /**
-     * A deliberately slow model for TIMEOUT tests: input "X" FLOAT [n, n], then {@code steps} MatMuls of the running
-     * product with X, output "Y". Each step is 2n^3 floating-point operations.
+     * A model whose run lasts as long as asked, for TIMEOUT tests: a Loop of {@code M} rounds of {@code x = -x}, with
+     * input "M" INT64 [1] (the round count) and "X" FLOAT [1], output "Y" FLOAT [1] ({@code X} for an even M, {@code
+     * -X} for an odd one). With M = Long.MAX_VALUE the run goes on until the runtime stops it: whatever the machine's
+     * speed, it outlasts any deadline.
      */
-    public static byte[] slowChain(int n, int steps) {
-        Proto graph = new Proto();
-        String prev = "X";
-        for (int i = 0; i < steps; i++) {
-            String outName = i == steps - 1 ? "Y" : "h" + i;
-            graph.msg(1, node("MatMul", "mm" + i, new String[] {prev, "X"}, outName));
-            prev = outName;
-        }
-        graph.str(2, "slow").msg(11, valueInfo("X", FLOAT, null, n, n)).msg(12, valueInfo("Y", FLOAT, null, n, n));
+    public static byte[] loop() {
+        Proto body = new Proto()
+                .msg(1, node("Identity", "keep_going", new String[] {"c_in"}, "c_out"))
+                .msg(1, node("Neg", "neg", new String[] {"x_in"}, "x_out"))
+                .str(2, "round")
+                .msg(11, valueInfo("i", INT64, null))
+                .msg(11, valueInfo("c_in", BOOL, null))
+                .msg(11, valueInfo("x_in", FLOAT, null, 1))
+                .msg(12, valueInfo("c_out", BOOL, null))
+                .msg(12, valueInfo("x_out", FLOAT, null, 1));
+        Proto bodyAttribute = new Proto().str(1, "body").varint(20, 5).msg(6, body); // type 5: GRAPH
+        Proto graph = new Proto()
+                .msg(1, node("Loop", "loop", new String[] {"M", "true", "X"}, "Y").msg(5, bodyAttribute))
+                .str(2, "loop")
+                .msg(5, new Proto().varint(2, BOOL).str(8, "true").raw(9, new byte[] {1})) // a BOOL scalar, true
+                .msg(11, valueInfo("M", INT64, null, 1))
+                .msg(11, valueInfo("X", FLOAT, null, 1))
+                .msg(12, valueInfo("Y", FLOAT, null, 1));
         return model(graph);
     }
 

@@ -2,9 +2,10 @@ package io.smartsim.launch.ai.testing;
 
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
-import io.smartsim.launch.testing.Processes;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,13 +13,23 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real redis-server on a free loopback port, for integration tests; stopped (only the process this started) on
- * close. Started by its name on PATH, never a resolved path: Debian's redis-server is a symlink that picks its mode
- * from argv[0].
+ * A real redis-server on a free loopback port of {@link #FIRST}-{@link #LAST}, for integration tests; stopped (only
+ * the process this started) on close. Started by its name on PATH, never a resolved path: Debian's redis-server is a
+ * symlink that picks its mode from argv[0].
  */
 public final class RedisServer implements AutoCloseable {
+    /**
+     * The ports these servers take: below 32768, where Linux's ephemeral range starts, so no outgoing connection can
+     * hold one when a test starts or checks it (test-support's Processes: bases 10000-11767; ai-dist's
+     * AiTestbed: 12000-12767; fixed ports of ITs: 13000-19999). A standalone server has no bus port.
+     */
+    static final int FIRST = 12800;
+    static final int LAST = 12999;
+    private static final AtomicInteger NEXT = new AtomicInteger(
+            FIRST + (int) (ProcessHandle.current().pid() % 20) * 10); // test JVMs side by side start apart
     private final Process process;
     private final int port;
     private final Path dir;
@@ -30,7 +41,27 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public static RedisServer start(String... extraArgs) throws IOException, InterruptedException {
-        int port = freePort();
+        // A test JVM beside this one may bind the port between freePort's check and the server's own bind: then the
+        // server exits at once saying so, and the next free port is tried.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start(freePort(), extraArgs);
+            } catch (PortTakenException e) {
+                if (attempt == 5) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private static final class PortTakenException extends Exception {
+        PortTakenException(String message) {
+            super(message);
+        }
+    }
+
+    private static RedisServer start(int port, String... extraArgs)
+            throws IOException, InterruptedException, PortTakenException {
         Path dir = Files.createTempDirectory("ai-redis-");
         List<String> argv = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--logfile",
@@ -42,8 +73,13 @@ public final class RedisServer implements AutoCloseable {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
         while (Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
-                throw new IllegalStateException("redis-server exited with " + p.exitValue() + ": "
-                        + Files.readString(dir.resolve("console.log")));
+                String log = Files.readString(dir.resolve("console.log"))
+                        + (Files.exists(dir.resolve("redis.log")) ? Files.readString(dir.resolve("redis.log")) : "");
+                String why = "redis-server on port " + port + " exited with " + p.exitValue() + ": " + log;
+                if (log.contains("Address already in use")) {
+                    throw new PortTakenException(why);
+                }
+                throw new IllegalStateException(why);
             }
             try (RespClient c = RespClient.connect(port)) {
                 Object pong = c.call("PING");
@@ -73,11 +109,21 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /**
-     * A port from the tests' shared range ({@link Processes#freeBase}), never an ephemeral one (port 0): a port of the
-     * ephemeral range can be taken by any outgoing connection, before the server binds it or after it is gone.
+     * A port of {@link #FIRST}-{@link #LAST} free on every address now; each call moves on to the next one. The tests'
+     * AI fronts take theirs here too.
      */
     public static int freePort() {
-        return Processes.freeBase(1);
+        for (int tried = 0; tried <= LAST - FIRST; tried++) {
+            int port = NEXT.getAndUpdate(p -> p >= LAST ? FIRST : p + 1);
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress("0.0.0.0", port));
+                return port;
+            } catch (IOException e) {
+                // in use: try the next
+            }
+        }
+        throw new IllegalStateException("no free port in " + FIRST + "-" + LAST);
     }
 
     @Override

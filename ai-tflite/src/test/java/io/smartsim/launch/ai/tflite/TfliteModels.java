@@ -20,6 +20,12 @@ public final class TfliteModels {
     static final int ADD = 0;
     static final int FULLY_CONNECTED = 9;
     static final int MUL = 18;
+    static final int LESS = 58;
+    static final int WHILE = 119;
+    /** BuiltinOptions union: WhileOptions. */
+    static final byte WHILE_OPTIONS = 93;
+    /** TensorType BOOL (FLOAT32, the other tensors' type, is 0). */
+    static final byte BOOL = 6;
 
     private TfliteModels() {
     }
@@ -47,17 +53,30 @@ public final class TfliteModels {
         return m.build(new int[] {a, b}, new int[] {prod, sum});
     }
 
-    /** Input "x" (1, 1), resizable; {@code rounds} of x = x * x: slow for a large x. */
-    static byte[] slow(int rounds) {
+    /**
+     * Input "x" (1), output "y": {@code while x < 1: x = x * x}, a WHILE over two more subgraphs (cond, body). x = -2
+     * gives 4 after one round; for 0 <= x < 1 the loop never ends (x * x stays below 1), so the run goes on until the
+     * runtime stops it, whatever the machine's speed.
+     */
+    static byte[] squareWhileBelowOne() {
         Builder m = new Builder();
-        int h = m.tensor("x", new int[] {1, 1}, null);
-        int in = h;
-        for (int i = 0; i < rounds; i++) {
-            int next = m.tensor("h" + i, new int[] {1, 1}, null);
-            m.op(MUL, new int[] {h, h}, new int[] {next});
-            h = next;
-        }
-        return m.build(new int[] {in}, new int[] {h});
+        int cx = m.tensor("x", new int[] {1}, null);
+        int one = m.tensor("one", new int[] {1}, new float[] {1});
+        int below = m.tensor("below", new int[] {1}, BOOL, null);
+        m.op(LESS, new int[] {cx, one}, new int[] {below});
+        int cond = m.subgraph("cond", new int[] {cx}, new int[] {below});
+        int bx = m.tensor("x", new int[] {1}, null);
+        int by = m.tensor("y", new int[] {1}, null);
+        m.op(MUL, new int[] {bx, bx}, new int[] {by});
+        int body = m.subgraph("body", new int[] {bx}, new int[] {by});
+        int x = m.tensor("x", new int[] {1}, null);
+        int y = m.tensor("y", new int[] {1}, null);
+        m.b.startTable(2); // WhileOptions: the subgraphs' indices in the model (main is 0)
+        m.b.addInt(0, 1, 0);
+        m.b.addInt(1, 2, 0);
+        m.op(WHILE, new int[] {x}, new int[] {y}, WHILE_OPTIONS, m.b.endTable());
+        int main = m.subgraph("main", new int[] {x}, new int[] {y});
+        return m.finish(List.of(main, cond, body));
     }
 
     /** Collects tensors, buffers and operators, then writes the Model table. */
@@ -68,15 +87,23 @@ public final class TfliteModels {
         final List<Integer> ops = new ArrayList<>();
         final List<Integer> opcodes = new ArrayList<>();
 
-        /** A float32 tensor; with {@code data}, a constant. Returns its index. */
+        /** A float32 tensor; with {@code data}, a constant. Returns its index in the subgraph being built. */
         int tensor(String name, int[] shape, float[] data) {
-            int buf = 0;
+            byte[] bytes = null;
             if (data != null) {
                 ByteBuffer bb = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
                 for (float f : data) {
                     bb.putFloat(f);
                 }
-                byte[] bytes = bb.array();
+                bytes = bb.array();
+            }
+            return tensor(name, shape, (byte) 0, bytes);
+        }
+
+        /** A tensor of TensorType {@code type}; with {@code bytes}, a constant. */
+        int tensor(String name, int[] shape, byte type, byte[] bytes) {
+            int buf = 0;
+            if (bytes != null) {
                 b.startVector(1, bytes.length, 16);
                 for (int i = bytes.length - 1; i >= 0; i--) {
                     b.addByte(bytes[i]);
@@ -88,7 +115,7 @@ public final class TfliteModels {
             int n = b.createString(name);
             b.startTable(4);
             b.addOffset(0, s, 0);        // shape
-            b.addByte(1, (byte) 0, -1);  // type: FLOAT32
+            b.addByte(1, type, -1);      // type
             b.addInt(2, buf, -1);        // buffer
             b.addOffset(3, n, 0);        // name
             tensors.add(b.endTable());
@@ -96,6 +123,11 @@ public final class TfliteModels {
         }
 
         void op(int builtin, int[] in, int[] out) {
+            op(builtin, in, out, (byte) 0, 0);
+        }
+
+        /** An operator with builtin options ({@code optionsType} of the BuiltinOptions union, 0 for none). */
+        void op(int builtin, int[] in, int[] out, byte optionsType, int options) {
             int idx = opcodes.indexOf(builtin);
             if (idx < 0) {
                 opcodes.add(builtin);
@@ -103,19 +135,29 @@ public final class TfliteModels {
             }
             int i = ints(in);
             int o = ints(out);
-            b.startTable(3);
+            b.startTable(5);
             b.addInt(0, idx, -1); // opcode_index
             b.addOffset(1, i, 0);
             b.addOffset(2, o, 0);
+            if (optionsType != 0) {
+                b.addByte(3, optionsType, 0); // builtin_options_type
+                b.addOffset(4, options, 0);   // builtin_options
+            }
             ops.add(b.endTable());
         }
 
+        /** The one subgraph of a model. */
         byte[] build(int[] inputs, int[] outputs) {
+            return finish(List.of(subgraph("main", inputs, outputs)));
+        }
+
+        /** Ends the subgraph of the tensors and operators added since the last one; the next starts empty. */
+        int subgraph(String subgraphName, int[] inputs, int[] outputs) {
             int tv = offsets(tensors);
             int in = ints(inputs);
             int out = ints(outputs);
             int ov = offsets(ops);
-            int name = b.createString("main");
+            int name = b.createString(subgraphName);
             b.startTable(5);
             b.addOffset(0, tv, 0);
             b.addOffset(1, in, 0);
@@ -123,6 +165,13 @@ public final class TfliteModels {
             b.addOffset(3, ov, 0);
             b.addOffset(4, name, 0);
             int subgraph = b.endTable();
+            tensors.clear();
+            ops.clear();
+            return subgraph;
+        }
+
+        /** The Model table: {@code subgraphs} in order, the first being the main one. */
+        byte[] finish(List<Integer> subgraphs) {
             List<Integer> codes = new ArrayList<>();
             for (int code : opcodes) {
                 b.startTable(4);
@@ -132,7 +181,7 @@ public final class TfliteModels {
                 codes.add(b.endTable());
             }
             int cv = offsets(codes);
-            int sv = offsets(List.of(subgraph));
+            int sv = offsets(subgraphs);
             int bv = offsets(buffers);
             int desc = b.createString("smartsim-launch test model");
             b.startTable(5);

@@ -38,17 +38,19 @@ public final class TorchModels {
             "    def forward(self, a, b):",
             "        return a + b, a * b",
             "",
-            "class slow(torch.nn.Module):  # steps (an int64 scalar tensor) rounds of x = tanh(x @ x)",
-            "    def forward(self, x, steps):",
-            "        for _ in range(int(steps.item())):",
-            "            x = torch.tanh(x @ x)",
-            "        return x",
+            "class wait_at_gate(torch.nn.Module):  # opens the named pipe at self.gate: waits until a writer opens it",
+            "    def __init__(self, gate: str):",
+            "        super().__init__()",
+            "        self.gate = gate  # an attribute, not a constant: read when the model runs, never when it loads",
+            "    def forward(self, x):",
+            "        return x + torch.from_file(self.gate, False, 1).sum()",
             "",
-            "for m in (linear, sum_and_product, slow):",
-            "    torch.jit.script(m()).save(sys.argv[1] + '/' + m.__name__ + '.pt')",
+            "for m in (linear(), sum_and_product(), wait_at_gate(sys.argv[1] + '/gate')):",
+            "    torch.jit.script(m).save(sys.argv[1] + '/' + type(m).__name__ + '.pt')",
             "");
 
     private static Map<String, byte[]> models;
+    private static Path dir;
 
     private TorchModels() {
     }
@@ -63,19 +65,29 @@ public final class TorchModels {
         return all().get("sum_and_product");
     }
 
-    /** {@code steps} (an int64 scalar tensor) rounds of {@code x = tanh(x @ x)}: as slow as asked. */
-    static byte[] slow() throws IOException, InterruptedException {
-        return all().get("slow");
+    /**
+     * {@code x + sum(torch.from_file(gate))}: a run opens the named pipe {@link #gate()} for reading, so it waits
+     * there until a writer opens it (see {@link PipeGate}).
+     */
+    static byte[] waitAtGate() throws IOException, InterruptedException {
+        return all().get("wait_at_gate");
+    }
+
+    /** Where {@link #waitAtGate()} looks for its pipe: fixed when the models are written. */
+    static Path gate() throws IOException, InterruptedException {
+        all();
+        return dir.resolve("gate");
     }
 
     /** All the models, written by one python3 run (importing torch takes seconds). */
     private static synchronized Map<String, byte[]> all() throws IOException, InterruptedException {
         if (models == null) {
-            Path dir = save(SOURCE);
+            Path saved = save(SOURCE);
             Map<String, byte[]> m = new HashMap<>();
-            for (String name : List.of("linear", "sum_and_product", "slow")) {
-                m.put(name, Files.readAllBytes(dir.resolve(name + ".pt")));
+            for (String name : List.of("linear", "sum_and_product", "wait_at_gate")) {
+                m.put(name, Files.readAllBytes(saved.resolve(name + ".pt")));
             }
+            dir = saved;
             models = m;
         }
         return models;

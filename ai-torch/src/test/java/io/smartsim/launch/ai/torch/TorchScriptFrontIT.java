@@ -4,6 +4,7 @@ import io.smartsim.launch.ai.AiServer;
 import io.smartsim.launch.ai.AiServerConfig;
 import io.smartsim.launch.ai.Backends;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.spi.UninterruptibleRuns;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -60,10 +63,9 @@ class TorchScriptFrontIT {
             "        s = s + t",
             "    return s * int(args[0]) + len(keys)",
             "",
-            "def slow(x, steps):",
-            "    for _ in range(int(steps.item())):",
-            "        x = torch.tanh(x @ x)",
-            "    return x",
+            "def wait_at(tensors: List[Tensor], keys: List[str], args: List[str]):",
+            "    # opens the named pipe args[0] for reading: waits there until a writer opens it (see PipeGate)",
+            "    return tensors[0] + torch.from_file(args[0], False, 1).sum()",
             "");
 
     static RedisServer redis;
@@ -72,8 +74,9 @@ class TorchScriptFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        leftovers.dir(redis.dir()).shardPorts(redis.port(), 1); // its working dir, port, bus and --ai ports
-        front = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover()).start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
+        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover()).start();
         leftovers.port(front.port());
     }
 
@@ -173,7 +176,8 @@ class TorchScriptFrontIT {
             assertThat(c.call("AI.SCRIPTSET", "s.keep", "CPU", "SOURCE", SCRIPT)).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "k.a", "FLOAT", "2", "BLOB", floats(4, 6))).isEqualTo(OK);
         }
-        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", 0, redis.address()), Backends.discover())
+        try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
+                Backends.discover())
                 .start(); RespClient c = RespClient.connect(second.port())) {
             leftovers.port(second.port());
             assertThat(c.call("AI.SCRIPTRUN", "s.keep", "helper", "INPUTS", "k.a", "OUTPUTS", "k.o")).isEqualTo(OK);
@@ -221,14 +225,20 @@ class TorchScriptFrontIT {
             assertThat(errorText(c.call("AI.SCRIPTSET", "s.gpu", "GPU", "SOURCE", SCRIPT)))
                     .startsWith("ERR GPU requested but libtorch cannot use it here");
 
-            int n = 256;
-            assertThat(c.call("AI.TENSORSET", "b.x", "FLOAT", n, n, "BLOB", new byte[4 * n * n])).isEqualTo(OK);
-            assertThat(c.call("AI.TENSORSET", "b.steps", "INT64", "1", "VALUES", "300")).isEqualTo(OK);
-            long t0 = System.nanoTime();
-            assertThat(c.call("AI.SCRIPTRUN", "s.ok", "slow", "INPUTS", "b.x", "b.steps", "OUTPUTS", "b.slow",
-                    "TIMEOUT", "100")).isEqualTo(new RespSimple("TIMEDOUT"));
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(2000);
-            assertThat(c.call("EXISTS", "b.slow")).isEqualTo(0L);
+            try (PipeGate gate = PipeGate.create(Files.createTempDirectory("script-gate-").resolve("gate"),
+                    Duration.ofSeconds(30))) {
+                // The call waits at the gate until this test opens it: past its TIMEOUT on any machine.
+                assertThat(c.call("AI.SCRIPTEXECUTE", "s.ok", "wait_at", "INPUTS", "1", "b.a", "ARGS", "1",
+                        gate.path().toString(), "OUTPUTS", "1", "b.slow", "TIMEOUT", "100"))
+                        .isEqualTo(new RespSimple("TIMEDOUT"));
+                assertThat(UninterruptibleRuns.awaitWorkers(Duration.ZERO)).as("the abandoned call still waits")
+                        .isFalse();
+                assertThat(c.call("EXISTS", "b.slow")).isEqualTo(0L);
+                gate.release();
+                assertThat(UninterruptibleRuns.awaitWorkers(Duration.ofSeconds(30)))
+                        .as("the abandoned call ended once let through").isTrue();
+                assertThat(c.call("EXISTS", "b.slow")).as("its result dropped").isEqualTo(0L);
+            }
 
             assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
             assertThat(c.call("AI.SCRIPTRUN", "s.ok", "helper", "INPUTS", "b.a", "OUTPUTS", "b.o")).isEqualTo(OK);

@@ -1,0 +1,53 @@
+package io.smartsim.launch.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Whether a process has exited, for processes the test did not start itself (a model's child, a server behind a
+ * front, the processes of a killed launcher). {@link ProcessHandle#isAlive} says yes to a zombie: an orphan that has
+ * exited but that its new parent (init, or a container's PID 1 that reaps slowly or never) has not reaped yet. A
+ * zombie runs nothing and holds no port or file, so here it counts as gone: the state letter in
+ * {@code /proc/PID/stat} is {@code Z} (or {@code X}, dead).
+ */
+public final class Pids {
+    private Pids() {
+    }
+
+    /** Whether {@code pid} exists and has not exited (a zombie has exited). */
+    public static boolean running(long pid) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        } catch (IOException e) {
+            return false; // no such process (any more)
+        }
+        return running(stat);
+    }
+
+    /** From the text of {@code /proc/PID/stat}: "PID (COMM) STATE ...", where COMM may hold spaces and parentheses. */
+    static boolean running(String stat) {
+        int close = stat.lastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.length()) {
+            throw new IllegalArgumentException("not a /proc/PID/stat line: " + stat);
+        }
+        char state = stat.charAt(close + 2);
+        return state != 'Z' && state != 'X' && state != 'x';
+    }
+
+    /** Those of {@code pids} still running after waiting up to {@code deadline} for all of them to exit. */
+    public static List<Long> stillRunningAfter(Collection<Long> pids, Duration deadline) throws InterruptedException {
+        long until = System.nanoTime() + deadline.toNanos();
+        while (true) {
+            List<Long> left = pids.stream().filter(Pids::running).toList();
+            if (left.isEmpty() || System.nanoTime() - until > 0) {
+                return left;
+            }
+            Thread.sleep(20);
+        }
+    }
+}
