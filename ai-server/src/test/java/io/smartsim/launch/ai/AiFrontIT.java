@@ -4,9 +4,11 @@ import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * error texts, and plain Redis commands passing through.
  */
 class AiFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static RedisServer redis;
     static AiServer front;
@@ -31,8 +35,10 @@ class AiFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.of(List.of())).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll
@@ -317,6 +323,7 @@ class AiFrontIT {
         }
         try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.of(List.of())).start(); RespClient c = RespClient.connect(second.port())) {
+            leftovers.port(second.port());
             assertThat(((List<?>) c.call("AI.TENSORGET", "t.keep", "META", "BLOB")).get(3)).isEqualTo(List.of(1L));
         }
     }

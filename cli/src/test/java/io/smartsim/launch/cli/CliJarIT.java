@@ -2,8 +2,10 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -17,6 +19,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The shaded jar and the bin/ wrapper as users run them. */
 class CliJarIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Path WRAPPER = Path.of(System.getProperty("smartsim.launch.wrapper",
             "../bin/smartsim-launch"));
 

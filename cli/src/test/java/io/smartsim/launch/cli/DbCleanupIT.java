@@ -1,7 +1,9 @@
 package io.smartsim.launch.cli;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
@@ -22,6 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * before the cluster is healthy; {@code db cleanup} then finds the shards from the manifest and removes them.
  */
 class DbCleanupIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final int BUS = TestServers.BUS;
 
     @TempDir
@@ -38,7 +42,7 @@ class DbCleanupIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(8100, 3);
+        port = leftovers.shardPorts(TestServers.freeBlock(8100, 3), 3);
         ports.addAll(TestServers.withBus(port, 3));
     }
 
@@ -48,15 +52,7 @@ class DbCleanupIT {
             start.destroyForcibly();
             start.waitFor(10, TimeUnit.SECONDS);
         }
-        if (jar == null) {
-            return;
-        }
-        for (long pid : TestServers.leftovers(ports, tmp)) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroyForcibly();
-                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            });
-        }
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     @RepeatedTest(3)

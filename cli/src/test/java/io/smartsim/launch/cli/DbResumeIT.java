@@ -2,9 +2,11 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -22,6 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The shaded jar: {@code db start --checkpoint}, keys written, {@code db stop}, {@code db start --resume}, keys back. */
 class DbResumeIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
 
@@ -35,19 +39,14 @@ class DbResumeIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(16000, 3);
+        port = leftovers.shardPorts(TestServers.freeBlock(16000, 3), 3);
         ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach
     void cleanUp() throws Exception {
         jar.cli("db", "stop", "--exp-dir", exp.toString()); // exit 1 when it is already stopped: fine
-        List<Long> left = TestServers.leftovers(ports, tmp);
-        for (long pid : left) {
-            ProcessHandle.of(pid).ifPresent(h -> h.destroyForcibly());
-        }
-        assertThat(left).as("servers left behind").isEmpty();
-        ports.forEach(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     private JedisCluster client() throws IOException {

@@ -2,9 +2,12 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -36,6 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code ResumeSpecTest}.
  */
 class DbResumeLayoutIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final int KEYS = 2000;
 
     @TempDir
@@ -59,19 +64,14 @@ class DbResumeLayoutIT {
                 + "echo $$ >> '" + wrapperPids + "'\n"
                 + "exec /usr/bin/redis-server \"$@\"\n");
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-        port = TestServers.freeBlock(19000, 6);
+        port = leftovers.shardPorts(TestServers.freeBlock(19000, 6), 6);
         ports.addAll(TestServers.withBus(port, 6));
     }
 
     @AfterEach
     void cleanUp() throws Exception {
         jar.cli("db", "stop", "--exp-dir", exp.toString()); // exit 1 when it is already stopped: fine
-        List<Long> left = TestServers.leftovers(ports, tmp);
-        for (long pid : left) {
-            ProcessHandle.of(pid).ifPresent(h -> h.destroyForcibly());
-        }
-        assertThat(left).as("servers left behind").isEmpty();
-        ports.forEach(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     @Test
@@ -138,10 +138,11 @@ class DbResumeLayoutIT {
                 + "it writes, so resume with --checkpoint every=DURATION (for example every=2s), or leave "
                 + "--checkpoint out (a resume takes it from the record)");
         assertThat(Files.exists(wrapperPids)).as("a refused resume starts nothing").isFalse();
-        assertThat(TestServers.leftovers(ports, tmp)).isEmpty();
+        assertThat(Processes.serversUnder(tmp)).as("servers after the refused resumes").isEmpty();
 
         // Another port and another interval: both given, both taken; the rest (binary, layout) from the record.
         int other = otherBlock();
+        leftovers.shardPorts(other, 3);
         ports.addAll(TestServers.withBus(other, 3));
         JarRunner.Result moved = jar.cli("db", "start", "--resume", "--exp-dir", exp.toString(), "--name", "db",
                 "--port", Integer.toString(other), "--checkpoint", "every=5s");

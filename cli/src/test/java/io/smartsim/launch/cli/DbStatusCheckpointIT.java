@@ -3,9 +3,11 @@ package io.smartsim.launch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.cluster.InfoParser;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -30,6 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * record, 0 B" until {@code db stop}). Compared with what the shards themselves say and with the files' sizes.
  */
 class DbStatusCheckpointIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
 
@@ -43,19 +47,14 @@ class DbStatusCheckpointIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(17000, 3);
+        port = leftovers.shardPorts(TestServers.freeBlock(17000, 3), 3);
         ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach
     void cleanUp() throws Exception {
         jar.cli("db", "stop", "--exp-dir", exp.toString()); // exit 1 when it is already stopped: fine
-        List<Long> left = TestServers.leftovers(ports, tmp);
-        for (long pid : left) {
-            ProcessHandle.of(pid).ifPresent(h -> h.destroyForcibly());
-        }
-        assertThat(left).as("servers left behind").isEmpty();
-        ports.forEach(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     @Test

@@ -3,9 +3,10 @@ package io.smartsim.launch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.testing.LeaseWaits;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -26,6 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stops itself like the others.
  */
 class GuardRestartCliIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
 
@@ -39,29 +42,8 @@ class GuardRestartCliIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(18000, 3);
+        port = leftovers.shardPorts(TestServers.freeBlock(18000, 3), 3);
         ports.addAll(TestServers.withBus(port, 3));
-    }
-
-    @AfterEach
-    void nothingLeft() throws Exception {
-        if (jar == null) {
-            return;
-        }
-        List<ProcessHandle> procs = ours(" db watch ");
-        procs.addAll(ours("lease-guard.sh"));
-        List<String> left = procs.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList();
-        procs.forEach(ProcessHandle::destroyForcibly);
-        List<Long> servers = TestServers.leftovers(ports, tmp);
-        for (long pid : servers) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroyForcibly();
-                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            });
-        }
-        assertThat(left).as("watchdogs and guards left").isEmpty();
-        assertThat(servers).as("redis-server processes left").isEmpty();
-        assertThat(ports).allSatisfy(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
     }
 
     /** Live processes of this test's experiment directory whose command line contains {@code what}. */

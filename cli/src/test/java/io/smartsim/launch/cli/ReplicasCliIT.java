@@ -2,9 +2,10 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -24,6 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The replica is held back from failing over until the test has seen the first state.
  */
 class ReplicasCliIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final int BUS = TestServers.BUS;
 
     @TempDir
@@ -39,24 +42,8 @@ class ReplicasCliIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(21000, 6);
+        port = leftovers.shardPorts(TestServers.freeBlock(21000, 6), 6);
         ports.addAll(TestServers.withBus(port, 6));
-    }
-
-    @AfterEach
-    void nothingLeftBehind() throws Exception {
-        if (jar == null) {
-            return;
-        }
-        List<Long> left = TestServers.leftovers(ports, tmp);
-        for (long pid : left) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroyForcibly();
-                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            });
-        }
-        assertThat(left).as("redis-server processes left behind").isEmpty();
-        assertThat(ports).allSatisfy(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
     }
 
     /**

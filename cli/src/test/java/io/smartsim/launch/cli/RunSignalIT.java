@@ -1,8 +1,12 @@
 package io.smartsim.launch.cli;
 
+
+import io.smartsim.launch.testing.Leftovers;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -23,6 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * children and the orchestrator; {@code --keep-db} leaves the orchestrator, and {@code db env} then prints it.
  */
 class RunSignalIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
 
@@ -33,7 +39,7 @@ class RunSignalIT {
     void setUp() throws IOException {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
         TestServers.assumeRedis();
-        port = freeBlock(3);
+        port = leftovers.shardPorts(freeBlock(3), 3);
         Path model = tmp.resolve("model.sh");
         // Records its own pid and its child's, then waits: only a stop ends it.
         Files.writeString(model, "#!/bin/sh\nsleep 600 &\necho \"$$ $!\" > \"$1\"\nwait\n");

@@ -3,9 +3,10 @@ package io.smartsim.launch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.testing.LeaseWaits;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code db renew}, and the shards stopping themselves once nobody renews.
  */
 class SupervisionCliIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
 
@@ -39,35 +41,8 @@ class SupervisionCliIT {
         TestServers.assumeJarAndRedis();
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
-        port = TestServers.freeBlock(18000, 3);
+        port = leftovers.shardPorts(TestServers.freeBlock(18000, 3), 3);
         ports.addAll(TestServers.withBus(port, 3));
-    }
-
-    @AfterEach
-    void nothingLeft() throws Exception {
-        if (jar == null) {
-            return;
-        }
-        List<ProcessHandle> watchdogs = watchdogs();
-        watchdogs.forEach(ProcessHandle::destroyForcibly);
-        List<Long> servers = TestServers.leftovers(ports, tmp);
-        for (long pid : servers) {
-            ProcessHandle.of(pid).ifPresent(h -> {
-                h.destroyForcibly();
-                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            });
-        }
-        assertThat(watchdogs).as("watchdog processes left").isEmpty();
-        assertThat(servers).as("redis-server processes left").isEmpty();
-        assertThat(ports).allSatisfy(p -> assertThat(TestServers.free(p)).as("port %d free", p).isTrue());
-    }
-
-    /** Live processes of this test's experiment directory that are not redis-server: watchdogs and lease guards. */
-    private List<ProcessHandle> watchdogs() {
-        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
-                .filter(h -> h.info().commandLine().map(c -> c.contains(exp.toString()) && !c.contains("redis-server")
-                        && (c.contains(" db watch ") || c.contains("lease-guard.sh"))).orElse(false))
-                .filter(h -> !zombie(h.pid())).toList();
     }
 
     private static boolean zombie(long pid) {

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -81,27 +80,5 @@ final class TestServers {
         return out.lines().filter(l -> l.contains("redis-server"))
                 .filter(l -> ports.stream().anyMatch(p -> l.contains(":" + p + " ") || l.endsWith(":" + p)))
                 .toList();
-    }
-
-    /** Pids of redis-server processes on {@code ports} whose working directory is under {@code root}: ours only. */
-    static List<Long> leftovers(List<Integer> ports, Path root) throws IOException, InterruptedException {
-        Path real = root.toRealPath();
-        List<Long> pids = new ArrayList<>();
-        for (String line : redisProcessesOn(ports)) {
-            long pid = Long.parseLong(line.strip().split("\\s+", 2)[0]);
-            Optional<Path> cwd = cwd(pid);
-            if (cwd.isPresent() && cwd.get().startsWith(real)) {
-                pids.add(pid);
-            }
-        }
-        return pids;
-    }
-
-    private static Optional<Path> cwd(long pid) {
-        try {
-            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd")));
-        } catch (IOException | UnsupportedOperationException e) {
-            return Optional.empty();
-        }
     }
 }

@@ -7,9 +7,11 @@ import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,14 +27,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The Java client against the front (with the ONNX backend) before a real redis-server. */
 class ClientIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static RedisServer redis;
     static AiServer front;
 
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.discover()).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll
@@ -265,6 +271,8 @@ class ClientIT {
              AiServer lockedFront = new AiServer(
                      AiServerConfig.of("127.0.0.1", RedisServer.freePort(), locked.address()),
                      Backends.discover()).start()) {
+            leftovers.dir(locked.dir()).port(locked.port());
+            leftovers.port(lockedFront.port());
             String ssdb = "127.0.0.1:" + lockedFront.port();
             try (RespClient smartRedisLike = RespClient.connect(lockedFront.port())) {
                 Object r = smartRedisLike.call("AI.TENSORSET", "t", "FLOAT", "1", "BLOB", new byte[4]);

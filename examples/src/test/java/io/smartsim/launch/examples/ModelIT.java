@@ -4,7 +4,9 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -32,6 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * knows only SSDB and SR_DB_TYPE. Needs redis-server on PATH.
  */
 class ModelIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Pattern ROW = Pattern.compile("(\\S+:\\d+)\\s+(\\S+)\\s+(\\d+)");
 
     @TempDir
@@ -39,7 +43,7 @@ class ModelIT {
 
     @Test
     void threeShardClusterSpreadsTenThousandKeysOverEveryShardAndStopsClean() throws Exception {
-        int port = freeBasePort(3, true);
+        int port = leftovers.shardPorts(freeBasePort(3, true), 3);
         List<Integer> ports = List.of(port, port + 1, port + 2);
         try (Experiment exp = Experiment.create("model-it", dir, System.err::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().id("clustered").instancesPerNode(3)
@@ -66,7 +70,7 @@ class ModelIT {
 
     @Test
     void standaloneShardHoldsEveryKey() throws Exception {
-        int port = freeBasePort(1, false);
+        int port = leftovers.shardPorts(freeBasePort(1, false), 1);
         try (Experiment exp = Experiment.create("model-it", dir, System.err::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().id("standalone").port(port).build());
             exp.start(db);
@@ -95,7 +99,7 @@ class ModelIT {
 
     @Test
     void oneShotReturnsTheModelsExitCodeAndLeavesNothingRunning() throws Exception {
-        int port = freeBasePort(3, true);
+        int port = leftovers.shardPorts(freeBasePort(3, true), 3);
         assertThat(OneShot.run(dir, port)).isZero();
         assertThat(redisServersOn(List.of(port, port + 1, port + 2))).isEmpty();
     }

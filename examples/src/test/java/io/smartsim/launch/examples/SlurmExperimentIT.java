@@ -1,9 +1,11 @@
 package io.smartsim.launch.examples;
 
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -24,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * database, also when the model fails. Needs the cli jar and this module's classes, both built before failsafe.
  */
 class SlurmExperimentIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Path HOME = Path.of(System.getProperty("smartsim.launch.home", "..")).toAbsolutePath()
             .normalize();
     private static final Path SCRIPT = HOME.resolve("examples/slurm/experiment.sbatch");
@@ -52,7 +56,7 @@ class SlurmExperimentIT {
             argv.addAll(jobs);
             run(argv, 30);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every node's address.
     }
 
     private static Run run(List<String> argv, long timeoutSeconds) throws IOException, InterruptedException {
@@ -70,6 +74,7 @@ class SlurmExperimentIT {
     /** Submits the script and waits for the job to end ({@code sbatch --wait}); returns its exit and its output. */
     private Run submit(int port, String... extraEnv) throws Exception {
         Path exp = tmp.resolve("exp");
+        leftovers.shardPorts(port, 3);
         StringBuilder export = new StringBuilder("--export=ALL,SMARTSIM_LAUNCH_HOME=" + HOME + ",EXP_DIR=" + exp
                 + ",DB_PORT=" + port);
         for (String e : extraEnv) {

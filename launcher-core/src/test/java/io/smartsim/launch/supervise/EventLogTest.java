@@ -141,36 +141,48 @@ class EventLogTest {
      * Two writer processes (as the watchdog and the CLI), two threads of this one, and a bash loop appending as the
      * lease guards do (no lock), all at once, with a small size so the log rotates dozens of times meanwhile. Enough
      * files are kept that nothing may be dropped: every line must be there exactly once, whole, and each writer's
-     * lines in its own order.
+     * lines in its own order. The writers meet before their first line and again half way ({@link
+     * EventLogWriter#meet}): however slowly a JVM starts, each writes its second half only once all have written
+     * their first, so their lines overlap in the log, which the test checks too.
      */
     @Test
     void concurrentWritersInSeveralProcessesLoseNoLineAndTearNone() throws Exception {
         Path file = dir.resolve(EventLog.FILE);
+        Path sync = Files.createDirectories(dir.resolve("sync"));
         long max = 16 * 1024;
         int keep = 200;
         int perProcess = 1500;
         int perThread = 500;
         int perShell = 300;
+        List<String> tags = List.of("procA", "procB", "threadA", "threadB", "guard");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
         List<Process> procs = new ArrayList<>();
         for (String tag : List.of("procA", "procB")) {
             procs.add(new ProcessBuilder(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", cp,
                     EventLogWriter.class.getName(), file.toString(), Long.toString(max), Integer.toString(keep), tag,
-                    Integer.toString(perProcess)).redirectErrorStream(true)
+                    Integer.toString(perProcess), sync.toString(), String.join(",", tags)).redirectErrorStream(true)
                     .redirectOutput(dir.resolve(tag + ".out").toFile()).start());
         }
-        // The guard's own printf line, in a loop.
-        procs.add(new ProcessBuilder("/bin/bash", "-c", "for ((i = 0; i < " + perShell + "; i++)); do printf "
+        // The guard's own printf line, in a loop, meeting the others as EventLogWriter.meet does (the same files).
+        String meet = "meet() { : > \"$2/guard.$1\"; for ((w = 0; w < " + EventLogWriter.MEET_WAIT_SECONDS * 100
+                + "; w++)); do n=0; for t in " + String.join(" ", tags) + "; do [ -e \"$2/$t.$1\" ] && n=$((n + 1)); "
+                + "done; [ $n -eq " + tags.size() + " ] && return 0; sleep 0.01; done; echo \"guard: no $1\"; "
+                + "exit 3; }; ";
+        procs.add(new ProcessBuilder("/bin/bash", "-c", meet + "meet ready \"$2\"; for ((i = 0; i < " + perShell
+                + "; i++)); do [ $i -eq " + perShell / 2 + " ] && meet half \"$2\"; printf "
                 + "'{\"time\":\"2026-11-25T21:00:00Z\",\"orchestrator\":\"db\",\"type\":\"lease-expired\",\"shard\":2,"
-                + "\"detail\":\"guard:%s\"}\\n' \"$i\" >> \"$1\"; done", "guard", file.toString())
+                + "\"detail\":\"guard:%s\"}\\n' \"$i\" >> \"$1\"; done", "guard", file.toString(), sync.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("guard.out").toFile()).start());
         EventLog here = new EventLog(file, max, keep);
         List<Thread> threads = new ArrayList<>();
+        List<Throwable> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
         for (String tag : List.of("threadA", "threadB")) {
             Thread t = new Thread(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    here.append(new Event(Instant.now(), "db", Event.SHARD_DOWN, Optional.of(0), tag + ":" + i));
+                try {
+                    EventLogWriter.write(here, tag, perThread, sync, tags);
+                } catch (Exception | Error e) {
+                    failed.add(e);
                 }
             });
             threads.add(t);
@@ -178,7 +190,9 @@ class EventLogTest {
         }
         for (Thread t : threads) {
             t.join(120_000);
+            assertThat(t.isAlive()).as("writer thread done within 120 s").isFalse();
         }
+        assertThat(failed).as("writer threads' failures").isEmpty();
         for (Process p : procs) {
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).as(Files.readString(dir.resolve("guard.out"))).isZero();
@@ -212,5 +226,18 @@ class EventLogTest {
         assertThat(byWriter.keySet()).isEqualTo(counts.keySet());
         counts.forEach((tag, n) -> assertThat(byWriter.get(tag)).as("%s: each line once, in its order", tag)
                 .isEqualTo(IntStream.range(0, n).boxed().toList()));
+        // They overlapped: in the log's order, every writer's lines run from before each other's last line to after
+        // each other's first one (the meeting half way makes it so; without it a slow JVM could write alone).
+        Map<String, int[]> span = new HashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            int at = i;
+            span.compute(all.get(i).detail().split(":")[0],
+                    (k, v) -> v == null ? new int[] {at, at} : new int[] {v[0], at});
+        }
+        for (String a : tags) {
+            for (String b : tags) {
+                assertThat(span.get(a)[0]).as("%s's first line before %s's last", a, b).isLessThan(span.get(b)[1]);
+            }
+        }
     }
 }

@@ -9,9 +9,10 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -32,21 +33,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Auth by default, against real redis-server processes: who gets in, where the secret lives, who can read it. */
 class AuthIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
+        int base = leftovers.freeBase(count);
         usedPorts.addAll(Processes.range(base, count));
         return base;
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
     }
 
     private static String perms(Path p) throws Exception {

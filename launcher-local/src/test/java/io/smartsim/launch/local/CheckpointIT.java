@@ -15,9 +15,10 @@ import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -42,24 +43,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * allocation (every shard SIGKILLed), brought back key for key into a cluster that {@code redis-cli} accepts.
  */
 class CheckpointIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
-        usedPorts.addAll(Processes.range(base, count));
-        return base;
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
-        for (int p : usedPorts) {
-            assertThat(Processes.free("127.0.0.1", p)).as("port %d free", p).isTrue();
-        }
+        return leftovers.freeBase(count);
     }
 
     private static OrchestratorSpec spec(int base, int shards, Checkpoint checkpoint) {

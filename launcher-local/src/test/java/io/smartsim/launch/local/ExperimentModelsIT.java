@@ -12,11 +12,12 @@ import io.smartsim.launch.entity.EntitySummary;
 import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.entity.Strategy;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisCluster;
@@ -35,13 +36,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Models and ensembles after a real orchestrator: ordering, SSDB, statuses, stop, and nothing left behind. */
 class ExperimentModelsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private Path writer;
     private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
+        int base = leftovers.freeBase(count);
         usedPorts.addAll(Processes.range(base, count));
         return base;
     }
@@ -51,13 +54,6 @@ class ExperimentModelsIT {
         writer = dir.resolve("writer.sh");
         Files.copy(Path.of("src/test/resources/writer.sh"), writer);
         Files.setPosixFilePermissions(writer, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
     }
 
     @Test

@@ -8,15 +8,14 @@ import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.testing.LeaseWaits;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,18 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the shard once the lease is no longer renewed.
  */
 class LeaseGuardRestartIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<Processes.Proc> left = Processes.leftBehind(dir);
-        assertThat(left).as("processes left behind").isEmpty();
-        for (int p : usedPorts) {
-            assertThat(Processes.free("127.0.0.1", p)).as("port %d free", p).isTrue();
-        }
-    }
 
     private static Optional<ProcessHandle> live(long pid) {
         return ProcessHandle.of(pid).filter(h -> h.isAlive() && !LocalLauncher.exited(h.pid()));
@@ -51,8 +42,7 @@ class LeaseGuardRestartIT {
 
     @Test
     void aKilledGuardIsStartedAgainAndStillEndsItsShardOnceTheLeaseIsNotRenewed() throws Exception {
-        int base = Processes.freeBase(3);
-        usedPorts.addAll(Processes.range(base, 3));
+        int base = leftovers.freeBase(3);
         Duration lease = Duration.ofSeconds(6);
         List<LaunchedShard> shards;
         long restartedGuard;

@@ -17,9 +17,10 @@ import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -44,24 +45,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The foundation end to end, against real redis-server processes. */
 class LocalOrchestratorIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
+        int base = leftovers.freeBase(count);
         usedPorts.addAll(Processes.range(base, count));
         return base;
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("server processes left behind").isEmpty();
-        for (int p : usedPorts) {
-            assertThat(Processes.free("127.0.0.1", p)).as("port %d free", p).isTrue();
-        }
     }
 
     /** A client config that logs in as the orchestrator's user. */

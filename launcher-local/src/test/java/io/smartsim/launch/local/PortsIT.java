@@ -6,15 +6,14 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -23,21 +22,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code --port auto} against real ports: busy ones are skipped, the choice is recorded, two never collide. */
 class PortsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
-    }
 
     @Test
     void autoSkipsABusyShardPortAndABusyBusPortAndRecordsWhatItChose() throws Exception {
-        int base = Processes.freeBase(12);
-        usedPorts.addAll(Processes.range(base, 12));
+        int base = leftovers.freeBase(12);
         try (ServerSocket shardPort = new ServerSocket(); ServerSocket busPort = new ServerSocket()) {
             shardPort.bind(new InetSocketAddress("127.0.0.1", base + 1));
             busPort.bind(new InetSocketAddress("127.0.0.1", base + 3 + OrchestratorSpec.BUS_PORT_OFFSET));
@@ -60,8 +52,7 @@ class PortsIT {
 
     @Test
     void twoAutoOrchestratorsOfOneExperimentGetDisjointPorts() {
-        int base = Processes.freeBase(8);
-        usedPorts.addAll(Processes.range(base, 8));
+        int base = leftovers.freeBase(8);
         try (Experiment exp = Experiment.create("two", dir)) {
             Orchestrator a = exp.createOrchestrator(OrchestratorSpec.builder().id("a").instancesPerNode(3).port(base)
                     .autoPort(true).build());

@@ -8,17 +8,18 @@ import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Replicas and failover, and health under faults (kill -9, SIGSTOP), against real redis-server processes. */
 class ReplicasIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final int KEYS = 3000;
     @TempDir
     Path dir;
@@ -37,21 +40,14 @@ class ReplicasIT {
     private final List<Long> stopped = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
+        int base = leftovers.freeBase(count);
         usedPorts.addAll(Processes.range(base, count));
         return base;
     }
 
     @AfterEach
-    void nothingLeftBehind() {
-        stopped.forEach(pid -> signal("CONT", pid)); // a stopped process cannot exit until continued
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("server processes left behind").isEmpty();
-        for (int p : usedPorts) {
-            assertThat(Processes.free("127.0.0.1", p)).as("port %d free", p).isTrue();
-            assertThat(Processes.free("127.0.0.1", p + 10000)).as("bus port %d free", p + 10000).isTrue();
-        }
+    void continueStoppedShards() {
+        stopped.forEach(pid -> signal("CONT", pid)); // a stopped process cannot exit until continued (before the check)
     }
 
     private static void signal(String sig, long pid) {
@@ -166,11 +162,7 @@ class ReplicasIT {
         try (Experiment exp = Experiment.create("demo", dir)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().instancesPerNode(3).replicas(1)
                     .port(base).autoPort(true).tls(true).build());
-            db.plan().shards().forEach(s -> {
-                if (!usedPorts.contains(s.port())) {
-                    usedPorts.add(s.port());
-                }
-            });
+            db.plan().shards().forEach(s -> leftovers.shardPorts(s.port(), 1)); // what auto chose
             assertThat(db.plan().shards()).extracting(ShardPlan::port).doesNotHaveDuplicates().hasSize(6);
             exp.start(db);
             HealthReport h = db.health();

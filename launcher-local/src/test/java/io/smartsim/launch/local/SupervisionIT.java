@@ -13,9 +13,9 @@ import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.RestartBudget;
 import io.smartsim.launch.testing.LeaseWaits;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,34 +37,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Issue 7 items 2 and 5 against real redis-server processes: restart on failure, its budget, and the lease. */
 class SupervisionIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
-        usedPorts.addAll(Processes.range(base, count));
-        return base;
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        List<ProcessHandle> guards = guards();
-        guards.forEach(ProcessHandle::destroyForcibly);
-        assertThat(left).as("server processes left behind").isEmpty();
-        assertThat(guards).as("lease guards left behind").isEmpty();
-        for (int p : usedPorts) {
-            assertThat(Processes.free("127.0.0.1", p)).as("port %d free", p).isTrue();
-        }
-    }
-
-    /** Lease guards of this test's experiment directory that still run. */
-    private List<ProcessHandle> guards() {
-        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(h -> !LocalLauncher.exited(h.pid()))
-                .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(dir.toString()))
-                        .orElse(false)).toList();
+        return leftovers.freeBase(count);
     }
 
     private static List<Event> awaitEvents(Experiment exp, String id, Predicate<List<Event>> done, Duration limit)

@@ -8,9 +8,10 @@ import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -19,6 +20,7 @@ import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.exceptions.JedisException;
 
+import javax.net.ssl.SSLSocket;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -39,39 +41,53 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@code --tls} against real redis-server processes: TLS clients with the CA get in, plain-text ones do not. */
 class TlsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private final List<Integer> usedPorts = new ArrayList<>();
 
     private int ports(int count) {
-        int base = Processes.freeBase(count);
+        int base = leftovers.freeBase(count);
         usedPorts.addAll(Processes.range(base, count));
         return base;
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
     }
 
     private static String perms(Path p) throws Exception {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
-    /** A plain-text PING: the reply's first bytes, or "" when the server closes the connection or says nothing. */
-    private static String plainPing(int port) throws Exception {
+    /** What a TLS server does with plain text: closes the connection, resets it, or sends a TLS alert record. */
+    private static final Set<String> REFUSALS = Set.of("closed", "reset", "TLS alert");
+
+    /**
+     * A plain-text PING to a port that must speak TLS: first a TLS handshake with the orchestrator's CA must succeed
+     * there (so something listens and it is TLS), then the plain PING must meet a refusal ({@link #REFUSALS}), never
+     * a Redis reply. A refused connection or a silent server is not "no plain answer": it fails, naming what happened.
+     */
+    private static String plainPing(int port, Tls tls) throws Exception {
+        try (SSLSocket s = (SSLSocket) tls.socketFactory().createSocket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(5000);
+            s.startHandshake(); // throws unless a TLS server with a certificate of this CA answers
+        } catch (java.net.ConnectException e) {
+            throw new AssertionError("nothing listens on 127.0.0.1:" + port + " (" + e.getMessage() + ")", e);
+        }
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            s.setSoTimeout(1000);
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(5000);
             s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
             InputStream in = s.getInputStream();
             byte[] buf = new byte[64];
             int n = in.read(buf);
-            return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.ISO_8859_1);
-        } catch (java.net.SocketException | java.net.SocketTimeoutException refusedOrReset) {
-            return "";
+            return n < 0 ? "closed" : buf[0] == 0x15 ? "TLS alert" : new String(buf, 0, n, StandardCharsets.ISO_8859_1);
+        } catch (java.net.SocketTimeoutException e) {
+            throw new AssertionError("127.0.0.1:" + port + " neither answered nor refused a plain PING in 5 s", e);
+        } catch (java.net.SocketException e) {
+            if (e instanceof java.net.ConnectException) {
+                throw new AssertionError("127.0.0.1:" + port + " refused the plain connection", e);
+            }
+            return "reset";
         }
     }
 
@@ -136,9 +152,9 @@ class TlsIT {
                         plain.ping();
                     }
                 }).as("plain client on %d", p).isInstanceOf(JedisException.class);
-                assertThat(plainPing(port)).as("plain PING on %d", port).doesNotStartWith("+").doesNotStartWith("-");
-                assertThat(plainPing(port + OrchestratorSpec.BUS_PORT_OFFSET)).as("plain PING on the bus")
-                        .doesNotStartWith("+").doesNotStartWith("-");
+                assertThat(plainPing(port, tls)).as("plain PING on %d", port).isIn(REFUSALS);
+                assertThat(plainPing(port + OrchestratorSpec.BUS_PORT_OFFSET, tls)).as("plain PING on the bus")
+                        .isIn(REFUSALS);
                 assertThat(Ping.pong("127.0.0.1", port, 1000, Access.of(Optional.of(c)))).as("plain PING + AUTH")
                         .isFalse();
                 assertThat(Ping.pong("127.0.0.1", port, 1000, access)).as("TLS PING + AUTH").isTrue();
@@ -188,7 +204,10 @@ class TlsIT {
                 assertThat(j.set("k", "v")).isEqualTo("OK");
                 assertThat(j.get("k")).isEqualTo("v");
             }
-            assertThat(plainPing(port)).doesNotStartWith("+");
+            assertThat(plainPing(port, tls)).isIn(REFUSALS);
+            int unused = leftovers.freeBase(1);
+            assertThatThrownBy(() -> plainPing(unused, tls)).as("a port nothing listens on is no refusal")
+                    .hasMessageContaining("nothing listens on 127.0.0.1:" + unused);
             assertThat(Ping.pong("127.0.0.1", port, 1000)).isFalse();
             assertThat(Ping.pong("127.0.0.1", port, 1000, db.plan().access())).isTrue();
             exp.stop(db);

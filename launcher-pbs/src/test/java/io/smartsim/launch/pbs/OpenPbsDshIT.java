@@ -4,12 +4,13 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.testing.DataChecks;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(300)
 class OpenPbsDshIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every node's address
     private static final List<String> NODE_ADDRESSES = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
     /** Hand-picked for the batch job (its nodes are only known inside it, so no free base can be asked for). */
     private static final int BATCH_PORT = 13800;
@@ -46,7 +49,6 @@ class OpenPbsDshIT {
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeAll
     static void frontEnd() {
@@ -58,8 +60,7 @@ class OpenPbsDshIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), PbsTestJobs.CMD);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
-        DataChecks.portsFree(ports);
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every node's address.
     }
 
     /** The stand-in pbsdsh in a directory of its own, to go first on PATH. */
@@ -122,8 +123,7 @@ class OpenPbsDshIT {
     @Test
     void portAutoInsideAnOpenPbsJobMovesTheBaseOnEveryNodeAndKeepsTheJobOutputClean() throws Exception {
         Map<String, String> env = insideHolder();
-        int base = Processes.freeBase(4);
-        ports.addAll(Processes.range(base, 4));
+        int base = leftovers.freeBase(4);
         Started s;
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress("127.0.1.3", base + 1)); // on n3's address
@@ -151,8 +151,7 @@ class OpenPbsDshIT {
     @Test
     void aFixedPortHeldOnANodeOfAnOpenPbsJobIsRefusedBeforeAnyShardStarts() throws Exception {
         Map<String, String> env = insideHolder();
-        int base = Processes.freeBase(2);
-        ports.addAll(Processes.range(base, 2));
+        int base = leftovers.freeBase(2);
         int bus = base + OrchestratorSpec.BUS_PORT_OFFSET;
         Started s;
         try (ServerSocket held = new ServerSocket()) {
@@ -182,7 +181,7 @@ class OpenPbsDshIT {
      */
     @Test
     void aKilledMasterInABatchJobIsGoneAndTheOrchestratorDegradedButServing() throws Exception {
-        ports.addAll(List.of(BATCH_PORT, BATCH_PORT + 1));
+        leftovers.shardPorts(BATCH_PORT, 2);
         Started s = start(Map.of(), "nodes=3", "perNode=1", "replicas=1", "port=" + BATCH_PORT, "batch=true");
         String job = s.output().lines().filter(l -> l.startsWith("progress: submitted batch job "))
                 .map(l -> l.split(" ")[4]).findFirst().orElse(null);

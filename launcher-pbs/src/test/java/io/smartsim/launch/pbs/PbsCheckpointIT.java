@@ -9,10 +9,12 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.DataChecks;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -37,10 +39,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsCheckpointIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> ports = new ArrayList<>();
     private final List<String> progress = new CopyOnWriteArrayList<>();
 
     @BeforeAll
@@ -55,8 +58,7 @@ class PbsCheckpointIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
-        DataChecks.portsFree(ports);
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     private Experiment experiment() {
@@ -85,7 +87,7 @@ class PbsCheckpointIT {
     void inAnExistingJobStopAndResumeThenSigkillAndResumeBringEveryKeyBack() throws Exception {
         String job = PbsTestJobs.holder(tmp, jobs::add);
         int port = 13300;
-        ports.add(port);
+        leftovers.shardPorts(port, 1);
         OrchestratorSpec spec = PbsTestJobs.inJob(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1)
                 .port(port).checkpoint(Checkpoint.every(Duration.ofSeconds(1))), job).build();
         try (Experiment exp = experiment()) {
@@ -139,7 +141,7 @@ class PbsCheckpointIT {
 
     /** 3 nodes x 1 shard with {@code --checkpoint aof} as a batch job over ssh, on {@code port}. */
     private OrchestratorSpec aofBatch(int port) {
-        ports.add(port);
+        leftovers.shardPorts(port, 1);
         return PbsTestJobs.batch(OrchestratorSpec.builder().id("db").nodes(3).instancesPerNode(1).port(port)
                 .checkpoint(Checkpoint.aof())).build();
     }

@@ -6,11 +6,12 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import io.smartsim.launch.spi.LaunchedShard;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import io.smartsim.launch.security.Credentials;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -45,6 +46,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsLauncherIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
@@ -70,8 +73,7 @@ class PbsLauncherIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
-        // Whatever the test did, nothing of this test's experiment may keep running.
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: whatever the test did, nothing of this test's experiment may keep running.
     }
 
     private static CommandResult sh(String... argv) {
@@ -120,7 +122,8 @@ class PbsLauncherIT {
         String id;
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(2).port(22380).startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                    .instancesPerNode(2).port(leftovers.shardPorts(22380, 2))
+                    .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                     .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
@@ -152,7 +155,7 @@ class PbsLauncherIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(22480).launcherOption("alloc", id)
+                    .instancesPerNode(1).port(leftovers.shardPorts(22480, 1)).launcherOption("alloc", id)
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
             exp.start(db);
@@ -190,7 +193,7 @@ class PbsLauncherIT {
         String id = PbsTestJobs.holder(tmp, jobs::add);
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(22780).launcherOption("alloc", id)
+                    .instancesPerNode(1).port(leftovers.shardPorts(22780, 1)).launcherOption("alloc", id)
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
             assertThat(sh("qdel", id).exitCode()).isZero();
@@ -205,7 +208,8 @@ class PbsLauncherIT {
     @Test
     void aBadQueueShowsTheSchedulersOwnWords() {
         try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").port(22580)
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs")
+                    .port(leftovers.shardPorts(22580, 1))
                     .launcherOption("batch", "true").launcherOption("queue", "nope")
                     .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
@@ -217,7 +221,8 @@ class PbsLauncherIT {
     @Test
     void aShardThatCannotStartDeletesTheJob() {
         try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3).port(22680)
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
+                    .port(leftovers.shardPorts(22680, 1))
                     .serverBinary(Path.of("/nonexistent/redis-server")).startupTimeout(Duration.ofSeconds(20))
                     .launcherOption("batch", "true").launcherOption("runCommand", "ssh")
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());

@@ -9,11 +9,12 @@ import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
@@ -41,6 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsModelsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
@@ -80,7 +83,7 @@ class PbsModelsIT {
             assertThat(PbsParsers.qstatText(SH.run(PbsCommands.qstat(Dialect.TORQUE, jobs), CMD).stdout()))
                     .as("jobs of this test still queued or running").allMatch(PbsParsers.Job::finished);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     private Experiment experiment() {
@@ -93,7 +96,8 @@ class PbsModelsIT {
 
     private Orchestrator threeNodes(Experiment exp, int port) {
         return exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1)
-                .port(port).startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                .port(leftovers.shardPorts(port, 1))
+                .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                 .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
     }

@@ -9,10 +9,12 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
@@ -34,17 +36,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsPortsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
     private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
             "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
-    private static final List<String> NODE_ADDRESSES = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
 
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     @BeforeAll
     static void pbsFrontEndIsHere() {
@@ -57,14 +59,7 @@ class PbsPortsIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
-        for (int p : usedPorts) {
-            for (String a : NODE_ADDRESSES) {
-                assertThat(Processes.free(a, p)).as("%s:%d free afterwards", a, p).isTrue();
-                assertThat(Processes.free(a, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", a,
-                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
-            }
-        }
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every node's address.
     }
 
     private static PbsParsers.Job job(String id) {
@@ -80,8 +75,7 @@ class PbsPortsIT {
     @Test
     void aPortHeldOnOneNodeMovesTheBaseOnEveryNodeOfTheJob() throws Exception {
         String id = holder();
-        int base = Processes.freeBase(4);
-        usedPorts.addAll(Processes.range(base, 4));
+        int base = leftovers.freeBase(4);
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress("127.0.1.3", base + 1)); // n3's address
             try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"))) {
@@ -113,8 +107,7 @@ class PbsPortsIT {
     @Test
     void aFixedPortInUseOnANodeIsRefusedBeforeAnyShardStartsNamingTheNodeAndItsHolder() throws Exception {
         String id = holder();
-        int base = Processes.freeBase(2);
-        usedPorts.addAll(Processes.range(base, 2));
+        int base = leftovers.freeBase(2);
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress("127.0.1.3", base + OrchestratorSpec.BUS_PORT_OFFSET)); // a bus port
             try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"))) {
@@ -141,8 +134,7 @@ class PbsPortsIT {
      */
     @Test
     void aFixedPortInUseInABatchJobFailsOnItsNodeNamingTheHolderAndTheJobIsDeleted() throws Exception {
-        int base = Processes.freeBase(2);
-        usedPorts.addAll(Processes.range(base, 2));
+        int base = leftovers.freeBase(2);
         int bus = base + OrchestratorSpec.BUS_PORT_OFFSET;
         List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (ServerSocket held = new ServerSocket()) {

@@ -5,10 +5,12 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.testing.DataChecks;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -28,10 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsReplicasIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeAll
     static void frontEnd() {
@@ -43,8 +46,7 @@ class PbsReplicasIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), PbsTestJobs.CMD);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
-        DataChecks.portsFree(ports);
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 
     private Experiment experiment() {
@@ -66,7 +68,7 @@ class PbsReplicasIT {
     void threeMastersWithOneReplicaEachInAnExistingJobPutEveryReplicaOnAnotherNode() throws Exception {
         String job = PbsTestJobs.holder(tmp, jobs::add);
         int port = 13100;
-        ports.addAll(List.of(port, port + 1));
+        leftovers.shardPorts(port, 2);
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(PbsTestJobs.inJob(OrchestratorSpec.builder().nodes(3)
@@ -88,7 +90,7 @@ class PbsReplicasIT {
     @Test
     void threeMastersWithOneReplicaEachAsABatchJob() throws Exception {
         int port = 13200;
-        ports.addAll(List.of(port, port + 1));
+        leftovers.shardPorts(port, 2);
         long t0 = System.nanoTime();
         String id;
         try (Experiment exp = experiment()) {

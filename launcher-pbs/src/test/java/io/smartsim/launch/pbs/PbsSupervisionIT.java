@@ -13,10 +13,12 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.LeaseWaits;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -38,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsSupervisionIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
@@ -59,8 +63,7 @@ class PbsSupervisionIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
-        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: shards by working dir, lease guards by their arguments, ports on every address.
     }
 
     private List<String> ofThisTest(String what) {
@@ -79,7 +82,8 @@ class PbsSupervisionIT {
     }
 
     private OrchestratorSpec.Builder spec(String job, int port) {
-        return OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1).port(port)
+        return OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1)
+                .port(leftovers.shardPorts(port, 1))
                 .launcherOption("alloc", job).launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString());
     }
@@ -148,7 +152,8 @@ class PbsSupervisionIT {
         Instant lastRenewal;
         try (Experiment exp = Experiment.create("pbs-lease-batch", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(14800).startupTimeout(Duration.ofSeconds(150)).lease(lease)
+                    .instancesPerNode(1).port(leftovers.shardPorts(14800, 1))
+                    .startupTimeout(Duration.ofSeconds(150)).lease(lease)
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
                     .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);

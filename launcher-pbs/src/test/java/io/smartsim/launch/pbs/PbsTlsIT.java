@@ -9,14 +9,15 @@ import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
 class PbsTlsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
@@ -57,9 +60,7 @@ class PbsTlsIT {
         if (!jobs.isEmpty()) {
             SH.run(PbsCommands.qdel(jobs), CMD);
         }
-        List<String> left = redisOf(tmp);
-        Processes.killServersOn(PORTS); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+        // Then the Leftovers check: by working directory, and the ports (with bus and --ai ports) on every address.
     }
 
     /**
@@ -95,7 +96,7 @@ class PbsTlsIT {
         String id = PbsTestJobs.holder(tmp, jobs::add);
         try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(14500).tls(true).launcherOption("alloc", id)
+                    .instancesPerNode(1).port(leftovers.shardPorts(14500, 1)).tls(true).launcherOption("alloc", id)
                     .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);
             assertThat(db.addresses()).containsExactly("127.0.1.1:14500", "127.0.1.2:14500", "127.0.1.3:14500");
@@ -123,7 +124,8 @@ class PbsTlsIT {
         String id;
         try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(14600).tls(true).startupTimeout(Duration.ofSeconds(150))
+                    .instancesPerNode(1).port(leftovers.shardPorts(14600, 1))
+                    .tls(true).startupTimeout(Duration.ofSeconds(150))
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
                     .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
             exp.start(db);

@@ -8,10 +8,12 @@ import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import io.smartsim.launch.security.Credentials;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -36,6 +38,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Each shard on its own node uses the same port: the nodes have different addresses.
  */
 class SlurmLauncherIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
@@ -54,8 +58,7 @@ class SlurmLauncherIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        // Whatever the test did, nothing of this test's experiment may keep running.
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: whatever the test did, nothing of this test's experiment may keep running.
     }
 
     private static CommandResult sh(String... argv) {
@@ -114,7 +117,7 @@ class SlurmLauncherIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(21380).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(21380, 1)).launcherOption("alloc", job).build());
             assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
             exp.start(db);
             System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
@@ -136,7 +139,7 @@ class SlurmLauncherIT {
         String job = holder();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(21480).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(21480, 1)).launcherOption("alloc", job).build());
             exp.start(db);
             String victim = SlurmLauncher.stepIds(db.shards()).get(1);
             assertThat(sh("scancel", victim).ok()).isTrue();
@@ -160,7 +163,7 @@ class SlurmLauncherIT {
         String job;
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(2).port(21580).launcherOption("batch", "true").build());
+                    .instancesPerNode(2).port(leftovers.shardPorts(21580, 2)).launcherOption("batch", "true").build());
             exp.start(db);
             System.out.printf("batch 3x2 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
             job = db.shards().get(0).handle().get("jobId");
@@ -181,7 +184,8 @@ class SlurmLauncherIT {
     void oneStandaloneShardAsABatchJobWithOptions() throws Exception {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").port(21680)
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm")
+                    .port(leftovers.shardPorts(21680, 1))
                     .launcherOption("batch", "true").launcherOption("partition", "debug")
                     .launcherOption("time", "00:10:00").build());
             exp.start(db);
@@ -199,7 +203,8 @@ class SlurmLauncherIT {
     @Test
     void aBadPartitionShowsSbatchsOwnWords() {
         try (Experiment exp = experiment()) {
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").port(21780)
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm")
+                    .port(leftovers.shardPorts(21780, 1))
                     .launcherOption("batch", "true").launcherOption("partition", "nope").build());
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
                     .hasMessageContaining("sbatch rejected").hasMessageContaining("invalid partition specified: nope");
@@ -210,7 +215,8 @@ class SlurmLauncherIT {
     void aJobPendingPastTheDeadlineIsCancelledAndTheReasonGiven() {
         try (Experiment exp = experiment()) {
             // 4 nodes on a 3-node partition: accepted, then pending for PartitionNodeLimit forever.
-            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(4).port(21880)
+            Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(4)
+                    .port(leftovers.shardPorts(21880, 1))
                     .startupTimeout(Duration.ofSeconds(3)).launcherOption("batch", "true").build());
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ReadinessTimeoutException.class)
                     .hasMessageContaining("was cancelled").hasMessageContaining("pending reason: PartitionNodeLimit");

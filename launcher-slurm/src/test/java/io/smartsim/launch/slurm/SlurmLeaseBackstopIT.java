@@ -11,9 +11,11 @@ import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.testing.LeaseWaits;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -32,6 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * of 3 s instead of 75 s and a controller that is gone (it renews nothing).
  */
 class SlurmLeaseBackstopIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
@@ -49,9 +53,7 @@ class SlurmLeaseBackstopIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        assertThat(io.smartsim.launch.testing.Processes.leftBehind(tmp)).as("processes of this test left behind")
-                .isEmpty();
-        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
+        // Then the Leftovers check: shards and lease guards (their command line names this test's directory).
     }
 
     private List<String> ofThisTest(String what) {
@@ -67,7 +69,8 @@ class SlurmLeaseBackstopIT {
         LaunchPlan plan;
         try (Experiment exp = Experiment.create("slurm-backstop", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(13900).launcherOption("alloc", job).lease(lease).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(13900, 1))
+                    .launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             shards = db.shards();
             plan = db.plan();

@@ -13,11 +13,12 @@ import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.entity.Strategy;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code SSDB}, the same model as its own batch job, ensemble members as steps, exit codes, and stop.
  */
 class SlurmModelsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
@@ -70,8 +73,8 @@ class SlurmModelsIT {
             SH.run(SlurmCommands.scancel(mine), CMD);
         }
         assertThat(batchJobsOf(tmp)).as("batch jobs of this test left in the queue").isEmpty();
-        // redis-server, srun and model processes alike: by working dir or a path of this test in the command line.
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
+        // Then the Leftovers check: redis-server, srun and model processes alike, by working dir or a path of this
+        // test in the command line; the shard ports on every node's address.
     }
 
     /** Jobs whose working directory is under this test's directory (the model batch jobs), still queued or running. */
@@ -106,7 +109,7 @@ class SlurmModelsIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(21480).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(21480, 1)).launcherOption("alloc", job).build());
             Model step = exp.createModel(ModelSpec.builder("stepwriter", writer.toString()).launcher("slurm")
                     .env("KEY", "from-step").env("VALUE", "42")
                     .run(RunSettings.builder().alloc(job).build()).build());

@@ -9,10 +9,12 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
@@ -31,14 +33,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * listening sockets, so a port this test holds on n2's address, or a bus port on n3's, moves the base on every node.
  */
 class SlurmPortsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final List<String> NODE_ADDRESSES = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
 
     @TempDir
     Path tmp;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     @BeforeAll
     static void slurmIsHere() {
@@ -50,14 +52,7 @@ class SlurmPortsIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        assertThat(Processes.leftBehind(tmp)).as("processes of this test left behind").isEmpty();
-        for (int p : usedPorts) {
-            for (String a : NODE_ADDRESSES) {
-                assertThat(Processes.free(a, p)).as("%s:%d free afterwards", a, p).isTrue();
-                assertThat(Processes.free(a, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", a,
-                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
-            }
-        }
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every node's address.
     }
 
     private static List<String> steps(String job) {
@@ -68,8 +63,7 @@ class SlurmPortsIT {
     @Test
     void aPortHeldOnOneNodeAndABusPortOnAnotherMoveTheBaseOnEveryNode() throws Exception {
         String job = HolderJobs.hold3("slurm-ports-holder", jobs::add);
-        int base = Processes.freeBase(4);
-        usedPorts.addAll(Processes.range(base, 4));
+        int base = leftovers.freeBase(4);
         try (ServerSocket shardPort = new ServerSocket(); ServerSocket busPort = new ServerSocket()) {
             shardPort.bind(new InetSocketAddress("127.0.1.2", base)); // n2's address
             busPort.bind(new InetSocketAddress("127.0.1.3", base + 1 + OrchestratorSpec.BUS_PORT_OFFSET)); // n3's
@@ -101,8 +95,7 @@ class SlurmPortsIT {
     @Test
     void aFixedPortInUseOnANodeIsRefusedBeforeAnyStepStartsNamingTheNodeAndItsHolder() throws Exception {
         String job = HolderJobs.hold3("slurm-ports-holder", jobs::add);
-        int base = Processes.freeBase(2);
-        usedPorts.addAll(Processes.range(base, 2));
+        int base = leftovers.freeBase(2);
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress("127.0.1.2", base)); // n2's shard port, held by this JVM
             try (Experiment exp = Experiment.create("slurm-ports", tmp.resolve("exp"))) {
@@ -128,8 +121,7 @@ class SlurmPortsIT {
      */
     @Test
     void aFixedPortInUseInABatchJobFailsOnItsNodeNamingTheHolderAndTheJobIsCancelled() throws Exception {
-        int base = Processes.freeBase(2);
-        usedPorts.addAll(Processes.range(base, 2));
+        int base = leftovers.freeBase(2);
         List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress("127.0.1.2", base)); // n2's shard port, held by this JVM

@@ -10,9 +10,11 @@ import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.LeaseWaits;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,6 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code --lease} on the Slurm testbed: each step's wrapper starts a lease guard that ends the step once nobody renews. */
 class SlurmSupervisionIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
@@ -44,10 +48,7 @@ class SlurmSupervisionIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        // By working directory: Redis retitles itself, so its command line no longer names this test's directory.
-        assertThat(io.smartsim.launch.testing.Processes.leftBehind(tmp)).as("processes of this test left behind")
-                .isEmpty();
-        assertThat(ofThisTest("lease-guard")).as("lease guards of this test left behind").isEmpty();
+        // Then the Leftovers check: by working directory (Redis retitles itself), lease guards by their arguments.
     }
 
     private List<String> ofThisTest(String what) {
@@ -68,7 +69,8 @@ class SlurmSupervisionIT {
         Lease leaseFile;
         try (Experiment exp = Experiment.create("slurm-lease", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(14900).launcherOption("alloc", job).lease(lease).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(14900, 1))
+                    .launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             shards = db.shards();
             leaseFile = Lease.in(db.plan().dir());
@@ -140,7 +142,7 @@ class SlurmSupervisionIT {
         String job = holder;
         try (Experiment exp = Experiment.create("slurm-restart", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(port).launcherOption(option, value)
+                    .instancesPerNode(1).port(leftovers.shardPorts(port, 1)).launcherOption(option, value)
                     .restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build());
             exp.start(db);
             if (job == null) {

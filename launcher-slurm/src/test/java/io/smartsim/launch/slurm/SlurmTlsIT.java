@@ -6,11 +6,13 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -29,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * process) leaving no step, job or redis-server.
  */
 class SlurmTlsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
 
@@ -49,9 +53,7 @@ class SlurmTlsIT {
         if (!jobs.isEmpty()) {
             SH.run(SlurmCommands.scancel(jobs), CMD);
         }
-        List<String> left = redisOf(tmp);
-        Processes.killServersOn(PORTS); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+        // Then the Leftovers check: by working directory, and the ports (with bus and --ai ports) on every address.
     }
 
     /**
@@ -90,7 +92,8 @@ class SlurmTlsIT {
         String job = HolderJobs.hold3("slurm-tls-holder", jobs::add);
         try (Experiment exp = Experiment.create("slurm-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(14100).tls(true).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(14100, 1))
+                    .tls(true).launcherOption("alloc", job).build());
             exp.start(db);
             assertThat(db.addresses()).containsExactly("127.0.1.1:14100", "127.0.1.2:14100", "127.0.1.3:14100");
             // The certificate names the nodes and what this machine resolves them to: where they bound.
@@ -107,7 +110,8 @@ class SlurmTlsIT {
         String job;
         try (Experiment exp = Experiment.create("slurm-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(14200).tls(true).launcherOption("batch", "true").build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(14200, 1))
+                    .tls(true).launcherOption("batch", "true").build());
             exp.start(db);
             job = db.shards().get(0).handle().get("jobId");
             jobs.add(job);

@@ -10,11 +10,13 @@ import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.testing.DataChecks;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -33,6 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * looked at. Ports 13600-13799 (bus ports below the ephemeral range).
  */
 class RemoteSlurmResumeIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final String LOGIN = "recording://127.0.0.1";
@@ -40,7 +44,6 @@ class RemoteSlurmResumeIT {
     @TempDir
     Path dir;
     private final List<String> jobs = new ArrayList<>();
-    private final List<Integer> ports = new ArrayList<>();
     private final List<String> progress = new CopyOnWriteArrayList<>();
 
     @BeforeAll
@@ -60,10 +63,8 @@ class RemoteSlurmResumeIT {
         if (!jobs.isEmpty()) {
             SH.run(List.of("scancel", String.join(",", jobs)), CMD);
         }
-        List<Processes.Proc> afterScancel = Processes.leftBehind(dir);
         assertThat(left).as("redis-server processes of this test left behind").isEmpty();
-        assertThat(afterScancel).as("processes of this test still there after scancel").isEmpty();
-        DataChecks.portsFree(ports);
+        // Then the Leftovers check: anything of this test still there after scancel, ports on every address.
     }
 
     private static OrchestratorSpec.Builder spec(int port, Checkpoint cp) {
@@ -104,7 +105,7 @@ class RemoteSlurmResumeIT {
     @Test
     void aBatchJobsDataIsSavedAtStopAndResumedInANewBatchJobThroughTheLoginNode() throws Exception {
         int port = 13600;
-        ports.add(port);
+        leftovers.shardPorts(port, 1);
         OrchestratorSpec spec = spec(port, Checkpoint.every(Duration.ofSeconds(1))).launcherOption("batch", "true")
                 .build();
         String first;
@@ -163,7 +164,7 @@ class RemoteSlurmResumeIT {
         String job = holder("remote-ck-holder");
         jobs.add(job);
         int port = 13700;
-        ports.addAll(List.of(port, port + 1));
+        leftovers.shardPorts(port, 2);
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(spec(port, Checkpoint.aof()).replicas(1)
                     .launcherOption("alloc", job).build());

@@ -10,12 +10,14 @@ import io.smartsim.launch.exec.Routes;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -25,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,6 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ports forwarded to 127.0.0.1, which works because no client here checks host names, only the CA chain.
  */
 class RemoteSlurmTlsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(30);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final String LOGIN = "recording://127.0.0.1";
@@ -63,8 +66,8 @@ class RemoteSlurmTlsIT {
         if (!jobs.isEmpty()) {
             SH.run(List.of("scancel", String.join(",", jobs)), CMD);
         }
-        Processes.killServersOn(List.of(PORT));
         assertThat(left).as("redis-server processes of this test left behind").isEmpty();
+        // Then the Leftovers check: anything of this test still there after scancel (killed), ports on every address.
     }
 
     @Test
@@ -72,7 +75,7 @@ class RemoteSlurmTlsIT {
         String job;
         try (Experiment exp = Experiment.create("remote-tls", dir, System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(PORT).tls(true).launcherOption("batch", "true")
+                    .instancesPerNode(1).port(leftovers.shardPorts(PORT, 1)).tls(true).launcherOption("batch", "true")
                     .launcherOption("remote", LOGIN).launcherOption("ssh-config", SshTestbed.sshConfig().toString())
                     .build());
             exp.start(db);
@@ -131,7 +134,7 @@ class RemoteSlurmTlsIT {
         }
         try (Experiment exp = Experiment.create("remote-tls", dir, System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(PORT).tls(true).launcherOption("alloc", job)
+                    .instancesPerNode(1).port(leftovers.shardPorts(PORT, 1)).tls(true).launcherOption("alloc", job)
                     .launcherOption("remote", LOGIN).launcherOption("ssh-config", SshTestbed.sshConfig().toString())
                     .build());
             exp.start(db);

@@ -9,17 +9,16 @@ import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.DataChecks;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -33,9 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * resume in a new {@link Experiment}, as {@code db start --resume} is, brings every key back.
  */
 class SshCheckpointIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
     private final List<String> progress = new CopyOnWriteArrayList<>();
 
     @BeforeAll
@@ -43,18 +43,8 @@ class SshCheckpointIT {
         SshTestbed.up();
     }
 
-    @AfterEach
-    void nothingLeftBehind() {
-        List<Processes.Proc> left = Processes.leftBehind(dir);
-        Processes.killUnder(dir); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("processes of this test left behind").isEmpty();
-        DataChecks.portsFree(usedPorts);
-    }
-
     private int ports() {
-        int base = Processes.freeBase(1);
-        usedPorts.add(base);
-        return base;
+        return leftovers.freeBase(1);
     }
 
     private static OrchestratorSpec spec(int port, Checkpoint cp) {

@@ -3,8 +3,10 @@ package io.smartsim.launch.ssh;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -16,13 +18,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The SSH transport against a real sshd on loopback (testbeds/ssh). */
 class SshCommandRunnerIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, the remote sleeps by argument
     private static final Duration T = Duration.ofSeconds(20);
+    private static final AtomicInteger NAPS = new AtomicInteger();
 
     @TempDir
     Path tmp;
@@ -30,6 +36,26 @@ class SshCommandRunnerIT {
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
+    }
+
+    /**
+     * The argument of a remote {@code sleep} of about {@code seconds}, unique to this test (GNU sleep takes a
+     * fraction), so the leftover check finds that process and no other: a command has no directory of the test.
+     */
+    private String nap(int seconds) {
+        String arg = seconds + ".000" + ProcessHandle.current().pid() + NAPS.incrementAndGet();
+        leftovers.naming("sleep " + arg);
+        return arg;
+    }
+
+    /**
+     * Ends this test's remote sleep over SSH: a command whose channel was closed or whose connection dropped may
+     * still run on the host (the runner says so), and the test must not leave it; the leftover check then proves it.
+     */
+    private static void endOnHost(String host, String nap) {
+        try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target(host))) {
+            r.run(List.of("pkill", "-f", "^sleep " + nap.replace(".", "\\.") + "$"), T);
+        }
     }
 
     @Test
@@ -76,20 +102,21 @@ class SshCommandRunnerIT {
     void aConnectionDroppedWhileACommandRunsIsSchedulerUnreachable() throws Exception {
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.3"))) {
             r.run(List.of("true"), T);
-            String secs = uniqueSleep(30);
+            String nap = nap(30);
             CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(
-                    () -> r.run(List.of("sleep", secs), T));
+                    () -> r.run(List.of("sleep", nap), T));
             // The command runs on the other side before the connection drops (sshd's sessions run here).
             long until = System.nanoTime() + T.toNanos();
-            while (sleeping(secs).isEmpty()) {
-                assertThat(System.nanoTime()).as("`sleep %s` started through sshd within %s", secs, T)
+            while (sleeping(nap).isEmpty()) {
+                assertThat(System.nanoTime()).as("`sleep %s` started through sshd within %s", nap, T)
                         .isLessThan(until);
                 Thread.sleep(20);
             }
             SshTestbed.dropSessions();
             assertThatThrownBy(() -> running.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(
-                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep " + secs + "` ran")
+                    SchedulerUnreachableException.class).hasMessageContaining("dropped while `sleep " + nap + "` ran")
                     .hasMessageContaining("outcome is unknown");
+            endOnHost("127.0.1.3", nap);
         }
     }
 
@@ -105,22 +132,16 @@ class SshCommandRunnerIT {
 
     @Test
     void aCommandOverItsTimeoutIsReportedWithTheBound() {
-        String secs = uniqueSleep(120);
+        String nap = nap(120); // still running when the runner gives up, whatever the load
         try (SshCommandRunner r = new SshCommandRunner(SshTestbed.target("127.0.1.1"))) {
-            assertThatThrownBy(() -> r.run(List.of("sleep", secs), Duration.ofMillis(700)))
-                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep " + secs + "` on ")
+            assertThatThrownBy(() -> r.run(List.of("sleep", nap), Duration.ofMillis(700)))
+                    .isInstanceOf(LaunchException.class).hasMessageContaining("`sleep " + nap + "` on ")
                     .hasMessageContaining("did not finish within 0.7 s");
             // It gave up while the command still ran: not after waiting for it to end.
-            assertThat(sleeping(secs)).as("the remote `sleep %s` when the runner gave up", secs).isNotEmpty();
+            assertThat(sleeping(nap)).as("the remote `sleep %s` when the runner gave up", nap).isNotEmpty();
             assertThat(r.run(List.of("echo", "still usable"), T).stdout()).isEqualTo("still usable\n");
-        } finally {
-            sleeping(secs).forEach(ProcessHandle::destroy);
+            endOnHost("127.0.1.1", nap);
         }
-    }
-
-    /** A sleep argument of about {@code seconds} that no other test's sleep has: this JVM's pid in the fraction. */
-    private static String uniqueSleep(int seconds) {
-        return seconds + "." + ProcessHandle.current().pid();
     }
 
     /** The {@code sleep ARG} processes on this machine (the testbed's sshd runs its sessions here). */

@@ -8,16 +8,15 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.LeaseGuard;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,27 +27,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the restarted guard still ends its shard once nobody renews.
  */
 class SshGuardRestartIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> servers = Processes.serversOn(usedPorts);
-        List<Processes.Proc> left = Processes.leftBehind(dir);
-        Processes.killServersOn(usedPorts);
-        assertThat(servers).as("server processes left behind").isEmpty();
-        assertThat(left).as("processes of this experiment (shards, lease guards) left behind").isEmpty();
-        for (int p : usedPorts) {
-            for (String h : SshTestbed.HOSTS) {
-                assertThat(Processes.free(h, p)).as("port %s:%d free", h, p).isTrue();
-            }
-        }
     }
 
     private static String ps(LaunchedShard s, long pid) {
@@ -60,8 +46,7 @@ class SshGuardRestartIT {
 
     @Test
     void aGuardKilledOnItsHostIsStartedAgainThereAndStillEndsItsShard() throws Exception {
-        int port = Processes.freeBase(1);
-        usedPorts.add(port);
+        int port = leftovers.freeBase(1);
         Duration lease = Duration.ofSeconds(10);
         List<LaunchedShard> shards;
         try (Experiment exp = Experiment.create("guard", dir)) {

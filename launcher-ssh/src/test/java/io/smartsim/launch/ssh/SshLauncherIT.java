@@ -12,10 +12,12 @@ import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -31,6 +33,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The ssh launcher end to end: shards on 127.0.1.1-3 through the loopback sshd, real redis-server. */
 class SshLauncherIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private final List<Integer> usedPorts = new ArrayList<>();
@@ -42,17 +46,15 @@ class SshLauncherIT {
     }
 
     @AfterEach
-    void nothingLeftBehind() {
+    void sshdBackUp() {
         if (!java.nio.file.Files.exists(SshTestbed.DIR.resolve("sshd.pid"))) {
             SshTestbed.up(); // a test that cut the connection and failed before bringing it back
         }
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("server processes left behind").isEmpty();
+        // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every host's address.
     }
 
     private int port() {
-        int base = Processes.freeBase(1);
+        int base = leftovers.freeBase(1);
         usedPorts.add(base);
         return base;
     }
@@ -105,7 +107,7 @@ class SshLauncherIT {
 
     @Test
     void replicasRunOnTheNextHostAfterTheirMasterAndStopEndsThemToo() throws Exception {
-        int port = Processes.freeBase(2);
+        int port = leftovers.freeBase(2);
         usedPorts.addAll(List.of(port, port + 1));
         try (Experiment exp = Experiment.create("ssh-demo", dir)) {
             Orchestrator db = exp.createOrchestrator(spec(port).replicas(1).build());

@@ -8,10 +8,11 @@ import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
@@ -29,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * held on one host (here by this test, on that host's address) moves the base on every host past it.
  */
 class SshPortsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
     private final List<Integer> usedPorts = new ArrayList<>();
@@ -36,20 +39,6 @@ class SshPortsIT {
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts); // never leave an orphan, even when the assertion below fails
-        assertThat(left).as("server processes left behind").isEmpty();
-        for (int p : usedPorts) {
-            for (String h : SshTestbed.HOSTS) {
-                assertThat(Processes.free(h, p)).as("%s:%d free afterwards", h, p).isTrue();
-                assertThat(Processes.free(h, p + OrchestratorSpec.BUS_PORT_OFFSET)).as("%s:%d free afterwards", h,
-                        p + OrchestratorSpec.BUS_PORT_OFFSET).isTrue();
-            }
-        }
     }
 
     private OrchestratorSpec.Builder spec(int port) {
@@ -60,7 +49,7 @@ class SshPortsIT {
 
     @Test
     void aPortHeldOnOneHostAndABusPortHeldOnAnotherAreSkippedOnEveryHost() throws Exception {
-        int base = Processes.freeBase(4);
+        int base = leftovers.freeBase(4);
         usedPorts.addAll(Processes.range(base, 4));
         try (ServerSocket shardPort = new ServerSocket(); ServerSocket busPort = new ServerSocket()) {
             // base on host 2's address, base+1's bus port on host 3's: the first base free everywhere is base+2.
@@ -97,7 +86,7 @@ class SshPortsIT {
 
     @Test
     void replicasTakeTheNextPortOnTheirHostSoTheBlockOfTwoMustBeFree() throws Exception {
-        int base = Processes.freeBase(4);
+        int base = leftovers.freeBase(4);
         usedPorts.addAll(Processes.range(base, 4));
         try (ServerSocket held = new ServerSocket()) {
             // With one replica each host runs two servers (base, base+1): base+1 held on host 1 rules out base too.
@@ -112,7 +101,7 @@ class SshPortsIT {
 
     @Test
     void aBusyFixedPortFailsBeforeAnythingStartsNamingTheProcessThatHoldsIt() throws Exception {
-        int base = Processes.freeBase(1);
+        int base = leftovers.freeBase(1);
         usedPorts.add(base);
         try (ServerSocket held = new ServerSocket()) {
             held.bind(new InetSocketAddress(SshTestbed.HOSTS.get(1), base));

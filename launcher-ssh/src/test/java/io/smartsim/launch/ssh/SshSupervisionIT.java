@@ -8,21 +8,22 @@ import io.smartsim.launch.RestartPolicy;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.CpuHog;
 import io.smartsim.launch.testing.LeaseWaits;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -36,32 +37,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * lease file); the test's own checks of the hosts do too, except the final sweep for leftovers (same machine).
  */
 class SshSupervisionIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    private final List<Integer> usedPorts = new ArrayList<>();
 
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
     }
 
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> servers = Processes.serversOn(usedPorts);
-        List<Processes.Proc> left = Processes.leftBehind(dir); // shards and lease guards (kills them if any)
-        Processes.killServersOn(usedPorts);
-        assertThat(servers).as("server processes left behind").isEmpty();
-        assertThat(left).as("processes of this experiment (shards, lease guards) left behind").isEmpty();
-        for (int p : usedPorts) {
-            for (String h : SshTestbed.HOSTS) {
-                assertThat(Processes.free(h, p)).as("port %s:%d free", h, p).isTrue();
-            }
-        }
-    }
-
     private OrchestratorSpec.Builder spec() {
-        int port = Processes.freeBase(1);
-        usedPorts.add(port);
+        int port = leftovers.freeBase(1);
         return OrchestratorSpec.builder().id("db").launcher("ssh").nodes(3).instancesPerNode(1).port(port)
                 .launcherOption("hosts", String.join(",", SshTestbed.HOSTS))
                 .launcherOption("ssh-config", SshTestbed.sshConfig().toString());
@@ -195,7 +182,7 @@ class SshSupervisionIT {
      */
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    void withALeaseEachHostHasItsOwnCopyRenewalsArePushedAndTheShardsStopOnceTheyStop() throws Exception {
+    void withALeaseRenewedWhileTheExperimentIsOpenTheShardsStopOnceRenewalsStop() throws Exception {
         Duration lease = Duration.ofSeconds(6);
         Orchestrator db;
         List<LaunchedShard> shards;
@@ -233,43 +220,13 @@ class SshSupervisionIT {
                         e.type().equals(Event.LEASE_PUSH_FAILED)).count(), CpuHog.loadAverage());
 
                 exp.detach(db); // left running; once this experiment closes, nobody renews the lease
-
-                // The guard reads the copy on its host: a push writes it there, over SSH, one command per host.
-                Instant pushed = renewed.plusSeconds(30);
-                new SshLauncher().pushLease(db.plan(), shards, pushed);
-                try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(shards)) {
-                    for (LaunchedShard s : shards) {
-                        assertThat(hosts.forShard(s).runner().readFile(file, Duration.ofSeconds(10)))
-                                .as("lease file on %s", s.handle().get("ssh-host"))
-                                .contains(pushed.getEpochSecond() + "\n");
-                    }
-                }
-                // A host that cannot be reached (here: shard 2 recorded with an SSH port nothing listens on) keeps its
-                // old expiry; the others get the new one, and the error names the host.
-                Instant unreachableTry = pushed.plusSeconds(1);
-                LaunchedShard s2 = shards.get(2);
-                java.util.Map<String, String> h2 = new java.util.LinkedHashMap<>(s2.handle());
-                h2.put(SshOptions.PORT, Integer.toString(Processes.freeBase(1)));
-                List<LaunchedShard> oneUnreachable = List.of(shards.get(0), new LaunchedShard(s2.index(), s2.name(),
-                        s2.host(), s2.port(), s2.pid(), s2.processStart(), h2));
-                assertThatThrownBy(() -> new SshLauncher().pushLease(db.plan(), oneUnreachable, unreachableTry))
-                        .isInstanceOf(io.smartsim.launch.SchedulerUnreachableException.class)
-                        .hasMessageContaining("not on every host").hasMessageContaining("host 127.0.1.3: cannot reach");
-                try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(List.of(shards.get(0)))) {
-                    assertThat(hosts.forShard(shards.get(0)).runner().readFile(file, Duration.ofSeconds(10)))
-                            .as("the reachable host got it").contains(unreachableTry.getEpochSecond() + "\n");
-                }
+                // That each host gets its own copy pushed cannot be told here, where the hosts share this file system:
+                // aRenewalIsPushedToEachHostsOwnCopyAndItsGuardReadsThatCopy checks it on hosts that do not share it.
 
                 // The last renewal, through db renew's path: the file here, then pushed to every host.
                 long r0 = System.nanoTime();
                 last = exp.renewLease("db");
                 System.out.printf("ssh: one renewal pushed to 3 hosts %d ms%n", (System.nanoTime() - r0) / 1_000_000);
-                try (SshLauncher.Hosts hosts = SshLauncher.Hosts.recorded(shards)) {
-                    for (LaunchedShard s : shards) {
-                        assertThat(hosts.forShard(s).runner().readFile(file, Duration.ofSeconds(10)))
-                                .contains(last.getEpochSecond() + "\n");
-                    }
-                }
             }
             // Nobody renews now: the shards stop once the lease they were last given ('last') has run out. Waited for
             // with a generous deadline; when they stopped is checked against that expiry, not the wall clock.
@@ -298,5 +255,94 @@ class SshSupervisionIT {
             assertThat(exp.status("db").state()).isEqualTo("STOPPED");
         }
         assertThat(Processes.leftUnder(dir, Duration.ofSeconds(3))).as("no shard or lease guard on any host").isEmpty();
+    }
+
+    /**
+     * On hosts that do not share the experiment directory ({@link SeparateHosts}), so each host's lease copy is its
+     * own: start writes each one, a push reaches each host's copy (and nothing here), a host that cannot be reached
+     * keeps its old expiry while the others get the new one, a renewal reaches all three, and a guard goes by its own
+     * host's copy: an expiry in the past pushed to one host stops that host's shard and no other.
+     */
+    @Test
+    void aRenewalIsPushedToEachHostsOwnCopyAndItsGuardReadsThatCopy(@TempDir Path hostsDir) throws Exception {
+        leftovers.dir(hostsDir);
+        try (SeparateHosts hosts = SeparateHosts.start(dir, hostsDir, leftovers)) {
+            List<String> names = SshTestbed.HOSTS;
+            // The hosts do not see this directory, nor each other's: a file one writes, only it reads.
+            Path probe = dir.resolve("written-on-" + names.get(0));
+            try (SshCommandRunner r = hosts.runner(names.get(0))) {
+                r.writeFile(probe, "mine\n", Duration.ofSeconds(10));
+            }
+            assertThat(hosts.read(names.get(0), probe)).contains("mine\n");
+            assertThat(hosts.read(names.get(1), probe)).as("%s, seen from another host", hosts).isEmpty();
+            assertThat(probe).as("the same path here").doesNotExist();
+
+            Orchestrator db;
+            List<LaunchedShard> shards;
+            try (Experiment exp = Experiment.create("ssh-sup", dir)) {
+                db = exp.createOrchestrator(spec().lease(Duration.ofSeconds(30))
+                        .launcherOption("ssh-config", hosts.sshConfig().toString()).build());
+                exp.start(db);
+                shards = db.shards();
+                exp.detach(db); // nobody renews from here on but this test
+            }
+            Path file = Lease.in(db.plan().dir()).file();
+            String here = java.nio.file.Files.readString(file);
+            for (String h : names) {
+                assertThat(hosts.read(h, file)).as("the copy start wrote on %s", h).contains(here);
+            }
+
+            // A push writes each host's own copy over SSH, one command per host; the file here is not touched.
+            Instant pushed = Instant.ofEpochSecond(Long.parseLong(here.strip())).plusSeconds(60);
+            new SshLauncher().pushLease(db.plan(), shards, pushed);
+            for (String h : names) {
+                assertThat(hosts.read(h, file)).as("lease file on %s", h).contains(pushed.getEpochSecond() + "\n");
+            }
+            assertThat(java.nio.file.Files.readString(file)).as("the file here").isEqualTo(here);
+
+            // Shard 2 recorded with an SSH port nothing listens on: its host keeps the old expiry, the error names
+            // it; shard 0's host gets the new one; shard 1's host, not among these shards, keeps the old one.
+            Instant unreachableTry = pushed.plusSeconds(1);
+            LaunchedShard s2 = shards.get(2);
+            java.util.Map<String, String> h2 = new java.util.LinkedHashMap<>(s2.handle());
+            h2.put(SshOptions.PORT, Integer.toString(leftovers.freeBase(1)));
+            List<LaunchedShard> oneUnreachable = List.of(shards.get(0), new LaunchedShard(s2.index(), s2.name(),
+                    s2.host(), s2.port(), s2.pid(), s2.processStart(), h2));
+            assertThatThrownBy(() -> new SshLauncher().pushLease(db.plan(), oneUnreachable, unreachableTry))
+                    .isInstanceOf(io.smartsim.launch.SchedulerUnreachableException.class)
+                    .hasMessageContaining("not on every host").hasMessageContaining("host 127.0.1.3: cannot reach");
+            assertThat(hosts.read(names.get(0), file)).contains(unreachableTry.getEpochSecond() + "\n");
+            assertThat(hosts.read(names.get(1), file)).contains(pushed.getEpochSecond() + "\n");
+            assertThat(hosts.read(names.get(2), file)).as("the unreachable host's copy")
+                    .contains(pushed.getEpochSecond() + "\n");
+
+            // A renewal through db renew's path: the file here, then every host's copy.
+            Instant last;
+            try (Experiment exp = Experiment.reconnect(dir)) {
+                last = exp.renewLease("db");
+            }
+            assertThat(java.nio.file.Files.readString(file)).isEqualTo(last.getEpochSecond() + "\n");
+            for (String h : names) {
+                assertThat(hosts.read(h, file)).as("renewed on %s", h).contains(last.getEpochSecond() + "\n");
+            }
+
+            // Each guard reads its own host's copy: an expiry in the past on host 1 only stops shard 1 only.
+            new SshLauncher().pushLease(db.plan(), List.of(shards.get(1)), Instant.now().minusSeconds(1));
+            SshLauncher ssh = new SshLauncher();
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ssh.probe(shards).get(1) != Liveness.GONE && System.nanoTime() < until) {
+                Thread.sleep(200);
+            }
+            assertThat(ssh.probe(shards)).as("only the shard of the host whose copy ran out stopped")
+                    .containsEntry(0, Liveness.ALIVE).containsEntry(1, Liveness.GONE).containsEntry(2, Liveness.ALIVE);
+            // Its guard logged that on its own host, in the events log there (docs/supervision.md says so).
+            assertThat(hosts.read(names.get(1), db.plan().dir().resolve(EventLog.FILE))).get().asString()
+                    .contains("\"type\":\"lease-expired\",\"shard\":1");
+
+            try (Experiment exp = Experiment.reconnect(dir)) {
+                exp.stop(exp.orchestrator("db"));
+            }
+            assertThat(ssh.probe(shards).values()).containsOnly(Liveness.GONE);
+        }
     }
 }

@@ -6,11 +6,12 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TlsClients;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -29,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stop from a later process leave nothing.
  */
 class SshTlsIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     /** Hand-picked from this module's TLS range; checked free before use. */
     private static final int PORT = 14300;
 
@@ -39,13 +42,6 @@ class SshTlsIT {
     @BeforeAll
     static void sshdUp() {
         SshTestbed.up();
-    }
-
-    @AfterEach
-    void nothingLeftBehind() {
-        List<String> left = Processes.serversOn(usedPorts);
-        Processes.killServersOn(usedPorts);
-        assertThat(left).as("server processes left behind").isEmpty();
     }
 
     private static Object inode(Path p) throws Exception {
@@ -71,7 +67,7 @@ class SshTlsIT {
             }
         })) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("ssh").nodes(3)
-                    .instancesPerNode(1).port(PORT).tls(true)
+                    .instancesPerNode(1).port(leftovers.shardPorts(PORT, 1)).tls(true)
                     .launcherOption("hosts", String.join(",", SshTestbed.HOSTS))
                     .launcherOption("ssh-config", SshTestbed.sshConfig().toString()).build());
             exp.start(db);

@@ -6,8 +6,9 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.local.LocalLauncher;
 import io.smartsim.launch.manifest.Json;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -29,16 +30,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it does on a user's machine: relative to itself ({@code cli/target -> ../../ai-dist/target/ai}), no setting needed.
  */
 class AiCliIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     static final Path JAR = Path.of("../cli/target/smartsim-launch.jar").toAbsolutePath().normalize();
 
     @TempDir
     Path tmp;
-    final AiTestbed bed = new AiTestbed();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        bed.nothingLeftBehind();
-    }
+    final AiTestbed bed = new AiTestbed(leftovers);
 
     record Result(int exit, String out, String err) {
     }

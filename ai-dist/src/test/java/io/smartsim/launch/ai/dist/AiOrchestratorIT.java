@@ -12,9 +12,10 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the Java client as a user's model would run it, and tools nobody here wrote (redis-cli).
  */
 class AiOrchestratorIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     /** The model every test serves: Y = X W + B, X [batch, 4], Y [batch, 3]. */
     static final float[] W = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 3, 1, 0, 1, -1};
     static final float[] B = {0.1f, -0.2f, 0.3f};
@@ -46,12 +49,7 @@ class AiOrchestratorIT {
 
     @TempDir
     Path dir;
-    final AiTestbed bed = new AiTestbed();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        bed.nothingLeftBehind();
-    }
+    final AiTestbed bed = new AiTestbed(leftovers);
 
     /** The expected output, computed here in double precision. */
     static float[] expected(float[] x, int batch) {

@@ -6,9 +6,11 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.Socket;
@@ -30,12 +32,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * front, which runs its redis-server; a model runs on all three nodes at once.
  */
 class AiSlurmIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Duration CMD = Duration.ofSeconds(60);
 
     @TempDir
     Path tmp;
-    final AiTestbed bed = new AiTestbed();
+    final AiTestbed bed = new AiTestbed(leftovers);
     private final List<String> jobs = new ArrayList<>();
 
     @BeforeAll
@@ -44,13 +48,14 @@ class AiSlurmIT {
     }
 
     @AfterEach
-    void cancelAndCheck() {
+    void cancel() {
         if (!jobs.isEmpty()) {
             List<String> argv = new ArrayList<>(List.of("scancel"));
             argv.addAll(jobs);
             SH.run(argv, CMD);
         }
-        bed.nothingLeftBehind();
+        // Then the Leftovers check: fronts and shards by working dir, ports on every address (the shards bind
+        // 127.0.1.x, where a check on 127.0.0.1 saw nothing).
     }
 
     /** A job holding the 3 nodes, as a user's salloc would; its id once it runs. */

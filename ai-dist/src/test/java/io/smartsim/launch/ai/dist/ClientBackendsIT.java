@@ -11,10 +11,12 @@ import io.smartsim.launch.ai.torch.TorchModels;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.Dataset;
 import io.smartsim.launch.client.TensorData;
+import io.smartsim.launch.testing.Leftovers;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +47,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClientBackendsIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final String SCRIPT = String.join("\n",
             "def scale_sum(a, b):",
             "    return (a + b) * 2.0",
@@ -55,7 +59,7 @@ class ClientBackendsIT {
 
     @TempDir
     static Path dir;
-    final AiTestbed bed = new AiTestbed(12400);
+    final AiTestbed bed = new AiTestbed(leftovers, 12400);
     Experiment exp;
     Orchestrator db;
     Map<String, String> env;
@@ -74,16 +78,13 @@ class ClientBackendsIT {
 
     @AfterAll
     void stop() throws Exception {
-        try {
-            if (exp != null) {
-                if (db != null) {
-                    exp.stop(db);
-                }
-                exp.close();
+        if (exp != null) {
+            if (db != null) {
+                exp.stop(db);
             }
-        } finally {
-            bed.nothingLeftBehind();
+            exp.close();
         }
+        // Then the Leftovers check, once for the class: fronts and shards by working dir, ports on every address.
     }
 
     /** One linear model per backend: the key, how to store it, its input width and the expected output. */

@@ -6,8 +6,9 @@ import io.smartsim.launch.ai.cluster.Slots;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -29,14 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and chunk size.
  */
 class SmartRedisWireIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-    final AiTestbed bed = new AiTestbed();
-
-    @AfterEach
-    void nothingLeftBehind() {
-        bed.nothingLeftBehind();
-    }
+    final AiTestbed bed = new AiTestbed(leftovers);
 
     /** A database as SmartRedis sees it: where a key goes, every shard, and a shard's key prefix. */
     interface Db extends AutoCloseable {

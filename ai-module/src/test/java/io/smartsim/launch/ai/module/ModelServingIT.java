@@ -8,9 +8,9 @@ import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.testing.RespClient;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +38,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ModelServingIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     // Y = X @ W + B, W 3x2, B 2 (the model OnnxFrontIT checks against values computed by hand)
     static final float[] W = {1, 2, -1, 0.5f, 3, -2};
     static final float[] B = {0.25f, -1};
@@ -49,11 +51,6 @@ class ModelServingIT {
 
     @TempDir
     Path dir;
-
-    @AfterEach
-    void nothingLeftBehind() {
-        assertThat(Processes.leftBehind(dir)).as("processes of this test still running").isEmpty();
-    }
 
     static byte[] floats(float... v) {
         ByteBuffer bb = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -150,7 +147,7 @@ class ModelServingIT {
 
     @Test
     void smartRedisModelSequenceAnswersAsTheFrontDoes() throws Exception {
-        int base = Processes.freeBase(3);
+        int base = leftovers.freeBase(3);
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
              ModuleRedis module = moduleRedis(base);
              ModuleRedis plain = ModuleRedis.plain(dir.resolve("plain"), base + 1);
@@ -208,7 +205,7 @@ class ModelServingIT {
     /** Only ONNX was named: TORCH is refused at once, with or without a model server to ask. */
     @Test
     void aBackendNotLoadedIsRefusedAtOnceEvenWithoutTheModelServer() throws Exception {
-        try (ModuleRedis module = moduleRedis(Processes.freeBase(1)); RespClient c = module.client()) {
+        try (ModuleRedis module = moduleRedis(leftovers.freeBase(1)); RespClient c = module.client()) {
             for (String backend : List.of("TORCH", "TF", "TFLITE")) {
                 Object[] store = backend.equals("TF")
                         ? new Object[] {"AI.MODELSTORE", "b", backend, "CPU", "INPUTS", 1, "a", "OUTPUTS", 1, "b",
@@ -224,7 +221,7 @@ class ModelServingIT {
 
     @Test
     void withTheModelServerKilledDataCommandsWorkAndModelCommandsNameIt() throws Exception {
-        try (ModuleRedis module = moduleRedis(Processes.freeBase(1)); RespClient c = module.client()) {
+        try (ModuleRedis module = moduleRedis(leftovers.freeBase(1)); RespClient c = module.client()) {
             ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
             try {
                 assertThat(c.call(modelStoreArgs("m"))).isEqualTo(new RespSimple("OK"));
@@ -260,7 +257,7 @@ class ModelServingIT {
     /** The model is data: after a restart from the AOF, the first run pushes it to the model server from the keyspace. */
     @Test
     void aStoredModelSurvivesARestartFromTheAof() throws Exception {
-        int port = Processes.freeBase(1);
+        int port = leftovers.freeBase(1);
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX")) {
             try (ModuleRedis module = moduleRedis(port, "--appendonly", "yes"); RespClient c = module.client()) {
                 assertThat(c.call(modelStoreArgs("m"))).isEqualTo(new RespSimple("OK"));
@@ -282,7 +279,7 @@ class ModelServingIT {
      */
     @Test
     void aReplicaHasTheModelAndTheOutputsAndRunsThemOncePromoted() throws Exception {
-        int base = Processes.freeBase(2);
+        int base = leftovers.freeBase(2);
         Path replicaSocket = dir.resolve("ms-replica.sock");
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
              ModelServerProcess replicaServer = ModelServerProcess.start(dir.resolve("model-server-replica"),
@@ -324,7 +321,7 @@ class ModelServingIT {
     @Test
     void aLongRunBlocksOnlyItsClientAndIsStoppedAtItsTimeout() throws Exception {
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX");
-             ModuleRedis module = moduleRedis(Processes.freeBase(1));
+             ModuleRedis module = moduleRedis(leftovers.freeBase(1));
              RespClient c = module.client();
              java.net.Socket waiting = new java.net.Socket("127.0.0.1", module.port())) {
             assertThat(c.call("AI.MODELSTORE", "loop", "ONNX", "CPU", "BLOB", OnnxModels.loop()))

@@ -3,12 +3,13 @@ package io.smartsim.launch.ai.module;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;
-import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -32,6 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ModuleClusterIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final Duration FORM = Duration.ofSeconds(90);
 
     @TempDir
@@ -40,7 +43,7 @@ class ModuleClusterIT {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        int base = Processes.freeBase(3);
+        int base = leftovers.freeBase(3);
         List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int i = 0; i < 3; i++) {
             shards.add(ModuleRedis.withModule(dir.resolve("shard" + i), base + i, "--cluster-enabled", "yes",
@@ -65,7 +68,7 @@ class ModuleClusterIT {
         for (ModuleRedis s : shards) {
             s.close();
         }
-        assertThat(Processes.leftBehind(dir)).as("processes of this test still running").isEmpty();
+        // Then the Leftovers check: processes of the @TempDir, the shards' ports and bus ports on every address.
     }
 
     @AfterEach

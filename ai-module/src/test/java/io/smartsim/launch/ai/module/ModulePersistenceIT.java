@@ -1,10 +1,10 @@
 package io.smartsim.launch.ai.module;
 
 import io.smartsim.launch.ai.testing.RespClient;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -30,13 +30,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ModulePersistenceIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
     Path dir;
-
-    @AfterEach
-    void nothingLeftBehind() {
-        assertThat(Processes.leftBehind(dir)).as("processes of this test still running").isEmpty();
-    }
 
     /** A few tensors: SmartRedis's BLOB form, 1 MiB, VALUES, zeros. */
     static List<byte[][]> puts() {
@@ -68,7 +65,7 @@ class ModulePersistenceIT {
 
     @Test
     void replicasHaveTheTensorsAfterWait() throws Exception {
-        int base = Processes.freeBase(3);
+        int base = leftovers.freeBase(3);
         try (ModuleRedis master = ModuleRedis.withModule(dir.resolve("master"), base);
              ModuleRedis replica = ModuleRedis.withModule(dir.resolve("replica"), base + 1,
                      "--replicaof", "127.0.0.1", Integer.toString(base));
@@ -100,7 +97,7 @@ class ModulePersistenceIT {
 
     @Test
     void anAofRestartKeepsTheTensors() throws Exception {
-        int port = Processes.freeBase(1);
+        int port = leftovers.freeBase(1);
         Path data = dir.resolve("aof");
         List<String> before;
         List<String> storedBefore;

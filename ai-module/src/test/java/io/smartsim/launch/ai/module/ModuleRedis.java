@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real redis-server for the module's tests, working in its own directory under the test's {@code @TempDir} (so
- * {@code Processes.leftBehind} finds it), on a port the test chose with {@code Processes.freeBase} (below 32768).
+ * the Leftovers check finds it), on a port the test chose with {@code Leftovers.freeBase} (below 32768).
  * Started by its name on PATH, never a resolved path: Debian's redis-server is a symlink that picks its mode from
  * argv[0]. {@link #close} stops only the process this started.
  */

@@ -6,10 +6,10 @@ import io.smartsim.launch.ai.Backends;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;
-import io.smartsim.launch.testing.Processes;
-import org.junit.jupiter.api.AfterEach;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -35,16 +35,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class TensorWireIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     static final String[] DTYPES = {"FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16"};
     static final int[] SIZES = {4, 8, 1, 2, 4, 8, 1, 2};
 
     @TempDir
     Path dir;
-
-    @AfterEach
-    void nothingLeftBehind() {
-        assertThat(Processes.leftBehind(dir)).as("processes of this test still running").isEmpty();
-    }
 
     static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -233,7 +230,7 @@ class TensorWireIT {
     /** The exact bytes for one known tensor, so that the comparison below cannot pass with both sides wrong. */
     @Test
     void knownTensorHasTheNotesReplyAndTheDocumentedLayout() throws Exception {
-        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), Processes.freeBase(1));
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), leftovers.freeBase(1));
              RawReplies c = new RawReplies(module.port())) {
             byte[] data = floats(1.5f, -2f);
             assertThat(show(c.call(cmd("AI.TENSORSET", "t", "FLOAT", 1, 2, "BLOB", data))))
@@ -253,7 +250,7 @@ class TensorWireIT {
     /** An AI.TENSORSET over a watched key aborts the watcher's transaction, as SET does (same size: in place). */
     @Test
     void anOverwriteAbortsTheTransactionsWatchingTheKey() throws Exception {
-        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), Processes.freeBase(1));
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), leftovers.freeBase(1));
              RespClient watcher = module.client(); RespClient writer = module.client()) {
             for (String form : List.of("same size", "other size")) {
                 assertThat(writer.call("AI.TENSORSET", "w", "FLOAT", 2, "VALUES", 1, 2)).isEqualTo(new RespSimple("OK"));
@@ -274,7 +271,7 @@ class TensorWireIT {
      */
     @Test
     void aStoredTensorTakesTheMemoryOfTheSameBytesStoredWithSet() throws Exception {
-        int base = Processes.freeBase(1);
+        int base = leftovers.freeBase(1);
         try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), base);
              RespClient c = module.client()) {
             for (int size : new int[] {16, 4000, 5000, 1 << 20}) {
@@ -294,7 +291,7 @@ class TensorWireIT {
     /** Redis applies ACL key rules to every key the module registered: the tensor key, and a run's inputs/outputs. */
     @Test
     void aclKeyRulesApplyToTheRegisteredKeys() throws Exception {
-        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), Processes.freeBase(1));
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), leftovers.freeBase(1));
              RespClient admin = module.client(); RespClient user = module.client()) {
             assertThat(admin.call("ACL", "SETUSER", "sim", "on", ">pw", "~mine.*", "+@all"))
                     .isEqualTo(new RespSimple("OK"));
@@ -332,7 +329,7 @@ class TensorWireIT {
 
     /** Runs {@code calls} on both, compares replies byte for byte, then the stored values of {@code keys}. */
     void compare(List<List<byte[][]>> calls, String... keys) throws Exception {
-        int base = Processes.freeBase(3);
+        int base = leftovers.freeBase(3);
         try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), base);
              ModuleRedis plain = ModuleRedis.plain(dir.resolve("plain"), base + 1);
              AiServer front = new AiServer(AiServerConfig.of("127.0.0.1", base + 2, "127.0.0.1:" + plain.port()),

@@ -8,9 +8,11 @@ import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,6 +32,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * the front, and outputs checked against values computed here.
  */
 class OnnxFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     // Y = X @ W + B, W 3x2, B 2
     static final float[] W = {1, 2, -1, 0.5f, 3, -2};
@@ -42,9 +46,11 @@ class OnnxFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("ONNX");
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll
@@ -232,6 +238,7 @@ class OnnxFrontIT {
         try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.discover())
                 .start(); RespClient c = RespClient.connect(second.port())) {
+            leftovers.port(second.port());
             assertThat(c.call("AI.MODELEXECUTE", "m.keep", "INPUTS", "1", "keep.in", "OUTPUTS", "1", "keep.out"))
                     .isEqualTo(OK);
             byte[] y = (byte[]) c.call("AI.TENSORGET", "keep.out", "BLOB");

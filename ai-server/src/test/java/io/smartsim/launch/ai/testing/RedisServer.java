@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class RedisServer implements AutoCloseable {
     /**
      * The ports these servers take: below 32768, where Linux's ephemeral range starts, so no outgoing connection can
-     * hold one when a test starts or checks it (launcher-core's test Processes: bases 10000-11767; ai-dist's
+     * hold one when a test starts or checks it (test-support's Processes: bases 10000-11767; ai-dist's
      * AiTestbed: 12000-12767; fixed ports of ITs: 13000-19999). A standalone server has no bus port.
      */
     static final int FIRST = 12800;
@@ -101,6 +101,11 @@ public final class RedisServer implements AutoCloseable {
 
     public String address() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The directory it runs in (its {@code --dir}), for the leftover check. */
+    public Path dir() {
+        return dir;
     }
 
     /**

@@ -7,9 +7,11 @@ import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * values computed here.
  */
 class TfFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfGraphs.linear();
 
@@ -37,9 +41,11 @@ class TfFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("TF");
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll

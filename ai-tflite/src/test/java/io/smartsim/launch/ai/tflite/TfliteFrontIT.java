@@ -7,9 +7,11 @@ import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,6 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (shared/notes/redisai.md section 1). Outputs are checked against values computed here.
  */
 class TfliteFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfliteModels.linear();
 
@@ -36,9 +40,11 @@ class TfliteFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("TFLITE");
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll

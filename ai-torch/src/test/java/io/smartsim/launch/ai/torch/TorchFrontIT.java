@@ -8,9 +8,11 @@ import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.spi.UninterruptibleRuns;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +31,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * python3-torch 1.13 and run by libtorch 2.7.1; outputs are checked against values computed here.
  */
 class TorchFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
 
     static RedisServer redis;
@@ -39,9 +43,11 @@ class TorchFrontIT {
     static void start() throws Exception {
         linear = TorchModels.linear();
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         Backends backends = Backends.discover();
         assertThat(backends.names()).contains("TORCH");
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll

@@ -7,9 +7,11 @@ import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.spi.UninterruptibleRuns;
 import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * computed here.
  */
 class TorchScriptFrontIT {
+    @RegisterExtension
+    static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static final String SCRIPT = String.join("\n",
             "import torch",
@@ -70,8 +74,10 @@ class TorchScriptFrontIT {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
+        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
         front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.discover()).start();
+        leftovers.port(front.port());
     }
 
     @AfterAll
@@ -173,6 +179,7 @@ class TorchScriptFrontIT {
         try (AiServer second = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
                 Backends.discover())
                 .start(); RespClient c = RespClient.connect(second.port())) {
+            leftovers.port(second.port());
             assertThat(c.call("AI.SCRIPTRUN", "s.keep", "helper", "INPUTS", "k.a", "OUTPUTS", "k.o")).isEqualTo(OK);
             assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "k.o", "BLOB"))).containsExactly(2, 3);
         }

@@ -2,6 +2,7 @@ package io.smartsim.launch.testing;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -24,6 +25,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * nothing once it is gone.
  */
 class ProcessesIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Path REDIS = Path.of("/usr/bin/redis-server"); // never resolved: it picks its mode by name
 
     @TempDir

@@ -149,6 +149,20 @@ public final class Processes {
                 .toList();
     }
 
+    /**
+     * Live processes whose command line contains {@code token} (a token unique to the test, as commands started over
+     * SSH have no directory of the test); this JVM and its ancestors never count.
+     */
+    public static List<Proc> naming(String token) {
+        Set<Long> skip = new HashSet<>();
+        for (Optional<ProcessHandle> h = Optional.of(ProcessHandle.current()); h.isPresent(); h = h.get().parent()) {
+            skip.add(h.get().pid());
+        }
+        return ProcessHandle.allProcesses().filter(h -> !skip.contains(h.pid())).filter(ProcessHandle::isAlive)
+                .map(h -> new Proc(h.pid(), comm(h.pid()), cwd(h.pid()).orElse(""), cmdline(h.pid()).strip()))
+                .filter(p -> p.cmdline().contains(token)).toList();
+    }
+
     /** The redis-server / keydb-server processes among {@link #under}: the shards still running from {@code dir}. */
     public static List<Proc> serversUnder(Path dir) {
         return under(dir).stream().filter(Proc::server).toList();
@@ -246,6 +260,103 @@ public final class Processes {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** A socket in the LISTEN state on {@code port}: its local address and the processes holding it (pid and title). */
+    public record Listener(int port, String address, List<String> holders) {
+        @Override
+        public String toString() {
+            return address + ":" + port + " listening" + (holders.isEmpty() ? " (holder not visible)"
+                    : " held by " + String.join(", ", holders));
+        }
+    }
+
+    /**
+     * Every socket listening on one of {@code ports}, on any address of this network namespace (IPv4 and IPv6), as
+     * {@code /proc/net/tcp} and {@code /proc/net/tcp6} list them. Unlike a trial bind, this neither sees a closed
+     * connection's TIME_WAIT nor an outgoing connection that happens to use the port: only a server still there.
+     */
+    public static List<Listener> listening(java.util.Collection<Integer> ports) {
+        Set<Integer> wanted = new HashSet<>(ports);
+        List<String[]> found = new ArrayList<>(); // {port, address, inode}
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of(table));
+            } catch (IOException e) {
+                if (table.endsWith("6")) {
+                    continue; // no IPv6 here
+                }
+                throw new IllegalStateException("cannot read " + table + ": this check needs Linux", e);
+            }
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 10 || !f[3].equals("0A")) { // 0A: TCP_LISTEN
+                    continue;
+                }
+                String local = f[1];
+                int port = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
+                if (wanted.contains(port)) {
+                    found.add(new String[] {Integer.toString(port), address(local.substring(0, local.indexOf(':'))),
+                            f[9]});
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        java.util.Map<String, List<String>> holders = socketHolders();
+        return found.stream().map(f -> new Listener(Integer.parseInt(f[0]), f[1],
+                holders.getOrDefault(f[2], List.of()))).toList();
+    }
+
+    /** {@code /proc/net/tcp}'s hex address: 4 bytes (IPv4) or 16 (IPv6), each 32-bit word in host (little) order. */
+    static String address(String hex) {
+        byte[] b = new byte[hex.length() / 2];
+        for (int w = 0; w < b.length / 4; w++) {
+            for (int i = 0; i < 4; i++) {
+                b[w * 4 + i] = (byte) Integer.parseInt(hex.substring(w * 8 + (3 - i) * 2, w * 8 + (3 - i) * 2 + 2), 16);
+            }
+        }
+        try {
+            String a = InetAddress.getByAddress(b).getHostAddress();
+            return b.length == 16 ? "[" + a + "]" : a;
+        } catch (java.net.UnknownHostException e) {
+            return hex;
+        }
+    }
+
+    /** Socket inode -> "PID title" of every process holding it (only the processes this user may look into). */
+    private static java.util.Map<String, List<String>> socketHolders() {
+        java.util.Map<String, List<String>> out = new java.util.HashMap<>();
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : pids) {
+                try (DirectoryStream<Path> fds = Files.newDirectoryStream(p.resolve("fd"))) {
+                    for (Path fd : fds) {
+                        String target;
+                        try {
+                            target = Files.readSymbolicLink(fd).toString();
+                        } catch (IOException e) {
+                            continue;
+                        }
+                        if (target.startsWith("socket:[")) {
+                            long pid = Long.parseLong(p.getFileName().toString());
+                            String who = pid + " " + cmdline(pid).strip();
+                            List<String> l = out.computeIfAbsent(target.substring(8, target.length() - 1),
+                                    k -> new ArrayList<>());
+                            if (!l.contains(who)) {
+                                l.add(who);
+                            }
+                        }
+                    }
+                } catch (IOException | SecurityException e) {
+                    // exited, or another user's
+                }
+            }
+        } catch (IOException e) {
+            return out;
+        }
+        return out;
     }
 
     public static List<Integer> range(int base, int count) {

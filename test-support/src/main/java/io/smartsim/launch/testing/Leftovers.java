@@ -1,0 +1,253 @@
+package io.smartsim.launch.testing;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The one leftover check of every integration test: once a test (or a class) is done, no process runs in or names
+ * its directories, and nothing listens on the ports it used, on any address. A JUnit 5 extension:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * final Leftovers leftovers = Leftovers.perTest();          // checked after each test
+ * @RegisterExtension
+ * static final Leftovers leftovers = Leftovers.perClass();  // servers shared by the class: checked after all
+ * ...
+ * int base = leftovers.freeBase(3);   // Processes.freeBase, and base..base+2 are checked as shard ports
+ * }</pre>
+ *
+ * <p>What is checked:
+ * <ul>
+ * <li>processes by working directory (or a command line naming it, {@link Processes#under}) under every
+ * {@code @TempDir} field of the test (instance fields per test, static ones per class) and every {@link #dir};
+ * the testbeds' nodes (Slurm n1-n3, the ssh "hosts", the PBS nodes) are this machine, so {@code /proc} sees all;
+ * <li>for each shard port P ({@link #freeBase}, {@link #shardPorts}): P, its cluster bus port P+10000 and its
+ * {@code --ai} server port P+20000; and each single {@link #port} (an AI front's own port): nothing listening, on any
+ * address of this network namespace (127.0.0.1, the testbeds' 127.0.1.x, IPv6), read from {@code /proc/net/tcp*};
+ * <li>processes whose command line contains a {@link #naming} token (commands run over SSH with no directory).
+ * </ul>
+ * A scheduler ends a cancelled step a moment after {@code scancel} returns, so what is found is polled for
+ * {@link Processes#GRACE}; whatever stays is reported, then killed (only processes of the test's directories and
+ * tokens, and redis-server / keydb-server on its ports: never another test's), so even a failing test leaves no orphan.
+ */
+public final class Leftovers implements AfterEachCallback, AfterAllCallback {
+    /** Where a shard's cluster bus listens: its port + 10000 (Redis's fixed offset). */
+    public static final int BUS_OFFSET = 10000;
+    /** Where a shard's {@code --ai} server listens: its port + 20000 (ai-dist's AiPlanner.SERVER_PORT_OFFSET). */
+    public static final int AI_OFFSET = 20000;
+
+    private final boolean perClass;
+    private final Duration grace;
+    private final Set<Path> dirs = new LinkedHashSet<>();
+    private final Set<Integer> ports = new TreeSet<>();
+    private final Set<String> tokens = new LinkedHashSet<>();
+
+    private Leftovers(boolean perClass, Duration grace) {
+        this.perClass = perClass;
+        this.grace = grace;
+    }
+
+    /** Checked after each test: register on an instance field. */
+    public static Leftovers perTest() {
+        return new Leftovers(false, Processes.GRACE);
+    }
+
+    /** Checked once after all tests of the class (servers shared by the class): register on a static field. */
+    public static Leftovers perClass() {
+        return new Leftovers(true, Processes.GRACE);
+    }
+
+    /** The same check, polled for {@code grace} instead of {@link Processes#GRACE} (for a test of the check). */
+    public Leftovers withGrace(Duration grace) {
+        Leftovers l = new Leftovers(perClass, grace);
+        l.dirs.addAll(dirs);
+        l.ports.addAll(ports);
+        l.tokens.addAll(tokens);
+        return l;
+    }
+
+    /** {@link Processes#freeBase}, with the {@code count} ports from the base recorded as shard ports. */
+    public synchronized int freeBase(int count) {
+        int base = Processes.freeBase(count);
+        shardPorts(base, count);
+        return base;
+    }
+
+    /**
+     * Shard ports {@code base..base+count-1}: each, its bus port and its {@code --ai} port must be free at the end.
+     * Returns {@code base}, to record a fixed port where it is used: {@code .port(leftovers.shardPorts(14100, 1))}.
+     */
+    public synchronized int shardPorts(int base, int count) {
+        for (int p = base; p < base + count; p++) {
+            ports.add(p);
+            ports.add(p + BUS_OFFSET);
+            ports.add(p + AI_OFFSET);
+        }
+        return base;
+    }
+
+    /** Shard ports (what {@code --port auto} chose, from the plan), each with its bus and {@code --ai} port. */
+    public synchronized Leftovers shardPorts(Collection<Integer> shardPorts) {
+        shardPorts.forEach(p -> shardPorts(p, 1));
+        return this;
+    }
+
+    /** One port on its own (a front's listener, an sshd of the test): nothing may listen there at the end. */
+    public synchronized int port(int port) {
+        ports.add(port);
+        return port;
+    }
+
+    /** A directory (besides the {@code @TempDir} fields) whose processes must be gone at the end. */
+    public synchronized Leftovers dir(Path dir) {
+        dirs.add(dir);
+        return this;
+    }
+
+    /** Processes whose command line contains {@code token} must be gone at the end (use a token unique to the test). */
+    public synchronized Leftovers naming(String token) {
+        tokens.add(token);
+        return this;
+    }
+
+    /** What is checked so far, for messages. */
+    @Override
+    public synchronized String toString() {
+        return "Leftovers{dirs=" + dirs + ", ports=" + ports + ", tokens=" + tokens + "}";
+    }
+
+    @Override
+    public void afterEach(ExtensionContext ctx) {
+        if (!perClass) {
+            check(ctx.getRequiredTestClass().getSimpleName() + "." + ctx.getDisplayName(), ctx.getRequiredTestClass(),
+                    ctx.getTestInstance());
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext ctx) {
+        if (perClass) {
+            check(ctx.getRequiredTestClass().getSimpleName(), ctx.getRequiredTestClass(), Optional.empty());
+        }
+    }
+
+    private void check(String what, Class<?> testClass, Optional<Object> instance) {
+        Found found = verify(tempDirs(testClass, instance));
+        if (!found.isEmpty()) {
+            throw new AssertionError("left behind by " + what + " (after " + grace.toMillis() / 1000.0
+                    + " s of grace; killed now):\n" + found);
+        }
+    }
+
+    /** What is still there once the grace has passed; kills it (as the check does). For tests of the check. */
+    public Found verify(List<Path> extraDirs) {
+        List<Path> all;
+        List<Integer> ps;
+        List<String> ts;
+        synchronized (this) {
+            all = new ArrayList<>(new LinkedHashSet<>(extraDirs));
+            dirs.stream().filter(d -> !all.contains(d)).forEach(all::add);
+            ps = List.copyOf(ports);
+            ts = List.copyOf(tokens);
+        }
+        long until = System.nanoTime() + grace.toNanos();
+        Found found = look(all, ps, ts);
+        long t0 = System.nanoTime();
+        int first = found.size();
+        while (!found.isEmpty() && System.nanoTime() < until) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            found = look(all, ps, ts);
+        }
+        if (first > 0 && found.isEmpty()) {
+            System.out.printf("Leftovers: %d leftover(s) ended %d ms into the grace%n", first,
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+        if (!found.isEmpty()) {
+            all.forEach(Processes::killUnder);
+            found.processes().stream().map(Processes.Proc::pid).forEach(Leftovers::kill);
+            Processes.killServersOn(ps);
+        }
+        return found;
+    }
+
+    /** What one look finds: processes of the directories and tokens, listeners on the ports. */
+    public record Found(List<Processes.Proc> processes, List<Processes.Listener> listeners) {
+        public boolean isEmpty() {
+            return processes.isEmpty() && listeners.isEmpty();
+        }
+
+        int size() {
+            return processes.size() + listeners.size();
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder();
+            processes.forEach(p -> b.append("  process ").append(p).append('\n'));
+            listeners.forEach(l -> b.append("  port ").append(l).append('\n'));
+            return b.toString();
+        }
+    }
+
+    private static Found look(List<Path> dirs, List<Integer> ports, List<String> tokens) {
+        Set<Long> seen = new java.util.HashSet<>();
+        List<Processes.Proc> procs = new ArrayList<>();
+        for (Path d : dirs) {
+            Processes.under(d).stream().filter(p -> seen.add(p.pid())).forEach(procs::add);
+        }
+        for (String t : tokens) {
+            Processes.naming(t).stream().filter(p -> seen.add(p.pid())).forEach(procs::add);
+        }
+        return new Found(List.copyOf(procs), Processes.listening(ports));
+    }
+
+    private static void kill(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            h.destroyForcibly();
+            h.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> h).join();
+        });
+    }
+
+    private List<Path> tempDirs(Class<?> testClass, Optional<Object> instance) {
+        List<Path> out = new ArrayList<>();
+        if (!perClass && instance.isEmpty()) {
+            return out;
+        }
+        for (Class<?> c = testClass; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (f.isAnnotationPresent(TempDir.class) && Modifier.isStatic(f.getModifiers()) == perClass
+                        && f.getType() == Path.class) {
+                    try {
+                        f.setAccessible(true);
+                        Object v = f.get(perClass ? null : instance.orElseThrow());
+                        if (v != null) {
+                            out.add((Path) v);
+                        }
+                    } catch (IllegalAccessException | RuntimeException e) {
+                        throw new IllegalStateException("cannot read @TempDir " + f, e);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,166 @@
+package io.smartsim.launch.testing;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Events;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+/**
+ * The leftover check can fail: a real redis-server left listening on a shard's bus port on 127.0.1.2 (as a testbed
+ * shard binds), a process left in the test's directory, a listener on a shard's {@code --ai} port, each caught (and the
+ * processes killed); and as a JUnit extension it fails the test that left them, and passes one that left nothing.
+ */
+class LeftoversIT {
+    private static final Path REDIS = Path.of("/usr/bin/redis-server"); // never resolved: it picks its mode by name
+
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // this class's own tests leave nothing either
+
+    @TempDir
+    Path tmp;
+    @TempDir
+    Path elsewhere;
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void stopWhatThisTestStarted() {
+        started.forEach(Process::destroyForcibly);
+        started.forEach(p -> p.onExit().orTimeout(10, TimeUnit.SECONDS).join());
+    }
+
+    private Process start(Path cwd, String... argv) throws IOException {
+        Process p = new ProcessBuilder(argv).directory(cwd.toFile()).redirectErrorStream(true)
+                .redirectOutput(elsewhere.resolve("out-" + started.size() + ".log").toFile()).start();
+        started.add(p);
+        return p;
+    }
+
+    private static void awaitListening(String host, int port, Process p) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(host, port), 200);
+                return;
+            } catch (IOException notYet) {
+                assertThat(p.isAlive()).as("process exited").isTrue();
+                assertThat(System.nanoTime()).as("listening within 20 s").isLessThan(until);
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    @Test
+    void aServerLeftOnABusPortOfATestbedAddressAndAProcessInTheDirAreCaughtAndKilled() throws Exception {
+        assumeTrue(Files.isExecutable(REDIS), "needs redis-server at " + REDIS);
+        int base = Processes.freeBase(1);
+        Leftovers check = Leftovers.perTest().withGrace(Duration.ofMillis(500));
+        check.shardPorts(base, 1);
+        // A shard's bus port on 127.0.1.2 (where the ssh/Slurm testbeds' shards bind), started from elsewhere:
+        // only the port can catch it. A check on 127.0.0.1, or on the client port alone, could not.
+        Process redis = start(elsewhere, REDIS.toString(), "--port", Integer.toString(base + Leftovers.BUS_OFFSET),
+                "--bind", "127.0.1.2", "--save", "", "--appendonly", "no");
+        awaitListening("127.0.1.2", base + Leftovers.BUS_OFFSET, redis);
+        Path run = Files.createDirectories(tmp.resolve("exp/sim"));
+        Process model = start(run, "sleep", "600");
+        assertThat(Processes.free("127.0.0.1", base + Leftovers.BUS_OFFSET)).as("127.0.0.1 says free: the old "
+                + "check could not see it").isTrue();
+
+        Leftovers.Found found = check.verify(List.of(tmp));
+
+        assertThat(found.processes()).extracting(Processes.Proc::pid).containsExactly(model.pid());
+        assertThat(found.listeners()).singleElement().satisfies(l -> {
+            assertThat(l.port()).isEqualTo(base + Leftovers.BUS_OFFSET);
+            assertThat(l.address()).isEqualTo("127.0.1.2");
+            assertThat(l.holders()).singleElement().asString().startsWith(redis.pid() + " ")
+                    .contains("redis-server 127.0.1.2:" + (base + Leftovers.BUS_OFFSET));
+        });
+        assertThat(found.toString()).contains("127.0.1.2:" + (base + Leftovers.BUS_OFFSET) + " listening held by "
+                + redis.pid());
+        assertThat(redis.waitFor(10, TimeUnit.SECONDS)).as("the server on the port was killed").isTrue();
+        assertThat(model.waitFor(10, TimeUnit.SECONDS)).as("the process in the dir was killed").isTrue();
+        assertThat(check.verify(List.of(tmp)).isEmpty()).isTrue();
+    }
+
+    @Test
+    void aListenerOnAnAiPortIsCaughtAndNotKilledWhenItIsThisJvm() throws Exception {
+        int base = Processes.freeBase(1);
+        Leftovers check = Leftovers.perTest().withGrace(Duration.ofMillis(300));
+        check.shardPorts(base, 1);
+        try (ServerSocket front = new ServerSocket()) {
+            front.bind(new InetSocketAddress(InetAddress.getByName("127.0.1.3"), base + Leftovers.AI_OFFSET));
+            Leftovers.Found found = check.verify(List.of());
+            assertThat(found.processes()).isEmpty();
+            assertThat(found.listeners()).singleElement().satisfies(l -> {
+                assertThat(l.port()).isEqualTo(base + Leftovers.AI_OFFSET);
+                assertThat(l.holders()).singleElement().asString().startsWith(ProcessHandle.current().pid() + " ");
+            });
+        }
+        assertThat(check.verify(List.of()).isEmpty()).as("closed: nothing left").isTrue();
+    }
+
+    @Test
+    void aProcessNamingATokenIsCaught() throws Exception {
+        // GNU sleep takes a fraction: the token is the process's own argument (as a remote command shows it).
+        String token = "600." + ProcessHandle.current().pid() + System.nanoTime();
+        Leftovers check = Leftovers.perTest().withGrace(Duration.ofMillis(300)).naming(token);
+        Process p = start(elsewhere, "sleep", token);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Processes.naming(token).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertThat(check.verify(List.of()).processes()).extracting(Processes.Proc::pid).contains(p.pid());
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("killed").isTrue();
+    }
+
+    /** As an extension: the test that leaves a process fails, naming it; the one that leaves nothing passes. */
+    @Test
+    void asAnExtensionItFailsTheTestThatLeftSomethingAndOnlyThatOne() {
+        Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(Sample.class)).execute()
+                .testEvents();
+        tests.assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+        assertThat(tests.failed().stream().findFirst().orElseThrow().getTestDescriptor().getDisplayName())
+                .isEqualTo("leavesASleepInItsDir()");
+        assertThat(tests.failed().stream().findFirst().orElseThrow().getPayload(
+                org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow())
+                .isInstanceOf(AssertionError.class).hasMessageContaining("left behind by Sample.leavesASleepInItsDir()")
+                .hasMessageContaining("process ").hasMessageContaining("sleep 601");
+        assertThat(Processes.naming("sleep 601")).as("killed by the check").noneMatch(p -> p.cwd().contains("junit"));
+    }
+
+    /** Run by the test above through the engine test kit, never on its own (a nested static class is not scanned). */
+    static class Sample {
+        @RegisterExtension
+        final Leftovers leftovers = Leftovers.perTest().withGrace(Duration.ofMillis(300));
+        @TempDir
+        Path dir;
+
+        @Test
+        void leavesASleepInItsDir() throws IOException {
+            new ProcessBuilder("sleep", "601").directory(dir.toFile()).start();
+        }
+
+        @Test
+        void leavesNothing() throws Exception {
+            Process p = new ProcessBuilder("true").directory(dir.toFile()).start();
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+}
