@@ -242,7 +242,7 @@ class ModuleClusterIT {
                 List.of("AI.MODELEXECUTE", m, "INPUTS", 1, tag + "a", "OUTPUTS", 1, tag + "o", "TIMEOUT", 5));
         for (List<Object> command : local) {
             assertThat(onFirstShard(command.toArray())).as(command.toString()).isEqualTo(new RespError(
-                    command.get(0).equals("AI.MODELEXECUTE") ? "ERR model key is empty" : ModelServingIT.NOT_YET));
+                    command.get(0).equals("AI.MODELEXECUTE") ? "ERR model key is empty" : "ERR script key is empty"));
         }
         assertThat(onFirstShard("AI.TENSORSET", m, "INT8", 1)).isEqualTo(new RespSimple("OK"));
     }

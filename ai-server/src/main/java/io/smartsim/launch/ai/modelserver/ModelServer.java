@@ -6,8 +6,10 @@ import io.smartsim.launch.ai.Tensor;
 import io.smartsim.launch.ai.TensorCodec;
 import io.smartsim.launch.ai.spi.AiBackend;
 import io.smartsim.launch.ai.spi.LoadedModel;
+import io.smartsim.launch.ai.spi.LoadedScript;
 import io.smartsim.launch.ai.spi.ModelOptions;
 import io.smartsim.launch.ai.spi.ModelTimeoutException;
+import io.smartsim.launch.ai.spi.ScriptArg;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -40,6 +42,12 @@ public final class ModelServer implements Closeable {
     static final byte LOAD = 'L';
     static final byte RUN = 'R';
     static final byte DROP = 'D';
+    static final byte SCRIPT_LOAD = 'S';
+    static final byte SCRIPT_RUN = 'X';
+    /** Script run argument kinds: one tensor, a List[Tensor], a List[str]. */
+    static final byte ARG_TENSOR = 'T';
+    static final byte ARG_TENSORS = 'L';
+    static final byte ARG_STRINGS = 'S';
     /** Reply status bytes. */
     static final byte OK = 'K';
     static final byte ERROR = 'E';
@@ -54,6 +62,7 @@ public final class ModelServer implements Closeable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
+    private final Map<String, LoadedScript> scripts = new ConcurrentHashMap<>();
     private final List<SocketChannel> connections = new ArrayList<>();
     private volatile boolean closed;
 
@@ -158,10 +167,17 @@ public final class ModelServer implements Closeable {
             return switch (op) {
                 case LOAD -> load(req);
                 case RUN -> run(req);
+                case SCRIPT_LOAD -> scriptLoad(req);
+                case SCRIPT_RUN -> scriptRun(req);
                 case DROP -> {
-                    LoadedModel m = models.remove(str(req));
+                    String id = str(req);
+                    LoadedModel m = models.remove(id);
                     if (m != null) {
                         m.close();
+                    }
+                    LoadedScript sc = scripts.remove(id);
+                    if (sc != null) {
+                        sc.close();
                     }
                     yield status(OK);
                 }
@@ -189,6 +205,80 @@ public final class ModelServer implements Closeable {
             old.close();
         }
         return status(OK);
+    }
+
+    /** Compiles a script (TORCH) and checks its entry points, with the front's texts (ScriptCommands). */
+    private ByteBuffer scriptLoad(ByteBuffer req) {
+        String id = str(req);
+        String device = str(req);
+        List<String> entryPoints = names(req);
+        String source = str(req);
+        AiBackend torch = backends.get("TORCH").orElseThrow(() -> new AiException("ERR Backend not loaded: TORCH"));
+        LoadedScript sc = torch.loadScript(source, new ModelOptions(device, List.of(), List.of(), 0));
+        for (String e : entryPoints) {
+            if (!sc.functions().contains(e)) {
+                sc.close();
+                throw new AiException("ERR entry point '" + e + "' is not a function of the script");
+            }
+        }
+        LoadedScript old = scripts.put(id, sc);
+        if (old != null) {
+            old.close();
+        }
+        return status(OK);
+    }
+
+    /** Calls a script function; the answers of a model run ('F' for the call's own failure). */
+    private ByteBuffer scriptRun(ByteBuffer req) {
+        String id = str(req);
+        String fn = str(req);
+        int timeoutMs = req.getInt();
+        int nout = req.getInt();
+        int nargs = req.getInt();
+        List<ScriptArg> args = new ArrayList<>(nargs);
+        for (int k = 0; k < nargs; k++) {
+            byte kind = req.get();
+            switch (kind) {
+                case ARG_TENSOR -> args.add(new ScriptArg.One(tensor(req)));
+                case ARG_TENSORS -> {
+                    int n = req.getInt();
+                    List<Tensor> ts = new ArrayList<>(n);
+                    for (int t = 0; t < n; t++) {
+                        ts.add(tensor(req));
+                    }
+                    args.add(new ScriptArg.Tensors(ts));
+                }
+                case ARG_STRINGS -> args.add(new ScriptArg.Strings(names(req)));
+                default -> throw new IllegalArgumentException("argument kind " + (kind & 0xff));
+            }
+        }
+        LoadedScript sc = scripts.get(id);
+        if (sc == null) {
+            return status(UNKNOWN);
+        }
+        if (!sc.functions().contains(fn)) {
+            throw new AiException("ERR Function does not exist: " + fn);
+        }
+        List<Tensor> outputs;
+        long start = System.nanoTime();
+        try {
+            outputs = sc.run(fn, args, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
+        } catch (ModelTimeoutException e) {
+            return status(TIMEDOUT);
+        } catch (AiException e) {
+            return error(RUN_ERROR, e.getMessage());
+        }
+        long micros = (System.nanoTime() - start) / 1000;
+        if (outputs.size() != nout) {
+            return error(RUN_ERROR, "ERR Function returned unexpected number of outputs: " + outputs.size()
+                    + " returned, " + nout + " OUTPUTS keys given");
+        }
+        return outputsFrame(outputs, micros);
+    }
+
+    private static Tensor tensor(ByteBuffer req) {
+        return TensorCodec.decode(bytes(req)).orElseThrow(
+                () -> new AiException("ERR model server: input is not a tensor"));
     }
 
     private ByteBuffer run(ByteBuffer req) {
@@ -225,6 +315,10 @@ public final class ModelServer implements Closeable {
             // a runtime that tells its output count only by running (libtorch) is checked here
             return error(RUN_ERROR, "Number of keys given as OUTPUTS here does not match model definition");
         }
+        return outputsFrame(outputs, micros);
+    }
+
+    private static ByteBuffer outputsFrame(List<Tensor> outputs, long micros) {
         List<byte[]> enc = new ArrayList<>();
         long total = 1 + 4 + 8;
         for (Tensor t : outputs) {
@@ -297,6 +391,8 @@ public final class ModelServer implements Closeable {
         }
         models.values().forEach(LoadedModel::close);
         models.clear();
+        scripts.values().forEach(LoadedScript::close);
+        scripts.clear();
         Files.deleteIfExists(socket);
     }
 }
