@@ -43,7 +43,6 @@ static struct rm_api RM;
 
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-#define NOT_YET "ERR AI.INFO without a key does not run in the module yet (issue 16)"
 
 #define HEADER 8
 #define MAX_DIMS 255
@@ -463,6 +462,7 @@ static void keys_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
  * master by failover) is pushed to it from the stored hash, read by the worker under the server's lock. */
 
 #define MODEL_EMPTY "ERR model key is empty"
+#define RAI_VERSION "1.2.7" /* the RedisAI version the module presents itself as in AI.INFO, as the front does */
 #define MODEL_MARK "smartsim.ai/model/1"
 #define DEFAULT_CHUNK_SIZE (511LL * 1024 * 1024)
 
@@ -534,7 +534,7 @@ static const char *rd_bytes(struct rd *r, size_t *n) {
     return p;
 }
 
-enum { JOB_STORE = 'L', JOB_RUN = 'R', JOB_DROP = 'D', JOB_SCRIPT_STORE = 'S', JOB_SCRIPT_RUN = 'X' };
+enum { JOB_STORE = 'L', JOB_RUN = 'R', JOB_DROP = 'D', JOB_SCRIPT_STORE = 'S', JOB_SCRIPT_RUN = 'X', JOB_VERSIONS = 'V' };
 
 struct job {
     struct job *next;
@@ -1590,18 +1590,67 @@ static int cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RM.ReplyWithError(ctx, "ERR unsupported subcommand");
 }
 
-/* AI.INFO without a key: the next step of issue 16. */
-static int not_yet(RedisModuleCtx *ctx) {
-    return RM.ReplyWithError(ctx, NOT_YET);
+/* On the main thread once the model server named its backends and their versions: the front's reply to AI.INFO
+ * without a key (RedisAI's version, then one "<runtime> version" per loaded backend). */
+static int versions_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (reply_failure(ctx, j)) return RM_OK;
+    struct rd r = {j->body + 1, j->bodylen - 1, 0};
+    uint32_t n = rd_u32(&r);
+    struct rd check = r;
+    for (uint32_t k = 0; k < 2 * n && !check.bad; k++) {
+        size_t len;
+        rd_bytes(&check, &len);
+    }
+    if (r.bad || check.bad || n > 16) return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
+    RM.ReplyWithArray(ctx, 6 + 2 * (long)n);
+    RM.ReplyWithSimpleString(ctx, "Version");
+    RM.ReplyWithCString(ctx, RAI_VERSION);
+    RM.ReplyWithSimpleString(ctx, "Low Level API Version");
+    RM.ReplyWithCString(ctx, "1");
+    RM.ReplyWithSimpleString(ctx, "RDB Encoding version");
+    RM.ReplyWithCString(ctx, "1");
+    for (uint32_t k = 0; k < n; k++) {
+        size_t nl, vl;
+        const char *name = rd_bytes(&r, &nl);
+        const char *version = rd_bytes(&r, &vl);
+        const char *label = "ONNX version";
+        if (nl == 2 && memcmp(name, "TF", 2) == 0) label = "TensorFlow version";
+        else if (nl == 5 && memcmp(name, "TORCH", 5) == 0) label = "Torch version";
+        else if (nl == 6 && memcmp(name, "TFLITE", 6) == 0) label = "TFLite version";
+        RM.ReplyWithSimpleString(ctx, label);
+        /* a simple string, as the front answers it; a version has no line break */
+        char v[128];
+        size_t m = 0;
+        for (size_t c = 0; c < vl && m + 1 < sizeof v; c++)
+            if (version[c] != '\r' && version[c] != '\n') v[m++] = version[c];
+        v[m] = 0;
+        RM.ReplyWithSimpleString(ctx, v);
+    }
+    return RM_OK;
 }
 
+/* AI.INFO without a key: the backends' versions, which only the model server knows. */
+static int info_versions(RedisModuleCtx *ctx, RedisModuleString **argv) {
+    if (server_socket == NULL) return no_server(ctx);
+    if (cannot_block(ctx, argv)) return RM_OK;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_VERSIONS;
+    frame_begin(&j->req, JOB_VERSIONS);
+    frame_end(&j->req);
+    j->bc = RM.BlockClient(ctx, versions_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
 
-
-/* AI.INFO key [RESETSTAT]: the model's run counters (the front's reply: 18 elements, or OK for RESETSTAT). AI.INFO
- * without a key (the backends' versions, known to the model server) is not served yet. */
+/* AI.INFO [key [RESETSTAT]]: the model's or script's run counters (the front's reply: 18 elements, or OK for
+ * RESETSTAT); without a key, the backends' versions from the model server. */
 static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc > 3) return reply_wrong_arity(ctx, argv);
-    if (argc == 1) return not_yet(ctx);
+    if (argc == 1) return info_versions(ctx, argv);
     RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
     struct record r;
     struct srecord sr;

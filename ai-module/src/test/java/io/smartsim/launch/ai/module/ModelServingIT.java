@@ -45,10 +45,6 @@ class ModelServingIT {
     static final float[] B = {0.25f, -1};
     static final byte[] LINEAR = OnnxModels.linear(3, 2, W, B);
 
-    /** What scripts and AI.INFO without a key answer until they go through the model server too. */
-    static final String NOT_YET =
-            "ERR AI.INFO without a key does not run in the module yet (issue 16)";
-
     @TempDir
     Path dir;
 
@@ -191,11 +187,14 @@ class ModelServingIT {
                     cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "wide", "OUTPUTS", 1, "o"),
                     cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "nosuch", "OUTPUTS", 1, "o"),
                     cmd("AI.INFO", "tagged"), cmd("AI.INFO", "tagged", "RESETSTAT"), cmd("AI.INFO", "tagged"),
-                    cmd("AI.INFO", "nosuch"), cmd("AI.INFO", "s"), cmd("AI.INFO", "tagged", "RESETSTAT", "x"));
+                    cmd("AI.INFO", "nosuch"), cmd("AI.INFO", "s"), cmd("AI.INFO", "tagged", "RESETSTAT", "x"),
+                    cmd("AI.INFO"), cmd("AI.INFO", "a", "b", "c"));
             List<String> infoModule = toModule.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             List<String> infoFront = toFront.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             assertThat(infoModule).as("AI.INFO of the module (actual) vs the front (expected)")
                     .containsExactlyElementsOf(infoFront);
+            assertThat(infoModule.get(11)).as("AI.INFO without a key: the model server's ONNX Runtime version")
+                    .startsWith("*8\\x0d\\x0a+Version\\x0d\\x0a$5\\x0d\\x0a1.2.7").contains("+ONNX version\\x0d\\x0a+1.");
             assertThat(infoModule.get(5)).as("the counters")
                     .contains("$7\\x0d\\x0asamples\\x0d\\x0a:3\\x0d\\x0a$5\\x0d\\x0acalls\\x0d\\x0a:2"
                             + "\\x0d\\x0a$6\\x0d\\x0aerrors\\x0d\\x0a:1");
@@ -243,6 +242,7 @@ class ModelServingIT {
             assertThat(c.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y"))
                     .isEqualTo(new RespError(missing));
             assertThat(c.call(modelStoreArgs("m2"))).isEqualTo(new RespError(missing));
+            assertThat(c.call("AI.INFO")).isEqualTo(new RespError(missing));
             assertThat(c.call("EXISTS", "m2")).isEqualTo(0L);
             assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
             // A new model server knows no model: the module pushes the stored one on first use.

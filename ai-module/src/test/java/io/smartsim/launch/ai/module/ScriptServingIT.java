@@ -194,11 +194,12 @@ class ScriptServingIT {
                     cmd("AI.SCRIPTRUN", "s", "fails", "INPUTS", "a", "OUTPUTS", "o"),
                     cmd("AI.SCRIPTRUN", "s", "helper", "INPUTS", "no.such", "OUTPUTS", "o"),
                     cmd("AI.INFO", "s2"), cmd("AI.INFO", "s2", "RESETSTAT"), cmd("AI.INFO", "s2"),
-                    cmd("AI.INFO", "plain"));
+                    cmd("AI.INFO", "plain"), cmd("AI.INFO"));
             List<String> infoModule = toModule.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             List<String> infoFront = toFront.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             assertThat(infoModule).as("AI.INFO of the module (actual) vs the front (expected)")
                     .containsExactlyElementsOf(infoFront);
+            assertThat(infoModule.get(8)).as("AI.INFO without a key: libtorch's version").contains("+Torch version");
             List<byte[]> sInfo = toModule.pipeline(List.<byte[][]>of(cmd("AI.INFO", "s")));
             assertThat(maskDuration(show(sInfo.get(0)))).as("the counters of s").contains("SCRIPT")
                     .contains("$5\\x0d\\x0acalls\\x0d\\x0a:");

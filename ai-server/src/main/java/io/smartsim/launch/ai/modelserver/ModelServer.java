@@ -44,6 +44,7 @@ public final class ModelServer implements Closeable {
     static final byte DROP = 'D';
     static final byte SCRIPT_LOAD = 'S';
     static final byte SCRIPT_RUN = 'X';
+    static final byte VERSIONS = 'V';
     /** Script run argument kinds: one tensor, a List[Tensor], a List[str]. */
     static final byte ARG_TENSOR = 'T';
     static final byte ARG_TENSORS = 'L';
@@ -169,6 +170,7 @@ public final class ModelServer implements Closeable {
                 case RUN -> run(req);
                 case SCRIPT_LOAD -> scriptLoad(req);
                 case SCRIPT_RUN -> scriptRun(req);
+                case VERSIONS -> versions();
                 case DROP -> {
                     String id = str(req);
                     LoadedModel m = models.remove(id);
@@ -205,6 +207,25 @@ public final class ModelServer implements Closeable {
             old.close();
         }
         return status(OK);
+    }
+
+    /** The loaded backends and their runtimes' versions, in the order given at start (for AI.INFO without a key). */
+    private ByteBuffer versions() {
+        List<byte[]> fields = new ArrayList<>();
+        for (String name : backends.names()) {
+            fields.add(name.getBytes(StandardCharsets.UTF_8));
+            fields.add(backends.get(name).map(AiBackend::version).orElse("").getBytes(StandardCharsets.UTF_8));
+        }
+        int total = 1 + 4;
+        for (byte[] f : fields) {
+            total += 4 + f.length;
+        }
+        ByteBuffer out = frame(total);
+        out.put(OK).putInt(fields.size() / 2);
+        for (byte[] f : fields) {
+            out.putInt(f.length).put(f);
+        }
+        return out;
     }
 
     /** Compiles a script (TORCH) and checks its entry points, with the front's texts (ScriptCommands). */
