@@ -845,6 +845,12 @@ static int push_model(struct job *j, char **err) {
         put_names_from(&load, r.outputs);
         p = RM.StringPtrLen(blob, &n);
         buf_bytes(&load, p, n);
+        RedisModuleString *opts[3] = {r.batch, r.minbatch, r.minbatchtimeout};
+        for (int k = 0; k < 3; k++) {
+            long long v = 0;
+            if (opts[k]) arg_long(opts[k], &v);
+            buf_u32(&load, (uint32_t)(v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : v));
+        }
         frame_end(&load);
     }
     if (blob) RM.FreeString(ctx, blob);
@@ -1102,6 +1108,10 @@ static int cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
         const char *p = RM.StringPtrLen(argv[k], &n);
         buf_put(&j->req, p, n);
     }
+    /* the auto-batching options, which the model server applies */
+    buf_u32(&j->req, (uint32_t)(batch > UINT32_MAX ? UINT32_MAX : batch));
+    buf_u32(&j->req, (uint32_t)(minbatch > UINT32_MAX ? UINT32_MAX : minbatch));
+    buf_u32(&j->req, (uint32_t)(minbatchtimeout > UINT32_MAX ? UINT32_MAX : minbatchtimeout));
     frame_end(&j->req);
     size_t kl;
     const char *kp = RM.StringPtrLen(argv[1], &kl);

@@ -45,6 +45,7 @@ public final class ModelServer implements Closeable {
     static final byte SCRIPT_LOAD = 'S';
     static final byte SCRIPT_RUN = 'X';
     static final byte VERSIONS = 'V';
+    static final byte BATCH_COUNTS = 'Q';
     /** Script run argument kinds: one tensor, a List[Tensor], a List[str]. */
     static final byte ARG_TENSOR = 'T';
     static final byte ARG_TENSORS = 'L';
@@ -64,6 +65,8 @@ public final class ModelServer implements Closeable {
     private final ServerSocketChannel server;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final Map<String, LoadedScript> scripts = new ConcurrentHashMap<>();
+    /** The auto-batching of the models stored with BATCHSIZE, by id. */
+    private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
     private final List<SocketChannel> connections = new ArrayList<>();
     private volatile boolean closed;
 
@@ -171,8 +174,17 @@ public final class ModelServer implements Closeable {
                 case SCRIPT_LOAD -> scriptLoad(req);
                 case SCRIPT_RUN -> scriptRun(req);
                 case VERSIONS -> versions();
+                case BATCH_COUNTS -> {
+                    Batcher b = batchers.get(str(req));
+                    yield frame(1 + 16).put(OK).putLong(b == null ? 0 : b.runs.get())
+                            .putLong(b == null ? 0 : b.requests.get());
+                }
                 case DROP -> {
                     String id = str(req);
+                    Batcher b = batchers.remove(id);
+                    if (b != null) {
+                        b.close();
+                    }
                     LoadedModel m = models.remove(id);
                     if (m != null) {
                         m.close();
@@ -199,9 +211,18 @@ public final class ModelServer implements Closeable {
         List<String> inputs = names(req);
         List<String> outputs = names(req);
         byte[] blob = bytes(req);
+        // BATCHSIZE, MINBATCHSIZE, MINBATCHTIMEOUT (a module before auto-batching sent none)
+        int batch = req.remaining() >= 12 ? req.getInt() : 0;
+        int minBatch = batch > 0 ? req.getInt() : 0;
+        int minBatchTimeout = batch > 0 ? req.getInt() : 0;
         AiBackend backend = backends.get(backendName)
                 .orElseThrow(() -> new AiException("ERR Backend not loaded: " + backendName));
         LoadedModel m = backend.load(blob, new ModelOptions(device, inputs, outputs, 0));
+        Batcher oldBatcher = batch > 0 ? batchers.put(id, new Batcher(id, m, batch, minBatch, minBatchTimeout))
+                : batchers.remove(id);
+        if (oldBatcher != null) {
+            oldBatcher.close();
+        }
         LoadedModel old = models.put(id, m);
         if (old != null) {
             old.close();
@@ -323,15 +344,35 @@ public final class ModelServer implements Closeable {
                     () -> new AiException("ERR model server: input is not a tensor")));
         }
         List<Tensor> outputs;
-        long start = System.nanoTime();
-        try {
-            outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
-        } catch (ModelTimeoutException e) {
-            return status(TIMEDOUT);
-        } catch (AiException e) {
-            return error(RUN_ERROR, e.getMessage());
+        long micros;
+        Batcher b = batchers.get(id);
+        long rows = b == null ? -1 : b.accepts(inputs);
+        if (rows >= 1) {
+            Batcher.Result r = b.run(inputs, rows, timeoutMs);
+            if (r.timedOut()) {
+                return status(TIMEDOUT);
+            }
+            if (r.error() != null) {
+                return error(RUN_ERROR, r.error().getMessage());
+            }
+            outputs = r.outputs();
+            micros = r.micros();
+        } else {
+            long start = System.nanoTime();
+            try {
+                outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
+            } catch (ModelTimeoutException e) {
+                return status(TIMEDOUT);
+            } catch (AiException e) {
+                return error(RUN_ERROR, e.getMessage());
+            } finally {
+                if (b != null) { // a run that does not batch (more rows than BATCHSIZE): alone
+                    b.runs.incrementAndGet();
+                    b.requests.incrementAndGet();
+                }
+            }
+            micros = (System.nanoTime() - start) / 1000;
         }
-        long micros = (System.nanoTime() - start) / 1000;
         if (outputs.size() != nout) {
             // a runtime that tells its output count only by running (libtorch) is checked here
             return error(RUN_ERROR, "Number of keys given as OUTPUTS here does not match model definition");
@@ -410,6 +451,8 @@ public final class ModelServer implements Closeable {
                 c.close();
             }
         }
+        batchers.values().forEach(Batcher::close);
+        batchers.clear();
         models.values().forEach(LoadedModel::close);
         models.clear();
         scripts.values().forEach(LoadedScript::close);
