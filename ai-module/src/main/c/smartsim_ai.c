@@ -43,7 +43,6 @@ static struct rm_api RM;
 
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-#define NOT_YET "ERR scripts and AI.INFO without a key do not run in the module yet (issue 16); models do"
 
 #define HEADER 8
 #define MAX_DIMS 255
@@ -463,6 +462,7 @@ static void keys_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
  * master by failover) is pushed to it from the stored hash, read by the worker under the server's lock. */
 
 #define MODEL_EMPTY "ERR model key is empty"
+#define RAI_VERSION "1.2.7" /* the RedisAI version the module presents itself as in AI.INFO, as the front does */
 #define MODEL_MARK "smartsim.ai/model/1"
 #define DEFAULT_CHUNK_SIZE (511LL * 1024 * 1024)
 
@@ -534,7 +534,7 @@ static const char *rd_bytes(struct rd *r, size_t *n) {
     return p;
 }
 
-enum { JOB_STORE = 'L', JOB_RUN = 'R', JOB_DROP = 'D' };
+enum { JOB_STORE = 'L', JOB_RUN = 'R', JOB_DROP = 'D', JOB_SCRIPT_STORE = 'S', JOB_SCRIPT_RUN = 'X', JOB_VERSIONS = 'V' };
 
 struct job {
     struct job *next;
@@ -735,9 +735,90 @@ static void put_names_from(struct buf *b, RedisModuleString *encoded) {
     memcpy(b->p + at, &count, 4);
 }
 
+#define SCRIPT_EMPTY "ERR script key is empty"
+#define SCRIPT_MARK "smartsim.ai/script/1"
+
+/* A stored script's fields (ai-server's ScriptRecord: type, id, device, tag, entrypoints, source). */
+struct srecord {
+    RedisModuleString *type, *id, *device, *tag, *entrypoints;
+};
+
+static void srecord_free(RedisModuleCtx *ctx, struct srecord *r) {
+    RedisModuleString **f = (RedisModuleString **)r;
+    for (size_t k = 0; k < sizeof *r / sizeof *f; k++)
+        if (f[k]) RM.FreeString(ctx, f[k]);
+    memset(r, 0, sizeof *r);
+}
+
+/* Reads the script at an open key: NULL, or the front's error (script key empty / WRONGTYPE). */
+static const char *srecord_read(RedisModuleKey *key, struct srecord *r) {
+    memset(r, 0, sizeof *r);
+    int type = RM.KeyType(key);
+    if (type == RM_KEYTYPE_EMPTY) return SCRIPT_EMPTY;
+    if (type != RM_KEYTYPE_HASH) return WRONGTYPE;
+    RM.HashGet(key, RM_HASH_CFIELDS, "type", &r->type, "id", &r->id, "device", &r->device, "tag", &r->tag,
+               "entrypoints", &r->entrypoints, NULL);
+    if (!str_is(r->type, SCRIPT_MARK) || r->id == NULL || r->device == NULL || r->entrypoints == NULL)
+        return WRONGTYPE;
+    return NULL;
+}
+
+/* For a script run the model server does not know: the stored source, read under the server's lock, sent as a
+ * script LOAD (no entry points to check: they were checked when it was stored). */
+static int push_script(struct job *j, char **err) {
+    RedisModuleCtx *ctx = RM.GetThreadSafeContext(j->bc);
+    RM.ThreadSafeContextLock(ctx);
+    RedisModuleString *name = RM.CreateString(ctx, j->key, j->keylen);
+    RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ);
+    struct srecord r;
+    const char *bad = srecord_read(key, &r);
+    RedisModuleString *source = NULL;
+    struct buf load = {0};
+    if (bad == NULL && !str_is(r.id, j->id)) bad = SCRIPT_EMPTY; /* replaced or deleted while this run waited */
+    if (bad == NULL) {
+        RM.HashGet(key, RM_HASH_CFIELDS, "source", &source, NULL);
+        if (source == NULL) bad = SCRIPT_EMPTY;
+    }
+    if (bad == NULL) {
+        size_t n;
+        const char *p;
+        frame_begin(&load, JOB_SCRIPT_STORE);
+        buf_bytes(&load, j->id, strlen(j->id));
+        p = RM.StringPtrLen(r.device, &n);
+        buf_bytes(&load, p, n);
+        buf_u32(&load, 0);
+        p = RM.StringPtrLen(source, &n);
+        buf_bytes(&load, p, n);
+        frame_end(&load);
+    }
+    if (source) RM.FreeString(ctx, source);
+    srecord_free(ctx, &r);
+    RM.CloseKey(key);
+    RM.FreeString(ctx, name);
+    RM.ThreadSafeContextUnlock(ctx);
+    RM.FreeThreadSafeContext(ctx);
+    if (bad != NULL) {
+        *err = strdup(bad);
+        return -1;
+    }
+    char *body = NULL;
+    size_t bodylen = 0;
+    int rc = roundtrip(&load, &body, &bodylen, err);
+    free(load.p);
+    if (rc != 0) return -1;
+    if (body[0] != 'K') {
+        j->body = body;
+        j->bodylen = bodylen;
+        return 1;
+    }
+    free(body);
+    return 0;
+}
+
 /* For a RUN the model server does not know: reads the stored model (under the server's lock) and sends it as a LOAD.
  * 0, or -1 with *err. */
 static int push_model(struct job *j, char **err) {
+    if (j->kind == JOB_SCRIPT_RUN) return push_script(j, err);
     RedisModuleCtx *ctx = RM.GetThreadSafeContext(j->bc);
     RM.ThreadSafeContextLock(ctx);
     RedisModuleString *name = RM.CreateString(ctx, j->key, j->keylen);
@@ -764,6 +845,12 @@ static int push_model(struct job *j, char **err) {
         put_names_from(&load, r.outputs);
         p = RM.StringPtrLen(blob, &n);
         buf_bytes(&load, p, n);
+        RedisModuleString *opts[3] = {r.batch, r.minbatch, r.minbatchtimeout};
+        for (int k = 0; k < 3; k++) {
+            long long v = 0;
+            if (opts[k]) arg_long(opts[k], &v);
+            buf_u32(&load, (uint32_t)(v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : v));
+        }
         frame_end(&load);
     }
     if (blob) RM.FreeString(ctx, blob);
@@ -803,7 +890,8 @@ static void *worker(void *arg) {
         if (queue_head == NULL) queue_tail = NULL;
         pthread_mutex_unlock(&queue_lock);
 
-        if (roundtrip(&j->req, &j->body, &j->bodylen, &j->err) == 0 && j->kind == JOB_RUN && j->body[0] == 'U') {
+        if (roundtrip(&j->req, &j->body, &j->bodylen, &j->err) == 0 && (j->kind == JOB_RUN || j->kind == JOB_SCRIPT_RUN) &&
+            j->body[0] == 'U') {
             free(j->body);
             j->body = NULL;
             int pushed = push_model(j, &j->err);
@@ -1020,6 +1108,10 @@ static int cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
         const char *p = RM.StringPtrLen(argv[k], &n);
         buf_put(&j->req, p, n);
     }
+    /* the auto-batching options, which the model server applies */
+    buf_u32(&j->req, (uint32_t)(batch > UINT32_MAX ? UINT32_MAX : batch));
+    buf_u32(&j->req, (uint32_t)(minbatch > UINT32_MAX ? UINT32_MAX : minbatch));
+    buf_u32(&j->req, (uint32_t)(minbatchtimeout > UINT32_MAX ? UINT32_MAX : minbatchtimeout));
     frame_end(&j->req);
     size_t kl;
     const char *kp = RM.StringPtrLen(argv[1], &kl);
@@ -1508,28 +1600,85 @@ static int cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RM.ReplyWithError(ctx, "ERR unsupported subcommand");
 }
 
-/* Scripts and AI.INFO without a key: the next step of issue 16. */
-static int not_yet(RedisModuleCtx *ctx) {
-    return RM.ReplyWithError(ctx, NOT_YET);
-}
-
-static int cmd_model_or_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+/* On the main thread once the model server named its backends and their versions: the front's reply to AI.INFO
+ * without a key (RedisAI's version, then one "<runtime> version" per loaded backend). */
+static int versions_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv;
     (void)argc;
-    return not_yet(ctx);
+    struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (reply_failure(ctx, j)) return RM_OK;
+    struct rd r = {j->body + 1, j->bodylen - 1, 0};
+    uint32_t n = rd_u32(&r);
+    struct rd check = r;
+    for (uint32_t k = 0; k < 2 * n && !check.bad; k++) {
+        size_t len;
+        rd_bytes(&check, &len);
+    }
+    if (r.bad || check.bad || n > 16) return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
+    RM.ReplyWithArray(ctx, 6 + 2 * (long)n);
+    RM.ReplyWithSimpleString(ctx, "Version");
+    RM.ReplyWithCString(ctx, RAI_VERSION);
+    RM.ReplyWithSimpleString(ctx, "Low Level API Version");
+    RM.ReplyWithCString(ctx, "1");
+    RM.ReplyWithSimpleString(ctx, "RDB Encoding version");
+    RM.ReplyWithCString(ctx, "1");
+    for (uint32_t k = 0; k < n; k++) {
+        size_t nl, vl;
+        const char *name = rd_bytes(&r, &nl);
+        const char *version = rd_bytes(&r, &vl);
+        const char *label = "ONNX version";
+        if (nl == 2 && memcmp(name, "TF", 2) == 0) label = "TensorFlow version";
+        else if (nl == 5 && memcmp(name, "TORCH", 5) == 0) label = "Torch version";
+        else if (nl == 6 && memcmp(name, "TFLITE", 6) == 0) label = "TFLite version";
+        RM.ReplyWithSimpleString(ctx, label);
+        /* a simple string, as the front answers it; a version has no line break */
+        char v[128];
+        size_t m = 0;
+        for (size_t c = 0; c < vl && m + 1 < sizeof v; c++)
+            if (version[c] != '\r' && version[c] != '\n') v[m++] = version[c];
+        v[m] = 0;
+        RM.ReplyWithSimpleString(ctx, v);
+    }
+    return RM_OK;
 }
 
+/* AI.INFO without a key: the backends' versions, which only the model server knows. */
+static int info_versions(RedisModuleCtx *ctx, RedisModuleString **argv) {
+    if (server_socket == NULL) return no_server(ctx);
+    if (cannot_block(ctx, argv)) return RM_OK;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_VERSIONS;
+    frame_begin(&j->req, JOB_VERSIONS);
+    frame_end(&j->req);
+    j->bc = RM.BlockClient(ctx, versions_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
 
-/* AI.INFO key [RESETSTAT]: the model's run counters (the front's reply: 18 elements, or OK for RESETSTAT). AI.INFO
- * without a key (the backends' versions, known to the model server) is not served yet. */
+/* AI.INFO [key [RESETSTAT]]: the model's or script's run counters (the front's reply: 18 elements, or OK for
+ * RESETSTAT); without a key, the backends' versions from the model server. */
 static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc > 3) return reply_wrong_arity(ctx, argv);
-    if (argc == 1) return not_yet(ctx);
+    if (argc == 1) return info_versions(ctx, argv);
     RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
     struct record r;
+    struct srecord sr;
+    memset(&sr, 0, sizeof sr);
     const char *bad = record_read(key, &r);
-    RM.CloseKey(key);
+    int script = 0;
     if (bad != NULL) {
+        record_free(ctx, &r);
+        script = srecord_read(key, &sr) == NULL;
+        if (script) {
+            r.device = sr.device;
+            r.tag = sr.tag;
+            sr.device = sr.tag = NULL;
+        }
+    }
+    RM.CloseKey(key);
+    srecord_free(ctx, &sr);
+    if (bad != NULL && !script) {
         record_free(ctx, &r);
         return RM.ReplyWithError(ctx, "ERR cannot find run info for key");
     }
@@ -1545,9 +1694,10 @@ static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RM.ReplyWithCString(ctx, "key");
     RM.ReplyWithStringBuffer(ctx, kp, kl);
     RM.ReplyWithCString(ctx, "type");
-    RM.ReplyWithCString(ctx, "MODEL");
+    RM.ReplyWithCString(ctx, script ? "SCRIPT" : "MODEL");
     RM.ReplyWithCString(ctx, "backend");
-    reply_str_field(ctx, r.backend);
+    if (script) RM.ReplyWithCString(ctx, "TORCH");
+    else reply_str_field(ctx, r.backend);
     RM.ReplyWithCString(ctx, "device");
     reply_str_field(ctx, r.device);
     RM.ReplyWithCString(ctx, "tag");
@@ -1564,20 +1714,500 @@ static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RM_OK;
 }
 
-static int cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (RM.IsKeysPositionRequest(ctx)) {
-        keys_scriptexecute(ctx, argv, argc);
-        return RM_OK;
-    }
-    return not_yet(ctx);
+/* ------------------------------------------------------------------ scripts
+ *
+ * Scripts are stored as the front's hash (ScriptRecord) and compiled by the model server's TORCH backend, keyed by the
+ * hash's id, as models are: AI.SCRIPTSET/STORE compile there first (a script libtorch refuses is never stored), then
+ * store the hash here; AI.SCRIPTRUN/EXECUTE read the inputs here, call the function there, and write the outputs here
+ * (run_done). The argument checks and texts are the front's (ai-server's ScriptCommands), in its order. */
+
+static char *copy_arg(RedisModuleString *arg, size_t *len) {
+    size_t n;
+    const char *p = RM.StringPtrLen(arg, &n);
+    char *c = malloc(n + 1);
+    if (c == NULL) abort();
+    memcpy(c, p, n);
+    c[n] = 0;
+    if (len) *len = n;
+    return c;
 }
 
+/* "<prefix><arg>" as an error reply, the argument as long as it is. */
+static int reply_error_with(RedisModuleCtx *ctx, const char *prefix, RedisModuleString *arg) {
+    size_t n;
+    const char *p = RM.StringPtrLen(arg, &n);
+    size_t pl = strlen(prefix);
+    char *msg = malloc(pl + n + 1);
+    if (msg == NULL) abort();
+    memcpy(msg, prefix, pl);
+    memcpy(msg + pl, p, n);
+    msg[pl + n] = 0;
+    RM.ReplyWithError(ctx, msg);
+    free(msg);
+    return RM_OK;
+}
+
+/* Reads the script at argv[1]: NULL after replying the front's error. */
+static int script_open(RedisModuleCtx *ctx, RedisModuleString *keyname, struct srecord *r) {
+    RedisModuleKey *key = RM.OpenKey(ctx, keyname, RM_READ);
+    const char *bad = srecord_read(key, r);
+    RM.CloseKey(key);
+    if (bad != NULL) {
+        srecord_free(ctx, r);
+        RM.ReplyWithError(ctx, bad);
+        return -1;
+    }
+    return 0;
+}
+
+static int script_store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* The common part of AI.SCRIPTSET and AI.SCRIPTSTORE once parsed: entry points at argv[ep_at..ep_at+nep). */
+static int script_store(RedisModuleCtx *ctx, RedisModuleString **argv, RedisModuleString *tag, int ep_at, long long nep,
+                        RedisModuleString *source) {
+    if (!valid_device(argv[2])) return RM.ReplyWithError(ctx, "ERR Invalid DEVICE");
+    if (!backend_loaded("TORCH")) return reply_backend_not_loaded(ctx, "TORCH");
+    if (server_socket == NULL) return no_server(ctx);
+    if (cannot_block(ctx, argv)) return RM_OK;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_SCRIPT_STORE;
+    new_id(j->id);
+    size_t n;
+    const char *p = RM.StringPtrLen(argv[2], &n);
+    snprintf(j->device, sizeof j->device, "%.*s", (int)n, p);
+    frame_begin(&j->req, JOB_SCRIPT_STORE);
+    buf_bytes(&j->req, j->id, strlen(j->id));
+    buf_bytes(&j->req, p, n);
+    buf_u32(&j->req, (uint32_t)nep);
+    for (long long k = 0; k < nep; k++) {
+        p = RM.StringPtrLen(argv[ep_at + k], &n);
+        buf_bytes(&j->req, p, n);
+        uint32_t l = (uint32_t)n;
+        buf_put(&j->innames, &l, 4);
+        buf_put(&j->innames, p, n);
+    }
+    p = RM.StringPtrLen(source, &n);
+    buf_u32(&j->req, (uint32_t)n);
+    j->blob_at = j->req.len;
+    j->blob_len = n;
+    buf_put(&j->req, p, n);
+    frame_end(&j->req);
+    j->key = copy_arg(argv[1], &j->keylen);
+    if (tag) j->tag = copy_arg(tag, &j->taglen);
+    else {
+        j->tag = malloc(1);
+        if (j->tag == NULL) abort();
+        j->taglen = 0;
+    }
+    j->bc = RM.BlockClient(ctx, script_store_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
+
+/* On the main thread once the model server compiled the script: stores the front's hash (DEL + HSET, replicated as
+ * such), unless the key holds something else than a script. */
+static int script_store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    struct job *j = RM.GetBlockedClientPrivateData(ctx);
+    if (reply_failure(ctx, j)) return RM_OK;
+    RedisModuleString *name = RM.CreateString(ctx, j->key, j->keylen);
+    RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ | RM_WRITE);
+    if (RM.KeyType(key) != RM_KEYTYPE_EMPTY) {
+        struct srecord old;
+        const char *bad = srecord_read(key, &old);
+        if (bad != NULL) {
+            srecord_free(ctx, &old);
+            RM.CloseKey(key);
+            RM.FreeString(ctx, name);
+            queue_drop(j->id, strlen(j->id));
+            return RM.ReplyWithError(ctx, WRONGTYPE);
+        }
+        size_t n;
+        const char *oid = RM.StringPtrLen(old.id, &n);
+        queue_drop(oid, n);
+        srecord_free(ctx, &old);
+        RM.DeleteKey(key);
+    }
+    RedisModuleString *v[6];
+    v[0] = RM.CreateString(ctx, SCRIPT_MARK, strlen(SCRIPT_MARK));
+    v[1] = RM.CreateString(ctx, j->id, strlen(j->id));
+    v[2] = RM.CreateString(ctx, j->device, strlen(j->device));
+    v[3] = RM.CreateString(ctx, j->tag, j->taglen);
+    v[4] = RM.CreateString(ctx, j->innames.p ? j->innames.p : "", j->innames.len);
+    v[5] = RM.CreateString(ctx, j->req.p + j->blob_at, j->blob_len);
+    RM.HashSet(key, RM_HASH_CFIELDS, "type", v[0], "id", v[1], "device", v[2], "tag", v[3], "entrypoints", v[4],
+               "source", v[5], NULL);
+    RM.CloseKey(key);
+    RM.Replicate(ctx, "DEL", "s", name);
+    RM.Replicate(ctx, "HSET", "scscscscscscs", name, "type", v[0], "id", v[1], "device", v[2], "tag", v[3],
+                 "entrypoints", v[4], "source", v[5]);
+    RM.NotifyKeyspaceEvent(ctx, 1 << 4 /* hash */, "hset", name);
+    stats_remove(j->key, j->keylen);
+    stats_get(j->key, j->keylen);
+    for (int k = 0; k < 6; k++) RM.FreeString(ctx, v[k]);
+    RM.FreeString(ctx, name);
+    return RM.ReplyWithSimpleString(ctx, "OK");
+}
+
+/* AI.SCRIPTSET key device [TAG tag] SOURCE text: the deprecated form SmartRedis sends. */
+static int cmd_scriptset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc != 5 && argc != 7) return reply_wrong_arity(ctx, argv);
+    int i = 3;
+    RedisModuleString *tag = NULL;
+    if (arg_is(argv[i], "TAG")) {
+        tag = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc || !arg_is(argv[i], "SOURCE") || i + 1 >= argc)
+        return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing script SOURCE");
+    return script_store(ctx, argv, tag, 0, 0, argv[i + 1]);
+}
+
+/* AI.SCRIPTSTORE key device [TAG tag] ENTRY_POINTS n fn... SOURCE text (RedisAI 1.2.7). */
+static int cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 7) return reply_wrong_arity(ctx, argv);
+    int i = 3;
+    RedisModuleString *tag = NULL;
+    if (arg_is(argv[i], "TAG")) {
+        tag = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc || !arg_is(argv[i], "ENTRY_POINTS"))
+        return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing script entry points");
+    long long n;
+    if (i + 1 >= argc || arg_long(argv[i + 1], &n) != 0) n = -1;
+    if (n <= 0 || i + 2 + n > argc) return RM.ReplyWithError(ctx, "ERR Non-valid number of entry points");
+    int ep_at = i + 2;
+    i += 2 + (int)n;
+    if (i + 1 >= argc || !arg_is(argv[i], "SOURCE"))
+        return RM.ReplyWithError(ctx, "ERR Insufficient arguments, missing script SOURCE");
+    return script_store(ctx, argv, tag, ep_at, n, argv[i + 1]);
+}
+
+/* AI.SCRIPTGET key [META] [SOURCE]: SOURCE alone is the bare source, as SmartRedis reads it. */
+static int cmd_scriptget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 2 || argc > 4) return reply_wrong_arity(ctx, argv);
+    struct srecord r;
+    if (script_open(ctx, argv[1], &r) != 0) return RM_OK;
+    int meta = argc == 2, source = argc == 2;
+    for (int i = 2; i < argc; i++) {
+        if (arg_is(argv[i], "META")) meta = 1;
+        else if (arg_is(argv[i], "SOURCE")) source = 1;
+        else {
+            srecord_free(ctx, &r);
+            return reply_error_with(ctx, "ERR unrecognized parameter ", argv[i]);
+        }
+    }
+    RedisModuleString *text = NULL;
+    if (source) {
+        RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ);
+        RM.HashGet(key, RM_HASH_CFIELDS, "source", &text, NULL);
+        RM.CloseKey(key);
+        if (text == NULL) {
+            srecord_free(ctx, &r);
+            return RM.ReplyWithError(ctx, SCRIPT_EMPTY);
+        }
+    }
+    if (!meta) {
+        reply_str_field(ctx, text);
+    } else {
+        RM.ReplyWithArray(ctx, source ? 8 : 6);
+        RM.ReplyWithCString(ctx, "device");
+        reply_str_field(ctx, r.device);
+        RM.ReplyWithCString(ctx, "tag");
+        reply_str_field(ctx, r.tag);
+        RM.ReplyWithCString(ctx, "entry_points");
+        reply_names(ctx, r.entrypoints);
+        if (source) {
+            RM.ReplyWithCString(ctx, "source");
+            reply_str_field(ctx, text);
+        }
+    }
+    if (text) RM.FreeString(ctx, text);
+    srecord_free(ctx, &r);
+    return RM_OK;
+}
+
+/* AI.SCRIPTDEL key */
+static int cmd_scriptdel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc != 2) return reply_wrong_arity(ctx, argv);
+    struct srecord r;
+    if (script_open(ctx, argv[1], &r) != 0) return RM_OK;
+    size_t n;
+    const char *id = RM.StringPtrLen(r.id, &n);
+    queue_drop(id, n);
+    srecord_free(ctx, &r);
+    RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_READ | RM_WRITE);
+    RM.DeleteKey(key);
+    RM.CloseKey(key);
+    const char *kp = RM.StringPtrLen(argv[1], &n);
+    stats_remove(kp, n);
+    RM.Replicate(ctx, "DEL", "s", argv[1]);
+    RM.NotifyKeyspaceEvent(ctx, 1 << 2 /* generic */, "del", argv[1]);
+    return RM.ReplyWithSimpleString(ctx, "OK");
+}
+
+/* The front's function(): the name at argv[2], unless it is a keyword. */
+static int script_function(RedisModuleCtx *ctx, RedisModuleString *arg) {
+    if (arg_is(arg, "TIMEOUT") || arg_is(arg, "INPUTS") || arg_is(arg, "OUTPUTS")) {
+        RM.ReplyWithError(ctx, "ERR function name not specified");
+        return -1;
+    }
+    return 0;
+}
+
+/* The front's AiCommands.timeout(): the value at argv[i], or -1 after replying. */
+static long long script_timeout(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, int i) {
+    long long ms;
+    if (i >= argc) {
+        RM.ReplyWithError(ctx, "ERR No value provided for TIMEOUT");
+        return -1;
+    }
+    if (arg_long(argv[i], &ms) != 0 || ms <= 0) {
+        RM.ReplyWithError(ctx, "ERR Invalid value for TIMEOUT");
+        return -1;
+    }
+    return ms;
+}
+
+/* Appends the tensor at key name to the request: 0, or -1 after replying (the front's texts). */
+static int put_tensor(RedisModuleCtx *ctx, RedisModuleString *name, struct buf *req) {
+    RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ);
+    int type = RM.KeyType(key);
+    size_t vlen = 0, dlen;
+    const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
+    const struct dtype *t;
+    int nd;
+    const char *data;
+    if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+        RM.CloseKey(key);
+        RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
+        return -1;
+    }
+    buf_bytes(req, v, vlen);
+    RM.CloseKey(key);
+    return 0;
+}
+
+/* A script run's job once parsed and its inputs read into j->req: the output keys, then the client blocks. */
+static int script_run_queue(RedisModuleCtx *ctx, RedisModuleString **argv, struct job *j, RedisModuleString **outs,
+                            int nout) {
+    frame_end(&j->req);
+    j->key = copy_arg(argv[1], &j->keylen);
+    j->nout = nout;
+    j->okeys = calloc((size_t)(nout ? nout : 1), sizeof *j->okeys);
+    j->okeylens = calloc((size_t)(nout ? nout : 1), sizeof *j->okeylens);
+    if (j->okeys == NULL || j->okeylens == NULL) abort();
+    for (int k = 0; k < nout; k++) j->okeys[k] = copy_arg(outs[k], &j->okeylens[k]);
+    j->bc = RM.BlockClient(ctx, run_done, NULL, free_privdata, 0);
+    enqueue(j);
+    return RM_OK;
+}
+
+/* The start of a script run request: 'X' id fn timeout nout nargs. */
+static struct job *script_job(struct srecord *r, RedisModuleString *fn, long long timeout, int nout, int nargs) {
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) abort();
+    j->kind = JOB_SCRIPT_RUN;
+    size_t n;
+    const char *p = RM.StringPtrLen(r->id, &n);
+    snprintf(j->id, sizeof j->id, "%.*s", (int)(n > 39 ? 39 : n), p);
+    frame_begin(&j->req, JOB_SCRIPT_RUN);
+    buf_bytes(&j->req, j->id, strlen(j->id));
+    p = RM.StringPtrLen(fn, &n);
+    buf_bytes(&j->req, p, n);
+    buf_u32(&j->req, (uint32_t)(timeout > UINT32_MAX ? UINT32_MAX : timeout));
+    buf_u32(&j->req, (uint32_t)nout);
+    buf_u32(&j->req, (uint32_t)nargs);
+    return j;
+}
+
+/* Checks common to both run commands after parsing: 0, or 1 after replying. */
+static int script_run_refused(RedisModuleCtx *ctx, RedisModuleString **argv, int nout) {
+    if (nout > 256) {
+        RM.ReplyWithError(ctx, "ERR a script run writes at most 256 outputs");
+        return 1;
+    }
+    if (!backend_loaded("TORCH")) {
+        reply_backend_not_loaded(ctx, "TORCH");
+        return 1;
+    }
+    if (server_socket == NULL) {
+        no_server(ctx);
+        return 1;
+    }
+    return cannot_block(ctx, argv);
+}
+
+/* AI.SCRIPTRUN key fn INPUTS i... [$ i...] OUTPUTS o... [TIMEOUT ms]: the deprecated form SmartRedis sends. Each input
+ * is one tensor argument; those after $ go together as one List[Tensor]. */
 static int cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RM.IsKeysPositionRequest(ctx)) {
         keys_scriptrun(ctx, argv, argc);
         return RM_OK;
     }
-    return not_yet(ctx);
+    if (argc < 3) return RM.ReplyWithError(ctx, "ERR wrong number of arguments for 'AI.SCRIPTRUN' command");
+    struct srecord r;
+    if (script_open(ctx, argv[1], &r) != 0) return RM_OK;
+    int rc = RM_OK;
+    RedisModuleString **ins = calloc((size_t)argc, sizeof *ins), **outs = calloc((size_t)argc, sizeof *outs);
+    if (ins == NULL || outs == NULL) abort();
+    int nin = 0, nout = 0, is_in = 0, is_out = 0, inputs_done = 0, variadic = -1;
+    long long timeout = 0;
+    const char *err = NULL;
+    if (script_function(ctx, argv[2]) != 0) goto done;
+    for (int i = 3; i < argc && err == NULL; i++) {
+        if (arg_is(argv[i], "TIMEOUT")) {
+            if (timeout != 0) {
+                err = "ERR Already encountered an TIMEOUT section in SCRIPTRUN";
+                break;
+            }
+            timeout = script_timeout(ctx, argv, argc, ++i);
+            if (timeout < 0) goto done;
+        } else if (arg_is(argv[i], "INPUTS")) {
+            if (inputs_done) err = "ERR Already encountered an INPUTS section in SCRIPTRUN";
+            else if (is_in) err = "ERR Already encountered an INPUTS keyword in SCRIPTRUN";
+            is_in = 1;
+            is_out = 0;
+        } else if (arg_is(argv[i], "OUTPUTS")) {
+            if (is_out) err = "ERR Already encountered an OUTPUTS keyword in SCRIPTRUN";
+            is_in = 0;
+            is_out = 1;
+            inputs_done = 1;
+        } else if (str_is(argv[i], "$")) {
+            if (!is_in) err = "ERR Encountered a variable size list of tensors outside of input section";
+            else if (variadic >= 0) err = "ERR Already encountered a variable size list of tensors";
+            variadic = nin;
+        } else if (is_in) {
+            ins[nin++] = argv[i];
+        } else if (is_out) {
+            outs[nout++] = argv[i];
+        } else {
+            err = "ERR Unrecongnized parameter to SCRIPTRUN"; /* sic, RedisAI's text */
+        }
+    }
+    if (err != NULL) {
+        RM.ReplyWithError(ctx, err);
+        goto done;
+    }
+    int fixed = variadic < 0 ? nin : variadic;
+    struct job *j = script_job(&r, argv[2], timeout, nout, fixed + (variadic >= 0));
+    for (int k = 0; k < nin; k++) {
+        if (k < fixed) buf_u8(&j->req, 'T');
+        else if (k == fixed) {
+            buf_u8(&j->req, 'L');
+            buf_u32(&j->req, (uint32_t)(nin - fixed));
+        }
+        if (put_tensor(ctx, ins[k], &j->req) != 0) {
+            job_free(j);
+            goto done;
+        }
+    }
+    if (variadic >= 0 && variadic == nin) {
+        buf_u8(&j->req, 'L');
+        buf_u32(&j->req, 0);
+    }
+    if (script_run_refused(ctx, argv, nout)) {
+        job_free(j);
+        goto done;
+    }
+    rc = script_run_queue(ctx, argv, j, outs, nout);
+done:
+    free(ins);
+    free(outs);
+    srecord_free(ctx, &r);
+    return rc;
+}
+
+/* AI.SCRIPTEXECUTE key fn [KEYS n k...] [INPUTS n i...] [ARGS n a...] [OUTPUTS n o...] [TIMEOUT ms] (RedisAI 1.2.7):
+ * fn(tensors: List[Tensor], keys: List[str], args: List[str]). */
+static int cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (RM.IsKeysPositionRequest(ctx)) {
+        keys_scriptexecute(ctx, argv, argc);
+        return RM_OK;
+    }
+    if (argc < 3) return RM.ReplyWithError(ctx, "ERR wrong number of arguments for 'AI.SCRIPTEXECUTE' command");
+    struct srecord r;
+    if (script_open(ctx, argv[1], &r) != 0) return RM_OK;
+    if (script_function(ctx, argv[2]) != 0) {
+        srecord_free(ctx, &r);
+        return RM_OK;
+    }
+    static const char *WORDS[] = {"KEYS", "INPUTS", "ARGS", "OUTPUTS"};
+    static const char *WHAT[] = {"key", "input", "arg", "output"};
+    int at[4] = {-1, -1, -1, -1};
+    long long count[4] = {0, 0, 0, 0};
+    long long timeout = 0;
+    char msg[160];
+    int i = 3;
+    while (i < argc) {
+        if (arg_is(argv[i], "TIMEOUT")) {
+            timeout = script_timeout(ctx, argv, argc, i + 1);
+            if (timeout < 0) goto fail;
+            if (i + 2 != argc) {
+                RM.ReplyWithError(ctx, "ERR Encountered problem parsing AI.SCRIPTEXECUTE");
+                goto fail;
+            }
+            break;
+        }
+        int w = -1;
+        for (int k = 0; k < 4; k++)
+            if (arg_is(argv[i], WORDS[k])) w = k;
+        if (w < 0) {
+            RM.ReplyWithError(ctx, "ERR Unrecongnized parameter to AI.SCRIPTEXECUTE"); /* sic */
+            goto fail;
+        }
+        if (at[w] >= 0) {
+            snprintf(msg, sizeof msg, "ERR Already Encountered %s scope in AI.SCRIPTEXECUTE command", WORDS[w]);
+            RM.ReplyWithError(ctx, msg);
+            goto fail;
+        }
+        long long n;
+        if (i + 1 >= argc || arg_long(argv[i + 1], &n) != 0) {
+            snprintf(msg, sizeof msg, "ERR Invalid argument for %s count in AI.SCRIPTEXECUTE", WHAT[w]);
+            RM.ReplyWithError(ctx, msg);
+            goto fail;
+        }
+        if (n < 0 || i + 2 + n > argc) {
+            snprintf(msg, sizeof msg,
+                     "ERR number of %ss to AI.SCRIPTEXECUTE command does not match the number of given arguments",
+                     WHAT[w]);
+            RM.ReplyWithError(ctx, msg);
+            goto fail;
+        }
+        at[w] = i + 2;
+        count[w] = n;
+        i += 2 + (int)n;
+    }
+    struct job *j = script_job(&r, argv[2], timeout, (int)count[3], 3);
+    buf_u8(&j->req, 'L');
+    buf_u32(&j->req, (uint32_t)count[1]);
+    for (long long k = 0; k < count[1]; k++) {
+        if (put_tensor(ctx, argv[at[1] + k], &j->req) != 0) {
+            job_free(j);
+            goto fail;
+        }
+    }
+    for (int w = 0; w <= 2; w += 2) { /* KEYS, then ARGS, as List[str] */
+        buf_u8(&j->req, 'S');
+        buf_u32(&j->req, (uint32_t)count[w]);
+        for (long long k = 0; k < count[w]; k++) {
+            size_t n;
+            const char *p = RM.StringPtrLen(argv[at[w] + k], &n);
+            buf_bytes(&j->req, p, n);
+        }
+    }
+    if (script_run_refused(ctx, argv, (int)count[3])) {
+        job_free(j);
+        goto fail;
+    }
+    srecord_free(ctx, &r);
+    return script_run_queue(ctx, argv, j, count[3] ? argv + at[3] : argv, (int)count[3]);
+fail:
+    srecord_free(ctx, &r);
+    return RM_OK;
 }
 
 /* ------------------------------------------------------------------ loading */
@@ -1634,10 +2264,10 @@ static const struct command COMMANDS[] = {
     {"AI.MODELGET", cmd_modelget, "readonly", 1, 1, 1},
     {"AI.MODELDEL", cmd_modeldel, "write", 1, 1, 1},
     {"AI.MODELEXECUTE", cmd_modelexecute, "write deny-oom getkeys-api", 1, 1, 1},
-    {"AI.SCRIPTSET", cmd_model_or_script, "write deny-oom", 1, 1, 1},
-    {"AI.SCRIPTSTORE", cmd_model_or_script, "write deny-oom", 1, 1, 1},
-    {"AI.SCRIPTGET", cmd_model_or_script, "readonly", 1, 1, 1},
-    {"AI.SCRIPTDEL", cmd_model_or_script, "write", 1, 1, 1},
+    {"AI.SCRIPTSET", cmd_scriptset, "write deny-oom", 1, 1, 1},
+    {"AI.SCRIPTSTORE", cmd_scriptstore, "write deny-oom", 1, 1, 1},
+    {"AI.SCRIPTGET", cmd_scriptget, "readonly", 1, 1, 1},
+    {"AI.SCRIPTDEL", cmd_scriptdel, "write", 1, 1, 1},
     {"AI.SCRIPTRUN", cmd_scriptrun, "write deny-oom getkeys-api", 1, 1, 1},
     {"AI.SCRIPTEXECUTE", cmd_scriptexecute, "write deny-oom getkeys-api", 1, 1, 1},
     /* AI.INFO [key [RESETSTAT]]: keyed when a key is given (Redis finds none past argc). */

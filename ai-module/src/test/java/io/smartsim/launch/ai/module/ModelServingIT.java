@@ -45,10 +45,6 @@ class ModelServingIT {
     static final float[] B = {0.25f, -1};
     static final byte[] LINEAR = OnnxModels.linear(3, 2, W, B);
 
-    /** What scripts and AI.INFO without a key answer until they go through the model server too. */
-    static final String NOT_YET =
-            "ERR scripts and AI.INFO without a key do not run in the module yet (issue 16); models do";
-
     @TempDir
     Path dir;
 
@@ -191,11 +187,14 @@ class ModelServingIT {
                     cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "wide", "OUTPUTS", 1, "o"),
                     cmd("AI.MODELEXECUTE", "tagged", "INPUTS", 1, "nosuch", "OUTPUTS", 1, "o"),
                     cmd("AI.INFO", "tagged"), cmd("AI.INFO", "tagged", "RESETSTAT"), cmd("AI.INFO", "tagged"),
-                    cmd("AI.INFO", "nosuch"), cmd("AI.INFO", "s"), cmd("AI.INFO", "tagged", "RESETSTAT", "x"));
+                    cmd("AI.INFO", "nosuch"), cmd("AI.INFO", "s"), cmd("AI.INFO", "tagged", "RESETSTAT", "x"),
+                    cmd("AI.INFO"), cmd("AI.INFO", "a", "b", "c"));
             List<String> infoModule = toModule.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             List<String> infoFront = toFront.pipeline(info).stream().map(r -> maskDuration(show(r))).toList();
             assertThat(infoModule).as("AI.INFO of the module (actual) vs the front (expected)")
                     .containsExactlyElementsOf(infoFront);
+            assertThat(infoModule.get(11)).as("AI.INFO without a key: the model server's ONNX Runtime version")
+                    .startsWith("*8\\x0d\\x0a+Version\\x0d\\x0a$5\\x0d\\x0a1.2.7").contains("+ONNX version\\x0d\\x0a+1.");
             assertThat(infoModule.get(5)).as("the counters")
                     .contains("$7\\x0d\\x0asamples\\x0d\\x0a:3\\x0d\\x0a$5\\x0d\\x0acalls\\x0d\\x0a:2"
                             + "\\x0d\\x0a$6\\x0d\\x0aerrors\\x0d\\x0a:1");
@@ -243,6 +242,7 @@ class ModelServingIT {
             assertThat(c.call("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y"))
                     .isEqualTo(new RespError(missing));
             assertThat(c.call(modelStoreArgs("m2"))).isEqualTo(new RespError(missing));
+            assertThat(c.call("AI.INFO")).isEqualTo(new RespError(missing));
             assertThat(c.call("EXISTS", "m2")).isEqualTo(0L);
             assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
             // A new model server knows no model: the module pushes the stored one on first use.
@@ -367,11 +367,11 @@ class ModelServingIT {
     /** The model server loads only what it is told, and refuses at start what it cannot load, naming the fix. */
     @Test
     void theModelServerRefusesABackendItCannotLoadNamingTheFix() throws Exception {
-        // ai-torch is not on this module's test class path
-        assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("torch"), dir.resolve("t.sock"), "ONNX,TORCH"))
+        // ai-tf is not on this module's test class path (ai-onnx and ai-torch are)
+        assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("tf"), dir.resolve("t.sock"), "ONNX,TF"))
                 .hasMessageContaining("exited with 2")
-                .hasMessageContaining("--backends: the TORCH backend is not on the class path (found: [ONNX]); add its "
-                        + "jar (ai-torch)");
+                .hasMessageContaining("--backends: the TF backend is not on the class path (found: [")
+                .hasMessageContaining("]); add its jar (ai-tf)");
         assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("foo"), dir.resolve("f.sock"), "FOO"))
                 .hasMessageContaining("--backends: unknown backend FOO; known: [TF, TFLITE, TORCH, ONNX]");
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("onnx"), socket(), "onnx")) {

@@ -6,8 +6,10 @@ import io.smartsim.launch.ai.Tensor;
 import io.smartsim.launch.ai.TensorCodec;
 import io.smartsim.launch.ai.spi.AiBackend;
 import io.smartsim.launch.ai.spi.LoadedModel;
+import io.smartsim.launch.ai.spi.LoadedScript;
 import io.smartsim.launch.ai.spi.ModelOptions;
 import io.smartsim.launch.ai.spi.ModelTimeoutException;
+import io.smartsim.launch.ai.spi.ScriptArg;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -40,6 +42,14 @@ public final class ModelServer implements Closeable {
     static final byte LOAD = 'L';
     static final byte RUN = 'R';
     static final byte DROP = 'D';
+    static final byte SCRIPT_LOAD = 'S';
+    static final byte SCRIPT_RUN = 'X';
+    static final byte VERSIONS = 'V';
+    static final byte BATCH_COUNTS = 'Q';
+    /** Script run argument kinds: one tensor, a List[Tensor], a List[str]. */
+    static final byte ARG_TENSOR = 'T';
+    static final byte ARG_TENSORS = 'L';
+    static final byte ARG_STRINGS = 'S';
     /** Reply status bytes. */
     static final byte OK = 'K';
     static final byte ERROR = 'E';
@@ -54,6 +64,9 @@ public final class ModelServer implements Closeable {
     private final Path socket;
     private final ServerSocketChannel server;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
+    private final Map<String, LoadedScript> scripts = new ConcurrentHashMap<>();
+    /** The auto-batching of the models stored with BATCHSIZE, by id. */
+    private final Map<String, Batcher> batchers = new ConcurrentHashMap<>();
     private final List<SocketChannel> connections = new ArrayList<>();
     private volatile boolean closed;
 
@@ -158,10 +171,27 @@ public final class ModelServer implements Closeable {
             return switch (op) {
                 case LOAD -> load(req);
                 case RUN -> run(req);
+                case SCRIPT_LOAD -> scriptLoad(req);
+                case SCRIPT_RUN -> scriptRun(req);
+                case VERSIONS -> versions();
+                case BATCH_COUNTS -> {
+                    Batcher b = batchers.get(str(req));
+                    yield frame(1 + 16).put(OK).putLong(b == null ? 0 : b.runs.get())
+                            .putLong(b == null ? 0 : b.requests.get());
+                }
                 case DROP -> {
-                    LoadedModel m = models.remove(str(req));
+                    String id = str(req);
+                    Batcher b = batchers.remove(id);
+                    if (b != null) {
+                        b.close();
+                    }
+                    LoadedModel m = models.remove(id);
                     if (m != null) {
                         m.close();
+                    }
+                    LoadedScript sc = scripts.remove(id);
+                    if (sc != null) {
+                        sc.close();
                     }
                     yield status(OK);
                 }
@@ -181,14 +211,116 @@ public final class ModelServer implements Closeable {
         List<String> inputs = names(req);
         List<String> outputs = names(req);
         byte[] blob = bytes(req);
+        // BATCHSIZE, MINBATCHSIZE, MINBATCHTIMEOUT (a module before auto-batching sent none)
+        int batch = req.remaining() >= 12 ? req.getInt() : 0;
+        int minBatch = batch > 0 ? req.getInt() : 0;
+        int minBatchTimeout = batch > 0 ? req.getInt() : 0;
         AiBackend backend = backends.get(backendName)
                 .orElseThrow(() -> new AiException("ERR Backend not loaded: " + backendName));
         LoadedModel m = backend.load(blob, new ModelOptions(device, inputs, outputs, 0));
+        Batcher oldBatcher = batch > 0 ? batchers.put(id, new Batcher(id, m, batch, minBatch, minBatchTimeout))
+                : batchers.remove(id);
+        if (oldBatcher != null) {
+            oldBatcher.close();
+        }
         LoadedModel old = models.put(id, m);
         if (old != null) {
             old.close();
         }
         return status(OK);
+    }
+
+    /** The loaded backends and their runtimes' versions, in the order given at start (for AI.INFO without a key). */
+    private ByteBuffer versions() {
+        List<byte[]> fields = new ArrayList<>();
+        for (String name : backends.names()) {
+            fields.add(name.getBytes(StandardCharsets.UTF_8));
+            fields.add(backends.get(name).map(AiBackend::version).orElse("").getBytes(StandardCharsets.UTF_8));
+        }
+        int total = 1 + 4;
+        for (byte[] f : fields) {
+            total += 4 + f.length;
+        }
+        ByteBuffer out = frame(total);
+        out.put(OK).putInt(fields.size() / 2);
+        for (byte[] f : fields) {
+            out.putInt(f.length).put(f);
+        }
+        return out;
+    }
+
+    /** Compiles a script (TORCH) and checks its entry points, with the front's texts (ScriptCommands). */
+    private ByteBuffer scriptLoad(ByteBuffer req) {
+        String id = str(req);
+        String device = str(req);
+        List<String> entryPoints = names(req);
+        String source = str(req);
+        AiBackend torch = backends.get("TORCH").orElseThrow(() -> new AiException("ERR Backend not loaded: TORCH"));
+        LoadedScript sc = torch.loadScript(source, new ModelOptions(device, List.of(), List.of(), 0));
+        for (String e : entryPoints) {
+            if (!sc.functions().contains(e)) {
+                sc.close();
+                throw new AiException("ERR entry point '" + e + "' is not a function of the script");
+            }
+        }
+        LoadedScript old = scripts.put(id, sc);
+        if (old != null) {
+            old.close();
+        }
+        return status(OK);
+    }
+
+    /** Calls a script function; the answers of a model run ('F' for the call's own failure). */
+    private ByteBuffer scriptRun(ByteBuffer req) {
+        String id = str(req);
+        String fn = str(req);
+        int timeoutMs = req.getInt();
+        int nout = req.getInt();
+        int nargs = req.getInt();
+        List<ScriptArg> args = new ArrayList<>(nargs);
+        for (int k = 0; k < nargs; k++) {
+            byte kind = req.get();
+            switch (kind) {
+                case ARG_TENSOR -> args.add(new ScriptArg.One(tensor(req)));
+                case ARG_TENSORS -> {
+                    int n = req.getInt();
+                    List<Tensor> ts = new ArrayList<>(n);
+                    for (int t = 0; t < n; t++) {
+                        ts.add(tensor(req));
+                    }
+                    args.add(new ScriptArg.Tensors(ts));
+                }
+                case ARG_STRINGS -> args.add(new ScriptArg.Strings(names(req)));
+                default -> throw new IllegalArgumentException("argument kind " + (kind & 0xff));
+            }
+        }
+        LoadedScript sc = scripts.get(id);
+        if (sc == null) {
+            return status(UNKNOWN);
+        }
+        if (!sc.functions().contains(fn)) {
+            throw new AiException("ERR Function does not exist: " + fn);
+        }
+        List<Tensor> outputs;
+        long start = System.nanoTime();
+        try {
+            outputs = sc.run(fn, args, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
+        } catch (ModelTimeoutException e) {
+            return status(TIMEDOUT);
+        } catch (AiException e) {
+            return error(RUN_ERROR, e.getMessage());
+        }
+        long micros = (System.nanoTime() - start) / 1000;
+        if (outputs.size() != nout) {
+            return error(RUN_ERROR, "ERR Function returned unexpected number of outputs: " + outputs.size()
+                    + " returned, " + nout + " OUTPUTS keys given");
+        }
+        return outputsFrame(outputs, micros);
+    }
+
+    private static Tensor tensor(ByteBuffer req) {
+        return TensorCodec.decode(bytes(req)).orElseThrow(
+                () -> new AiException("ERR model server: input is not a tensor"));
     }
 
     private ByteBuffer run(ByteBuffer req) {
@@ -212,19 +344,43 @@ public final class ModelServer implements Closeable {
                     () -> new AiException("ERR model server: input is not a tensor")));
         }
         List<Tensor> outputs;
-        long start = System.nanoTime();
-        try {
-            outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
-        } catch (ModelTimeoutException e) {
-            return status(TIMEDOUT);
-        } catch (AiException e) {
-            return error(RUN_ERROR, e.getMessage());
+        long micros;
+        Batcher b = batchers.get(id);
+        long rows = b == null ? -1 : b.accepts(inputs);
+        if (rows >= 1) {
+            Batcher.Result r = b.run(inputs, rows, timeoutMs);
+            if (r.timedOut()) {
+                return status(TIMEDOUT);
+            }
+            if (r.error() != null) {
+                return error(RUN_ERROR, r.error().getMessage());
+            }
+            outputs = r.outputs();
+            micros = r.micros();
+        } else {
+            long start = System.nanoTime();
+            try {
+                outputs = m.run(inputs, timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null);
+            } catch (ModelTimeoutException e) {
+                return status(TIMEDOUT);
+            } catch (AiException e) {
+                return error(RUN_ERROR, e.getMessage());
+            } finally {
+                if (b != null) { // a run that does not batch (more rows than BATCHSIZE): alone
+                    b.runs.incrementAndGet();
+                    b.requests.incrementAndGet();
+                }
+            }
+            micros = (System.nanoTime() - start) / 1000;
         }
-        long micros = (System.nanoTime() - start) / 1000;
         if (outputs.size() != nout) {
             // a runtime that tells its output count only by running (libtorch) is checked here
             return error(RUN_ERROR, "Number of keys given as OUTPUTS here does not match model definition");
         }
+        return outputsFrame(outputs, micros);
+    }
+
+    private static ByteBuffer outputsFrame(List<Tensor> outputs, long micros) {
         List<byte[]> enc = new ArrayList<>();
         long total = 1 + 4 + 8;
         for (Tensor t : outputs) {
@@ -295,8 +451,12 @@ public final class ModelServer implements Closeable {
                 c.close();
             }
         }
+        batchers.values().forEach(Batcher::close);
+        batchers.clear();
         models.values().forEach(LoadedModel::close);
         models.clear();
+        scripts.values().forEach(LoadedScript::close);
+        scripts.clear();
         Files.deleteIfExists(socket);
     }
 }

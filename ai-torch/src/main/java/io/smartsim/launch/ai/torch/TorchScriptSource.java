@@ -51,9 +51,14 @@ final class TorchScriptSource {
         this.functions = functions;
     }
 
-    /** Parses the script; refuses (with the reason) sources that have no top-level function. */
+    /**
+     * Parses the script; refuses (with the reason) sources that have no top-level function. The first code line's
+     * indentation is the script's base level, as libtorch's compiler takes it: SmartRedis's set_function sends
+     * {@code inspect.getsource(fn)} of a function defined inside another, e.g. {@code "    def f(x):\n        return
+     * x + 1\n"}, and RedisAI accepts it.
+     */
     static TorchScriptSource parse(String source) {
-        String src = source.replace("\r\n", "\n");
+        String src = dedent(source.replace("\r\n", "\n"));
         Map<String, Function> fns = new LinkedHashMap<>();
         StringBuilder kept = new StringBuilder();
         int pos = 0;
@@ -81,6 +86,44 @@ final class TorchScriptSource {
             throw new AiException("ERR script has no top-level function (def name(...):)");
         }
         return new TorchScriptSource(qualifyCalls(kept.toString(), fns.keySet()), fns);
+    }
+
+    /**
+     * Removes the first code line's indentation (its leading spaces and tabs) from every line; blank and comment-only
+     * lines are left as they are when they have less. A code line indented less than the first is refused, as libtorch
+     * refuses it.
+     */
+    static String dedent(String src) {
+        String[] lines = src.split("\n", -1);
+        String base = null;
+        for (String line : lines) {
+            String t = line.strip();
+            if (!t.isEmpty() && !t.startsWith("#")) {
+                base = line.substring(0, line.length() - line.stripLeading().length());
+                break;
+            }
+        }
+        if (base == null || base.isEmpty()) {
+            return src;
+        }
+        StringBuilder out = new StringBuilder(src.length());
+        for (int k = 0; k < lines.length; k++) {
+            String line = lines[k];
+            if (line.startsWith(base)) {
+                out.append(line, base.length(), line.length());
+            } else {
+                String t = line.strip();
+                if (!t.isEmpty() && !t.startsWith("#")) {
+                    throw new AiException("ERR script line " + (k + 1) + " is indented less than its first line ("
+                            + base.length() + " characters of indentation)");
+                }
+                out.append(line.stripLeading());
+            }
+            if (k < lines.length - 1) {
+                out.append('\n');
+            }
+        }
+        return out.toString();
     }
 
     List<String> functionNames() {

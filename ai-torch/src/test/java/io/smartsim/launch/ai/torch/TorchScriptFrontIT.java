@@ -143,6 +143,21 @@ class TorchScriptFrontIT {
     }
 
     @Test
+    void indentedSourceAsSetFunctionSendsItCompilesAndRuns() throws Exception {
+        // SmartRedis 0.6.1's set_function sends inspect.getsource(fn) as it is: a function defined inside a test
+        // (test_copy_not_dataset, test_copy_not_tensor) arrives indented. libtorch, and so RedisAI, compile it.
+        String source = "    def f(x):\n        return x + 1\n";
+        try (RespClient c = RespClient.connect(front.port())) {
+            assertThat(c.call("AI.SCRIPTSET", "s.ind", "CPU", "SOURCE", source)).isEqualTo(OK);
+            assertThat(c.call("AI.TENSORSET", "ind.a", "FLOAT", "2", "BLOB", floats(1, 2))).isEqualTo(OK);
+            assertThat(c.call("AI.SCRIPTRUN", "s.ind", "f", "INPUTS", "ind.a", "OUTPUTS", "ind.o")).isEqualTo(OK);
+            assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "ind.o", "BLOB"))).containsExactly(2, 3);
+            assertThat(str(c.call("AI.SCRIPTGET", "s.ind", "SOURCE"))).as("the source is kept as sent")
+                    .isEqualTo(source);
+        }
+    }
+
+    @Test
     void scriptStoreAndExecuteCallWithTensorsKeysAndArgs() throws Exception {
         try (RespClient c = RespClient.connect(front.port())) {
             assertThat(c.call("AI.SCRIPTSTORE", "s.2", "CPU", "TAG", "v2", "ENTRY_POINTS", "1", "execute_sum",

@@ -60,4 +60,17 @@ class TorchScriptSourceTest {
                 .isInstanceOf(AiException.class)
                 .hasMessage("ERR TorchScript functions cannot take *args or **kwargs: f");
     }
+
+    @Test
+    void indentedSourceAsSetFunctionSendsItTakesTheFirstLineAsTheBaseLevel() {
+        // SmartRedis's set_function sends inspect.getsource(fn) of a function defined inside a test: indented.
+        TorchScriptSource s = TorchScriptSource.parse("    def f(x):\n        return x + 1\n");
+        assertThat(s.functionNames()).containsExactly("f");
+        assertThat(TorchScriptSource.dedent("\n  # note\n    def f(x):\n\n\t\n        return g(x)\n    def g(y):\n"
+                + "        return y\n")).isEqualTo("\n# note\ndef f(x):\n\n\n    return g(x)\ndef g(y):\n    return y\n");
+        assertThat(TorchScriptSource.dedent("def f(x):\n    return x\n")).isEqualTo("def f(x):\n    return x\n");
+        assertThatThrownBy(() -> TorchScriptSource.parse("    def f(x):\n        return x\ndef g(y):\n    return y\n"))
+                .isInstanceOf(AiException.class)
+                .hasMessage("ERR script line 3 is indented less than its first line (4 characters of indentation)");
+    }
 }
