@@ -2,9 +2,6 @@ package io.smartsim.launch.testing;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,16 +30,27 @@ class PidsTest {
 
     /**
      * A real zombie: sh starts {@code cat} in the background, reading the test's pipe, then becomes {@code sleep},
-     * which never reaps a child. Once the test closes the pipe, cat exits and stays a zombie. ProcessHandle still
+     * which never reaps a child. The test closes the pipe only once sh has become sleep (before that, sh itself could
+     * reap cat between its commands: a race the test once lost), so cat exits and stays a zombie. ProcessHandle still
      * calls it alive; it has exited.
      */
     @Test
     void aZombieHasExitedThoughProcessHandleCallsItAlive() throws Exception {
-        Process parent = new ProcessBuilder("sh", "-c", "exec 3<&0; cat <&3 >/dev/null & echo $!; exec sleep 60")
-                .start();
+        Process parent = new ProcessBuilder("sh", "-c", "exec 3<&0; cat <&3 >/dev/null & exec sleep 60").start();
         try {
-            long cat = Long.parseLong(new BufferedReader(new InputStreamReader(parent.getInputStream(),
-                    StandardCharsets.UTF_8)).readLine().strip());
+            Path comm = Path.of("/proc/" + parent.pid() + "/comm");
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            List<ProcessHandle> children = List.of();
+            while (System.nanoTime() < until) {
+                children = parent.children().toList();
+                if (Files.readString(comm).strip().equals("sleep") && children.size() == 1) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            assertThat(Files.readString(comm).strip()).as("sh has become sleep").isEqualTo("sleep");
+            assertThat(children).as("sleep's one child, cat").hasSize(1);
+            long cat = children.get(0).pid();
             assertThat(Pids.running(cat)).as("cat, reading").isTrue();
             parent.getOutputStream().close(); // cat reads EOF and exits; sleep never waits for it
             assertThat(Pids.stillRunningAfter(List.of(cat), Duration.ofSeconds(30))).isEmpty();
