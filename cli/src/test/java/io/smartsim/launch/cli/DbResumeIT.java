@@ -15,7 +15,6 @@ import redis.clients.jedis.JedisCluster;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -32,7 +31,6 @@ class DbResumeIT {
     private Path exp;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -40,7 +38,6 @@ class DbResumeIT {
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
         port = leftovers.shardPorts(TestServers.freeBlock(16000, 3), 3);
-        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -51,7 +50,6 @@ class DbResumeLayoutIT {
     private Path wrapperPids;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -65,7 +63,6 @@ class DbResumeLayoutIT {
                 + "exec /usr/bin/redis-server \"$@\"\n");
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
         port = leftovers.shardPorts(TestServers.freeBlock(19000, 6), 6);
-        ports.addAll(TestServers.withBus(port, 6));
     }
 
     @AfterEach
@@ -143,7 +140,6 @@ class DbResumeLayoutIT {
         // Another port and another interval: both given, both taken; the rest (binary, layout) from the record.
         int other = otherBlock();
         leftovers.shardPorts(other, 3);
-        ports.addAll(TestServers.withBus(other, 3));
         JarRunner.Result moved = jar.cli("db", "start", "--resume", "--exp-dir", exp.toString(), "--name", "db",
                 "--port", Integer.toString(other), "--checkpoint", "every=5s");
         assertThat(moved.exit()).as(moved.toString()).isZero();

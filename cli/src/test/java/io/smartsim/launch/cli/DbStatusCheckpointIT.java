@@ -40,7 +40,6 @@ class DbStatusCheckpointIT {
     private Path exp;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -48,7 +47,6 @@ class DbStatusCheckpointIT {
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
         port = leftovers.shardPorts(TestServers.freeBlock(17000, 3), 3);
-        ports.addAll(TestServers.withBus(port, 3));
     }
 
     @AfterEach

@@ -35,7 +35,6 @@ class GuardRestartCliIT {
     private Path exp;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -43,7 +42,6 @@ class GuardRestartCliIT {
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
         port = leftovers.shardPorts(TestServers.freeBlock(18000, 3), 3);
-        ports.addAll(TestServers.withBus(port, 3));
     }
 
     /** Live processes of this test's experiment directory whose command line contains {@code what}. */

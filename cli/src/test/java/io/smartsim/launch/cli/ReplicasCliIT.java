@@ -13,8 +13,6 @@ import redis.clients.jedis.Jedis;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +33,6 @@ class ReplicasCliIT {
     private Path exp;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -43,7 +40,6 @@ class ReplicasCliIT {
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
         port = leftovers.shardPorts(TestServers.freeBlock(21000, 6), 6);
-        ports.addAll(TestServers.withBus(port, 6));
     }
 
     /**

@@ -34,7 +34,6 @@ class SupervisionCliIT {
     private Path exp;
     private JarRunner jar;
     private int port;
-    private final List<Integer> ports = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -42,7 +41,6 @@ class SupervisionCliIT {
         exp = tmp.resolve("exp");
         jar = JarRunner.in(tmp);
         port = leftovers.shardPorts(TestServers.freeBlock(18000, 3), 3);
-        ports.addAll(TestServers.withBus(port, 3));
     }
 
     private static boolean zombie(long pid) {

@@ -59,7 +59,7 @@ public final class AutoBatchBench {
                     clients, "BLOB", mlp)), "MODELSTORE batched");
             for (int k = 0; k < clients; k++) {
                 ModelHopBench.check(c.call(TensorWireIT.cmd("AI.TENSORSET", "x" + k, "FLOAT", 1, in, "BLOB",
-                        ModelServingIT.floats(fill(in, k)))), "TENSORSET");
+                        TensorWireIT.floats(fill(in, k)))), "TENSORSET");
             }
             String[] models = {"plain", "batched"};
             double[][] rates = new double[2][rounds];

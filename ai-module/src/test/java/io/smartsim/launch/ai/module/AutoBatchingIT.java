@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static io.smartsim.launch.ai.module.ModelServingIT.B;
 import static io.smartsim.launch.ai.module.ModelServingIT.LINEAR;
 import static io.smartsim.launch.ai.module.ModelServingIT.W;
-import static io.smartsim.launch.ai.module.ModelServingIT.floats;
+import static io.smartsim.launch.ai.module.TensorWireIT.floats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

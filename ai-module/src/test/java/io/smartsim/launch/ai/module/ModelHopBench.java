@@ -66,7 +66,7 @@ public final class ModelHopBench {
         byte[] model = io.smartsim.launch.ai.testing.OnnxModels.linear(3, 2, W, B);
         Path dir = Files.createTempDirectory("model-hop-bench");
         Path socket = dir.resolve("ms.sock");
-        Tensor x = new Tensor(DType.FLOAT, new long[] {1, 3}, ModelServingIT.floats(1, 2, 3));
+        Tensor x = new Tensor(DType.FLOAT, new long[] {1, 3}, TensorWireIT.floats(1, 2, 3));
         LoadedModel local = new OnnxBackend().load(model, new ModelOptions("CPU", List.of(), List.of(), 0));
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket, "ONNX");
              ModuleRedis redis = ModuleRedis.withModule(dir.resolve("redis"), port, "SOCKET", socket.toString(),

@@ -14,8 +14,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.smartsim.launch.ai.module.TensorWireIT.b;
 import static io.smartsim.launch.ai.module.TensorWireIT.cmd;
+import static io.smartsim.launch.ai.module.TensorWireIT.floats;
 import static io.smartsim.launch.ai.module.TensorWireIT.show;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -47,14 +46,6 @@ class ModelServingIT {
 
     @TempDir
     Path dir;
-
-    static byte[] floats(float... v) {
-        ByteBuffer bb = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            bb.putFloat(f);
-        }
-        return bb.array();
-    }
 
     Path socket() {
         return dir.resolve("ms.sock");
@@ -151,19 +142,7 @@ class ModelServingIT {
                      Backends.of(List.of(new OnnxBackend()))).start();
              RawReplies toModule = new RawReplies(module.port());
              RawReplies toFront = new RawReplies(front.port())) {
-            List<String> fromModule = new ArrayList<>();
-            List<String> fromFront = new ArrayList<>();
-            for (List<byte[][]> call : sequence()) {
-                List<byte[]> m = toModule.pipeline(call);
-                List<byte[]> f = toFront.pipeline(call);
-                for (int j = 0; j < call.size(); j++) {
-                    String what = TensorWireIT.label(call.get(j)) + " -> ";
-                    fromModule.add(what + show(m.get(j)));
-                    fromFront.add(what + show(f.get(j)));
-                }
-            }
-            assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
-                    .containsExactlyElementsOf(fromFront);
+            TensorWireIT.assertSameReplies(toModule, toFront, sequence());
             // The outputs are the model's: X @ W + B, by hand.
             assertThat(show(toModule.call(b("AI.TENSORGET"), b("y"), b("BLOB"))))
                     .isEqualTo(show(b("$16\r\n")) + show(floats(1 - 2 + 9 + 0.25f, 2 + 1 - 6 - 1, -0.5f + 12 + 0.25f,

@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static io.smartsim.launch.ai.module.ModelServingIT.floats;
+import static io.smartsim.launch.ai.module.TensorWireIT.floats;
 import static io.smartsim.launch.ai.module.ModelServingIT.maskDuration;
 import static io.smartsim.launch.ai.module.TensorWireIT.b;
 import static io.smartsim.launch.ai.module.TensorWireIT.cmd;
@@ -162,19 +162,7 @@ class ScriptServingIT {
                      Backends.of(List.of(new TorchBackend()))).start();
              RawReplies toModule = new RawReplies(module.port());
              RawReplies toFront = new RawReplies(front.port())) {
-            List<String> fromModule = new ArrayList<>();
-            List<String> fromFront = new ArrayList<>();
-            for (List<byte[][]> call : sequence()) {
-                List<byte[]> m = toModule.pipeline(call);
-                List<byte[]> f = toFront.pipeline(call);
-                for (int j = 0; j < call.size(); j++) {
-                    String what = TensorWireIT.label(call.get(j)) + " -> ";
-                    fromModule.add(what + show(m.get(j)));
-                    fromFront.add(what + show(f.get(j)));
-                }
-            }
-            assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
-                    .containsExactlyElementsOf(fromFront);
+            TensorWireIT.assertSameReplies(toModule, toFront, sequence());
             // The outputs are the functions': (a + b) / 2 and (a + b) * 3 + len(keys), by hand.
             assertThat(show(toModule.call(b("AI.TENSORGET"), b("c"), b("BLOB"))))
                     .isEqualTo(show(b("$16\r\n")) + show(floats(5.5f, 11, 0, 2.25f)) + "\\x0d\\x0a");

@@ -83,6 +83,27 @@ class TensorWireIT {
         return s.toString();
     }
 
+    /**
+     * Sends each pipeline of {@code calls} to the module and to the front, and requires the same replies, byte for
+     * byte, in order (each labelled with its command, for the failure message).
+     */
+    static void assertSameReplies(RawReplies toModule, RawReplies toFront, List<List<byte[][]>> calls)
+            throws Exception {
+        List<String> fromModule = new ArrayList<>();
+        List<String> fromFront = new ArrayList<>();
+        for (List<byte[][]> call : calls) {
+            List<byte[]> m = toModule.pipeline(call);
+            List<byte[]> f = toFront.pipeline(call);
+            for (int j = 0; j < call.size(); j++) {
+                String what = label(call.get(j)) + " -> ";
+                fromModule.add(what + show(m.get(j)));
+                fromFront.add(what + show(f.get(j)));
+            }
+        }
+        assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
+                .containsExactlyElementsOf(fromFront);
+    }
+
     /** The first words of a command, for the failure message. */
     static String label(byte[][] command) {
         StringBuilder s = new StringBuilder();
@@ -336,19 +357,7 @@ class TensorWireIT {
                      Backends.of(List.of())).start();
              RawReplies toModule = new RawReplies(module.port());
              RawReplies toFront = new RawReplies(front.port())) {
-            List<String> fromModule = new ArrayList<>();
-            List<String> fromFront = new ArrayList<>();
-            for (List<byte[][]> call : calls) {
-                List<byte[]> m = toModule.pipeline(call);
-                List<byte[]> f = toFront.pipeline(call);
-                for (int j = 0; j < call.size(); j++) {
-                    String what = label(call.get(j)) + " -> ";
-                    fromModule.add(what + show(m.get(j)));
-                    fromFront.add(what + show(f.get(j)));
-                }
-            }
-            assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
-                    .containsExactlyElementsOf(fromFront);
+            assertSameReplies(toModule, toFront, calls);
             for (String k : keys) {
                 byte[] stored = toModule.call(b("GET"), b(k));
                 assertThat(show(stored)).as("stored value of " + k).isEqualTo(show(toFront.call(b("GET"), b(k))));
