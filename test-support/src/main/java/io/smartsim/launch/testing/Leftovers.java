@@ -164,23 +164,7 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
             ps = List.copyOf(ports);
             ts = List.copyOf(tokens);
         }
-        long until = System.nanoTime() + grace.toNanos();
-        Found found = look(all, ps, ts);
-        long t0 = System.nanoTime();
-        int first = found.size();
-        while (!found.isEmpty() && System.nanoTime() < until) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            found = look(all, ps, ts);
-        }
-        if (first > 0 && found.isEmpty()) {
-            System.out.printf("Leftovers: %d leftover(s) ended %d ms into the grace%n", first,
-                    (System.nanoTime() - t0) / 1_000_000);
-        }
+        Found found = Processes.untilNothingLeft(() -> look(all, ps, ts), Found::size, grace, "Leftovers: leftover(s)");
         if (!found.isEmpty()) {
             all.forEach(Processes::killUnder);
             found.processes().stream().map(Processes.Proc::pid).forEach(Leftovers::kill);

@@ -176,22 +176,30 @@ public final class Processes {
      * cancelled step's processes a moment after {@code scancel}/{@code qdel} returns; a true leftover stays.
      */
     public static List<Proc> leftUnder(Path dir, Duration grace) {
+        return untilNothingLeft(() -> under(dir), List::size, grace, "leftUnder: process(es) of " + dir);
+    }
+
+    /**
+     * Looks again every 100 ms until {@code look} finds nothing or {@code grace} has passed, and returns what it found
+     * last; says how far into the grace what it first found had ended. The one wait of the leftover checks.
+     */
+    static <T> T untilNothingLeft(java.util.function.Supplier<T> look, java.util.function.ToIntFunction<T> count,
+            Duration grace, String what) {
         long t0 = System.nanoTime();
         long until = t0 + grace.toNanos();
-        List<Proc> left = under(dir);
-        int first = left.size();
-        while (!left.isEmpty() && System.nanoTime() < until) {
+        T left = look.get();
+        int first = count.applyAsInt(left);
+        while (count.applyAsInt(left) > 0 && System.nanoTime() < until) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return left;
             }
-            left = under(dir);
+            left = look.get();
         }
-        if (first > 0 && left.isEmpty()) {
-            System.out.printf("leftUnder: %d process(es) of %s ended %d ms into the grace%n", first, dir,
-                    (System.nanoTime() - t0) / 1_000_000);
+        if (first > 0 && count.applyAsInt(left) == 0) {
+            System.out.printf("%s: %d ended %d ms into the grace%n", what, first, (System.nanoTime() - t0) / 1_000_000);
         }
         return left;
     }
