@@ -25,6 +25,30 @@ public final class CdsTraining {
     private CdsTraining() {
     }
 
+    /**
+     * Loads, without initializing, every class of this project in the jar: a {@code db start} reaches many of them
+     * only once it runs (resume data, transports, the launcher's start), which training does not do; loaded here,
+     * they are in the archive too. A class that cannot load here is simply not archived.
+     */
+    private static void loadOwnClasses() throws java.io.IOException, java.net.URISyntaxException {
+        Path jar = Path.of(CdsTraining.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (!Files.isRegularFile(jar)) {
+            return; // run from classes, not the jar: nothing to archive
+        }
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            f.stream().map(java.util.jar.JarEntry::getName)
+                    .filter(n -> n.startsWith("io/smartsim/launch/") && n.endsWith(".class"))
+                    .map(n -> n.substring(0, n.length() - ".class".length()).replace('/', '.'))
+                    .forEach(c -> {
+                        try {
+                            Class.forName(c, false, CdsTraining.class.getClassLoader());
+                        } catch (ClassNotFoundException | LinkageError notHere) {
+                            // an optional dependency missing: that class is not archived
+                        }
+                    });
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Path tmp = Files.createTempDirectory("smartsim-launch-cds-");
         try {
@@ -34,6 +58,7 @@ public final class CdsTraining {
             Warmup.run();
             new ManifestStore(tmp).update("training", m -> m);
             new ManifestStore(tmp).read();
+            loadOwnClasses();
             for (String c : LINKED) {
                 try {
                     Class.forName(c, true, CdsTraining.class.getClassLoader());
