@@ -68,6 +68,8 @@ struct rm_api {
     int (*KeyType)(RedisModuleKey *key);
     size_t (*ValueLength)(RedisModuleKey *key);
     int (*StringSet)(RedisModuleKey *key, RedisModuleString *str);
+    /* appends to a string the module may change (an argument of its own command); stored values use this */
+    int (*StringAppendBuffer)(RedisModuleCtx *ctx, RedisModuleString *str, const char *buf, size_t len);
     char *(*StringDMA)(RedisModuleKey *key, size_t *len, int mode);
     long long (*GetExpire)(RedisModuleKey *key); /* ms left, or RM_NO_EXPIRE */
     int (*SetExpire)(RedisModuleKey *key, long long ms);
@@ -93,6 +95,9 @@ struct rm_api {
     int (*ReplyWithNull)(RedisModuleCtx *ctx);
     int (*Replicate)(RedisModuleCtx *ctx, const char *cmdname, const char *fmt, ...);
     int (*GetContextFlags)(RedisModuleCtx *ctx);
+    /* the calling client's id (0: none), and whether a client of that id is connected (ci NULL: only that) */
+    unsigned long long (*GetClientId)(RedisModuleCtx *ctx);
+    int (*GetClientInfoById)(void *ci, unsigned long long id);
 
     /* blocked clients and the model server's thread */
     RedisModuleBlockedClient *(*BlockClient)(RedisModuleCtx *ctx, RMCommandFn reply_callback,

@@ -4,14 +4,18 @@
  * Registers every AI command SmartRedis 0.6.1 sends (shared/notes/redisai.md) with its key positions, so that
  * Redis itself answers MOVED/ASK/CROSSSLOT and applies ACLs to them. AI.TENSORSET and AI.TENSORGET run here,
  * on the event loop, with the argument rules, replies and error texts of the Java front (ai-server,
- * AiCommands), and store tensors in its documented layout (TensorCodec):
+ * AiCommands), and store tensors in its documented layout (TensorCodec), layout 2, the description after the data:
  *
- *   offset 0  "SSAT", 1 (layout version), dtype code, number of dimensions n, 0
- *          8  n x int64 little-endian dimensions
- *     8 + 8n  the element bytes, C order, as sent with BLOB
+ *   offset 0         the element bytes, C order, as sent with BLOB (d bytes)
+ *          d         n x int64 little-endian dimensions
+ *          d + 8n    "SSAT", 2 (layout version), dtype code, number of dimensions n, 0
  *
+ * so that a large BLOB argument becomes the stored value itself, with the 8 + 8n bytes appended, as SET keeps
+ * its argument (no copy of the data). Layout 1, written before (offset 0 "SSAT", 1, dtype, n, 0; then the
+ * dimensions; then the data), is still read everywhere, so old RDB and AOF files and older replicas' data load.
  * A tensor is a plain string value, so EXISTS, DEL, RENAME, EXPIRE, RDB and AOF treat it like any other key.
- * AI.TENSORSET is replicated and written to the AOF verbatim (replicas and an AOF replay load the module too).
+ * AI.TENSORSET is replicated and written to the AOF verbatim, or as SET of the stored value when the argument
+ * became the value (replicas and an AOF replay load the module too).
  *
  * AI.MODELSTORE, AI.MODELEXECUTE, AI.MODELGET, AI.MODELDEL and AI.CONFIG run here too; model loads and runs go to the
  * JVM model server (ai-server's ModelServerMain) over a Unix socket, through the blocked-client API (see "the model
@@ -44,12 +48,16 @@ static struct rm_api RM;
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
-#define HEADER 8
+#define HEADER 8  /* layout 1: the header before the dimensions and the data */
+#define TRAILER 8 /* layout 2: the same 8 bytes after the data and the dimensions */
 #define MAX_DIMS 255
 /* The front's limit (AiCommands.parseTensor): the element bytes of one tensor stay below 2 GiB. */
 #define MAX_DATA ((long long)INT_MAX - 64)
 /* Tensors up to this size are built on the stack before they are copied into their Redis string. */
 #define STACK_VALUE 4096
+/* A BLOB of at least this size becomes the stored value itself (its description appended): the size from which
+ * Redis reads a bulk argument straight into a buffer of its own (PROTO_MBULK_BIG_ARG), with room to spare. */
+#define ZERO_COPY_BLOB (32 * 1024)
 
 /* ------------------------------------------------------------------ dtypes */
 
@@ -190,6 +198,17 @@ static int put_value(const struct dtype *t, RedisModuleString *arg, char *dst) {
     return 0;
 }
 
+/* 1 if this command's arguments are the calling connection's own (a client's command, also inside MULTI, or the
+ * master's stream): Redis made them for this call alone, so one may become a stored value. Not for a script or a
+ * module's RedisModule_Call, whose arguments may be strings their caller still holds (Redis stops with "Module API
+ * called with a shared object" when such a string is changed): their clients are not connected, so Redis does not
+ * find them by id. */
+static int own_argument(RedisModuleCtx *ctx) {
+    if (RM.GetContextFlags(ctx) & RM_CTX_FLAGS_LUA) return 0;
+    unsigned long long id = RM.GetClientId(ctx);
+    return id != 0 && RM.GetClientInfoById(NULL, id) == RM_OK;
+}
+
 /* AI.TENSORSET key dtype d0 d1 ... [BLOB b | VALUES v...]: the front's parseTensor, check for check. */
 static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4) return reply_wrong_arity(ctx, argv);
@@ -240,10 +259,31 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     }
     if (ndims > MAX_DIMS) return RM.ReplyWithError(ctx, "ERR tensors of more than 255 dimensions are not supported");
     size_t dlen = (size_t)(len * t->size);
-    size_t total = HEADER + 8 * (size_t)ndims + dlen;
+    size_t total = dlen + 8 * (size_t)ndims + TRAILER;
+    char desc[8 * MAX_DIMS + TRAILER]; /* the dimensions and the trailer, as they follow the data */
+    for (int k = 0; k < ndims; k++) memcpy(desc + 8 * k, &dims[k], 8);
+    memcpy(desc + 8 * ndims, "SSAT", 4);
+    desc[8 * ndims + 4] = 2;
+    desc[8 * ndims + 5] = (char)t->code;
+    desc[8 * ndims + 6] = (char)ndims;
+    desc[8 * ndims + 7] = 0;
+    size_t desclen = 8 * (size_t)ndims + TRAILER;
 
     RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_WRITE);
     if (key == NULL) return RM.ReplyWithError(ctx, "ERR could not open the tensor key");
+    if (data_at >= 0 && !values && dlen >= ZERO_COPY_BLOB && own_argument(ctx)) {
+        /* The BLOB argument becomes the value, as SET keeps its argument: its description is appended (Redis read
+         * an argument this large into a buffer of its own, usually with room for it) and the key takes the string.
+         * The argument no longer reads as it came, so replicas and the AOF get SET of the stored value. */
+        RedisModuleString *value = argv[data_at + 1];
+        int rc = RM.StringAppendBuffer(ctx, value, desc, desclen);
+        if (rc == RM_OK) rc = RM.StringSet(key, value); /* drops the old value, of any type, and its time to live */
+        RM.CloseKey(key);                               /* signals the key as modified (WATCH) */
+        if (rc != RM_OK) return RM.ReplyWithError(ctx, "ERR could not store the tensor");
+        RM.Replicate(ctx, "SET", "ss", argv[1], value);
+        RM.NotifyKeyspaceEvent(ctx, RM_NOTIFY_STRING, "set", argv[1]);
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
     /* Where the value goes: over the key's old value when that is a string of the same size (a simulation putting
      * the same tensor every step: no allocation, one copy), otherwise a new string built on the stack or the heap. */
     char stack[STACK_VALUE];
@@ -255,15 +295,10 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         if (buf == NULL || n != total) in_place = 0;
     }
     if (!in_place) buf = total <= sizeof stack ? stack : RM.Alloc(total);
-    char *data = buf + HEADER + 8 * ndims;
+    char *data = buf;
     if (values)
         for (long long k = 0; k < len; k++) put_value(t, argv[data_at + 1 + k], data + k * t->size); /* checked above */
-    memcpy(buf, "SSAT", 4);
-    buf[4] = 1;
-    buf[5] = (char)t->code;
-    buf[6] = (char)ndims;
-    buf[7] = 0;
-    for (int k = 0; k < ndims; k++) memcpy(buf + HEADER + 8 * k, &dims[k], 8);
+    memcpy(buf + dlen, desc, desclen);
     if (data_at < 0) {
         memset(data, 0, dlen); /* no data: a tensor of zeros, as RedisAI creates */
     } else if (!values) {
@@ -292,23 +327,43 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
 
 /* ------------------------------------------------------------------ AI.TENSORGET */
 
-/* The tensor in a stored string, as TensorCodec.decode: 0 if it is one. */
-static int decode(const char *v, size_t n, const struct dtype **t, int *ndims, const char **data, size_t *dlen) {
+/* 0 if the n bytes at dims are whole dimensions whose product times the dtype's size is dlen. */
+static int dims_match(const char *dims, int ndims, const struct dtype *t, size_t dlen) {
+    long long elems = 1;
+    for (int k = 0; k < ndims; k++) {
+        long long d;
+        memcpy(&d, dims + 8 * k, 8);
+        if (d < 1 || elems > LLONG_MAX / d) return -1;
+        elems *= d;
+    }
+    if (elems > LLONG_MAX / t->size || (unsigned long long)(elems * t->size) != dlen) return -1;
+    return 0;
+}
+
+/* The tensor in a stored string, as TensorCodec.decode: 0 if it is one, with its dtype, its dimensions (ndims
+ * int64 little-endian at *dims), and its data. Layout 2 (the description at the end) is tried first, then
+ * layout 1 (at the start). */
+static int decode(const char *v, size_t n, const struct dtype **t, int *ndims, const char **dims, const char **data,
+                  size_t *dlen) {
+    if (n >= TRAILER && memcmp(v + n - TRAILER, "SSAT", 4) == 0 && v[n - 4] == 2) {
+        const char *tr = v + n - TRAILER;
+        *t = dtype_of_code((unsigned char)tr[5]);
+        *ndims = (unsigned char)tr[6];
+        if (*t != NULL && n >= TRAILER + 8 * (size_t)*ndims) {
+            *dlen = n - TRAILER - 8 * (size_t)*ndims;
+            *dims = v + *dlen;
+            *data = v;
+            if (dims_match(*dims, *ndims, *t, *dlen) == 0) return 0;
+        }
+    }
     if (n < HEADER || memcmp(v, "SSAT", 4) != 0 || v[4] != 1) return -1;
     *t = dtype_of_code((unsigned char)v[5]);
     *ndims = (unsigned char)v[6];
     if (*t == NULL || n < HEADER + 8 * (size_t)*ndims) return -1;
-    long long elems = 1;
-    for (int k = 0; k < *ndims; k++) {
-        long long d;
-        memcpy(&d, v + HEADER + 8 * k, 8);
-        if (d < 1 || elems > LLONG_MAX / d) return -1;
-        elems *= d;
-    }
+    *dims = v + HEADER;
     *data = v + HEADER + 8 * *ndims;
     *dlen = n - HEADER - 8 * *ndims;
-    if (elems > LLONG_MAX / (*t)->size || (unsigned long long)(elems * (*t)->size) != *dlen) return -1;
-    return 0;
+    return dims_match(*dims, *ndims, *t, *dlen);
 }
 
 /* C's %.17g, as Redis formats doubles in RESP2 and as the front writes VALUES of FLOAT and DOUBLE tensors. */
@@ -350,8 +405,8 @@ static int cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     const char *v = RM.StringDMA(key, &n, RM_READ);
     const struct dtype *t;
     int ndims;
-    const char *data;
-    if (v == NULL || decode(v, n, &t, &ndims, &data, &dlen) != 0) {
+    const char *dims, *data;
+    if (v == NULL || decode(v, n, &t, &ndims, &dims, &data, &dlen) != 0) {
         RM.CloseKey(key);
         return RM.ReplyWithError(ctx, WRONGTYPE);
     }
@@ -378,7 +433,7 @@ static int cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         RM.ReplyWithArray(ctx, ndims);
         for (int k = 0; k < ndims; k++) {
             long long d;
-            memcpy(&d, v + HEADER + 8 * k, 8);
+            memcpy(&d, dims + 8 * k, 8);
             RM.ReplyWithLongLong(ctx, d);
         }
     }
@@ -1294,10 +1349,10 @@ static int run_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (uint32_t k = 0; k < n; k++) {
         const struct dtype *t;
         int nd;
-        const char *data;
+        const char *dims, *data;
         size_t dlen;
         vals[k] = rd_bytes(&r, &lens[k]);
-        if (r.bad || decode(vals[k], lens[k], &t, &nd, &data, &dlen) != 0)
+        if (r.bad || decode(vals[k], lens[k], &t, &nd, &dims, &data, &dlen) != 0)
             return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
     }
     uint64_t micros = 0;
@@ -1420,15 +1475,15 @@ static int cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int a
         const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
         const struct dtype *t;
         int nd;
-        const char *data;
-        if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+        const char *dims, *data;
+        if (v == NULL || decode(v, vlen, &t, &nd, &dims, &data, &dlen) != 0) {
             RM.CloseKey(key);
             job_free(j);
             return RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
         }
         if (k == 0) {
             long long d0 = 1;
-            if (nd > 0) memcpy(&d0, v + HEADER, 8);
+            if (nd > 0) memcpy(&d0, dims, 8);
             j->samples = d0;
         }
         buf_bytes(&j->req, v, vlen);
@@ -1980,8 +2035,8 @@ static int put_tensor(RedisModuleCtx *ctx, RedisModuleString *name, struct buf *
     const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
     const struct dtype *t;
     int nd;
-    const char *data;
-    if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+    const char *dims, *data;
+    if (v == NULL || decode(v, vlen, &t, &nd, &dims, &data, &dlen) != 0) {
         RM.CloseKey(key);
         RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
         return -1;
@@ -2235,6 +2290,7 @@ static int load_api(RedisModuleCtx *ctx) {
         API(HashSet), API(HashGet), API(DeleteKey), API(ReplyWithNull), API(Replicate), API(GetContextFlags),
         API(BlockClient), API(UnblockClient), API(GetBlockedClientPrivateData), API(GetThreadSafeContext),
         API(FreeThreadSafeContext), API(ThreadSafeContextLock), API(ThreadSafeContextUnlock),
+        API(StringAppendBuffer), API(GetClientId), API(GetClientInfoById),
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (get_api(table[i].name, table[i].slot) != RM_OK && table[i].slot != (void **)&RM.IsModuleNameBusy) {
