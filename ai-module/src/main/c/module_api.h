@@ -2,7 +2,8 @@
  * The part of the Redis Modules API that smartsim-ai uses, declared here from the documented API
  * (https://redis.io/docs/latest/develop/reference/modules/modules-api-ref/): no header of Redis or of
  * another module is used. Only calls that Redis 6.0 already has, so that KeyDB 6.3 and Redis 7.x load the
- * module alike.
+ * module alike: build.sh checks every call against redis-6.0-api.txt (each function's "Available since" in the
+ * reference) and refuses to build otherwise.
  *
  * How a module reaches the API: redis-server calls the exported RedisModule_OnLoad(ctx, argv, argc). The
  * first word of the context it passes is a function, int GetApi(const char *name, void *out), which stores
