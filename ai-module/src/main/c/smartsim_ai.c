@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -637,22 +639,87 @@ static void free_privdata(RedisModuleCtx *ctx, void *p) {
 }
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 static struct job *queue_head, *queue_tail;
+/*
+ * How a request reaches the model server with one thread wake-up only: the event loop writes the request itself on
+ * an idle worker's connection (a non-blocking send of a frame of at most DIRECT_MAX bytes, which an idle connection's
+ * empty socket buffer takes whole) and hands the job to that worker, which sleeps in poll() on its connection and
+ * wakes when the answer arrives. Before, the event loop queued the job and signalled a condition: the worker woke,
+ * wrote, and slept again until the answer (two wake-ups of the worker per call). Larger requests, workers not yet
+ * connected, and no idle worker take the queue, and an idle worker is woken through its eventfd.
+ *
+ * The idle workers form a stack, the most recently idle first, so that calls one at a time keep to one warm thread
+ * and one warm model-server connection (a shared condition woke the longest waiter: with 4 workers, calls went round
+ * all four).
+ *
+ * A worker slot's fields are guarded by queue_lock. The event loop reads fd only while the worker is on the idle
+ * stack (it then does not touch its connection); "claimed" marks a worker the event loop took off the stack to
+ * write on its connection, until it publishes the job in "sent".
+ */
+#define DIRECT_MAX (64 * 1024)
+struct worker_slot {
+    struct worker_slot *next_idle;
+    int idle;          /* on the idle stack */
+    int claimed;       /* the event loop is writing a request on fd; "sent" follows */
+    int waiting_sent;  /* the worker waits on wake for "sent" (its answer arrived first) */
+    int fd;            /* its connection to the model server, -1 when not connected */
+    int wake;          /* eventfd: a job queued for it, or "sent" published while it waited */
+    struct job *sent;  /* a job whose request the event loop wrote on fd: the worker reads the answer */
+};
+static struct worker_slot *idle_top;
+/* Jobs in the queue, and workers that have their answer and are about to look at the queue again (between reading
+ * the answer and their next look): a job those can take waits for one of them, no thread is woken for it. A client
+ * that sends its next call as soon as it has the reply is then served by the same, still running, worker. */
+static int queue_len, returning;
 /* Each worker thread has its own connection to the model server, so that a long run holds one worker only. */
 static __thread int server_fd = -1;
 #define DEFAULT_WORKERS 4
 #define MAX_WORKERS 64
 static long long workers = DEFAULT_WORKERS;
 
+static void wake_worker(struct worker_slot *w) {
+    uint64_t one = 1;
+    while (write(w->wake, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+}
+
+/* Called on the event loop: the job's request goes to the model server (see "How a request reaches..." above). */
 static void enqueue(struct job *j) {
     pthread_mutex_lock(&queue_lock);
+    struct worker_slot *w = returning > queue_len ? NULL : idle_top; /* NULL: a worker takes it from the queue */
+    if (w != NULL) {
+        idle_top = w->next_idle;
+        w->idle = 0;
+    }
+    if (w != NULL && w->fd >= 0 && j->req.len <= DIRECT_MAX) {
+        w->claimed = 1;
+        int fd = w->fd;
+        pthread_mutex_unlock(&queue_lock);
+        size_t done = 0;
+        while (done < j->req.len) {
+            ssize_t n = send(fd, j->req.p + done, j->req.len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += (size_t)n;
+        }
+        /* Not sent whole (the model server gone, or a full buffer): the worker's read of this connection ends at
+         * once, and it sends the request again on a new connection, as after any broken connection. */
+        if (done < j->req.len) shutdown(fd, SHUT_RDWR);
+        pthread_mutex_lock(&queue_lock);
+        w->claimed = 0;
+        w->sent = j;
+        int waiting = w->waiting_sent;
+        pthread_mutex_unlock(&queue_lock);
+        if (waiting) wake_worker(w);
+        return;
+    }
     j->next = NULL;
     if (queue_tail) queue_tail->next = j;
     else queue_head = j;
     queue_tail = j;
-    pthread_cond_signal(&queue_cond);
+    queue_len++;
     pthread_mutex_unlock(&queue_lock);
+    if (w != NULL) wake_worker(w);
 }
 
 static char *errorf(const char *fmt, const char *a, const char *b) {
@@ -935,23 +1002,98 @@ static int push_model(struct job *j, char **err) {
 
 static int store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
+/* Reads the answer to a request the event loop wrote on this worker's connection; on a broken connection, sends the
+ * request again on a new one (roundtrip). */
+static int read_answer(struct job *j) {
+    uint32_t n;
+    if (server_fd >= 0 && read_all(server_fd, (char *)&n, 4) == 0 && n >= 1) {
+        char *b = malloc(n);
+        if (b == NULL) abort();
+        if (read_all(server_fd, b, n) == 0) {
+            j->body = b;
+            j->bodylen = n;
+            return 0;
+        }
+        free(b);
+    }
+    if (server_fd >= 0) close(server_fd);
+    server_fd = -1;
+    return roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
+}
+
 static void *worker(void *arg) {
-    (void)arg;
+    struct worker_slot *me = arg;
     for (;;) {
+        struct job *j = NULL;
+        int direct = 0;
         pthread_mutex_lock(&queue_lock);
-        while (queue_head == NULL) pthread_cond_wait(&queue_cond, &queue_lock);
-        struct job *j = queue_head;
-        queue_head = j->next;
-        if (queue_head == NULL) queue_tail = NULL;
+        if (me->fd != -2) returning--; /* -2: the first pass, before any job */
+        me->fd = server_fd; /* the connection the last job left (or -1) */
+        for (;;) {
+            if (me->sent != NULL) {
+                j = me->sent;
+                me->sent = NULL;
+                direct = 1;
+                break;
+            }
+            if (!me->claimed && queue_head != NULL) {
+                j = queue_head;
+                queue_head = j->next;
+                if (queue_head == NULL) queue_tail = NULL;
+                queue_len--;
+                break;
+            }
+            struct pollfd pf[2] = {{me->wake, POLLIN, 0}, {me->fd, POLLIN, 0}};
+            int npf = 2;
+            if (me->claimed) {
+                /* the event loop is writing on the connection: wait for "sent" on the eventfd only */
+                me->waiting_sent = 1;
+                npf = 1;
+            } else if (!me->idle) {
+                me->idle = 1;
+                me->next_idle = idle_top;
+                idle_top = me;
+            }
+            if (me->fd < 0) npf = 1;
+            pthread_mutex_unlock(&queue_lock);
+            while (poll(pf, (nfds_t)npf, -1) < 0 && errno == EINTR) {
+            }
+            if (pf[0].revents & POLLIN) {
+                uint64_t v;
+                if (read(me->wake, &v, sizeof v) < 0) { /* nothing to drain */
+                }
+            }
+            pthread_mutex_lock(&queue_lock);
+            me->waiting_sent = 0;
+            if (npf == 2 && pf[1].revents && me->idle && me->sent == NULL && !me->claimed) {
+                /* readable while no request is out: the model server closed it (or broke the protocol) */
+                struct worker_slot **at = &idle_top;
+                while (*at != me) at = &(*at)->next_idle;
+                *at = me->next_idle;
+                me->idle = 0;
+                close(me->fd);
+                me->fd = server_fd = -1;
+            }
+        }
+        if (me->idle) { /* taken while still on the idle stack: off it */
+            struct worker_slot **at = &idle_top;
+            while (*at != me) at = &(*at)->next_idle;
+            *at = me->next_idle;
+            me->idle = 0;
+        }
         pthread_mutex_unlock(&queue_lock);
 
-        if (roundtrip(&j->req, &j->body, &j->bodylen, &j->err) == 0 && (j->kind == JOB_RUN || j->kind == JOB_SCRIPT_RUN) &&
+        int ok = direct ? read_answer(j) : roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
+        if (ok == 0 && (j->kind == JOB_RUN || j->kind == JOB_SCRIPT_RUN) &&
             j->body[0] == 'U') {
             free(j->body);
             j->body = NULL;
             int pushed = push_model(j, &j->err);
             if (pushed == 0) roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
         }
+        pthread_mutex_lock(&queue_lock);
+        returning++;
+        pthread_mutex_unlock(&queue_lock);
         if (j->bc) RM.UnblockClient(j->bc, j);
         else job_free(j);
     }
@@ -2404,7 +2546,12 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     if (fd >= 0) close(fd);
     for (long long w = 0; w < workers; w++) {
         pthread_t t;
-        if (pthread_create(&t, NULL, worker, NULL) != 0) {
+        struct worker_slot *slot = calloc(1, sizeof *slot); /* lives as long as its thread: the server's life */
+        if (slot != NULL) {
+            slot->fd = -2; /* not started: no "returning" to count down */
+            slot->wake = eventfd(0, EFD_CLOEXEC);
+        }
+        if (slot == NULL || slot->wake < 0 || pthread_create(&t, NULL, worker, slot) != 0) {
             RM.Log(ctx, "warning", "smartsim-ai: cannot start the model server threads");
             return RM_ERR;
         }
