@@ -13,6 +13,28 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     echo "ai-module: or set CC to a C compiler." >&2
     exit 1
 fi
+# Redis 6.0's API only (KeyDB 6.3 loads the module as Redis 7 does): every API function the source asks the server
+# for (its API(Name) table) and every one it calls (RM.Name) must be in redis-6.0-api.txt with a version <= 6.0.
+api_list=$src/redis-6.0-api.txt
+used=$( (grep -o 'API([A-Za-z]*)' "$src/smartsim_ai.c" | sed 's/API(\(.*\))/\1/' | grep -v '^f$';
+         grep -o 'RM\.[A-Z][A-Za-z]*' "$src/smartsim_ai.c" | sed 's/RM\.//') | sort -u)
+table=$(grep -o 'API([A-Za-z]*)' "$src/smartsim_ai.c" | sed 's/API(\(.*\))/\1/' | grep -v '^f$' | sort -u)
+bad=""
+for f in $used; do
+    if ! printf '%s\n' "$table" | grep -qx "$f"; then
+        bad="$bad\n  RM.$f is called but not in load_api's table (the server would never be asked for it)"
+    fi
+    since=$(awk -v n="RedisModule_$f" '$1 == n { print $2 }' "$api_list")
+    if [ -z "$since" ]; then
+        bad="$bad\n  RedisModule_$f is not in $api_list (check its \"Available since\" in the Modules API reference)"
+    elif ! printf '%s\n6.0.99\n' "$since" | sort -V -C; then
+        bad="$bad\n  RedisModule_$f is available since $since, after Redis 6.0 (KeyDB 6.3 would not load the module)"
+    fi
+done
+if [ -n "$bad" ]; then
+    printf 'ai-module: the module must use Redis 6.0 API only:%b\n' "$bad" >&2
+    exit 1
+fi
 mkdir -p "$target/classes/io/smartsim/launch/ai/module"
 if ! "$cc" -std=gnu11 -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror -pthread \
     -o "$target/smartsim-ai.so" "$src/smartsim_ai.c"; then

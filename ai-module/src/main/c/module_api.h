@@ -2,7 +2,8 @@
  * The part of the Redis Modules API that smartsim-ai uses, declared here from the documented API
  * (https://redis.io/docs/latest/develop/reference/modules/modules-api-ref/): no header of Redis or of
  * another module is used. Only calls that Redis 6.0 already has, so that KeyDB 6.3 and Redis 7.x load the
- * module alike.
+ * module alike: build.sh checks every call against redis-6.0-api.txt (each function's "Available since" in the
+ * reference) and refuses to build otherwise.
  *
  * How a module reaches the API: redis-server calls the exported RedisModule_OnLoad(ctx, argv, argc). The
  * first word of the context it passes is a function, int GetApi(const char *name, void *out), which stores
@@ -68,6 +69,8 @@ struct rm_api {
     int (*KeyType)(RedisModuleKey *key);
     size_t (*ValueLength)(RedisModuleKey *key);
     int (*StringSet)(RedisModuleKey *key, RedisModuleString *str);
+    /* appends to a string the module may change (an argument of its own command); stored values use this */
+    int (*StringAppendBuffer)(RedisModuleCtx *ctx, RedisModuleString *str, const char *buf, size_t len);
     char *(*StringDMA)(RedisModuleKey *key, size_t *len, int mode);
     long long (*GetExpire)(RedisModuleKey *key); /* ms left, or RM_NO_EXPIRE */
     int (*SetExpire)(RedisModuleKey *key, long long ms);
@@ -93,6 +96,9 @@ struct rm_api {
     int (*ReplyWithNull)(RedisModuleCtx *ctx);
     int (*Replicate)(RedisModuleCtx *ctx, const char *cmdname, const char *fmt, ...);
     int (*GetContextFlags)(RedisModuleCtx *ctx);
+    /* the calling client's id (0: none), and whether a client of that id is connected (ci NULL: only that) */
+    unsigned long long (*GetClientId)(RedisModuleCtx *ctx);
+    int (*GetClientInfoById)(void *ci, unsigned long long id);
 
     /* blocked clients and the model server's thread */
     RedisModuleBlockedClient *(*BlockClient)(RedisModuleCtx *ctx, RMCommandFn reply_callback,

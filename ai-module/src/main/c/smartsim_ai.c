@@ -4,14 +4,18 @@
  * Registers every AI command SmartRedis 0.6.1 sends (shared/notes/redisai.md) with its key positions, so that
  * Redis itself answers MOVED/ASK/CROSSSLOT and applies ACLs to them. AI.TENSORSET and AI.TENSORGET run here,
  * on the event loop, with the argument rules, replies and error texts of the Java front (ai-server,
- * AiCommands), and store tensors in its documented layout (TensorCodec):
+ * AiCommands), and store tensors in its documented layout (TensorCodec), layout 2, the description after the data:
  *
- *   offset 0  "SSAT", 1 (layout version), dtype code, number of dimensions n, 0
- *          8  n x int64 little-endian dimensions
- *     8 + 8n  the element bytes, C order, as sent with BLOB
+ *   offset 0         the element bytes, C order, as sent with BLOB (d bytes)
+ *          d         n x int64 little-endian dimensions
+ *          d + 8n    "SSAT", 2 (layout version), dtype code, number of dimensions n, 0
  *
+ * so that a large BLOB argument becomes the stored value itself, with the 8 + 8n bytes appended, as SET keeps
+ * its argument (no copy of the data). Layout 1, written before (offset 0 "SSAT", 1, dtype, n, 0; then the
+ * dimensions; then the data), is still read everywhere, so old RDB and AOF files and older replicas' data load.
  * A tensor is a plain string value, so EXISTS, DEL, RENAME, EXPIRE, RDB and AOF treat it like any other key.
- * AI.TENSORSET is replicated and written to the AOF verbatim (replicas and an AOF replay load the module too).
+ * AI.TENSORSET is replicated and written to the AOF verbatim, or as SET of the stored value when the argument
+ * became the value (replicas and an AOF replay load the module too).
  *
  * AI.MODELSTORE, AI.MODELEXECUTE, AI.MODELGET, AI.MODELDEL and AI.CONFIG run here too; model loads and runs go to the
  * JVM model server (ai-server's ModelServerMain) over a Unix socket, through the blocked-client API (see "the model
@@ -29,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -44,12 +50,16 @@ static struct rm_api RM;
 #define TENSOR_EMPTY "ERR tensor key is empty or in a different shard"
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
-#define HEADER 8
+#define HEADER 8  /* layout 1: the header before the dimensions and the data */
+#define TRAILER 8 /* layout 2: the same 8 bytes after the data and the dimensions */
 #define MAX_DIMS 255
 /* The front's limit (AiCommands.parseTensor): the element bytes of one tensor stay below 2 GiB. */
 #define MAX_DATA ((long long)INT_MAX - 64)
 /* Tensors up to this size are built on the stack before they are copied into their Redis string. */
 #define STACK_VALUE 4096
+/* A BLOB of at least this size becomes the stored value itself (its description appended): the size from which
+ * Redis reads a bulk argument straight into a buffer of its own (PROTO_MBULK_BIG_ARG), with room to spare. */
+#define ZERO_COPY_BLOB (32 * 1024)
 
 /* ------------------------------------------------------------------ dtypes */
 
@@ -190,6 +200,17 @@ static int put_value(const struct dtype *t, RedisModuleString *arg, char *dst) {
     return 0;
 }
 
+/* 1 if this command's arguments are the calling connection's own (a client's command, also inside MULTI, or the
+ * master's stream): Redis made them for this call alone, so one may become a stored value. Not for a script or a
+ * module's RedisModule_Call, whose arguments may be strings their caller still holds (Redis stops with "Module API
+ * called with a shared object" when such a string is changed): their clients are not connected, so Redis does not
+ * find them by id. */
+static int own_argument(RedisModuleCtx *ctx) {
+    if (RM.GetContextFlags(ctx) & RM_CTX_FLAGS_LUA) return 0;
+    unsigned long long id = RM.GetClientId(ctx);
+    return id != 0 && RM.GetClientInfoById(NULL, id) == RM_OK;
+}
+
 /* AI.TENSORSET key dtype d0 d1 ... [BLOB b | VALUES v...]: the front's parseTensor, check for check. */
 static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4) return reply_wrong_arity(ctx, argv);
@@ -240,10 +261,31 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     }
     if (ndims > MAX_DIMS) return RM.ReplyWithError(ctx, "ERR tensors of more than 255 dimensions are not supported");
     size_t dlen = (size_t)(len * t->size);
-    size_t total = HEADER + 8 * (size_t)ndims + dlen;
+    size_t total = dlen + 8 * (size_t)ndims + TRAILER;
+    char desc[8 * MAX_DIMS + TRAILER]; /* the dimensions and the trailer, as they follow the data */
+    for (int k = 0; k < ndims; k++) memcpy(desc + 8 * k, &dims[k], 8);
+    memcpy(desc + 8 * ndims, "SSAT", 4);
+    desc[8 * ndims + 4] = 2;
+    desc[8 * ndims + 5] = (char)t->code;
+    desc[8 * ndims + 6] = (char)ndims;
+    desc[8 * ndims + 7] = 0;
+    size_t desclen = 8 * (size_t)ndims + TRAILER;
 
     RedisModuleKey *key = RM.OpenKey(ctx, argv[1], RM_WRITE);
     if (key == NULL) return RM.ReplyWithError(ctx, "ERR could not open the tensor key");
+    if (data_at >= 0 && !values && dlen >= ZERO_COPY_BLOB && own_argument(ctx)) {
+        /* The BLOB argument becomes the value, as SET keeps its argument: its description is appended (Redis read
+         * an argument this large into a buffer of its own, usually with room for it) and the key takes the string.
+         * The argument no longer reads as it came, so replicas and the AOF get SET of the stored value. */
+        RedisModuleString *value = argv[data_at + 1];
+        int rc = RM.StringAppendBuffer(ctx, value, desc, desclen);
+        if (rc == RM_OK) rc = RM.StringSet(key, value); /* drops the old value, of any type, and its time to live */
+        RM.CloseKey(key);                               /* signals the key as modified (WATCH) */
+        if (rc != RM_OK) return RM.ReplyWithError(ctx, "ERR could not store the tensor");
+        RM.Replicate(ctx, "SET", "ss", argv[1], value);
+        RM.NotifyKeyspaceEvent(ctx, RM_NOTIFY_STRING, "set", argv[1]);
+        return RM.ReplyWithSimpleString(ctx, "OK");
+    }
     /* Where the value goes: over the key's old value when that is a string of the same size (a simulation putting
      * the same tensor every step: no allocation, one copy), otherwise a new string built on the stack or the heap. */
     char stack[STACK_VALUE];
@@ -255,15 +297,10 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         if (buf == NULL || n != total) in_place = 0;
     }
     if (!in_place) buf = total <= sizeof stack ? stack : RM.Alloc(total);
-    char *data = buf + HEADER + 8 * ndims;
+    char *data = buf;
     if (values)
         for (long long k = 0; k < len; k++) put_value(t, argv[data_at + 1 + k], data + k * t->size); /* checked above */
-    memcpy(buf, "SSAT", 4);
-    buf[4] = 1;
-    buf[5] = (char)t->code;
-    buf[6] = (char)ndims;
-    buf[7] = 0;
-    for (int k = 0; k < ndims; k++) memcpy(buf + HEADER + 8 * k, &dims[k], 8);
+    memcpy(buf + dlen, desc, desclen);
     if (data_at < 0) {
         memset(data, 0, dlen); /* no data: a tensor of zeros, as RedisAI creates */
     } else if (!values) {
@@ -292,23 +329,43 @@ static int cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
 
 /* ------------------------------------------------------------------ AI.TENSORGET */
 
-/* The tensor in a stored string, as TensorCodec.decode: 0 if it is one. */
-static int decode(const char *v, size_t n, const struct dtype **t, int *ndims, const char **data, size_t *dlen) {
+/* 0 if the n bytes at dims are whole dimensions whose product times the dtype's size is dlen. */
+static int dims_match(const char *dims, int ndims, const struct dtype *t, size_t dlen) {
+    long long elems = 1;
+    for (int k = 0; k < ndims; k++) {
+        long long d;
+        memcpy(&d, dims + 8 * k, 8);
+        if (d < 1 || elems > LLONG_MAX / d) return -1;
+        elems *= d;
+    }
+    if (elems > LLONG_MAX / t->size || (unsigned long long)(elems * t->size) != dlen) return -1;
+    return 0;
+}
+
+/* The tensor in a stored string, as TensorCodec.decode: 0 if it is one, with its dtype, its dimensions (ndims
+ * int64 little-endian at *dims), and its data. Layout 2 (the description at the end) is tried first, then
+ * layout 1 (at the start). */
+static int decode(const char *v, size_t n, const struct dtype **t, int *ndims, const char **dims, const char **data,
+                  size_t *dlen) {
+    if (n >= TRAILER && memcmp(v + n - TRAILER, "SSAT", 4) == 0 && v[n - 4] == 2) {
+        const char *tr = v + n - TRAILER;
+        *t = dtype_of_code((unsigned char)tr[5]);
+        *ndims = (unsigned char)tr[6];
+        if (*t != NULL && n >= TRAILER + 8 * (size_t)*ndims) {
+            *dlen = n - TRAILER - 8 * (size_t)*ndims;
+            *dims = v + *dlen;
+            *data = v;
+            if (dims_match(*dims, *ndims, *t, *dlen) == 0) return 0;
+        }
+    }
     if (n < HEADER || memcmp(v, "SSAT", 4) != 0 || v[4] != 1) return -1;
     *t = dtype_of_code((unsigned char)v[5]);
     *ndims = (unsigned char)v[6];
     if (*t == NULL || n < HEADER + 8 * (size_t)*ndims) return -1;
-    long long elems = 1;
-    for (int k = 0; k < *ndims; k++) {
-        long long d;
-        memcpy(&d, v + HEADER + 8 * k, 8);
-        if (d < 1 || elems > LLONG_MAX / d) return -1;
-        elems *= d;
-    }
+    *dims = v + HEADER;
     *data = v + HEADER + 8 * *ndims;
     *dlen = n - HEADER - 8 * *ndims;
-    if (elems > LLONG_MAX / (*t)->size || (unsigned long long)(elems * (*t)->size) != *dlen) return -1;
-    return 0;
+    return dims_match(*dims, *ndims, *t, *dlen);
 }
 
 /* C's %.17g, as Redis formats doubles in RESP2 and as the front writes VALUES of FLOAT and DOUBLE tensors. */
@@ -350,8 +407,8 @@ static int cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     const char *v = RM.StringDMA(key, &n, RM_READ);
     const struct dtype *t;
     int ndims;
-    const char *data;
-    if (v == NULL || decode(v, n, &t, &ndims, &data, &dlen) != 0) {
+    const char *dims, *data;
+    if (v == NULL || decode(v, n, &t, &ndims, &dims, &data, &dlen) != 0) {
         RM.CloseKey(key);
         return RM.ReplyWithError(ctx, WRONGTYPE);
     }
@@ -378,7 +435,7 @@ static int cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
         RM.ReplyWithArray(ctx, ndims);
         for (int k = 0; k < ndims; k++) {
             long long d;
-            memcpy(&d, v + HEADER + 8 * k, 8);
+            memcpy(&d, dims + 8 * k, 8);
             RM.ReplyWithLongLong(ctx, d);
         }
     }
@@ -582,22 +639,87 @@ static void free_privdata(RedisModuleCtx *ctx, void *p) {
 }
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
 static struct job *queue_head, *queue_tail;
+/*
+ * How a request reaches the model server with one thread wake-up only: the event loop writes the request itself on
+ * an idle worker's connection (a non-blocking send of a frame of at most DIRECT_MAX bytes, which an idle connection's
+ * empty socket buffer takes whole) and hands the job to that worker, which sleeps in poll() on its connection and
+ * wakes when the answer arrives. Before, the event loop queued the job and signalled a condition: the worker woke,
+ * wrote, and slept again until the answer (two wake-ups of the worker per call). Larger requests, workers not yet
+ * connected, and no idle worker take the queue, and an idle worker is woken through its eventfd.
+ *
+ * The idle workers form a stack, the most recently idle first, so that calls one at a time keep to one warm thread
+ * and one warm model-server connection (a shared condition woke the longest waiter: with 4 workers, calls went round
+ * all four).
+ *
+ * A worker slot's fields are guarded by queue_lock. The event loop reads fd only while the worker is on the idle
+ * stack (it then does not touch its connection); "claimed" marks a worker the event loop took off the stack to
+ * write on its connection, until it publishes the job in "sent".
+ */
+#define DIRECT_MAX (64 * 1024)
+struct worker_slot {
+    struct worker_slot *next_idle;
+    int idle;          /* on the idle stack */
+    int claimed;       /* the event loop is writing a request on fd; "sent" follows */
+    int waiting_sent;  /* the worker waits on wake for "sent" (its answer arrived first) */
+    int fd;            /* its connection to the model server, -1 when not connected */
+    int wake;          /* eventfd: a job queued for it, or "sent" published while it waited */
+    struct job *sent;  /* a job whose request the event loop wrote on fd: the worker reads the answer */
+};
+static struct worker_slot *idle_top;
+/* Jobs in the queue, and workers that have their answer and are about to look at the queue again (between reading
+ * the answer and their next look): a job those can take waits for one of them, no thread is woken for it. A client
+ * that sends its next call as soon as it has the reply is then served by the same, still running, worker. */
+static int queue_len, returning;
 /* Each worker thread has its own connection to the model server, so that a long run holds one worker only. */
 static __thread int server_fd = -1;
 #define DEFAULT_WORKERS 4
 #define MAX_WORKERS 64
 static long long workers = DEFAULT_WORKERS;
 
+static void wake_worker(struct worker_slot *w) {
+    uint64_t one = 1;
+    while (write(w->wake, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+}
+
+/* Called on the event loop: the job's request goes to the model server (see "How a request reaches..." above). */
 static void enqueue(struct job *j) {
     pthread_mutex_lock(&queue_lock);
+    struct worker_slot *w = returning > queue_len ? NULL : idle_top; /* NULL: a worker takes it from the queue */
+    if (w != NULL) {
+        idle_top = w->next_idle;
+        w->idle = 0;
+    }
+    if (w != NULL && w->fd >= 0 && j->req.len <= DIRECT_MAX) {
+        w->claimed = 1;
+        int fd = w->fd;
+        pthread_mutex_unlock(&queue_lock);
+        size_t done = 0;
+        while (done < j->req.len) {
+            ssize_t n = send(fd, j->req.p + done, j->req.len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += (size_t)n;
+        }
+        /* Not sent whole (the model server gone, or a full buffer): the worker's read of this connection ends at
+         * once, and it sends the request again on a new connection, as after any broken connection. */
+        if (done < j->req.len) shutdown(fd, SHUT_RDWR);
+        pthread_mutex_lock(&queue_lock);
+        w->claimed = 0;
+        w->sent = j;
+        int waiting = w->waiting_sent;
+        pthread_mutex_unlock(&queue_lock);
+        if (waiting) wake_worker(w);
+        return;
+    }
     j->next = NULL;
     if (queue_tail) queue_tail->next = j;
     else queue_head = j;
     queue_tail = j;
-    pthread_cond_signal(&queue_cond);
+    queue_len++;
     pthread_mutex_unlock(&queue_lock);
+    if (w != NULL) wake_worker(w);
 }
 
 static char *errorf(const char *fmt, const char *a, const char *b) {
@@ -880,23 +1002,98 @@ static int push_model(struct job *j, char **err) {
 
 static int store_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
+/* Reads the answer to a request the event loop wrote on this worker's connection; on a broken connection, sends the
+ * request again on a new one (roundtrip). */
+static int read_answer(struct job *j) {
+    uint32_t n;
+    if (server_fd >= 0 && read_all(server_fd, (char *)&n, 4) == 0 && n >= 1) {
+        char *b = malloc(n);
+        if (b == NULL) abort();
+        if (read_all(server_fd, b, n) == 0) {
+            j->body = b;
+            j->bodylen = n;
+            return 0;
+        }
+        free(b);
+    }
+    if (server_fd >= 0) close(server_fd);
+    server_fd = -1;
+    return roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
+}
+
 static void *worker(void *arg) {
-    (void)arg;
+    struct worker_slot *me = arg;
     for (;;) {
+        struct job *j = NULL;
+        int direct = 0;
         pthread_mutex_lock(&queue_lock);
-        while (queue_head == NULL) pthread_cond_wait(&queue_cond, &queue_lock);
-        struct job *j = queue_head;
-        queue_head = j->next;
-        if (queue_head == NULL) queue_tail = NULL;
+        if (me->fd != -2) returning--; /* -2: the first pass, before any job */
+        me->fd = server_fd; /* the connection the last job left (or -1) */
+        for (;;) {
+            if (me->sent != NULL) {
+                j = me->sent;
+                me->sent = NULL;
+                direct = 1;
+                break;
+            }
+            if (!me->claimed && queue_head != NULL) {
+                j = queue_head;
+                queue_head = j->next;
+                if (queue_head == NULL) queue_tail = NULL;
+                queue_len--;
+                break;
+            }
+            struct pollfd pf[2] = {{me->wake, POLLIN, 0}, {me->fd, POLLIN, 0}};
+            int npf = 2;
+            if (me->claimed) {
+                /* the event loop is writing on the connection: wait for "sent" on the eventfd only */
+                me->waiting_sent = 1;
+                npf = 1;
+            } else if (!me->idle) {
+                me->idle = 1;
+                me->next_idle = idle_top;
+                idle_top = me;
+            }
+            if (me->fd < 0) npf = 1;
+            pthread_mutex_unlock(&queue_lock);
+            while (poll(pf, (nfds_t)npf, -1) < 0 && errno == EINTR) {
+            }
+            if (pf[0].revents & POLLIN) {
+                uint64_t v;
+                if (read(me->wake, &v, sizeof v) < 0) { /* nothing to drain */
+                }
+            }
+            pthread_mutex_lock(&queue_lock);
+            me->waiting_sent = 0;
+            if (npf == 2 && pf[1].revents && me->idle && me->sent == NULL && !me->claimed) {
+                /* readable while no request is out: the model server closed it (or broke the protocol) */
+                struct worker_slot **at = &idle_top;
+                while (*at != me) at = &(*at)->next_idle;
+                *at = me->next_idle;
+                me->idle = 0;
+                close(me->fd);
+                me->fd = server_fd = -1;
+            }
+        }
+        if (me->idle) { /* taken while still on the idle stack: off it */
+            struct worker_slot **at = &idle_top;
+            while (*at != me) at = &(*at)->next_idle;
+            *at = me->next_idle;
+            me->idle = 0;
+        }
         pthread_mutex_unlock(&queue_lock);
 
-        if (roundtrip(&j->req, &j->body, &j->bodylen, &j->err) == 0 && (j->kind == JOB_RUN || j->kind == JOB_SCRIPT_RUN) &&
+        int ok = direct ? read_answer(j) : roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
+        if (ok == 0 && (j->kind == JOB_RUN || j->kind == JOB_SCRIPT_RUN) &&
             j->body[0] == 'U') {
             free(j->body);
             j->body = NULL;
             int pushed = push_model(j, &j->err);
             if (pushed == 0) roundtrip(&j->req, &j->body, &j->bodylen, &j->err);
         }
+        pthread_mutex_lock(&queue_lock);
+        returning++;
+        pthread_mutex_unlock(&queue_lock);
         if (j->bc) RM.UnblockClient(j->bc, j);
         else job_free(j);
     }
@@ -1294,10 +1491,10 @@ static int run_done(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (uint32_t k = 0; k < n; k++) {
         const struct dtype *t;
         int nd;
-        const char *data;
+        const char *dims, *data;
         size_t dlen;
         vals[k] = rd_bytes(&r, &lens[k]);
-        if (r.bad || decode(vals[k], lens[k], &t, &nd, &data, &dlen) != 0)
+        if (r.bad || decode(vals[k], lens[k], &t, &nd, &dims, &data, &dlen) != 0)
             return RM.ReplyWithError(ctx, "ERR model server: unexpected answer");
     }
     uint64_t micros = 0;
@@ -1420,15 +1617,15 @@ static int cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int a
         const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
         const struct dtype *t;
         int nd;
-        const char *data;
-        if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+        const char *dims, *data;
+        if (v == NULL || decode(v, vlen, &t, &nd, &dims, &data, &dlen) != 0) {
             RM.CloseKey(key);
             job_free(j);
             return RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
         }
         if (k == 0) {
             long long d0 = 1;
-            if (nd > 0) memcpy(&d0, v + HEADER, 8);
+            if (nd > 0) memcpy(&d0, dims, 8);
             j->samples = d0;
         }
         buf_bytes(&j->req, v, vlen);
@@ -1980,8 +2177,8 @@ static int put_tensor(RedisModuleCtx *ctx, RedisModuleString *name, struct buf *
     const char *v = type == RM_KEYTYPE_STRING ? RM.StringDMA(key, &vlen, RM_READ) : NULL;
     const struct dtype *t;
     int nd;
-    const char *data;
-    if (v == NULL || decode(v, vlen, &t, &nd, &data, &dlen) != 0) {
+    const char *dims, *data;
+    if (v == NULL || decode(v, vlen, &t, &nd, &dims, &data, &dlen) != 0) {
         RM.CloseKey(key);
         RM.ReplyWithError(ctx, type == RM_KEYTYPE_EMPTY ? TENSOR_EMPTY : WRONGTYPE);
         return -1;
@@ -2235,6 +2432,7 @@ static int load_api(RedisModuleCtx *ctx) {
         API(HashSet), API(HashGet), API(DeleteKey), API(ReplyWithNull), API(Replicate), API(GetContextFlags),
         API(BlockClient), API(UnblockClient), API(GetBlockedClientPrivateData), API(GetThreadSafeContext),
         API(FreeThreadSafeContext), API(ThreadSafeContextLock), API(ThreadSafeContextUnlock),
+        API(StringAppendBuffer), API(GetClientId), API(GetClientInfoById),
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (get_api(table[i].name, table[i].slot) != RM_OK && table[i].slot != (void **)&RM.IsModuleNameBusy) {
@@ -2348,7 +2546,12 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     if (fd >= 0) close(fd);
     for (long long w = 0; w < workers; w++) {
         pthread_t t;
-        if (pthread_create(&t, NULL, worker, NULL) != 0) {
+        struct worker_slot *slot = calloc(1, sizeof *slot); /* lives as long as its thread: the server's life */
+        if (slot != NULL) {
+            slot->fd = -2; /* not started: no "returning" to count down */
+            slot->wake = eventfd(0, EFD_CLOEXEC);
+        }
+        if (slot == NULL || slot->wake < 0 || pthread_create(&t, NULL, worker, slot) != 0) {
             RM.Log(ctx, "warning", "smartsim-ai: cannot start the model server threads");
             return RM_ERR;
         }

@@ -74,9 +74,14 @@ public final class DoctorCommand implements Callable<Integer> {
      * @param from     where the jars were found (a directory, or the setting that named them); null when none
      * @param backends name and runtime version of each backend found there
      * @param problem  why there is no runtime, or why versions are unknown; null when all is well
+     * @param module   the AI Redis module (smartsim-ai.so) on that class path: "ok ..." when redis-server loads it,
+     *                 otherwise why not; null when there is no runtime
      */
-    record AiFound(String from, List<AiBackendFound> backends, String problem) {
+    record AiFound(String from, List<AiBackendFound> backends, String problem, String module) {
     }
+
+    /** ai-module's check: the module is on the AI class path and a throwaway redis-server loads it. */
+    static final String MODULE_CHECK = "io.smartsim.launch.ai.module.ModuleCheck";
 
     record AiBackendFound(String name, String version) {
     }
@@ -124,7 +129,7 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         List<String> launchers = Launchers.available().stream().map(Launcher::name).sorted().toList();
         boolean ready = found.get(0).path() != null;
-        Report report = new Report(found, launchers, ready, ai(versionTimeout.multipliedBy(4)));
+        Report report = new Report(found, launchers, ready, ai(versionTimeout.multipliedBy(4), found.get(0).path()));
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
             out.println(Json.mapper().writeValueAsString(report));
@@ -139,12 +144,12 @@ public final class DoctorCommand implements Callable<Integer> {
      * The AI runtime as {@code --ai} would find it. Versions come from the fronts' own class path in a separate JVM
      * ({@code AiServerMain --list-backends}), so the runtimes' native code never loads into this one.
      */
-    static AiFound ai(Duration timeout) {
+    static AiFound ai(Duration timeout, String redisServer) {
         AiInstall install;
         try {
             install = AiInstall.locate();
         } catch (InvalidSpecException e) {
-            return new AiFound(null, List.of(), e.getMessage().replaceFirst("^ai: ", ""));
+            return new AiFound(null, List.of(), e.getMessage().replaceFirst("^ai: ", ""), null);
         }
         List<AiBackendFound> backends = new ArrayList<>();
         String problem = null;
@@ -182,7 +187,37 @@ public final class DoctorCommand implements Callable<Integer> {
         if (problem != null) {
             install.backends().forEach(b -> backends.add(new AiBackendFound(b, null)));
         }
-        return new AiFound(install.from(), backends, problem);
+        return new AiFound(install.from(), backends, problem, module(install, redisServer, timeout));
+    }
+
+    /** {@link #MODULE_CHECK} in the AI class path's JVM, with redis-server as found on PATH: its one line. */
+    static String module(AiInstall install, String redisServer, Duration timeout) {
+        if (redisServer == null) {
+            return "not checked: redis-server is missing";
+        }
+        try {
+            Process p = new ProcessBuilder(install.java(), "-cp", install.classPath(), MODULE_CHECK, "--redis-server",
+                    redisServer, "--timeout-ms", Long.toString(timeout.toMillis() / 2)).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            String out;
+            try (InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip(); // ends when the JVM exits
+            }
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                killTree(p);
+                return "the module check did not finish within " + timeout.toMillis() + " ms";
+            }
+            if (out.contains(MODULE_CHECK) && out.contains("main class")) {
+                return "not found: " + install.from() + " has no ai-module jar (which holds smartsim-ai.so); build it "
+                        + "with gcc: mvn -DskipTests package (ai-dist/target/ai)";
+            }
+            return out.lines().findFirst().orElse("the module check printed nothing (exit " + p.exitValue() + ")");
+        } catch (IOException e) {
+            return "could not run " + install.java() + ": " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted while checking the module";
+        }
     }
 
     private Found examine(Tool t) {
@@ -290,6 +325,7 @@ public final class DoctorCommand implements Callable<Integer> {
             if (ai.problem() != null) {
                 sb.append("  ").append(ai.problem()).append('\n');
             }
+            sb.append("  AI Redis module (smartsim-ai.so): ").append(ai.module()).append('\n');
         }
         sb.append(r.ready() ? "ready: redis-server found\n"
                 : "not ready: redis-server is missing; " + Backend.REDIS.installHint() + "\n");

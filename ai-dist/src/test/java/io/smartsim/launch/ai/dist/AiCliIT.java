@@ -66,7 +66,12 @@ class AiCliIT {
         // Every backend ai-dist carries, each with its runtime's version (asked in a separate JVM).
         assertThat(versions).containsEntry("ONNX", "1.19.2").containsKeys("TORCH", "TF", "TFLITE").hasSize(4);
         assertThat(versions.values()).allMatch(v -> v.matches("[0-9][0-9.]*"));
-        assertThat(cli("doctor").out()).contains("model serving (--ai): ").contains("ONNX 1.19.2").contains(" from ");
+        // The AI Redis module is in the AI directory (the ai-module jar) and a throwaway redis-server loads it.
+        assertThat(ai.get("module").asText()).as(r.out()).startsWith("ok jar:file:")
+                .contains("ai-dist/target/ai/ai-module-").contains("smartsim-ai.so loads in ")
+                .containsPattern("name ai ver 1\\b");
+        assertThat(cli("doctor").out()).contains("model serving (--ai): ").contains("ONNX 1.19.2").contains(" from ")
+                .contains("AI Redis module (smartsim-ai.so): ok ");
     }
 
     @Test

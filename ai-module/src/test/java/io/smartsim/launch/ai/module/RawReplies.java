@@ -22,10 +22,15 @@ final class RawReplies implements AutoCloseable {
     private final OutputStream out;
 
     RawReplies(int port) throws IOException {
+        this(port, 60_000);
+    }
+
+    /** With a read timeout of {@code timeoutMs} on every reply (a SocketTimeoutException past it). */
+    RawReplies(int port, int timeoutMs) throws IOException {
         socket = new Socket();
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-        socket.setSoTimeout(60_000);
+        socket.setSoTimeout(timeoutMs);
         in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
         out = socket.getOutputStream();
     }

@@ -244,7 +244,14 @@ class TensorWireIT {
                 cmd("AI.TENSORGET", "values.FLOAT", "blob", "blob", "meta"),
                 cmd("SET", "plain", "hello"), cmd("AI.TENSORGET", "plain"),
                 cmd("SET", "almost", b("SSAT\u0001\u0001\u0001\0\u0002\0\0\0\0\0\0\0")),
-                cmd("AI.TENSORGET", "almost"), cmd("RPUSH", "list", "x"), cmd("AI.TENSORGET", "list", "META")));
+                cmd("AI.TENSORGET", "almost"),
+                // layout 2 with dimensions (2) not matching the data's length (1 byte of UINT8)
+                cmd("SET", "almost2", b("\u0007\u0002\0\0\0\0\0\0\0SSAT\u0002\u0007\u0001\0")),
+                cmd("AI.TENSORGET", "almost2"),
+                // layout 1, written before layout 2 (RDB, AOF, older replicas): still read
+                cmd("SET", "layout1", b("SSAT\u0001\u0004\u0001\0\u0002\0\0\0\0\0\0\0\u0001\0\u0002\0")),
+                cmd("AI.TENSORGET", "layout1", "META", "VALUES"), cmd("AI.TENSORGET", "layout1", "BLOB"),
+                cmd("RPUSH", "list", "x"), cmd("AI.TENSORGET", "list", "META")));
         return calls;
     }
 
@@ -260,11 +267,53 @@ class TensorWireIT {
             assertThat(show(c.call(cmd("AI.TENSORGET", "t", "META", "BLOB")))).isEqualTo(show(b(
                     "*6\r\n$5\r\ndtype\r\n$5\r\nFLOAT\r\n$5\r\nshape\r\n*2\r\n:1\r\n:2\r\n$4\r\nblob\r\n$8\r\n"))
                     + blob + "\\x0d\\x0a");
-            // SSAT, layout 1, dtype FLOAT (1), 2 dimensions, 0; then 1 and 2 as int64 little-endian; then the data
-            assertThat(show(c.call(cmd("GET", "t")))).isEqualTo("$32\\x0d\\x0aSSAT\\x01\\x01\\x02\\x00"
-                    + "\\x01" + "\\x00".repeat(7) + "\\x02" + "\\x00".repeat(7) + blob + "\\x0d\\x0a");
+            // layout 2: the data; then 1 and 2 as int64 little-endian; then SSAT, version 2, dtype FLOAT (1),
+            // 2 dimensions, 0
+            assertThat(show(c.call(cmd("GET", "t")))).isEqualTo("$32\\x0d\\x0a" + blob
+                    + "\\x01" + "\\x00".repeat(7) + "\\x02" + "\\x00".repeat(7) + "SSAT\\x02\\x01\\x02\\x00\\x0d\\x0a");
+            // a large BLOB becomes the stored value with the same 24 bytes appended (its dimensions 8 and 8192)
+            byte[] big = new byte[8 * 8192 * 4];
+            new java.util.Random(16).nextBytes(big);
+            assertThat(show(c.call(cmd("AI.TENSORSET", "big", "FLOAT", 8, 8192, "BLOB", big)))).isEqualTo("+OK\\x0d\\x0a");
+            byte[] stored = c.call(cmd("GET", "big"));
+            byte[] want = java.nio.ByteBuffer.allocate(big.length + 24).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .put(big).putLong(8).putLong(8192).put(b("SSAT\u0002\u0001\u0002\u0000")).array();
+            assertThat(show(stored)).isEqualTo(show(b("$" + want.length + "\r\n")) + show(want) + "\\x0d\\x0a");
             assertThat(show(c.call(cmd("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", "x"))))
                     .isEqualTo(show(b("-ERR Backend not loaded: ONNX\r\n"))); // loaded without BACKENDS
+            // the same tensor in layout 1 (as stored before layout 2: RDB, AOF, older replicas) reads the same
+            byte[] old = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .put(b("SSAT\u0001\u0001\u0002\u0000")).putLong(1).putLong(2).put(data).array();
+            assertThat(show(c.call(cmd("SET", "old", old)))).isEqualTo("+OK\\x0d\\x0a");
+            assertThat(show(c.call(cmd("AI.TENSORGET", "old", "META", "BLOB"))))
+                    .isEqualTo(show(c.call(cmd("AI.TENSORGET", "t", "META", "BLOB"))));
+        }
+    }
+
+    /**
+     * A large BLOB put from a script or inside MULTI stores the same value as from a client: a script's arguments
+     * are copied (they may be strings the script engine still holds), a transaction's are the client's own.
+     */
+    @Test
+    void largeTensorsFromScriptsAndTransactionsAreStoredAlike() throws Exception {
+        try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), leftovers.freeBase(1));
+             RawReplies c = new RawReplies(module.port())) {
+            byte[] big = new byte[64 * 1024];
+            new java.util.Random(64).nextBytes(big);
+            assertThat(show(c.call(cmd("AI.TENSORSET", "direct", "UINT8", big.length, "BLOB", big))))
+                    .isEqualTo("+OK\\x0d\\x0a");
+            assertThat(show(c.call(cmd("EVAL", "return redis.call('AI.TENSORSET', KEYS[1], 'UINT8', ARGV[1], 'BLOB', "
+                    + "ARGV[2])", 1, "script", big.length, big)))).isEqualTo("+OK\\x0d\\x0a");
+            List<byte[]> tx = c.pipeline(List.of(cmd("MULTI"),
+                    cmd("AI.TENSORSET", "multi", "UINT8", big.length, "BLOB", big), cmd("EXEC")));
+            assertThat(show(tx.get(2))).isEqualTo("*1\\x0d\\x0a+OK\\x0d\\x0a");
+            String direct = show(c.call(cmd("GET", "direct")));
+            assertThat(direct).endsWith("SSAT\\x02\\x07\\x01\\x00\\x0d\\x0a");
+            for (String k : List.of("script", "multi")) {
+                assertThat(show(c.call(cmd("GET", k)))).as(k).isEqualTo(direct);
+                assertThat(show(c.call(cmd("AI.TENSORGET", k, "BLOB"))))
+                        .isEqualTo(show(b("$" + big.length + "\r\n")) + show(big) + "\\x0d\\x0a");
+            }
         }
     }
 
@@ -361,7 +410,7 @@ class TensorWireIT {
             for (String k : keys) {
                 byte[] stored = toModule.call(b("GET"), b(k));
                 assertThat(show(stored)).as("stored value of " + k).isEqualTo(show(toFront.call(b("GET"), b(k))));
-                assertThat(show(stored)).as("value of " + k).matches("\\$[0-9]+\\\\x0d\\\\x0aSSAT.*");
+                assertThat(show(stored)).as("value of " + k).matches("\\$[0-9]+\\\\x0d\\\\x0a.*SSAT\\\\x02.*\\\\x0d\\\\x0a");
             }
         }
     }

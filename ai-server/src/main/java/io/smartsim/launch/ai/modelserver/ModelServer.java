@@ -82,7 +82,7 @@ public final class ModelServer implements Closeable {
      */
     public static ModelServer start(Backends backends, Path socket) throws IOException {
         for (String name : backends.names()) {
-            backends.get(name).orElseThrow().version();
+            backends.get(name).orElseThrow().warmUp();
         }
         Files.deleteIfExists(socket);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);

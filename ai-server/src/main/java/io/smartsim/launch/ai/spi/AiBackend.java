@@ -17,6 +17,15 @@ public interface AiBackend {
     String version();
 
     /**
+     * Loads the runtime and does once what the first model or script load would otherwise do the first time (the model
+     * server calls it before it reports ready, so that no client's first AI.MODELSTORE or AI.SCRIPTSET pays for it:
+     * SmartRedis gives up on a reply after 250 ms). The default loads the runtime through {@link #version()}.
+     */
+    default void warmUp() {
+        version();
+    }
+
+    /**
      * Builds a runnable model from the stored bytes. Throws {@link AiException} with the error reply text when the
      * bytes are not a model, or the device cannot be used; the text is sent to the client as is.
      */
