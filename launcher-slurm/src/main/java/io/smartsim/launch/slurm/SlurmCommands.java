@@ -65,6 +65,21 @@ public final class SlurmCommands {
             "kill -s TERM -- \"-$1\" 2>/dev/null || kill -s TERM -- \"$1\" 2>/dev/null",
             "exit 0");
 
+    /** Exits 0 if pid {@code $1} is a process whose command line contains {@code $2} and then {@code $3}, else 1. */
+    static final String SRUN_ALIVE_SCRIPT = String.join("\n",
+            "args=$(ps -o args= -p \"$1\" 2>/dev/null) || exit 1",
+            "case $args in *\"$2\"*\"$3\"*) exit 0 ;; esac",
+            "exit 1");
+
+    /**
+     * Whether pid {@code pid}, where commands run, still is the srun {@link #srunShard} started for {@code stepName}
+     * in {@code jobId} (exit code 0): a pid reused since by another process does not count.
+     */
+    public static List<String> srunAlive(long pid, String jobId, String stepName) {
+        return List.of("sh", "-c", SRUN_ALIVE_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,
+                "--job-name=" + stepName + " ");
+    }
+
     /** Ends the srun {@link #srunShard} started for {@code stepName} in {@code jobId}, if pid {@code pid} still is it. */
     public static List<String> killSrun(long pid, String jobId, String stepName) {
         return List.of("sh", "-c", KILL_SRUN_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,

@@ -52,4 +52,28 @@ class SlurmCommandsTest {
         assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh"), 1))
                 .noneMatch(a -> a.startsWith("--cpus-per-task"));
     }
+    /**
+     * srunAlive run for real against processes of known command lines: this shard's srun (here a sleeping bash whose
+     * argv carries the same arguments), another shard's, and a pid that has exited.
+     */
+    @Test
+    void srunAliveTellsThisShardsSrunFromAnotherProcessAndFromAnExitedPid() throws Exception {
+        Process srun = new ProcessBuilder("bash", "-c", "sleep 60; :", "srun", "--jobid=7", "--nodes=1",
+                "--job-name=db_1", "--chdir=/exp/db_1").start();
+        try {
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_1"))).isZero();
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_10"))).isEqualTo(1);
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "8", "db_1"))).isEqualTo(1);
+        } finally {
+            srun.destroyForcibly();
+            assertThat(srun.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_1"))).isEqualTo(1);
+    }
+
+    private static int exit(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("%s finished", argv).isTrue();
+        return p.exitValue();
+    }
 }
