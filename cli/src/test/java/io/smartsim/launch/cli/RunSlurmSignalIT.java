@@ -107,19 +107,35 @@ class RunSlurmSignalIT {
      */
     @Test
     void dbStartKilledWithSigkillAsItSpawnsAShardsSrunThenDbCleanupEndsThatStepToo() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("bin"));
-        Path shim = bin.resolve("srun");
-        Files.writeString(shim, "#!/bin/sh\n"
-                + "# RunSlurmSignalIT: SIGKILL the launching JVM as it spawns shard 2's srun, then run the real srun\n"
-                + "case \" $* \" in *\" --job-name=orchestrator_2 \"*) kill -KILL \"$PPID\" ;; esac\n"
-                + "exec " + Shell.quote(realSrun().toString()) + " \"$@\"\n");
-        assertThat(shim.toFile().setExecutable(true)).isTrue();
+        Path bin = srunShim("kill -KILL \"$PPID\"");
         Process start = dbStart(Optional.of(bin), "--alloc", holder);
         assertThat(start.waitFor(60, TimeUnit.SECONDS)).as("db start killed by the srun shim").isTrue();
         assertThat(start.exitValue()).as(Files.readString(tmp.resolve("start.err"))).isEqualTo(128 + 9);
         // The srun of shard 2 outlives the JVM that spawned it and creates its step.
         await(() -> stepNames().size() == 3, 60, "the three shard steps exist");
         cleanupLeavesNothing();
+    }
+
+    /**
+     * As above, and shard 2's srun is slower than the cleanup to ask Slurm for its step (a busy slurmctld): the shim
+     * waits for the test's go-ahead, given only once {@code db cleanup} has answered, before it becomes the real srun.
+     * The JVM died before recording the srun's pid, so the cleanup finds that srun by its command line (job, step
+     * name, work directory) and ends it. Before, the shard counted as gone ("2 of 3 shard(s) stopped, 0 left") and
+     * its srun went on to create a step after the cleanup.
+     */
+    @Test
+    void dbStartKilledWithSigkillBeforeAShardsSrunHasAStepThenDbCleanupEndsThatSrun() throws Exception {
+        Path go = tmp.resolve("go");
+        String goFile = Shell.quote(go.toString());
+        Path bin = srunShim("kill -KILL \"$PPID\"; i=0; while [ ! -e " + goFile + " ] && [ $i -lt 1200 ]; do sleep 0.1; "
+                + "i=$((i + 1)); done; [ -e " + goFile + " ] || exit 1"); // 2 minutes at most without the go-ahead
+        Process start = dbStart(Optional.of(bin), "--alloc", holder);
+        assertThat(start.waitFor(60, TimeUnit.SECONDS)).as("db start killed by the srun shim").isTrue();
+        assertThat(start.exitValue()).as(Files.readString(tmp.resolve("start.err"))).isEqualTo(128 + 9);
+        await(() -> stepNames().size() == 2, 60, "the steps of shards 0 and 1 exist");
+        assertThat(sh("pgrep", "-af", "--", "--jobid=" + holder + " ").out.lines()
+                .filter(l -> l.contains(" --job-name=orchestrator_2 "))).as("shard 2's srun, waiting").hasSize(1);
+        cleanupLeavesNothing(() -> Files.createFile(go));
     }
 
     @Test
@@ -152,6 +168,21 @@ class RunSlurmSignalIT {
         return pb.start();
     }
 
+    /**
+     * A directory with an {@code srun} that, for shard 2 (orchestrator_2), runs {@code shard2} first (in the shell
+     * the JVM spawned as that srun: {@code $PPID} is the JVM), then becomes the real srun with the same arguments.
+     */
+    private Path srunShim(String shard2) throws IOException {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path shim = bin.resolve("srun");
+        Files.writeString(shim, "#!/bin/sh\n"
+                + "# RunSlurmSignalIT: what a SIGKILL of the launching JVM just after it spawned shard 2's srun leaves\n"
+                + "case \" $* \" in *\" --job-name=orchestrator_2 \"*) " + shard2 + " ;; esac\n"
+                + "exec " + Shell.quote(realSrun().toString()) + " \"$@\"\n");
+        assertThat(shim.toFile().setExecutable(true)).isTrue();
+        return bin;
+    }
+
     /** The srun on this process's PATH, resolved (the shim in front of it must not find itself). */
     private static Path realSrun() {
         return java.util.Arrays.stream(System.getenv("PATH").split(":")).map(d -> Path.of(d, "srun"))
@@ -164,6 +195,11 @@ class RunSlurmSignalIT {
      * their steps, are given a bounded moment to exit.
      */
     private void cleanupLeavesNothing() throws Exception {
+        cleanupLeavesNothing(() -> null);
+    }
+
+    /** As {@link #cleanupLeavesNothing()}; {@code afterCleanup} runs once cleanup has answered and no step is left. */
+    private void cleanupLeavesNothing(java.util.concurrent.Callable<?> afterCleanup) throws Exception {
         JarRunner.Result cleanup = new JarRunner(Files.createDirectories(tmp.resolve("calls"))).cli("db", "cleanup",
                 "--exp-dir", tmp.resolve("exp").toString());
         assertThat(cleanup.exit()).as(cleanup.toString()).isZero();
@@ -173,6 +209,7 @@ class RunSlurmSignalIT {
         assertThat(stepNames()).as("steps still listed after db cleanup said 0 left; squeue -s: %s",
                 sh("squeue", "-h", "-s").out.strip()).isEmpty();
         assertThat(jobsOfThisRun()).as("batch jobs still queued after db cleanup said 0 left").isEmpty();
+        afterCleanup.call();
         await(() -> Processes.serversUnder(tmp).isEmpty(), 30, "no redis-server of the run");
         await(() -> sh("pgrep", "-af", "srun").out.lines().noneMatch(l -> l.contains("--jobid=" + holder)), 30,
                 "no srun process of the run left");

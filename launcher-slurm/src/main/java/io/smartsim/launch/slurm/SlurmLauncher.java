@@ -69,6 +69,11 @@ public final class SlurmLauncher implements Launcher {
      * absent) is ended through it, or through its step found by name.
      */
     public static final String SRUN_PID = "srunPid";
+    /**
+     * An in-allocation shard's work directory (its srun's {@code --chdir}), recorded before the srun is spawned: with
+     * the job and step name it finds an srun whose pid was never recorded ({@link SlurmCommands#srunPids}).
+     */
+    public static final String WORK_DIR = "workDir";
 
     /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
     private static final int OVERLAP_SINCE_MAJOR = 20;
@@ -404,6 +409,7 @@ public final class SlurmLauncher implements Launcher {
             handle.put(JOB, jobId);
             handle.put(NODE, s.host());
             handle.put(MODE, MODE_ALLOC);
+            handle.put(WORK_DIR, s.workDir().toString());
             srun.ifPresent(d -> d.pid().ifPresent(pid -> {
                 handle.put(SRUN_PID, Long.toString(pid));
                 SRUNS.put(srunKey(runner, pid), d);
@@ -717,7 +723,7 @@ public final class SlurmLauncher implements Launcher {
     private static boolean srunRunning(CommandRunner runner, LaunchedShard s) {
         String pid = s.handle().get(SRUN_PID);
         if (pid == null) {
-            return false;
+            return !unrecordedSruns(runner, s).isEmpty();
         }
         Detached srun = SRUNS.get(srunKey(runner, Long.parseLong(pid)));
         if (srun != null) {
@@ -725,6 +731,20 @@ public final class SlurmLauncher implements Launcher {
         }
         return runner.run(SlurmCommands.srunAlive(Long.parseLong(pid), s.handle().get(JOB), s.name()),
                 COMMAND_TIMEOUT).exitCode() == 0;
+    }
+
+    /**
+     * The srun of a shard recorded just before its spawn and not again (no pid: the start was killed in between),
+     * found by its command line where commands run; none for a shard recorded without its work directory.
+     */
+    private static List<Long> unrecordedSruns(CommandRunner runner, LaunchedShard s) {
+        String dir = s.handle().get(WORK_DIR);
+        if (dir == null || !unreported(s)) {
+            return List.of();
+        }
+        CommandResult r = runner.run(SlurmCommands.srunPids(s.handle().get(JOB), s.name(), Path.of(dir)),
+                COMMAND_TIMEOUT);
+        return r.stdout().lines().map(String::strip).filter(l -> l.matches("\\d+")).map(Long::parseLong).toList();
     }
 
     /**
@@ -745,6 +765,9 @@ public final class SlurmLauncher implements Launcher {
         for (LaunchedShard s : shards) {
             String pid = s.handle().get(SRUN_PID);
             if (pid == null) {
+                for (long p : unrecordedSruns(runner, s)) {
+                    runner.run(SlurmCommands.killSrun(p, s.handle().get(JOB), s.name()), COMMAND_TIMEOUT);
+                }
                 continue;
             }
             Detached mine = SRUNS.remove(srunKey(runner, Long.parseLong(pid)));
