@@ -1,5 +1,6 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -94,10 +96,46 @@ class RunSlurmSignalIT {
         assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(stepNames()).as("the steps outlive the killed launcher").hasSize(3);
         cleanupLeavesNothing();
-        assertThat(sh("pgrep", "-af", "srun").out.lines().filter(l -> l.contains("--jobid=" + holder)))
-                .as("srun processes left").isEmpty();
-        assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")
-                .isEqualTo("RUNNING");
+    }
+
+    /**
+     * The moment a full run once hit by chance (1 run in 4): the kill lands just after {@code db start} spawned a
+     * shard's srun, before it wrote anything more. Here a shim in front of the real {@code srun} (PATH) SIGKILLs its
+     * parent, the launching JVM, as it starts for shard 2, then becomes the real srun, which creates its step in the
+     * allocation. Before the fix the manifest named only shards 0 and 1, and cleanup reported "2 of 2 shard(s)
+     * stopped, 0 left" with shard 2's step and srun still running.
+     */
+    @Test
+    void dbStartKilledWithSigkillAsItSpawnsAShardsSrunThenDbCleanupEndsThatStepToo() throws Exception {
+        Path bin = srunShim("kill -KILL \"$PPID\"");
+        Process start = dbStart(Optional.of(bin), "--alloc", holder);
+        assertThat(start.waitFor(60, TimeUnit.SECONDS)).as("db start killed by the srun shim").isTrue();
+        assertThat(start.exitValue()).as(Files.readString(tmp.resolve("start.err"))).isEqualTo(128 + 9);
+        // The srun of shard 2 outlives the JVM that spawned it and creates its step.
+        await(() -> stepNames().size() == 3, 60, "the three shard steps exist");
+        cleanupLeavesNothing();
+    }
+
+    /**
+     * As above, and shard 2's srun is slower than the cleanup to ask Slurm for its step (a busy slurmctld): the shim
+     * waits for the test's go-ahead, given only once {@code db cleanup} has answered, before it becomes the real srun.
+     * The JVM died before recording the srun's pid, so the cleanup finds that srun by its command line (job, step
+     * name, work directory) and ends it. Before, the shard counted as gone ("2 of 3 shard(s) stopped, 0 left") and
+     * its srun went on to create a step after the cleanup.
+     */
+    @Test
+    void dbStartKilledWithSigkillBeforeAShardsSrunHasAStepThenDbCleanupEndsThatSrun() throws Exception {
+        Path go = tmp.resolve("go");
+        String goFile = Shell.quote(go.toString());
+        Path bin = srunShim("kill -KILL \"$PPID\"; i=0; while [ ! -e " + goFile + " ] && [ $i -lt 1200 ]; do sleep 0.1; "
+                + "i=$((i + 1)); done; [ -e " + goFile + " ] || exit 1"); // 2 minutes at most without the go-ahead
+        Process start = dbStart(Optional.of(bin), "--alloc", holder);
+        assertThat(start.waitFor(60, TimeUnit.SECONDS)).as("db start killed by the srun shim").isTrue();
+        assertThat(start.exitValue()).as(Files.readString(tmp.resolve("start.err"))).isEqualTo(128 + 9);
+        await(() -> stepNames().size() == 2, 60, "the steps of shards 0 and 1 exist");
+        assertThat(sh("pgrep", "-af", "--", "--jobid=" + holder + " ").out.lines()
+                .filter(l -> l.contains(" --job-name=orchestrator_2 "))).as("shard 2's srun, waiting").hasSize(1);
+        cleanupLeavesNothing(() -> Files.createFile(go));
     }
 
     @Test
@@ -115,24 +153,68 @@ class RunSlurmSignalIT {
     }
 
     private Process dbStart(String... mode) throws IOException {
+        return dbStart(Optional.empty(), mode);
+    }
+
+    /** {@code db start} of 3 shards, with {@code binFirst} (if given) ahead of everything else on its PATH. */
+    private Process dbStart(Optional<Path> binFirst, String... mode) throws IOException {
         List<String> argv = new ArrayList<>(List.of(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db",
                 "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(port - 2000), "--exp-dir",
                 tmp.resolve("exp").toString(), "--timeout", "60"));
         argv.addAll(List.of(mode));
-        return new ProcessBuilder(argv).redirectOutput(tmp.resolve("start.out").toFile())
-                .redirectError(tmp.resolve("start.err").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(tmp.resolve("start.out").toFile())
+                .redirectError(tmp.resolve("start.err").toFile());
+        binFirst.ifPresent(b -> pb.environment().merge("PATH", b.toString(), (path, dir) -> dir + ":" + path));
+        return pb.start();
     }
 
+    /**
+     * A directory with an {@code srun} that, for shard 2 (orchestrator_2), runs {@code shard2} first (in the shell
+     * the JVM spawned as that srun: {@code $PPID} is the JVM), then becomes the real srun with the same arguments.
+     */
+    private Path srunShim(String shard2) throws IOException {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path shim = bin.resolve("srun");
+        Files.writeString(shim, "#!/bin/sh\n"
+                + "# RunSlurmSignalIT: what a SIGKILL of the launching JVM just after it spawned shard 2's srun leaves\n"
+                + "case \" $* \" in *\" --job-name=orchestrator_2 \"*) " + shard2 + " ;; esac\n"
+                + "exec " + Shell.quote(realSrun().toString()) + " \"$@\"\n");
+        assertThat(shim.toFile().setExecutable(true)).isTrue();
+        return bin;
+    }
+
+    /** The srun on this process's PATH, resolved (the shim in front of it must not find itself). */
+    private static Path realSrun() {
+        return java.util.Arrays.stream(System.getenv("PATH").split(":")).map(d -> Path.of(d, "srun"))
+                .filter(Files::isExecutable).findFirst().orElseThrow(() -> new AssertionError("no srun on PATH"));
+    }
+
+    /**
+     * {@code db cleanup} names every planned shard, and says "0 left" only once Slurm lists no step or job of the run
+     * (it waits for that before it answers): checked at once, not waited for. The servers and sruns, which end with
+     * their steps, are given a bounded moment to exit.
+     */
     private void cleanupLeavesNothing() throws Exception {
+        cleanupLeavesNothing(() -> null);
+    }
+
+    /** As {@link #cleanupLeavesNothing()}; {@code afterCleanup} runs once cleanup has answered and no step is left. */
+    private void cleanupLeavesNothing(java.util.concurrent.Callable<?> afterCleanup) throws Exception {
         JarRunner.Result cleanup = new JarRunner(Files.createDirectories(tmp.resolve("calls"))).cli("db", "cleanup",
                 "--exp-dir", tmp.resolve("exp").toString());
         assertThat(cleanup.exit()).as(cleanup.toString()).isZero();
-        assertThat(cleanup.outLines().get(0)).startsWith("cleaned up 'orchestrator' of experiment 'exp' (found ")
-                .endsWith("0 left; recorded FAILED");
-        // Slurm ends a cancelled step on its nodes after cleanup returns; once (1 full run in 4) that took over 30 s
-        // here, so the bound is 90 s, and a failure names what is still there.
-        await(() -> stepNames().isEmpty() && jobsOfThisRun().isEmpty(), 90, "no step or job of the run");
+        assertThat(cleanup.outLines().get(0)).as(cleanup.toString())
+                .isEqualTo("cleaned up 'orchestrator' of experiment 'exp' (found STARTING): 3 of 3 shard(s) stopped, "
+                        + "0 left; recorded FAILED");
+        assertThat(stepNames()).as("steps still listed after db cleanup said 0 left; squeue -s: %s",
+                sh("squeue", "-h", "-s").out.strip()).isEmpty();
+        assertThat(jobsOfThisRun()).as("batch jobs still queued after db cleanup said 0 left").isEmpty();
+        afterCleanup.call();
         await(() -> Processes.serversUnder(tmp).isEmpty(), 30, "no redis-server of the run");
+        await(() -> sh("pgrep", "-af", "srun").out.lines().noneMatch(l -> l.contains("--jobid=" + holder)), 30,
+                "no srun process of the run left");
+        assertThat(sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip()).as("the user's allocation")
+                .isEqualTo("RUNNING");
     }
 
     private Process start() throws IOException {

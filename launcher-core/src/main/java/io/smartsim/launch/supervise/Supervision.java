@@ -186,7 +186,7 @@ public final class Supervision {
 
     private static boolean awaitExit(ProcessHandle p, Duration limit) {
         long until = System.nanoTime() + limit.toNanos();
-        while (p.isAlive() && !exited(p.pid())) {
+        while (io.smartsim.launch.util.ProcStat.running(p)) { // a zombie (not yet reaped) counts as gone
             if (System.nanoTime() >= until) {
                 return false;
             }
@@ -200,15 +200,4 @@ public final class Supervision {
         return true;
     }
 
-    /** A zombie (exited, not yet reaped by init) counts as gone. */
-    private static boolean exited(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
-            int end = stat.lastIndexOf(')');
-            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
-            return state == 'Z' || state == 'X';
-        } catch (java.io.IOException | RuntimeException e) {
-            return !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-        }
-    }
 }

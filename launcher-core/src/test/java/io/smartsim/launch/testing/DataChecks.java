@@ -5,12 +5,20 @@ import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.plan.Crc16;
+import io.smartsim.launch.plan.Persistence;
+import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisCluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -195,6 +204,78 @@ public final class DataChecks {
                         .isLessThan(until);
                 Thread.sleep(50);
             }
+        }
+    }
+
+    /**
+     * Until each master's append-only file holds every write it acknowledged so far, up to 30 s: one more key per
+     * master, written after everything else to a slot of that master (by the plan's slot ranges), is looked for in
+     * the files of its AOF. Redis appends to the file in the order it runs the writes, so a file that holds the last
+     * one holds every one before it; and in the file (the page cache), fsynced or not, is what a SIGKILL of the
+     * server keeps. With {@code appendfsync everysec} Redis may hold a write back from the file for up to 2 s while a
+     * background fsync runs: this waits for it instead of guessing. The files are read here: the testbeds' hosts
+     * share this machine's file system.
+     */
+    public static void awaitAllInAppendOnlyFiles(Orchestrator db) throws InterruptedException {
+        Map<Integer, String> last = new java.util.LinkedHashMap<>();
+        // Short keys (at most 20 bytes): an RDB preamble, should a rewrite move them there, stores them uncompressed.
+        String nonce = Long.toString(Math.floorMod(System.nanoTime(), 36L * 36 * 36 * 36 * 36 * 36), 36);
+        try (JedisCluster jc = client(db)) {
+            for (ShardPlan s : db.plan().masters()) {
+                String key = keyIn(s, "last:" + nonce + ":");
+                jc.set(key, "written after every key before it");
+                last.put(s.index(), key);
+            }
+        }
+        awaitInAppendOnlyFiles(db, last);
+    }
+
+    /** Until the append-only file of each shard (by index) holds its key, up to 30 s; the failure names the rest. */
+    public static void awaitInAppendOnlyFiles(Orchestrator db, Map<Integer, String> keyByShard)
+            throws InterruptedException {
+        io.smartsim.launch.Checkpoint cp = db.plan().spec().checkpoint().filter(c -> c.kind() != io.smartsim.launch
+                .Checkpoint.Kind.RDB).orElseThrow(() -> new IllegalArgumentException("'" + db.id() + "' keeps no "
+                + "append-only file: start it with an AOF checkpoint"));
+        long t0 = System.nanoTime();
+        long until = t0 + Duration.ofSeconds(30).toNanos();
+        Map<Integer, String> missing = new java.util.TreeMap<>(keyByShard);
+        while (true) {
+            missing.entrySet().removeIf(e -> aofHolds(Persistence.dataPath(db.plan().shards().get(e.getKey())
+                    .workDir(), cp, db.plan().spec().backend()), e.getValue()));
+            if (missing.isEmpty()) {
+                System.out.printf("the last write in the append-only file of each of %d shard(s) after %d ms%n",
+                        keyByShard.size(), (System.nanoTime() - t0) / 1_000_000);
+                return;
+            }
+            assertThat(System.nanoTime()).as("append-only files still without the last write within 30 s (shard "
+                    + "index=key): %s", missing).isLessThan(until);
+            Thread.sleep(50);
+        }
+    }
+
+    /** A key whose slot shard {@code s} serves: {@code prefix} and the first number that lands there. */
+    private static String keyIn(ShardPlan s, String prefix) {
+        for (int i = 0; ; i++) {
+            int slot = Crc16.slot(prefix + i);
+            if (s.slots().stream().anyMatch(r -> r.contains(slot))) {
+                return prefix + i;
+            }
+        }
+    }
+
+    /** Whether the AOF at {@code path} (Redis 7's directory of files, or KeyDB's one file) holds {@code key}. */
+    private static boolean aofHolds(Path path, String key) {
+        try (Stream<Path> files = Files.isDirectory(path) ? Files.list(path) : Stream.of(path)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(key)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false; // not written yet, or being replaced by a rewrite: asked again
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

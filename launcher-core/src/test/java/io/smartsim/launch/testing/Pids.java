@@ -1,8 +1,7 @@
 package io.smartsim.launch.testing;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.smartsim.launch.util.ProcStat;
+
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -12,31 +11,20 @@ import java.util.List;
  * front, the processes of a killed launcher). {@link ProcessHandle#isAlive} says yes to a zombie: an orphan that has
  * exited but that its new parent (init, or a container's PID 1 that reaps slowly or never) has not reaped yet. A
  * zombie runs nothing and holds no port or file, so here it counts as gone: the state letter in
- * {@code /proc/PID/stat} is {@code Z} (or {@code X}, dead).
+ * {@code /proc/PID/stat} is {@code Z} (or {@code X}, dead). The product reads it the same way ({@link ProcStat}).
  */
 public final class Pids {
     private Pids() {
     }
 
-    /** Whether {@code pid} exists and has not exited (a zombie has exited). */
+    /** Whether {@code pid} exists and has not exited (a zombie has exited): {@link ProcStat#running(long)}. */
     public static boolean running(long pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        } catch (IOException e) {
-            return false; // no such process (any more)
-        }
-        return running(stat);
+        return ProcStat.running(pid);
     }
 
-    /** From the text of {@code /proc/PID/stat}: "PID (COMM) STATE ...", where COMM may hold spaces and parentheses. */
+    /** From the text of {@code /proc/PID/stat}: {@link ProcStat#running(String)}. */
     static boolean running(String stat) {
-        int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 >= stat.length()) {
-            throw new IllegalArgumentException("not a /proc/PID/stat line: " + stat);
-        }
-        char state = stat.charAt(close + 2);
-        return state != 'Z' && state != 'X' && state != 'x';
+        return ProcStat.running(stat);
     }
 
     /** Those of {@code pids} still running after waiting up to {@code deadline} for all of them to exit. */

@@ -19,6 +19,7 @@ import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PortOwners;
+import io.smartsim.launch.util.ProcStat;
 import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.supervise.LeaseGuard;
@@ -31,7 +32,6 @@ import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.SocketException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -370,21 +370,12 @@ public final class LocalLauncher implements Launcher {
      * init, which may take a second to reap them; {@link ProcessHandle#isAlive} counts zombies as alive.
      */
     static boolean running(ProcessHandle h) {
-        return h.isAlive() && !exited(h.pid());
+        return ProcStat.running(h);
     }
 
-    /** Whether /proc says the process has exited (state Z or X); false where there is no /proc. */
+    /** Whether /proc says the process has exited (state Z or X, or no such process): {@link ProcStat}. */
     static boolean exited(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
-            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
-            return state == 'Z' || state == 'X';
-        } catch (NoSuchFileException gone) {
-            return true;
-        } catch (IOException | RuntimeException noProc) {
-            return false;
-        }
+        return !ProcStat.running(pid);
     }
 
     /**

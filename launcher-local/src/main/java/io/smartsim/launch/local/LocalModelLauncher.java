@@ -10,6 +10,7 @@ import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.util.Executables;
+import io.smartsim.launch.util.ProcStat;
 
 import java.io.File;
 import java.io.IOException;
@@ -111,8 +112,8 @@ public final class LocalModelLauncher implements ModelLauncher {
         for (LaunchedModel m : models) {
             Process p = processes.get(m.id());
             if (p == null) {
-                out.put(m.name(), new ModelState(ProcessHandle.of(Long.parseLong(m.id())).isPresent()
-                        ? EntityStatus.RUNNING : EntityStatus.FAILED, Optional.empty(),
+                out.put(m.name(), new ModelState(ProcessHandle.of(Long.parseLong(m.id())).filter(ProcStat::running)
+                        .isPresent() ? EntityStatus.RUNNING : EntityStatus.FAILED, Optional.empty(),
                         Optional.of("started by another process: its exit code is unknown here")));
             } else if (p.isAlive()) {
                 out.put(m.name(), ModelState.of(EntityStatus.RUNNING));
@@ -141,7 +142,7 @@ public final class LocalModelLauncher implements ModelLauncher {
         for (LaunchedModel m : models) {
             Process p = processes.get(m.id());
             Optional<ProcessHandle> h = p != null ? Optional.of(p.toHandle()) : ProcessHandle.of(Long.parseLong(m.id()));
-            if (h.isEmpty() || !h.get().isAlive()) {
+            if (h.isEmpty() || !ProcStat.running(h.get())) {
                 continue;
             }
             cancelled.add(m.id());
@@ -152,7 +153,7 @@ public final class LocalModelLauncher implements ModelLauncher {
         tree.forEach(ProcessHandle::destroy);
         try {
             if (!awaitGone(tree, grace)) {
-                tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+                tree.stream().filter(ProcStat::running).forEach(ProcessHandle::destroyForcibly);
                 awaitGone(tree, Duration.ofSeconds(5));
             }
         } catch (InterruptedException e) {
@@ -163,11 +164,12 @@ public final class LocalModelLauncher implements ModelLauncher {
 
     /**
      * Polls every 10 ms until each process is gone, at most {@code limit}. Polled rather than
-     * {@code onExit()}: for a grandchild (not this JVM's child) the JDK polls with growing pauses of its own.
+     * {@code onExit()}: for a grandchild (not this JVM's child) the JDK polls with growing pauses of its own. A zombie
+     * has gone ({@link ProcStat}): its parent may be slow to reap it (a container's PID 1) or never do so.
      */
     private static boolean awaitGone(List<ProcessHandle> tree, Duration limit) throws InterruptedException {
         long until = System.nanoTime() + limit.toNanos();
-        while (tree.stream().anyMatch(ProcessHandle::isAlive)) {
+        while (tree.stream().anyMatch(ProcStat::running)) {
             if (System.nanoTime() > until) {
                 return false;
             }

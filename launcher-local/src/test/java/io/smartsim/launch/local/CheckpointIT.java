@@ -175,7 +175,8 @@ class CheckpointIT {
             Orchestrator db = exp.createOrchestrator(spec(base, 3, Checkpoint.aof()));
             exp.start(db);
             write(db, 0, 5000);
-            Thread.sleep(1500); // acknowledged more than a second before the kill: fsynced (appendfsync everysec)
+            // Every acknowledged write in the AOF files, which a SIGKILL keeps: looked for there, not guessed from a pause.
+            io.smartsim.launch.testing.DataChecks.awaitAllInAppendOnlyFiles(db);
             // The allocation is lost: every shard SIGKILLed, nothing saved at a stop.
             for (LaunchedShard s : db.shards()) {
                 ProcessHandle h = ProcessHandle.of(s.pid().orElseThrow()).orElseThrow();

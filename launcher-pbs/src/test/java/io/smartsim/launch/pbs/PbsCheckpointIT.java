@@ -154,7 +154,8 @@ class PbsCheckpointIT {
             String job = db.shards().get(0).handle().get(PbsLauncher.JOB);
             jobs.add(job);
             DataChecks.write(db, keys);
-            Thread.sleep(1500); // acknowledged more than a second before the loss: fsynced (appendfsync everysec)
+            // Every acknowledged write in the AOF files, which the loss keeps: looked for there, not guessed from a pause.
+            DataChecks.awaitAllInAppendOnlyFiles(db);
             exp.detach(db); // the allocation is lost next; nobody stops it
             return job;
         }

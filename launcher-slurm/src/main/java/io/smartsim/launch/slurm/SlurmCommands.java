@@ -65,6 +65,39 @@ public final class SlurmCommands {
             "kill -s TERM -- \"-$1\" 2>/dev/null || kill -s TERM -- \"$1\" 2>/dev/null",
             "exit 0");
 
+    /** Exits 0 if pid {@code $1} is a process whose command line contains {@code $2} and then {@code $3}, else 1. */
+    static final String SRUN_ALIVE_SCRIPT = String.join("\n",
+            "args=$(ps -o args= -p \"$1\" 2>/dev/null) || exit 1",
+            "case $args in *\"$2\"*\"$3\"*) exit 0 ;; esac",
+            "exit 1");
+
+    /**
+     * Whether pid {@code pid}, where commands run, still is the srun {@link #srunShard} started for {@code stepName}
+     * in {@code jobId} (exit code 0): a pid reused since by another process does not count.
+     */
+    public static List<String> srunAlive(long pid, String jobId, String stepName) {
+        return List.of("sh", "-c", SRUN_ALIVE_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,
+                "--job-name=" + stepName + " ");
+    }
+
+    /**
+     * Prints the pid of each process whose command line has {@code --jobid=$1 } and later
+     * {@code --job-name=$2 --chdir=$3 }: the srun {@link #srunShard} started for that step and work directory. Built
+     * here from its parts, the pattern is in no command line but that srun's (this script's own holds them apart).
+     */
+    static final String SRUN_PIDS_SCRIPT = String.join("\n",
+            "ps -eo pid=,args= | while read -r pid args; do",
+            "  case $args in *\"--jobid=$1 \"*\"--job-name=$2 --chdir=$3 \"*) echo \"$pid\" ;; esac",
+            "done");
+
+    /**
+     * The srun of a shard whose pid was never recorded (its start was killed just after spawning it), found where
+     * commands run by its command line: pids on stdout, one a line.
+     */
+    public static List<String> srunPids(String jobId, String stepName, Path workDir) {
+        return List.of("sh", "-c", SRUN_PIDS_SCRIPT, "sh", jobId, stepName, workDir.toString());
+    }
+
     /** Ends the srun {@link #srunShard} started for {@code stepName} in {@code jobId}, if pid {@code pid} still is it. */
     public static List<String> killSrun(long pid, String jobId, String stepName) {
         return List.of("sh", "-c", KILL_SRUN_SCRIPT, "sh", Long.toString(pid), "--jobid=" + jobId,

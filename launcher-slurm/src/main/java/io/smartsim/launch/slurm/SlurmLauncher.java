@@ -69,6 +69,11 @@ public final class SlurmLauncher implements Launcher {
      * absent) is ended through it, or through its step found by name.
      */
     public static final String SRUN_PID = "srunPid";
+    /**
+     * An in-allocation shard's work directory (its srun's {@code --chdir}), recorded before the srun is spawned: with
+     * the job and step name it finds an srun whose pid was never recorded ({@link SlurmCommands#srunPids}).
+     */
+    public static final String WORK_DIR = "workDir";
 
     /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
     private static final int OVERLAP_SINCE_MAJOR = 20;
@@ -326,13 +331,16 @@ public final class SlurmLauncher implements Launcher {
             } else {
                 jobId = allocation(opts);
                 for (ShardPlan s : plan.shards()) {
+                    // Recorded before its srun exists: an srun creates its step within milliseconds, and a SIGKILL
+                    // between the spawn and the record would leave a step no cleanup knows of (RunSlurmSignalIT).
+                    spawnedSrun(s, Optional.empty());
                     // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
                     // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
                     Detached srun = runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
                             s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s),
                             cap());
                     sruns.add(srun);
-                    spawnedSrun(s, srun);
+                    spawnedSrun(s, Optional.of(srun));
                 }
                 ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
             }
@@ -391,18 +399,21 @@ public final class SlurmLauncher implements Launcher {
         }
 
         /**
-         * Reports an srun the moment it exists, before its step reports an address: were this process to end now
-         * (SIGINT), core's abort hook stops it through {@link #stop} with this handle, which has no step id yet.
+         * Reports a shard's srun just before it is spawned (empty), and again with its pid the moment it exists,
+         * before its step reports an address: were this process to end now (SIGINT), core's abort hook stops it
+         * through {@link #stop} with this handle, which has no step id yet; after a SIGKILL, {@code db cleanup} finds
+         * its step by name.
          */
-        private void spawnedSrun(ShardPlan s, Detached srun) {
+        private void spawnedSrun(ShardPlan s, Optional<Detached> srun) {
             Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
             handle.put(JOB, jobId);
             handle.put(NODE, s.host());
             handle.put(MODE, MODE_ALLOC);
-            srun.pid().ifPresent(pid -> {
+            handle.put(WORK_DIR, s.workDir().toString());
+            srun.ifPresent(d -> d.pid().ifPresent(pid -> {
                 handle.put(SRUN_PID, Long.toString(pid));
-                SRUNS.put(srunKey(runner, pid), srun);
-            });
+                SRUNS.put(srunKey(runner, pid), d);
+            }));
             ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
                     Optional.empty(), handle));
         }
@@ -704,11 +715,36 @@ public final class SlurmLauncher implements Launcher {
                 && (node == null || st.nodeList().equals(node))).findFirst();
     }
 
-    /** Whether this process started the shard's srun and it still runs. */
+    /**
+     * Whether the shard's recorded srun still runs: the one this process started, or (from another process: {@code db
+     * cleanup} after the start was SIGKILLed) the process of the recorded pid if it still is this shard's srun. An
+     * srun whose step is not listed yet would otherwise count as gone and create its step after the cleanup.
+     */
     private static boolean srunRunning(CommandRunner runner, LaunchedShard s) {
         String pid = s.handle().get(SRUN_PID);
-        Detached srun = pid == null ? null : SRUNS.get(srunKey(runner, Long.parseLong(pid)));
-        return srun != null && srun.exit().isEmpty();
+        if (pid == null) {
+            return !unrecordedSruns(runner, s).isEmpty();
+        }
+        Detached srun = SRUNS.get(srunKey(runner, Long.parseLong(pid)));
+        if (srun != null) {
+            return srun.exit().isEmpty();
+        }
+        return runner.run(SlurmCommands.srunAlive(Long.parseLong(pid), s.handle().get(JOB), s.name()),
+                COMMAND_TIMEOUT).exitCode() == 0;
+    }
+
+    /**
+     * The srun of a shard recorded just before its spawn and not again (no pid: the start was killed in between),
+     * found by its command line where commands run; none for a shard recorded without its work directory.
+     */
+    private static List<Long> unrecordedSruns(CommandRunner runner, LaunchedShard s) {
+        String dir = s.handle().get(WORK_DIR);
+        if (dir == null || !unreported(s)) {
+            return List.of();
+        }
+        CommandResult r = runner.run(SlurmCommands.srunPids(s.handle().get(JOB), s.name(), Path.of(dir)),
+                COMMAND_TIMEOUT);
+        return r.stdout().lines().map(String::strip).filter(l -> l.matches("\\d+")).map(Long::parseLong).toList();
     }
 
     /**
@@ -729,6 +765,9 @@ public final class SlurmLauncher implements Launcher {
         for (LaunchedShard s : shards) {
             String pid = s.handle().get(SRUN_PID);
             if (pid == null) {
+                for (long p : unrecordedSruns(runner, s)) {
+                    runner.run(SlurmCommands.killSrun(p, s.handle().get(JOB), s.name()), COMMAND_TIMEOUT);
+                }
                 continue;
             }
             Detached mine = SRUNS.remove(srunKey(runner, Long.parseLong(pid)));
@@ -737,6 +776,14 @@ public final class SlurmLauncher implements Launcher {
             } else {
                 runner.run(SlurmCommands.killSrun(Long.parseLong(pid), s.handle().get(JOB), s.name()),
                         COMMAND_TIMEOUT);
+            }
+        }
+        // Another process's sruns were only signalled: they are waited for, so that the probe after a stop does not
+        // count a dying srun as a shard left. One still there at the deadline is left for that probe to report.
+        Backoff backoff = new Backoff(Deadline.after(CANCEL_WAIT), Duration.ofMillis(50), Duration.ofMillis(500));
+        while (shards.stream().anyMatch(s -> srunRunning(runner, s))) {
+            if (!backoff.pause()) {
+                break;
             }
         }
         return found;

@@ -52,4 +52,54 @@ class SlurmCommandsTest {
         assertThat(SlurmCommands.srunShard(Optional.empty(), "n1", "db_0", Path.of("/w"), Path.of("/w/s.sh"), 1))
                 .noneMatch(a -> a.startsWith("--cpus-per-task"));
     }
+    /**
+     * srunAlive run for real against processes of known command lines: this shard's srun (here a sleeping bash whose
+     * argv carries the same arguments), another shard's, and a pid that has exited.
+     */
+    @Test
+    void srunAliveTellsThisShardsSrunFromAnotherProcessAndFromAnExitedPid() throws Exception {
+        Process srun = new ProcessBuilder("bash", "-c", "sleep 60; :", "srun", "--jobid=7", "--nodes=1",
+                "--job-name=db_1", "--chdir=/exp/db_1").start();
+        try {
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_1"))).isZero();
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_10"))).isEqualTo(1);
+            assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "8", "db_1"))).isEqualTo(1);
+        } finally {
+            srun.destroyForcibly();
+            assertThat(srun.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(exit(SlurmCommands.srunAlive(srun.pid(), "7", "db_1"))).isEqualTo(1);
+    }
+
+    /** srunPids run for real: it finds the srun by job, step name and work directory, and never itself. */
+    @Test
+    void srunPidsFindsTheShardsSrunByItsCommandLineAndNothingElse() throws Exception {
+        Process srun = new ProcessBuilder("bash", "-c", "sleep 60; :", "srun", "--jobid=7", "--nodes=1",
+                "--job-name=db_1", "--chdir=/exp/db/db_1", "bash", "/exp/db/db_1/db_1.slurm.sh").start();
+        try {
+            assertThat(out(SlurmCommands.srunPids("7", "db_1", Path.of("/exp/db/db_1"))).lines())
+                    .containsExactly(Long.toString(srun.pid()));
+            assertThat(out(SlurmCommands.srunPids("7", "db_1", Path.of("/exp/db")))).as("another work dir").isEmpty();
+            assertThat(out(SlurmCommands.srunPids("7", "db_", Path.of("/exp/db/db_1")))).as("another step").isEmpty();
+            assertThat(out(SlurmCommands.srunPids("77", "db_1", Path.of("/exp/db/db_1")))).as("another job").isEmpty();
+        } finally {
+            srun.destroyForcibly();
+            assertThat(srun.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(out(SlurmCommands.srunPids("7", "db_1", Path.of("/exp/db/db_1")))).as("once it has exited").isEmpty();
+    }
+
+    private static String out(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("%s finished", argv).isTrue();
+        assertThat(p.exitValue()).as("%s exit code", argv).isZero();
+        return out;
+    }
+
+    private static int exit(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("%s finished", argv).isTrue();
+        return p.exitValue();
+    }
 }

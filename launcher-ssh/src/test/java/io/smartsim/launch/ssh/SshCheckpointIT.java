@@ -111,7 +111,8 @@ class SshCheckpointIT {
             Orchestrator db = exp.createOrchestrator(spec(port, Checkpoint.aof()));
             exp.start(db);
             DataChecks.write(db, 3000);
-            Thread.sleep(1500); // acknowledged more than a second before the kill: fsynced (appendfsync everysec)
+            // Every acknowledged write in the AOF files, which a SIGKILL keeps: looked for there, not guessed from a pause.
+            DataChecks.awaitAllInAppendOnlyFiles(db);
             // The allocation is lost: every shard SIGKILLed on its host (the hosts are this machine's loopback
             // addresses, so a host's pid is a pid here), nothing saved at a stop.
             for (LaunchedShard s : db.shards()) {
