@@ -188,34 +188,9 @@ public final class Experiment implements AutoCloseable {
      * on the same launcher (not started yet, so their ports still look free).
      */
     private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
-        OrchestratorSpec spec = launcher.choosePorts(requested, dir);
-        if (!requested.autoPort()) {
-            return spec;
-        }
-        for (int attempt = 0; attempt < 64; attempt++) {
-            Set<Integer> taken = new java.util.HashSet<>();
-            String id = spec.id();
-            orchestrators.values().stream().filter(o -> o.spec().launcher().equals(requested.launcher())
-                    && !o.id().equals(id)).forEach(o -> o.plan().shards().forEach(s -> {
-                        taken.add(s.port());
-                        taken.add(s.busPort());
-                        taken.addAll(io.smartsim.launch.plan.AiPlanner.ports(o.spec(), s.port()));
-                    }));
-            int first = spec.port();
-            int last = first + spec.processCount() - 1;
-            OrchestratorSpec current = spec;
-            // The highest shard port whose own, bus or --ai server port is taken; the next base is past it.
-            int top = java.util.stream.IntStream.rangeClosed(first, last)
-                    .filter(p -> taken.contains(p) || taken.contains(p + OrchestratorSpec.BUS_PORT_OFFSET)
-                            || io.smartsim.launch.plan.AiPlanner.ports(current, p).stream().anyMatch(taken::contains))
-                    .max().orElse(-1);
-            if (top < 0) {
-                return spec;
-            }
-            int next = top + 1;
-            spec = launcher.choosePorts(spec.toBuilder().port(next).build(), dir);
-        }
-        return spec;
+        return PortReservation.choose(requested, PortReservation.taken(orchestrators.values().stream()
+                .filter(o -> o.spec().launcher().equals(requested.launcher()) && !o.id().equals(requested.id()))
+                .map(Orchestrator::plan).toList()), s -> launcher.choosePorts(s, dir));
     }
 
     /** The orchestrator with this id, as created here or recorded in the manifest. */
