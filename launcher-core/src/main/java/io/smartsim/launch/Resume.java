@@ -50,6 +50,21 @@ final class Resume {
     static final java.util.Set<String> ONE_RUN_OPTIONS = java.util.Set.of("alloc");
 
     /**
+     * The command that resumes an orchestrator of {@code spec} in {@code expDir} after {@code db stop}: the directory
+     * and the id; the rest comes from the manifest. An allocation is never repeated by itself: when the run was given
+     * one ({@code --alloc}), the hint names it, as the user's to give again.
+     */
+    static String hint(java.nio.file.Path expDir, OrchestratorSpec spec) {
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("smartsim-launch", "db", "start",
+                "--resume", "--exp-dir", expDir.toString(), "--name", spec.id()));
+        ONE_RUN_OPTIONS.stream().sorted().filter(spec.launcherOptions()::containsKey).forEach(k -> {
+            argv.add("--" + k);
+            argv.add(spec.launcherOptions().get(k));
+        });
+        return io.smartsim.launch.script.Shell.join(argv);
+    }
+
+    /**
      * What a resume of {@code previous} starts by default: the recorded spec (backend, server binary, nodes, shards
      * per node, replicas, port, interfaces, checkpoint, auth, TLS, AI, restart, lease, launcher and its options)
      * without what belonged to that run only ({@link #ONE_RUN_OPTIONS}). Refuses, as {@link #choose} would, a record

@@ -9,7 +9,6 @@ import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Supervisor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -98,26 +98,13 @@ public final class DbStartCommand implements Callable<Integer> {
         try (Experiment exp = Experiment.create(experiment.name(expDir.dir()), expDir.dir(), progress)) {
             Orchestrator db = exp.createOrchestrator(resume ? resumeSpec(exp.specToResume(name))
                     : specOptions.toSpec(name, schedulerOptions.toLauncherOptions()));
-            if (resume) {
-                exp.resume(db);
-            } else {
-                exp.start(db);
-            }
-            // Keep it running after this process exits: closing the experiment now stops nothing.
-            exp.detach(db);
-            started = summary(exp, db, db.health(), System.nanoTime() - t0);
-            if (db.plan().spec().lease().isPresent()) {
-                // A full lease from the hand-over: the watchdog process renews from its first second, but its JVM
-                // may take a while to get there on a busy machine.
-                exp.renewLease(db.id());
-            }
-        }
-        // This command returns: a process of its own supervises from here (--restart on-failure, --lease).
-        if (Supervisor.needed(started.plan())) {
-            long pid = Watchdogs.spawn(expDir.dir(), started.summary().experiment(), started.summary().id());
-            progress.accept("watchdog of '" + started.summary().id() + "' running as pid " + pid + Watchdogs.what(
-                    started.plan()) + "; it ends with 'db stop'");
-            started = new Launched(started.plan(), withWatchdog(started.summary(), pid));
+            // Left running after this process exits, and supervised (--restart on-failure, --lease) by a process of
+            // its own from the start: closing the experiment stops nothing.
+            Optional<Long> watchdog = resume ? exp.resumeDetached(db, Watchdogs::command)
+                    : exp.startDetached(db, Watchdogs::command);
+            watchdog.ifPresent(pid -> progress.accept("watchdog of '" + db.id() + "' running as pid " + pid
+                    + Watchdogs.what(db.plan()) + "; it ends with 'db stop'"));
+            started = summary(exp, db, db.health(), System.nanoTime() - t0, watchdog.orElse(null));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
@@ -143,11 +130,7 @@ public final class DbStartCommand implements Callable<Integer> {
     private record Launched(io.smartsim.launch.plan.LaunchPlan plan, Started summary) {
     }
 
-    private static Started withWatchdog(Started s, long pid) {
-        return new Started(s.id(), s.experiment(), s.ssdb(), s.dbType(), s.shards(), s.manifest(), s.seconds(), pid);
-    }
-
-    private static Launched summary(Experiment exp, Orchestrator db, HealthReport health, long nanos) {
+    private static Launched summary(Experiment exp, Orchestrator db, HealthReport health, long nanos, Long watchdog) {
         Map<Integer, ShardHealth> byIndex = health.shards().stream()
                 .collect(Collectors.toMap(ShardHealth::index, Function.identity()));
         List<Shard> shards = new ArrayList<>();
@@ -159,7 +142,7 @@ public final class DbStartCommand implements Callable<Integer> {
                     db.plan().shards().get(s.index()).logPath()));
         }
         return new Launched(db.plan(), new Started(db.id(), exp.name(), db.ssdb(), db.dbType(), shards,
-                exp.manifestFile(), nanos / 1e9, null));
+                exp.manifestFile(), nanos / 1e9, watchdog));
     }
 
     static String render(Started s, Path expDir) {

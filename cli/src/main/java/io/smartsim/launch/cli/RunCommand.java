@@ -105,16 +105,13 @@ public final class RunCommand implements Callable<Integer> {
                 return Errors.OK;
             }
             for (Orchestrator db : dbs) {
-                exp.start(db);
                 if (keepDb) {
-                    exp.detach(db); // from now on neither close nor Ctrl-C stops it
-                    if (io.smartsim.launch.supervise.Supervisor.needed(db.plan())) { // --restart, --lease: as db start
-                        if (db.plan().spec().lease().isPresent()) {
-                            exp.renewLease(db.id()); // a full lease for the watchdog's JVM to start in
-                        }
-                        progress.accept("watchdog of '" + db.id() + "' running as pid " + Watchdogs.spawn(expDir.dir(),
-                                exp.name(), db.id()) + Watchdogs.what(db.plan()));
-                    }
+                    // Neither close nor Ctrl-C stops it, and a process of its own supervises it (--restart, --lease),
+                    // as after db start.
+                    exp.startDetached(db, Watchdogs::command).ifPresent(pid -> progress.accept("watchdog of '"
+                            + db.id() + "' running as pid " + pid + Watchdogs.what(db.plan())));
+                } else {
+                    exp.start(db);
                 }
             }
             exp.start(true, apps.toArray(Entity[]::new));

@@ -15,11 +15,11 @@ final class Watchdogs {
     }
 
     /**
-     * Starts {@code db watch} for orchestrator {@code id}, renewing its lease while the process that ran this command
-     * (its parent: the user's shell or batch script) lives; records it in the manifest and returns its pid.
+     * The command of {@code db watch} for orchestrator {@code id} ({@link Watchdog.Command}), renewing its lease while
+     * the process that ran this command (its parent: the user's shell or batch script) lives.
      */
-    static long spawn(Path expDir, String experiment, String id) {
-        return Watchdog.spawn(expDir, experiment, id, command(expDir, id, Watchdog.Controller.parentOfThisProcess()));
+    static List<String> command(Path expDir, String id) {
+        return command(expDir, id, Watchdog.Controller.parentOfThisProcess());
     }
 
     static List<String> command(Path expDir, String id, java.util.Optional<Watchdog.Controller> controller) {

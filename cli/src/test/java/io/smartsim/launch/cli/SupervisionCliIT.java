@@ -108,6 +108,12 @@ class SupervisionCliIT {
         JsonNode s = status();
         long watchdog = s.get("supervision").get("watchdogPid").asLong();
         assertThat(ProcessHandle.of(watchdog).map(ProcessHandle::isAlive)).contains(true);
+        // Supervision decided once: the watchdog process is the only supervisor this start had, not a watchdog thread
+        // in db start's JVM started and closed again at the hand-over (its JVM may still be starting: wait for it).
+        s = awaitStatus(x -> events(x).contains("supervising"), Duration.ofSeconds(30));
+        assertThat(events(s)).as(s.toString()).containsExactly("started", "healthy", "supervising");
+        assertThat(s.get("supervision").get("events").get(2).get("detail").asText())
+                .contains("watchdog (pid " + watchdog + ")");
         long victim = s.get("shards").get(1).get("pid").asLong();
         ProcessHandle.of(victim).orElseThrow().destroyForcibly(); // kill -9
 

@@ -61,6 +61,15 @@ public interface Launcher {
         return io.smartsim.launch.exec.Transports.open(spec.launcherOptions());
     }
 
+    /**
+     * Whether every shard runs on this machine (the local launcher), so that this machine's settings, such as its
+     * ephemeral port range, hold for the shards' ports and core may warn from them. The default is false: the shards'
+     * nodes are, or may be, other machines, whose settings are not read from here.
+     */
+    default boolean shardsOnThisMachine() {
+        return false;
+    }
+
     /** Checks the machine for what the plan needs (binaries, free ports, ...). Starts nothing. */
     void preflight(LaunchPlan plan);
 

@@ -50,6 +50,15 @@ public final class Watchdog {
     }
 
     /**
+     * The command line of a watchdog process for orchestrator {@code id} of {@code expDir}: a JVM that runs
+     * {@link #run} ({@code db watch}). The caller knows its own class path and main class; core does not.
+     */
+    @FunctionalInterface
+    public interface Command {
+        List<String> argv(Path expDir, String id);
+    }
+
+    /**
      * Starts {@code command} (a JVM running {@code db watch} for orchestrator {@code id}) detached, its output in
      * {@code <dir>/<id>/watchdog.log}, and records it in the manifest. Returns its pid.
      */

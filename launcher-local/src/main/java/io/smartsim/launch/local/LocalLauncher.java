@@ -59,6 +59,12 @@ public final class LocalLauncher implements Launcher {
         return NAME;
     }
 
+    /** Every shard is a process on this machine. */
+    @Override
+    public boolean shardsOnThisMachine() {
+        return true;
+    }
+
     @Override
     public Placement place(OrchestratorSpec spec) {
         List<String> names = spec.interfaces().isEmpty() ? List.of(loopbackName()) : spec.interfaces();
