@@ -25,6 +25,7 @@ public final class Orchestrator implements Entity {
     private final Launcher launcher;
     private volatile State state;
     private volatile List<LaunchedShard> shards;
+    private volatile HealthReport healthAtStart;
 
     Orchestrator(LaunchPlan plan, Launcher launcher, State state, List<LaunchedShard> shards) {
         this.plan = plan;
@@ -99,6 +100,14 @@ public final class Orchestrator implements Entity {
                 plan.tls().map(io.smartsim.launch.security.Tls::caCert))));
     }
 
+    /**
+     * The health check that ended this process's start of the orchestrator (every shard answered, formed as planned);
+     * empty for one this process did not start. {@link #health()} asks again.
+     */
+    public java.util.Optional<HealthReport> healthAtStart() {
+        return java.util.Optional.ofNullable(healthAtStart);
+    }
+
     /** Asks every shard about itself now. */
     public HealthReport health() {
         if (shards.isEmpty()) {
@@ -133,8 +142,9 @@ public final class Orchestrator implements Entity {
         return launcher;
     }
 
-    void started(List<LaunchedShard> launched) {
+    void started(List<LaunchedShard> launched, HealthReport health) {
         this.shards = List.copyOf(launched);
+        this.healthAtStart = health;
         this.state = State.RUNNING;
     }
 

@@ -104,7 +104,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
                 throw new LaunchException("orchestrator '" + plan.id() + "' started but is not healthy: "
                         + String.join("; ", health.problems()));
             }
-            db.started(shards);
+            db.started(shards, health);
             running.accept(db, t0);
             recorder.running(starting, shards);
             String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),

@@ -93,6 +93,9 @@ class LocalOrchestratorIT {
                 }
                 assertThat(jc.get("key:299")).isEqualTo("v299");
             }
+            HealthReport atStart = db.healthAtStart().orElseThrow();
+            assertThat(atStart.healthy()).isTrue();
+            assertThat(atStart.shards()).extracting(ShardHealth::index).containsExactly(0, 1, 2);
             HealthReport h = db.health();
             assertThat(h.healthy()).isTrue();
             assertThat(h.clusterState()).isEqualTo("ok");
@@ -161,6 +164,7 @@ class LocalOrchestratorIT {
         assertThat(st.health().orElseThrow().healthy()).isTrue();
         assertThat(later.orchestrator("db").ssdb()).isEqualTo(db.ssdb());
         assertThat(later.orchestrator("db").health().healthy()).isTrue();
+        assertThat(later.orchestrator("db").healthAtStart()).as("not started by this process").isEmpty();
         later.stop(later.orchestrator("db"));
         assertThat(Experiment.reconnect(dir).status("db").state()).isEqualTo("STOPPED");
     }
