@@ -1,0 +1,228 @@
+package io.smartsim.launch.containers;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.cluster.Connections;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.Leftovers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 19: the ssh launcher, run here as a user would run it, against 3 real separate hosts (containers with their
+ * own hostname, address, process table and {@code /tmp}; sshd with keys and known_hosts made for this run): a
+ * clustered orchestrator across them, health, a shard's redis-server killed inside its host and restarted there, the
+ * lease on every host, stop, and nothing left on any host (checked inside each after every test).
+ */
+class SshHostsIT {
+    @RegisterExtension
+    static final ContainerTestbed testbed = new ContainerTestbed();
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // this machine: processes of the @TempDir, the shard ports
+    @TempDir
+    Path dir;
+    private static SshHosts hosts;
+
+    @BeforeAll
+    static void hostsUp(@TempDir Path keys) throws Exception {
+        long t0 = System.nanoTime();
+        hosts = SshHosts.start(3, keys);
+        System.out.printf("it-containers: 3 ssh hosts up in %.2f s: %s%n", (System.nanoTime() - t0) / 1e9,
+                hosts.addresses());
+    }
+
+    @AfterAll
+    static void hostsDown() {
+        if (hosts != null) {
+            hosts.close();
+        }
+    }
+
+    @AfterEach
+    void nothingLeftOnAnyHost() throws InterruptedException {
+        assertThat(hosts.leftovers(dir, Duration.ofSeconds(15))).as("left inside the hosts after the test").isEmpty();
+    }
+
+    private OrchestratorSpec.Builder spec(int port) {
+        return OrchestratorSpec.builder().id("db").launcher("ssh").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("hosts", String.join(",", hosts.names()))
+                .launcherOption("ssh-config", hosts.sshConfig().toString());
+    }
+
+    private List<String> addresses(int port) {
+        return hosts.addresses().stream().map(a -> a + ":" + port).toList();
+    }
+
+    private static List<Event> awaitEvents(Experiment exp, Predicate<List<Event>> done, Duration limit)
+            throws InterruptedException {
+        long until = System.nanoTime() + limit.toNanos();
+        List<Event> events = exp.supervision("db").events();
+        while (!done.test(events) && System.nanoTime() < until) {
+            Thread.sleep(100);
+            events = exp.supervision("db").events();
+        }
+        return events;
+    }
+
+    private static List<String> types(List<Event> events, int shard) {
+        return events.stream().filter(e -> e.shard().map(s -> s == shard).orElse(false)).map(Event::type).toList();
+    }
+
+    /** The redis-server processes on host {@code i}, as "pid args" lines. */
+    private static List<String> servers(int i) {
+        return hosts.processes(i).stream().filter(p -> p.contains("redis-server")).toList();
+    }
+
+    @Test
+    void aClusterOnThreeHostsRestartsAShardKilledOnItsHostKeepsItsLeaseOnEveryHostAndStopLeavesNothing()
+            throws Exception {
+        int port = leftovers.freeBase(1);
+        try (Experiment exp = Experiment.create("hosts", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).restart(RestartPolicy.ON_FAILURE)
+                    .lease(Duration.ofSeconds(60)).build());
+            long t0 = System.nanoTime();
+            exp.start(db);
+            System.out.printf("it-containers: 3 shards on 3 hosts healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            assertThat(db.addresses()).containsExactlyElementsOf(addresses(port));
+            HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            for (int i = 0; i < 3; i++) {
+                LaunchedShard s = db.shards().get(i);
+                int index = i;
+                assertThat(servers(i)).as("host%d runs its own shard, and only it", i + 1)
+                        .containsExactly(s.pid().orElseThrow() + " redis-server " + hosts.addresses().get(i) + ":"
+                                + port + " [cluster]");
+                assertThat(hosts.processes(i)).as("host%d: the lease guard beside its shard", i + 1)
+                        .anyMatch(p -> p.contains("lease-guard.sh " + s.pid().orElseThrow() + " " + index));
+            }
+
+            // kill -9 inside host2: the watchdog here sees it over SSH and starts it again there, same port.
+            LaunchedShard victim = db.shards().get(1);
+            String nodeId = myId(db, 1, port);
+            Instant killed = Instant.now();
+            hosts.exec(1, "kill", "-9", Long.toString(victim.pid().orElseThrow()));
+            List<Event> events = awaitEvents(exp, ev -> types(ev, 1).contains(Event.REJOINED)
+                    || types(ev, 1).contains(Event.RESTART_FAILED), Duration.ofSeconds(60));
+            assertThat(types(events, 1)).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            System.out.printf("it-containers: kill -9 in host2 -> rejoined in %d ms%n", Duration.between(killed,
+                    events.stream().filter(e -> e.type().equals(Event.REJOINED)).findFirst().orElseThrow().time())
+                    .toMillis());
+            assertThat(types(events, 0)).as("the other shards untouched").isEmpty();
+            assertThat(types(events, 2)).isEmpty();
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.pid()).isPresent().isNotEqualTo(victim.pid());
+            assertThat(servers(1)).as("host2 runs the restarted shard, and only it")
+                    .containsExactly(again.pid().orElseThrow() + " redis-server " + hosts.addresses().get(1) + ":"
+                            + port + " [cluster]");
+            assertThat(servers(0)).hasSize(1);
+            assertThat(servers(2)).hasSize(1);
+            assertThat(myId(db, 1, port)).as("rejoined with its node id from nodes.conf on host2").isEqualTo(nodeId);
+            assertThat(db.health().healthy()).as(db.health().problems().toString()).isTrue();
+
+            // The lease: a renewal here reaches each host's own copy of the lease file.
+            Instant expiry = exp.renewLease("db");
+            Path leaseFile = Lease.in(db.plan().dir()).file();
+            for (int i = 0; i < 3; i++) {
+                assertThat(hosts.exec(i, "cat", leaseFile.toString()).strip()).as("host%d's lease file", i + 1)
+                        .isEqualTo(Long.toString(expiry.getEpochSecond()));
+            }
+
+            exp.stop(db);
+            assertThat(hosts.leftovers(dir, Duration.ofSeconds(15))).as("left on the hosts after db stop").isEmpty();
+            for (int i = 0; i < 3; i++) {
+                assertThat(servers(i)).isEmpty();
+            }
+        }
+    }
+
+    /**
+     * Nothing may rely on a shared {@code /tmp} or hostname: each host has its own hostname (not this machine's);
+     * each host's {@code /tmp} holds its own shard's files and no other shard's; what the launcher records as each
+     * shard's address, and what the shards announce to each other, is that host's address, never loopback.
+     */
+    @Test
+    void eachHostHasItsOwnHostnameAndTmpAndTheRecordedAddressesAreTheHostsNotLocalhost() throws Exception {
+        List<String> hostnames = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            hostnames.add(hosts.exec(i, "hostname").strip());
+        }
+        assertThat(hostnames).containsExactly("host1", "host2", "host3")
+                .doesNotContain(InetAddress.getLocalHost().getHostName());
+        // A file put in host1's /tmp is not in host2's or host3's.
+        String marker = dir.getFileName() + "-marker";
+        hosts.exec(0, "touch", "/tmp/" + marker);
+        assertThat(hosts.tmpFiles(1)).doesNotContain("/tmp/" + marker);
+        assertThat(hosts.tmpFiles(2)).doesNotContain("/tmp/" + marker);
+        hosts.exec(0, "rm", "/tmp/" + marker);
+
+        int port = leftovers.freeBase(1);
+        try (Experiment exp = Experiment.create("hosts", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).build());
+            exp.start(db);
+            List<String> expected = addresses(port);
+            assertThat(db.addresses()).containsExactlyElementsOf(expected).noneMatch(SshHostsIT::loopback);
+            OrchestratorRecord r = new ManifestStore(dir).read().orElseThrow().find("db").orElseThrow();
+            assertThat(r.shards()).extracting(s -> s.host() + ":" + s.port())
+                    .as("the manifest records the hosts' addresses").containsExactlyElementsOf(expected);
+            try (Jedis j = Connections.open(hosts.addresses().get(0), port, Duration.ofSeconds(5), db.plan().access())) {
+                List<String> announced = j.clusterNodes().lines().map(l -> l.split(" ")[1].replaceAll("@.*", ""))
+                        .sorted().toList();
+                assertThat(announced).as("the cluster as host1's shard sees it")
+                        .containsExactlyInAnyOrderElementsOf(expected).noneMatch(SshHostsIT::loopback);
+            }
+
+            for (int i = 0; i < 3; i++) {
+                Path own = db.plan().shards().get(i).workDir();
+                List<String> files = hosts.tmpFiles(i);
+                assertThat(files).as("host%d's /tmp holds its own shard's directory", i + 1).contains(own.toString());
+                for (int j = 0; j < 3; j++) {
+                    if (j != i) {
+                        Path other = db.plan().shards().get(j).workDir();
+                        assertThat(files).as("host%d's /tmp has nothing of shard %d", i + 1, j)
+                                .noneMatch(f -> f.equals(other.toString()) || f.startsWith(other + "/"));
+                    }
+                }
+                assertThat(hosts.exec(i, "sh", "-c", "tail -n 50 \"$1\"", "sh", db.plan().shards().get(i).logPath().toString()))
+                        .as("host%d's shard log is on host%d", i + 1, i + 1).contains("Ready to accept connections");
+            }
+            assertThat(Files.exists(db.plan().shards().get(0).workDir().resolve("nodes-" + port + ".conf")))
+                    .as("the shards' node maps are on their hosts, not here").isFalse();
+            exp.stop(db);
+        }
+    }
+
+    private static boolean loopback(String address) {
+        return address.startsWith("127.") || address.startsWith("localhost") || address.startsWith("[::1]")
+                || address.startsWith("::1");
+    }
+
+    private static String myId(Orchestrator db, int shard, int port) {
+        try (Jedis j = Connections.open(hosts.addresses().get(shard), port, Duration.ofSeconds(5), db.plan().access())) {
+            return j.clusterMyId();
+        }
+    }
+}
