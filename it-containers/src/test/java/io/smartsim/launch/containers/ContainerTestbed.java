@@ -80,6 +80,12 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
         return Optional.empty();
     }
 
+    /** A network of the testbed (labelled, so the sweep finds it), created when first used. */
+    static org.testcontainers.containers.Network network() {
+        return org.testcontainers.containers.Network.builder()
+                .createNetworkCmdModifier(c -> c.withLabels(LABELS)).build();
+    }
+
     /** Removes every labelled container, then every labelled network; returns what it removed. */
     static List<String> sweep() {
         DockerClient docker = DockerClientFactory.instance().client();

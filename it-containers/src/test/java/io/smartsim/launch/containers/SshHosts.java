@@ -1,6 +1,5 @@
 package io.smartsim.launch.containers;
 
-import org.testcontainers.containers.Container.ExecResult;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
@@ -51,8 +49,9 @@ final class SshHosts implements AutoCloseable {
     static SshHosts start(int n, Path keys) throws IOException, InterruptedException {
         Files.createDirectories(keys);
         Path key = keys.resolve("id_ed25519");
-        run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "smartsim-it-containers", "-f", key.toString()));
-        Network network = Network.builder().createNetworkCmdModifier(c -> c.withLabels(ContainerTestbed.LABELS)).build();
+        run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "smartsim-it-containers", "-f",
+                key.toString()));
+        Network network = ContainerTestbed.network();
         List<String> names = IntStream.rangeClosed(1, n).mapToObj(i -> "host" + i).toList();
         List<GenericContainer<?>> hosts = new ArrayList<>();
         try {
@@ -76,7 +75,7 @@ final class SshHosts implements AutoCloseable {
                 String ip = c.getContainerInfo().getNetworkSettings().getNetworks().values().iterator().next()
                         .getIpAddress();
                 addresses.add(ip);
-                String hostKey = exec(c, "cut", "-d", " ", "-f1,2", "/etc/ssh/ssh_host_ed25519_key.pub").strip();
+                String hostKey = Inside.exec(c, "cut", "-d", " ", "-f1,2", "/etc/ssh/ssh_host_ed25519_key.pub").strip();
                 known.append(names.get(i)).append(',').append(ip).append(' ').append(hostKey).append('\n');
                 config.append("Host ").append(names.get(i)).append('\n')
                         .append("    HostName ").append(ip).append('\n')
@@ -123,96 +122,18 @@ final class SshHosts implements AutoCloseable {
         return hosts.size();
     }
 
+    /** Host {@code i} as the test sees it from inside (docker exec); no daemons besides sshd, its pid 1. */
+    Inside.Host host(int i) {
+        return new Inside.Host(names.get(i), hosts.get(i), List.of());
+    }
+
+    List<Inside.Host> all() {
+        return IntStream.range(0, hosts.size()).mapToObj(this::host).toList();
+    }
+
     /** Runs a command on host {@code i} (docker exec, not SSH: the test's own view of the host); its stdout. */
     String exec(int i, String... argv) {
-        return exec(hosts.get(i), argv);
-    }
-
-    static String exec(GenericContainer<?> c, String... argv) {
-        ExecResult r = execResult(c, argv);
-        if (r.getExitCode() != 0) {
-            throw new AssertionError(String.join(" ", argv) + " on " + c.getContainerName() + " exited "
-                    + r.getExitCode() + ": " + r.getStderr() + r.getStdout());
-        }
-        return r.getStdout();
-    }
-
-    static ExecResult execResult(GenericContainer<?> c, String... argv) {
-        try {
-            return c.execInContainer(argv);
-        } catch (IOException e) {
-            throw new AssertionError("docker exec " + String.join(" ", argv) + " on " + c.getContainerName() + ": "
-                    + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted: docker exec " + String.join(" ", argv), e);
-        }
-    }
-
-    /**
-     * The processes on host {@code i} other than its sshd listener (pid 1) and this check's own {@code ps}: "pid
-     * args" lines. sshd's per-connection processes count: a session the launcher left open is a leftover too.
-     */
-    List<String> processes(int i) {
-        return exec(i, "ps", "-eo", "pid=,ppid=,comm=,args=").lines().map(String::strip)
-                .filter(l -> !l.isEmpty())
-                .map(l -> l.split("\\s+", 4))
-                .filter(f -> !f[0].equals("1") && !(f[2].equals("ps") && f.length > 3 && f[3].startsWith("ps -eo")))
-                .map(f -> f[0] + " " + (f.length > 3 ? f[3] : f[2]))
-                .collect(Collectors.toList());
-    }
-
-    /** Files of host {@code i}'s {@code /tmp}, as paths, deepest included. */
-    List<String> tmpFiles(int i) {
-        return exec(i, "find", "/tmp", "-mindepth", "1").lines().filter(l -> !l.isBlank()).sorted().toList();
-    }
-
-    /**
-     * What is left on each host once an orchestrator of the experiment {@code expDir} is stopped, polled for
-     * {@code grace} (a SIGTERMed server exits a moment after the signal): any process besides sshd's listener (no
-     * redis-server, no lease guard, no shell, no SSH session), anything in {@code /tmp} outside the experiment
-     * directory, and any socket, pid or lock file inside it (the server's logs, configs and node maps are the
-     * launcher's documented record on each host, and stay). Empty when nothing is left; otherwise one line per
-     * finding, and what was found is killed so the next test starts from clean hosts.
-     */
-    List<String> leftovers(Path expDir, Duration grace) throws InterruptedException {
-        long until = System.nanoTime() + grace.toNanos();
-        List<String> found = findLeftovers(expDir);
-        while (!found.isEmpty() && System.nanoTime() < until) {
-            Thread.sleep(200);
-            found = findLeftovers(expDir);
-        }
-        for (GenericContainer<?> c : hosts) {
-            // The hosts serve the whole class: the next test starts from an empty /tmp.
-            execResult(c, "rm", "-rf", "--", expDir.toString());
-        }
-        if (!found.isEmpty()) {
-            for (GenericContainer<?> c : hosts) {
-                // Everything but pid 1 (sshd), whatever it is: the hosts serve this class only.
-                execResult(c, "sh", "-c", "for p in $(ps -eo pid=); do [ $p = 1 ] || [ $p = $$ ] || kill -9 $p 2>/dev/null; "
-                        + "done; true");
-            }
-        }
-        return found;
-    }
-
-    private List<String> findLeftovers(Path expDir) {
-        List<String> out = new ArrayList<>();
-        String exp = expDir.toString();
-        for (int i = 0; i < hosts.size(); i++) {
-            String host = names.get(i);
-            processes(i).forEach(p -> out.add(host + ": process " + p));
-            for (String f : tmpFiles(i)) {
-                boolean inExp = f.equals(exp) || f.startsWith(exp + "/") || exp.startsWith(f + "/");
-                if (!inExp) {
-                    out.add(host + ": " + f + " in /tmp, outside the experiment directory");
-                }
-            }
-            String live = execResult(hosts.get(i), "sh", "-c", "[ -d \"$1\" ] || exit 0; find \"$1\" \\( -type s "
-                    + "-o -name '*.pid' -o -name '*.lock' -o -name '*.sock' \\) -print", "sh", exp).getStdout();
-            live.lines().filter(l -> !l.isBlank()).forEach(l -> out.add(host + ": " + l + " (socket/pid/lock file)"));
-        }
-        return out;
+        return host(i).exec(argv);
     }
 
     @Override

@@ -63,7 +63,8 @@ class SshHostsIT {
 
     @AfterEach
     void nothingLeftOnAnyHost() throws InterruptedException {
-        assertThat(hosts.leftovers(dir, Duration.ofSeconds(15))).as("left inside the hosts after the test").isEmpty();
+        assertThat(Inside.leftovers(hosts.all(), dir, dir, Duration.ofSeconds(15)))
+                .as("left inside the hosts after the test").isEmpty();
     }
 
     private OrchestratorSpec.Builder spec(int port) {
@@ -93,7 +94,7 @@ class SshHostsIT {
 
     /** The redis-server processes on host {@code i}, as "pid args" lines. */
     private static List<String> servers(int i) {
-        return hosts.processes(i).stream().filter(p -> p.contains("redis-server")).toList();
+        return hosts.host(i).processes().stream().filter(p -> p.contains("redis-server")).toList();
     }
 
     @Test
@@ -115,7 +116,7 @@ class SshHostsIT {
                 assertThat(servers(i)).as("host%d runs its own shard, and only it", i + 1)
                         .containsExactly(s.pid().orElseThrow() + " redis-server " + hosts.addresses().get(i) + ":"
                                 + port + " [cluster]");
-                assertThat(hosts.processes(i)).as("host%d: the lease guard beside its shard", i + 1)
+                assertThat(hosts.host(i).processes()).as("host%d: the lease guard beside its shard", i + 1)
                         .anyMatch(p -> p.contains("lease-guard.sh " + s.pid().orElseThrow() + " " + index));
             }
 
@@ -152,7 +153,8 @@ class SshHostsIT {
             }
 
             exp.stop(db);
-            assertThat(hosts.leftovers(dir, Duration.ofSeconds(15))).as("left on the hosts after db stop").isEmpty();
+            assertThat(Inside.leftovers(hosts.all(), dir, dir, Duration.ofSeconds(15)))
+                    .as("left on the hosts after db stop").isEmpty();
             for (int i = 0; i < 3; i++) {
                 assertThat(servers(i)).isEmpty();
             }
@@ -175,20 +177,23 @@ class SshHostsIT {
         // A file put in host1's /tmp is not in host2's or host3's.
         String marker = dir.getFileName() + "-marker";
         hosts.exec(0, "touch", "/tmp/" + marker);
-        assertThat(hosts.tmpFiles(1)).doesNotContain("/tmp/" + marker);
-        assertThat(hosts.tmpFiles(2)).doesNotContain("/tmp/" + marker);
+        assertThat(hosts.host(1).tmpFiles()).doesNotContain("/tmp/" + marker);
+        assertThat(hosts.host(2).tmpFiles()).doesNotContain("/tmp/" + marker);
         hosts.exec(0, "rm", "/tmp/" + marker);
 
         int port = leftovers.freeBase(1);
         try (Experiment exp = Experiment.create("hosts", dir)) {
-            Orchestrator db = exp.createOrchestrator(spec(port).build());
+            // With a lease: its guards start before the launcher's first liveness probe, which without one races the
+            // servers' exec (the launcher bug of the disabled test below) and fails this test about 1 run in 4.
+            Orchestrator db = exp.createOrchestrator(spec(port).lease(Duration.ofSeconds(60)).build());
             exp.start(db);
             List<String> expected = addresses(port);
             assertThat(db.addresses()).containsExactlyElementsOf(expected).noneMatch(SshHostsIT::loopback);
             OrchestratorRecord r = new ManifestStore(dir).read().orElseThrow().find("db").orElseThrow();
             assertThat(r.shards()).extracting(s -> s.host() + ":" + s.port())
                     .as("the manifest records the hosts' addresses").containsExactlyElementsOf(expected);
-            try (Jedis j = Connections.open(hosts.addresses().get(0), port, Duration.ofSeconds(5), db.plan().access())) {
+            try (Jedis j = Connections.open(hosts.addresses().get(0), port, Duration.ofSeconds(5),
+                    db.plan().access())) {
                 List<String> announced = j.clusterNodes().lines().map(l -> l.split(" ")[1].replaceAll("@.*", ""))
                         .sorted().toList();
                 assertThat(announced).as("the cluster as host1's shard sees it")
@@ -197,7 +202,7 @@ class SshHostsIT {
 
             for (int i = 0; i < 3; i++) {
                 Path own = db.plan().shards().get(i).workDir();
-                List<String> files = hosts.tmpFiles(i);
+                List<String> files = hosts.host(i).tmpFiles();
                 assertThat(files).as("host%d's /tmp holds its own shard's directory", i + 1).contains(own.toString());
                 for (int j = 0; j < 3; j++) {
                     if (j != i) {
@@ -206,12 +211,53 @@ class SshHostsIT {
                                 .noneMatch(f -> f.equals(other.toString()) || f.startsWith(other + "/"));
                     }
                 }
-                assertThat(hosts.exec(i, "sh", "-c", "tail -n 50 \"$1\"", "sh", db.plan().shards().get(i).logPath().toString()))
+                String log = db.plan().shards().get(i).logPath().toString();
+                assertThat(hosts.exec(i, "sh", "-c", "tail -n 50 \"$1\"", "sh", log))
                         .as("host%d's shard log is on host%d", i + 1, i + 1).contains("Ready to accept connections");
             }
             assertThat(Files.exists(db.plan().shards().get(0).workDir().resolve("nodes-" + port + ".conf")))
                     .as("the shards' node maps are on their hosts, not here").isFalse();
             exp.stop(db);
+        }
+    }
+
+    /**
+     * LAUNCHER BUG (reported, not fixed here: launcher-ssh is not this module's to change). SshLauncher.awaitPing
+     * probes liveness at once after the start command returns (SshLauncher.java:538, {@code nextLiveness = 0}), and the
+     * probe counts a pid as the shard only when its process title names the port (SshCommands.isShard,
+     * SshCommands.java:211). Until redis-server has been exec'd (the start script's nohup/setsid) and has set its title
+     * (after loading its config), the title is "redis-server /path/redis.conf" or the shell's: the shard is judged
+     * GONE and the launch fails with "exited while starting" while the server comes up fine. Seen here with the plain
+     * binary on fast hosts (1 run in about 4 of the test above before it took a lease, whose guard start delays the
+     * first probe); made certain with a server binary that takes a second to become redis-server (a wrapper script, as
+     * module systems install, or a slow file system). Expected: the start succeeds. Enable once fixed.
+     *
+     * <p>SECOND BUG, seen by the same test: the failed launch says "every shard of this launch was stopped", but all 3
+     * servers are left running on their hosts (this class's leftover check finds "redis-server ADDR:PORT [cluster]" on
+     * each). SshLauncher.cleanUp (SshLauncher.java:517) terminates only processes whose title names the port
+     * (terminate + SshCommands.isShard); a server still exec'ing is spared, becomes redis-server a moment later and is
+     * an orphan. A failed launch must stop everything it started.
+     */
+    @Test
+    @org.junit.jupiter.api.Disabled("launcher-ssh bugs: a shard still exec'ing is taken for dead ('exited while "
+            + "starting', SshLauncher.java:538 + SshCommands.isShard), and the failed launch's cleanup spares it, "
+            + "leaving it running (SshLauncher.java:517); see the Javadoc; enable once fixed")
+    void aShardThatHasNotSetItsProcessTitleYetIsNotTakenForDead() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            hosts.exec(i, "sh", "-c", "printf '#!/bin/sh\\nsleep 1\\nexec redis-server \"$@\"\\n' "
+                    + ">/usr/local/bin/redis-server-late && chmod 755 /usr/local/bin/redis-server-late");
+        }
+        int port = leftovers.freeBase(1);
+        try (Experiment exp = Experiment.create("hosts", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port)
+                    .serverBinary(Path.of("/usr/local/bin/redis-server-late")).build());
+            exp.start(db);
+            assertThat(db.health().healthy()).isTrue();
+            exp.stop(db);
+        } finally {
+            for (int i = 0; i < 3; i++) {
+                hosts.exec(i, "rm", "-f", "/usr/local/bin/redis-server-late");
+            }
         }
     }
 
@@ -221,7 +267,8 @@ class SshHostsIT {
     }
 
     private static String myId(Orchestrator db, int shard, int port) {
-        try (Jedis j = Connections.open(hosts.addresses().get(shard), port, Duration.ofSeconds(5), db.plan().access())) {
+        try (Jedis j = Connections.open(hosts.addresses().get(shard), port, Duration.ofSeconds(5),
+                db.plan().access())) {
             return j.clusterMyId();
         }
     }

@@ -1,0 +1,132 @@
+package io.smartsim.launch.containers;
+
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.testing.Leftovers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 19: the Slurm launcher against a Slurm cluster of containers (controller, 3 compute nodes, login node; see
+ * {@link SlurmCluster}), run here as from a laptop: {@code --remote login} over SSH, the experiment directory on the
+ * cluster's shared file system. After every test nothing may be left on any node (checked inside each).
+ */
+class SlurmClusterIT {
+    @RegisterExtension
+    static final ContainerTestbed testbed = new ContainerTestbed();
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // this machine: processes of the experiment dir, the ports
+    @TempDir
+    static Path keys;
+    @TempDir
+    static Path fs;
+    /** This machine's experiment directories; the cluster's shared file system is mounted at the same path. */
+    @TempDir
+    static Path expRoot;
+    private static SlurmCluster cluster;
+
+    private Path dir;
+    private final List<String> jobs = new ArrayList<>();
+
+    @BeforeAll
+    static void clusterUp() throws Exception {
+        long t0 = System.nanoTime();
+        cluster = SlurmCluster.start(3, keys, fs, expRoot);
+        System.out.printf("it-containers: Slurm cluster (ctl, c1-c3, login) up and idle in %.2f s%n",
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    @AfterAll
+    static void clusterDown() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @BeforeEach
+    void experimentDir(TestInfo test) throws Exception {
+        dir = Files.createDirectories(expRoot.resolve(test.getTestMethod().orElseThrow().getName()));
+        leftovers.dir(dir);
+    }
+
+    @AfterEach
+    void nothingLeftOnAnyNode() throws InterruptedException {
+        if (!jobs.isEmpty()) {
+            cluster.onLogin("scancel", String.join(",", jobs));
+        }
+        Transports.closeAll(); // the SSH sessions to the login node: one left open is a leftover there
+        assertThat(Inside.leftovers(cluster.all(), dir, expRoot, Duration.ofSeconds(30)))
+                .as("left inside the cluster's nodes after the test").isEmpty();
+    }
+
+    /** Starts a job holding {@code nodes} nodes (as a user's allocation) and waits until it runs; its id. */
+    private String allocation(int nodes) throws InterruptedException {
+        String job = cluster.onLogin("sbatch", "--parsable", "-N" + nodes, "-J", "holder", "--output=/dev/null",
+                "--wrap", "sleep 600").strip().split(";")[0];
+        jobs.add(job);
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String state = "";
+        while (System.nanoTime() < until) {
+            state = cluster.onLogin("squeue", "-h", "-j", job, "-o", "%T").strip();
+            if (state.equals("RUNNING")) {
+                return job;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the holder job " + job + " was not RUNNING within 60 s: " + state);
+    }
+
+    private OrchestratorSpec.Builder spec(int port) {
+        return OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3).instancesPerNode(1).port(port)
+                .launcherOption("remote", "login").launcherOption("ssh-config", cluster.sshConfig().toString());
+    }
+
+    @Test
+    void anOrchestratorInAnAllocationRunsOneShardOnEachComputeNodeAndStopLeavesNothing() throws Exception {
+        String job = allocation(3);
+        int port = leftovers.freeBase(1);
+        try (Experiment exp = Experiment.create("slurm-containers", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job).build());
+            long t0 = System.nanoTime();
+            exp.start(db);
+            System.out.printf("it-containers: 3 shards in allocation %s on c1-c3 healthy in %.2f s%n", job,
+                    (System.nanoTime() - t0) / 1e9);
+            List<String> expected = List.of(cluster.nodeAddress(0) + ":" + port, cluster.nodeAddress(1) + ":" + port,
+                    cluster.nodeAddress(2) + ":" + port);
+            assertThat(db.addresses()).as("each shard on its own compute node's address")
+                    .containsExactlyInAnyOrderElementsOf(expected);
+            HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            List<Inside.Host> hosts = cluster.all();
+            for (Inside.Host host : hosts) {
+                List<String> servers = host.processes().stream().filter(p -> p.contains("redis-server")).toList();
+                if (host.name().matches("c\\d+")) {
+                    assertThat(servers).as("%s runs one shard", host.name()).hasSize(1);
+                } else {
+                    assertThat(servers).as("%s runs no shard", host.name()).isEmpty();
+                }
+            }
+            exp.stop(db);
+            List<String> steps = cluster.onLogin("squeue", "-h", "-s", "-j", job, "-o", "%i").lines()
+                    .filter(l -> !l.isBlank()).toList();
+            assertThat(steps).as("only the holder's own batch step is left").containsOnly(job + ".batch");
+        }
+    }
+}
