@@ -39,7 +39,11 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext ctx) {
         require();
-        sweep();
+        List<String> earlier = sweep();
+        if (!earlier.isEmpty()) {
+            // Not this class's: a test JVM that was killed before its own cleanup (no Ryuk to do it).
+            System.out.println("ContainerTestbed: removed what an earlier run left: " + earlier);
+        }
     }
 
     @Override
