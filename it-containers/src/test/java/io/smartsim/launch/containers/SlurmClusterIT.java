@@ -3,8 +3,11 @@ package io.smartsim.launch.containers;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.RestartPolicy;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -96,6 +100,82 @@ class SlurmClusterIT {
     private OrchestratorSpec.Builder spec(int port) {
         return OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3).instancesPerNode(1).port(port)
                 .launcherOption("remote", "login").launcherOption("ssh-config", cluster.sshConfig().toString());
+    }
+
+    /**
+     * As its own batch job, with {@code --restart on-failure}: a shard's redis-server killed inside its compute node is
+     * started again there as a new step of the job (srun --jobid, spawned on the login node through the SSH session),
+     * rejoins, and {@code db stop} ends the job. Each shard's node is told by its address and the process seen inside.
+     */
+    @Test
+    void aBatchOrchestratorRestartsAShardKilledOnItsComputeNodeAndStopEndsTheJob() throws Exception {
+        int port = leftovers.freeBase(1);
+        try (Experiment exp = Experiment.create("slurm-containers", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("batch", "true")
+                    .restart(RestartPolicy.ON_FAILURE).build());
+            long t0 = System.nanoTime();
+            exp.start(db);
+            String job = db.shards().get(0).handle().get("jobId");
+            jobs.add(job);
+            System.out.printf("it-containers: batch job %s, 3 shards on c1-c3 healthy in %.2f s%n", job,
+                    (System.nanoTime() - t0) / 1e9);
+            assertThat(db.addresses()).containsExactlyInAnyOrder(cluster.nodeAddress(0) + ":" + port,
+                    cluster.nodeAddress(1) + ":" + port, cluster.nodeAddress(2) + ":" + port);
+
+            // The shard on c2, and its server as c2 sees it.
+            LaunchedShard victim = db.shards().stream().filter(s -> s.host().equals(cluster.nodeAddress(1)))
+                    .findFirst().orElseThrow();
+            Inside.Host c2 = cluster.all().get(2);
+            assertThat(c2.name()).isEqualTo("c2");
+            List<String> before = servers(c2, port);
+            assertThat(before).as("c2 runs one shard").hasSize(1);
+            java.time.Instant killed = java.time.Instant.now();
+            c2.exec("kill", "-9", before.get(0).substring(0, before.get(0).indexOf(' ')));
+
+            List<Event> events = awaitEvents(exp, ev -> types(ev, victim.index()).contains(Event.REJOINED)
+                    || types(ev, victim.index()).contains(Event.RESTART_FAILED), Duration.ofSeconds(90));
+            assertThat(types(events, victim.index())).as(events.toString())
+                    .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+            System.out.printf("it-containers: kill -9 in c2 -> rejoined in %d ms%n", Duration.between(killed,
+                    events.stream().filter(e -> e.type().equals(Event.REJOINED)).findFirst().orElseThrow().time())
+                    .toMillis());
+            LaunchedShard again = db.shards().get(victim.index());
+            assertThat(again.host()).as("started again on its node").isEqualTo(victim.host());
+            assertThat(again.handle().get("jobId")).as("as a step of the same job").isEqualTo(job);
+            List<String> after = servers(c2, port);
+            assertThat(after).as("c2 runs the restarted shard, and only it").hasSize(1).doesNotContainAnyElementsOf(
+                    before);
+            assertThat(db.health().healthy()).as(db.health().problems().toString()).isTrue();
+
+            exp.stop(db);
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            String queued = cluster.onLogin("squeue", "-h", "-j", job, "-o", "%i %T").strip();
+            while (!queued.isEmpty() && System.nanoTime() < until) { // COMPLETING a moment after scancel
+                Thread.sleep(200);
+                queued = cluster.onLogin("squeue", "-h", "-j", job, "-o", "%i %T").strip();
+            }
+            assertThat(queued).as("db stop ended the job").isEmpty();
+        }
+    }
+
+    private static List<String> servers(Inside.Host host, int port) {
+        return host.processes().stream().filter(p -> p.contains("redis-server") && p.contains(":" + port + " "))
+                .toList();
+    }
+
+    private static List<Event> awaitEvents(Experiment exp, Predicate<List<Event>> done, Duration limit)
+            throws InterruptedException {
+        long until = System.nanoTime() + limit.toNanos();
+        List<Event> events = exp.supervision("db").events();
+        while (!done.test(events) && System.nanoTime() < until) {
+            Thread.sleep(200);
+            events = exp.supervision("db").events();
+        }
+        return events;
+    }
+
+    private static List<String> types(List<Event> events, int shard) {
+        return events.stream().filter(e -> e.shard().map(s -> s == shard).orElse(false)).map(Event::type).toList();
     }
 
     @Test
