@@ -158,6 +158,42 @@ class SlurmClusterIT {
         }
     }
 
+    /**
+     * {@code --replicas 1} as a batch job on 3 nodes: each master's replica runs on another compute node than its
+     * master (anti-affinity), as Redis itself reports (each replica's master address) and as the nodes' process tables
+     * show (one master and one replica process on each).
+     */
+    @Test
+    void replicasRunOnAnotherComputeNodeThanTheirMaster() throws Exception {
+        int port = leftovers.freeBase(2);
+        try (Experiment exp = Experiment.create("slurm-containers", dir)) {
+            Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("batch", "true").replicas(1).build());
+            assertThat(db.plan().warnings()).isEmpty();
+            exp.start(db);
+            jobs.add(db.shards().get(0).handle().get("jobId"));
+            HealthReport h = db.health();
+            assertThat(h.healthy()).as(h.problems().toString()).isTrue();
+            List<String> nodes = List.of(cluster.nodeAddress(0), cluster.nodeAddress(1), cluster.nodeAddress(2));
+            for (int r = 3; r < 6; r++) {
+                var replica = h.shards().get(r);
+                assertThat(replica.role()).isEqualTo("slave");
+                String master = replica.master().orElseThrow();
+                assertThat(master).as("replica %d follows master %d", r, r - 3)
+                        .isEqualTo(db.shards().get(r - 3).address());
+                String replicaNode = replica.address().substring(0, replica.address().lastIndexOf(':'));
+                String masterNode = master.substring(0, master.lastIndexOf(':'));
+                assertThat(replicaNode).as("replica %d is on another node than its master", r)
+                        .isNotEqualTo(masterNode).isIn(nodes);
+            }
+            for (Inside.Host host : cluster.all()) {
+                long servers = host.processes().stream().filter(p -> p.contains("redis-server")).count();
+                assertThat(servers).as("redis-server processes on %s", host.name())
+                        .isEqualTo(host.name().matches("c\\d+") ? 2 : 0);
+            }
+            exp.stop(db);
+        }
+    }
+
     private static List<String> servers(Inside.Host host, int port) {
         return host.processes().stream().filter(p -> p.contains("redis-server") && p.contains(":" + port + " "))
                 .toList();
