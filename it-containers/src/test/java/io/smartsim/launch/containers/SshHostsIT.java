@@ -223,6 +223,78 @@ class SshHostsIT {
     }
 
     /**
+     * The CLI as a user runs it (the shaded jar, one process per command) against the 3 hosts: db start with
+     * {@code --restart on-failure} (a detached watchdog process here), a shard killed inside host3 comes back, db
+     * status in another process sees it healthy, db stop ends everything, the watchdog too. Aborted like the API's
+     * restart test when the restart hits the reported start race.
+     */
+    @Test
+    void theCliStartsRestartsReportsAndStopsAClusterOnTheHosts() throws Exception {
+        Path jar = Path.of(System.getProperty("smartsim.launch.jar", "../cli/target/smartsim-launch.jar"));
+        assertThat(jar).as("the CLI's jar (mvn -pl it-containers -am verify builds it)").exists();
+        int port = leftovers.freeBase(1);
+        String exp = dir.resolve("exp").toString();
+        CliRun start = cli(jar, "db", "start", "--exp-dir", exp, "--launcher", "ssh", "--nodes", "3", "--hosts",
+                String.join(",", hosts.names()), "--launcher-option", "ssh-config=" + hosts.sshConfig(), "--port",
+                Integer.toString(port), "--restart", "on-failure", "--lease", "60s");
+        assertThat(start.exit()).as(start.toString()).isZero();
+        assertThat(start.out()).contains("SSDB=" + String.join(",", addresses(port)));
+
+        List<String> before = servers(2);
+        assertThat(before).hasSize(1);
+        hosts.exec(2, "kill", "-9", before.get(0).substring(0, before.get(0).indexOf(' ')));
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<Event> events = List.of();
+        while (System.nanoTime() < until && events.stream().noneMatch(e -> e.type().equals(Event.REJOINED)
+                || e.type().equals(Event.RESTART_FAILED))) {
+            Thread.sleep(200);
+            events = Experiment.reconnect(Path.of(exp)).supervision("orchestrator").events();
+        }
+        abortOnTheKnownStartRace(events, 2, port, () -> {
+            try {
+                cli(jar, "db", "stop", "--exp-dir", exp);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(types(events, 2)).as(events.toString())
+                .containsExactly(Event.SHARD_DOWN, Event.RESTARTING, Event.RESTARTED, Event.REJOINED);
+        assertThat(servers(2)).as("host3 runs the restarted shard").hasSize(1).doesNotContainAnyElementsOf(before);
+
+        CliRun status = cli(jar, "db", "status", "--exp-dir", exp);
+        assertThat(status.exit()).as(status.toString()).isZero();
+        assertThat(status.out()).contains("RUNNING (cluster state ok)").contains(hosts.addresses().get(2) + ":" + port);
+
+        CliRun stop = cli(jar, "db", "stop", "--exp-dir", exp);
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(stop.out()).contains("no process left");
+        assertThat(Inside.leftovers(hosts.all(), dir, dir, Duration.ofSeconds(15)))
+                .as("left on the hosts after db stop").isEmpty();
+    }
+
+    record CliRun(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    private CliRun cli(Path jar, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()));
+        argv.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "cli", ".out");
+        Path err = Files.createTempFile(dir, "cli", ".err");
+        Process p = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError(argv + " did not finish within 120 s\n" + Files.readString(err));
+        }
+        return new CliRun(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /**
      * LAUNCHER BUG (reported, not fixed here: launcher-ssh is not this module's to change). SshLauncher.awaitPing
      * probes liveness at once after the start command returns (SshLauncher.java:538, {@code nextLiveness = 0}), and the
      * probe counts a pid as the shard only when its process title names the port (SshCommands.isShard,
@@ -273,24 +345,33 @@ class SshHostsIT {
      */
     private void abortOnTheKnownStartRace(Experiment exp, Orchestrator db, List<Event> events, int port)
             throws InterruptedException {
-        Event failed = events.stream().filter(e -> e.shard().equals(java.util.Optional.of(1))
+        abortOnTheKnownStartRace(events, 1, port, () -> exp.stop(db));
+    }
+
+    /**
+     * Shard {@code shard} (on host {@code shard}) hit the race when its restart failed as "exited while starting" and
+     * its server runs on all the same (polled 5 s: the spared process becomes the server a moment later). Then
+     * {@code stop} stops the orchestrator, whatever stop left of the orphan is killed, and the test is aborted.
+     */
+    private void abortOnTheKnownStartRace(List<Event> events, int shard, int port, Runnable stop)
+            throws InterruptedException {
+        Event failed = events.stream().filter(e -> e.shard().equals(java.util.Optional.of(shard))
                 && e.type().equals(Event.RESTART_FAILED)).findFirst().orElse(null);
         if (failed == null || !failed.detail().contains("exited while starting")) {
             return;
         }
-        // The spared process becomes the server a moment later: looked for within 5 s.
         long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        List<String> orphans = servers(1).stream().filter(p -> p.contains(":" + port + " ")).toList();
+        List<String> orphans = servers(shard).stream().filter(p -> p.contains(":" + port + " ")).toList();
         while (orphans.isEmpty() && System.nanoTime() < until) {
             Thread.sleep(100);
-            orphans = servers(1).stream().filter(p -> p.contains(":" + port + " ")).toList();
+            orphans = servers(shard).stream().filter(p -> p.contains(":" + port + " ")).toList();
         }
         if (orphans.isEmpty()) {
             return; // not the race: the server really did exit; the assertions say so
         }
-        exp.stop(db);
+        stop.run();
         // Whatever stop left of it (it may have ended it: the watchdog may have tried again meanwhile).
-        orphans.forEach(p -> Inside.execResult(hosts.container(1), "kill", "-9", p.substring(0, p.indexOf(' '))));
+        orphans.forEach(p -> Inside.execResult(hosts.container(shard), "kill", "-9", p.substring(0, p.indexOf(' '))));
         org.junit.jupiter.api.Assumptions.abort("hit the reported launcher-ssh start race on the restart (see "
                 + "aShardThatHasNotSetItsProcessTitleYetIsNotTakenForDead): " + failed.detail().lines().findFirst()
                 .orElse("") + "; the restarted server ran on, unrecorded: " + orphans);
