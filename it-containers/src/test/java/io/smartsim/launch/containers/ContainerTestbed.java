@@ -32,7 +32,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
     static final String LABEL = "io.smartsim.launch.testbed";
     static final String VALUE = "containers";
-    static final Map<String, String> LABELS = Map.of(LABEL, VALUE);
+    /** Which test JVM made a container or network: "pid@start-millis", so a sweep spares another live run's. */
+    static final String OWNER = "io.smartsim.launch.testbed.owner";
+    static final Map<String, String> LABELS = Map.of(LABEL, VALUE, OWNER, owner(ProcessHandle.current()));
     static final String SSH_HOST_IMAGE = "smartsim-testbed/sshhost:latest";
     static final String SLURM_IMAGE = "smartsim-testbed/slurm:latest";
 
@@ -90,20 +92,48 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
                 .createNetworkCmdModifier(c -> c.withLabels(LABELS)).build();
     }
 
-    /** Removes every labelled container, then every labelled network; returns what it removed. */
+    /**
+     * Removes every labelled container, then every labelled network, made by this JVM or by one that is gone (a run
+     * that was killed); those of another test JVM still running are its own (two runs of this module at once).
+     * Returns what it removed.
+     */
     static List<String> sweep() {
         DockerClient docker = DockerClientFactory.instance().client();
         List<String> removed = new ArrayList<>();
         for (Container c : docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(LABEL, VALUE)).exec()) {
+            if (ownerIsAnotherLiveRun(c.getLabels())) {
+                continue;
+            }
             docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
             removed.add("container " + String.join(",", c.getNames()) + " (" + c.getImage() + ")");
         }
         for (Network n : docker.listNetworksCmd().withFilter("label", List.of(LABEL + "=" + VALUE)).exec()) {
+            if (ownerIsAnotherLiveRun(n.getLabels())) {
+                continue;
+            }
             docker.removeNetworkCmd(n.getId()).exec();
             removed.add("network " + n.getName());
         }
         return removed;
+    }
+
+    static String owner(ProcessHandle p) {
+        return p.pid() + "@" + p.info().startInstant().map(i -> Long.toString(i.toEpochMilli())).orElse("?");
+    }
+
+    /** Made by another JVM that still runs (same pid and start time); unlabelled or gone owners are sweepable. */
+    static boolean ownerIsAnotherLiveRun(Map<String, String> labels) {
+        String owner = labels == null ? null : labels.get(OWNER);
+        if (owner == null || owner.equals(LABELS.get(OWNER))) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(owner.substring(0, owner.indexOf('@')));
+            return ProcessHandle.of(pid).map(p -> owner(p).equals(owner)).orElse(false);
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     static Path scripts() {

@@ -22,6 +22,19 @@ class ContainerTestbedTest {
     }
 
     @Test
+    void theSweepSparesOnlyWhatAnotherLiveJvmMade() {
+        assertThat(ContainerTestbed.ownerIsAnotherLiveRun(Map.of())).as("no owner: an old run's").isFalse();
+        assertThat(ContainerTestbed.ownerIsAnotherLiveRun(Map.of(ContainerTestbed.OWNER,
+                ContainerTestbed.owner(ProcessHandle.current())))).as("this JVM's").isFalse();
+        ProcessHandle parent = ProcessHandle.current().parent().orElseThrow();
+        assertThat(ContainerTestbed.ownerIsAnotherLiveRun(Map.of(ContainerTestbed.OWNER,
+                ContainerTestbed.owner(parent)))).as("a live process's (this JVM's parent)").isTrue();
+        assertThat(ContainerTestbed.ownerIsAnotherLiveRun(Map.of(ContainerTestbed.OWNER,
+                parent.pid() + "@1"))).as("the same pid started at another time: reused, so gone").isFalse();
+        assertThat(ContainerTestbed.ownerIsAnotherLiveRun(Map.of(ContainerTestbed.OWNER, "garbage"))).isFalse();
+    }
+
+    @Test
     void asRootOrWithAnEngineInstalledItRuns() {
         // Root: the tests run testbeds/containers/up, which installs what is missing (and fail if that fails).
         assertThat(ContainerTestbed.skip(Map.of(), 0, false)).isEmpty();
