@@ -37,6 +37,7 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
     static final Map<String, String> LABELS = Map.of(LABEL, VALUE, OWNER, owner(ProcessHandle.current()));
     static final String SSH_HOST_IMAGE = "smartsim-testbed/sshhost:latest";
     static final String SLURM_IMAGE = "smartsim-testbed/slurm:latest";
+    static final String SLURM_LOGIN_IMAGE = "smartsim-testbed/slurm-login:latest";
 
     @Override
     public void beforeAll(ExtensionContext ctx) {

@@ -72,8 +72,9 @@ final class Inside {
      * What is left on the hosts once the experiment {@code expDir} is done, polled for {@code grace} (a SIGTERMed
      * server, or a cancelled Slurm step, ends a moment later): any process but each host's own daemons (no
      * redis-server, no lease guard or shard wrapper, no shell, no SSH session, no slurmstepd), anything in
-     * {@code /tmp} outside {@code allowedTmp} (the experiment directory, or the shared file system it lives on), and
-     * any socket, pid or lock file in the experiment directory (the servers' logs, configs and node maps are the
+     * {@code /tmp} outside {@code allowedTmp} (the experiment directory, or the shared file system it lives on; a
+     * JVM's empty hsperfdata directory aside), and any socket, pid or lock file in the experiment directory (but the
+     * launcher's advisory-lock files) (the servers' logs, configs and node maps are the
      * launchers' documented record on the hosts, and stay). Empty when nothing is left, otherwise one line per
      * finding, and what was found is killed. Either way the experiment directory is then removed from every host,
      * so the next test of the class starts from hosts with an empty {@code /tmp}.
@@ -103,13 +104,20 @@ final class Inside {
         for (Host h : hosts) {
             h.processes().forEach(p -> out.add(h.name() + ": process " + p));
             for (String f : h.tmpFiles()) {
+                // A JVM's performance-data directory (the CLI run on a host): its own file in it goes at exit, so
+                // only a file inside one (a JVM still running, or killed) is a leftover.
+                if (f.matches("/tmp/hsperfdata_[^/]+")) {
+                    continue;
+                }
                 if (!(f.equals(allowed) || f.startsWith(allowed + "/") || allowed.startsWith(f + "/"))) {
                     out.add(h.name() + ": " + f + " in /tmp, outside " + allowed);
                 }
             }
+            // Not the manifest's and the events log's lock files (.manifest.lock, events.jsonl.lock): kept on purpose
+            // for advisory locks (flock), which end with their process, not with the file.
             String live = execResult(h.container(), "sh", "-c", "[ -d \"$1\" ] || exit 0; find \"$1\" \\( -type s "
-                    + "-o -name '*.pid' -o -name '*.lock' -o -name '*.sock' \\) -print", "sh", expDir.toString())
-                    .getStdout();
+                    + "-o -name '*.pid' -o \\( -name '*.lock' ! -name .manifest.lock ! -name events.jsonl.lock \\) "
+                    + "-o -name '*.sock' \\) -print", "sh", expDir.toString()).getStdout();
             live.lines().filter(l -> !l.isBlank()).forEach(l -> out.add(h.name() + ": " + l + " (socket/pid/lock)"));
         }
         return out;

@@ -24,13 +24,19 @@ import java.util.stream.Stream;
  * A Slurm cluster of containers ({@code smartsim-testbed/slurm}): the controller {@code ctl} (slurmctld), compute
  * nodes {@code c1}..{@code cN} (slurmd) and a login node {@code login} (sshd), each its own container with its own
  * hostname, address, process table and {@code /tmp}; munged in each with one munge key made for this run; slurm.conf
- * made here and given to each. A directory of this machine is mounted on every node at {@link #shared()}, the same
- * path on all of them, as a cluster's parallel file system; this machine's own directory at that path is another
- * one (the launcher runs here, as on a laptop, and reaches the cluster through the login node with {@code --remote}).
+ * made here and given to each; the login node also has a Java runtime and the CLI's jar ({@link #LOGIN_JAR}), to
+ * run the launcher there as a user would. A directory of this machine is mounted on every node at {@link #shared()},
+ * the same path on all of them, as a cluster's parallel file system; this machine's own directory at that path is
+ * another one (when the launcher runs here, as on a laptop, it reaches the cluster through the login node with
+ * {@code --remote}).
  */
 final class SlurmCluster implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(90);
     private static final String MUNGED = "/usr/sbin/munged";
+    /** The CLI's shaded jar here, copied to the login node (its image has a Java runtime) when it has been built. */
+    static final Path CLI_JAR = Path.of(System.getProperty("smartsim.launch.jar", "../cli/target/smartsim-launch.jar"));
+    /** Where the login node has the CLI's jar. */
+    static final String LOGIN_JAR = "/opt/smartsim-launch/smartsim-launch.jar";
 
     private final Network network;
     private final GenericContainer<?> ctl;
@@ -68,21 +74,27 @@ final class SlurmCluster implements AutoCloseable {
         Network network = ContainerTestbed.network();
         List<GenericContainer<?>> all = new ArrayList<>();
         try {
-            GenericContainer<?> ctl = host("ctl", "controller", network, munge, conf, fs, shared)
+            GenericContainer<?> ctl = host(ContainerTestbed.SLURM_IMAGE, "ctl", "controller", network, munge, conf, fs,
+                    shared)
                     .waitingFor(Wait.forLogMessage(".*slurmctld version .* started.*", 1).withStartupTimeout(READY));
             all.add(ctl);
             List<GenericContainer<?>> nodes = new ArrayList<>();
             for (int i = 1; i <= n; i++) {
-                GenericContainer<?> c = host("c" + i, "node", network, munge, conf, fs, shared)
+                GenericContainer<?> c = host(ContainerTestbed.SLURM_IMAGE, "c" + i, "node", network, munge, conf, fs,
+                        shared)
                         .waitingFor(Wait.forLogMessage(".*slurmd version .* started.*", 1).withStartupTimeout(READY));
                 nodes.add(c);
                 all.add(c);
             }
-            GenericContainer<?> login = host("login", "login", network, munge, conf, fs, shared)
+            GenericContainer<?> login = host(ContainerTestbed.SLURM_LOGIN_IMAGE, "login", "login", network, munge, conf,
+                    fs, shared)
                     .withCopyToContainer(MountableFile.forHostPath(keys.resolve("id_ed25519.pub"), 0600),
                             "/root/.ssh/authorized_keys")
                     .waitingFor(Wait.forLogMessage(".*Server listening on 0\\.0\\.0\\.0 port 22.*", 1)
                             .withStartupTimeout(READY));
+            if (Files.isRegularFile(CLI_JAR)) {
+                login.withCopyToContainer(MountableFile.forHostPath(CLI_JAR, 0644), LOGIN_JAR);
+            }
             all.add(login);
             // The nodes and the login node first: slurmctld resolves every node's name as it starts.
             Startables.deepStart(Stream.concat(nodes.stream(), Stream.of(login))).join();
@@ -111,9 +123,9 @@ final class SlurmCluster implements AutoCloseable {
         }
     }
 
-    private static GenericContainer<?> host(String name, String role, Network network, Path munge, Path conf, Path fs,
-                                            Path shared) {
-        return new GenericContainer<>(DockerImageName.parse(ContainerTestbed.SLURM_IMAGE))
+    private static GenericContainer<?> host(String image, String name, String role, Network network, Path munge,
+                                            Path conf, Path fs, Path shared) {
+        return new GenericContainer<>(DockerImageName.parse(image))
                 .withNetwork(network).withNetworkAliases(name)
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withHostName(name);
@@ -180,6 +192,11 @@ final class SlurmCluster implements AutoCloseable {
     /** Runs a command on the login node (docker exec: the test's own view); its stdout, or fails. */
     String onLogin(String... argv) {
         return Inside.exec(login, argv);
+    }
+
+    /** Runs a command on the login node as a user's shell would; its exit code and output. */
+    org.testcontainers.containers.Container.ExecResult onLoginResult(String... argv) {
+        return Inside.execResult(login, argv);
     }
 
     Path sshConfig() {

@@ -194,6 +194,37 @@ class SlurmClusterIT {
         }
     }
 
+    /**
+     * The launcher where a user on a cluster runs it: the CLI on the login node (no {@code --remote}), a batch
+     * orchestrator whose experiment directory is on the shared file system. Each command is its own process there;
+     * the shards run on c1-c3 and nothing of them on the login node, whose {@code /tmp} is not the nodes'.
+     */
+    @Test
+    void theCliOnTheLoginNodeStartsReportsAndStopsABatchOrchestratorOnTheComputeNodes() throws Exception {
+        assertThat(SlurmCluster.CLI_JAR).as("the CLI's jar (mvn -pl it-containers -am verify builds it)").exists();
+        int port = leftovers.freeBase(1);
+        String exp = dir.resolve("exp").toString();
+        var start = cluster.onLoginResult("java", "-jar", SlurmCluster.LOGIN_JAR, "db", "start", "--exp-dir", exp,
+                "--launcher", "slurm", "--batch", "--nodes", "3", "--port", Integer.toString(port));
+        assertThat(start.getExitCode()).as(start.getStdout() + start.getStderr()).isZero();
+        String ssdb = start.getStdout().lines().filter(l -> l.startsWith("SSDB=")).findFirst().orElseThrow();
+        assertThat(ssdb.substring("SSDB=".length()).split(",")).containsExactlyInAnyOrder(
+                cluster.nodeAddress(0) + ":" + port, cluster.nodeAddress(1) + ":" + port,
+                cluster.nodeAddress(2) + ":" + port);
+        for (Inside.Host host : cluster.all()) {
+            assertThat(servers(host, port)).as("redis-server on %s", host.name())
+                    .hasSize(host.name().matches("c\\d+") ? 1 : 0);
+        }
+
+        var status = cluster.onLoginResult("java", "-jar", SlurmCluster.LOGIN_JAR, "db", "status", "--exp-dir", exp);
+        assertThat(status.getExitCode()).as(status.getStdout() + status.getStderr()).isZero();
+        assertThat(status.getStdout()).contains("RUNNING (cluster state ok)");
+
+        var stop = cluster.onLoginResult("java", "-jar", SlurmCluster.LOGIN_JAR, "db", "stop", "--exp-dir", exp);
+        assertThat(stop.getExitCode()).as(stop.getStdout() + stop.getStderr()).isZero();
+        assertThat(stop.getStdout()).contains("no process left");
+    }
+
     private static List<String> servers(Inside.Host host, int port) {
         return host.processes().stream().filter(p -> p.contains("redis-server") && p.contains(":" + port + " "))
                 .toList();
