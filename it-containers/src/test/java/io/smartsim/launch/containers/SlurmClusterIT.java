@@ -291,7 +291,7 @@ class SlurmClusterIT {
         var run = cluster.onLoginResult("sh", "-c",
                 "cd \"$1\" && timeout 150 java -jar \"$2\" run experiment.yaml --exp-dir \"$3\"", "sh",
                 dir.toString(), SlurmCluster.LOGIN_JAR, dir.resolve("exp").toString());
-        String queue = run.getExitCode() == 0 ? "" : cluster.onLogin("squeue", "-a", "-s", "-o", "%i %j %T %N")
+        String queue = run.getExitCode() == 0 ? "" : cluster.onLogin("squeue", "-a", "-s", "-o", "%i %j %N")
                 + cluster.onLogin("squeue", "-a", "-o", "%i %j %T %N %r");
         assertThat(run.getExitCode()).as(run.getStdout() + run.getStderr() + "\nqueue:\n" + queue).isZero();
         for (Inside.Host host : cluster.all()) {
