@@ -39,9 +39,13 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
     static final String SLURM_IMAGE = "smartsim-testbed/slurm:latest";
     static final String SLURM_LOGIN_IMAGE = "smartsim-testbed/slurm-login:latest";
 
+    /** Whether beforeAll found an engine; afterAll sweeps only then (JUnit calls it after a skipped class too). */
+    private volatile boolean engine;
+
     @Override
     public void beforeAll(ExtensionContext ctx) {
         require();
+        engine = true;
         List<String> earlier = sweep();
         if (!earlier.isEmpty()) {
             // Not this class's: a test JVM that was killed before its own cleanup (no Ryuk to do it).
@@ -51,6 +55,9 @@ final class ContainerTestbed implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext ctx) {
+        if (!engine) {
+            return; // skipped (or failed) before an engine was known to answer: nothing of the class can be there
+        }
         List<String> left = sweep();
         if (!left.isEmpty()) {
             // The class's own close() should have removed them: say so, after removing them.
