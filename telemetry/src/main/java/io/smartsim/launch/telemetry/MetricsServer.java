@@ -39,7 +39,7 @@ public final class MetricsServer implements AutoCloseable {
         telemetry.onSample(s -> samples.labelValues(s.experiment(), s.orchestrator(),
                 s.reachable() ? "ok" : "unreachable").inc());
         server = HttpServer.create(new InetSocketAddress(access.bind(), port), 16);
-        threads = Executors.newFixedThreadPool(4, r -> {
+        threads = Executors.newCachedThreadPool(r -> { // the dashboard's event streams hold a thread each
             Thread t = new Thread(r, "telemetry-http");
             t.setDaemon(true);
             return t;
@@ -79,8 +79,17 @@ public final class MetricsServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** Where to reach it; bound to every address (0.0.0.0, ::), this host's name. */
     public URI uri() {
-        String host = access.bind().contains(":") ? "[" + access.bind() + "]" : access.bind();
+        String host = access.bind();
+        try {
+            if (java.net.InetAddress.getByName(host).isAnyLocalAddress()) {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            }
+        } catch (java.net.UnknownHostException e) {
+            // keep the address as given
+        }
+        host = host.contains(":") ? "[" + host + "]" : host;
         return URI.create("http://" + host + ":" + port() + "/");
     }
 

@@ -40,8 +40,11 @@ public final class Telemetry implements AutoCloseable {
     private final TelemetryOptions options;
     private volatile boolean closed;
 
-    private Telemetry(Path expDir, List<OrchestratorRecord> records, TelemetryOptions options) {
+    private final boolean recording;
+
+    private Telemetry(Path expDir, List<OrchestratorRecord> records, TelemetryOptions options, boolean recording) {
         this.options = options;
+        this.recording = recording;
         List<ShardTarget> targets = new ArrayList<>();
         for (OrchestratorRecord r : records) {
             writers.put(r.id(), new TelemetryFiles.Writer(expDir, r.id(), options.maxFileBytes(),
@@ -67,7 +70,7 @@ public final class Telemetry implements AutoCloseable {
      * Samples the shards of {@code orchestrator} (one the manifest of {@code expDir} records as running) until closed.
      */
     public static Telemetry start(Path expDir, OrchestratorRecord orchestrator, TelemetryOptions options) {
-        return new Telemetry(expDir, List.of(orchestrator), options);
+        return new Telemetry(expDir, List.of(orchestrator), options, true);
     }
 
     /** Samples every orchestrator the manifest of {@code expDir} records as RUNNING now (none: an idle collector). */
@@ -75,7 +78,18 @@ public final class Telemetry implements AutoCloseable {
         List<OrchestratorRecord> running = new ManifestStore(expDir).read()
                 .map(m -> m.orchestrators().stream().filter(o -> o.status() == Status.RUNNING).toList())
                 .orElse(List.of());
-        return new Telemetry(expDir, running, options);
+        return new Telemetry(expDir, running, options, true);
+    }
+
+    /**
+     * As {@link #startAll}, keeping samples in memory only (the dashboard's own view): nothing is written, so it
+     * never competes with the collector of the process that runs the experiment.
+     */
+    public static Telemetry watchAll(Path expDir, TelemetryOptions options) {
+        List<OrchestratorRecord> running = new ManifestStore(expDir).read()
+                .map(m -> m.orchestrators().stream().filter(o -> o.status() == Status.RUNNING).toList())
+                .orElse(List.of());
+        return new Telemetry(expDir, running, options, false);
     }
 
     public TelemetryOptions options() {
@@ -116,12 +130,14 @@ public final class Telemetry implements AutoCloseable {
         }
         latest.put(s.orchestrator() + "/" + s.shard(), s);
         TelemetryFiles.Writer w = writers.get(s.orchestrator());
-        synchronized (w) {
-            try {
-                w.append(s);
-            } catch (IOException e) {
-                // A full or read-only disk must not stop the collector (nor the experiment it watches): the sample
-                // is still served live; the file picks up again when the disk does.
+        if (recording) {
+            synchronized (w) {
+                try {
+                    w.append(s);
+                } catch (IOException e) {
+                    // A full or read-only disk must not stop the collector (nor the experiment it watches): the
+                    // sample is still served live; the file picks up again when the disk does.
+                }
             }
         }
         for (Consumer<ShardSample> l : listeners) {
