@@ -1,11 +1,14 @@
 package io.smartsim.launch.telemetry;
 
+import io.smartsim.launch.Model;
+import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -18,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -35,7 +37,7 @@ class DashboardBrowserIT {
     Path dir;
 
     @Test
-    void thePageShowsThreeHealthyShardsAChartWithPointsAndAKilledShardGoingDown() throws Exception {
+    void thePageShowsThreeHealthyShardsAChartAModelRunningAndEndingAndAKilledShardGoingDown() throws Exception {
         assumeThat(Path.of("/usr/bin/chromium")).as("Debian's chromium (run-tests installs it)").exists();
         assumeThat(Path.of("/usr/bin/chromedriver")).as("Debian's chromium-driver (run-tests installs it)").exists();
         Path expDir = dir.resolve("exp");
@@ -52,7 +54,9 @@ class DashboardBrowserIT {
             WebDriver driver = new ChromeDriver(service, options);
             try {
                 driver.get(d.url());
+                // The page redraws its tables on every update: an element found a moment ago can be gone; look again.
                 WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60), Duration.ofMillis(200));
+                wait.ignoring(StaleElementReferenceException.class);
                 By section = By.cssSelector("section.orch[data-id='" + orch.db.id() + "']");
                 wait.withMessage("3 healthy shards listed")
                         .until(x -> x.findElement(section).findElements(By.cssSelector("tr.shard[data-health='up']"))
@@ -69,9 +73,24 @@ class DashboardBrowserIT {
                 screenshot(driver, "dashboard-it.png");
 
                 // The tail of a shard's log, as a user clicks it.
-                driver.findElement(By.cssSelector("tr.shard[data-shard='1'] a[data-log]")).click();
+                click(wait, By.cssSelector("tr.shard[data-shard='1'] a[data-log]"));
                 wait.withMessage("the log of shard 1").until(x -> x.findElement(By.id("log")).getText()
                         .contains("Ready to accept connections"));
+
+                // A model's status as it runs and ends, as its controller records it.
+                Model sim = orch.exp.createModel(ModelSpec.builder("sim", "sh")
+                        .args("-c", "echo step 1; sleep 3; echo sim done").build());
+                orch.exp.start(sim);
+                By simRow = By.cssSelector("#entities tr.entity[data-name='sim']");
+                wait.withMessage("the model listed as RUNNING").until(x -> x.findElements(simRow).stream()
+                        .anyMatch(e -> "RUNNING".equals(e.getAttribute("data-status"))));
+                assertThat(orch.exp.waitFor(Duration.ofSeconds(60), sim)).isTrue();
+                wait.withMessage("the model listed as COMPLETED with exit code 0").until(x -> x.findElements(simRow)
+                        .stream().anyMatch(e -> "COMPLETED".equals(e.getAttribute("data-status"))
+                                && e.findElements(By.tagName("td")).get(3).getText().equals("0")));
+                click(wait, By.cssSelector("#entities tr.entity[data-name='sim'] a[data-log]"));
+                wait.withMessage("the model's output").until(x -> x.findElement(By.id("log")).getText()
+                        .contains("sim done"));
 
                 long pid = orch.pid(1);
                 TelemetryIT.signal("KILL", pid);
@@ -80,8 +99,8 @@ class DashboardBrowserIT {
                 wait.withMessage("the shard-down event listed").until(x -> x.findElements(
                         By.cssSelector("#events tr.event[data-type='shard-down']")).stream()
                         .anyMatch(e -> e.getText().contains(" 1 ")));
-                List<WebElement> up = driver.findElements(By.cssSelector("tr.shard[data-health='up']"));
-                assertThat(up).hasSize(2);
+                wait.withMessage("the other two still up").until(x -> x.findElements(
+                        By.cssSelector("tr.shard[data-health='up']")).size() == 2);
                 assertThat(driver.findElement(section).getAttribute("data-state")).isNotEqualTo("RUNNING");
                 screenshot(driver, "dashboard-it-shard-down.png");
                 assertThat(driver.getPageSource()).doesNotContain(orch.password());
@@ -89,6 +108,13 @@ class DashboardBrowserIT {
                 driver.quit();
             }
         }
+    }
+
+    static void click(WebDriverWait wait, By by) {
+        wait.withMessage("click " + by).until(x -> {
+            x.findElement(by).click();
+            return true;
+        });
     }
 
     static void screenshot(WebDriver driver, String name) throws Exception {
