@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Launch, inspect and stop Redis/KeyDB orchestrators: the database of a SmartSim-like experiment.",
-        subcommands = {DbCommand.class, RunCommand.class, DoctorCommand.class, HelpCommand.class},
+        subcommands = {DbCommand.class, RunCommand.class, DashboardCommand.class, DoctorCommand.class, HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 Errors.EXIT_DOC_OK,

@@ -1,0 +1,49 @@
+package io.smartsim.launch.telemetry;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.time.Instant;
+
+/**
+ * One shard's figures at one moment, as the collector records them (one JSON line each, see docs/telemetry.md).
+ * A figure the shard did not report, or every figure of a shard that did not answer, is null.
+ *
+ * @param time             when the sample was taken (the start of the {@code INFO} call)
+ * @param experiment       experiment name
+ * @param orchestrator     orchestrator id
+ * @param shard            shard index in the plan
+ * @param address          {@code host:port}
+ * @param node             the node it runs on: the scheduler's node name when recorded, else its host
+ * @param reachable        whether it answered {@code INFO} within the call timeout
+ * @param error            why not, for an unreachable shard
+ * @param callMillis       how long the {@code INFO} call took (up to the timeout)
+ * @param role             {@code master} or {@code slave}, as the shard says now
+ * @param usedMemory       {@code used_memory}, bytes
+ * @param peakMemory       {@code used_memory_peak}, bytes
+ * @param keys             keys of db0
+ * @param clients          {@code connected_clients} (the collector's own connection is one of them)
+ * @param opsPerSec        {@code instantaneous_ops_per_sec}
+ * @param hits             {@code keyspace_hits}, since the shard started
+ * @param misses           {@code keyspace_misses}, since the shard started
+ * @param netInBytes       {@code total_net_input_bytes}, since the shard started
+ * @param netOutBytes      {@code total_net_output_bytes}, since the shard started
+ * @param replOffset       the replication offset: {@code master_repl_offset} on a master, {@code slave_repl_offset} on
+ *                         a replica
+ * @param replLagSeconds   on a replica, seconds since it last heard from its master; on a master, the largest lag its
+ *                         replicas report; null without replication
+ * @param lastSave         {@code rdb_last_save_time}
+ * @param changesSinceSave {@code rdb_changes_since_last_save}
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record ShardSample(Instant time, String experiment, String orchestrator, int shard, String address, String node,
+                          boolean reachable, String error, long callMillis, String role, Long usedMemory,
+                          Long peakMemory, Long keys, Long clients, Long opsPerSec, Long hits, Long misses,
+                          Long netInBytes, Long netOutBytes, Long replOffset, Long replLagSeconds, Instant lastSave,
+                          Long changesSinceSave) {
+
+    /** A shard that did not answer. */
+    public static ShardSample unreachable(Instant time, ShardTarget t, long callMillis, String error) {
+        return new ShardSample(time, t.experiment(), t.orchestrator(), t.shard(), t.address(), t.node(), false, error,
+                callMillis, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+}

@@ -1,0 +1,126 @@
+package io.smartsim.launch.telemetry;
+
+import io.smartsim.launch.Model;
+import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.testing.Leftovers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The dashboard in a real browser: Debian's chromium (headless) driven by Selenium through Debian's chromedriver,
+ * both installed by run-tests, against a real 3-shard orchestrator. Keeps a screenshot in
+ * {@code target/dashboard-it.png}.
+ */
+class DashboardBrowserIT {
+    @RegisterExtension
+    final Leftovers leftovers = Leftovers.perTest(); // shards, chromium and chromedriver (their profile is in dir)
+    @TempDir
+    Path dir;
+
+    @Test
+    void thePageShowsThreeHealthyShardsAChartAModelRunningAndEndingAndAKilledShardGoingDown() throws Exception {
+        assumeThat(Path.of("/usr/bin/chromium")).as("Debian's chromium (run-tests installs it)").exists();
+        assumeThat(Path.of("/usr/bin/chromedriver")).as("Debian's chromium-driver (run-tests installs it)").exists();
+        Path expDir = dir.resolve("exp");
+        try (RunningOrchestrator orch = RunningOrchestrator.start(expDir, leftovers, 3);
+             Dashboard d = Dashboard.start(expDir, HttpAccess.forBind("127.0.0.1"), 0,
+                     TelemetryOptions.defaults().withInterval(Duration.ofMillis(500)))) {
+            leftovers.port(d.server().port());
+            ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
+                    .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                            "--window-size=1400,1500", "--user-data-dir=" + dir.resolve("chrome-profile"));
+            ChromeDriverService service = new ChromeDriverService.Builder()
+                    .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort()
+                    .withLogOutput(Files.newOutputStream(dir.resolve("chromedriver.log"))).build();
+            WebDriver driver = new ChromeDriver(service, options);
+            try {
+                driver.get(d.url());
+                // The page redraws its tables on every update: an element found a moment ago can be gone; look again.
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60), Duration.ofMillis(200));
+                wait.ignoring(StaleElementReferenceException.class);
+                By section = By.cssSelector("section.orch[data-id='" + orch.db.id() + "']");
+                wait.withMessage("3 healthy shards listed")
+                        .until(x -> x.findElement(section).findElements(By.cssSelector("tr.shard[data-health='up']"))
+                                .size() == 3);
+                assertThat(driver.findElement(section).getAttribute("data-state")).isEqualTo("RUNNING");
+                assertThat(driver.findElement(By.id("experiment")).getText()).isEqualTo("telemetry-it");
+                wait.withMessage("the memory chart has points of every shard")
+                        .until(x -> Integer.parseInt(x.findElement(By.cssSelector(
+                                "section.orch .chart[data-metric='usedMemory']")).getAttribute("data-points")) >= 6);
+                // uPlot drew it: a canvas with the legend naming the three shards
+                WebElement chart = driver.findElement(By.cssSelector("section.orch .chart[data-metric='usedMemory']"));
+                assertThat(chart.findElements(By.tagName("canvas"))).isNotEmpty();
+                assertThat(chart.getText()).contains("shard 0", "shard 1", "shard 2");
+                screenshot(driver, "dashboard-it.png");
+
+                // The tail of a shard's log, as a user clicks it.
+                click(wait, By.cssSelector("tr.shard[data-shard='1'] a[data-log]"));
+                wait.withMessage("the log of shard 1").until(x -> x.findElement(By.id("log")).getText()
+                        .contains("Ready to accept connections"));
+
+                // A model's status as it runs and ends, as its controller records it.
+                Model sim = orch.exp.createModel(ModelSpec.builder("sim", "sh")
+                        .args("-c", "echo step 1; sleep 3; echo sim done").build());
+                orch.exp.start(sim);
+                By simRow = By.cssSelector("#entities tr.entity[data-name='sim']");
+                wait.withMessage("the model listed as RUNNING").until(x -> x.findElements(simRow).stream()
+                        .anyMatch(e -> "RUNNING".equals(e.getAttribute("data-status"))));
+                assertThat(orch.exp.waitFor(Duration.ofSeconds(60), sim)).isTrue();
+                wait.withMessage("the model listed as COMPLETED with exit code 0").until(x -> x.findElements(simRow)
+                        .stream().anyMatch(e -> "COMPLETED".equals(e.getAttribute("data-status"))
+                                && e.findElements(By.tagName("td")).get(3).getText().equals("0")));
+                click(wait, By.cssSelector("#entities tr.entity[data-name='sim'] a[data-log]"));
+                wait.withMessage("the model's output").until(x -> x.findElement(By.id("log")).getText()
+                        .contains("sim done"));
+
+                long pid = orch.pid(1);
+                TelemetryIT.signal("KILL", pid);
+                wait.withMessage("shard 1 marked down").until(x -> !x.findElements(
+                        By.cssSelector("tr.shard[data-shard='1'][data-health='down']")).isEmpty());
+                wait.withMessage("the shard-down event listed").until(x -> x.findElements(
+                        By.cssSelector("#events tr.event[data-type='shard-down']")).stream()
+                        .anyMatch(e -> e.getText().contains(" 1 ")));
+                wait.withMessage("the other two still up").until(x -> x.findElements(
+                        By.cssSelector("tr.shard[data-health='up']")).size() == 2);
+                assertThat(driver.findElement(section).getAttribute("data-state")).isNotEqualTo("RUNNING");
+                screenshot(driver, "dashboard-it-shard-down.png");
+                assertThat(driver.getPageSource()).doesNotContain(orch.password());
+            } finally {
+                driver.quit();
+            }
+        }
+    }
+
+    static void click(WebDriverWait wait, By by) {
+        wait.withMessage("click " + by).until(x -> {
+            x.findElement(by).click();
+            return true;
+        });
+    }
+
+    static void screenshot(WebDriver driver, String name) throws Exception {
+        File png = ((org.openqa.selenium.TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Path target = Path.of("target", name);
+        Files.createDirectories(target.getParent());
+        Files.copy(png.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

@@ -1,0 +1,41 @@
+package io.smartsim.launch.telemetry;
+
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.smartsim.launch.security.Access;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The text Prometheus reads, for one shard that answered and one that did not. */
+class ShardMetricsTest {
+    static final Instant NOW = Instant.parse("2026-12-06T04:00:00Z");
+
+    @Test
+    void anAnsweringShardHasItsFiguresAnUnreachableOneOnlyUpZero() throws Exception {
+        ShardTarget a = new ShardTarget("exp", "db", 0, "127.0.0.1", 6380, "n1", Access.NONE);
+        ShardTarget b = new ShardTarget("exp", "db", 1, "127.0.0.1", 6381, "n2", Access.NONE);
+        ShardSample ok = InfoSample.of(NOW, a, 3, "role:master\nused_memory:1000\nkeyspace_hits:7\n"
+                + "db0:keys=5,expires=0,avg_ttl=0\nconnected_clients:2\n");
+        ShardSample down = ShardSample.unreachable(NOW, b, 1000, "no answer within 1000 ms (hung or overloaded)");
+        PrometheusRegistry reg = new PrometheusRegistry();
+        reg.register(new ShardMetrics(() -> List.of(ok, down)));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new PrometheusTextFormatWriter(false).write(out, reg.scrape());
+        String text = out.toString(StandardCharsets.UTF_8);
+        String la = "{experiment=\"exp\",node=\"n1\",orchestrator=\"db\",shard=\"0\"}";
+        String lb = "{experiment=\"exp\",node=\"n2\",orchestrator=\"db\",shard=\"1\"}";
+        assertThat(text).contains("smartsim_shard_up" + la + " 1.0\n", "smartsim_shard_up" + lb + " 0.0\n",
+                "smartsim_shard_used_memory_bytes" + la + " 1000.0\n", "smartsim_shard_keys" + la + " 5.0\n",
+                "smartsim_shard_keyspace_hits_total" + la + " 7.0\n", "smartsim_shard_master" + la + " 1.0\n",
+                "smartsim_shard_connected_clients" + la + " 2.0\n", "# TYPE smartsim_shard_keyspace_hits_total counter");
+        assertThat(text).doesNotContain("smartsim_shard_used_memory_bytes" + lb);
+        // A figure the shard did not report (peak memory here) is left out, not written as 0.
+        assertThat(text).doesNotContain("smartsim_shard_peak_memory_bytes" + la);
+    }
+}
