@@ -9,31 +9,35 @@ import java.util.stream.Collectors;
 /** Pure argv builders and output parsers for what the ssh launcher runs on a host. */
 final class SshCommands {
     /**
-     * Starts shards detached and prints one pid a line, in order. Arguments: the server binary, then six per
+     * Starts shards detached and prints one pid a line, in order. Arguments: the server binary, then seven per
      * shard: work dir, config file, console file, the cluster's node map from an earlier run (removed first: it
      * would make the shard rejoin its old cluster), the log (the earlier run's log and console are kept as NAME.1),
-     * and the address
+     * the address
      * to announce to the cluster ("" when standalone): a host with several addresses would otherwise announce
-     * the source address the kernel picks for the cluster bus, which the other shards may not reach.
+     * the source address the kernel picks for the cluster bus, which the other shards may not reach; and the shard's
+     * {@link #marker}, put in the environment of what is started ({@value #MARKER_VAR}) so the start chain
+     * ({@code nohup}, {@code setsid}, a wrapper script, the server before it sets its title) is known as the shard
+     * ({@link Ps#isShard}).
      * {@code setsid} puts the server in its own session, so it outlives this SSH session; {@code $!} is the
      * server itself, since neither nohup nor setsid forks here. {@code umask 077}: every file a server writes
      * (snapshots, AOF, node map, log) is owner-only.
      */
+    static final String MARKER_VAR = "SMARTSIM_LAUNCH_SHARD";
     static final String START_SCRIPT = String.join("\n",
             "bin=$1; shift",
             "umask 077",
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
-            "while [ $# -ge 6 ]; do",
+            "while [ $# -ge 7 ]; do",
             "  cd -- \"$1\" || exit 3",
             "  rm -f -- \"$4\"",
             "  for f in \"$5\" \"$3\"; do if [ -e \"$f\" ]; then mv -f -- \"$f\" \"$f.1\" || exit 3; fi; done",
             "  if [ -n \"$6\" ]; then",
-            "    nohup $detach \"$bin\" \"$2\" --cluster-announce-ip \"$6\" >\"$3\" 2>&1 </dev/null &",
+            "    " + MARKER_VAR + "=\"$7\" nohup $detach \"$bin\" \"$2\" --cluster-announce-ip \"$6\" >\"$3\" 2>&1 </dev/null &",
             "  else",
-            "    nohup $detach \"$bin\" \"$2\" >\"$3\" 2>&1 </dev/null &",
+            "    " + MARKER_VAR + "=\"$7\" nohup $detach \"$bin\" \"$2\" >\"$3\" 2>&1 </dev/null &",
             "  fi",
             "  echo $!",
-            "  shift 6",
+            "  shift 7",
             "done");
 
     /** Each existing file argument becomes {@code NAME.1} (the previous run's log kept); see keepPrevious. */
@@ -85,16 +89,25 @@ final class SshCommands {
     private SshCommands() {
     }
 
-    /** One shard to start, as {@link #START_SCRIPT} takes it. */
-    record Start(String workDir, String config, String console, String nodeMap, String log, String announce) {
+    /** One shard to start, as {@link #START_SCRIPT} takes it; {@code marker} is {@link #marker} of the shard. */
+    record Start(String workDir, String config, String console, String nodeMap, String log, String announce,
+                 String marker) {
     }
 
     static List<String> start(String binary, List<Start> shards) {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", START_SCRIPT, "sh", binary));
         for (Start s : shards) {
-            argv.addAll(List.of(s.workDir(), s.config(), s.console(), s.nodeMap(), s.log(), s.announce()));
+            argv.addAll(List.of(s.workDir(), s.config(), s.console(), s.nodeMap(), s.log(), s.announce(), s.marker()));
         }
         return argv;
+    }
+
+    /**
+     * What a shard's start chain carries in {@value #MARKER_VAR}: its name and port ({@code db_0:6780}), as unique on
+     * a host as the port in the title Redis sets, and known from the manifest alone.
+     */
+    static String marker(String shardName, int port) {
+        return shardName + ":" + port;
     }
 
     /** One lease guard to start, as {@link #GUARD_SCRIPT} takes it. */
@@ -120,20 +133,21 @@ final class SshCommands {
     }
 
     /**
-     * The shards a host's {@code ps} (of its servers' and guards' pids, {@link #parsePs}) shows running without their
-     * lease guard: the server's pid is the shard (its port in the title) and the recorded guard's pid is not a guard of
-     * it (gone, or reused by something else). Shards without a recorded pid are not judged.
+     * The shards a host's {@link #shardPs} (of its servers' and guards' pids) shows running without their lease guard:
+     * the server's pid is the shard ({@link Ps#isShard}) and the recorded guard's pid is not a guard of it (gone, or
+     * reused by something else). Shards without a recorded pid are not judged.
      */
-    static java.util.Set<Integer> missingGuards(Map<Long, String> ps, List<io.smartsim.launch.spi.LaunchedShard> shards,
+    static java.util.Set<Integer> missingGuards(Ps ps, List<io.smartsim.launch.spi.LaunchedShard> shards,
                                                 String guardKey) {
         java.util.Set<Integer> out = new java.util.TreeSet<>();
         for (io.smartsim.launch.spi.LaunchedShard s : shards) {
-            if (s.pid().isEmpty() || !ps.containsKey(s.pid().get()) || !isShard(ps.get(s.pid().get()), s.port())) {
+            if (!ps.isShard(s)) {
                 continue;
             }
             String g = s.handle().get(guardKey);
             Long guard = g == null ? null : Long.parseLong(g);
-            if (guard == null || !ps.containsKey(guard) || !isGuardOf(ps.get(guard), s.pid().get(), s.index())) {
+            if (guard == null || !ps.args().containsKey(guard) || !isGuardOf(ps.args().get(guard), s.pid().get(),
+                    s.index())) {
                 out.add(s.index());
             }
         }
@@ -163,6 +177,101 @@ final class SshCommands {
     static List<String> ps(List<Long> pids) {
         return List.of("ps", "-p", pids.stream().map(String::valueOf).collect(Collectors.joining(",")), "-o",
                 "pid=,args=");
+    }
+
+    /**
+     * What a host's shard pids are, in three parts separated by a {@code --} line: {@link #ps} of them; each one's
+     * {@value #MARKER_VAR} from {@code /proc/PID/environ} (a {@code PID/environ:NAME=VALUE} line each, where it has
+     * one); {@link #ps} again. A server that is still being started (a wrapper script, or {@code nohup}/{@code setsid}
+     * not yet exec'd into it, or the server before it sets its title) does not name its port yet, and is known by the
+     * marker; Redis blanks its environment when it sets its title, so the second {@code ps} is what sees a server that
+     * set it while the environment was read (the first is what sees the forked shell before its first exec, whose
+     * arguments, the start script's, name the marker). So a shard on its way up is seen by at least one of the three.
+     * Where {@code /proc} or GNU grep is missing, the environment part is empty and only the title counts.
+     * Parsed by {@link Ps#parse}.
+     */
+    static final String SHARD_PS_SCRIPT = String.join("\n",
+            "pids=$1; shift",
+            "ps -p \"$pids\" -o pid=,args=",
+            "echo --",
+            "(cd /proc 2>/dev/null && grep -H -a -z -o '^" + MARKER_VAR + "=.*' \"$@\" 2>/dev/null | tr '\\0' '\\n')",
+            "echo --",
+            "ps -p \"$pids\" -o pid=,args=",
+            "exit 0");
+
+    static List<String> shardPs(List<Long> pids) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", SHARD_PS_SCRIPT, "sh",
+                pids.stream().map(String::valueOf).collect(Collectors.joining(","))));
+        pids.forEach(p -> argv.add(p + "/environ"));
+        return argv;
+    }
+
+    /**
+     * A host's answer to {@link #shardPs}: pid -> command line as the first {@code ps} saw it ({@code before}), pid ->
+     * its {@value #MARKER_VAR} where it had one, and pid -> command line as the last {@code ps} saw it ({@code args}:
+     * the processes alive now).
+     */
+    record Ps(Map<Long, String> before, Map<Long, String> markers, Map<Long, String> args) {
+        Ps {
+            before = Map.copyOf(before);
+            markers = Map.copyOf(markers);
+            args = Map.copyOf(args);
+        }
+
+        static Ps parse(String stdout) {
+            List<StringBuilder> parts = new ArrayList<>(List.of(new StringBuilder()));
+            for (String line : stdout.split("\n")) {
+                if (line.strip().equals("--")) {
+                    parts.add(new StringBuilder());
+                } else {
+                    parts.get(parts.size() - 1).append(line).append('\n');
+                }
+            }
+            if (parts.size() != 3) {
+                // Not this script's output (it always prints both separators): judge nothing alive from it.
+                return new Ps(Map.of(), Map.of(), Map.of());
+            }
+            Map<Long, String> markers = new LinkedHashMap<>();
+            String prefix = "/environ:" + MARKER_VAR + "=";
+            for (String line : parts.get(1).toString().split("\n")) {
+                String l = line.strip();
+                int at = l.indexOf(prefix);
+                if (at > 0 && l.substring(0, at).chars().allMatch(Character::isDigit)) {
+                    markers.put(Long.parseLong(l.substring(0, at)), l.substring(at + prefix.length()));
+                }
+            }
+            return new Ps(parsePs(parts.get(0).toString()), markers, parsePs(parts.get(2).toString()));
+        }
+
+        /**
+         * Whether the shard's recorded pid is still the shard: alive (in the last {@code ps}), and titled with its port
+         * ({@link SshCommands#isShard}) in either {@code ps}, or carrying its {@link #marker}: still its start chain. A
+         * reused pid running something else has neither, and is never signalled.
+         */
+        boolean isShard(io.smartsim.launch.spi.LaunchedShard s) {
+            if (s.pid().isEmpty() || !args.containsKey(s.pid().get())) {
+                return false;
+            }
+            long pid = s.pid().get();
+            return SshCommands.isShard(args.get(pid), s.port()) || marker(s.name(), s.port()).equals(markers.get(pid))
+                    || before.containsKey(pid) && SshCommands.isShard(before.get(pid), s.port());
+        }
+    }
+
+    /**
+     * Signals shards' processes, each with its process group: once {@code setsid} has run the shard leads its own
+     * group, which holds what a wrapper script started (a {@code sleep}, the server it is about to exec) and the
+     * server's own children; before that only the pid is signalled. Exits 0 (a process already gone is fine).
+     */
+    static final String KILL_SHARDS_SCRIPT = String.join("\n",
+            "sig=$1; shift",
+            "for p do kill -s \"$sig\" -- \"-$p\" 2>/dev/null || kill -s \"$sig\" \"$p\" 2>/dev/null; done",
+            "exit 0");
+
+    static List<String> killShards(String signal, List<Long> pids) {
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", KILL_SHARDS_SCRIPT, "sh", signal));
+        pids.forEach(p -> argv.add(Long.toString(p)));
+        return argv;
     }
 
     static List<String> kill(String signal, List<Long> pids) {

@@ -321,7 +321,7 @@ public final class SshLauncher implements Launcher {
                         List<SshCommands.Start> starts = shards.stream().map(s -> new SshCommands.Start(
                                 s.workDir().toString(), s.configPath().toString(), PlanFiles.consoleLog(s).toString(),
                                 s.workDir().resolve("nodes-" + s.port() + ".conf").toString(), s.logPath().toString(),
-                                plan.clustered() ? s.advertisedAddress() : ""))
+                                plan.clustered() ? s.advertisedAddress() : "", SshCommands.marker(s.name(), s.port())))
                                 .toList();
                         CommandResult r = h.runner().run(SshCommands.start(binary, starts), timeout(deadline));
                         List<Long> pids = r.ok() ? parsePids(r) : List.of();
@@ -462,12 +462,13 @@ public final class SshLauncher implements Launcher {
             LaunchedShard started = null;
             try {
                 if (dead.pid().isPresent() && !alive(h, List.of(dead)).isEmpty()) {
-                    h.runner().run(SshCommands.kill("KILL", List.of(dead.pid().get())), COMMAND_TIMEOUT);
+                    h.runner().run(SshCommands.killShards("KILL", List.of(dead.pid().get())), COMMAND_TIMEOUT);
                     waitGone(h, List.of(dead), KILL_GRACE);
                 }
                 Duration t = timeout(ctx.deadline());
                 SshCommands.Start one = new SshCommands.Start(s.workDir().toString(), s.configPath().toString(),
-                        PlanFiles.consoleLog(s).toString(), "", "", plan.clustered() ? s.advertisedAddress() : "");
+                        PlanFiles.consoleLog(s).toString(), "", "", plan.clustered() ? s.advertisedAddress() : "",
+                        SshCommands.marker(s.name(), s.port()));
                 CommandResult r = h.runner().run(SshCommands.start(binary(plan), List.of(one)), t);
                 List<Long> pids = r.ok() ? parsePids(r) : List.of();
                 if (pids.size() != 1) {
@@ -658,8 +659,8 @@ public final class SshLauncher implements Launcher {
                     return java.util.Set.<Integer>of();
                 }
                 try {
-                    return SshCommands.missingGuards(SshCommands.parsePs(e.getKey().runner().run(SshCommands.ps(pids),
-                            COMMAND_TIMEOUT).stdout()), mine, HANDLE_GUARD);
+                    return SshCommands.missingGuards(SshCommands.Ps.parse(e.getKey().runner().run(
+                            SshCommands.shardPs(pids), COMMAND_TIMEOUT).stdout()), mine, HANDLE_GUARD);
                 } catch (LaunchException unreachable) {
                     return java.util.Set.<Integer>of();
                 }
@@ -728,9 +729,9 @@ public final class SshLauncher implements Launcher {
                 mine.forEach(s -> m.put(s.index(), Liveness.UNKNOWN));
                 return m;
             }
-            Map<Long, String> ps;
+            SshCommands.Ps ps;
             try {
-                ps = SshCommands.parsePs(e.getKey().runner().run(SshCommands.ps(pids), COMMAND_TIMEOUT).stdout());
+                ps = SshCommands.Ps.parse(e.getKey().runner().run(SshCommands.shardPs(pids), COMMAND_TIMEOUT).stdout());
             } catch (SchedulerUnreachableException unreachable) {
                 if (strict) {
                     throw unreachable;
@@ -739,9 +740,7 @@ public final class SshLauncher implements Launcher {
                 return m;
             }
             for (LaunchedShard s : mine) {
-                m.put(s.index(), s.pid().isEmpty() ? Liveness.UNKNOWN
-                        : ps.containsKey(s.pid().get()) && SshCommands.isShard(ps.get(s.pid().get()), s.port())
-                        ? Liveness.ALIVE : Liveness.GONE);
+                m.put(s.index(), s.pid().isEmpty() ? Liveness.UNKNOWN : ps.isShard(s) ? Liveness.ALIVE : Liveness.GONE);
             }
             return m;
         });
@@ -765,7 +764,10 @@ public final class SshLauncher implements Launcher {
 
     /**
      * Per host, side by side: waits up to {@code grace} for the shards' processes to exit, then SIGTERM, then
-     * SIGKILL after {@link #KILL_GRACE}. Only processes that are still the shard (pid and port) are signalled.
+     * SIGKILL after {@link #KILL_GRACE}. Only processes that are still the shard ({@link SshCommands.Ps#isShard}: titled
+     * with its port, or its start chain still on the way to the server) are signalled, each with its process group
+     * ({@link SshCommands#killShards}), so a server still being exec'd (a wrapper script, nohup, setsid) is stopped too
+     * and cannot come up after a failed launch said every shard was stopped.
      * Returns what could not be made sure of, one entry per host ("host h: cannot reach ... (pids 1, 2)").
      */
     private static List<String> terminate(List<LaunchedShard> shards, Hosts hosts, Duration grace) {
@@ -776,11 +778,11 @@ public final class SshLauncher implements Launcher {
             try {
                 List<LaunchedShard> alive = waitGone(h, mine, grace);
                 if (!alive.isEmpty()) {
-                    h.runner().run(SshCommands.kill("TERM", pids(alive)), COMMAND_TIMEOUT);
+                    h.runner().run(SshCommands.killShards("TERM", pids(alive)), COMMAND_TIMEOUT);
                     alive = waitGone(h, alive, KILL_GRACE);
                 }
                 if (!alive.isEmpty()) {
-                    h.runner().run(SshCommands.kill("KILL", pids(alive)), COMMAND_TIMEOUT);
+                    h.runner().run(SshCommands.killShards("KILL", pids(alive)), COMMAND_TIMEOUT);
                     alive = waitGone(h, alive, KILL_GRACE);
                 }
                 if (alive.isEmpty()) {
@@ -834,10 +836,9 @@ public final class SshLauncher implements Launcher {
     }
 
     private static List<LaunchedShard> alive(Host h, List<LaunchedShard> shards) {
-        CommandResult r = h.runner().run(SshCommands.ps(pids(shards)), COMMAND_TIMEOUT);
-        Map<Long, String> ps = SshCommands.parsePs(r.stdout());
-        return shards.stream().filter(s -> ps.containsKey(s.pid().get())
-                && SshCommands.isShard(ps.get(s.pid().get()), s.port())).toList();
+        CommandResult r = h.runner().run(SshCommands.shardPs(pids(shards)), COMMAND_TIMEOUT);
+        SshCommands.Ps ps = SshCommands.Ps.parse(r.stdout());
+        return shards.stream().filter(ps::isShard).toList();
     }
 
     /** A host and its runner. */
