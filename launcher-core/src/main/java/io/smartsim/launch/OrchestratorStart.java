@@ -122,13 +122,19 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
             LaunchException failure = e instanceof LaunchException le ? le : e instanceof JedisException
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
                     : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
+            boolean stoppedAll = true;
             try {
                 started.close();
             } catch (RuntimeException teardown) {
                 failure.addSuppressed(teardown);
+                stoppedAll = false;
             }
             db.ended(Orchestrator.State.FAILED);
-            recorder.failed(starting, failure.getMessage());
+            if (stoppedAll) {
+                recorder.failed(starting, failure.getMessage());
+            }
+            // else: what it started may still run (its launcher could not reach them to stop them). The record stays
+            // STARTING with every shard reported, so 'db stop' and 'db cleanup' end them once they are reachable.
             throw failure;
         } finally {
             abort.launchEnded();

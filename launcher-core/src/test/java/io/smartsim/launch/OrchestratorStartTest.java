@@ -45,6 +45,8 @@ class OrchestratorStartTest {
         final boolean failAfterReporting;
         final boolean failPreflight;
         final List<List<LaunchedShard>> stopped = new CopyOnWriteArrayList<>();
+        /** Whether {@link #stop} fails as an unreachable scheduler or host does. */
+        boolean unreachableAtStop;
 
         Scripted(List<LaunchedShard> report, boolean failAfterReporting, boolean failPreflight) {
             this.report = report;
@@ -86,6 +88,9 @@ class OrchestratorStartTest {
         @Override
         public void stop(List<LaunchedShard> shards, Duration grace) {
             stopped.add(List.copyOf(shards));
+            if (unreachableAtStop) {
+                throw new SchedulerUnreachableException("ssh to 127.0.1.2 failed: connection refused");
+            }
         }
     }
 
@@ -128,6 +133,25 @@ class OrchestratorStartTest {
         assertThat(r.error()).hasValueSatisfying(e -> assertThat(e).contains("shard 2 exited at once"));
         assertThat(r.shards()).containsExactlyInAnyOrderElementsOf(launcher.report);
         assertThat(EventLog.in(db.plan().dir()).read()).extracting(Event::type).containsExactly(Event.STARTED);
+    }
+
+    @Test
+    void aFailedLaunchWhoseShardsCouldNotBeStoppedStaysStartingForDbStopAndCleanup() {
+        Scripted launcher = new Scripted(new ArrayList<>(), true, false);
+        launcher.unreachableAtStop = true;
+        Orchestrator db = orchestrator(launcher, 3);
+        launcher.report.addAll(shards(db, 2));
+        ManifestStore store = new ManifestStore(dir);
+        assertThatThrownBy(() -> pipeline(store, new ArrayList<>()).start(db, false, Supervise.IN_PROCESS,
+                (o, t0) -> { }))
+                .isInstanceOf(ShardStartException.class).hasMessageContaining("shard 2 exited at once")
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+                        .isInstanceOf(SchedulerUnreachableException.class));
+        assertThat(launcher.stopped).containsExactly(launcher.report);
+        OrchestratorRecord r = store.read().flatMap(m -> m.find("db")).orElseThrow();
+        assertThat(r.status()).as("its shards may still run: not FAILED, which 'db stop' refuses")
+                .isEqualTo(Status.STARTING);
+        assertThat(r.shards()).containsExactlyInAnyOrderElementsOf(launcher.report);
     }
 
     @Test
