@@ -226,6 +226,9 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.restart() != null) b.restart(RestartPolicy.parse(o.restart()));
         if (o.checkpoint() != null) b.checkpoint(Checkpoint.parse(o.checkpoint()));
         if (o.lease() != null) b.lease(Durations.parse("lease", o.lease()));
+        if (o.telemetry() != null || o.telemetryInterval() != null) {
+            b.telemetry(io.smartsim.launch.TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
+        }
         if (o.ai() != null) {
             b.ai(new AiSpec(o.ai().backends(), o.ai().device(), o.ai().threads() == null ? 0 : o.ai().threads()));
         }
@@ -416,7 +419,8 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
                              Object port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
                              String evictionPolicy, List<String> extraConfig, Integer startupTimeout,
                              String serverBinary, Map<String, String> launcherOptions, Boolean auth, Boolean tls,
-                             Integer replicas, String restart, String checkpoint, String lease, AiEntry ai) {
+                             Integer replicas, String restart, String checkpoint, String lease, AiEntry ai,
+                             String telemetry, String telemetryInterval) {
     }
 
     record AiEntry(List<String> backends, String device, Integer threads) {

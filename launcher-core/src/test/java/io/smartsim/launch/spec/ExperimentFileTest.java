@@ -144,7 +144,8 @@ class ExperimentFileTest {
         assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:5: orchestrators[0]"
                 + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are ai, auth, backend, checkpoint, "
                 + "cpusPerShard, evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, "
-                + "launcherOptions, lease, maxMemory, nodes, port, replicas, restart, serverBinary, startupTimeout, tls");
+                + "launcherOptions, lease, maxMemory, nodes, port, replicas, restart, serverBinary, startupTimeout, telemetry, "
+                + "telemetryInterval, tls");
     }
 
     @Test
