@@ -75,6 +75,20 @@ class TelemetryCliIT {
             assertThat(s.reachable()).as(s.toString()).isTrue();
             assertThat(s.address()).endsWith(":" + port);
         });
+        JsonNode tel = status().get("telemetry");
+        assertThat(tel.get("on").asBoolean()).as(tel.toString()).isTrue();
+        assertThat(tel.get("interval").asText()).isEqualTo("200ms");
+        assertThat(tel.get("latest")).as(tel.toString()).hasSize(1);
+        JsonNode last = tel.get("latest").get(0);
+        assertThat(last.get("shard").asInt()).isZero();
+        assertThat(last.get("reachable").asBoolean()).isTrue();
+        assertThat(last.get("usedMemory").asLong()).isPositive();
+        assertThat(last.get("clients").asLong()).as("the collector's own connection at least").isPositive();
+        assertThat(last.get("keys").asLong()).isZero();
+        assertThat(last.get("opsPerSec").isIntegralNumber()).isTrue();
+        assertThat(last.get("ageSeconds").asDouble()).isGreaterThanOrEqualTo(0.0);
+        assertThat(java.time.Instant.parse(last.get("time").asText()))
+                .isAfterOrEqualTo(samples.get(samples.size() - 1).time());
 
         JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
         assertThat(stop.exit()).as(stop.toString()).isZero();
@@ -94,6 +108,8 @@ class TelemetryCliIT {
                 || s.path("supervision").path("watchdogPid").isNull()).as(s.toString()).isTrue();
         // No process was left and db start's JVM has exited: nothing exists that could record.
         assertThat(exp.resolve("telemetry")).doesNotExist();
+        assertThat(s.get("telemetry").get("on").asBoolean()).as(s.toString()).isFalse();
+        assertThat(s.get("telemetry").get("latest")).isEmpty();
         JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
         assertThat(stop.exit()).as(stop.toString()).isZero();
         assertThat(exp.resolve("telemetry")).doesNotExist();
