@@ -227,7 +227,13 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.checkpoint() != null) b.checkpoint(Checkpoint.parse(o.checkpoint()));
         if (o.lease() != null) b.lease(Durations.parse("lease", o.lease()));
         if (o.telemetry() != null || o.telemetryInterval() != null) {
-            b.telemetry(io.smartsim.launch.TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
+            try {
+                b.telemetry(io.smartsim.launch.TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
+            } catch (InvalidSpecException e) {
+                // named as the file names it (the CLI's --telemetry-interval is telemetryInterval here)
+                throw e.field().equals("telemetry-interval") ? new InvalidSpecException("telemetryInterval",
+                        e.getMessage().substring(e.field().length() + 2)) : e;
+            }
         }
         if (o.ai() != null) {
             b.ai(new AiSpec(o.ai().backends(), o.ai().device(), o.ai().threads() == null ? 0 : o.ai().threads()));
