@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  * @param lease              {@code --lease}: shards shut themselves down when no controller has renewed the lease
  *                           for this long
  * @param ai                 {@code --ai}: a RedisAI-compatible front per shard serving models with these backends
+ * @param telemetry          {@code --telemetry}, {@code --telemetry-interval}: the per-shard collector while it runs
+ *                           (default on, every 5 s; absent from an older manifest means the default)
  */
 public record OrchestratorSpec(
         String id,
@@ -68,7 +70,8 @@ public record OrchestratorSpec(
         RestartPolicy restart,
         Optional<Checkpoint> checkpoint,
         Optional<Duration> lease,
-        Optional<AiSpec> ai) {
+        Optional<AiSpec> ai,
+        TelemetrySpec telemetry) {
 
     public static final String DEFAULT_ID = "orchestrator";
     public static final int DEFAULT_PORT = 6780;
@@ -181,6 +184,7 @@ public record OrchestratorSpec(
             }
         });
         ai = ai == null ? Optional.empty() : ai;
+        telemetry = telemetry == null ? TelemetrySpec.DEFAULT : telemetry;
     }
 
     /** As the canonical constructor, without TLS. */
@@ -191,7 +195,7 @@ public record OrchestratorSpec(
                             boolean autoPort) {
         this(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard, maxMemory, evictionPolicy,
                 extraConfig, startupTimeout, serverBinary, launcherOptions, auth, autoPort, false, 0, RestartPolicy.NO,
-                Optional.empty(), Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty(), TelemetrySpec.DEFAULT);
     }
 
     /** Total shards (masters): nodes x instances per node. Replicas come on top: see {@link #processCount()}. */
@@ -237,6 +241,7 @@ public record OrchestratorSpec(
         b.checkpoint = checkpoint.orElse(null);
         b.lease = lease.orElse(null);
         b.ai = ai.orElse(null);
+        b.telemetry = telemetry;
         return b;
     }
 
@@ -264,6 +269,7 @@ public record OrchestratorSpec(
         private Checkpoint checkpoint;
         private Duration lease;
         private AiSpec ai;
+        private TelemetrySpec telemetry = TelemetrySpec.DEFAULT;
 
         private Builder() {
         }
@@ -302,12 +308,14 @@ public record OrchestratorSpec(
         public Builder lease(Duration v) { this.lease = v; return this; }
         /** Serve models on every shard ({@code --ai}); null for none. */
         public Builder ai(AiSpec v) { this.ai = v; return this; }
+        /** The per-shard collector while it runs ({@link TelemetrySpec#OFF} for none). */
+        public Builder telemetry(TelemetrySpec v) { this.telemetry = v; return this; }
 
         public OrchestratorSpec build() {
             return new OrchestratorSpec(id, launcher, backend, nodes, instancesPerNode, port, interfaces, cpusPerShard,
                     Optional.ofNullable(maxMemory), Optional.ofNullable(evictionPolicy), extraConfig, startupTimeout,
                     Optional.ofNullable(serverBinary), launcherOptions, auth, autoPort, tls, replicas, restart,
-                    Optional.ofNullable(checkpoint), Optional.ofNullable(lease), Optional.ofNullable(ai));
+                    Optional.ofNullable(checkpoint), Optional.ofNullable(lease), Optional.ofNullable(ai), telemetry);
         }
     }
 }

@@ -22,6 +22,8 @@ import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.telemetry.Telemetry;
+import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.EphemeralPorts;
 import redis.clients.jedis.exceptions.JedisException;
@@ -163,8 +165,16 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
         }
     }
 
-    /** Supervised here: a watchdog thread while the experiment is open, renewing the lease from the start's keeper. */
+    /**
+     * Supervised here: the collector ({@code --telemetry on}) and a watchdog thread while the experiment is open, the
+     * latter renewing the lease from the start's keeper.
+     */
     private void superviseHere(Orchestrator db, StartedOrchestrator started) {
+        TelemetrySpec telemetry = db.plan().spec().telemetry();
+        if (telemetry.on()) {
+            recorder.find(db.id()).ifPresent(r -> started.telemetry(Telemetry.start(expDir, r,
+                    TelemetryOptions.defaults().withInterval(telemetry.interval()))));
+        }
         if (!Supervisor.needed(db.plan())) {
             return;
         }
@@ -186,7 +196,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
      */
     private void handOver(Orchestrator db, StartedOrchestrator started, Watchdog.Command command) {
         started.release("handed over to a watchdog process");
-        if (!Supervisor.needed(db.plan())) {
+        if (!Watchdog.needed(db.plan())) {
             return;
         }
         OrchestratorRecord r = recorder.find(db.id()).orElseThrow(() -> new StateException("orchestrator '"

@@ -5,6 +5,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervisor;
+import io.smartsim.launch.telemetry.Telemetry;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ final class StartedOrchestrator implements AutoCloseable {
     private final List<LaunchedShard> spawned = new ArrayList<>();
     private LeaseKeeper keeper;
     private Supervisor supervisor;
+    private Telemetry telemetry;
     private Long watchdogPid;
     private boolean refusing;
 
@@ -89,6 +91,15 @@ final class StartedOrchestrator implements AutoCloseable {
         return Optional.ofNullable(supervisor);
     }
 
+    /** The collector running in this process while the experiment is open ({@code --telemetry on}). */
+    synchronized void telemetry(Telemetry t) {
+        telemetry = t;
+    }
+
+    synchronized Optional<Telemetry> telemetry() {
+        return Optional.ofNullable(telemetry);
+    }
+
     synchronized void watchdogPid(long pid) {
         watchdogPid = pid;
     }
@@ -99,17 +110,23 @@ final class StartedOrchestrator implements AutoCloseable {
     }
 
     /**
-     * Ends the supervision here (the watchdog thread, or, before it exists, the lease renewals), leaving the shards
-     * as they are; {@code why} goes to the events log. Safe to call twice.
+     * Ends the supervision here (the collector, the watchdog thread, or, before it exists, the lease renewals),
+     * leaving the shards as they are; {@code why} goes to the events log. Safe to call twice.
      */
     void release(String why) {
         Supervisor s;
         LeaseKeeper k;
+        Telemetry t;
         synchronized (this) {
             s = supervisor;
             k = keeper;
+            t = telemetry;
             supervisor = null;
             keeper = null;
+            telemetry = null;
+        }
+        if (t != null) {
+            t.close(); // before the shards stop: no sample of a shard being shut down
         }
         if (s != null) {
             s.close(why); // closes the keeper it adopted

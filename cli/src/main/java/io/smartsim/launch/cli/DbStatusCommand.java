@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.ShardDataNow;
+import io.smartsim.launch.TelemetrySpec;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
@@ -12,6 +13,8 @@ import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.telemetry.ShardSample;
+import io.smartsim.launch.telemetry.TelemetryFiles;
 import io.smartsim.launch.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,6 +24,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -82,7 +86,8 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
                  String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
-                 String summary, List<ShardData> data, Supervision supervision, List<ShardDataNow> dataNow) {
+                 String summary, List<ShardData> data, Supervision supervision, List<ShardDataNow> dataNow,
+                 Telemetry telemetry) {
         Entry {
             data = data == null ? List.of() : List.copyOf(data);
             dataNow = dataNow == null ? List.of() : List.copyOf(dataNow);
@@ -92,7 +97,7 @@ public final class DbStatusCommand implements Callable<Integer> {
               String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving, String summary,
               List<ShardData> data, Supervision supervision) {
             this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, serving, summary,
-                    data, supervision, List.of());
+                    data, supervision, List.of(), null);
         }
 
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
@@ -108,17 +113,22 @@ public final class DbStatusCommand implements Callable<Integer> {
 
         Entry withData(List<ShardData> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, d, supervision, dataNow);
+                    serving, summary, d, supervision, dataNow, telemetry);
         }
 
         Entry with(Supervision s) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, s, dataNow);
+                    serving, summary, data, s, dataNow, telemetry);
+        }
+
+        Entry with(Telemetry t) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
+                    serving, summary, data, supervision, dataNow, t);
         }
 
         Entry withDataNow(List<ShardDataNow> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, supervision, d);
+                    serving, summary, data, supervision, d, telemetry);
         }
     }
 
@@ -136,6 +146,29 @@ public final class DbStatusCommand implements Callable<Integer> {
     }
 
     static final int RECENT = 5;
+
+    /**
+     * {@code --telemetry}: whether the collector records this orchestrator, how often, where, and each shard's last
+     * recorded sample (docs/telemetry.md); {@code latest} is empty when nothing was recorded.
+     */
+    record Telemetry(boolean on, String interval, Path file, List<Latest> latest) {
+        static Telemetry of(Path expDir, String id, Optional<TelemetrySpec> spec, Instant now) {
+            TelemetrySpec t = spec.orElse(TelemetrySpec.DEFAULT);
+            List<Latest> latest = TelemetryFiles.latest(expDir, id).values().stream().map(s -> Latest.of(s, now))
+                    .toList();
+            return new Telemetry(t.on(), Durations.format(t.interval()), TelemetryFiles.current(expDir, id), latest);
+        }
+    }
+
+    /** A shard's last recorded sample: when, how old now, and the figures people look at first. */
+    record Latest(int shard, String address, Instant time, double ageSeconds, boolean reachable, String error,
+                  Long usedMemory, Long opsPerSec, Long clients, Long keys) {
+        static Latest of(ShardSample s, Instant now) {
+            return new Latest(s.shard(), s.address(), s.time(), Math.max(0, Duration.between(s.time(), now)
+                    .toMillis()) / 1000.0, s.reachable(), s.error(), s.usedMemory(), s.opsPerSec(), s.clients(),
+                    s.keys());
+        }
+    }
 
     /**
      * {@code jobId}, {@code stepId}, {@code node}: scheduler ids from the launcher's handle (Slurm); else null.
@@ -172,7 +205,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
             List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
-                            .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id()))))
+                            .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id())))
+                            .with(Telemetry.of(exp.dir(), s.id(), telemetrySpec(exp.dir(), s.id()), Instant.now())))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries);
@@ -186,6 +220,12 @@ public final class DbStatusCommand implements Callable<Integer> {
         out.flush();
         return report.healthy() ? Errors.OK : !report.orchestrators().isEmpty()
                 && report.orchestrators().stream().allMatch(Entry::serving) ? DEGRADED_SERVING : Errors.FAILED;
+    }
+
+    /** The orchestrator's recorded {@code --telemetry} setting. */
+    private static Optional<TelemetrySpec> telemetrySpec(Path expDir, String id) {
+        return new io.smartsim.launch.manifest.ManifestStore(expDir).read().flatMap(m -> m.find(id))
+                .map(r -> r.plan().spec().telemetry());
     }
 
     /** Exit code: every orchestrator serves all its slots, but one is DEGRADED (a process gone). */

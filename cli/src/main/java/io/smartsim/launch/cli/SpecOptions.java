@@ -5,6 +5,7 @@ import io.smartsim.launch.Backend;
 import io.smartsim.launch.Checkpoint;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.TelemetrySpec;
 import io.smartsim.launch.RestartPolicy;
 import io.smartsim.launch.util.Durations;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -114,6 +115,15 @@ public final class SpecOptions {
                     + "(for example 10m), so a crashed workflow cannot leave a database running. 'db start' renews it "
                     + "while the shell or script that ran it lives; 'db renew' renews it from anywhere.")
     String lease;
+
+    @Option(names = "--telemetry", paramLabel = "on|off", order = 31,
+            description = "Record each shard's INFO figures under the experiment directory while the orchestrator "
+                    + "runs (default: on; 'db start' then leaves a 'db watch' process that records them).")
+    String telemetry;
+
+    @Option(names = "--telemetry-interval", paramLabel = "DURATION", order = 32,
+            description = "Time between two samples of a shard (default: 5s; at least 100ms).")
+    String telemetryInterval;
 
     @Option(names = "--ai", paramLabel = "BACKEND[,BACKEND...]", split = ",", order = 28,
             description = "Serve models on every shard with RedisAI's commands, using these backends (onnx, torch, "
@@ -231,6 +241,12 @@ public final class SpecOptions {
         }
         if (lease != null) {
             b.lease(Durations.parse("lease", lease));
+        }
+        if (telemetry != null || telemetryInterval != null) {
+            TelemetrySpec before = b.build().telemetry();
+            b.telemetry(new TelemetrySpec(telemetry != null ? TelemetrySpec.parseSwitch(telemetry) : before.on(),
+                    telemetryInterval != null ? Durations.parse("telemetry-interval", telemetryInterval)
+                            : before.interval()));
         }
         if (!this.ai.isEmpty()) {
             b.ai(new AiSpec(this.ai, aiDevice, aiThreads));

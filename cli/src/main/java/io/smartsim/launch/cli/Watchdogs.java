@@ -58,6 +58,10 @@ final class Watchdogs {
         plan.spec().lease().ifPresent(l -> parts.add("renews the " + Durations.format(l) + " lease while pid "
                 + ProcessHandle.current().parent().map(p -> Long.toString(p.pid())).orElse("?")
                 + " (the process that ran 'db start') lives; 'db renew' renews it too"));
+        if (plan.spec().telemetry().on()) {
+            parts.add("records telemetry every " + Durations.format(plan.spec().telemetry().interval()) + " under "
+                    + "the experiment's telemetry/");
+        }
         return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
     }
 }

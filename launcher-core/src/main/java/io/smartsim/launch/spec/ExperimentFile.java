@@ -226,6 +226,15 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.restart() != null) b.restart(RestartPolicy.parse(o.restart()));
         if (o.checkpoint() != null) b.checkpoint(Checkpoint.parse(o.checkpoint()));
         if (o.lease() != null) b.lease(Durations.parse("lease", o.lease()));
+        if (o.telemetry() != null || o.telemetryInterval() != null) {
+            try {
+                b.telemetry(io.smartsim.launch.TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
+            } catch (InvalidSpecException e) {
+                // named as the file names it (the CLI's --telemetry-interval is telemetryInterval here)
+                throw e.field().equals("telemetry-interval") ? new InvalidSpecException("telemetryInterval",
+                        e.getMessage().substring(e.field().length() + 2)) : e;
+            }
+        }
         if (o.ai() != null) {
             b.ai(new AiSpec(o.ai().backends(), o.ai().device(), o.ai().threads() == null ? 0 : o.ai().threads()));
         }
@@ -416,7 +425,8 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
                              Object port, List<String> interfaces, Integer cpusPerShard, String maxMemory,
                              String evictionPolicy, List<String> extraConfig, Integer startupTimeout,
                              String serverBinary, Map<String, String> launcherOptions, Boolean auth, Boolean tls,
-                             Integer replicas, String restart, String checkpoint, String lease, AiEntry ai) {
+                             Integer replicas, String restart, String checkpoint, String lease, AiEntry ai,
+                             String telemetry, String telemetryInterval) {
     }
 
     record AiEntry(List<String> backends, String device, Integer threads) {

@@ -1,6 +1,10 @@
 package io.smartsim.launch.supervise;
 
 import io.smartsim.launch.StateException;
+import io.smartsim.launch.TelemetrySpec;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.telemetry.Telemetry;
+import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.exec.DetachedProcess;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
@@ -29,6 +33,14 @@ public final class Watchdog {
     public static final String LOG = "watchdog.log";
 
     private Watchdog() {
+    }
+
+    /**
+     * Whether a detached start leaves a watchdog process: to restart shards or renew the lease
+     * ({@link Supervisor#needed}), or to record telemetry ({@code --telemetry on}, the default).
+     */
+    public static boolean needed(LaunchPlan plan) {
+        return Supervisor.needed(plan) || plan.spec().telemetry().on();
     }
 
     /**
@@ -91,6 +103,9 @@ public final class Watchdog {
         Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
         Launcher launcher = Launchers.find(first.launcher());
         Cached manifest = new Cached(store, id);
+        // Here only to record telemetry (no restarts, no lease): nothing else would notice that every shard has gone
+        // (killed, a node lost) while the manifest still says RUNNING, so look now and then and end then.
+        AllGone gone = Supervisor.needed(first.plan()) ? null : new AllGone(launcher, Clock.systemUTC());
         Supervisor.Owner owner = new Supervisor.Owner(
                 () -> manifest.get().map(OrchestratorRecord::shards).orElse(List.of()),
                 s -> store.update(experiment, m -> m.find(id).map(x -> m.with(x.withShard(s))).orElse(m)),
@@ -98,12 +113,24 @@ public final class Watchdog {
                 () -> !StopRequest.since(first.plan().dir(), started) && manifest.get()
                         .filter(x -> x.status() == Status.RUNNING)
                         .filter(x -> x.supervision().flatMap(SupervisionRecord::watchdogPid).map(p -> p == me)
-                                .orElse(true)).isPresent());
+                                .orElse(true)).isPresent() && !(gone != null && gone.allGone(manifest.get())));
         Supervisor sup = new Supervisor(first.plan(), launcher, owner, Supervisor.Settings.defaults(),
                 Clock.systemUTC());
         log.accept(Instant.now() + " watching '" + id + "' of " + expDir + " (pid " + me + ")"
                 + controller.map(c -> "; renewing its lease while pid " + c.pid() + " lives").orElse(""));
-        Thread hook = new Thread(sup::close, "smartsim-launch-watchdog-exit");
+        TelemetrySpec tel = first.plan().spec().telemetry();
+        Telemetry collector = tel.on() ? Telemetry.start(expDir, first, TelemetryOptions.defaults()
+                .withInterval(tel.interval())) : null;
+        if (collector != null) {
+            log.accept(Instant.now() + " recording telemetry of '" + id + "' every "
+                    + io.smartsim.launch.util.Durations.format(tel.interval()) + " under " + expDir.resolve("telemetry"));
+        }
+        Thread hook = new Thread(() -> {
+            sup.close();
+            if (collector != null) {
+                collector.close();
+            }
+        }, "smartsim-launch-watchdog-exit");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             sup.start().join();
@@ -115,8 +142,34 @@ public final class Watchdog {
             } catch (IllegalStateException exiting) {
                 // the hook is closing the supervisor
             }
+            if (collector != null) {
+                collector.close();
+            }
         }
         log.accept(Instant.now() + " no longer watching '" + id + "'");
+    }
+
+    /** Whether every shard has gone, asked of the launcher at most every {@link #EVERY} (on Slurm a probe is squeue). */
+    private static final class AllGone {
+        static final java.time.Duration EVERY = java.time.Duration.ofSeconds(10);
+        private final Launcher launcher;
+        private final Clock clock;
+        private Instant last = Instant.EPOCH;
+
+        AllGone(Launcher launcher, Clock clock) {
+            this.launcher = launcher;
+            this.clock = clock;
+        }
+
+        synchronized boolean allGone(Optional<OrchestratorRecord> r) {
+            Instant now = clock.instant();
+            if (r.isEmpty() || now.isBefore(last.plus(EVERY))) {
+                return false;
+            }
+            last = now;
+            java.util.Map<Integer, Launcher.Liveness> live = launcher.probe(r.get().shards());
+            return !live.isEmpty() && live.values().stream().allMatch(l -> l == Launcher.Liveness.GONE);
+        }
     }
 
     /** The orchestrator's record, read again only when the manifest file has changed (it is read every second). */

@@ -134,6 +134,43 @@ class ExperimentFileTest {
     }
 
     @Test
+    void telemetryIsOnEvery5sUnlessTheFileSaysOtherwise() throws IOException {
+        ExperimentFile x = ExperimentFile.read(write("experiment.yaml", """
+                name: demo
+                orchestrators:
+                  - id: a
+                  - id: b
+                    telemetry: off
+                  - id: c
+                    telemetryInterval: 2s
+                """));
+        assertThat(x.orchestrators().get(0).telemetry()).isEqualTo(io.smartsim.launch.TelemetrySpec.DEFAULT);
+        assertThat(x.orchestrators().get(1).telemetry().on()).isFalse();
+        assertThat(x.orchestrators().get(2).telemetry()).isEqualTo(new io.smartsim.launch.TelemetrySpec(true,
+                java.time.Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void aBadTelemetryValueIsLocatedAndNamed() throws IOException {
+        SpecFileException e = failure("experiment.yaml", """
+                name: demo
+                orchestrators:
+                  - id: db
+                    telemetryInterval: 0s
+                """);
+        assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:24: orchestrators[0]"
+                + ".telemetryInterval: 0s is too short: give 100ms or more, for example 5s (or --telemetry off to "
+                + "record nothing)");
+        SpecFileException onOff = failure("experiment2.yaml", """
+                name: demo
+                orchestrators:
+                  - id: db
+                    telemetry: maybe
+                """);
+        assertThat(onOff.getMessage()).contains("orchestrators[0].telemetry: 'maybe' is not on or off");
+    }
+
+    @Test
     void anUnknownFieldListsTheFieldsAllowedThere() throws IOException {
         SpecFileException e = failure("experiment.yaml", """
                 name: demo
@@ -144,7 +181,8 @@ class ExperimentFileTest {
         assertThat(e.getMessage()).isEqualTo(dir.resolve("experiment.yaml") + ":4:5: orchestrators[0]"
                 + ".instancesPerNod: unknown field 'instancesPerNod'; the fields here are ai, auth, backend, checkpoint, "
                 + "cpusPerShard, evictionPolicy, extraConfig, id, instancesPerNode, interfaces, launcher, "
-                + "launcherOptions, lease, maxMemory, nodes, port, replicas, restart, serverBinary, startupTimeout, tls");
+                + "launcherOptions, lease, maxMemory, nodes, port, replicas, restart, serverBinary, startupTimeout, telemetry, "
+                + "telemetryInterval, tls");
     }
 
     @Test

@@ -77,6 +77,55 @@ public final class TelemetryFiles {
         return out;
     }
 
+    /** How much of the end of a file {@link #latest} reads: many samples of every shard at any line length. */
+    static final int TAIL_BYTES = 256 * 1024;
+
+    /**
+     * The last recorded sample of each shard of {@code orchestrator}, by shard index, read from the end of the current
+     * file only (then of the newest rotated one, just after a rotation), so that it costs the same at any history
+     * length. Empty when nothing was recorded.
+     */
+    public static java.util.SortedMap<Integer, ShardSample> latest(Path expDir, String orchestrator) {
+        java.util.SortedMap<Integer, ShardSample> out = new java.util.TreeMap<>();
+        for (Path f : List.of(current(expDir, orchestrator), rotated(expDir, orchestrator, 1))) {
+            for (String line : tail(f)) {
+                try {
+                    ShardSample s = READ.readValue(line);
+                    out.merge(s.shard(), s, (a, b) -> b.time().isAfter(a.time()) ? b : a);
+                } catch (IOException e) {
+                    // a partial line
+                }
+            }
+            if (!out.isEmpty()) {
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** The whole lines in the last {@link #TAIL_BYTES} of {@code f}; none when it does not exist. */
+    private static List<String> tail(Path f) {
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(f)) {
+            long size = ch.size();
+            long from = Math.max(0, size - TAIL_BYTES);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - from));
+            ch.position(from);
+            while (buf.hasRemaining() && ch.read(buf) > 0) {
+                // read on
+            }
+            List<String> lines = new ArrayList<>(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8)
+                    .lines().filter(l -> !l.isBlank()).toList());
+            if (from > 0 && !lines.isEmpty()) {
+                lines.remove(0); // begins mid-line
+            }
+            return lines;
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the telemetry file " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     /** One JSON line, without the newline. */
     static String line(ShardSample s) {
         try {
