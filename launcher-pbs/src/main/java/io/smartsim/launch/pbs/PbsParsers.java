@@ -290,7 +290,7 @@ public final class PbsParsers {
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, int port, String node, String hostname, String jobId,
-                              Optional<Long> pid) {
+                              Optional<Long> pid) implements io.smartsim.launch.batch.BatchStart.Report {
         public static ShardReport parse(String text) {
             Map<String, String> kv = new LinkedHashMap<>();
             for (String line : lines(text)) {

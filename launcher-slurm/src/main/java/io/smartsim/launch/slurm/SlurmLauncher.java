@@ -3,9 +3,7 @@ package io.smartsim.launch.slurm;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
@@ -19,6 +17,7 @@ import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -74,8 +73,6 @@ public final class SlurmLauncher implements Launcher {
     private static final int OVERLAP_SINCE_MAJOR = 20;
     private static final int OVERLAP_SINCE_MINOR = 11;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
-    private static final Duration JOB_POLL = Duration.ofSeconds(1);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
 
     /**
@@ -285,157 +282,112 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         SlurmOptions opts = SlurmOptions.parse(plan.spec().launcherOptions());
-        Start run = new Start(plan, ctx, opts, runner(plan.spec().launcherOptions()));
-        try {
-            return run.go();
-        } catch (RuntimeException e) {
-            run.cancel();
-            throw e;
-        } catch (InterruptedException e) {
-            run.cancel();
-            Thread.currentThread().interrupt();
-            throw new LaunchException("interrupted while starting '" + plan.id() + "'; its Slurm steps were cancelled",
-                    e);
-        }
+        return BatchStart.run(plan, ctx, new Start(plan, opts, runner(plan.spec().launcherOptions())));
     }
 
-    /** One launch: what it has started so far, so that a failure cancels exactly that. */
-    private final class Start {
+    /** Slurm's side of one launch ({@link BatchStart}): shards as steps, each run by srun, or by an sbatch job. */
+    private final class Start implements BatchStart.Dialect<ShardReport> {
         private final LaunchPlan plan;
-        private final LaunchContext ctx;
         private final SlurmOptions opts;
         private final CommandRunner runner;
-        private final List<Detached> sruns = new ArrayList<>();
-        private final LaunchedShard[] landed;
-        private final Map<Integer, ShardReport> reports = new LinkedHashMap<>();
-        private String jobId;
 
-        Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts, CommandRunner runner) {
+        Start(LaunchPlan plan, SlurmOptions opts, CommandRunner runner) {
             this.plan = plan;
-            this.ctx = ctx;
             this.opts = opts;
             this.runner = runner;
-            this.landed = new LaunchedShard[plan.shards().size()];
         }
 
-        List<LaunchedShard> go() throws InterruptedException {
-            writeFiles();
-            if (opts.batch()) {
-                submit();
-                awaitRunning();
-            } else {
-                jobId = allocation(opts);
-                for (ShardPlan s : plan.shards()) {
-                    // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
-                    // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
-                    Detached srun = runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
-                            s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s),
-                            cap());
-                    sruns.add(srun);
-                    spawnedSrun(s, srun);
-                }
-                ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
-            }
-            awaitShards();
-            return List.of(landed);
+        @Override
+        public CommandRunner runner() {
+            return runner;
         }
 
-        /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
-        private void writeFiles() {
-            List<Path> stale = new ArrayList<>();
-            List<Path> logs = new ArrayList<>();
-            for (ShardPlan s : plan.shards()) {
-                runner.writeFile(s.configPath(), s.config(), cap());
-                // A node map from an earlier run would make the shard rejoin its old cluster.
-                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), SlurmScripts.reportPath(s)));
-                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
-                logs.addAll(List.of(s.logPath(), SlurmScripts.consoleLog(s)));
-            }
-            if (opts.batch()) {
-                logs.add(SlurmScripts.batchOutput(plan));
-            }
-            runner.deleteFiles(stale, cap());
-            runner.keepPrevious(logs, cap());
-            // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
-            plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
-            for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
-                runner.writeFile(plan.dir().resolve(script.getKey()), script.getValue(), cap());
-            }
-            // --lease behind a login node: the guards read the lease file on the cluster's file system, so it goes
-            // there too (renewals follow through pushLease).
-            if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
-                io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
-                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", cap()));
-            }
+        @Override
+        public boolean batch() {
+            return opts.batch();
         }
 
-        private void submit() {
-            CommandResult r = runner.run(SlurmCommands.sbatch(SlurmScripts.batchPath(plan), plan.dir(),
-                    SlurmScripts.batchOutput(plan)), cap());
-            if (!r.ok()) {
-                throw new LaunchException("sbatch rejected the batch job of '" + plan.id() + "': " + r.describe());
-            }
-            jobId = SlurmParsers.parsableJobId(r.stdout());
-            ctx.progress().accept("submitted batch job " + jobId + " (" + SlurmScripts.batchPath(plan) + ")");
-            for (ShardPlan s : plan.shards()) {
-                // Known before it lands, so a crash from here on still leads to the job being cancelled.
-                Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-                handle.put(JOB, jobId);
-                handle.put(MODE, MODE_BATCH);
-                if (plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
-                    handle.put(JOB_OUTLIVES_STEPS, "true");
-                }
-                ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                        Optional.empty(), handle));
-            }
+        @Override
+        public String undone() {
+            return "every step of this launch was cancelled";
+        }
+
+        @Override
+        public String cancelled() {
+            return "cancelled";
+        }
+
+        @Override
+        public Path reportPath(ShardPlan s) {
+            return SlurmScripts.reportPath(s);
+        }
+
+        @Override
+        public Path consoleLog(ShardPlan s) {
+            return SlurmScripts.consoleLog(s);
+        }
+
+        @Override
+        public Path batchScript() {
+            return SlurmScripts.batchPath(plan);
+        }
+
+        @Override
+        public Path batchOutput() {
+            return SlurmScripts.batchOutput(plan);
+        }
+
+        @Override
+        public Map<Path, String> scripts() {
+            Map<Path, String> out = new LinkedHashMap<>();
+            SlurmScripts.all(plan, opts).forEach((name, text) -> out.put(plan.dir().resolve(name), text));
+            return out;
         }
 
         /**
-         * Reports an srun the moment it exists, before its step reports an address: were this process to end now
-         * (SIGINT), core's abort hook stops it through {@link #stop} with this handle, which has no step id yet.
+         * --lease behind a login node: the guards read the lease file on the cluster's file system, so it goes there
+         * too (renewals follow through pushLease).
          */
-        private void spawnedSrun(ShardPlan s, Detached srun) {
-            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-            handle.put(JOB, jobId);
-            handle.put(NODE, s.host());
-            handle.put(MODE, MODE_ALLOC);
-            srun.pid().ifPresent(pid -> {
-                handle.put(SRUN_PID, Long.toString(pid));
-                SRUNS.put(srunKey(runner, pid), srun);
-            });
-            ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                    Optional.empty(), handle));
-        }
-
-        private void awaitRunning() throws InterruptedException {
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
-            String reported = null;
-            while (true) {
-                Optional<Job> job = queryJob(runner, jobId);
-                if (job.isEmpty() || !(job.get().running() || job.get().pending())) {
-                    throw ended("before its shards started");
-                }
-                if (job.get().running()) {
-                    ctx.progress().accept("batch job " + jobId + " running on " + job.get().nodeList());
-                    return;
-                }
-                String now = job.get().state() + " (" + job.get().reason() + ")";
-                if (!now.equals(reported)) {
-                    ctx.progress().accept("batch job " + jobId + " " + now);
-                    reported = now;
-                }
-                if (!backoff.pause()) {
-                    throw new ReadinessTimeoutException("batch job " + jobId + " of '" + plan.id() + "' was still "
-                            + now + " after " + plan.spec().startupTimeout().toSeconds() + " s and was cancelled; "
-                            + "pending reason: " + job.get().reason());
-                }
+        @Override
+        public void written(Duration timeout) {
+            if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
+                io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
+                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", timeout));
             }
         }
 
+        @Override
+        public String submit(Duration timeout) {
+            CommandResult r = runner.run(SlurmCommands.sbatch(SlurmScripts.batchPath(plan), plan.dir(),
+                    SlurmScripts.batchOutput(plan)), timeout);
+            if (!r.ok()) {
+                throw new LaunchException("sbatch rejected the batch job of '" + plan.id() + "': " + r.describe());
+            }
+            return SlurmParsers.parsableJobId(r.stdout());
+        }
+
+        @Override
+        public Map<String, String> submittedHandle() {
+            return outlives();
+        }
+
+        /** A batch job whose script waits on after its steps (--restart on-failure), so stop cancels it at once. */
+        private Map<String, String> outlives() {
+            return opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE
+                    ? Map.of(JOB_OUTLIVES_STEPS, "true") : Map.of();
+        }
+
+        @Override
+        public Optional<BatchStart.JobState> job(String jobId) {
+            return queryJob(runner, jobId).map(j -> new BatchStart.JobState(j.running(), j.pending(), j.nodeList(),
+                    j.state() + " (" + j.reason() + ")", Optional.empty(), "; pending reason: " + j.reason()));
+        }
+
         /** The job left the queue or stopped running: its accounting state, exit code and output. */
-        private LaunchException ended(String when) {
+        @Override
+        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
             String state = "it left the queue";
-            CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), cap());
+            CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), COMMAND_TIMEOUT);
             if (acct.ok()) {
                 Optional<Accounting> a = SlurmParsers.accounting(acct.stdout()).stream()
                         .filter(x -> x.id().equals(jobId)).findFirst();
@@ -448,153 +400,133 @@ public final class SlurmLauncher implements Launcher {
                     + state + ").\n" + runner.logTail(out, 10));
         }
 
-        private void awaitShards() throws InterruptedException {
-            int total = plan.shards().size();
-            boolean[] up = new boolean[total];
-            int pending = total;
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-            long nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-            while (true) {
-                for (int i = 0; i < total; i++) {
-                    if (up[i]) {
-                        continue;
-                    }
-                    ShardPlan s = plan.shards().get(i);
-                    if (!sruns.isEmpty() && sruns.get(i).exit().isPresent()) {
-                        throw failure(s, "its srun " + sruns.get(i).exit().get());
-                    }
-                    if (landed[i] == null) {
-                        try {
-                            readReport(runner, s).ifPresent(r -> land(s, r));
-                        } catch (Landing.WrapperFailed e) {
-                            throw failure(s, e.getMessage());
-                        }
-                    }
-                    if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
-                            ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
-                        up[i] = true;
-                        pending--;
-                        if (total <= 16 || pending == 0) {
-                            ctx.progress().accept("shard " + i + " up on " + landed[i].address() + " (node "
-                                    + landed[i].handle().get(NODE) + ", step " + jobId + "." + landed[i].handle().get(STEP)
-                                    + ") (" + (total - pending) + "/" + total + ")");
-                        }
-                    }
-                }
-                if (pending == 0) {
-                    return;
-                }
-                if (opts.batch() && System.nanoTime() > nextJobCheck) {
-                    checkBatchSteps();
-                    nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-                }
-                if (!backoff.pause()) {
-                    List<String> late = new ArrayList<>();
-                    for (int i = 0; i < total; i++) {
-                        if (!up[i]) {
-                            ShardPlan s = plan.shards().get(i);
-                            late.add("shard " + i + (landed[i] == null ? " (no report from its step yet)"
-                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + runner.logTail(s.logPath(), 5)
-                                    + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 5));
-                        }
-                    }
-                    throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
-                            + "' were not up within " + plan.spec().startupTimeout().toSeconds() + " s; job " + jobId
-                            + "'s steps were cancelled:\n" + String.join("\n", late));
-                }
-            }
-        }
-
         /** A batch job's shards have no local srun to watch: one squeue for its steps tells if one died. */
-        private void checkBatchSteps() {
-            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), cap());
+        @Override
+        public void checkBatch(String jobId, List<Optional<LaunchedShard>> landed) {
+            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), COMMAND_TIMEOUT);
             if (!r.ok()) {
                 return; // a transient squeue failure is not a shard failure; the deadline still bounds the wait
             }
             Set<String> live = new LinkedHashSet<>();
             SlurmParsers.steps(r.stdout()).forEach(st -> live.add(st.id()));
             if (live.isEmpty()) {
-                Optional<Job> job = queryJob(runner, jobId);
+                Optional<BatchStart.JobState> job = job(jobId);
                 if (job.isEmpty() || !job.get().running()) {
-                    throw ended("while its shards were starting");
+                    throw ended(jobId, "while its shards were starting", job);
                 }
             }
-            for (int i = 0; i < landed.length; i++) {
-                LaunchedShard ls = landed[i];
-                if (ls != null && ls.handle().containsKey(STEP) && !live.contains(jobId + "." + ls.handle().get(STEP))) {
-                    throw failure(plan.shards().get(i), "its step " + jobId + "." + ls.handle().get(STEP) + " ended");
+            for (int i = 0; i < landed.size(); i++) {
+                Optional<LaunchedShard> ls = landed.get(i);
+                if (ls.isPresent() && ls.get().handle().containsKey(STEP)
+                        && !live.contains(jobId + "." + ls.get().handle().get(STEP))) {
+                    throw new BatchStart.ShardEnded(i, "its step " + jobId + "." + ls.get().handle().get(STEP)
+                            + " ended");
                 }
             }
         }
 
-        private void land(ShardPlan s, ShardReport r) {
-            if (r.port() != s.port()) {
-                throw failure(s, "reported port " + r.port() + " instead of " + s.port());
-            }
-            reports.put(s.index(), r);
-            addressProblem(reports).ifPresent(problem -> {
-                throw new ShardStartException(problem + ". Every step of this launch of '" + plan.id()
-                        + "' was cancelled.");
-            });
-            // Where the scheduler commands ran: status and stop from the manifest reopen it.
+        @Override
+        public void cancelJob(String jobId) throws InterruptedException {
+            runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
+            awaitGone(runner, List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
+        }
+
+        @Override
+        public String allocation() {
+            return SlurmLauncher.this.allocation(opts);
+        }
+
+        /**
+         * cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with the model's steps; a
+         * --cpus-per-task above its CPUs per node would make srun refuse the step.
+         */
+        @Override
+        public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
+            return runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(), s.workDir(),
+                    SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s), timeout);
+        }
+
+        @Override
+        public String runCommand() {
+            return "srun";
+        }
+
+        /**
+         * An srun the moment it exists, before its step reports an address: were this process to end now (SIGINT),
+         * core's abort hook stops it through {@link #stop} with this handle, which has no step id yet.
+         */
+        @Override
+        public Optional<LaunchedShard> early(ShardPlan s, Detached srun, String jobId) {
             Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-            handle.put(JOB, r.jobId());
-            handle.put(STEP, r.stepId());
-            handle.put(NODE, r.node());
-            handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
-            if (opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
-                handle.put(JOB_OUTLIVES_STEPS, "true");
-            }
-            if (!sruns.isEmpty()) {
-                sruns.get(s.index()).pid().ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
-            }
-            LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
-                    Optional.empty(), handle);
-            landed[s.index()] = ls;
-            ctx.spawned().accept(ls);
-            runner.expose(r.address(), r.port()); // PING, cluster forming and health reach it through the transport
+            handle.put(JOB, jobId);
+            handle.put(NODE, s.host());
+            handle.put(MODE, MODE_ALLOC);
+            srun.pid().ifPresent(pid -> {
+                handle.put(SRUN_PID, Long.toString(pid));
+                SRUNS.put(srunKey(runner, pid), srun);
+            });
+            return Optional.of(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
+                    Optional.empty(), handle));
         }
 
-        private ShardStartException failure(ShardPlan s, String how) {
-            return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
-                    + s.port() + ": " + how + "; every step of this launch was cancelled.\n"
-                    + runner.logTail(s.logPath(), 8) + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 8));
+        @Override
+        public String started(int count, String jobId) {
+            return "started " + count + " step(s) in allocation " + jobId;
         }
 
-        private Duration cap() {
-            return Duration.ofMillis(Math.max(1000, ctx.deadline().capMillis(COMMAND_TIMEOUT)));
+        /** The steps of the shards that landed, then the sruns this launch runs (srun cancels its step when ended). */
+        @Override
+        public void cancelInAllocation(String jobId, List<LaunchedShard> landed, List<Detached> sruns)
+                throws InterruptedException {
+            Set<String> steps = new LinkedHashSet<>();
+            for (LaunchedShard ls : landed) {
+                steps.add(jobId + "." + ls.handle().get(STEP));
+            }
+            if (!steps.isEmpty()) {
+                runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
+            }
+            for (Detached p : sruns) {
+                p.terminate(Duration.ofSeconds(5));
+            }
+            SRUNS.values().removeAll(sruns);
+            awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
         }
 
-        /** Cancels whatever this launch started: the batch job, or the steps it knows and the sruns it runs. */
-        void cancel() {
-            if (jobId == null) {
-                return;
-            }
-            try {
-                if (opts.batch()) {
-                    runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
-                    awaitGone(runner, List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
-                    return;
-                }
-                Set<String> steps = new LinkedHashSet<>();
-                for (LaunchedShard ls : landed) {
-                    if (ls != null) {
-                        steps.add(jobId + "." + ls.handle().get(STEP));
-                    }
-                }
-                if (!steps.isEmpty()) {
-                    runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
-                }
-                for (Detached p : sruns) {
-                    p.terminate(Duration.ofSeconds(5)); // srun cancels its step when terminated
-                }
-                SRUNS.values().removeAll(sruns);
-                awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // Best effort: the launch's own failure is what the caller needs to see.
-            }
+        @Override
+        public Optional<ShardReport> readReport(ShardPlan s) {
+            return SlurmLauncher.readReport(runner, s);
+        }
+
+        @Override
+        public Optional<String> problem(Map<Integer, ShardReport> reports) {
+            return addressProblem(reports);
+        }
+
+        @Override
+        public LaunchedShard landed(ShardPlan s, ShardReport r, Map<String, String> handle,
+                                    Optional<Detached> srun) {
+            Map<String, String> h = new LinkedHashMap<>(handle);
+            h.put(JOB, r.jobId());
+            h.put(STEP, r.stepId());
+            h.putAll(outlives());
+            srun.flatMap(Detached::pid).ifPresent(pid -> h.put(SRUN_PID, Long.toString(pid)));
+            return new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(), Optional.empty(), h);
+        }
+
+        @Override
+        public String node(ShardReport r) {
+            return r.node();
+        }
+
+        @Override
+        public String upAs(LaunchedShard ls, String jobId) {
+            return ls.address() + " (node " + ls.handle().get(NODE) + ", step " + jobId + "." + ls.handle().get(STEP)
+                    + ")";
+        }
+
+        @Override
+        public String reporter() {
+            return "its step";
         }
     }
 

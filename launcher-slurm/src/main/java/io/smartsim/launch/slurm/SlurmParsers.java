@@ -142,7 +142,8 @@ public final class SlurmParsers {
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, List<String> addresses, int port, String node, String hostname,
-                              String jobId, String stepId, Optional<Long> pid) {
+                              String jobId, String stepId, Optional<Long> pid)
+            implements io.smartsim.launch.batch.BatchStart.Report {
         public ShardReport {
             addresses = List.copyOf(addresses);
         }
