@@ -96,6 +96,7 @@ public final class ReadinessWait {
     private Duration max = Duration.ofMillis(250);
     private Duration every = Duration.ZERO;
     private Check check = () -> { };
+    private boolean checkFirst;
     private Optional<Function<LaunchedShard, String>> upAs = Optional.of(LaunchedShard::address);
     private Failure failure;
     private Timeout timeout;
@@ -127,6 +128,17 @@ public final class ReadinessWait {
     public ReadinessWait every(Duration period, Check check) {
         this.every = Objects.requireNonNull(period, "period");
         this.check = Objects.requireNonNull(check, "check");
+        this.checkFirst = false;
+        return this;
+    }
+
+    /**
+     * As {@link #every}, and once before the first round too: the wait then never ends without one check, even when
+     * every shard answers at once (ssh: each process is seen alive over the connection before the start succeeds).
+     */
+    public ReadinessWait everyFromStart(Duration period, Check check) {
+        every(period, check);
+        this.checkFirst = true;
         return this;
     }
 
@@ -168,6 +180,9 @@ public final class ReadinessWait {
         int pending = total;
         Backoff backoff = new Backoff(ctx.deadline(), first, max);
         long nextCheck = System.nanoTime() + every.toNanos();
+        if (checkFirst) {
+            check.run();
+        }
         while (pending > 0) {
             for (int i = 0; i < total; i++) {
                 if (up[i]) {

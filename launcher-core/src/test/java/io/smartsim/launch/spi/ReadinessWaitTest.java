@@ -155,6 +155,22 @@ class ReadinessWaitTest {
     }
 
     @Test
+    void aCheckFromTheStartRunsOnceEvenWhenEveryShardAnswersAtOnce() throws Exception {
+        int base = Processes.freeBase(1);
+        redis(base);
+        awaitPong(base);
+        AtomicInteger checks = new AtomicInteger();
+        ReadinessWait.of(plan(), context(Duration.ofSeconds(30), new ArrayList<>()),
+                        List.of(ReadinessWait.Shard.at(at(0, base), Optional::empty)))
+                .everyFromStart(Duration.ofHours(1), checks::incrementAndGet).await();
+        assertThat(checks).as("checked before the first PING").hasValue(1);
+        ReadinessWait.of(plan(), context(Duration.ofSeconds(30), new ArrayList<>()),
+                        List.of(ReadinessWait.Shard.at(at(0, base), Optional::empty)))
+                .every(Duration.ofHours(1), checks::incrementAndGet).await();
+        assertThat(checks).as("every: not before a period has passed").hasValue(1);
+    }
+
+    @Test
     void atTheDeadlineEveryLateShardIsNamedWithWhereItLandedIfItDid() throws Exception {
         int base = Processes.freeBase(1);
         redis(base);

@@ -534,8 +534,9 @@ public final class SshLauncher implements Launcher {
         ReadinessWait wait = ReadinessWait.of(plan, ctx, shards.stream()
                 .map(s -> ReadinessWait.Shard.at(s, Optional::empty)).toList());
         wait.polling(Duration.ofMillis(2), Duration.ofMillis(50))
-                // Fail fast when a process died (a bad config line, a port taken meanwhile), with its log.
-                .every(LIVENESS_EVERY, () -> {
+                // Fail fast when a process died (a bad config line, a port taken meanwhile), with its log; once before
+                // the first PING too, so a start never succeeds without its processes seen alive over SSH.
+                .everyFromStart(LIVENESS_EVERY, () -> {
                     Map<Integer, Liveness> live = probe(shards, hosts, true);
                     for (int i = 0; i < shards.size(); i++) {
                         if (!wait.up(i) && live.get(shards.get(i).index()) == Liveness.GONE) {
