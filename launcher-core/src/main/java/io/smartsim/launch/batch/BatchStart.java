@@ -54,6 +54,16 @@ public final class BatchStart<R extends BatchStart.Report> {
     }
 
     /**
+     * How a scheduler's launch reads in messages.
+     *
+     * @param runCommand what starts a shard's wrapper on its node ("srun", "mpiexec", "ssh")
+     * @param reporter   who reports where a shard landed ("its step", "its node")
+     * @param undone     what a failure did about what was started ("every step of this launch was cancelled")
+     */
+    public record Words(String runCommand, String reporter, String undone) {
+    }
+
+    /**
      * A batch job as its scheduler lists it, in the skeleton's words.
      *
      * @param running     it runs
@@ -95,19 +105,25 @@ public final class BatchStart<R extends BatchStart.Report> {
         /** Whether the shards run as a batch job of their own, rather than in an existing allocation. */
         boolean batch();
 
-        /** What a failed launch did about what it started ("every step of this launch was cancelled"). */
-        String undone();
+        /** How this launch's run command, its reports and its clean-up read in messages. */
+        Words words();
 
-        /** The word for a cancelled job in messages ("cancelled", "deleted (qdel)"). */
-        String cancelled();
+        /** The word for a cancelled batch job in messages ("cancelled", "deleted (qdel)"). */
+        default String cancelled() {
+            return "cancelled";
+        }
 
         // --- files
 
         /** Where the wrapper of a shard writes its report. */
-        Path reportPath(ShardPlan s);
+        default Path reportPath(ShardPlan s) {
+            return BatchScripts.reportPath(s);
+        }
 
         /** A shard's console (its wrapper's and its server's stdout and stderr). */
-        Path consoleLog(ShardPlan s);
+        default Path consoleLog(ShardPlan s) {
+            return BatchScripts.consoleLog(s);
+        }
 
         /** The batch job's script. */
         Path batchScript();
@@ -160,9 +176,6 @@ public final class BatchStart<R extends BatchStart.Report> {
         /** Starts one shard's run command in the allocation (its wrapper, on its node). */
         Detached spawn(ShardPlan s, String jobId, Duration timeout);
 
-        /** The run command's name in messages ("srun", "mpiexec"). */
-        String runCommand();
-
         /**
          * The shard to record as soon as its run command exists, before it reports, if the dialect can stop it from
          * that record alone (were this process to end now, core's abort hook stops it with this handle).
@@ -202,9 +215,36 @@ public final class BatchStart<R extends BatchStart.Report> {
 
         /** How an up shard reads in the progress line ("10.0.0.2:6780 (node n2, step 34.0)"). */
         String upAs(LaunchedShard shard, String jobId);
+    }
 
-        /** Who did not report, in the timeout's line of a shard ("its step", "its node"). */
-        String reporter();
+    /** A dialect's fields every scheduler has: the plan, where its commands run, batch or not, and its words. */
+    public abstract static class Base<R extends Report> implements Dialect<R> {
+        protected final LaunchPlan plan;
+        protected final CommandRunner runner;
+        private final boolean batch;
+        private final Words words;
+
+        protected Base(LaunchPlan plan, CommandRunner runner, boolean batch, Words words) {
+            this.plan = plan;
+            this.runner = runner;
+            this.batch = batch;
+            this.words = words;
+        }
+
+        @Override
+        public final CommandRunner runner() {
+            return runner;
+        }
+
+        @Override
+        public final boolean batch() {
+            return batch;
+        }
+
+        @Override
+        public final Words words() {
+            return words;
+        }
     }
 
     private final LaunchPlan plan;
@@ -239,7 +279,7 @@ public final class BatchStart<R extends BatchStart.Report> {
         } catch (InterruptedException e) {
             start.cancel();
             Thread.currentThread().interrupt();
-            throw new LaunchException("interrupted while starting '" + plan.id() + "'; " + dialect.undone(), e);
+            throw new LaunchException("interrupted while starting '" + plan.id() + "'; " + dialect.words().undone(), e);
         }
     }
 
@@ -342,7 +382,7 @@ public final class BatchStart<R extends BatchStart.Report> {
                 @Override
                 public Optional<String> ended() {
                     return runCommands.isEmpty() ? Optional.empty() : runCommands.get(s.index()).exit()
-                            .map(exit -> "its " + dialect.runCommand() + " " + exit);
+                            .map(exit -> "its " + dialect.words().runCommand() + " " + exit);
                 }
             });
         }
@@ -362,9 +402,9 @@ public final class BatchStart<R extends BatchStart.Report> {
                 })
                 .upAs(ls -> dialect.upAs(ls, jobId))
                 .failure((i, how) -> failure(plan.shards().get(i), how))
-                .timeout(late -> ReadinessWait.notUp(plan, plan.shards().size(), late, "were not up", dialect.undone(),
+                .timeout(late -> ReadinessWait.notUp(plan, plan.shards().size(), late, "were not up", dialect.words().undone(),
                         (i, ls) -> "shard " + i + ls.map(l -> " on " + l.address() + " (no PONG)")
-                                .orElse(" (no report from " + dialect.reporter() + " yet)") + "\n"
+                                .orElse(" (no report from " + dialect.words().reporter() + " yet)") + "\n"
                                 + runner.logTail(plan.shards().get(i).logPath(), 5) + "\n"
                                 + runner.logTail(dialect.consoleLog(plan.shards().get(i)), 5)))
                 .await();
@@ -376,7 +416,7 @@ public final class BatchStart<R extends BatchStart.Report> {
         }
         reports.put(s.index(), r);
         dialect.problem(reports).ifPresent(problem -> {
-            throw new ShardStartException(problem + ". Launch of '" + plan.id() + "': " + dialect.undone() + ".");
+            throw new ShardStartException(problem + ". Launch of '" + plan.id() + "': " + dialect.words().undone() + ".");
         });
         // Where the scheduler commands ran: status and stop from the manifest reopen it.
         Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
@@ -393,7 +433,7 @@ public final class BatchStart<R extends BatchStart.Report> {
 
     private ShardStartException failure(ShardPlan s, String how) {
         return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
-                + s.port() + ": " + how + "; " + dialect.undone() + ".\n" + runner.logTail(s.logPath(), 8) + "\n"
+                + s.port() + ": " + how + "; " + dialect.words().undone() + ".\n" + runner.logTail(s.logPath(), 8) + "\n"
                 + runner.logTail(dialect.consoleLog(s), 8));
     }
 

@@ -104,14 +104,16 @@ class BatchStartTest {
         }
 
         @Override
-        public String undone() {
-            return "everything this launch started was stopped";
+        public BatchStart.Words words() {
+            return new BatchStart.Words("bash", "its wrapper", "everything this launch started was stopped");
         }
 
         @Override
         public String cancelled() {
             return "killed";
         }
+
+
 
         @Override
         public Path reportPath(ShardPlan s) {
@@ -206,10 +208,6 @@ class BatchStartTest {
             return d;
         }
 
-        @Override
-        public String runCommand() {
-            return "bash";
-        }
 
         @Override
         public String started(int count, String jobId) {
@@ -252,10 +250,6 @@ class BatchStartTest {
             return shard.address() + " (node " + shard.handle().get(BatchStart.NODE) + ")";
         }
 
-        @Override
-        public String reporter() {
-            return "its wrapper";
-        }
     }
 
     @Test

@@ -16,11 +16,12 @@ import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.batch.BatchLauncher;
+import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
@@ -50,7 +51,7 @@ import java.util.function.Consumer;
  * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
  * what reopens it, so status and stop from another process use the same transport.
  */
-public final class PbsLauncher implements Launcher {
+public final class PbsLauncher extends BatchLauncher {
     public static final String NAME = "pbs";
     /** Handle keys recorded for each shard. */
     public static final String JOB = "jobId";
@@ -68,54 +69,17 @@ public final class PbsLauncher implements Launcher {
     /** After qdel a 3-node OpenPBS job stayed in R for about 8 s before F. */
     private static final Duration QDEL_WAIT = Duration.ofSeconds(30);
 
-    /** The transport given, if one was; otherwise each operation opens the one its options name. */
-    private final Optional<CommandRunner> given;
-    private final Map<String, String> env;
-
     /**
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from this process's environment.
      */
     public PbsLauncher() {
-        this.given = Optional.empty();
-        this.env = Map.copyOf(System.getenv());
+        super(NAME, Optional.empty(), System.getenv());
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code PBS_JOBID} */
     public PbsLauncher(CommandRunner runner, Map<String, String> env) {
-        this.given = Optional.of(runner);
-        this.env = Map.copyOf(env);
-    }
-
-    /** The transport for a spec's options, or for a shard's recorded handle. */
-    private CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
-    }
-
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
-    @Override
-    public CommandRunner transport(io.smartsim.launch.OrchestratorSpec spec) {
-        return runner(spec.launcherOptions());
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    /**
-     * The shard wrapper starts a lease guard before it execs the server, in an existing job or a batch job, with any
-     * run command; the lease file is in the experiment directory, which the nodes share.
-     */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    /** In an existing job with the ssh run command (see {@link #refuseUnsupervisable}). */
-    @Override
-    public boolean canRestart() {
-        return true;
+        super(NAME, Optional.of(runner), env);
     }
 
     /** The dead shard's wrapper again over ssh, on its node and port in its job: see {@link PbsRestart}. */
@@ -169,13 +133,8 @@ public final class PbsLauncher implements Launcher {
             throw new InvalidSpecException("interfaces", spec.interfaces() + ": the pbs launcher binds each shard "
                     + "to one address; give one interface (its address on each node is used)");
         }
-        List<Placement.Node> nodes = new ArrayList<>();
         if (opts.batch()) {
-            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
-            for (int n = 0; n < spec.nodes(); n++) {
-                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
-            }
-            return new Placement(nodes);
+            return batchPlacement(spec);
         }
         String jobId = allocation(opts);
         List<String> hosts;
@@ -196,15 +155,7 @@ public final class PbsLauncher implements Launcher {
             hosts = PbsParsers.execHosts(job.execHost());
             source = "exec_host " + job.execHost();
         }
-        if (hosts.size() < spec.nodes()) {
-            throw new InvalidSpecException("nodes", "job " + jobId + " has " + hosts.size() + " node(s) (" + source
-                    + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
-                    + " per node; use --nodes " + hosts.size() + " or a larger job");
-        }
-        for (int n = 0; n < spec.nodes(); n++) {
-            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
-        }
-        return new Placement(nodes);
+        return onHosts(spec, hosts, "job " + jobId, source, "job");
     }
 
     /**
@@ -222,10 +173,7 @@ public final class PbsLauncher implements Launcher {
         }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
-            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
-                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
-                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or start inside an existing job (--alloc) "
-                    + "where the nodes' free ports can be read first");
+            throw noAutoPortInBatch("start inside an existing job (--alloc)");
         }
         Placement placement = place(spec);
         CommandRunner runner = runner(spec.launcherOptions());
@@ -239,9 +187,7 @@ public final class PbsLauncher implements Launcher {
                     + "/proc/net/tcp with the job's run command, which failed: " + e.getMessage() + "; give a fixed "
                     + "base port, for example --port " + OrchestratorSpec.DEFAULT_PORT);
         }
-        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
-                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
-                + " (listening sockets on any address)");
+        return lowestFree(spec, placement, listeners, "node(s) " + String.join(",", nodes) + " of job " + jobId);
     }
 
     /** Core passes the experiment's directory ({@link #choosePorts(OrchestratorSpec, Path)}); else the working one. */
@@ -358,8 +304,7 @@ public final class PbsLauncher implements Launcher {
             throw new LaunchException("cannot check the ports of '" + plan.id() + "' before its shards start: "
                     + e.getMessage(), e);
         }
-        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
-                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        Optional<PortSearch.Taken> taken = firstTaken(plan, listeners);
         if (taken.isPresent()) {
             String node = taken.get().host();
             int port = taken.get().port();
@@ -381,10 +326,8 @@ public final class PbsLauncher implements Launcher {
     }
 
     private String allocation(PbsOptions opts) {
-        return opts.alloc().or(() -> Optional.ofNullable(env.get("PBS_JOBID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a PBS job "
-                        + "(PBS_JOBID is not set) and no alloc=JOBID given; run inside qsub -I or a job script, "
-                        + "pass the job's id, or use batch=true"));
+        return allocation(opts.alloc(), "PBS_JOBID", "a PBS job", "run inside qsub -I or a job script, pass the job's "
+                + "id");
     }
 
     /** {@code PBS_NODEFILE}, when this process runs inside job {@code jobId} itself. */
@@ -459,10 +402,8 @@ public final class PbsLauncher implements Launcher {
      * PBS's side of one launch ({@link BatchStart}): each shard's wrapper started on its node by the run command in an
      * existing job, or all of them by a qsub job of their own; in the dialect and with the run command chosen for it.
      */
-    private final class Start implements BatchStart.Dialect<ShardReport> {
-        private final LaunchPlan plan;
+    private final class Start extends BatchStart.Base<ShardReport> {
         private final PbsOptions opts;
-        private final CommandRunner runner;
         private final Dialect dialect;
         private final RunCommand run;
         private final Optional<Path> nodeFile;
@@ -470,27 +411,12 @@ public final class PbsLauncher implements Launcher {
 
         Start(LaunchPlan plan, PbsOptions opts, CommandRunner runner, Dialect dialect, RunCommand run,
               Optional<Path> nodeFile) {
-            this.plan = plan;
+            super(plan, runner, opts.batch(), new BatchStart.Words(run.binary(), "its node",
+                    "everything this launch started was stopped"));
             this.opts = opts;
-            this.runner = runner;
             this.dialect = dialect;
             this.run = run;
             this.nodeFile = nodeFile;
-        }
-
-        @Override
-        public CommandRunner runner() {
-            return runner;
-        }
-
-        @Override
-        public boolean batch() {
-            return opts.batch();
-        }
-
-        @Override
-        public String undone() {
-            return "everything this launch started was stopped";
         }
 
         @Override
@@ -498,15 +424,7 @@ public final class PbsLauncher implements Launcher {
             return "deleted (qdel)";
         }
 
-        @Override
-        public Path reportPath(ShardPlan s) {
-            return PbsScripts.reportPath(s);
-        }
 
-        @Override
-        public Path consoleLog(ShardPlan s) {
-            return PbsScripts.consoleLog(s);
-        }
 
         @Override
         public Path batchScript() {
@@ -521,7 +439,7 @@ public final class PbsLauncher implements Launcher {
         /** The port check each wrapper runs, the wrappers, the lease guard (--lease) and the qsub script (--batch). */
         @Override
         public Map<Path, String> scripts() {
-            String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+            String binary = BatchScripts.serverBinary(plan);
             Optional<String> itf = plan.spec().interfaces().stream().findFirst();
             Map<Path, String> out = new LinkedHashMap<>();
             out.put(plan.dir().resolve(ListeningPorts.HELD_SCRIPT), ListeningPorts.heldScript());
@@ -540,7 +458,7 @@ public final class PbsLauncher implements Launcher {
 
         @Override
         public List<Path> stale(ShardPlan s) {
-            return plan.spec().lease().isPresent() ? List.of(PbsScripts.leaseOutput(s)) : List.of();
+            return plan.spec().lease().isPresent() ? List.of(BatchScripts.leaseOutput(s)) : List.of();
         }
 
         @Override
@@ -586,7 +504,7 @@ public final class PbsLauncher implements Launcher {
             ShardPlan first = plan.shards().get(0);
             return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
                     + state + ").\n" + runner.logTail(PbsScripts.batchOutput(plan), 10) + "\n"
-                    + runner.logTail(PbsScripts.consoleLog(first), 5) + "\n" + runner.logTail(first.logPath(), 5));
+                    + runner.logTail(BatchScripts.consoleLog(first), 5) + "\n" + runner.logTail(first.logPath(), 5));
         }
 
         @Override
@@ -620,13 +538,9 @@ public final class PbsLauncher implements Launcher {
                         + s.host() + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
             }
             return runner.spawn(PbsCommands.runShard(run, s.host(), index, PbsScripts.wrapperPath(s),
-                    opts.sshConfig()), s.workDir(), PbsScripts.consoleLog(s), timeout);
+                    opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
         }
 
-        @Override
-        public String runCommand() {
-            return run.binary();
-        }
 
         @Override
         public String started(int count, String jobId) {
@@ -676,10 +590,6 @@ public final class PbsLauncher implements Launcher {
             return ls.address() + " (node " + ls.handle().get(NODE) + ", " + run.binary() + ")";
         }
 
-        @Override
-        public String reporter() {
-            return "its node";
-        }
     }
 
     /**
@@ -724,7 +634,7 @@ public final class PbsLauncher implements Launcher {
     }
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
-        Optional<String> text = Landing.unlessFailed(runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT));
+        Optional<String> text = Landing.unlessFailed(runner.readFile(BatchScripts.reportPath(s), COMMAND_TIMEOUT));
         try {
             return text.map(ShardReport::parse);
         } catch (IllegalArgumentException e) {
@@ -791,7 +701,7 @@ public final class PbsLauncher implements Launcher {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
         Map<String, String> out = new LinkedHashMap<>();
         ShardPlan s = plan.shards().get(0);
-        String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+        String binary = BatchScripts.serverBinary(plan);
         if (opts.batch()) {
             out.put(plan.dir().relativize(PbsScripts.batchPath(plan)).toString(), PbsScripts.batch(plan, opts,
                     opts.dialect().orElse(Dialect.PRO), opts.runCommand().orElse(RunCommand.MPIEXEC)));

@@ -1,5 +1,6 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
@@ -17,11 +18,11 @@ import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.ListeningPorts;
@@ -49,7 +50,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
  * what reopens it, so status and stop from another process use the same transport.
  */
-public final class SlurmLauncher implements Launcher {
+public final class SlurmLauncher extends BatchLauncher {
     public static final String NAME = "slurm";
     /** Handle keys recorded for each shard. */
     public static final String JOB = "jobId";
@@ -81,50 +82,17 @@ public final class SlurmLauncher implements Launcher {
      */
     static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
 
-    /** The transport given, if one was; otherwise each operation opens the one its options name. */
-    private final Optional<CommandRunner> given;
-    private final Map<String, String> env;
-
     /**
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code SLURM_JOB_ID} from this process's environment.
      */
     public SlurmLauncher() {
-        this.given = Optional.empty();
-        this.env = Map.copyOf(System.getenv());
+        super(NAME, Optional.empty(), System.getenv());
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code SLURM_JOB_ID} */
     public SlurmLauncher(CommandRunner runner, Map<String, String> env) {
-        this.given = Optional.of(runner);
-        this.env = Map.copyOf(env);
-    }
-
-    /** The transport for a spec's options, or for a shard's recorded handle. */
-    private CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
-    }
-
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
-    @Override
-    public CommandRunner transport(io.smartsim.launch.OrchestratorSpec spec) {
-        return runner(spec.launcherOptions());
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    @Override
-    public boolean canRestart() {
-        return true;
+        super(NAME, Optional.of(runner), env);
     }
 
     /**
@@ -157,14 +125,9 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public Placement place(OrchestratorSpec spec) {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
-        List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
-            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
-            for (int n = 0; n < spec.nodes(); n++) {
-                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
-            }
-            return new Placement(nodes);
+            return batchPlacement(spec);
         }
         String jobId = allocation(opts);
         Job job = queryJob(runner, jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
@@ -175,15 +138,7 @@ public final class SlurmLauncher implements Launcher {
         }
         List<String> hosts = SlurmParsers.hostnames(must(runner, SlurmCommands.hostnames(job.nodeList()),
                 "cannot expand the node list of allocation " + jobId).stdout());
-        if (hosts.size() < spec.nodes()) {
-            throw new InvalidSpecException("nodes", "allocation " + jobId + " has " + hosts.size() + " node(s) ("
-                    + job.nodeList() + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
-                    + " per node; use --nodes " + hosts.size() + " or a larger allocation");
-        }
-        for (int n = 0; n < spec.nodes(); n++) {
-            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
-        }
-        return new Placement(nodes);
+        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation");
     }
 
     /**
@@ -201,10 +156,7 @@ public final class SlurmLauncher implements Launcher {
         }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
-            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
-                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
-                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or run inside an allocation (--alloc) "
-                    + "where the nodes' free ports can be read first");
+            throw noAutoPortInBatch("run inside an allocation (--alloc)");
         }
         Placement placement = place(spec);
         List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
@@ -220,16 +172,13 @@ public final class SlurmLauncher implements Launcher {
                     + " did not report them: " + r.describe() + "; give a fixed base port, for example --port "
                     + OrchestratorSpec.DEFAULT_PORT);
         }
-        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
-                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of allocation " + jobId
-                + " (listening sockets on any address)");
+        return lowestFree(spec, placement, listeners, "node(s) " + String.join(",", nodes) + " of allocation "
+                + jobId);
     }
 
     private String allocation(SlurmOptions opts) {
-        return opts.alloc().or(() -> Optional.ofNullable(env.get("SLURM_JOB_ID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a Slurm allocation "
-                        + "(SLURM_JOB_ID is not set) and no alloc=JOBID given; run inside salloc or sbatch, pass "
-                        + "the allocation's job id, or use batch=true"));
+        return allocation(opts.alloc(), "SLURM_JOB_ID", "a Slurm allocation", "run inside salloc or sbatch, pass the "
+                + "allocation's job id");
     }
 
     @Override
@@ -267,8 +216,7 @@ public final class SlurmLauncher implements Launcher {
         CommandResult r = runner.run(SlurmCommands.srunListeningPorts(jobId, nodes, plan.id() + "-ports"),
                 COMMAND_TIMEOUT);
         Map<String, Set<ListeningPorts.Listener>> listeners = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
-        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
-                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        Optional<PortSearch.Taken> taken = firstTaken(plan, listeners);
         if (taken.isPresent()) {
             String node = taken.get().host();
             int port = taken.get().port();
@@ -286,45 +234,13 @@ public final class SlurmLauncher implements Launcher {
     }
 
     /** Slurm's side of one launch ({@link BatchStart}): shards as steps, each run by srun, or by an sbatch job. */
-    private final class Start implements BatchStart.Dialect<ShardReport> {
-        private final LaunchPlan plan;
+    private final class Start extends BatchStart.Base<ShardReport> {
         private final SlurmOptions opts;
-        private final CommandRunner runner;
 
         Start(LaunchPlan plan, SlurmOptions opts, CommandRunner runner) {
-            this.plan = plan;
+            super(plan, runner, opts.batch(), new BatchStart.Words("srun", "its step",
+                    "every step of this launch was cancelled"));
             this.opts = opts;
-            this.runner = runner;
-        }
-
-        @Override
-        public CommandRunner runner() {
-            return runner;
-        }
-
-        @Override
-        public boolean batch() {
-            return opts.batch();
-        }
-
-        @Override
-        public String undone() {
-            return "every step of this launch was cancelled";
-        }
-
-        @Override
-        public String cancelled() {
-            return "cancelled";
-        }
-
-        @Override
-        public Path reportPath(ShardPlan s) {
-            return SlurmScripts.reportPath(s);
-        }
-
-        @Override
-        public Path consoleLog(ShardPlan s) {
-            return SlurmScripts.consoleLog(s);
         }
 
         @Override
@@ -443,13 +359,9 @@ public final class SlurmLauncher implements Launcher {
         @Override
         public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
             return runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(), s.workDir(),
-                    SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s), timeout);
+                    SlurmScripts.wrapperPath(s), 1), s.workDir(), BatchScripts.consoleLog(s), timeout);
         }
 
-        @Override
-        public String runCommand() {
-            return "srun";
-        }
 
         /**
          * An srun the moment it exists, before its step reports an address: were this process to end now (SIGINT),
@@ -524,10 +436,6 @@ public final class SlurmLauncher implements Launcher {
                     + ")";
         }
 
-        @Override
-        public String reporter() {
-            return "its step";
-        }
     }
 
     /**
@@ -576,7 +484,7 @@ public final class SlurmLauncher implements Launcher {
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
-        return Landing.unlessFailed(runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT))
+        return Landing.unlessFailed(runner.readFile(BatchScripts.reportPath(s), COMMAND_TIMEOUT))
                 .map(ShardReport::parse);
     }
 
