@@ -12,6 +12,7 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.ListeningPorts;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -62,6 +63,35 @@ public abstract class BatchLauncher implements Launcher {
     @Override
     public final CommandRunner transport(OrchestratorSpec spec) {
         return runner(spec.launcherOptions());
+    }
+
+    /**
+     * Each shard's liveness as its scheduler tells it ({@link #probe(CommandRunner, List)}), after forwarding their
+     * addresses over a remote transport: the health check that follows status's probe reaches the shards through it.
+     */
+    @Override
+    public final Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+        Optional<CommandRunner> runner = runner(shards);
+        if (runner.isEmpty()) {
+            return new LinkedHashMap<>();
+        }
+        reach(shards);
+        return probe(runner.get(), shards);
+    }
+
+    /** The scheduler's side of {@link #probe(List)}: by shard index, through {@code runner}; never throws. */
+    protected abstract Map<Integer, Liveness> probe(CommandRunner runner, List<LaunchedShard> shards);
+
+    /** Forwards, over a remote transport, the address of each recorded shard that has one ({@link #reported}). */
+    @Override
+    public void reach(List<LaunchedShard> shards) {
+        runner(shards).ifPresent(runner -> shards.stream().filter(this::reported)
+                .forEach(s -> runner.expose(s.host(), s.port())));
+    }
+
+    /** Whether a recorded shard's address is where it runs (it reported), not only where it was planned. */
+    protected boolean reported(LaunchedShard s) {
+        return true;
     }
 
     /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */

@@ -90,7 +90,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
             return words;
         }
 
-        /** The shard's record before it reports: {@code handle}, at the dead shard's address, with its run command's pid. */
+        /** The shard's record before it reports: {@code handle}, at the dead shard's address, with its carrier's pid. */
         protected final LaunchedShard early(Map<String, String> handle, Optional<Long> pid) {
             Optional<java.time.Instant> started = pid.flatMap(ProcessHandle::of).flatMap(h -> h.info().startInstant());
             return new LaunchedShard(shard.index(), shard.name(), dead.host(), dead.port(), pid, started, handle);
@@ -133,7 +133,8 @@ public final class BatchRestart<R extends BatchStart.Report> {
         LaunchedShard early = dialect.early(s, runCommand);
         ctx.spawned().accept(early);
         try {
-            return Landing.await(plan, ctx, dialect.words().reporter(), "its " + dialect.words().runCommand(), new Landing.Shard() {
+            BatchStart.Words words = dialect.words();
+            return Landing.await(plan, ctx, words.reporter(), "its " + words.runCommand(), new Landing.Shard() {
                 @Override
                 public Optional<LaunchedShard> land() {
                     return dialect.readReport(s).map(r -> BatchRestart.this.land(r, early));

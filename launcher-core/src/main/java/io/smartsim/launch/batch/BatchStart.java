@@ -217,18 +217,36 @@ public final class BatchStart<R extends BatchStart.Report> {
         String upAs(LaunchedShard shard, String jobId);
     }
 
-    /** A dialect's fields every scheduler has: the plan, where its commands run, batch or not, and its words. */
+    /**
+     * A dialect's fields every scheduler has: the plan, where its commands run, batch or not, its words, and its
+     * batch script's and output's paths.
+     */
     public abstract static class Base<R extends Report> implements Dialect<R> {
         protected final LaunchPlan plan;
         protected final CommandRunner runner;
         private final boolean batch;
         private final Words words;
+        private final Path batchScript;
+        private final Path batchOutput;
 
-        protected Base(LaunchPlan plan, CommandRunner runner, boolean batch, Words words) {
+        protected Base(LaunchPlan plan, CommandRunner runner, boolean batch, Words words, Path batchScript,
+                       Path batchOutput) {
             this.plan = plan;
             this.runner = runner;
             this.batch = batch;
             this.words = words;
+            this.batchScript = batchScript;
+            this.batchOutput = batchOutput;
+        }
+
+        @Override
+        public final Path batchScript() {
+            return batchScript;
+        }
+
+        @Override
+        public final Path batchOutput() {
+            return batchOutput;
         }
 
         @Override
@@ -402,7 +420,8 @@ public final class BatchStart<R extends BatchStart.Report> {
                 })
                 .upAs(ls -> dialect.upAs(ls, jobId))
                 .failure((i, how) -> failure(plan.shards().get(i), how))
-                .timeout(late -> ReadinessWait.notUp(plan, plan.shards().size(), late, "were not up", dialect.words().undone(),
+                .timeout(late -> ReadinessWait.notUp(plan, plan.shards().size(), late, "were not up",
+                        dialect.words().undone(),
                         (i, ls) -> "shard " + i + ls.map(l -> " on " + l.address() + " (no PONG)")
                                 .orElse(" (no report from " + dialect.words().reporter() + " yet)") + "\n"
                                 + runner.logTail(plan.shards().get(i).logPath(), 5) + "\n"

@@ -205,8 +205,8 @@ public final class ReadinessWait {
                     up[i] = true;
                     pending--;
                     if (upAs.isPresent() && (total <= 16 || pending == 0)) {
-                        ctx.progress().accept("shard " + landed[i].index() + " up on " + upAs.get().apply(landed[i]) + " ("
-                                + (total - pending) + "/" + total + ")");
+                        ctx.progress().accept("shard " + landed[i].index() + " up on "
+                                + upAs.get().apply(landed[i]) + " (" + (total - pending) + "/" + total + ")");
                     }
                 }
             }

@@ -4,7 +4,6 @@ import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
-import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -31,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,44 +76,35 @@ class BatchStartTest {
         return new LaunchContext(Deadline.after(budget), progress::add, spawned::add);
     }
 
-    /** Real processes as the scheduler: see the class comment. {@code fail} names a shard whose wrapper fails. */
-    private class ShellDialect implements BatchStart.Dialect<ShellDialect.Report> {
-        record Report(String address, int port, String node) implements BatchStart.Report {
-        }
+    record ShellReport(String address, int port, String node) implements BatchStart.Report {
+    }
 
-        private final LaunchPlan plan;
-        private final boolean batch;
+    /**
+     * Real processes as the scheduler: see the class comment. {@code fail} names a shard whose wrapper fails;
+     * {@code reports} changes what the skeleton is told a wrapper reported.
+     */
+    private class ShellDialect extends BatchStart.Base<ShellReport> {
         private final Optional<Integer> fail;
-        private final CommandRunner runner = new LocalCommandRunner();
+        private final UnaryOperator<Optional<ShellReport>> reports;
         final List<String> calls = new CopyOnWriteArrayList<>();
 
-        ShellDialect(LaunchPlan plan, boolean batch, Optional<Integer> fail) {
-            this.plan = plan;
-            this.batch = batch;
+        ShellDialect(LaunchPlan plan, boolean batch, Optional<Integer> fail,
+                     UnaryOperator<Optional<ShellReport>> reports) {
+            super(plan, new LocalCommandRunner(), batch, new BatchStart.Words("bash", "its wrapper",
+                    "everything this launch started was stopped"), plan.dir().resolve("job.sh"),
+                    plan.dir().resolve("job.out"));
             this.fail = fail;
+            this.reports = reports;
         }
 
-        @Override
-        public CommandRunner runner() {
-            return runner;
-        }
-
-        @Override
-        public boolean batch() {
-            return batch;
-        }
-
-        @Override
-        public BatchStart.Words words() {
-            return new BatchStart.Words("bash", "its wrapper", "everything this launch started was stopped");
+        ShellDialect(LaunchPlan plan, boolean batch, Optional<Integer> fail) {
+            this(plan, batch, fail, UnaryOperator.identity());
         }
 
         @Override
         public String cancelled() {
             return "killed";
         }
-
-
 
         @Override
         public Path reportPath(ShardPlan s) {
@@ -123,16 +114,6 @@ class BatchStartTest {
         @Override
         public Path consoleLog(ShardPlan s) {
             return s.workDir().resolve("console.out");
-        }
-
-        @Override
-        public Path batchScript() {
-            return plan.dir().resolve("job.sh");
-        }
-
-        @Override
-        public Path batchOutput() {
-            return plan.dir().resolve("job.out");
         }
 
         private Path wrapper(ShardPlan s) {
@@ -154,7 +135,7 @@ class BatchStartTest {
                         .append(Shell.quote(consoleLog(s).toString())).append(" 2>&1 &\n");
             }
             job.append("wait\n");
-            if (batch) {
+            if (batch()) {
                 out.put(batchScript(), job.toString());
             }
             return out;
@@ -208,7 +189,6 @@ class BatchStartTest {
             return d;
         }
 
-
         @Override
         public String started(int count, String jobId) {
             return "started " + count + " shard(s) in " + jobId;
@@ -224,16 +204,15 @@ class BatchStartTest {
         }
 
         @Override
-        public Optional<Report> readReport(ShardPlan s) {
-            return Landing.unlessFailed(runner.readFile(reportPath(s), Duration.ofSeconds(5))).map(text -> {
-                Map<String, String> kv = new LinkedHashMap<>();
-                text.lines().map(l -> l.split("=", 2)).forEach(kvp -> kv.put(kvp[0], kvp[1]));
-                return new Report(kv.get("address"), Integer.parseInt(kv.get("port")), kv.get("node"));
-            });
+        public Optional<ShellReport> readReport(ShardPlan s) {
+            return reports.apply(Landing.unlessFailed(runner.readFile(reportPath(s), Duration.ofSeconds(5))).map(t -> {
+                Map<String, String> kv = Reports.fields(t, List.of("address", "port", "node"));
+                return new ShellReport(kv.get("address"), Integer.parseInt(kv.get("port")), kv.get("node"));
+            }));
         }
 
         @Override
-        public LaunchedShard landed(ShardPlan s, Report r, Map<String, String> handle, Optional<Detached> carrier) {
+        public LaunchedShard landed(ShardPlan s, ShellReport r, Map<String, String> handle, Optional<Detached> carrier) {
             Map<String, String> h = new LinkedHashMap<>(handle);
             h.put("shell", "yes");
             return new LaunchedShard(s.index(), s.name(), r.address(), r.port(), carrier.flatMap(Detached::pid),
@@ -241,7 +220,7 @@ class BatchStartTest {
         }
 
         @Override
-        public String node(Report r) {
+        public String node(ShellReport r) {
             return r.node();
         }
 
@@ -325,13 +304,10 @@ class BatchStartTest {
         LaunchPlan plan = plan(1);
         // The shard's wrapper never reports: its job ends (killed here once it runs) and the check between rounds
         // says so.
-        ShellDialect dialect = new ShellDialect(plan, true, Optional.empty()) {
-            @Override
-            public Optional<Report> readReport(ShardPlan s) {
-                jobs.forEach(BatchStartTest::killGroup);
-                return Optional.empty();
-            }
-        };
+        ShellDialect dialect = new ShellDialect(plan, true, Optional.empty(), report -> {
+            jobs.forEach(BatchStartTest::killGroup);
+            return Optional.empty();
+        });
         assertThatThrownBy(() -> BatchStart.run(plan, context(new ArrayList<>(), new ArrayList<>(),
                 Duration.ofSeconds(60)), dialect))
                 .isInstanceOf(ShardStartException.class).hasMessage("job " + jobs.get(0)
@@ -342,12 +318,8 @@ class BatchStartTest {
     @Test
     void aShardThatReportsAnotherPortFailsNamingBoth() {
         LaunchPlan plan = plan(1);
-        ShellDialect dialect = new ShellDialect(plan, false, Optional.empty()) {
-            @Override
-            public Optional<Report> readReport(ShardPlan s) {
-                return super.readReport(s).map(r -> new Report(r.address(), r.port() + 7, r.node()));
-            }
-        };
+        ShellDialect dialect = new ShellDialect(plan, false, Optional.empty(),
+                report -> report.map(r -> new ShellReport(r.address(), r.port() + 7, r.node())));
         int port = plan.shards().get(0).port();
         assertThatThrownBy(() -> BatchStart.run(plan, context(new ArrayList<>(), new ArrayList<>(),
                 Duration.ofSeconds(60)), dialect)).isInstanceOf(LaunchException.class)

@@ -54,15 +54,15 @@ import java.util.function.Consumer;
 public final class PbsLauncher extends BatchLauncher {
     public static final String NAME = "pbs";
     /** Handle keys recorded for each shard. */
-    public static final String JOB = "jobId";
-    public static final String NODE = "node";
-    public static final String MODE = "mode";
+    public static final String JOB = BatchStart.JOB;
+    public static final String NODE = BatchStart.NODE;
+    public static final String MODE = BatchStart.MODE;
     public static final String RUN = "runCommand";
     public static final String DIALECT = "dialect";
     /** The server's pid on its node, as its wrapper reported it (a node's pid, not this machine's). */
     public static final String NODE_PID = "nodePid";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
@@ -412,7 +412,8 @@ public final class PbsLauncher extends BatchLauncher {
         Start(LaunchPlan plan, PbsOptions opts, CommandRunner runner, Dialect dialect, RunCommand run,
               Optional<Path> nodeFile) {
             super(plan, runner, opts.batch(), new BatchStart.Words(run.binary(), "its node",
-                    "everything this launch started was stopped"));
+                    "everything this launch started was stopped"), PbsScripts.batchPath(plan),
+                    PbsScripts.batchOutput(plan));
             this.opts = opts;
             this.dialect = dialect;
             this.run = run;
@@ -422,18 +423,6 @@ public final class PbsLauncher extends BatchLauncher {
         @Override
         public String cancelled() {
             return "deleted (qdel)";
-        }
-
-
-
-        @Override
-        public Path batchScript() {
-            return PbsScripts.batchPath(plan);
-        }
-
-        @Override
-        public Path batchOutput() {
-            return PbsScripts.batchOutput(plan);
         }
 
         /** The port check each wrapper runs, the wrappers, the lease guard (--lease) and the qsub script (--batch). */
@@ -540,7 +529,6 @@ public final class PbsLauncher extends BatchLauncher {
             return runner.spawn(PbsCommands.runShard(run, s.host(), index, PbsScripts.wrapperPath(s),
                     opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
         }
-
 
         @Override
         public String started(int count, String jobId) {
@@ -715,25 +703,9 @@ public final class PbsLauncher extends BatchLauncher {
         return out;
     }
 
-    /** Forwards, over a remote transport, each recorded shard's address (opened from the shards' handles). */
     @Override
-    public void reach(List<LaunchedShard> shards) {
-        if (shards.isEmpty()) {
-            return;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        shards.forEach(s -> runner.expose(s.host(), s.port()));
-    }
-
-    @Override
-    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+    protected Map<Integer, Liveness> probe(CommandRunner runner, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
-        if (shards.isEmpty()) {
-            return out;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        // The health check that follows status's probe reaches the shards through the same transport.
-        shards.forEach(s -> runner.expose(s.host(), s.port()));
         Optional<List<Job>> known = knownJobs(runner, shards);
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);

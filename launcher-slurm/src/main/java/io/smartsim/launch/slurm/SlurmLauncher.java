@@ -53,12 +53,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SlurmLauncher extends BatchLauncher {
     public static final String NAME = "slurm";
     /** Handle keys recorded for each shard. */
-    public static final String JOB = "jobId";
+    public static final String JOB = BatchStart.JOB;
     public static final String STEP = "stepId";
-    public static final String NODE = "node";
-    public static final String MODE = "mode";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String NODE = BatchStart.NODE;
+    public static final String MODE = BatchStart.MODE;
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
     /**
      * Handle key of a batch shard whose job outlives its own steps (--restart on-failure: the script ends with a wait
      * loop, see {@link SlurmScripts#tail}): stop cancels such a job at once instead of waiting for it to complete.
@@ -239,18 +239,9 @@ public final class SlurmLauncher extends BatchLauncher {
 
         Start(LaunchPlan plan, SlurmOptions opts, CommandRunner runner) {
             super(plan, runner, opts.batch(), new BatchStart.Words("srun", "its step",
-                    "every step of this launch was cancelled"));
+                    "every step of this launch was cancelled"), SlurmScripts.batchPath(plan),
+                    SlurmScripts.batchOutput(plan));
             this.opts = opts;
-        }
-
-        @Override
-        public Path batchScript() {
-            return SlurmScripts.batchPath(plan);
-        }
-
-        @Override
-        public Path batchOutput() {
-            return SlurmScripts.batchOutput(plan);
         }
 
         @Override
@@ -361,7 +352,6 @@ public final class SlurmLauncher extends BatchLauncher {
             return runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(), s.workDir(),
                     SlurmScripts.wrapperPath(s), 1), s.workDir(), BatchScripts.consoleLog(s), timeout);
         }
-
 
         /**
          * An srun the moment it exists, before its step reports an address: were this process to end now (SIGINT),
@@ -613,14 +603,8 @@ public final class SlurmLauncher extends BatchLauncher {
     }
 
     @Override
-    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+    protected Map<Integer, Liveness> probe(CommandRunner runner, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
-        if (shards.isEmpty()) {
-            return out;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        // The health check that follows status's probe reaches the shards through the same transport.
-        reach(shards);
         List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).filter(j -> j != null).distinct().toList();
         Optional<List<Step>> steps = jobs.isEmpty() ? Optional.empty() : stepsOf(runner, jobs);
         Optional<Set<String>> live = steps.map(l -> {
@@ -642,14 +626,10 @@ public final class SlurmLauncher extends BatchLauncher {
         return out;
     }
 
-    /** Forwards, over a remote transport, each recorded shard's address; shards without a step have none yet. */
+    /** Shards without a step have no address yet: not forwarded by {@link #reach}. */
     @Override
-    public void reach(List<LaunchedShard> shards) {
-        if (shards.isEmpty()) {
-            return;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        shards.stream().filter(s -> !unreported(s)).forEach(s -> runner.expose(s.host(), s.port()));
+    protected boolean reported(LaunchedShard s) {
+        return !unreported(s);
     }
 
     @Override
