@@ -185,7 +185,7 @@ public final class PbsModelLauncher implements ModelLauncher {
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> environment = environment(plan, dbEnv);
+        Map<String, String> environment = BatchModels.environment(plan, dbEnv);
         if (plan.run().batch().isPresent()) {
             return new RenderedLaunch(PbsModelScripts.qsub(plan), environment, Map.of(
                     PbsModelScripts.batchPath(plan).toString(), PbsModelScripts.batch(plan, environment, dialect())));
@@ -197,10 +197,6 @@ public final class PbsModelLauncher implements ModelLauncher {
                 PbsModelScripts.taskPath(plan).toString(), PbsModelScripts.task(plan, environment, job, run)));
     }
 
-    private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
-        return BatchModels.environment(plan, dbEnv);
-    }
-
     @Override
     public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
         return plan.run().batch().isPresent() ? submit(plan, dbEnv) : inJob(plan, dbEnv);
@@ -208,7 +204,8 @@ public final class PbsModelLauncher implements ModelLauncher {
 
     private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
         Dialect d = dialect();
-        writeOwnerOnly(plan, PbsModelScripts.batchPath(plan), PbsModelScripts.batch(plan, environment(plan, dbEnv), d));
+        writeOwnerOnly(plan, PbsModelScripts.batchPath(plan), PbsModelScripts.batch(plan,
+                BatchModels.environment(plan, dbEnv), d));
         deleteStale(PbsModelScripts.exitPath(plan));
         CommandResult r = runner.run(PbsModelScripts.qsub(plan), COMMAND_TIMEOUT);
         if (!r.ok()) {
@@ -233,8 +230,8 @@ public final class PbsModelLauncher implements ModelLauncher {
         String job = allocation(plan);
         List<String> nodes = nodes(job);
         RunCommand run = chooseRunCommand(plan, job);
-        writeOwnerOnly(plan, PbsModelScripts.taskPath(plan), PbsModelScripts.task(plan, environment(plan, dbEnv),
-                job, run));
+        writeOwnerOnly(plan, PbsModelScripts.taskPath(plan), PbsModelScripts.task(plan,
+                BatchModels.environment(plan, dbEnv), job, run));
         deleteStale(PbsModelScripts.pidPath(plan));
         List<String> argv = PbsModelScripts.runTask(run, plan, nodes, sshConfig);
         // The model's environment is written into its task script (PbsModelScripts.task), not given to the run command.

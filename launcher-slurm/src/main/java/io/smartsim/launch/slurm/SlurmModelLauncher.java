@@ -94,16 +94,12 @@ public final class SlurmModelLauncher implements ModelLauncher {
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> environment = environment(plan, dbEnv);
+        Map<String, String> environment = BatchModels.environment(plan, dbEnv);
         if (plan.run().batch().isPresent()) {
             return new RenderedLaunch(SlurmModelScripts.sbatch(plan), environment,
                     Map.of(SlurmModelScripts.batchPath(plan).toString(), SlurmModelScripts.batch(plan, environment)));
         }
         return new RenderedLaunch(SlurmModelScripts.srun(allocation(plan), plan), environment, Map.of());
-    }
-
-    private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
-        return BatchModels.environment(plan, dbEnv);
     }
 
     @Override
@@ -113,7 +109,7 @@ public final class SlurmModelLauncher implements ModelLauncher {
 
     private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
         BatchModels.writeOwnerOnly(plan, SlurmModelScripts.batchPath(plan), SlurmModelScripts.batch(plan,
-                environment(plan, dbEnv)), "batch script");
+                BatchModels.environment(plan, dbEnv)), "batch script");
         CommandResult r = runner.run(SlurmModelScripts.sbatch(plan), COMMAND_TIMEOUT);
         if (!r.ok()) {
             throw new LaunchException("sbatch rejected the batch job of model '" + plan.name() + "': " + r.describe());
@@ -126,7 +122,7 @@ public final class SlurmModelLauncher implements ModelLauncher {
     private LaunchedModel step(ModelPlan plan, Map<String, String> dbEnv) {
         String jobId = allocation(plan);
         List<String> argv = SlurmModelScripts.srun(jobId, plan);
-        Process p = BatchModels.start(plan, argv, environment(plan, dbEnv), "srun");
+        Process p = BatchModels.start(plan, argv, BatchModels.environment(plan, dbEnv), "srun");
         sruns.put(plan.name(), p);
         Instant started = Instant.now();
         Map<String, String> handle = new LinkedHashMap<>();
