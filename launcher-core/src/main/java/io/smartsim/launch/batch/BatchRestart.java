@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The restart of one dead shard by a batch scheduler ({@code --restart on-failure}), once for every scheduler: its
@@ -63,7 +64,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
 
     /**
      * A restart dialect's fields every scheduler has: the plan, the dead shard (its plan and recorded handle), where
-     * commands run, and its words.
+     * commands run, its words and its report reader; and its records before and after the shard reports.
      */
     public abstract static class Base<R extends BatchStart.Report> implements Dialect<R> {
         protected final LaunchPlan plan;
@@ -71,14 +72,35 @@ public final class BatchRestart<R extends BatchStart.Report> {
         protected final ShardPlan shard;
         protected final CommandRunner runner;
         private final BatchStart.Words words;
+        private final Function<ShardPlan, Optional<R>> reports;
 
-        protected Base(LaunchPlan plan, LaunchedShard dead, CommandRunner runner, BatchStart.Words words) {
+        /** @param reports reads a shard's report ({@link Dialect#readReport}), as the scheduler's start does */
+        protected Base(LaunchPlan plan, LaunchedShard dead, CommandRunner runner, BatchStart.Words words,
+                       Function<ShardPlan, Optional<R>> reports) {
             this.plan = plan;
             this.dead = dead;
             this.shard = plan.shards().get(dead.index());
             this.runner = runner;
             this.words = words;
+            this.reports = reports;
         }
+
+        @Override
+        public final Optional<R> readReport(ShardPlan s) {
+            return reports.apply(s);
+        }
+
+        /** The shard's record once it reported: {@code early}'s handle with {@link #reported}, at its address. */
+        @Override
+        public final LaunchedShard landed(ShardPlan s, R report, LaunchedShard early) {
+            Map<String, String> h = new java.util.LinkedHashMap<>(early.handle());
+            h.putAll(reported(report));
+            return new LaunchedShard(shard.index(), shard.name(), report.address(), report.port(), early.pid(),
+                    early.processStart(), h);
+        }
+
+        /** The handle keys a report adds to the early record (the node it ran on, its step or server pid). */
+        protected abstract Map<String, String> reported(R report);
 
         @Override
         public final CommandRunner runner() {
@@ -94,14 +116,6 @@ public final class BatchRestart<R extends BatchStart.Report> {
         protected final LaunchedShard early(Map<String, String> handle, Optional<Long> pid) {
             Optional<java.time.Instant> started = pid.flatMap(ProcessHandle::of).flatMap(h -> h.info().startInstant());
             return new LaunchedShard(shard.index(), shard.name(), dead.host(), dead.port(), pid, started, handle);
-        }
-
-        /** The shard's record once it reported: {@code early}'s handle with {@code more}, at the address reported. */
-        protected final LaunchedShard landed(LaunchedShard early, BatchStart.Report r, Map<String, String> more) {
-            Map<String, String> h = new java.util.LinkedHashMap<>(early.handle());
-            h.putAll(more);
-            return new LaunchedShard(shard.index(), shard.name(), r.address(), r.port(), early.pid(),
-                    early.processStart(), h);
         }
     }
 

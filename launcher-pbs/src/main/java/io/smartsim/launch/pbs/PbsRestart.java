@@ -31,7 +31,8 @@ final class PbsRestart extends BatchRestart.Base<ShardReport> {
     private final Map<String, String> was;
 
     PbsRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
-        super(plan, dead, runner, new BatchStart.Words("ssh", "its wrapper", "what it started was stopped"));
+        super(plan, dead, runner, new BatchStart.Words("ssh", "its wrapper", "what it started was stopped"),
+                s -> PbsLauncher.readReport(runner, s));
         this.ctx = ctx;
         this.was = dead.handle();
     }
@@ -74,16 +75,11 @@ final class PbsRestart extends BatchRestart.Base<ShardReport> {
     }
 
     @Override
-    public Optional<ShardReport> readReport(ShardPlan s) {
-        return PbsLauncher.readReport(runner, s);
-    }
-
-    @Override
-    public LaunchedShard landed(ShardPlan s, ShardReport r, LaunchedShard early) {
+    protected Map<String, String> reported(ShardReport r) {
         Map<String, String> more = new LinkedHashMap<>();
         more.put(PbsLauncher.NODE, r.node());
         r.pid().ifPresent(p -> more.put(PbsLauncher.NODE_PID, Long.toString(p)));
-        return landed(early, r, more);
+        return more;
     }
 
     @Override

@@ -31,7 +31,8 @@ final class SlurmRestart extends BatchRestart.Base<ShardReport> {
     private final String node;
 
     SlurmRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
-        super(plan, dead, runner, new BatchStart.Words("srun", "its step", "its new step was cancelled"));
+        super(plan, dead, runner, new BatchStart.Words("srun", "its step", "its new step was cancelled"),
+                s -> SlurmLauncher.readReport(runner, s));
         this.ctx = ctx;
         this.job = dead.handle().get(SlurmLauncher.JOB);
         this.node = dead.handle().get(SlurmLauncher.NODE);
@@ -69,13 +70,8 @@ final class SlurmRestart extends BatchRestart.Base<ShardReport> {
     }
 
     @Override
-    public Optional<ShardReport> readReport(ShardPlan s) {
-        return SlurmLauncher.readReport(runner, s);
-    }
-
-    @Override
-    public LaunchedShard landed(ShardPlan s, ShardReport r, LaunchedShard early) {
-        return landed(early, r, Map.of(SlurmLauncher.STEP, r.stepId(), SlurmLauncher.NODE, r.node()));
+    protected Map<String, String> reported(ShardReport r) {
+        return Map.of(SlurmLauncher.STEP, r.stepId(), SlurmLauncher.NODE, r.node());
     }
 
     @Override
