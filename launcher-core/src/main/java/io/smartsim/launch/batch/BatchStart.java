@@ -205,10 +205,18 @@ public final class BatchStart<R extends BatchStart.Report> {
         }
 
         /**
-         * The shard as recorded, from its report: {@code handle} holds where scheduler commands ran, the job, mode and
-         * node; the dialect adds its own keys. {@code runCommand} is the local process that carries it, if any.
+         * Adds the dialect's own keys to a landed shard's {@code handle}, which already holds where scheduler
+         * commands ran, the job, mode and node. {@code runCommand} is the local process that carries it, if any.
          */
-        LaunchedShard landed(ShardPlan s, R report, Map<String, String> handle, Optional<Detached> runCommand);
+        void record(ShardPlan s, R report, Map<String, String> handle, Optional<Detached> runCommand);
+
+        /**
+         * Whether a landed shard's recorded pid is its run command's process on this machine (which lives as long as
+         * its server, and which stop can end); otherwise it has none.
+         */
+        default boolean recordsRunCommand() {
+            return false;
+        }
 
         /** How the report's node is named in the handle. */
         String node(R report);
@@ -442,8 +450,13 @@ public final class BatchStart<R extends BatchStart.Report> {
         handle.put(JOB, jobId);
         handle.put(NODE, dialect.node(r));
         handle.put(MODE, dialect.batch() ? MODE_BATCH : MODE_ALLOC);
-        LaunchedShard ls = dialect.landed(s, r, handle, runCommands.isEmpty() ? Optional.empty()
-                : Optional.of(runCommands.get(s.index())));
+        Optional<Detached> runCommand = runCommands.isEmpty() ? Optional.empty()
+                : Optional.of(runCommands.get(s.index()));
+        dialect.record(s, r, handle, runCommand);
+        Optional<Process> client = dialect.recordsRunCommand() ? runCommand.flatMap(Detached::local)
+                : Optional.empty();
+        LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
+                client.flatMap(p -> p.info().startInstant()), handle);
         landed[s.index()] = ls;
         ctx.spawned().accept(ls);
         runner.expose(ls.host(), ls.port()); // PING, cluster forming and health reach it through the transport

@@ -212,11 +212,13 @@ class BatchStartTest {
         }
 
         @Override
-        public LaunchedShard landed(ShardPlan s, ShellReport r, Map<String, String> handle, Optional<Detached> carrier) {
-            Map<String, String> h = new LinkedHashMap<>(handle);
-            h.put("shell", "yes");
-            return new LaunchedShard(s.index(), s.name(), r.address(), r.port(), carrier.flatMap(Detached::pid),
-                    Optional.empty(), h);
+        public void record(ShardPlan s, ShellReport r, Map<String, String> handle, Optional<Detached> carrier) {
+            handle.put("shell", "yes");
+        }
+
+        @Override
+        public boolean recordsRunCommand() {
+            return true;
         }
 
         @Override

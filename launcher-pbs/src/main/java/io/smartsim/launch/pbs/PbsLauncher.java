@@ -550,22 +550,22 @@ public final class PbsLauncher extends BatchLauncher {
             return PbsLauncher.readReport(runner, s);
         }
 
+        @Override
+        public void record(ShardPlan s, ShardReport r, Map<String, String> handle, Optional<Detached> runCommand) {
+            handle.put(RUN, run.binary());
+            handle.put(DIALECT, dialect.option());
+            r.pid().ifPresent(p -> handle.put(NODE_PID, Long.toString(p)));
+            opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
+            TlsFiles.record(handle, plan.tls()); // stop's "still answers?" check must speak TLS to a TLS shard
+        }
+
         /**
          * In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end; one
          * started on a login node has no pid here, and is ended there with its shard's server.
          */
         @Override
-        public LaunchedShard landed(ShardPlan s, ShardReport r, Map<String, String> handle,
-                                    Optional<Detached> runCommand) {
-            Map<String, String> h = new LinkedHashMap<>(handle);
-            h.put(RUN, run.binary());
-            h.put(DIALECT, dialect.option());
-            r.pid().ifPresent(p -> h.put(NODE_PID, Long.toString(p)));
-            opts.sshConfig().ifPresent(c -> h.put("sshConfig", c.toString()));
-            TlsFiles.record(h, plan.tls()); // stop's "still answers?" check must speak TLS to a TLS shard
-            Optional<Process> client = runCommand.flatMap(Detached::local);
-            return new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
-                    client.flatMap(p -> p.info().startInstant()), h);
+        public boolean recordsRunCommand() {
+            return true;
         }
 
         @Override

@@ -405,14 +405,11 @@ public final class SlurmLauncher extends BatchLauncher {
         }
 
         @Override
-        public LaunchedShard landed(ShardPlan s, ShardReport r, Map<String, String> handle,
-                                    Optional<Detached> srun) {
-            Map<String, String> h = new LinkedHashMap<>(handle);
-            h.put(JOB, r.jobId());
-            h.put(STEP, r.stepId());
-            h.putAll(outlives());
-            srun.flatMap(Detached::pid).ifPresent(pid -> h.put(SRUN_PID, Long.toString(pid)));
-            return new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(), Optional.empty(), h);
+        public void record(ShardPlan s, ShardReport r, Map<String, String> handle, Optional<Detached> srun) {
+            handle.put(JOB, r.jobId());
+            handle.put(STEP, r.stepId());
+            handle.putAll(outlives());
+            srun.flatMap(Detached::pid).ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
         }
 
         @Override
