@@ -1,10 +1,8 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.util.Backoff;
 
-import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -15,8 +13,6 @@ import java.util.function.Function;
  * ({@link WrapperFailed}) ends the wait at once.
  */
 public final class Landing {
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
-
     /** One shard being started: the launcher's side of the wait. */
     public interface Shard {
         /** Reads its report and, once there is one, lands the shard (records it, exposes its address). */
@@ -81,29 +77,22 @@ public final class Landing {
      */
     public static LaunchedShard await(LaunchPlan plan, LaunchContext ctx, String reporter, String carrier, Shard shard,
                                       Function<String, RuntimeException> failure) throws InterruptedException {
-        LaunchedShard landed = null;
-        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-        while (true) {
-            if (landed == null) {
-                try {
-                    landed = shard.land().orElse(null);
-                } catch (WrapperFailed e) {
-                    throw failure.apply(e.getMessage());
-                }
+        long s = plan.spec().startupTimeout().toSeconds();
+        ReadinessWait.Shard one = new ReadinessWait.Shard() {
+            @Override
+            public Optional<LaunchedShard> landed() {
+                return shard.land();
             }
-            if (landed != null && Ping.pong(landed.host(), landed.port(), ctx.deadline().capMillis(PING_TIMEOUT),
-                    plan.access())) {
-                return landed;
+
+            @Override
+            public Optional<String> ended() {
+                return shard.carrierExit().map(exit -> carrier + " " + exit);
             }
-            Optional<String> exit = shard.carrierExit();
-            if (exit.isPresent()) {
-                throw failure.apply(carrier + " " + exit.get());
-            }
-            if (!backoff.pause()) {
-                long s = plan.spec().startupTimeout().toSeconds();
-                throw failure.apply(landed == null ? reporter + " reported nothing within " + s + " s"
-                        : "it did not answer PING on " + landed.address() + " within " + s + " s");
-            }
-        }
+        };
+        return ReadinessWait.of(plan, ctx, List.of(one)).quiet()
+                .failure((i, how) -> failure.apply(how))
+                .timeout(late -> failure.apply(late.get(0).map(l -> "it did not answer PING on " + l.address()
+                        + " within " + s + " s").orElse(reporter + " reported nothing within " + s + " s")))
+                .await().get(0);
     }
 }

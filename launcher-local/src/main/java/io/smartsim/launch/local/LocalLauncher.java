@@ -3,7 +3,6 @@ package io.smartsim.launch.local;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -15,13 +14,12 @@ import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
-import io.smartsim.launch.util.Backoff;
+import io.smartsim.launch.spi.ReadinessWait;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PortOwners;
 import io.smartsim.launch.util.ProcStat;
 import io.smartsim.launch.exec.DaemonProcess;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.supervise.LeaseGuard;
 
 import java.io.IOException;
@@ -38,6 +36,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.function.IntPredicate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,7 +49,6 @@ import java.util.TreeSet;
 public final class LocalLauncher implements Launcher {
     public static final String NAME = "local";
     private static final String HOST = "localhost";
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     private static final long STOP_POLL_MAX_MILLIS = 20;
     private static final long EXIT_SETTLE_MILLIS = 200;
 
@@ -225,16 +223,13 @@ public final class LocalLauncher implements Launcher {
             }
             LaunchedShard ls = launched(plan, s, p.get(), procs);
             ctx.spawned().accept(ls);
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
-            while (!Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
-                if (procs.get(0).exit().isPresent()) {
-                    throw restartFailure(plan, s, procs.get(0).exit().get());
-                }
-                if (!backoff.pause()) {
-                    throw restartFailure(plan, s, "did not answer PING within "
-                            + plan.spec().startupTimeout().toSeconds() + " s");
-                }
-            }
+            DaemonProcess proc = procs.get(0);
+            ReadinessWait.of(plan, ctx, List.of(ReadinessWait.Shard.at(ls, proc::exit))).quiet()
+                    .polling(Duration.ofMillis(2), Duration.ofMillis(50))
+                    .failure((i, how) -> restartFailure(plan, s, how))
+                    .timeout(late -> restartFailure(plan, s, "did not answer PING within "
+                            + plan.spec().startupTimeout().toSeconds() + " s"))
+                    .await();
             return ls;
         } catch (RuntimeException e) {
             stopAll(procs);
@@ -265,57 +260,28 @@ public final class LocalLauncher implements Launcher {
 
     private static void awaitPing(LaunchPlan plan, List<DaemonProcess> procs, LaunchContext ctx)
             throws InterruptedException {
-        boolean[] up = new boolean[procs.size()];
-        int pending = procs.size();
-        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
-        while (true) {
-            for (int i = 0; i < procs.size(); i++) {
-                if (up[i]) {
-                    continue;
-                }
-                ShardPlan s = plan.shards().get(i);
-                if (procs.get(i).exit().isPresent()) {
-                    throw firstExited(plan, procs, up, i);
-                }
-                if (Ping.pong(s.advertisedAddress(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
-                    up[i] = true;
-                    pending--;
-                    if (procs.size() <= 16 || pending == 0) {
-                        ctx.progress().accept("shard " + s.index() + " up on " + s.advertisedAddress() + ":" + s.port()
-                                + " (" + (procs.size() - pending) + "/" + procs.size() + ")");
-                    }
-                }
-            }
-            if (pending == 0) {
-                return;
-            }
-            if (!backoff.pause()) {
-                List<String> late = new ArrayList<>();
-                for (int i = 0; i < up.length; i++) {
-                    if (!up[i]) {
-                        ShardPlan s = plan.shards().get(i);
-                        late.add("shard " + i + " on port " + s.port() + "\n" + LogTail.block(s.logPath(), 5));
-                    }
-                }
-                throw new ReadinessTimeoutException(pending + " of " + procs.size() + " shard(s) of '" + plan.id()
-                        + "' did not answer PING within " + plan.spec().startupTimeout().toSeconds()
-                        + " s; every shard was stopped:\n" + String.join("\n", late));
-            }
+        List<ReadinessWait.Shard> shards = new ArrayList<>();
+        for (int i = 0; i < procs.size(); i++) {
+            ShardPlan s = plan.shards().get(i);
+            DaemonProcess p = procs.get(i);
+            shards.add(ReadinessWait.Shard.at(new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
+                    Optional.empty(), Optional.empty(), Map.of()), p::exit));
         }
+        ReadinessWait wait = ReadinessWait.of(plan, ctx, shards).polling(Duration.ofMillis(2), Duration.ofMillis(50));
+        wait.failure((i, how) -> firstExited(plan, procs, wait::up, i))
+                .timeout(late -> ReadinessWait.notUp(plan, procs.size(), late, "did not answer PING",
+                        "every shard was stopped", (i, ls) -> "shard " + i + " on port " + plan.shards().get(i).port()
+                                + "\n" + LogTail.block(plan.shards().get(i).logPath(), 5)))
+                .await();
     }
 
-    /**
-     * The failure to report once shard {@code seen} has exited: the lowest-numbered shard that exits. Shards that
-     * fail for one shared reason (a bad config line) exit within milliseconds of each other in any order; waiting
-     * {@value #EXIT_SETTLE_MILLIS} ms for the lower-numbered ones makes the report name the same shard every time.
-     */
-    private static ShardStartException firstExited(LaunchPlan plan, List<DaemonProcess> procs, boolean[] up, int seen)
+    private static ShardStartException firstExited(LaunchPlan plan, List<DaemonProcess> procs, IntPredicate up, int seen)
             throws InterruptedException {
         long until = System.nanoTime() + EXIT_SETTLE_MILLIS * 1_000_000;
         while (true) {
             for (int i = 0; i <= seen; i++) {
                 Optional<String> exit = procs.get(i).exit();
-                if (!up[i] && exit.isPresent() && allLowerSettled(procs, up, i)) {
+                if (!up.test(i) && exit.isPresent() && allLowerSettled(procs, up, i)) {
                     return failure(plan, plan.shards().get(i), exit.get());
                 }
             }
@@ -327,9 +293,9 @@ public final class LocalLauncher implements Launcher {
     }
 
     /** Every shard below {@code i} either answered PING or has exited. */
-    private static boolean allLowerSettled(List<DaemonProcess> procs, boolean[] up, int i) {
+    private static boolean allLowerSettled(List<DaemonProcess> procs, IntPredicate up, int i) {
         for (int j = 0; j < i; j++) {
-            if (!up[j] && procs.get(j).exit().isEmpty()) {
+            if (!up.test(j) && procs.get(j).exit().isEmpty()) {
                 return false;
             }
         }

@@ -3,7 +3,6 @@ package io.smartsim.launch.pbs;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
@@ -17,10 +16,12 @@ import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.batch.BatchLauncher;
+import io.smartsim.launch.batch.BatchScripts;
+import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
@@ -50,73 +51,35 @@ import java.util.function.Consumer;
  * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
  * what reopens it, so status and stop from another process use the same transport.
  */
-public final class PbsLauncher implements Launcher {
+public final class PbsLauncher extends BatchLauncher {
     public static final String NAME = "pbs";
     /** Handle keys recorded for each shard. */
-    public static final String JOB = "jobId";
-    public static final String NODE = "node";
-    public static final String MODE = "mode";
+    public static final String JOB = BatchStart.JOB;
+    public static final String NODE = BatchStart.NODE;
+    public static final String MODE = BatchStart.MODE;
     public static final String RUN = "runCommand";
     public static final String DIALECT = "dialect";
     /** The server's pid on its node, as its wrapper reported it (a node's pid, not this machine's). */
     public static final String NODE_PID = "nodePid";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
-    private static final Duration JOB_POLL = Duration.ofSeconds(1);
     /** After qdel a 3-node OpenPBS job stayed in R for about 8 s before F. */
     private static final Duration QDEL_WAIT = Duration.ofSeconds(30);
-
-    /** The transport given, if one was; otherwise each operation opens the one its options name. */
-    private final Optional<CommandRunner> given;
-    private final Map<String, String> env;
 
     /**
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from this process's environment.
      */
     public PbsLauncher() {
-        this.given = Optional.empty();
-        this.env = Map.copyOf(System.getenv());
+        super(NAME, Optional.empty(), System.getenv());
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code PBS_JOBID} */
     public PbsLauncher(CommandRunner runner, Map<String, String> env) {
-        this.given = Optional.of(runner);
-        this.env = Map.copyOf(env);
-    }
-
-    /** The transport for a spec's options, or for a shard's recorded handle. */
-    private CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
-    }
-
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
-    @Override
-    public CommandRunner transport(io.smartsim.launch.OrchestratorSpec spec) {
-        return runner(spec.launcherOptions());
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    /**
-     * The shard wrapper starts a lease guard before it execs the server, in an existing job or a batch job, with any
-     * run command; the lease file is in the experiment directory, which the nodes share.
-     */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    /** In an existing job with the ssh run command (see {@link #refuseUnsupervisable}). */
-    @Override
-    public boolean canRestart() {
-        return true;
+        super(NAME, Optional.of(runner), env);
     }
 
     /** The dead shard's wrapper again over ssh, on its node and port in its job: see {@link PbsRestart}. */
@@ -170,13 +133,8 @@ public final class PbsLauncher implements Launcher {
             throw new InvalidSpecException("interfaces", spec.interfaces() + ": the pbs launcher binds each shard "
                     + "to one address; give one interface (its address on each node is used)");
         }
-        List<Placement.Node> nodes = new ArrayList<>();
         if (opts.batch()) {
-            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
-            for (int n = 0; n < spec.nodes(); n++) {
-                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
-            }
-            return new Placement(nodes);
+            return batchPlacement(spec);
         }
         String jobId = allocation(opts);
         List<String> hosts;
@@ -197,15 +155,7 @@ public final class PbsLauncher implements Launcher {
             hosts = PbsParsers.execHosts(job.execHost());
             source = "exec_host " + job.execHost();
         }
-        if (hosts.size() < spec.nodes()) {
-            throw new InvalidSpecException("nodes", "job " + jobId + " has " + hosts.size() + " node(s) (" + source
-                    + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
-                    + " per node; use --nodes " + hosts.size() + " or a larger job");
-        }
-        for (int n = 0; n < spec.nodes(); n++) {
-            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
-        }
-        return new Placement(nodes);
+        return onHosts(spec, hosts, "job " + jobId, source, "job");
     }
 
     /**
@@ -223,10 +173,7 @@ public final class PbsLauncher implements Launcher {
         }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
-            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
-                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
-                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or start inside an existing job (--alloc) "
-                    + "where the nodes' free ports can be read first");
+            throw noAutoPortInBatch("start inside an existing job (--alloc)");
         }
         Placement placement = place(spec);
         CommandRunner runner = runner(spec.launcherOptions());
@@ -240,9 +187,7 @@ public final class PbsLauncher implements Launcher {
                     + "/proc/net/tcp with the job's run command, which failed: " + e.getMessage() + "; give a fixed "
                     + "base port, for example --port " + OrchestratorSpec.DEFAULT_PORT);
         }
-        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
-                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of job " + jobId
-                + " (listening sockets on any address)");
+        return lowestFree(spec, placement, listeners, "node(s) " + String.join(",", nodes) + " of job " + jobId);
     }
 
     /** Core passes the experiment's directory ({@link #choosePorts(OrchestratorSpec, Path)}); else the working one. */
@@ -359,8 +304,7 @@ public final class PbsLauncher implements Launcher {
             throw new LaunchException("cannot check the ports of '" + plan.id() + "' before its shards start: "
                     + e.getMessage(), e);
         }
-        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
-                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        Optional<PortSearch.Taken> taken = firstTaken(plan, listeners);
         if (taken.isPresent()) {
             String node = taken.get().host();
             int port = taken.get().port();
@@ -382,10 +326,8 @@ public final class PbsLauncher implements Launcher {
     }
 
     private String allocation(PbsOptions opts) {
-        return opts.alloc().or(() -> Optional.ofNullable(env.get("PBS_JOBID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a PBS job "
-                        + "(PBS_JOBID is not set) and no alloc=JOBID given; run inside qsub -I or a job script, "
-                        + "pass the job's id, or use batch=true"));
+        return allocation(opts.alloc(), "PBS_JOBID", "a PBS job", "run inside qsub -I or a job script, pass the job's "
+                + "id");
     }
 
     /** {@code PBS_NODEFILE}, when this process runs inside job {@code jobId} itself. */
@@ -441,296 +383,201 @@ public final class PbsLauncher implements Launcher {
     @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
-        Start run = new Start(plan, ctx, opts, runner(plan.spec().launcherOptions()));
-        try {
-            return run.go();
-        } catch (RuntimeException | Error e) {
-            run.cancel(); // an Error too: a submitted job must not outlive a crashed launch
-            throw e;
-        } catch (InterruptedException e) {
-            run.cancel();
-            Thread.currentThread().interrupt();
-            throw new LaunchException("interrupted while starting '" + plan.id() + "'; what it started was stopped", e);
+        CommandRunner runner = runner(plan.spec().launcherOptions());
+        Dialect dialect;
+        if (opts.dialect().isPresent()) {
+            dialect = opts.dialect().get();
+            ctx.progress().accept("PBS dialect " + dialect.option() + " (set by dialect=" + dialect.option() + ")");
+        } else {
+            Detected d = detect(runner);
+            dialect = d.dialect();
+            ctx.progress().accept("PBS dialect " + dialect.option() + " (" + d.why() + ")");
         }
+        Optional<Path> nodeFile = opts.batch() ? Optional.empty() : ownNodeFile(allocation(opts));
+        RunCommand run = chooseRunCommand(runner, opts, opts.batch() || nodeFile.isPresent(), ctx.progress());
+        return BatchStart.run(plan, ctx, new Start(plan, opts, runner, dialect, run, nodeFile));
     }
 
-    /** One launch: what it has started so far, so that a failure undoes exactly that. */
-    private final class Start {
-        private final LaunchPlan plan;
-        private final LaunchContext ctx;
+    /**
+     * PBS's side of one launch ({@link BatchStart}): each shard's wrapper started on its node by the run command in an
+     * existing job, or all of them by a qsub job of their own; in the dialect and with the run command chosen for it.
+     */
+    private final class Start extends BatchStart.Base<ShardReport> {
         private final PbsOptions opts;
-        private final CommandRunner runner;
-        /** In-job run commands started where scheduler commands run (this machine, or the login node). */
-        private final List<Detached> local = new ArrayList<>();
-        private final LaunchedShard[] landed;
-        private Dialect dialect;
-        private RunCommand run;
-        private String jobId;
-        private boolean submitted;
+        private final Dialect dialect;
+        private final RunCommand run;
+        private final Optional<Path> nodeFile;
+        private Map<String, Integer> firstLines;
 
-        Start(LaunchPlan plan, LaunchContext ctx, PbsOptions opts, CommandRunner runner) {
-            this.plan = plan;
-            this.ctx = ctx;
+        Start(LaunchPlan plan, PbsOptions opts, CommandRunner runner, Dialect dialect, RunCommand run,
+              Optional<Path> nodeFile) {
+            super(plan, runner, opts.batch(), new BatchStart.Words(run.binary(), "its node",
+                    "everything this launch started was stopped"), PbsScripts.batchPath(plan),
+                    PbsScripts.batchOutput(plan));
             this.opts = opts;
-            this.runner = runner;
-            this.landed = new LaunchedShard[plan.shards().size()];
+            this.dialect = dialect;
+            this.run = run;
+            this.nodeFile = nodeFile;
         }
 
-        List<LaunchedShard> go() throws InterruptedException {
-            if (opts.dialect().isPresent()) {
-                dialect = opts.dialect().get();
-                ctx.progress().accept("PBS dialect " + dialect.option() + " (set by dialect=" + dialect.option() + ")");
-            } else {
-                Detected d = detect(runner);
-                dialect = d.dialect();
-                ctx.progress().accept("PBS dialect " + dialect.option() + " (" + d.why() + ")");
-            }
-            Optional<Path> nodeFile = opts.batch() ? Optional.empty() : ownNodeFile(allocation(opts));
-            run = chooseRunCommand(runner, opts, opts.batch() || nodeFile.isPresent(), ctx.progress());
-            writeFiles();
-            if (opts.batch()) {
-                submit();
-                awaitRunning();
-            } else {
-                jobId = allocation(opts);
-                Map<String, Integer> firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f)))
-                        .orElse(Map.of());
-                for (ShardPlan s : plan.shards()) {
-                    String index = firstLines.containsKey(s.host()) ? Integer.toString(firstLines.get(s.host())) : "";
-                    if (run == RunCommand.PBSDSH && index.isEmpty()) {
-                        throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node "
-                                + "file, and " + s.host() + " is not in it (PBS_NODEFILE="
-                                + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
-                    }
-                    local.add(runner.spawn(PbsCommands.runShard(run, s.host(), index,
-                            PbsScripts.wrapperPath(s), opts.sshConfig()), s.workDir(), PbsScripts.consoleLog(s),
-                            cap()));
-                }
-                ctx.progress().accept("started " + local.size() + " shard(s) with " + run.binary() + " in job "
-                        + jobId);
-            }
-            awaitShards();
-            return List.of(landed);
+        @Override
+        public String cancelled() {
+            return "deleted (qdel)";
         }
 
-        /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
-        private void writeFiles() {
-            String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+        /** The port check each wrapper runs, the wrappers, the lease guard (--lease) and the qsub script (--batch). */
+        @Override
+        public Map<Path, String> scripts() {
+            String binary = BatchScripts.serverBinary(plan);
             Optional<String> itf = plan.spec().interfaces().stream().findFirst();
-            List<Path> stale = new ArrayList<>();
-            List<Path> logs = new ArrayList<>();
-            runner.writeFile(plan.dir().resolve(ListeningPorts.HELD_SCRIPT), ListeningPorts.heldScript(), cap());
+            Map<Path, String> out = new LinkedHashMap<>();
+            out.put(plan.dir().resolve(ListeningPorts.HELD_SCRIPT), ListeningPorts.heldScript());
             for (ShardPlan s : plan.shards()) {
-                runner.writeFile(s.configPath(), s.config(), cap());
-                runner.writeFile(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary), cap());
-                // A node map from an earlier run would make the shard rejoin its old cluster.
-                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), PbsScripts.reportPath(s)));
-                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
-                logs.addAll(List.of(s.logPath(), PbsScripts.consoleLog(s)));
-            }
-            if (opts.batch()) {
-                logs.add(PbsScripts.batchOutput(plan));
+                out.put(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary));
             }
             if (plan.spec().lease().isPresent()) {
                 // Started by each wrapper before it execs the server; the lease file itself is core's.
-                runner.writeFile(LeaseGuard.path(plan), LeaseGuard.render(plan), cap());
-                plan.shards().forEach(s -> stale.add(PbsScripts.leaseOutput(s)));
+                out.put(LeaseGuard.path(plan), LeaseGuard.render(plan));
             }
-            runner.deleteFiles(stale, cap());
-            runner.keepPrevious(logs, cap());
-            // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
-            plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
             if (opts.batch()) {
-                runner.writeFile(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run), cap());
+                out.put(PbsScripts.batchPath(plan), PbsScripts.batch(plan, opts, dialect, run));
             }
+            return out;
         }
 
-        private void submit() {
+        @Override
+        public List<Path> stale(ShardPlan s) {
+            return plan.spec().lease().isPresent() ? List.of(BatchScripts.leaseOutput(s)) : List.of();
+        }
+
+        @Override
+        public String submit(Duration timeout) {
             CommandResult r = runner.run(PbsCommands.qsub(PbsScripts.batchPath(plan), PbsScripts.batchOutput(plan)),
-                    cap());
+                    timeout);
             if (!r.ok()) {
                 throw new LaunchException("qsub rejected the batch job of '" + plan.id() + "': " + r.describe());
             }
             try {
-                jobId = PbsParsers.jobId(r.stdout());
+                return PbsParsers.jobId(r.stdout());
             } catch (IllegalArgumentException e) {
                 throw new LaunchException("qsub accepted the batch job of '" + plan.id() + "' but " + e.getMessage()
                         + ": " + r.describe(), e);
             }
-            submitted = true;
-            ctx.progress().accept("submitted batch job " + jobId + " (" + PbsScripts.batchPath(plan) + ")");
-            for (ShardPlan s : plan.shards()) {
-                // Known before it lands, so a crash from here on still leads to the job being deleted.
-                Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-                handle.putAll(Map.of(JOB, jobId, MODE, MODE_BATCH, RUN, run.binary(), DIALECT, dialect.option()));
-                ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                        Optional.empty(), handle));
-            }
         }
 
-        private void awaitRunning() throws InterruptedException {
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
-            String reported = null;
-            while (true) {
-                Optional<Job> job = PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId);
-                if (job.isEmpty() || !(job.get().running() || job.get().waiting())) {
-                    throw ended("before its shards started", job);
-                }
-                if (job.get().running()) {
-                    ctx.progress().accept("batch job " + jobId + " running on " + job.get().execHost());
-                    return;
-                }
-                if (job.get().neverRuns()) {
-                    // OpenPBS keeps such a job queued for ever: waiting out the timeout would only hide PBS's reason.
-                    String comment = job.get().comment();
-                    throw new LaunchException("batch job " + jobId + " of '" + plan.id() + "' can never run; PBS "
-                            + "says: " + comment + PbsParsers.shortfall(comment).map(n -> " (" + n + ")").orElse("")
-                            + ". The job was deleted (qdel). Ask for what the queue's nodes have: fewer --nodes, "
-                            + "--per-node or --cpus, or another --queue");
-                }
-                String now = job.get().describe();
-                if (!now.equals(reported)) {
-                    ctx.progress().accept("batch job " + jobId + " " + now);
-                    reported = now;
-                }
-                if (!backoff.pause()) {
-                    throw new ReadinessTimeoutException("batch job " + jobId + " of '" + plan.id() + "' was still "
-                            + now + " after " + plan.spec().startupTimeout().toSeconds() + " s and was deleted (qdel)");
-                }
-            }
+        @Override
+        public Map<String, String> submittedHandle() {
+            return Map.of(RUN, run.binary(), DIALECT, dialect.option());
+        }
+
+        @Override
+        public Optional<BatchStart.JobState> job(String jobId) {
+            return PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId).map(this::state);
+        }
+
+        /** OpenPBS keeps a job that can never run queued for ever: waiting out the timeout would only hide why. */
+        private BatchStart.JobState state(Job j) {
+            String comment = j.comment();
+            Optional<String> never = j.neverRuns() ? Optional.of("PBS says: " + comment
+                    + PbsParsers.shortfall(comment).map(n -> " (" + n + ")").orElse("") + ". The job was deleted "
+                    + "(qdel). Ask for what the queue's nodes have: fewer --nodes, --per-node or --cpus, or another "
+                    + "--queue") : Optional.empty();
+            return new BatchStart.JobState(j.running(), j.waiting(), j.execHost(), j.describe(), never, "");
         }
 
         /** The job stopped running or left the queue: its state, exit status and output. */
-        private LaunchException ended(String when, Optional<Job> job) {
-            String state = job.map(Job::describe).orElse("it left the queue; exit status unknown, as the PBS server "
-                    + "keeps no history of finished jobs unless job_history_enable is set");
+        @Override
+        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
+            String state = job.map(BatchStart.JobState::describe).orElse("it left the queue; exit status unknown, as "
+                    + "the PBS server keeps no history of finished jobs unless job_history_enable is set");
             ShardPlan first = plan.shards().get(0);
             return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
                     + state + ").\n" + runner.logTail(PbsScripts.batchOutput(plan), 10) + "\n"
-                    + runner.logTail(PbsScripts.consoleLog(first), 5) + "\n" + runner.logTail(first.logPath(), 5));
+                    + runner.logTail(BatchScripts.consoleLog(first), 5) + "\n" + runner.logTail(first.logPath(), 5));
         }
 
-        private void awaitShards() throws InterruptedException {
-            int total = plan.shards().size();
-            boolean[] up = new boolean[total];
-            int pending = total;
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-            long nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-            while (true) {
-                for (int i = 0; i < total; i++) {
-                    if (up[i]) {
-                        continue;
-                    }
-                    ShardPlan s = plan.shards().get(i);
-                    if (landed[i] == null) {
-                        try {
-                            readReport(runner, s).ifPresent(r -> land(s, r));
-                        } catch (Landing.WrapperFailed e) {
-                            throw failure(s, e.getMessage());
-                        }
-                    }
-                    boolean pong = landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
-                            ctx.deadline().capMillis(PING_TIMEOUT), plan.access());
-                    if (!pong && !local.isEmpty() && local.get(i).exit().isPresent()) {
-                        throw failure(s, "its " + run.binary() + " " + local.get(i).exit().get());
-                    }
-                    if (pong) {
-                        up[i] = true;
-                        pending--;
-                        if (total <= 16 || pending == 0) {
-                            ctx.progress().accept("shard " + i + " up on " + landed[i].address() + " (node "
-                                    + landed[i].handle().get(NODE) + ", " + run.binary() + ") (" + (total - pending)
-                                    + "/" + total + ")");
-                        }
-                    }
-                }
-                if (pending == 0) {
-                    return;
-                }
-                if (opts.batch() && System.nanoTime() > nextJobCheck) {
-                    Optional<Job> job = PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId);
-                    if (job.isEmpty() || !job.get().running()) {
-                        throw ended("while its shards were starting", job);
-                    }
-                    nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-                }
-                if (!backoff.pause()) {
-                    List<String> late = new ArrayList<>();
-                    for (int i = 0; i < total; i++) {
-                        if (!up[i]) {
-                            ShardPlan s = plan.shards().get(i);
-                            late.add("shard " + i + (landed[i] == null ? " (no report from its node yet)"
-                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + runner.logTail(s.logPath(), 5)
-                                    + "\n" + runner.logTail(PbsScripts.consoleLog(s), 5));
-                        }
-                    }
-                    throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
-                            + "' were not up within " + plan.spec().startupTimeout().toSeconds() + " s; "
-                            + (opts.batch() ? "batch job " + jobId + " was deleted" : "the shards were stopped") + ":\n"
-                            + String.join("\n", late));
-                }
+        @Override
+        public void checkBatch(String jobId, List<Optional<LaunchedShard>> landed) {
+            Optional<BatchStart.JobState> job = job(jobId);
+            if (job.isEmpty() || !job.get().running()) {
+                throw ended(jobId, "while its shards were starting", job);
             }
         }
 
-        private void land(ShardPlan s, ShardReport r) {
-            if (r.port() != s.port()) {
-                throw failure(s, "reported port " + r.port() + " instead of " + s.port());
+        /** The job's own trap ends shards it started over ssh. */
+        @Override
+        public void cancelJob(String jobId) throws InterruptedException {
+            runner.run(PbsCommands.qdel(List.of(jobId)), COMMAND_TIMEOUT);
+            awaitJobsGone(runner, dialect, List.of(jobId), Deadline.after(QDEL_WAIT));
+        }
+
+        @Override
+        public String allocation() {
+            return PbsLauncher.this.allocation(opts);
+        }
+
+        @Override
+        public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
+            if (firstLines == null) {
+                firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f))).orElse(Map.of());
             }
-            // Where the scheduler commands ran: status and stop from the manifest reopen it.
-            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-            handle.put(JOB, jobId);
-            handle.put(NODE, r.node());
-            handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
+            String index = firstLines.containsKey(s.host()) ? Integer.toString(firstLines.get(s.host())) : "";
+            if (run == RunCommand.PBSDSH && index.isEmpty()) {
+                throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
+                        + s.host() + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+            }
+            return runner.spawn(PbsCommands.runShard(run, s.host(), index, PbsScripts.wrapperPath(s),
+                    opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
+        }
+
+        @Override
+        public String started(int count, String jobId) {
+            return "started " + count + " shard(s) with " + run.binary() + " in job " + jobId;
+        }
+
+        /** The servers an ssh run command started (not the job's processes), then this machine's run commands. */
+        @Override
+        public void cancelInAllocation(String jobId, List<LaunchedShard> landed, List<Detached> local)
+                throws InterruptedException {
+            killOnNodes(runner, landed);
+            for (Detached p : local) {
+                p.terminate(Duration.ofSeconds(5));
+            }
+        }
+
+        @Override
+        public Optional<ShardReport> readReport(ShardPlan s) {
+            return PbsLauncher.readReport(runner, s);
+        }
+
+        @Override
+        public void record(ShardPlan s, ShardReport r, Map<String, String> handle, Optional<Detached> runCommand) {
             handle.put(RUN, run.binary());
             handle.put(DIALECT, dialect.option());
             r.pid().ifPresent(p -> handle.put(NODE_PID, Long.toString(p)));
             opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
             TlsFiles.record(handle, plan.tls()); // stop's "still answers?" check must speak TLS to a TLS shard
-            Optional<Process> client = local.isEmpty() ? Optional.empty() : local.get(s.index()).local();
-            // In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end;
-            // one started on a login node has no pid here, and is ended there with its shard's server.
-            LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
-                    client.flatMap(p -> p.info().startInstant()), handle);
-            landed[s.index()] = ls;
-            ctx.spawned().accept(ls);
-            runner.expose(r.address(), r.port()); // PING, cluster forming and health reach it through the transport
         }
 
-        private ShardStartException failure(ShardPlan s, String how) {
-            return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
-                    + s.port() + ": " + how + "; everything this launch started was stopped.\n"
-                    + runner.logTail(s.logPath(), 8) + "\n" + runner.logTail(PbsScripts.consoleLog(s), 8));
+        /**
+         * In a job, the pid is this machine's run-command client (pbsdsh, mpiexec, ssh), which stop can end; one
+         * started on a login node has no pid here, and is ended there with its shard's server.
+         */
+        @Override
+        public boolean recordsRunCommand() {
+            return true;
         }
 
-        private Duration cap() {
-            return Duration.ofMillis(Math.max(1000, ctx.deadline().capMillis(COMMAND_TIMEOUT)));
+        @Override
+        public String node(ShardReport r) {
+            return r.node();
         }
 
-        /** Undoes whatever this launch started: the batch job, or the shards it started in the job. */
-        void cancel() {
-            try {
-                if (submitted) {
-                    // The job's own trap ends shards it started over ssh.
-                    runner.run(PbsCommands.qdel(List.of(jobId)), COMMAND_TIMEOUT);
-                    awaitJobsGone(runner, dialect, List.of(jobId), Deadline.after(QDEL_WAIT));
-                    return;
-                }
-                List<LaunchedShard> started = new ArrayList<>();
-                for (LaunchedShard ls : landed) {
-                    if (ls != null) {
-                        started.add(ls);
-                    }
-                }
-                killOnNodes(runner, started);
-                for (Detached p : local) {
-                    p.terminate(Duration.ofSeconds(5));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // Best effort: the launch's own failure is what the caller needs to see.
-            }
+        @Override
+        public String upAs(LaunchedShard ls, String jobId) {
+            return ls.address() + " (node " + ls.handle().get(NODE) + ", " + run.binary() + ")";
         }
+
     }
 
     /**
@@ -775,7 +622,7 @@ public final class PbsLauncher implements Launcher {
     }
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
-        Optional<String> text = Landing.unlessFailed(runner.readFile(PbsScripts.reportPath(s), COMMAND_TIMEOUT));
+        Optional<String> text = Landing.unlessFailed(runner.readFile(BatchScripts.reportPath(s), COMMAND_TIMEOUT));
         try {
             return text.map(ShardReport::parse);
         } catch (IllegalArgumentException e) {
@@ -842,7 +689,7 @@ public final class PbsLauncher implements Launcher {
         PbsOptions opts = PbsOptions.parse(plan.spec().launcherOptions());
         Map<String, String> out = new LinkedHashMap<>();
         ShardPlan s = plan.shards().get(0);
-        String binary = plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
+        String binary = BatchScripts.serverBinary(plan);
         if (opts.batch()) {
             out.put(plan.dir().relativize(PbsScripts.batchPath(plan)).toString(), PbsScripts.batch(plan, opts,
                     opts.dialect().orElse(Dialect.PRO), opts.runCommand().orElse(RunCommand.MPIEXEC)));
@@ -856,25 +703,9 @@ public final class PbsLauncher implements Launcher {
         return out;
     }
 
-    /** Forwards, over a remote transport, each recorded shard's address (opened from the shards' handles). */
     @Override
-    public void reach(List<LaunchedShard> shards) {
-        if (shards.isEmpty()) {
-            return;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        shards.forEach(s -> runner.expose(s.host(), s.port()));
-    }
-
-    @Override
-    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+    protected Map<Integer, Liveness> probe(CommandRunner runner, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
-        if (shards.isEmpty()) {
-            return out;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        // The health check that follows status's probe reaches the shards through the same transport.
-        shards.forEach(s -> runner.expose(s.host(), s.port()));
         Optional<List<Job>> known = knownJobs(runner, shards);
         for (LaunchedShard s : shards) {
             String job = s.handle().get(JOB);

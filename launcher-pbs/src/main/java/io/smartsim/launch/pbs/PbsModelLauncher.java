@@ -1,5 +1,7 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.batch.BatchModels;
+import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.entity.BatchSettings;
@@ -16,11 +18,9 @@ import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,13 +43,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PbsModelLauncher implements ModelLauncher {
     /** Handle keys recorded for each model. */
-    public static final String JOB = "jobId";
-    public static final String MODE = "mode";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String JOB = BatchStart.JOB;
+    public static final String MODE = BatchStart.MODE;
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
     public static final String DIALECT = "dialect";
     public static final String RUN = "runCommand";
-    public static final String NODE = "node";
+    public static final String NODE = BatchStart.NODE;
     public static final String EXIT_FILE = "exitFile";
     public static final String PID_FILE = "pidFile";
 
@@ -157,11 +157,8 @@ public final class PbsModelLauncher implements ModelLauncher {
     }
 
     private String allocation(ModelPlan plan) {
-        return plan.run().alloc().or(() -> Optional.ofNullable(env.get("PBS_JOBID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("run.alloc", "model '" + plan.name() + "' runs inside a "
-                        + "PBS job, but this process is not inside one (PBS_JOBID is not set) and no run.alloc is "
-                        + "given; run inside qsub -I or a job script, give run.alloc: JOBID, or give run.batch to "
-                        + "make it a batch job of its own"));
+        return BatchModels.allocation(plan, env, "PBS_JOBID", "inside a PBS job", "run inside qsub -I or a job "
+                + "script");
     }
 
     /** {@code PBS_NODEFILE}, when this process runs inside job {@code jobId} itself. */
@@ -188,7 +185,7 @@ public final class PbsModelLauncher implements ModelLauncher {
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> environment = environment(plan, dbEnv);
+        Map<String, String> environment = BatchModels.environment(plan, dbEnv);
         if (plan.run().batch().isPresent()) {
             return new RenderedLaunch(PbsModelScripts.qsub(plan), environment, Map.of(
                     PbsModelScripts.batchPath(plan).toString(), PbsModelScripts.batch(plan, environment, dialect())));
@@ -200,12 +197,6 @@ public final class PbsModelLauncher implements ModelLauncher {
                 PbsModelScripts.taskPath(plan).toString(), PbsModelScripts.task(plan, environment, job, run)));
     }
 
-    private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> out = new LinkedHashMap<>(dbEnv);
-        out.putAll(plan.env());
-        return out;
-    }
-
     @Override
     public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
         return plan.run().batch().isPresent() ? submit(plan, dbEnv) : inJob(plan, dbEnv);
@@ -213,7 +204,8 @@ public final class PbsModelLauncher implements ModelLauncher {
 
     private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
         Dialect d = dialect();
-        writeOwnerOnly(plan, PbsModelScripts.batchPath(plan), PbsModelScripts.batch(plan, environment(plan, dbEnv), d));
+        writeOwnerOnly(plan, PbsModelScripts.batchPath(plan), PbsModelScripts.batch(plan,
+                BatchModels.environment(plan, dbEnv), d));
         deleteStale(PbsModelScripts.exitPath(plan));
         CommandResult r = runner.run(PbsModelScripts.qsub(plan), COMMAND_TIMEOUT);
         if (!r.ok()) {
@@ -238,21 +230,12 @@ public final class PbsModelLauncher implements ModelLauncher {
         String job = allocation(plan);
         List<String> nodes = nodes(job);
         RunCommand run = chooseRunCommand(plan, job);
-        writeOwnerOnly(plan, PbsModelScripts.taskPath(plan), PbsModelScripts.task(plan, environment(plan, dbEnv),
-                job, run));
+        writeOwnerOnly(plan, PbsModelScripts.taskPath(plan), PbsModelScripts.task(plan,
+                BatchModels.environment(plan, dbEnv), job, run));
         deleteStale(PbsModelScripts.pidPath(plan));
         List<String> argv = PbsModelScripts.runTask(run, plan, nodes, sshConfig);
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(plan.workDir().toFile())
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
-                .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new LaunchException("model '" + plan.name() + "' could not start: `" + String.join(" ", argv)
-                    + "`: " + e.getMessage() + "; is " + run.binary() + " on PATH?", e);
-        }
+        // The model's environment is written into its task script (PbsModelScripts.task), not given to the run command.
+        Process p = BatchModels.start(plan, argv, Map.of(), run.binary());
         clients.put(plan.name(), p);
         Map<String, String> handle = new LinkedHashMap<>();
         handle.put(JOB, job);
@@ -306,15 +289,7 @@ public final class PbsModelLauncher implements ModelLauncher {
     }
 
     private static void writeOwnerOnly(ModelPlan plan, Path script, String text) {
-        try {
-            // Owner-only before anything is written: the script exports the database password, when there is one.
-            Files.deleteIfExists(script);
-            Files.createFile(script, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(script, text);
-        } catch (IOException e) {
-            throw new LaunchException("cannot write the script of model '" + plan.name() + "' to " + script + ": "
-                    + e.getMessage(), e);
-        }
+        BatchModels.writeOwnerOnly(plan, script, text, "script");
     }
 
     private static void deleteStale(Path file) {
@@ -392,14 +367,7 @@ public final class PbsModelLauncher implements ModelLauncher {
     }
 
     private ModelState ended(String name, int code) {
-        if (cancelled.contains(name)) {
-            return new ModelState(EntityStatus.CANCELLED, Optional.of(code), Optional.of("stopped on request"));
-        }
-        if (code == 0) {
-            return new ModelState(EntityStatus.COMPLETED, Optional.of(0), Optional.empty());
-        }
-        return new ModelState(EntityStatus.FAILED, Optional.of(code), code > 128 && code < 160
-                ? Optional.of("killed by signal " + (code - 128)) : Optional.empty());
+        return BatchModels.ended(cancelled.contains(name), code, "stopped on request");
     }
 
     /**

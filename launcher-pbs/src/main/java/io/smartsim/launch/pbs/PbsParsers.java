@@ -3,6 +3,7 @@ package io.smartsim.launch.pbs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.smartsim.launch.batch.Reports;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -290,33 +291,16 @@ public final class PbsParsers {
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, int port, String node, String hostname, String jobId,
-                              Optional<Long> pid) {
+                              Optional<Long> pid) implements io.smartsim.launch.batch.BatchStart.Report {
         public static ShardReport parse(String text) {
-            Map<String, String> kv = new LinkedHashMap<>();
-            for (String line : lines(text)) {
-                int eq = line.indexOf('=');
-                if (eq > 0) {
-                    kv.put(line.substring(0, eq), line.substring(eq + 1));
-                }
-            }
-            for (String key : List.of("address", "port", "node")) {
-                if (kv.getOrDefault(key, "").isBlank()) {
-                    throw new IllegalArgumentException("shard report has no " + key + ": " + kv);
-                }
-            }
-            Optional<Long> pid = Optional.ofNullable(kv.get("pid")).filter(p -> p.matches("[0-9]+")).map(Long::valueOf);
+            Map<String, String> kv = Reports.fields(text, List.of("address", "port", "node"));
+            Optional<Long> pid = Reports.pid(kv);
             return new ShardReport(kv.get("address"), Integer.parseInt(kv.get("port")), kv.get("node"),
                     kv.getOrDefault("hostname", ""), kv.getOrDefault("job", ""), pid);
         }
     }
 
     private static List<String> lines(String out) {
-        List<String> l = new ArrayList<>();
-        for (String s : out.split("\n")) {
-            if (!s.isBlank()) {
-                l.add(s.stripTrailing());
-            }
-        }
-        return l;
+        return Reports.lines(out);
     }
 }

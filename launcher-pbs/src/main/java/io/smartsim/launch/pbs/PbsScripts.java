@@ -1,14 +1,10 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
-import io.smartsim.launch.spi.Landing;
-import io.smartsim.launch.supervise.LeaseGuard;
-import io.smartsim.launch.util.ListeningPorts;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,16 +28,6 @@ public final class PbsScripts {
         return s.workDir().resolve(s.name() + ".pbs.sh");
     }
 
-    /** Where the wrapper reports the address, port, node and pid of its shard. */
-    public static Path reportPath(ShardPlan s) {
-        return s.workDir().resolve(s.name() + ".where");
-    }
-
-    /** A shard's lease guard's own output ({@code --lease}), beside its log. */
-    public static Path leaseOutput(ShardPlan s) {
-        return s.workDir().resolve(s.name() + ".lease.out");
-    }
-
     /** The qsub script of an orchestrator. */
     public static Path batchPath(LaunchPlan plan) {
         return plan.dir().resolve(plan.id() + ".pbs");
@@ -52,44 +38,19 @@ public final class PbsScripts {
         return plan.dir().resolve(plan.id() + ".pbs.out");
     }
 
-    /** The run command's own output for a shard (and the wrapper's before exec), beside the shard's log. */
-    public static Path consoleLog(ShardPlan s) {
-        return PlanFiles.consoleLog(s);
-    }
-
-    /** The job name of a batch orchestrator: experiment and id, both already restricted to safe characters. */
-    public static String jobName(LaunchPlan plan) {
-        return plan.experiment() + "." + plan.id();
-    }
-
     /**
      * The wrapper that starts shard {@code s}: finds the address of the node named by its first argument (of
      * {@code interfaceName} when given), writes the report, then execs {@code serverBinary config --bind ADDR}
      * (plus {@code cluster-announce-ip} when clustered).
      */
     public static String wrapper(LaunchPlan plan, ShardPlan s, Optional<String> interfaceName, String serverBinary) {
-        Map<String, String> v = new LinkedHashMap<>();
-        v.put("index", Integer.toString(s.index()));
-        v.put("shard", s.name());
-        v.put("id", plan.id());
+        Map<String, String> v = BatchScripts.wrapperValues(plan, s, serverBinary);
         v.put("interface", interfaceName.orElse(""));
-        v.put("report", reportPath(s).toString());
-        v.put("fail", Landing.WRAPPER_FAIL);
-        v.put("port", Integer.toString(s.port()));
-        v.put("watchOutput", consoleLog(s).toString());
-        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
-                plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
-        List<String> argv = new ArrayList<>(s.argv());
-        argv.set(s.serverBinaryIndex(), serverBinary);
-        v.put("server", Shell.join(argv));
-        v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
-        v.put("leaseGuard", plan.spec().lease().isEmpty() ? "" : String.join("\n",
+        v.put("watchOutput", BatchScripts.consoleLog(s).toString());
+        v.put("leaseGuard", BatchScripts.leaseGuard(plan, s, List.of(
                 "# --lease: a guard beside the server stops it once the lease is no longer renewed (lease-guard.sh, on",
                 "# the shared file system). It watches this shell's pid, which the server keeps through exec, and ends",
-                "# with it; its output is its own, so the run command's task still ends when the server does.",
-                "/bin/bash " + Shell.quote(LeaseGuard.path(plan).toString()) + " \"$$\" " + s.index() + " >> "
-                        + Shell.quote(leaseOutput(s).toString()) + " 2>&1 < /dev/null &",
-                ""));
+                "# with it; its output is its own, so the run command's task still ends when the server does.")));
         return WRAPPER.render(v);
     }
 
@@ -129,7 +90,7 @@ public final class PbsScripts {
         v.put("experiment", plan.experiment());
         v.put("dialect", dialect.option());
         v.put("runCommand", run.binary());
-        v.put("jobName", jobName(plan));
+        v.put("jobName", BatchScripts.jobName(plan));
         v.put("nodes", Integer.toString(plan.spec().nodes()));
         v.put("resources", String.join("\n", resources(plan, dialect)));
         v.put("directives", String.join("\n", directives(options)));
@@ -140,7 +101,7 @@ public final class PbsScripts {
             for (String arg : PbsCommands.runShard(run, NODE_MARK, INDEX_MARK, wrapperPath(s), options.sshConfig())) {
                 words.add(scriptWord(arg, s.node()));
             }
-            starts.add(String.join(" ", words) + " >> " + Shell.quote(consoleLog(s).toString()) + " 2>&1 &");
+            starts.add(String.join(" ", words) + " >> " + Shell.quote(BatchScripts.consoleLog(s).toString()) + " 2>&1 &");
             if (run == RunCommand.SSH) {
                 List<String> kill = new ArrayList<>();
                 List<String> argv = PbsCommands.sshKill(options.sshConfig(), NODE_MARK, 0);
@@ -148,7 +109,7 @@ public final class PbsScripts {
                     kill.add(scriptWord(arg, s.node()));
                 }
                 kill.add("\"kill $pid\"");
-                stops.add("    pid=$(sed -n 's/^pid=//p' " + Shell.quote(reportPath(s).toString()) + " 2>/dev/null)");
+                stops.add("    pid=$(sed -n 's/^pid=//p' " + Shell.quote(BatchScripts.reportPath(s).toString()) + " 2>/dev/null)");
                 // Side by side: PBS sends SIGKILL after its kill delay (5 s on the testbed), one ssh after another
                 // could run past it and leave the last shards running.
                 stops.add("    [ -n \"$pid\" ] && { " + String.join(" ", kill) + " & kills+=($!); }");

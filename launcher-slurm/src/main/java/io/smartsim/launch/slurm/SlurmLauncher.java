@@ -1,11 +1,10 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
@@ -19,10 +18,11 @@ import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
+import io.smartsim.launch.batch.BatchLauncher;
+import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.ListeningPorts;
@@ -50,15 +50,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * this machine, or a login node with {@code remote=user@host}). Which one, it never knows; each shard records
  * what reopens it, so status and stop from another process use the same transport.
  */
-public final class SlurmLauncher implements Launcher {
+public final class SlurmLauncher extends BatchLauncher {
     public static final String NAME = "slurm";
     /** Handle keys recorded for each shard. */
-    public static final String JOB = "jobId";
+    public static final String JOB = BatchStart.JOB;
     public static final String STEP = "stepId";
-    public static final String NODE = "node";
-    public static final String MODE = "mode";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String NODE = BatchStart.NODE;
+    public static final String MODE = BatchStart.MODE;
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
     /**
      * Handle key of a batch shard whose job outlives its own steps (--restart on-failure: the script ends with a wait
      * loop, see {@link SlurmScripts#tail}): stop cancels such a job at once instead of waiting for it to complete.
@@ -79,8 +79,6 @@ public final class SlurmLauncher implements Launcher {
     private static final int OVERLAP_SINCE_MAJOR = 20;
     private static final int OVERLAP_SINCE_MINOR = 11;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
-    private static final Duration JOB_POLL = Duration.ofSeconds(1);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
 
     /**
@@ -89,50 +87,17 @@ public final class SlurmLauncher implements Launcher {
      */
     static final Map<String, Detached> SRUNS = new ConcurrentHashMap<>();
 
-    /** The transport given, if one was; otherwise each operation opens the one its options name. */
-    private final Optional<CommandRunner> given;
-    private final Map<String, String> env;
-
     /**
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code SLURM_JOB_ID} from this process's environment.
      */
     public SlurmLauncher() {
-        this.given = Optional.empty();
-        this.env = Map.copyOf(System.getenv());
+        super(NAME, Optional.empty(), System.getenv());
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code SLURM_JOB_ID} */
     public SlurmLauncher(CommandRunner runner, Map<String, String> env) {
-        this.given = Optional.of(runner);
-        this.env = Map.copyOf(env);
-    }
-
-    /** The transport for a spec's options, or for a shard's recorded handle. */
-    private CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
-    }
-
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
-    @Override
-    public CommandRunner transport(io.smartsim.launch.OrchestratorSpec spec) {
-        return runner(spec.launcherOptions());
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    @Override
-    public boolean canRestart() {
-        return true;
+        super(NAME, Optional.of(runner), env);
     }
 
     /**
@@ -165,14 +130,9 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public Placement place(OrchestratorSpec spec) {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
-        List<Placement.Node> nodes = new ArrayList<>();
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
-            // The nodes are only known once the job runs; each slot is its own host, so ports repeat per node.
-            for (int n = 0; n < spec.nodes(); n++) {
-                nodes.add(new Placement.Node("batch-node-" + n, List.of()));
-            }
-            return new Placement(nodes);
+            return batchPlacement(spec);
         }
         String jobId = allocation(opts);
         Job job = queryJob(runner, jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
@@ -183,15 +143,7 @@ public final class SlurmLauncher implements Launcher {
         }
         List<String> hosts = SlurmParsers.hostnames(must(runner, SlurmCommands.hostnames(job.nodeList()),
                 "cannot expand the node list of allocation " + jobId).stdout());
-        if (hosts.size() < spec.nodes()) {
-            throw new InvalidSpecException("nodes", "allocation " + jobId + " has " + hosts.size() + " node(s) ("
-                    + job.nodeList() + ") but the spec asks for " + spec.nodes() + " x " + spec.instancesPerNode()
-                    + " per node; use --nodes " + hosts.size() + " or a larger allocation");
-        }
-        for (int n = 0; n < spec.nodes(); n++) {
-            nodes.add(new Placement.Node(hosts.get(n), List.of())); // bound at launch: only the node knows its address
-        }
-        return new Placement(nodes);
+        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation");
     }
 
     /**
@@ -209,10 +161,7 @@ public final class SlurmLauncher implements Launcher {
         }
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
-            throw new InvalidSpecException("port", "--port auto is not available with batch=true: the batch job's "
-                    + "nodes are only known once it runs, after its ports are planned; give a fixed base port, for "
-                    + "example --port " + OrchestratorSpec.DEFAULT_PORT + ", or run inside an allocation (--alloc) "
-                    + "where the nodes' free ports can be read first");
+            throw noAutoPortInBatch("run inside an allocation (--alloc)");
         }
         Placement placement = place(spec);
         List<String> nodes = placement.nodes().stream().map(Placement.Node::host).distinct().toList();
@@ -228,16 +177,13 @@ public final class SlurmLauncher implements Launcher {
                     + " did not report them: " + r.describe() + "; give a fixed base port, for example --port "
                     + OrchestratorSpec.DEFAULT_PORT);
         }
-        return PortSearch.choose(spec, placement, (host, port) -> listeners.get(host).stream()
-                .anyMatch(l -> l.port() == port), "node(s) " + String.join(",", nodes) + " of allocation " + jobId
-                + " (listening sockets on any address)");
+        return lowestFree(spec, placement, listeners, "node(s) " + String.join(",", nodes) + " of allocation "
+                + jobId);
     }
 
     private String allocation(SlurmOptions opts) {
-        return opts.alloc().or(() -> Optional.ofNullable(env.get("SLURM_JOB_ID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "not inside a Slurm allocation "
-                        + "(SLURM_JOB_ID is not set) and no alloc=JOBID given; run inside salloc or sbatch, pass "
-                        + "the allocation's job id, or use batch=true"));
+        return allocation(opts.alloc(), "SLURM_JOB_ID", "a Slurm allocation", "run inside salloc or sbatch, pass the "
+                + "allocation's job id");
     }
 
     @Override
@@ -275,8 +221,7 @@ public final class SlurmLauncher implements Launcher {
         CommandResult r = runner.run(SlurmCommands.srunListeningPorts(jobId, nodes, plan.id() + "-ports"),
                 COMMAND_TIMEOUT);
         Map<String, Set<ListeningPorts.Listener>> listeners = r.ok() ? ListeningPorts.parse(r.stdout()) : Map.of();
-        Optional<PortSearch.Taken> taken = PortSearch.firstTaken(plan, (host, port) -> listeners
-                .getOrDefault(host, Set.of()).stream().anyMatch(l -> l.port() == port));
+        Optional<PortSearch.Taken> taken = firstTaken(plan, listeners);
         if (taken.isPresent()) {
             String node = taken.get().host();
             int port = taken.get().port();
@@ -290,163 +235,71 @@ public final class SlurmLauncher implements Launcher {
     @Override
     public List<LaunchedShard> start(LaunchPlan plan, LaunchContext ctx) {
         SlurmOptions opts = SlurmOptions.parse(plan.spec().launcherOptions());
-        Start run = new Start(plan, ctx, opts, runner(plan.spec().launcherOptions()));
-        try {
-            return run.go();
-        } catch (RuntimeException e) {
-            run.cancel();
-            throw e;
-        } catch (InterruptedException e) {
-            run.cancel();
-            Thread.currentThread().interrupt();
-            throw new LaunchException("interrupted while starting '" + plan.id() + "'; its Slurm steps were cancelled",
-                    e);
-        }
+        return BatchStart.run(plan, ctx, new Start(plan, opts, runner(plan.spec().launcherOptions())));
     }
 
-    /** One launch: what it has started so far, so that a failure cancels exactly that. */
-    private final class Start {
-        private final LaunchPlan plan;
-        private final LaunchContext ctx;
+    /** Slurm's side of one launch ({@link BatchStart}): shards as steps, each run by srun, or by an sbatch job. */
+    private final class Start extends BatchStart.Base<ShardReport> {
         private final SlurmOptions opts;
-        private final CommandRunner runner;
-        private final List<Detached> sruns = new ArrayList<>();
-        private final LaunchedShard[] landed;
-        private final Map<Integer, ShardReport> reports = new LinkedHashMap<>();
-        private String jobId;
 
-        Start(LaunchPlan plan, LaunchContext ctx, SlurmOptions opts, CommandRunner runner) {
-            this.plan = plan;
-            this.ctx = ctx;
+        Start(LaunchPlan plan, SlurmOptions opts, CommandRunner runner) {
+            super(plan, runner, opts.batch(), new BatchStart.Words("srun", "its step",
+                    "every step of this launch was cancelled"), SlurmScripts.batchPath(plan),
+                    SlurmScripts.batchOutput(plan));
             this.opts = opts;
-            this.runner = runner;
-            this.landed = new LaunchedShard[plan.shards().size()];
         }
 
-        List<LaunchedShard> go() throws InterruptedException {
-            writeFiles();
-            if (opts.batch()) {
-                submit();
-                awaitRunning();
-            } else {
-                jobId = allocation(opts);
-                for (ShardPlan s : plan.shards()) {
-                    // Recorded before its srun exists: an srun creates its step within milliseconds, and a SIGKILL
-                    // between the spawn and the record would leave a step no cleanup knows of (RunSlurmSignalIT).
-                    spawnedSrun(s, Optional.empty());
-                    // cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with
-                    // the model's steps; a --cpus-per-task above its CPUs per node would make srun refuse the step.
-                    Detached srun = runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(),
-                            s.workDir(), SlurmScripts.wrapperPath(s), 1), s.workDir(), SlurmScripts.consoleLog(s),
-                            cap());
-                    sruns.add(srun);
-                    spawnedSrun(s, Optional.of(srun));
-                }
-                ctx.progress().accept("started " + sruns.size() + " step(s) in allocation " + jobId);
-            }
-            awaitShards();
-            return List.of(landed);
-        }
-
-        /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
-        private void writeFiles() {
-            List<Path> stale = new ArrayList<>();
-            List<Path> logs = new ArrayList<>();
-            for (ShardPlan s : plan.shards()) {
-                runner.writeFile(s.configPath(), s.config(), cap());
-                // A node map from an earlier run would make the shard rejoin its old cluster.
-                stale.addAll(List.of(s.workDir().resolve("nodes-" + s.port() + ".conf"), SlurmScripts.reportPath(s)));
-                // The last run's log and console (why it ended, after a crash) stay beside the new ones as NAME.1.
-                logs.addAll(List.of(s.logPath(), SlurmScripts.consoleLog(s)));
-            }
-            if (opts.batch()) {
-                logs.add(SlurmScripts.batchOutput(plan));
-            }
-            runner.deleteFiles(stale, cap());
-            runner.keepPrevious(logs, cap());
-            // --tls: made on this machine in the orchestrator dir; a login node (--remote) gets a copy (0600).
-            plan.tls().filter(t -> TlsFiles.remote(runner)).ifPresent(t -> TlsFiles.copy(t, runner, cap()));
-            for (Map.Entry<String, String> script : SlurmScripts.all(plan, opts).entrySet()) {
-                runner.writeFile(plan.dir().resolve(script.getKey()), script.getValue(), cap());
-            }
-            // --lease behind a login node: the guards read the lease file on the cluster's file system, so it goes
-            // there too (renewals follow through pushLease).
-            if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
-                io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
-                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", cap()));
-            }
-        }
-
-        private void submit() {
-            CommandResult r = runner.run(SlurmCommands.sbatch(SlurmScripts.batchPath(plan), plan.dir(),
-                    SlurmScripts.batchOutput(plan)), cap());
-            if (!r.ok()) {
-                throw new LaunchException("sbatch rejected the batch job of '" + plan.id() + "': " + r.describe());
-            }
-            jobId = SlurmParsers.parsableJobId(r.stdout());
-            ctx.progress().accept("submitted batch job " + jobId + " (" + SlurmScripts.batchPath(plan) + ")");
-            for (ShardPlan s : plan.shards()) {
-                // Known before it lands, so a crash from here on still leads to the job being cancelled.
-                Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-                handle.put(JOB, jobId);
-                handle.put(MODE, MODE_BATCH);
-                if (plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
-                    handle.put(JOB_OUTLIVES_STEPS, "true");
-                }
-                ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                        Optional.empty(), handle));
-            }
+        @Override
+        public Map<Path, String> scripts() {
+            Map<Path, String> out = new LinkedHashMap<>();
+            SlurmScripts.all(plan, opts).forEach((name, text) -> out.put(plan.dir().resolve(name), text));
+            return out;
         }
 
         /**
-         * Reports a shard's srun just before it is spawned (empty), and again with its pid the moment it exists,
-         * before its step reports an address: were this process to end now (SIGINT), core's abort hook stops it
-         * through {@link #stop} with this handle, which has no step id yet; after a SIGKILL, {@code db cleanup} finds
-         * its step by name.
+         * --lease behind a login node: the guards read the lease file on the cluster's file system, so it goes there
+         * too (renewals follow through pushLease).
          */
-        private void spawnedSrun(ShardPlan s, Optional<Detached> srun) {
-            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
-            handle.put(JOB, jobId);
-            handle.put(NODE, s.host());
-            handle.put(MODE, MODE_ALLOC);
-            handle.put(WORK_DIR, s.workDir().toString());
-            srun.ifPresent(d -> d.pid().ifPresent(pid -> {
-                handle.put(SRUN_PID, Long.toString(pid));
-                SRUNS.put(srunKey(runner, pid), d);
-            }));
-            ctx.spawned().accept(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
-                    Optional.empty(), handle));
-        }
-
-        private void awaitRunning() throws InterruptedException {
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(100), JOB_POLL);
-            String reported = null;
-            while (true) {
-                Optional<Job> job = queryJob(runner, jobId);
-                if (job.isEmpty() || !(job.get().running() || job.get().pending())) {
-                    throw ended("before its shards started");
-                }
-                if (job.get().running()) {
-                    ctx.progress().accept("batch job " + jobId + " running on " + job.get().nodeList());
-                    return;
-                }
-                String now = job.get().state() + " (" + job.get().reason() + ")";
-                if (!now.equals(reported)) {
-                    ctx.progress().accept("batch job " + jobId + " " + now);
-                    reported = now;
-                }
-                if (!backoff.pause()) {
-                    throw new ReadinessTimeoutException("batch job " + jobId + " of '" + plan.id() + "' was still "
-                            + now + " after " + plan.spec().startupTimeout().toSeconds() + " s and was cancelled; "
-                            + "pending reason: " + job.get().reason());
-                }
+        @Override
+        public void written(Duration timeout) {
+            if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
+                io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
+                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", timeout));
             }
         }
 
+        @Override
+        public String submit(Duration timeout) {
+            CommandResult r = runner.run(SlurmCommands.sbatch(SlurmScripts.batchPath(plan), plan.dir(),
+                    SlurmScripts.batchOutput(plan)), timeout);
+            if (!r.ok()) {
+                throw new LaunchException("sbatch rejected the batch job of '" + plan.id() + "': " + r.describe());
+            }
+            return SlurmParsers.parsableJobId(r.stdout());
+        }
+
+        @Override
+        public Map<String, String> submittedHandle() {
+            return outlives();
+        }
+
+        /** A batch job whose script waits on after its steps (--restart on-failure), so stop cancels it at once. */
+        private Map<String, String> outlives() {
+            return opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE
+                    ? Map.of(JOB_OUTLIVES_STEPS, "true") : Map.of();
+        }
+
+        @Override
+        public Optional<BatchStart.JobState> job(String jobId) {
+            return queryJob(runner, jobId).map(j -> new BatchStart.JobState(j.running(), j.pending(), j.nodeList(),
+                    j.state() + " (" + j.reason() + ")", Optional.empty(), "; pending reason: " + j.reason()));
+        }
+
         /** The job left the queue or stopped running: its accounting state, exit code and output. */
-        private LaunchException ended(String when) {
+        @Override
+        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
             String state = "it left the queue";
-            CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), cap());
+            CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), COMMAND_TIMEOUT);
             if (acct.ok()) {
                 Optional<Accounting> a = SlurmParsers.accounting(acct.stdout()).stream()
                         .filter(x -> x.id().equals(jobId)).findFirst();
@@ -459,154 +312,125 @@ public final class SlurmLauncher implements Launcher {
                     + state + ").\n" + runner.logTail(out, 10));
         }
 
-        private void awaitShards() throws InterruptedException {
-            int total = plan.shards().size();
-            boolean[] up = new boolean[total];
-            int pending = total;
-            Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(20), Duration.ofMillis(250));
-            long nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-            while (true) {
-                for (int i = 0; i < total; i++) {
-                    if (up[i]) {
-                        continue;
-                    }
-                    ShardPlan s = plan.shards().get(i);
-                    if (!sruns.isEmpty() && sruns.get(i).exit().isPresent()) {
-                        throw failure(s, "its srun " + sruns.get(i).exit().get());
-                    }
-                    if (landed[i] == null) {
-                        try {
-                            readReport(runner, s).ifPresent(r -> land(s, r));
-                        } catch (Landing.WrapperFailed e) {
-                            throw failure(s, e.getMessage());
-                        }
-                    }
-                    if (landed[i] != null && Ping.pong(landed[i].host(), landed[i].port(),
-                            ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
-                        up[i] = true;
-                        pending--;
-                        if (total <= 16 || pending == 0) {
-                            ctx.progress().accept("shard " + i + " up on " + landed[i].address() + " (node "
-                                    + landed[i].handle().get(NODE) + ", step " + jobId + "." + landed[i].handle().get(STEP)
-                                    + ") (" + (total - pending) + "/" + total + ")");
-                        }
-                    }
-                }
-                if (pending == 0) {
-                    return;
-                }
-                if (opts.batch() && System.nanoTime() > nextJobCheck) {
-                    checkBatchSteps();
-                    nextJobCheck = System.nanoTime() + JOB_POLL.toNanos();
-                }
-                if (!backoff.pause()) {
-                    List<String> late = new ArrayList<>();
-                    for (int i = 0; i < total; i++) {
-                        if (!up[i]) {
-                            ShardPlan s = plan.shards().get(i);
-                            late.add("shard " + i + (landed[i] == null ? " (no report from its step yet)"
-                                    : " on " + landed[i].address() + " (no PONG)") + "\n" + runner.logTail(s.logPath(), 5)
-                                    + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 5));
-                        }
-                    }
-                    throw new ReadinessTimeoutException(pending + " of " + total + " shard(s) of '" + plan.id()
-                            + "' were not up within " + plan.spec().startupTimeout().toSeconds() + " s; job " + jobId
-                            + "'s steps were cancelled:\n" + String.join("\n", late));
-                }
-            }
-        }
-
         /** A batch job's shards have no local srun to watch: one squeue for its steps tells if one died. */
-        private void checkBatchSteps() {
-            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), cap());
+        @Override
+        public void checkBatch(String jobId, List<Optional<LaunchedShard>> landed) {
+            CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), COMMAND_TIMEOUT);
             if (!r.ok()) {
                 return; // a transient squeue failure is not a shard failure; the deadline still bounds the wait
             }
             Set<String> live = new LinkedHashSet<>();
             SlurmParsers.steps(r.stdout()).forEach(st -> live.add(st.id()));
             if (live.isEmpty()) {
-                Optional<Job> job = queryJob(runner, jobId);
+                Optional<BatchStart.JobState> job = job(jobId);
                 if (job.isEmpty() || !job.get().running()) {
-                    throw ended("while its shards were starting");
+                    throw ended(jobId, "while its shards were starting", job);
                 }
             }
-            for (int i = 0; i < landed.length; i++) {
-                LaunchedShard ls = landed[i];
-                if (ls != null && ls.handle().containsKey(STEP) && !live.contains(jobId + "." + ls.handle().get(STEP))) {
-                    throw failure(plan.shards().get(i), "its step " + jobId + "." + ls.handle().get(STEP) + " ended");
+            for (int i = 0; i < landed.size(); i++) {
+                Optional<LaunchedShard> ls = landed.get(i);
+                if (ls.isPresent() && ls.get().handle().containsKey(STEP)
+                        && !live.contains(jobId + "." + ls.get().handle().get(STEP))) {
+                    throw new BatchStart.ShardEnded(i, "its step " + jobId + "." + ls.get().handle().get(STEP)
+                            + " ended");
                 }
             }
         }
 
-        private void land(ShardPlan s, ShardReport r) {
-            if (r.port() != s.port()) {
-                throw failure(s, "reported port " + r.port() + " instead of " + s.port());
-            }
-            reports.put(s.index(), r);
-            addressProblem(reports).ifPresent(problem -> {
-                throw new ShardStartException(problem + ". Every step of this launch of '" + plan.id()
-                        + "' was cancelled.");
-            });
-            // Where the scheduler commands ran: status and stop from the manifest reopen it.
+        @Override
+        public void cancelJob(String jobId) throws InterruptedException {
+            runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
+            awaitGone(runner, List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
+        }
+
+        @Override
+        public String allocation() {
+            return SlurmLauncher.this.allocation(opts);
+        }
+
+        /**
+         * cpus 1: in an allocation the user made, its CPU layout applies and shards overlap with the model's steps; a
+         * --cpus-per-task above its CPUs per node would make srun refuse the step.
+         */
+        @Override
+        public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
+            return runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), s.host(), s.name(), s.workDir(),
+                    SlurmScripts.wrapperPath(s), 1), s.workDir(), BatchScripts.consoleLog(s), timeout);
+        }
+
+        /**
+         * A shard's srun just before it is spawned (empty), and again with its pid the moment it exists, before its
+         * step reports an address: were this process to end now (SIGINT), core's abort hook stops it through
+         * {@link #stop} with this handle, which has no step id yet; after a SIGKILL, {@code db cleanup} finds its srun
+         * by job, step name and work dir (RunSlurmSignalIT).
+         */
+        @Override
+        public Optional<LaunchedShard> early(ShardPlan s, Optional<Detached> srun, String jobId) {
             Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
+            handle.put(JOB, jobId);
+            handle.put(NODE, s.host());
+            handle.put(MODE, MODE_ALLOC);
+            handle.put(WORK_DIR, s.workDir().toString());
+            srun.ifPresent(d -> d.pid().ifPresent(pid -> {
+                handle.put(SRUN_PID, Long.toString(pid));
+                SRUNS.put(srunKey(runner, pid), d);
+            }));
+            return Optional.of(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
+                    Optional.empty(), handle));
+        }
+
+        @Override
+        public String started(int count, String jobId) {
+            return "started " + count + " step(s) in allocation " + jobId;
+        }
+
+        /** The steps of the shards that landed, then the sruns this launch runs (srun cancels its step when ended). */
+        @Override
+        public void cancelInAllocation(String jobId, List<LaunchedShard> landed, List<Detached> sruns)
+                throws InterruptedException {
+            Set<String> steps = new LinkedHashSet<>();
+            for (LaunchedShard ls : landed) {
+                steps.add(jobId + "." + ls.handle().get(STEP));
+            }
+            if (!steps.isEmpty()) {
+                runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
+            }
+            for (Detached p : sruns) {
+                p.terminate(Duration.ofSeconds(5));
+            }
+            SRUNS.values().removeAll(sruns);
+            awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
+        }
+
+        @Override
+        public Optional<ShardReport> readReport(ShardPlan s) {
+            return SlurmLauncher.readReport(runner, s);
+        }
+
+        @Override
+        public Optional<String> problem(Map<Integer, ShardReport> reports) {
+            return addressProblem(reports);
+        }
+
+        @Override
+        public void record(ShardPlan s, ShardReport r, Map<String, String> handle, Optional<Detached> srun) {
             handle.put(JOB, r.jobId());
             handle.put(STEP, r.stepId());
-            handle.put(NODE, r.node());
-            handle.put(MODE, opts.batch() ? MODE_BATCH : MODE_ALLOC);
-            if (opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE) {
-                handle.put(JOB_OUTLIVES_STEPS, "true");
-            }
-            if (!sruns.isEmpty()) {
-                sruns.get(s.index()).pid().ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
-            }
-            LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), Optional.empty(),
-                    Optional.empty(), handle);
-            landed[s.index()] = ls;
-            ctx.spawned().accept(ls);
-            runner.expose(r.address(), r.port()); // PING, cluster forming and health reach it through the transport
+            handle.putAll(outlives());
+            srun.flatMap(Detached::pid).ifPresent(pid -> handle.put(SRUN_PID, Long.toString(pid)));
         }
 
-        private ShardStartException failure(ShardPlan s, String how) {
-            return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on port "
-                    + s.port() + ": " + how + "; every step of this launch was cancelled.\n"
-                    + runner.logTail(s.logPath(), 8) + "\n" + runner.logTail(SlurmScripts.consoleLog(s), 8));
+        @Override
+        public String node(ShardReport r) {
+            return r.node();
         }
 
-        private Duration cap() {
-            return Duration.ofMillis(Math.max(1000, ctx.deadline().capMillis(COMMAND_TIMEOUT)));
+        @Override
+        public String upAs(LaunchedShard ls, String jobId) {
+            return ls.address() + " (node " + ls.handle().get(NODE) + ", step " + jobId + "." + ls.handle().get(STEP)
+                    + ")";
         }
 
-        /** Cancels whatever this launch started: the batch job, or the steps it knows and the sruns it runs. */
-        void cancel() {
-            if (jobId == null) {
-                return;
-            }
-            try {
-                if (opts.batch()) {
-                    runner.run(SlurmCommands.scancel(List.of(jobId)), COMMAND_TIMEOUT);
-                    awaitGone(runner, List.of(jobId), Set.of(), Deadline.after(CANCEL_WAIT));
-                    return;
-                }
-                Set<String> steps = new LinkedHashSet<>();
-                for (LaunchedShard ls : landed) {
-                    if (ls != null) {
-                        steps.add(jobId + "." + ls.handle().get(STEP));
-                    }
-                }
-                if (!steps.isEmpty()) {
-                    runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
-                }
-                for (Detached p : sruns) {
-                    p.terminate(Duration.ofSeconds(5)); // srun cancels its step when terminated
-                }
-                SRUNS.values().removeAll(sruns);
-                awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                // Best effort: the launch's own failure is what the caller needs to see.
-            }
-        }
     }
 
     /**
@@ -655,7 +479,7 @@ public final class SlurmLauncher implements Launcher {
 
     static Optional<ShardReport> readReport(CommandRunner runner, ShardPlan s) {
         // The wrapper renames it into place: it is whole once it exists.
-        return Landing.unlessFailed(runner.readFile(SlurmScripts.reportPath(s), COMMAND_TIMEOUT))
+        return Landing.unlessFailed(runner.readFile(BatchScripts.reportPath(s), COMMAND_TIMEOUT))
                 .map(ShardReport::parse);
     }
 
@@ -820,14 +644,8 @@ public final class SlurmLauncher implements Launcher {
     }
 
     @Override
-    public Map<Integer, Liveness> probe(List<LaunchedShard> shards) {
+    protected Map<Integer, Liveness> probe(CommandRunner runner, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new LinkedHashMap<>();
-        if (shards.isEmpty()) {
-            return out;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        // The health check that follows status's probe reaches the shards through the same transport.
-        reach(shards);
         List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).filter(j -> j != null).distinct().toList();
         Optional<List<Step>> steps = jobs.isEmpty() ? Optional.empty() : stepsOf(runner, jobs);
         Optional<Set<String>> live = steps.map(l -> {
@@ -849,14 +667,10 @@ public final class SlurmLauncher implements Launcher {
         return out;
     }
 
-    /** Forwards, over a remote transport, each recorded shard's address; shards without a step have none yet. */
+    /** Shards without a step have no address yet: not forwarded by {@link #reach}. */
     @Override
-    public void reach(List<LaunchedShard> shards) {
-        if (shards.isEmpty()) {
-            return;
-        }
-        CommandRunner runner = runner(shards.get(0).handle());
-        shards.stream().filter(s -> !unreported(s)).forEach(s -> runner.expose(s.host(), s.port()));
+    protected boolean reported(LaunchedShard s) {
+        return !unreported(s);
     }
 
     @Override

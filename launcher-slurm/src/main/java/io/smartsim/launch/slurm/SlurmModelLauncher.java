@@ -1,5 +1,7 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchModels;
+import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
@@ -17,11 +19,6 @@ import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,11 +40,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SlurmModelLauncher implements ModelLauncher {
     /** Handle keys recorded for each model. */
-    public static final String JOB = "jobId";
+    public static final String JOB = BatchStart.JOB;
     public static final String STEP = "stepId";
-    public static final String MODE = "mode";
-    public static final String MODE_ALLOC = "alloc";
-    public static final String MODE_BATCH = "batch";
+    public static final String MODE = BatchStart.MODE;
+    public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
+    public static final String MODE_BATCH = BatchStart.MODE_BATCH;
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     /** How long start looks for the step id of a new srun; a step waiting for free CPUs may take longer. */
@@ -91,27 +88,18 @@ public final class SlurmModelLauncher implements ModelLauncher {
     }
 
     private String allocation(ModelPlan plan) {
-        return plan.run().alloc().or(() -> Optional.ofNullable(env.get("SLURM_JOB_ID")).filter(s -> !s.isBlank()))
-                .orElseThrow(() -> new InvalidSpecException("run.alloc", "model '" + plan.name() + "' runs as a step"
-                        + " of an allocation, but this process is not inside one (SLURM_JOB_ID is not set) and no"
-                        + " run.alloc is given; run inside salloc or sbatch, give run.alloc: JOBID, or give run.batch"
-                        + " to make it a batch job of its own"));
+        return BatchModels.allocation(plan, env, "SLURM_JOB_ID", "as a step of an allocation", "run inside salloc or "
+                + "sbatch");
     }
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> environment = environment(plan, dbEnv);
+        Map<String, String> environment = BatchModels.environment(plan, dbEnv);
         if (plan.run().batch().isPresent()) {
             return new RenderedLaunch(SlurmModelScripts.sbatch(plan), environment,
                     Map.of(SlurmModelScripts.batchPath(plan).toString(), SlurmModelScripts.batch(plan, environment)));
         }
         return new RenderedLaunch(SlurmModelScripts.srun(allocation(plan), plan), environment, Map.of());
-    }
-
-    private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> out = new LinkedHashMap<>(dbEnv);
-        out.putAll(plan.env());
-        return out;
     }
 
     @Override
@@ -120,16 +108,8 @@ public final class SlurmModelLauncher implements ModelLauncher {
     }
 
     private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
-        Path script = SlurmModelScripts.batchPath(plan);
-        try {
-            // Owner-only before anything is written: the script exports the database password, when there is one.
-            Files.deleteIfExists(script);
-            Files.createFile(script, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(script, SlurmModelScripts.batch(plan, environment(plan, dbEnv)));
-        } catch (IOException e) {
-            throw new LaunchException("cannot write the batch script of model '" + plan.name() + "' to "
-                    + SlurmModelScripts.batchPath(plan) + ": " + e.getMessage(), e);
-        }
+        BatchModels.writeOwnerOnly(plan, SlurmModelScripts.batchPath(plan), SlurmModelScripts.batch(plan,
+                BatchModels.environment(plan, dbEnv)), "batch script");
         CommandResult r = runner.run(SlurmModelScripts.sbatch(plan), COMMAND_TIMEOUT);
         if (!r.ok()) {
             throw new LaunchException("sbatch rejected the batch job of model '" + plan.name() + "': " + r.describe());
@@ -142,18 +122,7 @@ public final class SlurmModelLauncher implements ModelLauncher {
     private LaunchedModel step(ModelPlan plan, Map<String, String> dbEnv) {
         String jobId = allocation(plan);
         List<String> argv = SlurmModelScripts.srun(jobId, plan);
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(plan.workDir().toFile())
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
-                .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().putAll(environment(plan, dbEnv));
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new LaunchException("model '" + plan.name() + "' could not start: `" + String.join(" ", argv)
-                    + "`: " + e.getMessage() + "; is srun on PATH?", e);
-        }
+        Process p = BatchModels.start(plan, argv, BatchModels.environment(plan, dbEnv), "srun");
         sruns.put(plan.name(), p);
         Instant started = Instant.now();
         Map<String, String> handle = new LinkedHashMap<>();
@@ -288,16 +257,9 @@ public final class SlurmModelLauncher implements ModelLauncher {
         return r.stderr().contains("Invalid job id") ? Optional.of("") : Optional.empty();
     }
 
+    /** srun exits with the highest task exit code; a task killed by a signal counts as 128 + the signal. */
     private ModelState ended(String name, int code) {
-        if (cancelled.contains(name)) {
-            return new ModelState(EntityStatus.CANCELLED, Optional.of(code), Optional.of("stopped on request (scancel)"));
-        }
-        if (code == 0) {
-            return new ModelState(EntityStatus.COMPLETED, Optional.of(0), Optional.empty());
-        }
-        // srun exits with the highest task exit code; a task killed by a signal counts as 128 + the signal.
-        return new ModelState(EntityStatus.FAILED, Optional.of(code), code > 128 && code < 160
-                ? Optional.of("killed by signal " + (code - 128)) : Optional.empty());
+        return BatchModels.ended(cancelled.contains(name), code, "stopped on request (scancel)");
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.Reports;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,7 +143,8 @@ public final class SlurmParsers {
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, List<String> addresses, int port, String node, String hostname,
-                              String jobId, String stepId, Optional<Long> pid) {
+                              String jobId, String stepId, Optional<Long> pid)
+            implements io.smartsim.launch.batch.BatchStart.Report {
         public ShardReport {
             addresses = List.copyOf(addresses);
         }
@@ -153,19 +155,8 @@ public final class SlurmParsers {
         }
 
         public static ShardReport parse(String text) {
-            Map<String, String> kv = new LinkedHashMap<>();
-            for (String line : lines(text)) {
-                int eq = line.indexOf('=');
-                if (eq > 0) {
-                    kv.put(line.substring(0, eq), line.substring(eq + 1));
-                }
-            }
-            for (String key : List.of("address", "port", "node", "job", "step")) {
-                if (kv.getOrDefault(key, "").isBlank()) {
-                    throw new IllegalArgumentException("shard report has no " + key + ": " + kv);
-                }
-            }
-            Optional<Long> pid = Optional.ofNullable(kv.get("pid")).filter(p -> p.matches("[0-9]+")).map(Long::valueOf);
+            Map<String, String> kv = Reports.fields(text, List.of("address", "port", "node", "job", "step"));
+            Optional<Long> pid = Reports.pid(kv);
             String all = kv.getOrDefault("addresses", "").strip();
             List<String> addresses = all.isEmpty() ? List.of(kv.get("address")) : List.of(all.split("\\s+"));
             return new ShardReport(kv.get("address"), addresses, Integer.parseInt(kv.get("port")), kv.get("node"),
@@ -174,12 +165,6 @@ public final class SlurmParsers {
     }
 
     private static List<String> lines(String out) {
-        List<String> l = new ArrayList<>();
-        for (String s : out.split("\n")) {
-            if (!s.isBlank()) {
-                l.add(s.stripTrailing());
-            }
-        }
-        return l;
+        return Reports.lines(out);
     }
 }

@@ -1,11 +1,10 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
-import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.ListeningPorts;
 
@@ -30,11 +29,6 @@ public final class SlurmScripts {
         return s.workDir().resolve(s.name() + ".slurm.sh");
     }
 
-    /** Where the wrapper reports the address, port, node and step of its shard. */
-    public static Path reportPath(ShardPlan s) {
-        return s.workDir().resolve(s.name() + ".where");
-    }
-
     /** The batch script of an orchestrator. */
     public static Path batchPath(LaunchPlan plan) {
         return plan.dir().resolve(plan.id() + ".sbatch");
@@ -45,43 +39,18 @@ public final class SlurmScripts {
         return plan.dir().resolve(plan.id() + "-%j.out");
     }
 
-    /** The job name of a batch orchestrator: experiment and id, both already restricted to safe characters. */
-    public static String jobName(LaunchPlan plan) {
-        return plan.experiment() + "." + plan.id();
-    }
-
     /**
      * The wrapper that starts shard {@code s}: finds the node's addresses (of each of {@code interfaces} when
      * given, else of the node's name), writes the report, then execs {@code serverBinary config --bind ADDR...}
      * (plus {@code cluster-announce-ip} of the first address when clustered).
      */
     public static String wrapper(LaunchPlan plan, ShardPlan s, List<String> interfaces, String serverBinary) {
-        Map<String, String> v = new LinkedHashMap<>();
-        v.put("index", Integer.toString(s.index()));
-        v.put("shard", s.name());
-        v.put("id", plan.id());
+        Map<String, String> v = BatchScripts.wrapperValues(plan, s, serverBinary);
         v.put("interfaces", Shell.join(interfaces));
-        v.put("report", reportPath(s).toString());
-        v.put("fail", Landing.WRAPPER_FAIL);
-        v.put("port", Integer.toString(s.port()));
-        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
-                plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
-        List<String> argv = new ArrayList<>(s.argv());
-        argv.set(s.serverBinaryIndex(), serverBinary);
-        v.put("server", Shell.join(argv));
-        v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
-        v.put("leaseGuard", plan.spec().lease().isEmpty() ? "" : String.join("\n",
+        v.put("leaseGuard", BatchScripts.leaseGuard(plan, s, List.of(
                 "# --lease: a guard beside the server stops it once the lease is no longer renewed (lease-guard.sh).",
-                "# It watches this shell's pid, which the server keeps through exec; it ends with the step.",
-                "/bin/bash " + Shell.quote(LeaseGuard.path(plan).toString()) + " \"$$\" " + s.index() + " >> "
-                        + Shell.quote(s.workDir().resolve(s.name() + ".lease.out").toString()) + " 2>&1 < /dev/null &",
-                ""));
+                "# It watches this shell's pid, which the server keeps through exec; it ends with the step.")));
         return WRAPPER.render(v);
-    }
-
-    /** The server a wrapper execs: the spec's explicit binary, else the backend's name looked up on the node's PATH. */
-    public static String serverBinary(LaunchPlan plan) {
-        return plan.spec().serverBinary().map(Path::toString).orElse(plan.spec().backend().binaryName());
     }
 
     /**
@@ -97,7 +66,7 @@ public final class SlurmScripts {
         if (plan.spec().lease().isPresent()) {
             out.put(relative(plan, LeaseGuard.path(plan)), LeaseGuard.render(plan));
         }
-        String binary = serverBinary(plan);
+        String binary = BatchScripts.serverBinary(plan);
         for (ShardPlan s : plan.shards()) {
             out.put(relative(plan, wrapperPath(s)), wrapper(plan, s, plan.spec().interfaces(), binary));
         }
@@ -114,7 +83,7 @@ public final class SlurmScripts {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("id", plan.id());
         v.put("experiment", plan.experiment());
-        v.put("jobName", jobName(plan));
+        v.put("jobName", BatchScripts.jobName(plan));
         v.put("nodes", Integer.toString(plan.spec().nodes()));
         v.put("perNode", Integer.toString(plan.processesPerNode())); // masters and replicas
         List<String> directives = new ArrayList<>();
@@ -135,7 +104,7 @@ public final class SlurmScripts {
                 words.add(arg.equals("--nodelist=" + NODE_MARK) ? "--nodelist=\"${nodes[" + s.node() + "]}\""
                         : Shell.quote(arg));
             }
-            steps.add(String.join(" ", words) + " >> " + Shell.quote(consoleLog(s).toString()) + " 2>&1 &");
+            steps.add(String.join(" ", words) + " >> " + Shell.quote(BatchScripts.consoleLog(s).toString()) + " 2>&1 &");
         }
         v.put("steps", String.join("\n", steps));
         v.put("tail", tail(plan));
@@ -168,8 +137,4 @@ public final class SlurmScripts {
         return t.toString();
     }
 
-    /** The step's own output (srun and the wrapper before exec), beside the shard's log. */
-    public static Path consoleLog(ShardPlan s) {
-        return io.smartsim.launch.plan.PlanFiles.consoleLog(s);
-    }
 }

@@ -3,10 +3,8 @@ package io.smartsim.launch.ssh;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
 import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
@@ -17,6 +15,7 @@ import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.ReadinessWait;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
@@ -57,7 +56,6 @@ public final class SshLauncher implements Launcher {
     public static final String NAME = "ssh";
     /** Bound for one remote command (write a config, start a host's shards, one ps). */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration PING_TIMEOUT = Duration.ofMillis(500);
     /** How often the wait for PING also asks the hosts whether the processes still exist. */
     private static final Duration LIVENESS_EVERY = Duration.ofMillis(500);
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
@@ -534,48 +532,24 @@ public final class SshLauncher implements Launcher {
 
     private void awaitPing(LaunchPlan plan, List<LaunchedShard> shards, Hosts hosts, LaunchContext ctx)
             throws InterruptedException {
-        boolean[] up = new boolean[shards.size()];
-        int pending = shards.size();
-        Backoff backoff = new Backoff(ctx.deadline(), Duration.ofMillis(2), Duration.ofMillis(50));
-        long nextLiveness = 0;
-        while (true) {
-            if (System.nanoTime() >= nextLiveness) {
-                // Fail fast when a process died (a bad config line, a port taken meanwhile), with its log.
-                Map<Integer, Liveness> live = probe(shards, hosts, true);
-                for (int i = 0; i < shards.size(); i++) {
-                    if (!up[i] && live.get(shards.get(i).index()) == Liveness.GONE) {
-                        throw died(plan, shards.get(i), hosts);
+        ReadinessWait wait = ReadinessWait.of(plan, ctx, shards.stream()
+                .map(s -> ReadinessWait.Shard.at(s, Optional::empty)).toList());
+        wait.polling(Duration.ofMillis(2), Duration.ofMillis(50))
+                // Fail fast when a process died (a bad config line, a port taken meanwhile), with its log; once before
+                // the first PING too, so a start never succeeds without its processes seen alive over SSH.
+                .everyFromStart(LIVENESS_EVERY, () -> {
+                    Map<Integer, Liveness> live = probe(shards, hosts, true);
+                    for (int i = 0; i < shards.size(); i++) {
+                        if (!wait.up(i) && live.get(shards.get(i).index()) == Liveness.GONE) {
+                            throw died(plan, shards.get(i), hosts);
+                        }
                     }
-                }
-                nextLiveness = System.nanoTime() + LIVENESS_EVERY.toNanos();
-            }
-            for (int i = 0; i < shards.size(); i++) {
-                LaunchedShard s = shards.get(i);
-                if (!up[i] && Ping.pong(s.host(), s.port(), ctx.deadline().capMillis(PING_TIMEOUT), plan.access())) {
-                    up[i] = true;
-                    pending--;
-                    if (shards.size() <= 16 || pending == 0) {
-                        ctx.progress().accept("shard " + s.index() + " up on " + s.address() + " ("
-                                + (shards.size() - pending) + "/" + shards.size() + ")");
-                    }
-                }
-            }
-            if (pending == 0) {
-                return;
-            }
-            if (!backoff.pause()) {
-                List<String> late = new ArrayList<>();
-                for (int i = 0; i < up.length; i++) {
-                    if (!up[i]) {
-                        late.add("shard " + shards.get(i).index() + " at " + shards.get(i).address() + "\n"
-                                + remoteTail(plan.shards().get(shards.get(i).index()), hosts, shards.get(i)));
-                    }
-                }
-                throw new ReadinessTimeoutException(pending + " of " + shards.size() + " shard(s) of '" + plan.id()
-                        + "' did not answer PING within " + plan.spec().startupTimeout().toSeconds()
-                        + " s; every shard was stopped:\n" + String.join("\n", late));
-            }
-        }
+                })
+                .timeout(late -> ReadinessWait.notUp(plan, shards.size(), late, "did not answer PING",
+                        "every shard was stopped", (i, ls) -> "shard " + shards.get(i).index() + " at "
+                                + shards.get(i).address() + "\n"
+                                + remoteTail(plan.shards().get(shards.get(i).index()), hosts, shards.get(i))))
+                .await();
     }
 
     private static ShardStartException died(LaunchPlan plan, LaunchedShard s, Hosts hosts) {
