@@ -58,14 +58,16 @@ class RemoteSlurmIT {
     @AfterEach
     void nothingLeft() {
         RecordingTransport.afterRun = argv -> { };
+        List<Processes.Proc> left = Processes.serversUnder(dir); // by working dir: the title lost the config
+        // The holder jobs first, whatever follows: left behind, they would hold the Slurm testbed's nodes for
+        // 10 minutes and make every later Slurm test wait for resources.
+        if (!jobs.isEmpty()) {
+            SH.run(List.of("scancel", String.join(",", jobs)), CMD);
+        }
         if (!java.nio.file.Files.exists(SshTestbed.DIR.resolve("sshd.pid"))) {
             SshTestbed.up(); // a test that cut the connection and failed before bringing it back
         }
         Transports.closeAll();
-        List<Processes.Proc> left = Processes.serversUnder(dir); // by working dir: the title lost the config
-        if (!jobs.isEmpty()) {
-            SH.run(List.of("scancel", String.join(",", jobs)), CMD);
-        }
         assertThat(left).as("redis-server processes of this test left behind").isEmpty();
         // Then the Leftovers check: anything of this test still there after scancel, ports on every address.
     }
