@@ -94,6 +94,11 @@ class TelemetryCliIT {
         assertThat(stop.exit()).as(stop.toString()).isZero();
         await("the watch process ended", Duration.ofSeconds(30), () -> ProcessHandle.of(watchdog)
                 .filter(ProcessHandle::isAlive).filter(h -> !zombie(h.pid())).isEmpty());
+        // Its pid file went with it (and so no exit file was written): nothing of it left in the experiment.
+        try (var files = java.nio.file.Files.list(exp.resolve("orchestrator"))) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("the watch process's files after db stop")
+                    .contains("watchdog.log").doesNotContain("watchdog.log.pid", "watchdog.log.exit");
+        }
         // Leftovers then checks that no process of the experiment's directory is left.
     }
 

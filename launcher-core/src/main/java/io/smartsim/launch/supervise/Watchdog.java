@@ -127,11 +127,13 @@ public final class Watchdog {
             log.accept(Instant.now() + " recording telemetry of '" + id + "' every "
                     + io.smartsim.launch.util.Durations.format(tel.interval()) + " under " + expDir.resolve("telemetry"));
         }
+        Path pidFile = first.plan().dir().resolve(LOG + ".pid");
         Thread hook = new Thread(() -> {
             sup.close();
             if (collector != null) {
                 collector.close();
             }
+            forgetPidFile(pidFile, me);
         }, "smartsim-launch-watchdog-exit");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -147,8 +149,24 @@ public final class Watchdog {
             if (collector != null) {
                 collector.close();
             }
+            forgetPidFile(pidFile, me);
         }
         log.accept(Instant.now() + " no longer watching '" + id + "'");
+    }
+
+    /**
+     * Removes the pid file {@link #spawn} had written for this process ({@code watchdog.log.pid}, see DaemonProcess),
+     * if it still names this process: a watchdog that ends leaves no pid file behind (and, the file gone, its
+     * waiting subshell writes no exit file either). One killed with SIGKILL leaves both: how it ended.
+     */
+    private static void forgetPidFile(Path pidFile, long me) {
+        try {
+            if (java.nio.file.Files.readString(pidFile).trim().equals(Long.toString(me))) {
+                java.nio.file.Files.deleteIfExists(pidFile);
+            }
+        } catch (java.io.IOException | RuntimeException goneOrNotMine) {
+            // not there, or another watchdog's
+        }
     }
 
     /** Whether every shard has gone, asked of the launcher at most every {@link #EVERY} (on Slurm a probe is squeue). */
