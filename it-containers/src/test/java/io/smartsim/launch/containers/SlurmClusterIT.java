@@ -271,7 +271,7 @@ class SlurmClusterIT {
      */
     private Path experimentFile(int port, String models, String job) throws Exception {
         Path onFs = Files.createDirectories(fs.resolve(dir.getFileName().toString()));
-        try (var in = getClass().getResourceAsStream("/models/ssdb-writer.sh")) {
+        try (var in = getClass().getResourceAsStream("/models/slurm/ssdb-writer.sh")) {
             Files.write(onFs.resolve("ssdb-writer.sh"), in.readAllBytes());
         }
         Files.setPosixFilePermissions(onFs.resolve("ssdb-writer.sh"),

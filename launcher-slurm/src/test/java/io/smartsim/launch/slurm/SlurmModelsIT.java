@@ -58,7 +58,7 @@ class SlurmModelsIT {
     @BeforeEach
     void copyTheModel() throws Exception {
         writer = tmp.resolve("ssdb-writer.sh");
-        try (InputStream in = getClass().getResourceAsStream("/models/ssdb-writer.sh")) {
+        try (InputStream in = getClass().getResourceAsStream("/models/slurm/ssdb-writer.sh")) {
             Files.write(writer, in.readAllBytes());
         }
         Files.setPosixFilePermissions(writer, PosixFilePermissions.fromString("rwxr-xr-x"));

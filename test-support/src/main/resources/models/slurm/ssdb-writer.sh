@@ -1,6 +1,8 @@
 #!/bin/sh
 # A model that finds the database through SSDB alone: writes KEY=VALUE, reads it back, and says where it ran.
 # Exits 3 when the value read differs; EXIT_WITH makes it exit with that code afterwards (a failing model).
+# Shared by the Slurm tests on the loopback testbed (SlurmModelsIT) and on the cluster of containers (SlurmClusterIT);
+# PBS has its own (its last line names the PBS job).
 set -eu
 first=${SSDB%%,*}
 host=${first%:*}
