@@ -8,7 +8,9 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
+import io.smartsim.launch.spi.PortChooser;
+import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.util.ListeningPorts;
 
 import java.util.ArrayList;
@@ -25,9 +27,11 @@ import java.util.Set;
  * it runs in (its option, or the scheduler's job id variable in this process's environment), placement on the
  * allocation's nodes or on the nodes of a batch job not yet run, and {@code --port auto} over the nodes' listening
  * sockets. Shards run through a wrapper that reports where it landed ({@link BatchStart}, {@link BatchRestart}), so it
- * can lease and restart.
+ * can restart one ({@link Restartable}: a dead shard's wrapper again, on its node in its job) and lease
+ * ({@link Leasable}: the wrapper starts a lease guard before it execs the server; the lease file is on the shared file
+ * system).
  */
-public abstract class BatchLauncher implements Launcher {
+public abstract class BatchLauncher implements Restartable, Leasable, PortChooser {
     private final String name;
     private final Optional<CommandRunner> given;
     /** This process's environment (or the one a test gives), where the scheduler's job id variable is read. */
@@ -91,18 +95,6 @@ public abstract class BatchLauncher implements Launcher {
 
     /** Whether a recorded shard's address is where it runs (it reported), not only where it was planned. */
     protected boolean reported(LaunchedShard s) {
-        return true;
-    }
-
-    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    /** A dead shard's wrapper again, on its node in its job ({@link BatchRestart}). */
-    @Override
-    public boolean canRestart() {
         return true;
     }
 
