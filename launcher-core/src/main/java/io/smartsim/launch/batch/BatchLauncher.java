@@ -3,11 +3,11 @@ package io.smartsim.launch.batch;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.LauncherContext;
 import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.PortChooser;
 import io.smartsim.launch.spi.Restartable;
@@ -22,8 +22,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What every batch-scheduler launcher is besides its dialect: where its commands run (the runner it was given, or the
- * transport its options name: this machine, or a login node with {@code remote=user@host}), the existing allocation
+ * What every batch-scheduler launcher is besides its dialect: where its commands run (the transport its context gives
+ * for its options: this machine, or a login node with {@code remote=user@host}), the existing allocation
  * it runs in (its option, or the scheduler's job id variable in this process's environment), placement on the
  * allocation's nodes or on the nodes of a batch job not yet run, and {@code --port auto} over the nodes' listening
  * sockets. Shards run through a wrapper that reports where it landed ({@link BatchStart}, {@link BatchRestart}), so it
@@ -33,29 +33,33 @@ import java.util.Set;
  */
 public abstract class BatchLauncher implements Restartable, Leasable, PortChooser {
     private final String name;
-    private final Optional<CommandRunner> given;
-    /** This process's environment (or the one a test gives), where the scheduler's job id variable is read. */
+    /** Where its commands run and what environment it reads. */
+    protected final LauncherContext context;
+    /** The context's environment (this process's, or the one a test gives), where the job id variable is read. */
     protected final Map<String, String> env;
 
     /**
-     * @param name   the launcher's name ({@code slurm}, {@code pbs})
-     * @param given  where scheduler commands run whatever the options say; empty: where each spec's options say
-     * @param env    where the scheduler's job variables are read
+     * @param name    the launcher's name ({@code slurm}, {@code pbs})
+     * @param context where scheduler commands run (for each spec's options) and where its job variables are read
      */
-    protected BatchLauncher(String name, Optional<CommandRunner> given, Map<String, String> env) {
+    protected BatchLauncher(String name, LauncherContext context) {
         this.name = Objects.requireNonNull(name, "name");
-        this.given = Objects.requireNonNull(given, "given");
-        this.env = Map.copyOf(env);
+        this.context = Objects.requireNonNull(context, "context");
+        this.env = context.env();
     }
+
+    /** This launcher working in {@code context}. */
+    @Override
+    public abstract BatchLauncher in(LauncherContext context);
 
     @Override
     public final String name() {
         return name;
     }
 
-    /** The transport for a spec's options, or for a shard's recorded handle. */
+    /** The transport for a spec's options, or for a shard's recorded handle, as the context gives it. */
     protected final CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
+        return context.transports().open(options);
     }
 
     /** The transport of a list of shards (they share one), or empty for none. */
@@ -63,7 +67,7 @@ public abstract class BatchLauncher implements Restartable, Leasable, PortChoose
         return shards.isEmpty() ? Optional.empty() : Optional.of(runner(shards.get(0).handle()));
     }
 
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
+    /** The transport the context gives for the spec's options: where its files and checkpoint data are. */
     @Override
     public final CommandRunner transport(OrchestratorSpec spec) {
         return runner(spec.launcherOptions());

@@ -33,14 +33,24 @@ public interface Launcher {
     Placement place(OrchestratorSpec spec);
 
     /**
+     * This launcher working in {@code context}: where its commands run and the environment it reads
+     * ({@link LauncherContext}). A launcher found by name works in this process's context
+     * ({@link LauncherContext#process()}); a launcher that runs its commands through a transport returns one bound to
+     * {@code context}. The default, for launchers that run nothing through one, is this launcher.
+     */
+    default Launcher in(LauncherContext context) {
+        return this;
+    }
+
+    /**
      * Where this spec's files live and its commands run: this machine, or the login node of {@code --remote}. Core
      * reads and copies checkpoint data through it ({@code db start --resume}, the data records at {@code db stop}),
-     * so that data on the cluster's file system is looked at there. The default is the transport the spec's options
-     * name ({@link io.smartsim.launch.exec.Transports#open}); a launcher handed a runner returns that one. Do not
-     * close it: it is shared.
+     * so that data on the cluster's file system is looked at there. The default is this machine (a launcher that takes
+     * no {@code remote}); a launcher with a transport returns the one its context gives for the spec's options. Do not
+     * close it: it may be shared.
      */
     default io.smartsim.launch.exec.CommandRunner transport(OrchestratorSpec spec) {
-        return io.smartsim.launch.exec.Transports.open(spec.launcherOptions());
+        return new io.smartsim.launch.exec.LocalCommandRunner();
     }
 
     /**
