@@ -92,8 +92,9 @@ public final class Transports {
     }
 
     /**
-     * The runner for these options from this process's pool ({@link #shared()}): for core's own reads of a spec's
-     * files (checkpoint data) and for tests. Launchers use the source in their context instead. Do not close it.
+     * The runner for these options from this process's pool ({@link #shared()}), the one a launcher found by name is
+     * given: for tests that look where such a launcher runs its commands. Launchers use the source in their context
+     * ({@link io.smartsim.launch.spi.LauncherContext}), core the launcher's {@code transport(spec)}. Do not close it.
      */
     public static CommandRunner open(Map<String, String> options) {
         return SHARED.open(options);
