@@ -148,7 +148,7 @@ public final class Experiment implements AutoCloseable {
     private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
         return PortReservation.choose(requested, PortReservation.taken(entities.orchestrators().stream()
                 .filter(o -> o.spec().launcher().equals(requested.launcher()) && !o.id().equals(requested.id()))
-                .map(Orchestrator::plan).toList()), s -> launcher.choosePorts(s, dir));
+                .map(Orchestrator::plan).toList()), s -> io.smartsim.launch.spi.PortChooser.choose(launcher, s, dir));
     }
 
     /** The orchestrator with this id, as created here or recorded in the manifest. */

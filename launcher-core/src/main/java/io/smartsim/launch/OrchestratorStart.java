@@ -14,6 +14,7 @@ import io.smartsim.launch.security.TlsNames;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.supervise.Event;
@@ -82,10 +83,10 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
                     + " shard(s) with the " + launcher.name() + " launcher"));
             Supervision.prepare(plan);
-            if (plan.spec().lease().isPresent()) {
+            if (plan.spec().lease().isPresent() && launcher instanceof Leasable leasable) { // not Leasable: refused at plan time
                 // Renewed from now on, not from the end of the start: a start that outlasts the lease (a busy machine,
                 // slow hosts) must not see its shards stop themselves. The hosts started so far get each renewal.
-                started.keeper(new LeaseKeeper(plan, launcher, started::shards, () -> true, Clock.systemUTC())
+                started.keeper(new LeaseKeeper(plan, leasable, started::shards, () -> true, Clock.systemUTC())
                         .start());
             }
             plan.tls().ifPresent(t -> {

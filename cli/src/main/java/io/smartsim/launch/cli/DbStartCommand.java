@@ -124,7 +124,7 @@ public final class DbStartCommand implements Callable<Integer> {
      */
     OrchestratorSpec resumeSpec(OrchestratorSpec recorded) {
         picocli.CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
-        return specOptions.over(recorded, name, schedulerOptions.toLauncherOptions(), SchedulerOptions.BATCH_KEYS,
+        return specOptions.over(recorded, name, schedulerOptions.toLauncherOptions(), schedulerOptions.batchKeys(),
                 parsed::hasMatchedOption);
     }
 

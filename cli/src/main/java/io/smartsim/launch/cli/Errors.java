@@ -31,6 +31,8 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
     static final String EXIT_DOC_USAGE = "2:Bad usage: an unknown option or command, or an invalid value (the "
             + "message names the field); nothing was started.";
 
+    private static final String LAUNCHER_OPTION = "launcherOptions.";
+
     /** Spec fields as users set them on the command line. */
     private static final Map<String, String> OPTIONS = Map.ofEntries(
             Map.entry("id", "--name"),
@@ -113,6 +115,9 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         String prefix = field + ": ";
         String rest = message.startsWith(prefix) ? message.substring(prefix.length()) : message;
         String option = OPTIONS.get(field);
+        if (option == null && field.startsWith(LAUNCHER_OPTION)) { // a launcher module's flag, if one sets it
+            option = SchedulerOptions.flagOf(field.substring(LAUNCHER_OPTION.length())).orElse(null);
+        }
         return option == null ? field + ": " + rest : field + " (" + option + "): " + rest;
     }
 

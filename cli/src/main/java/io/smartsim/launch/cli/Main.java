@@ -60,6 +60,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private static CommandLine wired(CommandLine cl) {
+        SchedulerOptions.install(cl); // each launcher module's own flags (--partition, --queue, --hosts, ...)
         Errors errors = new Errors();
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);

@@ -3,12 +3,14 @@ package io.smartsim.launch.batch;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.LauncherContext;
+import io.smartsim.launch.spi.Leasable;
+import io.smartsim.launch.spi.PortChooser;
+import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.util.ListeningPorts;
 
 import java.util.ArrayList;
@@ -20,38 +22,44 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What every batch-scheduler launcher is besides its dialect: where its commands run (the runner it was given, or the
- * transport its options name: this machine, or a login node with {@code remote=user@host}), the existing allocation
+ * What every batch-scheduler launcher is besides its dialect: where its commands run (the transport its context gives
+ * for its options: this machine, or a login node with {@code remote=user@host}), the existing allocation
  * it runs in (its option, or the scheduler's job id variable in this process's environment), placement on the
  * allocation's nodes or on the nodes of a batch job not yet run, and {@code --port auto} over the nodes' listening
  * sockets. Shards run through a wrapper that reports where it landed ({@link BatchStart}, {@link BatchRestart}), so it
- * can lease and restart.
+ * can restart one ({@link Restartable}: a dead shard's wrapper again, on its node in its job) and lease
+ * ({@link Leasable}: the wrapper starts a lease guard before it execs the server; the lease file is on the shared file
+ * system).
  */
-public abstract class BatchLauncher implements Launcher {
+public abstract class BatchLauncher implements Restartable, Leasable, PortChooser {
     private final String name;
-    private final Optional<CommandRunner> given;
-    /** This process's environment (or the one a test gives), where the scheduler's job id variable is read. */
+    /** Where its commands run and what environment it reads. */
+    protected final LauncherContext context;
+    /** The context's environment (this process's, or the one a test gives), where the job id variable is read. */
     protected final Map<String, String> env;
 
     /**
-     * @param name   the launcher's name ({@code slurm}, {@code pbs})
-     * @param given  where scheduler commands run whatever the options say; empty: where each spec's options say
-     * @param env    where the scheduler's job variables are read
+     * @param name    the launcher's name ({@code slurm}, {@code pbs})
+     * @param context where scheduler commands run (for each spec's options) and where its job variables are read
      */
-    protected BatchLauncher(String name, Optional<CommandRunner> given, Map<String, String> env) {
+    protected BatchLauncher(String name, LauncherContext context) {
         this.name = Objects.requireNonNull(name, "name");
-        this.given = Objects.requireNonNull(given, "given");
-        this.env = Map.copyOf(env);
+        this.context = Objects.requireNonNull(context, "context");
+        this.env = context.env();
     }
+
+    /** This launcher working in {@code context}. */
+    @Override
+    public abstract BatchLauncher in(LauncherContext context);
 
     @Override
     public final String name() {
         return name;
     }
 
-    /** The transport for a spec's options, or for a shard's recorded handle. */
+    /** The transport for a spec's options, or for a shard's recorded handle, as the context gives it. */
     protected final CommandRunner runner(Map<String, String> options) {
-        return given.orElseGet(() -> Transports.open(options));
+        return context.transports().open(options);
     }
 
     /** The transport of a list of shards (they share one), or empty for none. */
@@ -59,7 +67,7 @@ public abstract class BatchLauncher implements Launcher {
         return shards.isEmpty() ? Optional.empty() : Optional.of(runner(shards.get(0).handle()));
     }
 
-    /** The runner this launcher was given, or the transport the spec names: where its files and checkpoint data are. */
+    /** The transport the context gives for the spec's options: where its files and checkpoint data are. */
     @Override
     public final CommandRunner transport(OrchestratorSpec spec) {
         return runner(spec.launcherOptions());
@@ -91,18 +99,6 @@ public abstract class BatchLauncher implements Launcher {
 
     /** Whether a recorded shard's address is where it runs (it reported), not only where it was planned. */
     protected boolean reported(LaunchedShard s) {
-        return true;
-    }
-
-    /** The wrapper starts a lease guard before it execs the server; the lease file is on the shared file system. */
-    @Override
-    public boolean canLease() {
-        return true;
-    }
-
-    /** A dead shard's wrapper again, on its node in its job ({@link BatchRestart}). */
-    @Override
-    public boolean canRestart() {
         return true;
     }
 

@@ -10,25 +10,24 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Picks the transport a launch uses from its launcher options: this machine, or, with
- * {@code remote=user@login-host[:port]}, a {@link TransportProvider} found through {@link ServiceLoader}
- * (launcher-ssh). Launchers call {@link #open} with their spec's options when they start, and with a shard's
- * recorded handle ({@link CommandRunner#recorded()}) for status and stop, and never learn which transport it was.
+ * The transport's part of launcher options: this machine, or, with {@code remote=user@login-host[:port]}, a
+ * {@link TransportProvider} found through {@link ServiceLoader} (launcher-ssh); its keys, their check, and what of
+ * them may be recorded. Launchers get their runners from the {@link TransportSource} in their
+ * {@link io.smartsim.launch.spi.LauncherContext} (with their spec's options when they start, and with a shard's
+ * recorded handle, {@link CommandRunner#recorded()}, for status and stop) and never learn which transport it was.
  *
- * <p>Remote runners are shared per destination and settings within a process, so a status or stop that follows
- * a start reuses its session and forwarded ports; they use daemon threads and end with the process, or with
- * {@link #closeAll()}.
+ * <p>The process's own {@link TransportPool} is {@link #shared()}: remote runners are shared per destination and
+ * settings within a process, so a status or stop that follows a start reuses its session and forwarded ports; they
+ * use daemon threads and end with the process, or with {@link #closeAll()}.
  */
 public final class Transports {
     /** The launcher option naming the login node: {@code [scheme://]user@host[:port]}; absent means this machine. */
     public static final String REMOTE = "remote";
     /** The scheme of a remote written without one ({@code user@host}). */
     public static final String DEFAULT_SCHEME = "ssh";
-    private static final CommandRunner LOCAL = new LocalCommandRunner();
-    private static final Map<Map<String, String>, CommandRunner> OPEN = new ConcurrentHashMap<>();
+    private static final TransportPool SHARED = new TransportPool();
 
     private Transports() {
     }
@@ -87,34 +86,26 @@ public final class Transports {
         provider(mine.get(REMOTE));
     }
 
+    /** This process's pool of runners, the one {@link io.smartsim.launch.spi.LauncherContext#process()} hands out. */
+    public static TransportPool shared() {
+        return SHARED;
+    }
+
     /**
-     * The runner for these options (a spec's launcher options, or a shard's recorded handle): this machine
-     * without {@code remote}; otherwise the provider's runner for it, shared with every other caller in this
-     * process that asks for the same destination and settings. Do not close it: it is shared.
+     * The runner for these options from this process's pool ({@link #shared()}), the one a launcher found by name is
+     * given: for tests that look where such a launcher runs its commands. Launchers use the source in their context
+     * ({@link io.smartsim.launch.spi.LauncherContext}), core the launcher's {@code transport(spec)}. Do not close it.
      */
     public static CommandRunner open(Map<String, String> options) {
-        Map<String, String> mine = options(options);
-        String remote = mine.get(REMOTE);
-        if (remote == null) {
-            return LOCAL;
-        }
-        return OPEN.computeIfAbsent(Map.copyOf(mine), key -> {
-            TransportProvider p = provider(remote);
-            Map<String, String> settings = new LinkedHashMap<>(key);
-            settings.remove(REMOTE);
-            settings.keySet().retainAll(p.optionKeys());
-            return p.open(destination(remote, p), settings);
-        });
+        return SHARED.open(options);
     }
 
-    /** Closes every shared remote runner (their sessions and forwarded ports). */
+    /** Closes every remote runner of this process's pool (their sessions and forwarded ports): as a new process. */
     public static void closeAll() {
-        List<CommandRunner> all = new ArrayList<>(OPEN.values());
-        OPEN.clear();
-        all.forEach(CommandRunner::close);
+        SHARED.close();
     }
 
-    private static TransportProvider provider(String remote) {
+    static TransportProvider provider(String remote) {
         if (remote == null || remote.isBlank()) {
             throw new InvalidSpecException("launcherOptions." + REMOTE, "empty; give the login node as "
                     + "user@host[:port] or an ssh config Host alias");
@@ -135,7 +126,7 @@ public final class Transports {
                 : "no transport for scheme '" + scheme + "' in " + remote + "; available: " + schemes);
     }
 
-    private static String destination(String remote, TransportProvider p) {
+    static String destination(String remote, TransportProvider p) {
         String prefix = p.scheme() + "://";
         return remote.startsWith(prefix) ? remote.substring(prefix.length()) : remote;
     }

@@ -18,6 +18,12 @@ public final class Launchers {
         return all;
     }
 
+    /** The launcher called {@code name}, working in {@code context} ({@link Launcher#in}). */
+    public static Launcher find(String name, LauncherContext context) {
+        return find(name).in(context);
+    }
+
+    /** The launcher called {@code name}, working in this process's context ({@link LauncherContext#process()}). */
     public static Launcher find(String name) {
         TreeSet<String> names = new TreeSet<>();
         for (Launcher l : available()) {

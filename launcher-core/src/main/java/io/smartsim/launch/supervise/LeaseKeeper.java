@@ -3,7 +3,7 @@ package io.smartsim.launch.supervise;
 import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.util.Durations;
 
 import java.time.Clock;
@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>the file here is renewed every {@link #renewEvery third of the lease} (at most every minute), on schedule,
  *       however long the pushes to the hosts take;</li>
- *   <li>each group of hosts the launcher names ({@link Launcher#leaseTargets}: one per SSH host) gets the new expiry
+ *   <li>each group of hosts the launcher names ({@link Leasable#leaseTargets}: one per SSH host) gets the new expiry
  *       on its own lane, side by side: a slow or hung host delays no other host's renewal. A lane still pushing when a
  *       newer expiry comes pushes the newest one next (never an older one after a newer);</li>
  *   <li>a push that failed is tried again after {@link #RETRY}, not a period later; a push may take up to the lease
@@ -49,7 +49,7 @@ public final class LeaseKeeper implements AutoCloseable {
     static final Duration LATE_NOTE_EVERY = Duration.ofMinutes(1);
 
     private final LaunchPlan plan;
-    private final Launcher launcher;
+    private final Leasable launcher;
     private final Duration lease;
     private final Lease file;
     private final EventLog events;
@@ -76,13 +76,13 @@ public final class LeaseKeeper implements AutoCloseable {
      * @param shards          the shards whose hosts get each renewal (the ones started so far, during a start)
      * @param controllerAlive whether to renew at all; once false nothing is renewed until it is true again
      */
-    public LeaseKeeper(LaunchPlan plan, Launcher launcher, Supplier<List<LaunchedShard>> shards,
+    public LeaseKeeper(LaunchPlan plan, Leasable launcher, Supplier<List<LaunchedShard>> shards,
                        BooleanSupplier controllerAlive, Clock clock) {
         this(plan, launcher, shards, controllerAlive, clock, null);
     }
 
     /** As above, with {@code pushes} running the lanes' pushes (null: threads of its own). */
-    LeaseKeeper(LaunchPlan plan, Launcher launcher, Supplier<List<LaunchedShard>> shards,
+    LeaseKeeper(LaunchPlan plan, Leasable launcher, Supplier<List<LaunchedShard>> shards,
                 BooleanSupplier controllerAlive, Clock clock, java.util.concurrent.Executor pushes) {
         this.lease = plan.spec().lease().orElseThrow(() -> new IllegalArgumentException("orchestrator '" + plan.id()
                 + "' has no lease; nothing to keep"));
@@ -193,7 +193,7 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     /**
-     * One group of hosts ({@link Launcher#leaseTargets}): the newest expiry still to push, at most one push at a time,
+     * One group of hosts ({@link Leasable#leaseTargets}): the newest expiry still to push, at most one push at a time,
      * and what its hosts are known to have.
      */
     private final class Lane {

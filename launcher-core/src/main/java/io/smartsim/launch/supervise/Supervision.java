@@ -45,15 +45,17 @@ public final class Supervision {
 
     /**
      * Refuses, at plan time, {@code --restart on-failure} and {@code --lease} for launchers that cannot carry them out
-     * ({@link Launcher#canRestart}, {@link Launcher#canLease}), naming the launcher.
+     * (it is not {@link io.smartsim.launch.spi.Restartable} or {@link io.smartsim.launch.spi.Leasable}), naming the
+     * launcher.
      */
     public static void refuseUnsupported(Launcher launcher, OrchestratorSpec spec) {
-        if (spec.restart() == RestartPolicy.ON_FAILURE && !launcher.canRestart()) {
+        if (spec.restart() == RestartPolicy.ON_FAILURE
+                && !(launcher instanceof io.smartsim.launch.spi.Restartable)) {
             throw new InvalidSpecException("restart", "--restart on-failure is not supported by the " + launcher.name()
                     + " launcher (it cannot start one shard again; the local, slurm, ssh and pbs launchers can); "
                     + "leave it out, and check the orchestrator with 'db status'");
         }
-        if (spec.lease().isPresent() && !launcher.canLease()) {
+        if (spec.lease().isPresent() && !(launcher instanceof io.smartsim.launch.spi.Leasable)) {
             throw new InvalidSpecException("lease", "--lease is not supported by the " + launcher.name()
                     + " launcher (it cannot start a lease guard beside each shard; the local, slurm, ssh and pbs "
                     + "launchers can); leave it out, and stop the orchestrator with 'db stop' (for example "
@@ -112,7 +114,9 @@ public final class Supervision {
         }
         Instant expiry = lease.renew(duration, now);
         // Hosts without this file system (ssh) keep their own copy: the launcher pushes the new expiry there.
-        io.smartsim.launch.spi.Launchers.find(r.launcher()).pushLease(r.plan(), r.shards(), expiry);
+        if (io.smartsim.launch.spi.Launchers.find(r.launcher()) instanceof io.smartsim.launch.spi.Leasable l) {
+            l.pushLease(r.plan(), r.shards(), expiry);
+        }
         return expiry;
     }
 

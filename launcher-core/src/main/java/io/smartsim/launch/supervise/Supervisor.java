@@ -11,6 +11,8 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
+import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.Durations;
@@ -111,6 +113,7 @@ public final class Supervisor implements AutoCloseable {
     public Supervisor(LaunchPlan plan, Launcher launcher, Owner owner, Settings settings, Clock clock) {
         this.plan = plan;
         this.launcher = launcher;
+        Supervision.refuseUnsupported(launcher, plan.spec()); // what it is asked to do, this launcher can
         this.owner = owner;
         this.settings = settings;
         this.events = EventLog.in(plan.dir());
@@ -202,7 +205,7 @@ public final class Supervisor implements AutoCloseable {
     /** The lease's keeper, started on first use (when no start handed one over). */
     private synchronized LeaseKeeper keeper() {
         if (keeper == null && !closed) {
-            keeper = new LeaseKeeper(plan, launcher, owner.shards(), owner.controllerAlive(), clock);
+            keeper = new LeaseKeeper(plan, (Leasable) launcher, owner.shards(), owner.controllerAlive(), clock);
         }
         return keeper == null ? null : keeper.start();
     }
@@ -282,13 +285,17 @@ public final class Supervisor implements AutoCloseable {
 
     /**
      * Under {@code --lease}: starts again the guard of every shard whose server runs without one (someone killed it),
-     * since that shard would outlive the lease. Launchers that cannot see their guards report none.
+     * since that shard would outlive the lease. Launchers that cannot see their guards (not a
+     * {@link Leasable.GuardWatch}) are not asked.
      */
     private void reviveGuards() {
+        if (!(launcher instanceof Leasable.GuardWatch guards)) {
+            return;
+        }
         List<LaunchedShard> shards = owner.shards().get();
         Set<Integer> missing;
         try {
-            missing = launcher.missingGuards(plan, shards);
+            missing = guards.missingGuards(plan, shards);
         } catch (LaunchException e) {
             return; // cannot look now (a host unreachable): the next check tries again
         }
@@ -299,7 +306,7 @@ public final class Supervisor implements AutoCloseable {
             LaunchedShard s = shards.stream().filter(x -> x.index() == index).findFirst().orElseThrow();
             String old = guardPid(s).map(p -> "(pid " + p + ") ").orElse("");
             try {
-                LaunchedShard again = launcher.restartGuard(plan, s);
+                LaunchedShard again = guards.restartGuard(plan, s);
                 owner.restarted().accept(again);
                 guardFailed.remove(index);
                 events.append(Event.of(plan.id(), Event.GUARD_RESTARTED, index, "its lease guard " + old
@@ -385,7 +392,8 @@ public final class Supervisor implements AutoCloseable {
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
         LaunchedShard again;
         try {
-            again = launcher.restart(plan, s, new LaunchContext(deadline, line -> { }, owner.restarted()));
+            again = ((Restartable) launcher).restart(plan, s,
+                    new LaunchContext(deadline, line -> { }, owner.restarted()));
         } catch (LaunchException e) {
             events.append(Event.of(plan.id(), Event.RESTART_FAILED, s.index(), firstLine(e.getMessage())));
             return;

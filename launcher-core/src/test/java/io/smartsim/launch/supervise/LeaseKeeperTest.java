@@ -8,6 +8,7 @@ import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +44,7 @@ class LeaseKeeperTest {
      * {@code takes} on the clock, fails {@code failNext} times as SshLauncher does for a lost host, and a group named
      * in {@code hold} blocks until released.
      */
-    private final class Pushes implements Launcher {
+    private final class Pushes implements Leasable {
         final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         final List<Instant> expiries = java.util.Collections.synchronizedList(new ArrayList<>());
         final List<Instant> at = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -123,7 +124,7 @@ class LeaseKeeperTest {
     }
 
     /** A keeper whose pushes run inline, on the tick's thread, to one host. */
-    private LeaseKeeper keeper(LaunchPlan plan, Launcher launcher, boolean[] alive) {
+    private LeaseKeeper keeper(LaunchPlan plan, Leasable launcher, boolean[] alive) {
         Lease.in(plan.dir()).renew(LEASE, clock.instant()); // as a start writes it, before the first shard
         return new LeaseKeeper(plan, launcher, () -> List.of(shard(0, "h1")), () -> alive[0], clock, Runnable::run);
     }

@@ -14,7 +14,10 @@ import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
+import io.smartsim.launch.spi.PortChooser;
 import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PortOwners;
@@ -46,7 +49,7 @@ import java.util.TreeSet;
  * Runs every shard as a process on this machine. Nodes are all this host, so ports are numbered across
  * all shards (port, port+1, ...). Binds to loopback unless interfaces are given.
  */
-public final class LocalLauncher implements Launcher {
+public final class LocalLauncher implements Restartable, Leasable.GuardWatch, PortChooser {
     public static final String NAME = "local";
     private static final String HOST = "localhost";
     private static final long STOP_POLL_MAX_MILLIS = 20;
@@ -133,16 +136,6 @@ public final class LocalLauncher implements Launcher {
         String name = spec.backend().binaryName();
         return Executables.onPath(name).orElseThrow(() -> new InvalidSpecException("backend", name
                 + " (backend " + spec.backend().id() + ") was not found on PATH; " + spec.backend().installHint()));
-    }
-
-    @Override
-    public boolean canRestart() {
-        return true;
-    }
-
-    @Override
-    public boolean canLease() {
-        return true;
     }
 
     @Override

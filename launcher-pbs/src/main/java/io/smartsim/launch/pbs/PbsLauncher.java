@@ -7,6 +7,7 @@ import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.TransportSource;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.pbs.PbsParsers.Job;
@@ -22,6 +23,7 @@ import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.LauncherContext;
 import io.smartsim.launch.spi.Unsupported;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
@@ -73,13 +75,24 @@ public final class PbsLauncher extends BatchLauncher {
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code PBS_JOBID}/{@code PBS_NODEFILE} from this process's environment.
      */
+    /** Working in this process's context ({@link LauncherContext#process()}): as {@code --launcher pbs} finds it. */
     public PbsLauncher() {
-        super(NAME, Optional.empty(), System.getenv());
+        this(LauncherContext.process());
+    }
+
+    /** Working in {@code context}: its transport runs the scheduler commands, {@code PBS_JOBID} is read in its env. */
+    public PbsLauncher(LauncherContext context) {
+        super(NAME, context);
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code PBS_JOBID} */
     public PbsLauncher(CommandRunner runner, Map<String, String> env) {
-        super(NAME, Optional.of(runner), env);
+        this(new LauncherContext(TransportSource.fixed(runner), env));
+    }
+
+    @Override
+    public PbsLauncher in(LauncherContext context) {
+        return new PbsLauncher(context);
     }
 
     /** The dead shard's wrapper again over ssh, on its node and port in its job: see {@link PbsRestart}. */

@@ -22,8 +22,8 @@ class PbsSupervisionTest {
 
     @Test
     void itCarriesBoth() {
-        assertThat(new PbsLauncher().canLease()).isTrue();
-        assertThat(new PbsLauncher().canRestart()).isTrue();
+        assertThat(new PbsLauncher()).isInstanceOf(io.smartsim.launch.spi.Leasable.class)
+                .isInstanceOf(io.smartsim.launch.spi.Restartable.class);
     }
 
     @Test

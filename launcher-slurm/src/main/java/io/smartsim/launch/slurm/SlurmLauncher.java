@@ -7,6 +7,7 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.TransportSource;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -23,6 +24,7 @@ import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.spi.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.LauncherContext;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.ListeningPorts;
@@ -91,13 +93,24 @@ public final class SlurmLauncher extends BatchLauncher {
      * Runs scheduler commands where the spec's options say ({@link Transports}: this machine unless {@code remote})
      * and reads {@code SLURM_JOB_ID} from this process's environment.
      */
+    /** Working in this process's context ({@link LauncherContext#process()}): as {@code --launcher slurm} finds it. */
     public SlurmLauncher() {
-        super(NAME, Optional.empty(), System.getenv());
+        this(LauncherContext.process());
+    }
+
+    /** Working in {@code context}: its transport runs the scheduler commands, {@code SLURM_JOB_ID} is read in its env. */
+    public SlurmLauncher(LauncherContext context) {
+        super(NAME, context);
     }
 
     /** @param runner where scheduler commands run, whatever the options say; @param env where to find {@code SLURM_JOB_ID} */
     public SlurmLauncher(CommandRunner runner, Map<String, String> env) {
-        super(NAME, Optional.of(runner), env);
+        this(new LauncherContext(TransportSource.fixed(runner), env));
+    }
+
+    @Override
+    public SlurmLauncher in(LauncherContext context) {
+        return new SlurmLauncher(context);
     }
 
     /**
@@ -181,7 +194,7 @@ public final class SlurmLauncher extends BatchLauncher {
                 + jobId);
     }
 
-    private String allocation(SlurmOptions opts) {
+    String allocation(SlurmOptions opts) {
         return allocation(opts.alloc(), "SLURM_JOB_ID", "a Slurm allocation", "run inside salloc or sbatch, pass the "
                 + "allocation's job id");
     }

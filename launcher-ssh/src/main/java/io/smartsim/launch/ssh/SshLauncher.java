@@ -15,7 +15,10 @@ import io.smartsim.launch.security.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Leasable;
+import io.smartsim.launch.spi.PortChooser;
 import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
@@ -52,7 +55,7 @@ import java.util.concurrent.TimeUnit;
  * Supervision: {@link #restart} starts one shard again on its host; under {@code --lease} each host gets the guard
  * script and its own copy of the lease file, and {@link #pushLease} writes each renewal there (docs/supervision.md).
  */
-public final class SshLauncher implements Launcher {
+public final class SshLauncher implements Restartable, Leasable.GuardWatch, PortChooser {
     public static final String NAME = "ssh";
     /** Bound for one remote command (write a config, start a host's shards, one ps). */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
@@ -276,20 +279,6 @@ public final class SshLauncher implements Launcher {
 
     private static Duration timeout(Deadline d) {
         return Duration.ofMillis(d.capMillis(COMMAND_TIMEOUT));
-    }
-
-    @Override
-    public boolean canRestart() {
-        return true;
-    }
-
-    /**
-     * The hosts may not share this machine's file system, so each gets its own copy of the lease file and guard
-     * script at the same paths at start, and every renewal is pushed to each host ({@link #pushLease}).
-     */
-    @Override
-    public boolean canLease() {
-        return true;
     }
 
     @Override
