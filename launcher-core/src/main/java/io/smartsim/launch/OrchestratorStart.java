@@ -78,6 +78,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
         Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         Deadline deadline = Deadline.after(plan.spec().startupTimeout());
+        WatchdogSpawn watchdog = null;
         try {
             announce(plan, launcher);
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
@@ -97,6 +98,13 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
                 started.spawned(s);
                 recorder.spawned(starting, s);
             }));
+            if (how.watchdog().isPresent() && Watchdog.needed(plan)) {
+                // Now, beside the forming, not once healthy: its JVM starts while Redis waits out its 2 s before the
+                // cluster is writable, so db start does not pay for the spawn after the cluster is healthy. It
+                // supervises once the record says RUNNING, and ends by itself if the start fails (Watchdog.run).
+                watchdog = WatchdogSpawn.begin(() -> Watchdog.spawn(expDir, experiment, db.id(),
+                        how.watchdog().get().argv(expDir, db.id())));
+            }
             if (plan.clustered()) {
                 progress.accept("forming a Redis Cluster over " + shards.size() + " shards");
                 ClusterFormer.form(Orchestrator.members(plan, shards), deadline, progress, plan.access());
@@ -109,15 +117,19 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
             }
             db.started(shards, health);
             running.accept(db, t0);
-            recorder.running(starting, shards);
             String healthyIn = String.format("'%s' healthy in %.2f s", plan.id(),
                     Duration.between(t0, Instant.now()).toMillis() / 1000.0);
+            // before RUNNING: a watchdog process waiting for RUNNING logs 'supervising' only after 'healthy'
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
+            recorder.running(starting, shards);
             if (how.watchdog().isEmpty()) {
                 superviseHere(db, started);
                 progress.accept(healthyIn);
             } else {
                 progress.accept(healthyIn);
+                if (watchdog != null) {
+                    started.watchdogPid(watchdog.pid());
+                }
                 handOver(db, started, how.watchdog().get());
             }
             return started;
@@ -126,6 +138,9 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
                     ? new ClusterFormingException("orchestrator '" + plan.id() + "': " + e.getMessage(), e)
                     : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
             boolean stoppedAll = true;
+            if (watchdog != null) {
+                watchdog.end(plan.dir(), failure::addSuppressed);
+            }
             try {
                 started.close();
             } catch (RuntimeException teardown) {
@@ -205,7 +220,9 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
         if (db.plan().spec().lease().isPresent()) {
             Supervision.renew(r);
         }
-        started.watchdogPid(Watchdog.spawn(expDir, experiment, db.id(), command.argv(expDir, db.id())));
+        if (started.watchdogPid().isEmpty()) { // spawned as soon as the shards were (start)
+            started.watchdogPid(Watchdog.spawn(expDir, experiment, db.id(), command.argv(expDir, db.id())));
+        }
     }
 
     /**
@@ -275,5 +292,52 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
                     + ") or choose another --name");
         }
         progress.accept("replacing the stale manifest entry for '" + plan.id() + "' (its processes are gone)");
+    }
+
+    /**
+     * The watchdog process a detached start spawns beside the cluster's forming, on a thread of its own so that the
+     * forming does not wait for the spawn.
+     */
+    private static final class WatchdogSpawn {
+        private final java.util.concurrent.CompletableFuture<Long> pid;
+
+        private WatchdogSpawn(java.util.concurrent.CompletableFuture<Long> pid) {
+            this.pid = pid;
+        }
+
+        static WatchdogSpawn begin(java.util.function.Supplier<Long> spawn) {
+            return new WatchdogSpawn(java.util.concurrent.CompletableFuture.supplyAsync(spawn, r -> {
+                Thread t = new Thread(r, "smartsim-launch-watchdog-spawn");
+                t.setDaemon(true);
+                t.start();
+            }));
+        }
+
+        /** Its pid once spawned and recorded; the spawn's failure as thrown by {@link Watchdog#spawn}. */
+        long pid() {
+            try {
+                return pid.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+
+        /** The start failed: the watchdog process, if it was spawned, is ended and waited for. */
+        void end(Path dir, java.util.function.Consumer<RuntimeException> problem) {
+            long p;
+            try {
+                p = pid.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException notSpawned) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                problem.accept(new StateException("interrupted while the watchdog process was being spawned"));
+                return;
+            } catch (java.util.concurrent.TimeoutException e) {
+                problem.accept(new StateException("the watchdog process was still being spawned after 30 s"));
+                return;
+            }
+            Watchdog.end(p, dir, problem);
+        }
     }
 }

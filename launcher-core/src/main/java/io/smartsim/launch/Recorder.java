@@ -50,8 +50,10 @@ final class Recorder {
         store.update(experiment, m -> m.with(m.find(starting.id()).orElse(starting).withShard(s)));
     }
 
+    /** Healthy: RUNNING with {@code shards}, keeping what was recorded meanwhile (the watchdog process's pid). */
     void running(OrchestratorRecord starting, List<LaunchedShard> shards) {
-        store.update(experiment, m -> m.with(starting.withShards(shards).withStatus(Status.RUNNING, Optional.empty())));
+        store.update(experiment, m -> m.with(m.find(starting.id()).orElse(starting).withShards(shards)
+                .withStatus(Status.RUNNING, Optional.empty())));
     }
 
     /** The start failed: FAILED with the error, keeping the shards it recorded (they are being stopped). */

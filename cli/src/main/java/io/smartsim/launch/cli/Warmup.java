@@ -13,6 +13,7 @@ import io.smartsim.launch.supervise.Supervision;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -48,6 +49,9 @@ final class Warmup {
             OrchestratorRecord r = new OrchestratorRecord(plan.id(), local.name(), Status.STARTING, plan.spec(), plan,
                     List.of(), Instant.now(), Optional.empty(), List.of(), Optional.of(Supervision.record(plan)));
             Json.mapper().writeValueAsBytes(Manifest.empty("warmup").with(r));
+            // then the progress lines' and the summary's format (java.util.Formatter's first use loads and parses a
+            // lot): the first progress line comes after the STARTING record, which needs the above first
+            String.format(Locale.ROOT, "[%6.2fs] %s %d%n", 0.5, "warmup", 1);
             return true;
         } catch (Exception | LinkageError ignored) {
             return false; // only a head start: the command does the same work itself and reports what fails

@@ -102,6 +102,31 @@ class TelemetryCliIT {
         // Leftovers then checks that no process of the experiment's directory is left.
     }
 
+    /**
+     * db start spawns its watch process beside the cluster's forming (so the CLI does not pay for the spawn once the
+     * cluster is healthy): a start that fails after that must not leave it. {@code --timeout 1} on 3 shards fails every
+     * time after the shards and the watch process exist: Redis lets a new cluster take writes only 2 s after each
+     * server started ({@code CLUSTER_WRITABLE_DELAY}), whatever the machine's speed.
+     */
+    @Test
+    void aStartThatFailsAfterItsWatchProcessWasSpawnedLeavesNoWatchProcess() throws Exception {
+        int base = leftovers.shardPorts(TestServers.freeBlock(18420, 3), 3);
+        JarRunner.Result start = jar.cli("db", "start", "--exp-dir", exp.toString(), "--port",
+                Integer.toString(base), "--per-node", "3", "--timeout", "1");
+        assertThat(start.exit()).as(start.toString()).isEqualTo(1);
+        JsonNode s = status();
+        assertThat(s.get("state").asText()).as(s.toString()).isEqualTo("FAILED");
+        long watchdog = s.path("supervision").path("watchdogPid").asLong(0);
+        assertThat(watchdog).as("the watch process was spawned during the start: " + s).isPositive();
+        assertThat(ProcessHandle.of(watchdog).filter(ProcessHandle::isAlive).filter(h -> !zombie(h.pid())))
+                .as("the watch process, once db start has exited").isEmpty();
+        try (var files = java.nio.file.Files.list(exp.resolve("orchestrator"))) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("the watch process's files")
+                    .doesNotContain("watchdog.log.pid");
+        }
+        // Leftovers then checks that no process (shard or watch process) of the experiment's directory is left.
+    }
+
     @Test
     void telemetryOffLeavesNoWatchProcessAndRecordsNothing() throws Exception {
         JarRunner.Result start = jar.cli("db", "start", "--exp-dir", exp.toString(), "--port",

@@ -98,8 +98,14 @@ public final class Watchdog {
      */
     public static void run(Path expDir, String id, Optional<Controller> controller, Consumer<String> log) {
         ManifestStore store = new ManifestStore(expDir);
-        OrchestratorRecord first = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
+        OrchestratorRecord recorded = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
                 "no orchestrator '" + id + "' in " + expDir + "; nothing to watch"));
+        Optional<OrchestratorRecord> running = awaitRunning(store, recorded, log);
+        if (running.isEmpty()) {
+            forgetPidFile(recorded.plan().dir().resolve(LOG + ".pid"), ProcessHandle.current().pid());
+            return;
+        }
+        OrchestratorRecord first = running.get();
         String experiment = store.read().orElseThrow().experiment();
         long me = ProcessHandle.current().pid();
         Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
@@ -152,6 +158,61 @@ public final class Watchdog {
             forgetPidFile(pidFile, me);
         }
         log.accept(Instant.now() + " no longer watching '" + id + "'");
+    }
+
+    /**
+     * The record once its start has ended healthy: a start spawns its watchdog process as soon as its shards exist
+     * (OrchestratorStart), so the record may still say STARTING. Empty, said in the log, when the start failed, the
+     * record went away, or it stayed STARTING past the start's own timeout and a minute (the starting process was
+     * killed: what it left is for db cleanup, not for a watchdog).
+     */
+    private static Optional<OrchestratorRecord> awaitRunning(ManifestStore store, OrchestratorRecord recorded,
+                                                             Consumer<String> log) {
+        String id = recorded.id();
+        Instant until = Instant.now().plus(recorded.spec().startupTimeout()).plusSeconds(60);
+        Optional<OrchestratorRecord> r = Optional.of(recorded);
+        while (r.filter(x -> x.status() == Status.STARTING).isPresent() && Instant.now().isBefore(until)) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+            r = store.read().flatMap(m -> m.find(id));
+        }
+        if (r.filter(x -> x.status() == Status.RUNNING).isPresent()) {
+            return r;
+        }
+        log.accept(Instant.now() + " not watching '" + id + "': its start " + r.map(x -> x.status() == Status.STARTING
+                ? "did not end by " + until : "ended " + x.status() + x.error().map(e -> " (" + e + ")").orElse(""))
+                .orElse("was removed from the manifest"));
+        return Optional.empty();
+    }
+
+    /**
+     * Ends the watchdog process {@code pid} that a start spawned before it failed (it would end by itself once it
+     * reads FAILED; this does not wait for that): its pid file in {@code dir} removed first (so that its waiting
+     * subshell writes no exit file, as when it ends by itself), SIGTERM, then SIGKILL after 10 s; waits until it is
+     * gone. What goes wrong is handed to {@code problem}.
+     */
+    public static void end(long pid, Path dir, Consumer<RuntimeException> problem) {
+        forgetPidFile(dir.resolve(LOG + ".pid"), pid);
+        ProcessHandle.of(pid).ifPresent(h -> {
+            try {
+                h.destroy();
+                try {
+                    h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException slow) {
+                    h.destroyForcibly();
+                    h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                problem.accept(new StateException("interrupted while ending watchdog process " + pid));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                problem.accept(new StateException("watchdog process " + pid + " did not end: " + e));
+            }
+        });
     }
 
     /**
