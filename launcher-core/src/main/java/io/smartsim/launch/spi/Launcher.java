@@ -144,6 +144,17 @@ public interface Launcher {
     }
 
     /**
+     * Under {@code --ai} served by the Redis module: starts again each model server of the plan that is gone (the
+     * shards' modules reconnect to its socket by themselves and push their models again), and returns the shards whose
+     * records changed (their handles naming the new process), to be recorded. The watchdog calls it at every check
+     * under {@code --restart on-failure}; throws naming the model server and its log's tail when one cannot start. The
+     * default has none to revive (launchers whose shards run behind the front).
+     */
+    default List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext context) {
+        return List.of();
+    }
+
+    /**
      * Under {@code --lease}, after the lease file on this machine was renewed to {@code expiry}: makes the shards'
      * lease guards see it. The default does nothing: the guards read that file (same machine, or a file system the
      * nodes share). A launcher whose hosts have their own copy (ssh) writes the new expiry there; it tries every host
