@@ -120,7 +120,8 @@ public final class AiPlanner {
      */
     public static String smartRedisAuthNote(LaunchPlan plan) {
         return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
-                + "send one: they get NOAUTH with this advice. To serve them, start it with --no-auth (then anyone who "
+                + "send one: they get NOAUTH" + (plan.modelServers().isEmpty() ? " with this advice" : "")
+                + ". To serve them, start it with --no-auth (then anyone who "
                 + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
                 + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
     }

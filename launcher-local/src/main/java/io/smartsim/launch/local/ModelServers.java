@@ -79,7 +79,7 @@ final class ModelServers {
             if (m.socketDirPrivate()) {
                 privateDirectory(m.socket().getParent());
             }
-            Files.deleteIfExists(m.socket()); // a stale socket of a killed run; the model server would replace it too
+            // a stale socket of a killed run is replaced by the model server itself
         } catch (IOException e) {
             throw new LaunchException("cannot prepare the --ai model server of '" + plan.id() + "' in " + m.workDir()
                     + " (socket " + m.socket() + "): " + e.getMessage(), e);
