@@ -156,6 +156,52 @@ class AiCliIT {
         assertThat(socket).doesNotExist();
     }
 
+    /** The detached watchdog that {@code db start --restart on-failure} leaves starts a killed model server again. */
+    @Test
+    void theDetachedWatchdogStartsAKilledModelServerAgain() throws Exception {
+        int base = bed.ports(1);
+        String exp = tmp.resolve("exp").toString();
+        Result start = cli("db", "start", "--exp-dir", exp, "--ai", "onnx", "--no-auth", "--port",
+                Integer.toString(base), "--restart", "on-failure");
+        assertThat(start.exit()).as(start.toString()).isZero();
+        Map<String, String> vars = Map.of("SSDB", "127.0.0.1:" + base, "SR_DB_TYPE", "Standalone");
+        try (Client c = Client.fromEnvironment(vars)) {
+            c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
+        }
+        long first = modelServerPid(exp);
+        ProcessHandle.of(first).orElseThrow().destroyForcibly();
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        long now = first;
+        while (System.nanoTime() < until) {
+            now = modelServerPid(exp);
+            if (now != first && io.smartsim.launch.testing.Pids.running(now)) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(now).as("the model server's pid in the manifest after the watchdog's restart").isNotEqualTo(first);
+        assertThat(AiTestbed.cmdline(now)).contains("io.smartsim.launch.ai.modelserver.ModelServerMain");
+        try (Client c = Client.fromEnvironment(vars)) { // the stored model, pushed again by the module
+            float[] x = {0, 1, 0, 1};
+            c.putTensor("x", TensorData.of(x, 1, 4));
+            c.runModel("mlp", List.of("x"), List.of("y"));
+            assertThat(c.getTensor("y").asFloats()).containsExactly(AiOrchestratorIT.expected(x, 1),
+                    org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        Result stop = cli("db", "stop", "--exp-dir", exp);
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(io.smartsim.launch.testing.Pids.running(now)).as("the restarted model server after db stop")
+                .isFalse();
+    }
+
+    /** The model server's pid that the manifest records for shard 0. */
+    private static long modelServerPid(String exp) {
+        return new io.smartsim.launch.manifest.ManifestStore(Path.of(exp)).read().orElseThrow().find("orchestrator")
+                .orElseThrow().shards().get(0).handle().entrySet().stream()
+                .filter(e -> e.getKey().equals(io.smartsim.launch.plan.AiPlanner.HANDLE_PID))
+                .mapToLong(e -> Long.parseLong(e.getValue())).findFirst().orElseThrow();
+    }
+
     @Test
     void anExperimentFileAsksForAiAndTheDryRunShowsTheModuleAndTheModelServer() throws Exception {
         Files.writeString(tmp.resolve("exp.yaml"), """
