@@ -8,6 +8,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.LogTail;
 import io.smartsim.launch.util.PreviousRun;
@@ -66,9 +67,26 @@ final class ModelServers {
             mine.add(d);
         }
         for (int i = 0; i < mine.size(); i++) {
-            out.add(awaitReady(plan, plan.modelServers().get(i), mine.get(i), deadline));
+            Running r = awaitReady(plan, plan.modelServers().get(i), mine.get(i), deadline);
+            out.add(r);
+            guard(plan, r).ifPresent(procs::add);
         }
         return out;
+    }
+
+    /**
+     * Under {@code --lease}: the lease guard watching the model server, as each shard has one, so that it stops when
+     * the lease runs out with the shards (it would outlive them otherwise: nobody else may be left to stop it). Its
+     * events name no shard. It exits by itself once the model server has.
+     */
+    private static Optional<DaemonProcess> guard(LaunchPlan plan, Running r) {
+        if (plan.spec().lease().isEmpty()) {
+            return Optional.empty();
+        }
+        ModelServerPlan m = r.plan();
+        Path out = m.workDir().resolve("model-server-" + m.index() + ".lease.out");
+        return Optional.of(DaemonProcess.spawn(List.of("/bin/bash", LeaseGuard.path(plan).toString(),
+                Long.toString(r.pid()), "null"), m.workDir(), out));
     }
 
     /** Its directory (and the private socket directory) owner-only, the last run's console kept as NAME.1. */
@@ -282,7 +300,9 @@ final class ModelServers {
         DaemonProcess d = DaemonProcess.spawn(m.argv(), m.workDir(), m.console());
         procs.add(d);
         try {
-            return awaitReady(plan, m, d, deadline);
+            Running r = awaitReady(plan, m, d, deadline);
+            guard(plan, r);
+            return r;
         } catch (RuntimeException | InterruptedException e) {
             d.terminate(Duration.ofSeconds(5));
             removeSocket(m.socket());

@@ -15,6 +15,8 @@ import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
+import io.smartsim.launch.supervise.Lease;
+import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -210,6 +213,39 @@ class AiModuleLaunchIT {
             e.stop(db);
             awaitGone(pid);
             assertThat(socketDir).doesNotExist();
+        }
+    }
+
+    /**
+     * Under {@code --lease} the model server has a lease guard of its own: once nobody renews the lease it stops with
+     * the shards, though no watchdog is left to stop it (the experiment that renewed it has closed).
+     */
+    @Test
+    void onceTheLeaseRunsOutTheModelServerStopsWithTheShards() throws Exception {
+        int base = bed.ports(1);
+        Orchestrator db;
+        long shard;
+        long modelServer;
+        try (Experiment exp = Experiment.create("ai-lease", dir)) {
+            db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).lease(Duration.ofSeconds(6)).build());
+            exp.start(db);
+            shard = db.shards().get(0).pid().orElseThrow();
+            modelServer = modelServerPid(db.shards());
+            exp.detach(db); // left running; once this experiment closes, nobody renews the lease
+        }
+        Instant last = Lease.in(db.plan().dir()).expiry().orElseThrow();
+        long until = LeaseWaits.goneBy(last);
+        while ((Pids.running(shard) || Pids.running(modelServer)) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(Pids.running(shard)).as("the shard once the lease ran out at %s", last).isFalse();
+        assertThat(Pids.running(modelServer)).as("the model server once the lease ran out at %s", last).isFalse();
+        assertThat(db.plan().modelServers().get(0).socket()).doesNotExist(); // SIGTERM: its shutdown hook removed it
+        List<Event> expired = EventLog.in(db.plan().dir()).read().stream()
+                .filter(e -> e.type().equals(Event.LEASE_EXPIRED)).toList();
+        assertThat(expired).anySatisfy(e -> assertThat(e.detail()).contains("sent SIGTERM to pid " + modelServer));
+        try (Experiment exp = Experiment.reconnect(dir)) {
+            exp.stop(exp.orchestrator(db.id()));
         }
     }
 
