@@ -67,7 +67,7 @@ final class ModelServers {
             mine.add(d);
         }
         for (int i = 0; i < mine.size(); i++) {
-            Running r = awaitReady(plan, plan.modelServers().get(i), mine.get(i), deadline);
+            Running r = awaitReady(plan, plan.modelServers().get(i), mine.get(i), deadline, LAUNCH_STOPPED);
             out.add(r);
             guard(plan, r).ifPresent(procs::add);
         }
@@ -122,20 +122,24 @@ final class ModelServers {
         OwnerOnly.restrict(dir, OwnerOnly.DIR);
     }
 
-    private static Running awaitReady(LaunchPlan plan, ModelServerPlan m, DaemonProcess d, Deadline deadline)
-            throws InterruptedException {
+    /** What a failed start of the whole launch says it did. */
+    private static final String LAUNCH_STOPPED = "every process of this launch was stopped";
+
+    private static Running awaitReady(LaunchPlan plan, ModelServerPlan m, DaemonProcess d, Deadline deadline,
+                                      String then) throws InterruptedException {
         Optional<ProcessHandle> h = d.handle(deadline.remaining());
         if (h.isEmpty()) {
-            throw notReady(plan, m, d.exit().orElse("did not start in time"));
+            throw notReady(plan, m, d.exit().orElse("did not start in time"), then);
         }
         long pause = 2;
         while (!ready(m)) {
             Optional<String> exit = d.exit();
             if (exit.isPresent()) {
-                throw notReady(plan, m, exit.get() + " before it was ready");
+                throw notReady(plan, m, exit.get() + " before it was ready", then);
             }
             if (deadline.expired()) {
-                throw notReady(plan, m, "was not ready within " + plan.spec().startupTimeout().toSeconds() + " s");
+                throw notReady(plan, m, "was not ready within " + plan.spec().startupTimeout().toSeconds() + " s",
+                        then);
             }
             Thread.sleep(pause);
             pause = Math.min(pause * 2, 50);
@@ -152,9 +156,9 @@ final class ModelServers {
         }
     }
 
-    private static ShardStartException notReady(LaunchPlan plan, ModelServerPlan m, String how) {
+    private static ShardStartException notReady(LaunchPlan plan, ModelServerPlan m, String how, String then) {
         return new ShardStartException("the --ai model server of '" + plan.id() + "' (socket " + m.socket() + ") "
-                + how + "; every process of this launch was stopped.\n" + LogTail.block(m.console(), 12));
+                + how + "; " + then + ".\n" + LogTail.block(m.console(), 12));
     }
 
     /** The recorded model server of {@code s} if it still runs: the same pid and start time, running the model server. */
@@ -300,7 +304,7 @@ final class ModelServers {
         DaemonProcess d = DaemonProcess.spawn(m.argv(), m.workDir(), m.console());
         procs.add(d);
         try {
-            Running r = awaitReady(plan, m, d, deadline);
+            Running r = awaitReady(plan, m, d, deadline, "it was stopped; the shards keep serving data");
             guard(plan, r);
             return r;
         } catch (RuntimeException | InterruptedException e) {
