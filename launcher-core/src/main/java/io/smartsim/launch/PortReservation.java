@@ -29,7 +29,7 @@ final class PortReservation {
             p.shards().forEach(s -> {
                 taken.add(s.port());
                 taken.add(s.busPort());
-                taken.addAll(AiPlanner.ports(p.spec(), s.port()));
+                taken.addAll(AiPlanner.ports(p, s.port()));
             });
         }
         return taken;

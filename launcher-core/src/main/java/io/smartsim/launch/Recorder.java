@@ -91,6 +91,7 @@ final class Recorder {
             return plan;
         }
         OrchestratorSpec spec = plan.spec().toBuilder().launcherOptions(options).build();
-        return new LaunchPlan(plan.experiment(), plan.expDir(), plan.dir(), spec, plan.shards(), plan.auth());
+        return new LaunchPlan(plan.experiment(), plan.expDir(), plan.dir(), spec, plan.shards(), plan.auth(),
+                plan.modelServers());
     }
 }

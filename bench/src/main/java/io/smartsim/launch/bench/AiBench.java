@@ -7,7 +7,6 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
-import io.smartsim.launch.plan.AiPlanner;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,10 +31,11 @@ import java.util.concurrent.TimeUnit;
  * 1. put_tensor / run_model / get_tensor of a small MLP (32 -> 64 -> 8, batch 1, ONNX) on a local 3-shard
  * orchestrator started with {@code --ai onnx --no-auth}, through the Java client in cluster mode (SmartRedis's
  * commands, with its input-copy dance), at 1 and 16 concurrent clients: latency per call and calls per second.
- * 2. The front's cost on plain commands: {@code redis-benchmark -t set,get} at 1 and 16 connections against a
- * 1-shard orchestrator's front (port P) and against the redis-server behind it (P+20000), same run, same machine,
- * alternating, {@value #ROUNDS} rounds each, the median round reported.
- * Ports 25900-25903 (+10000 bus, +20000 servers). Stops everything it started.
+ * 2. What {@code --ai} costs plain commands: {@code redis-benchmark -t set,get} at 1 and 16 connections against a
+ * 1-shard {@code --ai} orchestrator (since issue 16 on the local launcher: redis-server with the smartsim-ai module;
+ * before, the front) and against a 1-shard plain orchestrator, same run, same machine, alternating, {@value #ROUNDS}
+ * rounds each, the median round reported.
+ * Ports 25900-25904 (+10000 bus). Stops everything it started.
  */
 public final class AiBench {
     static final int CLUSTER_PORT = 25900;
@@ -91,12 +91,14 @@ public final class AiBench {
         try (Experiment exp = Experiment.create("ai-bench-plain", scratch)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().id("ai1").port(STANDALONE_PORT)
                     .auth(false).ai(AiSpec.of(List.of("onnx"))).build());
-            exp.start(db);
+            Orchestrator plain = exp.createOrchestrator(OrchestratorSpec.builder().id("plain1")
+                    .port(STANDALONE_PORT + 1).auth(false).build());
+            exp.start(db, plain);
             int front = db.shards().get(0).port();
-            int redis = front + AiPlanner.SERVER_PORT_OFFSET;
-            redisBenchmark(front, 16, 20_000); // warm-up of the front's JIT, not reported
-            System.out.println("| connections | command | Redis alone req/s | through the front req/s | front/Redis "
-                    + "| p50 ms Redis -> front |");
+            int redis = plain.shards().get(0).port();
+            redisBenchmark(front, 16, 20_000); // warm-up, not reported
+            System.out.println("| connections | command | plain shard req/s | --ai shard req/s | --ai/plain "
+                    + "| p50 ms plain -> --ai |");
             System.out.println("|---|---|---|---|---|---|");
             for (int c : List.of(1, 16)) {
                 // Alternating rounds, median of each side: the machine is shared, so load comes and goes.
@@ -116,6 +118,7 @@ public final class AiBench {
                 }
             }
             exp.stop(db);
+            exp.stop(plain);
         }
         System.out.printf("%nload average at end: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }

@@ -8,6 +8,7 @@ import io.smartsim.launch.TelemetrySpec;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -87,10 +88,23 @@ public final class DbStatusCommand implements Callable<Integer> {
     record Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
                  String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving,
                  String summary, List<ShardData> data, Supervision supervision, List<ShardDataNow> dataNow,
-                 Telemetry telemetry) {
+                 Telemetry telemetry, List<ModelServer> modelServers) {
         Entry {
             data = data == null ? List.of() : List.copyOf(data);
             dataNow = dataNow == null ? List.of() : List.copyOf(dataNow);
+            modelServers = modelServers == null ? List.of() : List.copyOf(modelServers);
+        }
+
+        Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
+              String ssdb, List<Shard> shards, List<String> problems, String error, boolean serving, String summary,
+              List<ShardData> data, Supervision supervision, List<ShardDataNow> dataNow, Telemetry telemetry) {
+            this(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error, serving, summary,
+                    data, supervision, dataNow, telemetry, List.of());
+        }
+
+        Entry with(List<ModelServer> m) {
+            return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
+                    serving, summary, data, supervision, dataNow, telemetry, m);
         }
 
         Entry(String id, String launcher, String recorded, String state, boolean healthy, String clusterState,
@@ -113,23 +127,59 @@ public final class DbStatusCommand implements Callable<Integer> {
 
         Entry withData(List<ShardData> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, d, supervision, dataNow, telemetry);
+                    serving, summary, d, supervision, dataNow, telemetry, modelServers);
         }
 
         Entry with(Supervision s) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, s, dataNow, telemetry);
+                    serving, summary, data, s, dataNow, telemetry, modelServers);
         }
 
         Entry with(Telemetry t) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, supervision, dataNow, t);
+                    serving, summary, data, supervision, dataNow, t, modelServers);
         }
 
         Entry withDataNow(List<ShardDataNow> d) {
             return new Entry(id, launcher, recorded, state, healthy, clusterState, ssdb, shards, problems, error,
-                    serving, summary, data, supervision, d, telemetry);
+                    serving, summary, data, supervision, d, telemetry, modelServers);
         }
+    }
+
+    /**
+     * Under {@code --ai} with the Redis module: a host's model server as its shards record it; {@code process} is
+     * "alive" or "gone" (its pid checked on this machine, where the local launcher runs it).
+     */
+    record ModelServer(String socket, Long pid, String process, List<Integer> shards) {
+    }
+
+    /** The model servers {@code s}'s shards record (under {@code --ai} with the module; none otherwise). */
+    static List<ModelServer> modelServers(OrchestratorStatus s) {
+        Map<String, List<LaunchedShard>> bySocket = new java.util.LinkedHashMap<>();
+        for (LaunchedShard ls : s.shards()) {
+            String socket = ls.handle().get(AiPlanner.HANDLE_SOCKET);
+            if (socket != null) {
+                bySocket.computeIfAbsent(socket, k -> new ArrayList<>()).add(ls);
+            }
+        }
+        List<ModelServer> out = new ArrayList<>();
+        bySocket.forEach((socket, shards) -> {
+            // the newest record wins: a shard restarted or revived later names the running one
+            Optional<LaunchedShard> alive = shards.stream().filter(DbStatusCommand::modelServerAlive).findFirst();
+            LaunchedShard any = alive.orElse(shards.get(0));
+            String pid = any.handle().get(AiPlanner.HANDLE_PID);
+            out.add(new ModelServer(socket, pid == null ? null : Long.parseLong(pid), alive.isPresent() ? "alive"
+                    : "gone", shards.stream().map(LaunchedShard::index).toList()));
+        });
+        return out;
+    }
+
+    private static boolean modelServerAlive(LaunchedShard ls) {
+        String pid = ls.handle().get(AiPlanner.HANDLE_PID);
+        String start = ls.handle().get(AiPlanner.HANDLE_START);
+        return pid != null && ProcessHandle.of(Long.parseLong(pid)).filter(io.smartsim.launch.util.ProcStat::running)
+                .filter(h -> start == null || h.info().startInstant().map(i -> i.toString().equals(start)).orElse(true))
+                .isPresent();
     }
 
     /**
@@ -253,7 +303,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         return new Entry(s.id(), s.launcher(), s.recorded().name(), s.state(), s.healthy(),
                 s.health().map(HealthReport::clusterState).orElse(null), ssdb, shards,
                 s.health().map(HealthReport::problems).orElse(List.of()), s.error().orElse(null), s.serving(),
-                s.health().map(HealthReport::summary).orElse(null));
+                s.health().map(HealthReport::summary).orElse(null)).with(s.liveness().isEmpty() ? List.of()
+                : modelServers(s));
     }
 
     private static String process(Liveness live) {
@@ -313,6 +364,12 @@ public final class DbStatusCommand implements Callable<Integer> {
                 sb.append(Text.table("  ", headers, rows));
             }
             e.problems().forEach(p -> sb.append("  problem: ").append(p).append('\n'));
+            for (ModelServer m : e.modelServers()) {
+                sb.append("  model server (--ai) of shard(s) ").append(m.shards().stream().map(String::valueOf)
+                        .collect(Collectors.joining(","))).append(": ").append(m.process().equals("alive") ? "up"
+                        : "DOWN (model commands fail naming its socket; data commands work)").append(", pid ")
+                        .append(m.pid()).append(", socket ").append(m.socket()).append('\n');
+            }
             renderData(sb, e);
             Optional.ofNullable(e.error()).filter(x -> !e.problems().contains(x))
                     .ifPresent(x -> sb.append("  ").append(e.healthy() ? "note" : "error").append(": ").append(x)

@@ -82,6 +82,11 @@ final class RunPlanText {
         sb.append(Text.table("  ", List.of("SHARD", "NAME", "NODE", "HOST", "BIND", "PORT", "BUS PORT", "SLOTS"),
                 rows));
         plan.warnings().forEach(w -> sb.append("  warning: ").append(w).append('\n'));
+        // --ai through the Redis module: each host's model server, started before the shards.
+        plan.modelServers().forEach(m -> sb.append("  model server ").append(m.index()).append(" (--ai, socket ")
+                .append(m.socket()).append(", for shard(s) ").append(m.shards().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(","))).append(") command (in ")
+                .append(m.workDir()).append("):\n    ").append(Text.argv(m.argv())).append('\n'));
         for (ShardPlan p : plan.shards()) {
             sb.append("  shard ").append(p.index()).append(" command (in ").append(p.workDir()).append("):\n    ")
                     .append(Text.argv(p.argv())).append('\n');

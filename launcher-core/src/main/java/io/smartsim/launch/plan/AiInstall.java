@@ -30,8 +30,15 @@ import java.util.stream.Stream;
  * @param classPath the fronts' class path: {@code DIR/*} for a directory of jars, else the path list as given
  * @param from      where it was found and why (which setting or location), for messages and {@code doctor}
  * @param backends  the backends on that class path, by RedisAI name (ONNX, TORCH, ...), in discovery order
+ * @param module    the smartsim-ai Redis module ({@value #MODULE_FILE}) as a file there, for {@code loadmodule}: the
+ *                  build lays it out in the AI directory beside the jars; empty when it is not there
  */
-public record AiInstall(String java, String classPath, String from, List<String> backends) {
+public record AiInstall(String java, String classPath, String from, List<String> backends, Optional<Path> module) {
+    /** The module's file name, as ai-module builds it and ai-dist lays it out. */
+    public static final String MODULE_FILE = "smartsim-ai.so";
+    /** Where ai-module's jar and classes directory hold it. */
+    private static final String MODULE_RESOURCE = "io/smartsim/launch/ai/module/" + MODULE_FILE;
+
     /** System property naming the AI directory or class path; wins over the environment (for embedding and tests). */
     public static final String PROPERTY = "smartsim.ai.path";
     /** Environment variable naming the AI directory (of jars) or a class path. */
@@ -40,6 +47,23 @@ public record AiInstall(String java, String classPath, String from, List<String>
 
     public AiInstall {
         backends = List.copyOf(backends);
+        module = module == null ? Optional.empty() : module;
+    }
+
+    /** An install whose module file is not known (the front's launchers need none). */
+    public AiInstall(String java, String classPath, String from, List<String> backends) {
+        this(java, classPath, from, backends, Optional.empty());
+    }
+
+    /**
+     * The module file, else an error naming where it was looked for and how to get it: what a launcher that loads the
+     * module into its shards needs at plan time.
+     */
+    public Path requireModule() {
+        return module.orElseThrow(() -> new InvalidSpecException("ai", "the model-serving runtime from " + from
+                + " has no " + MODULE_FILE + " (the smartsim-ai Redis module the shards load under --ai); build it "
+                + "with a C compiler (apt-get install gcc; then mvn -DskipTests package lays it out in "
+                + "ai-dist/target/ai), or put the file beside the jars there"));
     }
 
     /** The install found from this JVM's settings and the launcher jar's location. */
@@ -65,7 +89,7 @@ public record AiInstall(String java, String classPath, String from, List<String>
                             + "directory the build makes (ai-dist/target/ai) or a class path of the ai-server and "
                             + "backend jars");
                 }
-                return new AiInstall(java, classPath(value), name + "=" + value, lister.apply(jars));
+                return new AiInstall(java, classPath(value), name + "=" + value, lister.apply(jars), moduleIn(value));
             }
         }
         List<Path> candidates = new ArrayList<>();
@@ -76,7 +100,8 @@ public record AiInstall(String java, String classPath, String from, List<String>
         for (Path c : candidates) {
             List<Path> jars = jars(c.toString());
             if (!jars.isEmpty()) {
-                return new AiInstall(java, classPath(c.toString()), c.toString(), lister.apply(jars));
+                return new AiInstall(java, classPath(c.toString()), c.toString(), lister.apply(jars),
+                        moduleIn(c.toString()));
             }
         }
         throw new InvalidSpecException("ai", "no model-serving runtime on this machine: " + ENV + " is unset and "
@@ -119,6 +144,30 @@ public record AiInstall(String java, String classPath, String from, List<String>
             }
         }
         return out;
+    }
+
+    /**
+     * The module file a directory or path list holds: {@value #MODULE_FILE} in a directory named (or {@code DIR/*}),
+     * beside a jar named, or in a classes directory named (ai-module's {@code target/classes}); the first found.
+     */
+    static Optional<Path> moduleIn(String value) {
+        for (String entry : value.split(File.pathSeparator)) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String e = entry.endsWith("/*") ? entry.substring(0, entry.length() - 2) : entry;
+            Path p = Path.of(e).toAbsolutePath().normalize();
+            Path dir = Files.isDirectory(p) ? p : p.getParent();
+            if (dir == null) {
+                continue;
+            }
+            for (Path candidate : List.of(dir.resolve(MODULE_FILE), dir.resolve(MODULE_RESOURCE))) {
+                if (Files.isRegularFile(candidate)) {
+                    return Optional.of(candidate);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** A directory becomes {@code DIR/*} (java expands it); a path list is used as given. */

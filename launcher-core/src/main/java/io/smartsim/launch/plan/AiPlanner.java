@@ -5,15 +5,29 @@ import io.smartsim.launch.Backend;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The shard layout under {@code --ai}: one process per shard, the RedisAI-compatible front, which answers on the
- * planned port P (the one in {@code SSDB}) and runs the shard's redis-server as its child on the private port
+ * The shard layout under {@code --ai}, in one of two forms, chosen by the launcher ({@link Placement#aiModule()}).
+ *
+ * <p>The Redis module (issue 16; the local launcher): each shard's redis-server loads the smartsim-ai module
+ * ({@code loadmodule <smartsim-ai.so> SOCKET <socket> BACKENDS <names>}) on the planned port P, and each host runs
+ * one model server ({@value #MODEL_SERVER_MAIN}) whose Unix socket its shards share ({@link ModelServerPlan}). No
+ * second port, no announce lines: Redis itself answers MOVED, ASK and CROSSSLOT for the AI commands.
+ *
+ * <p>The front (the launchers not moved over yet: Slurm, PBS): one process per shard, the RedisAI-compatible front,
+ * which answers on P and runs the shard's redis-server as its child on the private port
  * P + {@value #SERVER_PORT_OFFSET}. Clustered, Redis keeps its bus on P + 10000 ({@code cluster-port}) and announces
  * the front's port ({@code cluster-announce-port P}), so CLUSTER SLOTS, CLUSTER NODES and MOVED name the fronts and
- * clients never see the private port. Pure: the planner calls it with the facts it was given.
+ * clients never see the private port.
+ *
+ * <p>Pure: the planner calls it with the facts it was given.
  */
 public final class AiPlanner {
     /** The shard's redis-server listens on the front's port plus this. */
@@ -23,7 +37,81 @@ public final class AiPlanner {
     /** Everything after this option in a front's argv is its server's argv. */
     public static final String SERVER_ARGV = "--server-argv";
 
+    /** The model server's main class, in the ai-server jar. */
+    public static final String MODEL_SERVER_MAIN = "io.smartsim.launch.ai.modelserver.ModelServerMain";
+    /** The longest Unix socket path Linux takes ({@code sun_path} is 108 bytes with its terminating zero). */
+    public static final int SOCKET_PATH_MAX = 107;
+    /** Where a socket goes when the experiment directory's path is too long for one: a private directory under it. */
+    static final Path SHORT_SOCKET_ROOT = Path.of("/tmp");
+    /** The keys a shard's recorded handle holds for its model server: pid, start time, socket. */
+    public static final String HANDLE_PID = "ai.pid";
+    public static final String HANDLE_START = "ai.start";
+    public static final String HANDLE_SOCKET = "ai.socket";
+
     private AiPlanner() {
+    }
+
+    /**
+     * The model servers of a module plan: one per host, in the order of the hosts' first shards, each serving the
+     * shards placed on its host. The socket goes in {@code <dir>/ai/} when that path fits {@value #SOCKET_PATH_MAX}
+     * bytes, else in a private directory {@code /tmp/smartsim-ai-<hash of dir>/} (created owner-only at start,
+     * removed at stop); if even that does not fit, the plan is refused naming the path.
+     */
+    static List<ModelServerPlan> modelServers(Path dir, AiSpec ai, AiInstall install, List<ShardPlan> shards) {
+        Map<String, List<Integer>> byHost = new LinkedHashMap<>();
+        for (ShardPlan s : shards) {
+            byHost.computeIfAbsent(s.host(), h -> new ArrayList<>()).add(s.index());
+        }
+        List<ModelServerPlan> out = new ArrayList<>();
+        Path work = dir.resolve("ai");
+        int k = 0;
+        for (Map.Entry<String, List<Integer>> h : byHost.entrySet()) {
+            String file = "model-server-" + k + ".sock";
+            Path socket = work.resolve(file);
+            boolean privateDir = false;
+            if (bytes(socket) > SOCKET_PATH_MAX) {
+                socket = shortSocketDir(dir).resolve(file);
+                privateDir = true;
+                if (bytes(socket) > SOCKET_PATH_MAX) {
+                    throw new InvalidSpecException("ai", "the model server's socket " + socket + " is "
+                            + bytes(socket) + " bytes, over Linux's " + SOCKET_PATH_MAX + "; use a shorter --exp-dir");
+                }
+            }
+            List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError", "-cp",
+                    install.classPath(), MODEL_SERVER_MAIN, "--socket", socket.toString(), "--backends",
+                    String.join(",", ai.backends())));
+            out.add(new ModelServerPlan(k, h.getKey(), h.getValue(), work, socket, privateDir,
+                    work.resolve("model-server-" + k + ".out"), argv));
+            k++;
+        }
+        return out;
+    }
+
+    /** The private directory for sockets of an experiment directory whose own path is too long: stable per dir. */
+    static Path shortSocketDir(Path dir) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(dir.toString()
+                    .getBytes(StandardCharsets.UTF_8));
+            return SHORT_SOCKET_ROOT.resolve("smartsim-ai-" + HexFormat.of().formatHex(d, 0, 6));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int bytes(Path p) {
+        return p.toString().getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /**
+     * The line a module shard's config gets: {@code loadmodule} with the module's file, the host's model server
+     * socket and the backends it was started with.
+     */
+    static String moduleLines(AiSpec ai, Path module, ModelServerPlan server) {
+        return "# --ai: the AI commands run in this server (the smartsim-ai module); models run on the host's model "
+                + "server at its socket\n"
+                + "loadmodule " + ConfigRenderer.quote(module.toString()) + " SOCKET "
+                + ConfigRenderer.quote(server.socket().toString()) + " BACKENDS " + String.join(",", ai.backends())
+                + "\n";
     }
 
     /**
@@ -32,13 +120,20 @@ public final class AiPlanner {
      */
     public static String smartRedisAuthNote(LaunchPlan plan) {
         return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
-                + "send one: they get NOAUTH with this advice. To serve them, start it with --no-auth (then anyone who "
+                + "send one: they get NOAUTH" + (plan.modelServers().isEmpty() ? " with this advice" : "")
+                + ". To serve them, start it with --no-auth (then anyone who "
                 + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
                 + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
     }
 
-    /** Options the front cannot serve yet, refused by name before anything is planned. */
-    static void refuseUnsupported(OrchestratorSpec spec) {
+    /**
+     * Options the front cannot serve yet, refused by name before anything is planned; the module serves them
+     * ({@code module}), so nothing is refused then.
+     */
+    static void refuseUnsupported(OrchestratorSpec spec, boolean module) {
+        if (module) {
+            return;
+        }
         if (spec.tls()) {
             throw new InvalidSpecException("ai", "--ai with --tls is not available: the front speaks plain TCP to its "
                     + "clients; leave out one of them");
@@ -54,11 +149,24 @@ public final class AiPlanner {
      * under {@code --ai}. What {@code --port auto} and the launchers' preflight check.
      */
     public static List<Integer> ports(OrchestratorSpec spec, int port) {
+        return ports(spec, port, true);
+    }
+
+    /** As {@link #ports(OrchestratorSpec, int)} for a plan: a module plan's shards have no server port. */
+    public static List<Integer> ports(LaunchPlan plan, int port) {
+        return ports(plan.spec(), port, plan.modelServers().isEmpty());
+    }
+
+    /**
+     * As {@link #ports(OrchestratorSpec, int)}; {@code front} false for a launcher that serves {@code --ai} through
+     * the module ({@link Placement#aiModule()}), whose shards take no server port.
+     */
+    public static List<Integer> ports(OrchestratorSpec spec, int port, boolean front) {
         List<Integer> out = new ArrayList<>(List.of(port));
         if (spec.clustered()) {
             out.add(port + OrchestratorSpec.BUS_PORT_OFFSET);
         }
-        if (spec.ai().isPresent()) {
+        if (spec.ai().isPresent() && front) {
             out.add(port + SERVER_PORT_OFFSET);
         }
         return out;

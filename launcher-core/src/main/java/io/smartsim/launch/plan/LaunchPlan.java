@@ -20,12 +20,21 @@ import java.util.Optional;
  * @param shards     one entry per shard, by index
  * @param auth       the ACL user every shard gets (its password is in the shard configs too); empty without auth.
  *                   A plan holds the secret: show it through {@link #redacted()}
+ * @param modelServers under {@code --ai} on a launcher that serves it through the Redis module: one model server per
+ *                   host, started before the host's shards; empty otherwise (and in manifests written before it)
  */
 public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards,
-                         Optional<Credentials> auth) {
+                         Optional<Credentials> auth, List<ModelServerPlan> modelServers) {
     public LaunchPlan {
         shards = List.copyOf(shards);
         auth = auth == null ? Optional.empty() : auth;
+        modelServers = modelServers == null ? List.of() : List.copyOf(modelServers);
+    }
+
+    /** A plan without model servers (no {@code --ai}, or {@code --ai} behind the front). */
+    public LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards,
+                      Optional<Credentials> auth) {
+        this(experiment, expDir, dir, spec, shards, auth, List.of());
     }
 
     /** A plan without authentication. */
@@ -50,7 +59,7 @@ public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorS
         }
         Credentials c = auth.get();
         return new LaunchPlan(experiment, expDir, dir, spec, shards.stream().map(s -> s.withConfig(c.redact(s.config())))
-                .toList(), Optional.of(c.redacted()));
+                .toList(), Optional.of(c.redacted()), modelServers);
     }
 
     /** The planned masters (every shard without {@code --replicas}), by index. */
@@ -91,6 +100,11 @@ public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorS
 
     public String id() {
         return spec.id();
+    }
+
+    /** The model server the shard {@code index} loads the module with, if it has one. */
+    public Optional<ModelServerPlan> modelServerOf(int index) {
+        return modelServers.stream().filter(m -> m.shards().contains(index)).findFirst();
     }
 
     public boolean clustered() {

@@ -43,10 +43,15 @@ public final class Planner {
                     + (spec.ai().isPresent() ? "on" : "off") + " in the spec but an AI install was "
                     + (ai.isPresent() ? "" : "not ") + "given");
         }
+        // Under --ai a launcher either loads the Redis module into its shards with a model server per host, or runs
+        // each shard behind the front (AiPlanner).
+        boolean module = spec.ai().isPresent() && placement.aiModule();
+        Optional<AiInstall> front = module ? Optional.empty() : ai;
         if (spec.ai().isPresent()) {
-            AiPlanner.refuseUnsupported(spec);
+            AiPlanner.refuseUnsupported(spec, module);
             ai.get().require(spec.ai().get().backends());
         }
+        Optional<Path> moduleFile = module ? Optional.of(ai.get().requireModule()) : Optional.empty();
         if (auth.isPresent() != spec.auth()) {
             throw new IllegalArgumentException("orchestrator '" + spec.id() + "': auth is " + (spec.auth() ? "on" : "off")
                     + " in the spec but credentials were " + (auth.isPresent() ? "" : "not ") + "given");
@@ -63,7 +68,7 @@ public final class Planner {
         int index = 0;
         for (int n = 0; n < spec.nodes(); n++) {
             for (int k = 0; k < spec.instancesPerNode(); k++, index++) {
-                shards.add(shard(experiment, dir, spec, placement, auth, ai, usedOnHost, index, n,
+                shards.add(shard(experiment, dir, spec, placement, auth, front, usedOnHost, index, n,
                         spec.clustered() ? List.of(ranges.get(index)) : List.of(), Optional.empty()));
             }
         }
@@ -74,11 +79,20 @@ public final class Planner {
         for (int m = 0; m < masters; m++) {
             int masterNode = shards.get(m).node();
             for (int r = 0; r < spec.replicas(); r++, index++) {
-                shards.add(shard(experiment, dir, spec, placement, auth, ai, usedOnHost, index,
+                shards.add(shard(experiment, dir, spec, placement, auth, front, usedOnHost, index,
                         (masterNode + r + 1) % spec.nodes(), List.of(), Optional.of(m)));
             }
         }
-        return new LaunchPlan(experiment, root, dir, spec, shards, auth);
+        if (!module) {
+            return new LaunchPlan(experiment, root, dir, spec, shards, auth);
+        }
+        List<ModelServerPlan> servers = AiPlanner.modelServers(dir, spec.ai().get(), ai.get(), shards);
+        List<ShardPlan> loading = new ArrayList<>();
+        for (ShardPlan s : shards) {
+            ModelServerPlan m = servers.stream().filter(x -> x.shards().contains(s.index())).findFirst().orElseThrow();
+            loading.add(s.withConfig(s.config() + AiPlanner.moduleLines(spec.ai().get(), moduleFile.get(), m)));
+        }
+        return new LaunchPlan(experiment, root, dir, spec, loading, auth, servers);
     }
 
     private static ShardPlan shard(String experiment, Path dir, OrchestratorSpec spec, Placement placement,
@@ -103,7 +117,7 @@ public final class Planner {
         Path work = dir.resolve(name);
         Path log = work.resolve(name + ".log");
         Path conf = work.resolve(spec.backend().id() + ".conf");
-        // Under --ai the planned port is the front's; the server behind it gets a private one.
+        // Under --ai behind the front (ai given here) the planned port is the front's; the server gets a private one.
         int serverPort = ai.isPresent() ? AiPlanner.serverPort(spec, node.host(), port) : port;
         String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), serverPort, work, log,
                 auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty())

@@ -49,10 +49,19 @@ public final class PortSearch {
      * up to 65535 fits; {@code where} (the addresses or hosts looked at) goes in that message.
      */
     public static int lowestFreeBase(OrchestratorSpec spec, Map<String, Integer> perHost, Busy busy, String where) {
+        return lowestFreeBase(spec, perHost, busy, where, true);
+    }
+
+    /**
+     * As {@link #lowestFreeBase(OrchestratorSpec, Map, Busy, String)}; {@code aiFront} false for a launcher that serves
+     * {@code --ai} through the Redis module ({@link Placement#aiModule()}), whose shards take no server port.
+     */
+    public static int lowestFreeBase(OrchestratorSpec spec, Map<String, Integer> perHost, Busy busy, String where,
+                                     boolean aiFront) {
         if (perHost.isEmpty()) {
             throw new IllegalArgumentException("no hosts to choose ports on");
         }
-        List<Integer> offsets = AiPlanner.ports(spec, 0);
+        List<Integer> offsets = AiPlanner.ports(spec, 0, aiFront);
         int most = perHost.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         int top = 65535 - offsets.get(offsets.size() - 1); // the highest shard port whose own ports all exist
         int base = spec.port();
@@ -67,7 +76,7 @@ public final class PortSearch {
             }
             base = skipTo;
         }
-        throw nothingFree(spec, perHost, where);
+        throw nothingFree(spec, perHost, where, aiFront);
     }
 
     /** The first shard port of the host's block with a busy port of its own, or -1. */
@@ -82,12 +91,13 @@ public final class PortSearch {
         return -1;
     }
 
-    private static InvalidSpecException nothingFree(OrchestratorSpec spec, Map<String, Integer> perHost, String where) {
+    private static InvalidSpecException nothingFree(OrchestratorSpec spec, Map<String, Integer> perHost, String where,
+                                                    boolean aiFront) {
         List<String> also = new ArrayList<>();
         if (spec.clustered()) {
             also.add("bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET);
         }
-        if (spec.ai().isPresent()) {
+        if (spec.ai().isPresent() && aiFront) {
             also.add("--ai server ports +" + AiPlanner.SERVER_PORT_OFFSET);
         }
         String what;
@@ -112,7 +122,7 @@ public final class PortSearch {
     /** The first port of the plan (shard, bus or {@code --ai} server port, shard by shard) in use on its shard's host. */
     public static java.util.Optional<Taken> firstTaken(LaunchPlan plan, Busy busy) {
         for (ShardPlan s : plan.shards()) {
-            for (int port : AiPlanner.ports(plan.spec(), s.port())) {
+            for (int port : AiPlanner.ports(plan, s.port())) {
                 if (busy.busy(s.host(), port)) {
                     return java.util.Optional.of(new Taken(s.host(), port));
                 }
@@ -134,7 +144,7 @@ public final class PortSearch {
                 + plan.shards().size() + " shard(s) use ports " + first + "-" + last
                 + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET) + "-"
                 + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "")
-                + (spec.ai().isPresent() ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
+                + (spec.ai().isPresent() && plan.modelServers().isEmpty() ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
                 + (last + AiPlanner.SERVER_PORT_OFFSET) : "")
                 + ", but " + port + " is already in use on " + where + heldBy.map(h -> " (" + h + ")").orElse("")
                 + "; stop what holds it, choose another --port, or --port auto");

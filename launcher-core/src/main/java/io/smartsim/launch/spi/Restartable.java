@@ -2,6 +2,8 @@ package io.smartsim.launch.spi;
 
 import io.smartsim.launch.plan.LaunchPlan;
 
+import java.util.List;
+
 /**
  * A launcher that can start one shard again after its process died: what {@code --restart on-failure} needs. Core
  * checks for this type when it plans ({@link io.smartsim.launch.supervise.Supervision#refuseUnsupported}) and refuses
@@ -16,4 +18,15 @@ public interface Restartable extends Launcher {
      * log's tail.
      */
     LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext context);
+
+    /**
+     * Under {@code --ai} served by the Redis module: starts again each model server of the plan that is gone (the
+     * shards' modules reconnect to its socket by themselves and push their models again), and returns the shards whose
+     * records changed (their handles naming the new process), to be recorded. The watchdog calls it at every check
+     * under {@code --restart on-failure}; throws naming the model server and its log's tail when one cannot start. The
+     * default has none to revive (launchers whose shards run behind the front).
+     */
+    default List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext context) {
+        return List.of();
+    }
 }

@@ -38,6 +38,10 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String GUARD_RESTART_FAILED = "guard-restart-failed";
     /** A shard still ran well after the lease ran out (its guard gone): the watchdog stopped it itself. */
     public static final String LEASE_ENFORCED = "lease-enforced";
+    /** Under {@code --ai} (the Redis module): the host's model server was gone and was started again. */
+    public static final String MODEL_SERVER_RESTARTED = "model-server-restarted";
+    /** Under {@code --ai}: the host's model server was gone and could not be started again (tried again later). */
+    public static final String MODEL_SERVER_RESTART_FAILED = "model-server-restart-failed";
     public static final String WATCHDOG_EXIT = "watchdog-exit";
     public static final String STOPPED = "stopped";
 

@@ -7,6 +7,7 @@ import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.Ping;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -104,6 +105,10 @@ public final class Supervisor implements AutoCloseable {
     private final Set<Integer> enforced = new HashSet<>();
     private Instant lastEnforced = Instant.EPOCH;
     private boolean enforceFailedSaid;
+    /** How long after a model server failed to start the watchdog tries again (each try is a JVM start). */
+    static final Duration MODEL_SERVER_RETRY = Duration.ofSeconds(5);
+    private Instant modelServerRetryAt = Instant.EPOCH;
+    private boolean modelServerFailedSaid;
     private volatile boolean closed;
     private volatile String closedBecause = "stopped";
     private volatile Thread thread;
@@ -243,6 +248,9 @@ public final class Supervisor implements AutoCloseable {
         if (!leaseOut && plan.spec().restart() != RestartPolicy.ON_FAILURE) {
             return Optional.empty(); // a lease alone needs no probe (on Slurm one is an squeue call)
         }
+        if (!leaseOut) {
+            reviveModelServers(now);
+        }
         List<LaunchedShard> shards = owner.shards().get();
         Map<Integer, Liveness> live = launcher.probe(shards);
         if (leaseOut) {
@@ -281,6 +289,48 @@ public final class Supervisor implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Under {@code --ai} served by the Redis module: the launcher starts again each model server that is gone
+     * ({@link Restartable#reviveModelServers}); the shards whose records name the new one are recorded. The shards keep
+     * running meanwhile (their data commands never stopped). A model server that cannot start is tried again after
+     * {@link #MODEL_SERVER_RETRY}, its failure written once until it starts.
+     */
+    private void reviveModelServers(Instant now) {
+        if (plan.modelServers().isEmpty() || closed || now.isBefore(modelServerRetryAt)
+                || !(launcher instanceof Restartable restartable)) {
+            return;
+        }
+        List<LaunchedShard> shards = owner.shards().get();
+        List<LaunchedShard> changed;
+        try {
+            changed = restartable.reviveModelServers(plan, shards, new LaunchContext(
+                    Deadline.after(plan.spec().startupTimeout()), line -> { }, owner.restarted()));
+        } catch (LaunchException e) {
+            modelServerRetryAt = now.plus(MODEL_SERVER_RETRY);
+            if (!modelServerFailedSaid) {
+                modelServerFailedSaid = true;
+                events.append(Event.of(plan.id(), Event.MODEL_SERVER_RESTART_FAILED, "the --ai model server is gone "
+                        + "and could not be started again (model commands fail meanwhile; data commands work): "
+                        + firstLine(e.getMessage())));
+            }
+            return;
+        }
+        modelServerFailedSaid = false;
+        Set<String> said = new HashSet<>();
+        for (LaunchedShard again : changed) {
+            owner.restarted().accept(again);
+            String pid = again.handle().getOrDefault(AiPlanner.HANDLE_PID, "?");
+            LaunchedShard before = shards.stream().filter(x -> x.index() == again.index()).findFirst().orElse(again);
+            String old = before.handle().getOrDefault(AiPlanner.HANDLE_PID, "?");
+            if (said.add(pid)) {
+                events.append(Event.of(plan.id(), Event.MODEL_SERVER_RESTARTED, "the --ai model server (pid " + old
+                        + ") was gone: started again as pid " + pid + " on "
+                        + again.handle().getOrDefault(AiPlanner.HANDLE_SOCKET, "its socket")
+                        + "; the shards' modules reconnect and push their models on their next model command"));
+            }
+        }
     }
 
     /**

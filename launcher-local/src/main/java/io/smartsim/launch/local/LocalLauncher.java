@@ -81,7 +81,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         for (int i = 0; i < spec.nodes(); i++) {
             nodes.add(new Placement.Node(HOST, addresses));
         }
-        return new Placement(nodes);
+        return new Placement(nodes, true); // --ai: the Redis module in each shard, one model server (AiPlanner)
     }
 
     /**
@@ -97,7 +97,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         List<String> addresses = place(spec).nodes().get(0).bindAddresses();
         // masters and replicas: one host, consecutive ports
         int base = PortSearch.lowestFreeBase(spec, Map.of(HOST, spec.processCount()),
-                (host, port) -> addresses.stream().anyMatch(a -> !free(a, port)), String.join(",", addresses));
+                (host, port) -> addresses.stream().anyMatch(a -> !free(a, port)), String.join(",", addresses), false);
         return spec.toBuilder().port(base).build();
     }
 
@@ -105,7 +105,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
     public void preflight(LaunchPlan plan) {
         binary(plan);
         for (ShardPlan s : plan.shards()) {
-            for (int port : AiPlanner.ports(plan.spec(), s.port())) {
+            for (int port : AiPlanner.ports(plan, s.port())) {
                 for (String addr : s.bindAddresses()) {
                     if (!free(addr, port)) {
                         throw PortSearch.taken(plan, port, addr, PortOwners.heldBy(port));
@@ -144,8 +144,11 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         PlanFiles.write(plan);
         LeaseGuards.write(plan);
         List<DaemonProcess> procs = new ArrayList<>();
+        List<DaemonProcess> modelServers = new ArrayList<>();
         List<LaunchedShard> launched = new ArrayList<>();
         try {
+            // --ai: the model server first, ready (warmed up) before any shard loads the module that connects to it
+            List<ModelServers.Running> running = ModelServers.start(plan, ctx.deadline(), modelServers);
             for (ShardPlan s : plan.shards()) {
                 procs.add(spawn(plan, s, bin));
             }
@@ -155,7 +158,9 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
                 if (p.isEmpty()) {
                     throw failure(plan, s, procs.get(i).exit().orElse("did not start in time"));
                 }
-                LaunchedShard ls = launched(plan, s, p.get(), procs);
+                Map<String, String> ai = running.stream().filter(r -> r.plan().shards().contains(s.index()))
+                        .findFirst().map(ModelServers.Running::handle).orElse(Map.of());
+                LaunchedShard ls = launched(plan, s, p.get(), procs, ai);
                 launched.add(ls);
                 ctx.spawned().accept(ls);
             }
@@ -163,9 +168,13 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
             return List.copyOf(launched);
         } catch (RuntimeException e) {
             stopAll(procs);
+            stopAll(modelServers);
+            ModelServers.removeSockets(plan);
             throw e;
         } catch (InterruptedException e) {
             stopAll(procs);
+            stopAll(modelServers);
+            ModelServers.removeSockets(plan);
             Thread.currentThread().interrupt();
             throw new LaunchException("interrupted while starting '" + plan.id() + "'; every shard was stopped", e);
         }
@@ -187,9 +196,11 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
      * The shard as recorded, with its lease guard started beside it under {@code --lease} (the guard's process is
      * added to {@code procs}, after the shards', so a failed launch stops it too).
      */
-    private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DaemonProcess> procs) {
+    private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DaemonProcess> procs,
+                                          Map<String, String> modelServer) {
         Map<String, String> handle = new LinkedHashMap<>();
         handle.put("node", Integer.toString(s.node()));
+        handle.putAll(modelServer); // under --ai: its host's model server, which a stop ends after the shard
         LeaseGuards.start(plan, s, h.pid(), procs).ifPresent(g -> handle.put(LeaseGuards.HANDLE, Long.toString(g)));
         return new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(), Optional.of(h.pid()),
                 h.info().startInstant(), handle);
@@ -208,13 +219,15 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         }
         handle(dead).ifPresent(ProcessHandle::destroyForcibly); // a hung one the watchdog gave up on
         List<DaemonProcess> procs = new ArrayList<>();
-        procs.add(spawn(plan, s, binary(plan)));
         try {
+            // --ai: the module needs its model server; the recorded one if it runs, else a new one on the same socket
+            Map<String, String> ai = ModelServers.ensure(plan, s.index(), dead, ctx.deadline());
+            procs.add(spawn(plan, s, binary(plan)));
             Optional<ProcessHandle> p = procs.get(0).handle(ctx.deadline().remaining());
             if (p.isEmpty()) {
                 throw restartFailure(plan, s, procs.get(0).exit().orElse("did not start in time"));
             }
-            LaunchedShard ls = launched(plan, s, p.get(), procs);
+            LaunchedShard ls = launched(plan, s, p.get(), procs, ai);
             ctx.spawned().accept(ls);
             DaemonProcess proc = procs.get(0);
             ReadinessWait.of(plan, ctx, List.of(ReadinessWait.Shard.at(ls, proc::exit))).quiet()
@@ -232,6 +245,17 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
             Thread.currentThread().interrupt();
             throw new LaunchException("interrupted while restarting shard " + s.index() + " of '" + plan.id()
                     + "'; the process it started was stopped", e);
+        }
+    }
+
+    /** Under {@code --ai}: the host's model server started again when it died ({@link ModelServers#revive}). */
+    @Override
+    public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
+        try {
+            return ModelServers.revive(plan, shards, ctx.deadline());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted while starting the model server of '" + plan.id() + "' again", e);
         }
     }
 
@@ -359,6 +383,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
             left.forEach(ProcessHandle::destroyForcibly);
             awaitExit(left, Duration.ofSeconds(5));
             LeaseGuards.stop(shards); // they would exit within a second of their shards anyway
+            ModelServers.stop(shards); // --ai: after the shards, so no module sees its model server go first
         } catch (InterruptedException e) {
             left.forEach(ProcessHandle::destroyForcibly);
             Thread.currentThread().interrupt();

@@ -92,6 +92,16 @@ class AiCliIT {
         assertThat(start.exit()).as(start.toString()).isZero();
         Result status = cli("db", "status", "--exp-dir", exp, "--json");
         assertThat(status.exit()).as(status.toString()).isZero();
+        // Issue 16: the orchestrator's one model server, recorded for every shard, shown up.
+        Path socket = Path.of(exp, "orchestrator", "ai", "model-server-0.sock");
+        var servers = io.smartsim.launch.manifest.Json.mapper().readTree(status.out()).get("orchestrators").get(0)
+                .get("modelServers");
+        assertThat(servers.size()).as(status.out()).isEqualTo(1);
+        assertThat(servers.get(0).get("socket").asText()).isEqualTo(socket.toString());
+        assertThat(servers.get(0).get("process").asText()).isEqualTo("alive");
+        assertThat(servers.get(0).get("shards").toString()).isEqualTo("[0,1,2]");
+        long modelServer = servers.get(0).get("pid").asLong();
+        assertThat(AiTestbed.cmdline(modelServer)).contains("io.smartsim.launch.ai.modelserver.ModelServerMain");
         Result env = cli("db", "env", "--exp-dir", exp);
         Map<String, String> vars = new HashMap<>();
         for (String line : env.out().lines().toList()) {
@@ -111,12 +121,89 @@ class AiCliIT {
             assertThat(c.getTensor("y").asFloats()).containsExactly(AiOrchestratorIT.expected(x, 1),
                     org.assertj.core.data.Offset.offset(1e-5f));
         }
+        // Killed, it shows down (its shards still serve data; nothing restarts it without --restart on-failure).
+        ProcessHandle.of(modelServer).orElseThrow().destroyForcibly();
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (io.smartsim.launch.testing.Pids.running(modelServer) && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        Result down = cli("db", "status", "--exp-dir", exp);
+        assertThat(down.out()).as(down.toString()).contains("model server (--ai) of shard(s) 0,1,2: DOWN (model "
+                + "commands fail naming its socket; data commands work), pid " + modelServer + ", socket " + socket);
         Result stop = cli("db", "stop", "--exp-dir", exp);
         assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(socket).doesNotExist();
+    }
+
+    /** {@code db stop} in a process of its own ends the model server that {@code db start} left running. */
+    @Test
+    void dbStopFromAnotherProcessEndsTheModelServerAfterTheShards() throws Exception {
+        int base = bed.ports(1);
+        String exp = tmp.resolve("exp").toString();
+        Result start = cli("db", "start", "--exp-dir", exp, "--ai", "onnx", "--no-auth", "--port",
+                Integer.toString(base));
+        assertThat(start.exit()).as(start.toString()).isZero();
+        Path socket = Path.of(exp, "orchestrator", "ai", "model-server-0.sock");
+        assertThat(socket).exists();
+        Result status = cli("db", "status", "--exp-dir", exp);
+        assertThat(status.out()).as(status.toString()).containsPattern("model server \\(--ai\\) of shard\\(s\\) 0: "
+                + "up, pid \\d+, socket " + java.util.regex.Pattern.quote(socket.toString()));
+        long modelServer = Long.parseLong(status.out().replaceFirst("(?s).*model server \\(--ai\\) of shard\\(s\\) 0: "
+                + "up, pid (\\d+),.*", "$1"));
+        Result stop = cli("db", "stop", "--exp-dir", exp);
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(io.smartsim.launch.testing.Pids.running(modelServer)).as("the model server after db stop").isFalse();
+        assertThat(socket).doesNotExist();
+    }
+
+    /** The detached watchdog that {@code db start --restart on-failure} leaves starts a killed model server again. */
+    @Test
+    void theDetachedWatchdogStartsAKilledModelServerAgain() throws Exception {
+        int base = bed.ports(1);
+        String exp = tmp.resolve("exp").toString();
+        Result start = cli("db", "start", "--exp-dir", exp, "--ai", "onnx", "--no-auth", "--port",
+                Integer.toString(base), "--restart", "on-failure");
+        assertThat(start.exit()).as(start.toString()).isZero();
+        Map<String, String> vars = Map.of("SSDB", "127.0.0.1:" + base, "SR_DB_TYPE", "Standalone");
+        try (Client c = Client.fromEnvironment(vars)) {
+            c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
+        }
+        long first = modelServerPid(exp);
+        ProcessHandle.of(first).orElseThrow().destroyForcibly();
+        long until = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+        long now = first;
+        while (System.nanoTime() < until) {
+            now = modelServerPid(exp);
+            if (now != first && io.smartsim.launch.testing.Pids.running(now)) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(now).as("the model server's pid in the manifest after the watchdog's restart").isNotEqualTo(first);
+        assertThat(AiTestbed.cmdline(now)).contains("io.smartsim.launch.ai.modelserver.ModelServerMain");
+        try (Client c = Client.fromEnvironment(vars)) { // the stored model, pushed again by the module
+            float[] x = {0, 1, 0, 1};
+            c.putTensor("x", TensorData.of(x, 1, 4));
+            c.runModel("mlp", List.of("x"), List.of("y"));
+            assertThat(c.getTensor("y").asFloats()).containsExactly(AiOrchestratorIT.expected(x, 1),
+                    org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        Result stop = cli("db", "stop", "--exp-dir", exp);
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(io.smartsim.launch.testing.Pids.running(now)).as("the restarted model server after db stop")
+                .isFalse();
+    }
+
+    /** The model server's pid that the manifest records for shard 0. */
+    private static long modelServerPid(String exp) {
+        return new io.smartsim.launch.manifest.ManifestStore(Path.of(exp)).read().orElseThrow().find("orchestrator")
+                .orElseThrow().shards().get(0).handle().entrySet().stream()
+                .filter(e -> e.getKey().equals(io.smartsim.launch.plan.AiPlanner.HANDLE_PID))
+                .mapToLong(e -> Long.parseLong(e.getValue())).findFirst().orElseThrow();
     }
 
     @Test
-    void anExperimentFileAsksForAiAndTheDryRunShowsTheFrontAndItsServer() throws Exception {
+    void anExperimentFileAsksForAiAndTheDryRunShowsTheModuleAndTheModelServer() throws Exception {
         Files.writeString(tmp.resolve("exp.yaml"), """
                 name: demo
                 orchestrators:
@@ -126,20 +213,27 @@ class AiCliIT {
                 """);
         Result r = cli("run", "--dry-run", tmp.resolve("exp.yaml").toString());
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("io.smartsim.launch.ai.AiServerMain --port 11990 --bind 127.0.0.1 "
-                        + "--redis-port 31990 --threads 2 --backends ONNX --cluster --server-argv redis-server ",
-                "    port 31990\n", "    cluster-announce-port 11990\n", "    cluster-port 21990\n");
+        // Issue 16: the shards load the module on their own ports (no front, no +20000, no announce lines), and the
+        // plan shows the model server they share.
+        Path dir = tmp.resolve("exp/db");
+        assertThat(r.out()).contains("    port 11990\n", "    loadmodule ", "smartsim-ai.so\" SOCKET \"" + dir
+                        + "/ai/model-server-0.sock\" BACKENDS ONNX\n",
+                "  model server 0 (--ai, socket " + dir + "/ai/model-server-0.sock, for shard(s) 0,1,2) command",
+                "io.smartsim.launch.ai.modelserver.ModelServerMain --socket " + dir + "/ai/model-server-0.sock "
+                        + "--backends ONNX\n")
+                .doesNotContain("AiServerMain", "31990", "cluster-announce-port");
         assertThat(tmp.resolve("exp")).doesNotExist();
     }
 
+    /** Issue 16: the shards of the local launcher take no server port (P+20000) any more, so a busy one is no reason to skip. */
     @Test
-    void portAutoSkipsABaseWhoseServerPortIsTaken() throws Exception {
+    void portAutoNoLongerSkipsABaseWhoseFrontServerPortIsTaken() throws Exception {
         int base = bed.ports(2);
         try (ServerSocket held = new ServerSocket()) {
             held.setReuseAddress(true);
             held.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), base + 20000));
             OrchestratorSpec spec = AiTestbed.spec(base, 1).autoPort(true).build();
-            assertThat(new LocalLauncher().choosePorts(spec).port()).isEqualTo(base + 1);
+            assertThat(new LocalLauncher().choosePorts(spec).port()).isEqualTo(base);
         }
     }
 }

@@ -11,7 +11,16 @@ import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
+import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.local.LocalLauncher;
+import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
 import org.junit.jupiter.api.Test;
@@ -36,7 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * {@code --ai onnx} end to end on the local launcher: real fronts (from ai-dist/target/ai) before real redis-servers,
+ * {@code --ai onnx} end to end on the local launcher: real redis-servers loading the smartsim-ai module with the real
+ * model server (from ai-dist/target/ai) since issue 16, and the front (still what Slurm and PBS run) in its own tests,
  * the Java client as a user's model would run it, and tools nobody here wrote (redis-cli).
  */
 class AiOrchestratorIT {
@@ -76,13 +86,18 @@ class AiOrchestratorIT {
         return out;
     }
 
+    /**
+     * Issue 16 changed what this checks: the shard is a redis-server loading the smartsim-ai module on the planned port
+     * (no front, no server on P+20000), beside the orchestrator's one model server; the model and plain-Redis checks
+     * are as they were.
+     */
     @Test
-    void oneShardServesModelsAndPlainRedisThroughTheFrontAndStopLeavesNothing() throws Exception {
+    void oneShardServesModelsAndPlainRedisThroughTheModuleAndStopLeavesNothing() throws Exception {
         int base = bed.ports(1);
         try (Experiment exp = Experiment.create("ai1", dir)) {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
-            assertThat(db.plan().shards().get(0).argv()).contains("--server-argv", "--redis-port",
-                    Integer.toString(base + 20000));
+            assertThat(db.plan().shards().get(0).argv()).hasSize(2).doesNotContain("--server-argv");
+            assertThat(db.plan().shards().get(0).config()).contains("port " + base + "\n", "loadmodule ");
             exp.start(db);
             assertThat(db.dbEnv()).containsEntry("SSDB", "127.0.0.1:" + base).containsEntry("SR_DB_TYPE", "Standalone");
             try (Client c = Client.fromEnvironment(db.dbEnv())) {
@@ -96,17 +111,30 @@ class AiOrchestratorIT {
             }
             assertThat(redisCli("-p", Integer.toString(base), "SET", "plain", "v")).isEqualTo("OK\n");
             assertThat(redisCli("-p", Integer.toString(base), "GET", "plain")).isEqualTo("v\n");
-            // The server itself is private: it listens on P+20000, not on the address clients are given.
-            assertThat(redisCli("-p", Integer.toString(base + 20000), "GET", "plain")).isEqualTo("v\n");
+            assertThat(redisCli("-p", Integer.toString(base), "MODULE", "LIST")).contains("ai\n");
+            assertThat(io.smartsim.launch.testing.Processes.free("127.0.0.1", base + 20000)).isTrue();
             assertThat(db.health().healthy()).isTrue();
-            // One process per shard: the launcher tracks the front, whose child runs redis-server.
-            long front = db.shards().get(0).pid().orElseThrow();
-            assertThat(AiTestbed.cmdline(front)).contains("io.smartsim.launch.ai.AiServerMain");
-            assertThat(ProcessHandle.of(front).orElseThrow().descendants()
-                    .map(h -> AiTestbed.cmdline(h.pid())).filter(l -> l.startsWith("/usr/bin/redis-server")
-                            || l.startsWith("redis-server"))).hasSize(1);
+            // The shard's process is redis-server itself; the model server is recorded beside it.
+            long shard = db.shards().get(0).pid().orElseThrow();
+            assertThat(AiTestbed.cmdline(shard)).matches("(/usr/bin/)?redis-server .*");
+            long modelServer = Long.parseLong(db.shards().get(0).handle().get(AiPlanner.HANDLE_PID));
+            assertThat(AiTestbed.cmdline(modelServer)).contains(AiPlanner.MODEL_SERVER_MAIN, "--backends ONNX");
             exp.stop(db);
+            assertThat(Pids.running(modelServer)).as("the model server after stop").isFalse();
+            assertThat(db.plan().modelServers().get(0).socket()).doesNotExist();
         }
+    }
+
+    /**
+     * The front, which Slurm and PBS still run under --ai, on this machine: a front plan (a placement without
+     * {@code aiModule}) started by the local launcher itself, so that its process tests keep running here.
+     */
+    private List<LaunchedShard> startFront(LocalLauncher launcher, int base) {
+        OrchestratorSpec spec = AiTestbed.spec(base, 1).auth(false).build();
+        LaunchPlan plan = Planner.plan("ai-front", dir, spec, new Placement(launcher.place(spec).nodes()));
+        assertThat(plan.shards().get(0).argv()).contains("--server-argv");
+        launcher.preflight(plan);
+        return launcher.start(plan, new LaunchContext(Deadline.after(Duration.ofSeconds(60)), l -> { }, s -> { }));
     }
 
     /**
@@ -129,10 +157,10 @@ class AiOrchestratorIT {
     @Test
     void sigkillOfAFrontLeavesNoRedisBehind() throws Exception {
         int base = bed.ports(1);
-        try (Experiment exp = Experiment.create("ai-kill", dir)) {
-            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
-            exp.start(db);
-            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+        LocalLauncher launcher = new LocalLauncher();
+        List<LaunchedShard> shards = startFront(launcher, base);
+        try {
+            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
             List<ProcessHandle> children = front.descendants().toList();
             assertThat(children).isNotEmpty();
             assertThat(io.smartsim.launch.testing.Processes.serversOn(List.of(base + 20000))).hasSize(1);
@@ -145,36 +173,39 @@ class AiOrchestratorIT {
             }
             assertThat(children.stream().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid())))
                     .as("the front's children after its SIGKILL").isEmpty();
-            exp.stop(db); // stopping a dead shard is fine and says so in its status
+        } finally {
+            launcher.stop(shards, Duration.ofSeconds(5)); // stopping a dead shard is fine
         }
     }
 
     @Test
     void whenItsServerDiesTheFrontExitsSoTheShardShowsGone() throws Exception {
         int base = bed.ports(1);
-        try (Experiment exp = Experiment.create("ai-crash", dir)) {
-            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
-            exp.start(db);
-            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+        LocalLauncher launcher = new LocalLauncher();
+        List<LaunchedShard> shards = startFront(launcher, base);
+        try {
+            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
             server(front).destroyForcibly();
             assertThat(front.onExit().get(60, TimeUnit.SECONDS).isAlive()).isFalse();
-            assertThat(exp.status(db.id()).liveness()).containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.GONE);
-            exp.stop(db);
+            assertThat(launcher.probe(shards)).containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.GONE);
+        } finally {
+            launcher.stop(shards, Duration.ofSeconds(5));
         }
     }
 
     @Test
     void whenItsWatchShellIsKilledTheFrontStopsTheServerBeforeItExits() throws Exception {
         int base = bed.ports(1);
-        try (Experiment exp = Experiment.create("ai-shell", dir)) {
-            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
-            exp.start(db);
-            ProcessHandle front = ProcessHandle.of(db.shards().get(0).pid().orElseThrow()).orElseThrow();
+        LocalLauncher launcher = new LocalLauncher();
+        List<LaunchedShard> shards = startFront(launcher, base);
+        try {
+            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
             ProcessHandle server = server(front);
             front.children().forEach(ProcessHandle::destroyForcibly); // the watch shell, SIGKILL
             assertThat(front.onExit().get(40, TimeUnit.SECONDS).isAlive()).isFalse();
             assertThat(running(server)).as("the server once its front has exited").isFalse();
-            exp.stop(db);
+        } finally {
+            launcher.stop(shards, Duration.ofSeconds(5));
         }
     }
 
@@ -193,7 +224,7 @@ class AiOrchestratorIT {
             Map<String, String> env = db.dbEnv();
             assertThat(env).containsEntry("SR_DB_TYPE", "Clustered");
 
-            // The cluster names the fronts: CLUSTER SLOTS sorted by slot, each master at its front's port.
+            // The cluster names the shards' planned ports: CLUSTER SLOTS sorted by slot, each master at its port.
             try (RespClient r = RespClient.connect(base)) {
                 List<?> slots = (List<?>) r.call("CLUSTER", "SLOTS");
                 List<Long> starts = slots.stream().map(e -> (Long) ((List<?>) e).get(0)).toList();
@@ -277,32 +308,42 @@ class AiOrchestratorIT {
             assertThatThrownBy(() -> c.runModel("mlp", List.of("bad:wide"), List.of("bad:y")))
                     .isInstanceOf(ClientException.class).hasMessageContaining("ERR ").hasMessageContaining("dimensions");
         }
-        try (RespClient r = RespClient.connect(base)) {
+        // Sent to the shard that owns {x}: issue 16's module answers MOVED from any other one, as Redis does (the front
+        // checked the arguments before routing, one of the issue's defects).
+        int slot = io.smartsim.launch.plan.Crc16.slot("{x}len");
+        int owner = base + (slot <= 5461 ? 0 : slot <= 10922 ? 1 : 2);
+        try (RespClient r = RespClient.connect(owner)) {
             // 3 floats declared, 2 sent; a shape that is not a number.
             Object reply = r.call("AI.TENSORSET", "{x}len", "FLOAT", "3", "BLOB", new byte[8]);
             assertThat(reply).isEqualTo(new RespError("ERR data length does not match tensor shape and type"));
             assertThat(r.call("AI.TENSORSET", "{x}neg", "FLOAT", "-1", "BLOB", new byte[0]))
                     .isEqualTo(new RespError("ERR invalid or negative value found in tensor shape"));
-            // A run naming keys of two slots is refused as RedisAI does in a cluster.
+            // A run naming keys of two slots is refused by Redis itself, as with RedisAI inside redis-server (issue 16:
+            // Redis 7's reply has no "ERR " before CROSSSLOT; the front imitated it with one).
             assertThat(r.call("AI.MODELEXECUTE", "{a}m", "INPUTS", "1", "{a}x", "OUTPUTS", "1", "{b}y"))
-                    .isEqualTo(new RespError("ERR CROSSSLOT Keys in request don't hash to the same slot"));
+                    .isEqualTo(new RespError("CROSSSLOT Keys in request don't hash to the same slot"));
             assertThat(r.call("PING")).isEqualTo(new RespSimple("PONG"));
         }
     }
 
+    /**
+     * Issue 16 changed where the advice is: redis-server answers NOAUTH itself now (no front to add the advice to the
+     * reply), so the start says it instead, as {@code db plan} does.
+     */
     @Test
     void withAuthOnAClientThatSendsNoAuthIsToldWhyAndWhatToDo() throws Exception {
         int base = bed.ports(1);
-        try (Experiment exp = Experiment.create("ai-auth", dir)) {
+        List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Experiment exp = Experiment.create("ai-auth", dir, said::add)) {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 1).build());
             exp.start(db);
+            assertThat(said).anySatisfy(l -> assertThat(l).contains("SmartRedis clients", "start it with --no-auth"));
             Credentials cred = db.plan().auth().orElseThrow();
             try (RespClient r = RespClient.connect(base)) {
                 // What SmartRedis sends first: PING (standalone) or CLUSTER SLOTS (cluster). No AUTH ever.
                 Object ping = r.call("PING");
                 assertThat(ping).isInstanceOf(RespError.class);
-                assertThat(((RespError) ping).text()).startsWith("NOAUTH Authentication required.")
-                        .contains("--no-auth", "SmartRedis");
+                assertThat(((RespError) ping).text()).startsWith("NOAUTH Authentication required.");
                 assertThat(r.call("AI.TENSORGET", "x", "META")).isEqualTo(ping);
                 assertThat(r.call("AUTH", cred.user(), "wrong")).isInstanceOf(RespError.class);
                 assertThat(r.call("AUTH", cred.user(), cred.password())).isEqualTo(new RespSimple("OK"));
@@ -374,8 +415,13 @@ class AiOrchestratorIT {
             Path work = db.plan().shards().get(0).workDir();
             String console = String.join("\n", Files.readAllLines(io.smartsim.launch.plan.PlanFiles
                     .consoleLog(db.plan().shards().get(0))));
-            assertThat(console).containsPattern("ready " + base + " backends=[A-Z,]*ONNX");
-            assertThat(Files.readString(db.plan().shards().get(0).logPath())).contains("Ready to accept connections");
+            // Issue 16: the shard's console is redis-server's (its log is the logfile); the model server's console
+            // has its ready line, and the shard's log says the module loaded.
+            assertThat(console).doesNotContain("ready ");
+            assertThat(Files.readString(db.plan().modelServers().get(0).console()))
+                    .containsPattern("ready socket=.* backends=ONNX");
+            assertThat(Files.readString(db.plan().shards().get(0).logPath())).contains("Ready to accept connections",
+                    "Module 'ai' loaded");
             assertThat(work).isDirectory();
         }
     }

@@ -1,5 +1,6 @@
 package io.smartsim.launch.ai.dist;
 
+import io.smartsim.launch.AiSpec;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.ai.cluster.Slots;
@@ -30,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and chunk size.
  */
 class SmartRedisWireIT {
+    /** {@code --ai onnx,torch}: the session's models on ONNX, its script on TORCH. */
+    static final AiSpec ONNX_TORCH = AiSpec.of(List.of("onnx", "torch"));
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     @TempDir
@@ -286,7 +289,11 @@ class SmartRedisWireIT {
         }
         assertThat(calls).as("runs counted over the shards").isEqualTo(6);
 
-        // Scripts run on the TORCH backend, which ai-dist carries: set_script as SmartRedis sends it, then its delete.
+        // Scripts run on the TORCH backend, named in --ai (issue 16: only the named backends are loaded, so this test
+        // names it; the front loaded all four): set_script as SmartRedis sends it, then its delete. A backend not
+        // named is refused at once.
+        assertThat(db.shards().get(0).call("AI.MODELSTORE", db.key(0, "tf"), "TF", "CPU", "INPUTS", "1", "a",
+                "OUTPUTS", "1", "b", "BLOB", "xx")).isEqualTo(new RespError("ERR Backend not loaded: TF"));
         assertThat(db.shards().get(0).call("AI.SCRIPTSET", db.key(0, "s"), "CPU", "SOURCE", "def f(a):\n    return a\n"))
                 .isEqualTo(new RespSimple("OK"));
         assertThat(db.shards().get(0).call("AI.SCRIPTDEL", db.key(0, "s"))).isEqualTo(new RespSimple("OK"));
@@ -316,7 +323,7 @@ class SmartRedisWireIT {
     void standaloneSessionAsSmartRedisSendsIt() throws Exception {
         int base = bed.ports(1);
         try (Experiment exp = Experiment.create("wire1", dir)) {
-            Orchestrator orch = exp.createOrchestrator(AiTestbed.spec(base, 1).auth(false).build());
+            Orchestrator orch = exp.createOrchestrator(AiTestbed.spec(base, 1).ai(ONNX_TORCH).auth(false).build());
             exp.start(orch);
             try (Db db = standalone(base)) {
                 smartRedisSession(db);
@@ -329,7 +336,7 @@ class SmartRedisWireIT {
     void clusterSessionWithPerShardPrefixesAndTheInputCopyDance() throws Exception {
         int base = bed.ports(3);
         try (Experiment exp = Experiment.create("wire3", dir)) {
-            Orchestrator orch = exp.createOrchestrator(AiTestbed.spec(base, 3).auth(false).build());
+            Orchestrator orch = exp.createOrchestrator(AiTestbed.spec(base, 3).ai(ONNX_TORCH).auth(false).build());
             exp.start(orch);
             try (Db db = cluster(base + 1, new int[] {base, base + 1, base + 2})) {
                 // The usual first and last prefixes of the notes.
