@@ -457,8 +457,15 @@ public final class BatchStart<R extends BatchStart.Report> {
         Optional<Detached> runCommand = runCommands.isEmpty() ? Optional.empty()
                 : Optional.of(runCommands.get(s.index()));
         dialect.record(s, r, handle, runCommand);
-        Optional<Process> client = dialect.recordsRunCommand() ? runCommand.flatMap(Detached::local)
-                : Optional.empty();
+        // It reported, so it runs: wait the moment its starting thread may still need to hand the process over.
+        Optional<Process> client = Optional.empty();
+        if (dialect.recordsRunCommand() && runCommand.isPresent()) {
+            try {
+                client = runCommand.get().local(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the wait around this ends the start
+            }
+        }
         LaunchedShard ls = new LaunchedShard(s.index(), s.name(), r.address(), r.port(), client.map(Process::pid),
                 client.flatMap(p -> p.info().startInstant()), handle);
         landed[s.index()] = ls;

@@ -17,6 +17,14 @@ public interface Detached {
         return Optional.empty();
     }
 
+    /**
+     * As {@link #local()}, waiting up to {@code wait} for a process that is being started (a {@link DetachedProcess}
+     * is started on a thread of its own: for a moment after it runs, {@link #local()} may not know it yet).
+     */
+    default Optional<Process> local(Duration wait) throws InterruptedException {
+        return local();
+    }
+
     /** Its process id where commands run (this machine, or the login node), when known. */
     default Optional<Long> pid() {
         return local().map(Process::pid);
