@@ -361,12 +361,12 @@ class AiOrchestratorIT {
     }
 
     /**
-     * With --replicas every replica gets a front too, and its redis-server replicates from its master's server through
-     * the master's front (the port Redis announces): PSYNC turns that connection into a byte tunnel, and the front's
-     * NOAUTH line is short enough for the replica's 256-byte reply buffer. Auth stays on, as users run it.
+     * Issue 16, with --replicas: every replica attaches to its master (auth on, as users run it), and after a failover
+     * (the master of slots 0-5461 killed) the promoted replica runs the model its master stored, from the copy it got
+     * by replication, on an input it got the same way.
      */
     @Test
-    void withReplicasEveryReplicaSyncsThroughItsMastersFrontAndServesModelsAfterAFailover() throws Exception {
+    void withReplicasThePromotedReplicaOfAKilledMasterRunsTheModelItsMasterStored() throws Exception {
         int base = bed.ports(6);
         try (Experiment exp = Experiment.create("ai-replicas", dir)) {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).replicas(1).build());
@@ -379,12 +379,105 @@ class AiOrchestratorIT {
                         cred.password(), "--no-auth-warning", "INFO", "replication");
                 assertThat(info).contains("role:slave", "master_link_status:up");
             }
+            float[] x = {1, 2, 3, 4};
+            // an input key of shard 0's slots (0-5461): the run after the failover goes to its promoted replica
+            String in = keyInSlots("x", 0, 5461);
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                c.setModel("mlp", MODEL, "ONNX", "CPU"); // a copy on every master, as SmartRedis stores it
+                c.putTensor(in, TensorData.of(x, 1, 4));
+                c.runModel("mlp", List.of(in), List.of("y"));
+                assertThat(c.getTensor("y").asFloats()).containsExactly(expected(x, 1),
+                        org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            // The failover: shard 0's redis-server killed; its replica takes slots 0-5461 over, with the
+            // model copy and the input it got by replication.
+            LaunchedShard master = db.shards().stream().filter(s -> s.index() == 0).findFirst().orElseThrow();
+            ProcessHandle killed = ProcessHandle.of(master.pid().orElseThrow()).orElseThrow();
+            killed.destroyForcibly();
+            killed.onExit().get(30, TimeUnit.SECONDS);
+            String promoted = awaitSlotZeroServedBy(cred, base + 1, base, Duration.ofSeconds(60));
+            assertThat(promoted).as("the node serving slot 0 after the failover: a replica of the plan (shards 3-5)")
+                    .isIn("127.0.0.1:" + (base + 3), "127.0.0.1:" + (base + 4), "127.0.0.1:" + (base + 5));
+            try (Client c = Client.fromEnvironment(Map.of("SSDB", "127.0.0.1:" + (base + 1), "SR_DB_TYPE", "Clustered",
+                    "SSDB_USER", cred.user(), "SSDB_PASSWORD", cred.password()))) {
+                c.runModel("mlp", List.of(in), List.of("y2"));
+                assertThat(c.getTensor("y2").asFloats()).as("a run on the promoted replica")
+                        .containsExactly(expected(x, 1), org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            exp.stop(db);
+        }
+    }
+
+    /** A key named {@code prefix} + a number whose hash slot lies in {@code from..to}. */
+    private static String keyInSlots(String prefix, int from, int to) {
+        for (int i = 0; ; i++) {
+            int slot = redis.clients.jedis.util.JedisClusterCRC16.getSlot(prefix + i);
+            if (slot >= from && slot <= to) {
+                return prefix + i;
+            }
+        }
+    }
+
+    /**
+     * Polls {@code CLUSTER NODES} on {@code port} (bounded by {@code limit}) until a master other than the one on
+     * {@code deadPort} serves slot 0 and the cluster is ok again; returns that master's address.
+     */
+    private static String awaitSlotZeroServedBy(Credentials cred, int port, int deadPort, Duration limit)
+            throws Exception {
+        long end = System.nanoTime() + limit.toNanos();
+        String nodes = "";
+        String info = "";
+        while (System.nanoTime() < end) {
+            nodes = redisCli("-p", Integer.toString(port), "--user", cred.user(), "--pass", cred.password(),
+                    "--no-auth-warning", "CLUSTER", "NODES");
+            info = redisCli("-p", Integer.toString(port), "--user", cred.user(), "--pass", cred.password(),
+                    "--no-auth-warning", "CLUSTER", "INFO");
+            for (String line : nodes.split("\n")) {
+                String[] f = line.trim().split(" ");
+                boolean servesZero = java.util.Arrays.stream(f).skip(8).anyMatch(r -> r.equals("0")
+                        || r.startsWith("0-"));
+                if (f.length > 8 && f[2].contains("master") && !f[2].contains("fail") && servesZero
+                        && !f[1].startsWith("127.0.0.1:" + deadPort + "@") && info.contains("cluster_state:ok")) {
+                    return f[1].substring(0, f[1].indexOf('@'));
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no other master served slot 0 within " + limit + ":\n" + nodes + "\n" + info);
+    }
+
+    /**
+     * Issue 16: {@code --checkpoint} and resume with {@code --ai} on the module: the stored model (a hash in the
+     * keyspace) and a tensor come back from the shards' data files, and the new run's model server, which has never
+     * seen the model, runs it (the module pushes it from the keyspace on the first call).
+     */
+    @Test
+    void aCheckpointedOrchestratorResumesWithItsModelsAndTensorsOnANewModelServer() throws Exception {
+        int base = bed.ports(3);
+        float[] x = {4, 3, 2, 1};
+        long firstModelServer;
+        try (Experiment exp = Experiment.create("ai-resume", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).id("db")
+                    .checkpoint(io.smartsim.launch.Checkpoint.every(Duration.ofSeconds(1))).build());
+            exp.start(db);
+            firstModelServer = Long.parseLong(db.shards().get(0).handle().get(AiPlanner.HANDLE_PID));
             try (Client c = Client.fromEnvironment(db.dbEnv())) {
                 c.setModel("mlp", MODEL, "ONNX", "CPU");
-                float[] x = {1, 2, 3, 4};
-                c.putTensor("x", TensorData.of(x, 1, 4));
-                c.runModel("mlp", List.of("x"), List.of("y"));
-                assertThat(c.getTensor("y").asFloats()).containsExactly(expected(x, 1),
+                c.putTensor("kept", TensorData.of(x, 1, 4));
+            }
+            exp.stop(db); // SHUTDOWN SAVE: every shard's data on disk
+        }
+        assertThat(Pids.running(firstModelServer)).as("the first run's model server after stop").isFalse();
+        try (Experiment exp = Experiment.create("ai-resume", dir)) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).id("db")
+                    .checkpoint(io.smartsim.launch.Checkpoint.every(Duration.ofSeconds(1))).build());
+            exp.resume(db);
+            long second = Long.parseLong(db.shards().get(0).handle().get(AiPlanner.HANDLE_PID));
+            assertThat(second).as("a new model server").isNotEqualTo(firstModelServer);
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                assertThat(c.getTensor("kept").asFloats()).containsExactly(x);
+                c.runModel("mlp", List.of("kept"), List.of("out"));
+                assertThat(c.getTensor("out").asFloats()).containsExactly(expected(x, 1),
                         org.assertj.core.data.Offset.offset(1e-5f));
             }
             exp.stop(db);
