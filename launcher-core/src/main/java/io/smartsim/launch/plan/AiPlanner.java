@@ -5,6 +5,7 @@ import io.smartsim.launch.Backend;
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.OrchestratorSpec;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -89,12 +90,15 @@ public final class AiPlanner {
 
     /**
      * The front's argv: it listens on {@code port} (at {@code bindAddresses}, or where a wrapper later tells the
-     * server to bind), reaches its server on {@code serverPort}, and starts {@code serverArgv} as its child.
+     * server to bind), reaches its server on {@code serverPort}, and starts {@code serverArgv} as its child. Its
+     * {@code java.io.tmpdir} is the shard's directory {@code work}: ONNX Runtime's Java binding extracts its native
+     * libraries into a new {@code onnxruntime-java*} directory there at every start and never removes it (left empty
+     * at a normal exit, full when the JVM is killed), which in /tmp piled up one per front started.
      */
     static List<String> argv(OrchestratorSpec spec, AiSpec ai, AiInstall install, int port, List<String> bindAddresses,
-                             int serverPort, List<String> serverArgv) {
-        List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError", "-cp",
-                install.classPath(), MAIN, "--port", Integer.toString(port)));
+                             int serverPort, List<String> serverArgv, Path work) {
+        List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MAIN, "--port", Integer.toString(port)));
         if (!bindAddresses.isEmpty()) {
             argv.addAll(List.of("--bind", String.join(",", bindAddresses)));
         }
