@@ -145,6 +145,74 @@ class LeftoversIT {
         assertThat(Processes.naming("sleep 601")).as("killed by the check").noneMatch(p -> p.cwd().contains("junit"));
     }
 
+    /**
+     * New entries in the watched directory (a private one here; /tmp in real use): one whose name starts with a prefix
+     * this project makes there, or one a test adds, is caught; an entry that was there before, one with another name
+     * (another run's, a shell's) and the test's own directories are not. Nothing is removed.
+     */
+    @Test
+    void aNewEntryNamedAsThisProjectsLitterIsCaughtAndNothingElse() throws Exception {
+        Path watched = Files.createDirectories(elsewhere.resolve("tmp"));
+        Files.createDirectories(watched.resolve("ai-redis-before"));
+        Path own = watched.resolve("onnx-py-own");
+        Leftovers check = Leftovers.perTest().withGrace(Duration.ofMillis(300)).tmpPrefix("my-bench").dir(own)
+                .watchingTmp(watched);
+        Files.createDirectories(watched.resolve("ai-redis-123"));
+        Files.createFile(watched.resolve("pbs_nodefile.42"));
+        Files.createFile(watched.resolve("my-bench77"));
+        Files.createDirectories(own);
+        Files.createFile(watched.resolve("lead-out-1.log"));
+        Files.createDirectories(watched.resolve("junit-99"));
+
+        Leftovers.Found found = check.verify(List.of());
+
+        assertThat(found.tmp()).containsExactlyInAnyOrder(watched.resolve("ai-redis-123"),
+                watched.resolve("pbs_nodefile.42"), watched.resolve("my-bench77"));
+        assertThat(found.toString()).contains("new in " + watched + ": ai-redis-123 (made during the test");
+        assertThat(watched.resolve("ai-redis-123")).as("reported, not removed").exists();
+        TmpLitter.delete(watched.resolve("ai-redis-123"));
+        Files.delete(watched.resolve("pbs_nodefile.42"));
+        Files.delete(watched.resolve("my-bench77"));
+        assertThat(check.verify(List.of()).isEmpty()).as("removed: nothing left").isTrue();
+    }
+
+    /** As an extension, on the real /tmp: the test that leaves a directory named as ai-server's RedisServer's fails. */
+    @Test
+    void asAnExtensionItFailsTheTestThatLeftSomethingInTmp() {
+        try {
+            Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(TmpSample.class)).execute()
+                    .testEvents();
+            tests.assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+            assertThat(TmpSample.left).as("the sample made its directory").isNotNull();
+            assertThat(tests.failed().stream().findFirst().orElseThrow().getPayload(
+                    org.junit.platform.engine.TestExecutionResult.class).orElseThrow().getThrowable().orElseThrow())
+                    .isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("left behind by TmpSample.leavesADirectoryInTmp()")
+                    .hasMessageContaining("new in /tmp: " + TmpSample.left.getFileName());
+        } finally {
+            if (TmpSample.left != null) {
+                TmpLitter.delete(TmpSample.left);
+            }
+        }
+    }
+
+    /** Run by the test above through the engine test kit, never on its own. */
+    static class TmpSample {
+        static volatile Path left;
+        @RegisterExtension
+        final Leftovers leftovers = Leftovers.perTest().withGrace(Duration.ofMillis(300));
+
+        @Test
+        void leavesADirectoryInTmp() throws IOException {
+            left = Files.createTempDirectory(TmpLitter.TMP, "ai-redis-");
+        }
+
+        @Test
+        void cleansUpWhatItMakesInTmp() throws IOException {
+            TmpLitter.delete(Files.createTempDirectory(TmpLitter.TMP, "ai-redis-"));
+        }
+    }
+
     /** Run by the test above through the engine test kit, never on its own (a nested static class is not scanned). */
     static class Sample {
         @RegisterExtension
