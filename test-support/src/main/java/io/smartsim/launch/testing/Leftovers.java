@@ -43,9 +43,11 @@ import java.util.TreeSet;
  * <li>processes whose command line contains a {@link #naming} token (commands run over SSH with no directory);
  * <li>new entries in {@code /tmp}: its names are noted before the test (or the class) and compared after it; a new one
  * counts when its name starts with a prefix this project's code makes there ({@link TmpLitter#PREFIXES}, or one
- * added with {@link #tmpPrefix}), the test's own {@code @TempDir}s excepted. Attribution by name: {@code /tmp} is
- * shared with every other run on the machine, and nothing records which process made an entry (see
- * {@link TmpLitter}). Entries are reported, never removed (another run's may share a prefix).
+ * added with {@link #tmpPrefix}) and no other run is using it (see {@link TmpLitter} for the evidence asked of
+ * ONNX Runtime's directories and Slurm's node files), the test's own {@code @TempDir}s excepted (not the
+ * {@link #dir}s: a directory registered for its processes is still the test's to remove). {@code /tmp} is shared
+ * with every other run on the machine and nothing records which process made an entry, hence the evidence. Entries
+ * are reported, never removed (one could still be another run's).
  * </ul>
  * A scheduler ends a cancelled step a moment after {@code scancel} returns, so what is found is polled for
  * {@link Processes#GRACE}; whatever stays is reported, then killed (only processes of the test's directories and
@@ -212,8 +214,9 @@ public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, A
             dirs.stream().filter(d -> !all.contains(d)).forEach(all::add);
             ps = List.copyOf(ports);
             ts = List.copyOf(tokens);
+            // exempt: the test's @TempDirs (JUnit removes them after this check), not the dirs registered with dir()
             t = tmpBefore == null ? Optional.empty() : Optional.of(new Tmp(tmp, Set.copyOf(tmpBefore),
-                    List.copyOf(tmpPrefixes), List.copyOf(all)));
+                    List.copyOf(tmpPrefixes), List.copyOf(extraDirs), List.copyOf(all)));
         }
         Found found = Processes.untilNothingLeft(() -> look(all, ps, ts, t), Found::size, grace,
                 "Leftovers: leftover(s)");
@@ -251,7 +254,7 @@ public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, A
     }
 
     /** The /tmp part of a look: the directory, its names before, the prefixes that count, the paths exempt. */
-    private record Tmp(Path dir, Set<String> before, List<String> prefixes, List<Path> exempt) {
+    private record Tmp(Path dir, Set<String> before, List<String> prefixes, List<Path> exempt, List<Path> testDirs) {
     }
 
     private static Found look(List<Path> dirs, List<Integer> ports, List<String> tokens, Optional<Tmp> tmp) {
@@ -264,7 +267,7 @@ public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, A
             Processes.naming(t).stream().filter(p -> seen.add(p.pid())).forEach(procs::add);
         }
         return new Found(List.copyOf(procs), Processes.listening(ports), tmp.map(t -> TmpLitter.added(t.dir(),
-                t.before(), t.prefixes(), t.exempt())).orElse(List.of()));
+                t.before(), t.prefixes(), t.exempt(), t.testDirs())).orElse(List.of()));
     }
 
     private static void kill(long pid) {
