@@ -247,7 +247,10 @@ public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, A
             processes.forEach(p -> b.append("  process ").append(p).append('\n'));
             listeners.forEach(l -> b.append("  port ").append(l).append('\n'));
             tmp.forEach(p -> b.append("  new in ").append(p.getParent()).append(": ").append(p.getFileName())
-                    .append(" (made during the test and not removed: remove it where it is made, or make it in a "
+                    .append(p.getFileName().toString().startsWith("pbs_nodefile.")
+                            ? " (the Slurm testbed's TaskProlog wrote it for one of the test's jobs: this testbed "
+                            + "predates its Epilog; run testbeds/slurm/up, as root, to bring it up to date)\n"
+                            : " (made during the test and not removed: remove it where it is made, or make it in a "
                             + "@TempDir)\n"));
             return b.toString();
         }
