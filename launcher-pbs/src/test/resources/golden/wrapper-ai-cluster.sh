@@ -70,4 +70,4 @@ if [ "${2:-}" = end-with-ssh ]; then
     ) >> /exp/db/db_0/db_0.out 2>&1 < /dev/null &
 fi
 # The config has no bind line: the address is only known here.
-exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --auth --server-argv redis-server /exp/db/db_0/redis.conf --bind "$addr" --cluster-announce-ip "$addr"
+exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/exp/db/db_0 -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --auth --server-argv redis-server /exp/db/db_0/redis.conf --bind "$addr" --cluster-announce-ip "$addr"

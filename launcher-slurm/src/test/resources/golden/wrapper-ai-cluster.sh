@@ -49,4 +49,4 @@ printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s
     "$addr" "${addrs[*]}" 6780 "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \
     > "$report.tmp" && mv -f "$report.tmp" "$report"
 # The config has no bind line: the address is only known here.
-exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --server-argv /opt/redis/bin/redis-server /exp/db/db_1/redis.conf --bind "${addrs[@]}" --cluster-announce-ip "$addr"
+exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/exp/db/db_1 -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --server-argv /opt/redis/bin/redis-server /exp/db/db_1/redis.conf --bind "${addrs[@]}" --cluster-announce-ip "$addr"

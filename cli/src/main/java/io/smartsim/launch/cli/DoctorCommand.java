@@ -154,10 +154,15 @@ public final class DoctorCommand implements Callable<Integer> {
         List<AiBackendFound> backends = new ArrayList<>();
         String problem = null;
         File errors = null;
+        java.nio.file.Path scratch = null;
         try {
             // stdout carries the list alone; the runtimes log to stderr as they load (TensorFlow: timestamped lines).
-            errors = File.createTempFile("smartsim-doctor-ai", ".err");
-            Process p = new ProcessBuilder(install.java(), "-cp", install.classPath(), AiPlanner.MAIN, "--list-backends")
+            // The JVM's java.io.tmpdir is a directory of this check's, removed after it: ONNX Runtime makes an
+            // onnxruntime-java* directory there when it loads and never removes it.
+            scratch = java.nio.file.Files.createTempDirectory("smartsim-doctor-ai");
+            errors = scratch.resolve("list-backends.err").toFile();
+            Process p = new ProcessBuilder(install.java(), "-Djava.io.tmpdir=" + scratch, "-cp", install.classPath(),
+                    AiPlanner.MAIN, "--list-backends")
                     .redirectError(errors).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             String out;
             try (InputStream in = p.getInputStream()) {
@@ -180,14 +185,23 @@ public final class DoctorCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             problem = "interrupted while asking the backends their versions";
         } finally {
-            if (errors != null) {
-                errors.delete();
+            if (scratch != null) {
+                deleteTree(scratch);
             }
         }
         if (problem != null) {
             install.backends().forEach(b -> backends.add(new AiBackendFound(b, null)));
         }
         return new AiFound(install.from(), backends, problem, module(install, redisServer, timeout));
+    }
+
+    /** Removes {@code dir} and what is in it, as far as it can: the doctor's scratch directory. */
+    private static void deleteTree(java.nio.file.Path dir) {
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a report is what doctor owes; a scratch directory it cannot read is not worth failing it
+        }
     }
 
     /** {@link #MODULE_CHECK} in the AI class path's JVM, with redis-server as found on PATH: its one line. */

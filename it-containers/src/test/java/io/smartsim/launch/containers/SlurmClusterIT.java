@@ -47,7 +47,7 @@ class SlurmClusterIT {
     private static SlurmCluster cluster;
 
     private Path dir;
-    private final List<String> jobs = new ArrayList<>();
+    private final List<String> jobs = new java.util.concurrent.CopyOnWriteArrayList<>(); // also added by a helper thread
 
     @BeforeAll
     static void clusterUp() throws Exception {
@@ -243,25 +243,76 @@ class SlurmClusterIT {
     }
 
     /**
-     * LAUNCHER BUG (reported, not fixed here): a model run as its own batch job never ends for {@code run} on a
-     * cluster without Slurm accounting. SlurmModelLauncher judges a model that has left the queue only by
-     * {@code sacct} (SlurmModelLauncher.java:262-277); where sacct fails ("Slurm accounting storage is disabled", as
-     * on this cluster: no slurmdbd), the model stays RUNNING forever, so {@code run} waits until killed. Seen here: the
-     * batch job ran (its output is written) and left the queue at once, and run was still waiting 145 s later.
-     * Expected: the model ends, from {@code scontrol show job} (kept MinJobAge = 300 s) or its output, or at least
-     * run fails saying it cannot tell. Enable once fixed.
+     * A model run as its own batch job ends for {@code run} on a cluster without Slurm accounting (no slurmdbd: sacct
+     * fails with "Slurm accounting storage is disabled"), with its own exit code: its batch script writes the code
+     * beside the model's output on the shared file system, and the launcher reads it once the job has left the
+     * queue. Before that fix (issue 19) the model stayed RUNNING and {@code run} waited until killed.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("launcher-slurm bug: a batch model never ends for run where sacct does not work "
-            + "(no accounting), SlurmModelLauncher.java:262-277; see the Javadoc; enable once fixed")
     void aBatchModelEndsOnAClusterWithoutAccounting() throws Exception {
         String job = allocation(3);
         int port = leftovers.freeBase(1);
+        assertThat(cluster.onLoginResult("sacct", "-n", "-j", job).getExitCode()).as("sacct fails on this cluster")
+                .isNotZero();
         Path onFs = experimentFile(port, "  - { name: batchwriter, launcher: slurm, exe: ./ssdb-writer.sh,"
                 + " env: { KEY: from-batch, VALUE: \"43\" }, run: { batch: { time: \"00:05:00\" } } }\n", job);
-        runOnLogin(port);
+        String out = runOnLogin(port);
         assertThat(Files.readString(onFs.resolve("exp/batchwriter/batchwriter.out"))).as("the batch model's output")
                 .startsWith("ok from-batch=43 type=Clustered node=c");
+        assertThat(out).as("run's summary").containsPattern("(?m)^batchwriter +Model +[0-9]+ +COMPLETED +0 ");
+        assertThat(onFs.resolve("exp/batchwriter/batchwriter.exit")).as("the code its script wrote").hasContent("0");
+    }
+
+    /** The same with a model that exits 5: run fails, and the model is FAILED with that code, not a guess. */
+    @Test
+    void aFailingBatchModelEndsWithItsExitCodeOnAClusterWithoutAccounting() throws Exception {
+        String job = allocation(3);
+        int port = leftovers.freeBase(1);
+        experimentFile(port, "  - { name: batchfail, launcher: slurm, exe: ./ssdb-writer.sh, env: { KEY: fail,"
+                + " VALUE: \"1\", EXIT_WITH: \"5\" }, run: { batch: { time: \"00:05:00\" } } }\n", job);
+        var run = runOnLoginResult(port);
+        assertThat(run.getExitCode()).as(run.getStdout() + run.getStderr()).isEqualTo(1);
+        assertThat(run.getStdout()).containsPattern("(?m)^batchfail +Model +[0-9]+ +FAILED +5 ");
+    }
+
+    /**
+     * A batch model whose job someone else cancels (here by hand, as a user or an administrator would) ends its
+     * script before it writes a code, and sacct knows nothing here: the model ends CANCELLED from the end state squeue
+     * still shows, saying why there is no code, and run fails instead of waiting for good.
+     */
+    @Test
+    void aBatchModelWhoseJobSomeoneElseCancelsEndsSayingSoOnAClusterWithoutAccounting() throws Exception {
+        String job = allocation(3);
+        int port = leftovers.freeBase(1);
+        experimentFile(port, "  - { name: sleeper, launcher: slurm, exe: /bin/sleep, args: [\"300\"],"
+                + " run: { batch: { time: \"00:05:00\" } } }\n", job);
+        java.util.concurrent.CompletableFuture<String> cancelled = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> {
+                    long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                    while (System.nanoTime() < until) {
+                        String id = cluster.onLogin("squeue", "-h", "-n", "sleeper", "-t", "RUNNING", "-o", "%i")
+                                .strip();
+                        if (!id.isEmpty()) {
+                            jobs.add(id);
+                            cluster.onLogin("scancel", id);
+                            return id;
+                        }
+                        try {
+                            Thread.sleep(200);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                    return "";
+                });
+        var run = runOnLoginResult(port);
+        String id = cancelled.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(id).as("the model's job was seen RUNNING and cancelled").isNotEmpty();
+        assertThat(run.getExitCode()).as(run.getStdout() + run.getStderr()).isEqualTo(1);
+        assertThat(run.getStdout()).containsPattern("(?m)^sleeper +Model +" + id + " +CANCELLED +- ")
+                .contains("job " + id + " ended CANCELLED (squeue) before its model's step did, so there is no "
+                        + "exit code");
     }
 
     /**
@@ -284,20 +335,30 @@ class SlurmClusterIT {
         return onFs;
     }
 
-    /** {@code smartsim-launch run experiment.yaml} on the login node, in this test's directory; must exit 0. */
-    private void runOnLogin(int port) {
+    /** {@code smartsim-launch run experiment.yaml} on the login node, in this test's directory; must exit 0. Its stdout. */
+    private String runOnLogin(int port) {
+        var run = runOnLoginResult(port);
+        String queue = run.getExitCode() == 0 ? "" : cluster.onLogin("squeue", "-a", "-s", "-o", "%i %j %N")
+                + cluster.onLogin("squeue", "-a", "-o", "%i %j %T %N %r");
+        assertThat(run.getExitCode()).as(run.getStdout() + run.getStderr() + "\nqueue:\n" + queue).isZero();
+        return run.getStdout();
+    }
+
+    /**
+     * {@code smartsim-launch run experiment.yaml} on the login node, in this test's directory, bounded there; checks
+     * that it stopped the orchestrator on every node, whatever its outcome.
+     */
+    private org.testcontainers.containers.Container.ExecResult runOnLoginResult(int port) {
         assertThat(SlurmCluster.CLI_JAR).as("the CLI's jar (mvn -pl it-containers -am verify builds it)").exists();
         // Bounded on the login node (SIGTERM stops what run started), so that a stuck run says why: the queue then.
         var run = cluster.onLoginResult("sh", "-c",
                 "cd \"$1\" && timeout 150 java -jar \"$2\" run experiment.yaml --exp-dir \"$3\"", "sh",
                 dir.toString(), SlurmCluster.LOGIN_JAR, dir.resolve("exp").toString());
-        String queue = run.getExitCode() == 0 ? "" : cluster.onLogin("squeue", "-a", "-s", "-o", "%i %j %N")
-                + cluster.onLogin("squeue", "-a", "-o", "%i %j %T %N %r");
-        assertThat(run.getExitCode()).as(run.getStdout() + run.getStderr() + "\nqueue:\n" + queue).isZero();
         for (Inside.Host host : cluster.all()) {
             assertThat(servers(host, port)).as("run stopped the orchestrator: redis-server on %s", host.name())
                     .isEmpty();
         }
+        return run;
     }
 
     private static List<String> servers(Inside.Host host, int port) {

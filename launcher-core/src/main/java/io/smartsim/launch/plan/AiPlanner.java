@@ -77,8 +77,11 @@ public final class AiPlanner {
                             + bytes(socket) + " bytes, over Linux's " + SOCKET_PATH_MAX + "; use a shorter --exp-dir");
                 }
             }
-            List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError", "-cp",
-                    install.classPath(), MODEL_SERVER_MAIN, "--socket", socket.toString(), "--backends",
+            // java.io.tmpdir in its own directory, as the front's: ONNX Runtime extracts its native libraries there
+            // and never removes the directory, so in /tmp every run would leave one
+            List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError",
+                    "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MODEL_SERVER_MAIN, "--socket",
+                    socket.toString(), "--backends",
                     String.join(",", ai.backends())));
             out.add(new ModelServerPlan(k, h.getKey(), h.getValue(), work, socket, privateDir,
                     work.resolve("model-server-" + k + ".out"), argv));
@@ -197,12 +200,15 @@ public final class AiPlanner {
 
     /**
      * The front's argv: it listens on {@code port} (at {@code bindAddresses}, or where a wrapper later tells the
-     * server to bind), reaches its server on {@code serverPort}, and starts {@code serverArgv} as its child.
+     * server to bind), reaches its server on {@code serverPort}, and starts {@code serverArgv} as its child. Its
+     * {@code java.io.tmpdir} is the shard's directory {@code work}: ONNX Runtime's Java binding extracts its native
+     * libraries into a new {@code onnxruntime-java*} directory there at every start and never removes it (left empty
+     * at a normal exit, full when the JVM is killed), which in /tmp piled up one per front started.
      */
     static List<String> argv(OrchestratorSpec spec, AiSpec ai, AiInstall install, int port, List<String> bindAddresses,
-                             int serverPort, List<String> serverArgv) {
-        List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError", "-cp",
-                install.classPath(), MAIN, "--port", Integer.toString(port)));
+                             int serverPort, List<String> serverArgv, Path work) {
+        List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MAIN, "--port", Integer.toString(port)));
         if (!bindAddresses.isEmpty()) {
             argv.addAll(List.of("--bind", String.join(",", bindAddresses)));
         }

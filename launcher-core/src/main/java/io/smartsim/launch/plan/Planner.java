@@ -125,7 +125,8 @@ public final class Planner {
         String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
         List<String> argv = List.of(binary, conf.toString());
         if (ai.isPresent()) {
-            argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv);
+            argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv,
+                    work);
         }
         return new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort, slots, work, conf,
                 config, log, argv,

@@ -27,6 +27,15 @@ public final class SlurmCommands {
         return List.of("squeue", "-h", "-j", String.join(",", jobIds), "-o", JOB_FORMAT);
     }
 
+    /**
+     * One query for several jobs in every state: with {@code -t all}, squeue also lists a job that has ended, with
+     * its end state (CANCELLED, TIMEOUT, ...), for as long as slurmctld keeps it (MinJobAge, 300 s by default);
+     * without it, only pending, running and completing jobs (seen on 22.05).
+     */
+    public static List<String> squeueJobsAnyState(List<String> jobIds) {
+        return List.of("squeue", "-h", "-t", "all", "-j", String.join(",", jobIds), "-o", JOB_FORMAT);
+    }
+
     /** One query for the running steps of several jobs. */
     public static List<String> squeueSteps(List<String> jobIds) {
         return List.of("squeue", "-h", "-s", "-j", String.join(",", jobIds), "-o", STEP_FORMAT);

@@ -19,6 +19,9 @@ import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,7 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * or, with {@code run.batch}, a batch job of its own whose one step runs every task. A step's srun is a child of
  * this JVM with its stdout and stderr going to the model's files; a batch job's output goes there through
  * {@code sbatch --output/--error}. Status comes from the srun process for steps started here, and for the rest from
- * one {@code squeue} for all of them and one {@code sacct} for those that have left the queue. Stop is one
+ * one {@code squeue} for all of them; once a job or step has left the queue, a batch job's from the exit code its
+ * script wrote beside the model's output (no accounting needed), else from one {@code sacct}. Stop is one
  * {@code scancel} of every step and job. Scheduler commands go through the {@link CommandRunner} it is given.
  */
 public final class SlurmModelLauncher implements ModelLauncher {
@@ -45,17 +49,27 @@ public final class SlurmModelLauncher implements ModelLauncher {
     public static final String MODE = BatchStart.MODE;
     public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
     public static final String MODE_BATCH = BatchStart.MODE_BATCH;
+    /** Where a batch model's script writes its exit code ({@link SlurmModelScripts#exitPath}). */
+    public static final String EXIT_FILE = "exitFile";
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     /** How long start looks for the step id of a new srun; a step waiting for free CPUs may take longer. */
     private static final Duration STEP_LOOKUP = Duration.ofSeconds(10);
     private static final Duration CANCEL_WAIT = Duration.ofSeconds(15);
+    /**
+     * How long a batch job may have left the queue with neither an exit file nor an ended sacct record before its
+     * model is FAILED for want of an exit status: the file, written on a compute node, can take a while to show on a
+     * shared file system here (NFS caches a directory's entries up to 60 s by default), and slurmdbd lags the queue.
+     */
+    static final Duration NO_STATUS_WAIT = Duration.ofSeconds(60);
 
     private final CommandRunner runner;
     private final Map<String, String> env;
     private final Map<String, Process> sruns = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     private final Set<String> claimedSteps = ConcurrentHashMap.newKeySet();
+    /** When each batch model's job (model name -> System.nanoTime()) was first seen gone from the queue. */
+    private final Map<String, Long> goneSince = new ConcurrentHashMap<>();
 
     /** Runs scheduler commands on this machine and reads {@code SLURM_JOB_ID} from this process's environment. */
     public SlurmModelLauncher() {
@@ -110,13 +124,21 @@ public final class SlurmModelLauncher implements ModelLauncher {
     private LaunchedModel submit(ModelPlan plan, Map<String, String> dbEnv) {
         BatchModels.writeOwnerOnly(plan, SlurmModelScripts.batchPath(plan), SlurmModelScripts.batch(plan,
                 BatchModels.environment(plan, dbEnv)), "batch script");
+        Path exitFile = SlurmModelScripts.exitPath(plan);
+        try {
+            Files.deleteIfExists(exitFile); // an earlier run's code must not be taken for this one's
+        } catch (IOException e) {
+            throw new LaunchException("cannot remove " + exitFile + " from an earlier run of model '" + plan.name()
+                    + "': " + e.getMessage(), e);
+        }
         CommandResult r = runner.run(SlurmModelScripts.sbatch(plan), COMMAND_TIMEOUT);
         if (!r.ok()) {
             throw new LaunchException("sbatch rejected the batch job of model '" + plan.name() + "': " + r.describe());
         }
         String jobId = SlurmParsers.parsableJobId(r.stdout());
+        goneSince.remove(plan.name());
         return new LaunchedModel(plan.name(), name(), jobId, Optional.empty(), Instant.now(),
-                Map.of(JOB, jobId, MODE, MODE_BATCH));
+                Map.of(JOB, jobId, MODE, MODE_BATCH, EXIT_FILE, exitFile.toString()));
     }
 
     private LaunchedModel step(ModelPlan plan, Map<String, String> dbEnv) {
@@ -202,15 +224,23 @@ public final class SlurmModelLauncher implements ModelLauncher {
         List<LaunchedModel> gone = new ArrayList<>();
         if (!batch.isEmpty()) {
             Map<String, Job> queued = new LinkedHashMap<>();
-            Optional<List<Job>> jobs = queue(SlurmCommands.squeueJobs(batch.stream().map(m -> m.handle().get(JOB)).distinct().toList()))
+            Optional<List<Job>> jobs = queue(SlurmCommands.squeueJobsAnyState(batch.stream().map(m -> m.handle()
+                    .get(JOB)).distinct().toList()))
                     .map(SlurmParsers::jobs);
             if (jobs.isPresent()) {
                 jobs.get().forEach(j -> queued.put(j.id(), j));
+                Map<LaunchedModel, Optional<String>> left = new LinkedHashMap<>();
                 for (LaunchedModel m : batch) {
                     Job j = queued.get(m.handle().get(JOB));
                     Optional<ModelState> s = j == null ? Optional.empty() : SlurmModelStates.fromQueue(j);
-                    s.ifPresentOrElse(x -> out.put(m.name(), x), () -> gone.add(m));
+                    if (s.isPresent()) {
+                        goneSince.remove(m.name()); // (again) in the queue: requeued
+                        out.put(m.name(), s.get());
+                    } else {
+                        left.put(m, Optional.ofNullable(j).map(Job::state)); // an end state squeue still shows
+                    }
                 }
+                out.putAll(leftQueue(left));
             }
         }
         if (!foreignSteps.isEmpty()) {
@@ -235,15 +265,70 @@ public final class SlurmModelLauncher implements ModelLauncher {
                 Map<String, Accounting> rows = new LinkedHashMap<>();
                 SlurmParsers.accounting(r.stdout()).forEach(a -> rows.put(a.id(), a));
                 for (LaunchedModel m : gone) {
-                    String id = MODE_BATCH.equals(m.handle().get(MODE)) ? m.handle().get(JOB)
-                            : m.handle().get(JOB) + "." + m.handle().get(STEP);
-                    Accounting a = rows.get(id);
+                    Accounting a = rows.get(m.handle().get(JOB) + "." + m.handle().get(STEP));
                     if (a != null) {
                         out.put(m.name(), SlurmModelStates.fromAccounting(a));
                     }
                     // no record yet (slurmdbd lags the queue by a moment): unchanged until the next poll
                 }
             }
+        }
+        return out;
+    }
+
+    /**
+     * The batch models whose jobs have left the queue, as {@link SlurmModelStates#leftQueue} judges them: first the
+     * exit file each one's script wrote, then one sacct for those without one. A model about which nothing is known
+     * yet is left out (unchanged) until {@link #NO_STATUS_WAIT} has passed since its job was first seen gone.
+     */
+    private Map<String, ModelState> leftQueue(Map<LaunchedModel, Optional<String>> left) {
+        Map<String, ModelState> out = new LinkedHashMap<>();
+        if (left.isEmpty()) {
+            return out;
+        }
+        long now = System.nanoTime();
+        Map<LaunchedModel, Optional<Integer>> codes = new LinkedHashMap<>();
+        Map<LaunchedModel, String> unread = new LinkedHashMap<>();
+        for (LaunchedModel m : left.keySet()) {
+            goneSince.putIfAbsent(m.name(), now);
+            String file = m.handle().get(EXIT_FILE);
+            Optional<Integer> code = Optional.empty();
+            if (file == null) {
+                unread.put(m, "its handle names no exit file (started by an older launcher)");
+            } else {
+                try {
+                    Optional<String> text = runner.readFile(Path.of(file), COMMAND_TIMEOUT);
+                    code = text.flatMap(SlurmModelStates::exitFile);
+                    unread.put(m, text.isEmpty() ? "its script wrote no exit code to " + file
+                            : file + " holds no exit code (" + text.get().strip() + ")");
+                } catch (LaunchException e) {
+                    unread.put(m, e.getMessage());
+                }
+            }
+            codes.put(m, code);
+        }
+        List<LaunchedModel> ask = left.keySet().stream().filter(m -> codes.get(m).isEmpty()).toList();
+        Map<String, Accounting> rows = new LinkedHashMap<>();
+        String sacctSaid = "";
+        if (!ask.isEmpty()) {
+            CommandResult r = runner.run(SlurmCommands.sacct(ask.stream().map(m -> m.handle().get(JOB)).distinct()
+                    .toList()), COMMAND_TIMEOUT);
+            if (r.ok()) {
+                SlurmParsers.accounting(r.stdout()).forEach(a -> rows.put(a.id(), a));
+            } else {
+                sacctSaid = "sacct failed: " + r.stderr().strip().lines().reduce((a, b) -> b).orElse("exit code "
+                        + r.exitCode());
+            }
+        }
+        for (LaunchedModel m : left.keySet()) {
+            String job = m.handle().get(JOB);
+            Optional<Accounting> a = Optional.ofNullable(rows.get(job));
+            String acct = !sacctSaid.isEmpty() ? sacctSaid : a.map(x -> "sacct says " + x.state())
+                    .orElse("sacct has no record of it");
+            Optional<ModelState> s = SlurmModelStates.leftQueue(job, codes.get(m), a, left.get(m),
+                    cancelled.contains(m.name()),
+                    Duration.ofNanos(now - goneSince.get(m.name())), NO_STATUS_WAIT, unread.get(m) + "; " + acct);
+            s.ifPresent(x -> out.put(m.name(), x));
         }
         return out;
     }

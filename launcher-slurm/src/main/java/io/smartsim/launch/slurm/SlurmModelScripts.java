@@ -80,8 +80,17 @@ public final class SlurmModelScripts {
     }
 
     /**
+     * Where the batch script writes the model's exit code, beside its output on the file system the nodes share:
+     * the launcher reads it once the job has left the queue (sacct needs accounting, which a cluster may not keep).
+     */
+    public static Path exitPath(ModelPlan plan) {
+        return plan.dir().resolve(plan.name() + ".exit");
+    }
+
+    /**
      * The batch script: directives from the run and batch settings, the environment as {@code export} lines
-     * ({@code env}: the database variables, then the model's own), then one srun step with every task.
+     * ({@code env}: the database variables, then the model's own), then one srun step with every task, whose exit
+     * code the script writes to {@link #exitPath} and exits with.
      */
     public static String batch(ModelPlan plan, Map<String, String> env) {
         RunSettings r = plan.run();
@@ -104,6 +113,7 @@ public final class SlurmModelScripts {
         List<String> exports = new ArrayList<>();
         env.forEach((k, val) -> exports.add("export " + k + "=" + Shell.quote(val)));
         v.put("exports", String.join("\n", exports));
+        v.put("exitFile", exitPath(plan).toString());
         v.put("step", Shell.join(srun(Optional.empty(), Optional.empty(), Optional.empty(), r, plan.argv())));
         return BATCH.render(v);
     }

@@ -22,7 +22,7 @@ public final class SlurmParsers {
             return state.equals("RUNNING");
         }
 
-        /** Ended for good (squeue still lists a job for a while after it ends when asked for it by id). */
+        /** Ended for good (squeue -t all still lists a job for a while after it ends, with its end state). */
         public boolean finished() {
             return !(running() || pending() || state.equals("COMPLETING") || state.equals("SUSPENDED")
                     || state.equals("RESIZING") || state.equals("REQUEUED") || state.equals("SIGNALING")

@@ -15,6 +15,8 @@ class SlurmCommandsTest {
     void queries() {
         assertThat(SlurmCommands.squeueJobs(List.of("25"))).containsExactly("squeue", "-h", "-j", "25", "-o",
                 "%i|%j|%T|%r|%N");
+        assertThat(SlurmCommands.squeueJobsAnyState(List.of("25", "28"))).containsExactly("squeue", "-h", "-t", "all",
+                "-j", "25,28", "-o", "%i|%j|%T|%r|%N");
         assertThat(SlurmCommands.squeueSteps(List.of("34", "35"))).containsExactly("squeue", "-h", "-s", "-j",
                 "34,35", "-o", "%i|%j|%N");
         assertThat(SlurmCommands.sacct(List.of("25", "28"))).containsExactly("sacct", "-n", "-P", "-j", "25,28", "-o",

@@ -5,6 +5,7 @@ import io.smartsim.launch.entity.ModelState;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -66,5 +67,91 @@ class SlurmModelStatesTest {
         assertThat(SlurmModelStates.exitCode("3:0")).contains(3);
         assertThat(SlurmModelStates.exitCode("0:9")).contains(137);
         assertThat(SlurmModelStates.exitCode("")).isEmpty();
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static Optional<ModelState> leftQueue(Optional<Integer> file, Optional<Accounting> acct, boolean cancelled,
+                                                  Duration goneFor) {
+        return SlurmModelStates.leftQueue("12", file, acct, Optional.empty(), cancelled, goneFor, WAIT,
+                "its script wrote no exit code to /exp/sim/sim.exit; sacct failed: Slurm accounting storage is disabled");
+    }
+
+    @Test
+    void aBatchJobThatLeftTheQueueEndsWithTheCodeItsScriptWroteWithoutAskingAccounting() {
+        assertThat(leftQueue(Optional.of(0), Optional.empty(), false, Duration.ZERO))
+                .contains(new ModelState(EntityStatus.COMPLETED, Optional.of(0), Optional.empty()));
+        assertThat(leftQueue(Optional.of(3), Optional.empty(), false, Duration.ZERO))
+                .contains(new ModelState(EntityStatus.FAILED, Optional.of(3), Optional.empty()));
+        assertThat(leftQueue(Optional.of(137), Optional.empty(), false, Duration.ZERO))
+                .contains(new ModelState(EntityStatus.FAILED, Optional.of(137), Optional.of("killed by signal 9")));
+        // the file is the model's own code; sacct's record of the same job says no more, and is not needed
+        assertThat(leftQueue(Optional.of(3), Optional.of(new Accounting("12", "sim", "FAILED", "3:0", "n1")), false,
+                Duration.ZERO)).contains(new ModelState(EntityStatus.FAILED, Optional.of(3), Optional.empty()));
+        assertThat(leftQueue(Optional.of(0), Optional.empty(), true, Duration.ZERO))
+                .contains(new ModelState(EntityStatus.CANCELLED, Optional.of(0),
+                        Optional.of("stopped on request (scancel)")));
+    }
+
+    @Test
+    void withoutAnExitFileSacctsEndedRecordDecidesAndOneStillRunningIsNoAnswer() {
+        assertThat(leftQueue(Optional.empty(), Optional.of(new Accounting("12", "sim", "TIMEOUT", "0:15", "n1")),
+                false, Duration.ZERO)).contains(new ModelState(EntityStatus.FAILED, Optional.of(143),
+                Optional.of("walltime exceeded (TIMEOUT)")));
+        assertThat(leftQueue(Optional.empty(), Optional.of(new Accounting("12", "sim", "RUNNING", "0:0", "n1")),
+                false, Duration.ofSeconds(5))).isEmpty();
+        assertThat(leftQueue(Optional.empty(), Optional.of(new Accounting("12", "sim", "RUNNING", "0:0", "n1")),
+                false, WAIT).orElseThrow().status()).isEqualTo(EntityStatus.FAILED);
+    }
+
+    @Test
+    void aJobThisLauncherCancelledIsCancelledEvenWithNeitherFileNorAccounting() {
+        assertThat(leftQueue(Optional.empty(), Optional.empty(), true, Duration.ZERO))
+                .contains(new ModelState(EntityStatus.CANCELLED, Optional.empty(),
+                        Optional.of("stopped on request (scancel)")));
+    }
+
+    @Test
+    void withNeitherFileNorAccountingItWaitsABoundedTimeThenFailsSayingSo() {
+        assertThat(leftQueue(Optional.empty(), Optional.empty(), false, Duration.ZERO)).isEmpty();
+        assertThat(leftQueue(Optional.empty(), Optional.empty(), false, WAIT.minusMillis(1))).isEmpty();
+        ModelState s = leftQueue(Optional.empty(), Optional.empty(), false, WAIT).orElseThrow();
+        assertThat(s.status()).isEqualTo(EntityStatus.FAILED);
+        assertThat(s.exitCode()).isEmpty();
+        assertThat(s.detail().orElseThrow()).startsWith("job 12 left the queue and reported no exit status: its "
+                + "script wrote no exit code to /exp/sim/sim.exit; sacct failed: Slurm accounting storage is disabled, "
+                + "60 s after it left").contains("scontrol show job 12");
+    }
+
+    @Test
+    void theExitFileHoldsOneIntegerAndAnythingElseIsNoCode() {
+        assertThat(SlurmModelStates.exitFile("0\n")).contains(0);
+        assertThat(SlurmModelStates.exitFile("143\n")).contains(143);
+        assertThat(SlurmModelStates.exitFile("")).isEmpty();
+        assertThat(SlurmModelStates.exitFile("1\n2\n")).isEmpty();
+        assertThat(SlurmModelStates.exitFile("x")).isEmpty();
+    }
+
+    @Test
+    void anEndStateSqueueStillShowsThatKilledTheScriptEndsTheModelAtOnceWithoutACode() {
+        String unknown = "its script wrote no exit code to /exp/sim/sim.exit; sacct failed: disabled";
+        ModelState s = SlurmModelStates.leftQueue("12", Optional.empty(), Optional.empty(), Optional.of("TIMEOUT"),
+                false, Duration.ZERO, WAIT, unknown).orElseThrow();
+        assertThat(s.status()).isEqualTo(EntityStatus.FAILED);
+        assertThat(s.exitCode()).isEmpty();
+        assertThat(s.detail()).contains("job 12 ended TIMEOUT (squeue) before its model's step did, so there is no "
+                + "exit code: " + unknown);
+        assertThat(SlurmModelStates.leftQueue("12", Optional.empty(), Optional.empty(), Optional.of("CANCELLED"),
+                false, Duration.ZERO, WAIT, unknown).orElseThrow().status()).isEqualTo(EntityStatus.CANCELLED);
+        // COMPLETED or FAILED: the script ran to its end, so its file is only late (a shared file system): wait
+        assertThat(SlurmModelStates.leftQueue("12", Optional.empty(), Optional.empty(), Optional.of("COMPLETED"),
+                false, Duration.ofSeconds(5), WAIT, unknown)).isEmpty();
+        assertThat(SlurmModelStates.leftQueue("12", Optional.empty(), Optional.empty(), Optional.of("FAILED"),
+                false, WAIT, WAIT, unknown).orElseThrow().detail().orElseThrow())
+                .contains("left the queue and reported no exit status", "squeue last showed it FAILED");
+        // the exit file, when there is one, wins over the queue's word
+        assertThat(SlurmModelStates.leftQueue("12", Optional.of(0), Optional.empty(), Optional.of("CANCELLED"),
+                false, Duration.ZERO, WAIT, unknown)).contains(new ModelState(EntityStatus.COMPLETED, Optional.of(0),
+                Optional.empty()));
     }
 }

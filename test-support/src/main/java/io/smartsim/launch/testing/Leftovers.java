@@ -2,6 +2,8 @@ package io.smartsim.launch.testing;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,13 +40,20 @@ import java.util.TreeSet;
  * <li>for each shard port P ({@link #freeBase}, {@link #shardPorts}): P, its cluster bus port P+10000 and its
  * {@code --ai} server port P+20000; and each single {@link #port} (an AI front's own port): nothing listening, on any
  * address of this network namespace (127.0.0.1, the testbeds' 127.0.1.x, IPv6), read from {@code /proc/net/tcp*};
- * <li>processes whose command line contains a {@link #naming} token (commands run over SSH with no directory).
+ * <li>processes whose command line contains a {@link #naming} token (commands run over SSH with no directory);
+ * <li>new entries in {@code /tmp}: its names are noted before the test (or the class) and compared after it; a new one
+ * counts when its name starts with a prefix this project's code makes there ({@link TmpLitter#PREFIXES}, or one
+ * added with {@link #tmpPrefix}) and no other run is using it (see {@link TmpLitter} for the evidence asked of
+ * ONNX Runtime's directories and Slurm's node files), the test's own {@code @TempDir}s excepted (not the
+ * {@link #dir}s: a directory registered for its processes is still the test's to remove). {@code /tmp} is shared
+ * with every other run on the machine and nothing records which process made an entry, hence the evidence. Entries
+ * are reported, never removed (one could still be another run's).
  * </ul>
  * A scheduler ends a cancelled step a moment after {@code scancel} returns, so what is found is polled for
  * {@link Processes#GRACE}; whatever stays is reported, then killed (only processes of the test's directories and
  * tokens, and redis-server / keydb-server on its ports: never another test's), so even a failing test leaves no orphan.
  */
-public final class Leftovers implements AfterEachCallback, AfterAllCallback {
+public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     /** Where a shard's cluster bus listens: its port + 10000 (Redis's fixed offset). */
     public static final int BUS_OFFSET = 10000;
     /** Where a shard's {@code --ai} server listens: its port + 20000 (ai-dist's AiPlanner.SERVER_PORT_OFFSET). */
@@ -55,6 +64,10 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
     private final Set<Path> dirs = new LinkedHashSet<>();
     private final Set<Integer> ports = new TreeSet<>();
     private final Set<String> tokens = new LinkedHashSet<>();
+    private final Set<String> tmpPrefixes = new LinkedHashSet<>(TmpLitter.PREFIXES);
+    private Path tmp = TmpLitter.TMP;
+    /** The names in {@link #tmp} before the test (or the class); null until noted. */
+    private Set<String> tmpBefore;
 
     private Leftovers(boolean perClass, Duration grace) {
         this.perClass = perClass;
@@ -77,6 +90,9 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         l.dirs.addAll(dirs);
         l.ports.addAll(ports);
         l.tokens.addAll(tokens);
+        l.tmpPrefixes.addAll(tmpPrefixes);
+        l.tmp = tmp;
+        l.tmpBefore = tmpBefore;
         return l;
     }
 
@@ -124,10 +140,44 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         return this;
     }
 
+    /** New entries in /tmp whose names start with {@code prefix} are the test's too (a name its code makes there). */
+    public synchronized Leftovers tmpPrefix(String prefix) {
+        tmpPrefixes.add(prefix);
+        return this;
+    }
+
+    /**
+     * Watches {@code dir} instead of {@code /tmp}, its names noted now (for a test of the check, in a directory of its
+     * own that no other run writes to).
+     */
+    public synchronized Leftovers watchingTmp(Path dir) {
+        tmp = dir;
+        tmpBefore = TmpLitter.names(dir);
+        return this;
+    }
+
     /** What is checked so far, for messages. */
     @Override
     public synchronized String toString() {
         return "Leftovers{dirs=" + dirs + ", ports=" + ports + ", tokens=" + tokens + "}";
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext ctx) {
+        if (!perClass) {
+            noteTmp();
+        }
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext ctx) {
+        if (perClass) {
+            noteTmp();
+        }
+    }
+
+    private synchronized void noteTmp() {
+        tmpBefore = TmpLitter.names(tmp);
     }
 
     @Override
@@ -149,7 +199,7 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         Found found = verify(tempDirs(testClass, instance));
         if (!found.isEmpty()) {
             throw new AssertionError("left behind by " + what + " (after " + grace.toMillis() / 1000.0
-                    + " s of grace; killed now):\n" + found);
+                    + " s of grace; processes killed now, files left as they are):\n" + found);
         }
     }
 
@@ -158,13 +208,18 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         List<Path> all;
         List<Integer> ps;
         List<String> ts;
+        Optional<Tmp> t;
         synchronized (this) {
             all = new ArrayList<>(new LinkedHashSet<>(extraDirs));
             dirs.stream().filter(d -> !all.contains(d)).forEach(all::add);
             ps = List.copyOf(ports);
             ts = List.copyOf(tokens);
+            // exempt: the test's @TempDirs (JUnit removes them after this check), not the dirs registered with dir()
+            t = tmpBefore == null ? Optional.empty() : Optional.of(new Tmp(tmp, Set.copyOf(tmpBefore),
+                    List.copyOf(tmpPrefixes), List.copyOf(extraDirs), List.copyOf(all)));
         }
-        Found found = Processes.untilNothingLeft(() -> look(all, ps, ts), Found::size, grace, "Leftovers: leftover(s)");
+        Found found = Processes.untilNothingLeft(() -> look(all, ps, ts, t), Found::size, grace,
+                "Leftovers: leftover(s)");
         if (!found.isEmpty()) {
             all.forEach(Processes::killUnder);
             found.processes().stream().map(Processes.Proc::pid).forEach(Leftovers::kill);
@@ -173,14 +228,17 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         return found;
     }
 
-    /** What one look finds: processes of the directories and tokens, listeners on the ports. */
-    public record Found(List<Processes.Proc> processes, List<Processes.Listener> listeners) {
+    /**
+     * What one look finds: processes of the directories and tokens, listeners on the ports, new entries in /tmp whose
+     * names this project makes there.
+     */
+    public record Found(List<Processes.Proc> processes, List<Processes.Listener> listeners, List<Path> tmp) {
         public boolean isEmpty() {
-            return processes.isEmpty() && listeners.isEmpty();
+            return processes.isEmpty() && listeners.isEmpty() && tmp.isEmpty();
         }
 
         int size() {
-            return processes.size() + listeners.size();
+            return processes.size() + listeners.size() + tmp.size();
         }
 
         @Override
@@ -188,11 +246,21 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
             StringBuilder b = new StringBuilder();
             processes.forEach(p -> b.append("  process ").append(p).append('\n'));
             listeners.forEach(l -> b.append("  port ").append(l).append('\n'));
+            tmp.forEach(p -> b.append("  new in ").append(p.getParent()).append(": ").append(p.getFileName())
+                    .append(p.getFileName().toString().startsWith("pbs_nodefile.")
+                            ? " (the Slurm testbed's TaskProlog wrote it for one of the test's jobs: this testbed "
+                            + "predates its Epilog; run testbeds/slurm/up, as root, to bring it up to date)\n"
+                            : " (made during the test and not removed: remove it where it is made, or make it in a "
+                            + "@TempDir)\n"));
             return b.toString();
         }
     }
 
-    private static Found look(List<Path> dirs, List<Integer> ports, List<String> tokens) {
+    /** The /tmp part of a look: the directory, its names before, the prefixes that count, the paths exempt. */
+    private record Tmp(Path dir, Set<String> before, List<String> prefixes, List<Path> exempt, List<Path> testDirs) {
+    }
+
+    private static Found look(List<Path> dirs, List<Integer> ports, List<String> tokens, Optional<Tmp> tmp) {
         Set<Long> seen = new java.util.HashSet<>();
         List<Processes.Proc> procs = new ArrayList<>();
         for (Path d : dirs) {
@@ -201,7 +269,8 @@ public final class Leftovers implements AfterEachCallback, AfterAllCallback {
         for (String t : tokens) {
             Processes.naming(t).stream().filter(p -> seen.add(p.pid())).forEach(procs::add);
         }
-        return new Found(List.copyOf(procs), Processes.listening(ports));
+        return new Found(List.copyOf(procs), Processes.listening(ports), tmp.map(t -> TmpLitter.added(t.dir(),
+                t.before(), t.prefixes(), t.exempt(), t.testDirs())).orElse(List.of()));
     }
 
     private static void kill(long pid) {

@@ -2,6 +2,7 @@ package io.smartsim.launch.ai.module;
 
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.testing.TmpLitter;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,15 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class AutoBatchBench {
     public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("auto-batch-bench");
+        try {
+            run(args, dir);
+        } finally {
+            TmpLitter.delete(dir); // the servers' directories and sockets: nothing of the bench stays in /tmp
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int port = 11995;
         int clients = 16;
         int seconds = 3;
@@ -47,7 +57,6 @@ public final class AutoBatchBench {
         int out = 4;
         byte[] mlp = OnnxModels.mlp(in, hidden, out, fill(in * hidden, 0.01f), fill(hidden, 0.1f),
                 fill(hidden * out, -0.02f), fill(out, 0.5f));
-        Path dir = Files.createTempDirectory("auto-batch-bench");
         Path socket = dir.resolve("ms.sock");
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket, "ONNX");
              ModuleRedis redis = ModuleRedis.withModule(dir.resolve("redis"), port, "SOCKET", socket.toString(),

@@ -6,6 +6,7 @@ import io.smartsim.launch.ai.TensorCodec;
 import io.smartsim.launch.ai.onnx.OnnxBackend;
 import io.smartsim.launch.ai.spi.LoadedModel;
 import io.smartsim.launch.ai.spi.ModelOptions;
+import io.smartsim.launch.testing.TmpLitter;
 
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -51,6 +52,30 @@ public final class ModelHopBench {
     }
 
     public static void main(String[] args) throws Exception {
+        String dirProperty = "smartsim.bench.dir";
+        if (System.getProperty(dirProperty) != null) {
+            run(args, Path.of(System.getProperty(dirProperty)));
+            return;
+        }
+        // This JVM would load ONNX Runtime (the in-process baseline), which makes an onnxruntime-java* directory in
+        // java.io.tmpdir and never removes it, and the JDK reads java.io.tmpdir once at start: so the bench runs in a
+        // JVM of its own whose java.io.tmpdir is the bench's directory, removed at the end with what is in it.
+        Path dir = Files.createTempDirectory("model-hop-bench");
+        try {
+            List<String> argv = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
+                    "java").toString(), "-Djava.io.tmpdir=" + dir, "-D" + dirProperty + "=" + dir, "-cp",
+                    System.getProperty("java.class.path"), ModelHopBench.class.getName()));
+            argv.addAll(List.of(args));
+            int code = new ProcessBuilder(argv).inheritIO().start().waitFor();
+            if (code != 0) {
+                throw new IllegalStateException("the bench's JVM exited with " + code);
+            }
+        } finally {
+            TmpLitter.delete(dir);
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int port = 11995;
         int seconds = 2;
         int rounds = 3;
@@ -64,7 +89,6 @@ public final class ModelHopBench {
             }
         }
         byte[] model = io.smartsim.launch.ai.testing.OnnxModels.linear(3, 2, W, B);
-        Path dir = Files.createTempDirectory("model-hop-bench");
         Path socket = dir.resolve("ms.sock");
         Tensor x = new Tensor(DType.FLOAT, new long[] {1, 3}, TensorWireIT.floats(1, 2, 3));
         LoadedModel local = new OnnxBackend().load(model, new ModelOptions("CPU", List.of(), List.of(), 0));

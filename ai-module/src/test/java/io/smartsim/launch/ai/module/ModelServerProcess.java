@@ -37,7 +37,9 @@ final class ModelServerProcess implements AutoCloseable {
         String cp = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .map(e -> Path.of(e).toAbsolutePath().toString())
                 .collect(Collectors.joining(File.pathSeparator));
-        Process p = new ProcessBuilder(List.of(java.toString(), "-cp", cp,
+        // Its java.io.tmpdir is its own directory: ONNX Runtime makes an onnxruntime-java* directory there at every
+        // start and never removes it (one per model server piled up in /tmp).
+        Process p = new ProcessBuilder(List.of(java.toString(), "-Djava.io.tmpdir=" + dir, "-cp", cp,
                 "io.smartsim.launch.ai.modelserver.ModelServerMain", "--socket", socket.toString(), "--backends",
                 backends)).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

@@ -1,5 +1,7 @@
 package io.smartsim.launch.ai.module;
 
+import io.smartsim.launch.testing.TmpLitter;
+
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,6 +40,15 @@ public final class ModuleBench {
     }
 
     public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("module-bench");
+        try {
+            run(args, dir);
+        } finally {
+            TmpLitter.delete(dir); // the servers' directories and sockets: nothing of the bench stays in /tmp
+        }
+    }
+
+    private static void run(String[] args, Path dir) throws Exception {
         int port = 11990;
         int seconds = 3;
         int rounds = 3;
@@ -50,7 +61,6 @@ public final class ModuleBench {
                         + "; use --port N --seconds S --rounds R");
             }
         }
-        Path dir = Files.createTempDirectory("module-bench");
         int[] sizes = {16, 1 << 20};
         int[] conns = {1, 16};
         String[][] pairs = {{"SET", "AI.TENSORSET"}, {"GET", "AI.TENSORGET"}};

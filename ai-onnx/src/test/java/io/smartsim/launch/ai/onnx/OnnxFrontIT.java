@@ -12,6 +12,7 @@ import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
@@ -312,8 +313,7 @@ class OnnxFrontIT {
 
     /** A model written by the onnx Python package (Debian's python3-onnx), when it is installed. */
     @Test
-    void modelWrittenByOnnxHelperRuns() throws Exception {
-        Path dir = Files.createTempDirectory("onnx-py-");
+    void modelWrittenByOnnxHelperRuns(@TempDir Path dir) throws Exception {
         Path script = dir.resolve("make.py");
         Path model = dir.resolve("mlp.onnx");
         Files.writeString(script, String.join("\n",

@@ -2,6 +2,7 @@ package io.smartsim.launch.ai.testing;
 
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.testing.TmpLitter;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -67,9 +68,25 @@ public final class RedisServer implements AutoCloseable {
                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--logfile",
                 dir.resolve("redis.log").toString()));
         argv.addAll(List.of(extraArgs));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("console.log").toFile()).start();
+        Process p;
+        try {
+            p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("console.log").toFile())
+                    .start();
+        } catch (IOException e) {
+            TmpLitter.delete(dir);
+            throw e;
+        }
         RedisServer r = new RedisServer(p, port, dir);
+        try {
+            return r.awaitPing();
+        } catch (IOException | InterruptedException | PortTakenException | RuntimeException e) {
+            r.close(); // its directory too: a start that failed (a port taken, then tried again) leaves nothing
+            throw e;
+        }
+    }
+
+    private RedisServer awaitPing() throws IOException, InterruptedException, PortTakenException {
+        Process p = process;
         Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
         while (Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
@@ -85,13 +102,12 @@ public final class RedisServer implements AutoCloseable {
                 Object pong = c.call("PING");
                 // With requirepass, an unauthenticated PING answers NOAUTH: the server is up all the same.
                 if (new RespSimple("PONG").equals(pong) || pong instanceof RespError e && e.text().startsWith("NOAUTH")) {
-                    return r;
+                    return this;
                 }
             } catch (IOException e) {
                 Thread.sleep(10);
             }
         }
-        r.close();
         throw new IllegalStateException("redis-server on port " + port + " did not answer PING within 10 s");
     }
 
@@ -126,6 +142,7 @@ public final class RedisServer implements AutoCloseable {
         throw new IllegalStateException("no free port in " + FIRST + "-" + LAST);
     }
 
+    /** Stops the server, then removes its directory (made in /tmp: nothing else would). */
     @Override
     public void close() throws InterruptedException {
         process.destroy();
@@ -133,5 +150,6 @@ public final class RedisServer implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);
         }
+        TmpLitter.delete(dir);
     }
 }

@@ -1,5 +1,7 @@
 package io.smartsim.launch.ai.torch;
 
+import io.smartsim.launch.testing.TmpLitter;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,9 +95,15 @@ public final class TorchModels {
         return models;
     }
 
-    /** Runs {@code script} under python3 with torch, with a fresh directory as its argument, and returns it. */
+    /**
+     * Runs {@code script} under python3 with torch, with a fresh directory as its argument, and returns it: the
+     * module's {@code target/torch-models}, not /tmp, since it lives as long as this JVM (the gate model names a pipe
+     * in it), and a JVM's end is no place to clean up (one killed at its time limit would leave it behind).
+     */
     private static Path save(String script) throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("torch-model-");
+        Path dir = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target/torch-models");
+        TmpLitter.delete(dir); // an earlier JVM's
+        Files.createDirectories(dir);
         Path file = dir.resolve("make.py"); // torch.jit.script reads the classes' source from a file
         Files.writeString(file, script);
         List<String> tried = new ArrayList<>();

@@ -11,10 +11,11 @@ import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -201,7 +202,7 @@ class TorchScriptFrontIT {
     }
 
     @Test
-    void badScriptsAndBadCallsAreErrorsAndTheServerGoesOn() throws Exception {
+    void badScriptsAndBadCallsAreErrorsAndTheServerGoesOn(@TempDir Path gateDir) throws Exception {
         try (RespClient c = RespClient.connect(front.port())) {
             String syntax = errorText(c.call("AI.SCRIPTSET", "s.bad", "CPU", "SOURCE",
                     "def f(a):\n    return a +\n"));
@@ -240,7 +241,7 @@ class TorchScriptFrontIT {
             assertThat(errorText(c.call("AI.SCRIPTSET", "s.gpu", "GPU", "SOURCE", SCRIPT)))
                     .startsWith("ERR GPU requested but libtorch cannot use it here");
 
-            try (PipeGate gate = PipeGate.create(Files.createTempDirectory("script-gate-").resolve("gate"),
+            try (PipeGate gate = PipeGate.create(gateDir.resolve("gate"),
                     Duration.ofSeconds(30))) {
                 // The call waits at the gate until this test opens it: past its TIMEOUT on any machine.
                 assertThat(c.call("AI.SCRIPTEXECUTE", "s.ok", "wait_at", "INPUTS", "1", "b.a", "ARGS", "1",
