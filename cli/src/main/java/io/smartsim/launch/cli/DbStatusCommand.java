@@ -378,6 +378,7 @@ public final class DbStatusCommand implements Callable<Integer> {
             for (ModelServer m : e.modelServers()) {
                 sb.append("  model server (--ai) of shard(s) ").append(m.shards().stream().map(String::valueOf)
                         .collect(Collectors.joining(","))).append(": ").append(m.process().equals("alive") ? "up"
+                        : m.process().equals("unknown") ? "unknown (its launcher or host did not answer)"
                         : "DOWN (model commands fail naming its socket; data commands work)").append(", pid ")
                         .append(m.pid()).append(", socket ").append(m.socket()).append('\n');
             }

@@ -219,14 +219,7 @@ class SshAiModuleIT {
             }
             exp.detach(db); // db stop in another process ends it
         }
-        assertThat(JAR).isRegularFile();
-        List<String> argv = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                JAR.toString(), "db", "stop", "--exp-dir", dir.toString());
-        Path out = dir.resolve("stop.out");
-        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(Files.readString(out)).isZero();
+        cli("db", "stop", "--exp-dir", dir.toString());
         assertThat(Pids.running(second)).as("the restarted model server after db stop").isFalse();
         for (ModelServerPlan m : servers) {
             assertThat(modelServersOf(m.socket())).as("model server on %s", m.host()).isEmpty();
@@ -248,5 +241,69 @@ class SshAiModuleIT {
                 assertThat(m.socket()).doesNotExist();
             }
         }
+    }
+
+    /** The CLI jar in a process of its own; its output, after checking it exited 0. */
+    private String cli(String... args) throws Exception {
+        assertThat(JAR).isRegularFile();
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", JAR.toString()));
+        argv.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "cli", ".out");
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("SMARTSIM_AI_PATH", System.getProperty("smartsim.ai.path"));
+        Process p = pb.start();
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String text = Files.readString(out);
+        assertThat(p.exitValue()).as(String.join(" ", args) + ":\n" + text).isZero();
+        return text;
+    }
+
+    /** The model server's pid the manifest records for shard {@code i}. */
+    private long recordedPid(Path exp, int i) {
+        return Long.parseLong(new io.smartsim.launch.manifest.ManifestStore(exp).read().orElseThrow()
+                .find("orchestrator").orElseThrow().shards().get(i).handle().get(AiPlanner.HANDLE_PID));
+    }
+
+    /**
+     * The detached watchdog that {@code db start --restart on-failure} leaves starts a killed model server again on its
+     * host; {@code db status} (another process) asks the hosts over SSH: up before, up with the new pid after.
+     */
+    @Test
+    void theDetachedWatchdogStartsAKilledModelServerAgainOnItsHostAndDbStatusAsksTheHosts() throws Exception {
+        int base = bed.ports(1);
+        Path exp = dir.resolve("exp");
+        cli("db", "start", "--exp-dir", exp.toString(), "--launcher", "ssh", "--hosts", String.join(",", HOSTS),
+                "--nodes", "3", "--launcher-option", "ssh-config=" + TESTBED.resolve("ssh_config"), "--ai", "onnx",
+                "--no-auth", "--port", Integer.toString(base), "--restart", "on-failure");
+        Path socket2 = exp.resolve("orchestrator/ai/model-server-2.sock");
+        String status = cli("db", "status", "--exp-dir", exp.toString());
+        for (int i = 0; i < 3; i++) {
+            assertThat(status).containsPattern("model server \\(--ai\\) of shard\\(s\\) " + i + ": up, pid "
+                    + recordedPid(exp, i) + ", socket .*model-server-" + i + "\\.sock");
+        }
+        long first = recordedPid(exp, 2);
+        ProcessHandle.of(first).orElseThrow().destroyForcibly(); // on host 127.0.1.3
+        awaitGone(first);
+        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        long now = first;
+        while (System.nanoTime() < until) {
+            now = recordedPid(exp, 2);
+            if (now != first && Pids.running(now)) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(now).as("the model server's pid in the manifest after the watchdog's restart").isNotEqualTo(first);
+        assertThat(AiTestbed.cmdline(now)).contains(AiPlanner.MODEL_SERVER_MAIN, "--socket " + socket2);
+        assertThat(cli("db", "status", "--exp-dir", exp.toString())).containsPattern("model server \\(--ai\\) of "
+                + "shard\\(s\\) 2: up, pid " + now + ",");
+        cli("db", "stop", "--exp-dir", exp.toString());
+        assertThat(Pids.running(now)).as("the restarted model server after db stop").isFalse();
+        for (int i = 0; i < 3; i++) {
+            assertThat(modelServersOf(exp.resolve("orchestrator/ai/model-server-" + i + ".sock"))).isEmpty();
+        }
+        assertThat(Processes.serversOn(List.of(base))).isEmpty();
     }
 }
