@@ -447,12 +447,22 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
 
     /**
      * Under {@code --ai}: each host's model server that is gone started again on that host
-     * ({@link SshModelServers#revive}); the shards whose records now name the new one.
+     * ({@link SshModelServers#revive}); the shards whose records now name the new one. The watchdog asks every second:
+     * the look goes over the probe's kept sessions (one {@code ps} per host, no new SSH login), and only a model
+     * server found gone (or a host that did not answer) opens sessions of its own for the start.
      */
     @Override
     public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
         if (plan.modelServers().isEmpty() || shards.isEmpty()) {
             return List.of();
+        }
+        synchronized (probeLock) {
+            Map<Integer, Liveness> live = SshModelServers.probe(shards, keptSessions(shards, System.nanoTime()));
+            boolean allRecordedAndAlive = shards.stream().allMatch(s -> !plan.modelServerOf(s.index()).isPresent()
+                    || live.get(s.index()) == Liveness.ALIVE);
+            if (allRecordedAndAlive) {
+                return List.of();
+            }
         }
         try (Hosts hosts = Hosts.recorded(shards)) {
             return SshModelServers.revive(plan, shards, hosts, ctx.deadline());

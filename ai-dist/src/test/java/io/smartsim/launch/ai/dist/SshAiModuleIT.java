@@ -306,4 +306,38 @@ class SshAiModuleIT {
         }
         assertThat(Processes.serversOn(List.of(base))).isEmpty();
     }
+
+    /**
+     * Under {@code --lease} each host's model server has a lease guard on its host: once nobody renews the lease, every
+     * host's model server stops with the shards, though no watchdog is left.
+     */
+    @Test
+    void onceTheLeaseRunsOutEveryHostsModelServerStopsWithTheShards() throws Exception {
+        int base = bed.ports(1);
+        Orchestrator db;
+        List<Long> modelServers;
+        List<Long> shards;
+        try (Experiment exp = Experiment.create("ssh-ai-lease", dir)) {
+            db = exp.createOrchestrator(spec(base).lease(Duration.ofSeconds(6)).build());
+            exp.start(db);
+            modelServers = new ArrayList<>(db.shards().stream().map(SshAiModuleIT::pid).toList());
+            shards = db.shards().stream().map(x -> x.pid().orElseThrow()).toList();
+            exp.detach(db); // left running; once this experiment closes, nobody renews the lease
+        }
+        java.time.Instant last = io.smartsim.launch.supervise.Lease.in(db.plan().dir()).expiry().orElseThrow();
+        long until = io.smartsim.launch.testing.LeaseWaits.goneBy(last);
+        while ((modelServers.stream().anyMatch(Pids::running) || shards.stream().anyMatch(Pids::running))
+                && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(Pids.running(modelServers.get(i))).as("the model server of %s once the lease ran out at %s",
+                    HOSTS.get(i), last).isFalse();
+            assertThat(db.plan().modelServers().get(i).socket()).doesNotExist(); // SIGTERM: its shutdown hook
+        }
+        assertThat(Processes.serversOn(List.of(base))).isEmpty();
+        try (Experiment exp = Experiment.reconnect(dir)) {
+            exp.stop(exp.orchestrator(db.id()));
+        }
+    }
 }
