@@ -148,12 +148,17 @@ public final class DbStatusCommand implements Callable<Integer> {
 
     /**
      * Under {@code --ai} with the Redis module: a host's model server as its shards record it; {@code process} is
-     * "alive" or "gone" (its pid checked on this machine, where the local launcher runs it).
+     * "alive", "gone" or "unknown", as the orchestrator's launcher answers ({@link #modelServers}).
      */
     record ModelServer(String socket, Long pid, String process, List<Integer> shards) {
     }
 
-    /** The model servers {@code s}'s shards record (under {@code --ai} with the module; none otherwise). */
+    /**
+     * The model servers {@code s}'s shards record (under {@code --ai} with the module; none otherwise), each judged
+     * alive or gone by the orchestrator's launcher ({@link io.smartsim.launch.spi.Launcher#probeModelServers}: this
+     * machine's processes for the local launcher, one {@code ps} per host over SSH for the ssh launcher). A launcher
+     * that cannot be found or asked leaves them "unknown".
+     */
     static List<ModelServer> modelServers(OrchestratorStatus s) {
         Map<String, List<LaunchedShard>> bySocket = new java.util.LinkedHashMap<>();
         for (LaunchedShard ls : s.shards()) {
@@ -162,24 +167,30 @@ public final class DbStatusCommand implements Callable<Integer> {
                 bySocket.computeIfAbsent(socket, k -> new ArrayList<>()).add(ls);
             }
         }
+        if (bySocket.isEmpty()) {
+            return List.of();
+        }
+        Map<Integer, Liveness> live;
+        try {
+            live = io.smartsim.launch.spi.Launchers.find(s.launcher()).probeModelServers(s.shards());
+        } catch (RuntimeException e) {
+            live = Map.of(); // not found, or its hosts cannot be reached: unknown
+        }
         List<ModelServer> out = new ArrayList<>();
-        bySocket.forEach((socket, shards) -> {
+        for (Map.Entry<String, List<LaunchedShard>> e : bySocket.entrySet()) {
+            List<LaunchedShard> shards = e.getValue();
+            Map<Integer, Liveness> l = live;
             // the newest record wins: a shard restarted or revived later names the running one
-            Optional<LaunchedShard> alive = shards.stream().filter(DbStatusCommand::modelServerAlive).findFirst();
+            Optional<LaunchedShard> alive = shards.stream().filter(x -> l.get(x.index()) == Liveness.ALIVE)
+                    .findFirst();
+            boolean known = shards.stream().anyMatch(x -> l.get(x.index()) == Liveness.ALIVE
+                    || l.get(x.index()) == Liveness.GONE);
             LaunchedShard any = alive.orElse(shards.get(0));
             String pid = any.handle().get(AiPlanner.HANDLE_PID);
-            out.add(new ModelServer(socket, pid == null ? null : Long.parseLong(pid), alive.isPresent() ? "alive"
-                    : "gone", shards.stream().map(LaunchedShard::index).toList()));
-        });
+            out.add(new ModelServer(e.getKey(), pid == null ? null : Long.parseLong(pid), alive.isPresent() ? "alive"
+                    : known ? "gone" : "unknown", shards.stream().map(LaunchedShard::index).toList()));
+        }
         return out;
-    }
-
-    private static boolean modelServerAlive(LaunchedShard ls) {
-        String pid = ls.handle().get(AiPlanner.HANDLE_PID);
-        String start = ls.handle().get(AiPlanner.HANDLE_START);
-        return pid != null && ProcessHandle.of(Long.parseLong(pid)).filter(io.smartsim.launch.util.ProcStat::running)
-                .filter(h -> start == null || h.info().startInstant().map(i -> i.toString().equals(start)).orElse(true))
-                .isPresent();
     }
 
     /**
@@ -367,6 +378,7 @@ public final class DbStatusCommand implements Callable<Integer> {
             for (ModelServer m : e.modelServers()) {
                 sb.append("  model server (--ai) of shard(s) ").append(m.shards().stream().map(String::valueOf)
                         .collect(Collectors.joining(","))).append(": ").append(m.process().equals("alive") ? "up"
+                        : m.process().equals("unknown") ? "unknown (its launcher or host did not answer)"
                         : "DOWN (model commands fail naming its socket; data commands work)").append(", pid ")
                         .append(m.pid()).append(", socket ").append(m.socket()).append('\n');
             }

@@ -84,7 +84,7 @@ public final class AiPlanner {
                     socket.toString(), "--backends",
                     String.join(",", ai.backends())));
             out.add(new ModelServerPlan(k, h.getKey(), h.getValue(), work, socket, privateDir,
-                    work.resolve("model-server-" + k + ".out"), argv));
+                    work.resolve("model-server-" + k + ".out"), argv, install.module().orElse(null)));
             k++;
         }
         return out;

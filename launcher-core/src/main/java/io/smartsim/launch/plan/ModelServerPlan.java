@@ -18,12 +18,34 @@ import java.util.List;
  *                      removes it at stop
  * @param console       its stdout and stderr ({@code ready socket=...}, or why it did not start)
  * @param argv          its command line
+ * @param module        the smartsim-ai module file its shards load: with the java and the class path of
+ *                      {@code argv}, what must exist on its host ({@link #needed()})
  */
 public record ModelServerPlan(int index, String host, List<Integer> shards, Path workDir, Path socket,
-                              boolean socketDirPrivate, Path console, List<String> argv) {
+                              boolean socketDirPrivate, Path console, List<String> argv, Path module) {
     public ModelServerPlan {
         shards = List.copyOf(shards);
         argv = List.copyOf(argv);
+    }
+
+    /**
+     * The files its host must have, at these paths: the java it runs with, each class path entry (the AI directory
+     * for {@code DIR/*}) and the module file. A launcher on other hosts checks them there before starting anything.
+     */
+    public List<String> needed() {
+        List<String> out = new java.util.ArrayList<>(List.of(argv.get(0)));
+        int cp = argv.indexOf("-cp");
+        if (cp >= 0 && cp + 1 < argv.size()) {
+            for (String e : argv.get(cp + 1).split(java.io.File.pathSeparator)) {
+                if (!e.isBlank()) {
+                    out.add(e.endsWith("/*") ? e.substring(0, e.length() - 2) : e);
+                }
+            }
+        }
+        if (module != null) {
+            out.add(module.toString());
+        }
+        return List.copyOf(out);
     }
 
     /** The line it prints once it listens, after warming up each backend: what a launcher waits for. */

@@ -95,6 +95,30 @@ public interface Launcher {
     Map<Integer, Liveness> probe(List<LaunchedShard> shards);
 
     /**
+     * Under {@code --ai} served by the Redis module: whether the model server each recorded shard names in its handle
+     * ({@link io.smartsim.launch.plan.AiPlanner#HANDLE_PID}, {@code HANDLE_START}) still runs, keyed by shard index;
+     * shards that name none are left out. What {@code db status} shows. The default looks at this machine's processes
+     * (the pid, its start time when recorded): where the local launcher runs its model server. A launcher whose model
+     * servers run on other hosts asks those hosts.
+     */
+    default Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+        Map<Integer, Liveness> out = new java.util.TreeMap<>();
+        for (LaunchedShard s : shards) {
+            String pid = s.handle().get(io.smartsim.launch.plan.AiPlanner.HANDLE_PID);
+            if (pid == null) {
+                continue;
+            }
+            String start = s.handle().get(io.smartsim.launch.plan.AiPlanner.HANDLE_START);
+            boolean alive = ProcessHandle.of(Long.parseLong(pid)).filter(io.smartsim.launch.util.ProcStat::running)
+                    .filter(h -> start == null || h.info().startInstant().map(i -> i.toString().equals(start))
+                            .orElse(true))
+                    .isPresent();
+            out.put(s.index(), alive ? Liveness.ALIVE : Liveness.GONE);
+        }
+        return out;
+    }
+
+    /**
      * What the scheduler says about the jobs of recorded shards that have ended (state, exit status, its own comment),
      * for status to show when it finds shards gone; empty when there is nothing to say, which is the default.
      */

@@ -172,6 +172,8 @@ class AiPlannerTest {
         assertThat(m.socketDirPrivate()).isFalse();
         assertThat(m.console()).isEqualTo(Path.of("/scratch/exp/orchestrator/ai/model-server-0.out"));
         Golden.assertMatches(words(m.argv()), "ai-module-model-server.argv");
+        // What a launcher on other hosts checks there (ssh preflight): the java, the AI directory, the module.
+        assertThat(m.needed()).containsExactly(m.argv().get(0), "/opt/smartsim/ai", "/opt/smartsim/ai/smartsim-ai.so");
         assertThat(AiPlanner.ports(p, 6780)).containsExactly(6780, 16780);
         assertThat(PortSearch.firstTaken(p, (h, port) -> port == 26780)).isEmpty();
     }

@@ -320,4 +320,105 @@ final class SshCommands {
     static boolean isShard(String args, int port) {
         return args.matches("(?s).*:" + port + "(\\D.*)?");
     }
+
+    /**
+     * Starts a host's {@code --ai} model server detached ({@code nohup setsid}, its own session and process group)
+     * and prints its pid. Arguments: its work directory (created owner-only), its console (the previous run's kept
+     * as {@code NAME.1}), its socket, "1" when the socket's directory is a private one to create owner-only (taken
+     * only when it is a real directory of this user), then its argv. Exits 4 naming a private directory it will not
+     * take.
+     */
+    static final String MODEL_SERVER_START_SCRIPT = String.join("\n",
+            "d=$1; c=$2; sock=$3; priv=$4; shift 4",
+            "umask 077",
+            "mkdir -p -- \"$d\" && chmod 700 -- \"$d\" || exit 3",
+            "if [ \"$priv\" = 1 ]; then",
+            "  sd=${sock%/*}",
+            "  if [ ! -e \"$sd\" ] && [ ! -L \"$sd\" ]; then mkdir -m 700 -- \"$sd\" || exit 3; fi",
+            "  if [ -L \"$sd\" ] || [ ! -d \"$sd\" ] || [ ! -O \"$sd\" ]; then",
+            "    echo \"$sd is not a directory of $(id -un); remove it, or use a shorter --exp-dir\" >&2; exit 4",
+            "  fi",
+            "  chmod 700 -- \"$sd\" || exit 3",
+            "fi",
+            "if [ -e \"$c\" ]; then mv -f -- \"$c\" \"$c.1\" || exit 3; fi",
+            "cd -- \"$d\" || exit 3",
+            "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
+            "nohup $detach \"$@\" >\"$c\" 2>&1 </dev/null &",
+            "echo $!");
+
+    static List<String> startModelServer(String workDir, String console, String socket, boolean privateDir,
+                                         List<String> argv) {
+        List<String> out = new ArrayList<>(List.of("sh", "-c", MODEL_SERVER_START_SCRIPT, "sh", workDir, console,
+                socket, privateDir ? "1" : "0"));
+        out.addAll(argv);
+        return out;
+    }
+
+    /**
+     * Waits on the host for a model server to be ready: polls its console for the ready line every 50 ms, up to a
+     * number of polls, and prints {@code ready}, {@code gone} (the pid exited first) or {@code late}. Arguments:
+     * console, pid, polls, the ready line's start. One SSH command for the whole wait.
+     */
+    static final String MODEL_SERVER_AWAIT_SCRIPT = String.join("\n",
+            "c=$1; p=$2; n=$3; r=$4; i=0",
+            "while :; do",
+            "  if grep -q -F -- \"$r\" \"$c\" 2>/dev/null; then echo ready; exit 0; fi",
+            "  if ! kill -0 \"$p\" 2>/dev/null; then",
+            "    if grep -q -F -- \"$r\" \"$c\" 2>/dev/null; then echo ready; else echo gone; fi; exit 0",
+            "  fi",
+            "  i=$((i+1)); if [ \"$i\" -ge \"$n\" ]; then echo late; exit 0; fi",
+            "  sleep 0.05",
+            "done");
+
+    static List<String> awaitModelServer(String console, long pid, int polls, String ready) {
+        return List.of("sh", "-c", MODEL_SERVER_AWAIT_SCRIPT, "sh", console, Long.toString(pid),
+                Integer.toString(Math.max(1, polls)), ready);
+    }
+
+    /** Every process of the host: pid and command line, to find a model server by its socket. */
+    static List<String> psAll() {
+        return List.of("ps", "-eo", "pid=,args=");
+    }
+
+    /**
+     * Whether a live process is the model server of {@code socket}: its command line runs {@code main} with
+     * {@code --socket socket} (so does the start chain, {@code nohup setsid java ...}, before it execs java).
+     */
+    static boolean isModelServer(String args, String main, String socket) {
+        String s = " --socket " + socket;
+        int at = args.indexOf(s);
+        return args.contains(main) && at >= 0 && (at + s.length() == args.length()
+                || Character.isWhitespace(args.charAt(at + s.length())));
+    }
+
+    /** Removes a model server's socket, and its directory when that is a private one ({@code /tmp/smartsim-ai-*}). */
+    static final String REMOVE_SOCKET_SCRIPT = String.join("\n",
+            "rm -f -- \"$1\"",
+            "d=${1%/*}",
+            "case \"$d\" in /tmp/smartsim-ai-*) rmdir -- \"$d\" 2>/dev/null;; esac",
+            "exit 0");
+
+    static List<String> removeSocket(String socket) {
+        return List.of("sh", "-c", REMOVE_SOCKET_SCRIPT, "sh", socket);
+    }
+
+    /**
+     * Lists which of the given paths do not exist on the host (one a line; a first one, the java, must also be
+     * executable). Exits 0.
+     */
+    static final String MISSING_SCRIPT = String.join("\n",
+            "j=$1; [ -x \"$j\" ] || echo \"$j\"; shift",
+            "for f do [ -e \"$f\" ] || echo \"$f\"; done",
+            "exit 0");
+
+    static List<String> missing(List<String> paths) {
+        List<String> out = new ArrayList<>(List.of("sh", "-c", MISSING_SCRIPT, "sh"));
+        out.addAll(paths);
+        return out;
+    }
+
+    /** The model server's lease guard ({@code --lease}): as {@link #guards} with the shard "null" (it names none). */
+    static List<String> modelServerGuard(String script, long pid, String output) {
+        return List.of("sh", "-c", GUARD_SCRIPT, "sh", script, Long.toString(pid), "null", output);
+    }
 }

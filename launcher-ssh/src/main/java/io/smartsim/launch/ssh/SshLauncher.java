@@ -95,11 +95,6 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
 
     @Override
     public Placement place(OrchestratorSpec spec) {
-        if (spec.ai().isPresent()) {
-            // Its remote start script runs the server binary itself (SshCommands.start), not a shard's whole argv.
-            throw new InvalidSpecException("ai", "--ai is not available with the ssh launcher yet: it starts the "
-                    + "server binary itself, not the model-serving front; use the local, slurm or pbs launcher");
-        }
         SshOptions opts = SshOptions.parse(spec.launcherOptions());
         if (opts.hosts().size() != spec.nodes()) {
             throw new InvalidSpecException("nodes", "the ssh launcher runs one node per host, but --nodes is "
@@ -118,7 +113,8 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
             // The address names the machine: two aliases of one host share its ports, as the planner requires.
             nodes.add(new Placement.Node(address, List.of(address)));
         }
-        return new Placement(nodes);
+        // --ai: the Redis module in each shard and one model server per host, started over SSH (SshModelServers)
+        return new Placement(nodes, true);
     }
 
     /**
@@ -207,6 +203,8 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
             if (plan.spec().checkpoint().isPresent()) {
                 sharedFileSystem(plan, hosts, deadline);
             }
+            // --ai: each host runs its model server from the AI directory at the paths it has here
+            SshModelServers.check(plan, hosts.list(), timeout(deadline));
             Hosts previous = preflighted.put(opts, hosts);
             if (previous != null) {
                 previous.close();
@@ -289,9 +287,14 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
         Map<Integer, List<ShardPlan>> byNode = new TreeMap<>();
         plan.shards().forEach(s -> byNode.computeIfAbsent(s.node(), n -> new ArrayList<>()).add(s));
         List<LaunchedShard> launched = new ArrayList<>();
+        List<SshModelServers.Running> servers = new ArrayList<>();
         Hosts reused = preflighted.remove(opts);
         try (Hosts hosts = reused != null ? reused : Hosts.of(opts)) {
             try {
+                // --ai: each host's model server first, ready (warmed up) before any shard loads the module
+                List<SshModelServers.Running> running = SshModelServers.start(plan, hosts.list(), deadline, servers);
+                running.forEach(r -> ctx.progress().accept("--ai model server " + r.plan().index() + " started on "
+                        + r.host().name() + " (pid " + r.pid() + ", socket " + r.plan().socket() + ")"));
                 plan.tls().ifPresent(t -> ctx.progress().accept("copying the TLS certificate and key to "
                         + byNode.size() + " host(s) over SSH (" + t.dir() + ", owner-only)"));
                 // Per host, side by side: write its configs, then start its shards with one command.
@@ -305,6 +308,11 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                             h.runner().writeFile(s.configPath().toString(), s.config(), timeout(deadline));
                         }
                         writeLease(plan, h, timeout(deadline));
+                        for (SshModelServers.Running ms : running) {
+                            if (ms.host() == h) {
+                                SshModelServers.guard(plan, ms, timeout(deadline));
+                            }
+                        }
                         List<SshCommands.Start> starts = shards.stream().map(s -> new SshCommands.Start(
                                 s.workDir().toString(), s.configPath().toString(), PlanFiles.consoleLog(s).toString(),
                                 s.workDir().resolve("nodes-" + s.port() + ".conf").toString(), s.logPath().toString(),
@@ -331,6 +339,8 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                     for (int i = 0; i < o.pids().size(); i++) {
                         ShardPlan s = o.shards().get(i);
                         Map<String, String> handle = handle(opts, o.host(), s);
+                        running.stream().filter(r -> r.plan().shards().contains(s.index())).findFirst()
+                                .ifPresent(r -> handle.putAll(r.handle())); // stopped after the shard
                         if (i < o.guards().size()) {
                             handle.put(HANDLE_GUARD, Long.toString(o.guards().get(i)));
                         }
@@ -352,11 +362,11 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                 awaitPing(plan, launched, hosts, ctx);
                 return List.copyOf(launched);
             } catch (RuntimeException e) {
-                throw cleanUp(plan, launched, hosts, e);
+                throw cleanUp(plan, launched, servers, hosts, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw cleanUp(plan, launched, hosts, new LaunchException("interrupted while starting '" + plan.id()
-                        + "'", e));
+                throw cleanUp(plan, launched, servers, hosts, new LaunchException("interrupted while starting '"
+                        + plan.id() + "'", e));
             }
         }
     }
@@ -436,6 +446,41 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
     }
 
     /**
+     * Under {@code --ai}: each host's model server that is gone started again on that host
+     * ({@link SshModelServers#revive}); the shards whose records now name the new one. The watchdog asks every second:
+     * the look goes over the probe's kept sessions (one {@code ps} per host, no new SSH login), and only a model
+     * server found gone (or a host that did not answer) opens sessions of its own for the start.
+     */
+    @Override
+    public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
+        if (plan.modelServers().isEmpty() || shards.isEmpty()) {
+            return List.of();
+        }
+        synchronized (probeLock) {
+            Map<Integer, Liveness> live = SshModelServers.probe(shards, keptSessions(shards, System.nanoTime()));
+            boolean allRecordedAndAlive = shards.stream().allMatch(s -> !plan.modelServerOf(s.index()).isPresent()
+                    || live.get(s.index()) == Liveness.ALIVE);
+            if (allRecordedAndAlive) {
+                return List.of();
+            }
+        }
+        try (Hosts hosts = Hosts.recorded(shards)) {
+            return SshModelServers.revive(plan, shards, hosts, ctx.deadline());
+        }
+    }
+
+    /** Under {@code --ai}: whether each shard's recorded model server runs on its host (one {@code ps} per host). */
+    @Override
+    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+        if (shards.stream().noneMatch(s -> s.handle().containsKey(io.smartsim.launch.plan.AiPlanner.HANDLE_PID))) {
+            return Map.of();
+        }
+        try (Hosts hosts = Hosts.recorded(shards)) {
+            return SshModelServers.probe(shards, hosts);
+        }
+    }
+
+    /**
      * Starts the dead shard again on its host and port, over that host's SSH session, as {@link #start} does for one
      * shard but without removing its cluster state file ({@code nodes-<port>.conf}, which it rejoins with) or its log
      * (which has the previous run's last words); its lease guard too under {@code --lease}. A process still holding
@@ -452,6 +497,8 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                     h.runner().run(SshCommands.killShards("KILL", List.of(dead.pid().get())), COMMAND_TIMEOUT);
                     waitGone(h, List.of(dead), KILL_GRACE);
                 }
+                // --ai: the module needs its host's model server: the recorded one if it runs, else one started again
+                Map<String, String> ai = SshModelServers.ensure(plan, dead, h, ctx.deadline());
                 Duration t = timeout(ctx.deadline());
                 SshCommands.Start one = new SshCommands.Start(s.workDir().toString(), s.configPath().toString(),
                         PlanFiles.consoleLog(s).toString(), "", "", plan.clustered() ? s.advertisedAddress() : "",
@@ -464,6 +511,7 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                 }
                 Map<String, String> handle = new LinkedHashMap<>(dead.handle());
                 handle.remove(HANDLE_GUARD);
+                handle.putAll(ai);
                 started = new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(),
                         Optional.of(pids.get(0)), Optional.empty(), handle);
                 List<Long> guard = startGuards(plan, h, List.of(s), pids, timeout(ctx.deadline()));
@@ -503,12 +551,20 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
 
     /** Stops what this launch started (best effort, with a short grace), then returns the failure to throw. */
     private static LaunchException cleanUp(LaunchPlan plan, List<LaunchedShard> launched, Hosts hosts, RuntimeException e) {
+        return cleanUp(plan, launched, List.of(), hosts, e);
+    }
+
+    /** As above, also stopping the model servers this launch started ({@code --ai}), after the shards. */
+    private static LaunchException cleanUp(LaunchPlan plan, List<LaunchedShard> launched,
+                                           List<SshModelServers.Running> servers, Hosts hosts, RuntimeException e) {
         LaunchException failure = e instanceof LaunchException le ? le
                 : new LaunchException("orchestrator '" + plan.id() + "' failed to start: " + e, e);
         if (launched.isEmpty()) {
+            SshModelServers.stopStarted(servers);
             return failure;
         }
         List<String> left = terminate(launched, hosts, Duration.ZERO);
+        SshModelServers.stopStarted(servers); // those no launched shard records yet
         if (left.isEmpty()) {
             return failure;
         }
@@ -750,8 +806,10 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
                 }
                 if (alive.isEmpty()) {
                     stopGuards(h, mine);
+                    // --ai: the host's model server after its shards, so no module sees it go first
+                    return SshModelServers.stop(h, e.getValue());
                 }
-                return alive.isEmpty() ? "" : "host " + h.name() + ": pids " + pids(alive) + " survive SIGKILL";
+                return "host " + h.name() + ": pids " + pids(alive) + " survive SIGKILL";
             } catch (LaunchException unreachable) {
                 String why = unreachable.getMessage();
                 return "host " + h.name() + " (pids " + pids(mine) + "): " + (why.contains(";")
@@ -859,8 +917,9 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
 
         static String key(LaunchedShard s) {
             // The host and its SSH settings: not what differs between shards of one host (node, guard pid).
+            // Nor its --ai model server's entries (ai.pid, ai.socket), which change when it is started again.
             return new TreeMap<>(s.handle()).entrySet().stream().filter(e -> !e.getKey().equals(HANDLE_NODE)
-                            && !e.getKey().equals(HANDLE_GUARD))
+                            && !e.getKey().equals(HANDLE_GUARD) && !e.getKey().startsWith("ai."))
                     .map(Object::toString).toList().toString();
         }
 

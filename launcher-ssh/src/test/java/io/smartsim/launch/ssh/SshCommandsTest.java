@@ -202,4 +202,31 @@ class SshCommandsTest {
         return new io.smartsim.launch.spi.LaunchedShard(index, "db_" + index, "127.0.1.1", port,
                 java.util.Optional.of(pid), java.util.Optional.empty(), Map.of("leaseGuardPid", guard));
     }
+
+    /** A model server is known by its main class and its own socket: another orchestrator's socket is not it. */
+    @Test
+    void aModelServerIsKnownByItsMainClassAndItsSocket() {
+        String main = io.smartsim.launch.plan.AiPlanner.MODEL_SERVER_MAIN;
+        String args = "/usr/bin/java -XX:+ExitOnOutOfMemoryError -cp /opt/ai/* " + main
+                + " --socket /exp/db/ai/model-server-1.sock --backends ONNX";
+        assertThat(SshCommands.isModelServer(args, main, "/exp/db/ai/model-server-1.sock")).isTrue();
+        assertThat(SshCommands.isModelServer("nohup setsid " + args, main, "/exp/db/ai/model-server-1.sock")).isTrue();
+        assertThat(SshCommands.isModelServer(args, main, "/exp/db/ai/model-server-1")).isFalse();
+        assertThat(SshCommands.isModelServer(args, main, "/exp/db/ai/model-server-2.sock")).isFalse();
+        assertThat(SshCommands.isModelServer("redis-server 127.0.1.1:6780 --socket /exp/db/ai/model-server-1.sock",
+                main, "/exp/db/ai/model-server-1.sock")).isFalse();
+    }
+
+    /** The scripts as a host's sh runs them: what is missing is listed; only a private socket dir is removed. */
+    @Test
+    void missingListsAbsentPathsAndRemoveSocketKeepsAnExperimentsDirectory(@TempDir Path dir) throws Exception {
+        Path jar = Files.writeString(dir.resolve("a.jar"), "");
+        assertThat(run(SshCommands.missing(List.of("/bin/sh", jar.toString(), dir.resolve("none").toString()))))
+                .isEqualTo(dir.resolve("none") + "\n");
+        assertThat(run(SshCommands.missing(List.of(jar.toString())))).as("not executable").isEqualTo(jar + "\n");
+        Path sock = Files.writeString(dir.resolve("model-server-0.sock"), "");
+        assertThat(run(SshCommands.removeSocket(sock.toString()))).isEmpty();
+        assertThat(sock).doesNotExist();
+        assertThat(dir).exists();
+    }
 }
