@@ -71,6 +71,65 @@ public final class ColocatedStatus {
         return out;
     }
 
+    /**
+     * Stops what a killed keeper left on this machine (a server still running, its socket, pid and lock files), for
+     * {@code db cleanup}; returns one line per node cleaned. A database whose application still runs is left alone:
+     * its ranks hold the node's run lock (checked without waiting), and its keeper will stop it.
+     */
+    public static List<String> cleanup(ColocatedPlan plan) {
+        List<String> out = new ArrayList<>();
+        for (Node n : nodes(plan)) {
+            Path runLock = plan.dir().resolve(".colocated-" + n.node() + ".run");
+            if (Files.exists(runLock) && held(runLock)) {
+                continue; // ranks still run here
+            }
+            ProcessHandle.of(n.pid()).ifPresent(h -> {
+                h.destroy();
+                if (!h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join().isAlive()) {
+                    return;
+                }
+                h.destroyForcibly();
+                h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join();
+            });
+            try {
+                plan.db().socket().ifPresent(s -> deleteQuietly(s));
+                Files.deleteIfExists(plan.pidFile(n.node()));
+                Files.deleteIfExists(runLock);
+                Files.deleteIfExists(plan.dir().resolve(".colocated-" + n.node() + ".start"));
+            } catch (IOException e) {
+                out.add("node " + n.node() + ": " + e.getMessage());
+                continue;
+            }
+            out.add("node " + n.node() + ": " + (n.alive() ? "stopped server pid " + n.pid() : "removed the files of "
+                    + "server pid " + n.pid() + ", already gone") + " (" + n.address() + ")");
+        }
+        return out;
+    }
+
+    /** Whether a process holds a lock on {@code file} (a rank's shared lock), tried without waiting. */
+    private static boolean held(Path file) {
+        try {
+            // the ranks hold flock(2) locks, which Java's (fcntl) locks do not see: ask flock itself
+            Process p = new ProcessBuilder("flock", "-n", "-x", file.toString(), "true")
+                    .redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return !p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // reported by the caller through the pid file's deletion, which follows
+        }
+    }
+
     /** The errors of the nodes where the database did not start, one after another; empty when none did. */
     public static Optional<String> errors(ColocatedPlan plan) {
         StringBuilder b = new StringBuilder();

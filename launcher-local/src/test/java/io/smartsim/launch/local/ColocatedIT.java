@@ -71,7 +71,8 @@ class ColocatedIT {
             assertThat(servers).as("exactly one database for the 2 ranks on this node").hasSize(1);
             long pid = servers.get(0).pid();
             assertThat(cpusAllowed(pid)).as("pinned with taskset to CPU 1").isEqualTo("1");
-            assertThat(ColocatedStatus.nodes(plan)).singleElement().satisfies(n -> {
+            assertThat(exp.colocatedDatabases()).containsOnlyKeys("sim");
+            assertThat(sim.colocatedDatabases()).singleElement().satisfies(n -> {
                 assertThat(n.node()).isEqualTo(node);
                 assertThat(n.pid()).isEqualTo(pid);
                 assertThat(n.health()).isEqualTo("healthy");
@@ -207,6 +208,36 @@ class ColocatedIT {
             exp.stop(sim);
             assertThat(sim.status()).isEqualTo(EntityStatus.CANCELLED);
             assertNothingLeft(sim.plan().colocated().orElseThrow());
+        }
+    }
+
+    @Test
+    void cleanupStopsADatabaseWhoseKeeperWasKilledAndLeavesARunningOneAlone() throws Exception {
+        Path socket = dir.resolve("c.sock");
+        try (Experiment exp = Experiment.create("colo", dir.resolve("exp"))) {
+            Model sim = exp.createModel(ModelSpec.builder("sim", app.toString()).args(go.toString())
+                    .colocatedDb(ColocatedDb.unixSocket(socket.toString(), 0700)).build());
+            ColocatedPlan plan = sim.plan().colocated().orElseThrow();
+            exp.start(sim);
+            await(() -> lines(sim.stdout()).anyMatch(l -> l.contains(" ok ")), "the rank wrote");
+            assertThat(exp.cleanupColocated()).as("the application runs: its keeper stops it later").isEmpty();
+            assertThat(Processes.serversUnder(dir)).hasSize(1);
+
+            // everything but the server dies at once, the keeper included (kill -9 of the whole job but the server)
+            for (Processes.Proc p : Processes.under(dir)) {
+                if (!p.server()) {
+                    ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+            assertThat(exp.waitFor(WAIT, sim)).isTrue();
+            await(() -> Processes.under(dir).stream().allMatch(Processes.Proc::server), "all but the server gone");
+            assertThat(Processes.serversUnder(dir)).as("left behind by the killed keeper").hasSize(1);
+            assertThat(sim.colocatedDatabases()).singleElement().satisfies(n -> assertThat(n.health())
+                    .isEqualTo("healthy"));
+
+            assertThat(exp.cleanupColocated()).singleElement().asString().contains("model 'sim' node " + node)
+                    .contains("stopped server pid");
+            assertNothingLeft(plan);
         }
     }
 
