@@ -180,6 +180,18 @@ class ColocatedIT {
     }
 
     @Test
+    void pinningToACpuThisMachineLacksStopsTheApplicationWithTasksetsComplaint() throws Exception {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        Model sim = runToEnd(ModelSpec.builder("sim", app.toString())
+                .colocatedDb(ColocatedDb.unixSocket(dir.resolve("p.sock").toString(), 0700)
+                        .pinning(Integer.toString(cpus + 60))).build());
+        assertThat(sim.status()).isEqualTo(EntityStatus.FAILED);
+        assertThat(sim.detail().orElseThrow()).contains("on node " + node).contains("taskset");
+        assertThat(lines(sim.stdout())).isEmpty();
+        assertNothingLeft(sim.plan().colocated().orElseThrow());
+    }
+
+    @Test
     void anApplicationThatCrashesOrIsKilledTakesItsDatabaseWithIt() throws Exception {
         Path socket = dir.resolve("k.sock");
         Model crashed = runToEnd(ModelSpec.builder("crashed", app.toString()).args("", "3")
