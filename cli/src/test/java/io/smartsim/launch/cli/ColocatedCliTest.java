@@ -62,6 +62,24 @@ class ColocatedCliTest {
     }
 
     @Test
+    void aLauncherThatCannotRunOneYetIsRefusedNamingTheField() throws IOException {
+        Path f = dir.resolve("slurm.yaml");
+        Files.writeString(f, """
+                name: colo
+                models:
+                  - name: sim
+                    launcher: slurm
+                    exe: ./app.sh
+                    run: { nodes: 1, batch: { time: "00:05:00" } }
+                    colocatedDb: { port: 6780 }
+                """);
+        Cli.Result r = Cli.run("run", f.toString(), "--exp-dir", dir.resolve("exp").toString(), "--dry-run");
+        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
+        assertThat(r.err()).contains("slurm.yaml:7:").contains("models[0].colocatedDb: model 'sim' asks for a "
+                + "colocated database, which the slurm launcher does not run yet; use the local launcher");
+    }
+
+    @Test
     void statusListsTheDatabaseByNodeAndCleanupStopsOneWhoseKeeperWasKilled() throws Exception {
         Path socket = dir.resolve("st.sock");
         Path go = dir.resolve("go");

@@ -54,6 +54,11 @@ public final class LocalModelLauncher implements ModelLauncher {
     }
 
     @Override
+    public boolean runsColocatedDatabases() {
+        return true;
+    }
+
+    @Override
     public void validate(ModelPlan plan) {
         RunSettings r = plan.run();
         String fix = "; the local launcher runs one process on this machine: remove it or choose the slurm launcher";
