@@ -33,9 +33,15 @@ public final class ColocatedPlanner {
                         + "example /tmp/" + s.getFileName());
             }
         });
+        return render(model, dir, db);
+    }
+
+    /** The plan without the look at the file system: config and wrapper rendered. */
+    static ColocatedPlan render(String model, Path dir, ColocatedDb db) {
         Path config = dir.resolve(ColocatedPlan.CONFIG);
         Path wrapper = dir.resolve(ColocatedPlan.WRAPPER);
-        return new ColocatedPlan(db, dir, config, config(model, dir, db), wrapper, wrapper(model, dir, config, db));
+        return new ColocatedPlan(model, db, dir, config, config(model, dir, db), wrapper,
+                wrapper(model, dir, config, db));
     }
 
     /** The standalone server's config: no cluster, no persistence, loopback or the socket only, protected mode on. */

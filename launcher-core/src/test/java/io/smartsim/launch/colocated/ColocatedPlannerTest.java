@@ -111,6 +111,18 @@ class ColocatedPlannerTest {
     }
 
     @Test
+    void theManifestKeepsTheDatabaseAndRendersTheFilesAgain() throws Exception {
+        ModelPlan p = plan(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0750).cpus(2).pinning("1")
+                .backend(Backend.KEYDB).config("maxmemory 1gb"));
+        var mapper = io.smartsim.launch.manifest.Json.mapper();
+        String json = mapper.writeValueAsString(p);
+        assertThat(json).doesNotContain("#!/bin/bash").doesNotContain("protected-mode");
+        ModelPlan back = mapper.readValue(json, ModelPlan.class);
+        assertThat(back).isEqualTo(p);
+        assertThat(back.colocated().orElseThrow().wrapperText()).isEqualTo(p.colocated().orElseThrow().wrapperText());
+    }
+
+    @Test
     void badFieldsAreNamedWithTheFix() {
         assertThatThrownBy(() -> ColocatedDb.tcp(0)).hasMessageContaining("colocatedDb.port");
         assertThatThrownBy(() -> ColocatedDb.unixSocket("/tmp/s.sock", 01000))
