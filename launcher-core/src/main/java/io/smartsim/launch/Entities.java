@@ -95,10 +95,20 @@ final class Entities {
         claim(spec.name());
         ModelPlan plan = ModelPlanner.plan(dir, spec);
         ModelLauncher launcher = modelLaunchers.computeIfAbsent(spec.launcher(), ModelLaunchers::find);
+        refuseColocated(launcher, plan);
         launcher.validate(plan);
         Model m = new Model(plan, launcher);
         models.put(m.name(), m);
         return m;
+    }
+
+    /** A colocated database with a launcher that cannot run one yet (docs/colocated.md#not-yet). */
+    private static void refuseColocated(ModelLauncher launcher, ModelPlan plan) {
+        if (plan.colocated().isPresent() && !launcher.runsColocatedDatabases()) {
+            throw new InvalidSpecException("colocatedDb", "model '" + plan.name() + "' asks for a colocated "
+                    + "database, which the " + launcher.name() + " launcher does not run yet; use the local launcher, "
+                    + "or a separate orchestrator (orchestrators:) for now");
+        }
     }
 
     /** Plans an ensemble's members in {@code dir} (validating each). */
@@ -109,6 +119,7 @@ final class Entities {
         List<Model> members = new ArrayList<>();
         for (ModelPlan p : plans) {
             claim(p.name());
+            refuseColocated(launcher, p);
             launcher.validate(p);
             members.add(new Model(p, launcher));
         }

@@ -271,6 +271,35 @@ public final class Experiment implements AutoCloseable {
     }
 
     /**
+     * The colocated databases of this experiment's models (recorded ones too, after {@link #reconnect}), by model
+     * name, each by node with its health; models without one, or with none running, are left out.
+     */
+    public Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> colocatedDatabases() {
+        Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> out = new java.util.LinkedHashMap<>();
+        for (Model m : models()) {
+            List<io.smartsim.launch.colocated.ColocatedStatus.Node> nodes = m.colocatedDatabases();
+            if (!nodes.isEmpty()) {
+                out.put(m.name(), nodes);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Stops the colocated databases whose keeper is gone (killed with its model's whole process tree) on this
+     * machine, and removes their socket, pid and lock files; one whose application still runs is left to its keeper.
+     * One line per node cleaned.
+     */
+    public List<String> cleanupColocated() {
+        List<String> out = new ArrayList<>();
+        for (Model m : models()) {
+            m.plan().colocated().ifPresent(c -> io.smartsim.launch.colocated.ColocatedStatus.cleanup(c)
+                    .forEach(line -> out.add("model '" + m.name() + "' " + line)));
+        }
+        return out;
+    }
+
+    /**
      * Removes what is left of orchestrators whose launch did not finish: every one recorded STARTING (its launching
      * process was killed mid-start, or is still starting it: do not run this beside a {@code db start} of the same
      * experiment), and every one recorded RUNNING with some or all of its processes gone. Their shards that still

@@ -9,6 +9,7 @@ import io.smartsim.launch.spi.ModelLauncher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -70,6 +71,14 @@ public final class Model implements Entity {
 
     public Path stderr() {
         return plan.stderr();
+    }
+
+    /**
+     * Its colocated databases by node, with their health (one PING each): those running now, or left by a killed
+     * keeper. Empty when the model has none, or none runs.
+     */
+    public List<io.smartsim.launch.colocated.ColocatedStatus.Node> colocatedDatabases() {
+        return plan.colocated().map(io.smartsim.launch.colocated.ColocatedStatus::nodes).orElse(List.of());
     }
 
     /** From start to end (or to now while it runs); empty before it starts. */

@@ -43,9 +43,10 @@ final class ModelRunner {
     }
 
     /**
-     * Starts {@code m} with {@code env}, then tells {@code started}. Under this runner's lock, which
-     * {@link #refuseNew} takes too: a start under way when the JVM is told to exit is finished whole (and then
-     * stopped), and none starts after that.
+     * Tells {@code started} (which arms the stop at the JVM's exit), then starts {@code m} with {@code env}. Under this
+     * runner's lock, which {@link #refuseNew} takes too: a start under way when the JVM is told to exit is finished
+     * whole (and then stopped), and none starts after that. Armed before the process exists: a signal that arrives
+     * while the start is being recorded (its ranks already running) must still stop it.
      */
     synchronized void start(Model m, Map<String, String> env, Runnable started) {
         if (exiting) {
@@ -54,6 +55,7 @@ final class ModelRunner {
         }
         ModelPlan plan = m.plan();
         ModelPlanner.writeFiles(plan);
+        started.run();
         LaunchedModel launched;
         try {
             launched = m.launcher().start(plan, env);
@@ -64,7 +66,6 @@ final class ModelRunner {
         m.started(launched);
         recorder.model(m);
         startedHere.add(m);
-        started.run();
         progress.accept("started " + m.type().toLowerCase(Locale.ROOT) + " '" + m.name() + "' ("
                 + m.launcher().name() + " " + launched.id() + "); output in " + plan.stdout());
     }

@@ -52,7 +52,7 @@ public final class DbCleanupCommand implements Callable<Integer> {
     OutputOptions output;
 
     /** What {@code --json} prints. */
-    record Report(String experiment, boolean clean, List<Cleaned> orchestrators) {
+    record Report(String experiment, boolean clean, List<Cleaned> orchestrators, List<String> colocated) {
     }
 
     record Cleaned(String id, String found, String recorded, String now, List<Shard> shards) {
@@ -74,13 +74,15 @@ public final class DbCleanupCommand implements Callable<Integer> {
         Report report;
         try (Experiment exp = Experiment.reconnect(expDir.dir(), progress)) {
             List<OrchestratorCleanup> done = exp.cleanup(Optional.ofNullable(name));
+            // colocated databases whose keeper was killed with its job (docs/colocated.md); not with --name
+            List<String> colocated = name == null ? exp.cleanupColocated() : List.of();
             report = new Report(exp.name(), done.stream().allMatch(OrchestratorCleanup::clean),
-                    done.stream().map(DbCleanupCommand::cleaned).toList());
+                    done.stream().map(DbCleanupCommand::cleaned).toList(), colocated);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
             out.println(Json.mapper().writeValueAsString(report));
-        } else if (report.orchestrators().isEmpty()) {
+        } else if (report.orchestrators().isEmpty() && report.colocated().isEmpty()) {
             out.printf(Locale.ROOT, "nothing to clean up in experiment '%s'%s%n", report.experiment(),
                     name == null ? "" : " for '" + name + "'");
         } else {
@@ -94,6 +96,9 @@ public final class DbCleanupCommand implements Callable<Integer> {
                         .map(s -> List.of(Integer.toString(s.index()), s.address(),
                                 s.pid() == null ? "-" : s.pid().toString(), s.outcome()))
                         .toList()));
+            }
+            for (String line : report.colocated()) {
+                out.println("colocated database of " + line);
             }
         }
         out.flush();

@@ -6,6 +6,7 @@ import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.ShardDataNow;
 import io.smartsim.launch.TelemetrySpec;
 import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Json;
 import io.smartsim.launch.plan.AiPlanner;
@@ -78,7 +79,11 @@ public final class DbStatusCommand implements Callable<Integer> {
     OutputOptions output;
 
     /** What {@code --json} prints. */
-    record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
+    record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators,
+                  Map<String, List<ColocatedStatus.Node>> colocated) {
+        Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
+            this(experiment, manifest, healthy, orchestrators, Map.of());
+        }
     }
 
     /**
@@ -270,7 +275,8 @@ public final class DbStatusCommand implements Callable<Integer> {
                             .with(Telemetry.of(exp.dir(), s.id(), telemetrySpec(exp.dir(), s.id()), Instant.now())))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
-                    && entries.stream().allMatch(Entry::healthy), entries);
+                    && entries.stream().allMatch(Entry::healthy), entries,
+                    name == null ? exp.colocatedDatabases() : Map.of());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
@@ -326,6 +332,7 @@ public final class DbStatusCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         if (r.orchestrators().isEmpty()) {
             sb.append("no orchestrators recorded in ").append(r.manifest()).append('\n');
+            colocated(sb, r);
             return sb.toString();
         }
         for (Entry e : r.orchestrators()) {
@@ -395,7 +402,21 @@ public final class DbStatusCommand implements Callable<Integer> {
             sb.append("overall: ").append(r.healthy() ? "healthy" : "not healthy").append(" (").append(ok)
                     .append(" of ").append(r.orchestrators().size()).append(" orchestrators RUNNING)\n");
         }
+        colocated(sb, r);
         return sb.toString();
+    }
+
+    /** The models' colocated databases by node (docs/colocated.md): not part of the exit code. */
+    private static void colocated(StringBuilder sb, Report r) {
+        if (r.colocated() == null || r.colocated().isEmpty()) {
+            return;
+        }
+        r.colocated().forEach((model, nodes) -> {
+            sb.append("colocated databases of model '").append(model).append("':\n");
+            sb.append(Text.table("  ", List.of("NODE", "ADDRESS", "PID", "HEALTH", "LOG"), nodes.stream()
+                    .map(n -> List.of(n.node(), n.address(), Long.toString(n.pid()), n.health(), n.log().toString()))
+                    .toList()));
+        });
     }
 
     /**

@@ -111,6 +111,10 @@ final class RunPlanText {
         }
         sb.append(in).append("stdout: ").append(p.stdout()).append('\n');
         sb.append(in).append("stderr: ").append(p.stderr()).append('\n');
+        p.colocated().ifPresent(c -> sb.append(in).append("colocated database: one per node, standalone ")
+                .append(c.db().backend().id()).append(" on ").append(c.db().ssdb()).append(", ")
+                .append(c.db().cpuList().isEmpty() ? "not pinned" : "pinned to CPUs " + c.db().cpuList())
+                .append("; each rank runs through ").append(c.wrapper()).append(" (below)\n"));
         sb.append(in).append("command:\n").append(in).append("  ").append(Text.argv(r.argv())).append('\n');
         sb.append(in).append("environment:\n");
         for (Map.Entry<String, String> e : r.env().entrySet()) {

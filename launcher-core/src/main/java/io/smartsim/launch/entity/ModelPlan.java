@@ -1,5 +1,7 @@
 package io.smartsim.launch.entity;
 
+import io.smartsim.launch.colocated.ColocatedPlan;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,16 +27,19 @@ import java.util.Optional;
  * @param files    config files to write into {@code dir}, rendered
  * @param stdout   where its stdout goes
  * @param stderr   where its stderr goes
+ * @param colocated its colocated database, planned (a database on every node it runs on)
  */
 public record ModelPlan(String name, Optional<String> ensemble, String launcher, Path dir, Path workDir, String exe,
                         List<String> args, Map<String, String> env, RunSettings run, Map<String, String> params,
-                        List<RenderedFile> files, Path stdout, Path stderr) {
+                        List<RenderedFile> files, Path stdout, Path stderr,
+                        Optional<ColocatedPlan> colocated) {
     public ModelPlan {
         ensemble = ensemble == null ? Optional.empty() : ensemble;
         args = List.copyOf(args);
         env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
         params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
         files = List.copyOf(files);
+        colocated = colocated == null ? Optional.empty() : colocated;
     }
 
     /** The command line without any run command: exe and args. */
@@ -43,6 +48,11 @@ public record ModelPlan(String name, Optional<String> ensemble, String launcher,
         out.add(exe);
         out.addAll(args);
         return out;
+    }
+
+    /** What each rank runs: {@link #argv()}, through the colocated database's wrapper when it has one. */
+    public List<String> rankArgv() {
+        return colocated.map(c -> c.wrap(argv())).orElseGet(this::argv);
     }
 
     /** "Model" or "Ensemble member", for the summary table. */

@@ -1,6 +1,8 @@
 package io.smartsim.launch.entity;
 
 import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.colocated.ColocatedPlanner;
 
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
@@ -24,19 +26,21 @@ public final class ModelPlanner {
 
     /** The plan of a model directly under the experiment directory. */
     public static ModelPlan plan(Path expDir, ModelSpec spec) {
-        return plan(expDir.resolve(spec.name()), Optional.empty(), spec);
+        return plan(expDir.resolve(spec.name()), Optional.empty(), 0, spec);
     }
 
     /** The plans of an ensemble's members, each in {@code <expDir>/<ensemble>/<member>}. */
     public static List<ModelPlan> plan(Path expDir, EnsembleSpec spec) {
         List<ModelPlan> out = new ArrayList<>();
-        for (ModelSpec m : spec.members()) {
-            out.add(plan(expDir.resolve(spec.name()).resolve(m.name()), Optional.of(spec.name()), m));
+        List<ModelSpec> members = spec.members();
+        for (int i = 0; i < members.size(); i++) {
+            ModelSpec m = members.get(i);
+            out.add(plan(expDir.resolve(spec.name()).resolve(m.name()), Optional.of(spec.name()), i, m));
         }
         return out;
     }
 
-    private static ModelPlan plan(Path dir, Optional<String> ensemble, ModelSpec spec) {
+    private static ModelPlan plan(Path dir, Optional<String> ensemble, int member, ModelSpec spec) {
         Map<String, String> params = spec.params();
         String where = ensemble.map(e -> e + " member " + spec.name()).orElse(spec.name());
         String exe = spec.exe().contains("/") ? spec.baseDir().resolve(spec.exe()).normalize().toString() : spec.exe();
@@ -45,6 +49,13 @@ public final class ModelPlanner {
             args.add(Tags.substitute(a, params, "args (" + where + ")"));
         }
         Map<String, String> env = new LinkedHashMap<>();
+        Optional<ColocatedPlan> colocated = spec.colocatedDb().map(db -> ColocatedPlanner.plan(spec.name(), dir,
+                ensemble.isPresent() ? memberDb(db, member) : db));
+        colocated.ifPresent(c -> {
+            // SmartRedis's names; the model's own env may still override them
+            env.put("SSDB", c.db().ssdb());
+            env.put("SR_DB_TYPE", "Standalone");
+        });
         spec.env().forEach((k, v) -> env.put(k, Tags.substitute(v, params, "env." + k + " (" + where + ")")));
         Path workDir = spec.workDir().map(w -> spec.baseDir().resolve(w).normalize()).orElse(dir);
         List<ModelPlan.RenderedFile> files = new ArrayList<>();
@@ -70,7 +81,27 @@ public final class ModelPlanner {
                     "configFiles " + source.getFileName() + " (" + where + ")")));
         }
         return new ModelPlan(spec.name(), ensemble, spec.launcher(), dir, workDir, exe, args, env, spec.run(), params,
-                files, dir.resolve(spec.name() + ".out"), dir.resolve(spec.name() + ".err"));
+                files, dir.resolve(spec.name() + ".out"), dir.resolve(spec.name() + ".err"), colocated);
+    }
+
+    /**
+     * Ensemble member {@code i}'s own database: port + i, or the socket path with {@code -i} before its extension
+     * ({@code /tmp/ssdb.sock} -> {@code /tmp/ssdb-1.sock}), so members on one node do not share one.
+     */
+    static ColocatedDb memberDb(ColocatedDb db, int i) {
+        if (db.port().isPresent()) {
+            int p = db.port().get() + i;
+            if (p > 65535) {
+                throw new InvalidSpecException("colocatedDb.port", "ensemble member " + i + " would listen on port "
+                        + p + " (port + member index); choose a lower port");
+            }
+            return db.at(Optional.of(p), Optional.empty());
+        }
+        Path s = db.socket().orElseThrow();
+        String f = s.getFileName().toString();
+        int dot = f.lastIndexOf('.');
+        String name = dot > 0 ? f.substring(0, dot) + "-" + i + f.substring(dot) : f + "-" + i;
+        return db.at(Optional.empty(), Optional.of(s.resolveSibling(name)));
     }
 
     /** Creates the model's directories and writes its config files: the one step between a plan and a launch. */
@@ -83,6 +114,17 @@ public final class ModelPlanner {
             }
             Files.deleteIfExists(plan.stdout());
             Files.deleteIfExists(plan.stderr());
+            if (plan.colocated().isPresent()) {
+                ColocatedPlan c = plan.colocated().get();
+                Files.writeString(c.config(), c.configText());
+                Files.writeString(c.wrapper(), c.wrapperText());
+                // an earlier run's failures: each rank would otherwise take them for this run's
+                try (var old = Files.newDirectoryStream(plan.dir(), "colocated-*.error")) {
+                    for (Path f : old) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
         } catch (IOException e) {
             throw new io.smartsim.launch.LaunchException("cannot write the files of model '" + plan.name() + "' under "
                     + plan.dir() + ": " + e.getMessage() + "; check that the experiment directory is writable", e);

@@ -27,10 +27,12 @@ import java.util.regex.Pattern;
  * @param configFiles text files copied into the model's directory with {@code ;param;} replaced
  * @param baseDir     what relative paths (exe, workDir, configFiles) are relative to: the JVM's working
  *                    directory for the Java API, the spec file's directory for {@code run}
+ * @param colocatedDb a database on every node of the model, started before it there (docs/colocated.md); an
+ *                    ensemble's members get one each
  */
 public record ModelSpec(String name, String launcher, String exe, List<String> args, Map<String, String> env,
                         Optional<Path> workDir, RunSettings run, Map<String, String> params, List<Path> configFiles,
-                        Path baseDir) {
+                        Path baseDir, Optional<ColocatedDb> colocatedDb) {
     static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,62}");
     static final Pattern LAUNCHER = Pattern.compile("[a-z][a-z0-9_-]*");
     static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -66,6 +68,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         }
         configFiles = List.copyOf(configFiles == null ? List.of() : configFiles);
         baseDir = (baseDir == null ? Path.of("") : baseDir).toAbsolutePath().normalize();
+        colocatedDb = colocatedDb == null ? Optional.empty() : colocatedDb;
     }
 
     private static <V> Map<String, V> ordered(Map<String, V> m) {
@@ -94,6 +97,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         b.params = new LinkedHashMap<>(params);
         b.configFiles = new ArrayList<>(configFiles);
         b.baseDir = baseDir;
+        b.colocatedDb = colocatedDb.orElse(null);
         return b;
     }
 
@@ -109,6 +113,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         private Map<String, String> params = new LinkedHashMap<>();
         private List<Path> configFiles = new ArrayList<>();
         private Path baseDir;
+        private ColocatedDb colocatedDb;
 
         private Builder() {
         }
@@ -127,10 +132,11 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         public Builder configFiles(List<Path> v) { this.configFiles = new ArrayList<>(v); return this; }
         public Builder configFile(Path v) { this.configFiles.add(v); return this; }
         public Builder baseDir(Path v) { this.baseDir = v; return this; }
+        public Builder colocatedDb(ColocatedDb v) { this.colocatedDb = v; return this; }
 
         public ModelSpec build() {
             return new ModelSpec(name, launcher, exe, args, env, Optional.ofNullable(workDir), run, params,
-                    configFiles, baseDir);
+                    configFiles, baseDir, Optional.ofNullable(colocatedDb));
         }
     }
 }

@@ -23,6 +23,7 @@ import io.smartsim.launch.RestartPolicy;
 import io.smartsim.launch.util.Durations;
 import io.smartsim.launch.entity.BatchSettings;
 import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.entity.ColocatedDb;
 import io.smartsim.launch.entity.ModelSpec;
 import io.smartsim.launch.entity.RunSettings;
 import io.smartsim.launch.entity.Strategy;
@@ -250,6 +251,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (m.run() != null) b.run(run(m.run()));
         if (m.params() != null) b.params(m.params());
         if (m.configFiles() != null) b.configFiles(m.configFiles().stream().map(Path::of).toList());
+        if (m.colocatedDb() != null) b.colocatedDb(colocated(m.colocatedDb()));
         return b.build();
     }
 
@@ -265,7 +267,52 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (e.samples() != null) b.samples(e.samples());
         if (e.seed() != null) b.seed(e.seed());
         if (e.configFiles() != null) b.configFiles(e.configFiles().stream().map(Path::of).toList());
+        if (e.colocatedDb() != null) b.colocatedDb(colocated(e.colocatedDb()));
         return b.build();
+    }
+
+    private static ColocatedDb colocated(ColocatedEntry c) {
+        if ((c.port() == null) == (c.unixSocket() == null)) {
+            throw new InvalidSpecException("colocatedDb", "give either port (TCP on 127.0.0.1) or unixSocket (an "
+                    + "absolute path), not " + (c.port() == null ? "neither" : "both"));
+        }
+        if (c.port() == null && c.interfaces() != null) {
+            throw new InvalidSpecException("colocatedDb.interfaces", "a database on a Unix socket listens on no "
+                    + "interface; remove interfaces, or use port");
+        }
+        if (c.port() != null && c.socketPermissions() != null) {
+            throw new InvalidSpecException("colocatedDb.socketPermissions", "only a Unix socket has permissions; "
+                    + "remove socketPermissions, or use unixSocket");
+        }
+        ColocatedDb db = c.port() != null ? ColocatedDb.tcp(c.port())
+                : ColocatedDb.unixSocket(c.unixSocket(), permissions(c.socketPermissions()));
+        if (c.cpus() != null) db = db.cpus(c.cpus());
+        if (c.pinning() != null) db = db.pinning(cpuList(c.pinning()));
+        if (c.interfaces() != null) db = db.interfaces(c.interfaces().toArray(String[]::new));
+        if (c.backend() != null) db = db.backend(Backend.parse(c.backend()));
+        if (c.config() != null) db = db.config(c.config().toArray(String[]::new));
+        return db;
+    }
+
+    /** Octal digits as written ({@code 755}, {@code "0755"}); 0755 unquoted is YAML 1.1's octal, 493: refused. */
+    private static int permissions(Object v) {
+        if (v == null) {
+            return 0755;
+        }
+        String digits = v.toString().strip();
+        if (!digits.matches("0?[0-7]{3}")) {
+            throw new InvalidSpecException("colocatedDb.socketPermissions", "'" + digits + "' is not a permission "
+                    + "mode; give three octal digits, for example 755 (a leading 0 only in quotes: \"0755\")");
+        }
+        return Integer.parseInt(digits, 8);
+    }
+
+    /** {@code "0-1"}, {@code 1}, {@code [0, 2]}, or {@code ""} / {@code []} for no pinning. */
+    private static String cpuList(Object v) {
+        if (v instanceof List<?> l) {
+            return String.join(",", l.stream().map(String::valueOf).toList());
+        }
+        return v.toString();
     }
 
     private static RunSettings run(RunEntry r) {
@@ -434,13 +481,18 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
 
     record ModelEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,
                       List<String> args, Map<String, String> env, String workDir, String launcher, RunEntry run,
-                      Map<String, String> params, List<String> configFiles) {
+                      Map<String, String> params, List<String> configFiles, ColocatedEntry colocatedDb) {
+    }
+
+    /** {@code colocatedDb:} under a model or ensemble: {@code port} or {@code unixSocket}, and the rest optional. */
+    record ColocatedEntry(Integer port, String unixSocket, Object socketPermissions, Integer cpus, Object pinning,
+                          List<String> interfaces, String backend, List<String> config) {
     }
 
     record EnsembleEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,
                          List<String> args, Map<String, String> env, String workDir, String launcher, RunEntry run,
                          @JsonProperty(required = true) Map<String, List<String>> params, String strategy,
-                         Integer samples, Long seed, List<String> configFiles) {
+                         Integer samples, Long seed, List<String> configFiles, ColocatedEntry colocatedDb) {
     }
 
     record RunEntry(Integer nodes, Integer tasks, Integer tasksPerNode, Integer cpusPerTask, List<String> runArgs,

@@ -22,6 +22,15 @@ public interface ModelLauncher {
     String name();
 
     /**
+     * Whether it runs each rank of a model with a colocated database through the plan's wrapper
+     * ({@link io.smartsim.launch.entity.ModelPlan#rankArgv()}); core refuses {@code colocatedDb} with a launcher that
+     * does not, naming the field.
+     */
+    default boolean runsColocatedDatabases() {
+        return false;
+    }
+
+    /**
      * Refuses what this launcher cannot honour (run settings, executable), with an
      * {@link io.smartsim.launch.InvalidSpecException} naming the field and the numbers. Starts nothing.
      */

@@ -2,6 +2,8 @@ package io.smartsim.launch.local;
 
 import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelState;
@@ -26,17 +28,34 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs each model as one process on this machine: no run command, stdout and stderr to the plan's files, stdin
- * from /dev/null. It honours no run settings, so it accepts only the defaults (1 node, 1 task, 1 CPU, no run
- * arguments, no batch job) and names the first one that differs. The processes are children of this JVM: it
- * knows their exit codes, and stops them (and their descendants) on request.
+ * from /dev/null. It honours only one run setting, the task count: {@code tasks} (or {@code tasksPerNode}) N > 1
+ * runs N ranks on this machine under a small bash parent ({@link #RANKS}), each with {@code SMARTSIM_RANK} 0..N-1 and
+ * {@code SMARTSIM_NTASKS}, the model ending with the first non-zero exit code of its ranks. Anything else must be
+ * the default (1 node, 1 CPU, no run arguments, no batch job), and it names the first one that differs. A model with
+ * a colocated database runs each rank through its wrapper (docs/colocated.md). The processes are children of this
+ * JVM: it knows their exit codes, and stops them (and their descendants) on request.
  */
 public final class LocalModelLauncher implements ModelLauncher {
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private final Map<String, ColocatedPlan> colocated = new ConcurrentHashMap<>();
+
+    /**
+     * The parent of N ranks: {@code bash -c RANKS ranks N ARGV...} starts N copies of ARGV and exits with the first
+     * non-zero exit code in rank order (0 when all succeed).
+     */
+    static final String RANKS = "n=$1; shift; pids=(); "
+            + "for ((r = 0; r < n; r++)); do SMARTSIM_RANK=$r SMARTSIM_NTASKS=$n \"$@\" & pids+=($!); done; "
+            + "rc=0; for p in \"${pids[@]}\"; do wait \"$p\"; c=$?; [ \"$rc\" -eq 0 ] && rc=$c; done; exit \"$rc\"";
 
     @Override
     public String name() {
         return LocalLauncher.NAME;
+    }
+
+    @Override
+    public boolean runsColocatedDatabases() {
+        return true;
     }
 
     @Override
@@ -46,10 +65,6 @@ public final class LocalModelLauncher implements ModelLauncher {
         if (r.nodes() != 1) {
             throw new InvalidSpecException("run.nodes", "model '" + plan.name() + "' asks for " + r.nodes() + " nodes"
                     + fix);
-        }
-        if (r.totalTasks() != 1) {
-            throw new InvalidSpecException(r.tasks().isPresent() ? "run.tasks" : "run.tasksPerNode", "model '"
-                    + plan.name() + "' asks for " + r.totalTasks() + " tasks" + fix);
         }
         if (r.cpusPerTask() != 1) {
             throw new InvalidSpecException("run.cpusPerTask", "model '" + plan.name() + "' asks for "
@@ -77,7 +92,23 @@ public final class LocalModelLauncher implements ModelLauncher {
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        return new RenderedLaunch(plan.argv(), environment(plan, dbEnv), Map.of());
+        Map<String, String> scripts = new LinkedHashMap<>();
+        plan.colocated().ifPresent(c -> {
+            scripts.put(c.wrapper().toString(), c.wrapperText());
+            scripts.put(c.config().toString(), c.configText());
+        });
+        return new RenderedLaunch(argv(plan), environment(plan, dbEnv), scripts);
+    }
+
+    /** The command: the rank's argv (through the colocated wrapper if any), under {@link #RANKS} for N > 1 ranks. */
+    static List<String> argv(ModelPlan plan) {
+        int n = plan.run().totalTasks();
+        if (n == 1) {
+            return plan.rankArgv();
+        }
+        List<String> out = new ArrayList<>(List.of("bash", "-c", RANKS, "ranks", Integer.toString(n)));
+        out.addAll(plan.rankArgv());
+        return out;
     }
 
     private static Map<String, String> environment(ModelPlan plan, Map<String, String> dbEnv) {
@@ -88,7 +119,7 @@ public final class LocalModelLauncher implements ModelLauncher {
 
     @Override
     public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
-        ProcessBuilder pb = new ProcessBuilder(plan.argv()).directory(plan.workDir().toFile())
+        ProcessBuilder pb = new ProcessBuilder(argv(plan)).directory(plan.workDir().toFile())
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(plan.stdout().toFile()))
                 .redirectError(ProcessBuilder.Redirect.appendTo(plan.stderr().toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -102,6 +133,7 @@ public final class LocalModelLauncher implements ModelLauncher {
         }
         String id = Long.toString(p.pid());
         processes.put(id, p);
+        plan.colocated().ifPresent(c -> colocated.put(id, c));
         return new LaunchedModel(plan.name(), name(), id, Optional.of(p.pid()),
                 p.toHandle().info().startInstant().orElse(Instant.now()), Map.of());
     }
@@ -118,7 +150,16 @@ public final class LocalModelLauncher implements ModelLauncher {
             } else if (p.isAlive()) {
                 out.put(m.name(), ModelState.of(EntityStatus.RUNNING));
             } else {
-                out.put(m.name(), ended(m.id(), p.exitValue()));
+                ModelState s = ended(m.id(), p.exitValue());
+                ColocatedPlan c = colocated.get(m.id());
+                if (c != null && s.status() == EntityStatus.FAILED) {
+                    // a database that did not start: its error (node, port or socket, log tail) says why
+                    Optional<String> why = ColocatedStatus.errors(c);
+                    if (why.isPresent()) {
+                        s = new ModelState(s.status(), s.exitCode(), why);
+                    }
+                }
+                out.put(m.name(), s);
             }
         }
         return out;
