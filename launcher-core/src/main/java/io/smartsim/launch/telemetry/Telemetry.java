@@ -213,7 +213,10 @@ public final class Telemetry implements AutoCloseable {
                 return s.withModels(null, null, "AI._LIST: " + e.getMessage());
             }
             List<byte[]> keys = new ArrayList<>();
-            for (Object k : (List<?>) listed) {
+            if (!(listed instanceof List<?> list) || !list.stream().allMatch(k -> k instanceof byte[])) {
+                return s.withModels(null, null, "AI._LIST: not an array of keys: " + listed);
+            }
+            for (Object k : list) {
                 keys.add((byte[]) k);
             }
             boolean truncated = keys.size() > MAX_MODELS_PER_SHARD;
