@@ -20,7 +20,7 @@
  * AI.MODELSTORE, AI.MODELEXECUTE, AI.MODELGET, AI.MODELDEL and AI.CONFIG run here too; model loads and runs go to the
  * JVM model server (ai-server's ModelServerMain) over a Unix socket, through the blocked-client API (see "the model
  * server link" below). Module arguments: SOCKET <path> (the model server's socket), BACKENDS ONNX,TORCH,... (the
- * backends it was started with). Scripts and AI.INFO are the next step (issue 16).
+ * backends it was started with). Scripts, AI.INFO and AI._LIST (the keys with counters, for telemetry) run here too.
  *
  * Built with gcc -O2 -fPIC -shared -Wall -Wextra -Werror by ai-module's pom (src/main/c/build.sh).
  */
@@ -1911,6 +1911,67 @@ static int cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RM_OK;
 }
 
+/* AI._LIST [COUNT n]: the keys of this process's AI.INFO counters that still hold a model or a script (their hash's
+ * type field), sorted bytewise, at most n of them (the telemetry collector asks COUNT 101 to learn whether there are
+ * more than its 100). A counter whose key no longer holds one (DEL, RENAME, FLUSHALL, EXPIRE, a slot migrated away)
+ * is dropped here. Counters exist from a key's AI.MODELSTORE / AI.SCRIPTSET / AI.SCRIPTSTORE, its first run, or an
+ * AI.INFO of it in this process: so a replica, whose models come by replication (HSET) and never run there, lists
+ * none, and after a restart a model is listed again from its first run. No keys, no blocking: O(counters) on the
+ * event loop, one HashGet of the type field per counter. */
+static int stats_cmp(const void *a, const void *b) {
+    const struct stats *x = *(const struct stats *const *)a, *y = *(const struct stats *const *)b;
+    size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+    int c = memcmp(x->key, y->key, n);
+    return c != 0 ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+static int cmd_list(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    long long max = LLONG_MAX;
+    if (argc != 1 && argc != 3) return reply_wrong_arity(ctx, argv);
+    if (argc == 3) {
+        if (!arg_is(argv[1], "COUNT"))
+            return RM.ReplyWithError(ctx, "ERR AI._LIST takes COUNT n or nothing, e.g. AI._LIST COUNT 100");
+        if (arg_long(argv[2], &max) != 0 || max < 1)
+            return RM.ReplyWithError(ctx, "ERR AI._LIST COUNT must be a whole number of 1 or more, e.g. AI._LIST COUNT 100");
+    }
+    size_t have = 0, room = 16;
+    struct stats **live = malloc(room * sizeof *live);
+    if (live == NULL) abort();
+    for (int b = 0; b < STATS_BUCKETS; b++) {
+        struct stats **p = &stats_table[b];
+        while (*p) {
+            struct stats *s = *p;
+            RedisModuleString *name = RM.CreateString(ctx, s->key, s->keylen);
+            RedisModuleKey *key = RM.OpenKey(ctx, name, RM_READ);
+            RedisModuleString *type = NULL;
+            if (RM.KeyType(key) == RM_KEYTYPE_HASH) RM.HashGet(key, RM_HASH_CFIELDS, "type", &type, NULL);
+            int kept = str_is(type, MODEL_MARK) || str_is(type, SCRIPT_MARK);
+            if (type) RM.FreeString(ctx, type);
+            RM.CloseKey(key);
+            RM.FreeString(ctx, name);
+            if (!kept) {
+                *p = s->next;
+                free(s->key);
+                free(s);
+                continue;
+            }
+            if (have == room) {
+                room *= 2;
+                live = realloc(live, room * sizeof *live);
+                if (live == NULL) abort();
+            }
+            live[have++] = s;
+            p = &s->next;
+        }
+    }
+    qsort(live, have, sizeof *live, stats_cmp);
+    size_t n = (unsigned long long)max < have ? (size_t)max : have;
+    RM.ReplyWithArray(ctx, (long)n);
+    for (size_t k = 0; k < n; k++) RM.ReplyWithStringBuffer(ctx, live[k]->key, live[k]->keylen);
+    free(live);
+    return RM_OK;
+}
+
 /* ------------------------------------------------------------------ scripts
  *
  * Scripts are stored as the front's hash (ScriptRecord) and compiled by the model server's TORCH backend, keyed by the
@@ -2471,6 +2532,8 @@ static const struct command COMMANDS[] = {
     /* AI.INFO [key [RESETSTAT]]: keyed when a key is given (Redis finds none past argc). */
     {"AI.INFO", cmd_info, "readonly", 1, 1, 1},
     {"AI.CONFIG", cmd_config, "readonly", 0, 0, 0},
+    /* AI._LIST [COUNT n]: the model and script keys with counters here (telemetry); no keys, so any shard answers. */
+    {"AI._LIST", cmd_list, "readonly", 0, 0, 0},
 };
 
 /* loadmodule smartsim-ai.so [SOCKET <path>] [BACKENDS ONNX,TORCH,...] [WORKERS n]: the model server's socket, the

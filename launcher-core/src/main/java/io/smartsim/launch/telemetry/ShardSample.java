@@ -3,6 +3,7 @@ package io.smartsim.launch.telemetry;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One shard's figures at one moment, as the collector records them (one JSON line each, see docs/telemetry.md).
@@ -33,13 +34,44 @@ import java.time.Instant;
  *                         replicas report; null without replication
  * @param lastSave         {@code rdb_last_save_time}
  * @param changesSinceSave {@code rdb_changes_since_last_save}
+ * @param models           with model serving ({@code --ai}), on a master: each model's and script's {@code AI.INFO},
+ *                         at most {@link Telemetry#MAX_MODELS_PER_SHARD}, sorted by key; absent (null, not written)
+ *                         without {@code --ai}, on a replica, or when the shard did not answer
+ * @param modelsTruncated  true when the shard has more models and scripts than were asked for; absent otherwise
+ * @param modelsError      why the models could not be asked for (the shard answered {@code INFO} but not
+ *                         {@code AI._LIST}); absent otherwise
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record ShardSample(Instant time, String experiment, String orchestrator, int shard, String address, String node,
                           boolean reachable, String error, long callMillis, String role, Long usedMemory,
                           Long peakMemory, Long keys, Long clients, Long opsPerSec, Long hits, Long misses,
                           Long netInBytes, Long netOutBytes, Long replOffset, Long replLagSeconds, Instant lastSave,
-                          Long changesSinceSave) {
+                          Long changesSinceSave,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) List<ModelSample> models,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Boolean modelsTruncated,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) String modelsError) {
+
+    public ShardSample {
+        models = models == null ? null : List.copyOf(models);
+    }
+
+    /** A sample without model figures (no {@code --ai}). */
+    public ShardSample(Instant time, String experiment, String orchestrator, int shard, String address, String node,
+                       boolean reachable, String error, long callMillis, String role, Long usedMemory,
+                       Long peakMemory, Long keys, Long clients, Long opsPerSec, Long hits, Long misses,
+                       Long netInBytes, Long netOutBytes, Long replOffset, Long replLagSeconds, Instant lastSave,
+                       Long changesSinceSave) {
+        this(time, experiment, orchestrator, shard, address, node, reachable, error, callMillis, role, usedMemory,
+                peakMemory, keys, clients, opsPerSec, hits, misses, netInBytes, netOutBytes, replOffset,
+                replLagSeconds, lastSave, changesSinceSave, null, null, null);
+    }
+
+    /** This sample with the shard's model figures ({@code models} with {@code truncated}), or why they are missing. */
+    public ShardSample withModels(List<ModelSample> models, Boolean truncated, String error) {
+        return new ShardSample(time, experiment, orchestrator, shard, address, node, reachable, this.error, callMillis,
+                role, usedMemory, peakMemory, keys, clients, opsPerSec, hits, misses, netInBytes, netOutBytes,
+                replOffset, replLagSeconds, lastSave, changesSinceSave, models, truncated, error);
+    }
 
     /** A shard that did not answer. */
     public static ShardSample unreachable(Instant time, ShardTarget t, long callMillis, String error) {

@@ -7,11 +7,17 @@ import io.smartsim.launch.spi.LaunchedShard;
 import java.util.List;
 
 /**
- * One shard to sample: where it is, what to label it with, and how to get in ({@link Access} never leaves this
- * object: it is not part of a sample, a label or a log line).
+ * One shard to sample: where it is, what to label it with, how to get in ({@link Access} never leaves this
+ * object: it is not part of a sample, a label or a log line), and whether it serves models ({@code --ai}: then its
+ * models' {@code AI.INFO} is asked too).
  */
 record ShardTarget(String experiment, String orchestrator, int shard, String host, int port, String node,
-                   Access access) {
+                   Access access, boolean ai) {
+    /** A shard without model serving. */
+    ShardTarget(String experiment, String orchestrator, int shard, String host, int port, String node, Access access) {
+        this(experiment, orchestrator, shard, host, port, node, access, false);
+    }
+
     String address() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
@@ -24,7 +30,7 @@ record ShardTarget(String experiment, String orchestrator, int shard, String hos
     private static ShardTarget of(OrchestratorRecord rec, LaunchedShard s) {
         String node = s.handle().getOrDefault("node", s.host());
         return new ShardTarget(rec.plan().experiment(), rec.id(), s.index(), s.host(), s.port(), node,
-                rec.plan().access());
+                rec.plan().access(), rec.plan().spec().ai().isPresent());
     }
 
     @Override

@@ -5,9 +5,14 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.Status;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.commands.ProtocolCommand;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,13 +30,23 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * The collector: every {@link TelemetryOptions#interval()}, per shard, one {@code INFO} with a short timeout, recorded
+ * The collector: every {@link TelemetryOptions#interval()}, per shard, one {@code INFO} with a short timeout (and with
+ * model serving, on a master, {@code AI._LIST} and each model's {@code AI.INFO}), recorded
  * as a JSON line under the experiment directory ({@link TelemetryFiles}). Each shard is sampled by a thread of its
  * own on its own connection, so a shard that hangs (SIGSTOP, a long command) costs only its own sample, recorded as
  * unreachable after the call timeout; the others' samples keep their pace. Start it with an orchestrator that runs,
  * close it before (or after) stopping it: closing is safe twice and leaves no thread or connection behind.
  */
 public final class Telemetry implements AutoCloseable {
+    /**
+     * With model serving, at most this many models and scripts of a shard are asked ({@code AI._LIST COUNT 101},
+     * then one pipelined {@code AI.INFO} per key): the first 100 by key; the sample says when there are more.
+     */
+    public static final int MAX_MODELS_PER_SHARD = 100;
+
+    private static final ProtocolCommand AI_LIST = () -> "AI._LIST".getBytes(StandardCharsets.US_ASCII);
+    private static final ProtocolCommand AI_INFO = () -> "AI.INFO".getBytes(StandardCharsets.US_ASCII);
+
     private final ScheduledExecutorService pool;
     private final List<Sampler> samplers = new ArrayList<>();
     private final Map<String, TelemetryFiles.Writer> writers = new LinkedHashMap<>();
@@ -172,6 +187,9 @@ public final class Telemetry implements AutoCloseable {
                 }
                 String reply = conn.info();
                 s = InfoSample.of(time, target, millisSince(t0), reply);
+                if (target.ai() && "master".equals(s.role())) {
+                    s = withModels(conn, s);
+                }
             } catch (JedisException | IllegalStateException e) {
                 disconnect();
                 s = ShardSample.unreachable(time, target, millisSince(t0), why(e));
@@ -181,6 +199,48 @@ public final class Telemetry implements AutoCloseable {
                         + e.getMessage());
             }
             record(s);
+        }
+
+        /**
+         * Adds the shard's models: {@code AI._LIST COUNT 101}, then {@code AI.INFO} of each key in one pipeline. A
+         * shard that refuses these (a front without AI._LIST) still gives its INFO figures; the error is recorded.
+         */
+        private ShardSample withModels(Jedis c, ShardSample s) {
+            Object listed;
+            try {
+                listed = c.sendCommand(AI_LIST, "COUNT", Integer.toString(MAX_MODELS_PER_SHARD + 1));
+            } catch (JedisDataException e) {
+                return s.withModels(null, null, "AI._LIST: " + e.getMessage());
+            }
+            List<byte[]> keys = new ArrayList<>();
+            if (!(listed instanceof List<?> list) || !list.stream().allMatch(k -> k instanceof byte[])) {
+                return s.withModels(null, null, "AI._LIST: not an array of keys: " + listed);
+            }
+            for (Object k : list) {
+                keys.add((byte[]) k);
+            }
+            boolean truncated = keys.size() > MAX_MODELS_PER_SHARD;
+            if (truncated) {
+                keys = keys.subList(0, MAX_MODELS_PER_SHARD);
+            }
+            List<ModelSample> models = new ArrayList<>();
+            if (!keys.isEmpty()) {
+                List<Response<Object>> infos = new ArrayList<>();
+                try (Pipeline p = c.pipelined()) {
+                    for (byte[] k : keys) {
+                        infos.add(p.sendCommand(AI_INFO, k));
+                    }
+                    p.sync();
+                }
+                for (Response<Object> r : infos) {
+                    try {
+                        models.add(AiInfo.of(r.get()));
+                    } catch (JedisDataException | IllegalArgumentException e) {
+                        // deleted between the list and its AI.INFO: not a model any more
+                    }
+                }
+            }
+            return s.withModels(models, truncated ? Boolean.TRUE : null, null);
         }
 
         private String why(RuntimeException e) {

@@ -5,6 +5,8 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot.InfoDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
@@ -16,8 +18,9 @@ import java.util.function.Supplier;
 
 /**
  * The collector's last sample of every shard as Prometheus metrics (Prometheus's Java client data model), labelled
- * {@code experiment}, {@code orchestrator}, {@code shard} and {@code node}. A shard that did not answer its last
- * sample has {@code smartsim_shard_up 0} and none of the other series (no stale figures). See docs/telemetry.md.
+ * {@code experiment}, {@code orchestrator}, {@code shard} and {@code node} (and {@code model} for the model-serving
+ * series). A shard that did not answer its last sample has {@code smartsim_shard_up 0} and none of the other series
+ * (no stale figures). See docs/telemetry.md.
  */
 public final class ShardMetrics implements MultiCollector {
     private final Supplier<List<ShardSample>> samples;
@@ -96,6 +99,59 @@ public final class ShardMetrics implements MultiCollector {
                 out.add(b.build());
             }
         }
+        out.addAll(modelMetrics(now));
         return new MetricSnapshots(out);
+    }
+
+    private record ModelFigure(String name, String help, Function<ModelSample, Number> value) {
+    }
+
+    /** Counters from AI.INFO, per model or script key: they go back to 0 when the key is stored again or reset. */
+    static final List<ModelFigure> MODEL_FIGURES = List.of(
+            new ModelFigure("smartsim_model_calls", "runs (models) or calls (scripts) of the key on the shard, "
+                    + "failed ones included (AI.INFO calls)", ModelSample::calls),
+            new ModelFigure("smartsim_model_errors", "runs or calls that failed or timed out (AI.INFO errors)",
+                    ModelSample::errors),
+            new ModelFigure("smartsim_model_duration_seconds", "the runtime's time of the runs, summed "
+                    + "(AI.INFO duration); with smartsim_model_calls_total, the mean latency",
+                    m -> m.durationMicros() / 1e6),
+            new ModelFigure("smartsim_model_samples", "the runs' batch sizes summed (AI.INFO samples)",
+                    ModelSample::samples));
+
+    static Labels labels(ShardSample s, ModelSample m) {
+        return labels(s).add("model", m.key());
+    }
+
+    /**
+     * With model serving: per model and script of each reachable master's last sample, its counters, and
+     * {@code smartsim_model_info} (1, labelled {@code type}, {@code backend}, {@code device}); nothing otherwise.
+     */
+    static List<MetricSnapshot> modelMetrics(List<ShardSample> now) {
+        List<ShardSample> serving = now.stream().filter(s -> s.reachable() && s.models() != null).toList();
+        if (serving.isEmpty()) {
+            return List.of();
+        }
+        List<MetricSnapshot> out = new ArrayList<>();
+        // An info metric (written smartsim_model_info, value 1): the key's type, backend and device as labels.
+        InfoSnapshot.Builder info = InfoSnapshot.builder().name("smartsim_model")
+                .help("one per model or script key a shard serves, with its type (MODEL or SCRIPT), backend and device");
+        for (ShardSample s : serving) {
+            for (ModelSample m : s.models()) {
+                info.dataPoint(InfoDataPointSnapshot.builder().labels(labels(s, m).add("type", m.type())
+                        .add("backend", m.backend()).add("device", m.device())).build());
+            }
+        }
+        out.add(info.build());
+        for (ModelFigure f : MODEL_FIGURES) {
+            CounterSnapshot.Builder b = CounterSnapshot.builder().name(f.name()).help(f.help());
+            for (ShardSample s : serving) {
+                for (ModelSample m : s.models()) {
+                    b.dataPoint(CounterDataPointSnapshot.builder().labels(labels(s, m))
+                            .value(f.value().apply(m).doubleValue()).build());
+                }
+            }
+            out.add(b.build());
+        }
+        return out;
     }
 }

@@ -38,4 +38,32 @@ class ShardMetricsTest {
         // A figure the shard did not report (peak memory here) is left out, not written as 0.
         assertThat(text).doesNotContain("smartsim_shard_peak_memory_bytes" + la);
     }
+
+    @Test
+    void aModelServingMastersModelsHaveCountersLabelledByModelAndNoModelSeriesWithoutThem() throws Exception {
+        ShardTarget a = new ShardTarget("exp", "db", 0, "127.0.0.1", 6380, "n1", Access.NONE, true);
+        ShardSample plain = InfoSample.of(NOW, a, 3, "role:master\nused_memory:1000\n");
+        ShardSample ok = plain.withModels(List.of(
+                new ModelSample("mlp", "MODEL", "ONNX", "CPU", 7, 1, 3_500_000, 500_000.0, 14),
+                new ModelSample("s", "SCRIPT", "TORCH", "CPU", 0, 0, 0, null, 0)), null, null);
+        String text = scrape(List.of(ok));
+        String lm = "{experiment=\"exp\",model=\"mlp\",node=\"n1\",orchestrator=\"db\",shard=\"0\"}";
+        assertThat(text).contains("# TYPE smartsim_model_calls_total counter\n",
+                "smartsim_model_calls_total" + lm + " 7.0\n", "smartsim_model_errors_total" + lm + " 1.0\n",
+                "smartsim_model_duration_seconds_total" + lm + " 3.5\n",
+                "smartsim_model_samples_total" + lm + " 14.0\n",
+                "smartsim_model_info{backend=\"ONNX\",device=\"CPU\",experiment=\"exp\",model=\"mlp\",node=\"n1\","
+                        + "orchestrator=\"db\",shard=\"0\",type=\"MODEL\"} 1\n",
+                "smartsim_model_calls_total{experiment=\"exp\",model=\"s\",node=\"n1\",orchestrator=\"db\","
+                        + "shard=\"0\"} 0.0\n");
+        assertThat(scrape(List.of(plain))).doesNotContain("smartsim_model");
+    }
+
+    static String scrape(List<ShardSample> samples) throws Exception {
+        PrometheusRegistry reg = new PrometheusRegistry();
+        reg.register(new ShardMetrics(() -> samples));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new PrometheusTextFormatWriter(false).write(out, reg.scrape());
+        return out.toString(StandardCharsets.UTF_8);
+    }
 }
