@@ -3,6 +3,7 @@ package io.smartsim.launch.cli;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the run behind; the allocation itself is the user's and keeps running. And issue 7 item 5 on Slurm: {@code db
  * start} killed with SIGKILL mid-start (it can clean nothing up itself), then {@code db cleanup} leaves nothing.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class RunSlurmSignalIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -2,6 +2,7 @@ package io.smartsim.launch.examples;
 
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * cluster in its own allocation with the CLI jar, runs the example model as another srun step, and stops the
  * database, also when the model fails. Needs the cli jar and this module's classes, both built before failsafe.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmExperimentIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
