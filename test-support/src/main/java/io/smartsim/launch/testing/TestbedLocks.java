@@ -31,7 +31,8 @@ import java.util.Map;
  * testbed locked. Beside it each holder writes {@code BED.PID.holder} (who: the test class, the module directory,
  * since when), which a waiting JVM prints; a holder file whose process is gone is ignored and removed.
  *
- * <p>Within one JVM the lock is re-entrant (a class holding it runs its {@code @Nested} classes). A JVM that has to
+ * <p>A class that needs several testbeds takes them all at once or none ({@link #holdAll}): it never sits on one while
+ * it waits for another. Within one JVM the lock is re-entrant (a class holding it runs its {@code @Nested} classes). A JVM that has to
  * wait says so at once and every {@link #REPEAT} after, and gives up after {@link #MAX_WAIT} (system property
  * {@code smartsim.test.lockwait}, in seconds), naming the holder.
  */
@@ -65,31 +66,13 @@ public final class TestbedLocks implements BeforeAllCallback {
         if (wanted.isEmpty()) {
             return; // a @Nested class: its enclosing class holds the lock
         }
-        wanted.sort(Comparator.comparing(TestbedLock::value));
-        List<AutoCloseable> taken = new ArrayList<>();
-        try {
-            for (TestbedLock t : wanted) {
-                taken.add(hold(t.value(), t.shared(), c.getName(), MAX_WAIT, System.out));
-            }
-        } catch (Exception | Error e) {
-            closeAll(taken);
-            throw e;
-        }
-        context.getStore(NS).put("locks", (ExtensionContext.Store.CloseableResource) () -> closeAll(taken));
+        List<Want> wants = wanted.stream().map(t -> new Want(t.value(), t.shared())).toList();
+        AutoCloseable taken = holdAll(dir(), wants, c.getName(), MAX_WAIT, System.out);
+        context.getStore(NS).put("locks", (ExtensionContext.Store.CloseableResource) taken::close);
     }
 
-    private static void closeAll(List<AutoCloseable> taken) throws Exception {
-        Exception first = null;
-        for (int i = taken.size() - 1; i >= 0; i--) {
-            try {
-                taken.get(i).close();
-            } catch (Exception e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+    /** One testbed a class asks for, and how. */
+    record Want(TestbedLock.Bed bed, boolean shared) {
     }
 
     /** Where the lock files live: {@code smartsim.test.lockdir}, else {@code /run/lock} (else the temp directory). */
@@ -121,8 +104,91 @@ public final class TestbedLocks implements BeforeAllCallback {
     }
 
     /** {@link #hold} with the lock files in {@code d} (a test's own directory). */
-    static synchronized AutoCloseable hold(Path d, TestbedLock.Bed bed, boolean shared, String who, Duration maxWait,
+    static AutoCloseable hold(Path d, TestbedLock.Bed bed, boolean shared, String who, Duration maxWait,
             PrintStream out) throws IOException, InterruptedException {
+        return holdAll(d, List.of(new Want(bed, shared)), who, maxWait, out);
+    }
+
+    /**
+     * Takes every testbed of {@code wants} at once, or none: while one is held elsewhere, this JVM holds none of
+     * them, so a class that needs Slurm and the ssh testbed never keeps Slurm from others while it waits for sshd.
+     * Taken in {@link TestbedLock.Bed} order.
+     */
+    static synchronized AutoCloseable holdAll(Path d, List<Want> wants, String who, Duration maxWait,
+            PrintStream out) throws IOException, InterruptedException {
+        if (maxWait.compareTo(FIRST_SAY.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("a wait for a testbed of " + maxWait + " is too short to say who holds "
+                    + "it: at least " + FIRST_SAY.multipliedBy(2));
+        }
+        List<Want> sorted = wants.stream().sorted(Comparator.comparing(Want::bed)).toList();
+        long t0 = System.nanoTime();
+        long until = t0 + maxWait.toNanos();
+        // The first word after half a second: the holder has written who it is by then (its file follows its lock).
+        long nextSay = t0 + FIRST_SAY.toNanos();
+        boolean said = false;
+        while (true) {
+            List<AutoCloseable> taken = new ArrayList<>();
+            Want missing = null;
+            try {
+                for (Want w : sorted) {
+                    AutoCloseable a = tryHold(d, w.bed(), w.shared(), who);
+                    if (a == null) {
+                        missing = w;
+                        break;
+                    }
+                    taken.add(a);
+                }
+            } catch (IOException | RuntimeException e) {
+                closeAll(taken);
+                throw e;
+            }
+            if (missing == null) {
+                if (said) {
+                    out.printf("[testbed-lock] %s has %s after waiting %d s%n", who, String.join(" and ",
+                            sorted.stream().map(w -> "the " + w.bed().id() + " testbed (" + (w.shared() ? "shared"
+                                    : "exclusive") + ")").toList()), seconds(System.nanoTime() - t0));
+                    out.flush();
+                }
+                return () -> closeAll(taken);
+            }
+            closeAll(taken);
+            long now = System.nanoTime();
+            if (now - until >= 0) {
+                throw new IllegalStateException("[testbed-lock] " + who + " gave up waiting for the "
+                        + missing.bed().id() + " testbed after " + seconds(now - t0) + " s (smartsim.test.lockwait); "
+                        + "it is held by " + holders(d, missing.bed()) + ". If no test run is going on, look for a "
+                        + "stuck test JVM with that pid");
+            }
+            if (now - nextSay >= 0) {
+                out.printf("[testbed-lock] %s %s for the %s testbed (%s), held by %s%n", who,
+                        said ? "still waits, " + seconds(now - t0) + " s so far," : "waits", missing.bed().id(),
+                        missing.shared() ? "shared" : "exclusive", holders(d, missing.bed()));
+                out.flush();
+                said = true;
+                nextSay = now + REPEAT.toNanos();
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> taken) throws IOException {
+        IOException first = null;
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            try {
+                taken.get(i).close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** {@code bed}'s lock if no other JVM holds it in a way that excludes {@code shared}; else null. */
+    private static AutoCloseable tryHold(Path d, TestbedLock.Bed bed, boolean shared, String who) throws IOException {
         Held h = HELD.get(bed);
         if (h != null) {
             if (h.lock.isShared() && !shared) {
@@ -132,59 +198,28 @@ public final class TestbedLocks implements BeforeAllCallback {
             h.count++;
             return () -> release(bed);
         }
-        if (maxWait.compareTo(FIRST_SAY.multipliedBy(2)) < 0) {
-            throw new IllegalArgumentException("a wait for a testbed of " + maxWait + " is too short to say who holds "
-                    + "it: at least " + FIRST_SAY.multipliedBy(2));
-        }
         Path file = d.resolve(bed.id() + ".lock");
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        file.toFile().setWritable(true, false);
-        String mode = shared ? "shared" : "exclusive";
-        long t0 = System.nanoTime();
-        long until = t0 + maxWait.toNanos();
-        // The first word after half a second: the holder has written who it is by then (its file follows its lock).
-        long nextSay = t0 + FIRST_SAY.toNanos();
-        boolean said = false;
         FileLock lock;
         try {
-            while ((lock = ch.tryLock(0, Long.MAX_VALUE, shared)) == null) {
-                long now = System.nanoTime();
-                if (now - until >= 0) {
-                    throw new IllegalStateException("[testbed-lock] " + who + " gave up waiting for the " + bed.id()
-                            + " testbed after " + seconds(now - t0) + " s (smartsim.test.lockwait); it is held by "
-                            + holders(d, bed) + ". If no test run is going on, look for a stuck test JVM with that pid");
-                }
-                if (now - nextSay >= 0) {
-                    out.printf("[testbed-lock] %s %s for the %s testbed (%s), held by %s%n", who,
-                            said ? "still waits, " + seconds(now - t0) + " s so far," : "waits", bed.id(), mode,
-                            holders(d, bed));
-                    out.flush();
-                    said = true;
-                    nextSay = now + REPEAT.toNanos();
-                }
-                Thread.sleep(POLL.toMillis());
+            file.toFile().setWritable(true, false);
+            lock = ch.tryLock(0, Long.MAX_VALUE, shared);
+            if (lock == null) {
+                ch.close();
+                return null;
             }
-        } catch (IOException | RuntimeException | InterruptedException e) {
-            ch.close();
-            throw e;
-        }
-        if (said) {
-            out.printf("[testbed-lock] %s has the %s testbed (%s) after waiting %d s%n", who, bed.id(), mode,
-                    seconds(System.nanoTime() - t0));
-            out.flush();
-        }
-        long pid = ProcessHandle.current().pid();
-        Path holder = d.resolve(bed.id() + "." + pid + ".holder");
-        try {
-            Files.writeString(holder, "pid " + pid + " " + who + " (" + mode + ", in " + System.getProperty(
-                    "user.dir") + ") since " + Instant.now().truncatedTo(ChronoUnit.SECONDS), StandardCharsets.UTF_8);
+            long pid = ProcessHandle.current().pid();
+            Path holder = d.resolve(bed.id() + "." + pid + ".holder");
+            Files.writeString(holder, "pid " + pid + " " + who + " (" + (shared ? "shared" : "exclusive") + ", in "
+                    + System.getProperty("user.dir") + ") since " + Instant.now().truncatedTo(ChronoUnit.SECONDS),
+                    StandardCharsets.UTF_8);
             holder.toFile().setWritable(true, false);
+            HELD.put(bed, new Held(ch, lock, holder));
         } catch (IOException | RuntimeException e) {
             ch.close(); // and the lock with it
             throw e;
         }
-        HELD.put(bed, new Held(ch, lock, holder));
         return () -> release(bed);
     }
 

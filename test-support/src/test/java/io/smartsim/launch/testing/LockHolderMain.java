@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A second test JVM for {@link TestbedLocksIT}: takes a testbed lock ({@code lock DIR BED shared|exclusive WHO}) or
+ * A second test JVM for {@link TestbedLocksIT}: takes testbed locks ({@code lock DIR BED[,BED...] shared|exclusive WHO}) or
  * reserves ports ({@code ports P...}), prints {@code HOLDING} once it has them, then holds them until a line
  * {@code release} (or the end of its input) comes, prints {@code RELEASED} and exits.
  */
@@ -19,8 +19,11 @@ public final class LockHolderMain {
     public static void main(String[] args) throws Exception {
         AutoCloseable held;
         if (args[0].equals("lock")) {
-            held = TestbedLocks.hold(Path.of(args[1]), TestbedLock.Bed.valueOf(args[2]), args[3].equals("shared"),
-                    args[4], Duration.ofSeconds(60), System.out);
+            List<TestbedLocks.Want> wants = new ArrayList<>();
+            for (String bed : args[2].split(",")) {
+                wants.add(new TestbedLocks.Want(TestbedLock.Bed.valueOf(bed), args[3].equals("shared")));
+            }
+            held = TestbedLocks.holdAll(Path.of(args[1]), wants, args[4], Duration.ofSeconds(60), System.out);
         } else {
             List<Integer> ports = new ArrayList<>();
             for (int i = 1; i < args.length; i++) {

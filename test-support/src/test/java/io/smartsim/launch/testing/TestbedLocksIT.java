@@ -156,6 +156,24 @@ class TestbedLocksIT {
     }
 
     @Test
+    void aClassThatNeedsTwoTestbedsHoldsNeitherWhileOneIsBusy() throws Exception {
+        Child ssh = lock("SSH", "exclusive", "CutsSshdIT");
+        ssh.await("HOLDING", 30);
+        Child both = lock("SLURM,SSH", "exclusive", "RemoteSlurmLikeIT");
+        both.await("RemoteSlurmLikeIT waits for the ssh testbed (exclusive), held by pid " + ssh.process.pid(), 30);
+        // While it waits for sshd it does not sit on Slurm: another class gets Slurm at once.
+        Child slurm = lock("SLURM", "exclusive", "SlurmOnlyIT");
+        slurm.await("HOLDING", 30);
+        assertThat(slurm.output()).doesNotContain("waits");
+        slurm.send("release");
+        slurm.await("RELEASED", 30);
+        ssh.send("release");
+        both.await("HOLDING", 30);
+        assertThat(both.output()).contains("RemoteSlurmLikeIT has the slurm testbed (exclusive) and the ssh testbed "
+                + "(exclusive) after waiting");
+    }
+
+    @Test
     void withinOneJvmTheLockIsReentrant() throws Exception {
         PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         try (AutoCloseable outer = TestbedLocks.hold(dir, TestbedLock.Bed.PBS, false, "OuterIT", Duration.ofSeconds(5),
