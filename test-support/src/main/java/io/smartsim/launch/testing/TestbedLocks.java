@@ -32,9 +32,9 @@ import java.util.Map;
  * since when), which a waiting JVM prints; a holder file whose process is gone is ignored and removed.
  *
  * <p>A class that needs several testbeds takes them all at once or none ({@link #holdAll}): it never sits on one while
- * it waits for another. Within one JVM the lock is re-entrant (a class holding it runs its {@code @Nested} classes). A JVM that has to
- * wait says so at once and every {@link #REPEAT} after, and gives up after {@link #MAX_WAIT} (system property
- * {@code smartsim.test.lockwait}, in seconds), naming the holder.
+ * it waits for another. Within one JVM the lock is re-entrant (a class holding it runs its {@code @Nested} classes).
+ * A JVM that has to wait says so after half a second and every {@link #REPEAT} after, and gives up after
+ * {@link #MAX_WAIT} (system property {@code smartsim.test.lockwait}, in seconds), naming the holder.
  */
 public final class TestbedLocks implements BeforeAllCallback {
     /** The longest a class waits for a testbed: a whole serial run of every class that uses one, with room to spare. */
