@@ -38,6 +38,7 @@ class RunSlurmSignalIT {
 
     private String holder;
     private int port;
+    private int startPort;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -48,8 +49,10 @@ class RunSlurmSignalIT {
         assertThat(r.exit).as(r.err).isZero();
         holder = r.out.strip().split(";")[0];
         await(() -> sh("squeue", "-h", "-j", holder, "-o", "%T").out.strip().equals("RUNNING"), 30, "holder runs");
-        port = leftovers.shardPorts(21700 + (int) (ProcessHandle.current().pid() % 50) * 2, 1);
-        leftovers.shardPorts(port - 2000, 1); // the second run's
+        // From Processes.freeBase, reserved across test JVMs: 21700-21799 (and 19700-19799 for db start) lay in the
+        // bus ports of every other module's freeBase (20000-21767) and in DbResumeLayoutIT's range (19000-19799).
+        port = leftovers.freeBase(1);
+        startPort = leftovers.freeBase(1); // db start's
         Files.writeString(tmp.resolve("experiment.yaml"), "name: slurmsignals\n"
                 + "orchestrators:\n  - { id: db, launcher: slurm, nodes: 3, instancesPerNode: 1, port: " + port
                 + ", launcherOptions: { alloc: \"" + holder + "\" } }\n"
@@ -161,7 +164,7 @@ class RunSlurmSignalIT {
     /** {@code db start} of 3 shards, with {@code binFirst} (if given) ahead of everything else on its PATH. */
     private Process dbStart(Optional<Path> binFirst, String... mode) throws IOException {
         List<String> argv = new ArrayList<>(List.of(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db",
-                "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(port - 2000), "--exp-dir",
+                "start", "--launcher", "slurm", "--nodes", "3", "--port", Integer.toString(startPort), "--exp-dir",
                 tmp.resolve("exp").toString(), "--timeout", "60"));
         argv.addAll(List.of(mode));
         ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(tmp.resolve("start.out").toFile())

@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The SSH transport against a real sshd on loopback (testbeds/ssh). */
 @TestbedLock(TestbedLock.Bed.SSH)
+@org.junit.jupiter.api.Tag("ssh-alone") // run alone, after the others (launcher-ssh/pom.xml)
 class SshCommandRunnerIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, the remote sleeps by argument
