@@ -10,8 +10,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -39,7 +37,7 @@ class RunSignalIT {
     void setUp() throws IOException {
         assumeTrue(Files.isRegularFile(JarRunner.JAR), "run through 'mvn verify': needs " + JarRunner.JAR);
         TestServers.assumeRedis();
-        port = leftovers.shardPorts(freeBlock(3), 3);
+        port = leftovers.freeBase(3);
         Path model = tmp.resolve("model.sh");
         // Records its own pid and its child's, then waits: only a stop ends it.
         Files.writeString(model, "#!/bin/sh\nsleep 600 &\necho \"$$ $!\" > \"$1\"\nwait\n");
@@ -135,28 +133,5 @@ class RunSignalIT {
 
     private boolean serverAlive() {
         return !io.smartsim.launch.testing.Processes.serversOn(List.of(port, port + 1, port + 2)).isEmpty();
-    }
-
-    private static int freeBlock(int n) throws IOException {
-        for (int base = 21000 + (int) (ProcessHandle.current().pid() % 300) * 20; base < 30000; base += 10) {
-            boolean ok = true;
-            for (int p = base; p < base + n && ok; p++) {
-                ok = free(p) && free(p + 10000);
-            }
-            if (ok) {
-                return base;
-            }
-        }
-        throw new IOException("no free ports");
-    }
-
-    private static boolean free(int p) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("127.0.0.1", p));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -44,17 +44,24 @@ final class TestServers {
 
     /**
      * The first of {@code n} consecutive client ports whose bus ports are free too, from a test-unique base in
-     * {@code [first, first + 800)} (each test class its own range, so classes never race for ports).
+     * {@code [first, first + 800)}, reserved across test JVMs ({@code PortLocks}): classes that share a range
+     * (SupervisionCliIT and GuardRestartCliIT) may run side by side in two failsafe forks.
      */
     static int freeBlock(int first, int n) {
         int span = 800;
         int offset = (int) (ProcessHandle.current().pid() % (span / 10)) * 10;
         for (int i = 0; i < span; i += 10) {
             int base = first + (offset + i) % span;
+            io.smartsim.launch.testing.PortLocks.Taken taken = io.smartsim.launch.testing.PortLocks.reserve(
+                    withBus(base, n));
+            if (!taken.ok()) {
+                continue; // another test JVM's
+            }
             boolean ok = IntStream.range(0, n).allMatch(k -> free(base + k) && free(base + k + BUS));
             if (ok) {
                 return base;
             }
+            taken.giveBack();
         }
         throw new IllegalStateException("no free block of " + n + " ports in " + first + "-" + (first + span - 1));
     }

@@ -9,6 +9,7 @@ import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link SlurmCluster}), run here as from a laptop: {@code --remote login} over SSH, the experiment directory on the
  * cluster's shared file system. After every test nothing may be left on any node (checked inside each).
  */
+@TestbedLock(TestbedLock.Bed.CONTAINERS)
 class SlurmClusterIT {
     @RegisterExtension
     static final ContainerTestbed testbed = new ContainerTestbed();

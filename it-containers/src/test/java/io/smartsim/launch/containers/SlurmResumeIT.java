@@ -7,6 +7,7 @@ import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * nodes: a batch orchestrator on c1-c3 writes its snapshots to the cluster's shared file system and is stopped; the
  * resume, a new batch job kept off c1, runs every shard on another node than before (c2-c4), and every key is back.
  */
+@TestbedLock(TestbedLock.Bed.CONTAINERS)
 class SlurmResumeIT {
     @RegisterExtension
     static final ContainerTestbed testbed = new ContainerTestbed();

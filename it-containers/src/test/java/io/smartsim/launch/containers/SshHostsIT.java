@@ -12,6 +12,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * clustered orchestrator across them, health, a shard's redis-server killed inside its host and restarted there, the
  * lease on every host, stop, and nothing left on any host (checked inside each after every test).
  */
+@TestbedLock(TestbedLock.Bed.CONTAINERS)
 class SshHostsIT {
     @RegisterExtension
     static final ContainerTestbed testbed = new ContainerTestbed();

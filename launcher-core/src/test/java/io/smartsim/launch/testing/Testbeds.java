@@ -46,13 +46,24 @@ public final class Testbeds {
      * The PBS testbed ({@code testbeds/pbs/up}, which {@code up} names): skips when declined or when it cannot come up
      * here, otherwise brings it up (idempotent) and fails when that fails.
      */
-    public static void pbs(Path up) {
+    public static synchronized void pbs(Path up) {
         Optional<String> skip = pbsSkip(System.getenv(), Testbeds::onPath, uid());
         assumeTrue(skip.isEmpty(), skip.orElse(""));
+        if (up.equals(pbsUp)) {
+            return; // brought up by an earlier class of this JVM; no PBS test takes it down
+        }
         CommandResult r = SH.run(List.of(up.toString()), Duration.ofSeconds(180));
         assertThat(r.exitCode()).as("%s failed (set SKIP_SLURM=1 to skip the Slurm and PBS tests): %s", up,
                 r.describe()).isZero();
+        pbsUp = up;
     }
+
+    /**
+     * The PBS testbed's {@code up} that succeeded in this JVM. It is idempotent but takes about 5 s even when all is
+     * up (it checks the Slurm testbed, munge, slurmdbd and each node's sshd), and every PBS class calls it while it
+     * holds the Slurm testbed: once per JVM saves the other classes that time.
+     */
+    private static Path pbsUp;
 
     /**
      * The ssh testbed ({@code testbeds/ssh/up}): skips when declined, or when sshd is not installed and this is not

@@ -6,6 +6,7 @@ import io.smartsim.launch.OrchestratorStatus;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PATH, so {@code runCommand=auto} picks it as on a real OpenPBS.
  */
 @Timeout(300)
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(TestbedLock.Bed.PBS)
 class OpenPbsDshIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every node's address

@@ -11,6 +11,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 // Longer than the 5 min default: on the shared testbed a job may wait up to 120 s for nodes other tests hold,
 // a batch orchestrator gets 150 s to start, and a job 60 s to end.
 @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(TestbedLock.Bed.PBS)
 class PbsCheckpointIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

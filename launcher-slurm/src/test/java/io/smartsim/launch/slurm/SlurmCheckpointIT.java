@@ -10,6 +10,7 @@ import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A lost allocation on the Slurm testbed: an orchestrator with {@code --checkpoint} as a batch job, its job
  * cancelled ({@code scancel}), then {@code resume} as a new batch job, on whichever nodes it gets: every key back.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmCheckpointIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

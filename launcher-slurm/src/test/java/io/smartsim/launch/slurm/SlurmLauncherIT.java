@@ -10,6 +10,7 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The Slurm launcher on the real testbed (testbeds/slurm/up: nodes n1-n3 at 127.0.1.1-3, partition debug).
  * Each shard on its own node uses the same port: the nodes have different addresses.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmLauncherIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

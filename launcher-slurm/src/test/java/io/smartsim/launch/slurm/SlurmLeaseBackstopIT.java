@@ -12,6 +12,7 @@ import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * itself ({@code lease-enforced}). The watchdog here is the one {@code db watch} runs, built directly with a backstop
  * of 3 s instead of 75 s and a controller that is gone (it renews nothing).
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmLeaseBackstopIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -14,6 +14,7 @@ import io.smartsim.launch.entity.Strategy;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,6 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * orchestrator on 3 nodes and a model as an srun step of the same allocation that writes and reads through
  * {@code SSDB}, the same model as its own batch job, ensemble members as steps, exit codes, and stop.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmModelsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -11,6 +11,7 @@ import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --port auto} in an allocation on the Slurm testbed (n1-n3 at 127.0.1.1-3): one srun step reads every node's
  * listening sockets, so a port this test holds on n2's address, or a bus port on n3's, moves the base on every node.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmPortsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -10,6 +10,7 @@ import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --replicas 1} on the 3-node testbed: every replica on another node than its master, proven from the
  * cluster's own view (CLUSTER NODES) and from Slurm's (the node each step runs on).
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmReplicasIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -8,6 +8,7 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * only, checked with redis-cli and a Jedis client that trust the CA, a plain client refused, and stop (from a later
  * process) leaving no step, job or redis-server.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class SlurmTlsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

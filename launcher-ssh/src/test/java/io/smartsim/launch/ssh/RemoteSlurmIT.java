@@ -12,6 +12,7 @@ import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +35,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * shards are reached through ports forwarded over that session. {@link RecordingTransport} logs each call on the
  * way, so the tests can show what went through SSH.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(TestbedLock.Bed.SSH)
 class RemoteSlurmIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

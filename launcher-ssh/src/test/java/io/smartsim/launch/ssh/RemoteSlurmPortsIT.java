@@ -9,6 +9,7 @@ import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --port auto} with the Slurm launcher behind a login node ({@code remote=}): the step that reads the nodes'
  * listening sockets runs through the same SSH session as every other Slurm command ({@link RecordingTransport}).
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class RemoteSlurmPortsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -12,6 +12,7 @@ import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * login node here is the loopback sshd and shares this file system, so the log is what shows where the files were
  * looked at. Ports 13600-13799 (bus ports below the ephemeral range).
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class RemoteSlurmResumeIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -12,6 +12,7 @@ import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the session, and the control plane (readiness PING, forming, health, SHUTDOWN) reaches the TLS shards through
  * ports forwarded to 127.0.0.1, which works because no client here checks host names, only the CA chain.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class RemoteSlurmTlsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

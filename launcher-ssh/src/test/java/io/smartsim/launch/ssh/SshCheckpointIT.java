@@ -10,6 +10,7 @@ import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (docs/ssh.md). After a {@code db stop} (which saves) and after a lost "allocation" (every shard SIGKILLed), a
  * resume in a new {@link Experiment}, as {@code db start --resume} is, brings every key back.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshCheckpointIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

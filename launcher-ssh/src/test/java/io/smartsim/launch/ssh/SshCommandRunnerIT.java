@@ -4,6 +4,7 @@ import io.smartsim.launch.LaunchException;
 import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,6 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The SSH transport against a real sshd on loopback (testbeds/ssh). */
+@TestbedLock(TestbedLock.Bed.SSH)
+@org.junit.jupiter.api.Tag("ssh-alone") // run alone, after the others (launcher-ssh/pom.xml)
 class SshCommandRunnerIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, the remote sleeps by argument

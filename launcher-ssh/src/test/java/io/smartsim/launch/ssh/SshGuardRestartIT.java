@@ -11,6 +11,7 @@ import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * guard is killed over SSH on its host; the watchdog (the open experiment) sees it gone and starts it again there, and
  * the restarted guard still ends its shard once nobody renews.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshGuardRestartIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -5,15 +5,13 @@ import io.smartsim.launch.InvalidSpecException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.SchedulerUnreachableException;
 import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.manifest.ManifestStore;
-import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,12 +24,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The ssh launcher end to end: shards on 127.0.1.1-3 through the loopback sshd, real redis-server. */
+// Shared: none of these stops sshd or drops its sessions (SshConnectionCutIT, which cuts sshd, holds it alone).
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshLauncherIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
@@ -164,31 +163,5 @@ class SshLauncherIT {
                     .isInstanceOf(InvalidSpecException.class)
                     .hasMessageContaining("--nodes is 1 and --hosts names 3 host(s)");
         }
-    }
-
-    @Test
-    void aConnectionCutMidLaunchIsSchedulerUnreachableAndDbStopCleansUpOnceReachable() {
-        int port = port();
-        AtomicBoolean cut = new AtomicBoolean();
-        try (Experiment exp = Experiment.create("ssh-demo", dir, line -> {
-            // The shards have started; the next step needs SSH (is each process alive?). Cut it now.
-            if (line.contains(" started on ") && cut.compareAndSet(false, true)) {
-                SshTestbed.cut();
-            }
-        })) {
-            Orchestrator db = exp.createOrchestrator(spec(port).build());
-            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(SchedulerUnreachableException.class)
-                    .hasMessageContaining("127.0.1.")
-                    .hasMessageNotContaining("not found");
-            assertThat(cut).isTrue();
-        }
-        SshTestbed.up(); // reachable again
-        OrchestratorRecord r = new ManifestStore(dir).read().orElseThrow().find("orchestrator").orElseThrow();
-        assertThat(r.shards()).as("what was started is recorded, so db stop can find it").hasSize(3);
-
-        Experiment later = Experiment.reconnect(dir);
-        later.stop(later.orchestrator("orchestrator"));
-        assertThat(Processes.serversOn(usedPorts)).isEmpty();
-        assertThat(new SshLauncher().probe(r.shards()).values()).containsOnly(Liveness.GONE);
     }
 }

@@ -10,6 +10,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --port auto} with the ssh launcher: each host's listening sockets read over SSH from /proc/net/tcp, so a port
  * held on one host (here by this test, on that host's address) moves the base on every host past it.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshPortsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -10,6 +10,7 @@ import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * so Debian's redis-check-rdb symlink picks its mode from argv[0]), which makes the window certain. Shards on
  * 127.0.1.1-3 through the loopback sshd of {@code testbeds/ssh}, real redis-server.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshSlowServerIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir (the wrappers too), ports everywhere

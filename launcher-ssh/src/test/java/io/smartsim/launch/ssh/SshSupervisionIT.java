@@ -14,6 +14,7 @@ import io.smartsim.launch.testing.CpuHog;
 import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * loopback sshd and real redis-server. Everything the launcher does on a host goes over SSH (start, ps, kill, the
  * lease file); the test's own checks of the hosts do too, except the final sweep for leftovers (same machine).
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshSupervisionIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

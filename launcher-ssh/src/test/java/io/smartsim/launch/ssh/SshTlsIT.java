@@ -8,6 +8,7 @@ import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
+import io.smartsim.launch.testing.TestbedLock;
 import io.smartsim.launch.testing.TlsClients;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * speaks TLS only, redis-cli and a Jedis client trusting the CA use it, a plain client is refused, and status and
  * stop from a later process leave nothing.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 class SshTlsIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

@@ -40,13 +40,33 @@ public final class Processes {
     private Processes() {
     }
 
-    /** A base port with {@code count} consecutive ports (and their +10000 bus ports) free on every address. */
+    /**
+     * How long this JVM keeps a base it handed out from other test JVMs once its own range has run out: far longer than
+     * any test class runs (a test restarts a cluster on the same ports minutes later), far shorter than a module.
+     */
+    static final Duration KEEP = Duration.ofMinutes(15);
+
+    /**
+     * A base port with {@code count} consecutive ports (and their +10000 bus ports) free on every address, and
+     * reserved for this JVM ({@link PortLocks}) with their +10000 and +20000 ports: another test JVM running at the
+     * same time (a parallel build's other module) never gets them between this probe and the servers' bind.
+     */
     public static int freeBase(int count) {
-        for (int attempt = 0; attempt < 200; attempt++) {
+        int attempts = 2 * ((LAST - FIRST) / (count + 5) + 1);
+        for (int attempt = 0; attempt < attempts; attempt++) {
             int base = NEXT.getAndAdd(count + 5);
             if (base + count - 1 > LAST) {
                 NEXT.set(FIRST);
+                PortLocks.releaseOlderThan(KEEP);
                 continue;
+            }
+            List<Integer> ports = new ArrayList<>();
+            for (int p = base; p < base + count; p++) {
+                ports.addAll(List.of(p, p + 10000, p + 20000));
+            }
+            PortLocks.Taken taken = PortLocks.reserve(ports);
+            if (!taken.ok()) {
+                continue; // another test JVM's
             }
             boolean ok = true;
             for (int p = base; p < base + count && ok; p++) {
@@ -57,8 +77,10 @@ public final class Processes {
             if (ok) {
                 return base;
             }
+            taken.giveBack();
         }
-        throw new IllegalStateException("no free port range of " + count);
+        throw new IllegalStateException("no free port range of " + count + " in " + FIRST + "-" + LAST
+                + " (reserved by other test JVMs: see " + PortLocks.file() + ")");
     }
 
     public static boolean free(String host, int port) {

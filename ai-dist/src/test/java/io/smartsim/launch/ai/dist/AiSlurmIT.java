@@ -7,6 +7,7 @@ import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code --ai onnx} on the Slurm testbed (testbeds/slurm/up: n1-n3 at 127.0.1.1-3): each shard's srun step execs the
  * front, which runs its redis-server; a model runs on all three nodes at once.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class AiSlurmIT {
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address

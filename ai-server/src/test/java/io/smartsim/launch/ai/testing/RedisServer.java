@@ -131,12 +131,19 @@ public final class RedisServer implements AutoCloseable {
     public static int freePort() {
         for (int tried = 0; tried <= LAST - FIRST; tried++) {
             int port = NEXT.getAndUpdate(p -> p >= LAST ? FIRST : p + 1);
+            // Reserved for this JVM's life, so that the ai-* modules' test JVMs of a parallel build (which all take
+            // these servers) never share one between the check and the bind, nor while a test checks it free after.
+            io.smartsim.launch.testing.PortLocks.Taken taken = io.smartsim.launch.testing.PortLocks.reserve(
+                    List.of(port));
+            if (!taken.ok()) {
+                continue; // another test JVM's
+            }
             try (ServerSocket s = new ServerSocket()) {
                 s.setReuseAddress(true);
                 s.bind(new InetSocketAddress("0.0.0.0", port));
                 return port;
             } catch (IOException e) {
-                // in use: try the next
+                taken.giveBack(); // in use: try the next
             }
         }
         throw new IllegalStateException("no free port in " + FIRST + "-" + LAST);
