@@ -8,6 +8,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The AI directory here is laid out by hand (a jar file and a module file, which preflight only looks for); the
  * end-to-end runs with the real model server are ai-dist's {@code SshAiModuleIT}.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class SshAiPreflightIT {
     @RegisterExtension

@@ -28,6 +28,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
  * shard binds), a process left in the test's directory, a listener on a shard's {@code --ai} port, each caught (and the
  * processes killed); and as a JUnit extension it fails the test that left them, and passes one that left nothing.
  */
+@TestbedLock(TestbedLock.Bed.SLURM)
 class LeftoversIT {
     private static final Path REDIS = Path.of("/usr/bin/redis-server"); // never resolved: it picks its mode by name
 

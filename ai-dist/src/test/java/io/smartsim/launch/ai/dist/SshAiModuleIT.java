@@ -17,6 +17,7 @@ import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.TestbedLock;
 import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.Testbeds;
@@ -47,6 +48,7 @@ import static org.assertj.core.api.Assertions.offset;
  * over SSH. Real sshd, redis-servers, model servers and ONNX Runtime. The hosts share this machine's file system and
  * process table, so the test reads their processes from /proc here.
  */
+@TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SshAiModuleIT {
     static final List<String> HOSTS = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
