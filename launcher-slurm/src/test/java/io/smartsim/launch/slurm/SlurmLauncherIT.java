@@ -119,11 +119,11 @@ class SlurmLauncherIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(leftovers.shardPorts(21380, 1)).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(11800, 1)).launcherOption("alloc", job).build());
             assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
             exp.start(db);
             System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:21380", "127.0.1.2:21380", "127.0.1.3:21380");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:11800", "127.0.1.2:11800", "127.0.1.3:11800");
             assertThat(db.shards()).allSatisfy(s -> assertThat(s.handle()).containsEntry("jobId", job)
                     .containsEntry("mode", "alloc").containsKeys("stepId", "node"));
             assertThat(steps(job)).containsAll(SlurmLauncher.stepIds(db.shards()));
@@ -141,7 +141,7 @@ class SlurmLauncherIT {
         String job = holder();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(leftovers.shardPorts(21480, 1)).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(11810, 1)).launcherOption("alloc", job).build());
             exp.start(db);
             String victim = SlurmLauncher.stepIds(db.shards()).get(1);
             assertThat(sh("scancel", victim).ok()).isTrue();
@@ -165,13 +165,13 @@ class SlurmLauncherIT {
         String job;
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(2).port(leftovers.shardPorts(21580, 2)).launcherOption("batch", "true").build());
+                    .instancesPerNode(2).port(leftovers.shardPorts(11820, 2)).launcherOption("batch", "true").build());
             exp.start(db);
             System.out.printf("batch 3x2 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
             job = db.shards().get(0).handle().get("jobId");
             jobs.add(job);
-            assertThat(db.addresses()).containsExactly("127.0.1.1:21580", "127.0.1.1:21581", "127.0.1.2:21580",
-                    "127.0.1.2:21581", "127.0.1.3:21580", "127.0.1.3:21581");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:11820", "127.0.1.1:11821", "127.0.1.2:11820",
+                    "127.0.1.2:11821", "127.0.1.3:11820", "127.0.1.3:11821");
             assertThat(progress).anyMatch(l -> l.startsWith("submitted batch job " + job));
             clusterWorks(db);
             exp.stop(db);
@@ -187,7 +187,7 @@ class SlurmLauncherIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm")
-                    .port(leftovers.shardPorts(21680, 1))
+                    .port(leftovers.shardPorts(11830, 1))
                     .launcherOption("batch", "true").launcherOption("partition", "debug")
                     .launcherOption("time", "00:10:00").build());
             exp.start(db);

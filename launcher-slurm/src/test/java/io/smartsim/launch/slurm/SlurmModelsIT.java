@@ -111,7 +111,7 @@ class SlurmModelsIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
-                    .instancesPerNode(1).port(leftovers.shardPorts(21480, 1)).launcherOption("alloc", job).build());
+                    .instancesPerNode(1).port(leftovers.shardPorts(11850, 1)).launcherOption("alloc", job).build());
             Model step = exp.createModel(ModelSpec.builder("stepwriter", writer.toString()).launcher("slurm")
                     .env("KEY", "from-step").env("VALUE", "42")
                     .run(RunSettings.builder().alloc(job).build()).build());
