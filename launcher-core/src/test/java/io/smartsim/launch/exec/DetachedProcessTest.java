@@ -39,6 +39,19 @@ class DetachedProcessTest {
     }
 
     @Test
+    void terminateRightAfterSpawnEndsAProcessStillBeingStarted() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            DetachedProcess p = DetachedProcess.spawn(List.of("sleep", "60"), dir, dir.resolve("t" + i + ".out"));
+            try {
+                p.terminate(Duration.ofSeconds(5)); // at once: a cancel straight after the spawn
+                assertThat(p.exit()).as("exit() after a terminate straight after spawn, round " + i).isPresent();
+            } finally {
+                p.process(Duration.ofSeconds(20)).ifPresent(Process::destroyForcibly); // nothing left if it failed
+            }
+        }
+    }
+
+    @Test
     void localWithAWaitHandsOverAProcessBeingStarted() throws Exception {
         for (int i = 0; i < 40; i++) {
             DetachedProcess p = DetachedProcess.spawn(List.of("sleep", "60"), dir, dir.resolve("q" + i + ".out"));
