@@ -23,6 +23,13 @@ public record LaunchedShard(int index, String name, String host, int port, Optio
         handle = Map.copyOf(handle == null ? Map.of() : handle);
     }
 
+    /** This shard with {@code entries} added to its handle (an entry of the same key replaced). */
+    public LaunchedShard withHandleEntries(Map<String, String> entries) {
+        Map<String, String> h = new java.util.LinkedHashMap<>(handle);
+        h.putAll(entries);
+        return new LaunchedShard(index, name, host, port, pid, processStart, h);
+    }
+
     /** {@code host:port}, the form {@code SSDB} uses. */
     public String address() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

@@ -250,10 +250,7 @@ final class ModelServers {
             }
             for (LaunchedShard s : served) {
                 if (!only(s.handle()).equals(current)) {
-                    Map<String, String> h = new LinkedHashMap<>(s.handle());
-                    h.putAll(current);
-                    changed.add(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), s.pid(), s.processStart(),
-                            h));
+                    changed.add(s.withHandleEntries(current));
                 }
             }
         }

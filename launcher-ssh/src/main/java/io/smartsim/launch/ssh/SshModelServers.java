@@ -292,10 +292,7 @@ final class SshModelServers {
                     : ensure(plan, m, hosts.forShard(served.get(0)), deadline).handle();
             for (LaunchedShard s : served) {
                 if (!only(s.handle()).equals(current)) {
-                    Map<String, String> h = new LinkedHashMap<>(s.handle());
-                    h.putAll(current);
-                    changed.add(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), s.pid(), s.processStart(),
-                            h));
+                    changed.add(s.withHandleEntries(current));
                 }
             }
         }
