@@ -318,9 +318,11 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         modelServerFailedSaid = false;
+        // every shard's record names the new model server before the event says it started: whoever reads the event
+        // (db status, a test, the dashboard) then finds the records agree with it
+        changed.forEach(owner.restarted());
         Set<String> said = new HashSet<>();
         for (LaunchedShard again : changed) {
-            owner.restarted().accept(again);
             String pid = again.handle().getOrDefault(AiPlanner.HANDLE_PID, "?");
             LaunchedShard before = shards.stream().filter(x -> x.index() == again.index()).findFirst().orElse(again);
             String old = before.handle().getOrDefault(AiPlanner.HANDLE_PID, "?");
