@@ -107,6 +107,13 @@ class ColocatedCliTest {
             assertThat(node.path("answering").asBoolean()).isTrue();
             assertThat(node.path("address").asText()).isEqualTo("unix://" + socket);
 
+            // while the application runs, cleanup leaves its database alone and says so
+            Cli.Result early = Cli.run("db", "cleanup", "--exp-dir", expDir.toString());
+            assertThat(early.exit()).as(early.toString()).isZero();
+            assertThat(early.out()).as(early.toString()).contains("colocated database of model 'sim' node ")
+                    .contains(": left alone, its application still runs there (server pid " + pid);
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).hasValue(true);
+
             // the job dies whole but for the server: its keeper cannot stop it. Swept until nothing else is left: a
             // rank forks a new 'sleep' (holding the node's run lock, fd 9) while the sweep kills, and cleanup rightly
             // leaves a database alone while anything holds that lock

@@ -74,14 +74,17 @@ public final class ColocatedStatus {
     /**
      * Stops what a killed keeper left on this machine (a server still running, its socket, pid and lock files), for
      * {@code db cleanup}; returns one line per node cleaned. A database whose application still runs is left alone:
-     * its ranks hold the node's run lock (checked without waiting), and its keeper will stop it.
+     * its ranks hold the node's run lock (checked without waiting), and its keeper will stop it; it gets a line saying
+     * so.
      */
     public static List<String> cleanup(ColocatedPlan plan) {
         List<String> out = new ArrayList<>();
         for (Node n : nodes(plan)) {
             Path runLock = plan.dir().resolve(".colocated-" + n.node() + ".run");
-            if (Files.exists(runLock) && held(runLock)) {
-                continue; // ranks still run here
+            if (Files.exists(runLock) && held(runLock)) { // ranks still run here: said, so no one thinks it gone
+                out.add("node " + n.node() + ": left alone, its application still runs there (server pid " + n.pid()
+                        + ", " + n.address() + "); its keeper stops it when the last rank ends");
+                continue;
             }
             ProcessHandle.of(n.pid()).ifPresent(h -> {
                 h.destroy();
