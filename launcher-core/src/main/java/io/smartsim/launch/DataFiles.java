@@ -1,9 +1,10 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.security.OwnerOnly;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 
 import java.io.IOException;
 import java.math.BigDecimal;

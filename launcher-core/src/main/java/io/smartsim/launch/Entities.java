@@ -1,12 +1,14 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.entity.DbEnv;
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.EntitySummary;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.manifest.OrchestratorRecord;

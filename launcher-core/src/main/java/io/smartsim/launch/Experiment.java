@@ -1,9 +1,13 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.ManifestException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.EntitySummary;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;

@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;

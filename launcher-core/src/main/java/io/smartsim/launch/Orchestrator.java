@@ -1,5 +1,7 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.entity.DbEnv;

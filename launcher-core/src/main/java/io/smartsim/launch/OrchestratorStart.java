@@ -1,5 +1,9 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.ClusterFormingException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.cluster.ClusterFormer;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
@@ -26,7 +30,7 @@ import io.smartsim.launch.supervise.Watchdog;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.util.Deadline;
-import io.smartsim.launch.util.EphemeralPorts;
+import io.smartsim.launch.plan.EphemeralPorts;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 

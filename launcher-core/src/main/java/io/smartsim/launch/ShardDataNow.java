@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.Checkpoint;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.cluster.InfoParser;

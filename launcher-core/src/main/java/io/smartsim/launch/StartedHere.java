@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.LaunchException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;

@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;

@@ -1,5 +1,7 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.entity.EntitySummary;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.OrchestratorRecord;

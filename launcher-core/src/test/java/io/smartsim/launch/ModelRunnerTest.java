@@ -1,9 +1,10 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.entity.ModelState;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.ModelRecord;

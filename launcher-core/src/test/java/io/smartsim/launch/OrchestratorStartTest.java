@@ -1,5 +1,10 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.SchedulerUnreachableException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.Status;

@@ -1,5 +1,7 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;

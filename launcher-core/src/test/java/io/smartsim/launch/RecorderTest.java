@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.Status;

@@ -1,5 +1,10 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.manifest.Status;

@@ -1,5 +1,6 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.cluster.InfoParser;
 import io.smartsim.launch.cluster.ShardHealth;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.smartsim.launch;
 
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;

@@ -2,7 +2,7 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

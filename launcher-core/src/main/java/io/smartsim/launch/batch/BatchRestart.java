@@ -1,7 +1,7 @@
 package io.smartsim.launch.batch;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.ReadinessTimeoutException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.ReadinessTimeoutException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.util.Backoff;

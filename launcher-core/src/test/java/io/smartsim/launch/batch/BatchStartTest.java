@@ -1,8 +1,8 @@
 package io.smartsim.launch.batch;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.LocalCommandRunner;

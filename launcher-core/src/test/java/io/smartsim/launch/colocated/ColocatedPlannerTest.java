@@ -1,12 +1,12 @@
 package io.smartsim.launch.colocated;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.entity.ColocatedDb;
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ReadinessTimeoutException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ReadinessTimeoutException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;

@@ -1,14 +1,14 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.Backend;
+import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.ManifestException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.StateException;
+import io.smartsim.launch.error.ShardStartException;
+import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Manifest;

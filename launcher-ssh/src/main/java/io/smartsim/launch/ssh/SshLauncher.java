@@ -1,17 +1,17 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.SchedulerUnreachableException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.SchedulerUnreachableException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;

@@ -1,11 +1,11 @@
 package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;

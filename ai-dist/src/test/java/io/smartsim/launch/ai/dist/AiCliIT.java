@@ -1,7 +1,7 @@
 package io.smartsim.launch.ai.dist;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.local.LocalLauncher;

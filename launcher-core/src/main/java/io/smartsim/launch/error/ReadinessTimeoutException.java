@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** The deadline passed before the orchestrator was ready; every shard of the launch has been stopped. */
 public class ReadinessTimeoutException extends LaunchException {

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** Bad input: names the field, the value and the fix. Nothing has been started when this is thrown. */
 public class InvalidSpecException extends LaunchException {

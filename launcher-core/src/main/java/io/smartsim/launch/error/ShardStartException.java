@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** A shard failed to start or died while starting; every shard of the launch has been stopped. */
 public class ShardStartException extends LaunchException {

@@ -1,6 +1,7 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.spec;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.entity.DbEnv;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.security.Credentials;
 import org.junit.jupiter.api.Test;
 

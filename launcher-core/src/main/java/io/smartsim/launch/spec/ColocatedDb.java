@@ -1,7 +1,6 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.spec;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -172,7 +171,7 @@ public record ColocatedDb(Optional<Integer> port, Optional<Path> socket, int soc
     }
 
     /** The same database on another port or socket (an ensemble member's own). */
-    ColocatedDb at(Optional<Integer> newPort, Optional<Path> newSocket) {
+    public ColocatedDb at(Optional<Integer> newPort, Optional<Path> newSocket) {
         return new ColocatedDb(newPort, newSocket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig);
     }
 

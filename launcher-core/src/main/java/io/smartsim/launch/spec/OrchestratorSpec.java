@@ -1,5 +1,6 @@
-package io.smartsim.launch;
+package io.smartsim.launch.spec;
 
+import io.smartsim.launch.error.InvalidSpecException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -178,7 +179,7 @@ public record OrchestratorSpec(
         lease = lease == null ? Optional.empty() : lease;
         lease.ifPresent(l -> {
             if (l.compareTo(MIN_LEASE) < 0) {
-                throw new InvalidSpecException("lease", io.smartsim.launch.util.Durations.format(l) + " is too short: "
+                throw new InvalidSpecException("lease", Durations.format(l) + " is too short: "
                         + "shards would stop between two renewals; use " + MIN_LEASE.toSeconds() + "s or more, for "
                         + "example 10m");
             }

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /**
  * Root of every failure the launcher reports. Subtypes say what the caller can do about it:

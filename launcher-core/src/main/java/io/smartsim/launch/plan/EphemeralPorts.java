@@ -1,7 +1,5 @@
-package io.smartsim.launch.util;
+package io.smartsim.launch.plan;
 
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ShardPlan;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +52,7 @@ public final class EphemeralPorts {
         }
         int base = plan.spec().port();
         int span = plan.shards().stream().mapToInt(ShardPlan::port).max().orElse(base) - base;
-        int safeBase = (plan.clustered() ? range.low() - 1 - io.smartsim.launch.OrchestratorSpec.BUS_PORT_OFFSET
+        int safeBase = (plan.clustered() ? range.low() - 1 - io.smartsim.launch.spec.OrchestratorSpec.BUS_PORT_OFFSET
                 : range.low() - 1) - span;
         return Optional.of(inside.size() + " of its ports (" + inside.first() + (inside.size() > 1 ? "-" + inside.last()
                 : "") + ") lie in the ephemeral port range " + range.low() + "-" + range.high() + ", where the system "

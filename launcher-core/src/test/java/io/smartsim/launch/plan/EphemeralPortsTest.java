@@ -1,9 +1,6 @@
-package io.smartsim.launch.util;
+package io.smartsim.launch.plan;
 
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.Placement;
-import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

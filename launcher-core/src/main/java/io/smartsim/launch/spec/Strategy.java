@@ -1,8 +1,8 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.spec;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.util.Arrays;
 import java.util.Locale;

@@ -1,7 +1,7 @@
-package io.smartsim.launch;
+package io.smartsim.launch.spec;
 
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.manifest.Json;
-import io.smartsim.launch.util.Durations;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

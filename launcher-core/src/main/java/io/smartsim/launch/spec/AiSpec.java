@@ -1,5 +1,6 @@
-package io.smartsim.launch;
+package io.smartsim.launch.spec;
 
+import io.smartsim.launch.error.InvalidSpecException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

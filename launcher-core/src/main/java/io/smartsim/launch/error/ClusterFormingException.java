@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** The shards started but could not be formed into one Redis Cluster. */
 public class ClusterFormingException extends LaunchException {

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** The experiment manifest is missing, unreadable or not one this version understands. */
 public class ManifestException extends LaunchException {

@@ -1,5 +1,6 @@
-package io.smartsim.launch;
+package io.smartsim.launch.spec;
 
+import io.smartsim.launch.error.InvalidSpecException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

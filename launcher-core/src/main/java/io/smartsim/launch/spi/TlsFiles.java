@@ -1,9 +1,10 @@
-package io.smartsim.launch.security;
+package io.smartsim.launch.spi;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.security.Access;
+import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Transports;
-import io.smartsim.launch.spi.LaunchedShard;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /** The request does not fit the orchestrator's state: already running, not running, unknown id. */
 public class StateException extends LaunchException {

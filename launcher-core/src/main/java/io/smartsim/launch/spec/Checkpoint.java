@@ -1,7 +1,7 @@
-package io.smartsim.launch;
+package io.smartsim.launch.spec;
 
-import io.smartsim.launch.util.Durations;
 
+import io.smartsim.launch.error.InvalidSpecException;
 import java.time.Duration;
 import java.util.Optional;
 

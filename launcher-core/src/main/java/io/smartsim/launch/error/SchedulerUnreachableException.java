@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.error;
 
 /**
  * The machine that runs scheduler commands (a login node, a host over SSH) could not be reached, or the
