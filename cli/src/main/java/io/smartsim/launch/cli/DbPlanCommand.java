@@ -6,7 +6,7 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.LaunchPlan;

@@ -2,13 +2,13 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.ShardDataNow;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.cluster.ShardHealth;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.plan.SlotRange;

@@ -11,7 +11,7 @@ import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.EntitySummary;
 import io.smartsim.launch.spec.ModelSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.spec.ExperimentFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.Status;

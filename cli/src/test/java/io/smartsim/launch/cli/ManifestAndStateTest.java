@@ -3,7 +3,7 @@ package io.smartsim.launch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.Status;

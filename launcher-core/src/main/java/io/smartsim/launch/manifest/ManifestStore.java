@@ -1,5 +1,6 @@
 package io.smartsim.launch.manifest;
 
+import io.smartsim.launch.spec.Json;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.error.LaunchException;

@@ -114,7 +114,7 @@ class ColocatedPlannerTest {
     void theManifestKeepsTheDatabaseAndRendersTheFilesAgain() throws Exception {
         ModelPlan p = plan(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0750).cpus(2).pinning("1")
                 .backend(Backend.KEYDB).config("maxmemory 1gb"));
-        var mapper = io.smartsim.launch.manifest.Json.mapper();
+        var mapper = io.smartsim.launch.spec.Json.mapper();
         String json = mapper.writeValueAsString(p);
         assertThat(json).doesNotContain("#!/bin/bash").doesNotContain("protected-mode");
         ModelPlan back = mapper.readValue(json, ModelPlan.class);

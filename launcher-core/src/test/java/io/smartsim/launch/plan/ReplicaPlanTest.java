@@ -2,7 +2,7 @@ package io.smartsim.launch.plan;
 
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,6 @@
 package io.smartsim.launch.spec;
 
 import io.smartsim.launch.error.InvalidSpecException;
-import io.smartsim.launch.manifest.Json;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.local;
 
+import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.Ensemble;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.error.InvalidSpecException;
@@ -70,7 +71,7 @@ class ExperimentModelsIT {
             exp.start(true, db, sim, sweep);
 
             assertThat(db.state()).as("start(block) waits for models, not orchestrators")
-                    .isEqualTo(Orchestrator.State.RUNNING);
+                    .isEqualTo(OrchestratorState.RUNNING);
             assertThat(exp.summary()).extracting(EntitySummary::name, EntitySummary::type, EntitySummary::status)
                     .containsExactly(
                             org.assertj.core.groups.Tuple.tuple("db", "Orchestrator", "RUNNING"),

@@ -1,5 +1,9 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
+import io.smartsim.launch.status.OrchestratorCleanup;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.status.OrchestratorState;
+import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthChecker;
@@ -34,7 +38,7 @@ import java.util.function.Consumer;
  * @param progress    receives short lines while it waits
  * @param releaseHere ends this process's supervision of an orchestrator id, if any
  */
-record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consumer<String> releaseHere) {
+public record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consumer<String> releaseHere) {
     private static final Duration CONTROL_TIMEOUT = StartedOrchestrator.CONTROL_TIMEOUT;
 
     /** Ends whatever supervises {@code r}'s orchestrator: this process's watchdog thread, and a recorded watchdog process. */
@@ -45,13 +49,13 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
 
     /**
      * Stops {@code db}: supervision first, then {@code SHUTDOWN} to every shard (saving under {@code --checkpoint}),
-     * the launcher terminating what has not exited within {@link Experiment#STOP_GRACE}; recorded STOPPED with what
+     * the launcher terminating what has not exited within {@link StartedOrchestrator#STOP_GRACE}; recorded STOPPED with what
      * was saved. Returns when it was stopped. Fails with {@link StateException} when it is not running.
      */
-    Instant stop(Orchestrator db) {
+    public Instant stop(OrchestratorHandle db) {
         OrchestratorRecord r = recorder.find(db.id()).orElse(null);
         boolean recordedUp = r != null && (r.status() == Status.RUNNING || r.status() == Status.STARTING);
-        if (db.state() != Orchestrator.State.RUNNING && !recordedUp) {
+        if (db.state() != OrchestratorState.RUNNING && !recordedUp) {
             throw new StateException("orchestrator '" + db.id() + "' is not running (recorded: "
                     + (r == null ? "never started" : r.status()) + "); nothing to stop");
         }
@@ -66,8 +70,8 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
         Shards.reach(db.launcher(), shards); // a new process has no route to remote shards until the launcher makes one
         List<ShardShutdown.Outcome> saves = ShardShutdown.shutdown(plan, shards, CONTROL_TIMEOUT, plan.access(),
                 progress);
-        db.launcher().stop(shards, Experiment.STOP_GRACE);
-        db.ended(Orchestrator.State.STOPPED);
+        db.launcher().stop(shards, StartedOrchestrator.STOP_GRACE);
+        db.ended(OrchestratorState.STOPPED);
         Instant stoppedAt = Instant.now();
         var facts = ShardShutdown.dataFacts(plan, db.launcher(), progress);
         recorder.ended(db.id(), Status.STOPPED, Optional.empty(), plan, saves, stoppedAt, facts);
@@ -79,7 +83,7 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
      * Removes what is left of {@code r} when its launch did not finish (recorded STARTING) or some of its processes
      * are gone (recorded RUNNING); empty for one running whole, stopped or failed.
      */
-    Optional<OrchestratorCleanup> cleanup(OrchestratorRecord r) {
+    public Optional<OrchestratorCleanup> cleanup(OrchestratorRecord r) {
         if (r.status() != Status.STARTING && r.status() != Status.RUNNING) {
             return Optional.empty();
         }
@@ -110,7 +114,7 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
             } else {
                 Shards.shutdownNoSave(present, CONTROL_TIMEOUT, r.plan().access());
             }
-            launcher.stop(present, Experiment.STOP_GRACE);
+            launcher.stop(present, StartedOrchestrator.STOP_GRACE);
         }
         Map<Integer, Liveness> after = launcher.probe(shards);
         List<LaunchedShard> left = shards.stream().filter(s -> after.get(s.index()) == Liveness.ALIVE).toList();
@@ -127,7 +131,7 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
     }
 
     /** {@code r} checked against the running processes and the database itself. */
-    OrchestratorStatus status(OrchestratorRecord r) {
+    public OrchestratorStatus status(OrchestratorRecord r) {
         if (r.status() != Status.RUNNING && r.status() != Status.STARTING) {
             return new OrchestratorStatus(r.id(), r.launcher(), r.status(), r.status().name(), r.shards(), Map.of(),
                     Optional.empty(), r.error());
@@ -142,7 +146,7 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
                     + " processes exists" + leaseNote(r) + launcher.endedJobs(r.shards()).map(j -> "; " + j).orElse("")
                     + "; stop it to clear the entry"));
         }
-        HealthReport h = HealthChecker.check(Orchestrator.targets(r.plan(), r.shards()), r.plan().clustered(),
+        HealthReport h = HealthChecker.check(OrchestratorHandle.targets(r.plan(), r.shards()), r.plan().clustered(),
                 CONTROL_TIMEOUT, r.plan().access());
         String state = gone > 0 ? "DEGRADED" : r.status() == Status.STARTING ? "STARTING"
                 : h.healthy() ? "RUNNING" : "UNHEALTHY";
@@ -153,7 +157,7 @@ record OrchestratorControl(Recorder recorder, Consumer<String> progress, Consume
     }
 
     /** The checkpoint data of {@code r}'s running orchestrator now, per planned shard (see Experiment#checkpointDataNow). */
-    List<ShardDataNow> checkpointDataNow(OrchestratorRecord r, OrchestratorStatus status) {
+    public List<ShardDataNow> checkpointDataNow(OrchestratorRecord r, OrchestratorStatus status) {
         if (r.spec().checkpoint().isEmpty() || status.health().isEmpty()) {
             return List.of();
         }

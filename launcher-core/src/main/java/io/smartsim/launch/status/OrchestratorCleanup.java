@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What {@link Experiment#cleanup} did to one orchestrator left behind by a launch that did not finish (the launching
+ * What {@code Experiment#cleanup} did to one orchestrator left behind by a launch that did not finish (the launching
  * process was killed mid-start) or whose processes have partly or wholly gone.
  *
  * @param id       orchestrator id

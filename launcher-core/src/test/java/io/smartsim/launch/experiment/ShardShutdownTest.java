@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.spec.OrchestratorSpec;

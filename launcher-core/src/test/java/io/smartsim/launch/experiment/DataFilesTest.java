@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.manifest.Status;

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.security.Access;
@@ -20,7 +20,9 @@ import java.util.Optional;
  * ({@code SHUTDOWN NOSAVE}, then the launcher's stop). A failed start is closed before its error is thrown, so it
  * tears down exactly what it started. {@link #release} ends only the supervision here and leaves the shards running.
  */
-final class StartedOrchestrator implements AutoCloseable {
+public final class StartedOrchestrator implements AutoCloseable {
+    /** How long stopped shards get to exit after SHUTDOWN before they are terminated (Experiment.STOP_GRACE). */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(10);
     /** How long a control command ({@code SHUTDOWN}) to one shard may take. */
     static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(2);
 
@@ -106,7 +108,7 @@ final class StartedOrchestrator implements AutoCloseable {
     }
 
     /** The watchdog process left to supervise the orchestrator, when it was started detached and needs one. */
-    synchronized Optional<Long> watchdogPid() {
+    public synchronized Optional<Long> watchdogPid() {
         return Optional.ofNullable(watchdogPid);
     }
 
@@ -138,7 +140,7 @@ final class StartedOrchestrator implements AutoCloseable {
 
     /** Stops {@code shards} of this start without saving: {@code SHUTDOWN NOSAVE}, then the launcher's stop. */
     void teardown(List<LaunchedShard> shards) {
-        Shards.teardown(launcher, shards, CONTROL_TIMEOUT, Experiment.STOP_GRACE, access);
+        Shards.teardown(launcher, shards, CONTROL_TIMEOUT, STOP_GRACE, access);
     }
 
     /** Ends the supervision here, then stops every shard this start reported. Safe to call twice. */

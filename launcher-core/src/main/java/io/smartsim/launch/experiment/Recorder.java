@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.Transports;
@@ -21,16 +21,16 @@ import java.util.Optional;
  * the first shard, each shard as it is reported, RUNNING, FAILED, each restarted shard, STOPPED with what its shards
  * saved, and each model. Another process (a later {@code db stop}, a watchdog) reads these records.
  */
-final class Recorder {
+public final class Recorder {
     private final ManifestStore store;
     private final String experiment;
 
-    Recorder(ManifestStore store, String experiment) {
+    public Recorder(ManifestStore store, String experiment) {
         this.store = store;
         this.experiment = experiment;
     }
 
-    Optional<OrchestratorRecord> find(String id) {
+    public Optional<OrchestratorRecord> find(String id) {
         return store.read().flatMap(m -> m.find(id));
     }
 
@@ -76,7 +76,7 @@ final class Recorder {
     }
 
     /** {@code m}'s entry, once it has been launched, so that another process sees, polls and can stop it. */
-    void model(Model m) {
+    void model(ModelHandle m) {
         if (m.launched().isPresent()) {
             store.update(experiment, mf -> mf.withModel(m.record()));
         }

@@ -1,4 +1,4 @@
-package io.smartsim.launch.manifest;
+package io.smartsim.launch.spec;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -16,7 +16,10 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The one Jackson setup for the manifest and for {@code --json} output: paths as plain strings, times as ISO-8601. */
+/**
+ * The JSON form of specs and of what the API returns: the one Jackson setup for the manifest and for {@code --json}
+ * output (paths as plain strings, times as ISO-8601).
+ */
 public final class Json {
     private static final ObjectMapper MAPPER = create();
 

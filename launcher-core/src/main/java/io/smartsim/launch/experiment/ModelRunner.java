@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
@@ -25,19 +25,22 @@ import java.util.function.Consumer;
 /**
  * Runs an experiment's models: starts each with the database variables, asks their launchers how they are (one query
  * per launcher), waits for them, and stops them (the launcher's SIGTERM or cancel, a kill after
- * {@link Experiment#MODEL_STOP_GRACE}). Every change of a started model is recorded. It keeps the models it started
+ * {@link #STOP_GRACE}). Every change of a started model is recorded. It keeps the models it started
  * and has not seen end, for its experiment's close; once {@link #refuseNew} was called (the JVM is exiting) none
  * starts.
  */
-final class ModelRunner {
+public final class ModelRunner {
+    /** How long stopped models get to exit after SIGTERM before a kill ({@code Experiment.MODEL_STOP_GRACE}). */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
     private final String experiment;
     private final Recorder recorder;
     private final Consumer<String> progress;
-    private final Set<Model> startedHere = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final Set<ModelHandle> startedHere = Collections.synchronizedSet(new LinkedHashSet<>());
     /** Set by {@link #refuseNew} (under this runner's lock): no model starts after it. */
     private boolean exiting;
 
-    ModelRunner(String experiment, Recorder recorder, Consumer<String> progress) {
+    public ModelRunner(String experiment, Recorder recorder, Consumer<String> progress) {
         this.experiment = experiment;
         this.recorder = recorder;
         this.progress = progress;
@@ -49,7 +52,7 @@ final class ModelRunner {
      * whole (and then stopped), and none starts after that. Armed before the process exists: a signal that arrives
      * while the start is being recorded (its ranks already running) must still stop it.
      */
-    synchronized void start(Model m, Map<String, String> env, Runnable started) {
+    public synchronized void start(ModelHandle m, Map<String, String> env, Runnable started) {
         if (exiting) {
             throw new LaunchException("model '" + m.name() + "' was not started: the JVM is exiting and experiment '"
                     + experiment + "' is stopping what it started");
@@ -77,14 +80,14 @@ final class ModelRunner {
     }
 
     /** The models started here that have not ended, as far as this runner has seen. */
-    List<Model> startedHere() {
+    List<ModelHandle> startedHere() {
         synchronized (startedHere) {
             return new ArrayList<>(startedHere);
         }
     }
 
     /** Waits until every model of {@code ms} has finished (or was never started); false when {@code deadline} passed. */
-    boolean await(List<Model> ms, Deadline deadline) {
+    public boolean await(List<? extends ModelHandle> ms, Deadline deadline) {
         Backoff backoff = new Backoff(deadline, Duration.ofMillis(10), Duration.ofMillis(250));
         while (true) {
             refresh(ms);
@@ -104,11 +107,11 @@ final class ModelRunner {
     }
 
     /** Asks the launchers about every started, unfinished model (one query per launcher). */
-    void refresh(List<Model> ms) {
+    public void refresh(List<? extends ModelHandle> ms) {
         byLauncher(ms).forEach((launcher, group) -> {
             Map<String, ModelState> states = launcher.poll(group.stream().map(m -> m.launched().orElseThrow())
                     .toList());
-            for (Model m : group) {
+            for (ModelHandle m : group) {
                 ModelState s = states.get(m.name());
                 if (s == null) {
                     continue;
@@ -126,15 +129,15 @@ final class ModelRunner {
     }
 
     /** Stops the unfinished models of {@code ms}; one the launcher cannot tell the end of is recorded CANCELLED. */
-    void stop(List<Model> ms) {
+    public void stop(List<? extends ModelHandle> ms) {
         refresh(ms);
         byLauncher(ms).forEach((launcher, group) -> {
             progress.accept("stopping " + group.size() + " model(s): " + String.join(", ",
-                    group.stream().map(Model::name).toList()));
-            launcher.stop(group.stream().map(m -> m.launched().orElseThrow()).toList(), Experiment.MODEL_STOP_GRACE);
+                    group.stream().map(ModelHandle::name).toList()));
+            launcher.stop(group.stream().map(m -> m.launched().orElseThrow()).toList(), STOP_GRACE);
         });
         refresh(ms);
-        for (Model m : ms) {
+        for (ModelHandle m : ms) {
             if (m.launched().isPresent() && !m.status().terminal()) {
                 // the launcher could not tell how it ended; it was stopped on request
                 m.update(new ModelState(EntityStatus.CANCELLED, Optional.empty(), Optional.of("stopped")));
@@ -145,9 +148,9 @@ final class ModelRunner {
     }
 
     /** The started, unfinished models of {@code ms} by launcher, in order. */
-    private static Map<ModelLauncher, List<Model>> byLauncher(List<Model> ms) {
-        Map<ModelLauncher, List<Model>> out = new IdentityHashMap<>();
-        for (Model m : ms) {
+    private static Map<ModelLauncher, List<ModelHandle>> byLauncher(List<? extends ModelHandle> ms) {
+        Map<ModelLauncher, List<ModelHandle>> out = new IdentityHashMap<>();
+        for (ModelHandle m : ms) {
             if (m.launched().isPresent() && !m.status().terminal()) {
                 out.computeIfAbsent(m.launcher(), l -> new ArrayList<>()).add(m);
             }

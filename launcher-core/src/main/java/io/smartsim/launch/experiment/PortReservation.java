@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiPlanner;
@@ -16,7 +16,7 @@ import java.util.stream.IntStream;
  * orchestrators created here and not started yet hold none of theirs, so their planned ports look free too. Given
  * the ports already taken, a base is moved past them. Pure, but for the launcher's own search it is handed.
  */
-final class PortReservation {
+public final class PortReservation {
     /** How many times the launcher is asked again before its last answer is taken as it is. */
     static final int ATTEMPTS = 64;
 
@@ -24,7 +24,7 @@ final class PortReservation {
     }
 
     /** Every port {@code plans} hold: each shard's port, its bus port and its {@code --ai} server's port. */
-    static Set<Integer> taken(Collection<LaunchPlan> plans) {
+    public static Set<Integer> taken(Collection<LaunchPlan> plans) {
         Set<Integer> taken = new HashSet<>();
         for (LaunchPlan p : plans) {
             p.shards().forEach(s -> {
@@ -55,7 +55,7 @@ final class PortReservation {
      * {@code --port auto} it is asked again from past every port of its answer that {@code taken} holds, until an
      * answer clears them ({@link #ATTEMPTS} at most; the last answer then stands and preflight judges it).
      */
-    static OrchestratorSpec choose(OrchestratorSpec requested, Set<Integer> taken,
+    public static OrchestratorSpec choose(OrchestratorSpec requested, Set<Integer> taken,
                                    UnaryOperator<OrchestratorSpec> search) {
         OrchestratorSpec spec = search.apply(requested);
         if (!requested.autoPort()) {

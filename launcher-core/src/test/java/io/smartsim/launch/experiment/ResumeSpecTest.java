@@ -1,5 +1,6 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
+import io.smartsim.launch.Experiment;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.spec.OrchestratorSpec;
@@ -82,9 +83,9 @@ class ResumeSpecTest {
     void theHintAfterStopIsACommandThatRunsAsPrinted() {
         Experiment exp = Experiment.create("demo", tmp.resolve("my exp"));
         OrchestratorSpec spec = keydbRun();
-        assertThat(exp.resumeHint(spec.toBuilder().launcherOptions(Map.of()).build()))
+        assertThat(Resume.hint(exp.dir(), spec.toBuilder().launcherOptions(Map.of()).build()))
                 .isEqualTo("smartsim-launch db start --resume --exp-dir '" + tmp.resolve("my exp") + "' --name db");
-        assertThat(exp.resumeHint(spec)).as("an allocation is the user's to give again, named")
+        assertThat(Resume.hint(exp.dir(), spec)).as("an allocation is the user's to give again, named")
                 .isEqualTo("smartsim-launch db start --resume --exp-dir '" + tmp.resolve("my exp")
                         + "' --name db --alloc 4242");
     }

@@ -1,5 +1,6 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
+import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
@@ -99,15 +100,15 @@ class OrchestratorStartTest {
         }
     }
 
-    private Orchestrator orchestrator(Scripted launcher, int shards) {
+    private OrchestratorHandle orchestrator(Scripted launcher, int shards) {
         int base = Processes.freeBase(shards); // nothing listens there: every PING and SHUTDOWN is refused
         OrchestratorSpec spec = OrchestratorSpec.builder().id("db").instancesPerNode(shards).port(base).auth(false)
                 .launcher("scripted").startupTimeout(Duration.ofSeconds(5)).build();
         LaunchPlan plan = Planner.plan("demo", dir, spec, launcher.place(spec));
-        return new Orchestrator(plan, launcher, Orchestrator.State.NEW, List.of());
+        return new OrchestratorHandle(plan, launcher, OrchestratorState.NEW, List.of());
     }
 
-    private static List<LaunchedShard> shards(Orchestrator db, int n) {
+    private static List<LaunchedShard> shards(OrchestratorHandle db, int n) {
         List<LaunchedShard> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             out.add(new LaunchedShard(i, "db_" + i, "127.0.0.1", db.plan().shards().get(i).port(),
@@ -123,7 +124,7 @@ class OrchestratorStartTest {
     @Test
     void aLaunchThatFailsHalfwayStopsExactlyTheShardsItReportedAndIsRecordedFailed() {
         Scripted launcher = new Scripted(new ArrayList<>(), true, false);
-        Orchestrator db = orchestrator(launcher, 3);
+        OrchestratorHandle db = orchestrator(launcher, 3);
         launcher.report.addAll(shards(db, 2)); // two of three came up before the third failed
         ManifestStore store = new ManifestStore(dir);
         List<String> running = Collections.synchronizedList(new ArrayList<>());
@@ -132,7 +133,7 @@ class OrchestratorStartTest {
                 .isInstanceOf(ShardStartException.class).hasMessageContaining("shard 2 exited at once");
         assertThat(launcher.stopped).as("one teardown, of the two shards it reported").containsExactly(launcher.report);
         assertThat(running).as("never kept: it never ran").isEmpty();
-        assertThat(db.state()).isEqualTo(Orchestrator.State.FAILED);
+        assertThat(db.state()).isEqualTo(OrchestratorState.FAILED);
         OrchestratorRecord r = store.read().flatMap(m -> m.find("db")).orElseThrow();
         assertThat(r.status()).isEqualTo(Status.FAILED);
         assertThat(r.error()).hasValueSatisfying(e -> assertThat(e).contains("shard 2 exited at once"));
@@ -144,7 +145,7 @@ class OrchestratorStartTest {
     void aFailedLaunchWhoseShardsCouldNotBeStoppedStaysStartingForDbStopAndCleanup() {
         Scripted launcher = new Scripted(new ArrayList<>(), true, false);
         launcher.unreachableAtStop = true;
-        Orchestrator db = orchestrator(launcher, 3);
+        OrchestratorHandle db = orchestrator(launcher, 3);
         launcher.report.addAll(shards(db, 2));
         ManifestStore store = new ManifestStore(dir);
         assertThatThrownBy(() -> pipeline(store, new ArrayList<>()).start(db, false, Supervise.IN_PROCESS,
@@ -162,7 +163,7 @@ class OrchestratorStartTest {
     @Test
     void shardsThatStartedButAreNotHealthyAreAllStopped() {
         Scripted launcher = new Scripted(new ArrayList<>(), false, false);
-        Orchestrator db = orchestrator(launcher, 1);
+        OrchestratorHandle db = orchestrator(launcher, 1);
         launcher.report.addAll(shards(db, 1));
         ManifestStore store = new ManifestStore(dir);
         assertThatThrownBy(() -> pipeline(store, new ArrayList<>()).start(db, false, Supervise.IN_PROCESS,
@@ -175,19 +176,19 @@ class OrchestratorStartTest {
     @Test
     void aRefusedPreflightStartsRecordsAndStopsNothing() {
         Scripted launcher = new Scripted(List.of(), false, true);
-        Orchestrator db = orchestrator(launcher, 1);
+        OrchestratorHandle db = orchestrator(launcher, 1);
         ManifestStore store = new ManifestStore(dir);
         assertThatThrownBy(() -> pipeline(store, new ArrayList<>()).start(db, false, Supervise.IN_PROCESS,
                 (o, t0) -> { }))
                 .isInstanceOf(InvalidSpecException.class).hasMessageContaining("preflight refused the plan");
         assertThat(launcher.stopped).isEmpty();
         assertThat(store.read()).isEmpty();
-        assertThat(db.state()).isEqualTo(Orchestrator.State.NEW);
+        assertThat(db.state()).isEqualTo(OrchestratorState.NEW);
     }
 
     /** A handle of a start of three shards ({@link #two}: the first two), with shard 0 reported. */
     private StartedOrchestrator handle(Scripted launcher) {
-        Orchestrator db = orchestrator(launcher, 3);
+        OrchestratorHandle db = orchestrator(launcher, 3);
         two = shards(db, 2);
         StartedOrchestrator started = new StartedOrchestrator("db", launcher, db.plan().access());
         started.spawned(two.get(0));

@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.ClusterFormingException;
 import io.smartsim.launch.error.LaunchException;
@@ -21,6 +21,7 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
+import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.LeaseKeeper;
@@ -58,15 +59,16 @@ import java.util.function.Consumer;
  * @param recorder   where each transition is recorded
  * @param progress   receives short lines while the start waits
  */
-record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Consumer<String> progress) {
+public record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Consumer<String> progress) {
 
     /**
      * Starts {@code db} ({@code resume}: on the data its previous run kept) and returns once it is healthy and
      * supervised as {@code how} says. {@code running} is told, once the orchestrator is healthy and before it is
      * recorded RUNNING, so that the caller keeps it (and stops it at its JVM's exit) from then on.
      */
-    StartedOrchestrator start(Orchestrator db, boolean resume, Supervise how, BiConsumer<Orchestrator, Instant> running) {
-        if (db.state() == Orchestrator.State.RUNNING) {
+    public StartedOrchestrator start(OrchestratorHandle db, boolean resume, Supervise how,
+                                     BiConsumer<OrchestratorHandle, Instant> running) {
+        if (db.state() == OrchestratorState.RUNNING) {
             throw new StateException("orchestrator '" + db.id() + "' is already running at " + db.ssdb());
         }
         LaunchPlan plan = db.plan();
@@ -111,9 +113,9 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
             }
             if (plan.clustered()) {
                 progress.accept("forming a Redis Cluster over " + shards.size() + " shards");
-                ClusterFormer.form(Orchestrator.members(plan, shards), deadline, progress, plan.access());
+                ClusterFormer.form(OrchestratorHandle.members(plan, shards), deadline, progress, plan.access());
             }
-            HealthReport health = HealthChecker.check(Orchestrator.targets(plan, shards), plan.clustered(),
+            HealthReport health = HealthChecker.check(OrchestratorHandle.targets(plan, shards), plan.clustered(),
                     Duration.ofMillis(deadline.capMillis(StartedOrchestrator.CONTROL_TIMEOUT)), plan.access());
             if (!health.healthy()) {
                 throw new LaunchException("orchestrator '" + plan.id() + "' started but is not healthy: "
@@ -151,7 +153,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
                 failure.addSuppressed(teardown);
                 stoppedAll = false;
             }
-            db.ended(Orchestrator.State.FAILED);
+            db.ended(OrchestratorState.FAILED);
             if (stoppedAll) {
                 recorder.failed(starting, failure.getMessage());
             }
@@ -189,7 +191,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
      * Supervised here: the collector ({@code --telemetry on}) and a watchdog thread while the experiment is open, the
      * latter renewing the lease from the start's keeper.
      */
-    private void superviseHere(Orchestrator db, StartedOrchestrator started) {
+    private void superviseHere(OrchestratorHandle db, StartedOrchestrator started) {
         TelemetrySpec telemetry = db.plan().spec().telemetry();
         if (telemetry.on()) {
             recorder.find(db.id()).ifPresent(r -> started.telemetry(Telemetry.start(expDir, r,
@@ -201,7 +203,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
         Supervisor.Owner owner = new Supervisor.Owner(db::shards, s -> {
             db.restarted(s);
             recorder.restarted(db.id(), s);
-        }, () -> true, () -> db.state() == Orchestrator.State.RUNNING);
+        }, () -> true, () -> db.state() == OrchestratorState.RUNNING);
         Supervisor sup = new Supervisor(db.plan(), db.launcher(), owner, Supervisor.Settings.defaults(),
                 Clock.systemUTC());
         // renewing since the lease was written; the watchdog owns it from here
@@ -214,7 +216,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
      * first second, but its JVM may take a while to get there on a busy machine), and the watchdog process starts,
      * recorded in the manifest. Nothing supervises it here.
      */
-    private void handOver(Orchestrator db, StartedOrchestrator started, Watchdog.Command command) {
+    private void handOver(OrchestratorHandle db, StartedOrchestrator started, Watchdog.Command command) {
         started.release("handed over to a watchdog process");
         if (!Watchdog.needed(db.plan())) {
             return;
@@ -251,7 +253,7 @@ record OrchestratorStart(String experiment, Path expDir, Recorder recorder, Cons
             List<LaunchedShard> first = started.refuseMore();
             started.teardown(first);
             try {
-                ended.await(Experiment.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                ended.await(StartedOrchestrator.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

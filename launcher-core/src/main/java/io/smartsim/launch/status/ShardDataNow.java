@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.spec.Checkpoint;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ public record ShardDataNow(int index, String name, Checkpoint.Kind kind, Path pa
     }
 
     /** From the file's facts ({@code bytes}, {@code written}) and the shard's {@code INFO persistence} fields. */
-    static ShardDataNow of(int index, String name, Checkpoint.Kind kind, Path path, Optional<Long> bytes,
+    public static ShardDataNow of(int index, String name, Checkpoint.Kind kind, Path path, Optional<Long> bytes,
                            Optional<Instant> written, Map<String, String> info) {
         boolean rdb = kind == Checkpoint.Kind.RDB;
         Optional<String> status;

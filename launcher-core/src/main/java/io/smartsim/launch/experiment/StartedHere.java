@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
 import java.util.ArrayList;
@@ -11,34 +11,34 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * What one {@link Experiment} instance keeps of what it started in process: the orchestrators it stops at its close
+ * What one {@code Experiment} instance keeps of what it started in process: the orchestrators it stops at its close
  * or at the JVM's exit (through a shutdown hook armed once the first one, or the first model, runs), and the
  * supervision it runs for them here (their {@link StartedOrchestrator} handles: watchdog threads, lease renewals).
  * Orchestrators started detached are never kept here.
  */
-final class StartedHere {
+public final class StartedHere {
     private final String experiment;
     private final ModelRunner models;
-    /** Stops one orchestrator as {@link Experiment#stop(Orchestrator...)} does. */
-    private final Consumer<Orchestrator> stop;
-    private final Set<Orchestrator> orchestrators = Collections.synchronizedSet(new LinkedHashSet<>());
+    /** Stops one orchestrator as {@code Experiment#stop(OrchestratorHandle...)} does. */
+    private final Consumer<OrchestratorHandle> stop;
+    private final Set<OrchestratorHandle> orchestrators = Collections.synchronizedSet(new LinkedHashSet<>());
     private final Map<String, StartedOrchestrator> supervised = new ConcurrentHashMap<>();
     private Thread stopOnExit;
 
-    StartedHere(String experiment, ModelRunner models, Consumer<Orchestrator> stop) {
+    public StartedHere(String experiment, ModelRunner models, Consumer<OrchestratorHandle> stop) {
         this.experiment = experiment;
         this.models = models;
         this.stop = stop;
     }
 
     /** {@code db} runs: it is stopped at close or at the JVM's exit from now on. */
-    void keep(Orchestrator db) {
+    public void keep(OrchestratorHandle db) {
         orchestrators.add(db);
         armStopOnExit();
     }
 
     /** The supervision of {@code id} running here, ended at close, detach or stop. */
-    void supervising(String id, StartedOrchestrator started) {
+    public void supervising(String id, StartedOrchestrator started) {
         StartedOrchestrator old = supervised.put(id, started);
         if (old != null) {
             old.release("stopped");
@@ -46,19 +46,19 @@ final class StartedHere {
     }
 
     /** {@code db} was stopped (or cleaned up): nothing to stop at close. */
-    void forget(Orchestrator db) {
+    public void forget(OrchestratorHandle db) {
         orchestrators.remove(db);
     }
 
     /** Ends the supervision here of orchestrator {@code id}, if any, leaving its shards running. */
-    void release(String id, String why) {
+    public void release(String id, String why) {
         StartedOrchestrator s = supervised.remove(id);
         if (s != null) {
             s.release(why);
         }
     }
 
-    synchronized void armStopOnExit() {
+    public synchronized void armStopOnExit() {
         if (stopOnExit == null) {
             stopOnExit = new Thread(() -> {
                 models.refuseNew(); // waits for a model start under way, and refuses the ones after it
@@ -69,7 +69,7 @@ final class StartedHere {
     }
 
     /** Ends the supervision here, then stops every model started here and every orchestrator kept. Safe twice. */
-    synchronized void close() {
+    public synchronized void close() {
         // The controller is leaving: its watchdogs stop (detached orchestrators keep running, their leases unrenewed).
         supervised.values().forEach(s -> s.release("stopped"));
         supervised.clear();
@@ -85,8 +85,8 @@ final class StartedHere {
     }
 
     private synchronized void stopAll() {
-        List<Model> runningModels = models.startedHere();
-        List<Orchestrator> running;
+        List<ModelHandle> runningModels = models.startedHere();
+        List<OrchestratorHandle> running;
         synchronized (orchestrators) {
             running = new ArrayList<>(orchestrators);
         }
@@ -96,7 +96,7 @@ final class StartedHere {
         } catch (LaunchException e) {
             first = e;
         }
-        for (Orchestrator db : running) {
+        for (OrchestratorHandle db : running) {
             try {
                 stop.accept(db);
             } catch (LaunchException e) {

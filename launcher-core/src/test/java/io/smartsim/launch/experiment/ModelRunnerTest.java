@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
@@ -82,8 +82,8 @@ class ModelRunnerTest {
     private final Scripted launcher = new Scripted();
     private final List<String> progress = new ArrayList<>();
 
-    private Model model(String name) {
-        return new Model(ModelPlanner.plan(dir, ModelSpec.builder(name, "/bin/true").build()), launcher);
+    private ModelHandle model(String name) {
+        return new ModelHandle(ModelPlanner.plan(dir, ModelSpec.builder(name, "/bin/true").build()), launcher);
     }
 
     private ModelRunner runner(ManifestStore store) {
@@ -98,7 +98,7 @@ class ModelRunnerTest {
     void aStartedModelIsRecordedAndKeptUntilItIsSeenToEnd() {
         ManifestStore store = new ManifestStore(dir);
         ModelRunner runner = runner(store);
-        Model sim = model("sim");
+        ModelHandle sim = model("sim");
         List<String> told = new ArrayList<>();
         // armed before the launch: a signal while the start is recorded (the model already running) stops it too
         runner.start(sim, Map.of("SSDB", "127.0.0.1:6780"), () -> told.add("armed, launched: " + launcher.started));
@@ -130,7 +130,7 @@ class ModelRunnerTest {
     void aModelTheLauncherCannotTellTheEndOfIsRecordedCancelledWhenStopped() {
         ManifestStore store = new ManifestStore(dir);
         ModelRunner runner = runner(store);
-        Model sim = model("sim");
+        ModelHandle sim = model("sim");
         runner.start(sim, Map.of(), () -> { });
         runner.stop(List.of(sim));
         assertThat(launcher.stopped).containsExactly("sim");
@@ -145,7 +145,7 @@ class ModelRunnerTest {
         ManifestStore store = new ManifestStore(dir);
         ModelRunner runner = runner(store);
         launcher.failStart = new LaunchException("no such executable: /bin/true-not");
-        Model sim = model("sim");
+        ModelHandle sim = model("sim");
         List<String> told = new ArrayList<>();
         assertThatThrownBy(() -> runner.start(sim, Map.of(), () -> told.add("started")))
                 .hasMessageContaining("no such executable");

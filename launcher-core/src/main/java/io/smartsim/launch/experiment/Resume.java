@@ -1,4 +1,4 @@
-package io.smartsim.launch;
+package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.error.InvalidSpecException;
@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * after a lost allocation, the newest data among the range's planned master and its replicas. Data from another
  * shard's directory is copied into the resuming shard's directory before it starts.
  */
-final class Resume {
+public final class Resume {
     private Resume() {
     }
 
@@ -59,7 +59,7 @@ final class Resume {
      * and the id; the rest comes from the manifest. An allocation is never repeated by itself: when the run was given
      * one ({@code --alloc}), the hint names it, as the user's to give again.
      */
-    static String hint(java.nio.file.Path expDir, OrchestratorSpec spec) {
+    public static String hint(java.nio.file.Path expDir, OrchestratorSpec spec) {
         java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("smartsim-launch", "db", "start",
                 "--resume", "--exp-dir", expDir.toString(), "--name", spec.id()));
         ONE_RUN_OPTIONS.stream().sorted().filter(spec.launcherOptions()::containsKey).forEach(k -> {
@@ -75,7 +75,7 @@ final class Resume {
      * without what belonged to that run only ({@link #ONE_RUN_OPTIONS}). Refuses, as {@link #choose} would, a record
      * that cannot be resumed: none, or one without a checkpoint.
      */
-    static OrchestratorSpec specToRepeat(Optional<OrchestratorRecord> previous, String id, Path expDir) {
+    public static OrchestratorSpec specToRepeat(Optional<OrchestratorRecord> previous, String id, Path expDir) {
         OrchestratorRecord prev = previous.orElseThrow(() -> nothingRecorded(id, expDir));
         if (prev.spec().checkpoint().isEmpty()) {
             throw noCheckpoint(id, expDir);
