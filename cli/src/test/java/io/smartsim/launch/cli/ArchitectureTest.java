@@ -41,7 +41,6 @@ class ArchitectureTest {
                     + "CdsTraining and Warmup"),
             Map.entry("io.smartsim.launch.manifest.OrchestratorRecord", "Warmup (class-data archive)"),
             Map.entry("io.smartsim.launch.manifest.ShardData", "Experiment.checkpointData returns it"),
-            Map.entry("io.smartsim.launch.manifest.Status", "OrchestratorStatus.recorded() returns it; Warmup"),
             Map.entry("io.smartsim.launch.plan.AiInstall", "doctor checks the AI install"),
             Map.entry("io.smartsim.launch.plan.AiPlanner", "db plan and doctor show the model-server plan"),
             Map.entry("io.smartsim.launch.plan.LaunchPlan", "Orchestrator.plan() returns it; db plan prints it"),

@@ -20,7 +20,7 @@ import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.spi.ModelLauncher;
 import io.smartsim.launch.spi.ModelLaunchers;
 

@@ -9,7 +9,7 @@ import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -10,7 +10,7 @@ import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.security.TlsGenerator;

@@ -1,6 +1,5 @@
 package io.smartsim.launch.status;
 
-import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.spi.LaunchedShard;
 
 import java.util.List;

@@ -1,7 +1,6 @@
 package io.smartsim.launch.status;
 
 import io.smartsim.launch.cluster.HealthReport;
-import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 

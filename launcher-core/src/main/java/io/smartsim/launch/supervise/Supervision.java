@@ -101,7 +101,7 @@ public final class Supervision {
     public static Instant renew(OrchestratorRecord r) {
         java.time.Duration duration = r.spec().lease().orElseThrow(() -> new io.smartsim.launch.error.StateException(
                 "orchestrator '" + r.id() + "' has no lease (it was started without --lease); nothing to renew"));
-        if (r.status() != io.smartsim.launch.manifest.Status.RUNNING) {
+        if (r.status() != io.smartsim.launch.status.Status.RUNNING) {
             throw new io.smartsim.launch.error.StateException("orchestrator '" + r.id() + "' is not running (recorded: "
                     + r.status() + "); nothing to renew");
         }

@@ -8,7 +8,7 @@ import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.manifest.SupervisionRecord;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;

@@ -11,7 +11,7 @@ import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;

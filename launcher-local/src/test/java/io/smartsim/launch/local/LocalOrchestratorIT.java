@@ -14,7 +14,7 @@ import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.cluster.ShardHealth;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.manifest;
+package io.smartsim.launch.status;
 
 /** What the manifest last recorded about an orchestrator. */
 public enum Status {
