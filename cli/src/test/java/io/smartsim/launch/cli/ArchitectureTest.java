@@ -25,10 +25,6 @@ class ArchitectureTest {
      * what is left and how).
      */
     static final Map<String, String> STILL_INTERNAL = new TreeMap<>(Map.ofEntries(
-            Map.entry("io.smartsim.launch.cluster.HealthReport", "Orchestrator.health() and OrchestratorStatus.health() "
-                    + "return it; to move to status once spi.ReadinessWait no longer uses cluster.Ping (status -> spi "
-                    + "-> cluster -> status would be a cycle)"),
-            Map.entry("io.smartsim.launch.cluster.ShardHealth", "part of HealthReport (above)"),
             Map.entry("io.smartsim.launch.colocated.ColocatedPlan", "part of ModelPlan (below): run --dry-run prints "
                     + "the colocated database"),
             Map.entry("io.smartsim.launch.colocated.ColocatedStatus", "Model.colocatedDatabases() returns its Node"),
@@ -51,7 +47,7 @@ class ArchitectureTest {
                     + "user that logs in"),
             Map.entry("io.smartsim.launch.security.Tls", "part of LaunchPlan (above): db plan prints the TLS files' "
                     + "directory"),
-            Map.entry("io.smartsim.launch.plan.SlotRange", "part of LaunchPlan and HealthReport (above)"),
+            Map.entry("io.smartsim.launch.plan.SlotRange", "part of LaunchPlan (above) and of status.HealthReport"),
             Map.entry("io.smartsim.launch.supervise.Event", "db status shows the events log"),
             Map.entry("io.smartsim.launch.supervise.Supervision", "Experiment.supervision() returns Supervision.Status"),
             Map.entry("io.smartsim.launch.supervise.Watchdog", "Experiment.startDetached takes a Watchdog.Command; "

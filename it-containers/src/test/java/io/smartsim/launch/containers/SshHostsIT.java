@@ -5,7 +5,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Connections;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -6,7 +6,7 @@ import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 

@@ -10,7 +10,7 @@ import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.cluster.ReadinessWait;
 import io.smartsim.launch.util.Backoff;
 
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.LaunchPlan;

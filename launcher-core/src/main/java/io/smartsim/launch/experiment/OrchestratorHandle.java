@@ -2,7 +2,7 @@ package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.cluster.ClusterFormer;
 import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.entity.DbEnv;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.plan.LaunchPlan;

@@ -6,7 +6,7 @@ import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.cluster.ClusterFormer;
 import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;

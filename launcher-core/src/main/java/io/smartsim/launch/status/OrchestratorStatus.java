@@ -1,6 +1,5 @@
 package io.smartsim.launch.status;
 
-import io.smartsim.launch.cluster.HealthReport;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 

@@ -5,7 +5,7 @@ import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;

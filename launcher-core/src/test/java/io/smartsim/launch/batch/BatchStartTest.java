@@ -11,7 +11,7 @@ import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Processes;

@@ -2,7 +2,6 @@ package io.smartsim.launch.status;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.cluster.InfoParser;
-import io.smartsim.launch.cluster.ShardHealth;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

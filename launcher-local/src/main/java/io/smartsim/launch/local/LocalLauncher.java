@@ -16,7 +16,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.PortChooser;
-import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.cluster.ReadinessWait;
 import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;

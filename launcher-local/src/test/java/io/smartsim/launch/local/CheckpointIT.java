@@ -7,7 +7,7 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.StateException;
-import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;

@@ -20,7 +20,7 @@ import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.batch.BatchStart;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.LauncherContext;

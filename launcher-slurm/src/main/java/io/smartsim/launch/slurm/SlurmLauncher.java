@@ -21,7 +21,7 @@ import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
 import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchStart;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.LauncherContext;

@@ -1,5 +1,7 @@
-package io.smartsim.launch.spi;
+package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.plan.LaunchPlan;

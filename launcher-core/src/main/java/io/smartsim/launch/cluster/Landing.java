@@ -1,5 +1,7 @@
-package io.smartsim.launch.spi;
+package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.plan.LaunchPlan;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.cluster;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.plan.SlotRange;
 

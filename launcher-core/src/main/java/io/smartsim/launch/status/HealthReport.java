@@ -1,4 +1,4 @@
-package io.smartsim.launch.cluster;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.plan.SlotRange;
 
@@ -87,7 +87,7 @@ public record HealthReport(boolean clustered, String clusterState, List<ShardHea
                 + clusterState) + ", " + procs;
     }
 
-    static String ranges(List<SlotRange> rs) {
+    public static String ranges(List<SlotRange> rs) {
         return String.join(",", rs.stream().map(r -> r.first() == r.last() ? Integer.toString(r.first())
                 : r.first() + "-" + r.last()).toList());
     }

@@ -1,8 +1,9 @@
-package io.smartsim.launch.spi;
+package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.spi.LaunchContext;
+import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.error.ReadinessTimeoutException;
 import io.smartsim.launch.error.ShardStartException;
-import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.util.Backoff;
 
