@@ -1,6 +1,6 @@
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.Durations;
 
 import java.nio.file.Path;
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 
 import java.util.List;

@@ -1,19 +1,37 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.EntitySummary;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.ManifestException;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.experiment.Entities;
+import io.smartsim.launch.experiment.ModelRunner;
+import io.smartsim.launch.experiment.OrchestratorControl;
+import io.smartsim.launch.experiment.OrchestratorHandle;
+import io.smartsim.launch.experiment.OrchestratorStart;
+import io.smartsim.launch.experiment.PortReservation;
+import io.smartsim.launch.experiment.Recorder;
+import io.smartsim.launch.experiment.Resume;
+import io.smartsim.launch.experiment.StartedHere;
+import io.smartsim.launch.experiment.StartedOrchestrator;
+import io.smartsim.launch.experiment.Supervise;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.spec.EnsembleSpec;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
+import io.smartsim.launch.status.OrchestratorCleanup;
+import io.smartsim.launch.status.OrchestratorState;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Watchdog;
 import io.smartsim.launch.util.Deadline;
@@ -39,8 +57,9 @@ import java.util.regex.Pattern;
  * and every orchestrator it started and did not {@link #detach} (or start detached: {@link #startDetached}); so does
  * the end of the JVM (Ctrl-C, SIGTERM), through a shutdown hook that lives while such entities run.
  *
- * <p>A facade over package-private parts tested on their own ({@link OrchestratorStart}, {@link PortReservation},
- * {@link Recorder}, {@link ModelRunner}, ...): docs/architecture.md, "Inside Experiment", lists them.
+ * <p>A facade over parts tested on their own, in the internal package {@code io.smartsim.launch.experiment}
+ * ({@link OrchestratorStart}, {@link PortReservation}, {@link Recorder}, {@link ModelRunner}, ...):
+ * docs/architecture.md, "Inside Experiment", lists them, and "The API boundary" says what is API.
  *
  * <pre>{@code
  * try (Experiment exp = Experiment.create("demo", Path.of("exp"))) {
@@ -53,9 +72,9 @@ import java.util.regex.Pattern;
  */
 public final class Experiment implements AutoCloseable {
     /** How long stopped shards get to exit after SHUTDOWN before they are terminated. */
-    public static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    public static final Duration STOP_GRACE = StartedOrchestrator.STOP_GRACE;
     /** How long stopped models get to exit after SIGTERM before they are killed. */
-    public static final Duration MODEL_STOP_GRACE = Duration.ofSeconds(5);
+    public static final Duration MODEL_STOP_GRACE = ModelRunner.STOP_GRACE;
     private static final Duration BLOCK_FOREVER = Duration.ofDays(3650);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -64,7 +83,7 @@ public final class Experiment implements AutoCloseable {
     private final ManifestStore store;
     private final Recorder recorder;
     private final Consumer<String> progress;
-    private final Entities entities;
+    private final Entities<Orchestrator, Model, Ensemble> entities;
     private final StartedHere here;
     private final OrchestratorStart starts;
     private final OrchestratorControl control;
@@ -75,11 +94,11 @@ public final class Experiment implements AutoCloseable {
         this.dir = dir.toAbsolutePath().normalize();
         this.store = new ManifestStore(this.dir);
         this.recorder = new Recorder(store, name);
-        this.entities = new Entities(name);
+        this.entities = new Entities<>(name, Orchestrator::new, Model::new, Ensemble::new);
         this.progress = progress;
         this.starts = new OrchestratorStart(name, this.dir, recorder, progress);
         this.runner = new ModelRunner(name, recorder, progress);
-        this.here = new StartedHere(name, runner, this::stop);
+        this.here = new StartedHere(name, runner, this::stopOne);
         this.control = new OrchestratorControl(recorder, progress, id -> here.release(id, "stopped"));
     }
 
@@ -136,7 +155,7 @@ public final class Experiment implements AutoCloseable {
         Supervision.refuseUnsupported(launcher, spec);
         Placement placement = launcher.place(spec);
         LaunchPlan plan = Planner.plan(name, dir, spec, placement);
-        Orchestrator o = new Orchestrator(plan, launcher, Orchestrator.State.NEW, List.of());
+        Orchestrator o = new Orchestrator(plan, launcher, OrchestratorState.NEW, List.of());
         entities.put(o);
         return o;
     }
@@ -154,7 +173,7 @@ public final class Experiment implements AutoCloseable {
     /** The orchestrator with this id, as created here or recorded in the manifest. */
     public Orchestrator orchestrator(String id) {
         return entities.orchestrator(id).orElseGet(() -> {
-            Orchestrator loaded = Entities.fromRecord(recorded(id));
+            Orchestrator loaded = entities.load(recorded(id));
             entities.put(loaded);
             return loaded;
         });
@@ -241,13 +260,17 @@ public final class Experiment implements AutoCloseable {
      */
     public void stop(Orchestrator... dbs) {
         for (Orchestrator db : dbs) {
-            Instant stoppedAt = control.stop(db);
-            here.forget(db);
-            entities.ended(db.id(), stoppedAt);
-            LaunchPlan plan = db.plan();
-            plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
-                    + plan.dir() + "; bring it back with: " + resumeHint(plan.spec())));
+            stopOne(db);
         }
+    }
+
+    private void stopOne(OrchestratorHandle db) {
+        Instant stoppedAt = control.stop(db);
+        here.forget(db);
+        entities.ended(db.id(), stoppedAt);
+        LaunchPlan plan = db.plan();
+        plan.spec().checkpoint().ifPresent(c -> progress.accept("data of '" + db.id() + "' kept under "
+                + plan.dir() + "; bring it back with: " + resumeHint(plan.spec())));
     }
 
     /** The command that resumes an orchestrator of this spec after {@code db stop} ({@link Resume#hint}). */
@@ -319,11 +342,7 @@ public final class Experiment implements AutoCloseable {
         for (OrchestratorRecord r : records) {
             if (id.isEmpty() || r.id().equals(id.get())) {
                 control.cleanup(r).ifPresent(c -> {
-                    Orchestrator known = entities.orchestrator(c.id()).orElse(null);
-                    if (known != null && c.left().isEmpty()) {
-                        known.ended(c.now() == Status.FAILED ? Orchestrator.State.FAILED : Orchestrator.State.STOPPED);
-                        here.forget(known);
-                    }
+                    entities.cleanedUp(c).ifPresent(here::forget);
                     out.add(c);
                 });
             }
@@ -394,7 +413,7 @@ public final class Experiment implements AutoCloseable {
     public void start(boolean block, Entity... entities) {
         List<Orchestrator> dbs = new ArrayList<>();
         List<Model> ms = new ArrayList<>();
-        Entities.split(entities, dbs, ms);
+        split(entities, dbs, ms);
         this.entities.refuseToStart(ms);
         List<Orchestrator> dbsNow = new ArrayList<>();
         List<Model> modelsNow = new ArrayList<>();
@@ -430,7 +449,7 @@ public final class Experiment implements AutoCloseable {
      */
     public boolean waitFor(Duration timeout, Entity... entities) {
         List<Model> ms = new ArrayList<>();
-        Entities.split(entities, new ArrayList<>(), ms);
+        split(entities, new ArrayList<>(), ms);
         return runner.await(ms, Deadline.after(timeout));
     }
 
@@ -446,10 +465,10 @@ public final class Experiment implements AutoCloseable {
      */
     public boolean finished(Entity entity) {
         if (entity instanceof Orchestrator o) {
-            return o.state() == Orchestrator.State.STOPPED || o.state() == Orchestrator.State.FAILED;
+            return o.state() == OrchestratorState.STOPPED || o.state() == OrchestratorState.FAILED;
         }
         List<Model> ms = new ArrayList<>();
-        Entities.split(new Entity[] {entity}, new ArrayList<>(), ms);
+        split(new Entity[] {entity}, new ArrayList<>(), ms);
         runner.refresh(ms);
         return ms.stream().allMatch(m -> m.status().terminal());
     }
@@ -462,7 +481,7 @@ public final class Experiment implements AutoCloseable {
     public void stop(Entity... entities) {
         List<Orchestrator> dbs = new ArrayList<>();
         List<Model> ms = new ArrayList<>();
-        Entities.split(entities, dbs, ms);
+        split(entities, dbs, ms);
         for (Model m : ms) {
             if (m.status() == EntityStatus.NEW) {
                 throw new StateException("model '" + m.name() + "' was never started; nothing to stop");
@@ -485,7 +504,7 @@ public final class Experiment implements AutoCloseable {
     /** As {@link #dbEnv()}, with {@code primaryId} as the one in {@code SSDB}. */
     public Map<String, String> dbEnv(String primaryId) {
         Orchestrator primary = orchestrator(primaryId);
-        if (primary.state() != Orchestrator.State.RUNNING) {
+        if (primary.state() != OrchestratorState.RUNNING) {
             throw new StateException("orchestrator '" + primaryId + "' is not running (" + primary.state()
                     + "); start it first");
         }
@@ -497,7 +516,7 @@ public final class Experiment implements AutoCloseable {
      * variables of every orchestrator created here at its planned addresses. Starts and writes nothing.
      */
     public RenderedLaunch preview(Model m) {
-        return m.launcher().render(m.plan(), entities.plannedDbEnv());
+        return entities.preview(m);
     }
 
     /** One row per orchestrator, then per model (ensemble members included), in creation order. */
@@ -519,6 +538,22 @@ public final class Experiment implements AutoCloseable {
         here.forget(db);
         // Let go of it whole: this experiment no longer restarts its shards or renews its lease either.
         here.release(db.id(), "detached from the experiment that started it: this process no longer supervises it");
+    }
+
+    /** Sorts {@code entities} into orchestrators and models (an ensemble: its members), refusing anything else. */
+    private static void split(Entity[] entities, List<Orchestrator> dbs, List<Model> ms) {
+        for (Entity e : entities) {
+            if (e instanceof Orchestrator o) {
+                dbs.add(o);
+            } else if (e instanceof Model m) {
+                ms.add(m);
+            } else if (e instanceof Ensemble en) {
+                ms.addAll(en.members());
+            } else {
+                throw new InvalidSpecException("entities", "cannot start or stop a " + (e == null ? "null"
+                        : e.getClass().getName()) + "; give orchestrators, models and ensembles of this experiment");
+            }
+        }
     }
 
     /** Stops every model this instance started, then every orchestrator it started and did not detach. Safe to call twice. */

@@ -1,142 +1,21 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
-import io.smartsim.launch.spi.LaunchedModel;
+import io.smartsim.launch.experiment.ModelHandle;
 import io.smartsim.launch.spi.ModelLauncher;
-
-import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 
 /**
  * One application run of an experiment (or one member of an ensemble): its plan and, once started, where it
  * runs and how it ended. Created by {@link Experiment#createModel} or {@link Experiment#createEnsemble}, started,
- * polled and stopped through the experiment.
+ * polled and stopped through the experiment. What it offers is {@link ModelHandle}'s public methods.
  */
-public final class Model implements Entity {
-    private final ModelPlan plan;
-    private final ModelLauncher launcher;
-    private volatile EntityStatus status = EntityStatus.NEW;
-    private volatile LaunchedModel launched;
-    private volatile Integer exitCode;
-    private volatile String detail;
-    private volatile Instant endedAt;
-
+public final class Model extends ModelHandle implements Entity {
     Model(ModelPlan plan, ModelLauncher launcher) {
-        this.plan = plan;
-        this.launcher = launcher;
-    }
-
-    @Override
-    public String name() {
-        return plan.name();
-    }
-
-    @Override
-    public String type() {
-        return plan.type();
-    }
-
-    public ModelPlan plan() {
-        return plan;
-    }
-
-    /** As of the last {@link Experiment#poll}, {@link Experiment#finished} or wait. */
-    public EntityStatus status() {
-        return status;
-    }
-
-    /** Its exit code, once it has exited and the launcher knows it. */
-    public Optional<Integer> exitCode() {
-        return Optional.ofNullable(exitCode);
-    }
-
-    /** Why it failed or was cancelled, when the launcher says. */
-    public Optional<String> detail() {
-        return Optional.ofNullable(detail);
-    }
-
-    /** Where it runs, once started. */
-    public Optional<LaunchedModel> launched() {
-        return Optional.ofNullable(launched);
-    }
-
-    public Path stdout() {
-        return plan.stdout();
-    }
-
-    public Path stderr() {
-        return plan.stderr();
-    }
-
-    /**
-     * Its colocated databases by node, with their health (one PING each): those running now, or left by a killed
-     * keeper. Empty when the model has none, or none runs.
-     */
-    public List<io.smartsim.launch.colocated.ColocatedStatus.Node> colocatedDatabases() {
-        return plan.colocated().map(io.smartsim.launch.colocated.ColocatedStatus::nodes).orElse(List.of());
-    }
-
-    /** From start to end (or to now while it runs); empty before it starts. */
-    public Optional<Duration> elapsed() {
-        LaunchedModel l = launched;
-        if (l == null) {
-            return Optional.empty();
-        }
-        Instant end = endedAt != null ? endedAt : Instant.now();
-        return Optional.of(Duration.between(l.started(), end));
-    }
-
-    ModelLauncher launcher() {
-        return launcher;
-    }
-
-    void started(LaunchedModel l) {
-        this.launched = l;
-        this.status = EntityStatus.RUNNING;
-    }
-
-    void update(ModelState s) {
-        if (status.terminal()) {
-            return;
-        }
-        this.exitCode = s.exitCode().orElse(null);
-        this.detail = s.detail().orElse(null);
-        if (s.status().terminal()) {
-            this.endedAt = Instant.now();
-        }
-        this.status = s.status();
-    }
-
-    /** Where a model recorded in the manifest stands, for an experiment reconnected from another process. */
-    void restore(io.smartsim.launch.manifest.ModelRecord r) {
-        this.launched = r.launched();
-        this.exitCode = r.exitCode().orElse(null);
-        this.detail = r.detail().orElse(null);
-        if (r.status().terminal()) {
-            this.endedAt = r.updated();
-        }
-        this.status = r.status();
-    }
-
-    /** Its manifest entry as of now. */
-    io.smartsim.launch.manifest.ModelRecord record() {
-        return new io.smartsim.launch.manifest.ModelRecord(plan, launched, status, exitCode(), detail(),
-                Instant.now());
-    }
-
-    void failedToStart(String why) {
-        this.detail = why;
-        this.endedAt = Instant.now();
-        this.status = EntityStatus.FAILED;
+        super(plan, launcher);
     }
 
     @Override
     public String toString() {
-        return "Model[" + name() + ", " + status + (exitCode == null ? "" : ", exit " + exitCode) + "]";
+        return "Model[" + name() + ", " + status() + exitCode().map(c -> ", exit " + c).orElse("") + "]";
     }
 }

@@ -1,9 +1,9 @@
 package io.smartsim.launch.bench;
 
-import io.smartsim.launch.AiSpec;
+import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;

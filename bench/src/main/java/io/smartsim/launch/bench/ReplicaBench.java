@@ -2,8 +2,8 @@ package io.smartsim.launch.bench;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.HealthReport;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package io.smartsim.launch.bench;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.util.Executables;
 
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.smartsim.launch.cli;
 import io.smartsim.launch.telemetry.Dashboard;
 import io.smartsim.launch.telemetry.HttpAccess;
 import io.smartsim.launch.telemetry.TelemetryOptions;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,8 +2,8 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorCleanup;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.status.OrchestratorCleanup;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.spi.LaunchedShard;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.StateException;
+import io.smartsim.launch.error.StateException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

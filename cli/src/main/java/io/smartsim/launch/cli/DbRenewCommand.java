@@ -2,8 +2,8 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

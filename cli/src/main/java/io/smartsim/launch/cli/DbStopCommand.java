@@ -2,10 +2,10 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;

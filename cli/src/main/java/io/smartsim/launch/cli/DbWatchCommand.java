@@ -1,6 +1,6 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.supervise.Watchdog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

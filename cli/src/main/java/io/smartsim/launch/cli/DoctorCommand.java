@@ -1,9 +1,9 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.spi.Launcher;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.SpecFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;

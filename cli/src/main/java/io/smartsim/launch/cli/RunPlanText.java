@@ -4,10 +4,10 @@ import io.smartsim.launch.Ensemble;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.RunSettings;
+import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.Launchers;
@@ -142,7 +142,7 @@ final class RunPlanText {
         r.alloc().ifPresent(a -> sb.append(", step of allocation ").append(a));
         r.batch().ifPresentOrElse(b -> {
             sb.append(", own batch job");
-            b.time().ifPresent(t -> sb.append(" time ").append(io.smartsim.launch.entity.BatchSettings.clock(t)));
+            b.time().ifPresent(t -> sb.append(" time ").append(io.smartsim.launch.spec.BatchSettings.clock(t)));
             b.account().ifPresent(a -> sb.append(" account ").append(a));
             b.partition().ifPresent(a -> sb.append(" partition ").append(a));
             b.qos().ifPresent(a -> sb.append(" qos ").append(a));

@@ -1,13 +1,13 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.Checkpoint;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.TelemetrySpec;
-import io.smartsim.launch.RestartPolicy;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.TelemetrySpec;
+import io.smartsim.launch.spec.RestartPolicy;
+import io.smartsim.launch.spec.Durations;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;

@@ -1,10 +1,10 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.Launchers;

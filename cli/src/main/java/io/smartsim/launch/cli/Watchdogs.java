@@ -1,9 +1,9 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.supervise.Watchdog;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.Durations;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package io.smartsim.launch.cli;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
-import io.smartsim.launch.entity.ColocatedDb;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Golden;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

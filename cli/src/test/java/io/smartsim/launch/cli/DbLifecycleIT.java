@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

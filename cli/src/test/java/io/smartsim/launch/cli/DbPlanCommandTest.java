@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.plan.SlotRange;

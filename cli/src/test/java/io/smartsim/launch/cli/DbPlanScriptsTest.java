@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.LaunchPlan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.manifest.ShardData;
 import org.junit.jupiter.api.Test;
 

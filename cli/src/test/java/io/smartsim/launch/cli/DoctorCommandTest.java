@@ -1,8 +1,8 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

@@ -2,11 +2,11 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import org.junit.jupiter.api.Test;

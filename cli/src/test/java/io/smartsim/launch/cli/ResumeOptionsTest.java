@@ -1,10 +1,10 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.Checkpoint;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 

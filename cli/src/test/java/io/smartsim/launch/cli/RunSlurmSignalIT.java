@@ -260,7 +260,7 @@ class RunSlurmSignalIT {
     private long manifestNames(String job) {
         Path manifest = tmp.resolve("exp/manifest.json");
         try {
-            return Files.exists(manifest) ? io.smartsim.launch.manifest.Json.mapper().readTree(manifest.toFile())
+            return Files.exists(manifest) ? io.smartsim.launch.spec.Json.mapper().readTree(manifest.toFile())
                     .findValuesAsText("jobId").stream().filter(job::equals).count() : 0;
         } catch (IOException e) {
             return 0; // being replaced: asked again

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.spi.Launchers;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.examples;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -2,9 +2,9 @@ package io.smartsim.launch.containers;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.containers;
 
-import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;

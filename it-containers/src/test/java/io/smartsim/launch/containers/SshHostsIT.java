@@ -2,10 +2,10 @@ package io.smartsim.launch.containers;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Connections;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -1,12 +1,12 @@
 package io.smartsim.launch.batch;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 

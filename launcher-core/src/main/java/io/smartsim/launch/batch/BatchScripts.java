@@ -5,7 +5,7 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.PlanFiles;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.ListeningPorts;
 

@@ -1,16 +1,16 @@
 package io.smartsim.launch.batch;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ReadinessTimeoutException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ReadinessTimeoutException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.cluster.ReadinessWait;
 import io.smartsim.launch.util.Backoff;
 
 import java.nio.file.Path;

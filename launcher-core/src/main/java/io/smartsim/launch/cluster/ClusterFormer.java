@@ -1,7 +1,7 @@
 package io.smartsim.launch.cluster;
 
-import io.smartsim.launch.ClusterFormingException;
-import io.smartsim.launch.ReadinessTimeoutException;
+import io.smartsim.launch.error.ClusterFormingException;
+import io.smartsim.launch.error.ReadinessTimeoutException;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.util.Backoff;

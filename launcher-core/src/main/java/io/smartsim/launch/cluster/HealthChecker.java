@@ -1,5 +1,7 @@
 package io.smartsim.launch.cluster;
 
+import io.smartsim.launch.status.HealthReport;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.util.Parallel;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.cluster;
 
-import io.smartsim.launch.ClusterFormingException;
+import io.smartsim.launch.error.ClusterFormingException;
 import io.smartsim.launch.plan.SlotRange;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;

@@ -3,7 +3,7 @@ package io.smartsim.launch.colocated;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.smartsim.launch.entity.ColocatedDb;
+import io.smartsim.launch.spec.ColocatedDb;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.colocated;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.entity.ColocatedDb;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 

@@ -1,5 +1,6 @@
 package io.smartsim.launch.entity;
 
+import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.colocated.ColocatedPlan;
 
 import java.nio.file.Path;

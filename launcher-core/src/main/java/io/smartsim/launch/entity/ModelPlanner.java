@@ -1,6 +1,10 @@
 package io.smartsim.launch.entity;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.EnsembleSpec;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.Tags;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.colocated.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 
@@ -126,7 +130,7 @@ public final class ModelPlanner {
                 }
             }
         } catch (IOException e) {
-            throw new io.smartsim.launch.LaunchException("cannot write the files of model '" + plan.name() + "' under "
+            throw new io.smartsim.launch.error.LaunchException("cannot write the files of model '" + plan.name() + "' under "
                     + plan.dir() + ": " + e.getMessage() + "; check that the experiment directory is writable", e);
         }
     }

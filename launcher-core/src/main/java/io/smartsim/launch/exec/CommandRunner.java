@@ -1,6 +1,6 @@
 package io.smartsim.launch.exec;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +25,7 @@ public interface CommandRunner extends AutoCloseable {
     /**
      * Runs {@code argv} (never a shell string) with extra environment, waiting at most {@code timeout}.
      * A non-zero exit is a result, not an exception; an exception means the command could not be run at all
-     * (binary missing, transport down: {@link io.smartsim.launch.SchedulerUnreachableException}).
+     * (binary missing, transport down: {@link io.smartsim.launch.error.SchedulerUnreachableException}).
      */
     CommandResult run(List<String> argv, Map<String, String> env, Duration timeout);
 

@@ -28,7 +28,7 @@ public interface TransportProvider {
      * A runner for {@code destination} ({@code user@host[:port]}, a host alias, ...) with these settings (the keys of
      * {@link #optionKeys()} that were given). Checks the settings; connects lazily, on first use.
      *
-     * @throws io.smartsim.launch.InvalidSpecException when the destination or a setting is not valid
+     * @throws io.smartsim.launch.error.InvalidSpecException when the destination or a setting is not valid
      */
     CommandRunner open(String destination, Map<String, String> options);
 }

@@ -1,6 +1,6 @@
 package io.smartsim.launch.exec;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

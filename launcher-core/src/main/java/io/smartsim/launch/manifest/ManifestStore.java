@@ -1,9 +1,10 @@
 package io.smartsim.launch.manifest;
 
+import io.smartsim.launch.spec.Json;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ManifestException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.security.OwnerOnly;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.manifest;
 
-import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.plan.SlotRange;
 
 import java.nio.file.Path;

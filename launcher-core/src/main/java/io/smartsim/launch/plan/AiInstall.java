@@ -1,6 +1,6 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.io.File;
 import java.io.IOException;

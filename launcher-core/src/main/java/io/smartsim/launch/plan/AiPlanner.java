@@ -1,9 +1,9 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

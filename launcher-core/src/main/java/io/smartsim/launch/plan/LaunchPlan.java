@@ -1,6 +1,6 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;

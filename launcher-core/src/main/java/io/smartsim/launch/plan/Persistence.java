@@ -1,8 +1,8 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.Checkpoint;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.spec.OrchestratorSpec;
 
 import java.nio.file.Path;
 import java.time.Duration;

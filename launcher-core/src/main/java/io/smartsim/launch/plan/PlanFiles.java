@@ -1,6 +1,6 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.util.PreviousRun;
 

@@ -1,7 +1,7 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.security.Tls;
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch.security;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;

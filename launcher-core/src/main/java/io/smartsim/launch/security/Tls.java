@@ -1,6 +1,6 @@
 package io.smartsim.launch.security;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;

@@ -14,19 +14,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.Checkpoint;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
-import io.smartsim.launch.util.Durations;
-import io.smartsim.launch.entity.BatchSettings;
-import io.smartsim.launch.entity.EnsembleSpec;
-import io.smartsim.launch.entity.ColocatedDb;
-import io.smartsim.launch.entity.ModelSpec;
-import io.smartsim.launch.entity.RunSettings;
-import io.smartsim.launch.entity.Strategy;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -229,7 +217,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (o.lease() != null) b.lease(Durations.parse("lease", o.lease()));
         if (o.telemetry() != null || o.telemetryInterval() != null) {
             try {
-                b.telemetry(io.smartsim.launch.TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
+                b.telemetry(TelemetrySpec.parse(o.telemetry(), o.telemetryInterval()));
             } catch (InvalidSpecException e) {
                 // named as the file names it (the CLI's --telemetry-interval is telemetryInterval here)
                 throw e.field().equals("telemetry-interval") ? new InvalidSpecException("telemetryInterval",

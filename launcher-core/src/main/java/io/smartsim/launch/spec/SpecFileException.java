@@ -1,6 +1,6 @@
 package io.smartsim.launch.spec;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.nio.file.Path;
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 
@@ -27,7 +27,7 @@ public interface Launcher {
 
     /**
      * What is known about the spec's nodes before launch. Validates the launcher-specific parts of the spec
-     * (interfaces, launcher options) and throws {@link io.smartsim.launch.InvalidSpecException} naming the field.
+     * (interfaces, launcher options) and throws {@link io.smartsim.launch.error.InvalidSpecException} naming the field.
      * Starts nothing.
      */
     Placement place(OrchestratorSpec spec);

@@ -32,7 +32,7 @@ public interface ModelLauncher {
 
     /**
      * Refuses what this launcher cannot honour (run settings, executable), with an
-     * {@link io.smartsim.launch.InvalidSpecException} naming the field and the numbers. Starts nothing.
+     * {@link io.smartsim.launch.error.InvalidSpecException} naming the field and the numbers. Starts nothing.
      */
     void validate(ModelPlan plan);
 

@@ -1,7 +1,7 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 
 import java.nio.file.Path;
 

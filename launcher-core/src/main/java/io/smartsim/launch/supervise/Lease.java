@@ -1,6 +1,6 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

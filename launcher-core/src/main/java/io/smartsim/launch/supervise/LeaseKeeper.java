@@ -1,10 +1,10 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Leasable;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.Durations;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -63,6 +63,6 @@ public final class RestartBudget {
 
     /** "3 in 10m", as events and docs say it. */
     public String describe() {
-        return max + " in " + io.smartsim.launch.util.Durations.format(window);
+        return max + " in " + io.smartsim.launch.spec.Durations.format(window);
     }
 }

@@ -1,8 +1,8 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.SupervisionRecord;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -99,16 +99,16 @@ public final class Supervision {
      * not recorded as running, or whose lease has already run out (its shards are stopping: start it again).
      */
     public static Instant renew(OrchestratorRecord r) {
-        java.time.Duration duration = r.spec().lease().orElseThrow(() -> new io.smartsim.launch.StateException(
+        java.time.Duration duration = r.spec().lease().orElseThrow(() -> new io.smartsim.launch.error.StateException(
                 "orchestrator '" + r.id() + "' has no lease (it was started without --lease); nothing to renew"));
-        if (r.status() != io.smartsim.launch.manifest.Status.RUNNING) {
-            throw new io.smartsim.launch.StateException("orchestrator '" + r.id() + "' is not running (recorded: "
+        if (r.status() != io.smartsim.launch.status.Status.RUNNING) {
+            throw new io.smartsim.launch.error.StateException("orchestrator '" + r.id() + "' is not running (recorded: "
                     + r.status() + "); nothing to renew");
         }
         Lease lease = Lease.in(r.plan().dir());
         Instant now = Instant.now();
         if (lease.expired(now)) {
-            throw new io.smartsim.launch.StateException("the lease of '" + r.id() + "' ran out at "
+            throw new io.smartsim.launch.error.StateException("the lease of '" + r.id() + "' ran out at "
                     + lease.expiry().map(Instant::toString).orElse("? (its lease file was removed)")
                     + ": its shards have stopped themselves or are stopping; clear it with 'db stop' and start it again");
         }

@@ -1,11 +1,11 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.cluster.HealthReport;
+import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -16,7 +16,7 @@ import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.util.Deadline;
-import io.smartsim.launch.util.Durations;
+import io.smartsim.launch.spec.Durations;
 import io.smartsim.launch.util.Parallel;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;

@@ -1,14 +1,14 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.StateException;
-import io.smartsim.launch.TelemetrySpec;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.manifest.SupervisionRecord;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
@@ -131,7 +131,7 @@ public final class Watchdog {
                 .withInterval(tel.interval())) : null;
         if (collector != null) {
             log.accept(Instant.now() + " recording telemetry of '" + id + "' every "
-                    + io.smartsim.launch.util.Durations.format(tel.interval()) + " under " + expDir.resolve("telemetry"));
+                    + io.smartsim.launch.spec.Durations.format(tel.interval()) + " under " + expDir.resolve("telemetry"));
         }
         Path pidFile = first.plan().dir().resolve(LOG + ".pid");
         Thread hook = new Thread(() -> {

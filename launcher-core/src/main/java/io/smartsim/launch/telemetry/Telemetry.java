@@ -3,7 +3,7 @@ package io.smartsim.launch.telemetry;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;

@@ -3,7 +3,7 @@ package io.smartsim.launch.telemetry;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

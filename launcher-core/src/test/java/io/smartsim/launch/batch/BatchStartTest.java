@@ -1,8 +1,8 @@
 package io.smartsim.launch.batch;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.LocalCommandRunner;
@@ -11,7 +11,7 @@ import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Processes;

@@ -1,12 +1,12 @@
 package io.smartsim.launch.colocated;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.entity.ColocatedDb;
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,7 +114,7 @@ class ColocatedPlannerTest {
     void theManifestKeepsTheDatabaseAndRendersTheFilesAgain() throws Exception {
         ModelPlan p = plan(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0750).cpus(2).pinning("1")
                 .backend(Backend.KEYDB).config("maxmemory 1gb"));
-        var mapper = io.smartsim.launch.manifest.Json.mapper();
+        var mapper = io.smartsim.launch.spec.Json.mapper();
         String json = mapper.writeValueAsString(p);
         assertThat(json).doesNotContain("#!/bin/bash").doesNotContain("protected-mode");
         ModelPlan back = mapper.readValue(json, ModelPlan.class);

@@ -1,7 +1,8 @@
 package io.smartsim.launch.manifest;
 
-import io.smartsim.launch.ManifestException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.status.Status;
+import io.smartsim.launch.error.ManifestException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.Backend;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
@@ -162,7 +162,7 @@ class PlannerTest {
     void aRedactedPlanHoldsThePasswordNowhere() throws Exception {
         LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).build(),
                 oneHost(1, "127.0.0.1")).redacted();
-        String json = io.smartsim.launch.manifest.Json.mapper().writeValueAsString(p);
+        String json = io.smartsim.launch.spec.Json.mapper().writeValueAsString(p);
         assertThat(json).doesNotContain(FIXED.password()).contains(Credentials.REDACTED);
         assertThat(p.shards().get(0).config()).contains("user smartsim on ><redacted> ~* &* +@all\n",
                 "masterauth <redacted>\n");

@@ -1,8 +1,8 @@
 package io.smartsim.launch.plan;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -143,7 +143,7 @@ class ReplicaPlanTest {
 
     @Test
     void keydbReplicasGetTheSameSyncSettingsItKnows() {
-        LaunchPlan p = plan(OrchestratorSpec.builder().backend(io.smartsim.launch.Backend.KEYDB).instancesPerNode(3)
+        LaunchPlan p = plan(OrchestratorSpec.builder().backend(io.smartsim.launch.spec.Backend.KEYDB).instancesPerNode(3)
                 .replicas(1).build(), oneHost(1));
         Golden.assertMatches(p.shards().get(4).config(), "keydb-cluster-replica-shard4.conf");
     }

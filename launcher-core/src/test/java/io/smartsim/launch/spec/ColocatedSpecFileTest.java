@@ -1,8 +1,5 @@
 package io.smartsim.launch.spec;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.entity.ColocatedDb;
-import io.smartsim.launch.entity.ModelSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

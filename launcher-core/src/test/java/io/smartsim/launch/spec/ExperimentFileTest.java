@@ -1,10 +1,5 @@
 package io.smartsim.launch.spec;
 
-import io.smartsim.launch.Backend;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.entity.EnsembleSpec;
-import io.smartsim.launch.entity.ModelSpec;
-import io.smartsim.launch.entity.Strategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,7 +63,7 @@ class ExperimentFileTest {
         ModelSpec sim = x.models().get(0);
         assertThat(sim).isEqualTo(ModelSpec.builder("sim", "./sim.sh").args("--steps", "100")
                 .env("OMP_NUM_THREADS", "2")
-                .run(io.smartsim.launch.entity.RunSettings.builder().nodes(1).tasksPerNode(1).build())
+                .run(RunSettings.builder().nodes(1).tasksPerNode(1).build())
                 .baseDir(dir).build());
         EnsembleSpec sweep = x.ensembles().get(0);
         assertThat(sweep.strategy()).isEqualTo(Strategy.ALL_PERM);
@@ -144,9 +139,9 @@ class ExperimentFileTest {
                   - id: c
                     telemetryInterval: 2s
                 """));
-        assertThat(x.orchestrators().get(0).telemetry()).isEqualTo(io.smartsim.launch.TelemetrySpec.DEFAULT);
+        assertThat(x.orchestrators().get(0).telemetry()).isEqualTo(TelemetrySpec.DEFAULT);
         assertThat(x.orchestrators().get(1).telemetry().on()).isFalse();
-        assertThat(x.orchestrators().get(2).telemetry()).isEqualTo(new io.smartsim.launch.TelemetrySpec(true,
+        assertThat(x.orchestrators().get(2).telemetry()).isEqualTo(new TelemetrySpec(true,
                 java.time.Duration.ofSeconds(2)));
     }
 
@@ -284,7 +279,7 @@ class ExperimentFileTest {
                     exe: ./missing.sh
                 """);
         ExperimentFile x = ExperimentFile.read(f);
-        SpecFileException e = x.locate("models", 0, new io.smartsim.launch.InvalidSpecException("exe",
+        SpecFileException e = x.locate("models", 0, new io.smartsim.launch.error.InvalidSpecException("exe",
                 "not found"));
         assertThat(e.getMessage()).isEqualTo(f + ":4:10: models[0].exe: not found");
     }

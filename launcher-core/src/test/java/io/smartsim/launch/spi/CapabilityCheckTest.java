@@ -1,9 +1,9 @@
 package io.smartsim.launch.spi;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -50,6 +50,6 @@ class AiInfoTest {
         assertThat(line).endsWith(",\"changesSinceSave\":null,\"models\":[{\"key\":\"m\",\"type\":\"MODEL\","
                 + "\"backend\":\"ONNX\",\"device\":\"CPU\",\"calls\":6,\"errors\":1,\"durationMicros\":900,"
                 + "\"meanMicros\":150.0,\"samples\":12}],\"modelsTruncated\":true}");
-        assertThat(io.smartsim.launch.manifest.Json.mapper().readValue(line, ShardSample.class)).isEqualTo(withModels);
+        assertThat(io.smartsim.launch.spec.Json.mapper().readValue(line, ShardSample.class)).isEqualTo(withModels);
     }
 }

@@ -233,8 +233,8 @@ public final class DataChecks {
     /** Until the append-only file of each shard (by index) holds its key, up to 30 s; the failure names the rest. */
     public static void awaitInAppendOnlyFiles(Orchestrator db, Map<Integer, String> keyByShard)
             throws InterruptedException {
-        io.smartsim.launch.Checkpoint cp = db.plan().spec().checkpoint().filter(c -> c.kind() != io.smartsim.launch
-                .Checkpoint.Kind.RDB).orElseThrow(() -> new IllegalArgumentException("'" + db.id() + "' keeps no "
+        io.smartsim.launch.spec.Checkpoint cp = db.plan().spec().checkpoint().filter(c -> c.kind() != io.smartsim.launch
+                .spec.Checkpoint.Kind.RDB).orElseThrow(() -> new IllegalArgumentException("'" + db.id() + "' keeps no "
                 + "append-only file: start it with an AOF checkpoint"));
         long t0 = System.nanoTime();
         long until = t0 + Duration.ofSeconds(30).toNanos();

@@ -1,6 +1,6 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
@@ -16,7 +16,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.PortChooser;
-import io.smartsim.launch.spi.ReadinessWait;
+import io.smartsim.launch.cluster.ReadinessWait;
 import io.smartsim.launch.spi.Restartable;
 import io.smartsim.launch.util.Executables;
 import io.smartsim.launch.util.LogTail;

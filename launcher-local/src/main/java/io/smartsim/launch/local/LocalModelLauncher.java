@@ -1,13 +1,13 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.colocated.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelState;
-import io.smartsim.launch.entity.RunSettings;
+import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
 import io.smartsim.launch.spi.RenderedLaunch;

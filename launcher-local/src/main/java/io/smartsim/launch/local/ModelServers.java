@@ -1,7 +1,7 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.DaemonProcess;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;

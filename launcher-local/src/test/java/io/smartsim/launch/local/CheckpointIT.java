@@ -1,17 +1,17 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.Checkpoint;
-import io.smartsim.launch.ClusterFormingException;
+import io.smartsim.launch.spec.Checkpoint;
+import io.smartsim.launch.error.ClusterFormingException;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.StateException;
-import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;

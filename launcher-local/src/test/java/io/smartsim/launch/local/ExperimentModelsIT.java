@@ -1,17 +1,18 @@
 package io.smartsim.launch.local;
 
+import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.Ensemble;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.entity.EnsembleSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.EntitySummary;
-import io.smartsim.launch.entity.ModelSpec;
-import io.smartsim.launch.entity.RunSettings;
-import io.smartsim.launch.entity.Strategy;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.RunSettings;
+import io.smartsim.launch.spec.Strategy;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
@@ -70,7 +71,7 @@ class ExperimentModelsIT {
             exp.start(true, db, sim, sweep);
 
             assertThat(db.state()).as("start(block) waits for models, not orchestrators")
-                    .isEqualTo(Orchestrator.State.RUNNING);
+                    .isEqualTo(OrchestratorState.RUNNING);
             assertThat(exp.summary()).extracting(EntitySummary::name, EntitySummary::type, EntitySummary::status)
                     .containsExactly(
                             org.assertj.core.groups.Tuple.tuple("db", "Orchestrator", "RUNNING"),

@@ -1,19 +1,20 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.Backend;
+import io.smartsim.launch.status.OrchestratorState;
+import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.ManifestException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.ShardStartException;
-import io.smartsim.launch.StateException;
-import io.smartsim.launch.cluster.HealthReport;
-import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.error.ShardStartException;
+import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.status.HealthReport;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
-import io.smartsim.launch.manifest.Status;
+import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.SlotRange;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -113,7 +114,7 @@ class LocalOrchestratorIT {
                     .allSatisfy(pid -> assertThat(pid).isPresent());
 
             exp.stop(db);
-            assertThat(db.state()).isEqualTo(Orchestrator.State.STOPPED);
+            assertThat(db.state()).isEqualTo(OrchestratorState.STOPPED);
             assertThat(Processes.serversOn(usedPorts)).isEmpty();
             assertThat(new ManifestStore(dir).read().orElseThrow().find("orchestrator").orElseThrow().status())
                     .isEqualTo(Status.STOPPED);
@@ -234,7 +235,7 @@ class LocalOrchestratorIT {
                     .hasMessageContaining("exited with code 1")
                     .hasMessageContaining("no-such-directive")
                     .hasMessageContaining("every shard of this launch was stopped");
-            assertThat(db.state()).isEqualTo(Orchestrator.State.FAILED);
+            assertThat(db.state()).isEqualTo(OrchestratorState.FAILED);
             assertThat(exp.status("orchestrator").state()).isEqualTo("FAILED");
         }
     }

@@ -2,10 +2,10 @@ package io.smartsim.launch.local;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.cluster.HealthReport;
-import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.status.HealthReport;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;

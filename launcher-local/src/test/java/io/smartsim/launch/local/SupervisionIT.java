@@ -2,9 +2,9 @@ package io.smartsim.launch.local;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.plan.Crc16;
 import io.smartsim.launch.plan.SlotRange;
@@ -192,7 +192,7 @@ class SupervisionIT {
                     .detail()).contains("shard " + replica + " (127.0.0.1:" + (base + replica) + ")",
                     "took over slots " + db.plan().shards().get(1).slots().get(0));
 
-            io.smartsim.launch.cluster.HealthReport h = db.health();
+            io.smartsim.launch.status.HealthReport h = db.health();
             assertThat(h.healthy()).as(h.problems().toString()).isTrue();
             assertThat(h.shards().get(replica).role()).as("the replica now masters the slots").isEqualTo("master");
             assertThat(h.shards().get(replica).slots()).isEqualTo(db.plan().shards().get(1).slots());

@@ -1,9 +1,9 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
@@ -16,11 +16,11 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.batch.BatchStart;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.LauncherContext;
@@ -111,7 +111,7 @@ public final class PbsLauncher extends BatchLauncher {
                     + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
                     + "the login node, or leave --lease out");
         }
-        if (spec.restart() != io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+        if (spec.restart() != io.smartsim.launch.spec.RestartPolicy.ON_FAILURE) {
             return;
         }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());

@@ -1,8 +1,8 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.entity.BatchSettings;
+import io.smartsim.launch.spec.BatchSettings;
 import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.RunSettings;
+import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 

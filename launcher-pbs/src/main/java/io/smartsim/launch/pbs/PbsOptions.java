@@ -1,6 +1,6 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spi.BatchOptions;
 
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.batch.BatchScripts;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.batch.BatchRestart;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.exec.CommandRunner;
@@ -9,7 +9,7 @@ import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.pbs.PbsParsers.ShardReport;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 

@@ -1,8 +1,8 @@
 package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

@@ -2,7 +2,7 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spi.LaunchedShard;
 
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LauncherContext;

@@ -2,7 +2,7 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.ManifestStore;
@@ -118,7 +118,7 @@ class PbsPortsIT {
                         .instancesPerNode(1).port(base).launcherOption("alloc", id)
                         .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
-                        .isInstanceOfSatisfying(io.smartsim.launch.InvalidSpecException.class,
+                        .isInstanceOfSatisfying(io.smartsim.launch.error.InvalidSpecException.class,
                                 e -> assertThat(e.field()).isEqualTo("port"))
                         // n1-n3 share this machine's kernel, so each node lists the socket; on a cluster, only n3
                         .hasMessageMatching(".*and bus ports .*, but " + (base + OrchestratorSpec.BUS_PORT_OFFSET)

@@ -1,7 +1,7 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.util.ListeningPorts;
 import org.junit.jupiter.api.Test;

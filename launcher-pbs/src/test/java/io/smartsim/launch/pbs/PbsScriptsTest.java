@@ -3,7 +3,7 @@ package io.smartsim.launch.pbs;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;

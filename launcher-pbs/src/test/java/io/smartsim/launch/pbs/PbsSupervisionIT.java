@@ -2,9 +2,9 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
@@ -93,7 +93,7 @@ class PbsSupervisionIT {
 
     private static boolean anyAnswers(List<LaunchedShard> shards) {
         return shards.stream().anyMatch(s -> Ping.answers(s.host(), s.port(), 300,
-                io.smartsim.launch.security.TlsFiles.access(s)));
+                io.smartsim.launch.spi.TlsFiles.access(s)));
     }
 
     @Test

@@ -1,8 +1,8 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import org.junit.jupiter.api.Test;
 

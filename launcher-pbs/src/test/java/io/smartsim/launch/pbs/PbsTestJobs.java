@@ -66,14 +66,14 @@ final class PbsTestJobs {
     }
 
     /** The batch options of a PBS orchestrator of its own, shards over ssh. */
-    static io.smartsim.launch.OrchestratorSpec.Builder batch(io.smartsim.launch.OrchestratorSpec.Builder b) {
+    static io.smartsim.launch.spec.OrchestratorSpec.Builder batch(io.smartsim.launch.spec.OrchestratorSpec.Builder b) {
         return b.launcher("pbs").startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                 .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString());
     }
 
     /** In an existing job, shards over ssh. */
-    static io.smartsim.launch.OrchestratorSpec.Builder inJob(io.smartsim.launch.OrchestratorSpec.Builder b, String job) {
+    static io.smartsim.launch.spec.OrchestratorSpec.Builder inJob(io.smartsim.launch.spec.OrchestratorSpec.Builder b, String job) {
         return b.launcher("pbs").launcherOption("alloc", job).launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString());
     }

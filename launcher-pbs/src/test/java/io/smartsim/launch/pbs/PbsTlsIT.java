@@ -2,11 +2,11 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Access;
 import io.smartsim.launch.security.Tls;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;

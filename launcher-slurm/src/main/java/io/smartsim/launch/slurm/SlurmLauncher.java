@@ -1,10 +1,10 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchScripts;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.TransportSource;
@@ -14,14 +14,14 @@ import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.security.TlsFiles;
+import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
 import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchStart;
-import io.smartsim.launch.spi.Landing;
+import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.LauncherContext;
@@ -298,7 +298,7 @@ public final class SlurmLauncher extends BatchLauncher {
 
         /** A batch job whose script waits on after its steps (--restart on-failure), so stop cancels it at once. */
         private Map<String, String> outlives() {
-            return opts.batch() && plan.spec().restart() == io.smartsim.launch.RestartPolicy.ON_FAILURE
+            return opts.batch() && plan.spec().restart() == io.smartsim.launch.spec.RestartPolicy.ON_FAILURE
                     ? Map.of(JOB_OUTLIVES_STEPS, "true") : Map.of();
         }
 

@@ -2,8 +2,8 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchModels;
 import io.smartsim.launch.batch.BatchStart;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.entity.EntityStatus;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelState;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchScripts;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.batch.BatchRestart;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.exec.CommandRunner;

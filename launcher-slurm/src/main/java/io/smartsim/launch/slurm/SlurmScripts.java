@@ -118,7 +118,7 @@ public final class SlurmScripts {
      * {@code db cleanup}) cancels it, its time limit, or, with {@code --lease}, the lease running out.
      */
     static String tail(LaunchPlan plan) {
-        if (plan.spec().restart() != io.smartsim.launch.RestartPolicy.ON_FAILURE) {
+        if (plan.spec().restart() != io.smartsim.launch.spec.RestartPolicy.ON_FAILURE) {
             return "# The job lasts as long as any shard runs.\nwait";
         }
         StringBuilder t = new StringBuilder();

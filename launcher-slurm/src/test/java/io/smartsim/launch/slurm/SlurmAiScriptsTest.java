@@ -1,7 +1,7 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;

@@ -1,10 +1,10 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -220,7 +220,7 @@ class SlurmLauncherIT {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(4)
                     .port(leftovers.shardPorts(21880, 1))
                     .startupTimeout(Duration.ofSeconds(3)).launcherOption("batch", "true").build());
-            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ReadinessTimeoutException.class)
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.error.ReadinessTimeoutException.class)
                     .hasMessageContaining("was cancelled").hasMessageContaining("pending reason: PartitionNodeLimit");
             String job = progress.stream().filter(l -> l.startsWith("submitted batch job ")).findFirst().orElseThrow()
                     .split(" ")[3];

@@ -1,11 +1,11 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.entity.BatchSettings;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.BatchSettings;
 import io.smartsim.launch.entity.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.entity.ModelSpec;
-import io.smartsim.launch.entity.RunSettings;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.RenderedLaunch;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.slurm;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -2,7 +2,7 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.ManifestStore;
@@ -104,7 +104,7 @@ class SlurmPortsIT {
                 Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
                         .instancesPerNode(1).port(base).launcherOption("alloc", job).build());
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
-                        .isInstanceOfSatisfying(io.smartsim.launch.InvalidSpecException.class,
+                        .isInstanceOfSatisfying(io.smartsim.launch.error.InvalidSpecException.class,
                                 e -> assertThat(e.field()).isEqualTo("port"))
                         // n1-n3 share this machine's kernel, so each node lists the socket; on a cluster, only n2
                         .hasMessageMatching(".*but " + base + " is already in use on node n[123] of allocation " + job

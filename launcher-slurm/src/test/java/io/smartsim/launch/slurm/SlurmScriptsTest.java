@@ -3,7 +3,7 @@ package io.smartsim.launch.slurm;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
@@ -111,7 +111,7 @@ class SlurmScriptsTest {
     @Test
     void batchWithRestartAndALeaseOutlivesItsOwnStepsUntilTheLeaseRunsOut() {
         OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("slurm").nodes(3)
-                .launcherOption("batch", "true").restart(io.smartsim.launch.RestartPolicy.ON_FAILURE)
+                .launcherOption("batch", "true").restart(io.smartsim.launch.spec.RestartPolicy.ON_FAILURE)
                 .lease(java.time.Duration.ofMinutes(10)).build();
         List<Placement.Node> placed = new ArrayList<>();
         for (int n = 0; n < 3; n++) {

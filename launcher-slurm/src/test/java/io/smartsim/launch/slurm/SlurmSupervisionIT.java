@@ -2,8 +2,8 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
@@ -145,7 +145,7 @@ class SlurmSupervisionIT {
         try (Experiment exp = Experiment.create("slurm-restart", tmp.resolve("exp"))) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("slurm").nodes(3)
                     .instancesPerNode(1).port(leftovers.shardPorts(port, 1)).launcherOption(option, value)
-                    .restart(io.smartsim.launch.RestartPolicy.ON_FAILURE).build());
+                    .restart(io.smartsim.launch.spec.RestartPolicy.ON_FAILURE).build());
             exp.start(db);
             if (job == null) {
                 job = db.shards().get(0).handle().get("jobId");

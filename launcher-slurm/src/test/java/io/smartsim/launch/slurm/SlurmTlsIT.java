@@ -2,8 +2,8 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.security.Tls;
 import io.smartsim.launch.testing.Leftovers;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.smartsim.launch.ssh;
 
 import com.jcraft.jsch.ConfigRepository;
 import com.jcraft.jsch.OpenSSHConfig;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.LaunchException;
+import io.smartsim.launch.error.LaunchException;
 
 /**
  * The host's key is not in known_hosts, or differs from the one recorded there. Names the host, the key type and

@@ -1,8 +1,8 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.TransportProvider;
 import io.smartsim.launch.exec.Transports;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.Checkpoint;
+import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.exec.Transports;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.InvalidSpecException;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.ModelServerPlan;

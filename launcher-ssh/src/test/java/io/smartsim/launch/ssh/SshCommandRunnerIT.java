@@ -1,7 +1,7 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.LaunchException;
-import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.error.SchedulerUnreachableException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.TestbedLock;

@@ -2,8 +2,8 @@ package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.SchedulerUnreachableException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.error.SchedulerUnreachableException;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.spi.Launcher.Liveness;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.ssh;
 
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LauncherFlags;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,11 @@
 package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.InvalidSpecException;
+import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.security.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
@@ -115,7 +115,7 @@ class SshLauncherIT {
             // Replica k+3 of master k on the next host, on the port after that host's master.
             assertThat(db.addresses()).containsExactly("127.0.1.1:" + port, "127.0.1.2:" + port, "127.0.1.3:" + port,
                     "127.0.1.2:" + (port + 1), "127.0.1.3:" + (port + 1), "127.0.1.1:" + (port + 1));
-            io.smartsim.launch.cluster.HealthReport h = db.health();
+            io.smartsim.launch.status.HealthReport h = db.health();
             assertThat(h.healthy()).as(h.problems().toString()).isTrue();
             for (int r = 3; r < 6; r++) {
                 assertThat(h.shards().get(r).role()).isEqualTo("slave");

@@ -2,7 +2,7 @@ package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.security.Credentials;
@@ -110,7 +110,7 @@ class SshPortsIT {
             try (Experiment exp = Experiment.create("ssh-ports", dir)) {
                 Orchestrator db = exp.createOrchestrator(spec(base).autoPort(false).build());
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
-                        .isInstanceOf(io.smartsim.launch.InvalidSpecException.class)
+                        .isInstanceOf(io.smartsim.launch.error.InvalidSpecException.class)
                         .hasMessage("port: 3 host(s) x 1 per host = 3 shard(s) use ports " + base + "-" + base
                                 + " and bus ports +10000, but 127.0.1.2:" + base + " (host 127.0.1.2) already accepts "
                                 + "connections (held by pid " + ProcessHandle.current().pid() + " (java)); stop what "

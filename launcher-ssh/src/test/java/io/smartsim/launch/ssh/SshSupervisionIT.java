@@ -2,9 +2,9 @@ package io.smartsim.launch.ssh;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.OrchestratorStatus;
-import io.smartsim.launch.RestartPolicy;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.status.OrchestratorStatus;
+import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;
@@ -311,7 +311,7 @@ class SshSupervisionIT {
             List<LaunchedShard> oneUnreachable = List.of(shards.get(0), new LaunchedShard(s2.index(), s2.name(),
                     s2.host(), s2.port(), s2.pid(), s2.processStart(), h2));
             assertThatThrownBy(() -> new SshLauncher().pushLease(db.plan(), oneUnreachable, unreachableTry))
-                    .isInstanceOf(io.smartsim.launch.SchedulerUnreachableException.class)
+                    .isInstanceOf(io.smartsim.launch.error.SchedulerUnreachableException.class)
                     .hasMessageContaining("not on every host").hasMessageContaining("host 127.0.1.3: cannot reach");
             assertThat(hosts.read(names.get(0), file)).contains(unreachableTry.getEpochSecond() + "\n");
             assertThat(hosts.read(names.get(1), file)).contains(pushed.getEpochSecond() + "\n");

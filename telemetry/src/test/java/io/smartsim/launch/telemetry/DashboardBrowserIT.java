@@ -1,7 +1,7 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.Model;
-import io.smartsim.launch.entity.ModelSpec;
+import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -2,8 +2,8 @@ package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.TelemetrySpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,11 +1,11 @@
 package io.smartsim.launch.ai.dist;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.local.LocalLauncher;
-import io.smartsim.launch.manifest.Json;
+import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -94,7 +94,7 @@ class AiCliIT {
         assertThat(status.exit()).as(status.toString()).isZero();
         // Issue 16: the orchestrator's one model server, recorded for every shard, shown up.
         Path socket = Path.of(exp, "orchestrator", "ai", "model-server-0.sock");
-        var servers = io.smartsim.launch.manifest.Json.mapper().readTree(status.out()).get("orchestrators").get(0)
+        var servers = io.smartsim.launch.spec.Json.mapper().readTree(status.out()).get("orchestrators").get(0)
                 .get("modelServers");
         assertThat(servers.size()).as(status.out()).isEqualTo(1);
         assertThat(servers.get(0).get("socket").asText()).isEqualTo(socket.toString());

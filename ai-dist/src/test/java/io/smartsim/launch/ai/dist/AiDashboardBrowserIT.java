@@ -2,7 +2,7 @@ package io.smartsim.launch.ai.dist;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.TelemetrySpec;
+import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.telemetry.Dashboard;

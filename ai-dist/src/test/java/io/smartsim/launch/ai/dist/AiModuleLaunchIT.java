@@ -2,8 +2,8 @@ package io.smartsim.launch.ai.dist;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.RestartPolicy;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.spec.RestartPolicy;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;

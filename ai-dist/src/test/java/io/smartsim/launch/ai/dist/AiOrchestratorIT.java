@@ -6,12 +6,12 @@ import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.testing.RespClient;
-import io.smartsim.launch.cluster.HealthReport;
-import io.smartsim.launch.cluster.ShardHealth;
+import io.smartsim.launch.status.HealthReport;
+import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.local.LocalLauncher;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
@@ -458,7 +458,7 @@ class AiOrchestratorIT {
         long firstModelServer;
         try (Experiment exp = Experiment.create("ai-resume", dir)) {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).id("db")
-                    .checkpoint(io.smartsim.launch.Checkpoint.every(Duration.ofSeconds(1))).build());
+                    .checkpoint(io.smartsim.launch.spec.Checkpoint.every(Duration.ofSeconds(1))).build());
             exp.start(db);
             firstModelServer = Long.parseLong(db.shards().get(0).handle().get(AiPlanner.HANDLE_PID));
             try (Client c = Client.fromEnvironment(db.dbEnv())) {
@@ -470,7 +470,7 @@ class AiOrchestratorIT {
         assertThat(Pids.running(firstModelServer)).as("the first run's model server after stop").isFalse();
         try (Experiment exp = Experiment.create("ai-resume", dir)) {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).id("db")
-                    .checkpoint(io.smartsim.launch.Checkpoint.every(Duration.ofSeconds(1))).build());
+                    .checkpoint(io.smartsim.launch.spec.Checkpoint.every(Duration.ofSeconds(1))).build());
             exp.resume(db);
             long second = Long.parseLong(db.shards().get(0).handle().get(AiPlanner.HANDLE_PID));
             assertThat(second).as("a new model server").isNotEqualTo(firstModelServer);
@@ -491,7 +491,7 @@ class AiOrchestratorIT {
             Orchestrator db = exp.createOrchestrator(AiTestbed.spec(base, 3).auth(false)
                     .addConfig("no-such-directive yes").build());
             // All three servers fail alike: the message names whichever the launch saw exit first.
-            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.ShardStartException.class)
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(io.smartsim.launch.error.ShardStartException.class)
                     .hasMessageMatching("(?s)shard ([0-2]) \\(orchestrator_\\1\\) of 'orchestrator' .*")
                     .hasMessageContaining("every shard of this launch was stopped")
                     .hasMessageContaining("no-such-directive");

@@ -2,7 +2,7 @@ package io.smartsim.launch.ai.dist;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.TelemetrySpec;
+import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.TensorData;
@@ -119,7 +119,7 @@ class AiTelemetryIT {
         int base = bed.ports(1);
         Path expDir = dir.resolve("plain");
         try (Experiment exp = Experiment.create("plain-tel", expDir)) {
-            Orchestrator db = exp.createOrchestrator(io.smartsim.launch.OrchestratorSpec.builder().port(base).auth(false)
+            Orchestrator db = exp.createOrchestrator(io.smartsim.launch.spec.OrchestratorSpec.builder().port(base).auth(false)
                     .telemetry(new TelemetrySpec(true, Duration.ofMillis(100))).build());
             exp.start(db);
             await("5 samples", Duration.ofSeconds(60), () -> TelemetryFiles.read(expDir, db.id()).size() >= 5

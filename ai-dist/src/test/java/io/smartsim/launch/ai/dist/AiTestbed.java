@@ -1,7 +1,7 @@
 package io.smartsim.launch.ai.dist;
 
-import io.smartsim.launch.AiSpec;
-import io.smartsim.launch.OrchestratorSpec;
+import io.smartsim.launch.spec.AiSpec;
+import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

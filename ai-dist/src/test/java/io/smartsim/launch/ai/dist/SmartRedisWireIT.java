@@ -1,6 +1,6 @@
 package io.smartsim.launch.ai.dist;
 
-import io.smartsim.launch.AiSpec;
+import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.ai.cluster.Slots;

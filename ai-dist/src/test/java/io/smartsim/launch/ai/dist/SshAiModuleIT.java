@@ -2,9 +2,9 @@ package io.smartsim.launch.ai.dist;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.OrchestratorSpec;
-import io.smartsim.launch.RestartPolicy;
-import io.smartsim.launch.ShardStartException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;

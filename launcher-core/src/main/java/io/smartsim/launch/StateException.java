@@ -1,8 +1,0 @@
-package io.smartsim.launch;
-
-/** The request does not fit the orchestrator's state: already running, not running, unknown id. */
-public class StateException extends LaunchException {
-    public StateException(String message) {
-        super(message);
-    }
-}

@@ -1,0 +1,102 @@
+package io.smartsim.launch.experiment;
+
+import io.smartsim.launch.status.OrchestratorState;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.manifest.Manifest;
+import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.status.Status;
+import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.Placement;
+import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.spi.LaunchedShard;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The registry of an experiment's entities: unique names, what models see of the orchestrators, the summary. */
+class EntitiesTest {
+    private static final Path EXP = Path.of("/scratch/exp");
+
+    /** An orchestrator of one shard on {@code port}; no launcher: nothing here starts, probes or stops it. */
+    /** Entities over the handles themselves, as the facade's classes are in the root package (an ensemble: its name). */
+    private static Entities<OrchestratorHandle, ModelHandle, String> entities() {
+        return new Entities<>("demo", OrchestratorHandle::new, ModelHandle::new, (spec, members) -> spec.name());
+    }
+
+    private static OrchestratorHandle db(String id, int port, OrchestratorState state) {
+        OrchestratorSpec spec = OrchestratorSpec.builder().id(id).instancesPerNode(1).port(port).auth(false).build();
+        LaunchPlan plan = Planner.plan("demo", EXP, spec, new Placement(List.of(
+                new Placement.Node("localhost", List.of("127.0.0.1")))));
+        List<LaunchedShard> shards = state == OrchestratorState.RUNNING ? List.of(new LaunchedShard(0, id + "_0",
+                "127.0.0.1", port, Optional.of(4000L + port), Optional.empty(), Map.of())) : List.of();
+        return new OrchestratorHandle(plan, null, state, shards);
+    }
+
+    @Test
+    void anIdTakenByARunningOrchestratorIsRefusedAndAStoppedOneMayBeReplaced() {
+        Entities<OrchestratorHandle, ModelHandle, String> e = entities();
+        e.put(db("db", 16780, OrchestratorState.RUNNING));
+        e.put(db("old", 16790, OrchestratorState.STOPPED));
+        assertThatThrownBy(() -> e.refuseOrchestrator("db")).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("already has an orchestrator 'db' running; give each orchestrator a distinct id");
+        e.refuseOrchestrator("old");
+        e.refuseOrchestrator("new");
+    }
+
+    @Test
+    void modelsSeeTheRunningOrchestratorsThePrimaryFirst() {
+        Entities<OrchestratorHandle, ModelHandle, String> e = entities();
+        OrchestratorHandle a = db("a", 16780, OrchestratorState.RUNNING);
+        OrchestratorHandle b = db("b", 16790, OrchestratorState.RUNNING);
+        e.put(a);
+        e.put(db("stopped", 16800, OrchestratorState.STOPPED));
+        e.put(b);
+        assertThat(e.dbEnv(Optional.empty())).containsExactly(Map.entry("SSDB", "127.0.0.1:16780"),
+                Map.entry("SR_DB_TYPE", "Standalone"), Map.entry("SSDB_b", "127.0.0.1:16790"),
+                Map.entry("SR_DB_TYPE_b", "Standalone"));
+        assertThat(e.dbEnv(Optional.of(b))).containsExactly(Map.entry("SSDB", "127.0.0.1:16790"),
+                Map.entry("SR_DB_TYPE", "Standalone"), Map.entry("SSDB_a", "127.0.0.1:16780"),
+                Map.entry("SR_DB_TYPE_a", "Standalone"));
+        assertThat(e.plannedDbEnv()).as("a dry run: every orchestrator at its planned address")
+                .containsEntry("SSDB_stopped", "127.0.0.1:16800").hasSize(6);
+    }
+
+    @Test
+    void theSummaryGivesEachOrchestratorItsPidsAndTheTimeItRan() {
+        Entities<OrchestratorHandle, ModelHandle, String> e = entities();
+        e.put(db("db", 16780, OrchestratorState.RUNNING));
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        e.started("db", t0);
+        e.ended("db", t0.plusSeconds(90));
+        assertThat(e.summary()).singleElement().satisfies(row -> {
+            assertThat(row).extracting(EntitySummary::name, EntitySummary::id, EntitySummary::status)
+                    .containsExactly("db", Optional.of(Long.toString(4000L + 16780)), "RUNNING");
+            assertThat(row.elapsed()).hasValue(java.time.Duration.ofSeconds(90));
+        });
+    }
+
+    @Test
+    void knownIdsAreThoseHereThenThoseOnlyRecorded() {
+        Entities<OrchestratorHandle, ModelHandle, String> e = entities();
+        assertThat(e.knownIds(Optional.empty())).isEqualTo("none");
+        e.put(db("here", 16780, OrchestratorState.NEW));
+        OrchestratorHandle there = db("there", 16790, OrchestratorState.STOPPED);
+        Manifest recorded = new Manifest(Manifest.VERSION, "demo", List.of(
+                record(db("here", 16780, OrchestratorState.STOPPED)), record(there)), List.of());
+        assertThat(e.knownIds(Optional.of(recorded))).isEqualTo("here, there");
+    }
+
+    private static OrchestratorRecord record(OrchestratorHandle o) {
+        return new OrchestratorRecord(o.id(), "local", Status.STOPPED, o.spec(), o.plan(), List.of(),
+                Instant.parse("2026-01-01T00:00:00Z"), Optional.empty());
+    }
+}
