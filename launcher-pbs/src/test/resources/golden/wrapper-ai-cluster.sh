@@ -41,7 +41,7 @@ fi
 addrs=("$addr")
 # A port the shard needs that something on this node already listens on (on an address it binds, or on
 # every address) stops it here, before the server starts, naming the holder (ports-held.sh reads /proc).
-busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780 26780' "${addrs[@]}")
+busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780' "${addrs[@]}")
 if [ -n "$busy" ]; then
     fail 4 "port ${busy%% *} is taken on node $node (${addrs[*]}), held by ${busy#* }; "\
 "choose another --port, or --port auto"
@@ -70,4 +70,4 @@ if [ "${2:-}" = end-with-ssh ]; then
     ) >> /exp/db/db_0/db_0.out 2>&1 < /dev/null &
 fi
 # The config has no bind line: the address is only known here.
-exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/exp/db/db_0 -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --auth --server-argv redis-server /exp/db/db_0/redis.conf --bind "$addr" --cluster-announce-ip "$addr"
+exec redis-server /exp/db/db_0/redis.conf --bind "$addr" --cluster-announce-ip "$addr"

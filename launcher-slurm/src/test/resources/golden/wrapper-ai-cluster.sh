@@ -39,7 +39,7 @@ fi
 addr=${addrs[0]}
 # A port the shard needs that something on this node already listens on (on an address it binds, or on
 # every address) stops it here, before the server starts, naming the holder (ports-held.sh reads /proc).
-busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780 26780' "${addrs[@]}")
+busy=$(/bin/bash /exp/db/ports-held.sh '6780 16780' "${addrs[@]}")
 if [ -n "$busy" ]; then
     fail 4 "port ${busy%% *} is taken on node $node (${addrs[*]}), held by ${busy#* }; "\
 "choose another --port, or --port auto"
@@ -49,4 +49,4 @@ printf 'address=%s\naddresses=%s\nport=%s\nnode=%s\nhostname=%s\njob=%s\nstep=%s
     "$addr" "${addrs[*]}" 6780 "$node" "$(hostname)" "${SLURM_JOB_ID:-}" "${SLURM_STEP_ID:-}" "$$" \
     > "$report.tmp" && mv -f "$report.tmp" "$report"
 # The config has no bind line: the address is only known here.
-exec /usr/lib/jvm/java-17/bin/java -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/exp/db/db_1 -cp '/opt/smartsim/ai/*' io.smartsim.launch.ai.AiServerMain --port 6780 --redis-port 26780 --threads 0 --backends ONNX --cluster --server-argv /opt/redis/bin/redis-server /exp/db/db_1/redis.conf --bind "${addrs[@]}" --cluster-announce-ip "$addr"
+exec /opt/redis/bin/redis-server /exp/db/db_1/redis.conf --bind "${addrs[@]}" --cluster-announce-ip "$addr"

@@ -63,7 +63,7 @@ public final class BatchScripts {
         v.put("report", reportPath(s).toString());
         v.put("fail", Landing.WRAPPER_FAIL);
         v.put("port", Integer.toString(s.port()));
-        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan.spec(), s.port()), "addrs",
+        v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan, s.port()), "addrs",
                 plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(s.serverBinaryIndex(), serverBinary);

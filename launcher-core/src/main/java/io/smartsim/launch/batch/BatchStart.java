@@ -6,6 +6,7 @@ import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.spi.LaunchContext;
@@ -28,6 +29,9 @@ import java.util.Optional;
  * scheduler commands run (stale reports and node maps removed, the last run's logs kept as {@code NAME.1}); then
  * either submit the batch job and wait until it runs, or start each shard's run command in the allocation; then wait
  * for every wrapper's report and every shard's {@code PING} ({@link ReadinessWait}), checking the job between rounds.
+ * Under {@code --ai} through the Redis module, each node's model server ({@link BatchModelServers}) is started first
+ * (by the launcher in an allocation, by the batch script in a job of its own) and awaited until it is ready; each
+ * shard records the model server of its node, and a failed start ends the model servers too.
  * A failure anywhere, an interrupt or an {@link Error} cancels exactly what this launch started, then is thrown.
  * What differs between schedulers is a {@link Dialect}.
  *
@@ -177,6 +181,23 @@ public final class BatchStart<R extends BatchStart.Report> {
         Detached spawn(ShardPlan s, String jobId, Duration timeout);
 
         /**
+         * Under {@code --ai} through the module: starts model server {@code m}'s run command in the allocation (its
+         * wrapper, {@link BatchModelServers#wrapperPath}, on its node), its output going to its console. A dialect
+         * that serves {@code --ai} through the module (its placement says so) must have it.
+         */
+        default Detached spawnModelServer(ModelServerPlan m, String jobId, Duration timeout) {
+            throw new UnsupportedOperationException("the " + words().runCommand() + " dialect starts no model server");
+        }
+
+        /**
+         * The dialect's own handle keys for the shards of a model server that reported {@code r} (a Slurm step id),
+         * besides {@link BatchModelServers#handle}'s; {@code runCommand} is the local process that carries it, if any.
+         */
+        default Map<String, String> modelServerHandle(BatchModelServers.Report r, Optional<Detached> runCommand) {
+            return Map.of();
+        }
+
+        /**
          * The shard to record before it reports, if the dialect can stop it from that record alone (were this process
          * to end now, core's abort hook stops it with this handle): asked twice, just before its run command is
          * spawned ({@code runCommand} empty) and the moment it exists. The first record matters when the run command
@@ -281,6 +302,10 @@ public final class BatchStart<R extends BatchStart.Report> {
     private final Dialect<R> dialect;
     private final CommandRunner runner;
     private final List<Detached> runCommands = new ArrayList<>();
+    /** The model servers' run commands this launch started in an allocation, by model server index. */
+    private final List<Detached> modelServerCommands = new ArrayList<>();
+    /** Handle entries of each model server's shards once it is ready, by model server index. */
+    private final Map<Integer, Map<String, String>> modelServerEntries = new LinkedHashMap<>();
     private final LaunchedShard[] landed;
     private final Map<Integer, R> reports = new LinkedHashMap<>();
     private String jobId;
@@ -317,18 +342,61 @@ public final class BatchStart<R extends BatchStart.Report> {
         if (dialect.batch()) {
             submit();
             awaitRunning();
+            awaitModelServers(); // started by the batch script, which starts the shards once they are ready
         } else {
             jobId = dialect.allocation();
+            for (ModelServerPlan m : plan.modelServers()) {
+                modelServerCommands.add(dialect.spawnModelServer(m, jobId, cap()));
+            }
+            awaitModelServers();
             for (ShardPlan s : plan.shards()) {
-                dialect.early(s, Optional.empty(), jobId).ifPresent(ctx.spawned());
+                dialect.early(s, Optional.empty(), jobId).map(this::withModelServer).ifPresent(ctx.spawned());
                 Detached p = dialect.spawn(s, jobId, cap());
                 runCommands.add(p);
-                dialect.early(s, Optional.of(p), jobId).ifPresent(ctx.spawned());
+                dialect.early(s, Optional.of(p), jobId).map(this::withModelServer).ifPresent(ctx.spawned());
             }
             ctx.progress().accept(dialect.started(runCommands.size(), jobId));
         }
         awaitShards();
         return List.of(landed);
+    }
+
+    /**
+     * Under {@code --ai} through the module: waits until every model server has reported and is ready (its run command
+     * in the allocation still running, or the batch job), then keeps the handle entries of each one's shards.
+     */
+    private void awaitModelServers() throws InterruptedException {
+        if (plan.modelServers().isEmpty()) {
+            return;
+        }
+        Map<Integer, BatchModelServers.Report> ready = BatchModelServers.await(plan, runner, plan.modelServers(),
+                ctx.deadline(), m -> {
+                    if (!dialect.batch()) {
+                        return modelServerCommands.get(m.index()).exit()
+                                .map(exit -> "its " + dialect.words().runCommand() + " " + exit);
+                    }
+                    Optional<JobState> job = dialect.job(jobId);
+                    if (job.isEmpty() || !job.get().running()) {
+                        // the job's output says which model server its script gave up on
+                        throw dialect.ended(jobId, "before its --ai model servers were ready", job);
+                    }
+                    return Optional.empty();
+                }, dialect.words().undone());
+        for (ModelServerPlan m : plan.modelServers()) {
+            BatchModelServers.Report r = ready.get(m.index());
+            Optional<Detached> runCommand = dialect.batch() ? Optional.empty()
+                    : Optional.of(modelServerCommands.get(m.index()));
+            modelServerEntries.put(m.index(), BatchModelServers.handle(m, r, dialect.modelServerHandle(r,
+                    runCommand)));
+            ctx.progress().accept("--ai model server " + m.index() + " ready on node " + r.node() + " ("
+                    + m.socket() + ")");
+        }
+    }
+
+    /** A shard's record with its model server's entries, once that is ready (none without --ai). */
+    private LaunchedShard withModelServer(LaunchedShard ls) {
+        return plan.modelServerOf(ls.index()).map(m -> modelServerEntries.get(m.index())).map(ls::withHandleEntries)
+                .orElse(ls);
     }
 
     /** Configs and scripts, where the scheduler commands run; stale reports and node maps removed, logs kept as .1. */
@@ -345,6 +413,10 @@ public final class BatchStart<R extends BatchStart.Report> {
         }
         if (dialect.batch()) {
             logs.add(dialect.batchOutput());
+        }
+        for (ModelServerPlan m : plan.modelServers()) {
+            stale.add(BatchModelServers.reportPath(m));
+            logs.add(m.console()); // new at each start, so its ready line is this run's
         }
         runner.deleteFiles(stale, cap());
         runner.keepPrevious(logs, cap());
@@ -454,6 +526,7 @@ public final class BatchStart<R extends BatchStart.Report> {
         handle.put(JOB, jobId);
         handle.put(NODE, dialect.node(r));
         handle.put(MODE, dialect.batch() ? MODE_BATCH : MODE_ALLOC);
+        plan.modelServerOf(s.index()).map(m -> modelServerEntries.get(m.index())).ifPresent(handle::putAll);
         Optional<Detached> runCommand = runCommands.isEmpty() ? Optional.empty()
                 : Optional.of(runCommands.get(s.index()));
         dialect.record(s, r, handle, runCommand);
@@ -500,7 +573,10 @@ public final class BatchStart<R extends BatchStart.Report> {
                     started.add(ls);
                 }
             }
-            dialect.cancelInAllocation(jobId, started, runCommands);
+            // The model servers after the shards that load the module.
+            List<Detached> all = new ArrayList<>(runCommands);
+            all.addAll(modelServerCommands);
+            dialect.cancelInAllocation(jobId, started, all);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {

@@ -16,12 +16,12 @@ import java.util.Map;
 /**
  * The shard layout under {@code --ai}, in one of two forms, chosen by the launcher ({@link Placement#aiModule()}).
  *
- * <p>The Redis module (issue 16; the local launcher): each shard's redis-server loads the smartsim-ai module
+ * <p>The Redis module (issue 16; every launcher: local, ssh, Slurm, PBS): each shard's redis-server loads the smartsim-ai module
  * ({@code loadmodule <smartsim-ai.so> SOCKET <socket> BACKENDS <names>}) on the planned port P, and each host runs
  * one model server ({@value #MODEL_SERVER_MAIN}) whose Unix socket its shards share ({@link ModelServerPlan}). No
  * second port, no announce lines: Redis itself answers MOVED, ASK and CROSSSLOT for the AI commands.
  *
- * <p>The front (the launchers not moved over yet: Slurm, PBS): one process per shard, the RedisAI-compatible front,
+ * <p>The front (no launcher uses it any more; kept until it is removed): one process per shard, the RedisAI-compatible front,
  * which answers on P and runs the shard's redis-server as its child on the private port
  * P + {@value #SERVER_PORT_OFFSET}. Clustered, Redis keeps its bus on P + 10000 ({@code cluster-port}) and announces
  * the front's port ({@code cluster-announce-port P}), so CLUSTER SLOTS, CLUSTER NODES and MOVED name the fronts and
@@ -47,6 +47,10 @@ public final class AiPlanner {
     public static final String HANDLE_PID = "ai.pid";
     public static final String HANDLE_START = "ai.start";
     public static final String HANDLE_SOCKET = "ai.socket";
+    /** On a batch scheduler: the node its model server runs on (its pid is that node's). */
+    public static final String HANDLE_NODE = "ai.node";
+    /** What every model server key of a shard's handle starts with. */
+    public static final String HANDLE_PREFIX = "ai.";
 
     private AiPlanner() {
     }

@@ -12,12 +12,15 @@ import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.pbs.PbsParsers.Job;
 import io.smartsim.launch.pbs.PbsParsers.ShardReport;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.batch.BatchLauncher;
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.cluster.Landing;
@@ -63,6 +66,11 @@ public final class PbsLauncher extends BatchLauncher {
     public static final String DIALECT = "dialect";
     /** The server's pid on its node, as its wrapper reported it (a node's pid, not this machine's). */
     public static final String NODE_PID = "nodePid";
+    /**
+     * Under {@code --ai} in an existing job: the pid, on this machine, of the run command's client that carries the
+     * node's model server (pbsdsh, mpiexec, ssh); stop waits for it to return once the shards are gone.
+     */
+    public static final String AI_CLIENT = AiPlanner.HANDLE_PREFIX + "client";
     public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
     public static final String MODE_BATCH = BatchStart.MODE_BATCH;
 
@@ -114,6 +122,11 @@ public final class PbsLauncher extends BatchLauncher {
         if (spec.restart() != io.smartsim.launch.spec.RestartPolicy.ON_FAILURE) {
             return;
         }
+        if (spec.ai().isPresent()) {
+            throw new InvalidSpecException("restart", "--restart on-failure with --ai is not available with the pbs "
+                    + "launcher yet: it restarts a shard but cannot start its node's model server again; leave "
+                    + "--restart out, or use the slurm or ssh launcher");
+        }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
             // The job's script waits for its own run commands: a shard restarted from outside is not one of them, so
@@ -147,7 +160,7 @@ public final class PbsLauncher extends BatchLauncher {
                     + "to one address; give one interface (its address on each node is used)");
         }
         if (opts.batch()) {
-            return batchPlacement(spec);
+            return batchPlacement(spec).withAiModule(); // --ai: the module in each shard, a model server per node
         }
         String jobId = allocation(opts);
         List<String> hosts;
@@ -168,7 +181,7 @@ public final class PbsLauncher extends BatchLauncher {
             hosts = PbsParsers.execHosts(job.execHost());
             source = "exec_host " + job.execHost();
         }
-        return onHosts(spec, hosts, "job " + jobId, source, "job");
+        return onHosts(spec, hosts, "job " + jobId, source, "job").withAiModule();
     }
 
     /**
@@ -448,6 +461,9 @@ public final class PbsLauncher extends BatchLauncher {
             for (ShardPlan s : plan.shards()) {
                 out.put(PbsScripts.wrapperPath(s), PbsScripts.wrapper(plan, s, itf, binary));
             }
+            for (ModelServerPlan m : plan.modelServers()) {
+                out.put(BatchModelServers.wrapperPath(m), PbsScripts.modelServer(plan, m));
+            }
             if (plan.spec().lease().isPresent()) {
                 // Started by each wrapper before it execs the server; the lease file itself is core's.
                 out.put(LeaseGuard.path(plan), LeaseGuard.render(plan));
@@ -531,16 +547,34 @@ public final class PbsLauncher extends BatchLauncher {
 
         @Override
         public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
+            return runner.spawn(PbsCommands.runShard(run, s.host(), index(s.host()), PbsScripts.wrapperPath(s),
+                    opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
+        }
+
+        /** pbsdsh's index of {@code host}: its first line in the job's node file (empty for the other commands). */
+        private String index(String host) {
             if (firstLines == null) {
                 firstLines = nodeFile.map(f -> PbsParsers.nodeFileFirstLines(read(runner, f))).orElse(Map.of());
             }
-            String index = firstLines.containsKey(s.host()) ? Integer.toString(firstLines.get(s.host())) : "";
+            String index = firstLines.containsKey(host) ? Integer.toString(firstLines.get(host)) : "";
             if (run == RunCommand.PBSDSH && index.isEmpty()) {
                 throw new InvalidSpecException("launcherOptions.runCommand", "pbsdsh needs the job's node file, and "
-                        + s.host() + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
+                        + host + " is not in it (PBS_NODEFILE=" + env.getOrDefault("PBS_NODEFILE", "unset") + ")");
             }
-            return runner.spawn(PbsCommands.runShard(run, s.host(), index, PbsScripts.wrapperPath(s),
-                    opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
+            return index;
+        }
+
+        /** A model server, started on its node by the run command like a shard ({@link PbsScripts#modelServer}). */
+        @Override
+        public Detached spawnModelServer(ModelServerPlan m, String jobId, Duration timeout) {
+            return runner.spawn(PbsCommands.runShard(run, m.host(), index(m.host()), BatchModelServers.wrapperPath(m),
+                    opts.sshConfig()), m.workDir(), m.console(), timeout);
+        }
+
+        @Override
+        public Map<String, String> modelServerHandle(BatchModelServers.Report r, Optional<Detached> runCommand) {
+            return runCommand.flatMap(Detached::pid).map(pid -> Map.of(AI_CLIENT, Long.toString(pid)))
+                    .orElse(Map.of());
         }
 
         @Override
@@ -693,9 +727,9 @@ public final class PbsLauncher extends BatchLauncher {
     }
 
     /**
-     * The qsub script and the first shard's wrapper, as {@link #start} would write them. Pure: with
-     * {@code dialect=auto} or {@code runCommand=auto} it shows PBS Pro and mpiexec (the script's header says
-     * which), since detecting them needs the machine.
+     * The qsub script, the first shard's wrapper and (--ai) the first model server's, as {@link #start} would write
+     * them. Pure: with {@code dialect=auto} or {@code runCommand=auto} it shows PBS Pro and mpiexec (the script's
+     * header says which), since detecting them needs the machine.
      */
     @Override
     public Map<String, String> renderedScripts(LaunchPlan plan) {
@@ -712,6 +746,8 @@ public final class PbsLauncher extends BatchLauncher {
         }
         out.put(plan.dir().relativize(PbsScripts.wrapperPath(s)).toString(),
                 PbsScripts.wrapper(plan, s, plan.spec().interfaces().stream().findFirst(), binary));
+        plan.modelServers().stream().findFirst().ifPresent(m -> out.put(plan.dir().relativize(
+                BatchModelServers.wrapperPath(m)).toString(), PbsScripts.modelServer(plan, m)));
         out.put(ListeningPorts.HELD_SCRIPT, ListeningPorts.heldScript()); // run by each wrapper before its server
         return out;
     }
@@ -826,6 +862,7 @@ public final class PbsLauncher extends BatchLauncher {
                             .map(LaunchedShard::address).toList() + "; end them by hand on their nodes");
                 }
             }
+            endModelServerClients(inJob);
             for (Map.Entry<String, Dialect> e : batchJobs.entrySet()) {
                 List<String> job = List.of(e.getKey());
                 // Core has sent SHUTDOWN NOSAVE: the run commands return, the script's wait ends, the job completes.
@@ -846,6 +883,55 @@ public final class PbsLauncher extends BatchLauncher {
             }
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Under {@code --ai}: whether each shard's model server runs, by the run command's client that carries it on this
+     * machine ({@link #AI_CLIENT}: pbsdsh, mpiexec and ssh return when it exits). Its pid is its node's, which PBS does
+     * not report, so a batch job's model servers (no client here) and those started through a login node are unknown.
+     */
+    @Override
+    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+        Map<Integer, Liveness> out = new java.util.TreeMap<>();
+        for (LaunchedShard s : shards) {
+            if (!s.handle().containsKey(AiPlanner.HANDLE_SOCKET)) {
+                continue;
+            }
+            String client = s.handle().get(AI_CLIENT);
+            if (client == null || !client.matches("[0-9]+") || s.handle().containsKey(Transports.REMOTE)) {
+                out.put(s.index(), Liveness.UNKNOWN);
+                continue;
+            }
+            boolean alive = ProcessHandle.of(Long.parseLong(client)).filter(ProcessHandle::isAlive)
+                    .filter(h -> !exited(h.pid())).flatMap(h -> h.info().commandLine())
+                    .map(c -> c.contains("model-server-")).orElse(false);
+            out.put(s.index(), alive ? Liveness.ALIVE : Liveness.GONE);
+        }
+        return out;
+    }
+
+    /**
+     * Under {@code --ai} in an existing job, once the shards are gone: each model server's watch stops it within a
+     * second or two (its node's shards have ended), and its run command's client here returns. Each recorded client is
+     * waited for, then ended (pbsdsh and mpiexec end their task; ssh its session, which the watch also follows).
+     */
+    private static void endModelServerClients(List<LaunchedShard> shards) throws InterruptedException {
+        Set<Long> pids = new LinkedHashSet<>();
+        shards.stream().map(s -> s.handle().get(AI_CLIENT)).filter(p -> p != null && p.matches("[0-9]+"))
+                .forEach(p -> pids.add(Long.parseLong(p)));
+        List<ProcessHandle> left = new ArrayList<>();
+        for (long pid : pids) {
+            ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> h.info().commandLine()
+                    .map(c -> c.contains("model-server-")).orElse(false)).ifPresent(left::add);
+        }
+        Backoff backoff = new Backoff(Deadline.after(Duration.ofSeconds(15)), Duration.ofMillis(50),
+                Duration.ofMillis(500));
+        while (left.stream().anyMatch(ProcessHandle::isAlive)) {
+            if (!backoff.pause()) {
+                break;
+            }
+        }
+        left.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroy);
     }
 
     private static boolean awaitNoPong(List<LaunchedShard> shards, Deadline deadline) throws InterruptedException {

@@ -1,7 +1,9 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
@@ -22,6 +24,12 @@ public final class PbsScripts {
 
     private PbsScripts() {
     }
+
+    /** How a model server's wrapper reads on PBS: the node named by its first argument, the job's id, no step. */
+    static final BatchModelServers.Words MODEL_SERVER = new BatchModelServers.Words("${1:-$(hostname)}",
+            "\"${PBS_JOBID:-}\"", "''", "started on its node by the job's run command (pbsdsh, mpiexec or ssh) with "
+            + "the node's name as its argument\n# (and end-with-ssh as its second when started over ssh)",
+            "the run command's task");
 
     /** The wrapper script of a shard, beside its config. */
     public static Path wrapperPath(ShardPlan s) {
@@ -52,6 +60,67 @@ public final class PbsScripts {
                 "# the shared file system). It watches this shell's pid, which the server keeps through exec, and ends",
                 "# with it; its output is its own, so the run command's task still ends when the server does.")));
         return WRAPPER.render(v);
+    }
+
+    /** Where the watch of model server {@code m} ({@link #modelServer}) writes why it stopped it. */
+    public static Path watchOutput(ModelServerPlan m) {
+        return m.workDir().resolve("model-server-" + m.index() + ".watch.out");
+    }
+
+    /**
+     * The wrapper of an {@code --ai} model server ({@link BatchModelServers#wrapper}), started on its node by the run
+     * command like a shard's. PBS sees the job, not its tasks, and a run command over ssh starts no task of the job at
+     * all; so the model server ends with its node's shards: a watch beside it stops it once each of them has reported
+     * and none of their servers runs any more (stopped, or ended with the job), or, started over ssh, once its ssh
+     * session has ended (sshd leaves a command running when its client dies).
+     */
+    public static String modelServer(LaunchPlan plan, ModelServerPlan m) {
+        List<String> reports = m.shards().stream().map(i -> BatchScripts.reportPath(plan.shards().get(i)).toString())
+                .toList();
+        String watch = String.join("\n",
+                "# The model server ends with its node's shards: once each has reported and none of their servers "
+                        + "runs any more",
+                "# (stopped, or ended with the job), or, started over ssh, once its ssh session has ended (sshd "
+                        + "leaves a command",
+                "# running when its client dies), a watch beside it stops it: SIGTERM, SIGKILL 10 s later. Its output "
+                        + "is its own,",
+                "# so the run command's task still ends when the model server does.",
+                "server=$$",
+                "session=$PPID",
+                "(",
+                "    reports=(" + Shell.join(reports) + ")",
+                "    seen=0",
+                "    why=''",
+                "    while kill -0 \"$server\" 2>/dev/null; do",
+                "        if [ \"${2:-}\" = end-with-ssh ] && ! kill -0 \"$session\" 2>/dev/null; then",
+                "            why='its ssh session ended'",
+                "            break",
+                "        fi",
+                "        all=1",
+                "        alive=0",
+                "        for r in \"${reports[@]}\"; do",
+                "            if [ ! -e \"$r\" ]; then all=0; continue; fi",
+                "            pid=$(sed -n 's/^pid=//p' \"$r\" 2>/dev/null)",
+                "            if [ -n \"$pid\" ] && kill -0 \"$pid\" 2>/dev/null; then alive=1; fi",
+                "        done",
+                "        if [ \"$all\" = 1 ]; then seen=1; fi",
+                "        if [ \"$seen\" = 1 ] && [ \"$alive\" = 0 ]; then",
+                "            why=\"the shards of node $node have ended\"",
+                "            break",
+                "        fi",
+                "        sleep 1",
+                "    done",
+                "    kill -0 \"$server\" 2>/dev/null || exit 0",
+                "    echo \"smartsim-launch: $why: stopping the --ai model server " + m.index() + " (pid $server)\"",
+                "    kill -TERM \"$server\" 2>/dev/null || exit 0",
+                "    for _ in $(seq 10); do",
+                "        kill -0 \"$server\" 2>/dev/null || exit 0",
+                "        sleep 1",
+                "    done",
+                "    kill -KILL \"$server\" 2>/dev/null",
+                ") >> " + Shell.quote(watchOutput(m).toString()) + " 2>&1 < /dev/null &",
+                "");
+        return BatchModelServers.wrapper(plan, m, MODEL_SERVER, watch);
     }
 
     /**
@@ -94,7 +163,15 @@ public final class PbsScripts {
         v.put("nodes", Integer.toString(plan.spec().nodes()));
         v.put("resources", String.join("\n", resources(plan, dialect)));
         v.put("directives", String.join("\n", directives(options)));
-        List<String> starts = new ArrayList<>();
+        List<String> starts = new ArrayList<>(BatchModelServers.batchStarts(plan, m -> {
+            List<String> words = new ArrayList<>();
+            int node = BatchModelServers.node(plan, m);
+            for (String arg : PbsCommands.runShard(run, NODE_MARK, INDEX_MARK, BatchModelServers.wrapperPath(m),
+                    options.sshConfig())) {
+                words.add(scriptWord(arg, node));
+            }
+            return String.join(" ", words) + " >> " + Shell.quote(m.console().toString()) + " 2>&1 &";
+        }, "each started by " + run.binary() + " like a shard", "# The shards."));
         List<String> stops = new ArrayList<>();
         for (ShardPlan s : plan.shards()) {
             List<String> words = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
@@ -10,7 +11,9 @@ import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.TransportSource;
 import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.exec.Transports;
+import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.plan.ShardPlan;
@@ -76,6 +79,11 @@ public final class SlurmLauncher extends BatchLauncher {
      * the job and step name it finds an srun whose pid was never recorded ({@link SlurmCommands#srunPids}).
      */
     public static final String WORK_DIR = "workDir";
+    /**
+     * Under {@code --ai}: the step ({@code JOB.STEP}) of the model server of the shard's node, a step of its own
+     * ({@link BatchModelServers}); stop cancels it after the shards, status and the watchdog look it up in squeue.
+     */
+    public static final String AI_STEP = AiPlanner.HANDLE_PREFIX + "step";
 
     /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
     private static final int OVERLAP_SINCE_MAJOR = 20;
@@ -145,7 +153,7 @@ public final class SlurmLauncher extends BatchLauncher {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
-            return batchPlacement(spec);
+            return batchPlacement(spec).withAiModule(); // --ai: the module in each shard, a model server per node
         }
         String jobId = allocation(opts);
         Job job = queryJob(runner, jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
@@ -156,7 +164,7 @@ public final class SlurmLauncher extends BatchLauncher {
         }
         List<String> hosts = SlurmParsers.hostnames(must(runner, SlurmCommands.hostnames(job.nodeList()),
                 "cannot expand the node list of allocation " + jobId).stdout());
-        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation");
+        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation").withAiModule();
     }
 
     /**
@@ -390,6 +398,17 @@ public final class SlurmLauncher extends BatchLauncher {
             }));
             return Optional.of(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
                     Optional.empty(), handle));
+        }
+
+        /** A model server as a step of its own on its node, like a shard's ({@link BatchModelServers}). */
+        @Override
+        public Detached spawnModelServer(ModelServerPlan m, String jobId, Duration timeout) {
+            return spawnModelServerStep(runner, plan, m, jobId, m.host(), timeout);
+        }
+
+        @Override
+        public Map<String, String> modelServerHandle(BatchModelServers.Report r, Optional<Detached> srun) {
+            return Map.of(AI_STEP, r.job() + "." + r.step());
         }
 
         @Override
@@ -705,7 +724,7 @@ public final class SlurmLauncher extends BatchLauncher {
                 outlive |= "true".equals(s.handle().get(JOB_OUTLIVES_STEPS));
             }
         }
-        if (steps.isEmpty() && batchJobs.isEmpty() && unreported.isEmpty()) {
+        if (steps.isEmpty() && batchJobs.isEmpty() && unreported.isEmpty() && modelServerSteps(shards).isEmpty()) {
             return;
         }
         CommandRunner runner = runner(shards.get(0).handle());
@@ -715,6 +734,14 @@ public final class SlurmLauncher extends BatchLauncher {
             // Core has sent SHUTDOWN NOSAVE: each step ends with its server. Give them the grace to do so.
             if (!awaitGone(runner, List.of(), steps, Deadline.after(grace))) {
                 runner.run(SlurmCommands.scancel(List.copyOf(steps)), COMMAND_TIMEOUT);
+            }
+            // --ai: the model servers' steps after the shards that load the module (a batch job's script waits for
+            // them too); awaited gone below with the shards' steps.
+            Set<String> aiSteps = modelServerSteps(shards);
+            if (!aiSteps.isEmpty()) {
+                awaitGone(runner, List.of(), steps, Deadline.after(CANCEL_WAIT));
+                runner.run(SlurmCommands.scancel(List.copyOf(aiSteps)), COMMAND_TIMEOUT);
+                steps.addAll(aiSteps);
             }
             if (!batchJobs.isEmpty()) {
                 // With its steps gone the batch script's `wait` returns and the job completes on its own; one that
@@ -736,6 +763,116 @@ public final class SlurmLauncher extends BatchLauncher {
             List<String> all = new ArrayList<>(steps);
             all.addAll(batchJobs);
             runner.run(SlurmCommands.scancel(all), COMMAND_TIMEOUT);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The model server steps ({@code JOB.STEP}) these shards record, each once. */
+    static Set<String> modelServerSteps(List<LaunchedShard> shards) {
+        Set<String> out = new LinkedHashSet<>();
+        shards.stream().map(s -> s.handle().get(AI_STEP)).filter(st -> st != null && st.contains("."))
+                .forEach(out::add);
+        return out;
+    }
+
+    /** A model server as a step of its own on {@code node} of job {@code jobId}, its output in its console. */
+    static Detached spawnModelServerStep(CommandRunner runner, LaunchPlan plan, ModelServerPlan m, String jobId,
+                                         String node, Duration timeout) {
+        return runner.spawn(SlurmCommands.srunShard(Optional.of(jobId), node, BatchModelServers.taskName(plan, m),
+                m.workDir(), BatchModelServers.wrapperPath(m), 1), m.workDir(), m.console(), timeout);
+    }
+
+    /**
+     * Under {@code --ai}: whether the model server step each shard records ({@link #AI_STEP}) still runs, from one
+     * squeue call; unknown when squeue cannot say. Shards that record none are left out.
+     */
+    @Override
+    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+        List<LaunchedShard> serving = shards.stream().filter(s -> s.handle().getOrDefault(AI_STEP, "").contains("."))
+                .toList();
+        Map<Integer, Liveness> out = new TreeMap<>();
+        if (serving.isEmpty()) {
+            return out;
+        }
+        CommandRunner runner = runner(serving.get(0).handle());
+        List<String> jobs = serving.stream().map(s -> s.handle().get(AI_STEP).split("\\.")[0]).distinct().toList();
+        Optional<Set<String>> live = liveSteps(runner, jobs);
+        for (LaunchedShard s : serving) {
+            out.put(s.index(), live.isEmpty() ? Liveness.UNKNOWN
+                    : live.get().contains(s.handle().get(AI_STEP)) ? Liveness.ALIVE : Liveness.GONE);
+        }
+        return out;
+    }
+
+    /**
+     * Under {@code --ai} and {@code --restart on-failure}: each model server whose step is gone is started again as a
+     * new step on the node it ran on, in its job (its socket path as before, so the modules reconnect on their next
+     * model command and load their models again), and awaited until ready; its shards then record the new step. A
+     * shard that still records an older one while another of its node records the running one gets that one.
+     */
+    @Override
+    public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
+        Map<Integer, Liveness> live = probeModelServers(shards);
+        List<LaunchedShard> changed = new ArrayList<>();
+        for (ModelServerPlan m : plan.modelServers()) {
+            List<LaunchedShard> served = shards.stream().filter(s -> m.shards().contains(s.index())
+                    && live.containsKey(s.index())).toList();
+            if (served.isEmpty() || served.stream().anyMatch(s -> live.get(s.index()) == Liveness.UNKNOWN)) {
+                continue; // nothing recorded, or squeue did not answer: not judged now
+            }
+            Optional<LaunchedShard> withLive = served.stream().filter(s -> live.get(s.index()) == Liveness.ALIVE)
+                    .findFirst();
+            Map<String, String> current = withLive.isPresent() ? BatchModelServers.entries(withLive.get())
+                    : startAgain(plan, m, served.get(0), ctx);
+            for (LaunchedShard s : served) {
+                if (!BatchModelServers.entries(s).equals(current)) {
+                    changed.add(s.withHandleEntries(current));
+                }
+            }
+        }
+        return changed;
+    }
+
+    /** Model server {@code m}, gone, as a new step where {@code shard} records it ran; its shards' new entries. */
+    private Map<String, String> startAgain(LaunchPlan plan, ModelServerPlan m, LaunchedShard shard, LaunchContext ctx) {
+        String step = shard.handle().get(AI_STEP);
+        String job = step.substring(0, step.indexOf('.'));
+        String node = shard.handle().get(AiPlanner.HANDLE_NODE);
+        if (node == null) {
+            throw new ShardStartException("cannot start the --ai model server " + m.index() + " of '" + plan.id()
+                    + "' again: its shards do not record the node it ran on");
+        }
+        CommandRunner runner = runner(shard.handle());
+        runner.deleteFiles(List.of(BatchModelServers.reportPath(m)), COMMAND_TIMEOUT);
+        runner.keepPrevious(List.of(m.console()), COMMAND_TIMEOUT);
+        Detached srun = spawnModelServerStep(runner, plan, m, job, node, COMMAND_TIMEOUT);
+        try {
+            BatchModelServers.Report r = BatchModelServers.await(plan, runner, List.of(m), ctx.deadline(),
+                    x -> srun.exit().map(e -> "its srun " + e), "its new step was cancelled; the shards keep "
+                            + "serving data").get(m.index());
+            ctx.progress().accept("--ai model server " + m.index() + " started again on node " + r.node()
+                    + " (step " + r.job() + "." + r.step() + ")");
+            return BatchModelServers.handle(m, r, Map.of(AI_STEP, r.job() + "." + r.step()));
+        } catch (RuntimeException e) {
+            end(srun);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            end(srun);
+            throw new LaunchException("interrupted while starting the --ai model server " + m.index() + " of '"
+                    + plan.id() + "' again", e);
+        }
+    }
+
+    /** Ends an srun (and so its step), keeping an interrupt for the caller. */
+    private static void end(Detached srun) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            srun.terminate(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

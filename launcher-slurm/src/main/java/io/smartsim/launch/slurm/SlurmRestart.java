@@ -1,5 +1,6 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.batch.BatchRestart;
@@ -62,6 +63,8 @@ final class SlurmRestart extends BatchRestart.Base<ShardReport> {
         if (dead.handle().containsKey(SlurmLauncher.JOB_OUTLIVES_STEPS)) {
             handle.put(SlurmLauncher.JOB_OUTLIVES_STEPS, dead.handle().get(SlurmLauncher.JOB_OUTLIVES_STEPS));
         }
+        // --ai: it loads the module with its node's model server, which stays recorded (the watchdog revives it).
+        handle.putAll(BatchModelServers.entries(dead));
         srun.pid().ifPresent(pid -> {
             handle.put(SlurmLauncher.SRUN_PID, Long.toString(pid));
             SlurmLauncher.SRUNS.put(SlurmLauncher.srunKey(runner, pid), srun);

@@ -1,7 +1,9 @@
 package io.smartsim.launch.slurm;
 
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.ModelServerPlan;
 import io.smartsim.launch.plan.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
@@ -23,6 +25,11 @@ public final class SlurmScripts {
 
     private SlurmScripts() {
     }
+
+    /** How a model server's wrapper reads on Slurm: the step's node, job and step ids. */
+    static final BatchModelServers.Words MODEL_SERVER = new BatchModelServers.Words("${SLURMD_NODENAME:-$(hostname)}",
+            "\"${SLURM_JOB_ID:-}\"", "\"${SLURM_STEP_ID:-}\"", "run as a Slurm step of its own on its node",
+            "the step");
 
     /** The wrapper script of a shard, beside its config. */
     public static Path wrapperPath(ShardPlan s) {
@@ -53,10 +60,15 @@ public final class SlurmScripts {
         return WRAPPER.render(v);
     }
 
+    /** The wrapper of an {@code --ai} model server ({@link BatchModelServers#wrapper}), run as its own step. */
+    public static String modelServer(LaunchPlan plan, ModelServerPlan m) {
+        return BatchModelServers.wrapper(plan, m, MODEL_SERVER, "");
+    }
+
     /**
      * Every script a launch of this plan writes, rendered: the batch script first (batch mode only), the lease guard
-     * (with --lease), each shard's wrapper in shard order, then the port check the wrappers run. Keys are paths
-     * relative to {@link LaunchPlan#dir()}.
+     * (with --lease), each shard's wrapper in shard order, each {@code --ai} model server's wrapper, then the port
+     * check the wrappers run. Keys are paths relative to {@link LaunchPlan#dir()}.
      */
     public static Map<String, String> all(LaunchPlan plan, SlurmOptions options) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -70,6 +82,9 @@ public final class SlurmScripts {
         for (ShardPlan s : plan.shards()) {
             out.put(relative(plan, wrapperPath(s)), wrapper(plan, s, plan.spec().interfaces(), binary));
         }
+        for (ModelServerPlan m : plan.modelServers()) {
+            out.put(relative(plan, BatchModelServers.wrapperPath(m)), modelServer(plan, m));
+        }
         out.put(ListeningPorts.HELD_SCRIPT, ListeningPorts.heldScript()); // run by each wrapper before its server
         return out;
     }
@@ -78,7 +93,11 @@ public final class SlurmScripts {
         return plan.dir().relativize(p).toString();
     }
 
-    /** The batch script: the job's directives, then one backgrounded {@code srun} step per shard, then {@code wait}. */
+    /**
+     * The batch script: the job's directives, then (under {@code --ai} through the module) one backgrounded step per
+     * model server and a wait for each one's ready line, then one backgrounded {@code srun} step per shard, then
+     * {@code wait}.
+     */
     public static String batch(LaunchPlan plan, SlurmOptions options) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("id", plan.id());
@@ -96,19 +115,38 @@ public final class SlurmScripts {
             directives.add("#SBATCH " + d);
         }
         v.put("directives", String.join("\n", directives));
-        List<String> steps = new ArrayList<>();
+        List<String> steps = new ArrayList<>(modelServerSteps(plan));
         for (ShardPlan s : plan.shards()) {
-            List<String> words = new ArrayList<>();
-            for (String arg : SlurmCommands.srunShard(Optional.empty(), NODE_MARK, s.name(), s.workDir(),
-                    wrapperPath(s), cpus)) {
-                words.add(arg.equals("--nodelist=" + NODE_MARK) ? "--nodelist=\"${nodes[" + s.node() + "]}\""
-                        : Shell.quote(arg));
+            steps.add(step(s.node(), s.name(), s.workDir(), wrapperPath(s), cpus, BatchScripts.consoleLog(s)));
+            if (!plan.modelServers().isEmpty()) {
+                steps.add("shard_sruns+=($!)");
             }
-            steps.add(String.join(" ", words) + " >> " + Shell.quote(BatchScripts.consoleLog(s).toString()) + " 2>&1 &");
         }
         v.put("steps", String.join("\n", steps));
         v.put("tail", tail(plan));
         return BATCH.render(v);
+    }
+
+    /**
+     * The batch script's model server steps (none without {@code --ai} through the module): each one a step on its
+     * node, then a wait until each has printed its ready line in its console; one that ends first, or is not ready
+     * within the startup timeout, ends the job with a message naming it (in the job's output, which the launcher
+     * shows).
+     */
+    static List<String> modelServerSteps(LaunchPlan plan) {
+        return BatchModelServers.batchStarts(plan, m -> step(BatchModelServers.node(plan, m),
+                BatchModelServers.taskName(plan, m), m.workDir(), BatchModelServers.wrapperPath(m), 1, m.console()),
+                "each a step of its own", "# The shards, each a step of its own.");
+    }
+
+    /** One backgrounded step of the batch script on node slot {@code node}, its output appended to {@code console}. */
+    private static String step(int node, String name, Path workDir, Path wrapper, int cpus, Path console) {
+        List<String> words = new ArrayList<>();
+        for (String arg : SlurmCommands.srunShard(Optional.empty(), NODE_MARK, name, workDir, wrapper, cpus)) {
+            words.add(arg.equals("--nodelist=" + NODE_MARK) ? "--nodelist=\"${nodes[" + node + "]}\""
+                    : Shell.quote(arg));
+        }
+        return String.join(" ", words) + " >> " + Shell.quote(console.toString()) + " 2>&1 &";
     }
 
     /**
@@ -119,6 +157,10 @@ public final class SlurmScripts {
      */
     static String tail(LaunchPlan plan) {
         if (plan.spec().restart() != io.smartsim.launch.spec.RestartPolicy.ON_FAILURE) {
+            if (!plan.modelServers().isEmpty()) {
+                return "# The job lasts as long as any shard runs; its end ends the --ai model servers' steps.\n"
+                        + "wait \"${shard_sruns[@]}\"";
+            }
             return "# The job lasts as long as any shard runs.\nwait";
         }
         StringBuilder t = new StringBuilder();

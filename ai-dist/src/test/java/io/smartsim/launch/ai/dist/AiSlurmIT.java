@@ -3,19 +3,36 @@ package io.smartsim.launch.ai.dist;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.client.Client;
+import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
+import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.plan.Crc16;
+import io.smartsim.launch.plan.ModelServerPlan;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.RestartPolicy;
+import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
+import io.smartsim.launch.spi.Launchers;
+import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.Pids;
+import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.File;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,17 +44,25 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 /**
- * {@code --ai onnx} on the Slurm testbed (testbeds/slurm/up: n1-n3 at 127.0.1.1-3): each shard's srun step execs the
- * front, which runs its redis-server; a model runs on all three nodes at once.
+ * {@code --ai onnx} on the Slurm testbed (testbeds/slurm/up: n1-n3 at 127.0.1.1-3), through the Redis module (issue
+ * 16): each shard's srun step execs its redis-server, which loads the smartsim-ai module; each node runs one model
+ * server as a step of its own, in an allocation and as a batch job. Real slurmctld/slurmd, redis-servers, model
+ * servers and ONNX Runtime. The nodes share this machine's file system and process table, so the test reads their
+ * processes from /proc here.
  */
 @TestbedLock(TestbedLock.Bed.SLURM)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class AiSlurmIT {
     @RegisterExtension
-    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
+    final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir (model servers too), ports anywhere
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Duration CMD = Duration.ofSeconds(60);
+    private static final float[] X = {1, 2, 3, 4};
+    private static final String AI_STEP = AiPlanner.HANDLE_PREFIX + "step";
 
     @TempDir
     Path tmp;
@@ -56,7 +81,7 @@ class AiSlurmIT {
             argv.addAll(jobs);
             SH.run(argv, CMD);
         }
-        // Then the Leftovers check: fronts and shards by working dir, ports on every address (the shards bind
+        // Then the Leftovers check: shards and model servers by working dir, ports on every address (the shards bind
         // 127.0.1.x, where a check on 127.0.0.1 saw nothing).
     }
 
@@ -77,15 +102,114 @@ class AiSlurmIT {
         throw new AssertionError("holder job " + id + " did not start running within 60 s");
     }
 
+    private OrchestratorSpec.Builder inAllocation(int port, String job) {
+        return AiTestbed.spec(port, 1).launcher("slurm").nodes(3).auth(false).launcherOption("alloc", job)
+                .startupTimeout(Duration.ofSeconds(150)); // three JVMs load ONNX Runtime at once on a loaded machine
+    }
+
+    /** The running steps of job {@code id} as squeue lists them ("JOB.STEP NAME" lines), its batch script's aside. */
+    private static List<String> steps(String id) {
+        return SH.run(List.of("squeue", "-h", "-s", "-j", id, "-o", "%i %j"), CMD).stdout().lines()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith(id + ".batch ")
+                        && !l.startsWith(id + ".extern ")).toList();
+    }
+
+    private static long pid(LaunchedShard s) {
+        return Long.parseLong(s.handle().get(AiPlanner.HANDLE_PID));
+    }
+
+    /** The processes of this machine (every node's) running a model server of {@code socket}. */
+    private static List<String> modelServersOf(Path socket) {
+        return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid()))
+                .filter(c -> c.contains(AiPlanner.MODEL_SERVER_MAIN) && c.contains("--socket " + socket + " "))
+                .toList();
+    }
+
+    /**
+     * Polls (30 s at most: Slurm ends a cancelled step a moment after scancel returns) until no process runs a model
+     * server of {@code servers}; fails naming what is left.
+     */
+    private static void modelServersEnd(List<ModelServerPlan> servers) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (servers.stream().anyMatch(m -> !modelServersOf(m.socket()).isEmpty()) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        for (ModelServerPlan m : servers) {
+            assertThat(modelServersOf(m.socket())).as("model server on %s", m.host()).isEmpty();
+        }
+    }
+
+    private static void awaitGone(long pid) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (Pids.running(pid) && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(Pids.running(pid)).as("pid %d (%s) still runs", pid, AiTestbed.cmdline(pid)).isFalse();
+    }
+
+    /** Each node's model server runs as its own step of {@code job}, named {@code <id>-ai-<k>}, recorded by its shard. */
+    private static void eachNodeHasItsModelServerStep(Orchestrator db, String job) {
+        List<ModelServerPlan> servers = db.plan().modelServers();
+        assertThat(servers).hasSize(3);
+        List<String> live = steps(job);
+        for (LaunchedShard s : db.shards()) {
+            ModelServerPlan m = servers.get(s.index());
+            assertThat(s.handle()).containsEntry(AiPlanner.HANDLE_SOCKET, m.socket().toString())
+                    .containsEntry(AiPlanner.HANDLE_NODE, "n" + (s.index() + 1));
+            assertThat(live).contains(s.handle().get(AI_STEP) + " " + db.id() + "-ai-" + s.index());
+            assertThat(AiTestbed.cmdline(pid(s))).contains(AiPlanner.MODEL_SERVER_MAIN, "--socket " + m.socket());
+            // one design only: no front, and nothing on the front's server port (+ 20000)
+            assertThat(Processes.free("0.0.0.0", s.port() + AiPlanner.SERVER_PORT_OFFSET)).isTrue();
+        }
+        Path dir = db.plan().dir();
+        assertThat(ProcessHandle.allProcesses().map(h -> AiTestbed.cmdline(h.pid()))
+                .filter(c -> c.contains(AiPlanner.MAIN) && c.contains(dir.toString()))).as("fronts").isEmpty();
+    }
+
+    /** A key whose slot shard {@code i} serves. */
+    private static String keyOn(Orchestrator db, int i, String prefix) {
+        for (int n = 0; ; n++) {
+            String k = prefix + n;
+            int slot = Crc16.slot(k);
+            if (db.plan().shards().get(i).slots().stream().anyMatch(r -> r.contains(slot))) {
+                return k;
+            }
+        }
+    }
+
+    private static void runsTheModel(Client c, String in, String out) {
+        c.putTensor(in, TensorData.of(X, 1, 4));
+        c.runModel("mlp", List.of(in), List.of(out));
+        assertThat(c.getTensor(out).asFloats()).containsExactly(AiOrchestratorIT.expected(X, 1), offset(1e-5f));
+    }
+
+    /** redis-cli -c (follows MOVED) at host:port; {@code stdin} as its last argument with -x when given. */
+    private String redisCli(String host, int port, Path stdin, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("redis-cli", "-c", "-h", host, "-p", Integer.toString(port)));
+        if (stdin != null) {
+            argv.add("-x");
+        }
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectInput(stdin != null ? ProcessBuilder.Redirect.from(stdin.toFile())
+                        : ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
     @Test
-    void aModelRunsOnAllThreeNodesAtOnce() throws Exception {
+    void inAnAllocationEachNodeRunsOneModelServerStepAndAModelRunsOnAllThreeNodesAtOnce() throws Exception {
         String job = holder();
         int port = bed.ports(1);
+        List<ModelServerPlan> servers;
         try (Experiment exp = Experiment.create("ai-slurm", tmp.resolve("exp"))) {
-            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(port, 1).launcher("slurm").nodes(3).auth(false)
-                    .launcherOption("alloc", job).build());
+            Orchestrator db = exp.createOrchestrator(inAllocation(port, job).build());
             exp.start(db);
+            servers = db.plan().modelServers();
             assertThat(db.addresses()).containsExactly("127.0.1.1:" + port, "127.0.1.2:" + port, "127.0.1.3:" + port);
+            eachNodeHasItsModelServerStep(db, job);
             Map<String, String> env = db.dbEnv();
             try (Client c = Client.fromEnvironment(env)) {
                 c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
@@ -116,16 +240,148 @@ class AiSlurmIT {
             }
             pool.shutdown();
             assertThat(total).isEqualTo(120);
-            // Every node's front ran the model: AI.INFO counts the runs on each shard's own copy.
+            // Every node's model server ran the model: AI.INFO counts the runs on each shard's own copy.
             for (int n = 0; n < 3; n++) {
-                try (Socket probe = new Socket("127.0.1." + (n + 1), port)) {
-                    assertThat(probe.isConnected()).isTrue();
-                }
                 long calls = calls("127.0.1." + (n + 1), port);
                 assertThat(calls).as("runs on node n%d", n + 1).isPositive();
             }
             exp.stop(db);
         }
+        assertThat(steps(job)).as("steps of the allocation after stop").isEmpty();
+        modelServersEnd(servers);
+    }
+
+    /**
+     * As a batch job of its own: the job's script starts the model server steps and waits until each is ready, then the
+     * shard steps. redis-cli -c stores and runs a model on the shard that owns its key from another shard (MOVED
+     * followed); once node n3's model server is killed, its model commands fail naming it while its data commands and
+     * the other nodes' model commands work; stop leaves nothing on any node.
+     */
+    @Test
+    void asABatchJobRedisCliFollowsMovedForModelCommandsAndAKilledModelServerFailsOnlyItsModelCommands()
+            throws Exception {
+        int port = bed.ports(1);
+        List<ModelServerPlan> servers;
+        try (Experiment exp = Experiment.create("ai-slurm-batch", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(AiTestbed.spec(port, 1).launcher("slurm").nodes(3).auth(false)
+                    .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
+                    .launcherOption("time", "00:10:00").build());
+            exp.start(db);
+            String job = db.shards().get(0).handle().get("jobId");
+            jobs.add(job);
+            servers = db.plan().modelServers();
+            eachNodeHasItsModelServerStep(db, job);
+
+            // {x} hashes to slot 16287: shard 2 on n3. redis-cli starts at shard 0 on n1 and follows MOVED.
+            assertThat(Crc16.slot("x")).isEqualTo(16287);
+            Path model = tmp.resolve("mlp.onnx");
+            Files.write(model, AiOrchestratorIT.MODEL);
+            assertThat(redisCli("127.0.1.1", port, model, "AI.MODELSTORE", "{x}m", "ONNX", "CPU", "BLOB"))
+                    .isEqualTo("OK");
+            assertThat(redisCli("127.0.1.1", port, null, "AI.TENSORSET", "{x}t", "FLOAT", "1", "4", "VALUES", "1", "2",
+                    "3", "4")).isEqualTo("OK");
+            assertThat(redisCli("127.0.1.1", port, null, "AI.MODELEXECUTE", "{x}m", "INPUTS", "1", "{x}t", "OUTPUTS",
+                    "1", "{x}o")).isEqualTo("OK");
+            List<Float> y = redisCli("127.0.1.2", port, null, "AI.TENSORGET", "{x}o", "VALUES").lines()
+                    .map(String::strip).map(Float::parseFloat).toList();
+            float[] want = AiOrchestratorIT.expected(X, 1);
+            assertThat(y).hasSize(want.length);
+            for (int j = 0; j < want.length; j++) {
+                assertThat(y.get(j)).isCloseTo(want[j], offset(1e-5f));
+            }
+            String in0 = keyOn(db, 0, "a");
+            try (Client c = Client.fromEnvironment(db.dbEnv())) { // the Java cluster client
+                c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
+                runsTheModel(c, in0, "y0");
+            }
+            assertThat(Launchers.find("slurm").probeModelServers(db.shards()).values()).containsOnly(Liveness.ALIVE)
+                    .hasSize(3);
+
+            long killed = pid(db.shards().get(2));
+            ProcessHandle.of(killed).orElseThrow().destroyForcibly(); // SIGKILL on n3: no shutdown hook
+            awaitGone(killed);
+            assertThat(redisCli("127.0.1.1", port, null, "AI.MODELEXECUTE", "{x}m", "INPUTS", "1", "{x}t", "OUTPUTS",
+                    "1", "{x}o2")).contains("ERR model server ", servers.get(2).socket().toString());
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                assertThatThrownBy(() -> c.runModel("mlp", List.of("{x}t"), List.of("{x}o3")))
+                        .isInstanceOf(ClientException.class).hasMessageContaining("ERR model server ");
+                runsTheModel(c, in0, "y0b"); // n1's model server still serves shard 0
+            }
+            // data commands on n3's shard keep working
+            assertThat(redisCli("127.0.1.1", port, null, "SET", "{x}plain", "v")).isEqualTo("OK");
+            assertThat(redisCli("127.0.1.1", port, null, "GET", "{x}plain")).isEqualTo("v");
+            assertThat(redisCli("127.0.1.3", port, null, "AI.TENSORGET", "{x}t", "VALUES")).contains("4");
+            Map<Integer, Liveness> live = Launchers.find("slurm").probeModelServers(db.shards());
+            assertThat(live).containsEntry(0, Liveness.ALIVE).containsEntry(1, Liveness.ALIVE)
+                    .containsEntry(2, Liveness.GONE);
+
+            exp.stop(db);
+            assertThat(SH.run(List.of("squeue", "-h", "-j", job, "-o", "%T"), CMD).stdout().strip())
+                    .as("the batch job after stop").isIn("", "COMPLETING", "COMPLETED", "CANCELLED");
+        }
+        modelServersEnd(servers);
+        assertThat(Processes.serversOn(List.of(port))).isEmpty();
+    }
+
+    @Test
+    void aShardThatFailsToStartEndsEveryModelServerStepOfTheLaunch() throws Exception {
+        String job = holder();
+        int port = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-slurm-bad", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(inAllocation(port, job).addConfig("no-such-directive yes")
+                    .build());
+            assertThatThrownBy(() -> exp.start(db)).isInstanceOf(ShardStartException.class);
+            for (ModelServerPlan m : db.plan().modelServers()) {
+                // each was started and ready (its console says so), then ended with the launch
+                assertThat(Files.readString(m.console())).contains(ModelServerPlan.READY);
+            }
+            modelServersEnd(db.plan().modelServers());
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!steps(job).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(steps(job)).as("steps of the allocation after the failed start").isEmpty();
+    }
+
+    /** Under --restart on-failure the watchdog starts a killed model server again as a new step on its node. */
+    @Test
+    void underRestartOnFailureAKilledModelServerComesBackAsANewStepOnItsNode() throws Exception {
+        String job = holder();
+        int port = bed.ports(1);
+        try (Experiment exp = Experiment.create("ai-slurm-restart", tmp.resolve("exp"))) {
+            Orchestrator db = exp.createOrchestrator(inAllocation(port, job).restart(RestartPolicy.ON_FAILURE)
+                    .build());
+            exp.start(db);
+            String in1 = keyOn(db, 1, "b");
+            try (Client c = Client.fromEnvironment(db.dbEnv())) {
+                c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
+                runsTheModel(c, in1, "y1");
+            }
+            String firstStep = db.shards().get(1).handle().get(AI_STEP);
+            long first = pid(db.shards().get(1));
+            ProcessHandle.of(first).orElseThrow().destroyForcibly();
+            awaitGone(first);
+            EventLog events = EventLog.in(db.plan().dir());
+            long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (events.read().stream().noneMatch(e -> e.type().equals(Event.MODEL_SERVER_RESTARTED))
+                    && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertThat(events.read()).as("events").anyMatch(e -> e.type().equals(Event.MODEL_SERVER_RESTARTED));
+            LaunchedShard again = db.shards().get(1);
+            assertThat(again.handle().get(AI_STEP)).isNotEqualTo(firstStep);
+            assertThat(steps(job)).contains(again.handle().get(AI_STEP) + " " + db.id() + "-ai-1");
+            assertThat(again.handle()).containsEntry(AiPlanner.HANDLE_NODE, "n2");
+            assertThat(AiTestbed.cmdline(pid(again))).contains(AiPlanner.MODEL_SERVER_MAIN, "--socket "
+                    + db.plan().modelServers().get(1).socket());
+            assertThat(events.read()).noneMatch(e -> e.type().equals(Event.RESTARTING)); // no shard restarted
+            try (Client c = Client.fromEnvironment(db.dbEnv())) { // the stored model, loaded again by the module
+                runsTheModel(c, in1, "y1b");
+            }
+            exp.stop(db);
+        }
+        assertThat(steps(job)).as("steps of the allocation after stop").isEmpty();
     }
 
     /** The calls AI.INFO reports for the model copy of the shard at host:port (the client's prefix of its low slot). */
