@@ -22,9 +22,10 @@ import java.util.concurrent.CountDownLatch;
         sortOptions = false,
         description = {"Serve a page that shows the experiment live: its orchestrators with the shard table and health "
                 + "as 'db status' computes it, charts of memory, ops/s, clients and keys per shard, models and "
-                + "ensembles with status and exit code, the events log and the tail of any shard's or model's log; "
+                + "ensembles with status and exit code, colocated databases by model and node with their health, "
+                + "the events log and the tail of any shard's, model's or colocated database's log; "
                 + "and /metrics in the Prometheus text format. It reads only the experiment directory and the "
-                + "shards, so it can be opened while or after the experiment runs. Stop it with Ctrl-C.",
+                + "servers, so it can be opened while or after the experiment runs. Stop it with Ctrl-C.",
                 "Bound to 127.0.0.1 by default. Bound to any other address it generates a token, printed once here: "
                         + "open the page with ?token=TOKEN, and give Prometheus the same as a bearer token. See "
                         + "docs/telemetry.md."})

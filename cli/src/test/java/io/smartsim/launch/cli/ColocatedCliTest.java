@@ -4,6 +4,9 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.telemetry.Dashboard;
+import io.smartsim.launch.telemetry.HttpAccess;
+import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.testing.Golden;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
@@ -106,6 +109,21 @@ class ColocatedCliTest {
             assertThat(node.path("pid").asLong()).isEqualTo(pid);
             assertThat(node.path("answering").asBoolean()).isTrue();
             assertThat(node.path("address").asText()).isEqualTo("unix://" + socket);
+            assertThat(node.path("health").asText()).isEqualTo("healthy");
+            // the dashboard's state has the same entry, field for field (and a "problem", null while it runs)
+            try (Dashboard d = Dashboard.start(expDir, HttpAccess.forBind("127.0.0.1"), 0,
+                    TelemetryOptions.defaults())) {
+                leftovers.port(d.server().port());
+                java.net.http.HttpResponse<String> state = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(d.server().uri().resolve("/api/state"))
+                                .timeout(java.time.Duration.ofSeconds(20)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                com.fasterxml.jackson.databind.JsonNode page = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(state.body()).path("colocated").path("sim");
+                assertThat(page.size()).as(state.body()).isEqualTo(1);
+                node.fieldNames().forEachRemaining(f -> assertThat(page.path(0).get(f)).as(f).isEqualTo(node.get(f)));
+                assertThat(page.path(0).get("problem").isNull()).isTrue();
+            }
 
             // while the application runs, cleanup leaves its database alone and says so
             Cli.Result early = Cli.run("db", "cleanup", "--exp-dir", expDir.toString());

@@ -1,5 +1,7 @@
 package io.smartsim.launch.colocated;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -42,7 +44,8 @@ public final class ColocatedStatus {
      * @param log       its log
      */
     public record Node(String node, long pid, boolean alive, boolean answering, String address, Path log) {
-        /** "healthy", "not answering" or "gone". */
+        /** "healthy", "not answering" or "gone" (in JSON too: {@code db status --json} and the dashboard show it). */
+        @JsonProperty(value = "health", access = JsonProperty.Access.READ_ONLY)
         public String health() {
             return answering ? "healthy" : alive ? "not answering" : "gone";
         }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
 import io.smartsim.launch.Experiment;
+import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
@@ -23,6 +25,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +38,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -41,12 +47,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * {@code smartsim-launch dashboard}: a page that shows an experiment live. It reads only the experiment directory
- * (the manifest, the events logs, the recorded telemetry, the shards' and models' logs) and the shards (health as
- * {@code db status} computes it, through {@link Experiment#statuses()}; its own in-memory samples), so it can be
+ * (the manifest, the events logs, the recorded telemetry, the shards' and models' logs, the files the colocated
+ * databases' wrapper writes) and the servers (health as {@code db status} computes it, through
+ * {@link Experiment#statuses()} and {@link Experiment#colocatedDatabases()}; its own in-memory samples), so it can be
  * opened from another process, while or after the experiment runs. Updates go to the page as server-sent events.
  * What it sends is built field by field from the records: passwords and TLS keys of the manifest are never part of
  * it.
@@ -135,8 +144,26 @@ public final class Dashboard implements AutoCloseable {
                      boolean log) {
     }
 
+    /**
+     * One node's colocated database of a model: the fields of {@code db status --json}'s {@code colocated}
+     * ({@link ColocatedStatus.Node}, health included), and {@code problem}. Besides the running ones that
+     * {@link ColocatedStatus#nodes} lists (health {@code healthy}, {@code not answering} or {@code gone}), a node whose
+     * server left only its log (its keeper stopped it and removed its pid file) is {@code ended} once the model has
+     * ended and {@code not running} while the model still runs (starting, or being stopped); one with an error file is
+     * {@code did not start}, with the error's first line as its problem. The pid of a server no longer running is the
+     * one its log names last ({@code PID:ROLE ...} lines), or null.
+     */
+    record ColocatedRow(String node, Long pid, boolean alive, boolean answering, String address, Path log,
+                        String health, String problem) {
+        static ColocatedRow of(ColocatedStatus.Node n) {
+            return new ColocatedRow(n.node(), n.pid(), n.alive(), n.answering(), n.address(), n.log(), n.health(),
+                    null);
+        }
+    }
+
+    /** {@code colocated}: by model name, each model's databases by node, as in {@code db status --json}. */
     record State(String experiment, Path expDir, Instant time, List<OrchestratorView> orchestrators,
-                 List<EntityRow> entities) {
+                 List<EntityRow> entities, Map<String, List<ColocatedRow>> colocated) {
     }
 
     /** Reads the manifest and checks the orchestrators as {@code db status} does; pushes the result if it changed. */
@@ -160,17 +187,34 @@ public final class Dashboard implements AutoCloseable {
             }
             List<String> ids = orchs.stream().map(OrchestratorView::id).toList();
             List<EntityRow> entities = new ArrayList<>();
+            Map<String, String> statusOf = new LinkedHashMap<>();
             for (EntitySummary e : exp.summary()) {
                 if (ids.contains(e.name())) {
                     continue;
                 }
+                statusOf.put(e.name(), e.status());
                 Optional<ModelRecord> rec = m.findModel(e.name());
                 entities.add(new EntityRow(e.name(), e.type(), e.status(), e.exitCode().orElse(null),
                         e.elapsed().map(Duration::toSeconds).orElse(null),
                         rec.map(x -> x.launched().handle().getOrDefault("node", "")).orElse(""),
                         rec.isPresent()));
             }
-            s = new State(m.experiment(), expDir, Instant.now(), orchs, entities);
+            // the running ones as db status lists them (one PING each); the others from the files the wrapper left
+            Map<String, List<ColocatedStatus.Node>> live = exp.colocatedDatabases();
+            Map<String, List<ColocatedRow>> colocated = new LinkedHashMap<>();
+            for (ModelRecord rec : m.models()) {
+                Optional<ColocatedPlan> plan = rec.plan().colocated();
+                if (plan.isEmpty()) {
+                    continue;
+                }
+                String status = statusOf.getOrDefault(rec.name(), rec.status().name());
+                List<ColocatedRow> rows = colocated(plan.get(), live.getOrDefault(rec.name(), List.of()),
+                        !TERMINAL.contains(status));
+                if (!rows.isEmpty()) {
+                    colocated.put(rec.name(), rows);
+                }
+            }
+            s = new State(m.experiment(), expDir, Instant.now(), orchs, entities, colocated);
         }
         String json = write(s);
         // the time changes every refresh; push only when something else did
@@ -192,6 +236,43 @@ public final class Dashboard implements AutoCloseable {
 
     private static String withoutTime(String json) {
         return json.replaceFirst("\"time\":\"[^\"]*\"", "");
+    }
+
+    private static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED");
+    private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error)");
+    /** A Redis (or KeyDB) log line: {@code PID:ROLE DATE...} (KeyDB: {@code PID:THREAD:ROLE ...}). */
+    private static final Pattern LOG_PID = Pattern.compile("^(\\d{1,10}):");
+
+    /**
+     * A model's colocated databases by node (see {@link ColocatedRow}): {@code live} (what
+     * {@link ColocatedStatus#nodes} found for {@code plan}), then the nodes of {@code plan.dir()} with a log or an
+     * error file but no running server. {@code modelActive}: the model has not ended.
+     */
+    static List<ColocatedRow> colocated(ColocatedPlan plan, List<ColocatedStatus.Node> live, boolean modelActive) {
+        List<ColocatedRow> rows = new ArrayList<>(live.stream().map(ColocatedRow::of).toList());
+        Set<String> seen = new TreeSet<>(live.stream().map(ColocatedStatus.Node::node).toList());
+        Set<String> others = new TreeSet<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
+            for (Path f : files) {
+                Matcher mt = NODE.matcher(f.getFileName().toString());
+                if (mt.matches() && !seen.contains(mt.group(1))) {
+                    others.add(mt.group(1));
+                }
+            }
+        } catch (IOException e) {
+            return rows; // no directory (yet): the model has not run
+        }
+        for (String node : others) {
+            Path log = plan.log(node);
+            Long pid = LogTail.lines(log, 20).stream().map(LOG_PID::matcher).filter(Matcher::find)
+                    .map(x -> Long.parseLong(x.group(1))).reduce((a, b) -> b).orElse(null);
+            List<String> error = LogTail.lines(plan.errorFile(node), 200);
+            String health = !error.isEmpty() ? "did not start" : modelActive ? "not running" : "ended";
+            rows.add(new ColocatedRow(node, pid, false, false, plan.db().ssdb(), log, health,
+                    error.isEmpty() ? null : error.get(0)));
+        }
+        rows.sort(java.util.Comparator.comparing(ColocatedRow::node));
+        return rows;
     }
 
     /** Records a shard going down or coming back, as this dashboard sees it, as an event of its own. */
@@ -311,21 +392,31 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
-    /** The last lines of a shard's log ({@code ?orchestrator=ID&shard=N}) or a model's output ({@code ?model=NAME}). */
+    /**
+     * The last lines of a shard's log ({@code ?orchestrator=ID&shard=N}), a model's output ({@code ?model=NAME}) or
+     * the log of a model's colocated database on a node ({@code ?model=NAME&colocated=NODE}).
+     */
     private void log(HttpExchange ex) throws IOException {
         String orch = HttpAccess.query(ex.getRequestURI(), "orchestrator");
         String shard = HttpAccess.query(ex.getRequestURI(), "shard");
         String model = HttpAccess.query(ex.getRequestURI(), "model");
+        String node = HttpAccess.query(ex.getRequestURI(), "colocated");
         Manifest m = new ManifestStore(expDir).read().orElseThrow();
         Optional<Path> file = Optional.empty();
         if (orch != null && shard != null && shard.matches("\\d{1,6}")) {
             file = m.find(orch).flatMap(r -> logOf(r, Integer.parseInt(shard)));
+        } else if (model != null && node != null) {
+            // a node name as the wrapper writes it into a file name (hostname -s): never a path
+            file = node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") ? m.findModel(model)
+                    .flatMap(r -> r.plan().colocated()).map(p -> p.log(node)).filter(Files::isRegularFile)
+                    : Optional.empty();
         } else if (model != null) {
             file = m.findModel(model).map(r -> r.plan().stdout());
         }
         if (file.isEmpty()) {
-            MetricsServer.send(ex, 404, "text/plain; charset=utf-8",
-                    "no such log: give orchestrator=ID&shard=N, or model=NAME, as the manifest names them\n");
+            MetricsServer.send(ex, 404, "text/plain; charset=utf-8", "no such log: give orchestrator=ID&shard=N, "
+                    + "model=NAME, or model=NAME&colocated=NODE, as the manifest and the experiment directory name "
+                    + "them\n");
             return;
         }
         // Only files the manifest names are ever read: the query picks one of them, never a path.

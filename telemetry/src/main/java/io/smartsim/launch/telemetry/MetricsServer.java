@@ -14,8 +14,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 
 /**
  * {@code /metrics} in the Prometheus text format, over the JDK's HTTP server: the collector's last sample per shard
@@ -32,10 +34,7 @@ public final class MetricsServer implements AutoCloseable {
 
     private MetricsServer(Telemetry telemetry, HttpAccess access, int port) throws IOException {
         this.access = access;
-        registry.register(new ShardMetrics(telemetry::latest));
-        Counter samples = Counter.builder().name("smartsim_telemetry_samples_total")
-                .help("samples the collector took, by orchestrator and whether the shard answered")
-                .labelNames("experiment", "orchestrator", "result").register(registry);
+        Counter samples = register(registry, telemetry::latest);
         telemetry.onSample(s -> samples.labelValues(s.experiment(), s.orchestrator(),
                 s.reachable() ? "ok" : "unreachable").inc());
         server = HttpServer.create(new InetSocketAddress(access.bind(), port), 16);
@@ -47,6 +46,18 @@ public final class MetricsServer implements AutoCloseable {
         server.setExecutor(threads);
         route("/metrics", this::metrics);
         server.start();
+    }
+
+    /**
+     * What {@code /metrics} exports, registered in {@code registry}: the last sample of each shard
+     * ({@link ShardMetrics} over {@code latest}) and the collector's count of samples, returned for the caller to count
+     * them.
+     */
+    static Counter register(PrometheusRegistry registry, Supplier<List<ShardSample>> latest) {
+        registry.register(new ShardMetrics(latest));
+        return Counter.builder().name("smartsim_telemetry_samples_total")
+                .help("samples the collector took, by orchestrator and whether the shard answered")
+                .labelNames("experiment", "orchestrator", "result").register(registry);
     }
 
     /** Serves {@code /metrics} of {@code telemetry} on {@code access.bind()}:{@code port} (0: any free port). */

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * A real Prometheus (Debian's {@code prometheus}, installed by run-tests) scrapes {@code /metrics} every second and
- * its query API returns each shard's series with the experiment, orchestrator, shard and node labels.
+ * its query API returns each shard's series with the experiment, orchestrator, shard and node labels; and it
+ * accepts every query of {@code docs/grafana-dashboard.json}.
  */
 class PrometheusIT {
     @RegisterExtension
@@ -95,6 +96,23 @@ class PrometheusIT {
                 JsonNode targets = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + promPort + "/api/v1/targets")).build(), HttpResponse.BodyHandlers.ofString()).body());
                 assertThat(targets.at("/data/activeTargets/0/health").asText()).isEqualTo("up");
+
+                // Every query of the shipped Grafana dashboard is PromQL this Prometheus accepts (variables: all).
+                JsonNode grafana = JSON.readTree(Files.readString(GrafanaDashboardTest.docs()
+                        .resolve("grafana-dashboard.json")));
+                int queries = 0;
+                for (JsonNode panel : grafana.path("panels")) {
+                    for (JsonNode target : panel.path("targets")) {
+                        String expr = target.path("expr").asText().replaceAll("\\$\\{?\\w+}?", ".*");
+                        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                + promPort + "/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8)))
+                                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                        assertThat(r.statusCode()).as("%s: %s", expr, r.body()).isEqualTo(200);
+                        assertThat(JSON.readTree(r.body()).path("status").asText()).isEqualTo("success");
+                        queries++;
+                    }
+                }
+                assertThat(queries).isGreaterThanOrEqualTo(16);
             } finally {
                 prom.destroy();
                 if (!prom.waitFor(20, TimeUnit.SECONDS)) {
