@@ -311,7 +311,7 @@ public final class Experiment implements AutoCloseable {
     /**
      * Stops the colocated databases whose keeper is gone (killed with its model's whole process tree) on this
      * machine, and removes their socket, pid and lock files; one whose application still runs is left to its keeper.
-     * One line per node cleaned.
+     * One line per node cleaned or left alone (saying which).
      */
     public List<String> cleanupColocated() {
         List<String> out = new ArrayList<>();

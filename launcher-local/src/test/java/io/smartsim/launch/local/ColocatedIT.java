@@ -232,7 +232,8 @@ class ColocatedIT {
             ColocatedPlan plan = sim.plan().colocated().orElseThrow();
             exp.start(sim);
             await(() -> lines(sim.stdout()).anyMatch(l -> l.contains(" ok ")), "the rank wrote");
-            assertThat(exp.cleanupColocated()).as("the application runs: its keeper stops it later").isEmpty();
+            assertThat(exp.cleanupColocated()).as("the application runs: its keeper stops it later").singleElement()
+                    .asString().contains("model 'sim' node " + node + ": left alone, its application still runs there");
             assertThat(Processes.serversUnder(dir)).hasSize(1);
 
             // everything but the server dies at once, the keeper included (kill -9 of the whole job but the server)
