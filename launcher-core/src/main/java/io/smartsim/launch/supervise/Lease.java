@@ -1,6 +1,8 @@
 package io.smartsim.launch.supervise;
 
 import io.smartsim.launch.error.LaunchException;
+import io.smartsim.launch.exec.CommandResult;
+import io.smartsim.launch.exec.CommandRunner;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -21,6 +24,26 @@ import java.util.Optional;
  */
 public final class Lease {
     public static final String FILE = "lease";
+    /**
+     * Writes an expiry (Unix seconds) to a lease file on a host, never replacing a later one: prints "kept" when the
+     * file already holds a later or equal expiry. Arguments: the file, the expiry. Hosts often share the experiment's
+     * file system with this machine and with each other, and a push can land seconds late (a busy host, a slow login):
+     * without this, a late push of an older expiry would overwrite a renewal made meanwhile and, under a short lease,
+     * put the file in the past, so the guards stop shards whose controller lives. Written to a temporary name and
+     * renamed, owner-only, so a guard never reads half a number. A lease is only ever extended; it is ended by
+     * stopping the orchestrator.
+     */
+    static final String PUSH_SCRIPT = String.join("\n",
+            "f=$1; new=$2",
+            "umask 077",
+            "mkdir -p -- \"$(dirname -- \"$f\")\" || exit 3",
+            "old=",
+            "if [ -r \"$f\" ]; then read -r old < \"$f\"; fi",
+            "case $old in",
+            "  ''|*[!0-9]*) ;;",
+            "  *) if [ \"$old\" -ge \"$new\" ]; then echo kept; exit 0; fi ;;",
+            "esac",
+            "printf '%s\\n' \"$new\" > \"$f.tmp.$$\" && mv -f -- \"$f.tmp.$$\" \"$f\"");
 
     private final Path file;
 
@@ -65,6 +88,23 @@ public final class Lease {
             return Optional.empty();
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    /** The command that writes {@code expiry} to {@code file} on a host unless it holds a later one already. */
+    public static List<String> pushCommand(Path file, Instant expiry) {
+        return List.of("sh", "-c", PUSH_SCRIPT, "sh", file.toString(), Long.toString(expiry.getEpochSecond()));
+    }
+
+    /**
+     * Writes {@code expiry} to this lease's file on the host {@code runner} reaches ({@link #pushCommand}); throws,
+     * naming the file and host, when it could not.
+     */
+    public void push(CommandRunner runner, Instant expiry, Duration timeout) {
+        CommandResult r = runner.run(pushCommand(file, expiry), timeout);
+        if (!r.ok()) {
+            throw new LaunchException("cannot write the lease " + file + " on " + runner.where() + ": "
+                    + r.describe());
         }
     }
 

@@ -102,4 +102,34 @@ class LeaseTest {
             guard.destroyForcibly();
         }
     }
+
+    /**
+     * A push as a host's sh runs it (here through the local runner, the same command): a missing file and its missing
+     * directory get the expiry; a later expiry already there is kept (a push that lands late never takes a renewal
+     * back); an earlier one, or no number at all, is replaced; no temporary file is left.
+     */
+    @Test
+    void aPushNeverReplacesALaterExpiry() {
+        Lease lease = new Lease(dir.resolve("new dir/db/lease"));
+        io.smartsim.launch.exec.LocalCommandRunner sh = new io.smartsim.launch.exec.LocalCommandRunner();
+        Duration t = Duration.ofSeconds(10);
+        lease.push(sh, Instant.ofEpochSecond(1_800_000_010L), t);
+        assertThat(lease.expiry()).contains(Instant.ofEpochSecond(1_800_000_010L));
+        assertThat(sh.run(Lease.pushCommand(lease.file(), Instant.ofEpochSecond(1_800_000_004L)), t).stdout())
+                .as("an older expiry landing late").isEqualTo("kept\n");
+        lease.push(sh, Instant.ofEpochSecond(1_800_000_010L), t);
+        assertThat(lease.expiry()).contains(Instant.ofEpochSecond(1_800_000_010L));
+        lease.push(sh, Instant.ofEpochSecond(1_800_000_016L), t);
+        assertThat(lease.expiry()).contains(Instant.ofEpochSecond(1_800_000_016L));
+        for (String notANumber : List.of("", "17x\n")) {
+            try {
+                Files.writeString(lease.file(), notANumber);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            lease.push(sh, Instant.ofEpochSecond(1_800_000_020L), t);
+            assertThat(lease.expiry()).as("after %s", notANumber).contains(Instant.ofEpochSecond(1_800_000_020L));
+        }
+        assertThat(lease.file().getParent().toFile().list()).as("no temporary file left").containsExactly("lease");
+    }
 }

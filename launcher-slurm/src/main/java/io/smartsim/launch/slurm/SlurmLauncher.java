@@ -138,8 +138,7 @@ public final class SlurmLauncher extends BatchLauncher {
             return;
         }
         CommandRunner runner = runner(shards.get(0).handle());
-        runner.writeFile(io.smartsim.launch.supervise.Lease.in(plan.dir()).file(), expiry.getEpochSecond() + "\n",
-                timeout);
+        io.smartsim.launch.supervise.Lease.in(plan.dir()).push(runner, expiry, timeout);
     }
 
     /** A new step of the dead shard's wrapper, pinned to its node, in its job: see {@link SlurmRestart}. */
@@ -285,7 +284,7 @@ public final class SlurmLauncher extends BatchLauncher {
         public void written(Duration timeout) {
             if (plan.spec().lease().isPresent() && TlsFiles.remote(runner)) {
                 io.smartsim.launch.supervise.Lease lease = io.smartsim.launch.supervise.Lease.in(plan.dir());
-                lease.expiry().ifPresent(e -> runner.writeFile(lease.file(), e.getEpochSecond() + "\n", timeout));
+                lease.expiry().ifPresent(e -> lease.push(runner, e, timeout));
             }
         }
 

@@ -371,15 +371,23 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
         }
     }
 
-    /** Under {@code --lease}: the guard script and the lease as written here, to the same paths on the host. */
+    /**
+     * Under {@code --lease}: the guard script, and the lease to the same paths on the host. The expiry sent is the one
+     * written here or a whole lease from now, whichever is later: the start's keeper renews from before the first
+     * shard, but this host is not among its targets until its shards have started, and an expiry read here can be
+     * seconds old by the time a slow SSH command lands it (a busy machine); a guard that started on a stale expiry
+     * would stop its shard at once. Never replaces a later expiry on the host ({@link Lease#push}).
+     */
     private static void writeLease(LaunchPlan plan, Host h, Duration timeout) {
         if (plan.spec().lease().isEmpty()) {
             return;
         }
         Lease lease = Lease.in(plan.dir());
-        Instant expiry = lease.expiry().orElseGet(() -> lease.renew(plan.spec().lease().get(), Instant.now()));
+        Instant fresh = Instant.ofEpochSecond(Instant.now().plus(plan.spec().lease().get()).plusMillis(999)
+                .getEpochSecond());
+        Instant expiry = lease.expiry().filter(e -> e.isAfter(fresh)).orElse(fresh);
         h.runner().writeFile(LeaseGuard.path(plan).toString(), LeaseGuard.render(plan), timeout);
-        h.runner().writeFile(lease.file().toString(), expiry.getEpochSecond() + "\n", timeout);
+        lease.push(h.runner(), expiry, timeout);
     }
 
     /** Under {@code --lease}: one guard per shard beside it on its host, one SSH command; their pids, in order. */
@@ -427,11 +435,11 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
         if (shards.isEmpty()) {
             return;
         }
-        String file = Lease.in(plan.dir()).file().toString();
+        Lease lease = Lease.in(plan.dir());
         try (Hosts hosts = Hosts.recorded(shards)) {
             List<String> failed = Parallel.map(new ArrayList<>(hosts.group(shards).keySet()), h -> {
                 try {
-                    h.runner().writeFile(file, expiry.getEpochSecond() + "\n", timeout);
+                    lease.push(h.runner(), expiry, timeout);
                     return "";
                 } catch (LaunchException e) {
                     return "host " + h.name() + ": " + e.getMessage();

@@ -85,6 +85,13 @@ class RemoteSlurmIT {
         return RecordingTransport.LOG.stream().filter(l -> l.startsWith(prefix)).toList();
     }
 
+    /** The lease pushes to {@code leaseFile} that went through the login node ({@link io.smartsim.launch.supervise.Lease#pushCommand}). */
+    private static List<String> leasePushes(String leaseFile) {
+        List<String> argv = io.smartsim.launch.supervise.Lease.pushCommand(java.nio.file.Path.of(leaseFile),
+                java.time.Instant.EPOCH);
+        return log("run " + String.join(" ", argv.subList(0, argv.size() - 1)) + " ");
+    }
+
     private static List<String> queued(String job) {
         CommandResult r = SH.run(List.of("squeue", "-h", "-j", job, "-o", "%i %T"), CMD);
         return r.stdout().lines().filter(l -> !l.isBlank()).toList();
@@ -186,12 +193,12 @@ class RemoteSlurmIT {
             Orchestrator db = exp.createOrchestrator(spec(22470).launcherOption("alloc", job).lease(lease).build());
             exp.start(db);
             leaseFile = db.plan().dir().resolve("lease").toString();
-            assertThat(log("write " + leaseFile)).as("the lease file written through the login node").isNotEmpty();
-            int written = log("write " + leaseFile).size();
+            assertThat(leasePushes(leaseFile)).as("the lease file written through the login node").isNotEmpty();
+            int written = leasePushes(leaseFile).size();
             // The open experiment renews: past the expiry the steps had after the start, they all still run.
             io.smartsim.launch.testing.LeaseWaits.awaitPast(exp.supervision("orchestrator").leaseExpiry().orElseThrow());
             assertThat(exp.status("orchestrator").state()).isEqualTo("RUNNING");
-            assertThat(log("write " + leaseFile).size()).as("renewals pushed through the login node").isGreaterThan(written);
+            assertThat(leasePushes(leaseFile).size()).as("renewals pushed through the login node").isGreaterThan(written);
             shards = db.shards();
             exp.detach(db); // nobody renews from here
         }

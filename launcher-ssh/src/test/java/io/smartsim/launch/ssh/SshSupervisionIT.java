@@ -262,8 +262,9 @@ class SshSupervisionIT {
     /**
      * On hosts that do not share the experiment directory ({@link SeparateHosts}), so each host's lease copy is its
      * own: start writes each one, a push reaches each host's copy (and nothing here), a host that cannot be reached
-     * keeps its old expiry while the others get the new one, a renewal reaches all three, and a guard goes by its own
-     * host's copy: an expiry in the past pushed to one host stops that host's shard and no other.
+     * keeps its old expiry while the others get the new one, a renewal reaches all three, a late push of an earlier
+     * expiry takes nothing back, and a guard goes by its own host's copy: an expiry in the past there stops that host's
+     * shard and no other.
      */
     @Test
     void aRenewalIsPushedToEachHostsOwnCopyAndItsGuardReadsThatCopy(@TempDir Path hostsDir) throws Exception {
@@ -288,19 +289,42 @@ class SshSupervisionIT {
                 shards = db.shards();
                 exp.detach(db); // nobody renews from here on but this test
             }
+            Instant written = Instant.now();
             Path file = Lease.in(db.plan().dir()).file();
             String here = java.nio.file.Files.readString(file);
+            // Each copy: the expiry here, or a whole lease from when start wrote it (an expiry read here may be
+            // seconds old by the time a slow SSH command lands it), never more.
+            long latestCopy = 0;
             for (String h : names) {
-                assertThat(hosts.read(h, file)).as("the copy start wrote on %s", h).contains(here);
+                long copy = Long.parseLong(hosts.read(h, file).orElseThrow().strip());
+                assertThat(copy).as("the copy start wrote on %s (here: %s)", h, here.strip())
+                        .isBetween(Long.parseLong(here.strip()), written.plusSeconds(30 + 1).getEpochSecond());
+                latestCopy = Math.max(latestCopy, copy);
+            }
+
+            // A renewal through db renew's path: the file here, then every host's copy. Made once the clock has
+            // passed the second the latest copy was written in, so the renewal is later than every copy.
+            while (Instant.now().getEpochSecond() < latestCopy - 30 + 1) {
+                Thread.sleep(100);
+            }
+            Instant last;
+            try (Experiment exp = Experiment.reconnect(dir)) {
+                last = exp.renewLease("db");
+            }
+            assertThat(last.getEpochSecond()).isGreaterThan(latestCopy);
+            assertThat(java.nio.file.Files.readString(file)).isEqualTo(last.getEpochSecond() + "\n");
+            for (String h : names) {
+                assertThat(hosts.read(h, file)).as("renewed on %s", h).contains(last.getEpochSecond() + "\n");
             }
 
             // A push writes each host's own copy over SSH, one command per host; the file here is not touched.
-            Instant pushed = Instant.ofEpochSecond(Long.parseLong(here.strip())).plusSeconds(60);
+            Instant pushed = last.plusSeconds(60);
             new SshLauncher().pushLease(db.plan(), shards, pushed);
             for (String h : names) {
                 assertThat(hosts.read(h, file)).as("lease file on %s", h).contains(pushed.getEpochSecond() + "\n");
             }
-            assertThat(java.nio.file.Files.readString(file)).as("the file here").isEqualTo(here);
+            assertThat(java.nio.file.Files.readString(file)).as("the file here").isEqualTo(last.getEpochSecond()
+                    + "\n");
 
             // Shard 2 recorded with an SSH port nothing listens on: its host keeps the old expiry, the error names
             // it; shard 0's host gets the new one; shard 1's host, not among these shards, keeps the old one.
@@ -318,18 +342,17 @@ class SshSupervisionIT {
             assertThat(hosts.read(names.get(2), file)).as("the unreachable host's copy")
                     .contains(pushed.getEpochSecond() + "\n");
 
-            // A renewal through db renew's path: the file here, then every host's copy.
-            Instant last;
-            try (Experiment exp = Experiment.reconnect(dir)) {
-                last = exp.renewLease("db");
-            }
-            assertThat(java.nio.file.Files.readString(file)).isEqualTo(last.getEpochSecond() + "\n");
-            for (String h : names) {
-                assertThat(hosts.read(h, file)).as("renewed on %s", h).contains(last.getEpochSecond() + "\n");
-            }
+            // A push that lands after a later one (a slow host, a shared file system) takes nothing back.
+            new SshLauncher().pushLease(db.plan(), shards, last);
+            assertThat(hosts.read(names.get(0), file)).contains(unreachableTry.getEpochSecond() + "\n");
+            assertThat(hosts.read(names.get(1), file)).contains(pushed.getEpochSecond() + "\n");
+            assertThat(hosts.read(names.get(2), file)).contains(pushed.getEpochSecond() + "\n");
 
-            // Each guard reads its own host's copy: an expiry in the past on host 1 only stops shard 1 only.
-            new SshLauncher().pushLease(db.plan(), List.of(shards.get(1)), Instant.now().minusSeconds(1));
+            // Each guard reads its own host's copy: a copy that ran out on host 1 (written there directly, since no
+            // push takes a lease back) stops shard 1 only.
+            try (SshCommandRunner r = hosts.runner(names.get(1))) {
+                r.writeFile(file, Instant.now().minusSeconds(1).getEpochSecond() + "\n", Duration.ofSeconds(10));
+            }
             SshLauncher ssh = new SshLauncher();
             long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (ssh.probe(shards).get(1) != Liveness.GONE && System.nanoTime() < until) {
