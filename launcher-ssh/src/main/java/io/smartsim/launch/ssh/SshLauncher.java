@@ -609,7 +609,25 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
         ShardPlan p = plan.shards().get(s.index());
         return new ShardStartException("shard " + s.index() + " (" + s.name() + ") of '" + plan.id() + "' on host "
                 + s.handle().get(HANDLE_HOST) + " port " + s.port() + " exited while starting; every shard of this "
-                + "launch was stopped.\n" + remoteTail(p, hosts, s));
+                + "launch was stopped.\n" + remoteTail(p, hosts, s) + guardSaid(plan, hosts, s));
+    }
+
+    /**
+     * Under {@code --lease}: the last events its host's guard appended, since a guard that saw the lease run out stops
+     * its shard as if it had died; empty otherwise, or when nothing can be read.
+     */
+    private static String guardSaid(LaunchPlan plan, Hosts hosts, LaunchedShard s) {
+        if (plan.spec().lease().isEmpty()) {
+            return "";
+        }
+        String file = io.smartsim.launch.supervise.EventLog.in(plan.dir()).file().toString();
+        try {
+            CommandResult r = hosts.forShard(s).runner().run(SshCommands.tail(file, 4), Duration.ofSeconds(5));
+            return r.ok() && r.stdout().contains("lease-expired") ? "  last events on that host (" + file + "):\n    "
+                    + String.join("\n    ", r.stdout().strip().split("\n")) + "\n" : "";
+        } catch (LaunchException e) {
+            return "";
+        }
     }
 
     /** The last lines of a shard's log and console on its host, for messages; never throws. */
