@@ -55,8 +55,9 @@ import java.util.stream.Collectors;
  * {@code smartsim-launch dashboard}: a page that shows an experiment live. It reads only the experiment directory
  * (the manifest, the events logs, the recorded telemetry, the shards' and models' logs, the files the colocated
  * databases' wrapper writes) and the servers (health as {@code db status} computes it, through
- * {@link Experiment#statuses()} and {@link Experiment#colocatedDatabases()}; its own in-memory samples), so it can be
- * opened from another process, while or after the experiment runs. Updates go to the page as server-sent events.
+ * {@link Experiment#statuses()} and {@link ColocatedStatus#nodes}, the latter off the refresh thread
+ * ({@link ColocatedChecks}); its own in-memory samples), so it can be opened from another process, while or after the
+ * experiment runs. Updates go to the page as server-sent events.
  * What it sends is built field by field from the records: passwords and TLS keys of the manifest are never part of
  * it.
  */
@@ -64,6 +65,8 @@ public final class Dashboard implements AutoCloseable {
     /** Samples kept per orchestrator for the charts (recorded history and live ones). */
     static final int HISTORY = 5000;
     static final Duration REFRESH = Duration.ofSeconds(1);
+    /** How long a start waits for the first check of the colocated databases (each PING has 2 s). */
+    static final Duration FIRST_CHECKS = Duration.ofSeconds(5);
     private static final ObjectWriter JSON = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path expDir;
@@ -76,6 +79,8 @@ public final class Dashboard implements AutoCloseable {
     /** Shard health changes this dashboard saw itself (no watchdog records a shard's death without --restart). */
     private final Deque<EventRow> observed = new ArrayDeque<>();
     private final Map<String, String> lastHealth = new LinkedHashMap<>();
+    /** The colocated databases' checks: off the refresh thread, so a hung one delays nothing else. */
+    private final ColocatedChecks checks = new ColocatedChecks();
 
     private Dashboard(Path expDir, HttpAccess access, int port, TelemetryOptions options) {
         this.expDir = expDir.toAbsolutePath().normalize();
@@ -97,8 +102,17 @@ public final class Dashboard implements AutoCloseable {
             server.route("/api/log", this::log);
             server.route("/webjars/", this::webjar);
             server.route("/", this::page);
+            // the first page shows what the colocated databases answer, not "checking" (a hung one: its timeout)
+            Map<String, ColocatedPlan> plans = new LinkedHashMap<>();
+            m.models().forEach(r -> r.plan().colocated().ifPresent(p -> plans.put(r.name(), p)));
+            try {
+                checks.awaitFirst(plans, FIRST_CHECKS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             refresh();
         } catch (RuntimeException e) {
+            checks.close();
             server.close();
             telemetry.close();
             throw e;
@@ -146,18 +160,28 @@ public final class Dashboard implements AutoCloseable {
 
     /**
      * One node's colocated database of a model: the fields of {@code db status --json}'s {@code colocated}
-     * ({@link ColocatedStatus.Node}, health included), and {@code problem}. Besides the running ones that
-     * {@link ColocatedStatus#nodes} lists (health {@code healthy}, {@code not answering} or {@code gone}), a node whose
-     * server left only its log (its keeper stopped it and removed its pid file) is {@code ended} once the model has
-     * ended and {@code not running} while the model still runs (starting, or being stopped); one with an error file is
-     * {@code did not start}, with the error's first line as its problem. The pid of a server no longer running is the
-     * one its log names last ({@code PID:ROLE ...} lines), or null.
+     * ({@link ColocatedStatus.Node}, health included), {@code problem}, and when it was checked. Besides the ones the
+     * model's last check found ({@link ColocatedStatus#nodes}: health {@code healthy}, {@code not answering} or
+     * {@code gone}), a node with a pid file that check did not see (it started since) is {@code checking}, its pid the
+     * file's; a node whose server left only its log (its keeper stopped it and removed its pid file) is {@code ended}
+     * once the model has ended and {@code not running} while the model still runs (starting, or being stopped); one
+     * with an error file is {@code did not start}, with the error's first line as its problem. The pid of a server
+     * no longer running is the one its log names last ({@code PID:ROLE ...} lines), or null.
+     *
+     * @param checked       when the model's last check ended (null before the first): what it says is that old
+     * @param ageSeconds    seconds from {@code checked} to this state
+     * @param checkingSince when the check running now began (a hung server holds it up to its PING's timeout); null
+     *                      when none runs
      */
     record ColocatedRow(String node, Long pid, boolean alive, boolean answering, String address, Path log,
-                        String health, String problem) {
-        static ColocatedRow of(ColocatedStatus.Node n) {
+                        String health, String problem, Instant checked, Long ageSeconds, Instant checkingSince) {
+        static ColocatedRow of(ColocatedStatus.Node n, ColocatedChecks.Check c, Instant now) {
             return new ColocatedRow(n.node(), n.pid(), n.alive(), n.answering(), n.address(), n.log(), n.health(),
-                    null);
+                    null, c.checked(), age(c, now), c.checkingSince());
+        }
+
+        static Long age(ColocatedChecks.Check c, Instant now) {
+            return c.checked() == null ? null : Math.max(0, Duration.between(c.checked(), now).toSeconds());
         }
     }
 
@@ -199,8 +223,9 @@ public final class Dashboard implements AutoCloseable {
                         rec.map(x -> x.launched().handle().getOrDefault("node", "")).orElse(""),
                         rec.isPresent()));
             }
-            // the running ones as db status lists them (one PING each); the others from the files the wrapper left
-            Map<String, List<ColocatedStatus.Node>> live = exp.colocatedDatabases();
+            // as db status lists them (one PING each), from the last check, which runs on a thread of its own; the
+            // others from the files the wrapper left
+            Instant now = Instant.now();
             Map<String, List<ColocatedRow>> colocated = new LinkedHashMap<>();
             for (ModelRecord rec : m.models()) {
                 Optional<ColocatedPlan> plan = rec.plan().colocated();
@@ -208,13 +233,13 @@ public final class Dashboard implements AutoCloseable {
                     continue;
                 }
                 String status = statusOf.getOrDefault(rec.name(), rec.status().name());
-                List<ColocatedRow> rows = colocated(plan.get(), live.getOrDefault(rec.name(), List.of()),
-                        !TERMINAL.contains(status));
+                List<ColocatedRow> rows = colocated(plan.get(), checks.poll(rec.name(), plan.get()),
+                        !TERMINAL.contains(status), now);
                 if (!rows.isEmpty()) {
                     colocated.put(rec.name(), rows);
                 }
             }
-            s = new State(m.experiment(), expDir, Instant.now(), orchs, entities, colocated);
+            s = new State(m.experiment(), expDir, now, orchs, entities, colocated);
         }
         String json = write(s);
         // the time changes every refresh; push only when something else did
@@ -239,40 +264,64 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED");
-    private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error)");
+    private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error|pid)");
     /** A Redis (or KeyDB) log line: {@code PID:ROLE DATE...} (KeyDB: {@code PID:THREAD:ROLE ...}). */
     private static final Pattern LOG_PID = Pattern.compile("^(\\d{1,10}):");
 
     /**
-     * A model's colocated databases by node (see {@link ColocatedRow}): {@code live} (what
-     * {@link ColocatedStatus#nodes} found for {@code plan}), then the nodes of {@code plan.dir()} with a log or an
-     * error file but no running server. {@code modelActive}: the model has not ended.
+     * A model's colocated databases by node (see {@link ColocatedRow}): those {@code check} found, then the nodes of
+     * {@code plan.dir()} with a pid, log or error file that it did not. {@code modelActive}: the model has not ended.
      */
-    static List<ColocatedRow> colocated(ColocatedPlan plan, List<ColocatedStatus.Node> live, boolean modelActive) {
-        List<ColocatedRow> rows = new ArrayList<>(live.stream().map(ColocatedRow::of).toList());
-        Set<String> seen = new TreeSet<>(live.stream().map(ColocatedStatus.Node::node).toList());
-        Set<String> others = new TreeSet<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
-            for (Path f : files) {
-                Matcher mt = NODE.matcher(f.getFileName().toString());
-                if (mt.matches() && !seen.contains(mt.group(1))) {
-                    others.add(mt.group(1));
-                }
-            }
-        } catch (IOException e) {
-            return rows; // no directory (yet): the model has not run
-        }
+    static List<ColocatedRow> colocated(ColocatedPlan plan, ColocatedChecks.Check check, boolean modelActive,
+                                        Instant now) {
+        List<ColocatedRow> rows = new ArrayList<>(check.nodes().stream().map(n -> ColocatedRow.of(n, check, now))
+                .toList());
+        Set<String> seen = new TreeSet<>(check.nodes().stream().map(ColocatedStatus.Node::node).toList());
+        Set<String> others = new TreeSet<>(nodesWithFiles(plan));
+        others.removeAll(seen);
+        Long age = ColocatedRow.age(check, now);
         for (String node : others) {
             Path log = plan.log(node);
+            List<String> error = LogTail.lines(plan.errorFile(node), 200);
+            Long pidFile = error.isEmpty() ? pidOf(plan.pidFile(node)) : null;
+            if (pidFile != null) { // started since the last check ended: the one running now tells
+                boolean alive = ProcessHandle.of(pidFile).map(ProcessHandle::isAlive).orElse(false);
+                rows.add(new ColocatedRow(node, pidFile, alive, false, plan.db().ssdb(), log, "checking", null,
+                        check.checked(), age, check.checkingSince()));
+                continue;
+            }
             Long pid = LogTail.lines(log, 20).stream().map(LOG_PID::matcher).filter(Matcher::find)
                     .map(x -> Long.parseLong(x.group(1))).reduce((a, b) -> b).orElse(null);
-            List<String> error = LogTail.lines(plan.errorFile(node), 200);
             String health = !error.isEmpty() ? "did not start" : modelActive ? "not running" : "ended";
             rows.add(new ColocatedRow(node, pid, false, false, plan.db().ssdb(), log, health,
-                    error.isEmpty() ? null : error.get(0)));
+                    error.isEmpty() ? null : error.get(0), check.checked(), age, check.checkingSince()));
         }
         rows.sort(java.util.Comparator.comparing(ColocatedRow::node));
         return rows;
+    }
+
+    /** The nodes with a pid, log or error file in the model's directory; none when it has no directory (yet). */
+    static Set<String> nodesWithFiles(ColocatedPlan plan) {
+        Set<String> nodes = new TreeSet<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
+            for (Path f : files) {
+                Matcher mt = NODE.matcher(f.getFileName().toString());
+                if (mt.matches()) {
+                    nodes.add(mt.group(1));
+                }
+            }
+        } catch (IOException e) {
+            // no directory (yet): the model has not run
+        }
+        return nodes;
+    }
+
+    private static Long pidOf(Path pidFile) {
+        try {
+            return Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            return null; // none, or being written or removed right now
+        }
     }
 
     /** Records a shard going down or coming back, as this dashboard sees it, as an event of its own. */
@@ -464,6 +513,7 @@ public final class Dashboard implements AutoCloseable {
         if (refresher != null) {
             refresher.shutdownNow();
         }
+        checks.close();
         server.close();
         telemetry.close();
     }
