@@ -154,6 +154,7 @@ public final class Dashboard implements AutoCloseable {
     record EventRow(Instant time, String orchestrator, String type, Integer shard, String detail) {
     }
 
+    /** {@code node}: where it runs, as its launcher recorded it (the local one: this host's short name), or null. */
     record EntityRow(String name, String type, String status, Integer exitCode, Long elapsedSeconds, String node,
                      boolean log) {
     }
@@ -220,7 +221,7 @@ public final class Dashboard implements AutoCloseable {
                 Optional<ModelRecord> rec = m.findModel(e.name());
                 entities.add(new EntityRow(e.name(), e.type(), e.status(), e.exitCode().orElse(null),
                         e.elapsed().map(Duration::toSeconds).orElse(null),
-                        rec.map(x -> x.launched().handle().getOrDefault("node", "")).orElse(""),
+                        rec.map(x -> x.launched().handle().get("node")).orElse(null),
                         rec.isPresent()));
             }
             // as db status lists them (one PING each), from the last check, which runs on a thread of its own; the

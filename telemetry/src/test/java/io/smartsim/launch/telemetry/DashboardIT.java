@@ -116,4 +116,39 @@ class DashboardIT {
             assertThat(seen).allSatisfy(text -> assertThat(text).doesNotContain(orch.password()));
         }
     }
+
+    /** This machine's short name as {@code hostname -s} prints it (and the colocated wrapper names its files). */
+    static String shortHostname() throws Exception {
+        Process p = new ProcessBuilder("hostname", "-s").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("hostname -s: %s", out).isZero();
+        assertThat(out).isNotBlank();
+        return out;
+    }
+
+    /**
+     * A model started by the local launcher is listed, in {@code /api/state}, on this host's node, as
+     * {@code hostname -s} names it (the node was empty: the local launcher recorded none).
+     */
+    @Test
+    void aModelTheLocalLauncherStartedIsListedOnThisHost() throws Exception {
+        Path expDir = dir.resolve("exp");
+        try (io.smartsim.launch.Experiment exp = io.smartsim.launch.Experiment.create("node-it", expDir)) {
+            io.smartsim.launch.Model sim = exp.createModel(io.smartsim.launch.spec.ModelSpec.builder("sim", "sh")
+                    .args("-c", "echo sim done").build());
+            exp.start(sim);
+            assertThat(exp.waitFor(Duration.ofSeconds(60), sim)).isTrue();
+            try (Dashboard d = Dashboard.start(expDir, HttpAccess.forBind("127.0.0.1"), 0,
+                    TelemetryOptions.defaults())) {
+                leftovers.port(d.server().port());
+                JsonNode entities = JSON.readTree(get(d.server().uri().resolve("/api/state")).body()).get("entities");
+                assertThat(entities).hasSize(1);
+                JsonNode row = entities.get(0);
+                assertThat(row.get("name").asText()).isEqualTo("sim");
+                assertThat(row.get("status").asText()).isEqualTo("COMPLETED");
+                assertThat(row.get("node").asText()).as("%s", row).isEqualTo(shortHostname());
+            }
+        }
+    }
 }
