@@ -67,6 +67,8 @@ public final class Dashboard implements AutoCloseable {
     static final Duration REFRESH = Duration.ofSeconds(1);
     /** How long a start waits for the first check of the colocated databases (each PING has 2 s). */
     static final Duration FIRST_CHECKS = Duration.ofSeconds(5);
+    /** Lines of a log {@code /api/log} gives. */
+    static final int LOG_LINES = 200;
     private static final ObjectWriter JSON = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path expDir;
@@ -266,6 +268,8 @@ public final class Dashboard implements AutoCloseable {
 
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED");
     private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error|pid)");
+    /** A node name as the wrapper writes it into its files' names ({@code hostname -s}): never a path. */
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     /** A Redis (or KeyDB) log line: {@code PID:ROLE DATE...} (KeyDB: {@code PID:THREAD:ROLE ...}). */
     private static final Pattern LOG_PID = Pattern.compile("^(\\d{1,10}):");
 
@@ -442,36 +446,147 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
+    /** What {@code /api/log} answers: its status code and its JSON body. */
+    record LogAnswer(int status, Map<String, Object> body) {
+        static LogAnswer error(int status, String parameter, String message) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("error", message);
+            b.put("parameter", parameter);
+            return new LogAnswer(status, b);
+        }
+    }
+
+    static final String LOG_USAGE = "give orchestrator=ID&shard=N (a shard's log), model=NAME (a model's output) or "
+            + "model=NAME&colocated=NODE (its colocated database's log on that node)";
+    private static final Set<String> LOG_PARAMETERS = Set.of("orchestrator", "shard", "model", "colocated", "token");
+
     /**
-     * The last lines of a shard's log ({@code ?orchestrator=ID&shard=N}), a model's output ({@code ?model=NAME}) or
-     * the log of a model's colocated database on a node ({@code ?model=NAME&colocated=NODE}).
+     * {@code /api/log}: the last {@value #LOG_LINES} lines of a shard's log ({@code ?orchestrator=ID&shard=N}), a
+     * model's output ({@code ?model=NAME}) or the log of a model's colocated database on a node
+     * ({@code ?model=NAME&colocated=NODE}), as JSON. Only files the manifest names (and {@code colocated-NODE.log} in
+     * a colocated model's directory) are read: the query picks one of them, never a path.
      */
     private void log(HttpExchange ex) throws IOException {
-        String orch = HttpAccess.query(ex.getRequestURI(), "orchestrator");
-        String shard = HttpAccess.query(ex.getRequestURI(), "shard");
-        String model = HttpAccess.query(ex.getRequestURI(), "model");
-        String node = HttpAccess.query(ex.getRequestURI(), "colocated");
-        Manifest m = new ManifestStore(expDir).read().orElseThrow();
-        Optional<Path> file = Optional.empty();
-        if (orch != null && shard != null && shard.matches("\\d{1,6}")) {
-            file = m.find(orch).flatMap(r -> logOf(r, Integer.parseInt(shard)));
-        } else if (model != null && node != null) {
-            // a node name as the wrapper writes it into a file name (hostname -s): never a path
-            file = node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") ? m.findModel(model)
-                    .flatMap(r -> r.plan().colocated()).map(p -> p.log(node)).filter(Files::isRegularFile)
-                    : Optional.empty();
-        } else if (model != null) {
-            file = m.findModel(model).map(r -> r.plan().stdout());
+        LogAnswer a = logAnswer(new ManifestStore(expDir).read(), expDir, ex.getRequestURI());
+        MetricsServer.send(ex, a.status(), "application/json", write(a.body()));
+    }
+
+    /**
+     * The answer to {@code /api/log?QUERY} (see docs/telemetry.md): 200 with {@code lines} (empty, with
+     * {@code exists: false}, for a known shard, model or node whose log is not written yet); 404 naming the shard,
+     * orchestrator, model or node that is not there; 400 naming a parameter that is missing, unknown, given twice or
+     * malformed. An error's body: {@code error} (what is wrong and what to give) and {@code parameter}.
+     */
+    static LogAnswer logAnswer(Optional<Manifest> manifest, Path expDir, java.net.URI uri) {
+        Map<String, String> q = new LinkedHashMap<>();
+        String raw = uri.getRawQuery();
+        for (String part : raw == null || raw.isEmpty() ? new String[0] : raw.split("&")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            String k;
+            String v;
+            try {
+                k = java.net.URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
+                v = java.net.URLDecoder.decode(eq < 0 ? "" : part.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return LogAnswer.error(400, null, "'" + part + "' is not URL-encoded (" + e.getMessage() + "): "
+                        + LOG_USAGE);
+            }
+            if (!LOG_PARAMETERS.contains(k)) {
+                return LogAnswer.error(400, k, "unknown parameter '" + k + "': " + LOG_USAGE);
+            }
+            if (q.put(k, v) != null) {
+                return LogAnswer.error(400, k, "parameter '" + k + "' is given twice: give it once");
+            }
+            if (v.isBlank() && !k.equals("token")) {
+                return LogAnswer.error(400, k, "parameter '" + k + "' is empty: " + LOG_USAGE);
+            }
         }
-        if (file.isEmpty()) {
-            MetricsServer.send(ex, 404, "text/plain; charset=utf-8", "no such log: give orchestrator=ID&shard=N, "
-                    + "model=NAME, or model=NAME&colocated=NODE, as the manifest and the experiment directory name "
-                    + "them\n");
-            return;
+        String orch = q.get("orchestrator");
+        String shard = q.get("shard");
+        String model = q.get("model");
+        String node = q.get("colocated");
+        if ((orch != null || shard != null) && (model != null || node != null)) {
+            return LogAnswer.error(400, orch != null ? "orchestrator" : "shard", "a shard's and a model's log at once: "
+                    + LOG_USAGE + ", one at a time");
         }
-        // Only files the manifest names are ever read: the query picks one of them, never a path.
-        String text = String.join("\n", LogTail.lines(file.get(), 200));
-        MetricsServer.send(ex, 200, "text/plain; charset=utf-8", text + "\n");
+        if (orch == null && shard == null && model == null && node == null) {
+            return LogAnswer.error(400, null, "which log? " + LOG_USAGE);
+        }
+        if (orch == null && shard != null) {
+            return LogAnswer.error(400, "orchestrator", "shard=" + shard + " needs orchestrator=ID, the orchestrator "
+                    + "it belongs to");
+        }
+        if (orch != null && shard == null) {
+            return LogAnswer.error(400, "shard", "orchestrator=" + orch + " needs shard=N, the index of one of its "
+                    + "shards (0, 1, ...)");
+        }
+        if (orch == null && model == null) { // colocated=NODE alone
+            return LogAnswer.error(400, "model", "colocated=" + node + " needs model=NAME, the model whose colocated "
+                    + "database runs on that node");
+        }
+        if (shard != null && !shard.matches("\\d{1,6}")) {
+            return LogAnswer.error(400, "shard", "shard '" + shard + "' is not a shard index: give its number, such "
+                    + "as 0");
+        }
+        if (node != null && !NODE_NAME.matcher(node).matches()) {
+            return LogAnswer.error(400, "colocated", "colocated '" + node + "' is not a node name: give the node as "
+                    + "the colocated databases' table names it (letters, digits, '.', '_', '-'), never a path");
+        }
+        if (manifest.isEmpty()) {
+            return LogAnswer.error(404, null, "no manifest in " + expDir + " (any more): nothing is recorded there");
+        }
+        Manifest m = manifest.get();
+        Map<String, Object> what = new LinkedHashMap<>();
+        Path file;
+        if (orch != null) {
+            Optional<OrchestratorRecord> r = m.find(orch);
+            if (r.isEmpty()) {
+                return LogAnswer.error(404, "orchestrator", "no orchestrator '" + orch + "' in this experiment; "
+                        + known(m.orchestrators().stream().map(OrchestratorRecord::id).toList()));
+            }
+            int index = Integer.parseInt(shard);
+            Optional<Path> log = logOf(r.get(), index);
+            if (log.isEmpty()) {
+                return LogAnswer.error(404, "shard", "orchestrator '" + orch + "' has no shard " + index + "; "
+                        + known(r.get().plan().shards().stream().map(p -> Integer.toString(p.index())).toList()));
+            }
+            what.put("orchestrator", orch);
+            what.put("shard", index);
+            file = log.get();
+        } else {
+            Optional<ModelRecord> r = m.findModel(model);
+            if (r.isEmpty()) {
+                return LogAnswer.error(404, "model", "no model '" + model + "' in this experiment; "
+                        + known(m.models().stream().map(ModelRecord::name).toList()));
+            }
+            what.put("model", model);
+            if (node == null) {
+                file = r.get().plan().stdout();
+            } else {
+                Optional<ColocatedPlan> plan = r.get().plan().colocated();
+                if (plan.isEmpty()) {
+                    return LogAnswer.error(404, "colocated", "model '" + model + "' has no colocated database");
+                }
+                Set<String> nodes = nodesWithFiles(plan.get());
+                if (!nodes.contains(node)) {
+                    return LogAnswer.error(404, "colocated", "model '" + model + "' has no colocated database on "
+                            + "node '" + node + "'; " + known(List.copyOf(nodes)));
+                }
+                what.put("colocated", node);
+                file = plan.get().log(node);
+            }
+        }
+        what.put("file", file.toString());
+        what.put("exists", Files.isRegularFile(file));
+        what.put("lines", LogTail.lines(file, LOG_LINES));
+        return new LogAnswer(200, what);
+    }
+
+    private static String known(List<String> names) {
+        return names.isEmpty() ? "there is none yet" : "known: " + String.join(", ", names);
     }
 
     private void webjar(HttpExchange ex) throws IOException {

@@ -171,7 +171,7 @@ class DashboardBrowserIT {
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=" + n.node())).body())
                             .containsIgnoringCase("ready to accept connections");
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=..%2F..%2Fetc%2Fpasswd"))
-                            .statusCode()).isEqualTo(404);
+                            .statusCode()).isEqualTo(400);
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=nosuchnode")).statusCode())
                             .isEqualTo(404);
 
