@@ -84,24 +84,23 @@ class TensorWireIT {
     }
 
     /**
-     * Sends each pipeline of {@code calls} to the module and to the front, and requires the same replies, byte for
-     * byte, in order (each labelled with its command, for the failure message).
+     * Sends each pipeline of {@code calls}, in order, and returns every reply as an entry "command -> reply" (the
+     * command's first words, the reply byte for byte as {@link #show} writes it), for {@link Golden#check}.
      */
-    static void assertSameReplies(RawReplies toModule, RawReplies toFront, List<List<byte[][]>> calls)
-            throws Exception {
-        List<String> fromModule = new ArrayList<>();
-        List<String> fromFront = new ArrayList<>();
+    static List<String> replies(RawReplies to, List<List<byte[][]>> calls) throws Exception {
+        List<String> out = new ArrayList<>();
         for (List<byte[][]> call : calls) {
-            List<byte[]> m = toModule.pipeline(call);
-            List<byte[]> f = toFront.pipeline(call);
+            List<byte[]> r = to.pipeline(call);
             for (int j = 0; j < call.size(); j++) {
-                String what = label(call.get(j)) + " -> ";
-                fromModule.add(what + show(m.get(j)));
-                fromFront.add(what + show(f.get(j)));
+                out.add(label(call.get(j)) + " -> " + show(r.get(j)));
             }
         }
-        assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
-                .containsExactlyElementsOf(fromFront);
+        return out;
+    }
+
+    /** The entry of one command sent on its own, as {@link #replies} writes it. */
+    static String reply(RawReplies to, byte[]... command) throws Exception {
+        return replies(to, List.<List<byte[][]>>of(List.<byte[][]>of(command))).get(0);
     }
 
     /** The first words of a command, for the failure message. */
@@ -388,17 +387,20 @@ class TensorWireIT {
 
     @Test
     void smartRedisSequencesAnswerAsTheFrontDoes() throws Exception {
-        compare(smartRedisSequences(), "tensor.FLOAT", "tensor.UINT16", "tensor.INT64");
+        compare("tensor-smartredis-sequences", smartRedisSequences(), "tensor.FLOAT", "tensor.UINT16", "tensor.INT64");
     }
 
     @Test
     void otherFormsAndBadInputAnswerAsTheFrontDoes() throws Exception {
-        compare(otherForms(), "values.FLOAT", "values.INT8", "values.UINT16", "wrap", "f", "d", "scalar", "k255", "same",
-                "num", "emb");
+        compare("tensor-other-forms", otherForms(), "values.FLOAT", "values.INT8", "values.UINT16", "wrap", "f", "d",
+                "scalar", "k255", "same", "num", "emb");
     }
 
-    /** Runs {@code calls} on both, compares replies byte for byte, then the stored values of {@code keys}. */
-    void compare(List<List<byte[][]>> calls, String... keys) throws Exception {
+    /**
+     * Runs {@code calls} on both, then reads the stored values of {@code keys} (GET), and requires the same replies
+     * byte for byte, and the front's as recorded in the golden file {@code name}.
+     */
+    void compare(String name, List<List<byte[][]>> calls, String... keys) throws Exception {
         int base = leftovers.freeBase(3);
         try (ModuleRedis module = ModuleRedis.withModule(dir.resolve("module"), base);
              ModuleRedis plain = ModuleRedis.plain(dir.resolve("plain"), base + 1);
@@ -406,12 +408,15 @@ class TensorWireIT {
                      Backends.of(List.of())).start();
              RawReplies toModule = new RawReplies(module.port());
              RawReplies toFront = new RawReplies(front.port())) {
-            assertSameReplies(toModule, toFront, calls);
+            List<String> fromModule = replies(toModule, calls);
+            List<String> fromFront = replies(toFront, calls);
             for (String k : keys) {
                 byte[] stored = toModule.call(b("GET"), b(k));
-                assertThat(show(stored)).as("stored value of " + k).isEqualTo(show(toFront.call(b("GET"), b(k))));
                 assertThat(show(stored)).as("value of " + k).matches("\\$[0-9]+\\\\x0d\\\\x0a.*SSAT\\\\x02.*\\\\x0d\\\\x0a");
+                fromModule.add("stored value of " + k + " -> " + show(stored));
+                fromFront.add("stored value of " + k + " -> " + show(toFront.call(b("GET"), b(k))));
             }
+            Golden.check(name, fromModule, fromFront);
         }
     }
 }
