@@ -14,15 +14,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The replies the Java front gave, kept as golden files (src/test/resources/golden/NAME.txt): the module's wire tests
  * compared the module with the front byte for byte while both existed; these files are what the front answered to the
- * same commands, recorded from it, so the comparison stays once the front is gone (issue 16). One entry a line, each
- * "command -> reply" as {@link TensorWireIT#show} writes bytes (so no line breaks); an entry longer than
- * {@value #LONG} characters is kept as its start and the SHA-256 of the whole.
- *
- * <p>{@code -Dgolden.record=true} writes the files from the front's replies instead of checking them.
+ * same commands, recorded from it before it was removed (issue 16), so the module is still held to them. One entry a
+ * line, each "command -> reply" as {@link TensorWireIT#show} writes bytes (so no line breaks); an entry longer than
+ * {@value #LONG} characters is kept as its start and the SHA-256 of the whole. A change of the module's replies that
+ * is meant shows as a diff of these files.
  */
 final class Golden {
     static final int LONG = 400;
-    static final boolean RECORD = Boolean.getBoolean("golden.record");
 
     private Golden() {
     }
@@ -45,21 +43,11 @@ final class Golden {
         }
     }
 
-    /**
-     * Requires {@code fromModule} to be the front's replies: {@code fromFront}, and the golden file recorded from the
-     * front (written from {@code fromFront} under {@code -Dgolden.record=true}).
-     */
-    static void check(String name, List<String> fromModule, List<String> fromFront) throws IOException {
-        assertThat(fromModule).as("replies of the module (actual) vs the front (expected)")
-                .containsExactlyElementsOf(fromFront);
-        List<String> front = fromFront.stream().map(Golden::kept).toList();
+    /** Requires {@code fromModule} to be the front's replies, as the golden file {@code name} keeps them. */
+    static void check(String name, List<String> fromModule) throws IOException {
         Path file = file(name);
-        if (RECORD) {
-            Files.createDirectories(file.getParent());
-            Files.write(file, front, StandardCharsets.UTF_8);
-            return;
-        }
-        assertThat(front).as("the front's replies (actual) vs " + file + " (recorded from it)")
+        assertThat(fromModule.stream().map(Golden::kept).toList())
+                .as("replies of the module (actual) vs the front's in " + file + " (expected)")
                 .containsExactlyElementsOf(Files.readAllLines(file, StandardCharsets.UTF_8));
     }
 }
