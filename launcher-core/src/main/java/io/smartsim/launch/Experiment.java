@@ -19,7 +19,7 @@ import io.smartsim.launch.experiment.Supervise;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.EnsembleSpec;

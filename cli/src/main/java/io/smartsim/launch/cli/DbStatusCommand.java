@@ -11,7 +11,7 @@ import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;

@@ -5,7 +5,7 @@ import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.supervise.Supervision;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import io.smartsim.launch.spec.RestartPolicy;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.supervise.Watchdog;
 import io.smartsim.launch.spec.Durations;
 

@@ -10,7 +10,7 @@ import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;

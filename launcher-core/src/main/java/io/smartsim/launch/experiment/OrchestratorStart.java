@@ -12,7 +12,7 @@ import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.security.TlsGenerator;
 import io.smartsim.launch.security.TlsNames;
 import io.smartsim.launch.spi.LaunchContext;

@@ -6,7 +6,7 @@ import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.ShardData;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Supervision;
 

@@ -5,7 +5,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.SupervisionRecord;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.Launcher;
 
 import java.time.Duration;

@@ -8,7 +8,7 @@ import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;

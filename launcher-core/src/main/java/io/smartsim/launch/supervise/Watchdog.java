@@ -2,7 +2,7 @@ package io.smartsim.launch.supervise;
 
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.spec.TelemetrySpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.exec.DaemonProcess;

@@ -7,7 +7,7 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.plan.Crc16;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;

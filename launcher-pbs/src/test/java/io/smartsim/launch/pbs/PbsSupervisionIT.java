@@ -8,7 +8,7 @@ import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.Lease;

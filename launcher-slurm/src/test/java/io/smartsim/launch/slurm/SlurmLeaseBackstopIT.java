@@ -4,7 +4,7 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.Event;

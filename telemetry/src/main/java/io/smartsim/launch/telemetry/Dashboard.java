@@ -15,7 +15,7 @@ import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.util.LogTail;

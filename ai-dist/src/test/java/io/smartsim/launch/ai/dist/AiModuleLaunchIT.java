@@ -11,7 +11,7 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.ModelServerPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Event;
 import io.smartsim.launch.supervise.EventLog;

@@ -10,7 +10,7 @@ import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.Crc16;
-import io.smartsim.launch.plan.ModelServerPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.plan;
+package io.smartsim.launch.planned;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -89,12 +89,16 @@ public record ShardPlan(
     }
 
     /**
-     * Where the server binary sits in {@link #argv}: 0, or under {@code --ai} the word after the front's
-     * {@value AiPlanner#SERVER_ARGV}. Launchers put the binary as found on the node there (never a resolved symlink).
+     * Where the server binary sits in {@link #argv}: 0, or under {@code --ai} behind the front the word after
+     * {@value #FRONT_SERVER_ARGV} (the flag the internal {@code plan.AiPlanner} puts there; AiPlannerTest checks the
+     * word found). Launchers put the binary as found on the node there (never a resolved symlink).
      */
     public int serverBinaryIndex() {
-        return argv.indexOf(AiPlanner.SERVER_ARGV) + 1;
+        return argv.indexOf(FRONT_SERVER_ARGV) + 1;
     }
+
+    /** The front's flag before its server's command line in {@link #argv} (under {@code --ai} behind the front). */
+    public static final String FRONT_SERVER_ARGV = "--server-argv";
 
     /** The address clients and the other shards use, when known before launch. */
     public String advertisedAddress() {
