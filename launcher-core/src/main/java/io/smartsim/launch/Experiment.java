@@ -1,7 +1,7 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.error.StateException;

@@ -6,7 +6,7 @@ import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.EnsembleSpec;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.planned.ShardPlan;

@@ -27,13 +27,7 @@ class ArchitectureTest {
      * what is left and how).
      */
     static final Map<String, String> STILL_INTERNAL = new TreeMap<>(Map.ofEntries(
-            Map.entry("io.smartsim.launch.colocated.ColocatedPlan", "part of ModelPlan (below): run --dry-run prints "
-                    + "the colocated database"),
             Map.entry("io.smartsim.launch.colocated.ColocatedStatus", "Model.colocatedDatabases() returns its Node"),
-            Map.entry("io.smartsim.launch.entity.EntityStatus", "Model.status() returns it; spi.ModelState uses it too, "
-                    + "so it moves to an API package with the model values"),
-            Map.entry("io.smartsim.launch.entity.EntitySummary", "Experiment.summary() returns it"),
-            Map.entry("io.smartsim.launch.entity.ModelPlan", "Model.plan() returns it; run --dry-run prints it"),
             Map.entry("io.smartsim.launch.manifest.Manifest", "Warmup trains the class-data archive on a manifest"),
             Map.entry("io.smartsim.launch.manifest.ManifestStore", "db status reads the manifest's telemetry settings; "
                     + "CdsTraining and Warmup"),

@@ -1,5 +1,7 @@
 package io.smartsim.launch.colocated;
 
+import io.smartsim.launch.planned.ColocatedPlan;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.io.IOException;

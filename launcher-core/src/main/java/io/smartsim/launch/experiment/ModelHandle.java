@@ -1,9 +1,9 @@
 package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.colocated.ColocatedStatus;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;

@@ -3,7 +3,7 @@ package io.smartsim.launch.experiment;
 import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;

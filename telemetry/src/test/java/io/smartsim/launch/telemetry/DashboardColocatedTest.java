@@ -1,6 +1,6 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.spec.ColocatedDb;
