@@ -32,6 +32,7 @@ import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
+import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Watchdog;
 import io.smartsim.launch.util.Deadline;
@@ -284,7 +285,7 @@ public final class Experiment implements AutoCloseable {
     }
 
     /** The events log, lease and watchdog of orchestrator {@code id}, as recorded and checked now. */
-    public Supervision.Status supervision(String id) {
+    public SupervisionStatus supervision(String id) {
         return Supervision.status(recorded(id));
     }
 
@@ -359,7 +360,7 @@ public final class Experiment implements AutoCloseable {
      * Where each shard of orchestrator {@code id} keeps its data ({@code --checkpoint}) and what is known of its last
      * save, as the manifest records it; empty without a checkpoint or a record.
      */
-    public List<io.smartsim.launch.manifest.ShardData> checkpointData(String id) {
+    public List<io.smartsim.launch.status.ShardData> checkpointData(String id) {
         return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
     }
 

@@ -8,13 +8,14 @@ import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.status.ShardHealth;
+import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.telemetry.ShardSample;
 import io.smartsim.launch.telemetry.TelemetryFiles;
 import io.smartsim.launch.spec.Durations;
@@ -204,7 +205,7 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Supervision(String restart, String lease, Instant leaseExpires, boolean leaseExpired, Long watchdogPid,
                        boolean watchdogAlive, List<Event> events) {
-        static Supervision of(io.smartsim.launch.supervise.Supervision.Status s) {
+        static Supervision of(SupervisionStatus s) {
             return new Supervision(s.restart().id(), s.lease().map(Durations::format).orElse(null),
                     s.leaseExpiry().orElse(null), s.leaseExpired(), s.watchdogPid().orElse(null), s.watchdogAlive(),
                     s.events());

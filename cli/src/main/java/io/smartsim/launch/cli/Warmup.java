@@ -51,8 +51,8 @@ final class Warmup {
             Json.mapper().writeValueAsBytes(Manifest.empty("warmup").with(r));
             // then an events-log line, written as EventLog writes it (the 'started' event comes right before the spawn)
             Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(io.smartsim.launch.supervise.Event.of("warmup",
-                            io.smartsim.launch.supervise.Event.STARTED, "warmup"));
+                    .writeValueAsString(io.smartsim.launch.status.Event.of("warmup",
+                            io.smartsim.launch.status.Event.STARTED, "warmup"));
             // then the progress lines' and the summary's format (java.util.Formatter's first use loads and parses a
             // lot): the first progress line comes after the STARTING record, which needs the above first
             String.format(Locale.ROOT, "[%6.2fs] %s %d%n", 0.5, "warmup", 1);

@@ -32,12 +32,11 @@ class ArchitectureTest {
             Map.entry("io.smartsim.launch.manifest.ManifestStore", "db status reads the manifest's telemetry settings; "
                     + "CdsTraining and Warmup"),
             Map.entry("io.smartsim.launch.manifest.OrchestratorRecord", "Warmup (class-data archive)"),
-            Map.entry("io.smartsim.launch.manifest.ShardData", "Experiment.checkpointData returns it"),
             Map.entry("io.smartsim.launch.plan.AiInstall", "doctor checks the AI install"),
             Map.entry("io.smartsim.launch.plan.AiPlanner", "db plan and doctor show the model-server plan"),
             Map.entry("io.smartsim.launch.plan.Planner", "Warmup (class-data archive)"),
-            Map.entry("io.smartsim.launch.supervise.Event", "db status shows the events log"),
-            Map.entry("io.smartsim.launch.supervise.Supervision", "Experiment.supervision() returns Supervision.Status"),
+            Map.entry("io.smartsim.launch.supervise.Supervision", "Warmup (class-data archive): a manifest record's "
+                    + "supervision"),
             Map.entry("io.smartsim.launch.supervise.Watchdog", "Experiment.startDetached takes a Watchdog.Command; "
                     + "db watch runs the watchdog process"),
             Map.entry("io.smartsim.launch.telemetry.Dashboard", "the dashboard command serves the telemetry module's "

@@ -4,7 +4,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -5,7 +5,7 @@ import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.cluster.InfoParser;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
 import io.smartsim.launch.planned.SlotRange;

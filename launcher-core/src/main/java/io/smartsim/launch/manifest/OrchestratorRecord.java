@@ -1,5 +1,6 @@
 package io.smartsim.launch.manifest;
 
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.planned.LaunchPlan;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.planned.LaunchPlan;

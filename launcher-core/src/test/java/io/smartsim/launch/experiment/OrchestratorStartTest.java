@@ -15,7 +15,7 @@ import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.Test;

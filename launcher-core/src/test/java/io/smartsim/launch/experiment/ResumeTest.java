@@ -6,7 +6,7 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;

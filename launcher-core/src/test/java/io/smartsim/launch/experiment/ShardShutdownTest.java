@@ -2,7 +2,7 @@ package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.planned.LaunchPlan;

@@ -10,7 +10,7 @@ import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.planned.Credentials;

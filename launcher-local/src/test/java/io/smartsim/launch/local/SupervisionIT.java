@@ -9,7 +9,7 @@ import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.plan.Crc16;
 import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.RestartBudget;
 import io.smartsim.launch.testing.LeaseWaits;

@@ -7,7 +7,7 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.testing.LeaseWaits;

@@ -7,7 +7,7 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;

@@ -17,7 +17,7 @@ import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.util.LogTail;
 
 import java.io.IOException;

@@ -13,7 +13,7 @@ import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.LeaseWaits;

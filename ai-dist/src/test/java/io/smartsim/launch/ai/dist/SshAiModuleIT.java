@@ -14,7 +14,7 @@ import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.TestbedLock;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.manifest;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.planned.SlotRange;
