@@ -16,6 +16,7 @@ import io.smartsim.launch.experiment.Resume;
 import io.smartsim.launch.experiment.StartedHere;
 import io.smartsim.launch.experiment.StartedOrchestrator;
 import io.smartsim.launch.experiment.Supervise;
+import io.smartsim.launch.experiment.WarmUp;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
@@ -23,8 +24,10 @@ import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.EnsembleSpec;
+import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.WatchdogCommand;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
@@ -232,13 +235,35 @@ public final class Experiment implements AutoCloseable {
      * {@link #stop(Orchestrator...)} here or from a later process. Returns the watchdog process's pid, if one started.
      * Fails as {@link #start(Orchestrator...)} does, having stopped what it started.
      */
-    public Optional<Long> startDetached(Orchestrator db, Watchdog.Command watchdog) {
+    public Optional<Long> startDetached(Orchestrator db, WatchdogCommand watchdog) {
         return startOne(db, false, Supervise.detached(watchdog)).watchdogPid();
     }
 
     /** As {@link #startDetached}, on the data the previous run kept, as {@link #resume(Orchestrator...)} does. */
-    public Optional<Long> resumeDetached(Orchestrator db, Watchdog.Command watchdog) {
+    public Optional<Long> resumeDetached(Orchestrator db, WatchdogCommand watchdog) {
         return startOne(db, true, Supervise.detached(watchdog)).watchdogPid();
+    }
+
+    /**
+     * Supervises orchestrator {@code id} of the experiment in {@code expDir} as its watchdog process, the one a
+     * {@link WatchdogCommand} starts (the CLI's {@code db watch}): restarts dead shards ({@code --restart on-failure}),
+     * renews the lease while {@code controller} lives (always, when empty), records telemetry; returns once the
+     * orchestrator is stopped, removed or replaced, or its lease ran out with every shard gone. {@code log} gets a line
+     * for each thing done.
+     */
+    public static void watch(Path expDir, String id, Optional<LeaseController> controller, Consumer<String> log) {
+        Watchdog.run(expDir, id, controller, log);
+    }
+
+    /**
+     * Loads and links ahead what a first start in this JVM uses, for a short-lived process such as the CLI (on a second
+     * thread while it reads its command line; in the training run of its class-data archive): {@code spec} planned as
+     * its launcher places it, under a directory that is never written, and what a start records of it made into JSON.
+     * With {@code scratch} (an empty directory of the caller's) it also writes a manifest there and reads it back.
+     * Starts no process and writes nothing else; fails as planning {@code spec} fails.
+     */
+    public static void warmUp(OrchestratorSpec spec, Optional<Path> scratch) {
+        WarmUp.run(spec, scratch);
     }
 
     /** The start pipeline ({@link OrchestratorStart}), with the orchestrator kept here or not as {@code how} says. */

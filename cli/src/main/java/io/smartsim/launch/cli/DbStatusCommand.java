@@ -273,7 +273,8 @@ public final class DbStatusCommand implements Callable<Integer> {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
             List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
                             .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id())))
-                            .with(Telemetry.of(exp.dir(), s.id(), telemetrySpec(exp.dir(), s.id()), Instant.now())))
+                            .with(Telemetry.of(exp.dir(), s.id(), Optional.of(exp.orchestrator(s.id()).spec()
+                                    .telemetry()), Instant.now())))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries,
@@ -288,12 +289,6 @@ public final class DbStatusCommand implements Callable<Integer> {
         out.flush();
         return report.healthy() ? Errors.OK : !report.orchestrators().isEmpty()
                 && report.orchestrators().stream().allMatch(Entry::serving) ? DEGRADED_SERVING : Errors.FAILED;
-    }
-
-    /** The orchestrator's recorded {@code --telemetry} setting. */
-    private static Optional<TelemetrySpec> telemetrySpec(Path expDir, String id) {
-        return new io.smartsim.launch.manifest.ManifestStore(expDir).read().flatMap(m -> m.find(id))
-                .map(r -> r.plan().spec().telemetry());
     }
 
     /** Exit code: every orchestrator serves all its slots, but one is DEGRADED (a process gone). */

@@ -28,17 +28,8 @@ class ArchitectureTest {
      */
     static final Map<String, String> STILL_INTERNAL = new TreeMap<>(Map.ofEntries(
             Map.entry("io.smartsim.launch.colocated.ColocatedStatus", "Model.colocatedDatabases() returns its Node"),
-            Map.entry("io.smartsim.launch.manifest.Manifest", "Warmup trains the class-data archive on a manifest"),
-            Map.entry("io.smartsim.launch.manifest.ManifestStore", "db status reads the manifest's telemetry settings; "
-                    + "CdsTraining and Warmup"),
-            Map.entry("io.smartsim.launch.manifest.OrchestratorRecord", "Warmup (class-data archive)"),
             Map.entry("io.smartsim.launch.plan.AiInstall", "doctor checks the AI install"),
             Map.entry("io.smartsim.launch.plan.AiPlanner", "db plan and doctor show the model-server plan"),
-            Map.entry("io.smartsim.launch.plan.Planner", "Warmup (class-data archive)"),
-            Map.entry("io.smartsim.launch.supervise.Supervision", "Warmup (class-data archive): a manifest record's "
-                    + "supervision"),
-            Map.entry("io.smartsim.launch.supervise.Watchdog", "Experiment.startDetached takes a Watchdog.Command; "
-                    + "db watch runs the watchdog process"),
             Map.entry("io.smartsim.launch.telemetry.Dashboard", "the dashboard command serves the telemetry module's "
                     + "dashboard"),
             Map.entry("io.smartsim.launch.telemetry.HttpAccess", "the dashboard command (telemetry module)"),

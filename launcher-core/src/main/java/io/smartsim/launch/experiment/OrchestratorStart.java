@@ -28,6 +28,7 @@ import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.spec.WatchdogCommand;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.util.Deadline;
@@ -216,7 +217,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
      * first second, but its JVM may take a while to get there on a busy machine), and the watchdog process starts,
      * recorded in the manifest. Nothing supervises it here.
      */
-    private void handOver(OrchestratorHandle db, StartedOrchestrator started, Watchdog.Command command) {
+    private void handOver(OrchestratorHandle db, StartedOrchestrator started, WatchdogCommand command) {
         started.release("handed over to a watchdog process");
         if (!Watchdog.needed(db.plan())) {
             return;
