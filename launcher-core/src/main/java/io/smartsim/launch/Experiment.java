@@ -1,6 +1,7 @@
 package io.smartsim.launch;
 
 import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.ManifestException;
@@ -323,10 +324,10 @@ public final class Experiment implements AutoCloseable {
      * The colocated databases of this experiment's models (recorded ones too, after {@link #reconnect}), by model
      * name, each by node with its health; models without one, or with none running, are left out.
      */
-    public Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> colocatedDatabases() {
-        Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> out = new java.util.LinkedHashMap<>();
+    public Map<String, List<ColocatedNode>> colocatedDatabases() {
+        Map<String, List<ColocatedNode>> out = new java.util.LinkedHashMap<>();
         for (Model m : models()) {
-            List<io.smartsim.launch.colocated.ColocatedStatus.Node> nodes = m.colocatedDatabases();
+            List<ColocatedNode> nodes = m.colocatedDatabases();
             if (!nodes.isEmpty()) {
                 out.put(m.name(), nodes);
             }

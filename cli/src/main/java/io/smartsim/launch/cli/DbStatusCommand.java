@@ -6,7 +6,7 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.status.HealthReport;
-import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.spec.Json;
@@ -81,7 +81,7 @@ public final class DbStatusCommand implements Callable<Integer> {
 
     /** What {@code --json} prints. */
     record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators,
-                  Map<String, List<ColocatedStatus.Node>> colocated) {
+                  Map<String, List<ColocatedNode>> colocated) {
         Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
             this(experiment, manifest, healthy, orchestrators, Map.of());
         }

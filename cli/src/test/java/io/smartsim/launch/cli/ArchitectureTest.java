@@ -27,7 +27,6 @@ class ArchitectureTest {
      * what is left and how).
      */
     static final Map<String, String> STILL_INTERNAL = new TreeMap<>(Map.ofEntries(
-            Map.entry("io.smartsim.launch.colocated.ColocatedStatus", "Model.colocatedDatabases() returns its Node"),
             Map.entry("io.smartsim.launch.plan.AiInstall", "doctor checks the AI install"),
             Map.entry("io.smartsim.launch.plan.AiPlanner", "db plan and doctor show the model-server plan"),
             Map.entry("io.smartsim.launch.telemetry.Dashboard", "the dashboard command serves the telemetry module's "

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
@@ -146,7 +147,7 @@ public final class Dashboard implements AutoCloseable {
 
     /**
      * One node's colocated database of a model: the fields of {@code db status --json}'s {@code colocated}
-     * ({@link ColocatedStatus.Node}, health included), and {@code problem}. Besides the running ones that
+     * ({@link ColocatedNode}, health included), and {@code problem}. Besides the running ones that
      * {@link ColocatedStatus#nodes} lists (health {@code healthy}, {@code not answering} or {@code gone}), a node whose
      * server left only its log (its keeper stopped it and removed its pid file) is {@code ended} once the model has
      * ended and {@code not running} while the model still runs (starting, or being stopped); one with an error file is
@@ -155,7 +156,7 @@ public final class Dashboard implements AutoCloseable {
      */
     record ColocatedRow(String node, Long pid, boolean alive, boolean answering, String address, Path log,
                         String health, String problem) {
-        static ColocatedRow of(ColocatedStatus.Node n) {
+        static ColocatedRow of(ColocatedNode n) {
             return new ColocatedRow(n.node(), n.pid(), n.alive(), n.answering(), n.address(), n.log(), n.health(),
                     null);
         }
@@ -200,7 +201,7 @@ public final class Dashboard implements AutoCloseable {
                         rec.isPresent()));
             }
             // the running ones as db status lists them (one PING each); the others from the files the wrapper left
-            Map<String, List<ColocatedStatus.Node>> live = exp.colocatedDatabases();
+            Map<String, List<ColocatedNode>> live = exp.colocatedDatabases();
             Map<String, List<ColocatedRow>> colocated = new LinkedHashMap<>();
             for (ModelRecord rec : m.models()) {
                 Optional<ColocatedPlan> plan = rec.plan().colocated();
@@ -248,9 +249,9 @@ public final class Dashboard implements AutoCloseable {
      * {@link ColocatedStatus#nodes} found for {@code plan}), then the nodes of {@code plan.dir()} with a log or an
      * error file but no running server. {@code modelActive}: the model has not ended.
      */
-    static List<ColocatedRow> colocated(ColocatedPlan plan, List<ColocatedStatus.Node> live, boolean modelActive) {
+    static List<ColocatedRow> colocated(ColocatedPlan plan, List<ColocatedNode> live, boolean modelActive) {
         List<ColocatedRow> rows = new ArrayList<>(live.stream().map(ColocatedRow::of).toList());
-        Set<String> seen = new TreeSet<>(live.stream().map(ColocatedStatus.Node::node).toList());
+        Set<String> seen = new TreeSet<>(live.stream().map(ColocatedNode::node).toList());
         Set<String> others = new TreeSet<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
             for (Path f : files) {

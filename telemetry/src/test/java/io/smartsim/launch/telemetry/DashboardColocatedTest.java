@@ -3,6 +3,7 @@ package io.smartsim.launch.telemetry;
 import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.Json;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class DashboardColocatedTest {
                 + "4343:M 06 Dec 2026 10:00:09.100 # Redis is now ready to exit, bye bye...\n");
         Files.writeString(p.dir().resolve("colocated-n2.log.1"), "1:M the previous run's log\n");
         Files.writeString(p.dir().resolve("colocated-n3.log"), "");
-        ColocatedStatus.Node n1 = new ColocatedStatus.Node("n1", 4242, true, true, "127.0.0.1:6780", p.log("n1"));
+        ColocatedNode n1 = new ColocatedNode("n1", 4242, true, true, "127.0.0.1:6780", p.log("n1"));
 
         List<Dashboard.ColocatedRow> ended = Dashboard.colocated(p, List.of(n1), false);
         assertThat(ended).containsExactly(
@@ -59,7 +60,7 @@ class DashboardColocatedTest {
         assertThat(Dashboard.colocated(p, List.of(n1), true)).extracting(Dashboard.ColocatedRow::health)
                 .containsExactly("healthy", "not running", "not running");
 
-        // in JSON, a running one has exactly the fields db status --json gives it (ColocatedStatus.Node), and problem
+        // in JSON, a running one has exactly the fields db status --json gives it (ColocatedNode), and problem
         var mapper = Json.mapper();
         var status = mapper.readTree(mapper.writeValueAsString(n1));
         var row = mapper.readTree(mapper.writeValueAsString(ended.get(0)));
