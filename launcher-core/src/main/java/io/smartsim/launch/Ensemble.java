@@ -1,7 +1,7 @@
 package io.smartsim.launch;
 
 import io.smartsim.launch.spec.EnsembleSpec;
-import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.spi.EntityStatus;
 
 import java.util.List;
 

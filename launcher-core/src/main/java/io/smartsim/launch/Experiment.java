@@ -1,7 +1,8 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.status.ColocatedNode;
+import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.error.StateException;
@@ -16,15 +17,18 @@ import io.smartsim.launch.experiment.Resume;
 import io.smartsim.launch.experiment.StartedHere;
 import io.smartsim.launch.experiment.StartedOrchestrator;
 import io.smartsim.launch.experiment.Supervise;
+import io.smartsim.launch.experiment.WarmUp;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.EnsembleSpec;
+import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spec.WatchdogCommand;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
@@ -32,6 +36,7 @@ import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
+import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Watchdog;
 import io.smartsim.launch.util.Deadline;
@@ -231,13 +236,35 @@ public final class Experiment implements AutoCloseable {
      * {@link #stop(Orchestrator...)} here or from a later process. Returns the watchdog process's pid, if one started.
      * Fails as {@link #start(Orchestrator...)} does, having stopped what it started.
      */
-    public Optional<Long> startDetached(Orchestrator db, Watchdog.Command watchdog) {
+    public Optional<Long> startDetached(Orchestrator db, WatchdogCommand watchdog) {
         return startOne(db, false, Supervise.detached(watchdog)).watchdogPid();
     }
 
     /** As {@link #startDetached}, on the data the previous run kept, as {@link #resume(Orchestrator...)} does. */
-    public Optional<Long> resumeDetached(Orchestrator db, Watchdog.Command watchdog) {
+    public Optional<Long> resumeDetached(Orchestrator db, WatchdogCommand watchdog) {
         return startOne(db, true, Supervise.detached(watchdog)).watchdogPid();
+    }
+
+    /**
+     * Supervises orchestrator {@code id} of the experiment in {@code expDir} as its watchdog process, the one a
+     * {@link WatchdogCommand} starts (the CLI's {@code db watch}): restarts dead shards ({@code --restart on-failure}),
+     * renews the lease while {@code controller} lives (always, when empty), records telemetry; returns once the
+     * orchestrator is stopped, removed or replaced, or its lease ran out with every shard gone. {@code log} gets a line
+     * for each thing done.
+     */
+    public static void watch(Path expDir, String id, Optional<LeaseController> controller, Consumer<String> log) {
+        Watchdog.run(expDir, id, controller, log);
+    }
+
+    /**
+     * Loads and links ahead what a first start in this JVM uses, for a short-lived process such as the CLI (on a second
+     * thread while it reads its command line; in the training run of its class-data archive): {@code spec} planned as
+     * its launcher places it, under a directory that is never written, and what a start records of it made into JSON.
+     * With {@code scratch} (an empty directory of the caller's) it also writes a manifest there and reads it back.
+     * Starts no process and writes nothing else; fails as planning {@code spec} fails.
+     */
+    public static void warmUp(OrchestratorSpec spec, Optional<Path> scratch) {
+        WarmUp.run(spec, scratch);
     }
 
     /** The start pipeline ({@link OrchestratorStart}), with the orchestrator kept here or not as {@code how} says. */
@@ -284,7 +311,7 @@ public final class Experiment implements AutoCloseable {
     }
 
     /** The events log, lease and watchdog of orchestrator {@code id}, as recorded and checked now. */
-    public Supervision.Status supervision(String id) {
+    public SupervisionStatus supervision(String id) {
         return Supervision.status(recorded(id));
     }
 
@@ -297,10 +324,10 @@ public final class Experiment implements AutoCloseable {
      * The colocated databases of this experiment's models (recorded ones too, after {@link #reconnect}), by model
      * name, each by node with its health; models without one, or with none running, are left out.
      */
-    public Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> colocatedDatabases() {
-        Map<String, List<io.smartsim.launch.colocated.ColocatedStatus.Node>> out = new java.util.LinkedHashMap<>();
+    public Map<String, List<ColocatedNode>> colocatedDatabases() {
+        Map<String, List<ColocatedNode>> out = new java.util.LinkedHashMap<>();
         for (Model m : models()) {
-            List<io.smartsim.launch.colocated.ColocatedStatus.Node> nodes = m.colocatedDatabases();
+            List<ColocatedNode> nodes = m.colocatedDatabases();
             if (!nodes.isEmpty()) {
                 out.put(m.name(), nodes);
             }
@@ -359,7 +386,7 @@ public final class Experiment implements AutoCloseable {
      * Where each shard of orchestrator {@code id} keeps its data ({@code --checkpoint}) and what is known of its last
      * save, as the manifest records it; empty without a checkpoint or a record.
      */
-    public List<io.smartsim.launch.manifest.ShardData> checkpointData(String id) {
+    public List<io.smartsim.launch.status.ShardData> checkpointData(String id) {
         return store.read().flatMap(m -> m.find(id)).map(OrchestratorRecord::data).orElse(List.of());
     }
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.experiment.ModelHandle;
 import io.smartsim.launch.spi.ModelLauncher;
 

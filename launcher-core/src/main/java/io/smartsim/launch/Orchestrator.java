@@ -1,7 +1,7 @@
 package io.smartsim.launch;
 
 import io.smartsim.launch.experiment.OrchestratorHandle;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.status.OrchestratorState;

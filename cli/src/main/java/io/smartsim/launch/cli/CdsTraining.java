@@ -1,10 +1,12 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.manifest.ManifestStore;
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.spec.OrchestratorSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What {@code bin/smartsim-launch} runs once per build of the jar (and per java) with
@@ -56,8 +58,9 @@ public final class CdsTraining {
             Main.commandLine(start).parseArgs(start);
             Main.commandLine().parseArgs("db", "status", "--exp-dir", tmp.toString());
             Warmup.run();
-            new ManifestStore(tmp).update("training", m -> m);
-            new ManifestStore(tmp).read();
+            // and a manifest written and read back, in the temporary directory
+            Experiment.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
+                    Optional.of(tmp));
             loadOwnClasses();
             for (String c : LINKED) {
                 try {

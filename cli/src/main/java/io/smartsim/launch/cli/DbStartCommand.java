@@ -7,7 +7,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -129,7 +129,7 @@ public final class DbStartCommand implements Callable<Integer> {
     }
 
     /** What this command started: the summary it prints, and the plan (not printed: it holds the password). */
-    private record Launched(io.smartsim.launch.plan.LaunchPlan plan, Started summary) {
+    private record Launched(io.smartsim.launch.planned.LaunchPlan plan, Started summary) {
     }
 
     private static Launched summary(Experiment exp, Orchestrator db, HealthReport health, long nanos, Long watchdog) {

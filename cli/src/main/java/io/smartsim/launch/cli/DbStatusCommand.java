@@ -6,15 +6,16 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.status.HealthReport;
-import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.ShardHealth;
+import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.status.ShardData;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.telemetry.ShardSample;
 import io.smartsim.launch.telemetry.TelemetryFiles;
 import io.smartsim.launch.spec.Durations;
@@ -80,7 +81,7 @@ public final class DbStatusCommand implements Callable<Integer> {
 
     /** What {@code --json} prints. */
     record Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators,
-                  Map<String, List<ColocatedStatus.Node>> colocated) {
+                  Map<String, List<ColocatedNode>> colocated) {
         Report(String experiment, Path manifest, boolean healthy, List<Entry> orchestrators) {
             this(experiment, manifest, healthy, orchestrators, Map.of());
         }
@@ -204,7 +205,7 @@ public final class DbStatusCommand implements Callable<Integer> {
      */
     record Supervision(String restart, String lease, Instant leaseExpires, boolean leaseExpired, Long watchdogPid,
                        boolean watchdogAlive, List<Event> events) {
-        static Supervision of(io.smartsim.launch.supervise.Supervision.Status s) {
+        static Supervision of(SupervisionStatus s) {
             return new Supervision(s.restart().id(), s.lease().map(Durations::format).orElse(null),
                     s.leaseExpiry().orElse(null), s.leaseExpired(), s.watchdogPid().orElse(null), s.watchdogAlive(),
                     s.events());
@@ -272,7 +273,8 @@ public final class DbStatusCommand implements Callable<Integer> {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
             List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
                             .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id())))
-                            .with(Telemetry.of(exp.dir(), s.id(), telemetrySpec(exp.dir(), s.id()), Instant.now())))
+                            .with(Telemetry.of(exp.dir(), s.id(), Optional.of(exp.orchestrator(s.id()).spec()
+                                    .telemetry()), Instant.now())))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries,
@@ -287,12 +289,6 @@ public final class DbStatusCommand implements Callable<Integer> {
         out.flush();
         return report.healthy() ? Errors.OK : !report.orchestrators().isEmpty()
                 && report.orchestrators().stream().allMatch(Entry::serving) ? DEGRADED_SERVING : Errors.FAILED;
-    }
-
-    /** The orchestrator's recorded {@code --telemetry} setting. */
-    private static Optional<TelemetrySpec> telemetrySpec(Path expDir, String id) {
-        return new io.smartsim.launch.manifest.ManifestStore(expDir).read().flatMap(m -> m.find(id))
-                .map(r -> r.plan().spec().telemetry());
     }
 
     /** Exit code: every orchestrator serves all its slots, but one is DEGRADED (a process gone). */

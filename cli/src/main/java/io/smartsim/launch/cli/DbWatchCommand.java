@@ -1,7 +1,8 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.supervise.Watchdog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +43,7 @@ public final class DbWatchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        Watchdog.run(expDir.dir(), name, Optional.ofNullable(controller).map(pid -> new Watchdog.Controller(pid,
+        Experiment.watch(expDir.dir(), name, Optional.ofNullable(controller).map(pid -> new LeaseController(pid,
                 Optional.ofNullable(controllerStart).map(java.time.Instant::parse))), line -> {
             err.println(line);
             err.flush();

@@ -6,10 +6,10 @@ import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.EnsembleSpec;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spec.RunSettings;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,18 +1,8 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.Experiment;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.manifest.Manifest;
-import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.Planner;
-import io.smartsim.launch.spi.Launchers;
-import io.smartsim.launch.supervise.Supervision;
 
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -42,17 +32,10 @@ final class Warmup {
     static boolean run() {
         try {
             Class.forName("java.lang.ProcessImpl", true, ClassLoader.getSystemClassLoader());
-            OrchestratorSpec spec = OrchestratorSpec.builder().instancesPerNode(3).build();
-            var local = Launchers.find("local");
-            LaunchPlan plan = Planner.plan("warmup", Path.of("/nonexistent/smartsim-launch-warmup"), spec,
-                    local.place(spec));
-            OrchestratorRecord r = new OrchestratorRecord(plan.id(), local.name(), Status.STARTING, plan.spec(), plan,
-                    List.of(), Instant.now(), Optional.empty(), List.of(), Optional.of(Supervision.record(plan)));
-            Json.mapper().writeValueAsBytes(Manifest.empty("warmup").with(r));
-            // then an events-log line, written as EventLog writes it (the 'started' event comes right before the spawn)
-            Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(io.smartsim.launch.supervise.Event.of("warmup",
-                            io.smartsim.launch.supervise.Event.STARTED, "warmup"));
+            // a local plan, its manifest record and an events-log line as JSON (the 'started' event comes right
+            // before the spawn): the API's warm-up, which writes nothing
+            Experiment.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
+                    Optional.empty());
             // then the progress lines' and the summary's format (java.util.Formatter's first use loads and parses a
             // lot): the first progress line comes after the STARTING record, which needs the above first
             String.format(Locale.ROOT, "[%6.2fs] %s %d%n", 0.5, "warmup", 1);

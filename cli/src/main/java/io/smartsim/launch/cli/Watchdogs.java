@@ -1,9 +1,10 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.RestartPolicy;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spec.Durations;
+import io.smartsim.launch.spec.WatchdogCommand;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,19 +16,19 @@ final class Watchdogs {
     }
 
     /**
-     * The command of {@code db watch} for orchestrator {@code id} ({@link Watchdog.Command}), renewing its lease while
+     * The command of {@code db watch} for orchestrator {@code id} ({@link WatchdogCommand}), renewing its lease while
      * the process that ran this command (its parent: the user's shell or batch script) lives.
      */
     static List<String> command(Path expDir, String id) {
-        return command(expDir, id, Watchdog.Controller.parentOfThisProcess());
+        return command(expDir, id, LeaseController.parentOfThisProcess());
     }
 
-    static List<String> command(Path expDir, String id, java.util.Optional<Watchdog.Controller> controller) {
+    static List<String> command(Path expDir, String id, java.util.Optional<LeaseController> controller) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> argv = new ArrayList<>();
         argv.add(java);
-        argv.addAll(Watchdog.JVM_OPTIONS);
+        argv.addAll(WatchdogCommand.JVM_OPTIONS);
         argv.addAll(List.of("-cp", absoluteClassPath(), Main.class.getName(), "db", "watch",
                 "--exp-dir", expDir.toString(), "--name", id));
         controller.ifPresent(c -> {

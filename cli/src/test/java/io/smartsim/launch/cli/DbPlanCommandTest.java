@@ -2,10 +2,10 @@ package io.smartsim.launch.cli;
 
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.Credentials;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

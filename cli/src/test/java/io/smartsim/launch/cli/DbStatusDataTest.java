@@ -1,7 +1,7 @@
 package io.smartsim.launch.cli;
 
 import io.smartsim.launch.spec.Checkpoint;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

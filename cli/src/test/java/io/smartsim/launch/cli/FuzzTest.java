@@ -3,7 +3,7 @@ package io.smartsim.launch.cli;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.entity.ModelPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.ExperimentFile;

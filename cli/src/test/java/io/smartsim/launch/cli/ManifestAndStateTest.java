@@ -7,7 +7,7 @@ import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -7,7 +7,7 @@ import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterAll;

@@ -9,7 +9,7 @@ import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.TestbedLock;

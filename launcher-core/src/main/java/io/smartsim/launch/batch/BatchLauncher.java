@@ -3,7 +3,7 @@ package io.smartsim.launch.batch;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.PortSearch;
 import io.smartsim.launch.spi.LaunchedShard;

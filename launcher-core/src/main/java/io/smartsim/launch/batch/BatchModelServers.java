@@ -4,8 +4,8 @@ import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ModelServerPlan;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 import io.smartsim.launch.spi.LaunchedShard;
@@ -59,7 +59,7 @@ public final class BatchModelServers {
         return plan.id() + "-ai-" + m.index();
     }
 
-    /** The node slot (0-based, as {@link io.smartsim.launch.plan.ShardPlan#node()}) it runs on: its shards'. */
+    /** The node slot (0-based, as {@link io.smartsim.launch.planned.ShardPlan#node()}) it runs on: its shards'. */
     public static int node(LaunchPlan plan, ModelServerPlan m) {
         return plan.shards().get(m.shards().get(0)).node();
     }

@@ -2,9 +2,9 @@ package io.smartsim.launch.batch;
 
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.spi.ModelState;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,9 +1,9 @@
 package io.smartsim.launch.batch;
 
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.PlanFiles;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.supervise.LeaseGuard;

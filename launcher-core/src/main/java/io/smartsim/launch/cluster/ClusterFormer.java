@@ -2,8 +2,8 @@ package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.error.ClusterFormingException;
 import io.smartsim.launch.error.ReadinessTimeoutException;
-import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.Access;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.util.Parallel;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.exec.Routes;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.Access;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;

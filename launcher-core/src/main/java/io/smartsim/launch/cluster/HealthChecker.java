@@ -2,8 +2,8 @@ package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
-import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.Access;
 import io.smartsim.launch.util.Parallel;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;

@@ -2,7 +2,7 @@ package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 
 import java.util.List;
 import java.util.Optional;

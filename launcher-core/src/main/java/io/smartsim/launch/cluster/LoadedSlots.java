@@ -1,7 +1,7 @@
 package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.error.ClusterFormingException;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisDataException;

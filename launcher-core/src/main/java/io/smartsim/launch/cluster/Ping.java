@@ -1,8 +1,8 @@
 package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.exec.Routes;
-import io.smartsim.launch.security.Access;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Access;
+import io.smartsim.launch.planned.Credentials;
 
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;

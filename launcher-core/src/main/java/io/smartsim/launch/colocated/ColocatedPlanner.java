@@ -1,5 +1,6 @@
 package io.smartsim.launch.colocated;
 
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.ColocatedDb;
@@ -13,8 +14,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * A model's colocated database -> its plan: the server config and the per-rank wrapper, rendered. Pure but for one
- * look at the file system: the socket's directory must exist (checked here, at plan time, not on the node).
+ * A model's colocated database -> its plan, and the plan's server config and per-rank wrapper, rendered. Pure but for
+ * one look at the file system: the socket's directory must exist (checked here, at plan time, not on the node).
  */
 public final class ColocatedPlanner {
     /** How long the first rank on a node waits for its database to answer (INFO naming its pid). */
@@ -36,12 +37,19 @@ public final class ColocatedPlanner {
         return render(model, dir, db);
     }
 
-    /** The plan without the look at the file system: config and wrapper rendered. */
+    /** The plan without the look at the file system. */
     static ColocatedPlan render(String model, Path dir, ColocatedDb db) {
-        Path config = dir.resolve(ColocatedPlan.CONFIG);
-        Path wrapper = dir.resolve(ColocatedPlan.WRAPPER);
-        return new ColocatedPlan(model, db, dir, config, config(model, dir, db), wrapper,
-                wrapper(model, dir, config, db));
+        return ColocatedPlan.of(model, db, dir);
+    }
+
+    /** The server config of {@code plan}, rendered ({@link #config(String, Path, ColocatedDb)}). */
+    public static String configText(ColocatedPlan plan) {
+        return config(plan.model(), plan.dir(), plan.db());
+    }
+
+    /** The per-rank wrapper script of {@code plan}, rendered. */
+    public static String wrapperText(ColocatedPlan plan) {
+        return wrapper(plan.model(), plan.dir(), plan.config(), plan.db());
     }
 
     /** The standalone server's config: no cluster, no persistence, loopback or the socket only, protected mode on. */

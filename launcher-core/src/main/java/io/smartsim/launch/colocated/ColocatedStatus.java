@@ -1,6 +1,7 @@
 package io.smartsim.launch.colocated;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
+import io.smartsim.launch.planned.ColocatedPlan;
+import io.smartsim.launch.status.ColocatedNode;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,27 +32,9 @@ public final class ColocatedStatus {
     private ColocatedStatus() {
     }
 
-    /**
-     * One node's database.
-     *
-     * @param node      the node's short host name
-     * @param pid       the server's pid, as the wrapper recorded it
-     * @param alive     whether that process runs (on this machine)
-     * @param answering whether the server answered PING
-     * @param address   where it was asked: {@code 127.0.0.1:PORT} or {@code unix:///path}
-     * @param log       its log
-     */
-    public record Node(String node, long pid, boolean alive, boolean answering, String address, Path log) {
-        /** "healthy", "not answering" or "gone" (in JSON too: {@code db status --json} and the dashboard show it). */
-        @JsonProperty(value = "health", access = JsonProperty.Access.READ_ONLY)
-        public String health() {
-            return answering ? "healthy" : alive ? "not answering" : "gone";
-        }
-    }
-
     /** The databases with a pid file: those running, or whose keeper was killed before it could clean up. */
-    public static List<Node> nodes(ColocatedPlan plan) {
-        List<Node> out = new ArrayList<>();
+    public static List<ColocatedNode> nodes(ColocatedPlan plan) {
+        List<ColocatedNode> out = new ArrayList<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(plan.dir(), "colocated-*.pid")) {
             for (Path f : pids) {
                 String name = f.getFileName().toString();
@@ -63,7 +46,7 @@ public final class ColocatedStatus {
                     continue; // being written or removed right now
                 }
                 boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-                out.add(new Node(node, pid, alive, ping(plan), plan.db().ssdb(), plan.log(node)));
+                out.add(new ColocatedNode(node, pid, alive, ping(plan), plan.db().ssdb(), plan.log(node)));
             }
         } catch (IOException e) {
             return out; // no directory: the model never ran
@@ -80,7 +63,7 @@ public final class ColocatedStatus {
      */
     public static List<String> cleanup(ColocatedPlan plan) {
         List<String> out = new ArrayList<>();
-        for (Node n : nodes(plan)) {
+        for (ColocatedNode n : nodes(plan)) {
             Path runLock = plan.dir().resolve(".colocated-" + n.node() + ".run");
             if (Files.exists(runLock) && held(runLock)) { // ranks still run here: said, so no one thinks it gone
                 out.add("node " + n.node() + ": left alone, its application still runs there (server pid " + n.pid()

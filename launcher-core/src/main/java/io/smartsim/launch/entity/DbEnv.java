@@ -1,6 +1,6 @@
 package io.smartsim.launch.entity;
 
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

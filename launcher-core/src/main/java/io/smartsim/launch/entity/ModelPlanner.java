@@ -1,11 +1,12 @@
 package io.smartsim.launch.entity;
 
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.Tags;
 import io.smartsim.launch.error.InvalidSpecException;
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 
 import java.io.IOException;
@@ -120,8 +121,8 @@ public final class ModelPlanner {
             Files.deleteIfExists(plan.stderr());
             if (plan.colocated().isPresent()) {
                 ColocatedPlan c = plan.colocated().get();
-                Files.writeString(c.config(), c.configText());
-                Files.writeString(c.wrapper(), c.wrapperText());
+                Files.writeString(c.config(), ColocatedPlanner.configText(c));
+                Files.writeString(c.wrapper(), ColocatedPlanner.wrapperText(c));
                 // an earlier run's failures: each rank would otherwise take them for this run's
                 try (var old = Files.newDirectoryStream(plan.dir(), "colocated-*.error")) {
                     for (Path f : old) {

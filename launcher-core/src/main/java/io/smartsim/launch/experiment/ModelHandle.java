@@ -1,9 +1,10 @@
 package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.colocated.ColocatedStatus;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.status.ColocatedNode;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
@@ -78,7 +79,7 @@ public class ModelHandle {
      * Its colocated databases by node, with their health (one PING each): those running now, or left by a killed
      * keeper. Empty when the model has none, or none runs.
      */
-    public List<ColocatedStatus.Node> colocatedDatabases() {
+    public List<ColocatedNode> colocatedDatabases() {
         return plan.colocated().map(ColocatedStatus::nodes).orElse(List.of());
     }
 

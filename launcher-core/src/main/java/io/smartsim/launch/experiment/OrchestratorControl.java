@@ -4,19 +4,20 @@ import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.OrchestratorState;
 import io.smartsim.launch.status.ShardDataNow;
+import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Supervision;
 
@@ -179,7 +180,7 @@ public record OrchestratorControl(Recorder recorder, Consumer<String> progress, 
         if (r.spec().lease().isEmpty()) {
             return "";
         }
-        Supervision.Status s = Supervision.status(r);
+        SupervisionStatus s = Supervision.status(r);
         return s.leaseExpired() ? " (the lease ran out at " + s.leaseExpiry().map(Instant::toString)
                 .orElse("? (lease file removed)") + " without being renewed: the shards stopped themselves)" : "";
     }

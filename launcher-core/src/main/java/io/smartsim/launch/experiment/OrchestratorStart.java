@@ -9,10 +9,10 @@ import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.security.TlsGenerator;
 import io.smartsim.launch.security.TlsNames;
 import io.smartsim.launch.spi.LaunchContext;
@@ -22,12 +22,13 @@ import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.status.OrchestratorState;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.LeaseKeeper;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Supervisor;
 import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.spec.WatchdogCommand;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.util.Deadline;
@@ -216,7 +217,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
      * first second, but its JVM may take a while to get there on a busy machine), and the watchdog process starts,
      * recorded in the manifest. Nothing supervises it here.
      */
-    private void handOver(OrchestratorHandle db, StartedOrchestrator started, Watchdog.Command command) {
+    private void handOver(OrchestratorHandle db, StartedOrchestrator started, WatchdogCommand command) {
         started.release("handed over to a watchdog process");
         if (!Watchdog.needed(db.plan())) {
             return;

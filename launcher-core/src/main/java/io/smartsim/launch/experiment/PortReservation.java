@@ -2,7 +2,7 @@ package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 
 import java.util.Collection;
 import java.util.HashSet;

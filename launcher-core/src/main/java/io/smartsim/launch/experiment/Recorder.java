@@ -4,9 +4,9 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.Transports;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.Supervision;
 

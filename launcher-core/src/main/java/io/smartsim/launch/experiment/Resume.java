@@ -6,11 +6,11 @@ import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.status.ShardData;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Persistence;
-import io.smartsim.launch.plan.ShardPlan;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.exec.Transports;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.Access;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.supervise.LeaseKeeper;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.experiment;
 
-import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.spec.WatchdogCommand;
 
 import java.util.Optional;
 
@@ -12,10 +12,10 @@ import java.util.Optional;
  *
  * @param watchdog the watchdog process's command when detached; empty in process
  */
-public record Supervise(Optional<Watchdog.Command> watchdog) {
+public record Supervise(Optional<WatchdogCommand> watchdog) {
     public static final Supervise IN_PROCESS = new Supervise(Optional.empty());
 
-    public static Supervise detached(Watchdog.Command watchdog) {
+    public static Supervise detached(WatchdogCommand watchdog) {
         return new Supervise(Optional.of(watchdog));
     }
 

@@ -1,7 +1,7 @@
 package io.smartsim.launch.manifest;
 
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spi.LaunchedModel;
 
 import java.time.Instant;

@@ -1,8 +1,9 @@
 package io.smartsim.launch.manifest;
 
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 
 import java.time.Instant;

@@ -1,5 +1,8 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.ModelServerPlan;
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;

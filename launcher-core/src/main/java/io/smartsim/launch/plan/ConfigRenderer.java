@@ -2,8 +2,8 @@ package io.smartsim.launch.plan;
 
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.security.Credentials;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Credentials;
+import io.smartsim.launch.planned.Tls;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +25,7 @@ public final class ConfigRenderer {
 
     /**
      * The config of one shard. With {@code auth}, the text holds the password: write it owner-only and show it
-     * redacted ({@link io.smartsim.launch.security.Credentials#redact}).
+     * redacted ({@link io.smartsim.launch.planned.Credentials#redact}).
      */
     public static String render(String experiment, OrchestratorSpec spec, int index, List<String> bindAddresses,
                                 int port, Path workDir, Path logPath, Optional<Credentials> auth) {

@@ -1,5 +1,7 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.SlotRange;
+
 import java.nio.charset.StandardCharsets;
 
 /** CRC16-CCITT (XMODEM), the checksum Redis Cluster uses for key slots: {@code crc16("123456789") == 0x31C3}. */

@@ -1,6 +1,9 @@
 package io.smartsim.launch.plan;
 
 
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

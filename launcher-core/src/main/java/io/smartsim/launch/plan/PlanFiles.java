@@ -1,5 +1,7 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.security.OwnerOnly;
 import io.smartsim.launch.util.PreviousRun;

@@ -1,9 +1,13 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.ModelServerPlan;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.security.Credentials;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Credentials;
+import io.smartsim.launch.planned.Tls;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

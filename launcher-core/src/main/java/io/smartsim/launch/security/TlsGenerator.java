@@ -1,5 +1,6 @@
 package io.smartsim.launch.security;
 
+import io.smartsim.launch.planned.Tls;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,7 +1,6 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.planned.ModelPlan;
 
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +22,7 @@ public interface ModelLauncher {
 
     /**
      * Whether it runs each rank of a model with a colocated database through the plan's wrapper
-     * ({@link io.smartsim.launch.entity.ModelPlan#rankArgv()}); core refuses {@code colocatedDb} with a launcher that
+     * ({@link io.smartsim.launch.planned.ModelPlan#rankArgv()}); core refuses {@code colocatedDb} with a launcher that
      * does not, naming the field.
      */
     default boolean runsColocatedDatabases() {

@@ -1,7 +1,7 @@
 package io.smartsim.launch.spi;
 
-import io.smartsim.launch.security.Access;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Access;
+import io.smartsim.launch.planned.Tls;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Transports;

@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * One running shard's checkpoint data as {@code db status} sees it now ({@code --checkpoint}): what is on disk at its
- * data path, and what the server says of its saves ({@code INFO persistence}). The manifest's {@link
- * io.smartsim.launch.manifest.ShardData} holds what was known at start and stop; this is read at each status.
+ * data path, and what the server says of its saves ({@code INFO persistence}). The manifest's {@link ShardData}
+ * holds what was known at start and stop; this is read at each status.
  *
  * @param index            shard index in the plan
  * @param name             shard name

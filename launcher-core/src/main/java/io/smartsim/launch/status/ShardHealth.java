@@ -1,6 +1,6 @@
 package io.smartsim.launch.status;
 
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 
 import java.util.Collections;
 import java.util.List;

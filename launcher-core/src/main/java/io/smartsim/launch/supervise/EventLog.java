@@ -2,6 +2,7 @@ package io.smartsim.launch.supervise;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.spec.Json;
 
 import java.io.FileOutputStream;

@@ -1,9 +1,10 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.cluster.ClusterNode;
 import io.smartsim.launch.cluster.Connections;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.util.Deadline;
 import redis.clients.jedis.Jedis;

@@ -1,6 +1,6 @@
 package io.smartsim.launch.supervise;
 
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.script.Template;
 
 import java.nio.file.Path;

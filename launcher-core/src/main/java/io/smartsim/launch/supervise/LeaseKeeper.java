@@ -1,7 +1,8 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.error.LaunchException;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Leasable;
 import io.smartsim.launch.spec.Durations;

@@ -1,16 +1,17 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.manifest.SupervisionRecord;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.status.SupervisionStatus;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -21,24 +22,6 @@ import java.util.function.Consumer;
 public final class Supervision {
     /** How long a watchdog process gets to finish a restart under way after SIGTERM before it is killed. */
     public static final Duration WATCHDOG_GRACE = Duration.ofSeconds(15);
-
-    /**
-     * What {@code db status} and the API show about supervision.
-     *
-     * @param restart       the restart policy
-     * @param lease         the lease duration; empty without {@code --lease}
-     * @param leaseExpiry   when the lease runs out (as the lease file says); empty without a lease
-     * @param leaseExpired  whether it has run out
-     * @param watchdogPid   the detached watchdog process, if one was recorded
-     * @param watchdogAlive whether that process still runs
-     * @param events        the events log, oldest first
-     */
-    public record Status(RestartPolicy restart, Optional<Duration> lease, Optional<Instant> leaseExpiry, boolean leaseExpired, Optional<Long> watchdogPid,
-                         boolean watchdogAlive, List<Event> events) {
-        public Status {
-            events = List.copyOf(events);
-        }
-    }
 
     private Supervision() {
     }
@@ -80,7 +63,7 @@ public final class Supervision {
     }
 
     /** Supervision as recorded for {@code r}, checked now. */
-    public static Status status(OrchestratorRecord r) {
+    public static SupervisionStatus status(OrchestratorRecord r) {
         Optional<Instant> expiry = Optional.empty();
         boolean expired = false;
         if (r.spec().lease().isPresent()) {
@@ -90,8 +73,8 @@ public final class Supervision {
         }
         Optional<SupervisionRecord> s = r.supervision();
         Optional<Long> pid = s.flatMap(SupervisionRecord::watchdogPid);
-        return new Status(r.spec().restart(), r.spec().lease(), expiry, expired, pid, s.flatMap(Supervision::watchdog).isPresent(),
-                EventLog.in(r.plan().dir()).read());
+        return new SupervisionStatus(r.spec().restart(), r.spec().lease(), expiry, expired, pid,
+                s.flatMap(Supervision::watchdog).isPresent(), EventLog.in(r.plan().dir()).read());
     }
 
     /**

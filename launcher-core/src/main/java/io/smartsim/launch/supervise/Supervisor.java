@@ -1,5 +1,6 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.ClusterNode;
@@ -8,7 +9,7 @@ import io.smartsim.launch.cluster.HealthChecker;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;

@@ -1,8 +1,9 @@
 package io.smartsim.launch.supervise;
 
 import io.smartsim.launch.error.StateException;
+import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.TelemetrySpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.telemetry.Telemetry;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.exec.DaemonProcess;
@@ -27,9 +28,6 @@ import java.util.function.Consumer;
  * its watchdog. {@link Supervision#stopWatchdog} ends it from {@code db stop} and {@code db cleanup}.
  */
 public final class Watchdog {
-    /** Small heap, one compiler thread, serial GC: the watchdog idles 99.9% of the time. */
-    public static final List<String> JVM_OPTIONS = List.of("-Xmx48m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto");
     public static final String LOG = "watchdog.log";
 
     private Watchdog() {
@@ -41,33 +39,6 @@ public final class Watchdog {
      */
     public static boolean needed(LaunchPlan plan) {
         return Supervisor.needed(plan) || plan.spec().telemetry().on();
-    }
-
-    /**
-     * The process whose life the lease follows: the one that ran {@code db start} (a shell, a batch script).
-     *
-     * @param pid   its process id
-     * @param start its start time, so that a later process reusing the pid does not count; empty if unknown
-     */
-    public record Controller(long pid, Optional<Instant> start) {
-        public static Optional<Controller> parentOfThisProcess() {
-            return ProcessHandle.current().parent().map(p -> new Controller(p.pid(), p.info().startInstant()));
-        }
-
-        /** Whether it still runs: a pid that no longer exists, or now names another process, is gone. */
-        public boolean alive() {
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> start.isEmpty()
-                    || h.info().startInstant().isEmpty() || h.info().startInstant().equals(start)).isPresent();
-        }
-    }
-
-    /**
-     * The command line of a watchdog process for orchestrator {@code id} of {@code expDir}: a JVM that runs
-     * {@link #run} ({@code db watch}). The caller knows its own class path and main class; core does not.
-     */
-    @FunctionalInterface
-    public interface Command {
-        List<String> argv(Path expDir, String id);
     }
 
     /**
@@ -96,7 +67,7 @@ public final class Watchdog {
      * out with every shard gone, or this process is told to exit (SIGTERM: a restart under way is finished or
      * abandoned first). The lease is renewed while {@code controller} lives (always, when empty).
      */
-    public static void run(Path expDir, String id, Optional<Controller> controller, Consumer<String> log) {
+    public static void run(Path expDir, String id, Optional<LeaseController> controller, Consumer<String> log) {
         ManifestStore store = new ManifestStore(expDir);
         OrchestratorRecord recorded = store.read().flatMap(m -> m.find(id)).orElseThrow(() -> new StateException(
                 "no orchestrator '" + id + "' in " + expDir + "; nothing to watch"));
@@ -117,7 +88,7 @@ public final class Watchdog {
         Supervisor.Owner owner = new Supervisor.Owner(
                 () -> manifest.get().map(OrchestratorRecord::shards).orElse(List.of()),
                 s -> store.update(experiment, m -> m.find(id).map(x -> m.with(x.withShard(s))).orElse(m)),
-                () -> controller.map(Controller::alive).orElse(true),
+                () -> controller.map(LeaseController::alive).orElse(true),
                 () -> !StopRequest.since(first.plan().dir(), started) && manifest.get()
                         .filter(x -> x.status() == Status.RUNNING)
                         .filter(x -> x.supervision().flatMap(SupervisionRecord::watchdogPid).map(p -> p == me)

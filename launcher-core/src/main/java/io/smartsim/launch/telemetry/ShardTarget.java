@@ -1,7 +1,7 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.Access;
 import io.smartsim.launch.spi.LaunchedShard;
 
 import java.util.List;

@@ -5,6 +5,7 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
 import io.smartsim.launch.InternalInRootFixture;
 import io.smartsim.launch.spec.SpecUsesFacadeFixture;
+import io.smartsim.launch.status.StatusUsesManifestFixture;
 import io.smartsim.launch.testing.Architecture;
 import io.smartsim.launch.util.UtilUsesPlanFixture;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +39,17 @@ class ArchitectureTest {
     @Test
     void specsAndExceptionsDependOnNothingInternal() {
         Architecture.leafApiDependsOnNothingInternal().check(core);
+    }
+
+    @Test
+    void apiValuesUseNoInternal() {
+        Architecture.apiUsesNoInternal().check(core);
+    }
+
+    @Test
+    void anApiValueUsingAnInternalFails() {
+        assertThat(violations(Architecture.apiUsesNoInternal(), StatusUsesManifestFixture.class))
+                .contains(StatusUsesManifestFixture.class.getName()).contains("io.smartsim.launch.manifest.ManifestStore");
     }
 
     @Test

@@ -2,7 +2,7 @@ package io.smartsim.launch.cluster;
 
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -5,7 +5,7 @@ import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.ReadinessTimeoutException;
 import io.smartsim.launch.error.ShardStartException;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.testing.Processes;

@@ -1,10 +1,11 @@
 package io.smartsim.launch.colocated;
 
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.EnsembleSpec;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Golden;
@@ -29,24 +30,24 @@ class ColocatedPlannerTest {
     void tcpWrapperAndConfigAreGolden() {
         ModelPlan p = plan(ColocatedDb.tcp(6780).cpus(2).interfaces("ib0").config("maxmemory 1gb"));
         ColocatedPlan c = p.colocated().orElseThrow();
-        Golden.assertMatches(c.wrapperText(), "colocated-tcp.sh");
-        Golden.assertMatches(c.configText(), "colocated-tcp.conf");
+        Golden.assertMatches(ColocatedPlanner.wrapperText(c), "colocated-tcp.sh");
+        Golden.assertMatches(ColocatedPlanner.configText(c), "colocated-tcp.conf");
         assertThat(c.config()).isEqualTo(Path.of("/exp/sim/colocated.conf"));
         assertThat(p.env()).containsEntry("SSDB", "127.0.0.1:6780").containsEntry("SR_DB_TYPE", "Standalone");
         assertThat(p.rankArgv()).containsExactly("bash", "/exp/sim/colocated.sh", "/bin/sim");
-        assertThat(c.wrapperText()).contains("\npin=0-1\n").contains("interfaces=(ib0)");
+        assertThat(ColocatedPlanner.wrapperText(c)).contains("\npin=0-1\n").contains("interfaces=(ib0)");
     }
 
     @Test
     void socketWrapperAndConfigAreGolden() {
         ModelPlan p = plan(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0755).pinning("1"));
         ColocatedPlan c = p.colocated().orElseThrow();
-        Golden.assertMatches(c.wrapperText(), "colocated-socket.sh");
-        Golden.assertMatches(c.configText(), "colocated-socket.conf");
-        assertThat(c.configText()).contains("port 0\n").contains("unixsocket \"/tmp/ssdb.sock\"\n")
+        Golden.assertMatches(ColocatedPlanner.wrapperText(c), "colocated-socket.sh");
+        Golden.assertMatches(ColocatedPlanner.configText(c), "colocated-socket.conf");
+        assertThat(ColocatedPlanner.configText(c)).contains("port 0\n").contains("unixsocket \"/tmp/ssdb.sock\"\n")
                 .contains("unixsocketperm 755\n").doesNotContain("cluster-enabled");
         assertThat(p.env()).containsEntry("SSDB", "unix:///tmp/ssdb.sock");
-        assertThat(c.wrapperText()).contains("\npin=1\n");
+        assertThat(ColocatedPlanner.wrapperText(c)).contains("\npin=1\n");
     }
 
     @Test
@@ -54,17 +55,17 @@ class ColocatedPlannerTest {
         assertThat(ColocatedDb.tcp(1).cpuList()).isEqualTo("0");
         assertThat(ColocatedDb.tcp(1).cpus(3).cpuList()).isEqualTo("0-2");
         assertThat(ColocatedDb.tcp(1).cpus(3).noPinning().cpuList()).isEmpty();
-        assertThat(plan(ColocatedDb.tcp(6780).noPinning()).colocated().orElseThrow().wrapperText())
+        assertThat(ColocatedPlanner.wrapperText(plan(ColocatedDb.tcp(6780).noPinning()).colocated().orElseThrow()))
                 .contains("\npin=''\n");
     }
 
     @Test
     void keydbGetsItsOwnThreadOption() {
-        String conf = plan(ColocatedDb.tcp(6780).cpus(2).backend(Backend.KEYDB)).colocated().orElseThrow()
-                .configText();
+        String conf = ColocatedPlanner.configText(plan(ColocatedDb.tcp(6780).cpus(2).backend(Backend.KEYDB))
+                .colocated().orElseThrow());
         assertThat(conf).contains("server-threads 2\n").contains("enable-motd no\n").doesNotContain("io-threads");
-        assertThat(plan(ColocatedDb.tcp(6780).backend(Backend.KEYDB)).colocated().orElseThrow().wrapperText())
-                .contains("server=keydb-server\n");
+        assertThat(ColocatedPlanner.wrapperText(plan(ColocatedDb.tcp(6780).backend(Backend.KEYDB)).colocated()
+                .orElseThrow())).contains("server=keydb-server\n");
     }
 
     @Test
@@ -119,7 +120,8 @@ class ColocatedPlannerTest {
         assertThat(json).doesNotContain("#!/bin/bash").doesNotContain("protected-mode");
         ModelPlan back = mapper.readValue(json, ModelPlan.class);
         assertThat(back).isEqualTo(p);
-        assertThat(back.colocated().orElseThrow().wrapperText()).isEqualTo(p.colocated().orElseThrow().wrapperText());
+        assertThat(ColocatedPlanner.wrapperText(back.colocated().orElseThrow()))
+                .isEqualTo(ColocatedPlanner.wrapperText(p.colocated().orElseThrow()));
     }
 
     @Test

@@ -1,11 +1,11 @@
 package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.error.LaunchException;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
 import io.smartsim.launch.spec.ModelSpec;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.spi.LaunchedModel;

@@ -3,7 +3,7 @@ package io.smartsim.launch.experiment;
 import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiInstall;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import org.junit.jupiter.api.Test;

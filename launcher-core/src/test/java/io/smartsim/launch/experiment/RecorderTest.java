@@ -4,7 +4,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -6,13 +6,13 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
-import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.Credentials;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

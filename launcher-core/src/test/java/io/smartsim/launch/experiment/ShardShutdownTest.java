@@ -2,12 +2,12 @@ package io.smartsim.launch.experiment;
 
 import io.smartsim.launch.spec.Checkpoint;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.manifest.ShardData;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.status.ShardData;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
-import io.smartsim.launch.plan.SlotRange;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.Credentials;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

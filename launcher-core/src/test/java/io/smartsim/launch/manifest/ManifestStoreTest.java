@@ -3,7 +3,7 @@ package io.smartsim.launch.manifest;
 import io.smartsim.launch.status.Status;
 import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.LaunchedShard;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import org.junit.jupiter.api.Test;
 

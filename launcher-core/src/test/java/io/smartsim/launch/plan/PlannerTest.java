@@ -1,9 +1,12 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.SlotRange;
+import io.smartsim.launch.planned.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import io.smartsim.launch.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -96,7 +99,7 @@ class PlannerTest {
     void tlsTurnsThePlainPortOffAndPointsEveryShardAtTheOrchestratorsOwnFiles() {
         LaunchPlan p = plan("demo", EXP, OrchestratorSpec.builder().instancesPerNode(3).tls(true).build(),
                 oneHost(1, "127.0.0.1"));
-        assertThat(p.tls()).contains(new io.smartsim.launch.security.Tls(Path.of("/scratch/exp/orchestrator/tls")));
+        assertThat(p.tls()).contains(new io.smartsim.launch.planned.Tls(Path.of("/scratch/exp/orchestrator/tls")));
         assertThat(p.access().tls()).isEqualTo(p.tls());
         assertThat(p.shards()).extracting(ShardPlan::port).containsExactly(6780, 6781, 6782);
         assertThat(p.shards()).extracting(ShardPlan::busPort).containsExactly(16780, 16781, 16782);

@@ -1,5 +1,7 @@
 package io.smartsim.launch.plan;
 
+import io.smartsim.launch.planned.SlotRange;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

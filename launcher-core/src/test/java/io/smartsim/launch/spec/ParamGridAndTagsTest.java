@@ -2,7 +2,7 @@ package io.smartsim.launch.spec;
 
 import io.smartsim.launch.entity.DbEnv;
 import io.smartsim.launch.error.InvalidSpecException;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.spi;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,7 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,8 @@
 package io.smartsim.launch.supervise;
 
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.testing.Golden;

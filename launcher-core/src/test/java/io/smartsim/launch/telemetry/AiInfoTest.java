@@ -1,6 +1,6 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.Access;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -33,12 +33,15 @@ public final class Architecture {
     /** The root's classes: the facade and what users hold of it. Adding one is an API change: add it here too. */
     public static final Set<String> ROOT_API = Set.of("Experiment", "Orchestrator", "Model", "Ensemble", "Entity");
     /**
-     * The API: the root (the facade) and the leaf packages of the values users and the parts behind the facade share:
-     * specs, exceptions, and the status values the facade returns.
+     * The API: the root (the facade) and the packages of the values users and the parts behind the facade share:
+     * specs, exceptions, plans, and the status values the facade returns.
      */
-    public static final List<String> API = List.of(ROOT, ROOT + ".spec", ROOT + ".error", ROOT + ".status");
-    /** The API's leaf packages, which depend on nothing else of the project. */
-    public static final List<String> API_LEAVES = List.of(ROOT + ".spec", ROOT + ".error");
+    public static final List<String> API = List.of(ROOT, ROOT + ".spec", ROOT + ".error", ROOT + ".planned",
+            ROOT + ".status");
+    /** The API's leaf packages, which depend on nothing else of the project but each other. */
+    public static final List<String> API_LEAVES = List.of(ROOT + ".spec", ROOT + ".error", ROOT + ".planned");
+    /** The API below the facade: its values. They use no internal package ({@link #apiUsesNoInternal()}). */
+    public static final List<String> API_VALUES = API.subList(1, API.size());
     /**
      * The facade's supertypes, kept below it so the parts behind it need not know it: their public methods are
      * {@code Orchestrator}'s and {@code Model}'s (a method reference such as {@code db::health} names them).
@@ -125,11 +128,26 @@ public final class Architecture {
                 });
     }
 
-    /** The leaf API packages (specs, exceptions) use nothing else of the project: users and every internal use them. */
+    /**
+     * The leaf API packages (specs, exceptions, plans) use nothing else of the project: users and every internal use
+     * them.
+     */
     public static ArchRule leafApiDependsOnNothingInternal() {
         return classes().that().resideInAnyPackage(concat(API_LEAVES))
                 .should().onlyDependOnClassesThat(resideOutsideOfPackage(ROOT + "..")
                         .or(resideInAnyPackage(concat(API_LEAVES))));
+    }
+
+    /**
+     * The API's values (every API package but the root) use nothing internal: only each other and the SPI (status
+     * reports the SPI's {@code LaunchedShard}). What the API hands out is the class itself, with no internal behind it.
+     */
+    public static ArchRule apiUsesNoInternal() {
+        return classes().that().resideInAnyPackage(concat(API_VALUES))
+                .should().onlyDependOnClassesThat(resideOutsideOfPackage(ROOT + "..")
+                        .or(resideInAnyPackage(concat(API_VALUES, List.of(SPI)))))
+                .because("an API value is the value itself, not a door to an internal (docs/architecture.md, \"The "
+                        + "API boundary\")");
     }
 
     /**
@@ -145,7 +163,7 @@ public final class Architecture {
     }
 
     /**
-     * (d) A launcher uses core through the API's leaf packages (specs, exceptions), the SPI and
+     * (d) A launcher uses core through the API's leaf packages (specs, exceptions, plans), the SPI and
      * {@link #PLUGIN_PACKAGES}, and its own package: not the facade, which finds launchers, nor another launcher.
      */
     public static ArchRule launcherUsesSpiAndPluginPackages(String launcher) {

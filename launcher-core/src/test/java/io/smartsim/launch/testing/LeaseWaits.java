@@ -1,6 +1,6 @@
 package io.smartsim.launch.testing;
 
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.testing;
 
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.security.Credentials;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Credentials;
+import io.smartsim.launch.planned.Tls;
 import io.smartsim.launch.spi.LaunchedShard;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;

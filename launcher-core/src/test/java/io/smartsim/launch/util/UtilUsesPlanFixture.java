@@ -1,13 +1,16 @@
 package io.smartsim.launch.util;
 
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.plan.PlanFiles;
+import io.smartsim.launch.planned.ShardPlan;
 
-/** A test fixture for ArchitectureTest: util using plan, while plan uses util (the cycle EphemeralPorts made). */
+import java.nio.file.Path;
+
+/** A test fixture for ArchitectureTest: util using plan, while plan uses util (PlanFiles uses util.PreviousRun). */
 public final class UtilUsesPlanFixture {
     private UtilUsesPlanFixture() {
     }
 
-    public static int shards(LaunchPlan plan) {
-        return plan.shards().size();
+    public static Path console(ShardPlan shard) {
+        return PlanFiles.consoleLog(shard);
     }
 }

@@ -2,8 +2,8 @@ package io.smartsim.launch.local;
 
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.DaemonProcess;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.supervise.LeaseGuard;
 

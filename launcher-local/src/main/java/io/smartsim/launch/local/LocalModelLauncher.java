@@ -2,11 +2,12 @@ package io.smartsim.launch.local;
 
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
+import io.smartsim.launch.colocated.ColocatedPlanner;
 import io.smartsim.launch.colocated.ColocatedStatus;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.ModelLauncher;
@@ -96,8 +97,8 @@ public final class LocalModelLauncher implements ModelLauncher {
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
         Map<String, String> scripts = new LinkedHashMap<>();
         plan.colocated().ifPresent(c -> {
-            scripts.put(c.wrapper().toString(), c.wrapperText());
-            scripts.put(c.config().toString(), c.configText());
+            scripts.put(c.wrapper().toString(), ColocatedPlanner.wrapperText(c));
+            scripts.put(c.config().toString(), ColocatedPlanner.configText(c));
         });
         return new RenderedLaunch(argv(plan), environment(plan, dbEnv), scripts);
     }

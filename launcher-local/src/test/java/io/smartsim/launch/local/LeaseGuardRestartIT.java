@@ -4,7 +4,7 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.testing.LeaseWaits;

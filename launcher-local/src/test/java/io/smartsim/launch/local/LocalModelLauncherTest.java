@@ -1,6 +1,6 @@
 package io.smartsim.launch.local;
 
-import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spi.LaunchedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -4,7 +4,7 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

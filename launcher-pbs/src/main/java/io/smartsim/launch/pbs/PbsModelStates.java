@@ -1,7 +1,7 @@
 package io.smartsim.launch.pbs;
 
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.pbs.PbsParsers.Job;
 
 import java.util.Optional;

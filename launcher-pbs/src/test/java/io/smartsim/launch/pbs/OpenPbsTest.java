@@ -6,7 +6,7 @@ import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.ReadinessTimeoutException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;

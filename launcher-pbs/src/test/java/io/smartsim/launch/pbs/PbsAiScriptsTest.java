@@ -2,7 +2,7 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.AiSpec;
@@ -28,7 +28,7 @@ class PbsAiScriptsTest {
     private static LaunchPlan plan(OrchestratorSpec spec, List<String> hosts) {
         return Planner.plan("exp", Path.of("/exp"), spec, new Placement(hosts.stream()
                 .map(h -> new Placement.Node(h, List.of())).toList()),
-                spec.auth() ? Optional.of(new io.smartsim.launch.security.Credentials("smartsim",
+                spec.auth() ? Optional.of(new io.smartsim.launch.planned.Credentials("smartsim",
                         "0123456789abcdef0123456789abcdef")) : Optional.empty(), Optional.of(INSTALL));
     }
 

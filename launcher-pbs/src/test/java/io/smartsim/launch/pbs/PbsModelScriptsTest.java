@@ -2,7 +2,7 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.BatchSettings;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.RunSettings;

@@ -3,7 +3,7 @@ package io.smartsim.launch.pbs;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

@@ -4,7 +4,7 @@ import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.plan.LaunchPlan;
+import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.spec.BatchSettings;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;

@@ -1,8 +1,8 @@
 package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchModels;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelState;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.slurm.SlurmParsers.Accounting;
 import io.smartsim.launch.slurm.SlurmParsers.Job;
 

@@ -2,9 +2,9 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.ModelServerPlan;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.LaunchPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
 import io.smartsim.launch.supervise.LeaseGuard;

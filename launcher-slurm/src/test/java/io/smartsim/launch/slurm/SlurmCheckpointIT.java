@@ -6,7 +6,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

@@ -7,7 +7,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.BatchSettings;
 import io.smartsim.launch.spec.EnsembleSpec;
-import io.smartsim.launch.entity.EntityStatus;
+import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.spec.Strategy;

@@ -7,7 +7,7 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.LeaseWaits;
 import io.smartsim.launch.testing.Leftovers;
@@ -182,7 +182,7 @@ class SlurmSupervisionIT {
             assertThat(again.address()).isEqualTo(victim.address());
             assertThat(again.handle().get("stepId")).isNotEqualTo(victim.handle().get("stepId"));
             assertThat(steps(job)).contains(job + "." + again.handle().get("stepId"));
-            io.smartsim.launch.security.Credentials cred = db.plan().auth().orElseThrow();
+            io.smartsim.launch.planned.Credentials cred = db.plan().auth().orElseThrow();
             io.smartsim.launch.exec.CommandResult check = SH.run(List.of("redis-cli", "--user", cred.user(),
                     "--cluster", "check", db.shards().get(0).address()), java.util.Map.of("REDISCLI_AUTH",
                     cred.password()), CMD);

@@ -5,7 +5,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.exec.LocalCommandRunner;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Tls;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TestbedLock;

@@ -6,7 +6,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.manifest.ShardData;
+import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.DataChecks;
 import io.smartsim.launch.testing.Leftovers;

@@ -6,7 +6,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.error.ShardStartException;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Leftovers;

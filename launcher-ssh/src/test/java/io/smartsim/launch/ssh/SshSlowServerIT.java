@@ -7,7 +7,7 @@ import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TestbedLock;

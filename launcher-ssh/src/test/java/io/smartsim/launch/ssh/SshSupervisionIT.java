@@ -7,7 +7,7 @@ import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.supervise.Lease;
 import io.smartsim.launch.testing.CpuHog;

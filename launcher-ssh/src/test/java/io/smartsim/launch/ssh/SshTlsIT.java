@@ -4,7 +4,7 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.status.OrchestratorStatus;
-import io.smartsim.launch.security.Tls;
+import io.smartsim.launch.planned.Tls;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;

@@ -1,6 +1,7 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.status.ColocatedNode;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedStatus;
 
 import java.time.Duration;
@@ -28,7 +29,7 @@ final class ColocatedChecks implements AutoCloseable {
      * @param checked  when that check finished; null before the first
      * @param checkingSince since when the check running now runs; null when none does
      */
-    record Check(List<ColocatedStatus.Node> nodes, Instant checked, Instant checkingSince) {
+    record Check(List<ColocatedNode> nodes, Instant checked, Instant checkingSince) {
         Check {
             nodes = List.copyOf(nodes);
         }
@@ -36,7 +37,7 @@ final class ColocatedChecks implements AutoCloseable {
         static final Check NONE = new Check(List.of(), null, null);
     }
 
-    private final Function<ColocatedPlan, List<ColocatedStatus.Node>> check;
+    private final Function<ColocatedPlan, List<ColocatedNode>> check;
     private final ExecutorService threads;
     private final Map<String, Check> checks = new ConcurrentHashMap<>();
 
@@ -44,7 +45,7 @@ final class ColocatedChecks implements AutoCloseable {
         this(ColocatedStatus::nodes);
     }
 
-    ColocatedChecks(Function<ColocatedPlan, List<ColocatedStatus.Node>> check) {
+    ColocatedChecks(Function<ColocatedPlan, List<ColocatedNode>> check) {
         this.check = check;
         this.threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "dashboard-colocated");
@@ -75,7 +76,7 @@ final class ColocatedChecks implements AutoCloseable {
     }
 
     private void run(String model, ColocatedPlan plan) {
-        List<ColocatedStatus.Node> nodes;
+        List<ColocatedNode> nodes;
         try {
             nodes = check.apply(plan);
         } catch (RuntimeException e) {

@@ -4,20 +4,21 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
 import io.smartsim.launch.Experiment;
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ShardHealth;
-import io.smartsim.launch.entity.EntitySummary;
+import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.spec.Json;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.ModelRecord;
 import io.smartsim.launch.manifest.OrchestratorRecord;
-import io.smartsim.launch.plan.ShardPlan;
+import io.smartsim.launch.planned.ShardPlan;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.supervise.Event;
+import io.smartsim.launch.status.Event;
 import io.smartsim.launch.util.LogTail;
 
 import java.io.IOException;
@@ -163,7 +164,7 @@ public final class Dashboard implements AutoCloseable {
 
     /**
      * One node's colocated database of a model: the fields of {@code db status --json}'s {@code colocated}
-     * ({@link ColocatedStatus.Node}, health included), {@code problem}, and when it was checked. Besides the ones the
+     * ({@link ColocatedNode}, health included), {@code problem}, and when it was checked. Besides the ones the
      * model's last check found ({@link ColocatedStatus#nodes}: health {@code healthy}, {@code not answering} or
      * {@code gone}), a node with a pid file that check did not see (it started since) is {@code checking}, its pid the
      * file's; a node whose server left only its log (its keeper stopped it and removed its pid file) is {@code ended}
@@ -178,7 +179,7 @@ public final class Dashboard implements AutoCloseable {
      */
     record ColocatedRow(String node, Long pid, boolean alive, boolean answering, String address, Path log,
                         String health, String problem, Instant checked, Long ageSeconds, Instant checkingSince) {
-        static ColocatedRow of(ColocatedStatus.Node n, ColocatedChecks.Check c, Instant now) {
+        static ColocatedRow of(ColocatedNode n, ColocatedChecks.Check c, Instant now) {
             return new ColocatedRow(n.node(), n.pid(), n.alive(), n.answering(), n.address(), n.log(), n.health(),
                     null, c.checked(), age(c, now), c.checkingSince());
         }
@@ -281,7 +282,7 @@ public final class Dashboard implements AutoCloseable {
                                         Instant now) {
         List<ColocatedRow> rows = new ArrayList<>(check.nodes().stream().map(n -> ColocatedRow.of(n, check, now))
                 .toList());
-        Set<String> seen = new TreeSet<>(check.nodes().stream().map(ColocatedStatus.Node::node).toList());
+        Set<String> seen = new TreeSet<>(check.nodes().stream().map(ColocatedNode::node).toList());
         Set<String> others = new TreeSet<>(nodesWithFiles(plan));
         others.removeAll(seen);
         Long age = ColocatedRow.age(check, now);

@@ -1,6 +1,7 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.status.ColocatedNode;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.spec.ColocatedDb;
@@ -35,7 +36,7 @@ class ColocatedChecksTest {
         ColocatedPlan ok = ColocatedPlanner.plan("ok", dir.resolve("ok"), ColocatedDb.tcp(6781));
         CountDownLatch release = new CountDownLatch(1);
         Map<String, AtomicInteger> started = new ConcurrentHashMap<>();
-        ColocatedStatus.Node okNode = new ColocatedStatus.Node("n1", 1, true, true, "127.0.0.1:6781", ok.log("n1"));
+        ColocatedNode okNode = new ColocatedNode("n1", 1, true, true, "127.0.0.1:6781", ok.log("n1"));
         try (ColocatedChecks checks = new ColocatedChecks(p -> {
             started.computeIfAbsent(p.dir().getFileName().toString(), k -> new AtomicInteger()).incrementAndGet();
             if (p == hung) {
@@ -44,7 +45,7 @@ class ColocatedChecksTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                return List.of(new ColocatedStatus.Node("n1", 2, true, false, "127.0.0.1:6780", hung.log("n1")));
+                return List.of(new ColocatedNode("n1", 2, true, false, "127.0.0.1:6780", hung.log("n1")));
             }
             return List.of(okNode);
         })) {
@@ -73,7 +74,7 @@ class ColocatedChecksTest {
                 Thread.sleep(5);
                 after = checks.poll("hung", hung);
             }
-            assertThat(after.nodes()).extracting(ColocatedStatus.Node::health).containsExactly("not answering");
+            assertThat(after.nodes()).extracting(ColocatedNode::health).containsExactly("not answering");
             // and the poll that saw it ended started the next one
             assertThat(after.checkingSince()).isNotNull();
         }

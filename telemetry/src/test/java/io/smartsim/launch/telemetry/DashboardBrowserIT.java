@@ -2,7 +2,7 @@ package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
-import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.testing.Leftovers;
@@ -140,9 +140,9 @@ class DashboardBrowserIT {
                     wait.withMessage("the model's colocated database listed healthy").until(x -> x.findElements(row)
                             .stream().anyMatch(e -> "healthy".equals(e.getAttribute("data-health"))));
                     // what the page shows is what the API (and db status) says: node, address, server pid
-                    List<ColocatedStatus.Node> nodes = sim.colocatedDatabases();
+                    List<ColocatedNode> nodes = sim.colocatedDatabases();
                     assertThat(nodes).hasSize(1);
-                    ColocatedStatus.Node n = nodes.get(0);
+                    ColocatedNode n = nodes.get(0);
                     assertThat(n.health()).isEqualTo("healthy");
                     wait.withMessage("node, address and pid of " + n).until(x -> {
                         WebElement r = x.findElement(row);

@@ -1,8 +1,9 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.colocated.ColocatedPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.colocated.ColocatedPlanner;
 import io.smartsim.launch.colocated.ColocatedStatus;
+import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.Json;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class DashboardColocatedTest {
     static final Instant NOW = T0.plusSeconds(3);
 
     /** A finished check at {@link #T0} that found {@code nodes}, none running now. */
-    static ColocatedChecks.Check found(ColocatedStatus.Node... nodes) {
+    static ColocatedChecks.Check found(ColocatedNode... nodes) {
         return new ColocatedChecks.Check(List.of(nodes), T0, null);
     }
 
@@ -57,7 +58,7 @@ class DashboardColocatedTest {
                 + "4343:M 06 Dec 2026 10:00:09.100 # Redis is now ready to exit, bye bye...\n");
         Files.writeString(p.dir().resolve("colocated-n2.log.1"), "1:M the previous run's log\n");
         Files.writeString(p.dir().resolve("colocated-n3.log"), "");
-        ColocatedStatus.Node n1 = new ColocatedStatus.Node("n1", 4242, true, true, "127.0.0.1:6780", p.log("n1"));
+        ColocatedNode n1 = new ColocatedNode("n1", 4242, true, true, "127.0.0.1:6780", p.log("n1"));
 
         List<Dashboard.ColocatedRow> ended = Dashboard.colocated(p, found(n1), false, NOW);
         assertThat(ended).containsExactly(
@@ -71,7 +72,7 @@ class DashboardColocatedTest {
         assertThat(Dashboard.colocated(p, found(n1), true, NOW)).extracting(Dashboard.ColocatedRow::health)
                 .containsExactly("healthy", "not running", "not running");
 
-        // in JSON, a running one has exactly the fields db status --json gives it (ColocatedStatus.Node), and problem
+        // in JSON, a running one has exactly the fields db status --json gives it (ColocatedNode), and problem
         var mapper = Json.mapper();
         var status = mapper.readTree(mapper.writeValueAsString(n1));
         var row = mapper.readTree(mapper.writeValueAsString(ended.get(0)));
@@ -95,7 +96,7 @@ class DashboardColocatedTest {
         long self = ProcessHandle.current().pid();
         Files.writeString(p.pidFile("n1"), "4242\n");
         Files.writeString(p.pidFile("n2"), self + "\n");
-        ColocatedStatus.Node hung = new ColocatedStatus.Node("n1", 4242, true, false, "127.0.0.1:6780", p.log("n1"));
+        ColocatedNode hung = new ColocatedNode("n1", 4242, true, false, "127.0.0.1:6780", p.log("n1"));
         Instant running = T0.plusSeconds(1);
         List<Dashboard.ColocatedRow> rows = Dashboard.colocated(p, new ColocatedChecks.Check(List.of(hung), T0,
                 running), true, NOW);

@@ -1,5 +1,6 @@
 package io.smartsim.launch.telemetry;
 
+import io.smartsim.launch.status.ColocatedNode;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
@@ -119,7 +120,7 @@ class DashboardHungColocatedIT {
     }
 
     private static boolean healthy(Model m) {
-        List<ColocatedStatus.Node> nodes = m.colocatedDatabases();
+        List<ColocatedNode> nodes = m.colocatedDatabases();
         return nodes.size() == 1 && nodes.get(0).health().equals("healthy");
     }
 

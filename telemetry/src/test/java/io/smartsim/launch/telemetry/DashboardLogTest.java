@@ -1,8 +1,8 @@
 package io.smartsim.launch.telemetry;
 
-import io.smartsim.launch.colocated.ColocatedPlan;
-import io.smartsim.launch.entity.EntityStatus;
-import io.smartsim.launch.entity.ModelPlan;
+import io.smartsim.launch.planned.ColocatedPlan;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ModelRecord;

@@ -2,7 +2,7 @@ package io.smartsim.launch.telemetry;
 
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.smartsim.launch.security.Access;
+import io.smartsim.launch.planned.Access;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

@@ -12,7 +12,7 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.security.Credentials;
+import io.smartsim.launch.planned.Credentials;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;

@@ -9,7 +9,7 @@ import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.Crc16;
-import io.smartsim.launch.plan.ModelServerPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;

@@ -1,7 +1,6 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.planned;
 
 import io.smartsim.launch.spec.RunSettings;
-import io.smartsim.launch.colocated.ColocatedPlan;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,8 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The immutable description of one model run, parameters substituted; made by {@link ModelPlanner}, printable
- * without starting anything. The database variables are not in it: they are known once the orchestrators run.
+ * The immutable description of one model run, parameters substituted; made by the internal
+ * {@code entity.ModelPlanner}, printable without starting anything. The database variables are not in it: they are
+ * known once the orchestrators run.
  *
  * @param name     model name
  * @param ensemble the ensemble it belongs to, if any

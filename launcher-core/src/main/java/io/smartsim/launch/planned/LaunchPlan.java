@@ -1,17 +1,14 @@
-package io.smartsim.launch.plan;
+package io.smartsim.launch.planned;
 
 import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.security.Access;
-import io.smartsim.launch.security.Credentials;
-import io.smartsim.launch.security.Tls;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The immutable description of what will run for one orchestrator; computed by {@link Planner} from a spec
- * and the launcher's placement, printable without starting anything.
+ * The immutable description of what will run for one orchestrator; computed by the planner (the internal
+ * {@code plan.Planner}) from a spec and the launcher's placement, printable without starting anything.
  *
  * @param experiment experiment name
  * @param expDir     absolute experiment directory

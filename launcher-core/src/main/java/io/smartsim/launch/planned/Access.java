@@ -1,4 +1,4 @@
-package io.smartsim.launch.security;
+package io.smartsim.launch.planned;
 
 import java.util.Optional;
 

@@ -1,10 +1,11 @@
-package io.smartsim.launch.supervise;
+package io.smartsim.launch.status;
 
 import java.time.Instant;
 import java.util.Optional;
 
 /**
- * One transition of a supervised orchestrator, as one line of its events log ({@link EventLog}).
+ * One transition of a supervised orchestrator, as one line of its events log (written and read by the internal
+ * {@code supervise.EventLog}); {@code Experiment.supervision} returns them.
  *
  * @param time         when it happened
  * @param orchestrator orchestrator id
@@ -17,7 +18,7 @@ public record Event(Instant time, String orchestrator, String type, Optional<Int
     public static final String HEALTHY = "healthy";
     public static final String SUPERVISING = "supervising";
     public static final String SHARD_DOWN = "shard-down";
-    /** A replica of a dead master took its slots over before the master's restart ({@link Handover}). */
+    /** A replica of a dead master took its slots over before the master's restart ({@code supervise.Handover}). */
     public static final String FAILOVER = "failover";
     /** A dead master's slots could not be handed to a replica (none up, or it did not take them in time). */
     public static final String FAILOVER_FAILED = "failover-failed";

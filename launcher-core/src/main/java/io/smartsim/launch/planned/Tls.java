@@ -1,4 +1,4 @@
-package io.smartsim.launch.security;
+package io.smartsim.launch.planned;
 
 import io.smartsim.launch.error.LaunchException;
 
@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The TLS files of one orchestrator started with {@code --tls}, in {@code <orchestrator dir>/tls} (0700): a CA made
  * for this orchestrator alone ({@code ca.crt}) and the certificate every shard presents ({@code server.crt}, its key
- * {@code server.key}, 0600), to clients and, on the cluster bus, to the other shards. {@link TlsGenerator} writes
- * them at each start. Clients trust {@code ca.crt} only: models get its path as {@code SSDB_TLS_CA}.
+ * {@code server.key}, 0600), to clients and, on the cluster bus, to the other shards. The internal
+ * {@code security.TlsGenerator} writes them at each start. Clients trust {@code ca.crt} only: models get its path as
+ * {@code SSDB_TLS_CA}.
  *
  * @param dir the directory holding the files
  */

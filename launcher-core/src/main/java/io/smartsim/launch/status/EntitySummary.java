@@ -1,4 +1,4 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.status;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.plan;
+package io.smartsim.launch.planned;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -12,7 +12,7 @@ import java.util.List;
  * @param host          the host it runs on (the placement's name)
  * @param shards        the indexes of the shards that load the module with this socket
  * @param workDir       where it runs and writes its console ({@code <orchestrator dir>/ai})
- * @param socket        its Unix socket; at most {@value AiPlanner#SOCKET_PATH_MAX} bytes
+ * @param socket        its Unix socket; at most {@code plan.AiPlanner.SOCKET_PATH_MAX} bytes
  * @param socketDirPrivate true when the socket's directory is a private one outside the experiment (the experiment
  *                      directory's path was too long for a socket): the launcher creates it owner-only at start and
  *                      removes it at stop

@@ -1,4 +1,4 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.spi;
 
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package io.smartsim.launch.entity;
+package io.smartsim.launch.spi;
 
 /** Where a model (or an ensemble member) is in its life, as SmartSim names it. */
 public enum EntityStatus {

@@ -1,7 +1,7 @@
-package io.smartsim.launch.manifest;
+package io.smartsim.launch.status;
 
 import io.smartsim.launch.spec.Checkpoint;
-import io.smartsim.launch.plan.SlotRange;
+import io.smartsim.launch.planned.SlotRange;
 
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.smartsim.launch.plan;
+package io.smartsim.launch.planned;
 
 import java.nio.file.Path;
 import java.util.List;
