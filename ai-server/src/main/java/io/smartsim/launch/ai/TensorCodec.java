@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * How a tensor is kept in the backing Redis: one plain string value per tensor key, so the key survives a restart of
- * the front, and EXISTS, DEL, UNLINK, RENAME, EXPIRE, DUMP/RESTORE and replication treat it like any other key.
+ * How a tensor is kept in Redis: one plain string value per tensor key (the smartsim-ai module writes and reads it;
+ * the model server decodes its inputs and encodes its outputs with this), so EXISTS, DEL, UNLINK, RENAME, EXPIRE,
+ * DUMP/RESTORE and replication treat it like any other key.
  *
  * <p>Layout 2, written since issue 16's module: the description after the data, so that the module can store a large
  * BLOB argument itself with 8 + 8n bytes appended (as SET keeps its argument) instead of copying it behind a header.

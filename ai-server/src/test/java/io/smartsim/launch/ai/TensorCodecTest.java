@@ -55,13 +55,4 @@ class TensorCodecTest {
         assertThatThrownBy(() -> new Tensor(DType.FLOAT, new long[] {3}, new byte[8]))
                 .hasMessage("ERR data length does not match tensor shape and type");
     }
-
-    @Test
-    void doublesAreFormattedAsRedisDoes() {
-        assertThat(AiCommands.formatDouble(1.5)).isEqualTo("1.5");
-        assertThat(AiCommands.formatDouble(0.1f)).isEqualTo("0.10000000149011612");
-        assertThat(AiCommands.formatDouble(-2)).isEqualTo("-2");
-        assertThat(AiCommands.formatDouble(1e20)).isEqualTo("1e+20");
-        assertThat(AiCommands.formatDouble(1.25e-7)).isEqualTo("1.2499999999999999e-07");
-    }
 }

@@ -32,9 +32,8 @@ import java.util.concurrent.TimeUnit;
  * orchestrator started with {@code --ai onnx --no-auth}, through the Java client in cluster mode (SmartRedis's
  * commands, with its input-copy dance), at 1 and 16 concurrent clients: latency per call and calls per second.
  * 2. What {@code --ai} costs plain commands: {@code redis-benchmark -t set,get} at 1 and 16 connections against a
- * 1-shard {@code --ai} orchestrator (since issue 16 on the local launcher: redis-server with the smartsim-ai module;
- * before, the front) and against a 1-shard plain orchestrator, same run, same machine, alternating, {@value #ROUNDS}
- * rounds each, the median round reported.
+ * 1-shard {@code --ai} orchestrator (redis-server with the smartsim-ai module) and against a 1-shard plain
+ * orchestrator, same run, same machine, alternating, {@value #ROUNDS} rounds each, the median round reported.
  * Ports 25900-25904 (+10000 bus). Stops everything it started.
  */
 public final class AiBench {
@@ -79,7 +78,7 @@ public final class AiBench {
             try (Client c = Client.fromEnvironment(env)) {
                 c.setModel("mlp", model, "ONNX", "CPU");
             }
-            models(env, 4, 3, false); // warm-up: JIT in the fronts and here, models loaded on every shard
+            models(env, 4, 3, false); // warm-up: JIT in the model server and here, models loaded on every shard
             System.out.println("| clients | call | p50 ms | p99 ms | calls/s (all clients) |");
             System.out.println("|---|---|---|---|---|");
             for (int clients : List.of(1, 16)) {
@@ -94,23 +93,23 @@ public final class AiBench {
             Orchestrator plain = exp.createOrchestrator(OrchestratorSpec.builder().id("plain1")
                     .port(STANDALONE_PORT + 1).auth(false).build());
             exp.start(db, plain);
-            int front = db.shards().get(0).port();
+            int ai = db.shards().get(0).port();
             int redis = plain.shards().get(0).port();
-            redisBenchmark(front, 16, 20_000); // warm-up, not reported
+            redisBenchmark(ai, 16, 20_000); // warm-up, not reported
             System.out.println("| connections | command | plain shard req/s | --ai shard req/s | --ai/plain "
                     + "| p50 ms plain -> --ai |");
             System.out.println("|---|---|---|---|---|---|");
             for (int c : List.of(1, 16)) {
                 // Alternating rounds, median of each side: the machine is shared, so load comes and goes.
                 List<List<String[]>> alone = new ArrayList<>();
-                List<List<String[]>> viaFront = new ArrayList<>();
+                List<List<String[]>> withAi = new ArrayList<>();
                 for (int round = 0; round < ROUNDS; round++) {
                     alone.add(redisBenchmark(redis, c, benchRequests));
-                    viaFront.add(redisBenchmark(front, c, benchRequests));
+                    withAi.add(redisBenchmark(ai, c, benchRequests));
                 }
                 for (int i = 0; i < alone.get(0).size(); i++) {
                     String[] a = median(alone, i);
-                    String[] f = median(viaFront, i);
+                    String[] f = median(withAi, i);
                     double ar = Double.parseDouble(a[1]);
                     double fr = Double.parseDouble(f[1]);
                     System.out.printf(Locale.ROOT, "| %d | %s | %,.0f | %,.0f | %.0f %% | %s -> %s |%n", c, a[0], ar, fr,

@@ -121,26 +121,17 @@ public final class DbPlanCommand implements Callable<Integer> {
                     + "for up that is free now on every node; db start looks again when it starts\n");
         }
         s.ai().ifPresent(ai -> {
-            ShardPlan s0 = plan.shards().get(0);
-            if (!plan.modelServers().isEmpty()) {
-                sb.append("  model serving (--ai): ").append(String.join(", ", ai.backends())).append(" on ")
-                        .append(ai.device()).append("; each shard's redis-server loads the smartsim-ai module (the AI "
-                                + "commands on its own PORT), and each host runs one model server, started before its "
-                                + "shards, that they reach over a Unix socket:\n");
-                for (ModelServerPlan m : plan.modelServers()) {
-                    sb.append("    model server ").append(m.index()).append(" on ").append(m.host()).append(" for shard(s) ")
-                            .append(m.shards().stream().map(String::valueOf).collect(Collectors.joining(",")))
-                            .append(": socket ").append(m.socket()).append(m.socketDirPrivate() ? " (a private "
-                                    + "directory: the experiment's path is too long for a socket)" : "")
-                            .append(", console ").append(m.console()).append('\n');
-                    sb.append("      ").append(String.join(" ", m.argv())).append('\n');
-                }
-            } else {
-                sb.append("  model serving (--ai): ").append(String.join(", ", ai.backends())).append(" on ")
-                        .append(ai.device()).append("; each shard is one process, the front on its PORT (the address "
-                                + "in SSDB) with its redis-server behind it on PORT+").append(AiPlanner.SERVER_PORT_OFFSET)
-                        .append(" (shard 0: ").append(s0.port()).append(" -> ")
-                        .append(s0.port() + AiPlanner.SERVER_PORT_OFFSET).append(")\n");
+            sb.append("  model serving (--ai): ").append(String.join(", ", ai.backends())).append(" on ")
+                    .append(ai.device()).append("; each shard's redis-server loads the smartsim-ai module (the AI "
+                            + "commands on its own PORT), and each host runs one model server, started before its "
+                            + "shards, that they reach over a Unix socket:\n");
+            for (ModelServerPlan m : plan.modelServers()) {
+                sb.append("    model server ").append(m.index()).append(" on ").append(m.host()).append(" for shard(s) ")
+                        .append(m.shards().stream().map(String::valueOf).collect(Collectors.joining(",")))
+                        .append(": socket ").append(m.socket()).append(m.socketDirPrivate() ? " (a private "
+                                + "directory: the experiment's path is too long for a socket)" : "")
+                        .append(", console ").append(m.console()).append('\n');
+                sb.append("      ").append(String.join(" ", m.argv())).append('\n');
             }
             if (plan.auth().isPresent()) {
                 sb.append("  ").append(AiPlanner.smartRedisAuthNote(plan)).append('\n');

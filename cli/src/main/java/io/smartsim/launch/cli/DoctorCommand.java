@@ -141,8 +141,8 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     /**
-     * The AI runtime as {@code --ai} would find it. Versions come from the fronts' own class path in a separate JVM
-     * ({@code AiServerMain --list-backends}), so the runtimes' native code never loads into this one.
+     * The AI runtime as {@code --ai} would find it. Versions come from the model server's own class path in a separate
+     * JVM ({@code ModelServerMain --list-backends}), so the runtimes' native code never loads into this one.
      */
     static AiFound ai(Duration timeout, String redisServer) {
         AiInstall install;
@@ -162,7 +162,7 @@ public final class DoctorCommand implements Callable<Integer> {
             scratch = java.nio.file.Files.createTempDirectory("smartsim-doctor-ai");
             errors = scratch.resolve("list-backends.err").toFile();
             Process p = new ProcessBuilder(install.java(), "-Djava.io.tmpdir=" + scratch, "-cp", install.classPath(),
-                    AiPlanner.MAIN, "--list-backends")
+                    AiPlanner.MODEL_SERVER_MAIN, "--list-backends")
                     .redirectError(errors).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             String out;
             try (InputStream in = p.getInputStream()) {

@@ -1,19 +1,19 @@
 package io.smartsim.launch.client;
 
-import io.smartsim.launch.ai.AiServer;
-import io.smartsim.launch.ai.AiServerConfig;
-import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.module.ModuleShard;
 import io.smartsim.launch.ai.testing.OnnxModels;
 import io.smartsim.launch.ai.resp.RespError;
-import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,34 +25,32 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The Java client against the front (with the ONNX backend) before a real redis-server. */
+/**
+ * The Java client against one {@code --ai onnx} shard as every launcher runs it (issue 16): a real redis-server loading
+ * the smartsim-ai module, with the real model server (ONNX) on its socket (ai-module's {@link ModuleShard}).
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ClientIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static RedisServer redis;
-    static AiServer front;
+    @TempDir
+    static Path dir;
+    static ModuleShard shard;
 
     @BeforeAll
     static void start() throws Exception {
-        redis = RedisServer.start();
-        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
-        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()),
-                Backends.discover()).start();
-        leftovers.port(front.port());
+        shard = ModuleShard.start(dir.resolve("shard"), leftovers.freeBase(1), "ONNX");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (front != null) {
-            front.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (shard != null) {
+            shard.close();
         }
     }
 
     Client client() {
-        return Client.fromEnvironment(Map.of("SSDB", "127.0.0.1:" + front.port(), "SR_DB_TYPE", "Standalone"));
+        return Client.fromEnvironment(Map.of("SSDB", "127.0.0.1:" + shard.port(), "SR_DB_TYPE", "Standalone"));
     }
 
     @Test
@@ -158,7 +156,7 @@ class ClientIT {
     @Test
     void aDatasetWrittenWithSmartRedissExactCommandsReadsInJava() throws Exception {
         byte[] blob = TensorData.of(new double[] {1.5, -2, 3, 4.25, 0, 1}, 3, 2).data();
-        try (RespClient r = RespClient.connect(front.port())) {
+        try (RespClient r = RespClient.connect(shard.port())) {
             List<Object> replies = r.pipeline(List.of(
                     new Object[] {"DEL", "{sim}.meta"},
                     new Object[] {"HMSET", "{sim}.meta", "label", strings("hello"),
@@ -182,7 +180,7 @@ class ClientIT {
             assertThat(ds.getTensor("u").asDoubles()).containsExactly(1.5, -2, 3, 4.25, 0, 1);
             c.deleteDataset("sim");
         }
-        try (RespClient r = RespClient.connect(front.port())) {
+        try (RespClient r = RespClient.connect(shard.port())) {
             assertThat(r.call("EXISTS", "{sim}.meta", "{sim}.u")).isEqualTo(0L);
         }
     }
@@ -194,7 +192,7 @@ class ClientIT {
             c.putDataset(new Dataset("out").addTensor("p", TensorData.of(new float[] {1, 2}, 2))
                     .addMetaString("label", "hello").addMetaScalar("step", 42L).addMetaScalar("rank", 7));
         }
-        try (RespClient r = RespClient.connect(front.port())) {
+        try (RespClient r = RespClient.connect(shard.port())) {
             List<?> all = (List<?>) r.call("HGETALL", "{out}.meta");
             Map<String, byte[]> h = new java.util.HashMap<>();
             for (int i = 0; i < all.size(); i += 2) {
@@ -216,11 +214,11 @@ class ClientIT {
 
     @Test
     void pollTensorAndPollModelWaitForAWriter() throws Exception {
-        try (Client c = client(); RespClient direct = RespClient.connect(redis.port())) {
+        try (Client c = client(); RespClient direct = RespClient.connect(shard.port())) {
             long before = existsCalls(direct);
             AtomicReference<Throwable> failed = new AtomicReference<>();
             Thread writer = new Thread(() -> {
-                try (Client w = client(); RespClient r = RespClient.connect(redis.port())) {
+                try (Client w = client(); RespClient r = RespClient.connect(shard.port())) {
                     // Each write only once the poll has asked and found nothing (redis-server counts its EXISTS),
                     // so the poll is seen waiting for it, however slow this machine is.
                     awaitExistsCalls(r, before + 1);
@@ -267,14 +265,10 @@ class ClientIT {
     @Test
     void authenticatesWithSsdbUserAndPasswordWhereSmartRedisCannot() throws Exception {
         String pw = "0123456789abcdef0123";
-        try (RedisServer locked = RedisServer.start("--requirepass", pw);
-             AiServer lockedFront = new AiServer(
-                     AiServerConfig.of("127.0.0.1", RedisServer.freePort(), locked.address()),
-                     Backends.discover()).start()) {
-            leftovers.dir(locked.dir()).port(locked.port());
-            leftovers.port(lockedFront.port());
-            String ssdb = "127.0.0.1:" + lockedFront.port();
-            try (RespClient smartRedisLike = RespClient.connect(lockedFront.port())) {
+        try (ModuleShard locked = ModuleShard.start(dir.resolve("locked"), leftovers.freeBase(1), "ONNX",
+                "--requirepass", pw)) {
+            String ssdb = "127.0.0.1:" + locked.port();
+            try (RespClient smartRedisLike = RespClient.connect(locked.port())) {
                 Object r = smartRedisLike.call("AI.TENSORSET", "t", "FLOAT", "1", "BLOB", new byte[4]);
                 assertThat(((RespError) r).text()).startsWith("NOAUTH");
             }

@@ -66,7 +66,7 @@ public final class BatchScripts {
         v.put("portCheck", ListeningPorts.wrapperCheck(AiPlanner.ports(plan, s.port()), "addrs",
                 plan.dir().resolve(ListeningPorts.HELD_SCRIPT)));
         List<String> argv = new ArrayList<>(s.argv());
-        argv.set(s.serverBinaryIndex(), serverBinary);
+        argv.set(0, serverBinary);
         v.put("server", Shell.join(argv));
         v.put("announce", plan.clustered() ? " --cluster-announce-ip \"$addr\"" : "");
         return v;

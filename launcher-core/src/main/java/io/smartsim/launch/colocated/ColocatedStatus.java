@@ -9,18 +9,16 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * What a model's colocated databases are doing, read from its directory (the wrapper's {@code colocated-<node>.pid}
@@ -28,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  * the health of a node other than this one is what its PING says.
  */
 public final class ColocatedStatus {
-    private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
+    private static final long PING_MILLIS = 2000;
 
     private ColocatedStatus() {
     }
@@ -149,31 +147,49 @@ public final class ColocatedStatus {
         return b.isEmpty() ? Optional.empty() : Optional.of(b.toString().strip());
     }
 
-    /** Whether the database answers {@code PING} (inline command, no login: a colocated database has none). */
+    /**
+     * Whether the database answers {@code PING} (inline command, no login: a colocated database has none) within
+     * {@value #PING_MILLIS} ms. Non-blocking I/O on this thread, so a server that accepts the connection and never
+     * answers (stopped, hung) costs that time and nothing after it: the channel is closed when it runs out, and no
+     * thread is left waiting on it (a blocked read on a pool thread, given up by its caller, used to stay blocked for as
+     * long as the server did not answer, one thread per check).
+     */
     public static boolean ping(ColocatedPlan plan) {
         SocketAddress address = plan.db().socket().<SocketAddress>map(UnixDomainSocketAddress::of)
                 .orElseGet(() -> new InetSocketAddress("127.0.0.1", plan.db().port().orElseThrow()));
-        CompletableFuture<Boolean> answer = CompletableFuture.supplyAsync(() -> {
-            try (SocketChannel ch = address instanceof UnixDomainSocketAddress
-                    ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open()) {
-                ch.connect(address);
-                ch.write(ByteBuffer.wrap("PING\r\n".getBytes(StandardCharsets.US_ASCII)));
-                ByteBuffer in = ByteBuffer.allocate(64);
-                while (in.position() < 7 && ch.read(in) >= 0) {
-                    // "+PONG\r\n"
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PING_MILLIS);
+        try (SocketChannel ch = address instanceof UnixDomainSocketAddress
+                ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+             Selector selector = Selector.open()) {
+            ch.configureBlocking(false);
+            ByteBuffer out = ByteBuffer.wrap("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            ByteBuffer in = ByteBuffer.allocate(64);
+            SelectionKey key = ch.register(selector, ch.connect(address) ? SelectionKey.OP_WRITE
+                    : SelectionKey.OP_CONNECT);
+            while (in.position() < 7) { // "+PONG\r\n"
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    return false;
                 }
-                return new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII).startsWith("+PONG");
-            } catch (IOException e) {
-                return false;
+                if (selector.select(left) == 0) {
+                    continue;
+                }
+                selector.selectedKeys().clear();
+                if (key.isConnectable()) {
+                    if (ch.finishConnect()) {
+                        key.interestOps(SelectionKey.OP_WRITE);
+                    }
+                } else if (key.isWritable()) {
+                    ch.write(out);
+                    if (!out.hasRemaining()) {
+                        key.interestOps(SelectionKey.OP_READ);
+                    }
+                } else if (key.isReadable() && ch.read(in) < 0) {
+                    break;
+                }
             }
-        });
-        try {
-            return answer.get(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            answer.cancel(true);
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
             return false;
         }
     }

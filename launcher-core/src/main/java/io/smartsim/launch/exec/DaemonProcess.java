@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * with a child ("exited with code 1"). The command's stdout and stderr are appended to {@code console}, its stdin is
  * /dev/null, and it stays in this process's process group, as a child would. One difference: started as an
  * asynchronous list of a non-interactive shell, it begins with SIGINT and SIGQUIT ignored (POSIX). redis-server and
- * KeyDB set their own handlers; a lease guard or an {@code --ai} front ignores a Ctrl-C sent to the whole group. Stops
- * never rely on SIGINT (SHUTDOWN, then SIGTERM, then SIGKILL), and a guard ends with its server.
+ * KeyDB set their own handlers; a lease guard or an {@code --ai} model server ignores a Ctrl-C sent to the whole
+ * group. Stops never rely on SIGINT (SHUTDOWN, then SIGTERM, then SIGKILL), and a guard ends with its server.
  */
 public final class DaemonProcess implements Detached {
     /**

@@ -23,7 +23,7 @@ public final class PortReservation {
     private PortReservation() {
     }
 
-    /** Every port {@code plans} hold: each shard's port, its bus port and its {@code --ai} server's port. */
+    /** Every port {@code plans} hold: each shard's port and its bus port. */
     public static Set<Integer> taken(Collection<LaunchPlan> plans) {
         Set<Integer> taken = new HashSet<>();
         for (LaunchPlan p : plans) {
@@ -37,8 +37,8 @@ public final class PortReservation {
     }
 
     /**
-     * The next base port to try for {@code spec}: one past the highest of its shard ports whose own, bus or
-     * {@code --ai} server port is in {@code taken}; empty when none is (the spec's ports are free of them).
+     * The next base port to try for {@code spec}: one past the highest of its shard ports whose own or bus port is in
+     * {@code taken}; empty when none is (the spec's ports are free of them).
      */
     static OptionalInt nextBase(OrchestratorSpec spec, Set<Integer> taken) {
         int first = spec.port();

@@ -20,14 +20,14 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Where this machine's model-serving front comes from ({@code --ai}): the java that runs it, its class path (the
- * {@code ai-server} jar, one jar per backend module and their runtimes), and the backends found there. The launcher
+ * Where this machine's model serving comes from ({@code --ai}): the java that runs the model server, its class path
+ * (the {@code ai-server} jar, one jar per backend module and their runtimes), and the backends found there. The launcher
  * jar stays small; the build lays these jars out in {@code ai-dist/target/ai/}, and an installation puts that
  * directory beside the launcher jar as {@code ai/}. An environment fact, found once by {@link #locate()} and handed to
  * the pure {@link Planner}.
  *
- * @param java      the java executable the fronts run with
- * @param classPath the fronts' class path: {@code DIR/*} for a directory of jars, else the path list as given
+ * @param java      the java executable the model servers run with
+ * @param classPath the model servers' class path: {@code DIR/*} for a directory of jars, else the path list as given
  * @param from      where it was found and why (which setting or location), for messages and {@code doctor}
  * @param backends  the backends on that class path, by RedisAI name (ONNX, TORCH, ...), in discovery order
  * @param module    the smartsim-ai Redis module ({@value #MODULE_FILE}) as a file there, for {@code loadmodule}: the
@@ -50,7 +50,7 @@ public record AiInstall(String java, String classPath, String from, List<String>
         module = module == null ? Optional.empty() : module;
     }
 
-    /** An install whose module file is not known (the front's launchers need none). */
+    /** An install whose module file is not known (a plan from it is refused by {@link #requireModule}). */
     public AiInstall(String java, String classPath, String from, List<String> backends) {
         this(java, classPath, from, backends, Optional.empty());
     }

@@ -1,7 +1,6 @@
 package io.smartsim.launch.plan;
 
 import io.smartsim.launch.spec.AiSpec;
-import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 
@@ -14,29 +13,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The shard layout under {@code --ai}, in one of two forms, chosen by the launcher ({@link Placement#aiModule()}).
- *
- * <p>The Redis module (issue 16; every launcher: local, ssh, Slurm, PBS): each shard's redis-server loads the smartsim-ai module
- * ({@code loadmodule <smartsim-ai.so> SOCKET <socket> BACKENDS <names>}) on the planned port P, and each host runs
- * one model server ({@value #MODEL_SERVER_MAIN}) whose Unix socket its shards share ({@link ModelServerPlan}). No
- * second port, no announce lines: Redis itself answers MOVED, ASK and CROSSSLOT for the AI commands.
- *
- * <p>The front (no launcher uses it any more; kept until it is removed): one process per shard, the RedisAI-compatible front,
- * which answers on P and runs the shard's redis-server as its child on the private port
- * P + {@value #SERVER_PORT_OFFSET}. Clustered, Redis keeps its bus on P + 10000 ({@code cluster-port}) and announces
- * the front's port ({@code cluster-announce-port P}), so CLUSTER SLOTS, CLUSTER NODES and MOVED name the fronts and
- * clients never see the private port.
+ * The shard layout under {@code --ai} (issue 16; every launcher: local, ssh, Slurm, PBS): each shard's redis-server
+ * loads the smartsim-ai module ({@code loadmodule <smartsim-ai.so> SOCKET <socket> BACKENDS <names>}) on the planned
+ * port P, and each host runs one model server ({@value #MODEL_SERVER_MAIN}) whose Unix socket its shards share
+ * ({@link ModelServerPlan}). No second port, no announce lines: Redis itself answers MOVED, ASK and CROSSSLOT for the
+ * AI commands.
  *
  * <p>Pure: the planner calls it with the facts it was given.
  */
 public final class AiPlanner {
-    /** The shard's redis-server listens on the front's port plus this. */
-    public static final int SERVER_PORT_OFFSET = 20000;
-    /** The front's main class, in the ai-server jar. */
-    public static final String MAIN = "io.smartsim.launch.ai.AiServerMain";
-    /** Everything after this option in a front's argv is its server's argv. */
-    public static final String SERVER_ARGV = "--server-argv";
-
     /** The model server's main class, in the ai-server jar. */
     public static final String MODEL_SERVER_MAIN = "io.smartsim.launch.ai.modelserver.ModelServerMain";
     /** The longest Unix socket path Linux takes ({@code sun_path} is 108 bytes with its terminating zero). */
@@ -81,8 +66,8 @@ public final class AiPlanner {
                             + bytes(socket) + " bytes, over Linux's " + SOCKET_PATH_MAX + "; use a shorter --exp-dir");
                 }
             }
-            // java.io.tmpdir in its own directory, as the front's: ONNX Runtime extracts its native libraries there
-            // and never removes the directory, so in /tmp every run would leave one
+            // java.io.tmpdir in its own directory: ONNX Runtime extracts its native libraries there and never removes
+            // the directory, so in /tmp every run would leave one
             List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError",
                     "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MODEL_SERVER_MAIN, "--socket",
                     socket.toString(), "--backends",
@@ -127,105 +112,25 @@ public final class AiPlanner {
      */
     public static String smartRedisAuthNote(LaunchPlan plan) {
         return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
-                + "send one: they get NOAUTH" + (plan.modelServers().isEmpty() ? " with this advice" : "")
-                + ". To serve them, start it with --no-auth (then anyone who "
+                + "send one: they get NOAUTH. To serve them, start it with --no-auth (then anyone who "
                 + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
                 + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
     }
 
     /**
-     * Options the front cannot serve yet, refused by name before anything is planned; the module serves them
-     * ({@code module}), so nothing is refused then.
-     */
-    static void refuseUnsupported(OrchestratorSpec spec, boolean module) {
-        if (module) {
-            return;
-        }
-        if (spec.tls()) {
-            throw new InvalidSpecException("ai", "--ai with --tls is not available: the front speaks plain TCP to its "
-                    + "clients; leave out one of them");
-        }
-        if (spec.clustered() && spec.backend() == Backend.KEYDB) {
-            throw new InvalidSpecException("ai", "--ai with a clustered keydb backend is not available: KeyDB has no "
-                    + "cluster-port option, so it cannot announce the fronts' ports; use --backend redis");
-        }
-    }
-
-    /**
-     * Every port a shard on {@code port} takes: its own, its bus port when clustered, and its server's private port
-     * under {@code --ai}. What {@code --port auto} and the launchers' preflight check.
+     * Every port a shard on {@code port} takes: its own, and its bus port when clustered (the module adds none). What
+     * {@code --port auto} and the launchers' preflight check.
      */
     public static List<Integer> ports(OrchestratorSpec spec, int port) {
-        return ports(spec, port, true);
-    }
-
-    /** As {@link #ports(OrchestratorSpec, int)} for a plan: a module plan's shards have no server port. */
-    public static List<Integer> ports(LaunchPlan plan, int port) {
-        return ports(plan.spec(), port, plan.modelServers().isEmpty());
-    }
-
-    /**
-     * As {@link #ports(OrchestratorSpec, int)}; {@code front} false for a launcher that serves {@code --ai} through
-     * the module ({@link Placement#aiModule()}), whose shards take no server port.
-     */
-    public static List<Integer> ports(OrchestratorSpec spec, int port, boolean front) {
         List<Integer> out = new ArrayList<>(List.of(port));
         if (spec.clustered()) {
             out.add(port + OrchestratorSpec.BUS_PORT_OFFSET);
         }
-        if (spec.ai().isPresent() && front) {
-            out.add(port + SERVER_PORT_OFFSET);
-        }
         return out;
     }
 
-    /** The private port of the server behind the front on {@code port}; refused when it would pass 65535. */
-    static int serverPort(OrchestratorSpec spec, String host, int port) {
-        int server = port + SERVER_PORT_OFFSET;
-        if (server > 65535) {
-            throw new InvalidSpecException("port", spec.port() + " is too high for --ai: host " + host + " runs a shard "
-                    + "on " + port + " whose redis-server takes " + port + " + " + SERVER_PORT_OFFSET + " = " + server
-                    + " (over 65535); use a base port of at most " + (65535 - SERVER_PORT_OFFSET - (port - spec.port())));
-        }
-        return server;
-    }
-
-    /** Config lines for the server behind the front on {@code port}: the bus and the announced ports. */
-    static String configLines(OrchestratorSpec spec, int port) {
-        if (!spec.clustered()) {
-            return "";
-        }
-        int bus = port + OrchestratorSpec.BUS_PORT_OFFSET;
-        return "# --ai: clients reach this shard through its front on " + port + "; the cluster announces the front.\n"
-                + "cluster-port " + bus + "\n"
-                + "cluster-announce-port " + port + "\n"
-                + "cluster-announce-bus-port " + bus + "\n";
-    }
-
-    /**
-     * The front's argv: it listens on {@code port} (at {@code bindAddresses}, or where a wrapper later tells the
-     * server to bind), reaches its server on {@code serverPort}, and starts {@code serverArgv} as its child. Its
-     * {@code java.io.tmpdir} is the shard's directory {@code work}: ONNX Runtime's Java binding extracts its native
-     * libraries into a new {@code onnxruntime-java*} directory there at every start and never removes it (left empty
-     * at a normal exit, full when the JVM is killed), which in /tmp piled up one per front started.
-     */
-    static List<String> argv(OrchestratorSpec spec, AiSpec ai, AiInstall install, int port, List<String> bindAddresses,
-                             int serverPort, List<String> serverArgv, Path work) {
-        List<String> argv = new ArrayList<>(List.of(install.java(), "-XX:+ExitOnOutOfMemoryError",
-                "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MAIN, "--port", Integer.toString(port)));
-        if (!bindAddresses.isEmpty()) {
-            argv.addAll(List.of("--bind", String.join(",", bindAddresses)));
-        }
-        argv.addAll(List.of("--redis-port", Integer.toString(serverPort), "--threads", Integer.toString(ai.threads()),
-                "--backends", String.join(",", ai.backends())));
-        if (spec.clustered()) {
-            argv.add("--cluster");
-        }
-        if (spec.auth()) {
-            argv.add("--auth");
-        }
-        argv.add(SERVER_ARGV);
-        argv.addAll(serverArgv);
-        return argv;
+    /** As {@link #ports(OrchestratorSpec, int)} for a shard of {@code plan}. */
+    public static List<Integer> ports(LaunchPlan plan, int port) {
+        return ports(plan.spec(), port);
     }
 }

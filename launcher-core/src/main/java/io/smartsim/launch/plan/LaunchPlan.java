@@ -31,7 +31,7 @@ public record LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorS
         modelServers = modelServers == null ? List.of() : List.copyOf(modelServers);
     }
 
-    /** A plan without model servers (no {@code --ai}, or {@code --ai} behind the front). */
+    /** A plan without model servers (no {@code --ai}). */
     public LaunchPlan(String experiment, Path expDir, Path dir, OrchestratorSpec spec, List<ShardPlan> shards,
                       Optional<Credentials> auth) {
         this(experiment, expDir, dir, spec, shards, auth, List.of());

@@ -7,24 +7,13 @@ import java.util.List;
  * node, in order. Shards whose nodes share a {@code host} must not share ports, so the planner numbers
  * ports across the host; shards on different hosts reuse the same base port.
  *
- * @param nodes    one entry per node of the spec
- * @param aiModule how this launcher serves {@code --ai}: true when its shards load the smartsim-ai Redis module and
- *                 each host runs one model server (the planner then plans those, {@link ModelServerPlan}); false
- *                 when each shard still runs behind the RedisAI-compatible front (launchers not yet moved over)
+ * Under {@code --ai} every host the nodes name runs one model server for its shards ({@link ModelServerPlan}).
+ *
+ * @param nodes one entry per node of the spec
  */
-public record Placement(List<Node> nodes, boolean aiModule) {
+public record Placement(List<Node> nodes) {
     public Placement {
         nodes = List.copyOf(nodes);
-    }
-
-    /** Nodes whose shards run {@code --ai} behind the front. */
-    public Placement(List<Node> nodes) {
-        this(nodes, false);
-    }
-
-    /** The same nodes, serving {@code --ai} through the Redis module and a model server per host. */
-    public Placement withAiModule() {
-        return new Placement(nodes, true);
     }
 
     /**

@@ -33,8 +33,8 @@ public final class Planner {
     }
 
     /**
-     * The plan, with {@code ai} as where the model-serving fronts come from; it must be present exactly when the spec
-     * asks for {@code --ai}, and hold every backend the spec names.
+     * The plan, with {@code ai} as where the model serving comes from (the model server's class path and the Redis
+     * module); it must be present exactly when the spec asks for {@code --ai}, and hold every backend the spec names.
      */
     public static LaunchPlan plan(String experiment, Path expDir, OrchestratorSpec spec, Placement placement,
                                   Optional<Credentials> auth, Optional<AiInstall> ai) {
@@ -43,12 +43,9 @@ public final class Planner {
                     + (spec.ai().isPresent() ? "on" : "off") + " in the spec but an AI install was "
                     + (ai.isPresent() ? "" : "not ") + "given");
         }
-        // Under --ai a launcher either loads the Redis module into its shards with a model server per host, or runs
-        // each shard behind the front (AiPlanner).
-        boolean module = spec.ai().isPresent() && placement.aiModule();
-        Optional<AiInstall> front = module ? Optional.empty() : ai;
-        if (spec.ai().isPresent()) {
-            AiPlanner.refuseUnsupported(spec, module);
+        // Under --ai every shard loads the Redis module, with a model server per host (AiPlanner).
+        boolean module = spec.ai().isPresent();
+        if (module) {
             ai.get().require(spec.ai().get().backends());
         }
         Optional<Path> moduleFile = module ? Optional.of(ai.get().requireModule()) : Optional.empty();
@@ -68,7 +65,7 @@ public final class Planner {
         int index = 0;
         for (int n = 0; n < spec.nodes(); n++) {
             for (int k = 0; k < spec.instancesPerNode(); k++, index++) {
-                shards.add(shard(experiment, dir, spec, placement, auth, front, usedOnHost, index, n,
+                shards.add(shard(experiment, dir, spec, placement, auth, usedOnHost, index, n,
                         spec.clustered() ? List.of(ranges.get(index)) : List.of(), Optional.empty()));
             }
         }
@@ -79,7 +76,7 @@ public final class Planner {
         for (int m = 0; m < masters; m++) {
             int masterNode = shards.get(m).node();
             for (int r = 0; r < spec.replicas(); r++, index++) {
-                shards.add(shard(experiment, dir, spec, placement, auth, front, usedOnHost, index,
+                shards.add(shard(experiment, dir, spec, placement, auth, usedOnHost, index,
                         (masterNode + r + 1) % spec.nodes(), List.of(), Optional.of(m)));
             }
         }
@@ -96,7 +93,7 @@ public final class Planner {
     }
 
     private static ShardPlan shard(String experiment, Path dir, OrchestratorSpec spec, Placement placement,
-                                   Optional<Credentials> auth, Optional<AiInstall> ai, Map<String, Integer> usedOnHost,
+                                   Optional<Credentials> auth, Map<String, Integer> usedOnHost,
                                    int index, int n,
                                    List<SlotRange> slots, Optional<Integer> replicaOf) {
         Placement.Node node = placement.nodes().get(n);
@@ -117,17 +114,10 @@ public final class Planner {
         Path work = dir.resolve(name);
         Path log = work.resolve(name + ".log");
         Path conf = work.resolve(spec.backend().id() + ".conf");
-        // Under --ai behind the front (ai given here) the planned port is the front's; the server gets a private one.
-        int serverPort = ai.isPresent() ? AiPlanner.serverPort(spec, node.host(), port) : port;
-        String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), serverPort, work, log,
-                auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty())
-                + (ai.isPresent() ? AiPlanner.configLines(spec, port) : "");
+        String config = ConfigRenderer.render(experiment, spec, index, node.bindAddresses(), port, work, log,
+                auth, spec.tls() ? Optional.of(Tls.of(dir)) : Optional.empty());
         String binary = spec.serverBinary().map(Path::toString).orElse(spec.backend().binaryName());
         List<String> argv = List.of(binary, conf.toString());
-        if (ai.isPresent()) {
-            argv = AiPlanner.argv(spec, spec.ai().get(), ai.get(), port, node.bindAddresses(), serverPort, argv,
-                    work);
-        }
         return new ShardPlan(index, name, n, node.host(), node.bindAddresses(), port, busPort, slots, work, conf,
                 config, log, argv,
                 replicaOf.isPresent() ? ShardPlan.Role.REPLICA : ShardPlan.Role.MASTER, replicaOf);

@@ -12,7 +12,7 @@ import java.util.Map;
  * {@code --port auto}, the pure part: the lowest base port from the spec's up at which every host's ports are free.
  * The planner gives the shards of one host consecutive ports from the base (masters, then replicas) and repeats the
  * base on every host; each shard port P also takes its bus port P + {@value OrchestratorSpec#BUS_PORT_OFFSET}
- * (clustered) and, under {@code --ai}, its server's P + {@value AiPlanner#SERVER_PORT_OFFSET} ({@link AiPlanner#ports}).
+ * (clustered; {@link AiPlanner#ports}: {@code --ai} adds none, the module serves on P).
  * What is busy where is a fact the launcher gathers (binding here, or each host's listening sockets) and passes in.
  */
 public final class PortSearch {
@@ -49,19 +49,10 @@ public final class PortSearch {
      * up to 65535 fits; {@code where} (the addresses or hosts looked at) goes in that message.
      */
     public static int lowestFreeBase(OrchestratorSpec spec, Map<String, Integer> perHost, Busy busy, String where) {
-        return lowestFreeBase(spec, perHost, busy, where, true);
-    }
-
-    /**
-     * As {@link #lowestFreeBase(OrchestratorSpec, Map, Busy, String)}; {@code aiFront} false for a launcher that serves
-     * {@code --ai} through the Redis module ({@link Placement#aiModule()}), whose shards take no server port.
-     */
-    public static int lowestFreeBase(OrchestratorSpec spec, Map<String, Integer> perHost, Busy busy, String where,
-                                     boolean aiFront) {
         if (perHost.isEmpty()) {
             throw new IllegalArgumentException("no hosts to choose ports on");
         }
-        List<Integer> offsets = AiPlanner.ports(spec, 0, aiFront);
+        List<Integer> offsets = AiPlanner.ports(spec, 0);
         int most = perHost.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         int top = 65535 - offsets.get(offsets.size() - 1); // the highest shard port whose own ports all exist
         int base = spec.port();
@@ -76,7 +67,7 @@ public final class PortSearch {
             }
             base = skipTo;
         }
-        throw nothingFree(spec, perHost, where, aiFront);
+        throw nothingFree(spec, perHost, where);
     }
 
     /** The first shard port of the host's block with a busy port of its own, or -1. */
@@ -91,14 +82,10 @@ public final class PortSearch {
         return -1;
     }
 
-    private static InvalidSpecException nothingFree(OrchestratorSpec spec, Map<String, Integer> perHost, String where,
-                                                    boolean aiFront) {
+    private static InvalidSpecException nothingFree(OrchestratorSpec spec, Map<String, Integer> perHost, String where) {
         List<String> also = new ArrayList<>();
         if (spec.clustered()) {
             also.add("bus ports +" + OrchestratorSpec.BUS_PORT_OFFSET);
-        }
-        if (spec.ai().isPresent() && aiFront) {
-            also.add("--ai server ports +" + AiPlanner.SERVER_PORT_OFFSET);
         }
         String what;
         if (perHost.size() == 1) {
@@ -119,7 +106,7 @@ public final class PortSearch {
     public record Taken(String host, int port) {
     }
 
-    /** The first port of the plan (shard, bus or {@code --ai} server port, shard by shard) in use on its shard's host. */
+    /** The first port of the plan (shard or bus port, shard by shard) in use on its shard's host. */
     public static java.util.Optional<Taken> firstTaken(LaunchPlan plan, Busy busy) {
         for (ShardPlan s : plan.shards()) {
             for (int port : AiPlanner.ports(plan, s.port())) {
@@ -144,8 +131,6 @@ public final class PortSearch {
                 + plan.shards().size() + " shard(s) use ports " + first + "-" + last
                 + (plan.clustered() ? " and bus ports " + (first + OrchestratorSpec.BUS_PORT_OFFSET) + "-"
                 + (last + OrchestratorSpec.BUS_PORT_OFFSET) : "")
-                + (spec.ai().isPresent() && plan.modelServers().isEmpty() ? " and --ai server ports " + (first + AiPlanner.SERVER_PORT_OFFSET) + "-"
-                + (last + AiPlanner.SERVER_PORT_OFFSET) : "")
                 + ", but " + port + " is already in use on " + where + heldBy.map(h -> " (" + h + ")").orElse("")
                 + "; stop what holds it, choose another --port, or --port auto");
     }

@@ -88,14 +88,6 @@ public record ShardPlan(
         return replicaOf.map(m -> "replica of " + m).orElse(role.word());
     }
 
-    /**
-     * Where the server binary sits in {@link #argv}: 0, or under {@code --ai} the word after the front's
-     * {@value AiPlanner#SERVER_ARGV}. Launchers put the binary as found on the node there (never a resolved symlink).
-     */
-    public int serverBinaryIndex() {
-        return argv.indexOf(AiPlanner.SERVER_ARGV) + 1;
-    }
-
     /** The address clients and the other shards use, when known before launch. */
     public String advertisedAddress() {
         return bindAddresses.isEmpty() ? host : bindAddresses.get(0);

@@ -7,8 +7,8 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * Model serving on every shard ({@code --ai}): a RedisAI-compatible front per shard, answering the {@code AI.*}
- * commands on the planned port with the named backends.
+ * Model serving on every shard ({@code --ai}): each shard's redis-server loads the smartsim-ai module, which answers
+ * the RedisAI {@code AI.*} commands on the planned port, and each host runs a model server with the named backends.
  *
  * @param backends backend names as RedisAI spells them in AI.MODELSTORE, upper case (ONNX, TORCH, TF, TFLITE)
  * @param device   CPU or GPU

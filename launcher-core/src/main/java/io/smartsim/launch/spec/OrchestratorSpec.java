@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  * @param checkpoint         {@code --checkpoint}: RDB snapshots every interval, or an AOF, under the experiment directory
  * @param lease              {@code --lease}: shards shut themselves down when no controller has renewed the lease
  *                           for this long
- * @param ai                 {@code --ai}: a RedisAI-compatible front per shard serving models with these backends
+ * @param ai                 {@code --ai}: the AI commands in every shard (the smartsim-ai module) and a model server
+ *                           per host running models with these backends
  * @param telemetry          {@code --telemetry}, {@code --telemetry-interval}: the per-shard collector while it runs
  *                           (default on, every 5 s; absent from an older manifest means the default)
  */

@@ -20,11 +20,11 @@ public interface Restartable extends Launcher {
     LaunchedShard restart(LaunchPlan plan, LaunchedShard dead, LaunchContext context);
 
     /**
-     * Under {@code --ai} served by the Redis module: starts again each model server of the plan that is gone (the
+     * Under {@code --ai}: starts again each model server of the plan that is gone (the
      * shards' modules reconnect to its socket by themselves and push their models again), and returns the shards whose
      * records changed (their handles naming the new process), to be recorded. The watchdog calls it at every check
      * under {@code --restart on-failure}; throws naming the model server and its log's tail when one cannot start. The
-     * default has none to revive (launchers whose shards run behind the front).
+     * default revives none.
      */
     default List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext context) {
         return List.of();

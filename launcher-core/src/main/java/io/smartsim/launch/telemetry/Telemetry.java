@@ -203,7 +203,7 @@ public final class Telemetry implements AutoCloseable {
 
         /**
          * Adds the shard's models: {@code AI._LIST COUNT 101}, then {@code AI.INFO} of each key in one pipeline. A
-         * shard that refuses these (a front without AI._LIST) still gives its INFO figures; the error is recorded.
+         * shard that refuses these (an error of its module) still gives its INFO figures; the error is recorded.
          */
         private ShardSample withModels(Jedis c, ShardSample s) {
             Object listed;

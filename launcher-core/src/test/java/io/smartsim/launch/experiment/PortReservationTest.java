@@ -3,7 +3,6 @@ package io.smartsim.launch.experiment;
 import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.plan.AiInstall;
-import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.LaunchPlan;
 import io.smartsim.launch.plan.Placement;
 import io.smartsim.launch.plan.Planner;
@@ -25,7 +24,7 @@ class PortReservationTest {
 
     /** A fixed install: planning {@code --ai} needs one, and nothing here runs it. */
     private static final AiInstall INSTALL = new AiInstall("/usr/bin/java", "/opt/smartsim/ai/*", "/opt/smartsim/ai",
-            List.of("ONNX"));
+            List.of("ONNX"), Optional.of(Path.of("/opt/smartsim/ai/smartsim-ai.so")));
 
     private static OrchestratorSpec.Builder spec(int shards) {
         return OrchestratorSpec.builder().auth(false).nodes(1).instancesPerNode(shards).port(BASE).autoPort(true);
@@ -40,14 +39,14 @@ class PortReservationTest {
     private static final UnaryOperator<OrchestratorSpec> ALL_FREE = s -> s;
 
     @Test
-    void takenHoldsEachShardsPortBusPortAndAiServerPort() {
+    void takenHoldsEachShardsPortAndBusPort() {
         LaunchPlan clustered = plan(spec(3).id("a").build());
         LaunchPlan ai = plan(spec(1).id("b").port(BASE + 100).ai(AiSpec.of(List.of("onnx"))).build());
         assertThat(PortReservation.taken(List.of(clustered, ai))).containsExactlyInAnyOrder(
                 BASE, BASE + 1, BASE + 2,
                 BASE + OrchestratorSpec.BUS_PORT_OFFSET, BASE + 1 + OrchestratorSpec.BUS_PORT_OFFSET,
                 BASE + 2 + OrchestratorSpec.BUS_PORT_OFFSET,
-                BASE + 100, ai.shards().get(0).busPort(), BASE + 100 + AiPlanner.SERVER_PORT_OFFSET);
+                BASE + 100, ai.shards().get(0).busPort());
     }
 
     @Test
@@ -57,13 +56,12 @@ class PortReservationTest {
     }
 
     @Test
-    void theNextBaseIsPastTheHighestShardPortWhoseOwnBusOrAiPortIsTaken() {
+    void theNextBaseIsPastTheHighestShardPortWhoseOwnOrBusPortIsTaken() {
         assertThat(PortReservation.nextBase(spec(3).build(), Set.of(BASE, BASE + 1))).isEqualTo(OptionalInt.of(BASE + 2));
         assertThat(PortReservation.nextBase(spec(3).build(), Set.of(BASE + 2 + OrchestratorSpec.BUS_PORT_OFFSET)))
                 .as("a bus port taken moves the base past its shard").isEqualTo(OptionalInt.of(BASE + 3));
-        assertThat(PortReservation.nextBase(spec(1).ai(AiSpec.of(List.of("onnx"))).build(),
-                Set.of(BASE + AiPlanner.SERVER_PORT_OFFSET))).as("the --ai server's port")
-                .isEqualTo(OptionalInt.of(BASE + 1));
+        assertThat(PortReservation.nextBase(spec(1).ai(AiSpec.of(List.of("onnx"))).build(), Set.of(BASE + 20000)))
+                .as("an --ai shard takes no port + 20000 (issue 16: the module serves on its own port)").isEmpty();
         assertThat(PortReservation.nextBase(spec(3).build(), Set.of(BASE - 1, BASE + 3)))
                 .as("ports around the range are not its own").isEmpty();
     }

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AiPlannerTest {
     private static final Path EXP = Path.of("/scratch/exp");
-    /** A fixed install, so that argv compares with golden files; real ones come from AiInstall.locate(). */
+    /** A fixed install without the module file; real ones come from AiInstall.locate(). */
     static final AiInstall INSTALL = new AiInstall("/usr/lib/jvm/java-17/bin/java", "/opt/smartsim/ai/*",
             "/opt/smartsim/ai", List.of("ONNX"));
 
@@ -33,11 +33,6 @@ class AiPlannerTest {
         return new Placement(List.of(new Placement.Node("localhost", List.of(addrs))));
     }
 
-    private static Placement distinctHosts(int nodes) {
-        return new Placement(java.util.stream.IntStream.range(0, nodes)
-                .mapToObj(i -> new Placement.Node("n" + (i + 1), List.<String>of())).toList());
-    }
-
     private static OrchestratorSpec.Builder ai() {
         return OrchestratorSpec.builder().ai(AiSpec.of(List.of("onnx")));
     }
@@ -48,50 +43,12 @@ class AiPlannerTest {
     }
 
     @Test
-    void clusteredShardsRunTheFrontOnThePlannedPortAndTheirRedisBehindItAnnouncingTheFront() {
-        LaunchPlan p = plan(ai().instancesPerNode(3).build(), oneHost("127.0.0.1"));
-        ShardPlan s1 = p.shards().get(1);
-        assertThat(p.shards()).extracting(ShardPlan::port).containsExactly(6780, 6781, 6782);
-        assertThat(p.shards()).extracting(ShardPlan::busPort).containsExactly(16780, 16781, 16782);
-        assertThat(s1.config()).contains("port 26781\n", "cluster-port 16781\n", "cluster-announce-port 6781\n",
-                "cluster-announce-bus-port 16781\n");
-        assertThat(s1.argv().get(s1.serverBinaryIndex())).isEqualTo("redis-server");
-        Golden.assertMatches(s1.config(), "ai-redis-cluster-shard1.conf");
-        Golden.assertMatches(words(s1.argv()), "ai-cluster-shard1.argv");
-    }
-
-    @Test
-    void oneShardRunsTheFrontStandaloneWithoutClusterLines() {
-        LaunchPlan p = plan(ai().auth(false).ai(new AiSpec(List.of("onnx"), "cpu", 2)).build(),
-                oneHost("127.0.0.1"));
-        ShardPlan s = p.shards().get(0);
-        assertThat(s.config()).contains("port 26780\n").doesNotContain("cluster");
-        Golden.assertMatches(words(s.argv()), "ai-standalone-no-auth.argv");
-    }
-
-    @Test
-    void onBatchNodesTheFrontGetsNoBindAndTakesTheOneTheWrapperGivesItsServer() {
-        LaunchPlan p = plan(ai().nodes(3).launcher("slurm").build(), distinctHosts(3));
-        ShardPlan s = p.shards().get(2);
-        assertThat(s.argv()).doesNotContain("--bind").containsSubsequence("--redis-port", "26780");
-        Golden.assertMatches(words(s.argv()), "ai-cluster-bind-at-launch.argv");
-    }
-
-    @Test
-    void withoutAiTheServerIsArgvZero() {
+    void withoutAiTheServerIsArgvZeroAndAiTakesNoPortBeyondTheShardsAndBusPorts() {
         LaunchPlan p = plan(OrchestratorSpec.builder().build(), oneHost("127.0.0.1"));
-        assertThat(p.shards().get(0).serverBinaryIndex()).isZero();
+        assertThat(p.shards().get(0).argv().get(0)).isEqualTo("redis-server");
         assertThat(AiPlanner.ports(p.spec(), 6780)).containsExactly(6780);
-        assertThat(AiPlanner.ports(ai().instancesPerNode(3).build(), 6780)).containsExactly(6780, 16780, 26780);
-        assertThat(AiPlanner.ports(ai().build(), 6780)).containsExactly(6780, 26780);
-    }
-
-    @Test
-    void aServerPortOver65535IsRefusedNamingTheNumbers() {
-        assertThatThrownBy(() -> plan(ai().port(45535).instancesPerNode(3).build(), oneHost("127.0.0.1")))
-                .isInstanceOf(InvalidSpecException.class)
-                .hasMessage("port: 45535 is too high for --ai: host localhost runs a shard on 45536 whose "
-                        + "redis-server takes 45536 + 20000 = 65536 (over 65535); use a base port of at most 45534");
+        assertThat(AiPlanner.ports(ai().instancesPerNode(3).build(), 6780)).containsExactly(6780, 16780);
+        assertThat(AiPlanner.ports(ai().build(), 6780)).containsExactly(6780);
     }
 
     @Test
@@ -100,14 +57,6 @@ class AiPlannerTest {
                 .isInstanceOf(InvalidSpecException.class)
                 .hasMessage("ai.backends: TORCH is not installed: the model-serving runtime from /opt/smartsim/ai has "
                         + "ONNX; choose from those, or add the backend's module jars (ai-torch and its runtime) there");
-    }
-
-    @Test
-    void tlsAndClusteredKeydbAreRefusedByName() {
-        assertThatThrownBy(() -> plan(ai().tls(true).build(), oneHost("127.0.0.1")))
-                .hasMessageStartingWith("ai: --ai with --tls is not available");
-        assertThatThrownBy(() -> plan(ai().backend(Backend.KEYDB).instancesPerNode(3).build(), oneHost("127.0.0.1")))
-                .hasMessageStartingWith("ai: --ai with a clustered keydb backend is not available");
     }
 
     @Test
@@ -143,14 +92,14 @@ class AiPlannerTest {
                 .hasMessageContaining("no model-serving runtime on this machine: SMARTSIM_AI_PATH is unset");
     }
 
-    // --- the Redis module (issue 16): what the local launcher plans ---
+    // --- the Redis module (issue 16): what every launcher plans ---
 
     /** As {@link #INSTALL}, with the module file laid out beside the jars. */
     static final AiInstall MODULE_INSTALL = new AiInstall("/usr/lib/jvm/java-17/bin/java", "/opt/smartsim/ai/*",
             "/opt/smartsim/ai", List.of("ONNX", "TORCH"), Optional.of(Path.of("/opt/smartsim/ai/smartsim-ai.so")));
 
     private static LaunchPlan modulePlan(OrchestratorSpec spec, Path exp, AiInstall install) {
-        return Planner.plan("demo", exp, spec, oneHost("127.0.0.1").withAiModule(), spec.auth()
+        return Planner.plan("demo", exp, spec, oneHost("127.0.0.1"), spec.auth()
                 ? Optional.of(PlannerTest.FIXED) : Optional.empty(), spec.ai().map(a -> install));
     }
 
@@ -164,7 +113,6 @@ class AiPlannerTest {
                 + "\"/scratch/exp/orchestrator/ai/model-server-0.sock\" BACKENDS ONNX,TORCH\n")
                 .doesNotContain("26781", "cluster-announce", "cluster-port");
         assertThat(s1.argv()).containsExactly("redis-server", "/scratch/exp/orchestrator/orchestrator_1/redis.conf");
-        assertThat(s1.serverBinaryIndex()).isZero();
         Golden.assertMatches(s1.config(), "ai-module-redis-cluster-shard1.conf");
         assertThat(p.modelServers()).hasSize(1);
         ModelServerPlan m = p.modelServers().get(0);
@@ -175,17 +123,16 @@ class AiPlannerTest {
         // What a launcher on other hosts checks there (ssh preflight): the java, the AI directory, the module.
         assertThat(m.needed()).containsExactly(m.argv().get(0), "/opt/smartsim/ai", "/opt/smartsim/ai/smartsim-ai.so");
         assertThat(AiPlanner.ports(p, 6780)).containsExactly(6780, 16780);
-        assertThat(PortSearch.firstTaken(p, (h, port) -> port == 26780)).isEmpty();
+        assertThat(PortSearch.firstTaken(p, (h, port) -> port == 26780)).as("no port P + 20000 any more").isEmpty();
     }
 
     @Test
-    void withTheModuleReplicasShareTheHostsModelServerAndTheFrontPlanHasNone() {
+    void withTheModuleReplicasShareTheHostsModelServer() {
         LaunchPlan p = modulePlan(ai().instancesPerNode(3).replicas(1).build(), EXP, MODULE_INSTALL);
         assertThat(p.modelServers()).singleElement().satisfies(m -> assertThat(m.shards())
                 .containsExactly(0, 1, 2, 3, 4, 5));
         assertThat(p.shards()).allSatisfy(s -> assertThat(s.config()).contains("SOCKET \"/scratch/exp/orchestrator/ai/"
                 + "model-server-0.sock\""));
-        assertThat(plan(ai().instancesPerNode(3).build(), oneHost("127.0.0.1")).modelServers()).isEmpty();
     }
 
     @Test

@@ -57,12 +57,14 @@ class PortSearchTest {
         assertThat(PortSearch.lowestFreeBase(standalone, Map.of("n1", 1), busy(held), "n1")).isEqualTo(BASE + 2);
     }
 
+    /** Issue 16: an --ai shard serves on its own port (the module); P + 20000, the front's server port, is no concern. */
     @Test
-    void aBusyAiServerPortIsSkipped() {
+    void aBusyPortTwentyThousandAboveIsNoConcernOfAnAiShard() {
         OrchestratorSpec spec = OrchestratorSpec.builder().nodes(1).instancesPerNode(1).port(BASE)
                 .ai(AiSpec.of(List.of("onnx"))).build();
-        Map<String, Set<Integer>> held = Map.of("n1", Set.of(BASE + AiPlanner.SERVER_PORT_OFFSET));
-        assertThat(PortSearch.lowestFreeBase(spec, Map.of("n1", 1), busy(held), "n1")).isEqualTo(BASE + 1);
+        Map<String, Set<Integer>> held = Map.of("n1", Set.of(BASE + 20000));
+        assertThat(PortSearch.lowestFreeBase(spec, Map.of("n1", 1), busy(held), "n1")).isEqualTo(BASE);
+        assertThat(PortSearch.choose(spec, nodes("n1"), busy(held), "n1").port()).isEqualTo(BASE);
     }
 
     @Test

@@ -7,8 +7,8 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Whether a process has exited, for processes the test did not start itself (a model's child, a server behind a
- * front, the processes of a killed launcher). {@link ProcessHandle#isAlive} says yes to a zombie: an orphan that has
+ * Whether a process has exited, for processes the test did not start itself (a model's child, a model server, the
+ * processes of a killed launcher). {@link ProcessHandle#isAlive} says yes to a zombie: an orphan that has
  * exited but that its new parent (init, or a container's PID 1 that reaps slowly or never) has not reaped yet. A
  * zombie runs nothing and holds no port or file, so here it counts as gone: the state letter in
  * {@code /proc/PID/stat} is {@code Z} (or {@code X}, dead). The product reads it the same way ({@link ProcStat}).

@@ -81,7 +81,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         for (int i = 0; i < spec.nodes(); i++) {
             nodes.add(new Placement.Node(HOST, addresses));
         }
-        return new Placement(nodes, true); // --ai: the Redis module in each shard, one model server (AiPlanner)
+        return new Placement(nodes); // --ai: the Redis module in each shard, one model server (AiPlanner)
     }
 
     /**
@@ -97,7 +97,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         List<String> addresses = place(spec).nodes().get(0).bindAddresses();
         // masters and replicas: one host, consecutive ports
         int base = PortSearch.lowestFreeBase(spec, Map.of(HOST, spec.processCount()),
-                (host, port) -> addresses.stream().anyMatch(a -> !free(a, port)), String.join(",", addresses), false);
+                (host, port) -> addresses.stream().anyMatch(a -> !free(a, port)), String.join(",", addresses));
         return spec.toBuilder().port(base).build();
     }
 
@@ -182,12 +182,12 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
 
     /**
      * Spawns one shard's process as planned, for a start and a restart alike: the server binary as found on PATH (never
-     * a resolved symlink) at its place in the argv (under --ai the front comes first), and under --checkpoint an
+     * a resolved symlink) as the argv's first word, and under --checkpoint an
      * owner-only umask for the data files it writes (the directory already is).
      */
     private static DaemonProcess spawn(LaunchPlan plan, ShardPlan s, Path bin) {
         List<String> argv = new ArrayList<>(s.argv());
-        argv.set(s.serverBinaryIndex(), bin.toString());
+        argv.set(0, bin.toString());
         return DaemonProcess.spawn(plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv,
                 s.workDir(), PlanFiles.consoleLog(s));
     }

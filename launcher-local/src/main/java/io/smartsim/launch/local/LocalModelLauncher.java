@@ -16,6 +16,8 @@ import io.smartsim.launch.util.ProcStat;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -135,7 +137,33 @@ public final class LocalModelLauncher implements ModelLauncher {
         processes.put(id, p);
         plan.colocated().ifPresent(c -> colocated.put(id, c));
         return new LaunchedModel(plan.name(), name(), id, Optional.of(p.pid()),
-                p.toHandle().info().startInstant().orElse(Instant.now()), Map.of());
+                p.toHandle().info().startInstant().orElse(Instant.now()), Map.of(NODE, node()));
+    }
+
+    /** The handle's key of the node a model runs on, as the batch launchers' handles name theirs. */
+    static final String NODE = "node";
+
+    /**
+     * This machine's short host name, the node every local model runs on: what {@code hostname -s} prints and the
+     * colocated wrapper names its files with, so the dashboard's model and colocated rows agree. The kernel's host
+     * name up to its first dot; the JDK's where {@code /proc} does not have it.
+     */
+    static String node() {
+        String name;
+        try {
+            name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            name = "";
+        }
+        if (name.isEmpty()) {
+            try {
+                name = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                name = "localhost";
+            }
+        }
+        int dot = name.indexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     @Override

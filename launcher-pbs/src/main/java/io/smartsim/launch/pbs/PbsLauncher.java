@@ -160,7 +160,7 @@ public final class PbsLauncher extends BatchLauncher {
                     + "to one address; give one interface (its address on each node is used)");
         }
         if (opts.batch()) {
-            return batchPlacement(spec).withAiModule(); // --ai: the module in each shard, a model server per node
+            return batchPlacement(spec); // --ai: the module in each shard, a model server per node
         }
         String jobId = allocation(opts);
         List<String> hosts;
@@ -181,7 +181,7 @@ public final class PbsLauncher extends BatchLauncher {
             hosts = PbsParsers.execHosts(job.execHost());
             source = "exec_host " + job.execHost();
         }
-        return onHosts(spec, hosts, "job " + jobId, source, "job").withAiModule();
+        return onHosts(spec, hosts, "job " + jobId, source, "job");
     }
 
     /**

@@ -27,7 +27,7 @@ class PbsAiScriptsTest {
 
     private static LaunchPlan plan(OrchestratorSpec spec, List<String> hosts) {
         return Planner.plan("exp", Path.of("/exp"), spec, new Placement(hosts.stream()
-                .map(h -> new Placement.Node(h, List.of())).toList()).withAiModule(),
+                .map(h -> new Placement.Node(h, List.of())).toList()),
                 spec.auth() ? Optional.of(new io.smartsim.launch.security.Credentials("smartsim",
                         "0123456789abcdef0123456789abcdef")) : Optional.empty(), Optional.of(INSTALL));
     }
@@ -39,7 +39,7 @@ class PbsAiScriptsTest {
         LaunchPlan p = plan(spec, List.of("n1", "n2", "n3"));
         String w = PbsScripts.wrapper(p, p.shards().get(0), Optional.empty(), "redis-server");
         assertThat(w).contains("exec redis-server /exp/db/db_0/redis.conf --bind \"$addr\"")
-                .doesNotContain(AiPlanner.MAIN, "26780");
+                .doesNotContain("AiServerMain", "26780");
         assertThat(p.shards().get(0).config()).contains("loadmodule \"/opt/smartsim/ai/smartsim-ai.so\" SOCKET "
                 + "\"/exp/db/ai/model-server-0.sock\" BACKENDS ONNX");
         Golden.assertMatches("wrapper-ai-cluster.sh", w);

@@ -152,7 +152,7 @@ public final class SlurmLauncher extends BatchLauncher {
         SlurmOptions opts = SlurmOptions.parse(spec.launcherOptions());
         CommandRunner runner = runner(spec.launcherOptions());
         if (opts.batch()) {
-            return batchPlacement(spec).withAiModule(); // --ai: the module in each shard, a model server per node
+            return batchPlacement(spec); // --ai: the module in each shard, a model server per node
         }
         String jobId = allocation(opts);
         Job job = queryJob(runner, jobId).orElseThrow(() -> new InvalidSpecException("launcherOptions.alloc", "allocation "
@@ -163,7 +163,7 @@ public final class SlurmLauncher extends BatchLauncher {
         }
         List<String> hosts = SlurmParsers.hostnames(must(runner, SlurmCommands.hostnames(job.nodeList()),
                 "cannot expand the node list of allocation " + jobId).stdout());
-        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation").withAiModule();
+        return onHosts(spec, hosts, "allocation " + jobId, job.nodeList(), "allocation");
     }
 
     /**

@@ -37,7 +37,7 @@ class SlurmAiScriptsTest {
     /** What the launcher places in an allocation of n1-n3. */
     private static Placement allocation() {
         return new Placement(List.of(new Placement.Node("n1", List.of()), new Placement.Node("n2", List.of()),
-                new Placement.Node("n3", List.of()))).withAiModule();
+                new Placement.Node("n3", List.of())));
     }
 
     @Test
@@ -46,7 +46,7 @@ class SlurmAiScriptsTest {
         String w = SlurmScripts.wrapper(p, p.shards().get(1), List.of(), "/opt/redis/bin/redis-server");
         assertThat(w).contains("exec /opt/redis/bin/redis-server /exp/db/db_1/redis.conf --bind \"${addrs[@]}\""
                 + " --cluster-announce-ip \"$addr\"")
-                .doesNotContain(AiPlanner.MAIN, "26780"); // no front, no second port: only the shard and bus ports
+                .doesNotContain("AiServerMain", "26780"); // no front, no second port: only the shard and bus ports
         assertThat(p.shards().get(1).config()).contains("loadmodule \"/opt/smartsim/ai/smartsim-ai.so\" SOCKET "
                 + "\"/exp/db/ai/model-server-1.sock\" BACKENDS ONNX");
         Golden.assertMatches("wrapper-ai-cluster.sh", w);
@@ -69,8 +69,7 @@ class SlurmAiScriptsTest {
     void aBatchJobStartsTheModelServerStepsAndWaitsUntilEachIsReadyBeforeTheShardSteps() {
         OrchestratorSpec spec = spec().launcherOption("batch", "true").build();
         Placement batch = new Placement(List.of(new Placement.Node("batch-node-0", List.of()),
-                new Placement.Node("batch-node-1", List.of()), new Placement.Node("batch-node-2", List.of())))
-                .withAiModule();
+                new Placement.Node("batch-node-1", List.of()), new Placement.Node("batch-node-2", List.of())));
         LaunchPlan p = plan(spec, batch);
         String script = SlurmScripts.batch(p, SlurmOptions.parse(spec.launcherOptions()));
         int await = script.indexOf("await_model_server 2 ");

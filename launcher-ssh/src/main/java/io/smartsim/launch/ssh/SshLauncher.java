@@ -114,7 +114,7 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
             nodes.add(new Placement.Node(address, List.of(address)));
         }
         // --ai: the Redis module in each shard and one model server per host, started over SSH (SshModelServers)
-        return new Placement(nodes, true);
+        return new Placement(nodes);
     }
 
     /**

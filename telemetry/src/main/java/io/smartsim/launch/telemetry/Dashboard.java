@@ -55,8 +55,9 @@ import java.util.stream.Collectors;
  * {@code smartsim-launch dashboard}: a page that shows an experiment live. It reads only the experiment directory
  * (the manifest, the events logs, the recorded telemetry, the shards' and models' logs, the files the colocated
  * databases' wrapper writes) and the servers (health as {@code db status} computes it, through
- * {@link Experiment#statuses()} and {@link Experiment#colocatedDatabases()}; its own in-memory samples), so it can be
- * opened from another process, while or after the experiment runs. Updates go to the page as server-sent events.
+ * {@link Experiment#statuses()} and {@link ColocatedStatus#nodes}, the latter off the refresh thread
+ * ({@link ColocatedChecks}); its own in-memory samples), so it can be opened from another process, while or after the
+ * experiment runs. Updates go to the page as server-sent events.
  * What it sends is built field by field from the records: passwords and TLS keys of the manifest are never part of
  * it.
  */
@@ -64,6 +65,10 @@ public final class Dashboard implements AutoCloseable {
     /** Samples kept per orchestrator for the charts (recorded history and live ones). */
     static final int HISTORY = 5000;
     static final Duration REFRESH = Duration.ofSeconds(1);
+    /** How long a start waits for the first check of the colocated databases (each PING has 2 s). */
+    static final Duration FIRST_CHECKS = Duration.ofSeconds(5);
+    /** Lines of a log {@code /api/log} gives. */
+    static final int LOG_LINES = 200;
     private static final ObjectWriter JSON = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path expDir;
@@ -76,6 +81,8 @@ public final class Dashboard implements AutoCloseable {
     /** Shard health changes this dashboard saw itself (no watchdog records a shard's death without --restart). */
     private final Deque<EventRow> observed = new ArrayDeque<>();
     private final Map<String, String> lastHealth = new LinkedHashMap<>();
+    /** The colocated databases' checks: off the refresh thread, so a hung one delays nothing else. */
+    private final ColocatedChecks checks = new ColocatedChecks();
 
     private Dashboard(Path expDir, HttpAccess access, int port, TelemetryOptions options) {
         this.expDir = expDir.toAbsolutePath().normalize();
@@ -97,8 +104,17 @@ public final class Dashboard implements AutoCloseable {
             server.route("/api/log", this::log);
             server.route("/webjars/", this::webjar);
             server.route("/", this::page);
+            // the first page shows what the colocated databases answer, not "checking" (a hung one: its timeout)
+            Map<String, ColocatedPlan> plans = new LinkedHashMap<>();
+            m.models().forEach(r -> r.plan().colocated().ifPresent(p -> plans.put(r.name(), p)));
+            try {
+                checks.awaitFirst(plans, FIRST_CHECKS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             refresh();
         } catch (RuntimeException e) {
+            checks.close();
             server.close();
             telemetry.close();
             throw e;
@@ -140,24 +156,35 @@ public final class Dashboard implements AutoCloseable {
     record EventRow(Instant time, String orchestrator, String type, Integer shard, String detail) {
     }
 
+    /** {@code node}: where it runs, as its launcher recorded it (the local one: this host's short name), or null. */
     record EntityRow(String name, String type, String status, Integer exitCode, Long elapsedSeconds, String node,
                      boolean log) {
     }
 
     /**
      * One node's colocated database of a model: the fields of {@code db status --json}'s {@code colocated}
-     * ({@link ColocatedStatus.Node}, health included), and {@code problem}. Besides the running ones that
-     * {@link ColocatedStatus#nodes} lists (health {@code healthy}, {@code not answering} or {@code gone}), a node whose
-     * server left only its log (its keeper stopped it and removed its pid file) is {@code ended} once the model has
-     * ended and {@code not running} while the model still runs (starting, or being stopped); one with an error file is
-     * {@code did not start}, with the error's first line as its problem. The pid of a server no longer running is the
-     * one its log names last ({@code PID:ROLE ...} lines), or null.
+     * ({@link ColocatedStatus.Node}, health included), {@code problem}, and when it was checked. Besides the ones the
+     * model's last check found ({@link ColocatedStatus#nodes}: health {@code healthy}, {@code not answering} or
+     * {@code gone}), a node with a pid file that check did not see (it started since) is {@code checking}, its pid the
+     * file's; a node whose server left only its log (its keeper stopped it and removed its pid file) is {@code ended}
+     * once the model has ended and {@code not running} while the model still runs (starting, or being stopped); one
+     * with an error file is {@code did not start}, with the error's first line as its problem. The pid of a server
+     * no longer running is the one its log names last ({@code PID:ROLE ...} lines), or null.
+     *
+     * @param checked       when the model's last check ended (null before the first): what it says is that old
+     * @param ageSeconds    seconds from {@code checked} to this state
+     * @param checkingSince when the check running now began (a hung server holds it up to its PING's timeout); null
+     *                      when none runs
      */
     record ColocatedRow(String node, Long pid, boolean alive, boolean answering, String address, Path log,
-                        String health, String problem) {
-        static ColocatedRow of(ColocatedStatus.Node n) {
+                        String health, String problem, Instant checked, Long ageSeconds, Instant checkingSince) {
+        static ColocatedRow of(ColocatedStatus.Node n, ColocatedChecks.Check c, Instant now) {
             return new ColocatedRow(n.node(), n.pid(), n.alive(), n.answering(), n.address(), n.log(), n.health(),
-                    null);
+                    null, c.checked(), age(c, now), c.checkingSince());
+        }
+
+        static Long age(ColocatedChecks.Check c, Instant now) {
+            return c.checked() == null ? null : Math.max(0, Duration.between(c.checked(), now).toSeconds());
         }
     }
 
@@ -196,11 +223,12 @@ public final class Dashboard implements AutoCloseable {
                 Optional<ModelRecord> rec = m.findModel(e.name());
                 entities.add(new EntityRow(e.name(), e.type(), e.status(), e.exitCode().orElse(null),
                         e.elapsed().map(Duration::toSeconds).orElse(null),
-                        rec.map(x -> x.launched().handle().getOrDefault("node", "")).orElse(""),
+                        rec.map(x -> x.launched().handle().get("node")).orElse(null),
                         rec.isPresent()));
             }
-            // the running ones as db status lists them (one PING each); the others from the files the wrapper left
-            Map<String, List<ColocatedStatus.Node>> live = exp.colocatedDatabases();
+            // as db status lists them (one PING each), from the last check, which runs on a thread of its own; the
+            // others from the files the wrapper left
+            Instant now = Instant.now();
             Map<String, List<ColocatedRow>> colocated = new LinkedHashMap<>();
             for (ModelRecord rec : m.models()) {
                 Optional<ColocatedPlan> plan = rec.plan().colocated();
@@ -208,13 +236,13 @@ public final class Dashboard implements AutoCloseable {
                     continue;
                 }
                 String status = statusOf.getOrDefault(rec.name(), rec.status().name());
-                List<ColocatedRow> rows = colocated(plan.get(), live.getOrDefault(rec.name(), List.of()),
-                        !TERMINAL.contains(status));
+                List<ColocatedRow> rows = colocated(plan.get(), checks.poll(rec.name(), plan.get()),
+                        !TERMINAL.contains(status), now);
                 if (!rows.isEmpty()) {
                     colocated.put(rec.name(), rows);
                 }
             }
-            s = new State(m.experiment(), expDir, Instant.now(), orchs, entities, colocated);
+            s = new State(m.experiment(), expDir, now, orchs, entities, colocated);
         }
         String json = write(s);
         // the time changes every refresh; push only when something else did
@@ -239,40 +267,66 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "FAILED", "CANCELLED");
-    private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error)");
+    private static final Pattern NODE = Pattern.compile("colocated-([A-Za-z0-9][A-Za-z0-9._-]{0,63})\\.(log|error|pid)");
+    /** A node name as the wrapper writes it into its files' names ({@code hostname -s}): never a path. */
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     /** A Redis (or KeyDB) log line: {@code PID:ROLE DATE...} (KeyDB: {@code PID:THREAD:ROLE ...}). */
     private static final Pattern LOG_PID = Pattern.compile("^(\\d{1,10}):");
 
     /**
-     * A model's colocated databases by node (see {@link ColocatedRow}): {@code live} (what
-     * {@link ColocatedStatus#nodes} found for {@code plan}), then the nodes of {@code plan.dir()} with a log or an
-     * error file but no running server. {@code modelActive}: the model has not ended.
+     * A model's colocated databases by node (see {@link ColocatedRow}): those {@code check} found, then the nodes of
+     * {@code plan.dir()} with a pid, log or error file that it did not. {@code modelActive}: the model has not ended.
      */
-    static List<ColocatedRow> colocated(ColocatedPlan plan, List<ColocatedStatus.Node> live, boolean modelActive) {
-        List<ColocatedRow> rows = new ArrayList<>(live.stream().map(ColocatedRow::of).toList());
-        Set<String> seen = new TreeSet<>(live.stream().map(ColocatedStatus.Node::node).toList());
-        Set<String> others = new TreeSet<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
-            for (Path f : files) {
-                Matcher mt = NODE.matcher(f.getFileName().toString());
-                if (mt.matches() && !seen.contains(mt.group(1))) {
-                    others.add(mt.group(1));
-                }
-            }
-        } catch (IOException e) {
-            return rows; // no directory (yet): the model has not run
-        }
+    static List<ColocatedRow> colocated(ColocatedPlan plan, ColocatedChecks.Check check, boolean modelActive,
+                                        Instant now) {
+        List<ColocatedRow> rows = new ArrayList<>(check.nodes().stream().map(n -> ColocatedRow.of(n, check, now))
+                .toList());
+        Set<String> seen = new TreeSet<>(check.nodes().stream().map(ColocatedStatus.Node::node).toList());
+        Set<String> others = new TreeSet<>(nodesWithFiles(plan));
+        others.removeAll(seen);
+        Long age = ColocatedRow.age(check, now);
         for (String node : others) {
             Path log = plan.log(node);
+            List<String> error = LogTail.lines(plan.errorFile(node), 200);
+            Long pidFile = error.isEmpty() ? pidOf(plan.pidFile(node)) : null;
+            if (pidFile != null) { // started since the last check ended: the one running now tells
+                boolean alive = ProcessHandle.of(pidFile).map(ProcessHandle::isAlive).orElse(false);
+                rows.add(new ColocatedRow(node, pidFile, alive, false, plan.db().ssdb(), log, "checking", null,
+                        check.checked(), age, check.checkingSince()));
+                continue;
+            }
             Long pid = LogTail.lines(log, 20).stream().map(LOG_PID::matcher).filter(Matcher::find)
                     .map(x -> Long.parseLong(x.group(1))).reduce((a, b) -> b).orElse(null);
-            List<String> error = LogTail.lines(plan.errorFile(node), 200);
             String health = !error.isEmpty() ? "did not start" : modelActive ? "not running" : "ended";
             rows.add(new ColocatedRow(node, pid, false, false, plan.db().ssdb(), log, health,
-                    error.isEmpty() ? null : error.get(0)));
+                    error.isEmpty() ? null : error.get(0), check.checked(), age, check.checkingSince()));
         }
         rows.sort(java.util.Comparator.comparing(ColocatedRow::node));
         return rows;
+    }
+
+    /** The nodes with a pid, log or error file in the model's directory; none when it has no directory (yet). */
+    static Set<String> nodesWithFiles(ColocatedPlan plan) {
+        Set<String> nodes = new TreeSet<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(plan.dir(), "colocated-*")) {
+            for (Path f : files) {
+                Matcher mt = NODE.matcher(f.getFileName().toString());
+                if (mt.matches()) {
+                    nodes.add(mt.group(1));
+                }
+            }
+        } catch (IOException e) {
+            // no directory (yet): the model has not run
+        }
+        return nodes;
+    }
+
+    private static Long pidOf(Path pidFile) {
+        try {
+            return Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            return null; // none, or being written or removed right now
+        }
     }
 
     /** Records a shard going down or coming back, as this dashboard sees it, as an event of its own. */
@@ -392,36 +446,147 @@ public final class Dashboard implements AutoCloseable {
         }
     }
 
+    /** What {@code /api/log} answers: its status code and its JSON body. */
+    record LogAnswer(int status, Map<String, Object> body) {
+        static LogAnswer error(int status, String parameter, String message) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("error", message);
+            b.put("parameter", parameter);
+            return new LogAnswer(status, b);
+        }
+    }
+
+    static final String LOG_USAGE = "give orchestrator=ID&shard=N (a shard's log), model=NAME (a model's output) or "
+            + "model=NAME&colocated=NODE (its colocated database's log on that node)";
+    private static final Set<String> LOG_PARAMETERS = Set.of("orchestrator", "shard", "model", "colocated", "token");
+
     /**
-     * The last lines of a shard's log ({@code ?orchestrator=ID&shard=N}), a model's output ({@code ?model=NAME}) or
-     * the log of a model's colocated database on a node ({@code ?model=NAME&colocated=NODE}).
+     * {@code /api/log}: the last {@value #LOG_LINES} lines of a shard's log ({@code ?orchestrator=ID&shard=N}), a
+     * model's output ({@code ?model=NAME}) or the log of a model's colocated database on a node
+     * ({@code ?model=NAME&colocated=NODE}), as JSON. Only files the manifest names (and {@code colocated-NODE.log} in
+     * a colocated model's directory) are read: the query picks one of them, never a path.
      */
     private void log(HttpExchange ex) throws IOException {
-        String orch = HttpAccess.query(ex.getRequestURI(), "orchestrator");
-        String shard = HttpAccess.query(ex.getRequestURI(), "shard");
-        String model = HttpAccess.query(ex.getRequestURI(), "model");
-        String node = HttpAccess.query(ex.getRequestURI(), "colocated");
-        Manifest m = new ManifestStore(expDir).read().orElseThrow();
-        Optional<Path> file = Optional.empty();
-        if (orch != null && shard != null && shard.matches("\\d{1,6}")) {
-            file = m.find(orch).flatMap(r -> logOf(r, Integer.parseInt(shard)));
-        } else if (model != null && node != null) {
-            // a node name as the wrapper writes it into a file name (hostname -s): never a path
-            file = node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}") ? m.findModel(model)
-                    .flatMap(r -> r.plan().colocated()).map(p -> p.log(node)).filter(Files::isRegularFile)
-                    : Optional.empty();
-        } else if (model != null) {
-            file = m.findModel(model).map(r -> r.plan().stdout());
+        LogAnswer a = logAnswer(new ManifestStore(expDir).read(), expDir, ex.getRequestURI());
+        MetricsServer.send(ex, a.status(), "application/json", write(a.body()));
+    }
+
+    /**
+     * The answer to {@code /api/log?QUERY} (see docs/telemetry.md): 200 with {@code lines} (empty, with
+     * {@code exists: false}, for a known shard, model or node whose log is not written yet); 404 naming the shard,
+     * orchestrator, model or node that is not there; 400 naming a parameter that is missing, unknown, given twice or
+     * malformed. An error's body: {@code error} (what is wrong and what to give) and {@code parameter}.
+     */
+    static LogAnswer logAnswer(Optional<Manifest> manifest, Path expDir, java.net.URI uri) {
+        Map<String, String> q = new LinkedHashMap<>();
+        String raw = uri.getRawQuery();
+        for (String part : raw == null || raw.isEmpty() ? new String[0] : raw.split("&")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            String k;
+            String v;
+            try {
+                k = java.net.URLDecoder.decode(eq < 0 ? part : part.substring(0, eq), StandardCharsets.UTF_8);
+                v = java.net.URLDecoder.decode(eq < 0 ? "" : part.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return LogAnswer.error(400, null, "'" + part + "' is not URL-encoded (" + e.getMessage() + "): "
+                        + LOG_USAGE);
+            }
+            if (!LOG_PARAMETERS.contains(k)) {
+                return LogAnswer.error(400, k, "unknown parameter '" + k + "': " + LOG_USAGE);
+            }
+            if (q.put(k, v) != null) {
+                return LogAnswer.error(400, k, "parameter '" + k + "' is given twice: give it once");
+            }
+            if (v.isBlank() && !k.equals("token")) {
+                return LogAnswer.error(400, k, "parameter '" + k + "' is empty: " + LOG_USAGE);
+            }
         }
-        if (file.isEmpty()) {
-            MetricsServer.send(ex, 404, "text/plain; charset=utf-8", "no such log: give orchestrator=ID&shard=N, "
-                    + "model=NAME, or model=NAME&colocated=NODE, as the manifest and the experiment directory name "
-                    + "them\n");
-            return;
+        String orch = q.get("orchestrator");
+        String shard = q.get("shard");
+        String model = q.get("model");
+        String node = q.get("colocated");
+        if ((orch != null || shard != null) && (model != null || node != null)) {
+            return LogAnswer.error(400, orch != null ? "orchestrator" : "shard", "a shard's and a model's log at once: "
+                    + LOG_USAGE + ", one at a time");
         }
-        // Only files the manifest names are ever read: the query picks one of them, never a path.
-        String text = String.join("\n", LogTail.lines(file.get(), 200));
-        MetricsServer.send(ex, 200, "text/plain; charset=utf-8", text + "\n");
+        if (orch == null && shard == null && model == null && node == null) {
+            return LogAnswer.error(400, null, "which log? " + LOG_USAGE);
+        }
+        if (orch == null && shard != null) {
+            return LogAnswer.error(400, "orchestrator", "shard=" + shard + " needs orchestrator=ID, the orchestrator "
+                    + "it belongs to");
+        }
+        if (orch != null && shard == null) {
+            return LogAnswer.error(400, "shard", "orchestrator=" + orch + " needs shard=N, the index of one of its "
+                    + "shards (0, 1, ...)");
+        }
+        if (orch == null && model == null) { // colocated=NODE alone
+            return LogAnswer.error(400, "model", "colocated=" + node + " needs model=NAME, the model whose colocated "
+                    + "database runs on that node");
+        }
+        if (shard != null && !shard.matches("\\d{1,6}")) {
+            return LogAnswer.error(400, "shard", "shard '" + shard + "' is not a shard index: give its number, such "
+                    + "as 0");
+        }
+        if (node != null && !NODE_NAME.matcher(node).matches()) {
+            return LogAnswer.error(400, "colocated", "colocated '" + node + "' is not a node name: give the node as "
+                    + "the colocated databases' table names it (letters, digits, '.', '_', '-'), never a path");
+        }
+        if (manifest.isEmpty()) {
+            return LogAnswer.error(404, null, "no manifest in " + expDir + " (any more): nothing is recorded there");
+        }
+        Manifest m = manifest.get();
+        Map<String, Object> what = new LinkedHashMap<>();
+        Path file;
+        if (orch != null) {
+            Optional<OrchestratorRecord> r = m.find(orch);
+            if (r.isEmpty()) {
+                return LogAnswer.error(404, "orchestrator", "no orchestrator '" + orch + "' in this experiment; "
+                        + known(m.orchestrators().stream().map(OrchestratorRecord::id).toList()));
+            }
+            int index = Integer.parseInt(shard);
+            Optional<Path> log = logOf(r.get(), index);
+            if (log.isEmpty()) {
+                return LogAnswer.error(404, "shard", "orchestrator '" + orch + "' has no shard " + index + "; "
+                        + known(r.get().plan().shards().stream().map(p -> Integer.toString(p.index())).toList()));
+            }
+            what.put("orchestrator", orch);
+            what.put("shard", index);
+            file = log.get();
+        } else {
+            Optional<ModelRecord> r = m.findModel(model);
+            if (r.isEmpty()) {
+                return LogAnswer.error(404, "model", "no model '" + model + "' in this experiment; "
+                        + known(m.models().stream().map(ModelRecord::name).toList()));
+            }
+            what.put("model", model);
+            if (node == null) {
+                file = r.get().plan().stdout();
+            } else {
+                Optional<ColocatedPlan> plan = r.get().plan().colocated();
+                if (plan.isEmpty()) {
+                    return LogAnswer.error(404, "colocated", "model '" + model + "' has no colocated database");
+                }
+                Set<String> nodes = nodesWithFiles(plan.get());
+                if (!nodes.contains(node)) {
+                    return LogAnswer.error(404, "colocated", "model '" + model + "' has no colocated database on "
+                            + "node '" + node + "'; " + known(List.copyOf(nodes)));
+                }
+                what.put("colocated", node);
+                file = plan.get().log(node);
+            }
+        }
+        what.put("file", file.toString());
+        what.put("exists", Files.isRegularFile(file));
+        what.put("lines", LogTail.lines(file, LOG_LINES));
+        return new LogAnswer(200, what);
+    }
+
+    private static String known(List<String> names) {
+        return names.isEmpty() ? "there is none yet" : "known: " + String.join(", ", names);
     }
 
     private void webjar(HttpExchange ex) throws IOException {
@@ -464,6 +629,7 @@ public final class Dashboard implements AutoCloseable {
         if (refresher != null) {
             refresher.shutdownNow();
         }
+        checks.close();
         server.close();
         telemetry.close();
     }

@@ -84,9 +84,12 @@ class DashboardBrowserIT {
                 wait.withMessage("the model listed as RUNNING").until(x -> x.findElements(simRow).stream()
                         .anyMatch(e -> "RUNNING".equals(e.getAttribute("data-status"))));
                 assertThat(orch.exp.waitFor(Duration.ofSeconds(60), sim)).isTrue();
-                wait.withMessage("the model listed as COMPLETED with exit code 0").until(x -> x.findElements(simRow)
-                        .stream().anyMatch(e -> "COMPLETED".equals(e.getAttribute("data-status"))
-                                && e.findElements(By.tagName("td")).get(3).getText().equals("0")));
+                // on this host: the local launcher's node (the column was empty)
+                String host = DashboardIT.shortHostname();
+                wait.withMessage("the model listed as COMPLETED with exit code 0 on node " + host).until(x -> x
+                        .findElements(simRow).stream().anyMatch(e -> "COMPLETED".equals(e.getAttribute("data-status"))
+                                && e.findElements(By.tagName("td")).get(3).getText().equals("0")
+                                && e.findElements(By.tagName("td")).get(5).getText().equals(host)));
                 click(wait, By.cssSelector("#entities tr.entity[data-name='sim'] a[data-log]"));
                 wait.withMessage("the model's output").until(x -> x.findElement(By.id("log")).getText()
                         .contains("sim done"));
@@ -150,6 +153,10 @@ class DashboardBrowserIT {
                                 Long.toString(n.pid())));
                     });
                     assertThat(driver.findElement(By.id("colocated")).isDisplayed()).isTrue();
+                    // the model runs on the node its colocated database names
+                    wait.withMessage("the model on node " + n.node()).until(x -> x.findElements(
+                            By.cssSelector("#entities tr.entity[data-name='sim']")).stream().anyMatch(e -> e
+                            .findElements(By.tagName("td")).get(5).getText().equals(n.node())));
                     click(wait, By.cssSelector("#colocated tr.colocated[data-model='sim'] a[data-log]"));
                     wait.withMessage(() -> "the tail of the database's log; the page shows: "
                             + driver.findElement(By.id("logname")).getText() + "\n"
@@ -164,7 +171,7 @@ class DashboardBrowserIT {
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=" + n.node())).body())
                             .containsIgnoringCase("ready to accept connections");
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=..%2F..%2Fetc%2Fpasswd"))
-                            .statusCode()).isEqualTo(404);
+                            .statusCode()).isEqualTo(400);
                     assertThat(DashboardIT.get(api.resolve("/api/log?model=sim&colocated=nosuchnode")).statusCode())
                             .isEqualTo(404);
 

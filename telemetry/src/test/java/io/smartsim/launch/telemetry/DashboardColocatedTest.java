@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,11 +30,19 @@ class DashboardColocatedTest {
         return ColocatedPlanner.plan("sim", dir, ColocatedDb.tcp(6780));
     }
 
+    static final Instant T0 = Instant.parse("2026-12-06T10:00:00Z");
+    static final Instant NOW = T0.plusSeconds(3);
+
+    /** A finished check at {@link #T0} that found {@code nodes}, none running now. */
+    static ColocatedChecks.Check found(ColocatedStatus.Node... nodes) {
+        return new ColocatedChecks.Check(List.of(nodes), T0, null);
+    }
+
     @Test
     void noFilesNoRows() {
-        assertThat(Dashboard.colocated(plan(), List.of(), true)).isEmpty();
+        assertThat(Dashboard.colocated(plan(), found(), true, NOW)).isEmpty();
         assertThat(Dashboard.colocated(ColocatedPlanner.plan("sim", dir.resolve("never-ran"), ColocatedDb.tcp(6780)),
-                List.of(), false)).isEmpty();
+                found(), false, NOW)).isEmpty();
     }
 
     @Test
@@ -50,13 +59,16 @@ class DashboardColocatedTest {
         Files.writeString(p.dir().resolve("colocated-n3.log"), "");
         ColocatedStatus.Node n1 = new ColocatedStatus.Node("n1", 4242, true, true, "127.0.0.1:6780", p.log("n1"));
 
-        List<Dashboard.ColocatedRow> ended = Dashboard.colocated(p, List.of(n1), false);
+        List<Dashboard.ColocatedRow> ended = Dashboard.colocated(p, found(n1), false, NOW);
         assertThat(ended).containsExactly(
-                new Dashboard.ColocatedRow("n1", 4242L, true, true, "127.0.0.1:6780", p.log("n1"), "healthy", null),
-                new Dashboard.ColocatedRow("n2", 4343L, false, false, "127.0.0.1:6780", p.log("n2"), "ended", null),
-                new Dashboard.ColocatedRow("n3", null, false, false, "127.0.0.1:6780", p.log("n3"), "ended", null));
+                new Dashboard.ColocatedRow("n1", 4242L, true, true, "127.0.0.1:6780", p.log("n1"), "healthy", null,
+                        T0, 3L, null),
+                new Dashboard.ColocatedRow("n2", 4343L, false, false, "127.0.0.1:6780", p.log("n2"), "ended", null,
+                        T0, 3L, null),
+                new Dashboard.ColocatedRow("n3", null, false, false, "127.0.0.1:6780", p.log("n3"), "ended", null,
+                        T0, 3L, null));
         // while the model runs, a node without a server is starting or being stopped: not "ended" yet
-        assertThat(Dashboard.colocated(p, List.of(n1), true)).extracting(Dashboard.ColocatedRow::health)
+        assertThat(Dashboard.colocated(p, found(n1), true, NOW)).extracting(Dashboard.ColocatedRow::health)
                 .containsExactly("healthy", "not running", "not running");
 
         // in JSON, a running one has exactly the fields db status --json gives it (ColocatedStatus.Node), and problem
@@ -66,7 +78,38 @@ class DashboardColocatedTest {
         assertThat(status.get("health").asText()).isEqualTo("healthy");
         status.fieldNames().forEachRemaining(f -> assertThat(row.get(f)).as(f).isEqualTo(status.get(f)));
         assertThat(row.get("problem").isNull()).isTrue();
-        assertThat(row.size()).isEqualTo(status.size() + 1);
+        assertThat(row.get("checked").asText()).isEqualTo("2026-12-06T10:00:00Z");
+        assertThat(row.get("ageSeconds").asLong()).isEqualTo(3);
+        assertThat(row.get("checkingSince").isNull()).isTrue();
+        assertThat(row.size()).isEqualTo(status.size() + 4);
+    }
+
+    /**
+     * A server whose pid file the last check did not see (it started since, or no check has ended yet) is "checking",
+     * never healthy and never left out, with the pid its file names and the check that runs now; the one the last
+     * check found not answering stays so, with that check's age.
+     */
+    @Test
+    void aNodeTheLastCheckDidNotSeeIsCheckingAndTheCheckRunningNowIsShown() throws Exception {
+        ColocatedPlan p = plan();
+        long self = ProcessHandle.current().pid();
+        Files.writeString(p.pidFile("n1"), "4242\n");
+        Files.writeString(p.pidFile("n2"), self + "\n");
+        ColocatedStatus.Node hung = new ColocatedStatus.Node("n1", 4242, true, false, "127.0.0.1:6780", p.log("n1"));
+        Instant running = T0.plusSeconds(1);
+        List<Dashboard.ColocatedRow> rows = Dashboard.colocated(p, new ColocatedChecks.Check(List.of(hung), T0,
+                running), true, NOW);
+        assertThat(rows).containsExactly(
+                new Dashboard.ColocatedRow("n1", 4242L, true, false, "127.0.0.1:6780", p.log("n1"), "not answering",
+                        null, T0, 3L, running),
+                new Dashboard.ColocatedRow("n2", self, true, false, "127.0.0.1:6780", p.log("n2"), "checking",
+                        null, T0, 3L, running));
+        // before the first check ends: no age, and every node with a pid file is checking
+        assertThat(Dashboard.colocated(p, new ColocatedChecks.Check(List.of(), null, running), true, NOW))
+                .extracting(Dashboard.ColocatedRow::node, Dashboard.ColocatedRow::health,
+                        Dashboard.ColocatedRow::ageSeconds)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("n1", "checking", null),
+                        org.assertj.core.groups.Tuple.tuple("n2", "checking", null));
     }
 
     @Test
@@ -76,8 +119,8 @@ class DashboardColocatedTest {
                 + "aborting.\n");
         Files.writeString(p.errorFile("n1"), "colocated database of model 'sim' on node n1 did not start on port "
                 + "6780: the server exited before answering\nlast lines of " + p.log("n1") + ":\n  ...\n");
-        assertThat(Dashboard.colocated(p, List.of(), false)).containsExactly(new Dashboard.ColocatedRow("n1", 77L,
+        assertThat(Dashboard.colocated(p, found(), false, NOW)).containsExactly(new Dashboard.ColocatedRow("n1", 77L,
                 false, false, "127.0.0.1:6780", p.log("n1"), "did not start", "colocated database of model 'sim' "
-                + "on node n1 did not start on port 6780: the server exited before answering"));
+                + "on node n1 did not start on port 6780: the server exited before answering", T0, 3L, null));
     }
 }

@@ -37,8 +37,8 @@ import java.util.TreeSet;
  * <li>processes by working directory (or a command line naming it, {@link Processes#under}) under every
  * {@code @TempDir} field of the test (instance fields per test, static ones per class) and every {@link #dir};
  * the testbeds' nodes (Slurm n1-n3, the ssh "hosts", the PBS nodes) are this machine, so {@code /proc} sees all;
- * <li>for each shard port P ({@link #freeBase}, {@link #shardPorts}): P, its cluster bus port P+10000 and its
- * {@code --ai} server port P+20000; and each single {@link #port} (an AI front's own port): nothing listening, on any
+ * <li>for each shard port P ({@link #freeBase}, {@link #shardPorts}): P and its cluster bus port P+10000; and each
+ * single {@link #port} (an sshd of the test, say): nothing listening, on any
  * address of this network namespace (127.0.0.1, the testbeds' 127.0.1.x, IPv6), read from {@code /proc/net/tcp*};
  * <li>processes whose command line contains a {@link #naming} token (commands run over SSH with no directory);
  * <li>new entries in {@code /tmp}: its names are noted before the test (or the class) and compared after it; a new one
@@ -56,8 +56,6 @@ import java.util.TreeSet;
 public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     /** Where a shard's cluster bus listens: its port + 10000 (Redis's fixed offset). */
     public static final int BUS_OFFSET = 10000;
-    /** Where a shard's {@code --ai} server listens: its port + 20000 (ai-dist's AiPlanner.SERVER_PORT_OFFSET). */
-    public static final int AI_OFFSET = 20000;
 
     private final boolean perClass;
     private final Duration grace;
@@ -104,25 +102,24 @@ public final class Leftovers implements BeforeEachCallback, BeforeAllCallback, A
     }
 
     /**
-     * Shard ports {@code base..base+count-1}: each, its bus port and its {@code --ai} port must be free at the end.
+     * Shard ports {@code base..base+count-1}: each and its bus port must be free at the end.
      * Returns {@code base}, to record a fixed port where it is used: {@code .port(leftovers.shardPorts(14100, 1))}.
      */
     public synchronized int shardPorts(int base, int count) {
         for (int p = base; p < base + count; p++) {
             ports.add(p);
             ports.add(p + BUS_OFFSET);
-            ports.add(p + AI_OFFSET);
         }
         return base;
     }
 
-    /** Shard ports (what {@code --port auto} chose, from the plan), each with its bus and {@code --ai} port. */
+    /** Shard ports (what {@code --port auto} chose, from the plan), each with its bus port. */
     public synchronized Leftovers shardPorts(Collection<Integer> shardPorts) {
         shardPorts.forEach(p -> shardPorts(p, 1));
         return this;
     }
 
-    /** One port on its own (a front's listener, an sshd of the test): nothing may listen there at the end. */
+    /** One port on its own (an sshd of the test, say): nothing may listen there at the end. */
     public synchronized int port(int port) {
         ports.add(port);
         return port;

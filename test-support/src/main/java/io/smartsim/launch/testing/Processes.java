@@ -141,7 +141,7 @@ public final class Processes {
 
     /**
      * Live processes of the experiment in {@code dir}: their working directory is {@code dir} or below it, or their
-     * command line names it ({@code srun --chdir=...}, a model script, a wrapper's {@code --server-argv ... redis.conf}).
+     * command line names it ({@code srun --chdir=...}, a model script, a model server's {@code --socket ...}).
      * This JVM and its ancestors never count. {@code dir} must be the test's own directory (a {@code @TempDir}): then
      * every process found was started by the test, and no other test's process ever is.
      */

@@ -37,11 +37,11 @@ public final class TmpLitter {
     /**
      * What this project's code has been seen to leave in {@code /tmp}, each with who made it:
      * <ul>
-     * <li>{@code ai-redis-}: ai-server's test {@code RedisServer} (its {@code --dir});
+     * <li>{@code ai-redis-}: ai-server's test {@code RedisServer} (its {@code --dir}; removed with the front, issue 16);
      * <li>{@code torch-model-}, {@code script-gate-}: ai-torch's tests; {@code onnx-py-}: ai-onnx's;
      * <li>{@code model-hop-bench}, {@code module-bench}, {@code auto-batch-bench}: ai-module's benches;
-     * <li>{@code onnxruntime-java}: ONNX Runtime's Java binding, once per JVM that loads it (the {@code --ai} front,
-     * the model server, a test JVM), never removed;
+     * <li>{@code onnxruntime-java}: ONNX Runtime's Java binding, once per JVM that loads it (the model server, a
+     * test JVM), never removed;
      * <li>{@code pbs_nodefile.}: the Slurm testbed's PBS compatibility prolog, one per job.
      * </ul>
      */

@@ -47,7 +47,7 @@ class EveryItChecksLeftoversTest {
         assertThat(its).as("the scan finds the integration tests of the launchers, the CLI and the AI modules")
                 .hasSizeGreaterThan(50)
                 .anyMatch(p -> p.endsWith("launcher-local/src/test/java/io/smartsim/launch/local/TlsIT.java"))
-                .anyMatch(p -> p.endsWith("ai-server/src/test/java/io/smartsim/launch/ai/AiFrontIT.java"))
+                .anyMatch(p -> p.endsWith("ai-module/src/test/java/io/smartsim/launch/ai/module/TensorWireIT.java"))
                 .anyMatch(p -> p.endsWith("client/src/test/java/io/smartsim/launch/client/ClientIT.java"));
         List<String> without = its.stream().filter(p -> {
             try {

@@ -101,16 +101,16 @@ class LeftoversIT {
     }
 
     @Test
-    void aListenerOnAnAiPortIsCaughtAndNotKilledWhenItIsThisJvm() throws Exception {
+    void aListenerOnABusPortIsCaughtAndNotKilledWhenItIsThisJvm() throws Exception {
         int base = Processes.freeBase(1);
         Leftovers check = Leftovers.perTest().withGrace(Duration.ofMillis(300));
         check.shardPorts(base, 1);
-        try (ServerSocket front = new ServerSocket()) {
-            front.bind(new InetSocketAddress(InetAddress.getByName("127.0.1.3"), base + Leftovers.AI_OFFSET));
+        try (ServerSocket listener = new ServerSocket()) {
+            listener.bind(new InetSocketAddress(InetAddress.getByName("127.0.1.3"), base + Leftovers.BUS_OFFSET));
             Leftovers.Found found = check.verify(List.of());
             assertThat(found.processes()).isEmpty();
             assertThat(found.listeners()).singleElement().satisfies(l -> {
-                assertThat(l.port()).isEqualTo(base + Leftovers.AI_OFFSET);
+                assertThat(l.port()).isEqualTo(base + Leftovers.BUS_OFFSET);
                 assertThat(l.holders()).singleElement().asString().startsWith(ProcessHandle.current().pid() + " ");
             });
         }

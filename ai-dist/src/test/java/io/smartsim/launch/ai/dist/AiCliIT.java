@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The launcher jar as users run it ({@code java -jar cli/target/smartsim-launch.jar}), finding the fronts' jars the way
- * it does on a user's machine: relative to itself ({@code cli/target -> ../../ai-dist/target/ai}), no setting needed.
+ * The launcher jar as users run it ({@code java -jar cli/target/smartsim-launch.jar}), finding the model server's jars
+ * the way it does on a user's machine: relative to itself ({@code cli/target -> ../../ai-dist/target/ai}), no setting
+ * needed.
  */
 class AiCliIT {
     @RegisterExtension

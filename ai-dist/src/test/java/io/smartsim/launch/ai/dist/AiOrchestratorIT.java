@@ -11,16 +11,9 @@ import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
-import io.smartsim.launch.spec.OrchestratorSpec;
-import io.smartsim.launch.local.LocalLauncher;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.LaunchPlan;
-import io.smartsim.launch.plan.Placement;
-import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.security.Credentials;
-import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
-import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Pids;
 import org.junit.jupiter.api.Test;
@@ -46,8 +39,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code --ai onnx} end to end on the local launcher: real redis-servers loading the smartsim-ai module with the real
- * model server (from ai-dist/target/ai) since issue 16, and the front (still what Slurm and PBS run) in its own tests,
- * the Java client as a user's model would run it, and tools nobody here wrote (redis-cli).
+ * model server (from ai-dist/target/ai), the Java client as a user's model would run it, and tools nobody here wrote
+ * (redis-cli).
  */
 class AiOrchestratorIT {
     @RegisterExtension
@@ -123,96 +116,6 @@ class AiOrchestratorIT {
             assertThat(Pids.running(modelServer)).as("the model server after stop").isFalse();
             assertThat(db.plan().modelServers().get(0).socket()).doesNotExist();
         }
-    }
-
-    /**
-     * The front, which Slurm and PBS still run under --ai, on this machine: a front plan (a placement without
-     * {@code aiModule}) started by the local launcher itself, so that its process tests keep running here.
-     */
-    private List<LaunchedShard> startFront(LocalLauncher launcher, int base) {
-        OrchestratorSpec spec = AiTestbed.spec(base, 1).auth(false).build();
-        LaunchPlan plan = Planner.plan("ai-front", dir, spec, new Placement(launcher.place(spec).nodes()));
-        assertThat(plan.shards().get(0).argv()).contains("--server-argv");
-        launcher.preflight(plan);
-        return launcher.start(plan, new LaunchContext(Deadline.after(Duration.ofSeconds(60)), l -> { }, s -> { }));
-    }
-
-    /**
-     * Alive and not a zombie. The front's children, orphaned by its SIGKILL, are reaped by whatever adopts them: where
-     * that is a PID 1 that reaps no one (a container whose PID 1 is the test command), an exited child stays a zombie,
-     * which {@link ProcessHandle#isAlive} counts as alive.
-     */
-    static boolean running(ProcessHandle h) {
-        if (!h.isAlive()) {
-            return false;
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z'; // pid (comm) state ...
-        } catch (java.io.IOException e) {
-            return false; // gone meanwhile
-        }
-    }
-
-    @Test
-    void sigkillOfAFrontLeavesNoRedisBehind() throws Exception {
-        int base = bed.ports(1);
-        LocalLauncher launcher = new LocalLauncher();
-        List<LaunchedShard> shards = startFront(launcher, base);
-        try {
-            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
-            List<ProcessHandle> children = front.descendants().toList();
-            assertThat(children).isNotEmpty();
-            assertThat(io.smartsim.launch.testing.Processes.serversOn(List.of(base + 20000))).hasSize(1);
-            front.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            // The orphaned children may stay zombies until init reaps them: exited all the same (Pids).
-            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < until && (children.stream().anyMatch(h -> Pids.running(h.pid()))
-                    || !io.smartsim.launch.testing.Processes.serversOn(List.of(base + 20000)).isEmpty())) {
-                Thread.sleep(20);
-            }
-            assertThat(children.stream().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid())))
-                    .as("the front's children after its SIGKILL").isEmpty();
-        } finally {
-            launcher.stop(shards, Duration.ofSeconds(5)); // stopping a dead shard is fine
-        }
-    }
-
-    @Test
-    void whenItsServerDiesTheFrontExitsSoTheShardShowsGone() throws Exception {
-        int base = bed.ports(1);
-        LocalLauncher launcher = new LocalLauncher();
-        List<LaunchedShard> shards = startFront(launcher, base);
-        try {
-            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
-            server(front).destroyForcibly();
-            assertThat(front.onExit().get(60, TimeUnit.SECONDS).isAlive()).isFalse();
-            assertThat(launcher.probe(shards)).containsEntry(0, io.smartsim.launch.spi.Launcher.Liveness.GONE);
-        } finally {
-            launcher.stop(shards, Duration.ofSeconds(5));
-        }
-    }
-
-    @Test
-    void whenItsWatchShellIsKilledTheFrontStopsTheServerBeforeItExits() throws Exception {
-        int base = bed.ports(1);
-        LocalLauncher launcher = new LocalLauncher();
-        List<LaunchedShard> shards = startFront(launcher, base);
-        try {
-            ProcessHandle front = ProcessHandle.of(shards.get(0).pid().orElseThrow()).orElseThrow();
-            ProcessHandle server = server(front);
-            front.children().forEach(ProcessHandle::destroyForcibly); // the watch shell, SIGKILL
-            assertThat(front.onExit().get(40, TimeUnit.SECONDS).isAlive()).isFalse();
-            assertThat(running(server)).as("the server once its front has exited").isFalse();
-        } finally {
-            launcher.stop(shards, Duration.ofSeconds(5));
-        }
-    }
-
-    /** The redis-server under a front (its watch shell's cmdline names redis-server too, as an argument). */
-    private static ProcessHandle server(ProcessHandle front) {
-        return front.descendants().filter(h -> AiTestbed.cmdline(h.pid()).matches("(/usr/bin/)?redis-server .*"))
-                .findFirst().orElseThrow();
     }
 
     @Test

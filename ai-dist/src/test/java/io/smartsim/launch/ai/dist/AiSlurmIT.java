@@ -143,12 +143,13 @@ class AiSlurmIT {
                     .containsEntry(AiPlanner.HANDLE_NODE, "n" + (s.index() + 1));
             assertThat(live).contains(s.handle().get(AI_STEP) + " " + db.id() + "-ai-" + s.index());
             assertThat(AiTestbed.cmdline(pid(s))).contains(AiPlanner.MODEL_SERVER_MAIN, "--socket " + m.socket());
-            // one design only: no front, and nothing on the front's server port (+ 20000)
-            assertThat(Processes.free("0.0.0.0", s.port() + AiPlanner.SERVER_PORT_OFFSET)).isTrue();
+            // one design only: nothing on the removed front's server port (+ 20000)
+            assertThat(Processes.free("0.0.0.0", s.port() + 20000)).isTrue();
         }
         Path dir = db.plan().dir();
         assertThat(ProcessHandle.allProcesses().map(h -> AiTestbed.cmdline(h.pid()))
-                .filter(c -> c.contains(AiPlanner.MAIN) && c.contains(dir.toString()))).as("fronts").isEmpty();
+                .filter(c -> c.contains("io.smartsim.launch.ai.AiServerMain") && c.contains(dir.toString())))
+                .as("fronts (removed in issue 16)").isEmpty();
     }
 
     @Test

@@ -27,15 +27,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
 /**
- * Ports for the --ai integration tests. Ports come from 12000-12767 (bus ports +10000, the fronts' servers +20000: all
- * three below 32768, where the ephemeral port range starts), each checked free on every address (Slurm shards bind
- * 127.0.1.x), and each recorded in the test's {@link Leftovers} check, which finds what is left on any address.
+ * Ports for the --ai integration tests. Ports come from 12000-12767 (bus ports +10000: both below 32768, where the
+ * ephemeral port range starts), each checked free on every address (Slurm shards bind 127.0.1.x), and each recorded
+ * in the test's {@link Leftovers} check, which finds what is left on any address.
  */
 final class AiTestbed {
     private static final AtomicInteger NEXT = new AtomicInteger(12000 + (int) (ProcessHandle.current().pid() % 50) * 10);
     private final Leftovers leftovers;
     private final AtomicInteger next;
-    /** The highest base: its server port (+20000) stays below the ephemeral range (32768-60999). */
+    /** The highest base (the range other test ports leave to these tests). */
     static final int LAST = 12767;
     /** The input the model "mlp" ({@link #runsTheModel}) is run on. */
     static final float[] X = {1, 2, 3, 4};
@@ -56,7 +56,7 @@ final class AiTestbed {
         this.lo = lo;
     }
 
-    /** A base of {@code count} consecutive shard ports whose +10000 and +20000 are free too, on every address. */
+    /** A base of {@code count} consecutive shard ports whose +10000 are free too, on every address. */
     int ports(int count) {
         for (int attempt = 0; attempt < 100; attempt++) {
             int base = next.getAndAdd(count + 2);
@@ -66,11 +66,10 @@ final class AiTestbed {
             }
             boolean ok = true;
             for (int p = base; p < base + count && ok; p++) {
-                ok = Processes.free("0.0.0.0", p) && Processes.free("0.0.0.0", p + 10000)
-                        && Processes.free("0.0.0.0", p + AiPlanner.SERVER_PORT_OFFSET);
+                ok = Processes.free("0.0.0.0", p) && Processes.free("0.0.0.0", p + 10000);
             }
             if (ok) {
-                return leftovers.shardPorts(base, count); // each with its bus (+10000) and server (+20000) port
+                return leftovers.shardPorts(base, count); // each with its bus port (+10000)
             }
         }
         throw new IllegalStateException("no free block of " + count + " ports in " + lo + "-" + LAST);

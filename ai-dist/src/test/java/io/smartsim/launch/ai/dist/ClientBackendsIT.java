@@ -84,7 +84,8 @@ class ClientBackendsIT {
             }
             exp.close();
         }
-        // Then the Leftovers check, once for the class: fronts and shards by working dir, ports on every address.
+        // Then the Leftovers check, once for the class: model servers and shards by working dir, ports on every
+        // address.
     }
 
     /** One linear model per backend: the key, how to store it, its input width and the expected output. */
@@ -279,7 +280,7 @@ class ClientBackendsIT {
         assertThat(keysMatching("{sim}*")).isEmpty();
     }
 
-    /** The front port of the shard owning {@code key}, from CLUSTER KEYSLOT and CLUSTER SLOTS. */
+    /** The port of the shard owning {@code key}, from CLUSTER KEYSLOT and CLUSTER SLOTS. */
     private int ownerPort(String key) throws Exception {
         try (RespClient r = RespClient.connect(base)) {
             long slot = (Long) r.call("CLUSTER", "KEYSLOT", key);
@@ -293,7 +294,7 @@ class ClientBackendsIT {
         throw new AssertionError("no shard owns " + key);
     }
 
-    /** Keys matching {@code pattern} on any shard (KEYS goes through each front to its server). */
+    /** Keys matching {@code pattern} on any shard. */
     private List<String> keysMatching(String pattern) throws Exception {
         List<String> all = new ArrayList<>();
         for (int p = base; p < base + 3; p++) {

@@ -343,7 +343,7 @@ class SmartRedisWireIT {
                 assertThat(db.key(0, "m")).isEqualTo(new byte[] {'{', 0, 0, '}', '.', 'm'});
                 assertThat(db.key(2, "m")).isEqualTo(new byte[] {'{', (byte) 0xed, (byte) 0xeb, '}', '.', 'm'});
                 smartRedisSession(db);
-                // A key of another shard is answered with MOVED naming that shard's front, never a private port.
+                // A key of another shard is answered with MOVED naming that shard's own port.
                 byte[] elsewhere = db.key(2, "t");
                 Object moved = db.shards().get(0).call("AI.TENSORSET", elsewhere, "FLOAT", "1", "BLOB", floats(1));
                 assertThat(moved).isInstanceOf(RespError.class);

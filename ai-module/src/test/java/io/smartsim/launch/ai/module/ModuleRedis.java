@@ -69,7 +69,8 @@ final class ModuleRedis implements AutoCloseable {
             }
             try (RespClient c = RespClient.connect(port)) {
                 Object pong = c.call("PING");
-                if (new RespSimple("PONG").equals(pong)) {
+                // NOAUTH (a server started with --requirepass) proves it accepts connections, as PONG does
+                if (new RespSimple("PONG").equals(pong) || pong instanceof RespError n && n.text().startsWith("NOAUTH")) {
                     return r;
                 }
                 if (!(pong instanceof RespError e && e.text().startsWith("LOADING"))) {

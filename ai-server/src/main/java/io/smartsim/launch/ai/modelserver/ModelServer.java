@@ -249,7 +249,7 @@ public final class ModelServer implements Closeable {
         return out;
     }
 
-    /** Compiles a script (TORCH) and checks its entry points, with the front's texts (ScriptCommands). */
+    /** Compiles a script (TORCH) and checks its entry points, with RedisAI's texts. */
     private ByteBuffer scriptLoad(ByteBuffer req) {
         String id = str(req);
         String device = str(req);

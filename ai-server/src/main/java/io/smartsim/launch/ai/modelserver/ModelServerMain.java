@@ -13,12 +13,22 @@ import java.util.Locale;
  * --backends ONNX[,TORCH,TF,TFLITE]}: the model server for one redis-server with the smartsim-ai module. Loads only
  * the backends named (a name not on the class path is refused at start), prints one line
  * {@code ready socket=PATH backends=...} once it listens, and runs until it is killed (SIGTERM removes the socket).
+ *
+ * <p>{@code ModelServerMain --list-backends} (for {@code doctor}) prints one line per backend found on the class path,
+ * {@code NAME VERSION}, and exits: asking a version loads that runtime, in this JVM, not the caller's.
  */
 public final class ModelServerMain {
     private ModelServerMain() {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && args[0].equals("--list-backends")) {
+            Backends found = Backends.discover();
+            for (String n : found.names()) {
+                System.out.println(n + " " + found.get(n).orElseThrow().version());
+            }
+            return;
+        }
         Path socket = null;
         List<String> names = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -72,7 +82,7 @@ public final class ModelServerMain {
 
     private static void usage(String problem) {
         System.err.println("model server: " + problem);
-        System.err.println("usage: ModelServerMain --socket PATH --backends ONNX[,TORCH,TF,TFLITE]");
+        System.err.println("usage: ModelServerMain --socket PATH --backends ONNX[,TORCH,TF,TFLITE] | --list-backends");
         System.exit(2);
     }
 }

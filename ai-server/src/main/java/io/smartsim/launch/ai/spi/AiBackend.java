@@ -3,8 +3,8 @@ package io.smartsim.launch.ai.spi;
 import io.smartsim.launch.ai.AiException;
 
 /**
- * A model runtime the front can host: ONNX Runtime, TorchScript, TensorFlow, ... Implementations live in their own
- * modules, register in {@code META-INF/services/io.smartsim.launch.ai.spi.AiBackend}, have a public no-argument
+ * A model runtime the model server can host: ONNX Runtime, TorchScript, TensorFlow, ... Implementations live in their
+ * own modules, register in {@code META-INF/services/io.smartsim.launch.ai.spi.AiBackend}, have a public no-argument
  * constructor that loads nothing native (native libraries load on the first {@link #load}), and are found by
  * {@link #name()} through {@link io.smartsim.launch.ai.Backends}.
  */

@@ -1,6 +1,6 @@
 package io.smartsim.launch.ai.spi;
 
-/** A model run was stopped because it ran past its TIMEOUT; the front replies {@code +TIMEDOUT} as RedisAI does. */
+/** A model run was stopped because it ran past its TIMEOUT; the module replies {@code +TIMEDOUT} as RedisAI does. */
 public final class ModelTimeoutException extends Exception {
     public ModelTimeoutException(String message) {
         super(message);

@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
 
 /**
  * libtorch through DJL's PyTorch engine, loaded once per process on first use, and the conversions between the
- * front's tensors and libtorch's. DJL is told to stay offline ({@code ai.djl.offline=true}): it then takes libtorch
+ * model server's tensors and libtorch's. DJL is told to stay offline ({@code ai.djl.offline=true}): it then takes libtorch
  * from the {@code pytorch-native-cpu} jar on the class path and {@code libdjl_torch.so} from the {@code pytorch-jni}
  * jar, unpacked once into its cache directory ({@code ~/.djl.ai}, or {@code $DJL_CACHE_DIR}), and never downloads.
  */

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * is how a test makes a run outlast its TIMEOUT for certain and still ends it. A release after {@code safety} in any
  * case keeps a broken product from leaving a run waiting for ever.
  */
-final class PipeGate implements AutoCloseable {
+public final class PipeGate implements AutoCloseable {
     private final Path path;
     private final Thread safetyRelease;
     private RandomAccessFile held;
@@ -37,7 +37,7 @@ final class PipeGate implements AutoCloseable {
     }
 
     /** Makes the pipe at {@code path} (mkfifo) and returns its gate, shut. */
-    static PipeGate create(Path path, Duration safety) throws IOException, InterruptedException {
+    public static PipeGate create(Path path, Duration safety) throws IOException, InterruptedException {
         Files.deleteIfExists(path);
         Process p = new ProcessBuilder("mkfifo", path.toString()).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
@@ -47,12 +47,12 @@ final class PipeGate implements AutoCloseable {
         return new PipeGate(path, safety);
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
     /** Lets every run waiting at the gate, and every later one, through. */
-    synchronized void release() throws IOException {
+    public synchronized void release() throws IOException {
         if (held == null) {
             held = new RandomAccessFile(path.toFile(), "rw");
         }

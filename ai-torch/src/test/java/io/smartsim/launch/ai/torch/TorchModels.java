@@ -63,7 +63,7 @@ public final class TorchModels {
     }
 
     /** Two inputs and two outputs: {@code (a + b, a * b)}. */
-    static byte[] sumAndProduct() throws IOException, InterruptedException {
+    public static byte[] sumAndProduct() throws IOException, InterruptedException {
         return all().get("sum_and_product");
     }
 
@@ -71,12 +71,12 @@ public final class TorchModels {
      * {@code x + sum(torch.from_file(gate))}: a run opens the named pipe {@link #gate()} for reading, so it waits
      * there until a writer opens it (see {@link PipeGate}).
      */
-    static byte[] waitAtGate() throws IOException, InterruptedException {
+    public static byte[] waitAtGate() throws IOException, InterruptedException {
         return all().get("wait_at_gate");
     }
 
     /** Where {@link #waitAtGate()} looks for its pipe: fixed when the models are written. */
-    static Path gate() throws IOException, InterruptedException {
+    public static Path gate() throws IOException, InterruptedException {
         all();
         return dir.resolve("gate");
     }

@@ -1,21 +1,21 @@
 package io.smartsim.launch.ai.tf;
 
-import io.smartsim.launch.ai.AiServer;
-import io.smartsim.launch.ai.AiServerConfig;
-import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.module.ModuleShard;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
-import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,37 +24,32 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * TensorFlow GraphDefs built with TensorFlow Java, stored and run through the real front (backend found through
- * ServiceLoader) before a real redis-server, with the commands SmartRedis 0.6.1 sends in standalone mode
- * (shared/notes/redisai.md section 1: for TF, MODELSTORE carries INPUTS and OUTPUTS). Outputs are checked against
- * values computed here.
+ * TensorFlow GraphDefs built with TensorFlow Java, stored and run through the module path every launcher serves
+ * {@code --ai} with (issue 16): a real redis-server loading the smartsim-ai module and the real model server with the
+ * TF backend on its socket (ai-module's {@link ModuleShard}), with the commands SmartRedis 0.6.1 sends in standalone
+ * mode (shared/notes/redisai.md section 1: for TF, MODELSTORE carries INPUTS and OUTPUTS). Outputs are checked against
+ * values computed here; the error texts are the ones the Java front answered (TfFrontIT, which this replaces).
  */
-class TfFrontIT {
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TfModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfGraphs.linear();
 
-    static RedisServer redis;
-    static AiServer front;
+    @TempDir
+    static Path dir;
+    static ModuleShard shard;
 
     @BeforeAll
     static void start() throws Exception {
-        redis = RedisServer.start();
-        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
-        Backends backends = Backends.discover();
-        assertThat(backends.names()).contains("TF");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
-        leftovers.port(front.port());
+        shard = ModuleShard.start(dir, leftovers.freeBase(1), "TF");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (front != null) {
-            front.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (shard != null) {
+            shard.close();
         }
     }
 
@@ -130,7 +125,7 @@ class TfFrontIT {
     @Test
     void setRunGetDeleteModelLikeSmartRedis() throws Exception {
         float[] x = {1, 2, 3, -1, 0, 0.5f};
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             long t0 = System.nanoTime();
             assertThat(setModel(c, "tf.lin", "CPU", LINEAR, List.of("x"), List.of("y"))).isEqualTo(OK);
             long storeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -139,7 +134,7 @@ class TfFrontIT {
             assertThat(c.call("AI.MODELEXECUTE", "tf.lin", "INPUTS", "1", "tf.in", "OUTPUTS", "1", "tf.out",
                     "TIMEOUT", "60000000")).isEqualTo(OK);
             long runMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            System.out.printf("TfFrontIT: store %d ms, first run %d ms%n", storeMs, runMs);
+            System.out.printf("TfModuleIT: store %d ms, first run %d ms%n", storeMs, runMs);
             List<?> out = (List<?>) c.call("AI.TENSORGET", "tf.out", "META", "BLOB");
             assertThat(str(out.get(1))).isEqualTo("FLOAT");
             assertThat(out.get(3)).isEqualTo(List.of(2L, 2L));
@@ -148,8 +143,8 @@ class TfFrontIT {
             assertThat((byte[]) c.call("AI.MODELGET", "tf.lin", "BLOB")).isEqualTo(LINEAR);
             List<?> meta = (List<?>) c.call("AI.MODELGET", "tf.lin", "META");
             assertThat(str(meta.get(1))).isEqualTo("TF");
-            assertThat(((List<?>) meta.get(11)).stream().map(TfFrontIT::str).toList()).containsExactly("x");
-            assertThat(((List<?>) meta.get(13)).stream().map(TfFrontIT::str).toList()).containsExactly("y");
+            assertThat(((List<?>) meta.get(11)).stream().map(TfModuleIT::str).toList()).containsExactly("x");
+            assertThat(((List<?>) meta.get(13)).stream().map(TfModuleIT::str).toList()).containsExactly("y");
             List<Object> version = new ArrayList<>((List<?>) c.call("AI.INFO"));
             assertThat(version).contains(new RespSimple("TensorFlow version"));
             assertThat(c.call("AI.MODELDEL", "tf.lin")).isEqualTo(OK);
@@ -159,7 +154,7 @@ class TfFrontIT {
 
     @Test
     void outputsGoToTheirKeysInTheOrderNamedWithOrWithoutIndex() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tf.sp", "CPU", TfGraphs.sumAndProduct(), List.of("a", "b:0"),
                     List.of("prod:0", "sum"))).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "sp.a", "FLOAT", "3", "BLOB", floats(1, 2, 3))).isEqualTo(OK);
@@ -178,7 +173,7 @@ class TfFrontIT {
 
     @Test
     void badInputIsAnErrorAndTheServerGoesOn() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tf.bad", "CPU", LINEAR, List.of("x"), List.of("y"))).isEqualTo(OK);
 
             assertThat(errorText(c.call("AI.MODELSTORE", "tf.corrupt", "TF", "CPU", "INPUTS", "1", "x", "OUTPUTS",
@@ -220,7 +215,7 @@ class TfFrontIT {
 
     @Test
     void aRunPastItsTimeoutIsAnsweredTimedOutAndItsResultDropped() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tf.wait", "CPU", TfGraphs.waitOnEmptyQueue(), List.of("x"), List.of("z")))
                     .isEqualTo(OK);
             assertThat(setModel(c, "tf.after", "CPU", TfGraphs.linear(), List.of("x"), List.of("y"))).isEqualTo(OK);
@@ -241,7 +236,7 @@ class TfFrontIT {
 
     @Test
     void gpuOnThisCpuOnlyBuildIsAClearError() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             String e = errorText(setModel(c, "tf.gpu", "GPU", LINEAR, List.of("x"), List.of("y")));
             assertThat(e).startsWith("ERR GPU requested but TensorFlow ").contains("cannot use it here");
             assertThat(c.call("EXISTS", "tf.gpu")).isEqualTo(0L);
@@ -251,7 +246,7 @@ class TfFrontIT {
 
     @Test
     void sixteenClientsRunOneModelAtOnce() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tf.shared", "CPU", LINEAR, List.of("x"), List.of("y"))).isEqualTo(OK);
         }
         int clients = 16;
@@ -260,7 +255,7 @@ class TfFrontIT {
         for (int t = 0; t < clients; t++) {
             int id = t;
             threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(front.port())) {
+                try (RespClient c = RespClient.connect(shard.port())) {
                     for (int k = 0; k < 40; k++) {
                         float[] x = {id, k, 1, -id, 0.5f * k, 2};
                         c.call("AI.TENSORSET", "tfin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
@@ -281,7 +276,7 @@ class TfFrontIT {
         for (Throwable f : failures) {
             assertThat(f).isNull();
         }
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "tf.shared")).get(15)).isEqualTo(16L * 40);
         }
     }

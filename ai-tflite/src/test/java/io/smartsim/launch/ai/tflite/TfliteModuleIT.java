@@ -1,21 +1,21 @@
 package io.smartsim.launch.ai.tflite;
 
-import io.smartsim.launch.ai.AiServer;
-import io.smartsim.launch.ai.AiServerConfig;
-import io.smartsim.launch.ai.Backends;
+import io.smartsim.launch.ai.module.ModuleShard;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
-import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,36 +24,32 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * .tflite models (written by {@link TfliteModels}) stored and run through the real front, backend found through
- * ServiceLoader, before a real redis-server, with the commands SmartRedis 0.6.1 sends in standalone mode
- * (shared/notes/redisai.md section 1). Outputs are checked against values computed here.
+ * .tflite models (written by {@link TfliteModels}) stored and run through the module path every launcher serves
+ * {@code --ai} with (issue 16): a real redis-server loading the smartsim-ai module and the real model server with the
+ * TFLITE backend on its socket (ai-module's {@link ModuleShard}), with the commands SmartRedis 0.6.1 sends in standalone
+ * mode (shared/notes/redisai.md section 1). Outputs are checked against values computed here; the error texts are the
+ * ones the Java front answered (TfliteFrontIT, which this replaces).
  */
-class TfliteFrontIT {
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TfliteModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfliteModels.linear();
 
-    static RedisServer redis;
-    static AiServer front;
+    @TempDir
+    static Path dir;
+    static ModuleShard shard;
 
     @BeforeAll
     static void start() throws Exception {
-        redis = RedisServer.start();
-        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
-        Backends backends = Backends.discover();
-        assertThat(backends.names()).contains("TFLITE");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
-        leftovers.port(front.port());
+        shard = ModuleShard.start(dir, leftovers.freeBase(1), "TFLITE");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (front != null) {
-            front.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (shard != null) {
+            shard.close();
         }
     }
 
@@ -120,7 +116,7 @@ class TfliteFrontIT {
     @Test
     void setRunGetDeleteModelLikeSmartRedis() throws Exception {
         float[] x = {1, 2, 3, -1, 0, 0.5f};
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             long t0 = System.nanoTime();
             assertThat(setModel(c, "tfl.lin", "CPU", LINEAR)).isEqualTo(OK);
             long storeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -129,7 +125,7 @@ class TfliteFrontIT {
             assertThat(c.call("AI.MODELEXECUTE", "tfl.lin", "INPUTS", "1", "tfl.in", "OUTPUTS", "1", "tfl.out",
                     "TIMEOUT", "60000000")).isEqualTo(OK);
             long runMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            System.out.printf("TfliteFrontIT: store %d ms, first run %d ms%n", storeMs, runMs);
+            System.out.printf("TfliteModuleIT: store %d ms, first run %d ms%n", storeMs, runMs);
             List<?> out = (List<?>) c.call("AI.TENSORGET", "tfl.out", "META", "BLOB");
             assertThat(str(out.get(1))).isEqualTo("FLOAT");
             assertThat(out.get(3)).isEqualTo(List.of(2L, 2L));
@@ -146,7 +142,7 @@ class TfliteFrontIT {
 
     @Test
     void outputsGoToTheirKeysInTheModelsOrder() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tfl.ps", "CPU", TfliteModels.productAndSum())).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "ps.a", "FLOAT", "3", "BLOB", floats(1, 2, 3))).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "ps.b", "FLOAT", "3", "BLOB", floats(4, -5, 0.5f))).isEqualTo(OK);
@@ -161,7 +157,7 @@ class TfliteFrontIT {
 
     @Test
     void badInputIsAnErrorAndTheServerGoesOn() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tfl.bad", "CPU", LINEAR)).isEqualTo(OK);
             assertThat(errorText(c.call("AI.MODELSTORE", "tfl.corrupt", "TFLITE", "CPU", "BLOB", "not a model")))
                     .startsWith("ERR ");
@@ -201,7 +197,7 @@ class TfliteFrontIT {
 
     @Test
     void aRunPastItsTimeoutIsCancelledAndAnsweredTimedOut() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tfl.loop", "CPU", TfliteModels.squareWhileBelowOne())).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "tfll.ends", "FLOAT", "1", "BLOB", floats(-2))).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "tfll.endless", "FLOAT", "1", "BLOB", floats(0.5f))).isEqualTo(OK);
@@ -224,7 +220,7 @@ class TfliteFrontIT {
 
     @Test
     void gpuIsAClearError() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(errorText(setModel(c, "tfl.gpu", "GPU", LINEAR)))
                     .startsWith("ERR GPU requested but TensorFlow Lite cannot use it here");
             assertThat(c.call("EXISTS", "tfl.gpu")).isEqualTo(0L);
@@ -233,7 +229,7 @@ class TfliteFrontIT {
 
     @Test
     void sixteenClientsRunOneModelAtOnce() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tfl.shared", "CPU", LINEAR)).isEqualTo(OK);
         }
         int clients = 16;
@@ -242,7 +238,7 @@ class TfliteFrontIT {
         for (int t = 0; t < clients; t++) {
             int id = t;
             threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(front.port())) {
+                try (RespClient c = RespClient.connect(shard.port())) {
                     for (int k = 0; k < 40; k++) {
                         int rows = 1 + (id + k) % 3; // shapes differ between runs: interpreters resize
                         float[] x = new float[rows * 3];
@@ -267,7 +263,7 @@ class TfliteFrontIT {
         for (Throwable f : failures) {
             assertThat(f).isNull();
         }
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "tfl.shared")).get(15)).isEqualTo(16L * 40);
         }
     }

@@ -1,22 +1,22 @@
-package io.smartsim.launch.ai.torch;
+package io.smartsim.launch.ai.module;
 
-import io.smartsim.launch.ai.AiServer;
-import io.smartsim.launch.ai.AiServerConfig;
-import io.smartsim.launch.ai.Backends;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
-import io.smartsim.launch.ai.spi.UninterruptibleRuns;
-import io.smartsim.launch.ai.testing.RedisServer;
 import io.smartsim.launch.ai.testing.RespClient;
+import io.smartsim.launch.ai.torch.PipeGate;
+import io.smartsim.launch.ai.torch.TorchModels;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -26,37 +26,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
- * TorchScript models through the real front, found through ServiceLoader, before a real redis-server, with the
- * commands SmartRedis 0.6.1 sends in standalone mode (shared/notes/redisai.md section 1). Models are written by
- * python3-torch 1.13 and run by libtorch 2.7.1; outputs are checked against values computed here.
+ * TorchScript models through the module path every launcher serves {@code --ai} with (issue 16): a real redis-server
+ * loading the smartsim-ai module and the real model server with the TORCH backend on its socket ({@link ModuleShard}),
+ * with the commands SmartRedis 0.6.1 sends in standalone mode (shared/notes/redisai.md section 1). Models are written
+ * by python3-torch 1.13 and run by libtorch 2.7.1; outputs are checked against values computed here; the error texts
+ * are the ones the Java front answered (TorchFrontIT, which this replaces).
  */
-class TorchFrontIT {
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TorchModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
     static final RespSimple OK = new RespSimple("OK");
 
-    static RedisServer redis;
-    static AiServer front;
+    @TempDir
+    static Path dir;
+    static ModuleShard shard;
     static byte[] linear;
 
     @BeforeAll
     static void start() throws Exception {
         linear = TorchModels.linear();
-        redis = RedisServer.start();
-        leftovers.dir(redis.dir()).port(redis.port()); // its working dir and port (a standalone server: no bus)
-        Backends backends = Backends.discover();
-        assertThat(backends.names()).contains("TORCH");
-        front = new AiServer(AiServerConfig.of("127.0.0.1", RedisServer.freePort(), redis.address()), backends).start();
-        leftovers.port(front.port());
+        shard = ModuleShard.start(dir, leftovers.freeBase(1), "TORCH");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (front != null) {
-            front.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (shard != null) {
+            shard.close();
         }
     }
 
@@ -128,7 +124,7 @@ class TorchFrontIT {
     @Test
     void setRunGetDeleteModelLikeSmartRedis() throws Exception {
         float[] x = {1, 2, 3, -1, 0, 0.5f};
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             long t0 = System.nanoTime();
             assertThat(setModel(c, "t.lin", "CPU", linear)).isEqualTo(OK);
             long storeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -138,7 +134,7 @@ class TorchFrontIT {
             assertThat(c.call("AI.MODELEXECUTE", "t.lin", "INPUTS", "1", "t.in", "OUTPUTS", "1", "t.out",
                     "TIMEOUT", "60000000")).isEqualTo(OK);
             long firstRunMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            System.out.printf("TorchFrontIT: store %d ms, first run %d ms%n", storeMs, firstRunMs);
+            System.out.printf("TorchModuleIT: store %d ms, first run %d ms%n", storeMs, firstRunMs);
             List<?> out = (List<?>) c.call("AI.TENSORGET", "t.out", "META", "BLOB");
             assertThat(str(out.get(1))).isEqualTo("FLOAT");
             assertThat(out.get(3)).isEqualTo(List.of(2L, 2L));
@@ -162,7 +158,7 @@ class TorchFrontIT {
 
     @Test
     void tupleOutputsGoToTheirKeysInOrder() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "t.sp", "CPU", TorchModels.sumAndProduct())).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "sp.a", "DOUBLE", "3", "BLOB", doubles(1, 2, 3))).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "sp.b", "DOUBLE", "3", "BLOB", doubles(4, -5, 0.5))).isEqualTo(OK);
@@ -176,7 +172,7 @@ class TorchFrontIT {
     }
 
     static List<String> strs(Object bulks) {
-        return ((List<?>) bulks).stream().map(TorchFrontIT::str).toList();
+        return ((List<?>) bulks).stream().map(TorchModuleIT::str).toList();
     }
 
     static byte[] doubles(double... v) {
@@ -189,7 +185,7 @@ class TorchFrontIT {
 
     @Test
     void badInputIsAnErrorAndTheServerGoesOn() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "t.bad", "CPU", linear)).isEqualTo(OK);
 
             String corrupt = errorText(c.call("AI.MODELSTORE", "t.corrupt", "TORCH", "CPU", "BLOB", "not a model"));
@@ -239,14 +235,13 @@ class TorchFrontIT {
     @Test
     void aRunPastItsTimeoutIsAnsweredTimedOutAndItsResultDropped() throws Exception {
         try (PipeGate gate = PipeGate.create(TorchModels.gate(), Duration.ofSeconds(30));
-             RespClient c = RespClient.connect(front.port())) {
+             RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "t.wait", "CPU", TorchModels.waitAtGate())).isEqualTo(OK);
             assertThat(setModel(c, "t.after", "CPU", linear)).isEqualTo(OK);
             assertThat(c.call("AI.TENSORSET", "wait.x", "FLOAT", "1", "3", "BLOB", floats(1, 1, 1))).isEqualTo(OK);
             // The run waits at the gate until this test opens it: past its TIMEOUT on any machine.
             assertThat(c.call("AI.MODELEXECUTE", "t.wait", "INPUTS", "1", "wait.x", "OUTPUTS", "1", "wait.z",
                     "TIMEOUT", "100")).isEqualTo(new RespSimple("TIMEDOUT"));
-            assertThat(UninterruptibleRuns.awaitWorkers(Duration.ZERO)).as("the abandoned run still waits").isFalse();
             assertThat(c.call("PING")).isEqualTo(new RespSimple("PONG"));
             assertThat(c.call("EXISTS", "wait.z")).isEqualTo(0L);
             assertThat(c.call("AI.MODELEXECUTE", "t.after", "INPUTS", "1", "wait.x", "OUTPUTS", "1", "wait.y"))
@@ -254,18 +249,23 @@ class TorchFrontIT {
             assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "wait.y", "BLOB")), linear(new float[] {1, 1, 1}, 1));
             // Deleting the model while the abandoned run goes on frees it only when that run ends.
             assertThat(c.call("AI.MODELDEL", "t.wait")).isEqualTo(OK);
+            // The abandoned run goes on in the model server's JVM (libtorch cannot stop it), out of this test's sight;
+            // once let through it fails there, and its answer has no one to go to: the module answered TIMEDOUT and
+            // writes no output for it. The model server serves on.
             gate.release();
-            assertThat(UninterruptibleRuns.awaitWorkers(Duration.ofSeconds(30)))
-                    .as("the abandoned run ended once let through").isTrue();
+            assertThat(c.call("AI.MODELEXECUTE", "t.after", "INPUTS", "1", "wait.x", "OUTPUTS", "1", "wait.y2"))
+                    .isEqualTo(OK);
             assertThat(c.call("EXISTS", "wait.z")).as("its result dropped").isEqualTo(0L);
-            assertThat(((List<?>) c.call("AI.INFO", "t.after")).get(15)).isEqualTo(1L);
+            assertThat(((List<?>) c.call("AI.INFO", "t.after")).get(15)).isEqualTo(2L);
         }
     }
 
     @Test
     void gpuOnThisCpuOnlyBuildIsAClearError() throws Exception {
-        assumeThat(TorchRuntime.engine().getGpuCount()).as("a machine without a CUDA device").isZero();
-        try (RespClient c = RespClient.connect(front.port())) {
+        // The model server's libtorch is the CPU build: 0 CUDA devices wherever no NVIDIA device is (there is none
+        // here; where one is, this build still sees none, but the assumption keeps the test honest about what it saw).
+        assumeThat(java.nio.file.Files.exists(Path.of("/dev/nvidia0"))).as("a machine without a CUDA device").isFalse();
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(errorText(setModel(c, "t.gpu", "GPU", linear)))
                     .startsWith("ERR GPU requested but libtorch cannot use it here: GPU:0 asked, 0 CUDA device(s)");
             assertThat(errorText(setModel(c, "t.gpu", "GPU:1", linear))).contains("GPU:1 asked");
@@ -276,7 +276,7 @@ class TorchFrontIT {
 
     @Test
     void sixteenClientsRunOneModelAtOnce() throws Exception {
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "t.shared", "CPU", linear)).isEqualTo(OK);
         }
         int clients = 16;
@@ -285,7 +285,7 @@ class TorchFrontIT {
         for (int t = 0; t < clients; t++) {
             int id = t;
             threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(front.port())) {
+                try (RespClient c = RespClient.connect(shard.port())) {
                     for (int k = 0; k < 40; k++) {
                         float[] x = {id, k, 1, -id, 0.5f * k, 2};
                         c.call("AI.TENSORSET", "tin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
@@ -306,7 +306,7 @@ class TorchFrontIT {
         for (Throwable f : failures) {
             assertThat(f).isNull();
         }
-        try (RespClient c = RespClient.connect(front.port())) {
+        try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "t.shared")).get(15)).isEqualTo(16L * 40);
         }
     }
