@@ -150,8 +150,8 @@ class SupervisionCliIT {
         // renewals. Every status is asked right after a renewal, inside the lease that renewal gave (a renewal, a
         // status wait and a text status, three JVMs in a row, once outlasted a 10 s lease under a CPU hog).
         JsonNode renewed = null;
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (renewed == null && System.nanoTime() < until) {
+        long renewUntil = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (renewed == null && System.nanoTime() < renewUntil) {
             JarRunner.Result renew = jar.cli("db", "renew", "--exp-dir", exp.toString());
             assertThat(renew.exit()).as(renew.toString()).isZero();
             assertThat(renew.out()).contains("renewed the lease of 'orchestrator'");
