@@ -14,9 +14,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The testbed's PBS front end (Debian's slurm-wlm-torque over the Slurm testbed, testbeds/pbs/up) for the data-safety
- * ITs: bringing it up, a holder job as a user's {@code qsub -I} would hold nodes, and a job's state.
+ * ITs (and ai-dist's AiPbsIT, through this module's test jar): bringing it up, a holder job as a user's
+ * {@code qsub -I} would hold nodes, and a job's state.
  */
-final class PbsTestJobs {
+public final class PbsTestJobs {
     static final Duration CMD = Duration.ofSeconds(60);
     static final LocalCommandRunner SH = new LocalCommandRunner();
     static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
@@ -40,7 +41,7 @@ final class PbsTestJobs {
     }
 
     /** A job holding the 3 nodes; running when this returns. Its id goes to {@code owned} as soon as it exists. */
-    static String holder(Path dir, Consumer<String> owned) throws Exception {
+    public static String holder(Path dir, Consumer<String> owned) throws Exception {
         Path script = dir.resolve("holder.sh");
         Files.writeString(script, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 900\n");
         CommandResult q = SH.run(PbsCommands.qsub(script, dir.resolve("holder.out")), CMD);

@@ -5,7 +5,6 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
-import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.plan.Crc16;
@@ -25,8 +24,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +32,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.dist.AiTestbed.X;
+import static io.smartsim.launch.ai.dist.AiTestbed.keyOn;
+import static io.smartsim.launch.ai.dist.AiTestbed.modelServersOf;
+import static io.smartsim.launch.ai.dist.AiTestbed.pid;
+import static io.smartsim.launch.ai.dist.AiTestbed.redisCli;
+import static io.smartsim.launch.ai.dist.AiTestbed.runsTheModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
@@ -58,7 +61,6 @@ class AiPbsIT {
     private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
     private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
             "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
-    private static final float[] X = {1, 2, 3, 4};
 
     @TempDir
     Path tmp;
@@ -87,40 +89,10 @@ class AiPbsIT {
         return Experiment.create(name, tmp.resolve("exp"), progress::add);
     }
 
-    /** A job holding the 3 nodes, as a user's qsub -I would; its id once it runs. */
-    private String holder() throws Exception {
-        Path script = tmp.resolve("holder.sh");
-        Files.writeString(script, "#!/bin/bash\n#PBS -l nodes=3:ppn=1\nsleep 900\n");
-        CommandResult q = SH.run(List.of("qsub", "-j", "oe", "-o", tmp.resolve("holder.out").toString(),
-                script.toString()), CMD);
-        assertThat(q.ok()).as(q.describe()).isTrue();
-        String id = q.stdout().strip();
-        jobs.add(id);
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < until) {
-            if (SH.run(List.of("qstat", "-f", id), CMD).stdout().contains("job_state = R")) {
-                return id;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("holder job " + id + " did not run within 120 s (the testbed is shared)");
-    }
-
     private static OrchestratorSpec.Builder spec(int port) {
         return AiTestbed.spec(port, 1).launcher("pbs").nodes(3).auth(false)
                 .startupTimeout(Duration.ofSeconds(150)).launcherOption("runCommand", "ssh")
                 .launcherOption("sshConfig", SSH_CONFIG.toString());
-    }
-
-    /** The processes of this machine (every node's) running a model server of {@code socket}. */
-    private static List<String> modelServersOf(Path socket) {
-        return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid()))
-                .filter(c -> c.contains(AiPlanner.MODEL_SERVER_MAIN) && c.contains("--socket " + socket + " "))
-                .toList();
-    }
-
-    private static long pid(LaunchedShard s) {
-        return Long.parseLong(s.handle().get(AiPlanner.HANDLE_PID));
     }
 
     private static void eachNodeRunsItsModelServer(Orchestrator db) {
@@ -147,22 +119,6 @@ class AiPbsIT {
         }
     }
 
-    private String redisCli(List<String> prefix, String host, int port, Path stdin, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("redis-cli"));
-        argv.addAll(prefix);
-        argv.addAll(List.of("-c", "-h", host, "-p", Integer.toString(port)));
-        if (stdin != null) {
-            argv.add("-x");
-        }
-        argv.addAll(List.of(args));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(stdin != null
-                ? ProcessBuilder.Redirect.from(stdin.toFile()) : ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return out;
-    }
-
     /**
      * In a job, over ssh, with {@code --tls} (which the front could not serve): redis-cli with the orchestrator's CA
      * stores and runs a model on the shard that owns its key, following MOVED from another shard; stop ends every
@@ -170,7 +126,7 @@ class AiPbsIT {
      */
     @Test
     void inAJobWithTlsRedisCliRunsAModelThroughTheModuleAndStopEndsEveryModelServer() throws Exception {
-        String job = holder();
+        String job = io.smartsim.launch.pbs.PbsTestJobs.holder(tmp, jobs::add);
         int port = bed.ports(1);
         List<ModelServerPlan> servers;
         try (Experiment exp = experiment("ai-pbs-tls")) {
@@ -248,20 +204,4 @@ class AiPbsIT {
         assertThat(Processes.serversOn(List.of(port))).isEmpty();
     }
 
-    /** A key whose slot shard {@code i} serves. */
-    private static String keyOn(Orchestrator db, int i, String prefix) {
-        for (int n = 0; ; n++) {
-            String k = prefix + n;
-            int slot = Crc16.slot(k);
-            if (db.plan().shards().get(i).slots().stream().anyMatch(r -> r.contains(slot))) {
-                return k;
-            }
-        }
-    }
-
-    private static void runsTheModel(Client c, String in, String out) {
-        c.putTensor(in, TensorData.of(X, 1, 4));
-        c.runModel("mlp", List.of(in), List.of(out));
-        assertThat(c.getTensor(out).asFloats()).containsExactly(AiOrchestratorIT.expected(X, 1), offset(1e-5f));
-    }
 }

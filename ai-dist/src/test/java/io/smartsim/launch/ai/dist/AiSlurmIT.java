@@ -19,7 +19,6 @@ import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.status.Event;
 import io.smartsim.launch.supervise.EventLog;
 import io.smartsim.launch.testing.Leftovers;
-import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TestbedLock;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,6 +41,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.dist.AiTestbed.X;
+import static io.smartsim.launch.ai.dist.AiTestbed.awaitGone;
+import static io.smartsim.launch.ai.dist.AiTestbed.keyOn;
+import static io.smartsim.launch.ai.dist.AiTestbed.modelServersOf;
+import static io.smartsim.launch.ai.dist.AiTestbed.pid;
+import static io.smartsim.launch.ai.dist.AiTestbed.redisCli;
+import static io.smartsim.launch.ai.dist.AiTestbed.runsTheModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
@@ -61,7 +66,6 @@ class AiSlurmIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir (model servers too), ports anywhere
     private static final LocalCommandRunner SH = new LocalCommandRunner();
     private static final Duration CMD = Duration.ofSeconds(60);
-    private static final float[] X = {1, 2, 3, 4};
     private static final String AI_STEP = AiPlanner.HANDLE_PREFIX + "step";
 
     @TempDir
@@ -114,17 +118,6 @@ class AiSlurmIT {
                         && !l.startsWith(id + ".extern ")).toList();
     }
 
-    private static long pid(LaunchedShard s) {
-        return Long.parseLong(s.handle().get(AiPlanner.HANDLE_PID));
-    }
-
-    /** The processes of this machine (every node's) running a model server of {@code socket}. */
-    private static List<String> modelServersOf(Path socket) {
-        return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid()))
-                .filter(c -> c.contains(AiPlanner.MODEL_SERVER_MAIN) && c.contains("--socket " + socket + " "))
-                .toList();
-    }
-
     /**
      * Polls (30 s at most: Slurm ends a cancelled step a moment after scancel returns) until no process runs a model
      * server of {@code servers}; fails naming what is left.
@@ -137,14 +130,6 @@ class AiSlurmIT {
         for (ModelServerPlan m : servers) {
             assertThat(modelServersOf(m.socket())).as("model server on %s", m.host()).isEmpty();
         }
-    }
-
-    private static void awaitGone(long pid) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (Pids.running(pid) && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertThat(Pids.running(pid)).as("pid %d (%s) still runs", pid, AiTestbed.cmdline(pid)).isFalse();
     }
 
     /** Each node's model server runs as its own step of {@code job}, named {@code <id>-ai-<k>}, recorded by its shard. */
@@ -165,39 +150,6 @@ class AiSlurmIT {
         assertThat(ProcessHandle.allProcesses().map(h -> AiTestbed.cmdline(h.pid()))
                 .filter(c -> c.contains("io.smartsim.launch.ai.AiServerMain") && c.contains(dir.toString())))
                 .as("fronts (removed in issue 16)").isEmpty();
-    }
-
-    /** A key whose slot shard {@code i} serves. */
-    private static String keyOn(Orchestrator db, int i, String prefix) {
-        for (int n = 0; ; n++) {
-            String k = prefix + n;
-            int slot = Crc16.slot(k);
-            if (db.plan().shards().get(i).slots().stream().anyMatch(r -> r.contains(slot))) {
-                return k;
-            }
-        }
-    }
-
-    private static void runsTheModel(Client c, String in, String out) {
-        c.putTensor(in, TensorData.of(X, 1, 4));
-        c.runModel("mlp", List.of(in), List.of(out));
-        assertThat(c.getTensor(out).asFloats()).containsExactly(AiOrchestratorIT.expected(X, 1), offset(1e-5f));
-    }
-
-    /** redis-cli -c (follows MOVED) at host:port; {@code stdin} as its last argument with -x when given. */
-    private String redisCli(String host, int port, Path stdin, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("redis-cli", "-c", "-h", host, "-p", Integer.toString(port)));
-        if (stdin != null) {
-            argv.add("-x");
-        }
-        argv.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectInput(stdin != null ? ProcessBuilder.Redirect.from(stdin.toFile())
-                        : ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return out;
     }
 
     @Test

@@ -1,16 +1,30 @@
 package io.smartsim.launch.ai.dist;
 
+import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.client.Client;
+import io.smartsim.launch.client.TensorData;
+import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.plan.Crc16;
 import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.testing.Leftovers;
+import io.smartsim.launch.testing.Pids;
 import io.smartsim.launch.testing.Processes;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 /**
  * Ports for the --ai integration tests. Ports come from 12000-12767 (bus ports +10000: both below 32768, where the
@@ -23,6 +37,8 @@ final class AiTestbed {
     private final AtomicInteger next;
     /** The highest base (the range other test ports leave to these tests). */
     static final int LAST = 12767;
+    /** The input the model "mlp" ({@link #runsTheModel}) is run on. */
+    static final float[] X = {1, 2, 3, 4};
     private final int lo;
 
     AiTestbed(Leftovers leftovers) {
@@ -69,5 +85,66 @@ final class AiTestbed {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /** A key whose slot shard {@code i} of {@code db} serves: what a client's command on that shard starts from. */
+    static String keyOn(Orchestrator db, int i, String prefix) {
+        for (int n = 0; ; n++) {
+            String k = prefix + n;
+            int slot = Crc16.slot(k);
+            if (db.plan().shards().get(i).slots().stream().anyMatch(r -> r.contains(slot))) {
+                return k;
+            }
+        }
+    }
+
+    /** Stores {@link #X} at {@code in}, runs the model "mlp" on it into {@code out}, and checks what it returns. */
+    static void runsTheModel(Client c, String in, String out) {
+        c.putTensor(in, TensorData.of(X, 1, 4));
+        c.runModel("mlp", List.of(in), List.of(out));
+        assertThat(c.getTensor(out).asFloats()).containsExactly(AiOrchestratorIT.expected(X, 1), offset(1e-5f));
+    }
+
+    /** The pid of the shard's server, as recorded. */
+    static long pid(LaunchedShard s) {
+        return Long.parseLong(s.handle().get(AiPlanner.HANDLE_PID));
+    }
+
+    /** Waits (30 s at most) for {@code pid} to end, and fails naming it if it still runs. */
+    static void awaitGone(long pid) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (Pids.running(pid) && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(Pids.running(pid)).as("pid %d (%s) still runs", pid, cmdline(pid)).isFalse();
+    }
+
+    /** The processes of this machine (every testbed host's) running a model server of {@code socket}. */
+    static List<String> modelServersOf(Path socket) {
+        return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> cmdline(h.pid()))
+                .filter(c -> c.contains(AiPlanner.MODEL_SERVER_MAIN) && c.contains("--socket " + socket + " "))
+                .toList();
+    }
+
+    /** redis-cli -c (follows MOVED) at host:port; {@code stdin} as its last argument with -x when not null. */
+    static String redisCli(String host, int port, Path stdin, String... args) throws Exception {
+        return redisCli(List.of(), host, port, stdin, args);
+    }
+
+    /** As above, with {@code options} (TLS ones, say) before the rest. */
+    static String redisCli(List<String> options, String host, int port, Path stdin, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("redis-cli"));
+        argv.addAll(options);
+        argv.addAll(List.of("-c", "-h", host, "-p", Integer.toString(port)));
+        if (stdin != null) {
+            argv.add("-x");
+        }
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(stdin != null
+                ? ProcessBuilder.Redirect.from(stdin.toFile()) : ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return out;
     }
 }

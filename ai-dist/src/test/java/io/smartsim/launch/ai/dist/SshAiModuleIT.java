@@ -9,7 +9,6 @@ import io.smartsim.launch.client.Client;
 import io.smartsim.launch.client.ClientException;
 import io.smartsim.launch.client.TensorData;
 import io.smartsim.launch.plan.AiPlanner;
-import io.smartsim.launch.plan.Crc16;
 import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
@@ -38,9 +37,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.dist.AiTestbed.X;
+import static io.smartsim.launch.ai.dist.AiTestbed.awaitGone;
+import static io.smartsim.launch.ai.dist.AiTestbed.keyOn;
+import static io.smartsim.launch.ai.dist.AiTestbed.modelServersOf;
+import static io.smartsim.launch.ai.dist.AiTestbed.pid;
+import static io.smartsim.launch.ai.dist.AiTestbed.redisCli;
+import static io.smartsim.launch.ai.dist.AiTestbed.runsTheModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.offset;
 
 /**
  * {@code --ai} on the ssh launcher (issue 16): 3 hosts (127.0.1.1-3 through the loopback sshd of testbeds/ssh, port
@@ -54,7 +59,6 @@ class SshAiModuleIT {
     static final List<String> HOSTS = List.of("127.0.1.1", "127.0.1.2", "127.0.1.3");
     static final Path TESTBED = Path.of(System.getProperty("smartsim.ssh.testbed.dir", "/tmp/smartsim-ssh-testbed"));
     static final Path JAR = Path.of("../cli/target/smartsim-launch.jar").toAbsolutePath().normalize();
-    private static final float[] X = {1, 2, 3, 4};
 
     @RegisterExtension
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir (the model servers run there too)
@@ -76,51 +80,6 @@ class SshAiModuleIT {
         return AiTestbed.spec(base, 1).launcher("ssh").nodes(3).auth(false)
                 .launcherOption("hosts", String.join(",", HOSTS))
                 .launcherOption("ssh-config", TESTBED.resolve("ssh_config").toString());
-    }
-
-    /** A key whose slot shard {@code i} serves: what SmartRedis's run on that shard starts from. */
-    private static String keyOn(Orchestrator db, int i, String prefix) {
-        for (int n = 0; ; n++) {
-            String k = prefix + n;
-            int slot = Crc16.slot(k);
-            if (db.plan().shards().get(i).slots().stream().anyMatch(r -> r.contains(slot))) {
-                return k;
-            }
-        }
-    }
-
-    private static void runsTheModel(Client c, String in, String out) {
-        c.putTensor(in, TensorData.of(X, 1, 4));
-        c.runModel("mlp", List.of(in), List.of(out));
-        assertThat(c.getTensor(out).asFloats()).containsExactly(AiOrchestratorIT.expected(X, 1), offset(1e-5f));
-    }
-
-    private static long pid(LaunchedShard s) {
-        return Long.parseLong(s.handle().get(AiPlanner.HANDLE_PID));
-    }
-
-    private static void awaitGone(long pid) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (Pids.running(pid) && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertThat(Pids.running(pid)).as("pid %d (%s) still runs", pid, AiTestbed.cmdline(pid)).isFalse();
-    }
-
-    /** The processes of this machine (all the hosts') running a model server of {@code socket}. */
-    private static List<String> modelServersOf(Path socket) {
-        return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> AiTestbed.cmdline(h.pid()))
-                .filter(c -> c.contains(AiPlanner.MODEL_SERVER_MAIN) && c.contains("--socket " + socket + " "))
-                .toList();
-    }
-
-    private static String redisCli(String host, int port, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("redis-cli", "-c", "-h", host, "-p", Integer.toString(port)));
-        argv.addAll(List.of(args));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return out;
     }
 
     @Test
@@ -160,14 +119,14 @@ class SshAiModuleIT {
                 c.putTensor(in1, TensorData.of(X, 1, 4)); // tensors are data: shard 1 serves them
                 assertThat(c.getTensor(in1).asFloats()).containsExactly(X);
             }
-            assertThat(redisCli(HOSTS.get(1), base, "SET", in1 + "plain", "v")).isEqualTo("OK");
-            assertThat(redisCli(HOSTS.get(1), base, "GET", in1 + "plain")).isEqualTo("v");
+            assertThat(redisCli(HOSTS.get(1), base, null, "SET", in1 + "plain", "v")).isEqualTo("OK");
+            assertThat(redisCli(HOSTS.get(1), base, null, "GET", in1 + "plain")).isEqualTo("v");
             Map<Integer, Liveness> live = Launchers.find("ssh").probeModelServers(db.shards());
             assertThat(live).containsEntry(0, Liveness.ALIVE).containsEntry(1, Liveness.GONE)
                     .containsEntry(2, Liveness.ALIVE);
             assertThat(exp.status(db.id()).state()).isEqualTo("RUNNING");
 
-            List<Long> pids = db.shards().stream().map(SshAiModuleIT::pid).toList();
+            List<Long> pids = db.shards().stream().map(AiTestbed::pid).toList();
             exp.stop(db);
             for (int i = 0; i < 3; i++) {
                 assertThat(Pids.running(pids.get(i))).as("model server of host %s", HOSTS.get(i)).isFalse();
@@ -322,7 +281,7 @@ class SshAiModuleIT {
         try (Experiment exp = Experiment.create("ssh-ai-lease", dir)) {
             db = exp.createOrchestrator(spec(base).lease(Duration.ofSeconds(6)).build());
             exp.start(db);
-            modelServers = new ArrayList<>(db.shards().stream().map(SshAiModuleIT::pid).toList());
+            modelServers = new ArrayList<>(db.shards().stream().map(AiTestbed::pid).toList());
             shards = db.shards().stream().map(x -> x.pid().orElseThrow()).toList();
             exp.detach(db); // left running; once this experiment closes, nobody renews the lease
         }
