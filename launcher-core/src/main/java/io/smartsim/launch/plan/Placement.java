@@ -7,7 +7,8 @@ import java.util.List;
  * node, in order. Shards whose nodes share a {@code host} must not share ports, so the planner numbers
  * ports across the host; shards on different hosts reuse the same base port.
  *
- * Under {@code --ai} every host the nodes name runs one model server for its shards ({@link ModelServerPlan}).
+ * Under {@code --ai} every host the nodes name runs one model server for its shards
+ * ({@link io.smartsim.launch.planned.ModelServerPlan}).
  *
  * @param nodes one entry per node of the spec
  */
