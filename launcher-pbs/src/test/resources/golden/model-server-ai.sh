@@ -17,6 +17,13 @@ fail() {
     exit "$1"
 }
 node=${1:-$(hostname)}
+# The model-serving runtime must be at the same paths on every node (the java, the AI directory, the module the
+# shards load): said at once, naming the node and the path, rather than as a model server that never gets ready.
+for needed in /usr/lib/jvm/java-17/bin/java /opt/smartsim/ai /opt/smartsim/ai/smartsim-ai.so; do
+    [ -e "$needed" ] || fail 3 "node $node has no $needed: the --ai runtime (java, the AI directory and \
+smartsim-ai.so) must be at the same path on every node; install it there, or put it on a file system every node \
+mounts and point SMARTSIM_AI_PATH at it"
+done
 cd /exp/db/ai || fail 3 "cannot enter the model server's directory on node $node"
 # Written whole, then renamed: the launcher never reads half a report.
 printf 'node=%s\nhostname=%s\njob=%s\nstep=%s\npid=%s\n' "$node" "$(hostname)" "${PBS_JOBID:-}" \

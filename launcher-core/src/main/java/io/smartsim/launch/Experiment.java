@@ -8,6 +8,7 @@ import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.experiment.Entities;
 import io.smartsim.launch.experiment.ModelRunner;
+import io.smartsim.launch.experiment.ModelServerCheck;
 import io.smartsim.launch.experiment.OrchestratorControl;
 import io.smartsim.launch.experiment.OrchestratorHandle;
 import io.smartsim.launch.experiment.OrchestratorStart;
@@ -17,7 +18,6 @@ import io.smartsim.launch.experiment.Resume;
 import io.smartsim.launch.experiment.StartedHere;
 import io.smartsim.launch.experiment.StartedOrchestrator;
 import io.smartsim.launch.experiment.Supervise;
-import io.smartsim.launch.experiment.WarmUp;
 import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
@@ -34,24 +34,23 @@ import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
+import io.smartsim.launch.status.ModelServerStatus;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
 import io.smartsim.launch.status.SupervisionStatus;
+import io.smartsim.launch.status.TelemetryStatus;
 import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.supervise.Watchdog;
+import io.smartsim.launch.telemetry.TelemetryFiles;
 import io.smartsim.launch.util.Deadline;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -256,17 +255,6 @@ public final class Experiment implements AutoCloseable {
         Watchdog.run(expDir, id, controller, log);
     }
 
-    /**
-     * Loads and links ahead what a first start in this JVM uses, for a short-lived process such as the CLI (on a second
-     * thread while it reads its command line; in the training run of its class-data archive): {@code spec} planned as
-     * its launcher places it, under a directory that is never written, and what a start records of it made into JSON.
-     * With {@code scratch} (an empty directory of the caller's) it also writes a manifest there and reads it back.
-     * Starts no process and writes nothing else; fails as planning {@code spec} fails.
-     */
-    public static void warmUp(OrchestratorSpec spec, Optional<Path> scratch) {
-        WarmUp.run(spec, scratch);
-    }
-
     /** The start pipeline ({@link OrchestratorStart}), with the orchestrator kept here or not as {@code how} says. */
     private StartedOrchestrator startOne(Orchestrator db, boolean resume, Supervise how) {
         StartedOrchestrator started = starts.start(db, resume, how, (running, t0) -> {
@@ -321,18 +309,19 @@ public final class Experiment implements AutoCloseable {
     }
 
     /**
+     * The collector of orchestrator {@code id} ({@code --telemetry}, docs/telemetry.md): whether it records and how
+     * often, as recorded, its current file, and each shard's last recorded sample.
+     */
+    public TelemetryStatus telemetry(String id) {
+        return TelemetryFiles.status(dir, id, orchestrator(id).spec().telemetry());
+    }
+
+    /**
      * The colocated databases of this experiment's models (recorded ones too, after {@link #reconnect}), by model
      * name, each by node with its health; models without one, or with none running, are left out.
      */
     public Map<String, List<ColocatedNode>> colocatedDatabases() {
-        Map<String, List<ColocatedNode>> out = new java.util.LinkedHashMap<>();
-        for (Model m : models()) {
-            List<ColocatedNode> nodes = m.colocatedDatabases();
-            if (!nodes.isEmpty()) {
-                out.put(m.name(), nodes);
-            }
-        }
-        return out;
+        return entities.colocatedDatabases();
     }
 
     /**
@@ -341,19 +330,16 @@ public final class Experiment implements AutoCloseable {
      * One line per node cleaned or left alone (saying which).
      */
     public List<String> cleanupColocated() {
-        List<String> out = new ArrayList<>();
-        for (Model m : models()) {
-            m.plan().colocated().ifPresent(c -> io.smartsim.launch.colocated.ColocatedStatus.cleanup(c)
-                    .forEach(line -> out.add("model '" + m.name() + "' " + line)));
-        }
-        return out;
+        return entities.cleanupColocated();
     }
 
     /**
      * Removes what is left of orchestrators whose launch did not finish: every one recorded STARTING (its launching
      * process was killed mid-start, or is still starting it: do not run this beside a {@code db start} of the same
      * experiment), and every one recorded RUNNING with some or all of its processes gone. Their shards that still
-     * exist get {@code SHUTDOWN NOSAVE} where reachable, then the launcher's stop; the entry is then recorded FAILED
+     * exist get {@code SHUTDOWN NOSAVE} where reachable, then the launcher's stop (given every recorded shard, gone or
+     * not, when the start did not finish or the orchestrator has {@code --ai} model servers: what runs beside the
+     * shards, which no shard's probe sees, ends too); the entry is then recorded FAILED
      * ({@value OrchestratorCleanup#INTERRUPTED_START}) or STOPPED. Orchestrators running whole, stopped or failed
      * are left alone, so a second cleanup finds nothing.
      *
@@ -398,6 +384,15 @@ public final class Experiment implements AutoCloseable {
      */
     public List<ShardDataNow> checkpointDataNow(OrchestratorStatus status) {
         return recorder.find(status.id()).map(r -> control.checkpointDataNow(r, status)).orElse(List.of());
+    }
+
+    /**
+     * Under {@code --ai} with the Redis module: the model servers the shards of orchestrator {@code status} record, one
+     * per socket, each alive or gone as its launcher answers (unknown when the launcher cannot be found or asked); none
+     * without model serving, or when its processes were not checked ({@code status.liveness()} empty).
+     */
+    public List<ModelServerStatus> modelServers(OrchestratorStatus status) {
+        return ModelServerCheck.of(status, orchestrator(status.id()).plan());
     }
 
     /** Status of every orchestrator in the manifest. */

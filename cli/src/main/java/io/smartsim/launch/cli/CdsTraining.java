@@ -1,5 +1,6 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.ThisMachine;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.spec.OrchestratorSpec;
 
@@ -59,7 +60,7 @@ public final class CdsTraining {
             Main.commandLine().parseArgs("db", "status", "--exp-dir", tmp.toString());
             Warmup.run();
             // and a manifest written and read back, in the temporary directory
-            Experiment.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
+            ThisMachine.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
                     Optional.of(tmp));
             loadOwnClasses();
             for (String c : LINKED) {

@@ -1,8 +1,7 @@
 package io.smartsim.launch.cli;
 
-import io.smartsim.launch.telemetry.Dashboard;
-import io.smartsim.launch.telemetry.HttpAccess;
-import io.smartsim.launch.telemetry.TelemetryOptions;
+import io.smartsim.launch.dashboard.Dashboard;
+import io.smartsim.launch.dashboard.HttpAccess;
 import io.smartsim.launch.spec.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,6 +11,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -52,12 +52,12 @@ public final class DashboardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        TelemetryOptions options = TelemetryOptions.defaults().withInterval(Durations.parse("interval", interval));
+        Duration every = Durations.parse("interval", interval);
         HttpAccess access;
         Dashboard dashboard;
         try {
             access = HttpAccess.forBind(bind);
-            dashboard = Dashboard.start(expDir.dir(), access, port, options);
+            dashboard = Dashboard.start(expDir.dir(), access, port, every);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

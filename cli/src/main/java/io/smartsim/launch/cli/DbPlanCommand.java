@@ -7,7 +7,6 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.planned.ShardPlan;
@@ -134,7 +133,7 @@ public final class DbPlanCommand implements Callable<Integer> {
                 sb.append("      ").append(String.join(" ", m.argv())).append('\n');
             }
             if (plan.auth().isPresent()) {
-                sb.append("  ").append(AiPlanner.smartRedisAuthNote(plan)).append('\n');
+                sb.append("  ").append(ModelServerPlan.smartRedisAuthNote(plan)).append('\n');
             }
         });
         sb.append('\n');

@@ -4,20 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.status.OrchestratorStatus;
 import io.smartsim.launch.status.ShardDataNow;
-import io.smartsim.launch.spec.TelemetrySpec;
 import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.ShardHealth;
 import io.smartsim.launch.status.SupervisionStatus;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.planned.SlotRange;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.status.Event;
-import io.smartsim.launch.telemetry.ShardSample;
-import io.smartsim.launch.telemetry.TelemetryFiles;
+import io.smartsim.launch.status.ModelServerStatus;
+import io.smartsim.launch.status.ShardSample;
+import io.smartsim.launch.status.TelemetryStatus;
 import io.smartsim.launch.spec.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -154,49 +153,13 @@ public final class DbStatusCommand implements Callable<Integer> {
 
     /**
      * Under {@code --ai} with the Redis module: a host's model server as its shards record it; {@code process} is
-     * "alive", "gone" or "unknown", as the orchestrator's launcher answers ({@link #modelServers}).
+     * "alive", "gone" or "unknown", as the orchestrator's launcher answers ({@link Experiment#modelServers}).
      */
     record ModelServer(String socket, Long pid, String process, List<Integer> shards) {
-    }
-
-    /**
-     * The model servers {@code s}'s shards record (under {@code --ai} with the module; none otherwise), each judged
-     * alive or gone by the orchestrator's launcher ({@link io.smartsim.launch.spi.Launcher#probeModelServers}: this
-     * machine's processes for the local launcher, one {@code ps} per host over SSH for the ssh launcher). A launcher
-     * that cannot be found or asked leaves them "unknown".
-     */
-    static List<ModelServer> modelServers(OrchestratorStatus s) {
-        Map<String, List<LaunchedShard>> bySocket = new java.util.LinkedHashMap<>();
-        for (LaunchedShard ls : s.shards()) {
-            String socket = ls.handle().get(AiPlanner.HANDLE_SOCKET);
-            if (socket != null) {
-                bySocket.computeIfAbsent(socket, k -> new ArrayList<>()).add(ls);
-            }
+        static ModelServer of(ModelServerStatus m) {
+            return new ModelServer(m.socket(), m.pid().orElse(null), m.process().name().toLowerCase(Locale.ROOT),
+                    m.shards());
         }
-        if (bySocket.isEmpty()) {
-            return List.of();
-        }
-        Map<Integer, Liveness> live;
-        try {
-            live = io.smartsim.launch.spi.Launchers.find(s.launcher()).probeModelServers(s.shards());
-        } catch (RuntimeException e) {
-            live = Map.of(); // not found, or its hosts cannot be reached: unknown
-        }
-        List<ModelServer> out = new ArrayList<>();
-        for (Map.Entry<String, List<LaunchedShard>> e : bySocket.entrySet()) {
-            List<LaunchedShard> shards = e.getValue();
-            Map<Integer, Liveness> l = live;
-            // the newest record wins: a shard restarted or revived later names the running one
-            Optional<LaunchedShard> alive = shards.stream().filter(x -> l.get(x.index()) == Liveness.ALIVE)
-                    .findFirst();
-            boolean known = shards.stream().anyMatch(x -> l.get(x.index()) == Liveness.ALIVE
-                    || l.get(x.index()) == Liveness.GONE);
-            LaunchedShard any = alive.orElse(shards.get(0));
-            String pid = any.handle().get(AiPlanner.HANDLE_PID);
-            out.add(new ModelServer(e.getKey(), pid == null ? null : Long.parseLong(pid), alive.isPresent() ? "alive"
-                    : known ? "gone" : "unknown", shards.stream().map(LaunchedShard::index).toList()));
-        }
-        return out;
     }
 
     /**
@@ -216,14 +179,13 @@ public final class DbStatusCommand implements Callable<Integer> {
 
     /**
      * {@code --telemetry}: whether the collector records this orchestrator, how often, where, and each shard's last
-     * recorded sample (docs/telemetry.md); {@code latest} is empty when nothing was recorded.
+     * recorded sample (docs/telemetry.md), as {@link Experiment#telemetry} reads them; {@code latest} is empty when
+     * nothing was recorded.
      */
     record Telemetry(boolean on, String interval, Path file, List<Latest> latest) {
-        static Telemetry of(Path expDir, String id, Optional<TelemetrySpec> spec, Instant now) {
-            TelemetrySpec t = spec.orElse(TelemetrySpec.DEFAULT);
-            List<Latest> latest = TelemetryFiles.latest(expDir, id).values().stream().map(s -> Latest.of(s, now))
-                    .toList();
-            return new Telemetry(t.on(), Durations.format(t.interval()), TelemetryFiles.current(expDir, id), latest);
+        static Telemetry of(TelemetryStatus t, Instant now) {
+            return new Telemetry(t.on(), Durations.format(t.interval()), t.file(),
+                    t.latest().stream().map(s -> Latest.of(s, now)).toList());
         }
     }
 
@@ -271,10 +233,10 @@ public final class DbStatusCommand implements Callable<Integer> {
         Report report;
         try (Experiment exp = Experiment.reconnect(expDir.dir())) {
             List<OrchestratorStatus> statuses = name == null ? exp.statuses() : List.of(exp.status(name));
-            List<Entry> entries = statuses.stream().map(s -> entry(s).withData(exp.checkpointData(s.id()))
+            List<Entry> entries = statuses.stream().map(s -> entry(s, exp.modelServers(s))
+                            .withData(exp.checkpointData(s.id()))
                             .withDataNow(exp.checkpointDataNow(s)).with(Supervision.of(exp.supervision(s.id())))
-                            .with(Telemetry.of(exp.dir(), s.id(), Optional.of(exp.orchestrator(s.id()).spec()
-                                    .telemetry()), Instant.now())))
+                            .with(Telemetry.of(exp.telemetry(s.id()), Instant.now())))
                     .toList();
             report = new Report(exp.name(), exp.manifestFile(), !entries.isEmpty()
                     && entries.stream().allMatch(Entry::healthy), entries,
@@ -294,7 +256,7 @@ public final class DbStatusCommand implements Callable<Integer> {
     /** Exit code: every orchestrator serves all its slots, but one is DEGRADED (a process gone). */
     static final int DEGRADED_SERVING = 3;
 
-    static Entry entry(OrchestratorStatus s) {
+    static Entry entry(OrchestratorStatus s, List<ModelServerStatus> modelServers) {
         Map<Integer, ShardHealth> health = s.health().map(HealthReport::shards).orElse(List.of()).stream()
                 .collect(Collectors.toMap(ShardHealth::index, Function.identity()));
         List<Shard> shards = new ArrayList<>();
@@ -316,8 +278,8 @@ public final class DbStatusCommand implements Callable<Integer> {
         return new Entry(s.id(), s.launcher(), s.recorded().name(), s.state(), s.healthy(),
                 s.health().map(HealthReport::clusterState).orElse(null), ssdb, shards,
                 s.health().map(HealthReport::problems).orElse(List.of()), s.error().orElse(null), s.serving(),
-                s.health().map(HealthReport::summary).orElse(null)).with(s.liveness().isEmpty() ? List.of()
-                : modelServers(s));
+                s.health().map(HealthReport::summary).orElse(null))
+                .with(modelServers.stream().map(ModelServer::of).toList());
     }
 
     private static String process(Liveness live) {
@@ -351,7 +313,8 @@ public final class DbStatusCommand implements Callable<Integer> {
             }
             sb.append('\n');
             // JOB, STEP and NODE only for shards a scheduler runs (a job id recorded: Slurm). The local launcher
-            // records a node slot but no job, and keeps its table as it was.
+            // records its host's short name as the node but no job, and keeps its table as it was (the node is in
+            // --json).
             boolean scheduled = e.shards().stream().anyMatch(x -> x.jobId() != null || x.stepId() != null);
             Map<String, Integer> indexByAddress = new java.util.HashMap<>();
             e.shards().forEach(x -> indexByAddress.put(x.address(), x.index()));
@@ -381,7 +344,7 @@ public final class DbStatusCommand implements Callable<Integer> {
             for (ModelServer m : e.modelServers()) {
                 sb.append("  model server (--ai) of shard(s) ").append(m.shards().stream().map(String::valueOf)
                         .collect(Collectors.joining(","))).append(": ").append(m.process().equals("alive") ? "up"
-                        : m.process().equals("unknown") ? "unknown (its launcher or host did not answer)"
+                        : m.process().equals("unknown") ? "unknown (its launcher, host or shards did not answer)"
                         : "DOWN (model commands fail naming its socket; data commands work)").append(", pid ")
                         .append(m.pid()).append(", socket ").append(m.socket()).append('\n');
             }

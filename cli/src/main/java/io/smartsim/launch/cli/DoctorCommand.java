@@ -1,14 +1,15 @@
 package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.smartsim.launch.ThisMachine;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.plan.AiInstall;
-import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.Experiment;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.spi.Launcher;
 import io.smartsim.launch.spi.Launchers;
-import io.smartsim.launch.util.Executables;
+import io.smartsim.launch.status.AiRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -145,9 +146,9 @@ public final class DoctorCommand implements Callable<Integer> {
      * JVM ({@code ModelServerMain --list-backends}), so the runtimes' native code never loads into this one.
      */
     static AiFound ai(Duration timeout, String redisServer) {
-        AiInstall install;
+        AiRuntime install;
         try {
-            install = AiInstall.locate();
+            install = ThisMachine.aiRuntime();
         } catch (InvalidSpecException e) {
             return new AiFound(null, List.of(), e.getMessage().replaceFirst("^ai: ", ""), null);
         }
@@ -162,7 +163,7 @@ public final class DoctorCommand implements Callable<Integer> {
             scratch = java.nio.file.Files.createTempDirectory("smartsim-doctor-ai");
             errors = scratch.resolve("list-backends.err").toFile();
             Process p = new ProcessBuilder(install.java(), "-Djava.io.tmpdir=" + scratch, "-cp", install.classPath(),
-                    AiPlanner.MODEL_SERVER_MAIN, "--list-backends")
+                    ModelServerPlan.MAIN, "--list-backends")
                     .redirectError(errors).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             String out;
             try (InputStream in = p.getInputStream()) {
@@ -205,7 +206,7 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     /** {@link #MODULE_CHECK} in the AI class path's JVM, with redis-server as found on PATH: its one line. */
-    static String module(AiInstall install, String redisServer, Duration timeout) {
+    static String module(AiRuntime install, String redisServer, Duration timeout) {
         if (redisServer == null) {
             return "not checked: redis-server is missing";
         }
@@ -235,7 +236,7 @@ public final class DoctorCommand implements Callable<Integer> {
     }
 
     private Found examine(Tool t) {
-        Optional<Path> path = Executables.onPath(t.name(), pathVar);
+        Optional<Path> path = ThisMachine.executableOnPath(t.name(), pathVar);
         if (path.isEmpty()) {
             return new Found(t.name(), t.purpose(), null, null, "not found on PATH", t.installHint());
         }

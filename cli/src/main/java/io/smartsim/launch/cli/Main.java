@@ -75,11 +75,35 @@ public final class Main implements Callable<Integer> {
         return cl;
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         if (Warmup.wanted(args)) {
             Warmup.start();
         }
-        System.exit(commandLine(args).execute(args));
+        int code = commandLine(args).execute(args);
+        if (shuttingDown()) {
+            // SIGINT or SIGTERM began the JVM's shutdown: its hooks stop what the command started (a model then ends
+            // CANCELLED, so the command returns 1), and the JVM exits with 128 + the signal, as documented. An exit
+            // with the command's code now could take the place of that status: Java 17's Shutdown.exit halts at once
+            // with a non-zero status given once the hooks are done (ColocatedRunSignalIT saw 1 instead of 143).
+            Thread.currentThread().join();
+        }
+        System.exit(code);
+    }
+
+    /** Whether the JVM's shutdown has begun: no hook can be added then. */
+    static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+        } catch (IllegalStateException inProgress) {
+            return true;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(probe);
+        } catch (IllegalStateException inProgress) {
+            return true;
+        }
+        return false;
     }
 
     /** The version Maven built, from a filtered resource. */

@@ -114,6 +114,7 @@ final class RunPlanText {
         p.colocated().ifPresent(c -> sb.append(in).append("colocated database: one per node, standalone ")
                 .append(c.db().backend().id()).append(" on ").append(c.db().ssdb()).append(", ")
                 .append(c.db().cpuList().isEmpty() ? "not pinned" : "pinned to CPUs " + c.db().cpuList())
+                .append(stored(c))
                 .append("; each rank runs through ").append(c.wrapper()).append(" (below)\n"));
         sb.append(in).append("command:\n").append(in).append("  ").append(Text.argv(r.argv())).append('\n');
         sb.append(in).append("environment:\n");
@@ -149,5 +150,20 @@ final class RunPlanText {
             b.options().forEach(o -> sb.append(' ').append(o));
         }, () -> { });
         return sb.toString();
+    }
+
+    /**
+     * What a colocated database stores before its node's ranks start, and where it runs them: {@code ; stores model
+     * mlp (ONNX on CPU, from /m.onnx), script pre (TORCH on CPU, from /pre.py) through a model server beside it
+     * (backends ONNX,TORCH)}; nothing without models or scripts.
+     */
+    private static String stored(io.smartsim.launch.planned.ColocatedPlan c) {
+        List<String> what = new java.util.ArrayList<>();
+        c.db().models().forEach(m -> what.add("model " + m.name() + " (" + m.backend() + " on " + m.device()
+                + ", from " + m.file() + ")"));
+        c.db().scripts().forEach(s -> what.add("script " + s.name() + " (TORCH on " + s.device() + ", from "
+                + s.file() + ")"));
+        return what.isEmpty() ? "" : "; stores " + String.join(", ", what) + " before the node's ranks start, run by "
+                + "a model server beside it (backends " + String.join(",", c.db().aiBackends()) + ")";
     }
 }

@@ -1,5 +1,6 @@
 package io.smartsim.launch.cli;
 
+import io.smartsim.launch.ThisMachine;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.spec.OrchestratorSpec;
 
@@ -34,7 +35,7 @@ final class Warmup {
             Class.forName("java.lang.ProcessImpl", true, ClassLoader.getSystemClassLoader());
             // a local plan, its manifest record and an events-log line as JSON (the 'started' event comes right
             // before the spawn): the API's warm-up, which writes nothing
-            Experiment.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
+            ThisMachine.warmUp(OrchestratorSpec.builder().launcher("local").instancesPerNode(3).build(),
                     Optional.empty());
             // then the progress lines' and the summary's format (java.util.Formatter's first use loads and parses a
             // lot): the first progress line comes after the STARTING record, which needs the above first

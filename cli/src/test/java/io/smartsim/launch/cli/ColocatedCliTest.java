@@ -4,8 +4,8 @@ import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Model;
 import io.smartsim.launch.spec.ColocatedDb;
 import io.smartsim.launch.spec.ModelSpec;
-import io.smartsim.launch.telemetry.Dashboard;
-import io.smartsim.launch.telemetry.HttpAccess;
+import io.smartsim.launch.dashboard.Dashboard;
+import io.smartsim.launch.dashboard.HttpAccess;
 import io.smartsim.launch.telemetry.TelemetryOptions;
 import io.smartsim.launch.testing.Golden;
 import io.smartsim.launch.testing.Leftovers;
@@ -65,8 +65,12 @@ class ColocatedCliTest {
         assertThat(exp).as("a dry run writes nothing").doesNotExist();
     }
 
+    /**
+     * Issue 17: a Slurm batch model runs each rank through the wrapper, as its dry run shows (PBS's, which asks qstat
+     * for its dialect, in PbsModelScriptsTest).
+     */
     @Test
-    void aLauncherThatCannotRunOneYetIsRefusedNamingTheField() throws IOException {
+    void aSlurmBatchModelRunsItsRanksThroughTheWrapperAsTheDryRunShows() throws IOException {
         Path f = dir.resolve("slurm.yaml");
         Files.writeString(f, """
                 name: colo
@@ -77,10 +81,12 @@ class ColocatedCliTest {
                     run: { nodes: 1, batch: { time: "00:05:00" } }
                     colocatedDb: { port: 6780 }
                 """);
-        Cli.Result r = Cli.run("run", f.toString(), "--exp-dir", dir.resolve("exp").toString(), "--dry-run");
-        assertThat(r.exit()).as(r.toString()).isEqualTo(2);
-        assertThat(r.err()).contains("slurm.yaml:7:").contains("models[0].colocatedDb: model 'sim' asks for a "
-                + "colocated database, which the slurm launcher does not run yet; use the local launcher");
+        Path exp = dir.resolve("exp");
+        Cli.Result r = Cli.run("run", f.toString(), "--exp-dir", exp.toString(), "--dry-run");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("bash " + exp.resolve("sim/colocated.sh") + " " + dir.resolve("app.sh"))
+                .contains("script " + exp.resolve("sim/colocated.conf") + ":");
+        assertThat(exp).as("a dry run writes nothing").doesNotExist();
     }
 
     @Test

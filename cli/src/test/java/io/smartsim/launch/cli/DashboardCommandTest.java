@@ -31,4 +31,14 @@ class DashboardCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("no manifest in " + dir.toAbsolutePath().normalize(), "check --exp-dir");
     }
+
+    @Test
+    void aNonPositiveIntervalIsAUsageErrorNamingIt() {
+        // The dashboard module takes the interval as a Duration (the CLI no longer builds core's TelemetryOptions):
+        // its refusal is a usage error like any other bad value, not an unexpected exception (exit 1) as before.
+        Cli.Result r = Cli.run("dashboard", "--exp-dir", dir.toString(), "--port", "0", "--interval", "0s");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("telemetry interval must be positive", "give a duration such as 5s")
+                .doesNotContain("unexpected");
+    }
 }

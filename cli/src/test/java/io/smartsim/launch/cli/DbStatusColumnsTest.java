@@ -48,8 +48,9 @@ class DbStatusColumnsTest {
 
     @Test
     void localShardsKeepTheTableWithoutSchedulerColumns() {
-        // The local launcher records its node slot ("0") in the handle, but no job: no scheduler columns.
-        List<String> lines = render(List.of(shard(0, "127.0.0.1:6780", null, null, "0"))).lines().toList();
+        // The local launcher records this host's short name as the node in the handle, but no job: no scheduler
+        // columns (the node is in db status --json and the dashboard).
+        List<String> lines = render(List.of(shard(0, "127.0.0.1:6780", null, null, "login1"))).lines().toList();
         assertThat(cells(lines.get(2))).containsExactly("SHARD", "ADDRESS", "PID", "PROCESS", "REACHABLE", "ROLE",
                 "SLOTS", "KEYS", "MEMORY", "CLIENTS");
     }

@@ -2,7 +2,7 @@ package io.smartsim.launch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smartsim.launch.spec.Json;
-import io.smartsim.launch.telemetry.ShardSample;
+import io.smartsim.launch.status.ShardSample;
 import io.smartsim.launch.telemetry.TelemetryFiles;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,5 +1,6 @@
 package io.smartsim.launch.containers;
 
+import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Volume;
 import org.testcontainers.containers.GenericContainer;
@@ -24,8 +25,9 @@ import java.util.stream.Stream;
  * A Slurm cluster of containers ({@code smartsim-testbed/slurm}): the controller {@code ctl} (slurmctld), compute
  * nodes {@code c1}..{@code cN} (slurmd) and a login node {@code login} (sshd), each its own container with its own
  * hostname, address, process table and {@code /tmp}; munged in each with one munge key made for this run; slurm.conf
- * made here and given to each; the login node also has a Java runtime and the CLI's jar ({@link #LOGIN_JAR}), to
- * run the launcher there as a user would. A directory of this machine is mounted on every node at {@link #shared()},
+ * made here and given to each; the login node also has the CLI's jar ({@link #LOGIN_JAR}), to run the launcher there
+ * as a user would. The login node and the compute nodes have a Java runtime (a colocated database's model server runs
+ * on its node), and this build's AI directory ({@link #AI_DIR}) mounted read-only at the same path as here. A directory of this machine is mounted on every node at {@link #shared()},
  * the same path on all of them, as a cluster's parallel file system; this machine's own directory at that path is
  * another one (when the launcher runs here, as on a laptop, it reaches the cluster through the login node with
  * {@code --remote}).
@@ -35,6 +37,13 @@ final class SlurmCluster implements AutoCloseable {
     private static final String MUNGED = "/usr/sbin/munged";
     /** The CLI's shaded jar here, copied to the login node (its image has a Java runtime) when it has been built. */
     static final Path CLI_JAR = Path.of(System.getProperty("smartsim.launch.jar", "../cli/target/smartsim-launch.jar"));
+    /**
+     * This build's AI directory (ai-dist/target/ai: the model server's jars and smartsim-ai.so), mounted read-only at
+     * this same path on the login and compute nodes when it exists, as an installation on a file system every node
+     * mounts: {@code SMARTSIM_AI_PATH} names it there.
+     */
+    static final Path AI_DIR = Path.of(System.getProperty("smartsim.ai.dir", "../ai-dist/target/ai")).toAbsolutePath()
+            .normalize();
     /** Where the login node has the CLI's jar. */
     static final String LOGIN_JAR = "/opt/smartsim-launch/smartsim-launch.jar";
 
@@ -80,8 +89,9 @@ final class SlurmCluster implements AutoCloseable {
             all.add(ctl);
             List<GenericContainer<?>> nodes = new ArrayList<>();
             for (int i = 1; i <= n; i++) {
-                GenericContainer<?> c = host(ContainerTestbed.SLURM_IMAGE, "c" + i, "node", network, munge, conf, fs,
-                        shared)
+                // the login node's image: slurmd and a Java runtime, for the model servers of colocated databases
+                GenericContainer<?> c = host(ContainerTestbed.SLURM_LOGIN_IMAGE, "c" + i, "node", network, munge, conf,
+                        fs, shared)
                         .waitingFor(Wait.forLogMessage(".*slurmd version .* started.*", 1).withStartupTimeout(READY));
                 nodes.add(c);
                 all.add(c);
@@ -129,7 +139,12 @@ final class SlurmCluster implements AutoCloseable {
                 .withNetwork(network).withNetworkAliases(name)
                 .withCreateContainerCmdModifier(cmd -> {
                     cmd.withHostName(name);
-                    cmd.getHostConfig().withBinds(new Bind(fs.toString(), new Volume(shared.toString())));
+                    List<Bind> binds = new ArrayList<>();
+                    binds.add(new Bind(fs.toString(), new Volume(shared.toString())));
+                    if (Files.isDirectory(AI_DIR)) {
+                        binds.add(new Bind(AI_DIR.toString(), new Volume(AI_DIR.toString()), AccessMode.ro));
+                    }
+                    cmd.getHostConfig().withBinds(binds.toArray(new Bind[0]));
                 })
                 .withLabels(ContainerTestbed.LABELS)
                 .withCopyToContainer(MountableFile.forHostPath(munge, 0400), "/etc/munge/munge.key")

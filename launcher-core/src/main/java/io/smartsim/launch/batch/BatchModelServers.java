@@ -1,14 +1,18 @@
 package io.smartsim.launch.batch;
 
 import io.smartsim.launch.cluster.Landing;
+import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.exec.CommandRunner;
+import io.smartsim.launch.exec.Detached;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.script.Template;
+import io.smartsim.launch.spi.LaunchContext;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.supervise.LeaseGuard;
 import io.smartsim.launch.util.Backoff;
 import io.smartsim.launch.util.Deadline;
@@ -16,11 +20,15 @@ import io.smartsim.launch.util.Deadline;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -92,6 +100,7 @@ public final class BatchModelServers {
         v.put("report", reportPath(m).toString());
         v.put("fail", Landing.WRAPPER_FAIL);
         v.put("node", words.node());
+        v.put("needed", m.needed().stream().map(Shell::quote).collect(Collectors.joining(" ")));
         v.put("socketDir", m.socketDirPrivate() ? socketDir(m.socket().getParent()) : "");
         v.put("workDir", m.workDir().toString());
         v.put("job", words.job());
@@ -273,5 +282,88 @@ public final class BatchModelServers {
                 + x.step())).orElse("node " + m.host());
         return new ShardStartException("the --ai model server " + m.index() + " of '" + plan.id() + "' (" + where
                 + ", socket " + m.socket() + ") " + how + "; " + then + ".\n" + runner.logTail(m.console(), 12));
+    }
+
+    /**
+     * A watchdog's revive of {@code plan}'s model servers, once for every scheduler: each model server whose shards'
+     * records {@code live} judges (none UNKNOWN) and none of which finds it alive is started again by
+     * {@code startAgain} (given one of its shards), unless {@code notNow} says to wait (its node's shards are down:
+     * they are restarted first); a shard that records another model server than the running one gets its entries.
+     * Returns the shards whose records changed.
+     */
+    public static List<LaunchedShard> revive(LaunchPlan plan, List<LaunchedShard> shards, Map<Integer, Liveness> live,
+                                             Predicate<List<LaunchedShard>> notNow,
+                                             BiFunction<ModelServerPlan, LaunchedShard, Map<String, String>> startAgain) {
+        List<LaunchedShard> changed = new ArrayList<>();
+        for (ModelServerPlan m : plan.modelServers()) {
+            List<LaunchedShard> served = shards.stream().filter(s -> m.shards().contains(s.index())
+                    && live.containsKey(s.index())).toList();
+            if (served.isEmpty() || served.stream().anyMatch(s -> live.get(s.index()) == Liveness.UNKNOWN)) {
+                continue; // nothing recorded, or its launcher could not tell now: not judged
+            }
+            Optional<LaunchedShard> withLive = served.stream().filter(s -> live.get(s.index()) == Liveness.ALIVE)
+                    .findFirst();
+            if (withLive.isEmpty() && notNow.test(served)) {
+                continue;
+            }
+            Map<String, String> current = withLive.isPresent() ? entries(withLive.get())
+                    : startAgain.apply(m, served.get(0));
+            for (LaunchedShard s : served) {
+                if (!entries(s).equals(current)) {
+                    changed.add(s.withHandleEntries(current));
+                }
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * Model server {@code m}, found gone, started again by a watchdog: its old report removed and its console kept as
+     * {@code .1}, its run command spawned by {@code spawn} (the same socket, so the modules reconnect), awaited until
+     * ready within {@code ctx}'s deadline, and said in a progress line. On a failure or an interrupt the run command is
+     * ended and the failure thrown (an interrupt as a {@link LaunchException}, the thread's flag set again). Returns
+     * the handle entries of its shards.
+     *
+     * @param carrier what the run command is called in messages ("srun", "ssh")
+     * @param undone  what a failure did ("its new step was cancelled; the shards keep serving data")
+     * @param own     the launcher's handle keys for the report and the run command ({@link #handle}'s {@code own})
+     * @param where   how it reads in the progress line ("step 12.4", "pid 77, ssh")
+     */
+    public static Map<String, String> startAgain(LaunchPlan plan, CommandRunner runner, ModelServerPlan m,
+                                                 Duration commandTimeout, Supplier<Detached> spawn, String carrier,
+                                                 String undone, LaunchContext ctx,
+                                                 BiFunction<Report, Detached, Map<String, String>> own,
+                                                 Function<Report, String> where) {
+        runner.deleteFiles(List.of(reportPath(m)), commandTimeout);
+        runner.keepPrevious(List.of(m.console()), commandTimeout);
+        Detached run = spawn.get();
+        try {
+            Report r = await(plan, runner, List.of(m), ctx.deadline(), x -> run.exit().map(e -> "its " + carrier
+                    + " " + e), undone).get(m.index());
+            ctx.progress().accept("--ai model server " + m.index() + " started again on node " + r.node() + " ("
+                    + where.apply(r) + ")");
+            return handle(m, r, own.apply(r, run));
+        } catch (RuntimeException e) {
+            end(run);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            end(run);
+            throw new LaunchException("interrupted while starting the --ai model server " + m.index() + " of '"
+                    + plan.id() + "' again; its " + carrier + " was ended", e);
+        }
+    }
+
+    /** Ends a run command (an srun its step, an ssh client its session), keeping an interrupt for the caller. */
+    private static void end(Detached run) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            run.terminate(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -27,9 +27,9 @@ import java.util.function.Function;
  *
  * @param <R> the scheduler's wrapper report
  */
-public final class BatchRestart<R extends BatchStart.Report> {
+public final class BatchRestart<R extends BatchDialect.Report> {
     /** One scheduler's side of a restart, bound to the dead shard it restarts. */
-    public interface Dialect<R extends BatchStart.Report> {
+    public interface Dialect<R extends BatchDialect.Report> {
         /** Where scheduler commands run and files are written. */
         CommandRunner runner();
 
@@ -47,7 +47,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
         Detached spawn(ShardPlan s, Duration timeout);
 
         /** How the restart's run command, its report and its clean-up read in messages ("its new step was cancelled"). */
-        BatchStart.Words words();
+        BatchDialect.Words words();
 
         /** The shard to record once its run command exists, before it reports: what a stop from now on ends. */
         LaunchedShard early(ShardPlan s, Detached runCommand);
@@ -66,16 +66,16 @@ public final class BatchRestart<R extends BatchStart.Report> {
      * A restart dialect's fields every scheduler has: the plan, the dead shard (its plan and recorded handle), where
      * commands run, its words and its report reader; and its records before and after the shard reports.
      */
-    public abstract static class Base<R extends BatchStart.Report> implements Dialect<R> {
+    public abstract static class Base<R extends BatchDialect.Report> implements Dialect<R> {
         protected final LaunchPlan plan;
         protected final LaunchedShard dead;
         protected final ShardPlan shard;
         protected final CommandRunner runner;
-        private final BatchStart.Words words;
+        private final BatchDialect.Words words;
         private final Function<ShardPlan, Optional<R>> reports;
 
         /** @param reports reads a shard's report ({@link Dialect#readReport}), as the scheduler's start does */
-        protected Base(LaunchPlan plan, LaunchedShard dead, CommandRunner runner, BatchStart.Words words,
+        protected Base(LaunchPlan plan, LaunchedShard dead, CommandRunner runner, BatchDialect.Words words,
                        Function<ShardPlan, Optional<R>> reports) {
             this.plan = plan;
             this.dead = dead;
@@ -108,7 +108,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
         }
 
         @Override
-        public final BatchStart.Words words() {
+        public final BatchDialect.Words words() {
             return words;
         }
 
@@ -136,7 +136,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
     }
 
     /** Restarts shard {@code index} of {@code plan} and returns it once it answers PING; see the class comment. */
-    public static <R extends BatchStart.Report> LaunchedShard run(LaunchPlan plan, int index, LaunchContext ctx,
+    public static <R extends BatchDialect.Report> LaunchedShard run(LaunchPlan plan, int index, LaunchContext ctx,
                                                                  Dialect<R> dialect) {
         return new BatchRestart<>(plan, index, ctx, dialect).go();
     }
@@ -147,7 +147,7 @@ public final class BatchRestart<R extends BatchStart.Report> {
         LaunchedShard early = dialect.early(s, runCommand);
         ctx.spawned().accept(early);
         try {
-            BatchStart.Words words = dialect.words();
+            BatchDialect.Words words = dialect.words();
             return Landing.await(plan, ctx, words.reporter(), "its " + words.runCommand(), new Landing.Shard() {
                 @Override
                 public Optional<LaunchedShard> land() {

@@ -1,6 +1,10 @@
 package io.smartsim.launch.colocated;
 
+import io.smartsim.launch.plan.AiInstall;
 import io.smartsim.launch.planned.ColocatedPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
+import io.smartsim.launch.spec.ColocatedModel;
+import io.smartsim.launch.spec.ColocatedScript;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.ColocatedDb;
@@ -10,7 +14,10 @@ import io.smartsim.launch.script.Template;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -24,8 +31,37 @@ public final class ColocatedPlanner {
     private ColocatedPlanner() {
     }
 
-    /** The plan of {@code db} for model {@code model} whose directory is {@code dir}. */
+    /**
+     * The plan of {@code db} for model {@code model} whose directory is {@code dir}; its models' and scripts' files
+     * must be absolute (resolved by the model's planner) and readable, and, when it has any, this machine's
+     * model-serving runtime ({@link AiInstall#locate()}) must have the module and their backends.
+     */
     public static ColocatedPlan plan(String model, Path dir, ColocatedDb db) {
+        List<Path> files = new ArrayList<>();
+        db.models().forEach(m -> files.add(m.file()));
+        db.scripts().forEach(sc -> files.add(sc.file()));
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            String field = i < db.models().size() ? "colocatedDb.models (" + db.models().get(i).name() + ").file"
+                    : "colocatedDb.scripts (" + db.scripts().get(i - db.models().size()).name() + ").file";
+            if (!Files.isRegularFile(f) || !Files.isReadable(f)) {
+                throw new InvalidSpecException(field, f + " is not a readable file; give the path of the "
+                        + (i < db.models().size() ? "model" : "script") + " file (relative paths are taken from the "
+                        + "spec's base directory)");
+            }
+        }
+        Optional<ColocatedPlan.Ai> ai = Optional.empty();
+        if (!files.isEmpty()) {
+            AiInstall install = AiInstall.locate();
+            install.require(db.aiBackends());
+            ai = Optional.of(new ColocatedPlan.Ai(install.java(), install.classPath(), install.requireModule(),
+                    db.aiBackends()));
+        }
+        return plan(model, dir, db, ai);
+    }
+
+    /** As above with the model-serving runtime given (the module file and the backends already checked). */
+    static ColocatedPlan plan(String model, Path dir, ColocatedDb db, Optional<ColocatedPlan.Ai> ai) {
         db.socket().ifPresent(s -> {
             Path parent = s.getParent();
             if (parent == null || !Files.isDirectory(parent)) {
@@ -34,12 +70,12 @@ public final class ColocatedPlanner {
                         + "example /tmp/" + s.getFileName());
             }
         });
-        return render(model, dir, db);
+        return render(model, dir, db, ai);
     }
 
     /** The plan without the look at the file system. */
-    static ColocatedPlan render(String model, Path dir, ColocatedDb db) {
-        return ColocatedPlan.of(model, db, dir);
+    static ColocatedPlan render(String model, Path dir, ColocatedDb db, Optional<ColocatedPlan.Ai> ai) {
+        return ColocatedPlan.of(model, db, dir, ai);
     }
 
     /** The server config of {@code plan}, rendered ({@link #config(String, Path, ColocatedDb)}). */
@@ -49,7 +85,18 @@ public final class ColocatedPlanner {
 
     /** The per-rank wrapper script of {@code plan}, rendered. */
     public static String wrapperText(ColocatedPlan plan) {
-        return wrapper(plan.model(), plan.dir(), plan.config(), plan.db());
+        return wrapper(plan.model(), plan.dir(), plan.config(), plan.db(), plan.ai());
+    }
+
+    /**
+     * The files a launcher writes for {@code plan} before its ranks start, by path: the wrapper and the server config
+     * (what {@link io.smartsim.launch.spi.RenderedLaunch#scripts()} shows in a dry run).
+     */
+    public static java.util.Map<String, String> files(ColocatedPlan plan) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        out.put(plan.wrapper().toString(), wrapperText(plan));
+        out.put(plan.config().toString(), configText(plan));
+        return out;
     }
 
     /** The standalone server's config: no cluster, no persistence, loopback or the socket only, protected mode on. */
@@ -83,8 +130,30 @@ public final class ColocatedPlanner {
         return c.toString();
     }
 
-    static String wrapper(String model, Path dir, Path config, ColocatedDb db) {
-        return Template.resource(ColocatedPlanner.class, ColocatedPlan.WRAPPER).render(Map.of(
+    static String wrapper(String model, Path dir, Path config, ColocatedDb db, Optional<ColocatedPlan.Ai> ai) {
+        StringBuilder loads = new StringBuilder();
+        for (ColocatedModel m : db.models()) {
+            loads.append("    load ").append(Shell.quote("model " + m.name())).append(' ')
+                    .append(Shell.quote(m.file().toString())).append(' ')
+                    .append(m.command().stream().map(Shell::quote).collect(Collectors.joining(" "))).append('\n');
+        }
+        for (ColocatedScript sc : db.scripts()) {
+            loads.append("    load ").append(Shell.quote("script " + sc.name())).append(' ')
+                    .append(Shell.quote(sc.file().toString())).append(' ')
+                    .append(sc.command().stream().map(Shell::quote).collect(Collectors.joining(" "))).append('\n');
+        }
+        if (loads.isEmpty()) {
+            loads.append("    :\n");
+        }
+        Map<String, String> values = new java.util.HashMap<>(Map.of(
+                "java", ai.map(ColocatedPlan.Ai::java).orElse(""),
+                "classpath", ai.map(ColocatedPlan.Ai::classPath).orElse(""),
+                "module", ai.map(a -> a.module().toString()).orElse(""),
+                "backends", ai.map(a -> String.join(",", a.backends())).orElse(""),
+                "main", ModelServerPlan.MAIN,
+                "reportEvery", Long.toString(ColocatedStatus.REPORT_EVERY.toSeconds()),
+                "loads", loads.toString().stripTrailing()));
+        values.putAll(Map.of(
                 "model", model,
                 "dir", dir.toString(),
                 "config", config.toString(),
@@ -94,6 +163,7 @@ public final class ColocatedPlanner {
                 "port", db.port().map(String::valueOf).orElse(""),
                 "interfaces", db.interfaces().stream().map(Shell::quote).collect(Collectors.joining(" ")),
                 "timeout", Long.toString(START_TIMEOUT.toSeconds())));
+        return Template.resource(ColocatedPlanner.class, ColocatedPlan.WRAPPER).render(values);
     }
 
     private static String quote(String value) {

@@ -1,6 +1,9 @@
 package io.smartsim.launch.colocated;
 
 import io.smartsim.launch.planned.ColocatedPlan;
+import io.smartsim.launch.planned.ModelServerPlan;
+import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.status.ColocatedNode;
 
 import java.io.IOException;
@@ -16,6 +19,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,12 +37,30 @@ public final class ColocatedStatus {
     private ColocatedStatus() {
     }
 
-    /** The databases with a pid file: those running, or whose keeper was killed before it could clean up. */
+    /** How often the first rank on a node reports its database's health into the model's directory. */
+    public static final Duration REPORT_EVERY = Duration.ofSeconds(5);
+    /** A report older than this says nothing any more: the node's health is then unknown. */
+    public static final Duration REPORT_STALE = REPORT_EVERY.multipliedBy(4);
+
+    /**
+     * The databases with a pid file: those running, or whose keeper was killed before it could clean up. One on this
+     * machine is checked here (its pid, a PING); one on another node as that node last reported it
+     * ({@link ColocatedPlan#healthFile}), since neither its pid nor its socket or loopback port can be reached from
+     * here.
+     */
     public static List<ColocatedNode> nodes(ColocatedPlan plan) {
+        return nodes(plan, io.smartsim.launch.util.HostName.shortName(), Instant.now());
+    }
+
+    /** As {@link #nodes(ColocatedPlan)}, with this machine's short host name and the time given. */
+    static List<ColocatedNode> nodes(ColocatedPlan plan, String here, Instant now) {
         List<ColocatedNode> out = new ArrayList<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(plan.dir(), "colocated-*.pid")) {
             for (Path f : pids) {
                 String name = f.getFileName().toString();
+                if (name.endsWith(".ai.pid")) {
+                    continue; // its model server's, with the database's own beside it
+                }
                 String node = name.substring("colocated-".length(), name.length() - ".pid".length());
                 long pid;
                 try {
@@ -45,14 +68,42 @@ public final class ColocatedStatus {
                 } catch (IOException | NumberFormatException e) {
                     continue; // being written or removed right now
                 }
-                boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-                out.add(new ColocatedNode(node, pid, alive, ping(plan), plan.db().ssdb(), plan.log(node)));
+                if (node.equals(here)) {
+                    boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                    out.add(new ColocatedNode(node, pid, alive, ping(plan), plan.db().ssdb(), plan.log(node)));
+                } else {
+                    out.add(reported(plan, node, pid, now));
+                }
             }
         } catch (IOException e) {
             return out; // no directory: the model never ran
         }
         out.sort((a, b) -> a.node().compareTo(b.node()));
         return out;
+    }
+
+    /**
+     * Node {@code node}'s database as it last reported it: alive and answering as its report says when the report is
+     * recent ({@link #REPORT_STALE}) and names server {@code pid}; otherwise neither (health "unknown"), with the time
+     * of whatever report there was.
+     */
+    static ColocatedNode reported(ColocatedPlan plan, String node, long pid, Instant now) {
+        Optional<Instant> at = Optional.empty();
+        boolean fresh = false;
+        boolean answering = false;
+        try {
+            String[] f = Files.readString(plan.healthFile(node)).trim().split("\\s+");
+            if (f.length == 3) {
+                Instant t = Instant.ofEpochSecond(Long.parseLong(f[0]));
+                at = Optional.of(t);
+                fresh = Long.parseLong(f[1]) == pid && !t.plus(REPORT_STALE).isBefore(now);
+                answering = fresh && f[2].equals("yes");
+            }
+        } catch (IOException | NumberFormatException e) {
+            // no report yet, or one being replaced: nothing known
+        }
+        return new ColocatedNode(node, pid, fresh, answering, plan.db().ssdb(), plan.log(node),
+                Optional.of(at.orElse(Instant.EPOCH)));
     }
 
     /**
@@ -64,23 +115,24 @@ public final class ColocatedStatus {
     public static List<String> cleanup(ColocatedPlan plan) {
         List<String> out = new ArrayList<>();
         for (ColocatedNode n : nodes(plan)) {
+            if (n.reported().isPresent()) { // its pid is another host's: never signal a process here by it
+                out.add("node " + n.node() + ": left alone, it is another host (server pid " + n.pid() + " there, "
+                        + n.health() + "); run db cleanup on that node, or end the model's job or step, whose end "
+                        + "stops it");
+                continue;
+            }
             Path runLock = plan.dir().resolve(".colocated-" + n.node() + ".run");
             if (Files.exists(runLock) && held(runLock)) { // ranks still run here: said, so no one thinks it gone
                 out.add("node " + n.node() + ": left alone, its application still runs there (server pid " + n.pid()
                         + ", " + n.address() + "); its keeper stops it when the last rank ends");
                 continue;
             }
-            ProcessHandle.of(n.pid()).ifPresent(h -> {
-                h.destroy();
-                if (!h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join().isAlive()) {
-                    return;
-                }
-                h.destroyForcibly();
-                h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join();
-            });
+            ProcessHandle.of(n.pid()).ifPresent(ColocatedStatus::terminate);
+            String modelServer = endModelServer(plan, n.node());
             try {
                 plan.db().socket().ifPresent(s -> deleteQuietly(s));
                 Files.deleteIfExists(plan.pidFile(n.node()));
+                Files.deleteIfExists(plan.healthFile(n.node()));
                 Files.deleteIfExists(runLock);
                 Files.deleteIfExists(plan.dir().resolve(".colocated-" + n.node() + ".start"));
             } catch (IOException e) {
@@ -88,9 +140,50 @@ public final class ColocatedStatus {
                 continue;
             }
             out.add("node " + n.node() + ": " + (n.alive() ? "stopped server pid " + n.pid() : "removed the files of "
-                    + "server pid " + n.pid() + ", already gone") + " (" + n.address() + ")");
+                    + "server pid " + n.pid() + ", already gone") + " (" + n.address() + ")" + modelServer);
         }
         return out;
+    }
+
+    /**
+     * The model server a killed keeper left beside its database on {@code node} (its pid file names it; ended only if
+     * that pid still runs the model server), and its socket and temporary directory removed; what to add to the node's
+     * line.
+     */
+    private static String endModelServer(ColocatedPlan plan, String node) {
+        Path pidFile = plan.modelServerPidFile(node);
+        if (!Files.exists(pidFile)) {
+            return "";
+        }
+        String said = "";
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            Optional<ProcessHandle> h = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> p.info()
+                    .commandLine().map(c -> c.contains(ModelServerPlan.MAIN)).orElse(false));
+            if (h.isPresent()) {
+                terminate(h.get());
+                said = ", and its model server pid " + pid;
+            }
+        } catch (IOException | NumberFormatException e) {
+            said = ", its model server's pid file unreadable (" + e.getMessage() + ")";
+        }
+        deleteQuietly(pidFile);
+        deleteQuietly(plan.modelServerSocket(node));
+        try (java.util.stream.Stream<Path> files = Files.walk(plan.modelServerTmp(node))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(ColocatedStatus::deleteQuietly);
+        } catch (IOException e) {
+            // none: it never started, or the keeper removed it
+        }
+        return said;
+    }
+
+    /** SIGTERM, then SIGKILL if it still runs after 10 s; waits for it (5 s more at most). */
+    private static void terminate(ProcessHandle h) {
+        h.destroy();
+        if (h.onExit().completeOnTimeout(h, 10, TimeUnit.SECONDS).join().isAlive()) {
+            h.destroyForcibly();
+            h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join();
+        }
     }
 
     /** Whether a process holds a lock on {@code file} (a rank's shared lock), tried without waiting. */
@@ -115,6 +208,18 @@ public final class ColocatedStatus {
         } catch (IOException e) {
             // reported by the caller through the pid file's deletion, which follows
         }
+    }
+
+    /**
+     * {@code s} as a model launcher reports it, and if it is FAILED while a node's database did not start, with that
+     * node's error (the node, the port or socket, the last lines of the server's log) as its detail.
+     */
+    public static ModelState explained(ColocatedPlan plan, ModelState s) {
+        if (s.status() != EntityStatus.FAILED) {
+            return s;
+        }
+        return errors(plan).map(why -> new ModelState(s.status(), s.exitCode(),
+                Optional.of(why), s.node())).orElse(s);
     }
 
     /** The errors of the nodes where the database did not start, one after another; empty when none did. */

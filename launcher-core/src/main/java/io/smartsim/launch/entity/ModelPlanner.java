@@ -55,7 +55,7 @@ public final class ModelPlanner {
         }
         Map<String, String> env = new LinkedHashMap<>();
         Optional<ColocatedPlan> colocated = spec.colocatedDb().map(db -> ColocatedPlanner.plan(spec.name(), dir,
-                ensemble.isPresent() ? memberDb(db, member) : db));
+                (ensemble.isPresent() ? memberDb(db, member) : db).resolvedAgainst(spec.baseDir())));
         colocated.ifPresent(c -> {
             // SmartRedis's names; the model's own env may still override them
             env.put("SSDB", c.db().ssdb());
@@ -121,8 +121,9 @@ public final class ModelPlanner {
             Files.deleteIfExists(plan.stderr());
             if (plan.colocated().isPresent()) {
                 ColocatedPlan c = plan.colocated().get();
-                Files.writeString(c.config(), ColocatedPlanner.configText(c));
-                Files.writeString(c.wrapper(), ColocatedPlanner.wrapperText(c));
+                for (var f : ColocatedPlanner.files(c).entrySet()) {
+                    Files.writeString(Path.of(f.getKey()), f.getValue());
+                }
                 // an earlier run's failures: each rank would otherwise take them for this run's
                 try (var old = Files.newDirectoryStream(plan.dir(), "colocated-*.error")) {
                     for (Path f : old) {

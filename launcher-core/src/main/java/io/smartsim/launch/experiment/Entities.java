@@ -133,10 +133,21 @@ public final class Entities<O extends OrchestratorHandle, M extends ModelHandle,
     /** A colocated database with a launcher that cannot run one yet (docs/colocated.md#not-yet). */
     private static void refuseColocated(ModelLauncher launcher, ModelPlan plan) {
         if (plan.colocated().isPresent() && !launcher.runsColocatedDatabases()) {
-            throw new InvalidSpecException("colocatedDb", "model '" + plan.name() + "' asks for a colocated "
-                    + "database, which the " + launcher.name() + " launcher does not run yet; use the local launcher, "
-                    + "or a separate orchestrator (orchestrators:) for now");
+            throw new InvalidSpecException("colocatedDb", colocatedRefusal(plan.name(), launcher.name(),
+                    io.smartsim.launch.spi.ModelLaunchers.available().stream()
+                            .filter(ModelLauncher::runsColocatedDatabases).map(ModelLauncher::name).toList()));
         }
+    }
+
+    /**
+     * Why model {@code model} cannot have a colocated database with launcher {@code launcher} (a plug-in's that runs
+     * none): the launchers that do, {@code thatRun}, named as what to use instead.
+     */
+    static String colocatedRefusal(String model, String launcher, java.util.List<String> thatRun) {
+        String use = thatRun.stream().sorted().reduce((a, b) -> a + " or " + b).map(n -> "the " + n + " launcher")
+                .orElse("another launcher");
+        return "model '" + model + "' asks for a colocated database, which the " + launcher + " launcher does not "
+                + "run yet; use " + use + ", or a separate orchestrator (orchestrators:) for now";
     }
 
     /** Plans an ensemble's members in {@code dir} (validating each). */
@@ -272,5 +283,30 @@ public final class Entities<O extends OrchestratorHandle, M extends ModelHandle,
         ((OrchestratorHandle) known).ended(c.now() == Status.FAILED ? OrchestratorState.FAILED
                 : OrchestratorState.STOPPED);
         return Optional.of(known);
+    }
+
+    /**
+     * The colocated databases of the models (recorded ones too, after a reconnect), by model name, each by node with its
+     * health; models without one, or with none running, are left out.
+     */
+    public Map<String, List<io.smartsim.launch.status.ColocatedNode>> colocatedDatabases() {
+        Map<String, List<io.smartsim.launch.status.ColocatedNode>> out = new java.util.LinkedHashMap<>();
+        for (M m : models()) {
+            List<io.smartsim.launch.status.ColocatedNode> nodes = m.colocatedDatabases();
+            if (!nodes.isEmpty()) {
+                out.put(m.name(), nodes);
+            }
+        }
+        return out;
+    }
+
+    /** {@link io.smartsim.launch.colocated.ColocatedStatus#cleanup} of every model's colocated database, by line. */
+    public List<String> cleanupColocated() {
+        List<String> out = new java.util.ArrayList<>();
+        for (M m : models()) {
+            m.plan().colocated().ifPresent(c -> io.smartsim.launch.colocated.ColocatedStatus.cleanup(c)
+                    .forEach(line -> out.add("model '" + m.name() + "' " + line)));
+        }
+        return out;
     }
 }

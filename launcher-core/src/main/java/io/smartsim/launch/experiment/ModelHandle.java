@@ -102,9 +102,15 @@ public class ModelHandle {
         this.status = EntityStatus.RUNNING;
     }
 
-    void update(ModelState s) {
+    /**
+     * Takes what the launcher says now. A node it names ({@link ModelState#node}: a batch job's, known once it runs)
+     * goes into the handle under {@link LaunchedModel#NODE}, even as the model ends (a short job may start and end
+     * between two polls). Returns whether the handle's node changed, so the caller records it.
+     */
+    boolean update(ModelState s) {
+        boolean placed = placed(s);
         if (status.terminal()) {
-            return;
+            return placed;
         }
         this.exitCode = s.exitCode().orElse(null);
         this.detail = s.detail().orElse(null);
@@ -112,6 +118,17 @@ public class ModelHandle {
             this.endedAt = Instant.now();
         }
         this.status = s.status();
+        return placed;
+    }
+
+    /** Sets the handle's node from {@code s} when it names one the handle does not have yet; whether it did. */
+    private boolean placed(ModelState s) {
+        LaunchedModel l = launched;
+        if (l == null || s.node().isEmpty() || s.node().get().equals(l.handle().get(LaunchedModel.NODE))) {
+            return false;
+        }
+        this.launched = l.withNode(s.node().get());
+        return true;
     }
 
     /** Where a model recorded in the manifest stands, for an experiment reconnected from another process. */

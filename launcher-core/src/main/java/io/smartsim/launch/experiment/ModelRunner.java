@@ -106,7 +106,10 @@ public final class ModelRunner {
         }
     }
 
-    /** Asks the launchers about every started, unfinished model (one query per launcher). */
+    /**
+     * Asks the launchers about every started, unfinished model (one query per launcher). Records a model when it
+     * ends, and when its launcher names the node it runs on for the first time (or another one: requeued).
+     */
     public void refresh(List<? extends ModelHandle> ms) {
         byLauncher(ms).forEach((launcher, group) -> {
             Map<String, ModelState> states = launcher.poll(group.stream().map(m -> m.launched().orElseThrow())
@@ -116,7 +119,10 @@ public final class ModelRunner {
                 if (s == null) {
                     continue;
                 }
-                m.update(s);
+                boolean placed = m.update(s);
+                if (placed && !m.status().terminal()) {
+                    recorder.model(m); // where it runs, once the scheduler says (a batch job that began to run)
+                }
                 if (m.status().terminal()) {
                     recorder.model(m);
                     startedHere.remove(m);

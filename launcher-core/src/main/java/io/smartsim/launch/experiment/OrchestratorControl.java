@@ -115,7 +115,15 @@ public record OrchestratorControl(Recorder recorder, Consumer<String> progress, 
             } else {
                 Shards.shutdownNoSave(present, CONTROL_TIMEOUT, r.plan().access());
             }
-            launcher.stop(present, StartedOrchestrator.STOP_GRACE);
+        }
+        // Where a shard has something beside its server that may outlive it unseen by the shards' probe (the --ai
+        // model server of its node; a start in flight's srun or model server), its launcher is given every recorded
+        // shard, gone or not, and ends the whole orchestrator; otherwise the shards found. A launcher's stop leaves
+        // alone what is no longer the shard's (a pid reused, a step gone).
+        List<LaunchedShard> toStop = r.status() == Status.STARTING || !r.plan().modelServers().isEmpty() ? shards
+                : present;
+        if (!toStop.isEmpty()) {
+            launcher.stop(toStop, StartedOrchestrator.STOP_GRACE);
         }
         Map<Integer, Liveness> after = launcher.probe(shards);
         List<LaunchedShard> left = shards.stream().filter(s -> after.get(s.index()) == Liveness.ALIVE).toList();

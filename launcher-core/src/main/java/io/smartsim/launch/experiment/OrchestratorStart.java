@@ -11,7 +11,7 @@ import io.smartsim.launch.exec.LocalCommandRunner;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.status.ShardData;
 import io.smartsim.launch.status.Status;
-import io.smartsim.launch.plan.AiPlanner;
+import io.smartsim.launch.planned.ModelServerPlan;
 import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.security.TlsGenerator;
 import io.smartsim.launch.security.TlsNames;
@@ -179,7 +179,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         if (plan.auth().isEmpty()) {
             progress.accept(noAuthWarning(plan));
         } else if (plan.spec().ai().isPresent()) {
-            progress.accept(AiPlanner.smartRedisAuthNote(plan));
+            progress.accept(ModelServerPlan.smartRedisAuthNote(plan));
         }
         plan.warnings().forEach(w -> progress.accept("warning: " + w));
         if (launcher.shardsOnThisMachine()) { // other machines' range is not this one's

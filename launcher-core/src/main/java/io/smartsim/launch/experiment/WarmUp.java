@@ -24,7 +24,7 @@ import java.util.Optional;
 /**
  * What a first start in this JVM uses, run ahead so that its classes are loaded and linked (and, in a class-data
  * archive's training run, archived): a plan as the spec's launcher places it, its manifest record as JSON (Jackson and
- * its serializers), an events-log line as {@code EventLog} writes it. {@code Experiment.warmUp} is its public face.
+ * its serializers), an events-log line as {@code EventLog} writes it. {@code ThisMachine.warmUp} is its public face.
  */
 public final class WarmUp {
     /** Under this directory nothing is ever written: a plan only names it. */

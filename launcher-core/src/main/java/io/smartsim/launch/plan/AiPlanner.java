@@ -25,8 +25,8 @@ import java.util.Map;
  * <p>Pure: the planner calls it with the facts it was given.
  */
 public final class AiPlanner {
-    /** The model server's main class, in the ai-server jar. */
-    public static final String MODEL_SERVER_MAIN = "io.smartsim.launch.ai.modelserver.ModelServerMain";
+    /** The model server's main class, in the ai-server jar ({@link ModelServerPlan#MAIN}). */
+    public static final String MODEL_SERVER_MAIN = ModelServerPlan.MAIN;
     /** The longest Unix socket path Linux takes ({@code sun_path} is 108 bytes with its terminating zero). */
     public static final int SOCKET_PATH_MAX = 107;
     /** Where a socket goes when the experiment directory's path is too long for one: a private directory under it. */
@@ -75,6 +75,9 @@ public final class AiPlanner {
                     "-Djava.io.tmpdir=" + work, "-cp", install.classPath(), MODEL_SERVER_MAIN, "--socket",
                     socket.toString(), "--backends",
                     String.join(",", ai.backends())));
+            if (ai.threads() > 0) { // --ai-threads: 0 (the default) leaves the choice to each runtime
+                argv.addAll(List.of("--intra-op-threads", Integer.toString(ai.threads())));
+            }
             out.add(new ModelServerPlan(k, h.getKey(), h.getValue(), work, socket, privateDir,
                     work.resolve("model-server-" + k + ".out"), argv, install.module().orElse(null)));
             k++;
@@ -107,17 +110,6 @@ public final class AiPlanner {
                 + "loadmodule " + ConfigRenderer.quote(module.toString()) + " SOCKET "
                 + ConfigRenderer.quote(server.socket().toString()) + " BACKENDS " + String.join(",", ai.backends())
                 + "\n";
-    }
-
-    /**
-     * What an auth-on {@code --ai} orchestrator says at start and in its plan: SmartRedis sends no AUTH, so its clients
-     * are refused until the orchestrator runs with {@code --no-auth} (shared/notes/redisai.md).
-     */
-    public static String smartRedisAuthNote(LaunchPlan plan) {
-        return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
-                + "send one: they get NOAUTH. To serve them, start it with --no-auth (then anyone who "
-                + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
-                + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
     }
 
     /**

@@ -23,6 +23,9 @@ import java.util.List;
  */
 public record ModelServerPlan(int index, String host, List<Integer> shards, Path workDir, Path socket,
                               boolean socketDirPrivate, Path console, List<String> argv, Path module) {
+    /** Its main class, in the ai-server jar: what {@link #argv()} runs (and {@code doctor} asks for its backends). */
+    public static final String MAIN = "io.smartsim.launch.ai.modelserver.ModelServerMain";
+
     public ModelServerPlan {
         shards = List.copyOf(shards);
         argv = List.copyOf(argv);
@@ -36,11 +39,7 @@ public record ModelServerPlan(int index, String host, List<Integer> shards, Path
         List<String> out = new java.util.ArrayList<>(List.of(argv.get(0)));
         int cp = argv.indexOf("-cp");
         if (cp >= 0 && cp + 1 < argv.size()) {
-            for (String e : argv.get(cp + 1).split(java.io.File.pathSeparator)) {
-                if (!e.isBlank()) {
-                    out.add(e.endsWith("/*") ? e.substring(0, e.length() - 2) : e);
-                }
-            }
+            out.addAll(classPathEntries(argv.get(cp + 1)));
         }
         if (module != null) {
             out.add(module.toString());
@@ -50,4 +49,26 @@ public record ModelServerPlan(int index, String host, List<Integer> shards, Path
 
     /** The line it prints once it listens, after warming up each backend: what a launcher waits for. */
     public static final String READY = "ready socket=";
+
+    /**
+     * What an auth-on {@code --ai} orchestrator says at start and in its plan: SmartRedis sends no AUTH, so its clients
+     * are refused until the orchestrator runs with {@code --no-auth} (shared/notes/redisai.md).
+     */
+    public static String smartRedisAuthNote(LaunchPlan plan) {
+        return "note: '" + plan.id() + "' requires a password, and SmartRedis clients (C, C++, Fortran, Python) never "
+                + "send one: they get NOAUTH. To serve them, start it with --no-auth (then anyone who "
+                + "can reach its ports can read and change its data and run models). The Java client, redis-cli and "
+                + "Jedis log in with SSDB_USER/SSDB_PASSWORD";
+    }
+
+    /** The files and directories a class path names: each entry, {@code DIR} for {@code DIR/*}. */
+    public static List<String> classPathEntries(String classPath) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String e : classPath.split(java.io.File.pathSeparator)) {
+            if (!e.isBlank()) {
+                out.add(e.endsWith("/*") ? e.substring(0, e.length() - 2) : e);
+            }
+        }
+        return out;
+    }
 }

@@ -29,10 +29,13 @@ import java.util.regex.Pattern;
  * @param interfaces        network interfaces to bind besides loopback (TCP only), for example {@code ib0}
  * @param backend           redis or keydb
  * @param extraConfig       extra server config lines
+ * @param models            models stored before the application starts on a node (through the smartsim-ai module
+ *                          and a model server beside the database on each node)
+ * @param scripts           TorchScripts stored the same way
  */
 public record ColocatedDb(Optional<Integer> port, Optional<Path> socket, int socketPermissions, int cpus,
                           Optional<String> pinning, List<String> interfaces, Backend backend,
-                          List<String> extraConfig) {
+                          List<String> extraConfig, List<ColocatedModel> models, List<ColocatedScript> scripts) {
     /** The longest Unix socket path: {@code sun_path} holds 108 bytes with the terminating NUL. */
     public static final int MAX_SOCKET_PATH = 107;
     private static final Pattern SOCKET_CHARS = Pattern.compile("[A-Za-z0-9._/-]+");
@@ -49,6 +52,16 @@ public record ColocatedDb(Optional<Integer> port, Optional<Path> socket, int soc
         interfaces = List.copyOf(interfaces == null ? List.of() : interfaces);
         extraConfig = List.copyOf(extraConfig == null ? List.of() : extraConfig);
         backend = backend == null ? Backend.REDIS : backend;
+        models = List.copyOf(models == null ? List.of() : models);
+        scripts = List.copyOf(scripts == null ? List.of() : scripts);
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        for (String k : java.util.stream.Stream.concat(models.stream().map(ColocatedModel::name),
+                scripts.stream().map(ColocatedScript::name)).toList()) {
+            if (!keys.add(k)) {
+                throw new InvalidSpecException("colocatedDb.models", "two models or scripts are named '" + k
+                        + "' and would be stored under one key; rename one");
+            }
+        }
         if (port.isPresent() == socket.isPresent()) {
             throw new InvalidSpecException("colocatedDb", "give either a TCP port or a Unix socket path, not "
                     + (port.isPresent() ? "both" : "neither") + " (ColocatedDb.tcp(6780) or "
@@ -131,23 +144,24 @@ public record ColocatedDb(Optional<Integer> port, Optional<Path> socket, int soc
     /** A database on TCP {@code port} of 127.0.0.1: one CPU, pinned to CPU 0, Redis. */
     public static ColocatedDb tcp(int port) {
         return new ColocatedDb(Optional.of(port), Optional.empty(), 0, 1, Optional.empty(), List.of(), Backend.REDIS,
-                List.of());
+                List.of(), List.of(), List.of());
     }
 
     /** A database on the Unix socket {@code path} with {@code permissions} (octal, for example 0755). */
     public static ColocatedDb unixSocket(String path, int permissions) {
         return new ColocatedDb(Optional.empty(), Optional.of(Path.of(path)), permissions, 1, Optional.empty(),
-                List.of(), Backend.REDIS, List.of());
+                List.of(), Backend.REDIS, List.of(), List.of(), List.of());
     }
 
     public ColocatedDb cpus(int n) {
-        return new ColocatedDb(port, socket, socketPermissions, n, pinning, interfaces, backend, extraConfig);
+        return new ColocatedDb(port, socket, socketPermissions, n, pinning, interfaces, backend, extraConfig, models,
+                scripts);
     }
 
     /** The CPU list for {@code taskset -c} ("0-1", "1", "0,2"); {@code ""} for none. */
     public ColocatedDb pinning(String cpuList) {
         return new ColocatedDb(port, socket, socketPermissions, cpus, Optional.of(cpuList == null ? "" : cpuList),
-                interfaces, backend, extraConfig);
+                interfaces, backend, extraConfig, models, scripts);
     }
 
     /** Not pinned: the server may run on any CPU. */
@@ -156,23 +170,68 @@ public record ColocatedDb(Optional<Integer> port, Optional<Path> socket, int soc
     }
 
     public ColocatedDb interfaces(String... names) {
-        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, List.of(names), backend, extraConfig);
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, List.of(names), backend, extraConfig,
+                models, scripts);
     }
 
     public ColocatedDb backend(Backend b) {
-        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, b, extraConfig);
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, b, extraConfig, models,
+                scripts);
     }
 
     /** Adds server config lines (for example {@code "maxmemory 1gb"}). */
     public ColocatedDb config(String... lines) {
         List<String> all = new ArrayList<>(extraConfig);
         all.addAll(List.of(lines));
-        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, backend, all);
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, backend, all, models,
+                scripts);
     }
 
     /** The same database on another port or socket (an ensemble member's own). */
     public ColocatedDb at(Optional<Integer> newPort, Optional<Path> newSocket) {
-        return new ColocatedDb(newPort, newSocket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig);
+        return new ColocatedDb(newPort, newSocket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig,
+                models, scripts);
+    }
+
+    /**
+     * Adds a model stored before the application starts on each node: {@code AI.MODELSTORE name backend device BLOB
+     * <file>} (TF, TORCH, ONNX, TFLITE; CPU or GPU[:n]).
+     */
+    public ColocatedDb withModel(String name, String backend, String device, String file) {
+        return withModel(ColocatedModel.of(name, backend, device, file));
+    }
+
+    /** Adds a model with its batch settings or a TF graph's node names ({@link ColocatedModel#batching}). */
+    public ColocatedDb withModel(ColocatedModel m) {
+        List<ColocatedModel> all = new ArrayList<>(models);
+        all.add(m);
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig, all,
+                scripts);
+    }
+
+    /** Adds a TorchScript stored before the application starts: {@code AI.SCRIPTSET name device SOURCE <file>}. */
+    public ColocatedDb withScript(String name, String device, String file) {
+        List<ColocatedScript> all = new ArrayList<>(scripts);
+        all.add(ColocatedScript.of(name, device, file));
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig,
+                models, all);
+    }
+
+    /** The same with every model's and script's file resolved against {@code base} (the spec's base directory). */
+    public ColocatedDb resolvedAgainst(Path base) {
+        return new ColocatedDb(port, socket, socketPermissions, cpus, pinning, interfaces, backend, extraConfig,
+                models.stream().map(m -> m.resolvedAgainst(base)).toList(),
+                scripts.stream().map(s -> s.resolvedAgainst(base)).toList());
+    }
+
+    /** The backends its models and scripts need (TORCH for a script), in {@link ColocatedModel#BACKENDS} order. */
+    public List<String> aiBackends() {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        models.forEach(m -> used.add(m.backend()));
+        if (!scripts.isEmpty()) {
+            used.add("TORCH");
+        }
+        return ColocatedModel.BACKENDS.stream().filter(used::contains).toList();
     }
 
     /** The CPU list taskset gets: the one given, or {@code 0..cpus-1}; empty for none. */

@@ -279,7 +279,19 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (c.interfaces() != null) db = db.interfaces(c.interfaces().toArray(String[]::new));
         if (c.backend() != null) db = db.backend(Backend.parse(c.backend()));
         if (c.config() != null) db = db.config(c.config().toArray(String[]::new));
+        for (ColocatedModelEntry m : c.models() == null ? List.<ColocatedModelEntry>of() : c.models()) {
+            db = db.withModel(ColocatedModel.of(m.name(), m.backend(), m.device() == null ? "CPU" : m.device(),
+                    m.file()).batching(orZero(m.batchSize()), orZero(m.minBatchSize()), orZero(m.minBatchTimeout()))
+                    .nodes(m.inputs(), m.outputs()));
+        }
+        for (ColocatedScriptEntry sc : c.scripts() == null ? List.<ColocatedScriptEntry>of() : c.scripts()) {
+            db = db.withScript(sc.name(), sc.device() == null ? "CPU" : sc.device(), sc.file());
+        }
         return db;
+    }
+
+    private static int orZero(Integer v) {
+        return v == null ? 0 : v;
     }
 
     /** Octal digits as written ({@code 755}, {@code "0755"}); 0755 unquoted is YAML 1.1's octal, 493: refused. */
@@ -474,7 +486,20 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
 
     /** {@code colocatedDb:} under a model or ensemble: {@code port} or {@code unixSocket}, and the rest optional. */
     record ColocatedEntry(Integer port, String unixSocket, Object socketPermissions, Integer cpus, Object pinning,
-                          List<String> interfaces, String backend, List<String> config) {
+                          List<String> interfaces, String backend, List<String> config,
+                          List<ColocatedModelEntry> models, List<ColocatedScriptEntry> scripts) {
+    }
+
+    /** A model under {@code colocatedDb.models}: name, backend, file required; device CPU by default. */
+    record ColocatedModelEntry(@JsonProperty(required = true) String name,
+                               @JsonProperty(required = true) String backend, String device,
+                               @JsonProperty(required = true) String file, Integer batchSize, Integer minBatchSize,
+                               Integer minBatchTimeout, List<String> inputs, List<String> outputs) {
+    }
+
+    /** A TorchScript under {@code colocatedDb.scripts}: name and file required; device CPU by default. */
+    record ColocatedScriptEntry(@JsonProperty(required = true) String name, String device,
+                                @JsonProperty(required = true) String file) {
     }
 
     record EnsembleEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,

@@ -99,9 +99,14 @@ public interface Launcher {
      * ({@link io.smartsim.launch.plan.AiPlanner#HANDLE_PID}, {@code HANDLE_START}) still runs, keyed by shard index;
      * shards that name none are left out. What {@code db status} shows. The default looks at this machine's processes
      * (the pid, its start time when recorded): where the local launcher runs its model server. A launcher whose model
-     * servers run on other hosts asks those hosts.
+     * servers run on other hosts asks those hosts; one that cannot see them from here can ask each shard's module
+     * through the data plane ({@link io.smartsim.launch.cluster.ModelServerProbe}), logged in with
+     * {@code plan}'s {@link LaunchPlan#access()}.
+     *
+     * @param plan   the orchestrator's plan as recorded (its credentials and TLS files, its model servers)
+     * @param shards the shards the manifest recorded
      */
-    default Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+    default Map<Integer, Liveness> probeModelServers(LaunchPlan plan, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new java.util.TreeMap<>();
         for (LaunchedShard s : shards) {
             String pid = s.handle().get(io.smartsim.launch.plan.AiPlanner.HANDLE_PID);

@@ -3,10 +3,6 @@ package io.smartsim.launch.supervise;
 import io.smartsim.launch.status.Event;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.RestartPolicy;
-import io.smartsim.launch.cluster.ClusterNode;
-import io.smartsim.launch.cluster.Connections;
-import io.smartsim.launch.cluster.HealthChecker;
-import io.smartsim.launch.status.HealthReport;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.plan.AiPlanner;
 import io.smartsim.launch.planned.LaunchPlan;
@@ -19,8 +15,6 @@ import io.smartsim.launch.spi.Launcher.Liveness;
 import io.smartsim.launch.util.Deadline;
 import io.smartsim.launch.spec.Durations;
 import io.smartsim.launch.util.Parallel;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -455,7 +449,8 @@ public final class Supervisor implements AutoCloseable {
         // Slurm's shards have no pid here (a step on a node): the address is what identifies them.
         events.append(Event.of(plan.id(), Event.RESTARTED, s.index(), again.pid().map(p -> "pid " + p)
                 .orElse("the new process") + " answers PING on " + again.address() + " after " + millis(t0)));
-        Optional<String> problem = awaitRejoin(again, deadline);
+        Optional<String> problem = Rejoin.await(owner.shards(), plan, settings.pingTimeout(), () -> closed, again,
+                deadline);
         if (problem.isEmpty()) {
             down.remove(s.index());
             events.append(Event.of(plan.id(), Event.REJOINED, s.index(), (plan.clustered()
@@ -469,55 +464,6 @@ public final class Supervisor implements AutoCloseable {
 
     private String millis(Instant t0) {
         return String.format(java.util.Locale.ROOT, "%.2f s", Duration.between(t0, clock.instant()).toMillis() / 1000.0);
-    }
-
-    /** Polls until the orchestrator is healthy with {@code again} rejoined; the last problem seen if not in time. */
-    private Optional<String> awaitRejoin(LaunchedShard again, Deadline deadline) throws InterruptedException {
-        String problem = "not checked";
-        while (!closed) {
-            Optional<String> p = rejoinProblem(again);
-            if (p.isEmpty()) {
-                return Optional.empty();
-            }
-            problem = p.get();
-            if (deadline.expired()) {
-                return Optional.of(problem);
-            }
-            Thread.sleep(Math.min(200, Math.max(1, deadline.remaining().toMillis())));
-        }
-        return Optional.of("the watchdog was stopped while waiting");
-    }
-
-    private Optional<String> rejoinProblem(LaunchedShard again) {
-        List<LaunchedShard> shards = owner.shards().get().stream().map(x -> x.index() == again.index() ? again : x)
-                .toList();
-        HealthReport h = HealthChecker.check(shards.stream().map(x -> new HealthChecker.Target(x.index(), x.host(),
-                x.port())).toList(), plan.clustered(), settings.pingTimeout(), plan.access());
-        if (!h.healthy()) {
-            return h.firstProblem();
-        }
-        if (!plan.clustered()) {
-            return Optional.empty();
-        }
-        for (LaunchedShard other : shards) {
-            if (other.index() == again.index()) {
-                continue;
-            }
-            try (Jedis j = Connections.open(other.host(), other.port(), settings.pingTimeout(), plan.access())) {
-                Optional<ClusterNode> seen = ClusterNode.parseAll(j.clusterNodes()).stream()
-                        .filter(n -> n.port() == again.port() && n.host().equals(again.host())).findFirst();
-                if (seen.isEmpty()) {
-                    return Optional.of("shard " + other.index() + " does not know " + again.address());
-                }
-                if (seen.get().troubled() || !"connected".equals(seen.get().linkState())) {
-                    return Optional.of("shard " + other.index() + " sees " + again.address() + " as "
-                            + seen.get().flags() + ", link " + seen.get().linkState());
-                }
-            } catch (JedisException e) {
-                return Optional.of("shard " + other.index() + ": " + e.getMessage());
-            }
-        }
-        return Optional.empty();
     }
 
     private static String firstLine(String s) {

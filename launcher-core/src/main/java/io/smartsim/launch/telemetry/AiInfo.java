@@ -1,5 +1,7 @@
 package io.smartsim.launch.telemetry;
 
+import io.smartsim.launch.status.ModelSample;
+
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;

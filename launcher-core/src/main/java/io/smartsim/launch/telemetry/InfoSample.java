@@ -1,6 +1,7 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.cluster.InfoParser;
+import io.smartsim.launch.status.ShardSample;
 
 import java.time.Instant;
 import java.util.Map;

@@ -3,7 +3,9 @@ package io.smartsim.launch.telemetry;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.planned.Access;
 import io.smartsim.launch.spi.LaunchedShard;
+import io.smartsim.launch.status.ShardSample;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -20,6 +22,12 @@ record ShardTarget(String experiment, String orchestrator, int shard, String hos
 
     String address() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** This shard's sample when it did not answer: {@code error} says why, every figure is null. */
+    ShardSample unreachable(Instant time, long callMillis, String error) {
+        return new ShardSample(time, experiment, orchestrator, shard, address(), node, false, error, callMillis, null,
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Every shard the manifest entry records. */

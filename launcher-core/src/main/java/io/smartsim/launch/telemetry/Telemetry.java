@@ -3,6 +3,8 @@ package io.smartsim.launch.telemetry;
 import io.smartsim.launch.cluster.Connections;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
+import io.smartsim.launch.status.ModelSample;
+import io.smartsim.launch.status.ShardSample;
 import io.smartsim.launch.status.Status;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
@@ -192,11 +194,10 @@ public final class Telemetry implements AutoCloseable {
                 }
             } catch (JedisException | IllegalStateException e) {
                 disconnect();
-                s = ShardSample.unreachable(time, target, millisSince(t0), why(e));
+                s = target.unreachable(time, millisSince(t0), why(e));
             } catch (RuntimeException e) {
                 disconnect();
-                s = ShardSample.unreachable(time, target, millisSince(t0), e.getClass().getSimpleName() + ": "
-                        + e.getMessage());
+                s = target.unreachable(time, millisSince(t0), e.getClass().getSimpleName() + ": " + e.getMessage());
             }
             record(s);
         }

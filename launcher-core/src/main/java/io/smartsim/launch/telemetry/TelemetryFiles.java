@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.smartsim.launch.spec.Json;
+import io.smartsim.launch.spec.TelemetrySpec;
+import io.smartsim.launch.status.ShardSample;
+import io.smartsim.launch.status.TelemetryStatus;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -101,6 +104,15 @@ public final class TelemetryFiles {
             }
         }
         return out;
+    }
+
+    /**
+     * What {@code db status} shows of the collector of {@code orchestrator}: its recorded {@code --telemetry} setting
+     * ({@code spec}), its current file, and each shard's last recorded sample ({@link #latest}).
+     */
+    public static TelemetryStatus status(Path expDir, String orchestrator, TelemetrySpec spec) {
+        return new TelemetryStatus(spec.on(), spec.interval(), current(expDir, orchestrator),
+                List.copyOf(latest(expDir, orchestrator).values()));
     }
 
     /** The whole lines in the last {@link #TAIL_BYTES} of {@code f}; none when it does not exist. */

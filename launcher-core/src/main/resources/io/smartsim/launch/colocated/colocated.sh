@@ -17,20 +17,46 @@ port={{port}}
 interfaces=({{raw interfaces}})
 # seconds for the database to answer
 timeout={{timeout}}
+# with models or scripts to store: the model server run beside the database (java, class path, main class), the
+# smartsim-ai module the database loads, and the backends; empty backends: none
+java={{java}}
+classpath={{classpath}}
+main={{main}}
+module={{module}}
+backends={{backends}}
 node=$(hostname -s)
 log="$dir/colocated-$node.log"
 pidfile="$dir/colocated-$node.pid"
 error="$dir/colocated-$node.error"
+health="$dir/colocated-$node.health"
 startlock="$dir/.colocated-$node.start"
 runlock="$dir/.colocated-$node.run"
+aiout="$dir/colocated-$node.ai.out"
+aipidfile="$dir/colocated-$node.ai.pid"
+aitmp="$dir/.colocated-$node.ai.tmp"
+# the model server's socket: in the model's directory, or under /tmp when that path is too long for a socket
+aisock="$dir/colocated-$node.ai.sock"
+if [ "${#aisock}" -gt 107 ]; then
+    aisock="/tmp/smartsim-colocated-$(printf %s "$dir" | md5sum | cut -c1-12)-$node.sock"
+fi
 if [ -n "$socket" ]; then where="socket $socket"; else where="port $port"; fi
+cli=(redis-cli -p "$port" -h 127.0.0.1)
+[ -n "$socket" ] && cli=(redis-cli -s "$socket")
 spid=
+apid=
+rpid=
 starter=
 
 answers() { # whether the server with pid $1 answers here: INFO names its pid (not another server on the port)
-    local cli=(redis-cli -p "$port" -h 127.0.0.1)
-    [ -n "$socket" ] && cli=(redis-cli -s "$socket")
     timeout 5 "${cli[@]}" INFO server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$1"
+}
+
+load() { # $1 what, $2 its file, then the command its file's bytes complete (the model's blob, the script's source)
+    local what=$1 file=$2 out
+    shift 2
+    [ -r "$file" ] || fail "$what: cannot read $file"
+    out=$(timeout 120 "${cli[@]}" -x "$@" < "$file" 2>&1)
+    [ "$out" = OK ] || fail "$what did not load from $file: $out"
 }
 
 alive() { # a zombie has ended
@@ -54,20 +80,46 @@ lock_start() { # the node's start lock; a keeper may have removed the file while
     done
 }
 
+stop_model_server() {
+    if [ -n "$apid" ]; then
+        stop_server "$apid"
+        rm -rf "$aipidfile" "$aisock" "$aitmp"
+    fi
+}
+
 fail() { # under the start lock: this node's database is gone, and the application does not start here
     if [ -n "$spid" ]; then
         stop_server "$spid"
         rm -f "$pidfile"
         [ -n "$socket" ] && rm -f "$socket"
     fi
+    stop_model_server
     {
         echo "colocated database of model '$model' on node $node did not start on $where: $1"
         echo "last lines of $log:"
         tail -n 15 "$log" 2>/dev/null | sed 's/^/  /'
+        if [ -n "$apid" ]; then
+            echo "last lines of its model server's output $aiout:"
+            tail -n 15 "$aiout" 2>/dev/null | sed 's/^/  /'
+        fi
     } > "$error"
     cat "$error" >&2
     rm -f "$startlock" "$runlock"
     exit 1
+}
+
+reporter() { # every {{raw reportEvery}} s while the server runs: whether it answers PING here, for status from other hosts
+    local answering sp=
+    exec 8>&- 9>&-
+    trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; rm -f "$health.tmp"; exit 0' TERM
+    while alive "$spid"; do
+        if timeout 2 "${cli[@]}" PING 2>/dev/null | grep -q PONG; then answering=yes; else answering=no; fi
+        printf '%s %s %s\n' "$(date +%s)" "$spid" "$answering" > "$health.tmp" && mv -f "$health.tmp" "$health"
+        sleep {{raw reportEvery}} &
+        sp=$!
+        wait "$sp"
+        sp=
+    done
 }
 
 keeper() { # waits until no rank holds the shared lock, then stops the database and removes what it made
@@ -78,6 +130,9 @@ keeper() { # waits until no rank holds the shared lock, then stops the database 
     stop_server "$spid"
     rm -f "$pidfile"
     [ -n "$socket" ] && rm -f "$socket"
+    stop_model_server
+    stop_server "$rpid"
+    rm -f "$health"
     exec 6>>"$startlock"
     if flock -n 6; then # no rank is starting a database here again: the lock files go too
         rm -f "$startlock" "$runlock"
@@ -109,20 +164,42 @@ else
         done
         args+=(--bind "${binds[@]}")
     fi
+    [ -e "$log" ] && mv -f "$log" "$log.1"
+    deadline=$((SECONDS + timeout))
+    if [ -n "$backends" ]; then
+        # the model server first (on the database's CPUs, as RedisAI runs inside it); the module reaches it by socket
+        [ -e "$aiout" ] && mv -f "$aiout" "$aiout.1"
+        rm -rf "$aisock" "$aitmp"
+        mkdir -p "$aitmp"
+        acmd=("$java" -XX:+ExitOnOutOfMemoryError "-Djava.io.tmpdir=$aitmp" -cp "$classpath" "$main" --socket "$aisock"
+            --backends "$backends")
+        [ -n "$pin" ] && acmd=(taskset -c "$pin" "${acmd[@]}")
+        "${acmd[@]}" </dev/null >"$aiout" 2>&1 8>&- 9>&- &
+        apid=$!
+        echo "$apid" > "$aipidfile"
+        until grep -q "^ready socket=" "$aiout" 2>/dev/null; do
+            alive "$apid" || fail "its model server exited before it was ready"
+            [ "$SECONDS" -lt "$deadline" ] || fail "its model server was not ready within ${timeout}s"
+            sleep 0.05
+        done
+        args+=(--loadmodule "$module" SOCKET "$aisock" BACKENDS "$backends")
+    fi
     cmd=("$server" "${args[@]}")
     [ -n "$pin" ] && cmd=(taskset -c "$pin" "${cmd[@]}")
-    [ -e "$log" ] && mv -f "$log" "$log.1"
     "${cmd[@]}" </dev/null >>"$log" 2>&1 8>&- 9>&- &
     spid=$!
     echo "$spid" > "$pidfile"
-    deadline=$((SECONDS + timeout))
     # its log says it listens before it is asked: a client of a port someone else holds could wait for ever
     until grep -qi "ready to accept connections" "$log" && answers "$spid"; do
         alive "$spid" || fail "the server exited before answering"
         [ "$SECONDS" -lt "$deadline" ] || fail "no answer within ${timeout}s"
         sleep 0.02
     done
+    # the models and scripts, stored before any rank's application starts
+{{raw loads}}
     starter=1
+    reporter </dev/null >/dev/null 2>&1 &
+    rpid=$!
     keeper </dev/null >/dev/null 2>&1 &
     kpid=$!
 fi

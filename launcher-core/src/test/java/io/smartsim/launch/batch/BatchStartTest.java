@@ -76,21 +76,21 @@ class BatchStartTest {
         return new LaunchContext(Deadline.after(budget), progress::add, spawned::add);
     }
 
-    record ShellReport(String address, int port, String node) implements BatchStart.Report {
+    record ShellReport(String address, int port, String node) implements BatchDialect.Report {
     }
 
     /**
      * Real processes as the scheduler: see the class comment. {@code fail} names a shard whose wrapper fails;
      * {@code reports} changes what the skeleton is told a wrapper reported.
      */
-    private class ShellDialect extends BatchStart.Base<ShellReport> {
+    private class ShellDialect extends BatchDialect.Base<ShellReport> {
         private final Optional<Integer> fail;
         private final UnaryOperator<Optional<ShellReport>> reports;
         final List<String> calls = new CopyOnWriteArrayList<>();
 
         ShellDialect(LaunchPlan plan, boolean batch, Optional<Integer> fail,
                      UnaryOperator<Optional<ShellReport>> reports) {
-            super(plan, new LocalCommandRunner(), batch, new BatchStart.Words("bash", "its wrapper",
+            super(plan, new LocalCommandRunner(), batch, new BatchDialect.Words("bash", "its wrapper",
                     "everything this launch started was stopped"), plan.dir().resolve("job.sh"),
                     plan.dir().resolve("job.out"));
             this.fail = fail;
@@ -152,13 +152,13 @@ class BatchStartTest {
         }
 
         @Override
-        public Optional<BatchStart.JobState> job(String jobId) {
+        public Optional<BatchDialect.JobState> job(String jobId) {
             return ProcessHandle.of(Long.parseLong(jobId)).filter(ProcessHandle::isAlive)
-                    .map(h -> new BatchStart.JobState(true, false, "localhost", "running", Optional.empty(), ""));
+                    .map(h -> new BatchDialect.JobState(true, false, "localhost", "running", Optional.empty(), ""));
         }
 
         @Override
-        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
+        public RuntimeException ended(String jobId, String when, Optional<BatchDialect.JobState> job) {
             return new ShardStartException("job " + jobId + " ended " + when);
         }
 

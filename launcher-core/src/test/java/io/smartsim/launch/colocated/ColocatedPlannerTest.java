@@ -4,6 +4,7 @@ import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.spec.Backend;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.ColocatedModel;
 import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.entity.ModelPlanner;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,6 +50,61 @@ class ColocatedPlannerTest {
                 .contains("unixsocketperm 755\n").doesNotContain("cluster-enabled");
         assertThat(p.env()).containsEntry("SSDB", "unix:///tmp/ssdb.sock");
         assertThat(ColocatedPlanner.wrapperText(c)).contains("\npin=1\n");
+    }
+
+    /**
+     * Models and scripts: the wrapper starts the node's model server before the database (pinned like it), the
+     * database loads the module with the model server's socket, and each model and script is stored before any
+     * application starts. The runtime is a fixed value here; a real plan finds it with AiInstall.locate().
+     */
+    @Test
+    void aWrapperWithModelsAndScriptsIsGolden() {
+        ColocatedDb db = ColocatedDb.unixSocket("/tmp/ssdb.sock", 0755)
+                .withModel(ColocatedModel.of("mlp", "onnx", "cpu", "/models/mlp.onnx").batching(8, 2, 50))
+                .withModel(ColocatedModel.of("graph", "TF", "GPU:1", "/models/g.pb").nodes(List.of("x"),
+                        List.of("y", "z")))
+                .withScript("pre", "CPU", "/models/pre.py");
+        ColocatedPlan c = ColocatedPlanner.plan("sim", EXP.resolve("sim"), db, Optional.of(new ColocatedPlan.Ai(
+                "/usr/bin/java", "/opt/ai/*", Path.of("/opt/ai/smartsim-ai.so"), db.aiBackends())));
+        Golden.assertMatches(ColocatedPlanner.wrapperText(c), "colocated-models.sh");
+        assertThat(db.aiBackends()).containsExactly("TF", "TORCH", "ONNX");
+        assertThat(db.models().get(0).command()).containsExactly("AI.MODELSTORE", "mlp", "ONNX", "CPU", "BATCHSIZE",
+                "8", "MINBATCHSIZE", "2", "MINBATCHTIMEOUT", "50", "BLOB");
+        assertThat(db.models().get(1).command()).containsExactly("AI.MODELSTORE", "graph", "TF", "GPU:1", "INPUTS",
+                "1", "x", "OUTPUTS", "2", "y", "z", "BLOB");
+        assertThat(c.ai().orElseThrow().needed()).containsExactly("/usr/bin/java", "/opt/ai", "/opt/ai/smartsim-ai.so");
+        // without models, nothing of model serving runs
+        assertThat(ColocatedPlanner.wrapperText(plan(ColocatedDb.tcp(6780)).colocated().orElseThrow()))
+                .contains("\nbackends=''\n");
+    }
+
+    @Test
+    void modelsAndScriptsAreCheckedNamingTheField() {
+        assertThatThrownBy(() -> ColocatedModel.of("m", "caffe", "CPU", "/m"))
+                .hasMessageContaining("colocatedDb.models (m).backend").hasMessageContaining("TF, TORCH, ONNX, TFLITE");
+        assertThatThrownBy(() -> ColocatedModel.of("m", "ONNX", "TPU", "/m"))
+                .hasMessageContaining("colocatedDb.models (m).device").hasMessageContaining("CPU, GPU or GPU:n");
+        assertThatThrownBy(() -> ColocatedModel.of("m", "ONNX", "CPU", "/m").batching(0, 2, 0))
+                .hasMessageContaining("minBatchSize needs a batchSize");
+        assertThatThrownBy(() -> ColocatedModel.of("m", "ONNX", "CPU", "/m").nodes(List.of("x"), List.of()))
+                .hasMessageContaining("colocatedDb.models (m).inputs").hasMessageContaining("ONNX model takes none");
+        assertThatThrownBy(() -> ColocatedModel.of(" m", "ONNX", "CPU", "/m"))
+                .hasMessageContaining("colocatedDb.models").hasMessageContaining("not a key name");
+        assertThatThrownBy(() -> ColocatedDb.tcp(6780).withModel("m", "ONNX", "CPU", "/m").withScript("m", "CPU", "/s"))
+                .hasMessageContaining("two models or scripts are named 'm'");
+        assertThatThrownBy(() -> plan(ColocatedDb.tcp(6780).withModel("m", "ONNX", "CPU", "/nowhere/m.onnx")))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("colocatedDb.models (m).file").hasMessageContaining("/nowhere/m.onnx is not a "
+                        + "readable file");
+    }
+
+    @Test
+    void aModelFileIsTakenFromTheSpecsBaseDirectory(@TempDir Path base) throws Exception {
+        java.nio.file.Files.write(base.resolve("m.onnx"), new byte[] {1});
+        ColocatedDb db = ColocatedDb.tcp(6780).withModel("m", "ONNX", "CPU", "m.onnx");
+        assertThat(db.resolvedAgainst(base).models().get(0).file()).isEqualTo(base.resolve("m.onnx"));
+        assertThat(ColocatedDb.tcp(6780).withModel("m", "ONNX", "CPU", "/abs/m.onnx").resolvedAgainst(base).models()
+                .get(0).file()).isEqualTo(Path.of("/abs/m.onnx"));
     }
 
     @Test

@@ -99,4 +99,17 @@ class EntitiesTest {
         return new OrchestratorRecord(o.id(), "local", Status.STOPPED, o.spec(), o.plan(), List.of(),
                 Instant.parse("2026-01-01T00:00:00Z"), Optional.empty());
     }
+
+    /**
+     * Every launcher shipped here runs colocated databases; a plug-in that does not is refused naming those that do
+     * (issue 17).
+     */
+    @Test
+    void aColocatedDatabaseWithALauncherThatRunsNoneIsRefusedNamingTheLaunchersThatDo() {
+        assertThat(Entities.colocatedRefusal("sim", "flux", List.of("slurm", "local", "pbs"))).isEqualTo("model 'sim' "
+                + "asks for a colocated database, which the flux launcher does not run yet; use the local or pbs or "
+                + "slurm launcher, or a separate orchestrator (orchestrators:) for now");
+        assertThat(Entities.colocatedRefusal("sim", "flux", List.of())).contains("; use another launcher, or a "
+                + "separate orchestrator");
+    }
 }

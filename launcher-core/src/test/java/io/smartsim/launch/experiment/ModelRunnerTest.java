@@ -117,6 +117,46 @@ class ModelRunnerTest {
     }
 
     @Test
+    void theNodeALauncherNamesOnceTheJobRunsIsRecordedInTheHandleWhileItRuns() {
+        ManifestStore store = new ManifestStore(dir);
+        ModelRunner runner = runner(store);
+        ModelHandle sim = model("sim");
+        runner.start(sim, Map.of(), () -> { });
+        assertThat(recorded(store, "sim")).hasValueSatisfying(r -> assertThat(r.launched().handle())
+                .doesNotContainKey(LaunchedModel.NODE));
+
+        // queued: no node yet, nothing new to record
+        launcher.states.put("sim", new ModelState(EntityStatus.QUEUED, Optional.empty(), Optional.of("pending")));
+        runner.refresh(List.of(sim));
+        assertThat(sim.launched().orElseThrow().handle()).doesNotContainKey(LaunchedModel.NODE);
+
+        // the job runs: its nodes reach the handle and the manifest at once, not only when it ends
+        launcher.states.put("sim", ModelState.of(EntityStatus.RUNNING).withNode(Optional.of("n[1-2]")));
+        runner.refresh(List.of(sim));
+        assertThat(sim.launched().orElseThrow().handle()).containsEntry(LaunchedModel.NODE, "n[1-2]");
+        assertThat(recorded(store, "sim")).hasValueSatisfying(r -> {
+            assertThat(r.status()).isEqualTo(EntityStatus.RUNNING);
+            assertThat(r.launched().handle()).containsEntry(LaunchedModel.NODE, "n[1-2]");
+            assertThat(r.launched().id()).isEqualTo("job-sim");
+        });
+
+        // a state that names no node keeps the one recorded; the end is recorded with it
+        launcher.states.put("sim", new ModelState(EntityStatus.COMPLETED, Optional.of(0), Optional.empty()));
+        runner.refresh(List.of(sim));
+        assertThat(recorded(store, "sim")).hasValueSatisfying(r -> {
+            assertThat(r.status()).isEqualTo(EntityStatus.COMPLETED);
+            assertThat(r.launched().handle()).containsEntry(LaunchedModel.NODE, "n[1-2]");
+        });
+    }
+
+    @Test
+    void aBlankNodeIsNoNode() {
+        assertThat(ModelState.of(EntityStatus.RUNNING).withNode(Optional.of("  ")).node()).isEmpty();
+        assertThat(new ModelState(EntityStatus.RUNNING, null, null, null).node()).isEmpty();
+        assertThat(ModelState.of(EntityStatus.RUNNING).withNode(Optional.of(" n1 ")).node()).hasValue("n1");
+    }
+
+    @Test
     void noModelStartsOnceTheJvmIsExiting() {
         ModelRunner runner = runner(new ManifestStore(dir));
         runner.refuseNew();

@@ -1,5 +1,6 @@
 package io.smartsim.launch.experiment;
 
+import io.smartsim.launch.ThisMachine;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.spec.OrchestratorSpec;
@@ -17,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * {@code Experiment.warmUp}, what the CLI runs ahead of {@code db start} and in its class-data archive's training: it
+ * {@code ThisMachine.warmUp}, what the CLI runs ahead of {@code db start} and in its class-data archive's training: it
  * asks the launcher for a placement only (no preflight, no start), writes nothing without a scratch directory, and in
  * one writes a manifest that reads back. {@link PlainLauncher} (a fake that records SPI calls) stands for the launcher.
  */
@@ -37,7 +38,7 @@ class WarmUpTest {
 
     @Test
     void itPlansAndWritesNothing() throws Exception {
-        Experiment.warmUp(spec(), Optional.empty());
+        ThisMachine.warmUp(spec(), Optional.empty());
         assertThat(PlainLauncher.CALLS).containsExactly("place");
         assertThat(WarmUp.NOWHERE).doesNotExist();
         try (var files = Files.list(dir)) {
@@ -47,14 +48,14 @@ class WarmUpTest {
 
     @Test
     void withAScratchDirectoryItWritesAManifestThereThatReadsBack() {
-        Experiment.warmUp(spec(), Optional.of(dir));
+        ThisMachine.warmUp(spec(), Optional.of(dir));
         assertThat(PlainLauncher.CALLS).containsExactly("place");
         assertThat(new ManifestStore(dir).read()).hasValueSatisfying(m -> assertThat(m.orchestrators()).isEmpty());
     }
 
     @Test
     void aSpecItCannotPlanFailsAsPlanningFails() {
-        assertThatThrownBy(() -> Experiment.warmUp(OrchestratorSpec.builder().launcher("no-such-launcher").build(),
+        assertThatThrownBy(() -> ThisMachine.warmUp(OrchestratorSpec.builder().launcher("no-such-launcher").build(),
                 Optional.empty())).hasMessageContaining("no-such-launcher");
         assertThat(PlainLauncher.CALLS).isEmpty();
     }

@@ -130,6 +130,16 @@ class AiPlannerTest {
     }
 
     @Test
+    void aiThreadsReachTheModelServerAndTheDefaultLeavesTheChoiceToTheRuntimes() {
+        LaunchPlan capped = modulePlan(ai().ai(new AiSpec(List.of("onnx", "torch"), "cpu", 3)).build(), EXP,
+                MODULE_INSTALL);
+        List<String> argv = capped.modelServers().get(0).argv();
+        assertThat(argv.subList(argv.size() - 2, argv.size())).containsExactly("--intra-op-threads", "3");
+        assertThat(modulePlan(ai().build(), EXP, MODULE_INSTALL).modelServers().get(0).argv())
+                .doesNotContain("--intra-op-threads");
+    }
+
+    @Test
     void withTheModuleReplicasShareTheHostsModelServer() {
         LaunchPlan p = modulePlan(ai().instancesPerNode(3).replicas(1).build(), EXP, MODULE_INSTALL);
         assertThat(p.modelServers()).singleElement().satisfies(m -> assertThat(m.shards())

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -98,5 +99,44 @@ class ColocatedSpecFileTest {
                     exe: ./sim.sh
                     colocatedDb: { port: 6780, sockets: 2 }
                 """)).contains("unknown field 'sockets'");
+    }
+
+    @Test
+    void modelsAndScriptsReadAsTheJavaApiBuildsThemAndTheirMistakesAreNamed() throws IOException {
+        ExperimentFile f = read("""
+                name: colo
+                models:
+                  - name: sim
+                    exe: ./sim.sh
+                    colocatedDb:
+                      unixSocket: /tmp/ssdb.sock
+                      models:
+                        - { name: mlp, backend: onnx, file: mlp.onnx, batchSize: 4 }
+                        - { name: g, backend: TF, device: GPU, file: g.pb, inputs: [x], outputs: [y] }
+                      scripts:
+                        - { name: pre, file: pre.py }
+                """);
+        assertThat(f.models().get(0).colocatedDb()).contains(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0755)
+                .withModel(ColocatedModel.of("mlp", "ONNX", "CPU", "mlp.onnx").batching(4, 0, 0))
+                .withModel(ColocatedModel.of("g", "TF", "GPU", "g.pb").nodes(List.of("x"), List.of("y")))
+                .withScript("pre", "CPU", "pre.py"));
+        assertThat(failure("""
+                name: colo
+                models:
+                  - name: sim
+                    exe: ./sim.sh
+                    colocatedDb:
+                      port: 6780
+                      models: [{ name: m, backend: caffe, file: m.bin }]
+                """)).contains("colocatedDb.models (m).backend").contains("'caffe' is not a backend");
+        assertThat(failure("""
+                name: colo
+                models:
+                  - name: sim
+                    exe: ./sim.sh
+                    colocatedDb:
+                      port: 6780
+                      models: [{ name: m, backend: ONNX }]
+                """)).contains("file");
     }
 }

@@ -1,6 +1,8 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.planned.Access;
+import io.smartsim.launch.status.ModelSample;
+import io.smartsim.launch.status.ShardSample;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

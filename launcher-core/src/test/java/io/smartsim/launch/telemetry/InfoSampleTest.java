@@ -1,6 +1,7 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.planned.Access;
+import io.smartsim.launch.status.ShardSample;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -48,7 +49,7 @@ class InfoSampleTest {
 
     @Test
     void anUnreachableShardKeepsItsLabelsAndReason() {
-        ShardSample s = ShardSample.unreachable(NOW, T, 1000, "no answer within 1000 ms (hung or overloaded)");
+        ShardSample s = T.unreachable(NOW, 1000, "no answer within 1000 ms (hung or overloaded)");
         assertThat(s.reachable()).isFalse();
         assertThat(s.address()).isEqualTo("127.0.0.1:6380");
         assertThat(s.node()).isEqualTo("n1");

@@ -1,17 +1,25 @@
 package io.smartsim.launch.telemetry;
 
 import io.smartsim.launch.planned.Access;
+import io.smartsim.launch.spec.TelemetrySpec;
+import io.smartsim.launch.status.ShardSample;
+import io.smartsim.launch.status.TelemetryStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.SortedMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
-/** {@link TelemetryFiles#latest}: each shard's last sample from the end of the files, whatever their length. */
+/**
+ * {@link TelemetryFiles#latest}: each shard's last sample from the end of the files, whatever their length; and
+ * {@link TelemetryFiles#status}, what {@code Experiment.telemetry} hands {@code db status}.
+ */
 class TelemetryFilesLatestTest {
     @TempDir
     Path exp;
@@ -57,5 +65,28 @@ class TelemetryFilesLatestTest {
         // just happened would leave it.
         Files.writeString(TelemetryFiles.current(exp, "db"), "");
         assertThat(TelemetryFiles.latest(exp, "db").get(0).usedMemory()).isEqualTo(n - 2L);
+    }
+
+    @Test
+    void theStatusIsTheRecordedSettingTheCurrentFileAndEachShardsLastSampleInShardOrder() throws Exception {
+        TelemetryFiles.Writer w = new TelemetryFiles.Writer(exp, "db", 64L << 20, 1);
+        w.append(sample(1, 10, 100));
+        w.append(sample(0, 11, 200));
+        w.append(sample(1, 12, 300));
+        TelemetryStatus s = TelemetryFiles.status(exp, "db", new TelemetrySpec(false, Duration.ofSeconds(2)));
+        assertThat(s.on()).isFalse();
+        assertThat(s.interval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(s.file()).isEqualTo(TelemetryFiles.current(exp, "db"));
+        assertThat(s.latest()).extracting(ShardSample::shard, ShardSample::usedMemory)
+                .containsExactly(tuple(0, 200L), tuple(1, 300L));
+    }
+
+    @Test
+    void theStatusOfAnOrchestratorWithNothingRecordedHasNoSampleAndNamesTheFileToCome() {
+        TelemetryStatus s = TelemetryFiles.status(exp, "db", TelemetrySpec.DEFAULT);
+        assertThat(s.on()).isTrue();
+        assertThat(s.interval()).isEqualTo(TelemetrySpec.DEFAULT_INTERVAL);
+        assertThat(s.file()).isEqualTo(exp.toAbsolutePath().normalize().resolve("telemetry/db.jsonl"));
+        assertThat(s.latest()).isEmpty();
     }
 }

@@ -31,7 +31,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 public final class Architecture {
     public static final String ROOT = "io.smartsim.launch";
     /** The root's classes: the facade and what users hold of it. Adding one is an API change: add it here too. */
-    public static final Set<String> ROOT_API = Set.of("Experiment", "Orchestrator", "Model", "Ensemble", "Entity");
+    public static final Set<String> ROOT_API = Set.of("Experiment", "Orchestrator", "Model", "Ensemble", "Entity",
+            "ThisMachine");
     /**
      * The API: the root (the facade) and the packages of the values users and the parts behind the facade share:
      * specs, exceptions, plans, and the status values the facade returns.
@@ -60,6 +61,13 @@ public final class Architecture {
     /** The launcher modules' packages. */
     public static final List<String> LAUNCHERS = Stream.of("local", "slurm", "pbs", "ssh").map(p -> ROOT + "." + p)
             .toList();
+    /**
+     * The client applications of the API besides the CLI: each a module of its own that uses core through the API and
+     * the SPI as the CLI does ({@link #appUsesApiAndSpi}), and that the CLI may call (the {@code dashboard} command
+     * serves the {@code telemetry} module's {@code dashboard.Dashboard}). An application, not core: the CLI calling
+     * one does not reach behind the facade.
+     */
+    public static final List<String> APPS = List.of(ROOT + ".dashboard");
 
     private Architecture() {
     }
@@ -151,15 +159,45 @@ public final class Architecture {
     }
 
     /**
-     * (c) The CLI uses the API and the SPI only (and itself, the JDK, picocli, Jackson...), apart from the classes of
-     * {@code allowed}: each named with why it is still needed, so any other crossing fails.
+     * (c) The CLI uses the API and the SPI only (and itself, the JDK, picocli, Jackson...), and the client applications
+     * of {@link #APPS}, apart from the classes of {@code allowed}: each named with why it is still needed, so any other
+     * crossing fails.
      */
     public static ArchRule cliUsesApiAndSpi(Map<String, String> allowed) {
         return classes().that().resideInAPackage(ROOT + ".cli..")
                 .should().onlyDependOnClassesThat(resideOutsideOfPackage(ROOT + "..")
-                        .or(resideInAnyPackage(concat(API, List.of(SPI, ROOT + ".cli..")))).or(facadeSupertype())
+                        .or(resideInAnyPackage(concat(API, List.of(SPI, ROOT + ".cli.."), APPS)))
+                        .or(facadeSupertype()).or(named(allowed)))
+                .because("the CLI is a client of the API and the SPI, and may call the client applications "
+                        + APPS + " (docs/architecture.md, \"The API boundary\")");
+    }
+
+    /**
+     * (f) A client application of {@link #APPS} uses the API, the SPI and its own package (and the JDK and its
+     * libraries), apart from the classes of {@code allowed}: each named with why, so any other crossing fails.
+     */
+    public static ArchRule appUsesApiAndSpi(String app, Map<String, String> allowed) {
+        return classes().that().resideInAPackage(app + "..")
+                .should().onlyDependOnClassesThat(resideOutsideOfPackage(ROOT + "..")
+                        .or(resideInAnyPackage(concat(API, List.of(SPI, app + "..")))).or(facadeSupertype())
                         .or(named(allowed)))
-                .because("the CLI is a client of the API and the SPI (docs/architecture.md, \"The API boundary\")");
+                .because("a client application uses core through the API and the SPI, as the CLI does "
+                        + "(docs/architecture.md, \"The API boundary\")");
+    }
+
+    /**
+     * The classes of {@code allowed} that no class of {@code pkg} (and its subpackages) uses any more: an allow-list
+     * names only what is still needed (a nested class counts as its top-level class).
+     */
+    public static Set<String> allowedButUnused(JavaClasses classes, String pkg, Map<String, String> allowed) {
+        Set<String> used = new TreeSet<>();
+        classes.stream().filter(c -> c.getPackageName().equals(pkg) || c.getPackageName().startsWith(pkg + "."))
+                .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+                .map(d -> d.getTargetClass().getName())
+                .forEach(n -> used.add(n.contains("$") ? n.substring(0, n.indexOf('$')) : n));
+        Set<String> unused = new TreeSet<>(allowed.keySet());
+        unused.removeAll(used);
+        return unused;
     }
 
     /**

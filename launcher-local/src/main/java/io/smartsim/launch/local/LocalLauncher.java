@@ -199,7 +199,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
     private static LaunchedShard launched(LaunchPlan plan, ShardPlan s, ProcessHandle h, List<DaemonProcess> procs,
                                           Map<String, String> modelServer) {
         Map<String, String> handle = new LinkedHashMap<>();
-        handle.put("node", Integer.toString(s.node()));
+        handle.put("node", ThisNode.name()); // as the local models' (the plan's node index stays in the plan)
         handle.putAll(modelServer); // under --ai: its host's model server, which a stop ends after the shard
         LeaseGuards.start(plan, s, h.pid(), procs).ifPresent(g -> handle.put(LeaseGuards.HANDLE, Long.toString(g)));
         return new LaunchedShard(s.index(), s.name(), s.advertisedAddress(), s.port(), Optional.of(h.pid()),

@@ -17,8 +17,6 @@ import io.smartsim.launch.util.ProcStat;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -95,12 +93,8 @@ public final class LocalModelLauncher implements ModelLauncher {
 
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
-        Map<String, String> scripts = new LinkedHashMap<>();
-        plan.colocated().ifPresent(c -> {
-            scripts.put(c.wrapper().toString(), ColocatedPlanner.wrapperText(c));
-            scripts.put(c.config().toString(), ColocatedPlanner.configText(c));
-        });
-        return new RenderedLaunch(argv(plan), environment(plan, dbEnv), scripts);
+        return new RenderedLaunch(argv(plan), environment(plan, dbEnv),
+                plan.colocated().map(ColocatedPlanner::files).orElse(Map.of()));
     }
 
     /** The command: the rank's argv (through the colocated wrapper if any), under {@link #RANKS} for N > 1 ranks. */
@@ -141,30 +135,12 @@ public final class LocalModelLauncher implements ModelLauncher {
                 p.toHandle().info().startInstant().orElse(Instant.now()), Map.of(NODE, node()));
     }
 
-    /** The handle's key of the node a model runs on, as the batch launchers' handles name theirs. */
-    static final String NODE = "node";
+    /** The handle's key of the node a model runs on, as the batch launchers' handles and the shards' name theirs. */
+    static final String NODE = LaunchedModel.NODE;
 
-    /**
-     * This machine's short host name, the node every local model runs on: what {@code hostname -s} prints and the
-     * colocated wrapper names its files with, so the dashboard's model and colocated rows agree. The kernel's host
-     * name up to its first dot; the JDK's where {@code /proc} does not have it.
-     */
+    /** This machine's short host name, the node every local model runs on ({@link ThisNode}, as the shards'). */
     static String node() {
-        String name;
-        try {
-            name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException e) {
-            name = "";
-        }
-        if (name.isEmpty()) {
-            try {
-                name = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.net.UnknownHostException e) {
-                name = "localhost";
-            }
-        }
-        int dot = name.indexOf('.');
-        return dot > 0 ? name.substring(0, dot) : name;
+        return ThisNode.name();
     }
 
     @Override
@@ -181,14 +157,8 @@ public final class LocalModelLauncher implements ModelLauncher {
             } else {
                 ModelState s = ended(m.id(), p.exitValue());
                 ColocatedPlan c = colocated.get(m.id());
-                if (c != null && s.status() == EntityStatus.FAILED) {
-                    // a database that did not start: its error (node, port or socket, log tail) says why
-                    Optional<String> why = ColocatedStatus.errors(c);
-                    if (why.isPresent()) {
-                        s = new ModelState(s.status(), s.exitCode(), why);
-                    }
-                }
-                out.put(m.name(), s);
+                // a database that did not start: its error (node, port or socket, log tail) says why
+                out.put(m.name(), c == null ? s : ColocatedStatus.explained(c, s));
             }
         }
         return out;

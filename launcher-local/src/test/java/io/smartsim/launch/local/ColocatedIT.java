@@ -10,6 +10,7 @@ import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.RunSettings;
+import io.smartsim.launch.testing.ColocatedChecks;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +31,8 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
+import static io.smartsim.launch.testing.ColocatedChecks.lines;
+import static io.smartsim.launch.testing.ColocatedChecks.redisCli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,9 +53,7 @@ class ColocatedIT {
 
     @BeforeEach
     void script() throws IOException {
-        app = dir.resolve("colocated-app.sh");
-        Files.copy(Path.of("src/test/resources/colocated-app.sh"), app);
-        Files.setPosixFilePermissions(app, PosixFilePermissions.fromString("rwxr-xr-x"));
+        app = ColocatedChecks.app(dir);
         go = dir.resolve("go");
     }
 
@@ -265,32 +266,11 @@ class ColocatedIT {
 
     /** No server, socket, pid file or lock file of the model's database; its log (when it started) stays. */
     private void assertNothingLeft(ColocatedPlan plan) throws IOException {
-        assertThat(Processes.serversUnder(dir)).isEmpty();
-        plan.db().socket().ifPresent(s -> assertThat(s).doesNotExist());
-        try (Stream<Path> files = Files.list(plan.dir())) {
-            assertThat(files.map(p -> p.getFileName().toString()))
-                    .noneMatch(f -> f.endsWith(".pid") || f.startsWith(".colocated-"));
-        }
-        assertThat(ColocatedStatus.nodes(plan)).isEmpty();
-        assertThat(ColocatedStatus.ping(plan)).isFalse();
+        ColocatedChecks.assertNothingLeft(dir, plan);
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long until = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("not within " + WAIT + ": " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private static Stream<String> lines(Path file) {
-        try {
-            return Files.exists(file) ? Files.readAllLines(file).stream() : Stream.empty();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        ColocatedChecks.await(condition, WAIT, what);
     }
 
     private static String cpusAllowed(long pid) throws IOException {
@@ -299,21 +279,7 @@ class ColocatedIT {
                 .findFirst().orElseThrow();
     }
 
-    private static List<String> redisCli(String... args) throws IOException, InterruptedException {
-        List<String> argv = new java.util.ArrayList<>(List.of("redis-cli"));
-        argv.addAll(List.of(args));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        List<String> out = new String(p.getInputStream().readAllBytes()).lines().toList();
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        return out;
-    }
-
-    private static String hostname() {
-        try {
-            Process p = new ProcessBuilder("hostname", "-s").start();
-            return new String(p.getInputStream().readAllBytes()).strip();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    static String hostname() {
+        return ColocatedChecks.hostname();
     }
 }

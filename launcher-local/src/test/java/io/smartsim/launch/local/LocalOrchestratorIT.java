@@ -163,6 +163,10 @@ class LocalOrchestratorIT {
         OrchestratorStatus st = later.status("db");
         assertThat(st.state()).isEqualTo("RUNNING");
         assertThat(st.health().orElseThrow().healthy()).isTrue();
+        // Where each shard runs, as recorded for the dashboard, db status --json and /metrics: this host by the name
+        // hostname -s prints, as the local models record theirs (before: the plan's node index, "0").
+        assertThat(st.shards()).hasSize(3).allSatisfy(s -> assertThat(s.handle()).as("shard %d", s.index())
+                .containsEntry("node", ColocatedIT.hostname()));
         assertThat(later.orchestrator("db").ssdb()).isEqualTo(db.ssdb());
         assertThat(later.orchestrator("db").health().healthy()).isTrue();
         assertThat(later.orchestrator("db").healthAtStart()).as("not started by this process").isEmpty();

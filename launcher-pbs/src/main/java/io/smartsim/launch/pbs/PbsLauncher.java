@@ -4,6 +4,7 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.error.ShardStartException;
+import io.smartsim.launch.cluster.ModelServerProbe;
 import io.smartsim.launch.cluster.Ping;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.CommandRunner;
@@ -22,6 +23,7 @@ import io.smartsim.launch.spi.TlsFiles;
 import io.smartsim.launch.batch.BatchLauncher;
 import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
+import io.smartsim.launch.batch.BatchDialect;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
@@ -71,6 +73,15 @@ public final class PbsLauncher extends BatchLauncher {
      * node's model server (pbsdsh, mpiexec, ssh); stop waits for it to return once the shards are gone.
      */
     public static final String AI_CLIENT = AiPlanner.HANDLE_PREFIX + "client";
+    /**
+     * A shard in an existing job recorded before it reported (just before its run command is spawned, and again with
+     * that client's pid): its wrapper's path, which the client's command line here names. Were the start SIGKILLed
+     * then, stop ends the client (by the recorded pid, or found by this path and the run command's name), and with it
+     * the shard (its wrapper's watch follows its ssh session; pbsdsh and mpiexec end their task). Gone once it reports.
+     */
+    public static final String WRAPPER = "wrapper";
+    /** The same for the node's {@code --ai} model server, whose client is spawned before its shards'. */
+    public static final String AI_WRAPPER = AiPlanner.HANDLE_PREFIX + "wrapper";
     public static final String MODE_ALLOC = BatchStart.MODE_ALLOC;
     public static final String MODE_BATCH = BatchStart.MODE_BATCH;
 
@@ -110,10 +121,11 @@ public final class PbsLauncher extends BatchLauncher {
     }
 
     /**
-     * What this launcher cannot supervise, refused by name at plan time: a lease behind a login node, and restarts
-     * outside an existing job or with a run command other than ssh.
+     * What this launcher cannot supervise, refused by name at plan time: a lease behind a login node, restarts
+     * outside an existing job or with a run command other than ssh, and restarts of an {@code --ai} orchestrator behind
+     * a login node (its model servers would be started again from there). Package-private for its tests.
      */
-    private void refuseUnsupervisable(OrchestratorSpec spec) {
+    void refuseUnsupervisable(OrchestratorSpec spec) {
         if (spec.lease().isPresent() && spec.launcherOptions().containsKey(Transports.REMOTE)) {
             throw new InvalidSpecException("lease", "--lease is not supported with --remote yet: the lease file is "
                     + "renewed on this machine, but the nodes read it on the cluster's file system; run 'db start' on "
@@ -122,10 +134,13 @@ public final class PbsLauncher extends BatchLauncher {
         if (spec.restart() != io.smartsim.launch.spec.RestartPolicy.ON_FAILURE) {
             return;
         }
-        if (spec.ai().isPresent()) {
+        // --ai: a gone model server is started again by its wrapper over ssh on its node (reviveModelServers), under
+        // the same conditions as a shard: in an existing job, with the ssh run command (checked below).
+        if (spec.ai().isPresent() && spec.launcherOptions().containsKey(Transports.REMOTE)) {
             throw new InvalidSpecException("restart", "--restart on-failure with --ai is not available with the pbs "
-                    + "launcher yet: it restarts a shard but cannot start its node's model server again; leave "
-                    + "--restart out, or use the slurm or ssh launcher");
+                    + "launcher behind a login node (--remote) yet: a model server started again would be carried by "
+                    + "an ssh client on the login node, which has not been tried; run 'db start' on the login node, or "
+                    + "leave --restart out");
         }
         PbsOptions opts = PbsOptions.parse(spec.launcherOptions());
         if (opts.batch()) {
@@ -428,7 +443,7 @@ public final class PbsLauncher extends BatchLauncher {
      * PBS's side of one launch ({@link BatchStart}): each shard's wrapper started on its node by the run command in an
      * existing job, or all of them by a qsub job of their own; in the dialect and with the run command chosen for it.
      */
-    private final class Start extends BatchStart.Base<ShardReport> {
+    private final class Start extends BatchDialect.Base<ShardReport> {
         private final PbsOptions opts;
         private final Dialect dialect;
         private final RunCommand run;
@@ -437,7 +452,7 @@ public final class PbsLauncher extends BatchLauncher {
 
         Start(LaunchPlan plan, PbsOptions opts, CommandRunner runner, Dialect dialect, RunCommand run,
               Optional<Path> nodeFile) {
-            super(plan, runner, opts.batch(), new BatchStart.Words(run.binary(), "its node",
+            super(plan, runner, opts.batch(), new BatchDialect.Words(run.binary(), "its node",
                     "everything this launch started was stopped"), PbsScripts.batchPath(plan),
                     PbsScripts.batchOutput(plan));
             this.opts = opts;
@@ -500,24 +515,24 @@ public final class PbsLauncher extends BatchLauncher {
         }
 
         @Override
-        public Optional<BatchStart.JobState> job(String jobId) {
+        public Optional<BatchDialect.JobState> job(String jobId) {
             return PbsParsers.find(qstat(runner, dialect, List.of(jobId)), jobId).map(this::state);
         }
 
         /** OpenPBS keeps a job that can never run queued for ever: waiting out the timeout would only hide why. */
-        private BatchStart.JobState state(Job j) {
+        private BatchDialect.JobState state(Job j) {
             String comment = j.comment();
             Optional<String> never = j.neverRuns() ? Optional.of("PBS says: " + comment
                     + PbsParsers.shortfall(comment).map(n -> " (" + n + ")").orElse("") + ". The job was deleted "
                     + "(qdel). Ask for what the queue's nodes have: fewer --nodes, --per-node or --cpus, or another "
                     + "--queue") : Optional.empty();
-            return new BatchStart.JobState(j.running(), j.waiting(), j.execHost(), j.describe(), never, "");
+            return new BatchDialect.JobState(j.running(), j.waiting(), j.execHost(), j.describe(), never, "");
         }
 
         /** The job stopped running or left the queue: its state, exit status and output. */
         @Override
-        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
-            String state = job.map(BatchStart.JobState::describe).orElse("it left the queue; exit status unknown, as "
+        public RuntimeException ended(String jobId, String when, Optional<BatchDialect.JobState> job) {
+            String state = job.map(BatchDialect.JobState::describe).orElse("it left the queue; exit status unknown, as "
                     + "the PBS server keeps no history of finished jobs unless job_history_enable is set");
             ShardPlan first = plan.shards().get(0);
             return new ShardStartException("batch job " + jobId + " of '" + plan.id() + "' ended " + when + " ("
@@ -527,7 +542,7 @@ public final class PbsLauncher extends BatchLauncher {
 
         @Override
         public void checkBatch(String jobId, List<Optional<LaunchedShard>> landed) {
-            Optional<BatchStart.JobState> job = job(jobId);
+            Optional<BatchDialect.JobState> job = job(jobId);
             if (job.isEmpty() || !job.get().running()) {
                 throw ended(jobId, "while its shards were starting", job);
             }
@@ -549,6 +564,37 @@ public final class PbsLauncher extends BatchLauncher {
         public Detached spawn(ShardPlan s, String jobId, Duration timeout) {
             return runner.spawn(PbsCommands.runShard(run, s.host(), index(s.host()), PbsScripts.wrapperPath(s),
                     opts.sshConfig()), s.workDir(), BatchScripts.consoleLog(s), timeout);
+        }
+
+        /**
+         * A shard just before its run command is spawned ({@code runCommand} empty) and the moment that client exists
+         * (with its pid and start): were this process SIGKILLed before the shard reports, {@code db cleanup} ends
+         * that client and with it the shard ({@link #WRAPPER}). Not behind a login node, whose clients are there.
+         */
+        @Override
+        public Optional<LaunchedShard> early(ShardPlan s, Optional<Detached> runCommand, String jobId) {
+            if (runner.recorded().containsKey(Transports.REMOTE)) {
+                return Optional.empty();
+            }
+            Map<String, String> handle = new LinkedHashMap<>(runner.recorded());
+            handle.put(JOB, jobId);
+            handle.put(MODE, MODE_ALLOC);
+            handle.put(NODE, s.host());
+            handle.put(RUN, run.binary());
+            handle.put(DIALECT, dialect.option());
+            handle.put(WRAPPER, PbsScripts.wrapperPath(s).toString());
+            opts.sshConfig().ifPresent(c -> handle.put("sshConfig", c.toString()));
+            TlsFiles.record(handle, plan.tls());
+            Optional<Long> pid = runCommand.flatMap(Detached::pid);
+            Optional<Instant> started = pid.flatMap(ProcessHandle::of).flatMap(h -> h.info().startInstant());
+            return Optional.of(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), pid, started, handle));
+        }
+
+        /** The model server's wrapper path, which its client's command line here names ({@link #AI_WRAPPER}). */
+        @Override
+        public Map<String, String> earlyModelServer(ModelServerPlan m, String jobId) {
+            return runner.recorded().containsKey(Transports.REMOTE) ? Map.of()
+                    : Map.of(AI_WRAPPER, BatchModelServers.wrapperPath(m).toString());
         }
 
         /** pbsdsh's index of {@code host}: its first line in the job's node file (empty for the other commands). */
@@ -850,6 +896,9 @@ public final class PbsLauncher extends BatchLauncher {
             return;
         }
         CommandRunner runner = runner(shards.get(0).handle());
+        // Shards recorded before they reported (a start killed mid-way): their clients here end first, so that a
+        // server still on its way up never comes up after this stop.
+        endUnreportedClients(inJob);
         inJob.forEach(s -> runner.expose(s.host(), s.port()));
         try {
             if (!inJob.isEmpty() && !awaitNoPong(inJob, Deadline.after(grace))) {
@@ -886,20 +935,25 @@ public final class PbsLauncher extends BatchLauncher {
     }
 
     /**
-     * Under {@code --ai}: whether each shard's model server runs, by the run command's client that carries it on this
-     * machine ({@link #AI_CLIENT}: pbsdsh, mpiexec and ssh return when it exits). Its pid is its node's, which PBS does
-     * not report, so a batch job's model servers (no client here) and those started through a login node are unknown.
+     * Under {@code --ai}: whether each shard's model server runs. In an existing job started from this machine, by the
+     * run command's client that carries it here ({@link #AI_CLIENT}: pbsdsh, mpiexec and ssh return when it exits).
+     * Where no client here can tell (a batch job's model servers are tasks of the job's script; those started through
+     * a login node have their client there; a record without one), by asking each shard's module through the data
+     * plane ({@link ModelServerProbe}: {@code AI.INFO} without a key, logged in with the plan's credentials and TLS,
+     * through the login node's forwarded ports under {@code --remote}): alive when the module's model server answers,
+     * gone when the module says it cannot reach it, unknown when the shard itself cannot be asked.
      */
     @Override
-    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+    public Map<Integer, Liveness> probeModelServers(LaunchPlan plan, List<LaunchedShard> shards) {
         Map<Integer, Liveness> out = new java.util.TreeMap<>();
+        List<LaunchedShard> throughModule = new ArrayList<>();
         for (LaunchedShard s : shards) {
             if (!s.handle().containsKey(AiPlanner.HANDLE_SOCKET)) {
                 continue;
             }
             String client = s.handle().get(AI_CLIENT);
             if (client == null || !client.matches("[0-9]+") || s.handle().containsKey(Transports.REMOTE)) {
-                out.put(s.index(), Liveness.UNKNOWN);
+                throughModule.add(s);
                 continue;
             }
             boolean alive = ProcessHandle.of(Long.parseLong(client)).filter(ProcessHandle::isAlive)
@@ -907,7 +961,64 @@ public final class PbsLauncher extends BatchLauncher {
                     .map(c -> c.contains("model-server-")).orElse(false);
             out.put(s.index(), alive ? Liveness.ALIVE : Liveness.GONE);
         }
+        if (!throughModule.isEmpty()) {
+            try {
+                reach(throughModule); // --remote: the shards' ports forwarded over the login node's session
+            } catch (RuntimeException e) {
+                // the login node cannot be reached now: the probe below finds the shards unreachable, so unknown
+            }
+            out.putAll(ModelServerProbe.probe(throughModule, plan.access(), ModelServerProbe.TIMEOUT));
+        }
         return out;
+    }
+
+    /**
+     * Under {@code --ai} and {@code --restart on-failure} (in an existing job, ssh run command: plan time refuses the
+     * rest): each model server found gone ({@link #probeModelServers}) is started again on the node it ran on, by its
+     * wrapper over ssh as the start did (its socket path as before, so the node's modules reconnect on their next model
+     * command and push their models again), and awaited until ready; its shards then record the new one (its pid on
+     * the node, its ssh client here). Not judged now: a model server whose shards' probe is unknown, and one none of
+     * whose shards answers (its wrapper's watch would stop it at once, its node's shards having ended: the shard's
+     * restart comes first, the next check starts the model server).
+     */
+    @Override
+    public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
+        if (plan.modelServers().isEmpty() || shards.isEmpty()) {
+            return List.of();
+        }
+        Map<Integer, Liveness> live = probeModelServers(plan, shards);
+        return BatchModelServers.revive(plan, shards, live,
+                // its node's shards are down: they are restarted first
+                served -> served.stream().noneMatch(s -> Ping.answers(s.host(), s.port(),
+                        (int) PING_TIMEOUT.toMillis(), TlsFiles.access(s))),
+                (m, shard) -> startModelServerAgain(plan, m, shard, ctx));
+    }
+
+    /**
+     * Model server {@code m}, gone, started again by its wrapper over ssh on the node {@code shard} records it ran on,
+     * in its job; the new handle entries of its shards. Its wrapper's watch ends it with its node's shards, or with its
+     * ssh session, as at the start.
+     */
+    private Map<String, String> startModelServerAgain(LaunchPlan plan, ModelServerPlan m, LaunchedShard shard,
+                                                      LaunchContext ctx) {
+        Map<String, String> was = shard.handle();
+        String node = was.getOrDefault(AiPlanner.HANDLE_NODE, was.get(NODE));
+        if (node == null || !MODE_ALLOC.equals(was.get(MODE)) || !RunCommand.SSH.binary().equals(was.get(RUN))) {
+            throw new ShardStartException("cannot start the --ai model server " + m.index() + " of '" + plan.id()
+                    + "' again: only one started over ssh in an existing job can be (its shard " + shard.index()
+                    + " records mode " + was.get(MODE) + ", run command " + was.get(RUN) + ", node " + node
+                    + "); model commands fail meanwhile, data commands work; stop the orchestrator and start it "
+                    + "again");
+        }
+        CommandRunner runner = runner(was);
+        Optional<Path> sshConfig = Optional.ofNullable(was.get("sshConfig")).map(Path::of);
+        return BatchModelServers.startAgain(plan, runner, m, COMMAND_TIMEOUT,
+                () -> runner.spawn(PbsCommands.runShard(RunCommand.SSH, node, "", BatchModelServers.wrapperPath(m),
+                        sshConfig), m.workDir(), m.console(), COMMAND_TIMEOUT), "ssh client",
+                "its ssh client was ended; the shards keep serving data", ctx,
+                (r, ssh) -> ssh.pid().filter(p -> !runner.recorded().containsKey(Transports.REMOTE))
+                        .map(p -> Map.of(AI_CLIENT, Long.toString(p))).orElse(Map.of()),
+                r -> "pid " + r.pid() + ", ssh");
     }
 
     /**
@@ -932,6 +1043,56 @@ public final class PbsLauncher extends BatchLauncher {
             }
         }
         left.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroy);
+    }
+
+    /**
+     * Ends this machine's run-command clients of shards recorded before they reported ({@link #WRAPPER}), and of their
+     * nodes' model servers ({@link #AI_WRAPPER}): the one of a recorded pid if it still is that client, else each
+     * process of the run command's name whose command line names the wrapper; then waits (15 s at most) until they
+     * have exited.
+     */
+    static void endUnreportedClients(List<LaunchedShard> shards) {
+        List<ProcessHandle> ended = new ArrayList<>();
+        for (LaunchedShard s : shards) {
+            String wrapper = s.handle().get(WRAPPER);
+            if (wrapper == null) {
+                continue;
+            }
+            String run = s.handle().getOrDefault(RUN, "");
+            if (s.pid().isPresent()) {
+                localClient(s).ifPresent(ended::add);
+            } else {
+                ended.addAll(clientsNaming(run, wrapper));
+            }
+            String ai = s.handle().get(AI_WRAPPER);
+            if (ai != null) {
+                ended.addAll(clientsNaming(run, ai));
+            }
+        }
+        ended.forEach(ProcessHandle::destroy);
+        try {
+            java.util.concurrent.CompletableFuture.allOf(ended.stream().map(ProcessHandle::onExit)
+                    .toArray(java.util.concurrent.CompletableFuture[]::new)).get(15, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // one still there at the deadline: the awaits of stop below report what is left
+        }
+    }
+
+    /**
+     * Whether a process's executable {@code command} (as {@link ProcessHandle.Info#command} gives it) is the run
+     * command {@code run}: its last path element. Any string is taken: Linux reports {@code /} for some processes (seen
+     * beside running containers), which has no file name.
+     */
+    static boolean runs(String command, String run) {
+        return !run.isEmpty() && command.substring(command.lastIndexOf('/') + 1).equals(run);
+    }
+
+    /** This machine's processes of {@code run} (ssh, pbsdsh, mpiexec) whose command line names {@code wrapper}. */
+    private static List<ProcessHandle> clientsNaming(String run, String wrapper) {
+        return ProcessHandle.allProcesses().filter(h -> h.info().command().map(c -> runs(c, run)).orElse(false))
+                .filter(h -> h.info().commandLine().map(c -> c.contains(wrapper)).orElse(false)).toList();
     }
 
     private static boolean awaitNoPong(List<LaunchedShard> shards, Deadline deadline) throws InterruptedException {
@@ -963,13 +1124,17 @@ public final class PbsLauncher extends BatchLauncher {
 
     /** Ends this machine's run-command client of a shard (pbsdsh, mpiexec: they end their task), if it is still ours. */
     private static void endLocalClient(LaunchedShard s) {
+        localClient(s).ifPresent(ProcessHandle::destroy);
+    }
+
+    /** The shard's run-command client on this machine, if its recorded pid still is that process. */
+    private static Optional<ProcessHandle> localClient(LaunchedShard s) {
         if (s.pid().isEmpty()) {
-            return;
+            return Optional.empty();
         }
-        ProcessHandle.of(s.pid().get()).filter(ProcessHandle::isAlive)
+        return ProcessHandle.of(s.pid().get()).filter(ProcessHandle::isAlive)
                 .filter(h -> s.processStart().isEmpty() || h.info().startInstant().map(t -> sameSecond(t,
-                        s.processStart().get())).orElse(false))
-                .ifPresent(ProcessHandle::destroy);
+                        s.processStart().get())).orElse(false));
     }
 
     /**

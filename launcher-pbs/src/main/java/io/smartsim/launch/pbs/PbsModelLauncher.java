@@ -2,10 +2,13 @@ package io.smartsim.launch.pbs;
 
 import io.smartsim.launch.batch.BatchModels;
 import io.smartsim.launch.batch.BatchStart;
+import io.smartsim.launch.colocated.ColocatedPlanner;
+import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spec.BatchSettings;
 import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.exec.CommandResult;
@@ -49,7 +52,12 @@ public final class PbsModelLauncher implements ModelLauncher {
     public static final String MODE_BATCH = BatchStart.MODE_BATCH;
     public static final String DIALECT = "dialect";
     public static final String RUN = "runCommand";
-    public static final String NODE = BatchStart.NODE;
+    /**
+     * The node(s) the model runs on: in a job, known at start (ssh and pbsdsh: the job's first node; mpiexec: the
+     * nodes it is given, comma-separated); a batch job's once it runs, from qstat's {@code exec_host} through
+     * {@link ModelState#node} ({@link PbsModelStates#node}). The ssh run command's stop kills the model on it.
+     */
+    public static final String NODE = LaunchedModel.NODE;
     public static final String EXIT_FILE = "exitFile";
     public static final String PID_FILE = "pidFile";
 
@@ -64,6 +72,8 @@ public final class PbsModelLauncher implements ModelLauncher {
     private final Optional<Path> sshConfig;
     private final Map<String, Process> clients = new ConcurrentHashMap<>();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    /** The colocated databases of the models started here, by model name: why one failed, if its database did. */
+    private final Map<String, ColocatedPlan> colocated = new ConcurrentHashMap<>();
     private volatile PbsLauncher.Detected detected;
 
     /**
@@ -94,6 +104,16 @@ public final class PbsModelLauncher implements ModelLauncher {
     @Override
     public String name() {
         return PbsLauncher.NAME;
+    }
+
+    /**
+     * Each rank runs through the colocated wrapper (docs/colocated.md): the batch script's command (the executable,
+     * or each rank of mpiexec) and the task script of a model in a job. The model's directory must be at the same path
+     * on every node.
+     */
+    @Override
+    public boolean runsColocatedDatabases() {
+        return true;
     }
 
     /**
@@ -186,19 +206,23 @@ public final class PbsModelLauncher implements ModelLauncher {
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
         Map<String, String> environment = BatchModels.environment(plan, dbEnv);
+        Map<String, String> scripts = new LinkedHashMap<>();
+        plan.colocated().ifPresent(c -> scripts.putAll(ColocatedPlanner.files(c)));
         if (plan.run().batch().isPresent()) {
-            return new RenderedLaunch(PbsModelScripts.qsub(plan), environment, Map.of(
-                    PbsModelScripts.batchPath(plan).toString(), PbsModelScripts.batch(plan, environment, dialect())));
+            scripts.put(PbsModelScripts.batchPath(plan).toString(), PbsModelScripts.batch(plan, environment,
+                    dialect()));
+            return new RenderedLaunch(PbsModelScripts.qsub(plan), environment, scripts);
         }
         String job = allocation(plan);
         List<String> nodes = nodes(job);
         RunCommand run = chooseRunCommand(plan, job);
-        return new RenderedLaunch(PbsModelScripts.runTask(run, plan, nodes, sshConfig), environment, Map.of(
-                PbsModelScripts.taskPath(plan).toString(), PbsModelScripts.task(plan, environment, job, run)));
+        scripts.put(PbsModelScripts.taskPath(plan).toString(), PbsModelScripts.task(plan, environment, job, run));
+        return new RenderedLaunch(PbsModelScripts.runTask(run, plan, nodes, sshConfig), environment, scripts);
     }
 
     @Override
     public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
+        plan.colocated().ifPresentOrElse(c -> colocated.put(plan.name(), c), () -> colocated.remove(plan.name()));
         return plan.run().batch().isPresent() ? submit(plan, dbEnv) : inJob(plan, dbEnv);
     }
 
@@ -241,7 +265,9 @@ public final class PbsModelLauncher implements ModelLauncher {
         handle.put(JOB, job);
         handle.put(MODE, MODE_ALLOC);
         handle.put(RUN, run.binary());
-        handle.put(NODE, nodes.get(0));
+        handle.put(NODE, run == RunCommand.MPIEXEC
+                ? String.join(",", nodes.subList(0, Math.min(nodes.size(), Math.max(1, plan.run().nodes()))))
+                : nodes.get(0)); // ssh and pbsdsh -n 0: the first node
         handle.put(PID_FILE, PbsModelScripts.pidPath(plan).toString());
         sshConfig.ifPresent(c -> handle.put("sshConfig", c.toString()));
         return new LaunchedModel(plan.name(), name(), job, Optional.of(p.pid()), Instant.now(), handle);
@@ -323,15 +349,20 @@ public final class PbsModelLauncher implements ModelLauncher {
                 String id = m.handle().get(JOB);
                 boolean stopped = cancelled.contains(m.name());
                 Optional<Job> j = PbsParsers.find(jobs.get(), id);
+                // where it runs, once it does: exec_host (also of a finished job PBS still lists)
+                Optional<String> node = j.flatMap(PbsModelStates::node);
                 if (j.isPresent() && !j.get().finished()) {
-                    out.put(m.name(), PbsModelStates.fromJob(j.get(), Optional.empty(), stopped));
+                    out.put(m.name(), PbsModelStates.fromJob(j.get(), Optional.empty(), stopped).withNode(node));
                 } else {
                     Optional<Integer> code = exitCode(m);
                     out.put(m.name(), j.map(x -> PbsModelStates.fromJob(x, code, stopped))
-                            .orElseGet(() -> PbsModelStates.gone(id, code, stopped)));
+                            .orElseGet(() -> PbsModelStates.gone(id, code, stopped)).withNode(node));
                 }
             }
         }
+        // a database that did not start on a node: the wrapper's error file says why, in place of a bare exit code
+        out.replaceAll((name, st) -> Optional.ofNullable(colocated.get(name)).map(c -> ColocatedStatus.explained(c, st))
+                .orElse(st));
         return out;
     }
 

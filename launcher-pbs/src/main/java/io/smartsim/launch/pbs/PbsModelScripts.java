@@ -99,16 +99,17 @@ public final class PbsModelScripts {
 
     /**
      * What the batch script runs: the executable itself for one task without run-command arguments, otherwise
-     * {@code mpiexec -n T RUNARGS EXE ARGS} (inside a PBS job mpiexec finds the job's nodes itself).
+     * {@code mpiexec -n T RUNARGS EXE ARGS} (inside a PBS job mpiexec finds the job's nodes itself); each rank through
+     * the colocated database's wrapper when the model has one.
      */
     public static List<String> batchCommand(ModelPlan plan) {
         RunSettings r = plan.run();
         if (r.totalTasks() == 1 && r.runArgs().isEmpty()) {
-            return plan.argv();
+            return plan.rankArgv();
         }
         List<String> argv = new ArrayList<>(List.of("mpiexec", "-n", Integer.toString(r.totalTasks())));
         argv.addAll(r.runArgs());
-        argv.addAll(plan.argv());
+        argv.addAll(plan.rankArgv());
         return argv;
     }
 
@@ -150,7 +151,7 @@ public final class PbsModelScripts {
         v.put("exports", exports(env));
         v.put("workDir", plan.workDir().toString());
         v.put("pidFile", pidPath(plan).toString());
-        v.put("command", Shell.join(plan.argv()));
+        v.put("command", Shell.join(plan.rankArgv()));
         return TASK.render(v);
     }
 

@@ -4,6 +4,7 @@ import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.pbs.PbsParsers.Job;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -30,6 +31,20 @@ public final class PbsModelStates {
             return ModelState.of(EntityStatus.RUNNING);
         }
         return ended("job " + job.id() + " " + job.describe(), job.exitStatus().or(() -> exitFile), cancelled);
+    }
+
+    /**
+     * The nodes a job runs (or ran) on: the distinct hosts of its {@code exec_host}, comma-separated in order
+     * ({@code n1/0+n2/0} -> {@code n1,n2}; PBS has no compressed form); empty before it runs (no {@code exec_host})
+     * or when a name in it is not a host name.
+     */
+    public static Optional<String> node(Job job) {
+        try {
+            List<String> hosts = PbsParsers.execHosts(job.execHost());
+            return hosts.isEmpty() ? Optional.empty() : Optional.of(String.join(",", hosts));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /** A job qstat no longer lists (finished and forgotten): its exit file is all there is. */

@@ -291,7 +291,7 @@ public final class PbsParsers {
 
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, int port, String node, String hostname, String jobId,
-                              Optional<Long> pid) implements io.smartsim.launch.batch.BatchStart.Report {
+                              Optional<Long> pid) implements io.smartsim.launch.batch.BatchDialect.Report {
         public static ShardReport parse(String text) {
             Map<String, String> kv = Reports.fields(text, List.of("address", "port", "node"));
             Optional<Long> pid = Reports.pid(kv);

@@ -1,8 +1,10 @@
 package io.smartsim.launch.pbs;
 
+import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.batch.BatchRestart;
+import io.smartsim.launch.batch.BatchDialect;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
@@ -31,7 +33,7 @@ final class PbsRestart extends BatchRestart.Base<ShardReport> {
     private final Map<String, String> was;
 
     PbsRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
-        super(plan, dead, runner, new BatchStart.Words("ssh", "its wrapper", "what it started was stopped"),
+        super(plan, dead, runner, new BatchDialect.Words("ssh", "its wrapper", "what it started was stopped"),
                 s -> PbsLauncher.readReport(runner, s));
         this.ctx = ctx;
         this.was = dead.handle();
@@ -71,6 +73,8 @@ final class PbsRestart extends BatchRestart.Base<ShardReport> {
             }
         }
         TlsFiles.record(handle, plan.tls());
+        // --ai: it loads the module with its node's model server, which stays recorded (the watchdog revives it)
+        handle.putAll(BatchModelServers.entries(dead));
         return early(handle, client.pid());
     }
 

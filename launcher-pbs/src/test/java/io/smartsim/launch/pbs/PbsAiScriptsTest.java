@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -70,14 +71,31 @@ class PbsAiScriptsTest {
         Golden.assertMatches("batch-ai-torque-3x1-ssh.pbs", script);
     }
 
-    /** No model server revive on PBS yet: refused by name before anything runs, not a shard without its model server. */
+    /**
+     * --restart on-failure with --ai: in an existing job with the ssh run command, a shard and its node's model server
+     * are both started again over ssh (reviveModelServers), so it is planned; a batch job, another run command and a
+     * login node are refused by name before anything runs. (Before the revive, every --ai case was refused.)
+     */
     @Test
-    void restartOnFailureWithAiIsRefusedByName() {
-        OrchestratorSpec spec = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3).auth(false)
+    void restartOnFailureWithAiRunsInAJobOverSshAndIsRefusedByNameElsewhere() {
+        PbsLauncher pbs = new PbsLauncher(new io.smartsim.launch.exec.LocalCommandRunner(), java.util.Map.of());
+        OrchestratorSpec.Builder inJob = OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3).auth(false)
                 .ai(AiSpec.of(List.of("onnx"))).restart(io.smartsim.launch.spec.RestartPolicy.ON_FAILURE)
-                .launcherOption("alloc", "7.server").launcherOption("runCommand", "ssh").build();
-        assertThatThrownBy(() -> new PbsLauncher(new io.smartsim.launch.exec.LocalCommandRunner(), java.util.Map.of())
-                .place(spec)).isInstanceOf(io.smartsim.launch.error.InvalidSpecException.class)
-                .hasMessageContaining("--restart on-failure with --ai is not available with the pbs launcher");
+                .launcherOption("alloc", "7.server");
+        assertThatCode(() -> pbs.refuseUnsupervisable(inJob.launcherOption("runCommand", "ssh").build()))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> pbs.refuseUnsupervisable(inJob.launcherOption("runCommand", "mpiexec").build()))
+                .isInstanceOf(io.smartsim.launch.error.InvalidSpecException.class)
+                .hasMessageContaining("runCommand=mpiexec is not supported for restarts yet");
+        assertThatThrownBy(() -> pbs.refuseUnsupervisable(OrchestratorSpec.builder().id("db").launcher("pbs").nodes(3)
+                .auth(false).ai(AiSpec.of(List.of("onnx"))).restart(io.smartsim.launch.spec.RestartPolicy.ON_FAILURE)
+                .launcherOption("batch", "true").launcherOption("runCommand", "ssh").build()))
+                .isInstanceOf(io.smartsim.launch.error.InvalidSpecException.class)
+                .hasMessageContaining("--restart on-failure needs an existing job with the pbs launcher");
+        assertThatThrownBy(() -> pbs.refuseUnsupervisable(inJob.launcherOption("runCommand", "ssh")
+                .launcherOption("remote", "me@login").build()))
+                .isInstanceOf(io.smartsim.launch.error.InvalidSpecException.class)
+                .hasMessageContaining("--restart on-failure with --ai is not available with the pbs launcher behind a "
+                        + "login node (--remote)");
     }
 }

@@ -56,11 +56,7 @@ class PbsCheckpointIT {
 
     @AfterEach
     void nothingLeft() {
-        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
-                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
-        if (!jobs.isEmpty()) {
-            SH.run(PbsCommands.qdel(jobs), CMD);
-        }
+        PbsTestJobs.deleteJobs(progress, jobs);
         // Then the Leftovers check: processes by working dir, ports (bus and --ai too) on every address.
     }
 

@@ -6,6 +6,7 @@ import io.smartsim.launch.Orchestrator;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.exec.LocalCommandRunner;
+import io.smartsim.launch.testing.FileStamps;
 import io.smartsim.launch.testing.Leftovers;
 import io.smartsim.launch.testing.Processes;
 import io.smartsim.launch.testing.TestbedLock;
@@ -53,10 +54,6 @@ class PbsLauncherIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    /** Written by testbeds/pbs/up into its state directory (PBS_TESTBED_STATE, default /var/tmp/smartsim-pbs-testbed). */
-    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
-            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     @TempDir
     Path tmp;
@@ -66,17 +63,30 @@ class PbsLauncherIT {
     @BeforeAll
     static void pbsFrontEndIsHere() {
         // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
-        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+        PbsTestJobs.frontEndUp();
     }
 
     @AfterEach
     void deleteEverything() {
-        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
-                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
-        if (!jobs.isEmpty()) {
-            SH.run(PbsCommands.qdel(jobs), CMD);
-        }
+        PbsTestJobs.deleteJobs(progress, jobs);
         // Then the Leftovers check: whatever the test did, nothing of this test's experiment may keep running.
+    }
+
+    /**
+     * Test JVMs bring the testbed up side by side while others log in over its sshd: the script must leave the files
+     * sshd and the clients read alone when they are already right (it used to truncate and write them again, cp and
+     * cat >, and known_hosts line by line), and rename a complete file over one that changes.
+     */
+    @Test
+    void bringingTheTestbedUpAgainRewritesNoFileThatIsAlreadyRight() throws Exception {
+        Path state = PbsTestJobs.SSH_CONFIG.getParent();
+        List<Path> files = List.of(state.resolve("authorized_keys"), state.resolve("known_hosts"),
+                state.resolve("ssh_config"));
+        Map<Path, List<Object>> before = FileStamps.of(files);
+        CommandResult up = SH.run(List.of(PbsTestJobs.TESTBED.resolve("up").toString()), Duration.ofMinutes(3));
+        assertThat(up.ok()).as(up.describe()).isTrue();
+        assertThat(FileStamps.of(files)).as("inode and modification time of each file sshd or a client reads")
+                .isEqualTo(before);
     }
 
     private static CommandResult sh(String... argv) {
@@ -128,7 +138,7 @@ class PbsLauncherIT {
                     .instancesPerNode(2).port(leftovers.shardPorts(22380, 2))
                     .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                     .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
-                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             exp.start(db);
             System.out.printf("batch 3x2 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
             id = db.shards().get(0).handle().get(PbsLauncher.JOB);
@@ -159,7 +169,7 @@ class PbsLauncherIT {
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
                     .instancesPerNode(1).port(leftovers.shardPorts(22480, 1)).launcherOption("alloc", id)
-                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
             exp.start(db);
             System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
@@ -197,7 +207,7 @@ class PbsLauncherIT {
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
                     .instancesPerNode(1).port(leftovers.shardPorts(22780, 1)).launcherOption("alloc", id)
-                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             exp.start(db);
             assertThat(sh("qdel", id).exitCode()).isZero();
             assertThat(PbsTestJobs.awaitFinished(id)).as("job %s ended", id).isTrue();
@@ -214,7 +224,8 @@ class PbsLauncherIT {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs")
                     .port(leftovers.shardPorts(22580, 1))
                     .launcherOption("batch", "true").launcherOption("queue", "nope")
-                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("runCommand", "ssh")
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
                     .hasMessageContaining("qsub rejected the batch job of 'orchestrator'")
                     .hasMessageContaining("invalid partition specified: nope");
@@ -228,7 +239,7 @@ class PbsLauncherIT {
                     .port(leftovers.shardPorts(22680, 1))
                     .serverBinary(Path.of("/nonexistent/redis-server")).startupTimeout(Duration.ofSeconds(20))
                     .launcherOption("batch", "true").launcherOption("runCommand", "ssh")
-                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             assertThatThrownBy(() -> exp.start(db)).isInstanceOf(LaunchException.class)
                     .hasMessageMatching("(?s)batch job \\d+ of 'orchestrator' ended (before its shards started|while its shards were starting).*")
                     .hasMessageContaining("/nonexistent/redis-server: No such file or directory");

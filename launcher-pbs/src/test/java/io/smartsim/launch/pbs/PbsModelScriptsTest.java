@@ -134,4 +134,25 @@ class PbsModelScriptsTest {
         assertThatThrownBy(() -> outside.validate(plan(RunSettings.builder().nodes(2).alloc("42").build())))
                 .hasMessageContaining("from outside job 42: only ssh reaches its nodes");
     }
+
+    /**
+     * Issue 17: with a colocated database each rank runs through its wrapper: the batch job's one task, each of
+     * mpiexec's ranks, the task script of a model in a job; and the dry run shows the wrapper and the config.
+     */
+    @Test
+    void withAColocatedDatabaseEveryRankRunsThroughTheWrapper() {
+        ModelSpec.Builder spec = ModelSpec.builder("sim", "/apps/sim").launcher("pbs")
+                .colocatedDb(io.smartsim.launch.spec.ColocatedDb.tcp(6780));
+        ModelPlan one = ModelPlanner.plan(Path.of("/exp"), spec.run(RunSettings.builder()
+                .batch(BatchSettings.defaults()).build()).build());
+        assertThat(PbsModelScripts.batchCommand(one)).containsExactly("bash", "/exp/sim/colocated.sh", "/apps/sim");
+        ModelPlan four = ModelPlanner.plan(Path.of("/exp"), spec.run(RunSettings.builder().nodes(2).tasks(4)
+                .batch(BatchSettings.defaults()).build()).build());
+        assertThat(PbsModelScripts.batchCommand(four)).containsExactly("mpiexec", "-n", "4", "bash",
+                "/exp/sim/colocated.sh", "/apps/sim");
+        assertThat(PbsModelScripts.task(one, Map.of(), "12.pbs", RunCommand.SSH))
+                .contains("bash /exp/sim/colocated.sh /apps/sim");
+        assertThat(launcher(Map.of(), Optional.empty()).render(one, DB_ENV).scripts())
+                .containsKeys("/exp/sim/colocated.sh", "/exp/sim/colocated.conf", "/exp/sim/sim.pbs");
+    }
 }

@@ -44,6 +44,22 @@ class PbsModelStatesTest {
                 .isEqualTo(ModelState.of(EntityStatus.RUNNING));
     }
 
+    /**
+     * Where a batch model runs: its job's {@code exec_host} hosts, comma-separated, once it runs (also of a finished
+     * job PBS still lists), none while queued. Before, a PBS batch model's handle had no node: the dashboard showed "-".
+     */
+    @Test
+    void aJobsNodesAreItsExecHostsOnceItRunsAndNoneWhileQueued() {
+        assertThat(PbsModelStates.node(json("openpbs-23.06-running-3nodes.json", "13.vm"))).hasValue("n1,n2,n3");
+        assertThat(PbsModelStates.node(text("torque-wrapper-qstat-f-running.txt", "63"))).hasValue("n1,n2,n3");
+        assertThat(PbsModelStates.node(text("torque-wrapper-qstat-f-completed-exit3.txt", "65"))).hasValue("n1");
+        assertThat(PbsModelStates.node(json("openpbs-23.06-finished-history.json", "1.vm"))).hasValue("vm");
+        assertThat(PbsModelStates.node(text("torque-wrapper-qstat-f-queued.txt", "64"))).isEmpty();
+        assertThat(PbsModelStates.node(new Job("7", "sim", "R", Optional.empty(), "", "n1/0*2+n2/0*2")))
+                .hasValue("n1,n2");
+        assertThat(PbsModelStates.node(new Job("7", "sim", "R", Optional.empty(), "", "bad host/0"))).isEmpty();
+    }
+
     @Test
     void exitingIsStillRunningUntilItsStatusIsFinal() {
         Job e = PbsParsers.qstatJson(Golden.fixture("openpbs-constructed-exiting-subjob-failed.json")).stream()

@@ -49,10 +49,6 @@ class PbsModelsIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    /** Written by testbeds/pbs/up into its state directory (PBS_TESTBED_STATE, default /var/tmp/smartsim-pbs-testbed). */
-    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
-            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
     private static final BatchSettings FIVE_MINUTES = new BatchSettings(Optional.of(Duration.ofMinutes(5)),
             Optional.empty(), Optional.of("debug"), Optional.empty(), List.of());
 
@@ -65,7 +61,7 @@ class PbsModelsIT {
     @BeforeAll
     static void pbsFrontEndIsHere() {
         // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
-        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+        PbsTestJobs.frontEndUp();
     }
 
     @BeforeEach
@@ -79,10 +75,8 @@ class PbsModelsIT {
 
     @AfterEach
     void deleteEverything() {
-        progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
-                .filter(id -> !jobs.contains(id)).forEach(jobs::add);
+        PbsTestJobs.deleteJobs(progress, jobs);
         if (!jobs.isEmpty()) {
-            SH.run(PbsCommands.qdel(jobs), CMD);
             assertThat(PbsParsers.qstatText(SH.run(PbsCommands.qstat(Dialect.TORQUE, jobs), CMD).stdout()))
                     .as("jobs of this test still queued or running").allMatch(PbsParsers.Job::finished);
         }
@@ -102,7 +96,7 @@ class PbsModelsIT {
                 .port(leftovers.shardPorts(port, 1))
                 .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                 .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
-                .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
     }
 
     private Model batchModel(Experiment exp, String name, String key, String value, String exitWith) {
@@ -149,6 +143,15 @@ class PbsModelsIT {
                     .stdout()), okJob).orElseThrow();
             assertThat(j.finished()).isTrue();
             assertThat(j.exitStatus()).isEmpty();
+            // Where it ran, learnt by poll from exec_host once the job ran (before: no node, "-" on the dashboard):
+            // in its handle and in the manifest the dashboard and db status read. One of the testbed's n1..n3.
+            String node = String.join(",", PbsParsers.execHosts(j.execHost()));
+            assertThat(node).matches("n[1-3]");
+            assertThat(ok.launched().orElseThrow().handle()).containsEntry(PbsModelLauncher.NODE, node);
+            try (Experiment other = Experiment.reconnect(tmp.resolve("exp"))) {
+                assertThat(other.models().stream().filter(x -> x.name().equals("writer")).findFirst().orElseThrow()
+                        .launched().orElseThrow().handle()).containsEntry(PbsModelLauncher.NODE, node);
+            }
             System.out.print(exp.summaryTable());
             exp.stop(db);
         }
@@ -164,11 +167,16 @@ class PbsModelsIT {
                     .run(RunSettings.builder().batch(FIVE_MINUTES).build()).build());
             exp.start(m);
             String id = jobOf(m);
+            // The handle says RUNNING from the submission on; the node comes with the first poll that sees the job
+            // run (exec_host), so wait for the node, not for the status.
             long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (m.status() != EntityStatus.RUNNING && System.nanoTime() < until) {
+            while (m.launched().orElseThrow().handle().get(PbsModelLauncher.NODE) == null
+                    && System.nanoTime() < until) {
                 exp.poll();
                 Thread.sleep(200);
             }
+            assertThat(m.launched().orElseThrow().handle().get(PbsModelLauncher.NODE)).as("its node once it runs")
+                    .matches("n[1-3]");
             assertThat(m.status()).isEqualTo(EntityStatus.RUNNING);
             long t0 = System.nanoTime();
             exp.stop(m);

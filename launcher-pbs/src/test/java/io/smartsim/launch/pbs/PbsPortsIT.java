@@ -43,9 +43,6 @@ class PbsPortsIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
-            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     @TempDir
     Path tmp;
@@ -54,7 +51,7 @@ class PbsPortsIT {
     @BeforeAll
     static void pbsFrontEndIsHere() {
         // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
-        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+        PbsTestJobs.frontEndUp();
     }
 
     @AfterEach
@@ -86,7 +83,7 @@ class PbsPortsIT {
                 // Two shards per node: base and base+1 on each, so base+1 held on n3 rules out base too.
                 Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
                         .instancesPerNode(2).port(base).autoPort(true).launcherOption("alloc", id)
-                        .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                        .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
                 System.out.printf("--port auto over 3 nodes (ssh run command) planned in %.2f s%n",
                         (System.nanoTime() - t0) / 1e9);
                 assertThat(db.plan().shards()).extracting(ShardPlan::port)
@@ -116,7 +113,7 @@ class PbsPortsIT {
             try (Experiment exp = Experiment.create("pbs-ports", tmp.resolve("exp"))) {
                 Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
                         .instancesPerNode(1).port(base).launcherOption("alloc", id)
-                        .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                        .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> exp.start(db))
                         .isInstanceOfSatisfying(io.smartsim.launch.error.InvalidSpecException.class,
                                 e -> assertThat(e.field()).isEqualTo("port"))
@@ -149,8 +146,7 @@ class PbsPortsIT {
                         .hasMessageContaining("port " + bus + " is taken on node n3 (127.0.1.3), held by pid "
                                 + ProcessHandle.current().pid() + " (java); choose another --port, or --port auto");
             } finally {
-                progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3])
-                        .forEach(jobs::add);
+                jobs.addAll(PbsTestJobs.submitted(progress));
             }
         }
         assertThat(jobs).as("a batch job was submitted").hasSize(1);

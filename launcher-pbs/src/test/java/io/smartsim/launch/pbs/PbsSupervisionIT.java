@@ -47,9 +47,6 @@ class PbsSupervisionIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
-            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     @TempDir
     Path tmp;
@@ -58,7 +55,7 @@ class PbsSupervisionIT {
     @BeforeAll
     static void pbsFrontEndIsHere() {
         // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
-        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+        PbsTestJobs.frontEndUp();
     }
 
     @AfterEach
@@ -88,7 +85,7 @@ class PbsSupervisionIT {
         return OrchestratorSpec.builder().launcher("pbs").nodes(3).instancesPerNode(1)
                 .port(leftovers.shardPorts(port, 1))
                 .launcherOption("alloc", job).launcherOption("runCommand", "ssh")
-                .launcherOption("sshConfig", SSH_CONFIG.toString());
+                .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString());
     }
 
     private static boolean anyAnswers(List<LaunchedShard> shards) {
@@ -158,7 +155,8 @@ class PbsSupervisionIT {
                     .instancesPerNode(1).port(leftovers.shardPorts(14800, 1))
                     .startupTimeout(Duration.ofSeconds(150)).lease(lease)
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
-                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("runCommand", "ssh")
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             exp.start(db);
             shards = db.shards();
             id = shards.get(0).handle().get(PbsLauncher.JOB);

@@ -22,7 +22,7 @@ public final class PbsTestJobs {
     static final LocalCommandRunner SH = new LocalCommandRunner();
     static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
     /** Written by testbeds/pbs/up into its state directory (PBS_TESTBED_STATE, default /var/tmp/smartsim-pbs-testbed). */
-    static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
+    public static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
             "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     private PbsTestJobs() {
@@ -32,8 +32,24 @@ public final class PbsTestJobs {
      * Skips when the testbed is declined (SKIP_SLURM=1) or cannot be here (no qsub/sinfo, not root); otherwise brings
      * the front end up (idempotent), failing when it does not come up.
      */
-    static void frontEndUp() {
+    public static void frontEndUp() {
         io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+    }
+
+    /** The ids of the batch jobs a start reported in its progress lines ({@code submitted batch job ID (...)}). */
+    public static List<String> submitted(List<String> progress) {
+        return progress.stream().filter(l -> l.startsWith("submitted batch job ")).map(l -> l.split(" ")[3]).toList();
+    }
+
+    /**
+     * A test's clean-up, before its Leftovers check: adds to {@code jobs} each batch job {@code progress} reported and
+     * it does not hold yet, then deletes them all with one {@code qdel}, whatever the test did.
+     */
+    public static void deleteJobs(List<String> progress, List<String> jobs) {
+        submitted(progress).stream().filter(id -> !jobs.contains(id)).forEach(jobs::add);
+        if (!jobs.isEmpty()) {
+            SH.run(PbsCommands.qdel(jobs), CMD);
+        }
     }
 
     static Optional<PbsParsers.Job> job(String id) {
@@ -55,6 +71,11 @@ public final class PbsTestJobs {
         assertThat(job(id).map(PbsParsers.Job::running).orElse(false)).as("holder job %s running within 120 s (the "
                 + "testbed is shared: other tests' jobs may hold the nodes)", id).isTrue();
         return id;
+    }
+
+    /** Whether job {@code id} runs (a test's holder job, which must outlive what ran in it). */
+    public static boolean holderRunning(String id) {
+        return job(id).map(PbsParsers.Job::running).orElse(false);
     }
 
     /** Until PBS no longer lists {@code id} as unfinished (up to 60 s). */

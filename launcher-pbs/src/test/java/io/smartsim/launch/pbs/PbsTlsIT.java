@@ -41,9 +41,6 @@ class PbsTlsIT {
     final Leftovers leftovers = Leftovers.perTest(); // processes of the @TempDir, ports on every address
     private static final Duration CMD = Duration.ofSeconds(60);
     private static final LocalCommandRunner SH = new LocalCommandRunner();
-    private static final Path TESTBED = Path.of("../testbeds/pbs").toAbsolutePath().normalize();
-    private static final Path SSH_CONFIG = Path.of(System.getenv().getOrDefault("PBS_TESTBED_STATE",
-            "/var/tmp/smartsim-pbs-testbed")).resolve("ssh_config");
 
     /** Hand-picked from this module's TLS range. */
     private static final List<Integer> PORTS = List.of(14500, 14600);
@@ -55,7 +52,7 @@ class PbsTlsIT {
     @BeforeAll
     static void pbsFrontEndIsHere() {
         // Skips when declined (SKIP_SLURM=1) or impossible here (no qsub, not root); fails when it does not come up.
-        io.smartsim.launch.testing.Testbeds.pbs(TESTBED.resolve("up"));
+        PbsTestJobs.frontEndUp();
     }
 
     @AfterEach
@@ -100,7 +97,7 @@ class PbsTlsIT {
         try (Experiment exp = Experiment.create("pbs-tls", tmp.resolve("exp"), System.out::println)) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
                     .instancesPerNode(1).port(leftovers.shardPorts(14500, 1)).tls(true).launcherOption("alloc", id)
-                    .launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             exp.start(db);
             assertThat(db.addresses()).containsExactly("127.0.1.1:14500", "127.0.1.2:14500", "127.0.1.3:14500");
             assertThat(TlsClients.subjectAltNames(db.plan().tls().orElseThrow()))
@@ -130,7 +127,8 @@ class PbsTlsIT {
                     .instancesPerNode(1).port(leftovers.shardPorts(14600, 1))
                     .tls(true).startupTimeout(Duration.ofSeconds(150))
                     .launcherOption("batch", "true").launcherOption("time", "00:10:00")
-                    .launcherOption("runCommand", "ssh").launcherOption("sshConfig", SSH_CONFIG.toString()).build());
+                    .launcherOption("runCommand", "ssh")
+                    .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             exp.start(db);
             id = db.shards().get(0).handle().get(PbsLauncher.JOB);
             jobs.add(id);

@@ -23,6 +23,7 @@ import io.smartsim.launch.slurm.SlurmParsers.Job;
 import io.smartsim.launch.slurm.SlurmParsers.ShardReport;
 import io.smartsim.launch.slurm.SlurmParsers.Step;
 import io.smartsim.launch.batch.BatchLauncher;
+import io.smartsim.launch.batch.BatchDialect;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.cluster.Landing;
 import io.smartsim.launch.spi.LaunchContext;
@@ -84,6 +85,13 @@ public final class SlurmLauncher extends BatchLauncher {
      * ({@link BatchModelServers}); stop cancels it after the shards, status and the watchdog look it up in squeue.
      */
     public static final String AI_STEP = AiPlanner.HANDLE_PREFIX + "step";
+    /**
+     * Under {@code --ai} in an allocation, until the model server of the shard's node has reported ({@link #AI_STEP}
+     * then): its step name and its srun's work directory, recorded before that srun is spawned. A stop after the
+     * launch was SIGKILLed while the model servers started finds the step by name and the srun by its command line.
+     */
+    public static final String AI_TASK = AiPlanner.HANDLE_PREFIX + "task";
+    public static final String AI_WORK_DIR = AiPlanner.HANDLE_PREFIX + "workDir";
 
     /** srun --overlap, which lets shards share CPUs with each other and the model's steps, came with 20.11. */
     private static final int OVERLAP_SINCE_MAJOR = 20;
@@ -259,11 +267,11 @@ public final class SlurmLauncher extends BatchLauncher {
     }
 
     /** Slurm's side of one launch ({@link BatchStart}): shards as steps, each run by srun, or by an sbatch job. */
-    private final class Start extends BatchStart.Base<ShardReport> {
+    private final class Start extends BatchDialect.Base<ShardReport> {
         private final SlurmOptions opts;
 
         Start(LaunchPlan plan, SlurmOptions opts, CommandRunner runner) {
-            super(plan, runner, opts.batch(), new BatchStart.Words("srun", "its step",
+            super(plan, runner, opts.batch(), new BatchDialect.Words("srun", "its step",
                     "every step of this launch was cancelled"), SlurmScripts.batchPath(plan),
                     SlurmScripts.batchOutput(plan));
             this.opts = opts;
@@ -310,14 +318,14 @@ public final class SlurmLauncher extends BatchLauncher {
         }
 
         @Override
-        public Optional<BatchStart.JobState> job(String jobId) {
-            return queryJob(runner, jobId).map(j -> new BatchStart.JobState(j.running(), j.pending(), j.nodeList(),
+        public Optional<BatchDialect.JobState> job(String jobId) {
+            return queryJob(runner, jobId).map(j -> new BatchDialect.JobState(j.running(), j.pending(), j.nodeList(),
                     j.state() + " (" + j.reason() + ")", Optional.empty(), "; pending reason: " + j.reason()));
         }
 
         /** The job left the queue or stopped running: its accounting state, exit code and output. */
         @Override
-        public RuntimeException ended(String jobId, String when, Optional<BatchStart.JobState> job) {
+        public RuntimeException ended(String jobId, String when, Optional<BatchDialect.JobState> job) {
             String state = "it left the queue";
             CommandResult acct = runner.run(SlurmCommands.sacct(List.of(jobId)), COMMAND_TIMEOUT);
             if (acct.ok()) {
@@ -342,7 +350,7 @@ public final class SlurmLauncher extends BatchLauncher {
             Set<String> live = new LinkedHashSet<>();
             SlurmParsers.steps(r.stdout()).forEach(st -> live.add(st.id()));
             if (live.isEmpty()) {
-                Optional<BatchStart.JobState> job = job(jobId);
+                Optional<BatchDialect.JobState> job = job(jobId);
                 if (job.isEmpty() || !job.get().running()) {
                     throw ended(jobId, "while its shards were starting", job);
                 }
@@ -351,7 +359,7 @@ public final class SlurmLauncher extends BatchLauncher {
                 Optional<LaunchedShard> ls = landed.get(i);
                 if (ls.isPresent() && ls.get().handle().containsKey(STEP)
                         && !live.contains(jobId + "." + ls.get().handle().get(STEP))) {
-                    throw new BatchStart.ShardEnded(i, "its step " + jobId + "." + ls.get().handle().get(STEP)
+                    throw new BatchDialect.ShardEnded(i, "its step " + jobId + "." + ls.get().handle().get(STEP)
                             + " ended");
                 }
             }
@@ -397,6 +405,15 @@ public final class SlurmLauncher extends BatchLauncher {
             }));
             return Optional.of(new LaunchedShard(s.index(), s.name(), s.host(), s.port(), Optional.empty(),
                     Optional.empty(), handle));
+        }
+
+        /** Its step's name and its srun's work directory, so a stop finds both before it reports ({@link #AI_TASK}). */
+        @Override
+        public Map<String, String> earlyModelServer(ModelServerPlan m, String jobId) {
+            Map<String, String> early = new LinkedHashMap<>();
+            early.put(AI_TASK, BatchModelServers.taskName(plan, m));
+            early.put(AI_WORK_DIR, m.workDir().toString());
+            return early;
         }
 
         /** A model server as a step of its own on its node, like a shard's ({@link BatchModelServers}). */
@@ -571,6 +588,34 @@ public final class SlurmLauncher extends BatchLauncher {
     }
 
     /**
+     * The running step of the model server an unreported shard records only by its task's name ({@link #AI_TASK}: the
+     * launch ended before that model server reported): its job's step of that name on the shard's node.
+     */
+    static Optional<Step> modelServerStepByName(List<Step> live, LaunchedShard s) {
+        String task = s.handle().get(AI_TASK);
+        String node = s.handle().get(NODE);
+        if (task == null || s.handle().containsKey(AI_STEP)) {
+            return Optional.empty();
+        }
+        return live.stream().filter(st -> st.jobId().equals(s.handle().get(JOB)) && st.name().equals(task)
+                && (node == null || st.nodeList().equals(node))).findFirst();
+    }
+
+    /**
+     * The srun of the model server an unreported shard records only by its task's name and work directory, found by
+     * its command line where commands run (its pid was never recorded).
+     */
+    private static List<Long> unrecordedModelServerSruns(CommandRunner runner, LaunchedShard s) {
+        String task = s.handle().get(AI_TASK);
+        String dir = s.handle().get(AI_WORK_DIR);
+        if (task == null || dir == null || s.handle().containsKey(AI_STEP) || !unreported(s)) {
+            return List.of();
+        }
+        CommandResult r = runner.run(SlurmCommands.srunPids(s.handle().get(JOB), task, Path.of(dir)), COMMAND_TIMEOUT);
+        return r.stdout().lines().map(String::strip).filter(l -> l.matches("\\d+")).map(Long::parseLong).toList();
+    }
+
+    /**
      * Whether the shard's recorded srun still runs: the one this process started, or (from another process: {@code db
      * cleanup} after the start was SIGKILLed) the process of the recorded pid if it still is this shard's srun. An
      * srun whose step is not listed yet would otherwise count as gone and create its step after the cleanup.
@@ -612,12 +657,21 @@ public final class SlurmLauncher extends BatchLauncher {
             throws InterruptedException {
         List<String> jobs = shards.stream().map(s -> s.handle().get(JOB)).distinct().toList();
         Set<String> found = new LinkedHashSet<>();
-        stepsOf(runner, jobs).ifPresent(live -> shards.forEach(s -> stepByName(live, s)
-                .ifPresent(st -> found.add(st.id()))));
+        stepsOf(runner, jobs).ifPresent(live -> shards.forEach(s -> {
+            stepByName(live, s).ifPresent(st -> found.add(st.id()));
+            modelServerStepByName(live, s).ifPresent(st -> found.add(st.id())); // --ai: one not reported either
+        }));
         if (!found.isEmpty()) {
             runner.run(SlurmCommands.scancel(List.copyOf(found)), COMMAND_TIMEOUT);
         }
+        Set<String> modelServerSruns = new LinkedHashSet<>();
         for (LaunchedShard s : shards) {
+            for (long p : unrecordedModelServerSruns(runner, s)) {
+                if (modelServerSruns.add(s.handle().get(JOB) + ":" + p)) { // one per node, recorded by each shard
+                    runner.run(SlurmCommands.killSrun(p, s.handle().get(JOB), s.handle().get(AI_TASK)),
+                            COMMAND_TIMEOUT);
+                }
+            }
             String pid = s.handle().get(SRUN_PID);
             if (pid == null) {
                 for (long p : unrecordedSruns(runner, s)) {
@@ -636,7 +690,8 @@ public final class SlurmLauncher extends BatchLauncher {
         // Another process's sruns were only signalled: they are waited for, so that the probe after a stop does not
         // count a dying srun as a shard left. One still there at the deadline is left for that probe to report.
         Backoff backoff = new Backoff(Deadline.after(CANCEL_WAIT), Duration.ofMillis(50), Duration.ofMillis(500));
-        while (shards.stream().anyMatch(s -> srunRunning(runner, s))) {
+        while (shards.stream().anyMatch(s -> srunRunning(runner, s)
+                || !unrecordedModelServerSruns(runner, s).isEmpty())) {
             if (!backoff.pause()) {
                 break;
             }
@@ -786,7 +841,7 @@ public final class SlurmLauncher extends BatchLauncher {
      * squeue call; unknown when squeue cannot say. Shards that record none are left out.
      */
     @Override
-    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+    public Map<Integer, Liveness> probeModelServers(LaunchPlan plan, List<LaunchedShard> shards) {
         List<LaunchedShard> serving = shards.stream().filter(s -> s.handle().getOrDefault(AI_STEP, "").contains("."))
                 .toList();
         Map<Integer, Liveness> out = new TreeMap<>();
@@ -811,25 +866,9 @@ public final class SlurmLauncher extends BatchLauncher {
      */
     @Override
     public List<LaunchedShard> reviveModelServers(LaunchPlan plan, List<LaunchedShard> shards, LaunchContext ctx) {
-        Map<Integer, Liveness> live = probeModelServers(shards);
-        List<LaunchedShard> changed = new ArrayList<>();
-        for (ModelServerPlan m : plan.modelServers()) {
-            List<LaunchedShard> served = shards.stream().filter(s -> m.shards().contains(s.index())
-                    && live.containsKey(s.index())).toList();
-            if (served.isEmpty() || served.stream().anyMatch(s -> live.get(s.index()) == Liveness.UNKNOWN)) {
-                continue; // nothing recorded, or squeue did not answer: not judged now
-            }
-            Optional<LaunchedShard> withLive = served.stream().filter(s -> live.get(s.index()) == Liveness.ALIVE)
-                    .findFirst();
-            Map<String, String> current = withLive.isPresent() ? BatchModelServers.entries(withLive.get())
-                    : startAgain(plan, m, served.get(0), ctx);
-            for (LaunchedShard s : served) {
-                if (!BatchModelServers.entries(s).equals(current)) {
-                    changed.add(s.withHandleEntries(current));
-                }
-            }
-        }
-        return changed;
+        // squeue not answering leaves a model server UNKNOWN: not judged now
+        return BatchModelServers.revive(plan, shards, probeModelServers(plan, shards), served -> false,
+                (m, shard) -> startAgain(plan, m, shard, ctx));
     }
 
     /** Model server {@code m}, gone, as a new step where {@code shard} records it ran; its shards' new entries. */
@@ -842,38 +881,10 @@ public final class SlurmLauncher extends BatchLauncher {
                     + "' again: its shards do not record the node it ran on");
         }
         CommandRunner runner = runner(shard.handle());
-        runner.deleteFiles(List.of(BatchModelServers.reportPath(m)), COMMAND_TIMEOUT);
-        runner.keepPrevious(List.of(m.console()), COMMAND_TIMEOUT);
-        Detached srun = spawnModelServerStep(runner, plan, m, job, node, COMMAND_TIMEOUT);
-        try {
-            BatchModelServers.Report r = BatchModelServers.await(plan, runner, List.of(m), ctx.deadline(),
-                    x -> srun.exit().map(e -> "its srun " + e), "its new step was cancelled; the shards keep "
-                            + "serving data").get(m.index());
-            ctx.progress().accept("--ai model server " + m.index() + " started again on node " + r.node()
-                    + " (step " + r.job() + "." + r.step() + ")");
-            return BatchModelServers.handle(m, r, Map.of(AI_STEP, r.job() + "." + r.step()));
-        } catch (RuntimeException e) {
-            end(srun);
-            throw e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            end(srun);
-            throw new LaunchException("interrupted while starting the --ai model server " + m.index() + " of '"
-                    + plan.id() + "' again", e);
-        }
-    }
-
-    /** Ends an srun (and so its step), keeping an interrupt for the caller. */
-    private static void end(Detached srun) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            srun.terminate(Duration.ofSeconds(5));
-        } catch (InterruptedException e) {
-            interrupted = true;
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        return BatchModelServers.startAgain(plan, runner, m, COMMAND_TIMEOUT,
+                () -> spawnModelServerStep(runner, plan, m, job, node, COMMAND_TIMEOUT), "srun",
+                "its new step was cancelled; the shards keep serving data", ctx,
+                (r, srun) -> Map.of(AI_STEP, r.job() + "." + r.step()), r -> "step " + r.job() + "." + r.step());
     }
 
     /** For messages and tests: the steps of a shard list as {@code JOB.STEP}. */

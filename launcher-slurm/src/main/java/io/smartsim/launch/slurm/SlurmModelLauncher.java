@@ -2,9 +2,12 @@ package io.smartsim.launch.slurm;
 
 import io.smartsim.launch.batch.BatchModels;
 import io.smartsim.launch.batch.BatchStart;
+import io.smartsim.launch.colocated.ColocatedPlanner;
+import io.smartsim.launch.colocated.ColocatedStatus;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.spi.EntityStatus;
+import io.smartsim.launch.planned.ColocatedPlan;
 import io.smartsim.launch.planned.ModelPlan;
 import io.smartsim.launch.spi.ModelState;
 import io.smartsim.launch.exec.CommandResult;
@@ -51,6 +54,12 @@ public final class SlurmModelLauncher implements ModelLauncher {
     public static final String MODE_BATCH = BatchStart.MODE_BATCH;
     /** Where a batch model's script writes its exit code ({@link SlurmModelScripts#exitPath}). */
     public static final String EXIT_FILE = "exitFile";
+    /**
+     * The node(s) the model runs on, as squeue's {@code %N} and sacct's {@code NodeList} write them (several in
+     * Slurm's compressed form, {@code n[1-3]}): a step's from the start, once its step id is found; a batch job's
+     * once it runs, through {@link ModelState#node} from {@link #poll}.
+     */
+    public static final String NODE = LaunchedModel.NODE;
 
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     /** How long start looks for the step id of a new srun; a step waiting for free CPUs may take longer. */
@@ -70,6 +79,8 @@ public final class SlurmModelLauncher implements ModelLauncher {
     private final Set<String> claimedSteps = ConcurrentHashMap.newKeySet();
     /** When each batch model's job (model name -> System.nanoTime()) was first seen gone from the queue. */
     private final Map<String, Long> goneSince = new ConcurrentHashMap<>();
+    /** The colocated databases of the models started here, by model name: why one failed, if its database did. */
+    private final Map<String, ColocatedPlan> colocated = new ConcurrentHashMap<>();
 
     /** Runs scheduler commands on this machine and reads {@code SLURM_JOB_ID} from this process's environment. */
     public SlurmModelLauncher() {
@@ -85,6 +96,17 @@ public final class SlurmModelLauncher implements ModelLauncher {
     @Override
     public String name() {
         return SlurmLauncher.NAME;
+    }
+
+    /**
+     * Each rank of the step (in an allocation or in the model's batch job) runs through the colocated wrapper
+     * (docs/colocated.md): the first rank on a node starts its database, the others wait for it, and it stops once
+     * the last rank of its node has ended. The wrapper and its locks live in the model's directory, which the nodes
+     * must share (or have at the same path), and it names a node's files with {@code hostname -s}.
+     */
+    @Override
+    public boolean runsColocatedDatabases() {
+        return true;
     }
 
     /**
@@ -109,15 +131,18 @@ public final class SlurmModelLauncher implements ModelLauncher {
     @Override
     public RenderedLaunch render(ModelPlan plan, Map<String, String> dbEnv) {
         Map<String, String> environment = BatchModels.environment(plan, dbEnv);
+        Map<String, String> scripts = new LinkedHashMap<>();
+        plan.colocated().ifPresent(c -> scripts.putAll(ColocatedPlanner.files(c)));
         if (plan.run().batch().isPresent()) {
-            return new RenderedLaunch(SlurmModelScripts.sbatch(plan), environment,
-                    Map.of(SlurmModelScripts.batchPath(plan).toString(), SlurmModelScripts.batch(plan, environment)));
+            scripts.put(SlurmModelScripts.batchPath(plan).toString(), SlurmModelScripts.batch(plan, environment));
+            return new RenderedLaunch(SlurmModelScripts.sbatch(plan), environment, scripts);
         }
-        return new RenderedLaunch(SlurmModelScripts.srun(allocation(plan), plan), environment, Map.of());
+        return new RenderedLaunch(SlurmModelScripts.srun(allocation(plan), plan), environment, scripts);
     }
 
     @Override
     public LaunchedModel start(ModelPlan plan, Map<String, String> dbEnv) {
+        plan.colocated().ifPresentOrElse(c -> colocated.put(plan.name(), c), () -> colocated.remove(plan.name()));
         return plan.run().batch().isPresent() ? submit(plan, dbEnv) : step(plan, dbEnv);
     }
 
@@ -150,7 +175,7 @@ public final class SlurmModelLauncher implements ModelLauncher {
         Map<String, String> handle = new LinkedHashMap<>();
         handle.put(JOB, jobId);
         handle.put(MODE, MODE_ALLOC);
-        Optional<String> step;
+        Optional<Found> step;
         try {
             step = findStep(jobId, plan.name(), p);
         } catch (InterruptedException e) {
@@ -159,26 +184,32 @@ public final class SlurmModelLauncher implements ModelLauncher {
             throw new LaunchException("interrupted while starting model '" + plan.name() + "'; its srun was stopped",
                     e);
         }
-        step.ifPresent(s -> handle.put(STEP, s));
-        return new LaunchedModel(plan.name(), name(), step.map(s -> jobId + "." + s).orElse(jobId),
+        step.ifPresent(s -> handle.put(STEP, s.step()));
+        step.flatMap(s -> SlurmModelStates.node(s.nodeList())).ifPresent(n -> handle.put(NODE, n));
+        return new LaunchedModel(plan.name(), name(), step.map(s -> jobId + "." + s.step()).orElse(jobId),
                 Optional.of(p.pid()), started, handle);
     }
 
+    /** A new srun's step: its id within the job, and the nodes squeue (or sacct) lists for it. */
+    private record Found(String step, String nodeList) {
+    }
+
     /**
-     * The step id of the srun just started: the newest running step of {@code jobId} named {@code stepName} that no
-     * other model of this launcher has claimed. Looked for until it shows, its srun exits (then in sacct), or
-     * {@link #STEP_LOOKUP} passes (a step waiting for free CPUs): then empty, and stop terminates its srun instead.
+     * The step id of the srun just started, with its nodes: the newest running step of {@code jobId} named
+     * {@code stepName} that no other model of this launcher has claimed. Looked for until it shows, its srun exits
+     * (then in sacct), or {@link #STEP_LOOKUP} passes (a step waiting for free CPUs): then empty, and stop terminates
+     * its srun instead.
      */
-    private Optional<String> findStep(String jobId, String stepName, Process srun) throws InterruptedException {
+    private Optional<Found> findStep(String jobId, String stepName, Process srun) throws InterruptedException {
         Backoff backoff = new Backoff(Deadline.after(STEP_LOOKUP), Duration.ofMillis(20), Duration.ofMillis(250));
         do {
             boolean exited = !srun.isAlive();
             CommandResult r = runner.run(SlurmCommands.squeueSteps(List.of(jobId)), COMMAND_TIMEOUT);
-            List<String> candidates = new ArrayList<>();
+            List<Found> candidates = new ArrayList<>();
             if (r.ok()) {
                 for (Step s : SlurmParsers.steps(r.stdout())) {
                     if (s.name().equals(stepName) && s.jobId().equals(jobId)) {
-                        candidates.add(s.id().substring(jobId.length() + 1));
+                        candidates.add(new Found(s.id().substring(jobId.length() + 1), s.nodeList()));
                     }
                 }
             }
@@ -187,15 +218,15 @@ public final class SlurmModelLauncher implements ModelLauncher {
                 if (acct.ok()) {
                     for (Accounting a : SlurmParsers.accounting(acct.stdout())) {
                         if (a.name().equals(stepName) && a.id().startsWith(jobId + ".")) {
-                            candidates.add(a.id().substring(jobId.length() + 1));
+                            candidates.add(new Found(a.id().substring(jobId.length() + 1), a.nodeList()));
                         }
                     }
                 }
             }
-            Optional<String> newest = candidates.stream().filter(s -> s.matches("[0-9]+"))
-                    .filter(s -> !claimedSteps.contains(jobId + "." + s)).max(java.util.Comparator.comparingLong(
-                            Long::parseLong));
-            if (newest.isPresent() && claimedSteps.add(jobId + "." + newest.get())) {
+            Optional<Found> newest = candidates.stream().filter(s -> s.step().matches("[0-9]+"))
+                    .filter(s -> !claimedSteps.contains(jobId + "." + s.step()))
+                    .max(java.util.Comparator.comparingLong(s -> Long.parseLong(s.step())));
+            if (newest.isPresent() && claimedSteps.add(jobId + "." + newest.get().step())) {
                 return newest;
             }
             if (exited) {
@@ -235,23 +266,35 @@ public final class SlurmModelLauncher implements ModelLauncher {
                     Optional<ModelState> s = j == null ? Optional.empty() : SlurmModelStates.fromQueue(j);
                     if (s.isPresent()) {
                         goneSince.remove(m.name()); // (again) in the queue: requeued
-                        out.put(m.name(), s.get());
+                        // its nodes once it runs (none while pending): squeue's %N
+                        out.put(m.name(), s.get().withNode(SlurmModelStates.node(j)));
                     } else {
                         left.put(m, Optional.ofNullable(j).map(Job::state)); // an end state squeue still shows
                     }
                 }
-                out.putAll(leftQueue(left));
+                Map<String, ModelState> ended = leftQueue(left);
+                for (LaunchedModel m : left.keySet()) {
+                    Job j = queued.get(m.handle().get(JOB));
+                    ModelState s = ended.get(m.name());
+                    if (s != null) {
+                        // a job that ran and ended between two polls: the nodes squeue still shows, else sacct's
+                        Optional<String> node = j == null ? Optional.empty() : SlurmModelStates.node(j);
+                        out.put(m.name(), node.isPresent() ? s.withNode(node) : s);
+                    }
+                }
             }
         }
         if (!foreignSteps.isEmpty()) {
             Optional<List<Step>> steps = queue(SlurmCommands.squeueSteps(foreignSteps.stream()
                     .map(m -> m.handle().get(JOB)).distinct().toList())).map(SlurmParsers::steps);
             if (steps.isPresent()) {
-                Set<String> live = new LinkedHashSet<>();
-                steps.get().forEach(s -> live.add(s.id()));
+                Map<String, Step> live = new LinkedHashMap<>();
+                steps.get().forEach(s -> live.put(s.id(), s));
                 for (LaunchedModel m : foreignSteps) {
-                    if (live.contains(m.handle().get(JOB) + "." + m.handle().get(STEP))) {
-                        out.put(m.name(), ModelState.of(EntityStatus.RUNNING));
+                    Step st = live.get(m.handle().get(JOB) + "." + m.handle().get(STEP));
+                    if (st != null) {
+                        out.put(m.name(), ModelState.of(EntityStatus.RUNNING)
+                                .withNode(SlurmModelStates.node(st.nodeList())));
                     } else {
                         gone.add(m);
                     }
@@ -267,12 +310,16 @@ public final class SlurmModelLauncher implements ModelLauncher {
                 for (LaunchedModel m : gone) {
                     Accounting a = rows.get(m.handle().get(JOB) + "." + m.handle().get(STEP));
                     if (a != null) {
-                        out.put(m.name(), SlurmModelStates.fromAccounting(a));
+                        out.put(m.name(), SlurmModelStates.fromAccounting(a)
+                                .withNode(SlurmModelStates.node(a.nodeList())));
                     }
                     // no record yet (slurmdbd lags the queue by a moment): unchanged until the next poll
                 }
             }
         }
+        // a database that did not start on a node: the wrapper's error file says why, in place of a bare exit code
+        out.replaceAll((name, s) -> Optional.ofNullable(colocated.get(name)).map(c -> ColocatedStatus.explained(c, s))
+                .orElse(s));
         return out;
     }
 
@@ -328,7 +375,8 @@ public final class SlurmModelLauncher implements ModelLauncher {
             Optional<ModelState> s = SlurmModelStates.leftQueue(job, codes.get(m), a, left.get(m),
                     cancelled.contains(m.name()),
                     Duration.ofNanos(now - goneSince.get(m.name())), NO_STATUS_WAIT, unread.get(m) + "; " + acct);
-            s.ifPresent(x -> out.put(m.name(), x));
+            // where it ran, from sacct's record of the job when it was asked (None assigned: it never ran)
+            s.ifPresent(x -> out.put(m.name(), x.withNode(a.flatMap(y -> SlurmModelStates.node(y.nodeList())))));
         }
         return out;
     }

@@ -65,7 +65,7 @@ public final class SlurmModelScripts {
     /** The step of a model in an allocation, named after the model and run in its working directory. */
     public static List<String> srun(String jobId, ModelPlan plan) {
         return srun(Optional.of(jobId), Optional.of(plan.name()), Optional.of(plan.workDir()), plan.run(),
-                plan.argv());
+                plan.rankArgv());
     }
 
     /** Submits a model's batch script; the directory and the two output files as arguments, so paths need no quoting. */
@@ -114,7 +114,7 @@ public final class SlurmModelScripts {
         env.forEach((k, val) -> exports.add("export " + k + "=" + Shell.quote(val)));
         v.put("exports", String.join("\n", exports));
         v.put("exitFile", exitPath(plan).toString());
-        v.put("step", Shell.join(srun(Optional.empty(), Optional.empty(), Optional.empty(), r, plan.argv())));
+        v.put("step", Shell.join(srun(Optional.empty(), Optional.empty(), Optional.empty(), r, plan.rankArgv())));
         return BATCH.render(v);
     }
 

@@ -21,6 +21,24 @@ public final class SlurmModelStates {
     private SlurmModelStates() {
     }
 
+    /**
+     * The node(s) a job or step runs on, as squeue's {@code %N} or sacct's {@code NodeList} wrote them (several in
+     * Slurm's compressed form, {@code n[1-3]}, kept as it is); empty when there are none yet: squeue prints nothing
+     * for a pending job, sacct {@code None assigned}.
+     */
+    public static Optional<String> node(String nodeList) {
+        String n = nodeList == null ? "" : nodeList.strip();
+        return n.isEmpty() || n.equals("None assigned") || n.equals("(null)") ? Optional.empty() : Optional.of(n);
+    }
+
+    /**
+     * The node(s) of a job squeue lists ({@link #node(String)} of its {@code %N}); empty while it is COMPLETING, when
+     * squeue lists only the nodes not yet given back, not all it ran on.
+     */
+    public static Optional<String> node(Job job) {
+        return job.state().equals("COMPLETING") ? Optional.empty() : node(job.nodeList());
+    }
+
     /** A job squeue still lists: QUEUED while pending, RUNNING while it runs; empty once it has ended. */
     public static Optional<ModelState> fromQueue(Job job) {
         if (job.pending()) {

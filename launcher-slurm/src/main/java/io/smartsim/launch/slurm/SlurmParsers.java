@@ -144,7 +144,7 @@ public final class SlurmParsers {
     /** Where a shard landed, as its wrapper reported it: {@code key=value} lines. */
     public record ShardReport(String address, List<String> addresses, int port, String node, String hostname,
                               String jobId, String stepId, Optional<Long> pid)
-            implements io.smartsim.launch.batch.BatchStart.Report {
+            implements io.smartsim.launch.batch.BatchDialect.Report {
         public ShardReport {
             addresses = List.copyOf(addresses);
         }

@@ -4,6 +4,7 @@ import io.smartsim.launch.batch.BatchModelServers;
 import io.smartsim.launch.batch.BatchScripts;
 import io.smartsim.launch.error.ShardStartException;
 import io.smartsim.launch.batch.BatchRestart;
+import io.smartsim.launch.batch.BatchDialect;
 import io.smartsim.launch.batch.BatchStart;
 import io.smartsim.launch.exec.CommandRunner;
 import io.smartsim.launch.exec.Detached;
@@ -32,7 +33,7 @@ final class SlurmRestart extends BatchRestart.Base<ShardReport> {
     private final String node;
 
     SlurmRestart(LaunchPlan plan, LaunchedShard dead, LaunchContext ctx, CommandRunner runner) {
-        super(plan, dead, runner, new BatchStart.Words("srun", "its step", "its new step was cancelled"),
+        super(plan, dead, runner, new BatchDialect.Words("srun", "its step", "its new step was cancelled"),
                 s -> SlurmLauncher.readReport(runner, s));
         this.ctx = ctx;
         this.job = dead.handle().get(SlurmLauncher.JOB);

@@ -30,8 +30,18 @@ final class HolderJobs {
      * cancels it whatever happens next), and returns the id once the job runs.
      */
     static String hold3(String name, Consumer<String> submitted) throws InterruptedException {
-        CommandResult r = SH.run(List.of("sbatch", "--parsable", "-N3", "-J", name, "--output=/dev/null", "--wrap",
-                "sleep 600"), CMD);
+        return hold(name, List.of("-N3"), submitted);
+    }
+
+    /**
+     * As {@link #hold3}, with {@code shape} as the job's size ({@code -N1 -c2}: both CPUs of one node, for a step of
+     * two tasks there).
+     */
+    static String hold(String name, List<String> shape, Consumer<String> submitted) throws InterruptedException {
+        List<String> argv = new java.util.ArrayList<>(List.of("sbatch", "--parsable"));
+        argv.addAll(shape);
+        argv.addAll(List.of("-J", name, "--output=/dev/null", "--wrap", "sleep 600"));
+        CommandResult r = SH.run(argv, CMD);
         assertThat(r.ok()).as(r.describe()).isTrue();
         String id = SlurmParsers.parsableJobId(r.stdout());
         submitted.accept(id);
@@ -44,6 +54,12 @@ final class HolderJobs {
             Thread.sleep(100);
         }
         throw new AssertionError("holder job " + id + " did not start running within 30 s");
+    }
+
+    /** Jobs whose working directory is under {@code dir} (a test's model batch jobs), still queued or running. */
+    static List<String> jobsUnder(java.nio.file.Path dir) {
+        return SH.run(List.of("squeue", "-h", "-o", "%i|%Z|%T"), CMD).stdout().lines().map(l -> l.split("\\|"))
+                .filter(f -> f.length == 3 && f[1].startsWith(dir.toString())).map(f -> f[0]).toList();
     }
 
     /** Whether job {@code id} has ended for good (or left squeue) within 30 s. */

@@ -61,6 +61,39 @@ class SlurmModelStatesTest {
         assertThat(SlurmModelStates.fromQueue(new SlurmParsers.Job("5", "sim", "COMPLETED", "None", "n1"))).isEmpty();
     }
 
+    /**
+     * Where a batch model runs, from what squeue and sacct print (captured on the testbed): a running job's nodes in
+     * Slurm's compressed form, as printed; none for a pending job (squeue prints nothing, sacct "None assigned").
+     * Before, a batch model's handle had no node at all: the dashboard showed "-".
+     */
+    @Test
+    void aJobsNodesAreWhatSqueueAndSacctListOnceItRunsAndNoneBefore() {
+        SlurmParsers.Job running = SlurmParsers.jobs(Golden.fixture("squeue-running.txt")).get(0);
+        assertThat(SlurmModelStates.node(running.nodeList())).hasValue("n[1-3]");
+        for (SlurmParsers.Job j : SlurmParsers.jobs(Golden.fixture("squeue-pending.txt"))) {
+            assertThat(SlurmModelStates.node(j.nodeList())).as("%s", j).isEmpty();
+        }
+        Map<String, String> nodes = new LinkedHashMap<>();
+        for (Accounting a : SlurmParsers.accounting(Golden.fixture("sacct-completed.txt"))) {
+            nodes.put(a.id(), SlurmModelStates.node(a.nodeList()).orElse("-"));
+        }
+        assertThat(nodes).containsEntry("25", "n[1-3]").containsEntry("25.1", "n2").containsEntry("28", "n1")
+                .containsEntry("29.0", "n[1-2]");
+        for (SlurmParsers.Step st : SlurmParsers.steps(Golden.fixture("squeue-steps.txt"))) {
+            assertThat(SlurmModelStates.node(st.nodeList())).as("%s", st).hasValue(st.name().equals("batch") ? "n1"
+                    : st.name().substring("shard-".length()));
+        }
+        assertThat(SlurmModelStates.node(running)).hasValue("n[1-3]");
+        assertThat(SlurmModelStates.node(new SlurmParsers.Job("25", "steps", "COMPLETING", "None", "n3")))
+                .as("COMPLETING lists only the nodes not yet given back").isEmpty();
+        assertThat(SlurmModelStates.node(new SlurmParsers.Job("25", "steps", "COMPLETED", "None", "n[1-3]")))
+                .hasValue("n[1-3]");
+        assertThat(SlurmModelStates.node("None assigned")).isEmpty();
+        assertThat(SlurmModelStates.node(" n2 ")).hasValue("n2");
+        assertThat(ModelState.of(EntityStatus.RUNNING).withNode(SlurmModelStates.node(running.nodeList())).node())
+                .hasValue("n[1-3]");
+    }
+
     @Test
     void exitCodesReadAsAShellWould() {
         assertThat(SlurmModelStates.exitCode("0:0")).contains(0);

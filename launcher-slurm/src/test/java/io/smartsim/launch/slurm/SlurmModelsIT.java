@@ -81,8 +81,7 @@ class SlurmModelsIT {
 
     /** Jobs whose working directory is under this test's directory (the model batch jobs), still queued or running. */
     private static List<String> batchJobsOf(Path dir) {
-        return sh("squeue", "-h", "-o", "%i|%Z|%T").stdout().lines().map(l -> l.split("\\|"))
-                .filter(f -> f.length == 3 && f[1].startsWith(dir.toString())).map(f -> f[0]).toList();
+        return HolderJobs.jobsUnder(dir);
     }
 
     private static CommandResult sh(String... argv) {
@@ -98,6 +97,14 @@ class SlurmModelsIT {
         long t0 = System.nanoTime();
         return Experiment.create("models-it", tmp.resolve("exp"), line ->
                 System.out.printf("  [%6.2f s] %s%n", (System.nanoTime() - t0) / 1e9, line));
+    }
+
+    /** The node a writer model printed ({@code node=$SLURMD_NODENAME}): one of the testbed's n1..n3. */
+    private static String printedNode(Model m) throws java.io.IOException {
+        java.util.regex.Matcher x = java.util.regex.Pattern.compile(" node=(n[1-3]) ").matcher(
+                Files.readString(m.stdout()));
+        assertThat(x.find()).as("node=nX in %s", m.stdout()).isTrue();
+        return x.group(1);
     }
 
     private static Set<String> steps(String job) {
@@ -133,6 +140,9 @@ class SlurmModelsIT {
             assertThat(step.launched().orElseThrow().id()).matches(job + "\\.[0-9]+");
             assertThat(Files.readString(step.stdout())).startsWith("ok from-step=42 type=Clustered node=n")
                     .contains("step=" + job + ".");
+            // where it ran, as recorded for the dashboard: the node the step found at start lists, the one it printed
+            assertThat(step.launched().orElseThrow().handle()).containsEntry(SlurmModelLauncher.NODE,
+                    printedNode(step));
 
             long t2 = System.nanoTime();
             exp.start(true, batch);
@@ -142,6 +152,14 @@ class SlurmModelsIT {
             assertThat(batchJob).matches("[0-9]+").isNotEqualTo(job);
             assertThat(Files.readString(batch.stdout())).startsWith("ok from-batch=43 type=Clustered node=n")
                     .contains("step=" + batchJob + ".0");
+            // a batch job's node, known once it ran (squeue %N), in its handle and in the manifest the dashboard reads
+            assertThat(batch.launched().orElseThrow().handle()).containsEntry(SlurmModelLauncher.NODE,
+                    printedNode(batch));
+            try (Experiment other = Experiment.reconnect(tmp.resolve("exp"))) {
+                assertThat(other.models().stream().filter(m -> m.name().equals("batchwriter")).findFirst()
+                        .orElseThrow().launched().orElseThrow().handle())
+                        .containsEntry(SlurmModelLauncher.NODE, printedNode(batch));
+            }
             assertThat(Files.readString(SlurmModelScripts.batchPath(batch.plan()))).contains("#SBATCH --time=00:05:00",
                     "#SBATCH --partition=debug", "export SR_DB_TYPE=Clustered");
 
@@ -212,6 +230,15 @@ class SlurmModelsIT {
                 assertThat(other.models()).extracting(m -> m.status().name()).containsExactly("FAILED", "RUNNING",
                         "FAILED", "RUNNING");
                 assertThat(other.models().get(2).exitCode()).contains(7);
+            }
+            // Where they run: the 2-node step in Slurm's compressed form, found at start; the running batch job's
+            // node learnt by the other process's poll (squeue %N) and recorded in the manifest. Before: no node.
+            assertThat(sleeps.launched().orElseThrow().handle().get(SlurmModelLauncher.NODE))
+                    .matches("n\\[[1-3][-,][1-3]\\]");
+            try (Experiment other = Experiment.reconnect(tmp.resolve("exp"))) {
+                assertThat(other.models().get(3).name()).isEqualTo("batchsleeps");
+                assertThat(other.models().get(3).launched().orElseThrow().handle().get(SlurmModelLauncher.NODE))
+                        .matches("n[1-3]");
             }
             String sleepStep = sleeps.launched().orElseThrow().id();
             assertThat(steps(job)).contains(sleepStep);

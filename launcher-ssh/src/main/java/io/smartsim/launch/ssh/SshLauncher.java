@@ -63,6 +63,11 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
     private static final Duration LIVENESS_EVERY = Duration.ofMillis(500);
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     static final String HANDLE_HOST = "ssh-host";
+    /**
+     * Where the shard runs, as the dashboard, {@code db status --json} and {@code /metrics} name it: the host part of
+     * its SSH destination ({@code user@n1:2222} -> {@code n1}; an ssh config alias as given). Before, the plan's node
+     * index ("0"), which stays in the plan ({@code ShardPlan.node()}).
+     */
     static final String HANDLE_NODE = "node";
     /** The key of a shard's lease guard pid (on its host) in its recorded handle. */
     static final String HANDLE_GUARD = "leaseGuardPid";
@@ -479,7 +484,7 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
 
     /** Under {@code --ai}: whether each shard's recorded model server runs on its host (one {@code ps} per host). */
     @Override
-    public Map<Integer, Liveness> probeModelServers(List<LaunchedShard> shards) {
+    public Map<Integer, Liveness> probeModelServers(LaunchPlan plan, List<LaunchedShard> shards) {
         if (shards.stream().noneMatch(s -> s.handle().containsKey(io.smartsim.launch.plan.AiPlanner.HANDLE_PID))) {
             return Map.of();
         }
@@ -553,7 +558,7 @@ public final class SshLauncher implements Restartable, Leasable.GuardWatch, Port
     private static Map<String, String> handle(SshOptions opts, Host h, ShardPlan s) {
         Map<String, String> m = new LinkedHashMap<>(opts.recorded());
         m.put(HANDLE_HOST, h.name());
-        m.put(HANDLE_NODE, Integer.toString(s.node()));
+        m.put(HANDLE_NODE, SshConfigResolver.Destination.parse(h.name()).host());
         return m;
     }
 

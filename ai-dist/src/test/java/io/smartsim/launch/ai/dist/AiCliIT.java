@@ -215,13 +215,13 @@ class AiCliIT {
         Result r = cli("run", "--dry-run", tmp.resolve("exp.yaml").toString());
         assertThat(r.exit()).as(r.toString()).isZero();
         // Issue 16: the shards load the module on their own ports (no front, no +20000, no announce lines), and the
-        // plan shows the model server they share.
+        // plan shows the model server they share, with the file's ai.threads as its --intra-op-threads.
         Path dir = tmp.resolve("exp/db");
         assertThat(r.out()).contains("    port 11990\n", "    loadmodule ", "smartsim-ai.so\" SOCKET \"" + dir
                         + "/ai/model-server-0.sock\" BACKENDS ONNX\n",
                 "  model server 0 (--ai, socket " + dir + "/ai/model-server-0.sock, for shard(s) 0,1,2) command",
                 "io.smartsim.launch.ai.modelserver.ModelServerMain --socket " + dir + "/ai/model-server-0.sock "
-                        + "--backends ONNX\n")
+                        + "--backends ONNX --intra-op-threads 2\n")
                 .doesNotContain("AiServerMain", "31990", "cluster-announce-port");
         assertThat(tmp.resolve("exp")).doesNotExist();
     }

@@ -247,7 +247,8 @@ class AiSlurmIT {
                 c.setModel("mlp", AiOrchestratorIT.MODEL, "ONNX", "CPU");
                 runsTheModel(c, in0, "y0");
             }
-            assertThat(Launchers.find("slurm").probeModelServers(db.shards()).values()).containsOnly(Liveness.ALIVE)
+            assertThat(Launchers.find("slurm").probeModelServers(db.plan(), db.shards()).values())
+                    .containsOnly(Liveness.ALIVE)
                     .hasSize(3);
 
             long killed = pid(db.shards().get(2));
@@ -264,7 +265,7 @@ class AiSlurmIT {
             assertThat(redisCli("127.0.1.1", port, null, "SET", "{x}plain", "v")).isEqualTo("OK");
             assertThat(redisCli("127.0.1.1", port, null, "GET", "{x}plain")).isEqualTo("v");
             assertThat(redisCli("127.0.1.3", port, null, "AI.TENSORGET", "{x}t", "VALUES")).contains("4");
-            Map<Integer, Liveness> live = Launchers.find("slurm").probeModelServers(db.shards());
+            Map<Integer, Liveness> live = Launchers.find("slurm").probeModelServers(db.plan(), db.shards());
             assertThat(live).containsEntry(0, Liveness.ALIVE).containsEntry(1, Liveness.ALIVE)
                     .containsEntry(2, Liveness.GONE);
 
@@ -315,13 +316,8 @@ class AiSlurmIT {
             long first = pid(db.shards().get(1));
             ProcessHandle.of(first).orElseThrow().destroyForcibly();
             awaitGone(first);
+            AiTestbed.awaitEvent(db.plan().dir(), Event.MODEL_SERVER_RESTARTED);
             EventLog events = EventLog.in(db.plan().dir());
-            long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (events.read().stream().noneMatch(e -> e.type().equals(Event.MODEL_SERVER_RESTARTED))
-                    && System.nanoTime() < until) {
-                Thread.sleep(50);
-            }
-            assertThat(events.read()).as("events").anyMatch(e -> e.type().equals(Event.MODEL_SERVER_RESTARTED));
             LaunchedShard again = db.shards().get(1);
             assertThat(again.handle().get(AI_STEP)).isNotEqualTo(firstStep);
             assertThat(steps(job)).contains(again.handle().get(AI_STEP) + " " + db.id() + "-ai-1");
@@ -335,6 +331,130 @@ class AiSlurmIT {
             exp.stop(db);
         }
         assertThat(steps(job)).as("steps of the allocation after stop").isEmpty();
+    }
+
+    /**
+     * {@code db start} (the launcher jar, in a process of its own) SIGKILLed in the allocation while its model servers
+     * start: their steps exist, no shard's yet, and nothing more can be written. Each shard was recorded just before
+     * the model server sruns were spawned, with its node's model server's step name and srun work directory, so {@code
+     * db cleanup} (another process) cancels those steps and ends their sruns. Before, the manifest named no shard:
+     * cleanup had nothing to stop and the model server steps ran on in the user's allocation until it ended.
+     */
+    @Test
+    void dbStartKilledWithSigkillWhileItsModelServersStartThenDbCleanupLeavesNoStepOrModelServer() throws Exception {
+        String job = holder();
+        int port = bed.ports(1);
+        Path exp = tmp.resolve("exp");
+        Process start = dbStart(job, port, exp);
+        try {
+            long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (steps(job).stream().noneMatch(l -> l.endsWith("-ai-0")) && start.isAlive()
+                    && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertThat(steps(job)).as("a model server step of the start: %s", Files.readString(tmp.resolve(
+                    "start.err"))).anyMatch(l -> l.endsWith("-ai-0"));
+        } finally {
+            start.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        }
+        assertThat(start.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        List<String> left = steps(job);
+        // The kill came while the model servers started (a JVM each, loading ONNX Runtime), before any shard's srun:
+        // if a shard step were there, this test would not be testing that moment.
+        assertThat(left).as("steps the killed start left").isNotEmpty()
+                .allMatch(l -> l.matches("\\S+ \\S+-ai-\\d"));
+
+        Process cleanup = jar(tmp.resolve("cleanup"), "db", "cleanup", "--exp-dir", exp.toString());
+        assertThat(cleanup.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String out = Files.readString(tmp.resolve("cleanup.out"));
+        System.out.println("db cleanup: " + out + Files.readString(tmp.resolve("cleanup.err")));
+        assertThat(cleanup.exitValue()).as("%s%s", out, Files.readString(tmp.resolve("cleanup.err"))).isZero();
+        assertThat(out).as(out).contains("(found STARTING)", " 0 left");
+        // Slurm ends a cancelled step a moment after scancel returns: waited for, bounded.
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!steps(job).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(steps(job)).as("steps of the allocation after db cleanup").isEmpty();
+        List<Path> sockets = java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> exp.resolve("orchestrator/ai/model-server-" + i + ".sock")).toList();
+        until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (sockets.stream().anyMatch(so -> !modelServersOf(so).isEmpty()) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        for (Path so : sockets) {
+            assertThat(modelServersOf(so)).as("model server of %s", so).isEmpty();
+        }
+        until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (SH.run(List.of("pgrep", "-af", "srun"), CMD).stdout().contains("--jobid=" + job + " ")
+                && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(SH.run(List.of("pgrep", "-af", "srun"), CMD).stdout()).as("sruns of the allocation")
+                .doesNotContain("--jobid=" + job + " ");
+        assertThat(SH.run(List.of("squeue", "-h", "-j", job, "-o", "%T"), CMD).stdout().strip())
+                .as("the user's allocation").isEqualTo("RUNNING");
+        // Then the Leftovers check: processes of the @TempDir, ports on every address.
+    }
+
+    /**
+     * An orchestrator started by the jar's {@code db start} in the allocation, whose shards' steps all end (cancelled
+     * here, as a node failure or a user's scancel would) while their model servers' steps run on: {@code db cleanup}
+     * finds it STALE and ends those steps too. Before, it stopped only the shards its probe found, none here, and the
+     * three model server steps ran on in the user's allocation.
+     */
+    @Test
+    void dbCleanupOfAnOrchestratorWhoseShardsAreGoneEndsTheirModelServerSteps() throws Exception {
+        String job = holder();
+        int port = bed.ports(1);
+        Path exp = tmp.resolve("exp");
+        Process start = dbStart(job, port, exp);
+        assertThat(start.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        assertThat(start.exitValue()).as(Files.readString(tmp.resolve("start.err"))).isZero();
+        List<String> shardSteps = steps(job).stream().filter(l -> !l.matches("\\S+ \\S+-ai-\\d"))
+                .map(l -> l.split(" ")[0]).toList();
+        assertThat(shardSteps).as("the shards' steps: %s", steps(job)).hasSize(3);
+        List<String> scancel = new ArrayList<>(List.of("scancel"));
+        scancel.addAll(shardSteps);
+        assertThat(SH.run(scancel, CMD).ok()).isTrue();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (steps(job).stream().anyMatch(l -> shardSteps.contains(l.split(" ")[0])) && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(steps(job)).as("only the model servers' steps are left").hasSize(3)
+                .allMatch(l -> l.matches("\\S+ \\S+-ai-\\d"));
+
+        Process cleanup = jar(tmp.resolve("cleanup"), "db", "cleanup", "--exp-dir", exp.toString());
+        assertThat(cleanup.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String out = Files.readString(tmp.resolve("cleanup.out"));
+        System.out.println("db cleanup: " + out + Files.readString(tmp.resolve("cleanup.err")));
+        assertThat(cleanup.exitValue()).as(out).isZero();
+        assertThat(out).contains("(found STALE)", " 0 left");
+        until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!steps(job).isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertThat(steps(job)).as("steps of the allocation after db cleanup").isEmpty();
+        for (int i = 0; i < 3; i++) {
+            Path so = exp.resolve("orchestrator/ai/model-server-" + i + ".sock");
+            until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!modelServersOf(so).isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertThat(modelServersOf(so)).as("model server of %s", so).isEmpty();
+        }
+        // Then the Leftovers check: processes of the @TempDir (the db watch process of telemetry off: none), ports.
+    }
+
+    /** The jar's {@code db start}: 3 shards with {@code --ai onnx} in allocation {@code job}, in {@code exp}. */
+    private Process dbStart(String job, int port, Path exp) throws Exception {
+        return jar(tmp.resolve("start"), "db", "start", "--exp-dir", exp.toString(), "--launcher", "slurm", "--alloc",
+                job, "--nodes", "3", "--port", Integer.toString(port), "--no-auth", "--ai", "onnx", "--telemetry",
+                "off", "--timeout", "150");
+    }
+
+    private Process jar(Path name, String... args) throws Exception {
+        return AiTestbed.jar(tmp, name, args);
     }
 
     /** The calls AI.INFO reports for the model copy of the shard at host:port (the client's prefix of its low slot). */

@@ -119,6 +119,33 @@ final class AiTestbed {
         assertThat(Pids.running(pid)).as("pid %d (%s) still runs", pid, cmdline(pid)).isFalse();
     }
 
+    /**
+     * The launcher jar (cli/target/smartsim-launch.jar, as users run it) with {@code args}, started in {@code dir}: its
+     * output in {@code name.out} and {@code name.err}, this build's AI directory as its {@code SMARTSIM_AI_PATH}.
+     */
+    static Process jar(Path dir, Path name, String... args) throws IOException {
+        Path jar = Path.of("../cli/target/smartsim-launch.jar").toAbsolutePath().normalize();
+        assertThat(jar).isRegularFile();
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(dir.toFile())
+                .redirectOutput(Path.of(name + ".out").toFile()).redirectError(Path.of(name + ".err").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("SMARTSIM_AI_PATH", System.getProperty("smartsim.ai.path"));
+        return pb.start();
+    }
+
+    /** Waits (120 s at most: a watchdog's next check, then a model server's start) for an event of {@code type}. */
+    static void awaitEvent(Path orchestratorDir, String type) throws InterruptedException {
+        io.smartsim.launch.supervise.EventLog events = io.smartsim.launch.supervise.EventLog.in(orchestratorDir);
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (events.read().stream().noneMatch(e -> e.type().equals(type)) && System.nanoTime() < until) {
+            Thread.sleep(50);
+        }
+        assertThat(events.read()).as("events of %s", orchestratorDir).anyMatch(e -> e.type().equals(type));
+    }
+
     /** The processes of this machine (every testbed host's) running a model server of {@code socket}. */
     static List<String> modelServersOf(Path socket) {
         return ProcessHandle.allProcesses().filter(h -> Pids.running(h.pid())).map(h -> cmdline(h.pid()))

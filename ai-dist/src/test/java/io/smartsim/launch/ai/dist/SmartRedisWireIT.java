@@ -3,7 +3,7 @@ package io.smartsim.launch.ai.dist;
 import io.smartsim.launch.spec.AiSpec;
 import io.smartsim.launch.Experiment;
 import io.smartsim.launch.Orchestrator;
-import io.smartsim.launch.ai.cluster.Slots;
+import io.smartsim.launch.plan.Crc16;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.RespClient;
@@ -79,7 +79,7 @@ class SmartRedisWireIT {
     static byte[] prefix(int slot) {
         for (int v = 0; v < 65536; v++) {
             byte[] p = {(byte) (v >>> 8), (byte) v};
-            if (Slots.crc16(p, 0, 2) == slot) {
+            if (Crc16.crc16(p) == slot) {
                 return p;
             }
         }
@@ -149,7 +149,7 @@ class SmartRedisWireIT {
         List<byte[]> prefixes = ranges.stream().map(r -> prefix(r[0])).toList();
         return new Db() {
             public RespClient on(byte[] key) {
-                int slot = Slots.of(key);
+                int slot = Crc16.slot(key);
                 for (int i = 0; i < ranges.size(); i++) {
                     if (slot >= ranges.get(i)[0] && slot <= ranges.get(i)[1]) {
                         return conns.get(i);

@@ -104,7 +104,8 @@ class SshAiModuleIT {
                 runsTheModel(c, in0, "y0");
                 runsTheModel(c, in1, "y1"); // run by shard 1, on host 127.0.1.2's model server
             }
-            assertThat(Launchers.find("ssh").probeModelServers(db.shards()).values()).containsOnly(Liveness.ALIVE)
+            assertThat(Launchers.find("ssh").probeModelServers(db.plan(), db.shards()).values())
+                    .containsOnly(Liveness.ALIVE)
                     .hasSize(3);
 
             long killed = pid(db.shards().get(1));
@@ -121,7 +122,7 @@ class SshAiModuleIT {
             }
             assertThat(redisCli(HOSTS.get(1), base, null, "SET", in1 + "plain", "v")).isEqualTo("OK");
             assertThat(redisCli(HOSTS.get(1), base, null, "GET", in1 + "plain")).isEqualTo("v");
-            Map<Integer, Liveness> live = Launchers.find("ssh").probeModelServers(db.shards());
+            Map<Integer, Liveness> live = Launchers.find("ssh").probeModelServers(db.plan(), db.shards());
             assertThat(live).containsEntry(0, Liveness.ALIVE).containsEntry(1, Liveness.GONE)
                     .containsEntry(2, Liveness.ALIVE);
             assertThat(exp.status(db.id()).state()).isEqualTo("RUNNING");

@@ -29,7 +29,8 @@ final class ModelServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static ModelServerProcess start(Path dir, Path socket, String backends) throws Exception {
+    /** Started with {@code --backends backends}, then {@code options} (e.g. "--intra-op-threads", "4"). */
+    static ModelServerProcess start(Path dir, Path socket, String backends, String... options) throws Exception {
         Files.createDirectories(dir);
         Path log = dir.resolve("model-server.log");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -39,9 +40,11 @@ final class ModelServerProcess implements AutoCloseable {
                 .collect(Collectors.joining(File.pathSeparator));
         // Its java.io.tmpdir is its own directory: ONNX Runtime makes an onnxruntime-java* directory there at every
         // start and never removes it (one per model server piled up in /tmp).
-        Process p = new ProcessBuilder(List.of(java.toString(), "-Djava.io.tmpdir=" + dir, "-cp", cp,
+        List<String> argv = new java.util.ArrayList<>(List.of(java.toString(), "-Djava.io.tmpdir=" + dir, "-cp", cp,
                 "io.smartsim.launch.ai.modelserver.ModelServerMain", "--socket", socket.toString(), "--backends",
-                backends)).directory(dir.toFile()).redirectErrorStream(true)
+                backends));
+        argv.addAll(List.of(options));
+        Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         ModelServerProcess s = new ModelServerProcess(p, socket, log);
         Instant deadline = Instant.now().plus(START);
@@ -62,6 +65,10 @@ final class ModelServerProcess implements AutoCloseable {
 
     Path socket() {
         return socket;
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     String log() throws IOException {

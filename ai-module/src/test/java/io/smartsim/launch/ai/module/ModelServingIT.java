@@ -342,8 +342,46 @@ class ModelServingIT {
         assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("foo"), dir.resolve("f.sock"), "FOO"))
                 .hasMessageContaining("--backends: unknown backend FOO; known: [TF, TFLITE, TORCH, ONNX]");
         try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("onnx"), socket(), "onnx")) {
-            assertThat(server.log()).contains("ready socket=" + socket() + " backends=ONNX");
+            assertThat(server.log()).contains("ready socket=" + socket() + " backends=ONNX intra-op-threads=0");
         }
+        for (String bad : List.of("-1", "1025", "four")) {
+            assertThatThrownBy(() -> ModelServerProcess.start(dir.resolve("threads"), dir.resolve("th.sock"), "ONNX",
+                    "--intra-op-threads", bad)).hasMessageContaining("exited with 2")
+                    .hasMessageContaining("--intra-op-threads: '" + bad + "' is not a number from 0 (the runtime "
+                            + "chooses) to 1024");
+        }
+    }
+
+    /**
+     * {@code --ai-threads N} reaches the runtime: ONNX Runtime gives each session a pool of N - 1 intra-op threads
+     * (the caller is the Nth), so three models stored with N above this machine's CPUs add at least 3 (N - 1) threads
+     * to the model server, more than its default (one thread per physical core) could add.
+     */
+    @Test
+    void intraOpThreadsSizeEachModelsThreadPool() throws Exception {
+        int n = Runtime.getRuntime().availableProcessors() + 3;
+        try (ModelServerProcess server = ModelServerProcess.start(dir.resolve("model-server"), socket(), "ONNX",
+                "--intra-op-threads", Integer.toString(n));
+             ModuleRedis module = moduleRedis(leftovers.freeBase(1)); RespClient c = module.client()) {
+            assertThat(server.log()).contains("intra-op-threads=" + n);
+            assertThat(c.call("AI.INFO")).isInstanceOf(List.class); // the module's connection to the server exists
+            long before = threads(server.pid());
+            for (String key : List.of("m1", "m2", "m3")) {
+                assertThat(c.call((Object[]) modelStore(key, LINEAR, 1 << 20))).isEqualTo(new RespSimple("OK"));
+            }
+            long after = threads(server.pid());
+            assertThat(after - before).as("threads of the model server: %d before 3 models, %d after", before, after)
+                    .isGreaterThanOrEqualTo(3L * (n - 1));
+            assertThat(c.call("AI.TENSORSET", "x", "FLOAT", 1, 3, "VALUES", 1, 2, 3)).isEqualTo(new RespSimple("OK"));
+            assertThat(c.call("AI.MODELEXECUTE", "m2", "INPUTS", 1, "x", "OUTPUTS", 1, "y"))
+                    .isEqualTo(new RespSimple("OK"));
+        }
+    }
+
+    /** The number of threads of process {@code pid}, from {@code /proc/<pid>/status}. */
+    static long threads(long pid) throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("Threads:"))
+                .mapToLong(l -> Long.parseLong(l.substring("Threads:".length()).strip())).findFirst().orElseThrow();
     }
 
     /** A command as RESP bytes (bulk strings). */

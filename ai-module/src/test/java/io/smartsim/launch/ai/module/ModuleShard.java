@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * One {@code --ai} shard as every launcher runs it since issue 16, for the tests of other modules (ai-tf, ai-tflite,
- * client; through ai-module's test-jar): a real redis-server loading the smartsim-ai module
+ * client, ai-dist; through ai-module's test-jar): a real redis-server loading the smartsim-ai module
  * ({@code SOCKET <dir>/ms.sock BACKENDS <names>}) and the real model server (ai-server's ModelServerMain, with the
  * test's class path, so with the backends that module has) on that socket. Both work in directories under
  * {@code dir}, which should be a {@code @TempDir} of the test so that its Leftovers check finds them; the port should
@@ -65,6 +65,33 @@ public final class ModuleShard implements AutoCloseable {
     public synchronized void restartModelServer() throws Exception {
         modelServer.close();
         modelServer = ModelServerProcess.start(dir.resolve("model-server-" + ++modelServers), socket(), backends);
+    }
+
+    /**
+     * SIGKILL to the model server, as a crash (its socket file stays behind): the module's model commands then answer
+     * {@code ERR model server not connected (socket <socket>: Connection refused)}. {@link #restartModelServer} starts
+     * a new one on the same socket; {@link #close} is still safe.
+     */
+    public synchronized void killModelServer() throws InterruptedException {
+        modelServer.kill();
+    }
+
+    /**
+     * A redis-server without the module on {@code port}, working in {@code dir} (a {@code @TempDir} of the test), for
+     * tests that need a shard with no AI commands; closing it stops it.
+     */
+    public static AutoCloseable plainRedis(Path dir, int port, String... redisArgs) throws Exception {
+        ModuleRedis r = ModuleRedis.plain(dir, port, redisArgs);
+        return r::close;
+    }
+
+    /**
+     * A redis-server loading the module without {@code SOCKET} (no model server at all), working in {@code dir}; its
+     * model commands answer {@code ERR model server not connected (the module was loaded without SOCKET <path>)}.
+     */
+    public static AutoCloseable moduleWithoutSocket(Path dir, int port, String... redisArgs) throws Exception {
+        ModuleRedis r = ModuleRedis.withModule(dir, port, redisArgs);
+        return r::close;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.smartsim.launch.ai.module;
 import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
 import io.smartsim.launch.ai.testing.OnnxModels;
+import io.smartsim.launch.ai.testing.AiCalls;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
@@ -12,15 +13,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.testing.AiCalls.OK;
+import static io.smartsim.launch.ai.testing.AiCalls.floats;
+import static io.smartsim.launch.ai.testing.AiCalls.str;
+import static io.smartsim.launch.ai.testing.AiCalls.toFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -35,7 +38,6 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 class OnnxModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static final RespSimple OK = new RespSimple("OK");
     // Y = X @ W + B, W 3x2, B 2
     static final float[] W = {1, 2, -1, 0.5f, 3, -2};
     static final float[] B = {0.25f, -1};
@@ -57,57 +59,14 @@ class OnnxModuleIT {
         }
     }
 
-    static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return b.array();
-    }
-
-    static float[] toFloats(byte[] b) {
-        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[b.length / 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = buf.getFloat();
-        }
-        return f;
-    }
-
     /** X @ W + B, computed independently of any runtime. */
     static float[] linear(float[] x, int rows, int in, int out, float[] w, float[] b) {
-        float[] y = new float[rows * out];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                double s = b[o];
-                for (int i = 0; i < in; i++) {
-                    s += (double) x[r * in + i] * w[i * out + o];
-                }
-                y[r * out + o] = (float) s;
-            }
-        }
-        return y;
-    }
-
-    static String str(Object bulk) {
-        return new String((byte[]) bulk, StandardCharsets.UTF_8);
+        return AiCalls.dense(x, rows, in, out, (i, o) -> w[i * out + o], b);
     }
 
     /** set_model as SmartRedis sends it: the chunk size first, then MODELSTORE with the blob cut into chunks. */
     static void setModel(RespClient c, String key, byte[] model) throws Exception {
-        Object chunk = c.call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE");
-        assertThat(chunk).isInstanceOf(Long.class);
-        int size = (int) Math.min((Long) chunk, 100); // cut small here so the chunked form is exercised
-        Object[] cmd = new Object[5 + (model.length + size - 1) / size];
-        cmd[0] = "AI.MODELSTORE";
-        cmd[1] = key;
-        cmd[2] = "ONNX";
-        cmd[3] = "CPU";
-        cmd[4] = "BLOB";
-        for (int i = 0, k = 5; i < model.length; i += size, k++) {
-            cmd[k] = Arrays.copyOfRange(model, i, Math.min(model.length, i + size));
-        }
-        assertThat(c.call(cmd)).isEqualTo(OK);
+        assertThat(AiCalls.setModel(c, key, "ONNX", "CPU", List.of(), model, 100)).isEqualTo(OK);
     }
 
     @Test
@@ -247,34 +206,16 @@ class OnnxModuleIT {
         try (RespClient c = RespClient.connect(shard.port())) {
             setModel(c, "m.shared", LINEAR);
         }
-        int clients = 8;
-        Thread[] threads = new Thread[clients];
-        Throwable[] failures = new Throwable[clients];
-        for (int t = 0; t < clients; t++) {
-            int id = t;
-            threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(shard.port())) {
-                    for (int k = 0; k < 50; k++) {
-                        float[] x = {id, k, 1};
-                        c.call("AI.TENSORSET", "in." + id, "FLOAT", "1", "3", "BLOB", floats(x));
-                        assertThat(c.call("AI.MODELEXECUTE", "m.shared", "INPUTS", "1", "in." + id, "OUTPUTS", "1",
-                                "out." + id)).isEqualTo(OK);
-                        assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "out." + id, "BLOB")))
-                                .containsExactly(linear(x, 1, 3, 2, W, B));
-                    }
-                } catch (Throwable e) {
-                    failures[id] = e;
-                }
-            });
-            threads[t].start();
-        }
-        for (Thread t : threads) {
-            t.join(60_000);
-            assertThat(t.isAlive()).as("%s still running after 60 s", t.getName()).isFalse();
-        }
-        for (Throwable f : failures) {
-            assertThat(f).isNull();
-        }
+        AiCalls.concurrently(shard.port(), 8, Duration.ofSeconds(60), (id, c) -> {
+            for (int k = 0; k < 50; k++) {
+                float[] x = {id, k, 1};
+                c.call("AI.TENSORSET", "in." + id, "FLOAT", "1", "3", "BLOB", floats(x));
+                assertThat(c.call("AI.MODELEXECUTE", "m.shared", "INPUTS", "1", "in." + id, "OUTPUTS", "1",
+                        "out." + id)).isEqualTo(OK);
+                assertThat(toFloats((byte[]) c.call("AI.TENSORGET", "out." + id, "BLOB")))
+                        .containsExactly(linear(x, 1, 3, 2, W, B));
+            }
+        });
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.smartsim.launch.ai.module;
 
-import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.AiCalls;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.ai.torch.PipeGate;
 import io.smartsim.launch.ai.torch.TorchModels;
@@ -15,13 +15,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.testing.AiCalls.OK;
+import static io.smartsim.launch.ai.testing.AiCalls.assertClose;
+import static io.smartsim.launch.ai.testing.AiCalls.errorText;
+import static io.smartsim.launch.ai.testing.AiCalls.floats;
+import static io.smartsim.launch.ai.testing.AiCalls.str;
+import static io.smartsim.launch.ai.testing.AiCalls.toFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -36,7 +41,6 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 class TorchModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static final RespSimple OK = new RespSimple("OK");
 
     @TempDir
     static Path dir;
@@ -56,69 +60,14 @@ class TorchModuleIT {
         }
     }
 
-    static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return b.array();
-    }
-
-    static float[] toFloats(byte[] b) {
-        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[b.length / 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = buf.getFloat();
-        }
-        return f;
-    }
-
     /** x W^T + B for x of (rows, 3), computed in double and rounded once, as an independent reference. */
     static float[] linear(float[] x, int rows) {
-        float[] y = new float[rows * 2];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < 2; o++) {
-                double s = TorchModels.B[o];
-                for (int i = 0; i < 3; i++) {
-                    s += (double) x[r * 3 + i] * TorchModels.W[o * 3 + i];
-                }
-                y[r * 2 + o] = (float) s;
-            }
-        }
-        return y;
-    }
-
-    static void assertClose(float[] got, float[] want) {
-        assertThat(got).hasSize(want.length);
-        for (int i = 0; i < want.length; i++) {
-            assertThat(got[i]).as("element %d", i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-5f));
-        }
-    }
-
-    static String str(Object bulk) {
-        return new String((byte[]) bulk, StandardCharsets.UTF_8);
-    }
-
-    static String errorText(Object reply) {
-        assertThat(reply).isInstanceOf(RespError.class);
-        return ((RespError) reply).text();
+        return AiCalls.dense(x, rows, 3, 2, (i, o) -> TorchModels.W[o * 3 + i], TorchModels.B);
     }
 
     /** set_model as SmartRedis sends it: the chunk size first, then MODELSTORE with the blob in chunks. */
     static Object setModel(RespClient c, String key, String device, byte[] model) throws Exception {
-        Object chunk = c.call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE");
-        assertThat(chunk).isInstanceOf(Long.class);
-        int size = (int) Math.min((Long) chunk, 1000); // cut small here so the chunked form is exercised
-        Object[] cmd = new Object[5 + (model.length + size - 1) / size];
-        cmd[0] = "AI.MODELSTORE";
-        cmd[1] = key;
-        cmd[2] = "TORCH";
-        cmd[3] = device;
-        cmd[4] = "BLOB";
-        for (int i = 0, k = 5; i < model.length; i += size, k++) {
-            cmd[k] = Arrays.copyOfRange(model, i, Math.min(model.length, i + size));
-        }
-        return c.call(cmd);
+        return AiCalls.setModel(c, key, "TORCH", device, List.of(), model, 1000);
     }
 
     @Test
@@ -172,7 +121,7 @@ class TorchModuleIT {
     }
 
     static List<String> strs(Object bulks) {
-        return ((List<?>) bulks).stream().map(TorchModuleIT::str).toList();
+        return ((List<?>) bulks).stream().map(AiCalls::str).toList();
     }
 
     static byte[] doubles(double... v) {
@@ -279,33 +228,15 @@ class TorchModuleIT {
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "t.shared", "CPU", linear)).isEqualTo(OK);
         }
-        int clients = 16;
-        Thread[] threads = new Thread[clients];
-        Throwable[] failures = new Throwable[clients];
-        for (int t = 0; t < clients; t++) {
-            int id = t;
-            threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(shard.port())) {
-                    for (int k = 0; k < 40; k++) {
-                        float[] x = {id, k, 1, -id, 0.5f * k, 2};
-                        c.call("AI.TENSORSET", "tin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
-                        assertThat(c.call("AI.MODELEXECUTE", "t.shared", "INPUTS", "1", "tin." + id, "OUTPUTS", "1",
-                                "tout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
-                        assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tout." + id, "BLOB")), linear(x, 2));
-                    }
-                } catch (Throwable e) {
-                    failures[id] = e;
-                }
-            });
-            threads[t].start();
-        }
-        for (Thread t : threads) {
-            t.join(120_000);
-            assertThat(t.isAlive()).as("%s still running after 120 s", t.getName()).isFalse();
-        }
-        for (Throwable f : failures) {
-            assertThat(f).isNull();
-        }
+        AiCalls.concurrently(shard.port(), 16, Duration.ofSeconds(120), (id, c) -> {
+            for (int k = 0; k < 40; k++) {
+                float[] x = {id, k, 1, -id, 0.5f * k, 2};
+                c.call("AI.TENSORSET", "tin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
+                assertThat(c.call("AI.MODELEXECUTE", "t.shared", "INPUTS", "1", "tin." + id, "OUTPUTS", "1",
+                        "tout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
+                assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tout." + id, "BLOB")), linear(x, 2));
+            }
+        });
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "t.shared")).get(15)).isEqualTo(16L * 40);
         }

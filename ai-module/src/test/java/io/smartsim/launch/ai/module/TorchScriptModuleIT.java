@@ -1,6 +1,7 @@
 package io.smartsim.launch.ai.module;
 
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.AiCalls;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.ai.torch.PipeGate;
 import io.smartsim.launch.testing.Leftovers;
@@ -17,10 +18,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static io.smartsim.launch.ai.module.TorchModuleIT.errorText;
-import static io.smartsim.launch.ai.module.TorchModuleIT.floats;
-import static io.smartsim.launch.ai.module.TorchModuleIT.str;
-import static io.smartsim.launch.ai.module.TorchModuleIT.toFloats;
+import static io.smartsim.launch.ai.testing.AiCalls.OK;
+import static io.smartsim.launch.ai.testing.AiCalls.errorText;
+import static io.smartsim.launch.ai.testing.AiCalls.floats;
+import static io.smartsim.launch.ai.testing.AiCalls.str;
+import static io.smartsim.launch.ai.testing.AiCalls.toFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,7 +37,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TorchScriptModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static final RespSimple OK = new RespSimple("OK");
     static final String SCRIPT = String.join("\n",
             "import torch",
             "",
@@ -173,7 +174,7 @@ class TorchScriptModuleIT {
             List<?> meta = (List<?>) c.call("AI.SCRIPTGET", "s.2", "META", "SOURCE");
             assertThat(meta).hasSize(8);
             assertThat(str(meta.get(3))).isEqualTo("v2");
-            assertThat(((List<?>) meta.get(5)).stream().map(TorchModuleIT::str).toList()).containsExactly("execute_sum");
+            assertThat(((List<?>) meta.get(5)).stream().map(AiCalls::str).toList()).containsExactly("execute_sum");
             assertThat(errorText(c.call("AI.SCRIPTSTORE", "s.3", "CPU", "ENTRY_POINTS", "1", "nope", "SOURCE",
                     SCRIPT))).isEqualTo("ERR entry point 'nope' is not a function of the script");
             assertThat(c.call("EXISTS", "s.3")).isEqualTo(0L);

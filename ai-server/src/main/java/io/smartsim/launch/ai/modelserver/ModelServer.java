@@ -62,6 +62,8 @@ public final class ModelServer implements Closeable {
 
     private final Backends backends;
     private final Path socket;
+    /** Threads one operator of a model or script may use (ModelOptions.intraOpThreads); 0: the runtime chooses. */
+    private final int intraOpThreads;
     private final ServerSocketChannel server;
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final Map<String, LoadedScript> scripts = new ConcurrentHashMap<>();
@@ -70,24 +72,37 @@ public final class ModelServer implements Closeable {
     private final List<SocketChannel> connections = new ArrayList<>();
     private volatile boolean closed;
 
-    private ModelServer(Backends backends, Path socket, ServerSocketChannel server) {
+    private ModelServer(Backends backends, Path socket, int intraOpThreads, ServerSocketChannel server) {
         this.backends = backends;
         this.socket = socket;
+        this.intraOpThreads = intraOpThreads;
         this.server = server;
     }
 
     /**
      * Loads the runtime of every backend given (so that no first call pays for it) and listens on {@code socket}
-     * (a stale socket file there is replaced).
+     * (a stale socket file there is replaced). The runtime chooses how many threads an operator uses.
      */
     public static ModelServer start(Backends backends, Path socket) throws IOException {
+        return start(backends, socket, 0);
+    }
+
+    /**
+     * As {@link #start(Backends, Path)}, with every model and script loaded to use at most {@code intraOpThreads}
+     * threads per operator ({@code --ai-threads}; 0: the runtime chooses).
+     */
+    public static ModelServer start(Backends backends, Path socket, int intraOpThreads) throws IOException {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intraOpThreads " + intraOpThreads + " is negative; use 0 for the "
+                    + "runtime's choice");
+        }
         for (String name : backends.names()) {
             backends.get(name).orElseThrow().warmUp();
         }
         Files.deleteIfExists(socket);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         ch.bind(UnixDomainSocketAddress.of(socket));
-        ModelServer s = new ModelServer(backends, socket, ch);
+        ModelServer s = new ModelServer(backends, socket, intraOpThreads, ch);
         Thread t = new Thread(s::acceptLoop, "model-server-accept");
         t.setDaemon(true);
         t.start();
@@ -217,7 +232,7 @@ public final class ModelServer implements Closeable {
         int minBatchTimeout = batch > 0 ? req.getInt() : 0;
         AiBackend backend = backends.get(backendName)
                 .orElseThrow(() -> new AiException("ERR Backend not loaded: " + backendName));
-        LoadedModel m = backend.load(blob, new ModelOptions(device, inputs, outputs, 0));
+        LoadedModel m = backend.load(blob, new ModelOptions(device, inputs, outputs, intraOpThreads));
         Batcher oldBatcher = batch > 0 ? batchers.put(id, new Batcher(id, m, batch, minBatch, minBatchTimeout))
                 : batchers.remove(id);
         if (oldBatcher != null) {
@@ -256,7 +271,7 @@ public final class ModelServer implements Closeable {
         List<String> entryPoints = names(req);
         String source = str(req);
         AiBackend torch = backends.get("TORCH").orElseThrow(() -> new AiException("ERR Backend not loaded: TORCH"));
-        LoadedScript sc = torch.loadScript(source, new ModelOptions(device, List.of(), List.of(), 0));
+        LoadedScript sc = torch.loadScript(source, new ModelOptions(device, List.of(), List.of(), intraOpThreads));
         for (String e : entryPoints) {
             if (!sc.functions().contains(e)) {
                 sc.close();

@@ -10,9 +10,11 @@ import java.util.Locale;
 
 /**
  * {@code java -cp <ai-server + backend jars> io.smartsim.launch.ai.modelserver.ModelServerMain --socket PATH
- * --backends ONNX[,TORCH,TF,TFLITE]}: the model server for one redis-server with the smartsim-ai module. Loads only
- * the backends named (a name not on the class path is refused at start), prints one line
- * {@code ready socket=PATH backends=...} once it listens, and runs until it is killed (SIGTERM removes the socket).
+ * --backends ONNX[,TORCH,TF,TFLITE] [--intra-op-threads N]}: the model server for one redis-server with the
+ * smartsim-ai module. Loads only the backends named (a name not on the class path is refused at start), loads every
+ * model and script to use at most N threads per operator ({@code --ai-threads}; 0 or absent: the runtime chooses),
+ * prints one line {@code ready socket=PATH backends=... intra-op-threads=N} once it listens, and runs until it is
+ * killed (SIGTERM removes the socket).
  *
  * <p>{@code ModelServerMain --list-backends} (for {@code doctor}) prints one line per backend found on the class path,
  * {@code NAME VERSION}, and exits: asking a version loads that runtime, in this JVM, not the caller's.
@@ -31,6 +33,7 @@ public final class ModelServerMain {
         }
         Path socket = null;
         List<String> names = new ArrayList<>();
+        int threads = 0;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -45,6 +48,7 @@ public final class ModelServerMain {
                         }
                     }
                 }
+                case "--intra-op-threads" -> threads = threads(args[++i]);
                 default -> usage("unknown option " + a);
             }
         }
@@ -67,7 +71,7 @@ public final class ModelServerMain {
             }));
         }
         Backends backends = Backends.of(chosen);
-        ModelServer server = ModelServer.start(backends, socket);
+        ModelServer server = ModelServer.start(backends, socket, threads);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
@@ -75,14 +79,30 @@ public final class ModelServerMain {
                 // exiting anyway
             }
         }));
-        System.out.println("ready socket=" + socket + " backends=" + String.join(",", backends.names()));
+        System.out.println("ready socket=" + socket + " backends=" + String.join(",", backends.names())
+                + " intra-op-threads=" + threads);
         System.out.flush();
         Thread.currentThread().join();
     }
 
+    /** The value of --intra-op-threads, or usage: 0 (the runtime chooses) to 1024, as the spec's ai.threads. */
+    private static int threads(String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 0 && n <= 1024) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        usage("--intra-op-threads: '" + value + "' is not a number from 0 (the runtime chooses) to 1024");
+        return 0;
+    }
+
     private static void usage(String problem) {
         System.err.println("model server: " + problem);
-        System.err.println("usage: ModelServerMain --socket PATH --backends ONNX[,TORCH,TF,TFLITE] | --list-backends");
+        System.err.println("usage: ModelServerMain --socket PATH --backends ONNX[,TORCH,TF,TFLITE] "
+                + "[--intra-op-threads N] | --list-backends");
         System.exit(2);
     }
 }

@@ -1,8 +1,8 @@
 package io.smartsim.launch.ai.tf;
 
 import io.smartsim.launch.ai.module.ModuleShard;
-import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.AiCalls;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
@@ -12,15 +12,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.testing.AiCalls.OK;
+import static io.smartsim.launch.ai.testing.AiCalls.assertClose;
+import static io.smartsim.launch.ai.testing.AiCalls.errorText;
+import static io.smartsim.launch.ai.testing.AiCalls.floats;
+import static io.smartsim.launch.ai.testing.AiCalls.str;
+import static io.smartsim.launch.ai.testing.AiCalls.toFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,7 +37,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TfModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfGraphs.linear();
 
     @TempDir
@@ -53,52 +55,9 @@ class TfModuleIT {
         }
     }
 
-    static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return b.array();
-    }
-
-    static float[] toFloats(byte[] b) {
-        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[b.length / 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = buf.getFloat();
-        }
-        return f;
-    }
-
     /** x W + B for x of (rows, 3), in double, rounded once: the reference. */
     static float[] linear(float[] x, int rows) {
-        float[] y = new float[rows * 2];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < 2; o++) {
-                double s = TfGraphs.B[o];
-                for (int i = 0; i < 3; i++) {
-                    s += (double) x[r * 3 + i] * TfGraphs.W[i][o];
-                }
-                y[r * 2 + o] = (float) s;
-            }
-        }
-        return y;
-    }
-
-    static void assertClose(float[] got, float[] want) {
-        assertThat(got).hasSize(want.length);
-        for (int i = 0; i < want.length; i++) {
-            assertThat(got[i]).as("element %d", i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-5f));
-        }
-    }
-
-    static String str(Object bulk) {
-        return new String((byte[]) bulk, StandardCharsets.UTF_8);
-    }
-
-    static String errorText(Object reply) {
-        assertThat(reply).isInstanceOf(RespError.class);
-        return ((RespError) reply).text();
+        return AiCalls.dense(x, rows, 3, 2, (i, o) -> TfGraphs.W[i][o], TfGraphs.B);
     }
 
     /**
@@ -107,19 +66,12 @@ class TfModuleIT {
      */
     static Object setModel(RespClient c, String key, String device, byte[] model, List<String> in, List<String> out)
             throws Exception {
-        Object chunk = c.call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE");
-        assertThat(chunk).isInstanceOf(Long.class);
-        int size = (int) Math.min((Long) chunk, 100); // small, so the chunked form is exercised
-        List<Object> cmd = new ArrayList<>(List.of("AI.MODELSTORE", key, "TF", device, "INPUTS", in.size()));
-        cmd.addAll(in);
-        cmd.add("OUTPUTS");
-        cmd.add(out.size());
-        cmd.addAll(out);
-        cmd.add("BLOB");
-        for (int i = 0; i < model.length; i += size) {
-            cmd.add(Arrays.copyOfRange(model, i, Math.min(model.length, i + size)));
-        }
-        return c.call(cmd.toArray());
+        List<Object> io = new ArrayList<>(List.of("INPUTS", in.size()));
+        io.addAll(in);
+        io.add("OUTPUTS");
+        io.add(out.size());
+        io.addAll(out);
+        return AiCalls.setModel(c, key, "TF", device, io, model, 100);
     }
 
     @Test
@@ -143,8 +95,8 @@ class TfModuleIT {
             assertThat((byte[]) c.call("AI.MODELGET", "tf.lin", "BLOB")).isEqualTo(LINEAR);
             List<?> meta = (List<?>) c.call("AI.MODELGET", "tf.lin", "META");
             assertThat(str(meta.get(1))).isEqualTo("TF");
-            assertThat(((List<?>) meta.get(11)).stream().map(TfModuleIT::str).toList()).containsExactly("x");
-            assertThat(((List<?>) meta.get(13)).stream().map(TfModuleIT::str).toList()).containsExactly("y");
+            assertThat(((List<?>) meta.get(11)).stream().map(AiCalls::str).toList()).containsExactly("x");
+            assertThat(((List<?>) meta.get(13)).stream().map(AiCalls::str).toList()).containsExactly("y");
             List<Object> version = new ArrayList<>((List<?>) c.call("AI.INFO"));
             assertThat(version).contains(new RespSimple("TensorFlow version"));
             assertThat(c.call("AI.MODELDEL", "tf.lin")).isEqualTo(OK);
@@ -249,33 +201,15 @@ class TfModuleIT {
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tf.shared", "CPU", LINEAR, List.of("x"), List.of("y"))).isEqualTo(OK);
         }
-        int clients = 16;
-        Thread[] threads = new Thread[clients];
-        Throwable[] failures = new Throwable[clients];
-        for (int t = 0; t < clients; t++) {
-            int id = t;
-            threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(shard.port())) {
-                    for (int k = 0; k < 40; k++) {
-                        float[] x = {id, k, 1, -id, 0.5f * k, 2};
-                        c.call("AI.TENSORSET", "tfin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
-                        assertThat(c.call("AI.MODELEXECUTE", "tf.shared", "INPUTS", "1", "tfin." + id, "OUTPUTS",
-                                "1", "tfout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
-                        assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tfout." + id, "BLOB")), linear(x, 2));
-                    }
-                } catch (Throwable e) {
-                    failures[id] = e;
-                }
-            });
-            threads[t].start();
-        }
-        for (Thread t : threads) {
-            t.join(120_000);
-            assertThat(t.isAlive()).as("%s still running after 120 s", t.getName()).isFalse();
-        }
-        for (Throwable f : failures) {
-            assertThat(f).isNull();
-        }
+        AiCalls.concurrently(shard.port(), 16, Duration.ofSeconds(120), (id, c) -> {
+            for (int k = 0; k < 40; k++) {
+                float[] x = {id, k, 1, -id, 0.5f * k, 2};
+                c.call("AI.TENSORSET", "tfin." + id, "FLOAT", "2", "3", "BLOB", floats(x));
+                assertThat(c.call("AI.MODELEXECUTE", "tf.shared", "INPUTS", "1", "tfin." + id, "OUTPUTS",
+                        "1", "tfout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
+                assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tfout." + id, "BLOB")), linear(x, 2));
+            }
+        });
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "tf.shared")).get(15)).isEqualTo(16L * 40);
         }

@@ -1,8 +1,8 @@
 package io.smartsim.launch.ai.tflite;
 
 import io.smartsim.launch.ai.module.ModuleShard;
-import io.smartsim.launch.ai.resp.RespError;
 import io.smartsim.launch.ai.resp.RespSimple;
+import io.smartsim.launch.ai.testing.AiCalls;
 import io.smartsim.launch.ai.testing.RespClient;
 import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterAll;
@@ -12,15 +12,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.smartsim.launch.ai.testing.AiCalls.OK;
+import static io.smartsim.launch.ai.testing.AiCalls.assertClose;
+import static io.smartsim.launch.ai.testing.AiCalls.errorText;
+import static io.smartsim.launch.ai.testing.AiCalls.floats;
+import static io.smartsim.launch.ai.testing.AiCalls.str;
+import static io.smartsim.launch.ai.testing.AiCalls.toFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,7 +37,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TfliteModuleIT {
     @RegisterExtension
     static final Leftovers leftovers = Leftovers.perClass(); // checked once the class's shared servers are gone
-    static final RespSimple OK = new RespSimple("OK");
     static final byte[] LINEAR = TfliteModels.linear();
 
     @TempDir
@@ -53,64 +55,14 @@ class TfliteModuleIT {
         }
     }
 
-    static byte[] floats(float... v) {
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) {
-            b.putFloat(f);
-        }
-        return b.array();
-    }
-
-    static float[] toFloats(byte[] b) {
-        ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[b.length / 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = buf.getFloat();
-        }
-        return f;
-    }
-
     /** x W^T + B for x of (rows, 3), in double, rounded once: the reference. */
     static float[] linear(float[] x, int rows) {
-        float[] y = new float[rows * 2];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < 2; o++) {
-                double s = TfliteModels.B[o];
-                for (int i = 0; i < 3; i++) {
-                    s += (double) x[r * 3 + i] * TfliteModels.W[o * 3 + i];
-                }
-                y[r * 2 + o] = (float) s;
-            }
-        }
-        return y;
-    }
-
-    static void assertClose(float[] got, float[] want) {
-        assertThat(got).hasSize(want.length);
-        for (int i = 0; i < want.length; i++) {
-            assertThat(got[i]).as("element %d", i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-5f));
-        }
-    }
-
-    static String str(Object bulk) {
-        return new String((byte[]) bulk, StandardCharsets.UTF_8);
-    }
-
-    static String errorText(Object reply) {
-        assertThat(reply).isInstanceOf(RespError.class);
-        return ((RespError) reply).text();
+        return AiCalls.dense(x, rows, 3, 2, (i, o) -> TfliteModels.W[o * 3 + i], TfliteModels.B);
     }
 
     /** set_model as SmartRedis sends it: the chunk size first, then MODELSTORE with the blob in chunks. */
     static Object setModel(RespClient c, String key, String device, byte[] model) throws Exception {
-        Object chunk = c.call("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE");
-        assertThat(chunk).isInstanceOf(Long.class);
-        int size = (int) Math.min((Long) chunk, 100);
-        List<Object> cmd = new ArrayList<>(List.of("AI.MODELSTORE", key, "TFLITE", device, "BLOB"));
-        for (int i = 0; i < model.length; i += size) {
-            cmd.add(Arrays.copyOfRange(model, i, Math.min(model.length, i + size)));
-        }
-        return c.call(cmd.toArray());
+        return AiCalls.setModel(c, key, "TFLITE", device, List.of(), model, 100);
     }
 
     @Test
@@ -232,37 +184,19 @@ class TfliteModuleIT {
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(setModel(c, "tfl.shared", "CPU", LINEAR)).isEqualTo(OK);
         }
-        int clients = 16;
-        Thread[] threads = new Thread[clients];
-        Throwable[] failures = new Throwable[clients];
-        for (int t = 0; t < clients; t++) {
-            int id = t;
-            threads[t] = new Thread(() -> {
-                try (RespClient c = RespClient.connect(shard.port())) {
-                    for (int k = 0; k < 40; k++) {
-                        int rows = 1 + (id + k) % 3; // shapes differ between runs: interpreters resize
-                        float[] x = new float[rows * 3];
-                        for (int i = 0; i < x.length; i++) {
-                            x[i] = id - k * 0.5f + i;
-                        }
-                        c.call("AI.TENSORSET", "tflin." + id, "FLOAT", rows, "3", "BLOB", floats(x));
-                        assertThat(c.call("AI.MODELEXECUTE", "tfl.shared", "INPUTS", "1", "tflin." + id, "OUTPUTS",
-                                "1", "tflout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
-                        assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tflout." + id, "BLOB")), linear(x, rows));
-                    }
-                } catch (Throwable e) {
-                    failures[id] = e;
+        AiCalls.concurrently(shard.port(), 16, Duration.ofSeconds(120), (id, c) -> {
+            for (int k = 0; k < 40; k++) {
+                int rows = 1 + (id + k) % 3; // shapes differ between runs: interpreters resize
+                float[] x = new float[rows * 3];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = id - k * 0.5f + i;
                 }
-            });
-            threads[t].start();
-        }
-        for (Thread t : threads) {
-            t.join(120_000);
-            assertThat(t.isAlive()).as("%s still running after 120 s", t.getName()).isFalse();
-        }
-        for (Throwable f : failures) {
-            assertThat(f).isNull();
-        }
+                c.call("AI.TENSORSET", "tflin." + id, "FLOAT", rows, "3", "BLOB", floats(x));
+                assertThat(c.call("AI.MODELEXECUTE", "tfl.shared", "INPUTS", "1", "tflin." + id, "OUTPUTS",
+                        "1", "tflout." + id, "TIMEOUT", "60000000")).isEqualTo(OK);
+                assertClose(toFloats((byte[]) c.call("AI.TENSORGET", "tflout." + id, "BLOB")), linear(x, rows));
+            }
+        });
         try (RespClient c = RespClient.connect(shard.port())) {
             assertThat(((List<?>) c.call("AI.INFO", "tfl.shared")).get(15)).isEqualTo(16L * 40);
         }
