@@ -1,12 +1,12 @@
 package io.smartsim.launch;
 
-import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.status.ColocatedNode;
 import io.smartsim.launch.status.EntitySummary;
 import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.ManifestException;
 import io.smartsim.launch.error.StateException;
 import io.smartsim.launch.experiment.Entities;
+import io.smartsim.launch.experiment.EntityLifecycle;
 import io.smartsim.launch.experiment.ModelRunner;
 import io.smartsim.launch.experiment.ModelServerCheck;
 import io.smartsim.launch.experiment.OrchestratorControl;
@@ -22,15 +22,11 @@ import io.smartsim.launch.manifest.Manifest;
 import io.smartsim.launch.manifest.ManifestStore;
 import io.smartsim.launch.manifest.OrchestratorRecord;
 import io.smartsim.launch.planned.LaunchPlan;
-import io.smartsim.launch.plan.Placement;
-import io.smartsim.launch.plan.Planner;
 import io.smartsim.launch.spec.EnsembleSpec;
 import io.smartsim.launch.spec.LeaseController;
 import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.WatchdogCommand;
-import io.smartsim.launch.spi.Launcher;
-import io.smartsim.launch.spi.Launchers;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
@@ -79,7 +75,6 @@ public final class Experiment implements AutoCloseable {
     public static final Duration STOP_GRACE = StartedOrchestrator.STOP_GRACE;
     /** How long stopped models get to exit after SIGTERM before they are killed. */
     public static final Duration MODEL_STOP_GRACE = ModelRunner.STOP_GRACE;
-    private static final Duration BLOCK_FOREVER = Duration.ofDays(3650);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final String name;
@@ -92,6 +87,7 @@ public final class Experiment implements AutoCloseable {
     private final OrchestratorStart starts;
     private final OrchestratorControl control;
     private final ModelRunner runner;
+    private final EntityLifecycle<Orchestrator, Model> lifecycle;
 
     private Experiment(String name, Path dir, Consumer<String> progress) {
         this.name = name;
@@ -104,6 +100,8 @@ public final class Experiment implements AutoCloseable {
         this.runner = new ModelRunner(name, recorder, progress);
         this.here = new StartedHere(name, runner, this::stopOne);
         this.control = new OrchestratorControl(recorder, progress, id -> here.release(id, "stopped"));
+        this.lifecycle = new EntityLifecycle<>(entities, runner, here, db -> startOne(db, false, Supervise.IN_PROCESS),
+                this::stopOne, this::dbEnv);
     }
 
     /** An experiment in {@code dir} (created when started); progress lines are dropped. */
@@ -153,25 +151,7 @@ public final class Experiment implements AutoCloseable {
 
     /** Plans an orchestrator (validating everything) without starting it. */
     public Orchestrator createOrchestrator(OrchestratorSpec requested) {
-        Launcher launcher = Launchers.find(requested.launcher());
-        OrchestratorSpec spec = choosePorts(launcher, requested);
-        entities.refuseOrchestrator(spec.id());
-        Supervision.refuseUnsupported(launcher, spec);
-        Placement placement = launcher.place(spec);
-        LaunchPlan plan = Planner.plan(name, dir, spec, placement);
-        Orchestrator o = new Orchestrator(plan, launcher, OrchestratorState.NEW, List.of());
-        entities.put(o);
-        return o;
-    }
-
-    /**
-     * {@code --port auto}: the launcher's free ports, above those planned for the other orchestrators created here
-     * on the same launcher (not started yet, so their ports still look free).
-     */
-    private OrchestratorSpec choosePorts(Launcher launcher, OrchestratorSpec requested) {
-        return PortReservation.choose(requested, PortReservation.taken(entities.orchestrators().stream()
-                .filter(o -> o.spec().launcher().equals(requested.launcher()) && !o.id().equals(requested.id()))
-                .map(Orchestrator::plan).toList()), s -> io.smartsim.launch.spi.PortChooser.choose(launcher, s, dir));
+        return entities.createOrchestrator(dir, requested);
     }
 
     /** The orchestrator with this id, as created here or recorded in the manifest. */
@@ -346,21 +326,8 @@ public final class Experiment implements AutoCloseable {
      * @param id one orchestrator's id, or empty for all of them
      */
     public List<OrchestratorCleanup> cleanup(Optional<String> id) {
-        List<OrchestratorRecord> records = store.read().map(Manifest::orchestrators).orElse(List.of());
-        if (id.isPresent() && records.stream().noneMatch(r -> r.id().equals(id.get()))) {
-            throw new StateException("no orchestrator '" + id.get() + "' in " + dir + "; known here: "
-                    + entities.knownIds(store.read()));
-        }
-        List<OrchestratorCleanup> out = new ArrayList<>();
-        for (OrchestratorRecord r : records) {
-            if (id.isEmpty() || r.id().equals(id.get())) {
-                control.cleanup(r).ifPresent(c -> {
-                    entities.cleanedUp(c).ifPresent(here::forget);
-                    out.add(c);
-                });
-            }
-        }
-        return out;
+        return lifecycle.cleanup(control, store.read().map(Manifest::orchestrators).orElse(List.of()), id,
+                () -> entities.knownIds(store.read()), dir.toString());
     }
 
     /** The manifest's record of an orchestrator checked against the running processes and the database itself. */
@@ -436,33 +403,7 @@ public final class Experiment implements AutoCloseable {
         List<Orchestrator> dbs = new ArrayList<>();
         List<Model> ms = new ArrayList<>();
         split(entities, dbs, ms);
-        this.entities.refuseToStart(ms);
-        List<Orchestrator> dbsNow = new ArrayList<>();
-        List<Model> modelsNow = new ArrayList<>();
-        try {
-            for (Orchestrator db : dbs) {
-                startOne(db, false, Supervise.IN_PROCESS);
-                dbsNow.add(db);
-            }
-            Map<String, String> env = dbEnv();
-            for (Model m : ms) {
-                runner.start(m, env, here::armStopOnExit);
-                modelsNow.add(m);
-            }
-        } catch (RuntimeException e) {
-            try {
-                runner.stop(modelsNow);
-                for (Orchestrator db : dbsNow) {
-                    stop(db);
-                }
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
-        if (block) {
-            runner.await(ms, Deadline.after(BLOCK_FOREVER));
-        }
+        lifecycle.start(dbs, ms, block);
     }
 
     /**
@@ -491,8 +432,7 @@ public final class Experiment implements AutoCloseable {
         }
         List<Model> ms = new ArrayList<>();
         split(new Entity[] {entity}, new ArrayList<>(), ms);
-        runner.refresh(ms);
-        return ms.stream().allMatch(m -> m.status().terminal());
+        return lifecycle.finished(ms);
     }
 
     /**
@@ -504,15 +444,7 @@ public final class Experiment implements AutoCloseable {
         List<Orchestrator> dbs = new ArrayList<>();
         List<Model> ms = new ArrayList<>();
         split(entities, dbs, ms);
-        for (Model m : ms) {
-            if (m.status() == EntityStatus.NEW) {
-                throw new StateException("model '" + m.name() + "' was never started; nothing to stop");
-            }
-        }
-        runner.stop(ms);
-        if (!dbs.isEmpty()) {
-            stop(dbs.toArray(Orchestrator[]::new));
-        }
+        lifecycle.stop(dbs, ms);
     }
 
     /**

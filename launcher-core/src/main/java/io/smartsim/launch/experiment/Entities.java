@@ -17,6 +17,11 @@ import io.smartsim.launch.planned.LaunchPlan;
 import io.smartsim.launch.spi.LaunchedModel;
 import io.smartsim.launch.spi.LaunchedShard;
 import io.smartsim.launch.spi.Launcher;
+import io.smartsim.launch.spi.Launchers;
+import io.smartsim.launch.spi.PortChooser;
+import io.smartsim.launch.spec.OrchestratorSpec;
+import io.smartsim.launch.plan.Planner;
+import io.smartsim.launch.supervise.Supervision;
 import io.smartsim.launch.spi.RenderedLaunch;
 import io.smartsim.launch.status.OrchestratorCleanup;
 import io.smartsim.launch.status.OrchestratorState;
@@ -104,6 +109,24 @@ public final class Entities<O extends OrchestratorHandle, M extends ModelHandle,
             throw new InvalidSpecException("id", "experiment '" + experiment + "' already has a model or ensemble "
                     + "named '" + id + "'; give each entity a distinct name");
         }
+    }
+
+    /**
+     * Plans an orchestrator in {@code dir} (validating everything) without starting it. {@code --port auto}: the
+     * launcher's free ports, above those planned for the other orchestrators created here on the same launcher (not
+     * started yet, so their ports still look free).
+     */
+    public O createOrchestrator(Path dir, OrchestratorSpec requested) {
+        Launcher launcher = Launchers.find(requested.launcher());
+        OrchestratorSpec spec = PortReservation.choose(requested, PortReservation.taken(orchestrators.values().stream()
+                .filter(o -> o.spec().launcher().equals(requested.launcher()) && !o.id().equals(requested.id()))
+                .map(OrchestratorHandle::plan).toList()), s -> PortChooser.choose(launcher, s, dir));
+        refuseOrchestrator(spec.id());
+        Supervision.refuseUnsupported(launcher, spec);
+        O o = newOrchestrator.make(Planner.plan(experiment, dir, spec, launcher.place(spec)), launcher,
+                OrchestratorState.NEW, List.of());
+        put(o);
+        return o;
     }
 
     public void put(O o) {
