@@ -513,6 +513,10 @@ public final class Experiment implements AutoCloseable {
     /** Stops every model this instance started, then every orchestrator it started and did not detach. Safe to call twice. */
     @Override
     public void close() {
-        here.close();
+        try {
+            here.close();
+        } finally {
+            entities.closeLaunchers();
+        }
     }
 }

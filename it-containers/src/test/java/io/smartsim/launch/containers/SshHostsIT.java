@@ -1,7 +1,12 @@
 package io.smartsim.launch.containers;
 
 import io.smartsim.launch.Experiment;
+import io.smartsim.launch.Model;
 import io.smartsim.launch.Orchestrator;
+import io.smartsim.launch.spec.ColocatedDb;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.RunSettings;
+import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spec.OrchestratorSpec;
 import io.smartsim.launch.spec.RestartPolicy;
 import io.smartsim.launch.cluster.Connections;
@@ -295,6 +300,51 @@ class SshHostsIT {
      * leaves nothing (this class's check after each test). The same race, without the wrapper, hit the plain binary
      * about 1 run in 4-6 on these hosts, at start and at a watchdog restart (the tests above).
      */
+    /**
+     * Issue 17 on the ssh launcher: a model of 3 nodes x 2 ranks on the hosts, each node with its own colocated
+     * database on a Unix socket in its own /tmp. Each rank stores its key and waits until its node's database holds
+     * both ranks' keys: one database per host (its run_id), never shared, never one per rank; nothing left after.
+     */
+    @Test
+    void aModelOnTheHostsGetsOneColocatedDatabasePerHostOverASocketAndLeavesNothing() throws Exception {
+        String rank = String.join("; ",
+                "s=${SSDB#unix://}",
+                "redis-cli -s \"$s\" SET \"rank-$SMARTSIM_RANK\" \"$(hostname)\" >/dev/null || exit 5",
+                "n=0; while [ \"$(redis-cli -s \"$s\" DBSIZE)\" != 2 ]; do n=$((n + 1)); "
+                        + "[ $n -gt 600 ] && exit 6; sleep 0.1; done",
+                "echo \"$SMARTSIM_RANK $(hostname) $(redis-cli -s \"$s\" INFO server | grep '^run_id:' | tr -d '\\r')\"");
+        try (Experiment exp = Experiment.create("colo", dir)) {
+            Model app = exp.createModel(ModelSpec.builder("app", "/bin/sh").args("-c", rank).launcher("ssh")
+                    .run(RunSettings.builder().nodes(3).tasksPerNode(2).build())
+                    .colocatedDb(ColocatedDb.unixSocket("/tmp/ssdb.sock", 0755))
+                    .launcherOption("hosts", String.join(",", hosts.names()))
+                    .launcherOption("ssh-config", hosts.sshConfig().toString()).build());
+            exp.start(true, app);
+            assertThat(app.status()).as(String.valueOf(app.detail())).isEqualTo(EntityStatus.COMPLETED);
+
+            List<String> runIds = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                List<String> lines = hosts.exec(i, "cat", app.stdout().toString()).strip().lines().sorted().toList();
+                assertThat(lines).as("host %d's ranks", i).hasSize(2);
+                String name = hosts.names().get(i);
+                assertThat(lines.get(0)).startsWith((2 * i) + " " + name + " run_id:");
+                assertThat(lines.get(1)).startsWith((2 * i + 1) + " " + name + " run_id:");
+                String id = lines.get(0).substring(lines.get(0).indexOf("run_id:"));
+                assertThat(lines.get(1)).as("both ranks of host %d used one database", i).endsWith(id);
+                runIds.add(id);
+                // The node's keeper stops its database once the ranks there have ended: within 15 s, not at once.
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                String left = hosts.exec(i, "sh", "-c", "ls /tmp/ssdb.sock 2>/dev/null; pgrep -a redis-server; true");
+                while (!left.isBlank() && System.nanoTime() < until) {
+                    Thread.sleep(100);
+                    left = hosts.exec(i, "sh", "-c", "ls /tmp/ssdb.sock 2>/dev/null; pgrep -a redis-server; true");
+                }
+                assertThat(left.strip()).as("no server or socket left on host %d", i).isEmpty();
+            }
+            assertThat(runIds).as("a database of its own on each host").doesNotHaveDuplicates();
+        }
+    }
+
     @Test
     void aShardThatHasNotSetItsProcessTitleYetIsNotTakenForDead() throws Exception {
         for (int i = 0; i < 3; i++) {

@@ -86,7 +86,8 @@ public final class ModelPlanner {
                     "configFiles " + source.getFileName() + " (" + where + ")")));
         }
         return new ModelPlan(spec.name(), ensemble, spec.launcher(), dir, workDir, exe, args, env, spec.run(), params,
-                files, dir.resolve(spec.name() + ".out"), dir.resolve(spec.name() + ".err"), colocated);
+                files, dir.resolve(spec.name() + ".out"), dir.resolve(spec.name() + ".err"), colocated,
+                spec.launcherOptions());
     }
 
     /**

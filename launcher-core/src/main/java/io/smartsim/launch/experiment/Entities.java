@@ -141,16 +141,34 @@ public final class Entities<O extends OrchestratorHandle, M extends ModelHandle,
         return List.copyOf(orchestrators.values());
     }
 
+    /** Lets go of what the model launchers hold open ({@link ModelLauncher#close}); models keep running. */
+    public void closeLaunchers() {
+        modelLaunchers.values().forEach(ModelLauncher::close);
+    }
+
     /** Plans a model in {@code dir} (validating it against its launcher). */
     public M createModel(Path dir, ModelSpec spec) {
         claim(spec.name());
         ModelPlan plan = ModelPlanner.plan(dir, spec);
         ModelLauncher launcher = modelLaunchers.computeIfAbsent(spec.launcher(), ModelLaunchers::find);
         refuseColocated(launcher, plan);
+        refuseOptions(launcher, plan);
         launcher.validate(plan);
         M m = newModel.apply(plan, launcher);
         models.put(m.name(), m);
         return m;
+    }
+
+    /** Launcher options the model's launcher does not take ({@link ModelLauncher#optionKeys}), named with those it does. */
+    static void refuseOptions(ModelLauncher launcher, ModelPlan plan) {
+        java.util.Set<String> unknown = new java.util.TreeSet<>(plan.launcherOptions().keySet());
+        unknown.removeAll(launcher.optionKeys());
+        if (!unknown.isEmpty()) {
+            throw new InvalidSpecException("launcherOptions", "model '" + plan.name() + "': the " + launcher.name()
+                    + " launcher's models do not take " + unknown + (launcher.optionKeys().isEmpty()
+                    ? "; they take no launcher options: remove them"
+                    : "; they take " + new java.util.TreeSet<>(launcher.optionKeys())));
+        }
     }
 
     /** A colocated database with a launcher that cannot run one yet (docs/colocated.md#not-yet). */

@@ -29,11 +29,12 @@ import java.util.Optional;
  * @param stdout   where its stdout goes
  * @param stderr   where its stderr goes
  * @param colocated its colocated database, planned (a database on every node it runs on)
+ * @param launcherOptions launcher-specific settings, as given ({@link io.smartsim.launch.spec.ModelSpec})
  */
 public record ModelPlan(String name, Optional<String> ensemble, String launcher, Path dir, Path workDir, String exe,
                         List<String> args, Map<String, String> env, RunSettings run, Map<String, String> params,
                         List<RenderedFile> files, Path stdout, Path stderr,
-                        Optional<ColocatedPlan> colocated) {
+                        Optional<ColocatedPlan> colocated, Map<String, String> launcherOptions) {
     public ModelPlan {
         ensemble = ensemble == null ? Optional.empty() : ensemble;
         args = List.copyOf(args);
@@ -41,6 +42,8 @@ public record ModelPlan(String name, Optional<String> ensemble, String launcher,
         params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
         files = List.copyOf(files);
         colocated = colocated == null ? Optional.empty() : colocated;
+        launcherOptions = Collections.unmodifiableMap(new LinkedHashMap<>(launcherOptions == null ? Map.of()
+                : launcherOptions));
     }
 
     /** The command line without any run command: exe and args. */

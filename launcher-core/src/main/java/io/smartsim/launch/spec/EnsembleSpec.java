@@ -90,6 +90,7 @@ public record EnsembleSpec(String name, ModelSpec member, Map<String, List<Strin
         public Builder baseDir(Path v) { member.baseDir(v); return this; }
         /** Every member gets its own: member i on port + i, or on the socket path with "-i" before its extension. */
         public Builder colocatedDb(ColocatedDb v) { member.colocatedDb(v); return this; }
+        public Builder launcherOption(String key, String value) { member.launcherOption(key, value); return this; }
         public Builder param(String key, List<String> values) { params.put(key, new ArrayList<>(values)); return this; }
         public Builder param(String key, String... values) { return param(key, List.of(values)); }
         public Builder strategy(Strategy v) { this.strategy = v; return this; }

@@ -240,6 +240,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (m.params() != null) b.params(m.params());
         if (m.configFiles() != null) b.configFiles(m.configFiles().stream().map(Path::of).toList());
         if (m.colocatedDb() != null) b.colocatedDb(colocated(m.colocatedDb()));
+        if (m.launcherOptions() != null) b.launcherOptions(m.launcherOptions());
         return b.build();
     }
 
@@ -256,6 +257,7 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
         if (e.seed() != null) b.seed(e.seed());
         if (e.configFiles() != null) b.configFiles(e.configFiles().stream().map(Path::of).toList());
         if (e.colocatedDb() != null) b.colocatedDb(colocated(e.colocatedDb()));
+        if (e.launcherOptions() != null) e.launcherOptions().forEach(b::launcherOption);
         return b.build();
     }
 
@@ -481,7 +483,8 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
 
     record ModelEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,
                       List<String> args, Map<String, String> env, String workDir, String launcher, RunEntry run,
-                      Map<String, String> params, List<String> configFiles, ColocatedEntry colocatedDb) {
+                      Map<String, String> params, List<String> configFiles, ColocatedEntry colocatedDb,
+                      Map<String, String> launcherOptions) {
     }
 
     /** {@code colocatedDb:} under a model or ensemble: {@code port} or {@code unixSocket}, and the rest optional. */
@@ -505,7 +508,8 @@ public record ExperimentFile(Path file, String name, List<OrchestratorSpec> orch
     record EnsembleEntry(@JsonProperty(required = true) String name, @JsonProperty(required = true) String exe,
                          List<String> args, Map<String, String> env, String workDir, String launcher, RunEntry run,
                          @JsonProperty(required = true) Map<String, List<String>> params, String strategy,
-                         Integer samples, Long seed, List<String> configFiles, ColocatedEntry colocatedDb) {
+                         Integer samples, Long seed, List<String> configFiles, ColocatedEntry colocatedDb,
+                         Map<String, String> launcherOptions) {
     }
 
     record RunEntry(Integer nodes, Integer tasks, Integer tasksPerNode, Integer cpusPerTask, List<String> runArgs,

@@ -29,10 +29,12 @@ import java.util.regex.Pattern;
  *                    directory for the Java API, the spec file's directory for {@code run}
  * @param colocatedDb a database on every node of the model, started before it there (docs/colocated.md); an
  *                    ensemble's members get one each
+ * @param launcherOptions launcher-specific settings, as an orchestrator's (the ssh launcher's {@code hosts} and SSH
+ *                    settings); a launcher refuses keys it does not take, naming the ones it does
  */
 public record ModelSpec(String name, String launcher, String exe, List<String> args, Map<String, String> env,
                         Optional<Path> workDir, RunSettings run, Map<String, String> params, List<Path> configFiles,
-                        Path baseDir, Optional<ColocatedDb> colocatedDb) {
+                        Path baseDir, Optional<ColocatedDb> colocatedDb, Map<String, String> launcherOptions) {
     static final Pattern NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,62}");
     static final Pattern LAUNCHER = Pattern.compile("[a-z][a-z0-9_-]*");
     static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -51,7 +53,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
             throw new InvalidSpecException("exe", "missing; give the executable, for example ./sim.sh or python3");
         }
         args = List.copyOf(args == null ? List.of() : args);
-        env = ordered(env == null ? Map.of() : env);
+        env = ordered(env == null ? Map.of() : env, "env");
         for (Map.Entry<String, String> e : env.entrySet()) {
             if (!ENV_NAME.matcher(e.getKey()).matches()) {
                 throw new InvalidSpecException("env", "'" + e.getKey() + "' is not an environment variable name; use "
@@ -62,19 +64,20 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         if (run == null) {
             throw new InvalidSpecException("run", "missing; use RunSettings.defaults() for one process");
         }
-        params = ordered(params == null ? Map.of() : params);
+        params = ordered(params == null ? Map.of() : params, "params");
         for (String p : params.keySet()) {
             Tags.checkName("params", p);
         }
         configFiles = List.copyOf(configFiles == null ? List.of() : configFiles);
         baseDir = (baseDir == null ? Path.of("") : baseDir).toAbsolutePath().normalize();
         colocatedDb = colocatedDb == null ? Optional.empty() : colocatedDb;
+        launcherOptions = ordered(launcherOptions == null ? Map.of() : launcherOptions, "launcherOptions");
     }
 
-    private static <V> Map<String, V> ordered(Map<String, V> m) {
+    private static <V> Map<String, V> ordered(Map<String, V> m, String field) {
         for (Map.Entry<String, V> e : m.entrySet()) {
             if (e.getKey() == null || e.getValue() == null) {
-                throw new InvalidSpecException("env", "a null name or value (" + e.getKey() + "=" + e.getValue()
+                throw new InvalidSpecException(field, "a null name or value (" + e.getKey() + "=" + e.getValue()
                         + "); give every entry a name and a value");
             }
         }
@@ -98,6 +101,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         b.configFiles = new ArrayList<>(configFiles);
         b.baseDir = baseDir;
         b.colocatedDb = colocatedDb.orElse(null);
+        b.launcherOptions = new LinkedHashMap<>(launcherOptions);
         return b;
     }
 
@@ -114,6 +118,7 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         private List<Path> configFiles = new ArrayList<>();
         private Path baseDir;
         private ColocatedDb colocatedDb;
+        private Map<String, String> launcherOptions = new LinkedHashMap<>();
 
         private Builder() {
         }
@@ -133,10 +138,12 @@ public record ModelSpec(String name, String launcher, String exe, List<String> a
         public Builder configFile(Path v) { this.configFiles.add(v); return this; }
         public Builder baseDir(Path v) { this.baseDir = v; return this; }
         public Builder colocatedDb(ColocatedDb v) { this.colocatedDb = v; return this; }
+        public Builder launcherOption(String key, String value) { this.launcherOptions.put(key, value); return this; }
+        public Builder launcherOptions(Map<String, String> v) { this.launcherOptions = new LinkedHashMap<>(v); return this; }
 
         public ModelSpec build() {
             return new ModelSpec(name, launcher, exe, args, env, Optional.ofNullable(workDir), run, params,
-                    configFiles, baseDir, Optional.ofNullable(colocatedDb));
+                    configFiles, baseDir, Optional.ofNullable(colocatedDb), launcherOptions);
         }
     }
 }

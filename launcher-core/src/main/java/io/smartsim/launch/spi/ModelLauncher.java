@@ -5,6 +5,7 @@ import io.smartsim.launch.planned.ModelPlan;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs models (applications) for a workload manager: a local process, an srun step, a batch job. A separate SPI
@@ -27,6 +28,14 @@ public interface ModelLauncher {
      */
     default boolean runsColocatedDatabases() {
         return false;
+    }
+
+    /**
+     * The launcher options its models take ({@link io.smartsim.launch.planned.ModelPlan#launcherOptions()}); core
+     * refuses a model giving any other key, naming these. None by default.
+     */
+    default Set<String> optionKeys() {
+        return Set.of();
     }
 
     /**
@@ -55,4 +64,11 @@ public interface ModelLauncher {
      * afterwards {@link #poll} reports the ones it ended as CANCELLED.
      */
     void stop(List<LaunchedModel> models, Duration grace);
+
+    /**
+     * Lets go of what it holds open to watch its models (connections), when the experiment that made it closes; the
+     * models themselves are not stopped. It may still be used afterwards, opening them again. Nothing by default.
+     */
+    default void close() {
+    }
 }

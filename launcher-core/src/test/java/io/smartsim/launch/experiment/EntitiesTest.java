@@ -112,4 +112,63 @@ class EntitiesTest {
         assertThat(Entities.colocatedRefusal("sim", "flux", List.of())).contains("; use another launcher, or a "
                 + "separate orchestrator");
     }
+
+    /** A model launcher that takes {@code keys} as launcher options; it starts nothing. */
+    private static io.smartsim.launch.spi.ModelLauncher launcherTaking(String name, java.util.Set<String> keys) {
+        return new io.smartsim.launch.spi.ModelLauncher() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public java.util.Set<String> optionKeys() {
+                return keys;
+            }
+
+            @Override
+            public void validate(io.smartsim.launch.planned.ModelPlan plan) {
+            }
+
+            @Override
+            public io.smartsim.launch.spi.RenderedLaunch render(io.smartsim.launch.planned.ModelPlan plan,
+                                                                Map<String, String> dbEnv) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public io.smartsim.launch.spi.LaunchedModel start(io.smartsim.launch.planned.ModelPlan plan,
+                                                             Map<String, String> dbEnv) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Map<String, io.smartsim.launch.spi.ModelState> poll(
+                    List<io.smartsim.launch.spi.LaunchedModel> models) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void stop(List<io.smartsim.launch.spi.LaunchedModel> models, java.time.Duration grace) {
+                throw new UnsupportedOperationException();
+            }
+        };
+    }
+
+    @Test
+    void launcherOptionsAModelsLauncherDoesNotTakeAreRefusedNamingTheOnesItDoes() {
+        io.smartsim.launch.planned.ModelPlan plan = io.smartsim.launch.entity.ModelPlanner.plan(EXP,
+                io.smartsim.launch.spec.ModelSpec.builder("sim", "/bin/true").launcherOption("hosts", "n1")
+                        .launcherOption("partition", "debug").build());
+        assertThat(plan.launcherOptions()).containsExactly(Map.entry("hosts", "n1"), Map.entry("partition", "debug"));
+        assertThatThrownBy(() -> Entities.refuseOptions(launcherTaking("local", java.util.Set.of()), plan))
+                .isInstanceOf(InvalidSpecException.class)
+                .satisfies(e -> assertThat(((InvalidSpecException) e).field()).isEqualTo("launcherOptions"))
+                .hasMessage("launcherOptions: model 'sim': the local launcher's models do not take [hosts, partition]; "
+                        + "they take no launcher options: remove them");
+        assertThatThrownBy(() -> Entities.refuseOptions(launcherTaking("ssh", java.util.Set.of("hosts", "identity")),
+                plan)).isInstanceOf(InvalidSpecException.class)
+                .hasMessageEndingWith("the ssh launcher's models do not take [partition]; they take [hosts, identity]");
+        Entities.refuseOptions(launcherTaking("any", java.util.Set.of("hosts", "partition")), plan);
+    }
 }

@@ -317,4 +317,27 @@ class ExperimentFileTest {
         assertThat(e.getMessage()).endsWith("experiment.yaml:1:1: name: the file is empty; it needs at least 'name:' "
                 + "and one orchestrator, model or ensemble");
     }
+
+    @Test
+    void modelsAndEnsemblesTakeLauncherOptionsAsOrchestratorsDo() throws IOException {
+        Path f = write("experiment.yaml", """
+                name: remote
+                models:
+                  - name: sim
+                    exe: /opt/sim
+                    launcher: ssh
+                    run: {nodes: 2, tasksPerNode: 2}
+                    launcherOptions: {hosts: "node1,node2", identity: /dev/null}
+                ensembles:
+                  - name: sweep
+                    exe: /opt/sim
+                    launcher: ssh
+                    params: {alpha: [1, 2]}
+                    launcherOptions: {hosts: node3}
+                """);
+        ExperimentFile x = ExperimentFile.read(f);
+        assertThat(x.models().get(0).launcherOptions()).containsExactly(Map.entry("hosts", "node1,node2"),
+                Map.entry("identity", "/dev/null"));
+        assertThat(x.ensembles().get(0).member().launcherOptions()).containsExactly(Map.entry("hosts", "node3"));
+    }
 }

@@ -1,0 +1,78 @@
+package io.smartsim.launch.ssh;
+
+import io.smartsim.launch.entity.ModelPlanner;
+import io.smartsim.launch.error.InvalidSpecException;
+import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.spec.BatchSettings;
+import io.smartsim.launch.spec.ModelSpec;
+import io.smartsim.launch.spec.RunSettings;
+import io.smartsim.launch.spi.RenderedLaunch;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The ssh model launcher's pure parts: ranks per node, the dry run, and what it refuses. */
+class SshModelLauncherTest {
+    private static ModelPlan plan(RunSettings run, String hosts) {
+        ModelSpec.Builder b = ModelSpec.builder("sim", "/opt/sim").args("--steps", "10").launcher("ssh").run(run);
+        if (hosts != null) {
+            b.launcherOption("hosts", hosts);
+        }
+        return ModelPlanner.plan(Path.of("/scratch/exp"), b.build());
+    }
+
+    @Test
+    void ranksAreSpreadOverTheNodesTheFirstTakingOneMore() {
+        assertThat(SshModelLauncher.ranksPerNode(RunSettings.builder().nodes(3).tasksPerNode(2).build()))
+                .containsExactly(2, 2, 2);
+        assertThat(SshModelLauncher.ranksPerNode(RunSettings.builder().nodes(3).tasks(7).build()))
+                .containsExactly(3, 2, 2);
+        assertThat(SshModelLauncher.ranksPerNode(RunSettings.builder().nodes(2).tasks(4).tasksPerNode(2).build()))
+                .containsExactly(2, 2);
+        assertThat(SshModelLauncher.ranksPerNode(RunSettings.defaults())).containsExactly(1);
+    }
+
+    @Test
+    void theDryRunShowsTheFirstNodesCommandAndWhichRanksEachHostRuns() {
+        RenderedLaunch r = new SshModelLauncher().render(plan(RunSettings.builder().nodes(2).tasks(3).build(),
+                "n1,n2,n3"), Map.of("SSDB", "10.0.0.1:6780"));
+        assertThat(r.argv()).containsExactly("ssh", "n1", "bash", "-c", SshModelLauncher.RANKS, "ranks", "2", "0", "3",
+                "/opt/sim", "--steps", "10");
+        assertThat(r.env()).containsEntry("SSDB", "10.0.0.1:6780");
+        assertThat(r.scripts().get("ssh-nodes")).isEqualTo(
+                "node 0: n1, ranks 0-1, exit code to /scratch/exp/sim/sim.node0.exit\n"
+                        + "node 1: n2, ranks 2, exit code to /scratch/exp/sim/sim.node1.exit\n");
+        assertThat(SshModelLauncher.nodeArgv(plan(RunSettings.builder().nodes(2).tasks(3).build(), "n1,n2"), 1))
+                .startsWith("bash", "-c", SshModelLauncher.RANKS, "ranks", "1", "2", "3");
+    }
+
+    @Test
+    void whatItCannotHonourIsRefusedNamingTheField() {
+        SshModelLauncher l = new SshModelLauncher();
+        List<Object[]> cases = List.of(
+                new Object[] {plan(RunSettings.defaults(), null), "launcherOptions.hosts", "launcherOptions: {hosts:"},
+                new Object[] {plan(RunSettings.builder().nodes(3).build(), "n1,n2"), "run.nodes",
+                        "asks for 3 nodes but launcherOptions.hosts names 2 [n1, n2]"},
+                new Object[] {plan(RunSettings.builder().nodes(2).tasks(1).build(), "n1,n2"), "run.tasks",
+                        "leaves a node without a rank"},
+                new Object[] {plan(RunSettings.builder().cpusPerTask(4).build(), "n1"), "run.cpusPerTask",
+                        "cannot reserve"},
+                new Object[] {plan(RunSettings.builder().runArg("--exclusive").build(), "n1"), "run.runArgs",
+                        "[--exclusive]"},
+                new Object[] {plan(RunSettings.builder().batch(BatchSettings.defaults()).build(), "n1"),
+                        "run.batch", "batch job"},
+                new Object[] {plan(RunSettings.builder().alloc("1234").build(), "n1"), "run.alloc", "1234"});
+        for (Object[] c : cases) {
+            assertThatThrownBy(() -> l.validate((ModelPlan) c[0])).as((String) c[1])
+                    .isInstanceOf(InvalidSpecException.class)
+                    .satisfies(e -> assertThat(((InvalidSpecException) e).field()).isEqualTo(c[1]))
+                    .hasMessageContaining((String) c[2]);
+        }
+        l.validate(plan(RunSettings.builder().nodes(2).tasksPerNode(4).build(), "n1,n2,n3"));
+    }
+}
