@@ -345,6 +345,41 @@ class SshHostsIT {
         }
     }
 
+    /**
+     * A stop (what Ctrl-C of the experiment runs too) of such a model while it runs: each host's ranks get SIGTERM as
+     * a process group, the keeper stops its database, and nothing is left on any host.
+     */
+    @Test
+    void stoppingAModelOnTheHostsEndsEachHostsColocatedDatabaseToo() throws Exception {
+        try (Experiment exp = Experiment.create("colo", dir)) {
+            Model app = exp.createModel(ModelSpec.builder("app", "/bin/sh").args("-c", "exec sleep 600").launcher("ssh")
+                    .run(RunSettings.builder().nodes(3).tasksPerNode(2).build())
+                    .colocatedDb(ColocatedDb.tcp(6780))
+                    .launcherOption("hosts", String.join(",", hosts.names()))
+                    .launcherOption("ssh-config", hosts.sshConfig().toString()).build());
+            exp.start(app);
+            for (int i = 0; i < 3; i++) {
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (Integer.parseInt(hosts.exec(i, "sh", "-c", "pgrep -cx sleep || true").strip()) < 2) {
+                    assertThat(System.nanoTime()).as("both ranks of host %d running within 60 s", i).isLessThan(until);
+                    Thread.sleep(100);
+                }
+                assertThat(hosts.exec(i, "redis-cli", "-p", "6780", "PING").strip()).isEqualTo("PONG");
+            }
+            exp.stop(app);
+            assertThat(app.status()).isEqualTo(EntityStatus.CANCELLED);
+            for (int i = 0; i < 3; i++) {
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                String left = hosts.exec(i, "sh", "-c", "pgrep -a redis-server; pgrep -a sleep; true");
+                while (!left.isBlank() && System.nanoTime() < until) {
+                    Thread.sleep(100);
+                    left = hosts.exec(i, "sh", "-c", "pgrep -a redis-server; pgrep -a sleep; true");
+                }
+                assertThat(left.strip()).as("nothing left on host %d", i).isEmpty();
+            }
+        }
+    }
+
     @Test
     void aShardThatHasNotSetItsProcessTitleYetIsNotTakenForDead() throws Exception {
         for (int i = 0; i < 3; i++) {
