@@ -333,13 +333,8 @@ class SshHostsIT {
                 assertThat(lines.get(1)).as("both ranks of host %d used one database", i).endsWith(id);
                 runIds.add(id);
                 // The node's keeper stops its database once the ranks there have ended: within 15 s, not at once.
-                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-                String left = hosts.exec(i, "sh", "-c", "ls /tmp/ssdb.sock 2>/dev/null; pgrep -a redis-server; true");
-                while (!left.isBlank() && System.nanoTime() < until) {
-                    Thread.sleep(100);
-                    left = hosts.exec(i, "sh", "-c", "ls /tmp/ssdb.sock 2>/dev/null; pgrep -a redis-server; true");
-                }
-                assertThat(left.strip()).as("no server or socket left on host %d", i).isEmpty();
+                assertThat(awaitEmpty(i, "ls /tmp/ssdb.sock 2>/dev/null; pgrep -a redis-server"))
+                        .as("no server or socket left on host %d", i).isEmpty();
             }
             assertThat(runIds).as("a database of its own on each host").doesNotHaveDuplicates();
         }
@@ -369,15 +364,21 @@ class SshHostsIT {
             exp.stop(app);
             assertThat(app.status()).isEqualTo(EntityStatus.CANCELLED);
             for (int i = 0; i < 3; i++) {
-                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-                String left = hosts.exec(i, "sh", "-c", "pgrep -a redis-server; pgrep -a sleep; true");
-                while (!left.isBlank() && System.nanoTime() < until) {
-                    Thread.sleep(100);
-                    left = hosts.exec(i, "sh", "-c", "pgrep -a redis-server; pgrep -a sleep; true");
-                }
-                assertThat(left.strip()).as("nothing left on host %d", i).isEmpty();
+                assertThat(awaitEmpty(i, "pgrep -a redis-server; pgrep -a sleep")).as("nothing left on host %d", i)
+                        .isEmpty();
             }
         }
+    }
+
+    /** What {@code script} prints on host {@code i} once it prints nothing, or after 15 s what it still prints. */
+    private static String awaitEmpty(int i, String script) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String left = hosts.exec(i, "sh", "-c", script + "; true").strip();
+        while (!left.isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(100);
+            left = hosts.exec(i, "sh", "-c", script + "; true").strip();
+        }
+        return left;
     }
 
     @Test
