@@ -341,15 +341,17 @@ class SshHostsIT {
     }
 
     /**
-     * A stop (what Ctrl-C of the experiment runs too) of such a model while it runs: each host's ranks get SIGTERM as
-     * a process group, the keeper stops its database, and nothing is left on any host.
+     * Over TCP bound to each host's eth0 too ({@code interfaces}): another host reaches each host's database at that
+     * host's address (a database without a password is refused there by Redis 7's protected mode unless the config
+     * turns it off). Then a stop (what Ctrl-C of the experiment runs too) while the model runs: each host's ranks get
+     * SIGTERM as a process group, the keeper stops its database, and nothing is left on any host.
      */
     @Test
-    void stoppingAModelOnTheHostsEndsEachHostsColocatedDatabaseToo() throws Exception {
+    void aColocatedDatabaseBoundToAnInterfaceAnswersThereAndStoppingTheModelEndsIt() throws Exception {
         try (Experiment exp = Experiment.create("colo", dir)) {
             Model app = exp.createModel(ModelSpec.builder("app", "/bin/sh").args("-c", "exec sleep 600").launcher("ssh")
                     .run(RunSettings.builder().nodes(3).tasksPerNode(2).build())
-                    .colocatedDb(ColocatedDb.tcp(6780))
+                    .colocatedDb(ColocatedDb.tcp(6780).interfaces("eth0"))
                     .launcherOption("hosts", String.join(",", hosts.names()))
                     .launcherOption("ssh-config", hosts.sshConfig().toString()).build());
             exp.start(app);
@@ -360,6 +362,15 @@ class SshHostsIT {
                     Thread.sleep(100);
                 }
                 assertThat(hosts.exec(i, "redis-cli", "-p", "6780", "PING").strip()).isEqualTo("PONG");
+            }
+            for (int i = 0; i < 3; i++) {
+                int other = (i + 1) % 3;
+                assertThat(hosts.exec(other, "redis-cli", "-h", hosts.addresses().get(i), "-p", "6780", "SET",
+                        "from-" + hosts.names().get(other), "1").strip())
+                        .as("host %d's database from host %d, at %s", i, other, hosts.addresses().get(i))
+                        .isEqualTo("OK");
+                assertThat(hosts.exec(i, "redis-cli", "-p", "6780", "KEYS", "*").strip())
+                        .isEqualTo("from-" + hosts.names().get(other));
             }
             exp.stop(app);
             assertThat(app.status()).isEqualTo(EntityStatus.CANCELLED);
