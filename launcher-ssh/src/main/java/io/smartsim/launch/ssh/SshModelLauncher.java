@@ -386,8 +386,9 @@ public final class SshModelLauncher implements ModelLauncher {
         long until = System.nanoTime() + grace.toNanos();
         try {
             while (!running.isEmpty() && System.nanoTime() < until) {
-                running.removeIf(n -> !n.runner().run(List.of("kill", "-0", "--", "-" + n.pid()), COMMAND_TIMEOUT)
-                        .ok());
+                // "-s 0", not "-0": dash, a login shell on many hosts, takes no "--" after "-0".
+                running.removeIf(n -> !n.runner().run(List.of("kill", "-s", "0", "--", "-" + n.pid()),
+                        COMMAND_TIMEOUT).ok());
                 if (!running.isEmpty()) {
                     Thread.sleep(100);
                 }

@@ -135,6 +135,25 @@ class SshModelsIT {
     }
 
     @Test
+    void ranksThatIgnoreSigtermAreKilledOnceTheGraceHasPassed() throws Exception {
+        Path stubborn = dir.resolve("stubborn.sh");
+        Files.writeString(stubborn, "#!/bin/sh\ntrap '' TERM\nprintf x >\"$OUT/rank-$SMARTSIM_RANK\"\nexec sleep 600\n");
+        Files.setPosixFilePermissions(stubborn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Experiment exp = Experiment.create("ssh-models", dir.resolve("exp"))) {
+            Model sim = exp.createModel(model("sim", RunSettings.builder().nodes(2).build()).build().toBuilder()
+                    .exe(stubborn.toString()).build());
+            exp.start(sim);
+            awaitFiles(2);
+            long t0 = System.nanoTime();
+            exp.stop(sim);
+            assertThat(sim.status()).isEqualTo(EntityStatus.CANCELLED);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("SIGTERM ignored: the grace ran out before SIGKILL")
+                    .isGreaterThanOrEqualTo(Experiment.MODEL_STOP_GRACE);
+            assertThat(Processes.leftUnder(dir, Processes.GRACE)).as("killed on both hosts").isEmpty();
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedNamingTheFieldAndAFailedStartLeavesNothing() throws Exception {
         try (Experiment exp = Experiment.create("ssh-models", dir.resolve("exp"))) {
             assertThatThrownBy(() -> exp.createModel(ModelSpec.builder("nohosts", ranks.toString()).launcher("ssh")
