@@ -69,6 +69,23 @@ public final class SshModelLauncher implements ModelLauncher {
             "nohup $detach sh -c '\"$@\"; echo $? >\"$0\"' \"$ex\" \"$@\" >>\"$out\" 2>>\"$err\" </dev/null &",
             "echo $!");
 
+    /**
+     * Whether anything of process group {@code $1} still runs: exit 0 if so. Zombies do not count: a node's processes
+     * are orphans once their SSH session has ended, and the host's init may take seconds to reap them.
+     */
+    static final String GROUP_ALIVE = "ps -e -o pgid= -o stat= | awk -v g=\"$1\" "
+            + "'$1 == g && $2 !~ /^Z/ { alive = 1 } END { exit alive ? 0 : 1 }'";
+
+    /**
+     * How a node is doing. Arguments: its exit file, its process group. Prints "exited with code N" or "ended (...)"
+     * (gone without an exit code: killed) and exits 0, or exits {@link SshCommands#RUNNING} while any of it runs.
+     */
+    static final String NODE_CHECK = String.join("\n",
+            "if [ -e \"$1\" ]; then printf 'exited with code %s\\n' \"$(cat -- \"$1\")\"; exit 0; fi",
+            "set -- \"$2\"",
+            GROUP_ALIVE + " && exit " + SshCommands.RUNNING,
+            "echo 'ended (killed, or its session was ended)'");
+
     /** What this instance started, by model id: it knows which it cancelled. */
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
     /** One runner per host and SSH settings, kept for the polls (their sessions' threads are daemons). */
@@ -307,7 +324,8 @@ public final class SshModelLauncher implements ModelLauncher {
 
     /** "exited with code N", "ended (...)" once the node's command has ended; empty while it runs. */
     private static Optional<String> ended(Node n) {
-        CommandResult r = n.runner().run(SshCommands.check(n.exitFile(), n.pid()), COMMAND_TIMEOUT);
+        CommandResult r = n.runner().run(List.of("sh", "-c", NODE_CHECK, "sh", n.exitFile(), Long.toString(n.pid())),
+                COMMAND_TIMEOUT);
         if (r.exitCode() == SshCommands.RUNNING) {
             return Optional.empty();
         }
@@ -386,8 +404,7 @@ public final class SshModelLauncher implements ModelLauncher {
         long until = System.nanoTime() + grace.toNanos();
         try {
             while (!running.isEmpty() && System.nanoTime() < until) {
-                // "-s 0", not "-0": dash, a login shell on many hosts, takes no "--" after "-0".
-                running.removeIf(n -> !n.runner().run(List.of("kill", "-s", "0", "--", "-" + n.pid()),
+                running.removeIf(n -> !n.runner().run(List.of("sh", "-c", GROUP_ALIVE, "sh", Long.toString(n.pid())),
                         COMMAND_TIMEOUT).ok());
                 if (!running.isEmpty()) {
                     Thread.sleep(100);

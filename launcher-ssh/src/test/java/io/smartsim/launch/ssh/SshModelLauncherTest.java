@@ -75,4 +75,48 @@ class SshModelLauncherTest {
         }
         l.validate(plan(RunSettings.builder().nodes(2).tasksPerNode(4).build(), "n1,n2,n3"));
     }
+
+    private static int sh(String script, String... args) throws Exception {
+        List<String> argv = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh"));
+        argv.addAll(List.of(args));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+
+    /**
+     * The node check and the stop's liveness run here with sh as they run on a host: a group whose only member is a
+     * zombie (its parent never reaps it, as a slow init) has ended, although {@code kill -0} still finds it.
+     */
+    @Test
+    void aGroupOfZombiesOnlyHasEndedAndAnExitFileGivesTheCode() throws Exception {
+        Process parent = new ProcessBuilder("sh", "-c", "setsid sleep 0.1 & echo $!; exec sleep 60").start();
+        try {
+            String zombie = new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream()))
+                    .readLine().strip();
+            long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (!java.nio.file.Files.readString(Path.of("/proc/" + zombie + "/stat")).contains(") Z ")) {
+                assertThat(System.nanoTime()).as("pid %s a zombie within 30 s", zombie).isLessThan(until);
+                Thread.sleep(20);
+            }
+            assertThat(sh("kill -s 0 -- -\"$1\"", zombie)).as("what kill -0 says").isZero();
+            assertThat(sh(SshModelLauncher.GROUP_ALIVE, zombie)).as("alive?").isEqualTo(1);
+            assertThat(sh(SshModelLauncher.NODE_CHECK, "/nonexistent/exit", zombie)).isZero();
+        } finally {
+            parent.destroyForcibly();
+        }
+        Process live = new ProcessBuilder("setsid", "sleep", "60").start();
+        try {
+            assertThat(sh(SshModelLauncher.GROUP_ALIVE, Long.toString(live.pid()))).isZero();
+            assertThat(sh(SshModelLauncher.NODE_CHECK, "/nonexistent/exit", Long.toString(live.pid())))
+                    .isEqualTo(SshCommands.RUNNING);
+        } finally {
+            live.destroyForcibly();
+        }
+        Path exit = java.nio.file.Files.createTempFile("node", ".exit");
+        java.nio.file.Files.writeString(exit, "3\n");
+        Process out = new ProcessBuilder("sh", "-c", SshModelLauncher.NODE_CHECK, "sh", exit.toString(), "1").start();
+        assertThat(new String(out.getInputStream().readAllBytes()).strip()).isEqualTo("exited with code 3");
+        java.nio.file.Files.delete(exit);
+    }
 }
