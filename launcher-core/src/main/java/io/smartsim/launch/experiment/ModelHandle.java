@@ -105,12 +105,14 @@ public class ModelHandle {
     /**
      * Takes what the launcher says now. A node it names ({@link ModelState#node}: a batch job's, known once it runs)
      * goes into the handle under {@link LaunchedModel#NODE}, even as the model ends (a short job may start and end
-     * between two polls). Returns whether the handle's node changed, so the caller records it.
+     * between two polls). Returns what changed, so the caller records it: the node, and whether the model ended with
+     * this update (once only: two threads that poll the same model at once, as a run's main thread and the JVM's
+     * exit hook do, do not both see it end).
      */
-    boolean update(ModelState s) {
+    synchronized Change update(ModelState s) {
         boolean placed = placed(s);
         if (status.terminal()) {
-            return placed;
+            return new Change(placed, false);
         }
         this.exitCode = s.exitCode().orElse(null);
         this.detail = s.detail().orElse(null);
@@ -118,7 +120,11 @@ public class ModelHandle {
             this.endedAt = Instant.now();
         }
         this.status = s.status();
-        return placed;
+        return new Change(placed, status.terminal());
+    }
+
+    /** What one {@link #update} changed: the node became known (or another one), the model ended. */
+    record Change(boolean placed, boolean ended) {
     }
 
     /** Sets the handle's node from {@code s} when it names one the handle does not have yet; whether it did. */

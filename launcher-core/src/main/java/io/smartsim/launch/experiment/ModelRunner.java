@@ -119,11 +119,11 @@ public final class ModelRunner {
                 if (s == null) {
                     continue;
                 }
-                boolean placed = m.update(s);
-                if (placed && !m.status().terminal()) {
+                ModelHandle.Change change = m.update(s);
+                if (change.placed() && !change.ended()) {
                     recorder.model(m); // where it runs, once the scheduler says (a batch job that began to run)
                 }
-                if (m.status().terminal()) {
+                if (change.ended()) {
                     recorder.model(m);
                     startedHere.remove(m);
                     progress.accept(m.type().toLowerCase(Locale.ROOT) + " '" + m.name() + "' "

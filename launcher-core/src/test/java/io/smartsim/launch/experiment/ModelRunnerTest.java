@@ -37,7 +37,9 @@ class ModelRunnerTest {
 
     /** Answers polls with {@link #states}; records starts and stops. */
     private static final class Scripted implements ModelLauncher {
-        final Map<String, ModelState> states = new HashMap<>();
+        final Map<String, ModelState> states = new java.util.concurrent.ConcurrentHashMap<>();
+        /** When set, every poll waits here first: callers that poll at once all get their answer together. */
+        volatile java.util.concurrent.CyclicBarrier together;
         final List<String> started = new ArrayList<>();
         final List<String> stopped = new ArrayList<>();
         RuntimeException failStart;
@@ -68,6 +70,13 @@ class ModelRunnerTest {
 
         @Override
         public Map<String, ModelState> poll(List<LaunchedModel> models) {
+            if (together != null) {
+                try {
+                    together.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
             Map<String, ModelState> out = new HashMap<>();
             models.forEach(m -> Optional.ofNullable(states.get(m.name())).ifPresent(s -> out.put(m.name(), s)));
             return out;
@@ -80,7 +89,7 @@ class ModelRunnerTest {
     }
 
     private final Scripted launcher = new Scripted();
-    private final List<String> progress = new ArrayList<>();
+    private final List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ModelHandle model(String name) {
         return new ModelHandle(ModelPlanner.plan(dir, ModelSpec.builder(name, "/bin/true").build()), launcher);
@@ -195,5 +204,27 @@ class ModelRunnerTest {
                 .containsExactly("started");
         assertThat(runner.startedHere()).isEmpty();
         assertThat(recorded(store, "sim")).as("never launched: nothing for another process to poll").isEmpty();
+    }
+
+    /**
+     * A run's main thread and the JVM's exit hook poll the same model at once (the hook while it stops it): both are
+     * told it ended, but it ends once: one progress line, one record. Before, both printed "model 'sim' CANCELLED".
+     */
+    @Test
+    void twoThreadsThatSeeAModelEndAtOnceReportItOnce() throws Exception {
+        ModelRunner runner = runner(new ManifestStore(dir));
+        ModelHandle sim = model("sim");
+        runner.start(sim, Map.of(), () -> { });
+        launcher.states.put("sim", new ModelState(EntityStatus.CANCELLED, Optional.empty(),
+                Optional.of("stopped on request")));
+        launcher.together = new java.util.concurrent.CyclicBarrier(2);
+        Thread other = new Thread(() -> runner.refresh(List.of(sim)));
+        other.start();
+        runner.refresh(List.of(sim));
+        other.join(30_000);
+        assertThat(other.isAlive()).isFalse();
+        assertThat(sim.status()).isEqualTo(EntityStatus.CANCELLED);
+        assertThat(progress).filteredOn(l -> l.startsWith("model 'sim'"))
+                .containsExactly("model 'sim' CANCELLED: stopped on request");
     }
 }
