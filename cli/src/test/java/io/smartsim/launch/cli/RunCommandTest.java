@@ -135,7 +135,7 @@ class RunCommandTest {
                 ":3:12: orchestrators[0].nodes: 'three' is not a whole number");
         cases.put("name: demo\nmodels:\n  - name: sim\n    exe: ./sim.sh\n    colour: blue\n",
                 ":5:5: models[0].colour: unknown field 'colour'; the fields here are args, colocatedDb, configFiles, "
-                        + "env, exe, launcher, name, params, run, workDir");
+                        + "env, exe, launcher, launcherOptions, name, params, run, workDir");
         cases.put("name: demo\nmodels:\n  - name: sim\n", ":3:5: models[0].exe: missing; this entry needs 'exe'");
         cases.put("name: demo\nmodels: [ { name: sim\n", ": syntax: not valid YAML: ");
         cases.put("name: demo\nensembles:\n  - { name: s, exe: ./sim.sh, params: { a: [1] }, strategy: grid }\n",
