@@ -5,6 +5,7 @@ import io.smartsim.launch.error.InvalidSpecException;
 import io.smartsim.launch.error.LaunchException;
 import io.smartsim.launch.exec.CommandResult;
 import io.smartsim.launch.planned.ModelPlan;
+import io.smartsim.launch.script.Shell;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.spi.EntityStatus;
 import io.smartsim.launch.spi.LaunchedModel;
@@ -57,14 +58,17 @@ public final class SshModelLauncher implements ModelLauncher {
 
     /**
      * Starts one node's command detached (its own session: a signal to {@code -PID} reaches every rank) and prints its
-     * pid. Arguments: work dir, stdout file, stderr file, exit file, then the argv. When the command ends its exit code
-     * is written to the exit file.
+     * pid. Arguments: work dir, stdout file, stderr file, exit file, environment file, then the argv. The environment
+     * file (owner-only, {@code export NAME='value'} lines: the database variables, a password among them, never on a
+     * command line that {@code ps} shows other users) is read, then removed. When the command ends its exit code is
+     * written to the exit file.
      */
     static final String SPAWN = String.join("\n",
             "mkdir -p -- \"$(dirname -- \"$2\")\" \"$(dirname -- \"$3\")\" \"$(dirname -- \"$4\")\" || exit 3",
             "cd -- \"$1\" || exit 3",
-            "out=$2; err=$3; ex=$4; shift 4",
-            "rm -f -- \"$ex\"",
+            "out=$2; err=$3; ex=$4; envf=$5; shift 5",
+            ". \"$envf\" || exit 3",
+            "rm -f -- \"$envf\" \"$ex\"",
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
             "nohup $detach sh -c '\"$@\"; echo $? >\"$0\"' \"$ex\" \"$@\" >>\"$out\" 2>>\"$err\" </dev/null &",
             "echo $!");
@@ -161,6 +165,18 @@ public final class SshModelLauncher implements ModelLauncher {
                 Integer.toString(first), Integer.toString(plan.run().totalTasks())));
         out.addAll(plan.rankArgv());
         return out;
+    }
+
+    /** Where node {@code node}'s environment is written for its start, on its host (removed once read). */
+    static Path envFile(ModelPlan plan, int node) {
+        return plan.dir().resolve(plan.name() + ".node" + node + ".env");
+    }
+
+    /** {@code env} as the lines of a file {@code sh} sources: {@code export NAME=value}, each value quoted. */
+    static String exports(Map<String, String> env) {
+        StringBuilder sb = new StringBuilder();
+        env.forEach((k, v) -> sb.append("export ").append(k).append('=').append(Shell.quote(v)).append('\n'));
+        return sb.toString();
     }
 
     /** Where node {@code node}'s exit code lands, on its host. */
@@ -275,10 +291,12 @@ public final class SshModelLauncher implements ModelLauncher {
                     + " on host " + host + " (" + r.where() + "); every host runs the same path: install or copy it "
                     + "there, or give its full path");
         }
+        r.writeFile(envFile(plan, i).toString(), exports(env), COMMAND_TIMEOUT);
         List<String> argv = new ArrayList<>(List.of("sh", "-c", SPAWN, "sh", plan.workDir().toString(),
-                plan.stdout().toString(), plan.stderr().toString(), exitFile(plan, i).toString()));
+                plan.stdout().toString(), plan.stderr().toString(), exitFile(plan, i).toString(),
+                envFile(plan, i).toString()));
         argv.addAll(nodeArgv(plan, i));
-        CommandResult res = r.run(argv, env, COMMAND_TIMEOUT);
+        CommandResult res = r.run(argv, COMMAND_TIMEOUT);
         List<Long> one = res.ok() ? parsePids(res.stdout()) : List.of();
         if (one.size() != 1) {
             throw new LaunchException("model '" + plan.name() + "' could not start on host " + host + " ("

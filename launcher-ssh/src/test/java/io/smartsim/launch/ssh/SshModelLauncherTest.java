@@ -119,4 +119,23 @@ class SshModelLauncherTest {
         assertThat(new String(out.getInputStream().readAllBytes()).strip()).isEqualTo("exited with code 3");
         java.nio.file.Files.delete(exit);
     }
+
+    /** The environment file sh sources on a host gives back every value as it was, quotes and spaces included. */
+    @Test
+    void theEnvironmentFileGivesBackEveryValueAsItWas() throws Exception {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("SSDB", "10.0.0.1:6780,10.0.0.2:6780");
+        env.put("SSDB_PASSWORD", "it's a \"secret\" $HOME `x`");
+        env.put("EMPTY", "");
+        Path f = java.nio.file.Files.createTempFile("node", ".env");
+        try {
+            java.nio.file.Files.writeString(f, SshModelLauncher.exports(env));
+            Process p = new ProcessBuilder("sh", "-c", ". \"$1\"; printf '%s|%s|%s' \"$SSDB\" \"$SSDB_PASSWORD\" "
+                    + "\"${EMPTY-unset}\"", "sh", f.toString()).start();
+            assertThat(new String(p.getInputStream().readAllBytes()))
+                    .isEqualTo("10.0.0.1:6780,10.0.0.2:6780|it's a \"secret\" $HOME `x`|");
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
 }

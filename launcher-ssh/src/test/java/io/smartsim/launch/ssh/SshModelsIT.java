@@ -88,6 +88,9 @@ class SshModelsIT {
             assertThat(lines(6)).containsExactly("127.0.1.1 0 6 hello", "127.0.1.1 1 6 hello",
                     "127.0.1.2 2 6 hello", "127.0.1.2 3 6 hello", "127.0.1.3 4 6 hello", "127.0.1.3 5 6 hello");
             assertThat(out.resolve("rank-6")).doesNotExist();
+            // The environment reached the ranks through an owner-only file each host read and removed, not the
+            // command line (a password among it would show in ps there).
+            assertThat(SshModelLauncher.envFile(sim.plan(), 0)).doesNotExist();
             LaunchedModel launched = sim.launched().orElseThrow();
             assertThat(launched.handle()).containsEntry(LaunchedModel.NODE, "127.0.1.1,127.0.1.2,127.0.1.3");
             assertThat(exp.summaryTable()).contains("sim").contains("COMPLETED");
