@@ -238,30 +238,31 @@ public final class SshModelLauncher implements ModelLauncher {
         Instant t0 = Instant.now();
         // Every host side by side; each one's outcome kept (a pid or its failure), so that when one fails the ranks
         // already started on the others are known and stopped: nothing is left behind.
-        List<Object> outcomes = Parallel.map(java.util.stream.IntStream.range(0, hosts.size()).boxed().toList(), i -> {
+        List<NodeStart> outcomes = Parallel.map(java.util.stream.IntStream.range(0, hosts.size()).boxed().toList(), i -> {
             try {
-                return startOn(plan, i, runner(hosts.get(i), opts.flags(), recorded), hosts.get(i), env, files);
+                return new NodeStart(startOn(plan, i, runner(hosts.get(i), opts.flags(), recorded), hosts.get(i), env,
+                        files), null);
             } catch (RuntimeException e) {
-                return e;
+                return new NodeStart(null, e);
             }
         });
-        List<Long> pids = new ArrayList<>();
-        for (Object o : outcomes) {
-            if (o instanceof RuntimeException failure) {
-                for (int i = 0; i < outcomes.size(); i++) {
-                    if (outcomes.get(i) instanceof Long pid) {
-                        try {
-                            runner(hosts.get(i), opts.flags(), recorded).run(SshCommands.killGroup("KILL", pid),
-                                    COMMAND_TIMEOUT);
-                        } catch (RuntimeException stop) {
-                            failure.addSuppressed(stop);
-                        }
+        Optional<RuntimeException> failed = outcomes.stream().map(NodeStart::failure).filter(f -> f != null)
+                .findFirst();
+        if (failed.isPresent()) {
+            for (int i = 0; i < outcomes.size(); i++) {
+                Long pid = outcomes.get(i).pid();
+                if (pid != null) {
+                    try {
+                        runner(hosts.get(i), opts.flags(), recorded).run(SshCommands.killGroup("KILL", pid),
+                                COMMAND_TIMEOUT);
+                    } catch (RuntimeException stop) {
+                        failed.get().addSuppressed(stop);
                     }
                 }
-                throw failure;
             }
-            pids.add((Long) o);
+            throw failed.get();
         }
+        List<Long> pids = outcomes.stream().map(NodeStart::pid).toList();
         Map<String, String> handle = new LinkedHashMap<>(recorded);
         handle.put(HANDLE_HOSTS, String.join(",", hosts));
         handle.put(HANDLE_PIDS, String.join(",", pids.stream().map(String::valueOf).toList()));
@@ -276,6 +277,10 @@ public final class SshModelLauncher implements ModelLauncher {
             id.add(hosts.get(i) + ":" + pids.get(i));
         }
         return new LaunchedModel(plan.name(), name(), String.join(",", id), Optional.empty(), t0, handle);
+    }
+
+    /** One node's start: its pid, or why it failed. */
+    private record NodeStart(Long pid, RuntimeException failure) {
     }
 
     /** Node {@code i}'s files written, its executable checked and its ranks started on {@code host}: their pid. */
