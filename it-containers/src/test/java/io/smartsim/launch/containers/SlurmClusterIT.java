@@ -372,7 +372,7 @@ class SlurmClusterIT {
                         + "exit code");
     }
 
-    /** Y = X W + B, X [1, 4], Y [1, 3]: the model the colocated databases store (as ai-dist's AiOrchestratorIT). */
+    /** Y = X W + B, X [1, 4], Y [1, 3]: the model the colocated databases store (as it-ai's AiOrchestratorIT). */
     private static final float[] W = {0.5f, -1, 2, 1, 0.25f, -0.5f, -2, 3, 1, 0, 1, -1};
     private static final float[] B = {0.1f, -0.2f, 0.3f};
 

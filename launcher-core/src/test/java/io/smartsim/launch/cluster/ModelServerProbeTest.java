@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The judging of {@link ModelServerProbe} on the module's reply texts, for the ones a real shard cannot be made to
  * give on purpose (a model server that accepts the connection and then closes it: {@code model server lost}). Each
  * text is the module's own (ai-module's smartsim_ai.c, {@code roundtrip}, {@code reply_failure}, {@code no_server},
- * {@code versions_done}). The replies a real shard gives are checked in ai-dist's {@code ModelServerProbeIT}.
+ * {@code versions_done}). The replies a real shard gives are checked in it-ai's {@code ModelServerProbeIT}.
  */
 class ModelServerProbeTest {
     private static byte[] b(String s) {

@@ -53,7 +53,9 @@ class ExperimentModelsIT {
     @BeforeEach
     void script() throws IOException {
         writer = dir.resolve("writer.sh");
-        Files.copy(Path.of("src/test/resources/writer.sh"), writer);
+        try (var in = getClass().getResourceAsStream("/writer.sh")) { // from the test-jar too (it-local runs this)
+            Files.copy(java.util.Objects.requireNonNull(in, "writer.sh on the test class path"), writer);
+        }
         Files.setPosixFilePermissions(writer, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 

@@ -135,7 +135,7 @@ class PbsLauncherIT {
         String id;
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(2).port(leftovers.shardPorts(22380, 2))
+                    .instancesPerNode(2).port(leftovers.shardPorts(15580, 2))
                     .startupTimeout(Duration.ofSeconds(150)).launcherOption("batch", "true")
                     .launcherOption("time", "00:10:00").launcherOption("runCommand", "ssh")
                     .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
@@ -146,8 +146,8 @@ class PbsLauncherIT {
             assertThat(progress).anyMatch(l -> l.startsWith("PBS dialect torque (qstat --version named no PBS version"));
             assertThat(progress).anyMatch(l -> l.startsWith("submitted batch job " + id));
             assertThat(progress).anyMatch(l -> l.startsWith("batch job " + id + " running on n1/2+n2/2+n3/2"));
-            assertThat(db.addresses()).containsExactly("127.0.1.1:22380", "127.0.1.1:22381", "127.0.1.2:22380",
-                    "127.0.1.2:22381", "127.0.1.3:22380", "127.0.1.3:22381");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:15580", "127.0.1.1:15581", "127.0.1.2:15580",
+                    "127.0.1.2:15581", "127.0.1.3:15580", "127.0.1.3:15581");
             assertThat(db.shards()).allSatisfy(s -> assertThat(s.handle()).containsEntry("mode", "batch")
                     .containsEntry("runCommand", "ssh").containsEntry("dialect", "torque").containsKey("nodePid"));
             assertThat(job(id).running()).isTrue();
@@ -168,14 +168,14 @@ class PbsLauncherIT {
         long t0 = System.nanoTime();
         try (Experiment exp = experiment()) {
             Orchestrator db = exp.createOrchestrator(OrchestratorSpec.builder().launcher("pbs").nodes(3)
-                    .instancesPerNode(1).port(leftovers.shardPorts(22480, 1)).launcherOption("alloc", id)
+                    .instancesPerNode(1).port(leftovers.shardPorts(15680, 1)).launcherOption("alloc", id)
                     .launcherOption("sshConfig", PbsTestJobs.SSH_CONFIG.toString()).build());
             assertThat(db.plan().shards()).extracting(s -> s.host()).containsExactly("n1", "n2", "n3");
             exp.start(db);
             System.out.printf("alloc 3x1 healthy in %.2f s%n", (System.nanoTime() - t0) / 1e9);
             assertThat(progress).contains("run command ssh (auto: outside the job's environment only ssh reaches its "
                     + "nodes)");
-            assertThat(db.addresses()).containsExactly("127.0.1.1:22480", "127.0.1.2:22480", "127.0.1.3:22480");
+            assertThat(db.addresses()).containsExactly("127.0.1.1:15680", "127.0.1.2:15680", "127.0.1.3:15680");
             clusterWorks(db);
             // The shard's ssh client on this machine is its handle: were it killed (with the job it ran in, or by
             // hand), the shard must not live on unseen. sshd ends the session, the wrapper's watch stops the server.

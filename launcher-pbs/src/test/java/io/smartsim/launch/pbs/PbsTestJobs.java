@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The testbed's PBS front end (Debian's slurm-wlm-torque over the Slurm testbed, testbeds/pbs/up) for the data-safety
- * ITs (and ai-dist's AiPbsIT, through this module's test jar): bringing it up, a holder job as a user's
+ * ITs (and it-ai's AiPbsIT, through this module's test jar): bringing it up, a holder job as a user's
  * {@code qsub -I} would hold nodes, and a job's state.
  */
 public final class PbsTestJobs {

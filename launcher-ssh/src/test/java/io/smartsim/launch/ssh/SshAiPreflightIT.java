@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * has here, so a host without it is refused by name before anything starts. The hosts are {@link SeparateHosts}: real
  * sshd sessions, each host seeing its own copy of the shared directory, where only hosts 1 and 2 have the AI directory.
  * The AI directory here is laid out by hand (a jar file and a module file, which preflight only looks for); the
- * end-to-end runs with the real model server are ai-dist's {@code SshAiModuleIT}.
+ * end-to-end runs with the real model server are it-ai's {@code SshAiModuleIT}.
  */
 @TestbedLock(value = TestbedLock.Bed.SSH, shared = true)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)

@@ -33,7 +33,7 @@ public final class Processes {
      * would then fail for no fault of the code under test.
      */
     private static final int FIRST = 10000;
-    private static final int LAST = 11767; // 12000-12767: ai-dist's AiTestbed; 12800-12999: ai-server's test
+    private static final int LAST = 11767; // 12000-12767: it-ai's AiTestbed; 12800-12999: ai-server's test
     // RedisServer; 13000-19999: fixed ports of ITs
     private static final AtomicInteger NEXT = new AtomicInteger(FIRST + (int) (ProcessHandle.current().pid() % 17) * 100);
 

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * One {@code --ai} shard as every launcher runs it since issue 16, for the tests of other modules (ai-tf, ai-tflite,
- * client, ai-dist; through ai-module's test-jar): a real redis-server loading the smartsim-ai module
+ * client, it-ai; through ai-module's test-jar): a real redis-server loading the smartsim-ai module
  * ({@code SOCKET <dir>/ms.sock BACKENDS <names>}) and the real model server (ai-server's ModelServerMain, with the
  * test's class path, so with the backends that module has) on that socket. Both work in directories under
  * {@code dir}, which should be a {@code @TempDir} of the test so that its Leftovers check finds them; the port should

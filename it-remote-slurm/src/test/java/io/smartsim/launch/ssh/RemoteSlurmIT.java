@@ -105,7 +105,7 @@ class RemoteSlurmIT {
 
     @Test
     void batchJobStartStatusStopThroughTheLoginNode() throws Exception {
-        int port = 22380;
+        int port = 15380;
         long t0 = System.nanoTime();
         String job;
         try (Experiment exp = Experiment.create("remote-slurm", dir, line -> System.out.printf("  [%6.2f s] %s%n",
@@ -155,7 +155,7 @@ class RemoteSlurmIT {
         while (!queued(job).equals(List.of(job + " RUNNING")) && System.nanoTime() < until) {
             Thread.sleep(100);
         }
-        int port = 22480;
+        int port = 15480;
         long t0 = System.nanoTime();
         try (Experiment exp = Experiment.create("remote-alloc", dir)) {
             Orchestrator db = exp.createOrchestrator(spec(port).launcherOption("alloc", job).build());
