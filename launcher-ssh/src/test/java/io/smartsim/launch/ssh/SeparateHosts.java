@@ -56,7 +56,9 @@ final class SeparateHosts implements AutoCloseable {
                 .append("AuthorizedKeysFile ").append(SshTestbed.DIR.resolve("authorized_keys")).append('\n')
                 .append("PubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n")
                 .append("UsePAM no\nPermitRootLogin prohibit-password\nStrictModes no\n")
-                .append("MaxStartups 100:30:200\nMaxSessions 100\nLogLevel VERBOSE\n");
+                .append("MaxStartups 100:30:200\nMaxSessions 100\nLogLevel VERBOSE\n")
+                // as the testbed's sshd: not the login user's shell start files on every command
+                .append("SetEnv HOME=").append(SshTestbed.DIR.resolve("home")).append('\n');
         String[] pub = Files.readString(SshTestbed.DIR.resolve("ssh_host_ed25519_key.pub")).strip().split("\\s+");
         String hostKey = pub[0] + " " + pub[1];
         StringBuilder known = new StringBuilder();
