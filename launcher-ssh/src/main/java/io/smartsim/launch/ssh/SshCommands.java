@@ -75,11 +75,15 @@ final class SshCommands {
 
     /**
      * How a detached command is doing. Arguments: its exit file, its pid. Prints "exited with code N" or
-     * "ended" (gone without an exit file: killed) and exits 0, or exits {@link #RUNNING} while it runs.
+     * "ended" (gone without an exit file: killed) and exits 0, or exits {@link #RUNNING} while it runs. The exit file
+     * is read again once the process is gone: one that wrote it and ended after the first look has exited.
      */
     static final String CHECK_SCRIPT = String.join("\n",
-            "if [ -e \"$1\" ]; then printf 'exited with code %s\\n' \"$(cat -- \"$1\")\"; exit 0; fi",
+            "code=$(cat -- \"$1\" 2>/dev/null)",
+            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
             "kill -0 \"$2\" 2>/dev/null && exit 3",
+            "code=$(cat -- \"$1\" 2>/dev/null)",
+            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
             "echo 'ended (killed, or its session was ended)'");
     static final int RUNNING = 3;
 

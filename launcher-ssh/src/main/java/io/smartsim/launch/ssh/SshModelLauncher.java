@@ -82,12 +82,18 @@ public final class SshModelLauncher implements ModelLauncher {
 
     /**
      * How a node is doing. Arguments: its exit file, its process group. Prints "exited with code N" or "ended (...)"
-     * (gone without an exit code: killed) and exits 0, or exits {@link SshCommands#RUNNING} while any of it runs.
+     * (gone without an exit code: killed) and exits 0, or exits {@link SshCommands#RUNNING} while any of it runs. The
+     * exit file is read again once the group is gone: a node that wrote it and ended after the first look has exited,
+     * not been killed (its wrapper writes the code before it ends, so a group that is gone has written it, if ever).
      */
     static final String NODE_CHECK = String.join("\n",
-            "if [ -e \"$1\" ]; then printf 'exited with code %s\\n' \"$(cat -- \"$1\")\"; exit 0; fi",
+            "ex=$1",
+            "code=$(cat -- \"$ex\" 2>/dev/null)",
+            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
             "set -- \"$2\"",
             GROUP_ALIVE + " && exit " + SshCommands.RUNNING,
+            "code=$(cat -- \"$ex\" 2>/dev/null)",
+            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
             "echo 'ended (killed, or its session was ended)'");
 
     /** What this instance started, by model id: it knows which it cancelled. */

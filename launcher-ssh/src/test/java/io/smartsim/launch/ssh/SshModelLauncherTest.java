@@ -120,6 +120,65 @@ class SshModelLauncherTest {
         java.nio.file.Files.delete(exit);
     }
 
+    /**
+     * A node that ends while it is being checked is "exited with code 0", never "ended (killed)": the check looks for
+     * the exit file, then whether the group still runs; a node that wrote its exit file and ended between the two
+     * looks killed unless the check looks for the file again once the group is gone (SshHostsIT's colocated model
+     * failed so, "ranks on host2 ended", in a full run on a busy machine). Many nodes ending at different moments,
+     * each checked again and again as the launcher's poll does, the same way they are started (SPAWN's wrapper).
+     */
+    @Test
+    void aNodeThatEndsWhileItIsCheckedHasExitedWithItsCodeNeverKilled() throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "nodecheck");
+        try {
+            for (int trial = 0; trial < 40; trial++) {
+                Path exit = dir.resolve(trial + ".exit");
+                String sleep = "0.0" + (trial % 8);
+                // as SPAWN starts a node: its own session (pgid = pid), the exit code written when the command ends
+                Process node = new ProcessBuilder("setsid", "sh", "-c", "\"$@\"; echo $? >\"$0\"", exit.toString(),
+                        "sleep", sleep).start();
+                String pgid = Long.toString(node.pid());
+                long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+                // checked once it is a group of its own, as on a host (SPAWN prints the pid after setsid ran)
+                while (!groupOfItsOwn(node.pid()) && node.isAlive()) {
+                    assertThat(System.nanoTime()).as("trial %d: setsid within 30 s", trial).isLessThan(until);
+                    Thread.sleep(1);
+                }
+                String seen;
+                while (true) {
+                    Process check = new ProcessBuilder("sh", "-c", SshModelLauncher.NODE_CHECK, "sh", exit.toString(),
+                            pgid).start();
+                    seen = new String(check.getInputStream().readAllBytes()).strip();
+                    if (check.waitFor() != SshCommands.RUNNING) {
+                        break;
+                    }
+                    assertThat(System.nanoTime()).as("trial %d: node of 'sleep %s' ended within 30 s", trial, sleep)
+                            .isLessThan(until);
+                }
+                assertThat(seen).as("trial %d (sleep %s)", trial, sleep).isEqualTo("exited with code 0");
+                node.waitFor();
+            }
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
+    /** Whether process {@code pid} leads a process group of its own (field 5 of /proc/PID/stat is its group). */
+    private static boolean groupOfItsOwn(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return f[2].equals(Long.toString(pid));
+        } catch (java.io.IOException gone) {
+            return false;
+        }
+    }
+
     /** The environment file sh sources on a host gives back every value as it was, quotes and spaces included. */
     @Test
     void theEnvironmentFileGivesBackEveryValueAsItWas() throws Exception {
