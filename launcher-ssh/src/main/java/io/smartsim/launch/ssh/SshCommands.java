@@ -60,6 +60,16 @@ final class SshCommands {
             "done");
 
     /**
+     * After {@code nohup $detach ... &} and {@code pid=$!}: waits, at most 5 s, until process {@code $pid} leads a
+     * process group of its own (setsid has run) or has ended, so that the pid printed is already its group. A kill of
+     * {@code -PID} sent right after the spawn returned (a failed start's cleanup, one host refusing while another's
+     * spawn had just returned) found no such group before setsid ran, and the node went on running.
+     */
+    static final String AWAIT_OWN_GROUP = "n=0; while [ -n \"$detach\" ] && [ \"$n\" -lt 500 ] "
+            + "&& kill -0 \"$pid\" 2>/dev/null && [ \"$(ps -o pgid= -p \"$pid\" | tr -d ' ')\" != \"$pid\" ]; "
+            + "do sleep 0.01; n=$((n + 1)); done";
+
+    /**
      * Starts one command detached in its own session and prints its pid (which is also its process group, so a
      * signal to {@code -PID} reaches what it started, such as {@code srun}). Arguments: work dir, console file,
      * then the argv. When the command ends its exit code is written to the console file's name plus
@@ -71,7 +81,9 @@ final class SshCommands {
             "rm -f -- \"$c.exit\"",
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
             "nohup $detach sh -c '\"$@\"; echo $? >\"$0.exit\"' \"$c\" \"$@\" >>\"$c\" 2>&1 </dev/null &",
-            "echo $!");
+            "pid=$!",
+            AWAIT_OWN_GROUP,
+            "echo $pid");
 
     /**
      * How a detached command is doing. Arguments: its exit file, its pid. Prints "exited with code N" or

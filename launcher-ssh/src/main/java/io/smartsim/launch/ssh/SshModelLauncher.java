@@ -58,7 +58,8 @@ public final class SshModelLauncher implements ModelLauncher {
 
     /**
      * Starts one node's command detached (its own session: a signal to {@code -PID} reaches every rank) and prints its
-     * pid. Arguments: work dir, stdout file, stderr file, exit file, environment file, then the argv. The environment
+     * pid, once that is its process group ({@link SshCommands#AWAIT_OWN_GROUP}). Arguments: work dir, stdout file,
+     * stderr file, exit file, environment file, then the argv. The environment
      * file (owner-only, {@code export NAME='value'} lines: the database variables, a password among them, never on a
      * command line that {@code ps} shows other users) is read, then removed. When the command ends its exit code is
      * written to the exit file.
@@ -71,7 +72,9 @@ public final class SshModelLauncher implements ModelLauncher {
             "rm -f -- \"$envf\" \"$ex\"",
             "if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi",
             "nohup $detach sh -c '\"$@\"; echo $? >\"$0\"' \"$ex\" \"$@\" >>\"$out\" 2>>\"$err\" </dev/null &",
-            "echo $!");
+            "pid=$!",
+            SshCommands.AWAIT_OWN_GROUP,
+            "echo $pid");
 
     /**
      * Whether anything of process group {@code $1} still runs: exit 0 if so. Zombies do not count: a node's processes
