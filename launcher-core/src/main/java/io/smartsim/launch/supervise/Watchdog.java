@@ -106,11 +106,14 @@ public final class Watchdog {
         }
         Path pidFile = first.plan().dir().resolve(LOG + ".pid");
         Thread hook = new Thread(() -> {
-            sup.close();
-            if (collector != null) {
-                collector.close();
+            try {
+                sup.close();
+                if (collector != null) {
+                    collector.close();
+                }
+            } finally {
+                forgetPidFile(pidFile, me);
             }
-            forgetPidFile(pidFile, me);
         }, "smartsim-launch-watchdog-exit");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -118,6 +121,11 @@ public final class Watchdog {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            // The pid file first, while the hook is still there: db stop's SIGTERM comes right after its stop request,
+            // which ended the join above, and a JVM that exits on SIGTERM runs its hooks, not this block to its end.
+            // With the hook already removed and the collector still closing, the pid file stayed and its waiting
+            // subshell wrote an exit file (143): TelemetryCliIT saw both after db stop, once in 3 full runs.
+            forgetPidFile(pidFile, me);
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException exiting) {
@@ -126,7 +134,6 @@ public final class Watchdog {
             if (collector != null) {
                 collector.close();
             }
-            forgetPidFile(pidFile, me);
         }
         log.accept(Instant.now() + " no longer watching '" + id + "'");
     }
