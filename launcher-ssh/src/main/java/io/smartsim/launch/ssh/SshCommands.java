@@ -86,16 +86,22 @@ final class SshCommands {
             "echo $pid");
 
     /**
+     * With {@code $ex} an exit file: prints "exited with code N" and exits 0 once the file holds a code (empty: still
+     * being written, so not yet). The checks below look twice, before and after finding the process gone.
+     */
+    static final String EXITED = "code=$(cat -- \"$ex\" 2>/dev/null); "
+            + "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi";
+
+    /**
      * How a detached command is doing. Arguments: its exit file, its pid. Prints "exited with code N" or
      * "ended" (gone without an exit file: killed) and exits 0, or exits {@link #RUNNING} while it runs. The exit file
      * is read again once the process is gone: one that wrote it and ended after the first look has exited.
      */
     static final String CHECK_SCRIPT = String.join("\n",
-            "code=$(cat -- \"$1\" 2>/dev/null)",
-            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
+            "ex=$1",
+            EXITED,
             "kill -0 \"$2\" 2>/dev/null && exit 3",
-            "code=$(cat -- \"$1\" 2>/dev/null)",
-            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
+            EXITED,
             "echo 'ended (killed, or its session was ended)'");
     static final int RUNNING = 3;
 

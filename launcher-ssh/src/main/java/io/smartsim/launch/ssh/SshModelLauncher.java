@@ -91,12 +91,10 @@ public final class SshModelLauncher implements ModelLauncher {
      */
     static final String NODE_CHECK = String.join("\n",
             "ex=$1",
-            "code=$(cat -- \"$ex\" 2>/dev/null)",
-            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
+            SshCommands.EXITED,
             "set -- \"$2\"",
             GROUP_ALIVE + " && exit " + SshCommands.RUNNING,
-            "code=$(cat -- \"$ex\" 2>/dev/null)",
-            "if [ -n \"$code\" ]; then printf 'exited with code %s\\n' \"$code\"; exit 0; fi",
+            SshCommands.EXITED,
             "echo 'ended (killed, or its session was ended)'");
 
     /** What this instance started, by model id: it knows which it cancelled. */

@@ -8,6 +8,7 @@ import io.smartsim.launch.spec.ModelSpec;
 import io.smartsim.launch.spec.RunSettings;
 import io.smartsim.launch.spi.RenderedLaunch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -128,43 +129,33 @@ class SshModelLauncherTest {
      * each checked again and again as the launcher's poll does, the same way they are started (SPAWN's wrapper).
      */
     @Test
-    void aNodeThatEndsWhileItIsCheckedHasExitedWithItsCodeNeverKilled() throws Exception {
-        Path dir = java.nio.file.Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "nodecheck");
-        try {
-            for (int trial = 0; trial < 40; trial++) {
-                Path exit = dir.resolve(trial + ".exit");
-                String sleep = "0.0" + (trial % 8);
-                // as SPAWN starts a node: its own session (pgid = pid), the exit code written when the command ends
-                Process node = new ProcessBuilder("setsid", "sh", "-c", "\"$@\"; echo $? >\"$0\"", exit.toString(),
-                        "sleep", sleep).start();
-                String pgid = Long.toString(node.pid());
-                long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-                // checked once it is a group of its own, as on a host (SPAWN prints the pid after setsid ran)
-                while (!groupOfItsOwn(node.pid()) && node.isAlive()) {
-                    assertThat(System.nanoTime()).as("trial %d: setsid within 30 s", trial).isLessThan(until);
-                    Thread.sleep(1);
-                }
-                String seen;
-                while (true) {
-                    Process check = new ProcessBuilder("sh", "-c", SshModelLauncher.NODE_CHECK, "sh", exit.toString(),
-                            pgid).start();
-                    seen = new String(check.getInputStream().readAllBytes()).strip();
-                    if (check.waitFor() != SshCommands.RUNNING) {
-                        break;
-                    }
-                    assertThat(System.nanoTime()).as("trial %d: node of 'sleep %s' ended within 30 s", trial, sleep)
-                            .isLessThan(until);
-                }
-                assertThat(seen).as("trial %d (sleep %s)", trial, sleep).isEqualTo("exited with code 0");
-                node.waitFor();
+    void aNodeThatEndsWhileItIsCheckedHasExitedWithItsCodeNeverKilled(@TempDir Path dir) throws Exception {
+        for (int trial = 0; trial < 40; trial++) {
+            Path exit = dir.resolve(trial + ".exit");
+            String sleep = "0.0" + (trial % 8);
+            // as SPAWN starts a node: its own session (pgid = pid), the exit code written when the command ends
+            Process node = new ProcessBuilder("setsid", "sh", "-c", "\"$@\"; echo $? >\"$0\"", exit.toString(),
+                    "sleep", sleep).start();
+            String pgid = Long.toString(node.pid());
+            long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            // checked once it is a group of its own, as on a host (SPAWN prints the pid after setsid ran)
+            while (!groupOfItsOwn(node.pid()) && node.isAlive()) {
+                assertThat(System.nanoTime()).as("trial %d: setsid within 30 s", trial).isLessThan(until);
+                Thread.sleep(1);
             }
-        } finally {
-            try (var files = java.nio.file.Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    java.nio.file.Files.delete(f);
+            String seen;
+            while (true) {
+                Process check = new ProcessBuilder("sh", "-c", SshModelLauncher.NODE_CHECK, "sh", exit.toString(),
+                        pgid).start();
+                seen = new String(check.getInputStream().readAllBytes()).strip();
+                if (check.waitFor() != SshCommands.RUNNING) {
+                    break;
                 }
+                assertThat(System.nanoTime()).as("trial %d: node of 'sleep %s' ended within 30 s", trial, sleep)
+                        .isLessThan(until);
             }
-            java.nio.file.Files.delete(dir);
+            assertThat(seen).as("trial %d (sleep %s)", trial, sleep).isEqualTo("exited with code 0");
+            node.waitFor();
         }
     }
 
@@ -175,8 +166,7 @@ class SshModelLauncherTest {
      * runs: host 3 refused at once while host 2's spawn had just returned). Spawned as on a host, killed at once.
      */
     @Test
-    void aNodeKilledRightAfterItsSpawnReturnedIsGone() throws Exception {
-        Path dir = java.nio.file.Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "spawnkill");
+    void aNodeKilledRightAfterItsSpawnReturnedIsGone(@TempDir Path dir) throws Exception {
         List<String> spawned = new java.util.ArrayList<>();
         try {
             for (int trial = 0; trial < 20; trial++) {
@@ -201,12 +191,6 @@ class SshModelLauncherTest {
             for (String pid : spawned) { // what a failed trial left: its group, or the process before setsid ran
                 sh("kill -s KILL -- -\"$1\" \"$1\" 2>/dev/null; true", pid);
             }
-            try (var files = java.nio.file.Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    java.nio.file.Files.delete(f);
-                }
-            }
-            java.nio.file.Files.delete(dir);
         }
     }
 
