@@ -58,6 +58,34 @@ class ManifestStoreTest {
     }
 
     @Test
+    void anUpdateBuildsOnWhatOthersWroteSinceThisStoresLastWrite() throws Exception {
+        ManifestStore ours = new ManifestStore(dir);
+        OrchestratorRecord rec = record();
+        ours.update("demo", m -> m.with(rec));
+        // another process (its own store) adds a record: our next update keeps it
+        OrchestratorRecord other = new OrchestratorRecord("other", "local", Status.STOPPED, rec.spec(), rec.plan(),
+                List.of(), rec.updated(), Optional.empty());
+        new ManifestStore(dir).update("demo", m -> m.with(other));
+        ours.update("demo", m -> m.with(rec.withStatus(Status.STOPPED, Optional.empty())));
+        assertThat(ours.read().orElseThrow().orchestrators()).extracting(OrchestratorRecord::id)
+                .containsExactly("db", "other");
+        // an edit by hand that changes one value: the next update starts from it
+        Path file = dir.resolve("manifest.json");
+        Files.writeString(file, Files.readString(file).replace("\"experiment\" : \"demo\"",
+                "\"experiment\" : \"renamed\""));
+        Manifest next = ours.update("demo", m -> m);
+        assertThat(next.experiment()).isEqualTo("renamed");
+        // a file removed by hand: the update starts from an empty manifest, not from what this store wrote
+        Files.delete(file);
+        assertThat(ours.update("demo", m -> m).orchestrators()).isEmpty();
+        // and a file broken by hand since is an error, not what this store wrote before
+        ours.update("demo", m -> m.with(rec));
+        Files.writeString(file, "{ oops");
+        assertThatThrownBy(() -> ours.update("demo", m -> m)).isInstanceOf(ManifestException.class)
+                .hasMessageContaining("is not a valid smartsim-launch manifest");
+    }
+
+    @Test
     void garbageIsAClearErrorWithTheLocation() throws Exception {
         Files.writeString(dir.resolve("manifest.json"), "{\"version\": 1,\n \"experiment\": \"x\",\n oops }");
         assertThatThrownBy(() -> new ManifestStore(dir).read()).isInstanceOf(ManifestException.class)
