@@ -105,6 +105,8 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
                 started.spawned(s);
                 recorder.spawned(starting, s);
             }));
+            // what runs once the cluster is writable, run once ahead while Redis keeps it from that for 2 s
+            WarmUp.whileWaiting(OrchestratorHandle.targets(plan, shards), plan.clustered(), plan.access());
             if (how.watchdog().isPresent() && Watchdog.needed(plan)) {
                 // Now, beside the forming, not once healthy: its JVM starts while Redis waits out its 2 s before the
                 // cluster is writable, so db start does not pay for the spawn after the cluster is healthy. It
