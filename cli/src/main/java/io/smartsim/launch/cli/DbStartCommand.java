@@ -45,6 +45,9 @@ import java.util.stream.Collectors;
         exitCodeList = {"0:Started and healthy.", "1:It did not start (already running, a shard failed, timeout, "
                 + "cluster forming failed); nothing of this start is left running.", Errors.EXIT_DOC_USAGE})
 public final class DbStartCommand implements Callable<Integer> {
+    /** The system property {@link #recorded()} reads. */
+    static final String CDS_RECORDED = "smartsim.launch.cds.recorded";
+
     @Spec
     CommandSpec spec;
 
@@ -115,7 +118,24 @@ public final class DbStartCommand implements Callable<Integer> {
             out.print(render(started.summary(), expDir.dir()));
         }
         out.flush();
+        recorded();
         return Errors.OK;
+    }
+
+    /**
+     * {@code bin/smartsim-launch} records the classes of a first {@code db start} as a class-data archive layer,
+     * written as this JVM exits, and keeps it only for a start that started something (not for {@code --help}, a
+     * refusal or a failure): it names, in this property, a file to create now.
+     */
+    private static void recorded() {
+        String marker = System.getProperty(CDS_RECORDED);
+        if (marker != null) {
+            try {
+                java.nio.file.Files.newOutputStream(Path.of(marker)).close();
+            } catch (java.io.IOException | RuntimeException e) {
+                // then the recording is not kept, and the next start records again: nothing else depends on it
+            }
+        }
     }
 
     /**

@@ -114,6 +114,54 @@ class CliJarIT {
         assertThat(bad.err()).isEmpty();
     }
 
+    /**
+     * The start layer (issue 14.6): a dynamic archive of what a real {@code db start} runs beyond the base's training,
+     * recorded as the first start that succeeds exits and taken as the layer by the next run, then mapped over the base.
+     * A start that starts nothing ({@code --help}) is not kept, and stdout stays as it was.
+     */
+    @Test
+    void the_first_start_that_succeeds_records_a_layer_over_the_archive_and_later_runs_map_it() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
+        Path target = Files.createDirectories(tmp.resolve("checkout/cli/target"));
+        Path wrapper = Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(JarRunner.JAR, target.resolve("smartsim-launch.jar"));
+        Duration bound = Duration.ofSeconds(180);
+
+        JarRunner.Result help = jar.run(List.of(wrapper.toString(), "db", "start", "--help"), bound);
+        assertThat(help.exit()).as(help.toString()).isZero();
+        JarRunner.Result after = jar.run(List.of(wrapper.toString(), "--version"), bound);
+        assertThat(after.exit()).as(after.toString()).isZero();
+        assertThat(names(target)).as("the base only: a --help is not a start to learn from").hasSize(1)
+                .allMatch(n -> n.matches("smartsim-launch-[0-9-]+\\.jsa"));
+
+        Path exp = tmp.resolve("exp");
+        JarRunner.Result start = jar.run(List.of(wrapper.toString(), "db", "start", "--per-node", "1", "--port",
+                "auto", "--exp-dir", exp.toString()), bound);
+        assertThat(start.exit()).as(start.toString()).isZero();
+        assertThat(start.outLines().get(start.outLines().size() - 1)).startsWith("SSDB=127.0.0.1:");
+        JarRunner.Result stop = jar.run(List.of(wrapper.toString(), "db", "stop", "--exp-dir", exp.toString()), bound);
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        List<String> made = names(target);
+        assertThat(made).as("the base and the layer, no recording left").hasSize(2)
+                .anyMatch(n -> n.matches("smartsim-launch-[0-9-]+\\.start\\.jsa"));
+
+        Path log = tmp.resolve("class-load.log");
+        JarRunner.Result next = jar.run(List.of("env", "JAVA_TOOL_OPTIONS=-Xlog:class+load:file=" + log,
+                wrapper.toString(), "--version"), bound);
+        assertThat(next.exit()).as(next.toString()).isZero();
+        assertThat(next.out()).isEqualTo(after.out());
+        assertThat(Files.readString(log)).as("classes mapped from the layer")
+                .contains("source: shared objects file (top)");
+        assertThat(names(target)).isEqualTo(made);
+    }
+
+    private static List<String> names(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> !n.equals("smartsim-launch.jar")).sorted()
+                    .toList();
+        }
+    }
+
     private static List<Path> archives(Path dir) throws java.io.IOException {
         try (var files = Files.list(dir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
