@@ -30,6 +30,15 @@ public final class ThisMachine {
     }
 
     /**
+     * As {@link #warmUp}, the planning only: no JSON. What the CLI's {@code db start} loads ahead, now that the local
+     * launcher's start records the orchestrator once its first shard runs: JSON warmed beside the command line's parsing
+     * only took CPU from it on a machine of two cores.
+     */
+    public static void warmUpPlanning(OrchestratorSpec spec) {
+        WarmUp.plan(spec);
+    }
+
+    /**
      * This machine's model-serving runtime, as {@code --ai} finds it ({@code -Dsmartsim.ai.path}, then
      * {@code SMARTSIM_AI_PATH}, then the AI directory beside the launcher's jar): the java and class path its model
      * servers run with, where it was found, and its backends. Fails with {@link InvalidSpecException} saying why there is

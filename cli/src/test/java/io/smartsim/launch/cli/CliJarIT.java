@@ -79,10 +79,8 @@ class CliJarIT {
      */
     @Test
     void the_wrapper_archives_the_jars_classes_on_first_use_and_a_bad_archive_changes_nothing() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
-        Path target = Files.createDirectories(tmp.resolve("checkout/cli/target"));
-        Path wrapper = Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
-        Files.copy(JarRunner.JAR, target.resolve("smartsim-launch.jar"));
+        Path wrapper = checkout();
+        Path target = wrapper.resolveSibling("../cli/target").normalize();
 
         JarRunner.Result own = jar.run(List.of("env", "SMARTSIM_LAUNCH_JAVA_OPTS=-Xshare:auto", wrapper.toString(),
                 "--version"), Duration.ofSeconds(120));
@@ -121,10 +119,8 @@ class CliJarIT {
      */
     @Test
     void the_first_start_that_succeeds_records_a_layer_over_the_archive_and_later_runs_map_it() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
-        Path target = Files.createDirectories(tmp.resolve("checkout/cli/target"));
-        Path wrapper = Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
-        Files.copy(JarRunner.JAR, target.resolve("smartsim-launch.jar"));
+        Path wrapper = checkout();
+        Path target = wrapper.resolveSibling("../cli/target").normalize();
         Duration bound = Duration.ofSeconds(180);
 
         JarRunner.Result help = jar.run(List.of(wrapper.toString(), "db", "start", "--help"), bound);
@@ -153,6 +149,14 @@ class CliJarIT {
         assertThat(Files.readString(log)).as("classes mapped from the layer")
                 .contains("source: shared objects file (top)");
         assertThat(names(target)).isEqualTo(made);
+    }
+
+    /** The wrapper and the jar copied into a checkout of their own under the test's directory; the wrapper's path. */
+    private Path checkout() throws java.io.IOException {
+        Path bin = Files.createDirectories(tmp.resolve("checkout/bin"));
+        Path target = Files.createDirectories(tmp.resolve("checkout/cli/target"));
+        Files.copy(JarRunner.JAR, target.resolve("smartsim-launch.jar"));
+        return Files.copy(WRAPPER, bin.resolve("smartsim-launch"), StandardCopyOption.COPY_ATTRIBUTES);
     }
 
     private static List<String> names(Path dir) throws java.io.IOException {

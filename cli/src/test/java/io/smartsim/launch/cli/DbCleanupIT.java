@@ -7,11 +7,15 @@ import io.smartsim.launch.testing.Leftovers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 7 item 5, a launcher that dies: the {@code db start} JVM is killed with SIGKILL after its shards are up but
- * before the cluster is healthy; {@code db cleanup} then finds the shards from the manifest and removes them.
+ * before the cluster is healthy; {@code db cleanup} then finds the shards from the manifest and removes them. And
+ * killed before it could record them at all (issue 14.6: the local launcher records a start once its first shard
+ * runs, holding the shards until then): they end with it.
  */
 class DbCleanupIT {
     @RegisterExtension
@@ -98,6 +104,48 @@ class DbCleanupIT {
         JarRunner.Result again = jar.cli("db", "cleanup", "--exp-dir", exp.toString());
         assertThat(again.exit()).as(again.toString()).isZero();
         assertThat(again.out()).isEqualTo("nothing to clean up in experiment 'exp'\n");
+    }
+
+    /**
+     * The manifest's lock, held here, keeps the start from recording anything: its shards run meanwhile (the record
+     * comes once the first one does), held by the start. Killed then, it leaves none of them running and nothing
+     * recorded, and the same start runs again on the same ports.
+     */
+    @Test
+    void a_start_killed_before_it_recorded_its_shards_leaves_none_running() throws Exception {
+        Files.createDirectories(exp);
+        try (FileChannel ch = FileChannel.open(exp.resolve(".manifest.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = ch.lock()) {
+            start = new ProcessBuilder(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db", "start",
+                    "--exp-dir", exp.toString(), "--per-node", "3", "--port", Integer.toString(port), "--timeout",
+                    "60").redirectOutput(tmp.resolve("start.out").toFile())
+                    .redirectError(tmp.resolve("start.err").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (TestServers.redisProcessesOn(ports).size() < 3) {
+                assertThat(start.isAlive()).as("db start runs: %s", Files.readString(tmp.resolve("start.err")))
+                        .isTrue();
+                assertThat(System.nanoTime()).as("3 shards running within 60 s, the record waiting for the lock")
+                        .isLessThan(until);
+                Thread.sleep(10);
+            }
+            assertThat(exp.resolve("manifest.json")).as("nothing recorded yet").doesNotExist();
+            start.destroyForcibly(); // SIGKILL to the JVM's pid only: its shards are not signalled by this
+            assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!TestServers.redisProcessesOn(ports).isEmpty()) {
+            assertThat(System.nanoTime()).as("the unrecorded shards end within 20 s of their start's end: %s",
+                    TestServers.redisProcessesOn(ports)).isLessThan(until);
+            Thread.sleep(10);
+        }
+        assertThat(exp.resolve("manifest.json")).doesNotExist();
+
+        JarRunner.Result again = jar.cli("db", "start", "--exp-dir", exp.toString(), "--per-node", "3", "--port",
+                Integer.toString(port));
+        assertThat(again.exit()).as(again.toString()).isZero();
+        JarRunner.Result stop = jar.cli("db", "stop", "--exp-dir", exp.toString());
+        assertThat(stop.exit()).as(stop.toString()).isZero();
     }
 
     /** Polls the start's stderr until a line contains {@code marker} (or 'healthy', or the process ends). */

@@ -37,27 +37,64 @@ public final class DaemonProcess implements Detached {
     static final String SCRIPT = "p=$1; x=$2; shift 2; ( \"$@\" & c=$!; echo $c > \"$p\"; wait $c; s=$?; q=; "
             + "{ read q < \"$p\"; } 2>/dev/null; if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
 
+    /**
+     * As {@link #SCRIPT}, held: once the pid file is written, the subshell waits (polling every 20 ms) until the file
+     * {@code $4} exists ({@link #keep}), for as long as process {@code $3} (this JVM) lives. Should that process end
+     * first, the command gets SIGTERM: a JVM killed before it recorded what it started leaves none of it running.
+     * Until then the command is not reaped, so its pid cannot have been reused when it is signalled.
+     */
+    static final String HELD_SCRIPT = "p=$1; x=$2; h=$3; k=$4; shift 4; ( \"$@\" & c=$!; echo $c > \"$p\"; "
+            + "while [ ! -e \"$k\" ]; do if ! kill -0 \"$h\" 2>/dev/null; then [ -e \"$k\" ] || kill \"$c\" 2>/dev/null; "
+            + "break; fi; sleep 0.02; done; rm -f \"$k\"; wait $c; s=$?; q=; "
+            + "{ read q < \"$p\"; } 2>/dev/null; if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
+
     private final Path pidFile;
     private final Path exitFile;
+    /** Held ({@link #spawnHeld}): the file {@link #keep} creates; else null. */
+    private final Path keptFile;
+    private volatile boolean kept;
     private volatile String startFailure;
     private volatile ProcessHandle handle;
     private volatile Process sh;
 
-    private DaemonProcess(Path pidFile, Path exitFile) {
+    private DaemonProcess(Path pidFile, Path exitFile, Path keptFile) {
         this.pidFile = pidFile;
         this.exitFile = exitFile;
+        this.keptFile = keptFile;
     }
 
     /** Starts {@code argv} in {@code workDir}, stdout and stderr appended to {@code console}; returns at once. */
     public static DaemonProcess spawn(List<String> argv, Path workDir, Path console) {
+        return spawn(argv, workDir, console, 0);
+    }
+
+    /**
+     * As {@link #spawn}, held by this JVM until {@link #keep}: should this JVM end before (killed between starting a
+     * shard and recording it), the process is sent SIGTERM and ends with it. Its exit is seen only once kept.
+     */
+    public static DaemonProcess spawnHeld(List<String> argv, Path workDir, Path console) {
+        return spawn(argv, workDir, console, ProcessHandle.current().pid());
+    }
+
+    /** As {@link #spawnHeld}, held by process {@code holder} (tests end one); 0: not held. */
+    static DaemonProcess spawn(List<String> argv, Path workDir, Path console, long holder) {
+        boolean held = holder > 0;
         Path pid = console.resolveSibling(console.getFileName() + ".pid");
         Path exit = console.resolveSibling(console.getFileName() + ".exit");
-        DaemonProcess d = new DaemonProcess(pid, exit);
-        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", SCRIPT, "sh", pid.toString(), exit.toString()));
+        Path kept = held ? console.resolveSibling(console.getFileName() + ".kept") : null;
+        DaemonProcess d = new DaemonProcess(pid, exit, kept);
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", held ? HELD_SCRIPT : SCRIPT, "sh", pid.toString(),
+                exit.toString()));
+        if (held) {
+            cmd.addAll(List.of(Long.toString(holder), kept.toString()));
+        }
         cmd.addAll(argv);
         try { // a restart reuses the names: what an earlier run left must not be read as this one's
             Files.deleteIfExists(pid);
             Files.deleteIfExists(exit);
+            if (kept != null) {
+                Files.deleteIfExists(kept);
+            }
         } catch (IOException e) {
             d.startFailure = "could not start: cannot remove " + pid + " or " + exit + ": " + e.getMessage();
             return d;
@@ -137,9 +174,30 @@ public final class DaemonProcess implements Detached {
         return Optional.empty();
     }
 
+    /**
+     * Ends the hold of {@link #spawnHeld}: the process is recorded (or about to be stopped) and runs on after this JVM.
+     * Once only; nothing for a process not held.
+     */
+    public void keep() {
+        if (keptFile == null || kept) {
+            return;
+        }
+        try {
+            Files.newOutputStream(keptFile).close();
+            kept = true;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot keep the process of " + pidFile + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Sends SIGTERM, waits up to {@code grace}, then SIGKILL; waits (up to 5 s) until it has exited. */
     @Override
     public void terminate(Duration grace) throws InterruptedException {
+        try {
+            keep(); // a held process's exit is seen only once its subshell waits for it
+        } catch (java.io.UncheckedIOException e) {
+            // then its subshell sends it SIGTERM once this JVM has ended; it is being ended here anyway
+        }
         ProcessHandle h = handle(Duration.ofSeconds(1)).orElse(null);
         if (h == null || exit().isPresent()) {
             return;

@@ -79,7 +79,13 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         List<ShardData> data = Resume.prepare(recorder.find(plan.id()), plan, resume, progress,
                 DataFiles.of(launcher.transport(plan.spec())));
         Instant t0 = Instant.now();
-        OrchestratorRecord starting = recorder.starting(plan, launcher.name(), t0, data);
+        // Recorded STARTING before anything runs, so a cleanup finds what a killed start left; or, by a launcher that
+        // holds its shards until they are recorded, once the first one exists: then the JSON of the record (about
+        // 0.1 s in a new JVM) runs beside Redis's first milliseconds instead of before them.
+        Starting starting = new Starting(plan, launcher.name(), t0, data);
+        if (!launcher.holdsUntilRecorded(plan)) {
+            starting.record();
+        }
         StartedOrchestrator started = new StartedOrchestrator(plan.id(), launcher, plan.access());
         AbortOnExit abort = new AbortOnExit(started);
         Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
@@ -88,8 +94,6 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         WatchdogSpawn watchdog = null;
         try {
             announce(plan, launcher);
-            EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
-                    + " shard(s) with the " + launcher.name() + " launcher"));
             Supervision.prepare(plan);
             if (plan.spec().lease().isPresent() && launcher instanceof Leasable leasable) { // not Leasable: refused at plan time
                 // Renewed from now on, not from the end of the start: a start that outlasts the lease (a busy machine,
@@ -103,7 +107,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
             });
             List<LaunchedShard> shards = launcher.start(plan, new LaunchContext(deadline, progress, s -> {
                 started.spawned(s);
-                recorder.spawned(starting, s);
+                recorder.spawned(starting.record(), s);
             }));
             // what runs once the cluster is writable, run once ahead while Redis keeps it from that for 2 s
             WarmUp.whileWaiting(OrchestratorHandle.targets(plan, shards), plan.clustered(), plan.access());
@@ -130,7 +134,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
                     Duration.between(t0, Instant.now()).toMillis() / 1000.0);
             // before RUNNING: a watchdog process waiting for RUNNING logs 'supervising' only after 'healthy'
             EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.HEALTHY, healthyIn));
-            recorder.running(starting, shards);
+            recorder.running(starting.record(), shards);
             if (how.watchdog().isEmpty()) {
                 superviseHere(db, started);
                 progress.accept(healthyIn);
@@ -158,7 +162,11 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
             }
             db.ended(OrchestratorState.FAILED);
             if (stoppedAll) {
-                recorder.failed(starting, failure.getMessage());
+                try {
+                    recorder.failed(starting.record(), failure.getMessage());
+                } catch (RuntimeException unrecorded) { // the manifest cannot be written: the failure says why
+                    failure.addSuppressed(unrecorded);
+                }
             }
             // else: what it started may still run (its launcher could not reach them to stop them). The record stays
             // STARTING with every shard reported, so 'db stop' and 'db cleanup' end them once they are reachable.
@@ -170,6 +178,34 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running or about to: it does the cleanup
             }
+        }
+    }
+
+    /**
+     * The STARTING record of one start, written once, when first asked for (each shard's record and the outcome's need
+     * it first), with the events log's 'started' line.
+     */
+    private final class Starting {
+        private final LaunchPlan plan;
+        private final String launcher;
+        private final Instant at;
+        private final List<ShardData> data;
+        private OrchestratorRecord record;
+
+        Starting(LaunchPlan plan, String launcher, Instant at, List<ShardData> data) {
+            this.plan = plan;
+            this.launcher = launcher;
+            this.at = at;
+            this.data = data;
+        }
+
+        synchronized OrchestratorRecord record() {
+            if (record == null) {
+                record = recorder.starting(plan, launcher, at, data);
+                EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
+                        + " shard(s) with the " + launcher + " launcher"));
+            }
+            return record;
         }
     }
 

@@ -49,7 +49,7 @@ public final class WarmUp {
     public static void run(OrchestratorSpec spec, Optional<Path> scratch) {
         try {
             Launcher launcher = Launchers.find(spec.launcher());
-            LaunchPlan plan = Planner.plan("warmup", NOWHERE, spec, launcher.place(spec));
+            LaunchPlan plan = plan(launcher, spec);
             OrchestratorRecord r = new OrchestratorRecord(plan.id(), launcher.name(), Status.STARTING, plan.spec(),
                     plan, List.of(), Instant.now(), Optional.empty(), List.of(), Optional.of(Supervision.record(plan)));
             Json.mapper().writeValueAsBytes(Manifest.empty("warmup").with(r));
@@ -63,6 +63,15 @@ public final class WarmUp {
             new ManifestStore(dir).update("warmup", m -> m);
             new ManifestStore(dir).read();
         });
+    }
+
+    /** Plans {@code spec} as its launcher places it (no preflight, no start), under {@link #NOWHERE}; no JSON. */
+    public static LaunchPlan plan(OrchestratorSpec spec) {
+        return plan(Launchers.find(spec.launcher()), spec);
+    }
+
+    private static LaunchPlan plan(Launcher launcher, OrchestratorSpec spec) {
+        return Planner.plan("warmup", NOWHERE, spec, launcher.place(spec));
     }
 
     /**

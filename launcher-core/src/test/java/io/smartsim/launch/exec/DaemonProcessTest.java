@@ -95,6 +95,77 @@ class DaemonProcessTest {
         awaitContent(dir.resolve("missing.out"), "no-such-program");
     }
 
+    /** A process standing for the JVM that holds a start's shards (a test cannot kill its own JVM). */
+    private static Process holder() throws Exception {
+        return new ProcessBuilder("sleep", "60").start();
+    }
+
+    private static void awaitExit(DaemonProcess d) throws Exception {
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (d.exit().isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+    }
+
+    /** A JVM killed between starting a shard and recording it: the shard, held, ends with it. */
+    @Test
+    void aHeldProcessEndsWhenItsHolderEndsBeforeKeepingIt() throws Exception {
+        Process holder = holder();
+        DaemonProcess d = DaemonProcess.spawn(List.of("sleep", "60"), dir, dir.resolve("held.out"), holder.pid());
+        ProcessHandle h = d.handle(Duration.ofSeconds(20)).orElseThrow();
+        try {
+            assertThat(h.isAlive()).isTrue();
+            holder.destroyForcibly().waitFor();
+            awaitExit(d);
+            assertThat(d.exit()).contains("exited with code 143"); // the SIGTERM of its subshell
+            assertThat(h.isAlive()).isFalse();
+        } finally {
+            h.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aHeldProcessKeptRunsOnAfterItsHolderEnds() throws Exception {
+        Process holder = holder();
+        Path kept = dir.resolve("kept.out.kept");
+        DaemonProcess d = DaemonProcess.spawn(List.of("sleep", "60"), dir, dir.resolve("kept.out"), holder.pid());
+        ProcessHandle h = d.handle(Duration.ofSeconds(20)).orElseThrow();
+        try {
+            d.keep();
+            d.keep(); // once is enough; again changes nothing
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (Files.exists(kept) && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(kept).as("seen by its subshell, which then waits for the process only").doesNotExist();
+            // the subshell removes the file after its last look at the holder: from here on nothing signals it
+            holder.destroyForcibly().waitFor();
+            assertThat(h.isAlive()).isTrue();
+            assertThat(d.exit()).isEmpty();
+        } finally {
+            d.terminate(Duration.ofSeconds(5));
+        }
+        assertThat(d.exit()).contains("exited with code 143");
+        assertThat(kept).doesNotExist();
+    }
+
+    @Test
+    void terminateEndsAHeldProcessAndSeesItsExitWhileItsHolderLives() throws Exception {
+        Process holder = holder();
+        try {
+            DaemonProcess d = DaemonProcess.spawn(List.of("sleep", "60"), dir, dir.resolve("t.out"), holder.pid());
+            ProcessHandle h = d.handle(Duration.ofSeconds(20)).orElseThrow();
+            long t0 = System.nanoTime();
+            d.terminate(Duration.ofSeconds(10));
+            assertThat(d.exit()).contains("exited with code 143");
+            assertThat(h.isAlive()).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("ended by SIGTERM, not after the grace")
+                    .isLessThan(Duration.ofSeconds(10));
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+    }
+
     private static void awaitContent(Path file, String text) throws Exception {
         long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!(Files.exists(file) && Files.readString(file).contains(text)) && System.nanoTime() < until) {

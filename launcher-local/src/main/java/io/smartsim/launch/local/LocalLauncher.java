@@ -149,8 +149,9 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         try {
             // --ai: the model server first, ready (warmed up) before any shard loads the module that connects to it
             List<ModelServers.Running> running = ModelServers.start(plan, ctx.deadline(), modelServers);
+            boolean held = holdsUntilRecorded(plan);
             for (ShardPlan s : plan.shards()) {
-                procs.add(spawn(plan, s, bin));
+                procs.add(spawn(plan, s, bin, held));
             }
             for (int i = 0; i < plan.shards().size(); i++) { // procs gains each shard's lease guard after the shards
                 ShardPlan s = plan.shards().get(i);
@@ -163,6 +164,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
                 LaunchedShard ls = launched(plan, s, p.get(), procs, ai);
                 launched.add(ls);
                 ctx.spawned().accept(ls);
+                procs.get(i).keep(); // recorded: it runs on after this JVM
             }
             awaitPing(plan, procs.subList(0, plan.shards().size()), ctx);
             return List.copyOf(launched);
@@ -185,11 +187,21 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
      * a resolved symlink) as the argv's first word, and under --checkpoint an
      * owner-only umask for the data files it writes (the directory already is).
      */
-    private static DaemonProcess spawn(LaunchPlan plan, ShardPlan s, Path bin) {
+    private static DaemonProcess spawn(LaunchPlan plan, ShardPlan s, Path bin, boolean held) {
         List<String> argv = new ArrayList<>(s.argv());
         argv.set(0, bin.toString());
-        return DaemonProcess.spawn(plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv,
-                s.workDir(), PlanFiles.consoleLog(s));
+        List<String> cmd = plan.spec().checkpoint().isPresent() ? OwnerOnly.withOwnerOnlyUmask(argv) : argv;
+        return held ? DaemonProcess.spawnHeld(cmd, s.workDir(), PlanFiles.consoleLog(s))
+                : DaemonProcess.spawn(cmd, s.workDir(), PlanFiles.consoleLog(s));
+    }
+
+    /**
+     * A start's shards are held until recorded ({@link DaemonProcess#spawnHeld}), unless model servers ({@code --ai})
+     * start before them: those are not held, so such a start is recorded before anything runs.
+     */
+    @Override
+    public boolean holdsUntilRecorded(LaunchPlan plan) {
+        return plan.modelServers().isEmpty();
     }
 
     /**
@@ -222,7 +234,7 @@ public final class LocalLauncher implements Restartable, Leasable.GuardWatch, Po
         try {
             // --ai: the module needs its model server; the recorded one if it runs, else a new one on the same socket
             Map<String, String> ai = ModelServers.ensure(plan, s.index(), dead, ctx.deadline());
-            procs.add(spawn(plan, s, binary(plan)));
+            procs.add(spawn(plan, s, binary(plan), false));
             Optional<ProcessHandle> p = procs.get(0).handle(ctx.deadline().remaining());
             if (p.isEmpty()) {
                 throw restartFailure(plan, s, procs.get(0).exit().orElse("did not start in time"));
