@@ -82,7 +82,10 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         // Recorded STARTING before anything runs, so a cleanup finds what a killed start left; or, by a launcher that
         // holds its shards until they are recorded, once the first one exists: then the JSON of the record (about
         // 0.1 s in a new JVM) runs beside Redis's first milliseconds instead of before them.
-        Starting starting = new Starting(plan, launcher.name(), t0, data);
+        // --timeout is the start's (spawn, readiness, forming), not the record's: a record written during the start
+        // stops the deadline's clock meanwhile, as one written before it began did not count either.
+        StoppableClock clock = new StoppableClock(Clock.systemUTC());
+        Starting starting = new Starting(plan, launcher.name(), t0, data, clock);
         if (!launcher.holdsUntilRecorded(plan)) {
             starting.record();
         }
@@ -90,7 +93,7 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         AbortOnExit abort = new AbortOnExit(started);
         Thread cleanupOnExit = new Thread(abort::run, "smartsim-launch-abort-" + plan.id());
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
-        Deadline deadline = Deadline.after(plan.spec().startupTimeout());
+        Deadline deadline = Deadline.after(plan.spec().startupTimeout(), clock);
         WatchdogSpawn watchdog = null;
         try {
             announce(plan, launcher);
@@ -190,22 +193,69 @@ public record OrchestratorStart(String experiment, Path expDir, Recorder recorde
         private final String launcher;
         private final Instant at;
         private final List<ShardData> data;
+        private final StoppableClock clock;
         private OrchestratorRecord record;
 
-        Starting(LaunchPlan plan, String launcher, Instant at, List<ShardData> data) {
+        Starting(LaunchPlan plan, String launcher, Instant at, List<ShardData> data, StoppableClock clock) {
             this.plan = plan;
             this.launcher = launcher;
             this.at = at;
             this.data = data;
+            this.clock = clock;
         }
 
         synchronized OrchestratorRecord record() {
             if (record == null) {
-                record = recorder.starting(plan, launcher, at, data);
-                EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
-                        + " shard(s) with the " + launcher + " launcher"));
+                clock.stop();
+                try {
+                    record = recorder.starting(plan, launcher, at, data);
+                    EventLog.in(plan.dir()).append(Event.of(plan.id(), Event.STARTED, plan.shards().size()
+                            + " shard(s) with the " + launcher + " launcher"));
+                } finally {
+                    clock.restart();
+                }
             }
             return record;
+        }
+    }
+
+    /** A clock that can be stopped: the time while stopped is left out of every instant it tells from then on. */
+    static final class StoppableClock extends Clock {
+        private final Clock base;
+        private long stoppedAt = -1;
+        private long left;
+
+        StoppableClock(Clock base) {
+            this.base = base;
+        }
+
+        synchronized void stop() {
+            if (stoppedAt < 0) {
+                stoppedAt = System.nanoTime();
+            }
+        }
+
+        synchronized void restart() {
+            if (stoppedAt >= 0) {
+                left += System.nanoTime() - stoppedAt;
+                stoppedAt = -1;
+            }
+        }
+
+        @Override
+        public synchronized Instant instant() {
+            long out = left + (stoppedAt < 0 ? 0 : System.nanoTime() - stoppedAt);
+            return base.instant().minusNanos(out);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return base.getZone();
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException("a start's deadline clock keeps its zone");
         }
     }
 
