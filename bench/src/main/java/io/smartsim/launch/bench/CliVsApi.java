@@ -20,7 +20,11 @@ import java.util.Map;
  * run, alternating (API, then each CLI form, then the next round), so a machine whose load changes meanwhile weighs on
  * both alike. The API is timed in this (warm) JVM from {@code Experiment.create} until {@code start} returns; a CLI
  * form is timed from spawning its process until that process has exited (JVM start and exit included). Each start is
- * stopped before the next. Prints every sample, the load average before each round, and the medians.
+ * stopped before the next. Prints every sample, the load average before each round, and the medians; and where each
+ * start's time went, from the shards' own logs (Redis stamps each line to the millisecond): from the start to the
+ * last shard's "Ready to accept connections" (before: the JVM, the command line, the plan, the spawn), from there to
+ * its "Cluster state changed: ok" (Redis's 2 s), and from there until the start returned (seeing it, the health
+ * check, the records, the JVM's exit).
  *
  * <pre>
  * java -cp bench/target/smartsim-launch-bench.jar io.smartsim.launch.bench.CliVsApi [--runs 9] \
@@ -60,19 +64,27 @@ public final class CliVsApi {
                     + " CPUs; JDK " + Runtime.version() + "; load average " + load());
             api(scratch.resolve("warm"), 1); // the first launch in this JVM loads the classes: not counted
             Map<String, List<Double>> samples = new LinkedHashMap<>();
+            Map<String, List<double[]>> phases = new LinkedHashMap<>();
             samples.put("API", new ArrayList<>());
             clis.keySet().forEach(k -> samples.put(k, new ArrayList<>()));
+            samples.keySet().forEach(k -> phases.put(k, new ArrayList<>()));
             List<String> loads = new ArrayList<>();
             for (int r = 0; r < runs; r++) {
                 loads.add(load());
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d (load %s):", r, loads.get(r)));
-                double api = api(scratch.resolve("api-" + r), 3);
+                Path apiDir = scratch.resolve("api-" + r);
+                long apiAt = System.currentTimeMillis();
+                double api = api(apiDir, 3);
                 samples.get("API").add(api);
+                phases.get("API").add(phases(apiDir, apiAt, api));
                 line.append(String.format(Locale.ROOT, " API %.3f", api));
                 int k = 0;
                 for (Map.Entry<String, List<String>> c : clis.entrySet()) {
-                    double s = cli(c.getValue(), scratch.resolve("cli-" + r + "-" + k++));
+                    Path dir = scratch.resolve("cli-" + r + "-" + k++);
+                    long at = System.currentTimeMillis();
+                    double s = cli(c.getValue(), dir);
                     samples.get(c.getKey()).add(s);
+                    phases.get(c.getKey()).add(phases(dir, at, s));
                     line.append(String.format(Locale.ROOT, " | %s %.3f", c.getKey(), s));
                 }
                 System.out.println(line);
@@ -85,6 +97,13 @@ public final class CliVsApi {
                 Stats s = Stats.of(e.getValue());
                 System.out.printf(Locale.ROOT, "| %s | %s | %s |%n", e.getKey(), s.seconds(),
                         e.getKey().equals("API") ? "-" : String.format(Locale.ROOT, "+%.3f s", s.median() - apiMedian));
+            }
+            System.out.println();
+            System.out.println("| how | to the last shard ready | ready to cluster ok | ok to returned (medians, ms) |");
+            System.out.println("|---|---|---|---|");
+            for (Map.Entry<String, List<double[]>> e : phases.entrySet()) {
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f |%n", e.getKey(), median(e.getValue(), 0),
+                        median(e.getValue(), 1), median(e.getValue(), 2));
             }
             System.out.println();
             System.out.println("load average before each round: " + String.join("; ", loads) + "; at the end: " + load());
@@ -123,6 +142,48 @@ public final class CliVsApi {
             throw new IllegalStateException("failed: " + start + "\n" + r.out() + "\n" + s.out());
         }
         return r.seconds();
+    }
+
+    /**
+     * Milliseconds of one start begun at {@code startedAt} (epoch ms) that took {@code seconds}: until the last shard's
+     * "Ready to accept connections", from there to its "Cluster state changed: ok", from there until the start
+     * returned; read from the shards' logs under {@code dir} (NaN where a line is missing).
+     */
+    private static double[] phases(Path dir, long startedAt, double seconds) {
+        long ready = lastStamp(dir, "Ready to accept connections");
+        long ok = lastStamp(dir, "Cluster state changed: ok");
+        if (ready < 0 || ok < 0) {
+            return new double[] {Double.NaN, Double.NaN, Double.NaN};
+        }
+        double end = startedAt + seconds * 1000;
+        return new double[] {ready - startedAt, ok - ready, end - ok};
+    }
+
+    private static final java.time.format.DateTimeFormatter REDIS_STAMP = java.time.format.DateTimeFormatter
+            .ofPattern("dd MMM yyyy HH:mm:ss.SSS", Locale.ENGLISH).withZone(java.time.ZoneId.systemDefault());
+
+    /** The latest epoch ms among the shards' log lines containing {@code text}; -1 when there is none. */
+    private static long lastStamp(Path dir, String text) {
+        long last = -1;
+        try (var files = Files.walk(dir)) {
+            for (Path log : files.filter(f -> f.getFileName().toString().matches(".*_\\d+\\.log")).toList()) {
+                for (String l : Files.readAllLines(log)) {
+                    java.util.regex.Matcher m = java.util.regex.Pattern
+                            .compile("\\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{3}").matcher(l);
+                    if (l.contains(text) && m.find()) {
+                        last = Math.max(last, Instant.from(REDIS_STAMP.parse(m.group())).toEpochMilli());
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return last;
+    }
+
+    private static double median(List<double[]> rows, int column) {
+        double[] v = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static String load() {
