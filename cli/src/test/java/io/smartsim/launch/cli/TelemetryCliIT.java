@@ -104,16 +104,33 @@ class TelemetryCliIT {
 
     /**
      * db start spawns its watch process beside the cluster's forming (so the CLI does not pay for the spawn once the
-     * cluster is healthy): a start that fails after that must not leave it. {@code --timeout 1} on 3 shards fails every
-     * time after the shards and the watch process exist: Redis lets a new cluster take writes only 2 s after each
-     * server started ({@code CLUSTER_WRITABLE_DELAY}), whatever the machine's speed.
+     * cluster is healthy): a start that fails after that must not leave it. The start fails for certain after its watch
+     * process exists, whatever the machine's speed: as soon as the watch process's pid file appears, a shard is killed,
+     * and the cluster, which Redis lets take writes only 2 s after each server started
+     * ({@code CLUSTER_WRITABLE_DELAY}), can no longer form; the start then gives up at its {@code --timeout}.
      */
     @Test
     void aStartThatFailsAfterItsWatchProcessWasSpawnedLeavesNoWatchProcess() throws Exception {
         int base = leftovers.shardPorts(TestServers.freeBlock(18420, 3), 3);
-        JarRunner.Result start = jar.cli("db", "start", "--exp-dir", exp.toString(), "--port",
-                Integer.toString(base), "--per-node", "3", "--timeout", "1");
-        assertThat(start.exit()).as(start.toString()).isEqualTo(1);
+        Path err = tmp.resolve("start.err");
+        Process start = new ProcessBuilder(JarRunner.javaBinary(), "-jar", JarRunner.JAR.toString(), "db", "start",
+                "--exp-dir", exp.toString(), "--port", Integer.toString(base), "--per-node", "3", "--timeout", "5")
+                .redirectOutput(tmp.resolve("start.out").toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            Path watchPid = exp.resolve("orchestrator/watchdog.log.pid");
+            await("the watch process's pid file, db start still running", Duration.ofSeconds(60),
+                    () -> Files.exists(watchPid) || !start.isAlive());
+            assertThat(start.isAlive()).as("db start still running once its watch process exists: %s",
+                    Files.readString(err)).isTrue();
+            long shard = Long.parseLong(Files.readString(exp.resolve(
+                    "orchestrator/orchestrator_0/orchestrator_0.out.pid")).trim());
+            ProcessHandle.of(shard).ifPresent(ProcessHandle::destroyForcibly);
+            assertThat(start.waitFor(60, TimeUnit.SECONDS)).as("db start ends within 60 s").isTrue();
+        } finally {
+            start.destroyForcibly();
+        }
+        assertThat(start.exitValue()).as("db start: %s", Files.readString(err)).isEqualTo(1);
         JsonNode s = status();
         assertThat(s.get("state").asText()).as(s.toString()).isEqualTo("FAILED");
         long watchdog = s.path("supervision").path("watchdogPid").asLong(0);
