@@ -102,8 +102,8 @@ public final class CliVsApi {
             System.out.println("| how | to the last shard ready | ready to cluster ok | ok to returned (medians, ms) |");
             System.out.println("|---|---|---|---|");
             for (Map.Entry<String, List<double[]>> e : phases.entrySet()) {
-                System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f |%n", e.getKey(), median(e.getValue(), 0),
-                        median(e.getValue(), 1), median(e.getValue(), 2));
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f |%n", e.getKey(), medianOf(e.getValue(), 0),
+                        medianOf(e.getValue(), 1), medianOf(e.getValue(), 2));
             }
             System.out.println();
             System.out.println("load average before each round: " + String.join("; ", loads) + "; at the end: " + load());
@@ -161,6 +161,8 @@ public final class CliVsApi {
 
     private static final java.time.format.DateTimeFormatter REDIS_STAMP = java.time.format.DateTimeFormatter
             .ofPattern("dd MMM yyyy HH:mm:ss.SSS", Locale.ENGLISH).withZone(java.time.ZoneId.systemDefault());
+    private static final java.util.regex.Pattern REDIS_STAMP_TEXT = java.util.regex.Pattern
+            .compile("\\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{3}");
 
     /** The latest epoch ms among the shards' log lines containing {@code text}; -1 when there is none. */
     private static long lastStamp(Path dir, String text) {
@@ -168,8 +170,7 @@ public final class CliVsApi {
         try (var files = Files.walk(dir)) {
             for (Path log : files.filter(f -> f.getFileName().toString().matches(".*_\\d+\\.log")).toList()) {
                 for (String l : Files.readAllLines(log)) {
-                    java.util.regex.Matcher m = java.util.regex.Pattern
-                            .compile("\\d\\d \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{3}").matcher(l);
+                    java.util.regex.Matcher m = REDIS_STAMP_TEXT.matcher(l);
                     if (l.contains(text) && m.find()) {
                         last = Math.max(last, Instant.from(REDIS_STAMP.parse(m.group())).toEpochMilli());
                     }
@@ -181,9 +182,8 @@ public final class CliVsApi {
         return last;
     }
 
-    private static double median(List<double[]> rows, int column) {
-        double[] v = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
-        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    private static double medianOf(List<double[]> rows, int column) {
+        return Stats.of(rows.stream().map(r -> r[column]).toList()).median();
     }
 
     private static String load() {

@@ -34,19 +34,29 @@ public final class DaemonProcess implements Detached {
      * written only while the pid file still names that process: a restart reuses both names, and the subshell of the
      * process it replaces (killed just before) must not report its end as the new one's.
      */
-    static final String SCRIPT = "p=$1; x=$2; shift 2; ( \"$@\" & c=$!; echo $c > \"$p\"; wait $c; s=$?; q=; "
-            + "{ read q < \"$p\"; } 2>/dev/null; if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
+    static final String SCRIPT = "p=$1; x=$2; shift 2; " + Script.RUN + Script.REAP;
 
     /**
-     * As {@link #SCRIPT}, held: once the pid file is written, the subshell waits (polling every 20 ms) until the file
-     * {@code $4} exists ({@link #keep}), for as long as process {@code $3} (this JVM) lives. Should that process end
-     * first, the command gets SIGTERM: a JVM killed before it recorded what it started leaves none of it running.
-     * Until then the command is not reaped, so its pid cannot have been reused when it is signalled.
+     * As {@link #SCRIPT}, held: once the pid file is written, the subshell waits until the file {@code $4} exists
+     * ({@link #keep}), for as long as process {@code $3} (this JVM) lives. Should that process end first, the command
+     * gets SIGTERM: a JVM killed before it recorded what it started leaves none of it running. Until then the command is
+     * not reaped, so its pid cannot have been reused when it is signalled. It polls every 20 ms: nothing the shell can
+     * block on ends both when the JVM says so and when the JVM dies (Java's file locks are fcntl locks, which flock(1)
+     * does not see, and the JDK closes a child's stdin pipe as soon as that child, this short-lived shell, exits).
      */
-    static final String HELD_SCRIPT = "p=$1; x=$2; h=$3; k=$4; shift 4; ( \"$@\" & c=$!; echo $c > \"$p\"; "
-            + "while [ ! -e \"$k\" ]; do if ! kill -0 \"$h\" 2>/dev/null; then [ -e \"$k\" ] || kill \"$c\" 2>/dev/null; "
-            + "break; fi; sleep 0.02; done; rm -f \"$k\"; wait $c; s=$?; q=; "
-            + "{ read q < \"$p\"; } 2>/dev/null; if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
+    static final String HELD_SCRIPT = "p=$1; x=$2; h=$3; k=$4; shift 4; " + Script.RUN + Script.HOLD + Script.REAP;
+
+    /** The parts of the two scripts. */
+    private static final class Script {
+        /** The command in the background subshell, its pid written. */
+        static final String RUN = "( \"$@\" & c=$!; echo $c > \"$p\"; ";
+        /** Held until $k exists while $h lives; SIGTERM to the command if $h ends first. */
+        static final String HOLD = "while [ ! -e \"$k\" ]; do if ! kill -0 \"$h\" 2>/dev/null; then "
+                + "[ -e \"$k\" ] || kill \"$c\" 2>/dev/null; break; fi; sleep 0.02; done; rm -f \"$k\"; ";
+        /** Reaped, and its exit status written while the pid file still names it. */
+        static final String REAP = "wait $c; s=$?; q=; { read q < \"$p\"; } 2>/dev/null; "
+                + "if [ \"$q\" = \"$c\" ]; then echo \"$c $s\" > \"$x\"; fi ) &";
+    }
 
     private final Path pidFile;
     private final Path exitFile;

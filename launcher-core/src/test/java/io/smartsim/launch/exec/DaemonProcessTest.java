@@ -47,10 +47,7 @@ class DaemonProcessTest {
         Files.writeString(dir.resolve("failing.out.pid"), "1\n");
         DaemonProcess d = DaemonProcess.spawn(List.of("sh", "-c", "echo bad directive >&2; exit 3"), dir, console);
         d.handle(Duration.ofSeconds(20)); // the pid appears, the process may already be gone
-        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (d.exit().isEmpty() && System.nanoTime() < until) {
-            Thread.sleep(5);
-        }
+        awaitExit(d);
         assertThat(d.exit()).contains("exited with code 3");
         assertThat(d.pid()).isNotEqualTo(Optional.of(1L));
         awaitContent(console, "bad directive");
@@ -87,10 +84,7 @@ class DaemonProcessTest {
         DaemonProcess d = DaemonProcess.spawn(List.of(dir.resolve("no-such-program").toString()), dir,
                 dir.resolve("missing.out"));
         d.handle(Duration.ofSeconds(20));
-        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (d.exit().isEmpty() && System.nanoTime() < until) {
-            Thread.sleep(5);
-        }
+        awaitExit(d);
         assertThat(d.exit()).contains("exited with code 127"); // the shell's "not found"
         awaitContent(dir.resolve("missing.out"), "no-such-program");
     }
